@@ -1,0 +1,119 @@
+"""Commands: what a user, a strategy or an operator asks the engine to do (imperative names).
+
+Every message carries ``ts`` (integer nanoseconds since the epoch), stamped by the node's clock
+before the engine sees it: the engine itself never reads a clock.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import msgspec
+
+from atlas_oms.model.account import Account
+from atlas_oms.model.enums import (
+    OrderType,
+    PositionMode,
+    PositionSide,
+    Side,
+    TimeInForce,
+    TrailingOffsetType,
+    TriggerType,
+)
+from atlas_oms.model.instrument import Instrument
+
+
+class Command(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True, omit_defaults=True):
+    ts: int = 0
+
+
+class AddInstrument(Command):
+    instrument: Instrument
+
+
+class OpenAccount(Command):
+    account_id: str
+    parent_id: str | None = None
+    position_mode: PositionMode = PositionMode.NETTING
+    name: str = ""
+
+    def to_account(self) -> Account:
+        return Account(
+            account_id=self.account_id, parent_id=self.parent_id,
+            position_mode=self.position_mode, name=self.name,
+        )
+
+
+class AdjustBalance(Command):
+    """Deposit (positive ``amount``) or withdraw (negative) an asset."""
+
+    account_id: str
+    asset: str
+    amount: Decimal
+    reason: str = "deposit"
+
+
+class SetLeverage(Command):
+    account_id: str
+    symbol: str
+    leverage: Decimal
+
+
+class SubmitOrder(Command):
+    """Ask for a new order. ``client_order_id`` is the idempotency key (per account).
+
+    ``price`` is the limit price (limit types only). ``trigger_price`` fires stop, take-profit and
+    (optionally, as the initial stop) trailing orders. ``trailing_offset`` is a price distance or a
+    percentage (``trailing_offset_type``); ``limit_offset`` places a trailing-stop-limit's limit
+    price that far beyond its trigger. ``expire_ts`` is required for GTD.
+    """
+
+    account_id: str
+    symbol: str
+    side: Side
+    order_type: OrderType
+    qty: Decimal
+    price: Decimal | None = None
+    trigger_price: Decimal | None = None
+    trigger_type: TriggerType = TriggerType.LAST
+    trailing_offset: Decimal | None = None
+    trailing_offset_type: TrailingOffsetType = TrailingOffsetType.PRICE
+    limit_offset: Decimal | None = None
+    tif: TimeInForce = TimeInForce.GTC
+    expire_ts: int | None = None
+    post_only: bool = False
+    reduce_only: bool = False
+    position_side: PositionSide | None = None
+    client_order_id: str | None = None
+    tag: str | None = None
+
+
+class CancelOrder(Command):
+    """Cancel by ``order_id`` or by the account's ``client_order_id``."""
+
+    account_id: str
+    order_id: int | None = None
+    client_order_id: str | None = None
+
+
+class ModifyOrder(Command):
+    """Cancel/replace: new total quantity, limit price and/or trigger price (None keeps it)."""
+
+    account_id: str
+    order_id: int | None = None
+    client_order_id: str | None = None
+    qty: Decimal | None = None
+    price: Decimal | None = None
+    trigger_price: Decimal | None = None
+
+
+class UpdatePrices(Command):
+    """Market data: last trade and/or mark price of an instrument."""
+
+    symbol: str
+    last: Decimal | None = None
+    mark: Decimal | None = None
+
+
+class AdvanceTime(Command):
+    """A timer tick: lets the engine expire DAY and GTD orders up to ``ts``."""

@@ -1,0 +1,208 @@
+"""Events: what happened (past-tense names). The journal stores them; state is their fold.
+
+Every event carries ``seq`` (gap-free, global within one engine) and ``ts_event`` (integer ns).
+``Event`` below is the tagged union the journal encodes and decodes.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import msgspec
+
+from atlas_oms.model.account import Account
+from atlas_oms.model.commands import SubmitOrder
+from atlas_oms.model.enums import LiquiditySide, Side
+from atlas_oms.model.instrument import Instrument
+
+
+class EventBase(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True, omit_defaults=True):
+    seq: int
+    ts_event: int
+
+
+class InstrumentAdded(EventBase):
+    instrument: Instrument
+
+
+class AccountOpened(EventBase):
+    account: Account
+
+
+class BalanceAdjusted(EventBase):
+    account_id: str
+    asset: str
+    amount: Decimal
+    reason: str
+
+
+class LeverageSet(EventBase):
+    account_id: str
+    symbol: str
+    leverage: Decimal
+
+
+class PricesUpdated(EventBase):
+    symbol: str
+    last: Decimal | None = None
+    mark: Decimal | None = None
+
+
+class CommandRejected(EventBase):
+    """A command that was refused and changed nothing (a bad deposit, a duplicate account…)."""
+
+    command: str
+    reason: str
+    message: str
+    account_id: str | None = None
+
+
+class OrderDenied(EventBase):
+    """The engine refused the order before it reached any venue."""
+
+    order_id: int
+    intent: SubmitOrder
+    reason: str
+    message: str
+
+
+class OrderSubmitted(EventBase):
+    """The order's intent, recorded before anything is sent to a venue.
+
+    ``reserved`` of ``reserved_asset`` is locked for it: ``reserve_unit`` per unit of leaves.
+    ``protection_price`` bounds its market execution; ``trigger_price`` is its initial trigger.
+    """
+
+    order_id: int
+    intent: SubmitOrder
+    reserved_asset: str | None
+    reserve_unit: Decimal
+    protection_price: Decimal | None
+    trigger_price: Decimal | None
+    expire_ts: int | None
+
+
+class OrderDuplicateIgnored(EventBase):
+    """A submit reused a client order id: the existing order stands, nothing else happened."""
+
+    order_id: int
+    account_id: str
+    client_order_id: str
+
+
+class OrderAccepted(EventBase):
+    order_id: int
+    venue_order_id: str | None
+
+
+class OrderRejected(EventBase):
+    order_id: int
+    reason: str
+    message: str
+
+
+class OrderTriggered(EventBase):
+    """A held order's trigger fired; ``price`` is the limit it now works at (None: market)."""
+
+    order_id: int
+    trigger_price: Decimal
+    last_px: Decimal
+    price: Decimal | None
+
+
+class OrderTrailingUpdated(EventBase):
+    """A trailing stop tightened (it never loosens)."""
+
+    order_id: int
+    watermark: Decimal
+    trigger_price: Decimal
+
+
+class OrderPendingCancel(EventBase):
+    order_id: int
+
+
+class OrderCancelRejected(EventBase):
+    account_id: str
+    reason: str
+    message: str
+    order_id: int | None = None
+    client_order_id: str | None = None
+
+
+class OrderCanceled(EventBase):
+    order_id: int
+    reason: str
+
+
+class OrderPendingReplace(EventBase):
+    """A modify was sent; ``reserve_extra`` more funds are locked until the venue answers."""
+
+    order_id: int
+    qty: Decimal
+    price: Decimal | None
+    trigger_price: Decimal | None
+    reserve_extra: Decimal
+
+
+class OrderReplaced(EventBase):
+    """The order now has this quantity and prices (quantity <= filled completes it)."""
+
+    order_id: int
+    qty: Decimal
+    price: Decimal | None
+    trigger_price: Decimal | None
+    reserve_unit: Decimal
+
+
+class OrderModifyRejected(EventBase):
+    account_id: str
+    reason: str
+    message: str
+    order_id: int | None = None
+    client_order_id: str | None = None
+
+
+class OrderExpired(EventBase):
+    order_id: int
+
+
+class OrderFilled(EventBase):
+    """One execution of an order; positions and balances follow from it."""
+
+    order_id: int
+    account_id: str
+    symbol: str
+    side: Side
+    exec_id: str
+    trade_id: str
+    last_qty: Decimal
+    last_px: Decimal
+    liquidity_side: LiquiditySide
+    fee: Decimal
+    fee_asset: str
+
+
+class OrderFillBusted(EventBase):
+    """The venue broke an earlier execution; its effects on order, position and balances reverse."""
+
+    order_id: int
+    exec_id: str
+
+
+class VenueReportIgnored(EventBase):
+    """A venue report that could not apply (unknown order, duplicate, would overfill), kept for audit."""
+
+    order_id: int
+    report: str
+    reason: str
+    message: str
+
+
+Event = (
+    InstrumentAdded | AccountOpened | BalanceAdjusted | LeverageSet | PricesUpdated
+    | CommandRejected | OrderDenied | OrderSubmitted | OrderDuplicateIgnored | OrderAccepted
+    | OrderRejected | OrderTriggered | OrderTrailingUpdated | OrderPendingCancel
+    | OrderCancelRejected | OrderCanceled | OrderPendingReplace | OrderReplaced
+    | OrderModifyRejected | OrderExpired | OrderFilled | OrderFillBusted | VenueReportIgnored
+)

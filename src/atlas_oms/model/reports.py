@@ -1,0 +1,78 @@
+"""Venue execution reports: what a venue says happened to an order (inputs to the engine).
+
+A report names the order by the engine's ``order_id`` (sent to the venue as its client order id).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import msgspec
+
+from atlas_oms.model.enums import LiquiditySide
+
+
+class Report(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    order_id: int
+    ts: int = 0
+
+
+class VenueAccepted(Report):
+    venue_order_id: str
+
+
+class VenueRejected(Report):
+    reason: str
+    message: str = ""
+
+
+class VenueFilled(Report):
+    """One execution. ``exec_id`` is unique per venue and is the deduplication key."""
+
+    exec_id: str
+    trade_id: str
+    last_qty: Decimal
+    last_px: Decimal
+    liquidity_side: LiquiditySide
+    fee: Decimal
+    fee_asset: str
+    venue_order_id: str | None = None
+
+
+class VenueCanceled(Report):
+    reason: str
+    canceled_qty: Decimal | None = None
+
+
+class VenueCancelRejected(Report):
+    reason: str
+    message: str = ""
+
+
+class VenueModified(Report):
+    """The venue replaced the order: ``qty`` is the new total quantity, ``leaves_qty`` what works."""
+
+    qty: Decimal
+    leaves_qty: Decimal
+    price: Decimal | None = None
+
+
+class VenueModifyRejected(Report):
+    reason: str
+    message: str = ""
+
+
+class VenueExpired(Report):
+    pass
+
+
+class VenueFillBusted(Report):
+    """The venue broke (busted) an earlier execution: its effects are reversed."""
+
+    exec_id: str
+
+
+ReportMsg = (
+    VenueAccepted | VenueRejected | VenueFilled | VenueCanceled | VenueCancelRejected
+    | VenueModified | VenueModifyRejected | VenueExpired | VenueFillBusted
+)

@@ -1,0 +1,45 @@
+"""Outbound requests from the engine to a venue adapter."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import msgspec
+
+from atlas_oms.model.enums import Side, TimeInForce
+
+
+class VenueRequest(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
+    order_id: int
+    account_id: str
+    symbol: str
+    venue: str
+    ts: int = 0
+
+
+class SubmitToVenue(VenueRequest):
+    """Work ``qty`` at the venue: a limit when ``price`` is set, else a market order.
+
+    ``protection_price`` bounds a market order (never fill a buy above it or a sell below it).
+    """
+
+    side: Side
+    qty: Decimal
+    price: Decimal | None = None
+    protection_price: Decimal | None = None
+    tif: TimeInForce = TimeInForce.GTC
+    post_only: bool = False
+    reduce_only: bool = False
+
+
+class CancelAtVenue(VenueRequest):
+    venue_order_id: str | None = None
+
+
+class ModifyAtVenue(VenueRequest):
+    """Replace: new total ``qty``; ``leaves_qty`` is what should work after it (<= 0: nothing)."""
+
+    venue_order_id: str | None
+    qty: Decimal
+    leaves_qty: Decimal
+    price: Decimal | None = None
