@@ -39,8 +39,10 @@ class OpenAccount(Command):
 
     def to_account(self) -> Account:
         return Account(
-            account_id=self.account_id, parent_id=self.parent_id,
-            position_mode=self.position_mode, name=self.name,
+            account_id=self.account_id,
+            parent_id=self.parent_id,
+            position_mode=self.position_mode,
+            name=self.name,
         )
 
 

@@ -108,6 +108,7 @@ class OrderTriggered(EventBase):
     trigger_price: Decimal
     last_px: Decimal
     price: Decimal | None
+    protection_price: Decimal | None = None
 
 
 class OrderTrailingUpdated(EventBase):
@@ -153,6 +154,7 @@ class OrderReplaced(EventBase):
     price: Decimal | None
     trigger_price: Decimal | None
     reserve_unit: Decimal
+    protection_price: Decimal | None = None
 
 
 class OrderModifyRejected(EventBase):
@@ -200,9 +202,27 @@ class VenueReportIgnored(EventBase):
 
 
 Event = (
-    InstrumentAdded | AccountOpened | BalanceAdjusted | LeverageSet | PricesUpdated
-    | CommandRejected | OrderDenied | OrderSubmitted | OrderDuplicateIgnored | OrderAccepted
-    | OrderRejected | OrderTriggered | OrderTrailingUpdated | OrderPendingCancel
-    | OrderCancelRejected | OrderCanceled | OrderPendingReplace | OrderReplaced
-    | OrderModifyRejected | OrderExpired | OrderFilled | OrderFillBusted | VenueReportIgnored
+    InstrumentAdded
+    | AccountOpened
+    | BalanceAdjusted
+    | LeverageSet
+    | PricesUpdated
+    | CommandRejected
+    | OrderDenied
+    | OrderSubmitted
+    | OrderDuplicateIgnored
+    | OrderAccepted
+    | OrderRejected
+    | OrderTriggered
+    | OrderTrailingUpdated
+    | OrderPendingCancel
+    | OrderCancelRejected
+    | OrderCanceled
+    | OrderPendingReplace
+    | OrderReplaced
+    | OrderModifyRejected
+    | OrderExpired
+    | OrderFilled
+    | OrderFillBusted
+    | VenueReportIgnored
 )

@@ -41,7 +41,9 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, gc=False):
         for name in ("tick_size", "lot_size", "multiplier"):
             value = getattr(self, name)
             if not isinstance(value, Decimal) or not value.is_finite() or value <= 0:
-                raise ValueError(f"{self.symbol}: {name} must be a positive finite Decimal, got {value!r}")
+                raise ValueError(
+                    f"{self.symbol}: {name} must be a positive finite Decimal, got {value!r}"
+                )
         if self.min_qty < 0 or self.min_notional < 0:
             raise ValueError(f"{self.symbol}: min_qty and min_notional must not be negative")
         if self.max_qty is not None and self.max_qty < self.min_qty:
@@ -58,37 +60,68 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, gc=False):
         return self.settle or self.quote
 
     @staticmethod
-    def spot(symbol: str, *, tick_size: str | Decimal, lot_size: str | Decimal, **rules: object) -> Instrument:
+    def spot(
+        symbol: str, *, tick_size: str | Decimal, lot_size: str | Decimal, **rules: object
+    ) -> Instrument:
         """Make a spot pair from a unified symbol such as ``BTC/USDT``."""
         base, quote = symbol.split("/")
         return Instrument(
-            symbol=symbol, kind=InstrumentKind.SPOT, base=base, quote=quote,
-            tick_size=Decimal(tick_size), lot_size=Decimal(lot_size), **_decimals(rules),
+            symbol=symbol,
+            kind=InstrumentKind.SPOT,
+            base=base,
+            quote=quote,
+            tick_size=Decimal(tick_size),
+            lot_size=Decimal(lot_size),
+            **_decimals(rules),
         )
 
     @staticmethod
-    def perpetual(symbol: str, *, tick_size: str | Decimal, lot_size: str | Decimal, **rules: object) -> Instrument:
+    def perpetual(
+        symbol: str, *, tick_size: str | Decimal, lot_size: str | Decimal, **rules: object
+    ) -> Instrument:
         """Make a perpetual swap from a unified symbol such as ``BTC/USDT:USDT``."""
         pair, settle = symbol.split(":")
         base, quote = pair.split("/")
         return Instrument(
-            symbol=symbol, kind=InstrumentKind.PERPETUAL, base=base, quote=quote, settle=settle,
-            tick_size=Decimal(tick_size), lot_size=Decimal(lot_size), **_decimals(rules),
+            symbol=symbol,
+            kind=InstrumentKind.PERPETUAL,
+            base=base,
+            quote=quote,
+            settle=settle,
+            tick_size=Decimal(tick_size),
+            lot_size=Decimal(lot_size),
+            **_decimals(rules),
         )
 
     @staticmethod
-    def equity(symbol: str, *, tick_size: str | Decimal = "0.01", lot_size: str | Decimal = "1",
-               currency: str = "USD", **rules: object) -> Instrument:
+    def equity(
+        symbol: str,
+        *,
+        tick_size: str | Decimal = "0.01",
+        lot_size: str | Decimal = "1",
+        currency: str = "USD",
+        **rules: object,
+    ) -> Instrument:
         """Make a US equity (DAY orders end at 21:00 UTC unless told otherwise)."""
         rules.setdefault("day_close_utc_min", 21 * 60)
         return Instrument(
-            symbol=symbol, kind=InstrumentKind.EQUITY, base=symbol, quote=currency,
-            tick_size=Decimal(tick_size), lot_size=Decimal(lot_size), **_decimals(rules),
+            symbol=symbol,
+            kind=InstrumentKind.EQUITY,
+            base=symbol,
+            quote=currency,
+            tick_size=Decimal(tick_size),
+            lot_size=Decimal(lot_size),
+            **_decimals(rules),
         )
 
 
-_DECIMAL_RULES = frozenset({"min_qty", "max_qty", "min_notional", "multiplier", "maker_fee", "taker_fee"})
+_DECIMAL_RULES = frozenset(
+    {"min_qty", "max_qty", "min_notional", "multiplier", "maker_fee", "taker_fee"}
+)
 
 
 def _decimals(rules: dict[str, object]) -> dict[str, object]:
-    return {k: (Decimal(str(v)) if k in _DECIMAL_RULES and v is not None else v) for k, v in rules.items()}
+    return {
+        k: (Decimal(str(v)) if k in _DECIMAL_RULES and v is not None else v)
+        for k, v in rules.items()
+    }

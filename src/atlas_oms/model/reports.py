@@ -73,6 +73,13 @@ class VenueFillBusted(Report):
 
 
 ReportMsg = (
-    VenueAccepted | VenueRejected | VenueFilled | VenueCanceled | VenueCancelRejected
-    | VenueModified | VenueModifyRejected | VenueExpired | VenueFillBusted
+    VenueAccepted
+    | VenueRejected
+    | VenueFilled
+    | VenueCanceled
+    | VenueCancelRejected
+    | VenueModified
+    | VenueModifyRejected
+    | VenueExpired
+    | VenueFillBusted
 )

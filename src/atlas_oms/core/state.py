@@ -1,0 +1,531 @@
+"""The engine's state and the fold that builds it: ``state = fold(apply, events)``.
+
+Nothing else mutates state. The engine decides which events to emit; replay calls :meth:`apply`
+on the journal's events and reaches the same state, byte for byte (see :meth:`digest`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from atlas_oms.core.orders import Order, Tx, next_status
+from atlas_oms.core.positions import Balance, Position
+from atlas_oms.core.triggers import TriggerIndex
+from atlas_oms.model import events as ev
+from atlas_oms.model.account import Account
+from atlas_oms.model.enums import (
+    TRIGGERED_TYPES,
+    InstrumentKind,
+    OrderStatus,
+    PositionSide,
+    Side,
+)
+from atlas_oms.model.instrument import Instrument
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+
+
+class EngineState:
+    """Everything the engine knows. Indexes (triggers, expiries, client ids) are derived from orders."""
+
+    def __init__(self) -> None:
+        self.seq = 0
+        self.next_order_id = 1
+        self.instruments: dict[str, Instrument] = {}
+        self.accounts: dict[str, Account] = {}
+        self.orders: dict[int, Order] = {}
+        self.client_ids: dict[tuple[str, str], int] = {}
+        self.positions: dict[tuple[str, str, PositionSide], Position] = {}
+        self.balances: dict[tuple[str, str], Balance] = {}
+        self.leverage: dict[tuple[str, str], Decimal] = {}
+        self.last: dict[str, Decimal] = {}
+        self.mark: dict[str, Decimal] = {}
+        self.fills: dict[str, ev.OrderFilled] = {}
+        self.busted: set[str] = set()
+        self.triggers = TriggerIndex()
+        self.expiries: list[tuple[int, int]] = []
+        self._appliers: dict[type, Callable[[Any], None]] = {
+            cls: getattr(self, "_on_" + cls.__name__) for cls in _event_classes()
+        }
+
+    # ------------------------------------------------------------------ folding
+    def apply(self, event: ev.EventBase) -> None:
+        """Fold one event into the state. Events must arrive gap-free, in sequence."""
+        if event.seq != self.seq + 1:
+            raise ValueError(f"event seq {event.seq} does not follow {self.seq}")
+        self.seq = event.seq
+        self._appliers[type(event)](event)
+
+    def apply_all(self, events: Iterable[ev.EventBase]) -> None:
+        apply = self.apply
+        for event in events:
+            apply(event)
+
+    # ------------------------------------------------------------------ helpers
+    def balance(self, account_id: str, asset: str) -> Balance:
+        key = (account_id, asset)
+        bal = self.balances.get(key)
+        if bal is None:
+            bal = self.balances[key] = Balance(asset)
+        return bal
+
+    def position(self, account_id: str, inst: Instrument, side: PositionSide) -> Position:
+        key = (account_id, inst.symbol, side)
+        pos = self.positions.get(key)
+        if pos is None:
+            pos = self.positions[key] = Position(account_id, inst.symbol, side, inst.multiplier)
+        return pos
+
+    def leverage_of(self, account_id: str, symbol: str) -> Decimal:
+        return self.leverage.get((account_id, symbol), ONE)
+
+    def reference_price(self, symbol: str, prefer_mark: bool = False) -> Decimal | None:
+        if prefer_mark:
+            return self.mark.get(symbol) or self.last.get(symbol)
+        return self.last.get(symbol) or self.mark.get(symbol)
+
+    def _release(self, order: Order, amount: Decimal) -> None:
+        if amount and order.reserved_asset is not None:
+            self.balance(order.account_id, order.reserved_asset).locked -= amount
+            order.reserved -= amount
+
+    def _release_all(self, order: Order) -> None:
+        self._release(order, order.reserved)
+        if order.pending is not None:
+            self._release_pending(order)
+
+    def _release_pending(self, order: Order) -> None:
+        assert order.pending is not None
+        extra = order.pending[3]
+        if extra and order.reserved_asset is not None:
+            self.balance(order.account_id, order.reserved_asset).locked -= extra
+        order.pending = None
+
+    def _finish(self, order: Order) -> None:
+        """Leave the live indexes: the order is done (its quantities stay as they are)."""
+        order.leaves_qty = ZERO
+        self._release_all(order)
+        self.triggers.remove(order.order_id)
+
+    # ------------------------------------------------------------------ reference data
+    def _on_InstrumentAdded(self, e: ev.InstrumentAdded) -> None:
+        self.instruments[e.instrument.symbol] = e.instrument
+
+    def _on_AccountOpened(self, e: ev.AccountOpened) -> None:
+        self.accounts[e.account.account_id] = e.account
+
+    def _on_BalanceAdjusted(self, e: ev.BalanceAdjusted) -> None:
+        self.balance(e.account_id, e.asset).total += e.amount
+
+    def _on_LeverageSet(self, e: ev.LeverageSet) -> None:
+        self.leverage[(e.account_id, e.symbol)] = e.leverage
+
+    def _on_PricesUpdated(self, e: ev.PricesUpdated) -> None:
+        if e.last is not None:
+            self.last[e.symbol] = e.last
+        if e.mark is not None:
+            self.mark[e.symbol] = e.mark
+
+    def _on_CommandRejected(self, e: ev.CommandRejected) -> None:
+        pass
+
+    def _on_VenueReportIgnored(self, e: ev.VenueReportIgnored) -> None:
+        pass
+
+    def _on_OrderDuplicateIgnored(self, e: ev.OrderDuplicateIgnored) -> None:
+        pass
+
+    # ------------------------------------------------------------------ order lifecycle
+    def _new_order(self, order_id: int, intent: Any, venue: str, ts: int) -> Order:
+        order = Order(
+            order_id=order_id,
+            account_id=intent.account_id,
+            symbol=intent.symbol,
+            venue=venue,
+            side=intent.side,
+            order_type=intent.order_type,
+            qty=intent.qty,
+            price=intent.price,
+            trigger_price=intent.trigger_price,
+            trigger_type=intent.trigger_type,
+            trailing_offset=intent.trailing_offset,
+            trailing_offset_type=intent.trailing_offset_type,
+            limit_offset=intent.limit_offset,
+            tif=intent.tif,
+            expire_ts=intent.expire_ts,
+            post_only=intent.post_only,
+            reduce_only=intent.reduce_only,
+            position_side=intent.position_side or PositionSide.BOTH,
+            client_order_id=intent.client_order_id,
+            tag=intent.tag,
+            ts_init=ts,
+        )
+        self.orders[order_id] = order
+        if intent.client_order_id is not None:
+            self.client_ids[(intent.account_id, intent.client_order_id)] = order_id
+        if order_id >= self.next_order_id:
+            self.next_order_id = order_id + 1
+        return order
+
+    def _on_OrderDenied(self, e: ev.OrderDenied) -> None:
+        inst = self.instruments.get(e.intent.symbol)
+        order = self._new_order(e.order_id, e.intent, inst.venue if inst else "", e.ts_event)
+        order.status = next_status(order, Tx.DENY)
+        order.leaves_qty = ZERO
+        order.reason = e.reason
+
+    def _on_OrderSubmitted(self, e: ev.OrderSubmitted) -> None:
+        intent = e.intent
+        inst = self.instruments[intent.symbol]
+        order = self._new_order(e.order_id, intent, inst.venue, e.ts_event)
+        order.status = next_status(order, Tx.SUBMIT)
+        order.trigger_price = e.trigger_price
+        order.protection_price = e.protection_price
+        order.expire_ts = e.expire_ts
+        order.held = intent.order_type in TRIGGERED_TYPES
+        order.reserved_asset = e.reserved_asset
+        order.reserve_unit = e.reserve_unit
+        if e.reserved_asset is not None and e.reserve_unit:
+            order.reserved = intent.qty * e.reserve_unit
+            self.balance(intent.account_id, e.reserved_asset).locked += order.reserved
+        if e.expire_ts is not None:
+            heapq.heappush(self.expiries, (e.expire_ts, e.order_id))
+
+    def _on_OrderAccepted(self, e: ev.OrderAccepted) -> None:
+        order = self.orders[e.order_id]
+        order.status = next_status(order, Tx.ACCEPT)
+        order.accepted = True
+        order.ts_last = e.ts_event
+        if e.venue_order_id is not None:
+            order.venue_order_id = e.venue_order_id
+            if not order.priority_seq:
+                order.priority_seq = e.seq
+        if order.held and order.trigger_price is not None and order.order_id not in self.triggers:
+            self.triggers.add(
+                order.order_id,
+                order.symbol,
+                order.trigger_type,
+                order.side,
+                order.order_type,
+                order.trigger_price,
+            )
+
+    def _on_OrderRejected(self, e: ev.OrderRejected) -> None:
+        order = self.orders[e.order_id]
+        order.status = next_status(order, Tx.REJECT)
+        order.reason = e.reason
+        order.ts_last = e.ts_event
+        self._finish(order)
+
+    def _on_OrderTriggered(self, e: ev.OrderTriggered) -> None:
+        order = self.orders[e.order_id]
+        order.status = next_status(order, Tx.TRIGGER)
+        order.triggered = True
+        order.held = False
+        order.trigger_price = e.trigger_price
+        order.price = e.price
+        order.protection_price = e.protection_price
+        order.ts_last = e.ts_event
+        self.triggers.remove(order.order_id)
+
+    def _on_OrderTrailingUpdated(self, e: ev.OrderTrailingUpdated) -> None:
+        order = self.orders[e.order_id]
+        order.watermark = e.watermark
+        order.trigger_price = e.trigger_price
+        order.ts_last = e.ts_event
+
+    def _on_OrderPendingCancel(self, e: ev.OrderPendingCancel) -> None:
+        order = self.orders[e.order_id]
+        order.status = next_status(order, Tx.PENDING_CANCEL)
+        order.ts_last = e.ts_event
+
+    def _on_OrderCancelRejected(self, e: ev.OrderCancelRejected) -> None:
+        order = self.orders.get(e.order_id) if e.order_id is not None else None
+        if order is not None and order.status is OrderStatus.PENDING_CANCEL:
+            order.status = next_status(order, Tx.CANCEL_REJECT)
+            order.ts_last = e.ts_event
+
+    def _on_OrderCanceled(self, e: ev.OrderCanceled) -> None:
+        order = self.orders[e.order_id]
+        was_live = order.is_live
+        order.status = next_status(order, Tx.CANCEL)
+        if was_live:
+            order.reason = e.reason
+            order.ts_last = e.ts_event
+            self._finish(order)
+
+    def _on_OrderPendingReplace(self, e: ev.OrderPendingReplace) -> None:
+        order = self.orders[e.order_id]
+        order.status = next_status(order, Tx.PENDING_REPLACE)
+        order.pending = (e.qty, e.price, e.trigger_price, e.reserve_extra)
+        if e.reserve_extra and order.reserved_asset is not None:
+            self.balance(order.account_id, order.reserved_asset).locked += e.reserve_extra
+        order.ts_last = e.ts_event
+
+    def _on_OrderReplaced(self, e: ev.OrderReplaced) -> None:
+        order = self.orders[e.order_id]
+        if order.pending is not None:
+            self._release_pending(order)
+        qty = e.qty if e.qty > order.cum_qty else order.cum_qty
+        if e.price != order.price or qty - order.cum_qty > order.leaves_qty:
+            order.priority_seq = e.seq  # a new price or more quantity goes to the back of the queue
+        order.qty = qty
+        order.leaves_qty = qty - order.cum_qty
+        order.price = e.price
+        order.protection_price = e.protection_price
+        order.ts_last = e.ts_event
+        order.status = next_status(order, Tx.REPLACE if order.leaves_qty else Tx.REPLACE_COMPLETE)
+        new_reserved = order.leaves_qty * e.reserve_unit
+        if order.reserved_asset is not None:
+            self.balance(order.account_id, order.reserved_asset).locked += (
+                new_reserved - order.reserved
+            )
+        order.reserved = new_reserved
+        order.reserve_unit = e.reserve_unit
+        if e.trigger_price != order.trigger_price:
+            order.trigger_price = e.trigger_price
+            if order.order_id in self.triggers:
+                self.triggers.remove(order.order_id)
+                self.triggers.add(
+                    order.order_id,
+                    order.symbol,
+                    order.trigger_type,
+                    order.side,
+                    order.order_type,
+                    e.trigger_price,
+                )  # type: ignore[arg-type]
+        if not order.leaves_qty:
+            self._finish(order)
+
+    def _on_OrderModifyRejected(self, e: ev.OrderModifyRejected) -> None:
+        order = self.orders.get(e.order_id) if e.order_id is not None else None
+        if order is not None and order.status is OrderStatus.PENDING_REPLACE:
+            order.status = next_status(order, Tx.MODIFY_REJECT)
+            if order.pending is not None:
+                self._release_pending(order)
+            order.ts_last = e.ts_event
+
+    def _on_OrderExpired(self, e: ev.OrderExpired) -> None:
+        order = self.orders[e.order_id]
+        order.status = next_status(order, Tx.EXPIRE)
+        order.reason = "EXPIRED"
+        order.ts_last = e.ts_event
+        self._finish(order)
+
+    def _on_OrderFilled(self, e: ev.OrderFilled) -> None:
+        order = self.orders[e.order_id]
+        qty = e.last_qty
+        px = e.last_px
+        was_live = order.status in _LIVE
+        cum = order.cum_qty + qty
+        order.cum_qty = cum
+        order.cum_notional += qty * px
+        order.fees += e.fee
+        order.fee_asset = e.fee_asset
+        order.fill_count += 1
+        order.ts_last = e.ts_event
+        full = cum >= order.qty
+        order.status = next_status(order, Tx.FILL_FULL if full else Tx.FILL_PARTIAL)
+        if was_live:
+            order.leaves_qty = order.qty - cum
+            if full:
+                self._finish(order)
+            else:
+                unit_release = qty * order.reserve_unit
+                self._release(
+                    order, unit_release if unit_release < order.reserved else order.reserved
+                )
+        self.fills[e.exec_id] = e
+        self.last[e.symbol] = px
+        self._book_fill(order, e.side, qty, px, e.fee, e.fee_asset, e.ts_event)
+
+    def _book_fill(
+        self,
+        order: Order,
+        side: Side,
+        qty: Decimal,
+        px: Decimal,
+        fee: Decimal,
+        fee_asset: str,
+        ts: int,
+    ) -> None:
+        """Move positions and balances for one execution (or, with negative ``qty``, reverse one)."""
+        inst = self.instruments[order.symbol]
+        account_id = order.account_id
+        delta = qty if side is Side.BUY else -qty
+        pos = self.position(account_id, inst, order.position_side)
+        old_qty = pos.qty
+        realized = pos.apply_fill(delta, px, fee, order.order_id, ts)
+        notional = qty * px * inst.multiplier
+        if inst.kind is InstrumentKind.SPOT or inst.kind is InstrumentKind.EQUITY:
+            base = self.balance(account_id, inst.base)
+            quote = self.balance(account_id, inst.quote)
+            if delta > 0:
+                base.total += qty
+                quote.total -= notional
+            else:
+                base.total -= qty
+                quote.total += notional
+        else:
+            settle = self.balance(account_id, inst.settle_asset)
+            settle.total += realized
+            new_qty = pos.qty
+            # Margin follows the open quantity: released pro rata on reduction, added on increase.
+            if not old_qty or ((old_qty > 0) == (new_qty > 0) and abs(new_qty) >= abs(old_qty)):
+                closed, opened = ZERO, abs(new_qty) - abs(old_qty)
+            elif not new_qty or (old_qty > 0) != (new_qty > 0):
+                closed, opened = abs(old_qty), abs(new_qty)
+            else:
+                closed, opened = abs(old_qty) - abs(new_qty), ZERO
+            if closed:
+                release = (
+                    pos.margin if closed == abs(old_qty) else pos.margin * closed / abs(old_qty)
+                )
+                pos.margin -= release
+                settle.locked -= release
+            if opened:
+                add = opened * px * inst.multiplier / self.leverage_of(account_id, inst.symbol)
+                pos.margin += add
+                settle.locked += add
+        if fee:
+            self.balance(account_id, fee_asset).total -= fee
+
+    def _on_OrderFillBusted(self, e: ev.OrderFillBusted) -> None:
+        fill = self.fills[e.exec_id]
+        order = self.orders[e.order_id]
+        self.busted.add(e.exec_id)
+        order.cum_qty -= fill.last_qty
+        order.cum_notional -= fill.last_qty * fill.last_px
+        order.fees -= fill.fee
+        order.ts_last = e.ts_event
+        order.status = next_status(order, Tx.BUST)
+        if order.is_live:
+            order.leaves_qty = order.qty - order.cum_qty
+            more = fill.last_qty * order.reserve_unit
+            if more and order.reserved_asset is not None:
+                self.balance(order.account_id, order.reserved_asset).locked += more
+                order.reserved += more
+        # Reverse by an offsetting entry at the busted price, refunding the fee.
+        self._book_fill(
+            order,
+            fill.side.opposite,
+            fill.last_qty,
+            fill.last_px,
+            -fill.fee,
+            fill.fee_asset,
+            e.ts_event,
+        )
+
+    # ------------------------------------------------------------------ digest
+    def digest(self) -> str:
+        """SHA-256 of a canonical encoding of the whole state: equal digests mean equal states."""
+        return hashlib.sha256(msgspec.msgpack.encode(self.canonical())).hexdigest()
+
+    def canonical(self) -> list[Any]:
+        orders = [
+            [getattr(o, name) for name in _ORDER_FIELDS] for _, o in sorted(self.orders.items())
+        ]
+        positions = [
+            [
+                k,
+                p.qty,
+                p.cost,
+                p.realized_pnl,
+                p.fees,
+                p.margin,
+                p.trade_count,
+                p.closed_lots,
+                [
+                    [lot.qty, lot.price, lot.order_id, lot.ts_open, lot.realized_pnl]
+                    for lot in p.lots
+                ],
+            ]
+            for k, p in sorted(self.positions.items())
+        ]
+        balances = [[k, b.total, b.locked] for k, b in sorted(self.balances.items())]
+        return [
+            self.seq,
+            self.next_order_id,
+            [i for _, i in sorted(self.instruments.items())],
+            [a for _, a in sorted(self.accounts.items())],
+            orders,
+            positions,
+            balances,
+            sorted(self.leverage.items()),
+            sorted(self.last.items()),
+            sorted(self.mark.items()),
+            sorted(self.fills),
+            sorted(self.busted),
+            sorted(self.client_ids.items()),
+            len(self.triggers),
+            sorted(self.expiries),
+        ]
+
+
+_LIVE = frozenset(
+    {
+        OrderStatus.SUBMITTED,
+        OrderStatus.ACCEPTED,
+        OrderStatus.TRIGGERED,
+        OrderStatus.PARTIALLY_FILLED,
+        OrderStatus.PENDING_CANCEL,
+        OrderStatus.PENDING_REPLACE,
+    }
+)
+_ORDER_FIELDS = tuple(sorted(Order.__slots__))
+
+
+def _event_classes() -> list[type]:
+    return [
+        c
+        for c in vars(ev).values()
+        if isinstance(c, type) and issubclass(c, ev.EventBase) and c is not ev.EventBase
+    ]
+
+
+_SNAPSHOT_FIELDS = (
+    "seq",
+    "next_order_id",
+    "instruments",
+    "accounts",
+    "orders",
+    "client_ids",
+    "positions",
+    "balances",
+    "leverage",
+    "last",
+    "mark",
+    "fills",
+    "busted",
+    "expiries",
+)
+
+
+def export_state(state: EngineState) -> dict[str, Any]:
+    """The state's data (no derived indexes), for a snapshot."""
+    return {name: getattr(state, name) for name in _SNAPSHOT_FIELDS}
+
+
+def import_state(state: EngineState, data: dict[str, Any]) -> None:
+    """Load :func:`export_state` data into a fresh state and rebuild the derived indexes."""
+    if state.seq:
+        raise ValueError("import_state needs a fresh state")
+    for name in _SNAPSHOT_FIELDS:
+        setattr(state, name, data[name])
+    for order in state.orders.values():
+        if order.held and order.is_live and order.accepted and order.trigger_price is not None:
+            state.triggers.add(
+                order.order_id,
+                order.symbol,
+                order.trigger_type,
+                order.side,
+                order.order_type,
+                order.trigger_price,
+            )

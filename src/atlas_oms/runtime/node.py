@@ -1,0 +1,509 @@
+"""The node: one engine wired to its venues, journal and clock, driven one message at a time.
+
+This is the library API (``from atlas_oms import Node``) and the path every other front end (the
+``atlas`` command, later the service) goes through. Each call stamps a command with the clock,
+lets the engine decide, journals the events, sends the engine's requests to venues and feeds their
+reports back, until nothing is left to do; then it returns.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from atlas_oms.core.engine import Engine, EngineConfig
+from atlas_oms.core.orders import OrderView
+from atlas_oms.core.ports import Clock, Venue
+from atlas_oms.core.positions import BalanceView, PositionView
+from atlas_oms.core.state import export_state, import_state
+from atlas_oms.model import commands as c
+from atlas_oms.model import events as ev
+from atlas_oms.model.enums import (
+    OrderType,
+    PositionMode,
+    PositionSide,
+    Side,
+    TimeInForce,
+    TrailingOffsetType,
+    TriggerType,
+)
+from atlas_oms.model.instrument import Instrument
+from atlas_oms.runtime.clock import LiveClock, ManualClock
+from atlas_oms.store.base import Journal
+from atlas_oms.store.memory import MemoryJournal
+from atlas_oms.store.opener import open_journal
+from atlas_oms.venues.sim import SimVenue
+
+Number = Decimal | int | str | float
+Listener = Callable[[list[ev.EventBase]], None]
+
+#: Bumped whenever the pickled state layout changes; older snapshots are then ignored (full replay).
+SNAPSHOT_VERSION = 1
+
+
+class CommandRefused(Exception):
+    """A cancel, modify or other command was refused; nothing changed. ``reason`` is the code."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(f"{reason}: {message}")
+        self.reason = reason
+        self.message = message
+
+
+def to_decimal(value: Number | None) -> Decimal | None:
+    """Take a user's number exactly: floats go through their shortest repr (0.1 -> Decimal('0.1'))."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a number here")
+    if isinstance(value, (int, str)):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    raise TypeError(f"expected a Decimal, int, str or float, got {type(value).__name__}")
+
+
+class Node:
+    """An Atlas node: the engine, the built-in exchange ``sim``, a journal and a clock."""
+
+    def __init__(
+        self,
+        journal: Journal | str | None = None,
+        *,
+        clock: Clock | None = None,
+        config: EngineConfig | None = None,
+        venues: Iterable[Venue] = (),
+        snapshot_every: int = 0,
+    ) -> None:
+        self.engine = Engine(config)
+        if journal is None:
+            journal = MemoryJournal()
+        elif isinstance(journal, str):
+            journal = open_journal(journal)
+        self.journal: Journal = journal
+        self.clock: Clock = clock if clock is not None else LiveClock()
+        self.sim = SimVenue(self.engine.instruments)
+        self.venues: dict[str, Venue] = {"sim": self.sim}
+        for venue in venues:
+            self.venues[venue.name] = venue
+        self.snapshot_every = snapshot_every
+        self._last_snapshot_seq = 0
+        self._listeners: list[Listener] = []
+        self._queue: deque[Any] = deque()
+        self.recovered_events = self._recover()
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def in_memory(cls, *, clock: Clock | None = None, **kwargs: Any) -> Node:
+        """A node that keeps its journal in memory (tests, backtests, paper sessions)."""
+        return cls(MemoryJournal(), clock=clock if clock is not None else ManualClock(), **kwargs)
+
+    @classmethod
+    def open(cls, path: str, **kwargs: Any) -> Node:
+        """A node on a durable journal at ``path`` (SQLite by default); recovers what it holds."""
+        return cls(open_journal(path), **kwargs)
+
+    def _recover(self) -> int:
+        """Rebuild state: latest snapshot, then the journal's events after it. Return events replayed."""
+        engine = self.engine
+        start = 1
+        snap = self.journal.latest_snapshot()
+        if snap is not None:
+            seq, blob = snap
+            try:
+                version, data = pickle.loads(blob)
+            except Exception:  # an unreadable snapshot costs time, not correctness: replay all
+                version, data = None, None
+            if version == SNAPSHOT_VERSION:
+                import_state(engine, data)
+                start = seq + 1
+                self._last_snapshot_seq = seq
+        count = 0
+        apply = engine.apply
+        for batch in self.journal.read_batches(start):
+            for event in batch:
+                apply(event)
+            count += len(batch)
+        if engine.seq:
+            self._restore_books()
+        return count
+
+    def _restore_books(self) -> None:
+        resting = sorted(
+            (
+                o
+                for o in self.engine.orders.values()
+                if o.is_live
+                and o.venue == self.sim.name
+                and o.price is not None
+                and not o.held
+                and o.leaves_qty > 0
+                and o.priority_seq
+            ),
+            key=lambda o: o.priority_seq,
+        )
+        self.sim.restore(
+            (o.symbol, o.order_id, o.account_id, o.side, o.price, o.leaves_qty)  # type: ignore[misc]
+            for o in resting
+        )
+
+    # ------------------------------------------------------------------ the loop
+    def process(self, message: Any) -> list[ev.EventBase]:
+        """Run one message and everything it sets off; return every event, in order."""
+        queue = self._queue
+        queue.append(message)
+        if len(queue) > 1:
+            return []  # re-entrant call from a listener: the running loop will get to it
+        engine = self.engine
+        journal = self.journal
+        venues = self.venues
+        produced: list[ev.EventBase] = []
+        try:
+            while queue:
+                msg = queue[0]
+                events = engine.handle(msg)
+                if events:
+                    journal.append(events)
+                    produced.extend(events)
+                if engine.outbox:
+                    for request in engine.take_requests():
+                        venue = venues[request.venue]
+                        if not venue.synchronous:
+                            journal.flush()  # the intent is durable before it leaves the process
+                        queue.extend(venue.handle(request))
+                queue.popleft()
+        finally:
+            queue.clear()
+        if produced:
+            for listener in self._listeners:
+                listener(produced)
+            if self.snapshot_every and engine.seq - self._last_snapshot_seq >= self.snapshot_every:
+                self.snapshot()
+        return produced
+
+    def feed(self, report: Any) -> list[ev.EventBase]:
+        """Deliver a venue report (from an external venue, or a test) to the engine."""
+        return self.process(report)
+
+    def subscribe(self, listener: Listener) -> None:
+        """Call ``listener(events)`` after every processed message that produced events."""
+        self._listeners.append(listener)
+
+    def snapshot(self) -> int:
+        """Write a snapshot of the whole state to the journal; return its sequence number."""
+        self.journal.flush()
+        seq = self.engine.seq
+        blob = pickle.dumps(
+            (SNAPSHOT_VERSION, export_state(self.engine)), protocol=pickle.HIGHEST_PROTOCOL
+        )
+        self.journal.save_snapshot(seq, blob)
+        self._last_snapshot_seq = seq
+        return seq
+
+    def flush(self) -> None:
+        self.journal.flush()
+
+    def close(self) -> None:
+        self.journal.close()
+
+    def __enter__(self) -> Node:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _now(self) -> int:
+        return self.clock.now()
+
+    # ------------------------------------------------------------------ set-up
+    def add_instrument(self, instrument: Instrument) -> Instrument:
+        self._expect(self.process(c.AddInstrument(ts=self._now(), instrument=instrument)))
+        return instrument
+
+    def open_account(
+        self,
+        account_id: str,
+        *,
+        parent_id: str | None = None,
+        position_mode: PositionMode = PositionMode.NETTING,
+        name: str = "",
+    ) -> str:
+        self._expect(
+            self.process(
+                c.OpenAccount(
+                    ts=self._now(),
+                    account_id=account_id,
+                    parent_id=parent_id,
+                    position_mode=position_mode,
+                    name=name,
+                )
+            )
+        )
+        return account_id
+
+    def deposit(
+        self, account_id: str, asset: str, amount: Number, reason: str = "deposit"
+    ) -> BalanceView:
+        self._expect(
+            self.process(
+                c.AdjustBalance(
+                    ts=self._now(),
+                    account_id=account_id,
+                    asset=asset,
+                    amount=to_decimal(amount),
+                    reason=reason,
+                )
+            )
+        )  # type: ignore[arg-type]
+        return self.balance(account_id, asset)
+
+    def withdraw(
+        self, account_id: str, asset: str, amount: Number, reason: str = "withdrawal"
+    ) -> BalanceView:
+        value = to_decimal(amount)
+        assert value is not None
+        return self.deposit(account_id, asset, -value, reason)
+
+    def set_leverage(self, account_id: str, symbol: str, leverage: Number) -> None:
+        self._expect(
+            self.process(
+                c.SetLeverage(
+                    ts=self._now(),
+                    account_id=account_id,
+                    symbol=symbol,
+                    leverage=to_decimal(leverage),
+                )
+            )
+        )  # type: ignore[arg-type]
+
+    @staticmethod
+    def _expect(events: list[ev.EventBase]) -> None:
+        for event in events:
+            if isinstance(
+                event, (ev.CommandRejected, ev.OrderCancelRejected, ev.OrderModifyRejected)
+            ):
+                raise CommandRefused(event.reason, event.message)
+
+    # ------------------------------------------------------------------ trading
+    def submit(
+        self,
+        account_id: str,
+        symbol: str,
+        side: Side | str,
+        order_type: OrderType | str,
+        qty: Number,
+        price: Number | None = None,
+        *,
+        trigger_price: Number | None = None,
+        trigger_type: TriggerType | str = TriggerType.LAST,
+        trailing_offset: Number | None = None,
+        trailing_offset_type: TrailingOffsetType | str = TrailingOffsetType.PRICE,
+        limit_offset: Number | None = None,
+        tif: TimeInForce | str = TimeInForce.GTC,
+        expire_ts: int | None = None,
+        post_only: bool = False,
+        reduce_only: bool = False,
+        position_side: PositionSide | str | None = None,
+        client_order_id: str | None = None,
+        tag: str | None = None,
+    ) -> OrderView:
+        """Submit an order; return its view after everything it set off (DENIED carries the reason)."""
+        cmd = c.SubmitOrder(
+            ts=self._now(),
+            account_id=account_id,
+            symbol=symbol,
+            side=Side(side),
+            order_type=OrderType(order_type),
+            qty=to_decimal(qty),  # type: ignore[arg-type]
+            price=to_decimal(price),
+            trigger_price=to_decimal(trigger_price),
+            trigger_type=TriggerType(trigger_type),
+            trailing_offset=to_decimal(trailing_offset),
+            trailing_offset_type=TrailingOffsetType(trailing_offset_type),
+            limit_offset=to_decimal(limit_offset),
+            tif=TimeInForce(tif),
+            expire_ts=expire_ts,
+            post_only=post_only,
+            reduce_only=reduce_only,
+            position_side=PositionSide(position_side) if position_side else None,
+            client_order_id=client_order_id,
+            tag=tag,
+        )
+        return self.submit_command(cmd)
+
+    def submit_command(self, cmd: c.SubmitOrder) -> OrderView:
+        events = self.process(cmd)
+        first = events[0]
+        if isinstance(first, ev.OrderDuplicateIgnored):
+            view = self.engine.orders[first.order_id].view()
+            return _with(view, duplicate=True)
+        order_id = first.order_id  # type: ignore[attr-defined]
+        return self.engine.orders[order_id].view()
+
+    def buy(
+        self, account_id: str, symbol: str, qty: Number, price: Number | None = None, **kw: Any
+    ) -> OrderView:
+        """A limit buy when ``price`` is given, else a market buy."""
+        return self.submit(
+            account_id,
+            symbol,
+            Side.BUY,
+            OrderType.LIMIT if price is not None else OrderType.MARKET,
+            qty,
+            price,
+            **kw,
+        )
+
+    def sell(
+        self, account_id: str, symbol: str, qty: Number, price: Number | None = None, **kw: Any
+    ) -> OrderView:
+        """A limit sell when ``price`` is given, else a market sell."""
+        return self.submit(
+            account_id,
+            symbol,
+            Side.SELL,
+            OrderType.LIMIT if price is not None else OrderType.MARKET,
+            qty,
+            price,
+            **kw,
+        )
+
+    def cancel(
+        self, account_id: str, order_id: int | None = None, *, client_order_id: str | None = None
+    ) -> OrderView:
+        """Cancel a live order; raise :class:`CommandRefused` (with its reason code) if refused."""
+        events = self.process(
+            c.CancelOrder(
+                ts=self._now(),
+                account_id=account_id,
+                order_id=order_id,
+                client_order_id=client_order_id,
+            )
+        )
+        self._expect(events[:1])
+        return self._view_of(account_id, order_id, client_order_id)
+
+    def modify(
+        self,
+        account_id: str,
+        order_id: int | None = None,
+        *,
+        client_order_id: str | None = None,
+        qty: Number | None = None,
+        price: Number | None = None,
+        trigger_price: Number | None = None,
+    ) -> OrderView:
+        """Cancel/replace a live order's quantity, price or trigger; raise :class:`CommandRefused` if refused."""
+        events = self.process(
+            c.ModifyOrder(
+                ts=self._now(),
+                account_id=account_id,
+                order_id=order_id,
+                client_order_id=client_order_id,
+                qty=to_decimal(qty),
+                price=to_decimal(price),
+                trigger_price=to_decimal(trigger_price),
+            )
+        )
+        self._expect(events[:1])
+        return self._view_of(account_id, order_id, client_order_id)
+
+    def _view_of(
+        self, account_id: str, order_id: int | None, client_order_id: str | None
+    ) -> OrderView:
+        order = self.engine._find(account_id, order_id, client_order_id)
+        assert order is not None
+        return order.view()
+
+    def update_prices(
+        self, symbol: str, *, last: Number | None = None, mark: Number | None = None
+    ) -> list[ev.EventBase]:
+        """Feed market data: the last trade price and/or the mark price (fires stops, trails trailing stops)."""
+        events = self.process(
+            c.UpdatePrices(
+                ts=self._now(), symbol=symbol, last=to_decimal(last), mark=to_decimal(mark)
+            )
+        )
+        self._expect(events[:1])
+        return events
+
+    def advance_time(self, ns: int) -> list[ev.EventBase]:
+        """Move a manual clock forward by ``ns`` and let DAY/GTD orders expire."""
+        if not isinstance(self.clock, ManualClock):
+            raise TypeError("advance_time needs a ManualClock; a live node's time moves by itself")
+        self.clock.advance(ns)
+        return self.tick()
+
+    def tick(self) -> list[ev.EventBase]:
+        """A timer tick at the clock's current time (expires DAY and GTD orders)."""
+        return self.process(c.AdvanceTime(ts=self._now()))
+
+    # ------------------------------------------------------------------ reading
+    def order(self, order_id: int) -> OrderView:
+        return self.engine.orders[order_id].view()
+
+    def orders(self, account_id: str | None = None, *, open_only: bool = False) -> list[OrderView]:
+        return [
+            o.view()
+            for o in self.engine.orders.values()
+            if (account_id is None or o.account_id == account_id) and (not open_only or o.is_live)
+        ]
+
+    def fills(self, account_id: str | None = None) -> list[ev.OrderFilled]:
+        return [
+            f
+            for f in self.engine.fills.values()
+            if account_id is None or f.account_id == account_id
+        ]
+
+    def positions(
+        self, account_id: str | None = None, *, include_flat: bool = False
+    ) -> list[PositionView]:
+        engine = self.engine
+        return [
+            p.view(engine.reference_price(p.symbol, prefer_mark=True))
+            for k, p in sorted(engine.positions.items())
+            if (account_id is None or p.account_id == account_id) and (include_flat or p.qty)
+        ]
+
+    def position(
+        self, account_id: str, symbol: str, position_side: PositionSide = PositionSide.BOTH
+    ) -> PositionView | None:
+        pos = self.engine.positions.get((account_id, symbol, position_side))
+        return pos.view(self.engine.reference_price(symbol, prefer_mark=True)) if pos else None
+
+    def balance(self, account_id: str, asset: str) -> BalanceView:
+        bal = self.engine.balances.get((account_id, asset))
+        total, locked = (bal.total, bal.locked) if bal else (Decimal(0), Decimal(0))
+        return BalanceView(
+            account_id=account_id, asset=asset, total=total, locked=locked, free=total - locked
+        )
+
+    def balances(self, account_id: str | None = None) -> list[BalanceView]:
+        return [
+            BalanceView(account_id=a, asset=asset, total=b.total, locked=b.locked, free=b.free)
+            for (a, asset), b in sorted(self.engine.balances.items())
+            if account_id is None or a == account_id
+        ]
+
+    def events(self, from_seq: int = 1) -> Iterator[ev.EventBase]:
+        """The journal's events from ``from_seq`` on (flushes first)."""
+        self.journal.flush()
+        return self.journal.read(from_seq)
+
+    def book(self, symbol: str, levels: int = 10) -> dict[str, list[tuple[Decimal, Decimal]]]:
+        book = self.sim.book(symbol)
+        return {"bids": book.depth(Side.BUY, levels), "asks": book.depth(Side.SELL, levels)}
+
+    def digest(self) -> str:
+        """SHA-256 of the whole engine state; a replay of the journal gives the same value."""
+        return self.engine.digest()
+
+
+def _with(view: OrderView, **changes: Any) -> OrderView:
+    return msgspec.structs.replace(view, **changes)
