@@ -1,0 +1,34 @@
+"""Journals and snapshots (memory, SQLite, file) and JSON Lines exports of events.
+
+The runtime appends each engine step's events here before acting on them, and rebuilds state
+from the latest snapshot plus the events after it. The core never imports this package.
+"""
+
+from atlas_oms.store.base import (
+    Journal,
+    JournalClosedError,
+    JournalCorruptError,
+    JournalError,
+    RecoveryReport,
+    SequenceGapError,
+)
+from atlas_oms.store.exports import read_jsonl, write_jsonl
+from atlas_oms.store.file import FileJournal
+from atlas_oms.store.memory import MemoryJournal
+from atlas_oms.store.opener import open_journal
+from atlas_oms.store.sqlite import SqliteJournal
+
+__all__ = [
+    "FileJournal",
+    "Journal",
+    "JournalClosedError",
+    "JournalCorruptError",
+    "JournalError",
+    "MemoryJournal",
+    "RecoveryReport",
+    "SequenceGapError",
+    "SqliteJournal",
+    "open_journal",
+    "read_jsonl",
+    "write_jsonl",
+]

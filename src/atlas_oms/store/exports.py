@@ -1,0 +1,56 @@
+"""Exports of events as JSON Lines: one object per event, its class name in ``"type"``.
+
+``jq 'select(.type == "OrderFilled")' events.jsonl`` finds every fill; ``atlas audit`` writes
+these files. Decimals are JSON strings, so values stay exact.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from typing import IO
+
+from atlas_oms.model.events import Event
+from atlas_oms.store.codec import event_from_json, events_to_json_lines
+
+__all__ = ["read_jsonl", "write_jsonl"]
+
+_BATCH = 4096
+
+PathOrFile = str | os.PathLike[str] | IO[bytes] | IO[str]
+
+
+def write_jsonl(events: Iterable[Event], path_or_file: PathOrFile) -> int:
+    """Write ``events`` as JSON Lines to a path (replaced) or an open file; return the count."""
+    if isinstance(path_or_file, str | os.PathLike):
+        with open(path_or_file, "wb") as f:
+            return _write(events, f)
+    return _write(events, path_or_file)
+
+
+def read_jsonl(path_or_file: PathOrFile) -> Iterator[Event]:
+    """Yield the events of a JSON Lines file written by :func:`write_jsonl`."""
+    if isinstance(path_or_file, str | os.PathLike):
+        with open(path_or_file, "rb") as f:
+            yield from _read(f)
+    else:
+        yield from _read(path_or_file)
+
+
+def _write(events: Iterable[Event], f: IO[bytes] | IO[str]) -> int:
+    text = isinstance(f, io.TextIOBase)
+    iterator = iter(events)
+    count = 0
+    while batch := list(islice(iterator, _BATCH)):
+        data = events_to_json_lines(batch)
+        f.write(data.decode() if text else data)  # type: ignore[arg-type]
+        count += len(batch)
+    return count
+
+
+def _read(f: IO[bytes] | IO[str]) -> Iterator[Event]:
+    for line in f:
+        if line.strip():
+            yield event_from_json(line)
