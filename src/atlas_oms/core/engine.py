@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from atlas_oms.core.orders import IllegalTransition, Order, Tx, next_status
+from atlas_oms.core.orders import TRANSITIONS, IllegalTransition, Order, Tx, next_status
 from atlas_oms.core.state import EngineState
 from atlas_oms.core.triggers import fires_on_rise
 from atlas_oms.core.validation import (
@@ -889,8 +889,9 @@ class Engine(EngineState):
             )
 
     def _on_venue_filled(self, r: rep.VenueFilled) -> None:
-        order = self._known(r)
+        order = self.orders.get(r.order_id)
         if order is None:
+            self._ignore(r, Reason.UNKNOWN_ORDER, f"no order {r.order_id}")
             return
         if r.exec_id in self.fills:
             self._ignore(
@@ -898,10 +899,11 @@ class Engine(EngineState):
             )
             return
         qty, px = r.last_qty, r.last_px
-        if bad_number(qty, "quantity") or bad_number(px, "price") or not r.fee.is_finite():
+        if not (qty.is_finite() and px.is_finite() and r.fee.is_finite() and qty > 0 and px > 0):
             self._ignore(r, Reason.INVALID_REPORT, f"fill {r.exec_id}: bad quantity, price or fee")
             return
-        if order.cum_qty + qty > order.qty:
+        cum = order.cum_qty + qty
+        if cum > order.qty:
             self._ignore(
                 r,
                 Reason.OVERFILL,
@@ -909,8 +911,12 @@ class Engine(EngineState):
                 f"quantity {order.qty} (filled {order.cum_qty})",
             )
             return
-        tx = Tx.FILL_FULL if order.cum_qty + qty == order.qty else Tx.FILL_PARTIAL
-        if not self._allowed(order, tx, r):
+        if (order.status, Tx.FILL_FULL if cum == order.qty else Tx.FILL_PARTIAL) not in TRANSITIONS:
+            self._ignore(
+                r,
+                Reason.ILLEGAL_TRANSITION,
+                f"order {order.order_id} cannot fill in {order.status}",
+            )
             return
         self._emit(
             ev.OrderFilled(
@@ -929,7 +935,7 @@ class Engine(EngineState):
                 fee_asset=r.fee_asset,
             )
         )
-        if self.triggers:
+        if self.triggers.active:
             self._check_triggers(order.symbol, TriggerType.LAST, px, r.ts)
 
     def _on_venue_canceled(self, r: rep.VenueCanceled) -> None:

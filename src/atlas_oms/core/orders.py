@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import Enum
+from typing import Any
 
 import msgspec
 
@@ -165,6 +166,7 @@ class Order:
     __slots__ = (
         "accepted",
         "account_id",
+        "book_refs",
         "client_order_id",
         "cum_notional",
         "cum_qty",
@@ -273,6 +275,8 @@ class Order:
         self.reason: str | None = None
         #: Seq of the event at which the order took its current place in the venue's queue.
         self.priority_seq = 0
+        #: Cached (instrument, position, balance, balance) this order's fills move; not state.
+        self.book_refs: tuple[Any, ...] | None = None
 
     @property
     def is_live(self) -> bool:

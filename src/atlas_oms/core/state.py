@@ -21,7 +21,6 @@ from atlas_oms.model import events as ev
 from atlas_oms.model.account import Account
 from atlas_oms.model.enums import (
     TRIGGERED_TYPES,
-    InstrumentKind,
     OrderStatus,
     PositionSide,
     Side,
@@ -51,6 +50,8 @@ class EngineState:
         self.busted: set[str] = set()
         self.triggers = TriggerIndex()
         self.expiries: list[tuple[int, int]] = []
+        #: (account, symbol, position side) -> (instrument, position, balance, balance): lookups saved.
+        self._refs_cache: dict[tuple[str, str, PositionSide], tuple[Any, ...]] = {}
         self._appliers: dict[type, Callable[[Any], None]] = {
             cls: getattr(self, "_on_" + cls.__name__) for cls in _event_classes()
         }
@@ -327,7 +328,9 @@ class EngineState:
         cum = order.cum_qty + qty
         order.cum_qty = cum
         order.cum_notional += qty * px
-        order.fees += e.fee
+        fee = e.fee
+        if fee:
+            order.fees += fee
         order.fee_asset = e.fee_asset
         order.fill_count += 1
         order.ts_last = e.ts_event
@@ -337,14 +340,33 @@ class EngineState:
             order.leaves_qty = order.qty - cum
             if full:
                 self._finish(order)
-            else:
+            elif order.reserved:
                 unit_release = qty * order.reserve_unit
                 self._release(
                     order, unit_release if unit_release < order.reserved else order.reserved
                 )
         self.fills[e.exec_id] = e
         self.last[e.symbol] = px
-        self._book_fill(order, e.side, qty, px, e.fee, e.fee_asset, e.ts_event)
+        self._book_fill(order, e.side, qty, px, fee, e.fee_asset, e.ts_event)
+
+    def _refs(self, order: Order) -> tuple[Any, ...]:
+        key = (order.account_id, order.symbol, order.position_side)
+        refs = self._refs_cache.get(key)
+        if refs is None:
+            inst = self.instruments[order.symbol]
+            pos = self.position(order.account_id, inst, order.position_side)
+            if inst.is_derivative:
+                refs = (inst, pos, self.balance(order.account_id, inst.settle_asset), None)
+            else:
+                refs = (
+                    inst,
+                    pos,
+                    self.balance(order.account_id, inst.base),
+                    self.balance(order.account_id, inst.quote),
+                )
+            self._refs_cache[key] = refs
+        order.book_refs = refs
+        return refs
 
     def _book_fill(
         self,
@@ -356,46 +378,47 @@ class EngineState:
         fee_asset: str,
         ts: int,
     ) -> None:
-        """Move positions and balances for one execution (or, with negative ``qty``, reverse one)."""
-        inst = self.instruments[order.symbol]
-        account_id = order.account_id
+        """Move positions and balances for one execution (or reverse one, for a bust)."""
+        inst, pos, bal_a, bal_b = order.book_refs or self._refs(order)
         delta = qty if side is Side.BUY else -qty
-        pos = self.position(account_id, inst, order.position_side)
         old_qty = pos.qty
         realized = pos.apply_fill(delta, px, fee, order.order_id, ts)
-        notional = qty * px * inst.multiplier
-        if inst.kind is InstrumentKind.SPOT or inst.kind is InstrumentKind.EQUITY:
-            base = self.balance(account_id, inst.base)
-            quote = self.balance(account_id, inst.quote)
+        if bal_b is not None:  # spot and equities swap assets
+            notional = qty * px if inst.multiplier == 1 else qty * px * inst.multiplier
             if delta > 0:
-                base.total += qty
-                quote.total -= notional
+                bal_a.total += qty
+                bal_b.total -= notional
             else:
-                base.total -= qty
-                quote.total += notional
-        else:
-            settle = self.balance(account_id, inst.settle_asset)
+                bal_a.total -= qty
+                bal_b.total += notional
+            if fee:
+                (
+                    bal_b if fee_asset == bal_b.asset else self.balance(order.account_id, fee_asset)
+                ).total -= fee
+            return
+        settle = bal_a
+        if realized:
             settle.total += realized
-            new_qty = pos.qty
-            # Margin follows the open quantity: released pro rata on reduction, added on increase.
-            if not old_qty or ((old_qty > 0) == (new_qty > 0) and abs(new_qty) >= abs(old_qty)):
-                closed, opened = ZERO, abs(new_qty) - abs(old_qty)
-            elif not new_qty or (old_qty > 0) != (new_qty > 0):
-                closed, opened = abs(old_qty), abs(new_qty)
-            else:
-                closed, opened = abs(old_qty) - abs(new_qty), ZERO
-            if closed:
-                release = (
-                    pos.margin if closed == abs(old_qty) else pos.margin * closed / abs(old_qty)
-                )
-                pos.margin -= release
-                settle.locked -= release
-            if opened:
-                add = opened * px * inst.multiplier / self.leverage_of(account_id, inst.symbol)
-                pos.margin += add
-                settle.locked += add
+        new_qty = pos.qty
+        # Margin follows the open quantity: released pro rata on reduction, added on increase.
+        if not old_qty or ((old_qty > 0) == (new_qty > 0) and abs(new_qty) >= abs(old_qty)):
+            closed, opened = ZERO, abs(new_qty) - abs(old_qty)
+        elif not new_qty or (old_qty > 0) != (new_qty > 0):
+            closed, opened = abs(old_qty), abs(new_qty)
+        else:
+            closed, opened = abs(old_qty) - abs(new_qty), ZERO
+        if closed:
+            release = pos.margin if closed == abs(old_qty) else pos.margin * closed / abs(old_qty)
+            pos.margin -= release
+            settle.locked -= release
+        if opened:
+            add = opened * px * inst.multiplier / self.leverage_of(order.account_id, inst.symbol)
+            pos.margin += add
+            settle.locked += add
         if fee:
-            self.balance(account_id, fee_asset).total -= fee
+            (
+                settle if fee_asset == settle.asset else self.balance(order.account_id, fee_asset)
+            ).total -= fee
 
     def _on_OrderFillBusted(self, e: ev.OrderFillBusted) -> None:
         fill = self.fills[e.exec_id]
@@ -479,7 +502,7 @@ _LIVE = frozenset(
         OrderStatus.PENDING_REPLACE,
     }
 )
-_ORDER_FIELDS = tuple(sorted(Order.__slots__))
+_ORDER_FIELDS = tuple(sorted(set(Order.__slots__) - {"book_refs"}))
 
 
 def _event_classes() -> list[type]:

@@ -39,6 +39,10 @@ class TriggerIndex:
     def __len__(self) -> int:
         return len(self._where)
 
+    @property
+    def active(self) -> bool:
+        return bool(self._where)
+
     def __contains__(self, order_id: int) -> bool:
         return order_id in self._where
 

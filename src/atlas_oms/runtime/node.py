@@ -163,22 +163,28 @@ class Node:
         journal = self.journal
         venues = self.venues
         produced: list[ev.EventBase] = []
+        journaled = 0
         try:
             while queue:
-                msg = queue[0]
-                events = engine.handle(msg)
+                events = engine.handle(queue[0])
                 if events:
-                    journal.append(events)
                     produced.extend(events)
                 if engine.outbox:
                     for request in engine.take_requests():
                         venue = venues[request.venue]
                         if not venue.synchronous:
-                            journal.flush()  # the intent is durable before it leaves the process
+                            # Record before acting: the intent is durable before it leaves the process.
+                            journal.append(produced[journaled:])
+                            journaled = len(produced)
+                            journal.flush()
                         queue.extend(venue.handle(request))
                 queue.popleft()
         finally:
             queue.clear()
+            # The built-in exchange is rebuilt from this same journal, so its in-process round trip
+            # needs no earlier write: one append per command keeps the hot path lean.
+            if len(produced) > journaled:
+                journal.append(produced[journaled:] if journaled else produced)
         if produced:
             for listener in self._listeners:
                 listener(produced)
