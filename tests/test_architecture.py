@@ -9,9 +9,27 @@ import atlas_oms
 
 PACKAGE = Path(atlas_oms.__file__).resolve().parent
 FORBIDDEN_IN_CORE = {
-    "asyncio", "socket", "sqlite3", "threading", "multiprocessing", "subprocess", "time",
-    "datetime", "random", "os", "io", "pathlib", "requests", "httpx", "fastapi", "uvicorn",
-    "nats", "ccxt", "logging", "secrets", "uuid",
+    "asyncio",
+    "socket",
+    "sqlite3",
+    "threading",
+    "multiprocessing",
+    "subprocess",
+    "time",
+    "datetime",
+    "random",
+    "os",
+    "io",
+    "pathlib",
+    "requests",
+    "httpx",
+    "fastapi",
+    "uvicorn",
+    "nats",
+    "ccxt",
+    "logging",
+    "secrets",
+    "uuid",
 }
 OUTER_LAYERS = ("venues", "store", "runtime", "api", "cli")
 
@@ -40,27 +58,53 @@ def test_core_model_and_matching_import_no_io_clock_or_randomness() -> None:
 def test_core_and_matching_import_no_outer_layer() -> None:
     for layer in ("model", "core", "matching"):
         for path in modules(layer):
-            outer = {n for n in imports_of(path)
-                     if n.startswith("atlas_oms.") and n.split(".")[1] in OUTER_LAYERS}
+            outer = {
+                n
+                for n in imports_of(path)
+                if n.startswith("atlas_oms.") and n.split(".")[1] in OUTER_LAYERS
+            }
             assert not outer, f"{path.relative_to(PACKAGE)} imports {outer}"
 
 
 def test_model_imports_nothing_else_of_the_project() -> None:
     for path in modules("model"):
-        ours = {n for n in imports_of(path) if n.startswith("atlas_oms.") and not n.startswith("atlas_oms.model")}
+        ours = {
+            n
+            for n in imports_of(path)
+            if n.startswith("atlas_oms.") and not n.startswith("atlas_oms.model")
+        }
         assert not ours, f"{path.relative_to(PACKAGE)} imports {ours}"
 
 
 def test_matching_imports_only_the_model() -> None:
     for path in modules("matching"):
-        ours = {n for n in imports_of(path)
-                if n.startswith("atlas_oms.") and not n.startswith(("atlas_oms.model", "atlas_oms.matching"))}
+        ours = {
+            n
+            for n in imports_of(path)
+            if n.startswith("atlas_oms.")
+            and not n.startswith(("atlas_oms.model", "atlas_oms.matching"))
+        }
         assert not ours, f"{path.relative_to(PACKAGE)} imports {ours}"
 
 
 def test_public_api_is_pinned() -> None:
     assert set(atlas_oms.__all__) == {
-        "CommandRefused", "Engine", "EngineConfig", "Instrument", "InstrumentKind", "LiveClock",
-        "ManualClock", "Node", "OrderStatus", "OrderType", "OrderView", "PositionMode",
-        "PositionSide", "Reason", "Side", "TimeInForce", "TrailingOffsetType", "TriggerType",
+        "CommandRefused",
+        "Engine",
+        "EngineConfig",
+        "Instrument",
+        "InstrumentKind",
+        "LiveClock",
+        "ManualClock",
+        "Node",
+        "OrderStatus",
+        "OrderType",
+        "OrderView",
+        "PositionMode",
+        "PositionSide",
+        "Reason",
+        "Side",
+        "TimeInForce",
+        "TrailingOffsetType",
+        "TriggerType",
     }

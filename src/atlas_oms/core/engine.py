@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from atlas_oms.core.orders import TRANSITIONS, IllegalTransition, Order, Tx, next_status
-from atlas_oms.core.state import EngineState
+from atlas_oms.core.state import EngineState, round_money
 from atlas_oms.core.triggers import fires_on_rise
 from atlas_oms.core.validation import (
     ABSURD,
@@ -421,9 +421,9 @@ class Engine(EngineState):
             if px is None:
                 return inst.settle_asset, None
             notional = px * inst.multiplier
-            return inst.settle_asset, notional / self.leverage_of(
-                account_id, inst.symbol
-            ) + notional * fee_rate
+            return inst.settle_asset, round_money(
+                notional / self.leverage_of(account_id, inst.symbol) + notional * fee_rate
+            )
         if side is Side.SELL:
             return inst.base, ONE
         if px is None:

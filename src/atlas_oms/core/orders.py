@@ -160,123 +160,64 @@ def next_status(order: Order, tx: Tx) -> OrderStatus:
     return target  # type: ignore[return-value]
 
 
-class Order:
-    """One order as the engine tracks it. Mutated only by the engine's event appliers."""
+class Order(msgspec.Struct, kw_only=True, gc=False):
+    """One order as the engine tracks it. Mutated only by the engine's event appliers.
 
-    __slots__ = (
-        "accepted",
-        "account_id",
-        "book_refs",
-        "client_order_id",
-        "cum_notional",
-        "cum_qty",
-        "expire_ts",
-        "fee_asset",
-        "fees",
-        "fill_count",
-        "held",
-        "leaves_qty",
-        "limit_offset",
-        "order_id",
-        "order_type",
-        "pending",
-        "position_side",
-        "post_only",
-        "price",
-        "priority_seq",
-        "protection_price",
-        "qty",
-        "reason",
-        "reduce_only",
-        "reserve_unit",
-        "reserved",
-        "reserved_asset",
-        "side",
-        "status",
-        "symbol",
-        "tag",
-        "tif",
-        "trailing_offset",
-        "trailing_offset_type",
-        "trigger_price",
-        "trigger_type",
-        "triggered",
-        "ts_init",
-        "ts_last",
-        "venue",
-        "venue_order_id",
-        "watermark",
-    )
+    A ``msgspec.Struct`` without garbage-collector tracking (it holds no reference cycles): a
+    million resting orders cost the cyclic collector nothing.
+    """
 
-    def __init__(
-        self,
-        *,
-        order_id: int,
-        account_id: str,
-        symbol: str,
-        venue: str,
-        side: Side,
-        order_type: OrderType,
-        qty: Decimal,
-        price: Decimal | None,
-        trigger_price: Decimal | None,
-        trigger_type: TriggerType,
-        trailing_offset: Decimal | None,
-        trailing_offset_type: TrailingOffsetType,
-        limit_offset: Decimal | None,
-        tif: TimeInForce,
-        expire_ts: int | None,
-        post_only: bool,
-        reduce_only: bool,
-        position_side: PositionSide,
-        client_order_id: str | None,
-        tag: str | None,
-        ts_init: int,
-    ) -> None:
-        self.order_id = order_id
-        self.account_id = account_id
-        self.symbol = symbol
-        self.venue = venue
-        self.side = side
-        self.order_type = order_type
-        self.qty = qty
-        self.price = price
-        self.trigger_price = trigger_price
-        self.trigger_type = trigger_type
-        self.trailing_offset = trailing_offset
-        self.trailing_offset_type = trailing_offset_type
-        self.limit_offset = limit_offset
-        self.tif = tif
-        self.expire_ts = expire_ts
-        self.post_only = post_only
-        self.reduce_only = reduce_only
-        self.position_side = position_side
-        self.client_order_id = client_order_id
-        self.tag = tag
-        self.ts_init = ts_init
-        self.ts_last = ts_init
-        self.status = S.INITIALIZED
-        self.cum_qty = ZERO
-        self.leaves_qty = qty
-        self.cum_notional = ZERO
-        self.fees = ZERO
-        self.fee_asset: str | None = None
-        self.fill_count = 0
-        self.venue_order_id: str | None = None
-        self.accepted = False
-        self.held = False
-        self.triggered = False
-        self.watermark: Decimal | None = None
-        self.protection_price: Decimal | None = None
-        self.reserved_asset: str | None = None
-        self.reserve_unit = ZERO
-        self.reserved = ZERO
-        self.pending: tuple[Decimal, Decimal | None, Decimal | None, Decimal] | None = None
-        self.reason: str | None = None
-        #: Seq of the event at which the order took its current place in the venue's queue.
-        self.priority_seq = 0
-        #: Cached (instrument, position, balance, balance) this order's fills move; not state.
-        self.book_refs: tuple[Any, ...] | None = None
+    order_id: int
+    account_id: str
+    symbol: str
+    venue: str
+    side: Side
+    order_type: OrderType
+    qty: Decimal
+    price: Decimal | None
+    trigger_price: Decimal | None
+    trigger_type: TriggerType
+    trailing_offset: Decimal | None
+    trailing_offset_type: TrailingOffsetType
+    limit_offset: Decimal | None
+    tif: TimeInForce
+    expire_ts: int | None
+    post_only: bool
+    reduce_only: bool
+    position_side: PositionSide
+    client_order_id: str | None
+    tag: str | None
+    ts_init: int
+    ts_last: int = 0
+    status: OrderStatus = S.INITIALIZED
+    cum_qty: Decimal = ZERO
+    leaves_qty: Decimal = ZERO
+    cum_notional: Decimal = ZERO
+    fees: Decimal = ZERO
+    fee_asset: str | None = None
+    fill_count: int = 0
+    venue_order_id: str | None = None
+    accepted: bool = False
+    held: bool = False
+    triggered: bool = False
+    watermark: Decimal | None = None
+    protection_price: Decimal | None = None
+    reserved_asset: str | None = None
+    reserve_unit: Decimal = ZERO
+    reserved: Decimal = ZERO
+    #: A modify in flight: (qty, price, trigger price, extra funds locked for it).
+    pending: tuple[Decimal, Decimal | None, Decimal | None, Decimal] | None = None
+    reason: str | None = None
+    #: Seq of the event at which the order took its current place in the venue's queue.
+    priority_seq: int = 0
+    #: Cached (instrument, position, balance, balance) this order's fills move; not state.
+    book_refs: tuple[Any, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.status is S.INITIALIZED and not self.cum_qty:
+            self.leaves_qty = self.qty
+        if not self.ts_last:
+            self.ts_last = self.ts_init
 
     @property
     def is_live(self) -> bool:

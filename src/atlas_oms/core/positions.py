@@ -12,17 +12,14 @@ from atlas_oms.model.enums import PositionSide
 ZERO = Decimal(0)
 
 
-class Lot:
+class Lot(msgspec.Struct, gc=False):
     """Quantity opened at one price; ``qty`` is signed like the position."""
 
-    __slots__ = ("order_id", "price", "qty", "realized_pnl", "ts_open")
-
-    def __init__(self, qty: Decimal, price: Decimal, order_id: int, ts_open: int) -> None:
-        self.qty = qty
-        self.price = price
-        self.order_id = order_id
-        self.ts_open = ts_open
-        self.realized_pnl = ZERO
+    qty: Decimal
+    price: Decimal
+    order_id: int
+    ts_open: int
+    realized_pnl: Decimal = ZERO
 
 
 class Position:

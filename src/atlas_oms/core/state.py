@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 from collections.abc import Callable, Iterable
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 import msgspec
@@ -29,6 +29,16 @@ from atlas_oms.model.instrument import Instrument
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
+#: Margin is kept to this many places: a division by leverage would otherwise repeat to 28
+#: digits, and adding and removing such amounts in ``locked`` would leave dust behind.
+MONEY_QUANTUM = Decimal("1e-12")
+
+
+def round_money(value: Decimal, rounding: str = ROUND_CEILING) -> Decimal:
+    """Round ``value`` onto :data:`MONEY_QUANTUM` if it is finer; coarser values stay as they are."""
+    if value.as_tuple().exponent < -12:  # type: ignore[operator]
+        return value.quantize(MONEY_QUANTUM, rounding=rounding)
+    return value
 
 
 class EngineState:
@@ -408,11 +418,17 @@ class EngineState:
         else:
             closed, opened = abs(old_qty) - abs(new_qty), ZERO
         if closed:
-            release = pos.margin if closed == abs(old_qty) else pos.margin * closed / abs(old_qty)
+            release = (
+                pos.margin
+                if closed == abs(old_qty)
+                else round_money(pos.margin * closed / abs(old_qty), ROUND_FLOOR)
+            )
             pos.margin -= release
             settle.locked -= release
         if opened:
-            add = opened * px * inst.multiplier / self.leverage_of(order.account_id, inst.symbol)
+            add = round_money(
+                opened * px * inst.multiplier / self.leverage_of(order.account_id, inst.symbol)
+            )
             pos.margin += add
             settle.locked += add
         if fee:
@@ -488,7 +504,9 @@ class EngineState:
             sorted(self.busted),
             sorted(self.client_ids.items()),
             len(self.triggers),
-            sorted(self.expiries),
+            # The expiry heap is an index: the timer pops due entries outside the fold, so only
+            # the entries of live orders are state (a replay still holds the popped ones).
+            sorted(e for e in self.expiries if self.orders[e[1]].is_live),
         ]
 
 
@@ -502,7 +520,7 @@ _LIVE = frozenset(
         OrderStatus.PENDING_REPLACE,
     }
 )
-_ORDER_FIELDS = tuple(sorted(set(Order.__slots__) - {"book_refs"}))
+_ORDER_FIELDS = tuple(sorted(set(Order.__struct_fields__) - {"book_refs"}))
 
 
 def _event_classes() -> list[type]:
