@@ -78,6 +78,9 @@ class Engine(EngineState):
         self._collar_up = ONE + self.config.market_protection_pct / HUNDRED
         self._collar_down = ONE - self.config.market_protection_pct / HUNDRED
         self.outbox: list[VenueRequest] = []
+        # Pure caches of values derived from immutable inputs (not state: never journaled or hashed).
+        self._fee_mult: dict[str, Decimal] = {}
+        self._protect_cache: dict[tuple[Side, Decimal, Decimal], Decimal] = {}
         self._out: list[ev.EventBase] = []
         self._handlers: dict[type, Callable[[Any], None]] = {
             cmd_.SubmitOrder: self._submit,
@@ -376,7 +379,11 @@ class Engine(EngineState):
             worst = trigger + c.limit_offset if side is Side.BUY else trigger
         else:
             worst = c.price
-        if worst is not None and c.qty * worst * inst.multiplier < inst.min_notional:
+        if (
+            inst.min_notional
+            and worst is not None
+            and c.qty * worst * inst.multiplier < inst.min_notional
+        ):
             return (
                 Reason.NOTIONAL_BELOW_MIN,
                 f"notional {c.qty * worst * inst.multiplier} is below the minimum {inst.min_notional}",
@@ -414,21 +421,25 @@ class Engine(EngineState):
         self, account_id: str, inst: Instrument, side: Side, reduce_only: bool, px: Decimal | None
     ) -> tuple[str | None, Decimal | None]:
         """What one unit of the order locks: (asset, amount per unit); amount None = unknown."""
-        fee_rate = max(inst.maker_fee, inst.taker_fee, ZERO)
+        fee_mult = self._fee_mult.get(inst.symbol)
+        if fee_mult is None:
+            fee_mult = self._fee_mult[inst.symbol] = ONE + max(inst.maker_fee, inst.taker_fee, ZERO)
         if inst.is_derivative:
             if reduce_only:
                 return None, ZERO
             if px is None:
                 return inst.settle_asset, None
             notional = px * inst.multiplier
-            return inst.settle_asset, round_money(
-                notional / self.leverage_of(account_id, inst.symbol) + notional * fee_rate
-            )
+            lev = self.leverage.get((account_id, inst.symbol), ONE)
+            return inst.settle_asset, notional / lev + notional * (fee_mult - ONE)
         if side is Side.SELL:
             return inst.base, ONE
         if px is None:
             return inst.quote, None
-        return inst.quote, px * inst.multiplier * (ONE + fee_rate)
+        return (
+            inst.quote,
+            px * fee_mult if inst.multiplier == ONE else px * inst.multiplier * fee_mult,
+        )
 
     def _check_reduce_only(self, c: cmd_.SubmitOrder, inst: Instrument) -> Refusal | None:
         pside = c.position_side or PositionSide.BOTH
@@ -448,9 +459,19 @@ class Engine(EngineState):
         return None
 
     def _protect(self, side: Side, px: Decimal, tick: Decimal) -> Decimal:
+        """The worst price a market order may trade at, ``px`` being its reference."""
+        key = (side, px, tick)
+        cached = self._protect_cache.get(key)
+        if cached is not None:
+            return cached
         if side is Side.BUY:
-            return round_to_tick(px * self._collar_up, tick, up=False)
-        return max(round_to_tick(px * self._collar_down, tick, up=True), tick)
+            value = round_to_tick(px * self._collar_up, tick, up=False)
+        else:
+            value = max(round_to_tick(px * self._collar_down, tick, up=True), tick)
+        if len(self._protect_cache) >= 4096:
+            self._protect_cache.clear()
+        self._protect_cache[key] = value
+        return value
 
     @staticmethod
     def _trail(

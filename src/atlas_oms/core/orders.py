@@ -213,12 +213,6 @@ class Order(msgspec.Struct, kw_only=True, gc=False):
     #: Cached (instrument, position, balance, balance) this order's fills move; not state.
     book_refs: tuple[Any, ...] | None = None
 
-    def __post_init__(self) -> None:
-        if self.status is S.INITIALIZED and not self.cum_qty:
-            self.leaves_qty = self.qty
-        if not self.ts_last:
-            self.ts_last = self.ts_init
-
     @property
     def is_live(self) -> bool:
         return self.status in LIVE_STATUSES

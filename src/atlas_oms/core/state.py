@@ -177,6 +177,8 @@ class EngineState:
             client_order_id=intent.client_order_id,
             tag=intent.tag,
             ts_init=ts,
+            ts_last=ts,
+            leaves_qty=intent.qty,
         )
         self.orders[order_id] = order
         if intent.client_order_id is not None:
