@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from atlas_oms.core.orders import TRANSITIONS, IllegalTransition, Order, Tx, next_status
-from atlas_oms.core.state import EngineState, round_money
+from atlas_oms.core.state import EngineState
 from atlas_oms.core.triggers import fires_on_rise
 from atlas_oms.core.validation import (
     ABSURD,
