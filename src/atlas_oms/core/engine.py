@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from atlas_oms.core.orders import TRANSITIONS, IllegalTransition, Order, Tx, next_status
-from atlas_oms.core.state import EngineState
+from atlas_oms.core.state import EngineState, round_money
 from atlas_oms.core.triggers import fires_on_rise
 from atlas_oms.core.validation import (
     ABSURD,
@@ -431,7 +431,7 @@ class Engine(EngineState):
                 return inst.settle_asset, None
             notional = px * inst.multiplier
             lev = self.leverage.get((account_id, inst.symbol), ONE)
-            return inst.settle_asset, notional / lev + notional * (fee_mult - ONE)
+            return inst.settle_asset, round_money(notional / lev + notional * (fee_mult - ONE))
         if side is Side.SELL:
             return inst.base, ONE
         if px is None:
