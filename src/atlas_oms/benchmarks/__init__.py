@@ -1,0 +1,94 @@
+"""In-process benchmarks behind ``atlas bench``: one core, one engine, results as one JSON object.
+
+Each benchmark is a function ``(quick: bool) -> dict`` returning its figure under its key plus the
+sizes it used. Set-up (books, accounts, pre-built commands) is never timed; after it the garbage
+collector's generations are frozen (``gc.collect(); gc.freeze()``) so that timing measures the
+engine, not a walk over the set-up's objects.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from atlas_oms.benchmarks.core import (
+    bench_durable_and_replay,
+    bench_limit_cancel,
+    bench_market_orders,
+    bench_submit_latency,
+)
+
+__all__ = ["KEYS", "TARGETS", "run_all"]
+
+#: Each key's target: ("min", x) means the figure should be at least x, ("max", x) at most x.
+TARGETS: dict[str, tuple[str, float]] = {
+    "market_orders_per_s": ("min", 100_000),
+    "limit_cancel_orders_per_s": ("min", 100_000),
+    "durable_orders_per_s": ("min", 50_000),
+    "replay_events_per_s": ("min", 500_000),
+    "submit_p50_us": ("max", 50),
+    "submit_p99_us": ("max", 50),
+    "rss_mb_1m_resting_orders": ("max", 1_024),
+}
+KEYS = tuple(TARGETS)
+
+
+def bench_rss(quick: bool) -> dict[str, Any]:
+    # Imported here: ``python -m atlas_oms.benchmarks.memory`` must not find it already imported.
+    from atlas_oms.benchmarks.memory import bench_rss as run
+
+    return run(quick)
+
+
+_Runner = Callable[[bool], dict[str, Any]]
+#: Which runner produces which keys (durable and replay share one journal).
+#: The memory benchmark runs first, in a child process, while this process is still small.
+_RUNNERS: list[tuple[tuple[str, ...], _Runner]] = [
+    (("rss_mb_1m_resting_orders",), bench_rss),
+    (("market_orders_per_s",), bench_market_orders),
+    (("limit_cancel_orders_per_s",), bench_limit_cancel),
+    (("durable_orders_per_s", "replay_events_per_s"), bench_durable_and_replay),
+    (("submit_p50_us", "submit_p99_us"), bench_submit_latency),
+]
+
+
+def progress(text: str) -> None:
+    print(f"[atlas bench] {text}", file=sys.stderr, flush=True)
+
+
+def run_all(quick: bool = False, only: Sequence[str] | None = None) -> dict[str, Any]:
+    """Run the benchmarks (all, or those producing the ``only`` keys); return one flat dict."""
+    wanted = set(only or KEYS)
+    unknown = wanted - set(KEYS)
+    if unknown:
+        raise KeyError(f"unknown benchmark key(s) {sorted(unknown)}; known: {', '.join(KEYS)}")
+    result: dict[str, Any] = {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "machine": platform.machine(),
+        "quick": quick,
+    }
+    sizes: dict[str, int] = {}
+    for keys, runner in _RUNNERS:
+        if not wanted.intersection(keys):
+            continue
+        progress(f"{', '.join(keys)} ...")
+        out = runner(quick)
+        sizes.update(out.pop("n"))
+        for key in keys:
+            if key in wanted:
+                result[key] = out[key]
+                progress(f"{key} = {out[key]}")
+        result.update({k: v for k, v in out.items() if k not in TARGETS})
+    result["n"] = sizes
+    result["targets"] = {
+        key: {("min" if kind == "min" else "max"): value} for key, (kind, value) in TARGETS.items()
+    }
+    result["missed"] = [
+        key
+        for key, (kind, value) in TARGETS.items()
+        if key in result and (result[key] < value if kind == "min" else result[key] > value)
+    ]
+    return result

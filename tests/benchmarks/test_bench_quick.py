@@ -1,0 +1,46 @@
+"""``atlas bench --quick`` runs every benchmark on tiny sizes and prints one JSON object.
+
+No timing is asserted: speed is reported by ``atlas bench``, not tested.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from atlas_oms.benchmarks import KEYS
+from atlas_oms.benchmarks.memory import CountingJournal
+from atlas_oms.cli import main
+from atlas_oms.store.base import Journal
+
+
+def test_quick_bench_prints_one_json_object_with_every_key(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["bench", "--quick"]) == 0
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)
+    for key in KEYS:
+        assert isinstance(result[key], int | float) and result[key] > 0, key
+        assert key in result["targets"]
+    assert result["python"]
+    assert all(isinstance(v, int) and v > 0 for v in result["n"].values())
+    assert "[atlas bench]" in captured.err  # progress goes to stderr, not into the JSON
+
+
+def test_only_runs_the_named_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "--quick", "--only", "submit_p50_us"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert "submit_p50_us" in result and "market_orders_per_s" not in result
+
+
+def test_unknown_key_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "--quick", "--only", "nope"]) == 2
+    assert "unknown benchmark key" in capsys.readouterr().err
+
+
+def test_counting_journal_satisfies_the_journal_protocol() -> None:
+    journal = CountingJournal()
+    assert isinstance(journal, Journal)
+    assert journal.last_seq == 0 and list(journal.read_batches()) == []
