@@ -169,12 +169,12 @@ class Engine(EngineState):
                 f"amount must be a non-zero finite number, got {amount}",
                 c.account_id,
             )
-        elif amount < 0 and self.balance(c.account_id, c.asset).free < -amount:
+        elif amount < 0 and self._free(c.account_id, c.asset) < -amount:
             self._reject_command(
                 c,
                 Reason.INSUFFICIENT_BALANCE,
                 f"cannot withdraw {-amount} {c.asset}: only "
-                f"{self.balance(c.account_id, c.asset).free} is free",
+                f"{self._free(c.account_id, c.asset)} is free",
                 c.account_id,
             )
         else:
@@ -188,6 +188,11 @@ class Engine(EngineState):
                     reason=c.reason,
                 )
             )
+
+    def _free(self, account_id: str, asset: str) -> Decimal:
+        """Free balance, read without creating a balance (only events change state)."""
+        bal = self.balances.get((account_id, asset))
+        return bal.free if bal is not None else ZERO
 
     def _set_leverage(self, c: cmd_.SetLeverage) -> None:
         lev = c.leverage
@@ -406,7 +411,7 @@ class Engine(EngineState):
             )
         if asset is not None and unit:
             need = c.qty * unit
-            free = self.balance(c.account_id, asset).free
+            free = self._free(c.account_id, asset)
             if free < need:
                 return (
                     Reason.INSUFFICIENT_BALANCE,
@@ -839,7 +844,7 @@ class Engine(EngineState):
             extra = leaves * unit - order.reserved if leaves > 0 else ZERO
             if extra < 0:
                 extra = ZERO
-            free = self.balance(order.account_id, asset).free
+            free = self._free(order.account_id, asset)
             if extra > free:
                 return (
                     Reason.INSUFFICIENT_BALANCE,

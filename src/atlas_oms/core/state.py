@@ -26,6 +26,7 @@ from atlas_oms.model.enums import (
     Side,
 )
 from atlas_oms.model.instrument import Instrument
+from atlas_oms.model.reasons import Reason
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -261,7 +262,12 @@ class EngineState:
 
     def _on_OrderCancelRejected(self, e: ev.OrderCancelRejected) -> None:
         order = self.orders.get(e.order_id) if e.order_id is not None else None
-        if order is not None and order.status is OrderStatus.PENDING_CANCEL:
+        # ORDER_PENDING refuses a second request: the first one is still in flight.
+        if (
+            order is not None
+            and order.status is OrderStatus.PENDING_CANCEL
+            and e.reason != Reason.ORDER_PENDING
+        ):
             order.status = next_status(order, Tx.CANCEL_REJECT)
             order.ts_last = e.ts_event
 
@@ -319,7 +325,11 @@ class EngineState:
 
     def _on_OrderModifyRejected(self, e: ev.OrderModifyRejected) -> None:
         order = self.orders.get(e.order_id) if e.order_id is not None else None
-        if order is not None and order.status is OrderStatus.PENDING_REPLACE:
+        if (
+            order is not None
+            and order.status is OrderStatus.PENDING_REPLACE
+            and e.reason != Reason.ORDER_PENDING
+        ):
             order.status = next_status(order, Tx.MODIFY_REJECT)
             if order.pending is not None:
                 self._release_pending(order)

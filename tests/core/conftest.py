@@ -1,0 +1,238 @@
+"""Shared set-up and invariant checks for the core tests.
+
+The helpers are reached through the session-scoped ``kit`` fixture (a namespace of plain
+functions), so hypothesis tests can use them without function-scoped fixtures and no test module
+has to ``import conftest`` (ambiguous next to the other packages' conftest files).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from atlas_oms.core.engine import Engine
+from atlas_oms.core.orders import LIVE_STATUSES
+from atlas_oms.model import commands as c
+from atlas_oms.model import events as ev
+from atlas_oms.model import reports as rep
+from atlas_oms.model.enums import TERMINAL_STATUSES, LiquiditySide, OrderStatus, OrderType, Side
+from atlas_oms.model.instrument import Instrument
+
+SPOT = Instrument.spot(
+    "BTC/USDT", tick_size="0.5", lot_size="0.01", maker_fee="0.0005", taker_fee="0.001"
+)
+PERP = Instrument.perpetual(
+    "ETH/USDT:USDT", tick_size="0.1", lot_size="0.1", maker_fee="0.0002", taker_fee="0.0005"
+)
+INSTRUMENTS = (SPOT, PERP)
+ACCOUNTS = ("alice", "bob", "carol")
+#: Leverage per (account, perpetual): 3 makes margin a repeating decimal on purpose.
+LEVERAGE = {("bob", PERP.symbol): Decimal(3), ("carol", PERP.symbol): Decimal(10)}
+DEPOSITS = {"USDT": Decimal(10_000_000), "BTC": Decimal(100)}
+SPOT_MID = Decimal(30_000)
+PERP_MID = Decimal(2_000)
+
+
+def setup_messages(ts: int = 1) -> list[Any]:
+    """The commands that open the standard world: two instruments, three funded accounts."""
+    msgs: list[Any] = [c.AddInstrument(ts=ts, instrument=inst) for inst in INSTRUMENTS]
+    for account in ACCOUNTS:
+        msgs.append(c.OpenAccount(ts=ts, account_id=account))
+        for asset, amount in DEPOSITS.items():
+            msgs.append(c.AdjustBalance(ts=ts, account_id=account, asset=asset, amount=amount))
+    for (account, symbol), lev in LEVERAGE.items():
+        msgs.append(c.SetLeverage(ts=ts, account_id=account, symbol=symbol, leverage=lev))
+    msgs.append(c.UpdatePrices(ts=ts, symbol=SPOT.symbol, last=SPOT_MID, mark=SPOT_MID))
+    msgs.append(c.UpdatePrices(ts=ts, symbol=PERP.symbol, last=PERP_MID, mark=PERP_MID))
+    return msgs
+
+
+class Recorder:
+    """An engine plus every event it emitted, so a replay can be compared with it."""
+
+    def __init__(self) -> None:
+        self.engine = Engine()
+        self.events: list[ev.EventBase] = []
+        self.ts = 1
+        for msg in setup_messages(self.ts):
+            self.handle(msg)
+
+    def handle(self, msg: Any) -> list[ev.EventBase]:
+        out = self.engine.handle(msg)
+        self.events.extend(out)
+        return out
+
+    def next_ts(self) -> int:
+        self.ts += 1_000
+        return self.ts
+
+    def submit(self, **fields: Any) -> tuple[int, list[ev.EventBase]]:
+        """Submit an order; return its order id and the events."""
+        fields.setdefault("ts", self.next_ts())
+        out = self.handle(c.SubmitOrder(**fields))
+        first = out[0]
+        assert isinstance(first, ev.OrderSubmitted | ev.OrderDenied | ev.OrderDuplicateIgnored)
+        return first.order_id, out
+
+    def limit(self, account: str, side: str, qty: str, price: str, **kw: Any) -> int:
+        """Submit a GTC limit on the spot pair; return its id (the request stays in the outbox)."""
+        order_id, out = self.submit(
+            account_id=account,
+            symbol=kw.pop("symbol", SPOT.symbol),
+            side=Side(side),
+            order_type=OrderType(kw.pop("order_type", "LIMIT")),
+            qty=Decimal(qty),
+            price=Decimal(price),
+            **kw,
+        )
+        assert isinstance(out[0], ev.OrderSubmitted), out
+        return order_id
+
+    def report(self, cls: type, order_id: int, **fields: Any) -> list[ev.EventBase]:
+        fields.setdefault("ts", self.next_ts())
+        return self.handle(cls(order_id=order_id, **fields))
+
+    def accept(self, order_id: int) -> list[ev.EventBase]:
+        return self.report(rep.VenueAccepted, order_id, venue_order_id=f"V{order_id}")
+
+    def fill(
+        self, order_id: int, qty: str | Decimal, px: str | Decimal, exec_id: str, fee: str = "0"
+    ) -> list[ev.EventBase]:
+        inst = self.engine.instruments[self.engine.orders[order_id].symbol]
+        return self.report(
+            rep.VenueFilled,
+            order_id,
+            exec_id=exec_id,
+            trade_id="T" + exec_id,
+            last_qty=Decimal(qty),
+            last_px=Decimal(px),
+            liquidity_side=LiquiditySide.MAKER,
+            fee=Decimal(fee),
+            fee_asset=inst.settle_asset,
+        )
+
+    def replay_digest(self) -> str:
+        return replay_digest(self.events)
+
+
+def replay_digest(events: Iterable[ev.EventBase]) -> str:
+    """The digest of a fresh engine that folds ``events``."""
+    fresh = Engine()
+    fresh.apply_all(events)
+    return fresh.digest()
+
+
+def fingerprint(engine: Engine, *, skip_orders: Iterable[int] = ()) -> list[Any]:
+    """Everything the engine knows except ``seq`` and the orders named in ``skip_orders``.
+
+    ``next_order_id`` is left out too: a denied order takes an id (it is kept for the audit trail).
+    """
+    skip = set(skip_orders)
+    canon = engine.canonical()
+    orders = [
+        row for row, oid in zip(canon[4], sorted(engine.orders), strict=True) if oid not in skip
+    ]
+    client_ids = [item for item in canon[12] if item[1] not in skip]
+    return [canon[2], canon[3], orders, *canon[5:12], client_ids, *canon[13:]]
+
+
+def expected_locked(engine: Engine) -> dict[tuple[str, str], Decimal]:
+    """What every balance should hold locked, computed from the orders and positions alone.
+
+    A live order reserves ``leaves_qty * reserve_unit`` of its asset, plus the extra a modify in
+    flight set aside; a done order reserves nothing; a derivative position holds its margin.
+    """
+    want: dict[tuple[str, str], Decimal] = {key: Decimal(0) for key in engine.balances}
+    for o in engine.orders.values():
+        if o.reserved_asset is None:
+            continue
+        key = (o.account_id, o.reserved_asset)
+        if o.is_live:
+            want[key] = want.get(key, Decimal(0)) + o.leaves_qty * o.reserve_unit
+            if o.pending is not None:
+                want[key] += o.pending[3]
+    for (account_id, symbol, _side), pos in engine.positions.items():
+        inst = engine.instruments[symbol]
+        if inst.is_derivative:
+            key = (account_id, inst.settle_asset)
+            want[key] = want.get(key, Decimal(0)) + pos.margin
+    return want
+
+
+def check_invariants(
+    engine: Engine,
+    seen_terminal: dict[int, OrderStatus] | None = None,
+    *,
+    netted: bool = False,
+) -> None:
+    """Assert every invariant of the core's state (see tests/core/test_properties.py)."""
+    fills_by_order: dict[int, list[ev.OrderFilled]] = {}
+    for exec_id, f in engine.fills.items():
+        if exec_id not in engine.busted:
+            fills_by_order.setdefault(f.order_id, []).append(f)
+    for o in engine.orders.values():
+        where = f"order {o.order_id} ({o.status})"
+        assert o.cum_qty >= 0, where
+        assert o.cum_qty <= o.qty, f"{where} overfilled: cum {o.cum_qty} > qty {o.qty}"
+        if o.status in LIVE_STATUSES:
+            assert o.cum_qty + o.leaves_qty == o.qty, f"{where}: cum + leaves != qty"
+            assert o.leaves_qty > 0, f"{where}: live with nothing left"
+            if o.reserved_asset is not None:
+                assert o.reserved == o.leaves_qty * o.reserve_unit, f"{where}: reservation"
+        else:
+            assert o.status in TERMINAL_STATUSES, where
+            assert o.leaves_qty == 0, f"{where}: done but leaves {o.leaves_qty}"
+            assert o.reserved == 0, f"{where}: done but still reserves {o.reserved}"
+            assert o.pending is None, f"{where}: done with a modify pending"
+        fills = fills_by_order.get(o.order_id, [])
+        assert o.cum_qty == sum((f.last_qty for f in fills), Decimal(0)), f"{where}: cum_qty"
+        notional = sum((f.last_qty * f.last_px for f in fills), Decimal(0))
+        assert o.cum_notional == notional, f"{where}: cum_notional"
+        if o.cum_qty:
+            assert o.avg_px == notional / o.cum_qty, f"{where}: avg_px"
+        else:
+            assert o.avg_px is None, f"{where}: avg_px without fills"
+        if seen_terminal is not None:
+            if o.order_id in seen_terminal:
+                assert o.status in TERMINAL_STATUSES, (
+                    f"{where} came back to life after {seen_terminal[o.order_id]}"
+                )
+            if o.status in TERMINAL_STATUSES:
+                seen_terminal[o.order_id] = o.status
+    want = expected_locked(engine)
+    for key, bal in engine.balances.items():
+        assert bal.locked >= 0, f"{key}: locked {bal.locked} < 0"
+        assert bal.locked == want[key], f"{key}: locked {bal.locked}, expected {want[key]}"
+    if netted:
+        net: dict[str, Decimal] = {}
+        for (_account, symbol, _side), pos in engine.positions.items():
+            net[symbol] = net.get(symbol, Decimal(0)) + pos.qty
+        assert all(q == 0 for q in net.values()), f"positions do not net to zero: {net}"
+
+
+@pytest.fixture(scope="session")
+def kit() -> SimpleNamespace:
+    """The shared helpers, as one namespace."""
+    return SimpleNamespace(
+        SPOT=SPOT,
+        PERP=PERP,
+        ACCOUNTS=ACCOUNTS,
+        SPOT_MID=SPOT_MID,
+        PERP_MID=PERP_MID,
+        Recorder=Recorder,
+        replay_digest=replay_digest,
+        setup_messages=setup_messages,
+        fingerprint=fingerprint,
+        expected_locked=expected_locked,
+        check_invariants=check_invariants,
+    )
+
+
+@pytest.fixture
+def rec() -> Recorder:
+    """A fresh engine with the standard world set up."""
+    return Recorder()
