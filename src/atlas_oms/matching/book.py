@@ -122,30 +122,26 @@ class RestingOrder(NamedTuple):
     stp_key: str
 
 
-class _Entry:
-    __slots__ = ("account_id", "level", "live", "order_id", "qty", "side", "stp_key")
+class _Entry(msgspec.Struct, gc=False):
+    """One resting order. Untracked by the cyclic GC: it holds only scalars, never its level."""
 
-    def __init__(
-        self, order_id: int, account_id: str, side: Side, qty: Decimal, stp_key: str, level: _Level
-    ) -> None:
-        self.order_id = order_id
-        self.account_id = account_id
-        self.side = side
-        self.qty = qty  # leaves
-        self.stp_key = stp_key
-        self.level = level
-        self.live = True
+    order_id: int
+    account_id: str
+    side: Side
+    price: Decimal
+    qty: Decimal  # leaves
+    stp_key: str
+    live: bool = True
 
 
-class _Level:
-    __slots__ = ("dead", "live", "price", "queue", "total")
+class _Level(msgspec.Struct, gc=False):
+    """A price level: FIFO queue (with lazily deleted entries), live total and live count."""
 
-    def __init__(self, price: Decimal) -> None:
-        self.price = price
-        self.queue: deque[_Entry] = deque()
-        self.total = _ZERO
-        self.live = 0
-        self.dead = 0
+    price: Decimal
+    queue: deque[_Entry] = msgspec.field(default_factory=deque)
+    total: Decimal = _ZERO
+    live: int = 0
+    dead: int = 0
 
 
 class _Side:
@@ -313,7 +309,12 @@ class OrderBook:
             own = self._bids if is_buy else self._asks
             rest_level = own.level_for(price)
             entry = _Entry(
-                order_id, account_id, _BUY if is_buy else _SELL, remaining, stp_key, rest_level
+                order_id,
+                account_id,
+                _BUY if is_buy else _SELL,
+                rest_level.price,  # the level's own key, even if ``price`` is spelled 100.0
+                remaining,
+                stp_key,
             )
             rest_level.queue.append(entry)
             rest_level.total += remaining
@@ -354,10 +355,11 @@ class OrderBook:
     def _unlink(self, entry: _Entry) -> None:
         """Mark an entry (already out of the id index) dead and fix up its level."""
         entry.live = False
-        level = entry.level
+        book_side = self._bids if entry.side is _BUY else self._asks
+        level = book_side.levels[entry.price]
         level.live -= 1
         if not level.live:
-            (self._bids if entry.side is _BUY else self._asks).drop(level)
+            book_side.drop(level)
             return
         level.total -= entry.qty
         level.dead += 1
@@ -387,9 +389,9 @@ class OrderBook:
         if new_leaves_qty <= _ZERO:
             self.cancel(order_id)
             return ModifyResult(False, [], _ZERO, _ZERO, False, old_qty, REASON_MODIFY_TO_ZERO)
-        level = entry.level
-        if new_price == level.price and new_leaves_qty <= old_qty:
-            level.total -= old_qty - new_leaves_qty
+        if new_price == entry.price and new_leaves_qty <= old_qty:
+            book_side = self._bids if entry.side is _BUY else self._asks
+            book_side.levels[entry.price].total -= old_qty - new_leaves_qty
             entry.qty = new_leaves_qty
             return ModifyResult(True, [], _ZERO, new_leaves_qty, True, _ZERO, None)
         if post_only:
@@ -446,9 +448,9 @@ class OrderBook:
                 order_id,
                 account_id,
                 side,
+                level.price,
                 leaves_qty,
                 account_id if stp_key is None else stp_key,
-                level,
             )
             level.queue.append(entry)
             level.total += leaves_qty
@@ -483,7 +485,7 @@ class OrderBook:
             entry.order_id,
             entry.account_id,
             entry.side,
-            entry.level.price,
+            entry.price,
             entry.qty,
             entry.stp_key,
         )
