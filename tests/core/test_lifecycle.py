@@ -374,3 +374,14 @@ def test_order_types_enum_is_complete() -> None:
         "TRAILING_STOP_MARKET",
         "TRAILING_STOP_LIMIT",
     }
+
+
+def test_post_only_modify_that_would_take_is_refused_and_the_order_stays(node: Node) -> None:
+    node.sell("mm", BTC, "1", "100")
+    order = node.buy("alice", BTC, "1", "99", post_only=True)
+    with pytest.raises(CommandRefused) as refused:
+        node.modify("alice", order.order_id, price="100")
+    assert refused.value.reason == Reason.POST_ONLY_WOULD_TAKE
+    kept = node.order(order.order_id)
+    assert kept.status is S.ACCEPTED and kept.price == D(99)
+    assert node.book(BTC)["bids"] == [(D(99), D(1))]

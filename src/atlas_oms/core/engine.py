@@ -762,6 +762,7 @@ class Engine(EngineState):
                 qty=qty,
                 leaves_qty=qty - order.cum_qty,
                 price=price,
+                post_only=order.post_only,
             )
         )
 

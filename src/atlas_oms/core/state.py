@@ -207,7 +207,10 @@ class EngineState:
         order.reserved_asset = e.reserved_asset
         order.reserve_unit = e.reserve_unit
         if e.reserved_asset is not None and e.reserve_unit:
-            order.reserved = intent.qty * e.reserve_unit
+            unit = e.reserve_unit
+            order.reserved = (
+                intent.qty if unit == 1 else intent.qty * unit
+            )  # share the object when we can
             self.balance(intent.account_id, e.reserved_asset).locked += order.reserved
         if e.expire_ts is not None:
             heapq.heappush(self.expiries, (e.expire_ts, e.order_id))

@@ -43,3 +43,5 @@ class ModifyAtVenue(VenueRequest):
     qty: Decimal
     leaves_qty: Decimal
     price: Decimal | None = None
+    #: A post-only order must not take liquidity through a modify either.
+    post_only: bool = False

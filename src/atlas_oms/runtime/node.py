@@ -391,7 +391,11 @@ class Node:
                 client_order_id=client_order_id,
             )
         )
-        self._expect(events[:1])
+        self._expect(
+            [e for e in events if isinstance(e, (ev.OrderCancelRejected, ev.OrderModifyRejected))][
+                :1
+            ]
+        )
         return self._view_of(account_id, order_id, client_order_id)
 
     def modify(
@@ -416,7 +420,11 @@ class Node:
                 trigger_price=to_decimal(trigger_price),
             )
         )
-        self._expect(events[:1])
+        self._expect(
+            [e for e in events if isinstance(e, (ev.OrderCancelRejected, ev.OrderModifyRejected))][
+                :1
+            ]
+        )
         return self._view_of(account_id, order_id, client_order_id)
 
     def _view_of(

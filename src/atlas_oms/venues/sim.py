@@ -211,8 +211,17 @@ class SimVenue:
                     order_id=r.order_id, ts=r.ts, qty=r.qty, leaves_qty=_ZERO, price=price
                 )
             ]
-        result = book.modify(r.order_id, r.leaves_qty, price)
+        result = book.modify(r.order_id, r.leaves_qty, price, post_only=r.post_only)
         assert result is not None
+        if result.reason == Reason.POST_ONLY_WOULD_TAKE:
+            return [
+                VenueModifyRejected(
+                    order_id=r.order_id,
+                    ts=r.ts,
+                    reason=result.reason,
+                    message="the new price would take liquidity: post-only order unchanged",
+                )
+            ]
         out: list[Report] = [
             VenueModified(
                 order_id=r.order_id, ts=r.ts, qty=r.qty, leaves_qty=r.leaves_qty, price=price
