@@ -574,7 +574,13 @@ def import_state(state: EngineState, data: dict[str, Any]) -> None:
     if state.seq:
         raise ValueError("import_state needs a fresh state")
     for name in _SNAPSHOT_FIELDS:
-        setattr(state, name, data[name])
+        current, value = getattr(state, name), data[name]
+        if isinstance(current, dict):
+            # Fill the same dict: adapters hold references to it (the sim venue's instruments).
+            current.clear()
+            current.update(value)
+        else:
+            setattr(state, name, value)
     for order in state.orders.values():
         if order.held and order.is_live and order.accepted and order.trigger_price is not None:
             state.triggers.add(
