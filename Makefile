@@ -22,7 +22,7 @@ demo: run
 
 test: install
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/python -m pytest -n 2 -p no:cacheprovider
+	$(BIN)/python -m pytest -n 2 -p no:cacheprovider -o addopts=""
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

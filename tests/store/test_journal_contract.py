@@ -66,9 +66,10 @@ def journal(store: Store) -> Iterator[Journal]:
     journal.close()
 
 
-def durable_only(store: Store) -> None:
-    if not store.durable:
-        pytest.skip("the memory journal does not outlive its object")
+@pytest.fixture(params=["sqlite", "file"])
+def durable_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    """The journals that outlive their object (the memory journal does not)."""
+    return Store(request.param, tmp_path)
 
 
 def test_journal_satisfies_the_protocol(journal: Journal) -> None:
@@ -197,73 +198,67 @@ def test_use_after_close_raises_and_close_twice_is_harmless(journal: Journal) ->
         list(journal.read())
 
 
-def test_reopen_sees_everything_flushed_and_continues(store: Store) -> None:
-    durable_only(store)
+def test_reopen_sees_everything_flushed_and_continues(durable_store: Store) -> None:
     steps = build_steps([4, 1, 5, 2, 3])
-    with store.open() as journal:
+    with durable_store.open() as journal:
         for step in steps[:4]:
             journal.append(step)
         journal.flush()
         journal.save_snapshot(10, b"state")
-    with store.open() as journal:
+    with durable_store.open() as journal:
         assert journal.recovery.clean
         assert journal.recovery.events_recovered == journal.recovery.last_seq == 12
         assert journal.last_seq == 12
         assert list(journal.read()) == flat(steps[:4])
         assert journal.latest_snapshot() == (10, b"state")
         journal.append(steps[4])
-    with store.open() as journal:
+    with durable_store.open() as journal:
         assert list(journal.read(11)) == flat(steps)[10:]
 
 
-def test_close_flushes_pending_events(store: Store) -> None:
-    durable_only(store)
+def test_close_flushes_pending_events(durable_store: Store) -> None:
     steps = build_steps([2, 2])
-    journal = store.open(batch_events=1000, batch_ms=None)
+    journal = durable_store.open(batch_events=1000, batch_ms=None)
     for step in steps:
         journal.append(step)
     journal.close()
-    with store.open() as journal:
+    with durable_store.open() as journal:
         assert list(journal.read()) == flat(steps)
 
 
-def test_leaving_the_with_block_on_an_error_still_flushes(store: Store) -> None:
-    durable_only(store)
+def test_leaving_the_with_block_on_an_error_still_flushes(durable_store: Store) -> None:
     step = build_steps([3])[0]
-    with pytest.raises(RuntimeError), store.open(batch_ms=None) as journal:
+    with pytest.raises(RuntimeError), durable_store.open(batch_ms=None) as journal:
         journal.append(step)
         raise RuntimeError("the node fell over")
-    with store.open() as journal:
+    with durable_store.open() as journal:
         assert list(journal.read()) == step
 
 
-def test_a_full_batch_is_committed_without_flush(store: Store) -> None:
-    durable_only(store)
+def test_a_full_batch_is_committed_without_flush(durable_store: Store) -> None:
     steps = build_steps([2, 2, 2])
-    with store.open(batch_events=4, batch_ms=None) as writer:
+    with durable_store.open(batch_events=4, batch_ms=None) as writer:
         writer.append(steps[0])
-        with store.open_readonly() as reader:
+        with durable_store.open_readonly() as reader:
             assert reader.last_seq == 0
         writer.append(steps[1])
         writer.append(steps[2])
-        with store.open_readonly() as reader:
+        with durable_store.open_readonly() as reader:
             assert list(reader.read()) == flat(steps[:2])
 
 
-def test_an_old_enough_batch_is_committed_on_the_next_append(store: Store) -> None:
-    durable_only(store)
+def test_an_old_enough_batch_is_committed_on_the_next_append(durable_store: Store) -> None:
     steps = build_steps([1, 1])
-    with store.open(batch_events=1000, batch_ms=0) as writer:
+    with durable_store.open(batch_events=1000, batch_ms=0) as writer:
         writer.append(steps[0])
         writer.append(steps[1])
-        with store.open_readonly() as reader:
+        with durable_store.open_readonly() as reader:
             assert list(reader.read()) == flat(steps)
 
 
-def test_a_readonly_journal_refuses_writes(store: Store) -> None:
-    durable_only(store)
-    store.open().close()
-    with store.open_readonly() as reader, pytest.raises(JournalError):
+def test_a_readonly_journal_refuses_writes(durable_store: Store) -> None:
+    durable_store.open().close()
+    with durable_store.open_readonly() as reader, pytest.raises(JournalError):
         reader.append(build_steps([1])[0])
 
 
