@@ -8,6 +8,7 @@ import pytest
 
 from atlas_oms import (
     CommandRefused,
+    Engine,
     Instrument,
     ManualClock,
     Node,
@@ -385,3 +386,39 @@ def test_post_only_modify_that_would_take_is_refused_and_the_order_stays(node: N
     kept = node.order(order.order_id)
     assert kept.status is S.ACCEPTED and kept.price == D(99)
     assert node.book(BTC)["bids"] == [(D(99), D(1))]
+
+
+def test_a_command_built_with_plain_strings_means_what_it_says(node: Node) -> None:
+    from atlas_oms.model.commands import SubmitOrder
+
+    cmd = SubmitOrder(
+        account_id="alice",
+        symbol=BTC,
+        side="SELL",
+        order_type="LIMIT",  # type: ignore[arg-type]
+        qty=D(1),
+        price=D(150),
+        tif="GTC",
+    )  # type: ignore[arg-type]
+    order = node.submit_command(cmd)
+    assert order.status is S.ACCEPTED and order.side == "SELL"
+    assert node.balance("alice", "BTC").locked == D(1)
+
+
+def test_a_command_with_an_unknown_side_is_denied(node: Node) -> None:
+    from atlas_oms.model.commands import SubmitOrder
+
+    cmd = SubmitOrder(
+        account_id="alice",
+        symbol=BTC,
+        side="SIDEWAYS",
+        order_type="LIMIT",  # type: ignore[arg-type]
+        qty=D(1),
+        price=D(150),
+    )
+    with pytest.raises(CommandRefused) as refused:
+        node.submit_command(cmd)
+    assert refused.value.reason == Reason.INVALID_FIELD
+    replayed = Engine()
+    replayed.apply_all(node.events())  # the refusal reads back from the journal
+    assert replayed.digest() == node.digest()

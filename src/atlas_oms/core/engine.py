@@ -242,6 +242,26 @@ class Engine(EngineState):
 
     # ------------------------------------------------------------------ submit
     def _submit(self, c: cmd_.SubmitOrder) -> None:
+        if (
+            c.side.__class__ is not Side
+            or c.order_type.__class__ is not OrderType
+            or c.tif.__class__ is not TimeInForce
+            or c.trigger_type.__class__ is not TriggerType
+            or c.trailing_offset_type.__class__ is not TrailingOffsetType
+            or (c.position_side is not None and c.position_side.__class__ is not PositionSide)
+        ):
+            # Built by hand with plain strings: take them through the schema, or refuse.
+            try:
+                c = msgspec.convert(msgspec.to_builtins(c), cmd_.SubmitOrder)
+            except (msgspec.ValidationError, TypeError) as exc:
+                # Not journaled as an order: its fields would not read back.
+                self._reject_command(
+                    c,
+                    Reason.INVALID_FIELD,
+                    f"the order is malformed: {exc}",
+                    c.account_id if isinstance(c.account_id, str) else None,
+                )
+                return
         if c.client_order_id is not None:
             existing = self.client_ids.get((c.account_id, c.client_order_id))
             if existing is not None:

@@ -345,6 +345,8 @@ class Node:
     def submit_command(self, cmd: c.SubmitOrder) -> OrderView:
         events = self.process(cmd)
         first = events[0]
+        if isinstance(first, ev.CommandRejected):
+            raise CommandRefused(first.reason, first.message)
         if isinstance(first, ev.OrderDuplicateIgnored):
             view = self.engine.orders[first.order_id].view()
             return _with(view, duplicate=True)
