@@ -30,9 +30,11 @@ def copy_db(source: Path, target: Path, wal_bytes: int | None = None) -> Path:
 
 
 def write_journal(path: Path) -> None:
+    """One commit per step, so each step is one chunk (pending steps merge into one at commit)."""
     with SqliteJournal(path) as journal:
         for step in STEPS:
             journal.append(step)
+            journal.flush()
 
 
 def tamper(path: Path, sql: str, *args: object) -> None:
@@ -153,6 +155,7 @@ def test_a_snapshot_beyond_the_recovered_journal_is_not_offered(tmp_path: Path) 
     with SqliteJournal(path) as journal:
         for step in STEPS:
             journal.append(step)
+            journal.flush()
         journal.save_snapshot(2, b"early")
         journal.save_snapshot(journal.last_seq, b"late")
     tamper(path, "DELETE FROM chunks WHERE first_seq = ?", STEPS[3][0].seq)

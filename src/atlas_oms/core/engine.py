@@ -980,6 +980,7 @@ class Engine(EngineState):
                 liquidity_side=r.liquidity_side,
                 fee=r.fee,
                 fee_asset=r.fee_asset,
+                venue_order_id=r.venue_order_id if order.venue_order_id is None else None,
             )
         )
         if self.triggers.active:

@@ -358,6 +358,8 @@ class EngineState:
             order.fees += fee
         order.fee_asset = e.fee_asset
         order.fill_count += 1
+        if order.venue_order_id is None and e.venue_order_id is not None:
+            order.venue_order_id = e.venue_order_id  # filled on arrival: the fill is the ack
         order.ts_last = e.ts_event
         full = cum >= order.qty
         order.status = next_status(order, Tx.FILL_FULL if full else Tx.FILL_PARTIAL)

@@ -183,6 +183,7 @@ class OrderFilled(EventBase):
     liquidity_side: LiquiditySide
     fee: Decimal
     fee_asset: str
+    venue_order_id: str | None = None
 
 
 class OrderFillBusted(EventBase):

@@ -123,18 +123,16 @@ class SqliteJournal(JournalBase):
         if not events:
             return
         check_continuity(self._last_seq, events)
-        payload = encode_events(events)
-        first = events[0]
-        last_seq = first.seq + len(events) - 1
-        self._pending.append((first.seq, last_seq, first.ts_event, zlib.crc32(payload), payload))
-        self._pending_events.append(list(events))
-        self._last_seq = last_seq
+        # Encoding waits for the commit, where every pending step becomes one chunk: fewer,
+        # larger rows cost far less per event, and a commit is all-or-nothing anyway.
+        self._pending_events.append(events if isinstance(events, list) else list(events))
+        self._last_seq = events[-1].seq
         self._pending_count += len(events)
         if self._pending_count >= self._batch_events:
             self._commit()
         elif self._batch_ns is not None:
             now = time.monotonic_ns()
-            if len(self._pending) == 1:
+            if len(self._pending_events) == 1:
                 self._pending_since = now
             elif now - self._pending_since >= self._batch_ns:
                 self._commit()
@@ -177,7 +175,12 @@ class SqliteJournal(JournalBase):
                 first_seq = events[0].seq
                 yield list(events) if first_seq >= next_seq else events[next_seq - first_seq :]
                 next_seq = events[-1].seq + 1
-            cursor_seq = next_seq  # a flush while we yielded moved later chunks to the table
+            # A flush while we yielded may have moved those steps into one chunk that starts
+            # before ``next_seq``: look it up by its first seq again.
+            start = self._db.execute(
+                "SELECT MAX(first_seq) FROM chunks WHERE first_seq <= ?", (next_seq,)
+            ).fetchone()[0]
+            cursor_seq = start if start is not None else next_seq
 
     def save_snapshot(self, seq: int, state: bytes) -> None:
         """Commit pending chunks and the snapshot in one transaction (same seq: replaced)."""
@@ -219,12 +222,18 @@ class SqliteJournal(JournalBase):
             raise JournalError(f"{self.path} was opened read-only")
 
     def _commit(self, extra: tuple[str, tuple[object, ...]] | None = None) -> None:
-        if not self._pending and extra is None:
+        if not self._pending_events and extra is None:
             return
+        if self._pending_events:
+            events = [event for step in self._pending_events for event in step]
+            payload = encode_events(events)
+            first = events[0]
+            self._pending = [
+                (first.seq, events[-1].seq, first.ts_event, zlib.crc32(payload), payload)
+            ]
         try:
             if extra is None and len(self._pending) == 1:
-                # One statement in autocommit mode: ~20% faster than BEGIN/INSERT/COMMIT, and a
-                # flush per command usually has exactly one chunk pending.
+                # One statement in autocommit mode: ~20% faster than BEGIN/INSERT/COMMIT.
                 self._db.execute(_INSERT, self._pending[0])
             else:
                 self._db.execute("BEGIN")
@@ -238,6 +247,7 @@ class SqliteJournal(JournalBase):
                     self._db.execute("ROLLBACK")
                     raise
         except sqlite3.Error as exc:
+            self._pending = []
             raise JournalError(f"cannot commit to SQLite journal {self.path}: {exc}") from exc
         self._flushed_seq = self._last_seq
         self._pending = []

@@ -106,7 +106,12 @@ class SimVenue:
                     message="post-only order would have taken liquidity",
                 )
             ]
-        out: list[Report] = [VenueAccepted(order_id=order_id, ts=ts, venue_order_id=venue_order_id)]
+        # Like an exchange's full response to an order that fills on arrival: the fills are the
+        # acknowledgement (the engine takes the venue order id from them). Otherwise ack first.
+        out: list[Report] = (
+            [] if result.filled_qty == r.qty
+            else [VenueAccepted(order_id=order_id, ts=ts, venue_order_id=venue_order_id)]
+        )
         if result.fills:
             self._fills(out, r.symbol, order_id, venue_order_id, result.fills, ts)
         for maker_id, _qty in result.stp_canceled:
