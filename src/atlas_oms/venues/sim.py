@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
-from atlas_oms.matching.book import Fill, OrderBook
+from atlas_oms.matching.book import Fill, ModifyResult, OrderBook, SubmitResult
 from atlas_oms.model.enums import (
     LiquiditySide,
     SelfTradePrevention,
@@ -109,16 +109,31 @@ class SimVenue:
         # Like an exchange's full response to an order that fills on arrival: the fills are the
         # acknowledgement (the engine takes the venue order id from them). Otherwise ack first.
         out: list[Report] = (
-            [] if result.filled_qty == r.qty
+            []
+            if result.filled_qty == r.qty
             else [VenueAccepted(order_id=order_id, ts=ts, venue_order_id=venue_order_id)]
         )
+        if market and reason == Reason.IOC_REMAINDER:
+            reason = Reason.MARKET_NO_LIQUIDITY
+        self._matched(out, r.symbol, order_id, venue_order_id, result, reason, ts)
+        return out
+
+    def _matched(
+        self,
+        out: list[Report],
+        symbol: str,
+        order_id: int,
+        venue_order_id: str,
+        result: SubmitResult | ModifyResult,
+        reason: str | None,
+        ts: int,
+    ) -> None:
+        """Report what a taker did in the book: its fills, makers removed by STP, its canceled rest."""
         if result.fills:
-            self._fills(out, r.symbol, order_id, venue_order_id, result.fills, ts)
+            self._fills(out, symbol, order_id, venue_order_id, result.fills, ts)
         for maker_id, _qty in result.stp_canceled:
             out.append(VenueCanceled(order_id=maker_id, ts=ts, reason=Reason.SELF_TRADE_PREVENTED))
         if result.canceled_qty:
-            if market and reason == Reason.IOC_REMAINDER:
-                reason = Reason.MARKET_NO_LIQUIDITY
             out.append(
                 VenueCanceled(
                     order_id=order_id,
@@ -127,7 +142,6 @@ class SimVenue:
                     canceled_qty=result.canceled_qty,
                 )
             )
-        return out
 
     def _fills(
         self,
@@ -232,19 +246,7 @@ class SimVenue:
                 order_id=r.order_id, ts=r.ts, qty=r.qty, leaves_qty=r.leaves_qty, price=price
             )
         ]
-        if result.fills:
-            self._fills(out, r.symbol, r.order_id, f"{self.name}-{r.order_id}", result.fills, r.ts)
-        for maker_id, _qty in result.stp_canceled:
-            out.append(
-                VenueCanceled(order_id=maker_id, ts=r.ts, reason=Reason.SELF_TRADE_PREVENTED)
-            )
-        if result.canceled_qty:
-            out.append(
-                VenueCanceled(
-                    order_id=r.order_id,
-                    ts=r.ts,
-                    reason=result.reason or Reason.IOC_REMAINDER,
-                    canceled_qty=result.canceled_qty,
-                )
-            )
+        self._matched(
+            out, r.symbol, r.order_id, f"{self.name}-{r.order_id}", result, result.reason, r.ts
+        )
         return out
