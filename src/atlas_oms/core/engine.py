@@ -60,6 +60,11 @@ MARKET_TYPES = frozenset(
 )
 
 
+def _num(value: Decimal) -> str:
+    """A number for a human sentence: no exponent, no trailing zeros."""
+    return format(value.normalize(), "f")
+
+
 class EngineConfig(msgspec.Struct, frozen=True, kw_only=True):
     """Engine policy, every parameter named and defaulted here."""
 
@@ -411,7 +416,7 @@ class Engine(EngineState):
         ):
             return (
                 Reason.NOTIONAL_BELOW_MIN,
-                f"notional {c.qty * worst * inst.multiplier} is below the minimum {inst.min_notional}",
+                f"notional {_num(c.qty * worst * inst.multiplier)} is below the minimum {_num(inst.min_notional)}",
             )
         if c.reduce_only:
             refusal = self._check_reduce_only(c, inst)
@@ -435,7 +440,7 @@ class Engine(EngineState):
             if free < need:
                 return (
                     Reason.INSUFFICIENT_BALANCE,
-                    f"needs {need} {asset} but account {c.account_id} has {free} free",
+                    f"needs {_num(need)} {asset} but account {c.account_id} has {_num(free)} free",
                 )
         expire_ts = c.expire_ts
         if c.tif is TimeInForce.DAY and otype is not OrderType.MARKET:
@@ -853,7 +858,7 @@ class Engine(EngineState):
         if worst is not None and qty * worst * inst.multiplier < inst.min_notional:
             return (
                 Reason.NOTIONAL_BELOW_MIN,
-                f"notional {qty * worst * inst.multiplier} is below the minimum {inst.min_notional}",
+                f"notional {_num(qty * worst * inst.multiplier)} is below the minimum {_num(inst.min_notional)}",
             )
         ref = protection if order.side is Side.BUY and protection is not None else worst
         asset, unit = self._reserve_unit(order.account_id, inst, order.side, order.reduce_only, ref)
@@ -869,7 +874,7 @@ class Engine(EngineState):
             if extra > free:
                 return (
                     Reason.INSUFFICIENT_BALANCE,
-                    f"the change needs {extra} {asset} more but only {free} is free",
+                    f"the change needs {_num(extra)} {asset} more but only {_num(free)} is free",
                 )
         return qty, price, trigger, unit, protection, extra
 
