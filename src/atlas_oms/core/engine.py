@@ -14,27 +14,28 @@ from typing import Any
 
 import msgspec
 
-from atlas_oms.core.orders import TRANSITIONS, IllegalTransition, Order, Tx, next_status
-from atlas_oms.core.state import EngineState, round_money
+from atlas_oms.core.amend import AmendHandlers
+from atlas_oms.core.orders import Order
+from atlas_oms.core.state import round_money
 from atlas_oms.core.triggers import fires_on_rise
 from atlas_oms.core.validation import (
     ABSURD,
     Refusal,
     bad_number,
-    check_price,
-    check_qty,
     check_shape,
     day_expiry,
+    plain,
     round_to_tick,
 )
+from atlas_oms.core.venue_reports import ReportHandlers
 from atlas_oms.model import commands as cmd_
 from atlas_oms.model import events as ev
 from atlas_oms.model import reports as rep
 from atlas_oms.model.enums import (
     LIMIT_TYPES,
+    MARKET_TYPES,
     TRAILING_TYPES,
     TRIGGERED_TYPES,
-    OrderStatus,
     OrderType,
     PositionMode,
     PositionSide,
@@ -45,24 +46,11 @@ from atlas_oms.model.enums import (
 )
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.reasons import Reason
-from atlas_oms.model.requests import CancelAtVenue, ModifyAtVenue, SubmitToVenue, VenueRequest
+from atlas_oms.model.requests import CancelAtVenue, SubmitToVenue, VenueRequest
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
-MARKET_TYPES = frozenset(
-    {
-        OrderType.MARKET,
-        OrderType.STOP_MARKET,
-        OrderType.TAKE_PROFIT_MARKET,
-        OrderType.TRAILING_STOP_MARKET,
-    }
-)
-
-
-def _num(value: Decimal) -> str:
-    """A number for a human sentence: no exponent, no trailing zeros."""
-    return format(value.normalize(), "f")
 
 
 class EngineConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -74,7 +62,7 @@ class EngineConfig(msgspec.Struct, frozen=True, kw_only=True):
     max_leverage: Decimal = Decimal(125)
 
 
-class Engine(EngineState):
+class Engine(AmendHandlers, ReportHandlers):
     """One shard's deterministic order engine."""
 
     def __init__(self, config: EngineConfig | None = None) -> None:
@@ -416,7 +404,7 @@ class Engine(EngineState):
         ):
             return (
                 Reason.NOTIONAL_BELOW_MIN,
-                f"notional {_num(c.qty * worst * inst.multiplier)} is below the minimum {_num(inst.min_notional)}",
+                f"notional {plain(c.qty * worst * inst.multiplier)} is below the minimum {plain(inst.min_notional)}",
             )
         if c.reduce_only:
             refusal = self._check_reduce_only(c, inst)
@@ -440,7 +428,7 @@ class Engine(EngineState):
             if free < need:
                 return (
                     Reason.INSUFFICIENT_BALANCE,
-                    f"needs {_num(need)} {asset} but account {c.account_id} has {_num(free)} free",
+                    f"needs {plain(need)} {asset} but account {c.account_id} has {plain(free)} free",
                 )
         expire_ts = c.expire_ts
         if c.tif is TimeInForce.DAY and otype is not OrderType.MARKET:
@@ -666,418 +654,3 @@ class Engine(EngineState):
                         venue_order_id=order.venue_order_id,
                     )
                 )
-
-    # ------------------------------------------------------------------ cancel
-    def _find(
-        self, account_id: str, order_id: int | None, client_order_id: str | None
-    ) -> Order | None:
-        if order_id is None and client_order_id is not None:
-            order_id = self.client_ids.get((account_id, client_order_id))
-        order = self.orders.get(order_id) if order_id is not None else None
-        if order is None or order.account_id != account_id:
-            return None
-        return order
-
-    def _cancel(self, c: cmd_.CancelOrder) -> None:
-        order = self._find(c.account_id, c.order_id, c.client_order_id)
-        refusal: Refusal | None = None
-        if order is None:
-            refusal = (
-                Reason.UNKNOWN_ORDER,
-                f"account {c.account_id} has no order {c.order_id or c.client_order_id}",
-            )
-        elif not order.is_live:
-            refusal = (
-                Reason.ORDER_NOT_LIVE,
-                f"order {order.order_id} is {order.status}: nothing to cancel",
-            )
-        elif order.status is OrderStatus.PENDING_CANCEL:
-            refusal = Reason.ORDER_PENDING, f"order {order.order_id} already has a cancel in flight"
-        if refusal is not None:
-            self._emit(
-                ev.OrderCancelRejected(
-                    seq=self.seq + 1,
-                    ts_event=c.ts,
-                    account_id=c.account_id,
-                    reason=refusal[0],
-                    message=refusal[1],
-                    order_id=order.order_id if order else c.order_id,
-                    client_order_id=c.client_order_id,
-                )
-            )
-            return
-        assert order is not None
-        if order.held:
-            self._emit(
-                ev.OrderCanceled(
-                    seq=self.seq + 1,
-                    ts_event=c.ts,
-                    order_id=order.order_id,
-                    reason=Reason.CANCELED_BY_USER,
-                )
-            )
-            return
-        self._emit(ev.OrderPendingCancel(seq=self.seq + 1, ts_event=c.ts, order_id=order.order_id))
-        self.outbox.append(
-            CancelAtVenue(
-                order_id=order.order_id,
-                account_id=order.account_id,
-                symbol=order.symbol,
-                venue=order.venue,
-                ts=c.ts,
-                venue_order_id=order.venue_order_id,
-            )
-        )
-
-    # ------------------------------------------------------------------ modify
-    def _modify(self, c: cmd_.ModifyOrder) -> None:
-        order = self._find(c.account_id, c.order_id, c.client_order_id)
-        result = self._plan_modify(c, order)
-        if isinstance(result[0], Reason):
-            self._emit(
-                ev.OrderModifyRejected(
-                    seq=self.seq + 1,
-                    ts_event=c.ts,
-                    account_id=c.account_id,
-                    reason=result[0],
-                    message=result[1],
-                    order_id=order.order_id if order else c.order_id,
-                    client_order_id=c.client_order_id,
-                )
-            )
-            return
-        assert order is not None
-        qty, price, trigger, unit, protection, extra = result
-        if order.held:
-            self._emit(
-                ev.OrderReplaced(
-                    seq=self.seq + 1,
-                    ts_event=c.ts,
-                    order_id=order.order_id,
-                    qty=qty,
-                    price=price,
-                    trigger_price=trigger,
-                    reserve_unit=unit,
-                    protection_price=protection,
-                )
-            )
-            src = self._trigger_source(order.symbol, order.trigger_type)
-            if src is not None and order.held and self._would_fire(order, src):
-                self._fire(order, src, c.ts)
-            return
-        self._emit(
-            ev.OrderPendingReplace(
-                seq=self.seq + 1,
-                ts_event=c.ts,
-                order_id=order.order_id,
-                qty=qty,
-                price=price,
-                trigger_price=trigger,
-                reserve_extra=extra,
-            )
-        )
-        self.outbox.append(
-            ModifyAtVenue(
-                order_id=order.order_id,
-                account_id=order.account_id,
-                symbol=order.symbol,
-                venue=order.venue,
-                ts=c.ts,
-                venue_order_id=order.venue_order_id,
-                qty=qty,
-                leaves_qty=qty - order.cum_qty,
-                price=price,
-                post_only=order.post_only,
-            )
-        )
-
-    def _plan_modify(self, c: cmd_.ModifyOrder, order: Order | None) -> tuple[Any, ...]:
-        if order is None:
-            return (
-                Reason.UNKNOWN_ORDER,
-                f"account {c.account_id} has no order {c.order_id or c.client_order_id}",
-            )
-        if not order.is_live:
-            return (
-                Reason.ORDER_NOT_LIVE,
-                f"order {order.order_id} is {order.status}: it cannot be modified",
-            )
-        if order.status in (
-            OrderStatus.PENDING_CANCEL,
-            OrderStatus.PENDING_REPLACE,
-            OrderStatus.SUBMITTED,
-        ):
-            return (
-                Reason.ORDER_PENDING,
-                f"order {order.order_id} is {order.status}: wait for the venue's answer",
-            )
-        inst = self.instruments[order.symbol]
-        works_at_price = order.price is not None
-        if not order.held and not works_at_price:
-            return Reason.ORDER_NOT_MODIFIABLE, f"order {order.order_id} works as a market order"
-        if c.qty is None and c.price is None and c.trigger_price is None:
-            return Reason.NOTHING_TO_MODIFY, "give a new quantity, price or trigger price"
-        qty = order.qty if c.qty is None else c.qty
-        if c.qty is not None:
-            refusal = check_qty(inst, c.qty)
-            if refusal:
-                return refusal
-        price = order.price
-        if c.price is not None:
-            if not works_at_price:
-                return Reason.PRICE_NOT_ALLOWED, f"order {order.order_id} has no limit price"
-            refusal = check_price(inst, c.price)
-            if refusal:
-                return refusal
-            price = c.price
-        trigger = order.trigger_price
-        if c.trigger_price is not None:
-            if not order.held or order.order_type in TRAILING_TYPES:
-                return (
-                    Reason.PRICE_NOT_ALLOWED,
-                    f"order {order.order_id} has no trigger price to change",
-                )
-            refusal = check_price(inst, c.trigger_price, "trigger price")
-            if refusal:
-                return refusal
-            trigger = c.trigger_price
-        if qty == order.qty and price == order.price and trigger == order.trigger_price:
-            return Reason.NOTHING_TO_MODIFY, "the order already has these values"
-        protection = order.protection_price
-        if order.held and order.order_type in MARKET_TYPES and trigger != order.trigger_price:
-            assert trigger is not None
-            protection = self._protect(order.side, trigger, inst.tick_size)
-        if price is not None:
-            worst = price
-        elif order.order_type is OrderType.TRAILING_STOP_LIMIT and trigger is not None:
-            worst = trigger + (order.limit_offset or ZERO) if order.side is Side.BUY else trigger
-        elif trigger is not None and order.held:
-            worst = trigger * self._collar_up
-        else:
-            worst = None
-        if worst is not None and qty * worst * inst.multiplier < inst.min_notional:
-            return (
-                Reason.NOTIONAL_BELOW_MIN,
-                f"notional {_num(qty * worst * inst.multiplier)} is below the minimum {_num(inst.min_notional)}",
-            )
-        ref = protection if order.side is Side.BUY and protection is not None else worst
-        asset, unit = self._reserve_unit(order.account_id, inst, order.side, order.reduce_only, ref)
-        if unit is None:
-            unit = order.reserve_unit
-        leaves = qty - order.cum_qty
-        extra = ZERO
-        if asset is not None and order.reserved_asset == asset:
-            extra = leaves * unit - order.reserved if leaves > 0 else ZERO
-            if extra < 0:
-                extra = ZERO
-            free = self._free(order.account_id, asset)
-            if extra > free:
-                return (
-                    Reason.INSUFFICIENT_BALANCE,
-                    f"the change needs {_num(extra)} {asset} more but only {_num(free)} is free",
-                )
-        return qty, price, trigger, unit, protection, extra
-
-    # ------------------------------------------------------------------ venue reports
-    def _known(self, r: rep.Report) -> Order | None:
-        order = self.orders.get(r.order_id)
-        if order is None:
-            self._ignore(r, Reason.UNKNOWN_ORDER, f"no order {r.order_id}")
-        return order
-
-    def _ignore(self, r: rep.Report, reason: Reason, message: str) -> None:
-        self._emit(
-            ev.VenueReportIgnored(
-                seq=self.seq + 1,
-                ts_event=r.ts,
-                order_id=r.order_id,
-                report=type(r).__name__,
-                reason=reason,
-                message=message,
-            )
-        )
-
-    def _allowed(self, order: Order, tx: Tx, r: rep.Report) -> bool:
-        try:
-            next_status(order, tx)
-        except IllegalTransition as exc:
-            self._ignore(r, Reason.ILLEGAL_TRANSITION, str(exc))
-            return False
-        return True
-
-    def _on_venue_accepted(self, r: rep.VenueAccepted) -> None:
-        order = self._known(r)
-        if order is None:
-            return
-        if order.accepted and order.venue_order_id == r.venue_order_id and not order.triggered:
-            return  # a duplicate acknowledgement changes nothing
-        if order.triggered and order.venue_order_id == r.venue_order_id:
-            return
-        if self._allowed(order, Tx.ACCEPT, r):
-            self._emit(
-                ev.OrderAccepted(
-                    seq=self.seq + 1,
-                    ts_event=r.ts,
-                    order_id=r.order_id,
-                    venue_order_id=r.venue_order_id,
-                )
-            )
-
-    def _on_venue_rejected(self, r: rep.VenueRejected) -> None:
-        order = self._known(r)
-        if (
-            order is not None
-            and order.status is not OrderStatus.REJECTED
-            and self._allowed(order, Tx.REJECT, r)
-        ):
-            self._emit(
-                ev.OrderRejected(
-                    seq=self.seq + 1,
-                    ts_event=r.ts,
-                    order_id=r.order_id,
-                    reason=r.reason,
-                    message=r.message,
-                )
-            )
-
-    def _on_venue_filled(self, r: rep.VenueFilled) -> None:
-        order = self.orders.get(r.order_id)
-        if order is None:
-            self._ignore(r, Reason.UNKNOWN_ORDER, f"no order {r.order_id}")
-            return
-        if r.exec_id in self.fills:
-            self._ignore(
-                r, Reason.DUPLICATE_EXECUTION, f"execution {r.exec_id} was already applied"
-            )
-            return
-        qty, px = r.last_qty, r.last_px
-        if not (qty.is_finite() and px.is_finite() and r.fee.is_finite() and qty > 0 and px > 0):
-            self._ignore(r, Reason.INVALID_REPORT, f"fill {r.exec_id}: bad quantity, price or fee")
-            return
-        cum = order.cum_qty + qty
-        if cum > order.qty:
-            self._ignore(
-                r,
-                Reason.OVERFILL,
-                f"fill {r.exec_id} of {qty} would take order {order.order_id} past its "
-                f"quantity {order.qty} (filled {order.cum_qty})",
-            )
-            return
-        if (order.status, Tx.FILL_FULL if cum == order.qty else Tx.FILL_PARTIAL) not in TRANSITIONS:
-            self._ignore(
-                r,
-                Reason.ILLEGAL_TRANSITION,
-                f"order {order.order_id} cannot fill in {order.status}",
-            )
-            return
-        self._emit(
-            ev.OrderFilled(
-                seq=self.seq + 1,
-                ts_event=r.ts,
-                order_id=order.order_id,
-                account_id=order.account_id,
-                symbol=order.symbol,
-                side=order.side,
-                exec_id=r.exec_id,
-                trade_id=r.trade_id,
-                last_qty=qty,
-                last_px=px,
-                liquidity_side=r.liquidity_side,
-                fee=r.fee,
-                fee_asset=r.fee_asset,
-                venue_order_id=r.venue_order_id if order.venue_order_id is None else None,
-            )
-        )
-        if self.triggers.active:
-            self._check_triggers(order.symbol, TriggerType.LAST, px, r.ts)
-
-    def _on_venue_canceled(self, r: rep.VenueCanceled) -> None:
-        order = self._known(r)
-        if order is None:
-            return
-        if not order.is_live:
-            return  # the venue confirms what is already final here (e.g. our expiry cancel)
-        if self._allowed(order, Tx.CANCEL, r):
-            self._emit(
-                ev.OrderCanceled(
-                    seq=self.seq + 1, ts_event=r.ts, order_id=r.order_id, reason=r.reason
-                )
-            )
-
-    def _on_venue_cancel_rejected(self, r: rep.VenueCancelRejected) -> None:
-        order = self._known(r)
-        if order is not None and self._allowed(order, Tx.CANCEL_REJECT, r):
-            self._emit(
-                ev.OrderCancelRejected(
-                    seq=self.seq + 1,
-                    ts_event=r.ts,
-                    account_id=order.account_id,
-                    reason=r.reason,
-                    message=r.message or "the venue refused the cancel",
-                    order_id=order.order_id,
-                    client_order_id=order.client_order_id,
-                )
-            )
-
-    def _on_venue_modified(self, r: rep.VenueModified) -> None:
-        order = self._known(r)
-        if order is None:
-            return
-        qty = r.qty if r.qty > order.cum_qty else order.cum_qty
-        tx = Tx.REPLACE if qty > order.cum_qty else Tx.REPLACE_COMPLETE
-        if not self._allowed(order, tx, r):
-            return
-        pending = order.pending
-        price = r.price if r.price is not None else (pending[1] if pending else order.price)
-        trigger = pending[2] if pending else order.trigger_price
-        inst = self.instruments[order.symbol]
-        _, unit = self._reserve_unit(order.account_id, inst, order.side, order.reduce_only, price)
-        self._emit(
-            ev.OrderReplaced(
-                seq=self.seq + 1,
-                ts_event=r.ts,
-                order_id=order.order_id,
-                qty=qty,
-                price=price,
-                trigger_price=trigger,
-                reserve_unit=order.reserve_unit if unit is None else unit,
-                protection_price=order.protection_price,
-            )
-        )
-
-    def _on_venue_modify_rejected(self, r: rep.VenueModifyRejected) -> None:
-        order = self._known(r)
-        if order is not None and self._allowed(order, Tx.MODIFY_REJECT, r):
-            self._emit(
-                ev.OrderModifyRejected(
-                    seq=self.seq + 1,
-                    ts_event=r.ts,
-                    account_id=order.account_id,
-                    reason=r.reason,
-                    message=r.message or "the venue refused the modification",
-                    order_id=order.order_id,
-                    client_order_id=order.client_order_id,
-                )
-            )
-
-    def _on_venue_expired(self, r: rep.VenueExpired) -> None:
-        order = self._known(r)
-        if order is not None and order.is_live and self._allowed(order, Tx.EXPIRE, r):
-            self._emit(ev.OrderExpired(seq=self.seq + 1, ts_event=r.ts, order_id=r.order_id))
-
-    def _on_venue_fill_busted(self, r: rep.VenueFillBusted) -> None:
-        order = self._known(r)
-        if order is None:
-            return
-        fill = self.fills.get(r.exec_id)
-        if fill is None or fill.order_id != order.order_id or r.exec_id in self.busted:
-            self._ignore(
-                r, Reason.UNKNOWN_ORDER, f"no live execution {r.exec_id} on order {r.order_id}"
-            )
-            return
-        if self._allowed(order, Tx.BUST, r):
-            self._emit(
-                ev.OrderFillBusted(
-                    seq=self.seq + 1, ts_event=r.ts, order_id=order.order_id, exec_id=r.exec_id
-                )
-            )

@@ -155,6 +155,11 @@ def check_shape(cmd: SubmitOrder, inst: Instrument, now: int) -> Refusal | None:
     return None
 
 
+def plain(value: Decimal) -> str:
+    """A number for a human sentence: no exponent, no trailing zeros."""
+    return format(value.normalize(), "f")
+
+
 def round_to_tick(price: Decimal, tick: Decimal, up: bool) -> Decimal:
     """Round a price onto the tick grid, up or down."""
     steps = (price / tick).to_integral_value(rounding=ROUND_CEILING if up else ROUND_FLOOR)

@@ -45,6 +45,15 @@ LIMIT_TYPES = frozenset(
         OrderType.TRAILING_STOP_LIMIT,
     }
 )
+#: Order types that execute as market orders once they work at the venue.
+MARKET_TYPES = frozenset(
+    {
+        OrderType.MARKET,
+        OrderType.STOP_MARKET,
+        OrderType.TAKE_PROFIT_MARKET,
+        OrderType.TRAILING_STOP_MARKET,
+    }
+)
 TRAILING_TYPES = frozenset({OrderType.TRAILING_STOP_MARKET, OrderType.TRAILING_STOP_LIMIT})
 TAKE_PROFIT_TYPES = frozenset({OrderType.TAKE_PROFIT_MARKET, OrderType.TAKE_PROFIT_LIMIT})
 
