@@ -113,8 +113,10 @@ class Engine(AmendHandlers, ReportHandlers):
         return out
 
     def _emit(self, event: ev.EventBase) -> None:
+        """Record an event and fold it in (``apply`` without its sequence check: we number it)."""
         self._out.append(event)
-        self.apply(event)
+        self.seq = event.seq
+        self._appliers[event.__class__](event)
 
     # ------------------------------------------------------------------ reference data
     def _add_instrument(self, c: cmd_.AddInstrument) -> None:

@@ -160,11 +160,12 @@ def next_status(order: Order, tx: Tx) -> OrderStatus:
     return target  # type: ignore[return-value]
 
 
-class Order(msgspec.Struct, kw_only=True, gc=False):
+class Order(msgspec.Struct, gc=False):
     """One order as the engine tracks it. Mutated only by the engine's event appliers.
 
     A ``msgspec.Struct`` without garbage-collector tracking (it holds no reference cycles): a
-    million resting orders cost the cyclic collector nothing.
+    million resting orders cost the cyclic collector nothing. The engine builds it positionally:
+    keyword construction of a struct this wide costs five times as much (~1 µs).
     """
 
     order_id: int
@@ -212,6 +213,8 @@ class Order(msgspec.Struct, kw_only=True, gc=False):
     priority_seq: int = 0
     #: Cached (instrument, position, balance, balance) this order's fills move; not state.
     book_refs: tuple[Any, ...] | None = None
+    #: Cached balance its reservation sits in; not state.
+    reserve_bal: Any = None
 
     @property
     def is_live(self) -> bool:

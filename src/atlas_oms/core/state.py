@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from atlas_oms.core.orders import Order, Tx, next_status
+from atlas_oms.core.orders import RESTORE, TRANSITIONS, Order, Tx, next_status
 from atlas_oms.core.positions import Balance, Position
 from atlas_oms.core.triggers import TriggerIndex
 from atlas_oms.model import events as ev
@@ -73,7 +73,7 @@ class EngineState:
         if event.seq != self.seq + 1:
             raise ValueError(f"event seq {event.seq} does not follow {self.seq}")
         self.seq = event.seq
-        self._appliers[type(event)](event)
+        self._appliers[event.__class__](event)
 
     def apply_all(self, events: Iterable[ev.EventBase]) -> None:
         apply = self.apply
@@ -105,11 +105,18 @@ class EngineState:
 
     def _release(self, order: Order, amount: Decimal) -> None:
         if amount and order.reserved_asset is not None:
-            self.balance(order.account_id, order.reserved_asset).locked -= amount
+            self._reserve_balance(order).locked -= amount
             order.reserved -= amount
 
+    def _reserve_balance(self, order: Order) -> Balance:
+        bal = order.reserve_bal
+        if bal is None:
+            bal = order.reserve_bal = self.balance(order.account_id, order.reserved_asset)  # type: ignore[arg-type]
+        return bal  # type: ignore[no-any-return]
+
     def _release_all(self, order: Order) -> None:
-        self._release(order, order.reserved)
+        if order.reserved:
+            self._release(order, order.reserved)
         if order.pending is not None:
             self._release_pending(order)
 
@@ -123,8 +130,10 @@ class EngineState:
     def _finish(self, order: Order) -> None:
         """Leave the live indexes: the order is done (its quantities stay as they are)."""
         order.leaves_qty = ZERO
-        self._release_all(order)
-        self.triggers.remove(order.order_id)
+        if order.reserved or order.pending is not None:
+            self._release_all(order)
+        if order.held:
+            self.triggers.remove(order.order_id)
 
     # ------------------------------------------------------------------ reference data
     def _on_InstrumentAdded(self, e: ev.InstrumentAdded) -> None:
@@ -156,30 +165,32 @@ class EngineState:
 
     # ------------------------------------------------------------------ order lifecycle
     def _new_order(self, order_id: int, intent: Any, venue: str, ts: int) -> Order:
-        order = Order(
-            order_id=order_id,
-            account_id=intent.account_id,
-            symbol=intent.symbol,
-            venue=venue,
-            side=intent.side,
-            order_type=intent.order_type,
-            qty=intent.qty,
-            price=intent.price,
-            trigger_price=intent.trigger_price,
-            trigger_type=intent.trigger_type,
-            trailing_offset=intent.trailing_offset,
-            trailing_offset_type=intent.trailing_offset_type,
-            limit_offset=intent.limit_offset,
-            tif=intent.tif,
-            expire_ts=intent.expire_ts,
-            post_only=intent.post_only,
-            reduce_only=intent.reduce_only,
-            position_side=intent.position_side or PositionSide.BOTH,
-            client_order_id=intent.client_order_id,
-            tag=intent.tag,
-            ts_init=ts,
-            ts_last=ts,
-            leaves_qty=intent.qty,
+        order = Order(  # positional, in field order
+            order_id,
+            intent.account_id,
+            intent.symbol,
+            venue,
+            intent.side,
+            intent.order_type,
+            intent.qty,
+            intent.price,
+            intent.trigger_price,
+            intent.trigger_type,
+            intent.trailing_offset,
+            intent.trailing_offset_type,
+            intent.limit_offset,
+            intent.tif,
+            intent.expire_ts,
+            intent.post_only,
+            intent.reduce_only,
+            intent.position_side or PositionSide.BOTH,
+            intent.client_order_id,
+            intent.tag,
+            ts,
+            ts,
+            S_INITIALIZED,
+            ZERO,
+            intent.qty,
         )
         self.orders[order_id] = order
         if intent.client_order_id is not None:
@@ -362,7 +373,8 @@ class EngineState:
             order.venue_order_id = e.venue_order_id  # filled on arrival: the fill is the ack
         order.ts_last = e.ts_event
         full = cum >= order.qty
-        order.status = next_status(order, Tx.FILL_FULL if full else Tx.FILL_PARTIAL)
+        target = TRANSITIONS[(order.status, _FILL_FULL if full else _FILL_PARTIAL)]
+        order.status = order.working_status() if target is RESTORE else target  # type: ignore[assignment]
         if was_live:
             order.leaves_qty = order.qty - cum
             if full:
@@ -527,6 +539,9 @@ class EngineState:
         ]
 
 
+_FILL_FULL = Tx.FILL_FULL
+S_INITIALIZED = OrderStatus.INITIALIZED
+_FILL_PARTIAL = Tx.FILL_PARTIAL
 _LIVE = frozenset(
     {
         OrderStatus.SUBMITTED,
@@ -537,7 +552,7 @@ _LIVE = frozenset(
         OrderStatus.PENDING_REPLACE,
     }
 )
-_ORDER_FIELDS = tuple(sorted(set(Order.__struct_fields__) - {"book_refs"}))
+_ORDER_FIELDS = tuple(sorted(set(Order.__struct_fields__) - {"book_refs", "reserve_bal"}))
 
 
 def _event_classes() -> list[type]:
