@@ -213,8 +213,6 @@ class Order(msgspec.Struct, gc=False):
     priority_seq: int = 0
     #: Cached (instrument, position, balance, balance) this order's fills move; not state.
     book_refs: tuple[Any, ...] | None = None
-    #: Cached balance its reservation sits in; not state.
-    reserve_bal: Any = None
 
     @property
     def is_live(self) -> bool:

@@ -109,9 +109,11 @@ class EngineState:
             order.reserved -= amount
 
     def _reserve_balance(self, order: Order) -> Balance:
-        bal = order.reserve_bal
-        if bal is None:
-            bal = order.reserve_bal = self.balance(order.account_id, order.reserved_asset)  # type: ignore[arg-type]
+        """The balance an order's reservation sits in: the quote of a spot or equity buy, the
+        base of a sell, the settle asset of a derivative (``_book_fill``'s cached balances)."""
+        _, _, bal_a, bal_b = order.book_refs or self._refs(order)
+        bal = bal_b if bal_b is not None and order.side is Side.BUY else bal_a
+        assert bal.asset == order.reserved_asset, (bal.asset, order.reserved_asset)
         return bal  # type: ignore[no-any-return]
 
     def _release_all(self, order: Order) -> None:
@@ -552,7 +554,7 @@ _LIVE = frozenset(
         OrderStatus.PENDING_REPLACE,
     }
 )
-_ORDER_FIELDS = tuple(sorted(set(Order.__struct_fields__) - {"book_refs", "reserve_bal"}))
+_ORDER_FIELDS = tuple(sorted(set(Order.__struct_fields__) - {"book_refs"}))
 
 
 def _event_classes() -> list[type]:
