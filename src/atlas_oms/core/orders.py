@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import msgspec
@@ -22,7 +22,7 @@ S = OrderStatus
 ZERO = Decimal(0)
 
 
-class Tx(Enum):
+class Tx(StrEnum):
     """What happens to an order: the column of the transition table."""
 
     SUBMIT = "SUBMIT"

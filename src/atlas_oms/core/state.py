@@ -219,12 +219,12 @@ class EngineState:
         order.held = intent.order_type in TRIGGERED_TYPES
         order.reserved_asset = e.reserved_asset
         order.reserve_unit = e.reserve_unit
+        self._refs(order)  # the position and balances its fills and reservation will move
         if e.reserved_asset is not None and e.reserve_unit:
             unit = e.reserve_unit
-            order.reserved = (
-                intent.qty if unit == 1 else intent.qty * unit
-            )  # share the object when we can
-            self.balance(intent.account_id, e.reserved_asset).locked += order.reserved
+            # Share the quantity object when the unit is one (a spot sell): memory per order.
+            order.reserved = intent.qty if unit == 1 else intent.qty * unit
+            self._reserve_balance(order).locked += order.reserved
         if e.expire_ts is not None:
             heapq.heappush(self.expiries, (e.expire_ts, e.order_id))
 
