@@ -79,7 +79,7 @@ class Position:
         self.fees += fee
         self.ts_last = ts
         qty = self.qty
-        if not qty or (qty > 0) == (delta > 0):
+        if not qty or (qty > ZERO) == (delta > ZERO):
             self._open(delta, price, order_id, ts)
             return ZERO
         realized = ZERO

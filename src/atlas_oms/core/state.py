@@ -223,7 +223,7 @@ class EngineState:
         if e.reserved_asset is not None and e.reserve_unit:
             unit = e.reserve_unit
             # Share the quantity object when the unit is one (a spot sell): memory per order.
-            order.reserved = intent.qty if unit == 1 else intent.qty * unit
+            order.reserved = intent.qty if unit == ONE else intent.qty * unit
             self._reserve_balance(order).locked += order.reserved
         if e.expire_ts is not None:
             heapq.heappush(self.expiries, (e.expire_ts, e.order_id))
@@ -425,8 +425,8 @@ class EngineState:
         old_qty = pos.qty
         realized = pos.apply_fill(delta, px, fee, order.order_id, ts)
         if bal_b is not None:  # spot and equities swap assets
-            notional = qty * px if inst.multiplier == 1 else qty * px * inst.multiplier
-            if delta > 0:
+            notional = qty * px if inst.multiplier == ONE else qty * px * inst.multiplier
+            if delta > ZERO:
                 bal_a.total += qty
                 bal_b.total -= notional
             else:
@@ -442,9 +442,9 @@ class EngineState:
             settle.total += realized
         new_qty = pos.qty
         # Margin follows the open quantity: released pro rata on reduction, added on increase.
-        if not old_qty or ((old_qty > 0) == (new_qty > 0) and abs(new_qty) >= abs(old_qty)):
+        if not old_qty or ((old_qty > ZERO) == (new_qty > ZERO) and abs(new_qty) >= abs(old_qty)):
             closed, opened = ZERO, abs(new_qty) - abs(old_qty)
-        elif not new_qty or (old_qty > 0) != (new_qty > 0):
+        elif not new_qty or (old_qty > ZERO) != (new_qty > ZERO):
             closed, opened = abs(old_qty), abs(new_qty)
         else:
             closed, opened = abs(old_qty) - abs(new_qty), ZERO

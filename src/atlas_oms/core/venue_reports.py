@@ -6,6 +6,8 @@ state table; one that cannot apply is journaled as ``VenueReportIgnored`` with i
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from atlas_oms.core.orders import TRANSITIONS, IllegalTransition, Order, Tx, next_status
 from atlas_oms.core.state import EngineState
 from atlas_oms.model import events as ev
@@ -15,6 +17,8 @@ from atlas_oms.model.enums import (
     TriggerType,
 )
 from atlas_oms.model.reasons import Reason
+
+ZERO = Decimal(0)
 
 
 class ReportHandlers(EngineState):
@@ -93,7 +97,9 @@ class ReportHandlers(EngineState):
             )
             return
         qty, px = r.last_qty, r.last_px
-        if not (qty.is_finite() and px.is_finite() and r.fee.is_finite() and qty > 0 and px > 0):
+        if not (
+            qty.is_finite() and px.is_finite() and r.fee.is_finite() and qty > ZERO and px > ZERO
+        ):
             self._ignore(r, Reason.INVALID_REPORT, f"fill {r.exec_id}: bad quantity, price or fee")
             return
         cum = order.cum_qty + qty
