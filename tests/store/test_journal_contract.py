@@ -280,3 +280,12 @@ def test_any_steps_read_back_from_any_seq(
         expected = [event for event in flat(steps) if event.seq >= from_seq]
         assert list(journal.read(from_seq)) == expected
         assert journal.last_seq == sum(sizes)
+
+
+def test_a_caller_growing_its_list_after_append_changes_nothing(journal: Journal) -> None:
+    first, second = build_steps([2, 2])
+    step = list(first)
+    journal.append(step)
+    step.extend(second)  # the node keeps extending the list it journaled a prefix of
+    journal.flush()
+    assert list(journal.read()) == first

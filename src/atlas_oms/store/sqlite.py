@@ -125,7 +125,7 @@ class SqliteJournal(JournalBase):
         check_continuity(self._last_seq, events)
         # Encoding waits for the commit, where every pending step becomes one chunk: fewer,
         # larger rows cost far less per event, and a commit is all-or-nothing anyway.
-        self._pending_events.append(events if isinstance(events, list) else list(events))
+        self._pending_events.append(list(events))  # a copy: the caller may reuse its list
         self._last_seq = events[-1].seq
         self._pending_count += len(events)
         if self._pending_count >= self._batch_events:
