@@ -235,6 +235,7 @@ REPORT_KINDS = (
     "expired",
     "rejected",
     *("bust",) * 2,
+    *("correct",) * 2,
 )
 venue_submit = st.tuples(
     st.just("submit"),
@@ -329,9 +330,18 @@ class VenuePlayer:
             return rep.VenueExpired(order_id=oid, ts=ts)
         if kind == "rejected":
             return rep.VenueRejected(order_id=oid, ts=ts, reason=Reason.VENUE_REJECTED)
-        assert kind == "bust"
         own = [e for o, e in self.exec_ids if o == oid]
         exec_id = own[fill_idx % len(own)] if own else "E-none"
+        if kind == "correct":
+            return rep.VenueFillCorrected(
+                order_id=oid,
+                ts=ts,
+                exec_id=exec_id,
+                last_qty=lots * inst.lot_size,
+                last_px=px,
+                fee=lots * inst.lot_size * px * inst.taker_fee,
+            )
+        assert kind == "bust"
         return rep.VenueFillBusted(order_id=oid, ts=ts, exec_id=exec_id)
 
 

@@ -94,6 +94,7 @@ class Engine(AmendHandlers, ReportHandlers):
             rep.VenueModifyRejected: self._on_venue_modify_rejected,
             rep.VenueExpired: self._on_venue_expired,
             rep.VenueFillBusted: self._on_venue_fill_busted,
+            rep.VenueFillCorrected: self._on_venue_fill_corrected,
         }
 
     # ------------------------------------------------------------------ entry points

@@ -41,6 +41,7 @@ class Tx(StrEnum):
     FILL_PARTIAL = "FILL_PARTIAL"
     FILL_FULL = "FILL_FULL"
     BUST = "BUST"
+    CORRECT = "CORRECT"
 
 
 #: Target meaning "back to the working state the order was in": SUBMITTED, ACCEPTED, TRIGGERED
@@ -90,6 +91,7 @@ TRANSITIONS: dict[tuple[OrderStatus, Tx], OrderStatus | str] = {
     (S.PARTIALLY_FILLED, Tx.REPLACE_COMPLETE): S.FILLED,  # venue cut qty to the filled qty
     (S.PARTIALLY_FILLED, Tx.EXPIRE): S.EXPIRED,
     (S.PARTIALLY_FILLED, Tx.BUST): RESTORE,
+    (S.PARTIALLY_FILLED, Tx.CORRECT): RESTORE,  # trade correction (FIX ExecType G)
     # --- cancel requested
     (
         S.PENDING_CANCEL,
@@ -102,6 +104,7 @@ TRANSITIONS: dict[tuple[OrderStatus, Tx], OrderStatus | str] = {
     (S.PENDING_CANCEL, Tx.FILL_FULL): S.FILLED,  # filled before the cancel arrived
     (S.PENDING_CANCEL, Tx.EXPIRE): S.EXPIRED,
     (S.PENDING_CANCEL, Tx.BUST): S.PENDING_CANCEL,
+    (S.PENDING_CANCEL, Tx.CORRECT): S.PENDING_CANCEL,
     # --- replace requested
     (S.PENDING_REPLACE, Tx.ACCEPT): S.PENDING_REPLACE,
     (S.PENDING_REPLACE, Tx.REPLACE): RESTORE,
@@ -113,15 +116,15 @@ TRANSITIONS: dict[tuple[OrderStatus, Tx], OrderStatus | str] = {
     (S.PENDING_REPLACE, Tx.CANCEL): S.CANCELED,
     (S.PENDING_REPLACE, Tx.EXPIRE): S.EXPIRED,
     (S.PENDING_REPLACE, Tx.BUST): S.PENDING_REPLACE,
+    (S.PENDING_REPLACE, Tx.CORRECT): S.PENDING_REPLACE,
     # --- terminal states absorb; only the venue's late word about a real execution is recorded
     (S.FILLED, Tx.ACCEPT): S.FILLED,  # late ack
     (S.FILLED, Tx.CANCEL): S.FILLED,  # cancel ack for an order that had already filled
     (S.FILLED, Tx.CANCEL_REJECT): S.FILLED,  # "too late to cancel": it filled first
     (S.FILLED, Tx.MODIFY_REJECT): S.FILLED,
-    (
-        S.FILLED,
-        Tx.BUST,
-    ): S.FILLED,  # execution broken after the fact: quantities reverse, state stays
+    # an execution broken or corrected after the fact: quantities change, the state stays
+    (S.FILLED, Tx.BUST): S.FILLED,
+    (S.FILLED, Tx.CORRECT): S.FILLED,
     (S.CANCELED, Tx.ACCEPT): S.CANCELED,
     (S.CANCELED, Tx.CANCEL): S.CANCELED,  # duplicate cancel ack
     (S.CANCELED, Tx.CANCEL_REJECT): S.CANCELED,
@@ -129,12 +132,14 @@ TRANSITIONS: dict[tuple[OrderStatus, Tx], OrderStatus | str] = {
     (S.CANCELED, Tx.FILL_PARTIAL): S.CANCELED,  # executed before the cancel took effect: it counts
     (S.CANCELED, Tx.FILL_FULL): S.FILLED,  # the whole order had executed before the cancel
     (S.CANCELED, Tx.BUST): S.CANCELED,
+    (S.CANCELED, Tx.CORRECT): S.CANCELED,
     (S.EXPIRED, Tx.ACCEPT): S.EXPIRED,
     (S.EXPIRED, Tx.CANCEL): S.EXPIRED,  # the venue confirms our expiry cancel
     (S.EXPIRED, Tx.CANCEL_REJECT): S.EXPIRED,
     (S.EXPIRED, Tx.FILL_PARTIAL): S.EXPIRED,  # executed before the expiry reached the venue
     (S.EXPIRED, Tx.FILL_FULL): S.FILLED,
     (S.EXPIRED, Tx.BUST): S.EXPIRED,
+    (S.EXPIRED, Tx.CORRECT): S.EXPIRED,
     (S.REJECTED, Tx.REJECT): S.REJECTED,  # duplicate reject
 }
 

@@ -493,6 +493,36 @@ class EngineState:
             e.ts_event,
         )
 
+    def _on_OrderFillCorrected(self, e: ev.OrderFillCorrected) -> None:
+        old = self.fills[e.exec_id]
+        order = self.orders[e.order_id]
+        was_live = order.status in _LIVE
+        order.cum_qty += e.last_qty - old.last_qty
+        order.cum_notional += e.last_qty * e.last_px - old.last_qty * old.last_px
+        order.fees += e.fee - old.fee
+        order.ts_last = e.ts_event
+        if was_live and order.cum_qty == order.qty:
+            order.status = next_status(order, Tx.FILL_FULL)  # the correction completes it
+            self._finish(order)
+        else:
+            order.status = next_status(order, Tx.CORRECT)
+            if was_live:
+                order.leaves_qty = order.qty - order.cum_qty
+                change = (old.last_qty - e.last_qty) * order.reserve_unit
+                if order.reserved_asset is not None and order.reserve_unit:
+                    if order.reserved + change < 0:
+                        change = -order.reserved
+                    self._reserve_balance(order).locked += change
+                    order.reserved += change
+        # Positions and balances: reverse the execution as it was, book it as it is now.
+        self._book_fill(
+            order, old.side.opposite, old.last_qty, old.last_px, -old.fee, old.fee_asset, e.ts_event
+        )
+        self._book_fill(order, old.side, e.last_qty, e.last_px, e.fee, old.fee_asset, e.ts_event)
+        self.fills[e.exec_id] = msgspec.structs.replace(
+            old, last_qty=e.last_qty, last_px=e.last_px, fee=e.fee
+        )
+
     # ------------------------------------------------------------------ digest
     def digest(self) -> str:
         """SHA-256 of a canonical encoding of the whole state: equal digests mean equal states."""

@@ -229,3 +229,42 @@ class ReportHandlers(EngineState):
                     seq=self.seq + 1, ts_event=r.ts, order_id=order.order_id, exec_id=r.exec_id
                 )
             )
+
+    def _on_venue_fill_corrected(self, r: rep.VenueFillCorrected) -> None:
+        order = self._known(r)
+        if order is None:
+            return
+        fill = self.fills.get(r.exec_id)
+        if fill is None or fill.order_id != order.order_id or r.exec_id in self.busted:
+            self._ignore(
+                r, Reason.UNKNOWN_ORDER, f"no live execution {r.exec_id} on order {r.order_id}"
+            )
+            return
+        qty, px = r.last_qty, r.last_px
+        if not (
+            qty.is_finite() and px.is_finite() and r.fee.is_finite() and qty > ZERO and px > ZERO
+        ):
+            self._ignore(
+                r, Reason.INVALID_REPORT, f"correction of {r.exec_id}: bad quantity, price or fee"
+            )
+            return
+        if order.cum_qty - fill.last_qty + qty > order.qty:
+            self._ignore(
+                r,
+                Reason.OVERFILL,
+                f"correction of {r.exec_id} to {qty} would take order {order.order_id} past its "
+                f"quantity {order.qty}",
+            )
+            return
+        if self._allowed(order, Tx.CORRECT, r):
+            self._emit(
+                ev.OrderFillCorrected(
+                    seq=self.seq + 1,
+                    ts_event=r.ts,
+                    order_id=order.order_id,
+                    exec_id=r.exec_id,
+                    last_qty=qty,
+                    last_px=px,
+                    fee=r.fee,
+                )
+            )

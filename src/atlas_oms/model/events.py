@@ -193,6 +193,16 @@ class OrderFillBusted(EventBase):
     exec_id: str
 
 
+class OrderFillCorrected(EventBase):
+    """The venue corrected an earlier execution: its old effects reverse, the corrected ones apply."""
+
+    order_id: int
+    exec_id: str
+    last_qty: Decimal
+    last_px: Decimal
+    fee: Decimal
+
+
 class VenueReportIgnored(EventBase):
     """A venue report that could not apply (unknown order, duplicate, would overfill), kept for audit."""
 
@@ -225,5 +235,6 @@ Event = (
     | OrderExpired
     | OrderFilled
     | OrderFillBusted
+    | OrderFillCorrected
     | VenueReportIgnored
 )

@@ -72,6 +72,15 @@ class VenueFillBusted(Report):
     exec_id: str
 
 
+class VenueFillCorrected(Report):
+    """The venue corrected an earlier execution's quantity, price and fee (FIX ExecType G)."""
+
+    exec_id: str
+    last_qty: Decimal
+    last_px: Decimal
+    fee: Decimal
+
+
 ReportMsg = (
     VenueAccepted
     | VenueRejected
@@ -82,4 +91,5 @@ ReportMsg = (
     | VenueModifyRejected
     | VenueExpired
     | VenueFillBusted
+    | VenueFillCorrected
 )
