@@ -80,3 +80,24 @@ def test_a_snapshot_then_more_events_reopen_to_the_same_state(tmp_path: Path) ->
     assert again.digest() == live
     assert again.book("ETH/USD")["asks"] == [(D(100), D(1)), (D(101), D(1))]
     again.close()
+
+
+def test_net_positions_sum_an_account_with_its_sub_accounts() -> None:
+    node = Node.in_memory()
+    node.add_instrument(Instrument.spot("ETH/USD", tick_size="0.01", lot_size="0.01"))
+    for account, parent in (("desk", None), ("desk-a", "desk"), ("desk-b", "desk"), ("mm", None)):
+        node.open_account(account, parent_id=parent)
+        node.deposit(account, "USD", 100_000)
+        node.deposit(account, "ETH", 100)
+    node.sell("mm", "ETH/USD", "5", "100")
+    node.buy("desk-a", "ETH/USD", "3", "100")
+    node.buy("desk-b", "ETH/USD", "2", "100")
+    node.buy("mm", "ETH/USD", "1", "99")
+    node.sell("desk-b", "ETH/USD", "1", "99")
+    assert node.account_tree("desk") == ["desk", "desk-a", "desk-b"]
+    desk = node.net_positions("desk")
+    assert [(p.symbol, p.net_qty, p.gross_qty) for p in desk] == [("ETH/USD", D(4), D(4))]
+    everyone = node.net_positions()
+    assert [(p.symbol, p.net_qty) for p in everyone] == [
+        ("ETH/USD", D(0))
+    ]  # every trade has two sides

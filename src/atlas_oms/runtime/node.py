@@ -46,6 +46,17 @@ Listener = Callable[[list[ev.EventBase]], None]
 SNAPSHOT_VERSION = 1
 
 
+class NetPosition(msgspec.Struct, frozen=True, kw_only=True):
+    """One instrument's position summed over several accounts."""
+
+    symbol: str
+    net_qty: Decimal
+    gross_qty: Decimal
+    realized_pnl: Decimal
+    unrealized_pnl: Decimal
+    fees: Decimal
+
+
 class CommandRefused(Exception):
     """A cancel, modify or other command was refused; nothing changed. ``reason`` is the code."""
 
@@ -485,6 +496,47 @@ class Node:
             p.view(engine.reference_price(p.symbol, prefer_mark=True))
             for k, p in sorted(engine.positions.items())
             if (account_id is None or p.account_id == account_id) and (include_flat or p.qty)
+        ]
+
+    def account_tree(self, account_id: str) -> list[str]:
+        """The account and all its sub-accounts, at any depth (parents before children)."""
+        children: dict[str | None, list[str]] = {}
+        for acct in sorted(self.engine.accounts.values(), key=lambda a: a.account_id):
+            children.setdefault(acct.parent_id, []).append(acct.account_id)
+        out, todo = [], [account_id]
+        while todo:
+            current = todo.pop(0)
+            out.append(current)
+            todo.extend(children.get(current, []))
+        return out
+
+    def net_positions(self, account_id: str | None = None) -> list[NetPosition]:
+        """Positions summed per instrument: over every account, or over one account and its
+        sub-accounts. Long and short sides of hedge-mode accounts net against each other."""
+        engine = self.engine
+        members = None if account_id is None else set(self.account_tree(account_id))
+        sums: dict[str, list[Decimal]] = {}
+        for pos in engine.positions.values():
+            if members is not None and pos.account_id not in members:
+                continue
+            row = sums.setdefault(pos.symbol, [Decimal(0)] * 5)
+            price = engine.reference_price(pos.symbol, prefer_mark=True)
+            row[0] += pos.qty
+            row[1] += abs(pos.qty)
+            row[2] += pos.realized_pnl
+            row[3] += pos.unrealized_pnl(price)
+            row[4] += pos.fees
+        return [
+            NetPosition(
+                symbol=symbol,
+                net_qty=r[0],
+                gross_qty=r[1],
+                realized_pnl=r[2],
+                unrealized_pnl=r[3],
+                fees=r[4],
+            )
+            for symbol, r in sorted(sums.items())
+            if r[1] or r[2]
         ]
 
     def position(
