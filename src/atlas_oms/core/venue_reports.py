@@ -217,11 +217,8 @@ class ReportHandlers(EngineState):
         order = self._known(r)
         if order is None:
             return
-        fill = self.fills.get(r.exec_id)
-        if fill is None or fill.order_id != order.order_id or r.exec_id in self.busted:
-            self._ignore(
-                r, Reason.UNKNOWN_ORDER, f"no live execution {r.exec_id} on order {r.order_id}"
-            )
+        fill = self._live_execution(r, order, r.exec_id)
+        if fill is None:
             return
         if self._allowed(order, Tx.BUST, r):
             self._emit(
@@ -234,11 +231,8 @@ class ReportHandlers(EngineState):
         order = self._known(r)
         if order is None:
             return
-        fill = self.fills.get(r.exec_id)
-        if fill is None or fill.order_id != order.order_id or r.exec_id in self.busted:
-            self._ignore(
-                r, Reason.UNKNOWN_ORDER, f"no live execution {r.exec_id} on order {r.order_id}"
-            )
+        fill = self._live_execution(r, order, r.exec_id)
+        if fill is None:
             return
         qty, px = r.last_qty, r.last_px
         if not (
@@ -268,3 +262,13 @@ class ReportHandlers(EngineState):
                     fee=r.fee,
                 )
             )
+
+    def _live_execution(self, r: rep.Report, order: Order, exec_id: str) -> ev.OrderFilled | None:
+        """The order's execution ``exec_id`` if it stands (not busted); else ignore the report."""
+        fill = self.fills.get(exec_id)
+        if fill is None or fill.order_id != order.order_id or exec_id in self.busted:
+            self._ignore(
+                r, Reason.UNKNOWN_ORDER, f"no live execution {exec_id} on order {r.order_id}"
+            )
+            return None
+        return fill
