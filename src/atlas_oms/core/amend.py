@@ -32,6 +32,18 @@ from atlas_oms.model.requests import CancelAtVenue, ModifyAtVenue
 ZERO = Decimal(0)
 
 
+def cancel_request(order: Order, ts: int) -> CancelAtVenue:
+    """Ask the order's venue to take it off the book."""
+    return CancelAtVenue(
+        order_id=order.order_id,
+        account_id=order.account_id,
+        symbol=order.symbol,
+        venue=order.venue,
+        ts=ts,
+        venue_order_id=order.venue_order_id,
+    )
+
+
 class AmendHandlers(EngineState):
     """Cancel and modify requests: refuse, act at once (held orders), or ask the venue."""
 
@@ -86,16 +98,7 @@ class AmendHandlers(EngineState):
             )
             return
         self._emit(ev.OrderPendingCancel(seq=self.seq + 1, ts_event=c.ts, order_id=order.order_id))
-        self.outbox.append(
-            CancelAtVenue(
-                order_id=order.order_id,
-                account_id=order.account_id,
-                symbol=order.symbol,
-                venue=order.venue,
-                ts=c.ts,
-                venue_order_id=order.venue_order_id,
-            )
-        )
+        self.outbox.append(cancel_request(order, c.ts))
 
     # ------------------------------------------------------------------ modify
     def _modify(self, c: cmd_.ModifyOrder) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from atlas_oms.core.amend import AmendHandlers
+from atlas_oms.core.amend import AmendHandlers, cancel_request
 from atlas_oms.core.orders import Order
 from atlas_oms.core.state import round_money
 from atlas_oms.core.triggers import fires_on_rise
@@ -46,7 +46,7 @@ from atlas_oms.model.enums import (
 )
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.reasons import Reason
-from atlas_oms.model.requests import CancelAtVenue, SubmitToVenue, VenueRequest
+from atlas_oms.model.requests import SubmitToVenue, VenueRequest
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -647,13 +647,4 @@ class Engine(AmendHandlers, ReportHandlers):
             at_venue = not order.held
             self._emit(ev.OrderExpired(seq=self.seq + 1, ts_event=c.ts, order_id=order_id))
             if at_venue:
-                self.outbox.append(
-                    CancelAtVenue(
-                        order_id=order_id,
-                        account_id=order.account_id,
-                        symbol=order.symbol,
-                        venue=order.venue,
-                        ts=c.ts,
-                        venue_order_id=order.venue_order_id,
-                    )
-                )
+                self.outbox.append(cancel_request(order, c.ts))
