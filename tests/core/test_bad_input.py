@@ -215,7 +215,7 @@ CASES: list[Any] = [
     pytest.param(
         submit(account_id="dave", symbol=PERP, qty=Decimal(1), price=Decimal(2000)),
         D,
-        Reason.INSUFFICIENT_BALANCE,
+        Reason.INSUFFICIENT_MARGIN,
         id="perp-with-no-margin-at-all",
     ),
     pytest.param(

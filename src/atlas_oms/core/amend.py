@@ -47,6 +47,8 @@ def cancel_request(order: Order, ts: int) -> CancelAtVenue:
 class AmendHandlers(EngineState):
     """Cancel and modify requests: refuse, act at once (held orders), or ask the venue."""
 
+    _risk_modify: Any  # the risk engine's modify check (RiskChecks)
+
     # ------------------------------------------------------------------ cancel
     def _find(
         self, account_id: str, order_id: int | None, client_order_id: str | None
@@ -231,6 +233,9 @@ class AmendHandlers(EngineState):
                 Reason.NOTIONAL_BELOW_MIN,
                 f"notional {plain(qty * worst * inst.multiplier)} is below the minimum {plain(inst.min_notional)}",
             )
+        refusal = self._risk_modify(order, inst, qty, price, trigger, worst, c.ts)
+        if refusal:
+            return refusal
         ref = protection if order.side is Side.BUY and protection is not None else worst
         asset, unit = self._reserve_unit(order.account_id, inst, order.side, order.reduce_only, ref)
         if unit is None:

@@ -16,6 +16,7 @@ import msgspec
 
 from atlas_oms.core.amend import AmendHandlers, cancel_request
 from atlas_oms.core.orders import Order
+from atlas_oms.core.risk import RiskChecks
 from atlas_oms.core.state import round_money
 from atlas_oms.core.triggers import fires_on_rise
 from atlas_oms.core.validation import (
@@ -47,6 +48,7 @@ from atlas_oms.model.enums import (
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.reasons import Reason
 from atlas_oms.model.requests import SubmitToVenue, VenueRequest
+from atlas_oms.model.risk import AlertLevel
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -62,7 +64,7 @@ class EngineConfig(msgspec.Struct, frozen=True, kw_only=True):
     max_leverage: Decimal = Decimal(125)
 
 
-class Engine(AmendHandlers, ReportHandlers):
+class Engine(AmendHandlers, ReportHandlers, RiskChecks):
     """One shard's deterministic order engine."""
 
     def __init__(self, config: EngineConfig | None = None) -> None:
@@ -75,6 +77,9 @@ class Engine(AmendHandlers, ReportHandlers):
         self._fee_mult: dict[str, Decimal] = {}
         self._protect_cache: dict[tuple[Side, Decimal, Decimal], Decimal] = {}
         self._out: list[ev.EventBase] = []
+        self._limits_cache = {}
+        self._limits_version = -1
+        self._dup_warning: str | None = None
         self._handlers: dict[type, Callable[[Any], None]] = {
             cmd_.SubmitOrder: self._submit,
             cmd_.CancelOrder: self._cancel,
@@ -85,6 +90,12 @@ class Engine(AmendHandlers, ReportHandlers):
             cmd_.OpenAccount: self._open_account,
             cmd_.AdjustBalance: self._adjust_balance,
             cmd_.SetLeverage: self._set_leverage,
+            cmd_.SetRiskLimits: self._set_risk_limits,
+            cmd_.SetTradingState: self._set_trading_state,
+            cmd_.TripKillSwitch: self._trip_kill_switch,
+            cmd_.ResetKillSwitch: self._reset_kill_switch,
+            cmd_.ResetCircuitBreaker: self._reset_circuit_breaker,
+            cmd_.SetMarketStatus: self._set_market_status,
             rep.VenueAccepted: self._on_venue_accepted,
             rep.VenueRejected: self._on_venue_rejected,
             rep.VenueFilled: self._on_venue_filled,
@@ -105,6 +116,14 @@ class Engine(AmendHandlers, ReportHandlers):
         if handler is None:
             raise TypeError(f"the engine does not handle {type(message).__name__}")
         handler(message)
+        risk = self.risk
+        if out and (
+            message.__class__ is rep.VenueRejected
+            or risk.breakers
+            or risk.flatten_todo
+            or risk.count_ratios
+        ):
+            self._risk_after(out, message.ts)
         return out
 
     def take_requests(self) -> list[VenueRequest]:
@@ -272,6 +291,7 @@ class Engine(AmendHandlers, ReportHandlers):
                 )
                 return
         order_id = self.next_order_id
+        self._dup_warning = None
         plan = self._plan(c)
         if isinstance(plan[0], Reason):
             self._emit(
@@ -299,6 +319,19 @@ class Engine(AmendHandlers, ReportHandlers):
                 expire_ts=expire_ts,
             )
         )
+        if self._dup_warning is not None:
+            self._emit(
+                ev.RiskAlert(
+                    seq=self.seq + 1,
+                    ts_event=c.ts,
+                    level=AlertLevel.WARNING,
+                    code=Reason.DUPLICATE_ORDER,
+                    message=self._dup_warning,
+                    account_id=c.account_id,
+                    order_id=order_id,
+                    symbol=c.symbol,
+                )
+            )
         if c.order_type in TRIGGERED_TYPES:
             # Held by the engine: accepted here, released to the venue when the trigger fires.
             self._emit(
@@ -413,6 +446,9 @@ class Engine(AmendHandlers, ReportHandlers):
             refusal = self._check_reduce_only(c, inst)
             if refusal:
                 return refusal
+        refusal = self._risk_submit(c, inst, protection if protection is not None else worst)
+        if refusal:
+            return refusal
         asset, unit = self._reserve_unit(
             c.account_id,
             inst,
@@ -429,6 +465,12 @@ class Engine(AmendHandlers, ReportHandlers):
             need = c.qty * unit
             free = self._free(c.account_id, asset)
             if free < need:
+                if inst.is_derivative:
+                    return (
+                        Reason.INSUFFICIENT_MARGIN,
+                        f"initial margin {plain(need)} {asset} exceeds account {c.account_id}'s "
+                        f"free collateral {plain(free)}",
+                    )
                 return (
                     Reason.INSUFFICIENT_BALANCE,
                     f"needs {plain(need)} {asset} but account {c.account_id} has {plain(free)} free",
@@ -648,3 +690,5 @@ class Engine(AmendHandlers, ReportHandlers):
             self._emit(ev.OrderExpired(seq=self.seq + 1, ts_event=c.ts, order_id=order_id))
             if at_venue:
                 self.outbox.append(cancel_request(order, c.ts))
+        if self.risk.breakers:
+            self._risk_sweep(c.ts)

@@ -37,6 +37,8 @@ class Position:
         "lots",
         "margin",
         "multiplier",
+        "open_buy",
+        "open_sell",
         "position_side",
         "qty",
         "realized_pnl",
@@ -61,6 +63,9 @@ class Position:
         self.margin = ZERO
         self.trade_count = 0
         self.ts_last = 0
+        # Leaves of the account's live orders on this position, per side (risk's exposure; derived).
+        self.open_buy = ZERO
+        self.open_sell = ZERO
 
     @property
     def avg_entry_px(self) -> Decimal | None:

@@ -16,6 +16,7 @@ import msgspec
 
 from atlas_oms.core.orders import RESTORE, TRANSITIONS, Order, Tx, next_status
 from atlas_oms.core.positions import Balance, Position
+from atlas_oms.core.risk_state import RiskBook
 from atlas_oms.core.triggers import TriggerIndex
 from atlas_oms.model import events as ev
 from atlas_oms.model.account import Account
@@ -27,6 +28,7 @@ from atlas_oms.model.enums import (
 )
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.reasons import Reason
+from atlas_oms.model.risk import Scope
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -61,6 +63,15 @@ class EngineState:
         self.busted: set[str] = set()
         self.triggers = TriggerIndex()
         self.expiries: list[tuple[int, int]] = []
+        self.risk = RiskBook()
+        # Derived from orders and positions (rebuilt on import, never hashed): risk's exposure.
+        #: account -> number of live orders.
+        self.open_orders: dict[str, int] = {}
+        #: symbol -> [net position, gross position, open buy leaves, open sell leaves], all accounts.
+        self.firm: dict[str, list[Decimal]] = {}
+        #: account -> its positions and balances (equity and flattening walk these).
+        self.account_positions: dict[str, list[Position]] = {}
+        self.account_balances: dict[str, list[Balance]] = {}
         #: (account, symbol, position side) -> (instrument, position, balance, balance): lookups saved.
         self._refs_cache: dict[tuple[str, str, PositionSide], tuple[Any, ...]] = {}
         self._appliers: dict[type, Callable[[Any], None]] = {
@@ -86,6 +97,7 @@ class EngineState:
         bal = self.balances.get(key)
         if bal is None:
             bal = self.balances[key] = Balance(asset)
+            self.account_balances.setdefault(account_id, []).append(bal)
         return bal
 
     def position(self, account_id: str, inst: Instrument, side: PositionSide) -> Position:
@@ -93,6 +105,7 @@ class EngineState:
         pos = self.positions.get(key)
         if pos is None:
             pos = self.positions[key] = Position(account_id, inst.symbol, side, inst.multiplier)
+            self.account_positions.setdefault(account_id, []).append(pos)
         return pos
 
     def leverage_of(self, account_id: str, symbol: str) -> Decimal:
@@ -137,12 +150,33 @@ class EngineState:
         if order.held:
             self.triggers.remove(order.order_id)
 
+    def _track(self, order: Order, old_leaves: Decimal) -> None:
+        """Carry a change of an order's leaves into the exposure risk checks (live = leaves > 0)."""
+        change = order.leaves_qty - old_leaves
+        if not change:
+            return
+        pos = (order.book_refs or self._refs(order))[1]
+        firm = self.firm.get(order.symbol)
+        if firm is None:
+            firm = self.firm[order.symbol] = [ZERO, ZERO, ZERO, ZERO]
+        if order.side is Side.BUY:
+            pos.open_buy += change
+            firm[2] += change
+        else:
+            pos.open_sell += change
+            firm[3] += change
+        if not old_leaves:
+            self.open_orders[order.account_id] = self.open_orders.get(order.account_id, 0) + 1
+        elif not order.leaves_qty:
+            self.open_orders[order.account_id] -= 1
+
     # ------------------------------------------------------------------ reference data
     def _on_InstrumentAdded(self, e: ev.InstrumentAdded) -> None:
         self.instruments[e.instrument.symbol] = e.instrument
 
     def _on_AccountOpened(self, e: ev.AccountOpened) -> None:
         self.accounts[e.account.account_id] = e.account
+        self.risk.on_account(e.account.account_id, e.account.parent_id)
 
     def _on_BalanceAdjusted(self, e: ev.BalanceAdjusted) -> None:
         self.balance(e.account_id, e.asset).total += e.amount
@@ -227,12 +261,18 @@ class EngineState:
             self._reserve_balance(order).locked += order.reserved
         if e.expire_ts is not None:
             heapq.heappush(self.expiries, (e.expire_ts, e.order_id))
+        self._track(order, ZERO)
+        risk = self.risk
+        if risk.count_rates or risk.count_ratios or risk.dup_window_ns or intent.retry_of:
+            risk.on_submitted(e.order_id, intent, e.ts_event)
 
     def _on_OrderAccepted(self, e: ev.OrderAccepted) -> None:
         order = self.orders[e.order_id]
         order.status = next_status(order, Tx.ACCEPT)
         order.accepted = True
         order.ts_last = e.ts_event
+        if self.risk.breakers:
+            self.risk.on_accepted(order.account_id, order.tag)
         if e.venue_order_id is not None:
             order.venue_order_id = e.venue_order_id
             if not order.priority_seq:
@@ -249,10 +289,14 @@ class EngineState:
 
     def _on_OrderRejected(self, e: ev.OrderRejected) -> None:
         order = self.orders[e.order_id]
+        old = order.leaves_qty
         order.status = next_status(order, Tx.REJECT)
         order.reason = e.reason
         order.ts_last = e.ts_event
         self._finish(order)
+        self._track(order, old)
+        if self.risk.breakers:
+            self.risk.on_rejected(order.account_id, order.tag, e.reason)
 
     def _on_OrderTriggered(self, e: ev.OrderTriggered) -> None:
         order = self.orders[e.order_id]
@@ -275,6 +319,8 @@ class EngineState:
         order = self.orders[e.order_id]
         order.status = next_status(order, Tx.PENDING_CANCEL)
         order.ts_last = e.ts_event
+        if self.risk.count_ratios:
+            self.risk.on_cancel_request(order.account_id, e.ts_event)
 
     def _on_OrderCancelRejected(self, e: ev.OrderCancelRejected) -> None:
         order = self.orders.get(e.order_id) if e.order_id is not None else None
@@ -290,11 +336,15 @@ class EngineState:
     def _on_OrderCanceled(self, e: ev.OrderCanceled) -> None:
         order = self.orders[e.order_id]
         was_live = order.is_live
+        old = order.leaves_qty
+        if order.held and self.risk.count_ratios:
+            self.risk.on_cancel_request(order.account_id, e.ts_event)  # no pending step
         order.status = next_status(order, Tx.CANCEL)
         if was_live:
             order.reason = e.reason
             order.ts_last = e.ts_event
             self._finish(order)
+            self._track(order, old)
 
     def _on_OrderPendingReplace(self, e: ev.OrderPendingReplace) -> None:
         order = self.orders[e.order_id]
@@ -303,11 +353,19 @@ class EngineState:
         if e.reserve_extra and order.reserved_asset is not None:
             self.balance(order.account_id, order.reserved_asset).locked += e.reserve_extra
         order.ts_last = e.ts_event
+        risk = self.risk
+        if risk.count_rates or risk.count_ratios:
+            risk.on_modify_request(order.account_id, order.tag, e.ts_event)
 
     def _on_OrderReplaced(self, e: ev.OrderReplaced) -> None:
         order = self.orders[e.order_id]
+        old = order.leaves_qty
         if order.pending is not None:
             self._release_pending(order)
+        elif (
+            self.risk.count_rates or self.risk.count_ratios
+        ):  # held: replaced without a pending step
+            self.risk.on_modify_request(order.account_id, order.tag, e.ts_event)
         qty = e.qty if e.qty > order.cum_qty else order.cum_qty
         if e.price != order.price or qty - order.cum_qty > order.leaves_qty:
             order.priority_seq = e.seq  # a new price or more quantity goes to the back of the queue
@@ -338,6 +396,7 @@ class EngineState:
                 )  # type: ignore[arg-type]
         if not order.leaves_qty:
             self._finish(order)
+        self._track(order, old)
 
     def _on_OrderModifyRejected(self, e: ev.OrderModifyRejected) -> None:
         order = self.orders.get(e.order_id) if e.order_id is not None else None
@@ -353,15 +412,18 @@ class EngineState:
 
     def _on_OrderExpired(self, e: ev.OrderExpired) -> None:
         order = self.orders[e.order_id]
+        old = order.leaves_qty
         order.status = next_status(order, Tx.EXPIRE)
         order.reason = "EXPIRED"
         order.ts_last = e.ts_event
         self._finish(order)
+        self._track(order, old)
 
     def _on_OrderFilled(self, e: ev.OrderFilled) -> None:
         order = self.orders[e.order_id]
         qty = e.last_qty
         px = e.last_px
+        old = order.leaves_qty
         was_live = order.status in _LIVE
         cum = order.cum_qty + qty
         order.cum_qty = cum
@@ -388,7 +450,14 @@ class EngineState:
                 )
         self.fills[e.exec_id] = e
         self.last[e.symbol] = px
-        self._book_fill(order, e.side, qty, px, fee, e.fee_asset, e.ts_event)
+        realized = self._book_fill(order, e.side, qty, px, fee, e.fee_asset, e.ts_event)
+        if old != order.leaves_qty:
+            self._track(order, old)
+        risk = self.risk
+        if risk.count_ratios or risk.breakers:
+            risk.on_fill(
+                order.account_id, order.tag, realized - fee if realized else None, e.ts_event
+            )
 
     def _refs(self, order: Order) -> tuple[Any, ...]:
         key = (order.account_id, order.symbol, order.position_side)
@@ -418,12 +487,19 @@ class EngineState:
         fee: Decimal,
         fee_asset: str,
         ts: int,
-    ) -> None:
-        """Move positions and balances for one execution (or reverse one, for a bust)."""
+    ) -> Decimal:
+        """Move positions and balances for one execution (or reverse one, for a bust); return the
+        P&L it realized (before fees)."""
         inst, pos, bal_a, bal_b = order.book_refs or self._refs(order)
         delta = qty if side is Side.BUY else -qty
         old_qty = pos.qty
         realized = pos.apply_fill(delta, px, fee, order.order_id, ts)
+        new_qty = pos.qty
+        firm = self.firm.get(order.symbol)
+        if firm is None:
+            firm = self.firm[order.symbol] = [ZERO, ZERO, ZERO, ZERO]
+        firm[0] += new_qty - old_qty
+        firm[1] += abs(new_qty) - abs(old_qty)
         if bal_b is not None:  # spot and equities swap assets
             notional = qty * px if inst.multiplier == ONE else qty * px * inst.multiplier
             if delta > ZERO:
@@ -436,11 +512,10 @@ class EngineState:
                 (
                     bal_b if fee_asset == bal_b.asset else self.balance(order.account_id, fee_asset)
                 ).total -= fee
-            return
+            return realized
         settle = bal_a
         if realized:
             settle.total += realized
-        new_qty = pos.qty
         # Margin follows the open quantity: released pro rata on reduction, added on increase.
         if not old_qty or ((old_qty > ZERO) == (new_qty > ZERO) and abs(new_qty) >= abs(old_qty)):
             closed, opened = ZERO, abs(new_qty) - abs(old_qty)
@@ -466,10 +541,12 @@ class EngineState:
             (
                 settle if fee_asset == settle.asset else self.balance(order.account_id, fee_asset)
             ).total -= fee
+        return realized
 
     def _on_OrderFillBusted(self, e: ev.OrderFillBusted) -> None:
         fill = self.fills[e.exec_id]
         order = self.orders[e.order_id]
+        old = order.leaves_qty
         self.busted.add(e.exec_id)
         order.cum_qty -= fill.last_qty
         order.cum_notional -= fill.last_qty * fill.last_px
@@ -492,10 +569,12 @@ class EngineState:
             fill.fee_asset,
             e.ts_event,
         )
+        self._track(order, old)
 
     def _on_OrderFillCorrected(self, e: ev.OrderFillCorrected) -> None:
         old = self.fills[e.exec_id]
         order = self.orders[e.order_id]
+        old_leaves = order.leaves_qty
         was_live = order.status in _LIVE
         order.cum_qty += e.last_qty - old.last_qty
         order.cum_notional += e.last_qty * e.last_px - old.last_qty * old.last_px
@@ -522,6 +601,60 @@ class EngineState:
         self.fills[e.exec_id] = msgspec.structs.replace(
             old, last_qty=e.last_qty, last_px=e.last_px, fee=e.fee
         )
+        self._track(order, old_leaves)
+
+    # ------------------------------------------------------------------ risk
+    def _on_RiskLimitsSet(self, e: ev.RiskLimitsSet) -> None:
+        self.risk.on_limits(e)
+
+    def _on_TradingStateChanged(self, e: ev.TradingStateChanged) -> None:
+        self.risk.on_trading_state(e)
+
+    def _on_KillSwitchTripped(self, e: ev.KillSwitchTripped) -> None:
+        todo = []
+        if e.flatten:
+            todo = sorted(
+                {
+                    p.account_id
+                    for p in self.positions.values()
+                    if p.qty and self.in_scope(e.scope, e.scope_id, p.account_id, None)
+                }
+            )
+        self.risk.on_kill(e, todo)
+
+    def _on_KillSwitchReset(self, e: ev.KillSwitchReset) -> None:
+        self.risk.on_kill_reset(e)
+
+    def _on_CircuitBreakerTripped(self, e: ev.CircuitBreakerTripped) -> None:
+        self.risk.on_breaker_tripped(e)
+
+    def _on_CircuitBreakerReset(self, e: ev.CircuitBreakerReset) -> None:
+        self.risk.on_breaker_reset(e)
+
+    def _on_BreakerEquityMarked(self, e: ev.BreakerEquityMarked) -> None:
+        self.risk.on_equity_marked(e)
+
+    def _on_RiskAlert(self, e: ev.RiskAlert) -> None:
+        self.risk.on_alert(e)
+
+    def _on_AccountFlattening(self, e: ev.AccountFlattening) -> None:
+        self.risk.flatten_todo.pop(e.account_id, None)
+
+    def _on_MarketStatusChanged(self, e: ev.MarketStatusChanged) -> None:
+        if e.status is None:
+            self.risk.market_status.pop(e.symbol, None)
+        else:
+            self.risk.market_status[e.symbol] = e.status
+
+    def in_scope(self, scope: Scope, scope_id: str, account_id: str, tag: str | None) -> bool:
+        """Whether an account's order (with strategy ``tag``) falls in a scope."""
+        if scope is Scope.GLOBAL:
+            return True
+        if scope is Scope.ACCOUNT:
+            return scope_id in self.risk.chain(account_id)
+        if scope is Scope.STRATEGY:
+            return tag == scope_id
+        return False
 
     # ------------------------------------------------------------------ digest
     def digest(self) -> str:
@@ -568,6 +701,7 @@ class EngineState:
             # The expiry heap is an index: the timer pops due entries outside the fold, so only
             # the entries of live orders are state (a replay still holds the popped ones).
             sorted(e for e in self.expiries if self.orders[e[1]].is_live),
+            self.risk.canonical(),
         ]
 
 
@@ -610,6 +744,7 @@ _SNAPSHOT_FIELDS = (
     "fills",
     "busted",
     "expiries",
+    "risk",
 )
 
 
@@ -630,6 +765,20 @@ def import_state(state: EngineState, data: dict[str, Any]) -> None:
             current.update(value)
         else:
             setattr(state, name, value)
+    state.account_positions.clear()
+    state.account_balances.clear()
+    for (account_id, _), bal in state.balances.items():
+        state.account_balances.setdefault(account_id, []).append(bal)
+    for pos in state.positions.values():
+        state.account_positions.setdefault(pos.account_id, []).append(pos)
+        pos.open_buy = pos.open_sell = ZERO
+        firm = state.firm.setdefault(pos.symbol, [ZERO, ZERO, ZERO, ZERO])
+        firm[0] += pos.qty
+        firm[1] += abs(pos.qty)
+    for order in state.orders.values():
+        if order.leaves_qty:
+            order.book_refs = None
+            state._track(order, ZERO)
     for order in state.orders.values():
         if order.held and order.is_live and order.accepted and order.trigger_price is not None:
             state.triggers.add(

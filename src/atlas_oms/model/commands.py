@@ -21,6 +21,14 @@ from atlas_oms.model.enums import (
     TriggerType,
 )
 from atlas_oms.model.instrument import Instrument
+from atlas_oms.model.risk import (
+    EquityAccountType,
+    MarketOrderReason,
+    MarketStatus,
+    RiskLimits,
+    Scope,
+    TradingState,
+)
 
 
 class Command(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True, omit_defaults=True):
@@ -36,6 +44,8 @@ class OpenAccount(Command):
     parent_id: str | None = None
     position_mode: PositionMode = PositionMode.NETTING
     name: str = ""
+    equity_type: EquityAccountType = EquityAccountType.CASH
+    pattern_day_trader: bool = False
 
     def to_account(self) -> Account:
         return Account(
@@ -43,6 +53,8 @@ class OpenAccount(Command):
             parent_id=self.parent_id,
             position_mode=self.position_mode,
             name=self.name,
+            equity_type=self.equity_type,
+            pattern_day_trader=self.pattern_day_trader,
         )
 
 
@@ -88,6 +100,12 @@ class SubmitOrder(Command):
     position_side: PositionSide | None = None
     client_order_id: str | None = None
     tag: str | None = None
+    #: Equities: allow execution in pre- and post-market sessions.
+    extended_hours: bool = False
+    #: Why this market order is allowed when the market-order policy is on (recorded for audit).
+    market_reason: MarketOrderReason | None = None
+    #: The engine's retry of a rejected protective order names the order it retries.
+    retry_of: int | None = None
 
 
 class CancelOrder(Command):
@@ -119,3 +137,51 @@ class UpdatePrices(Command):
 
 class AdvanceTime(Command):
     """A timer tick: lets the engine expire DAY and GTD orders up to ``ts``."""
+
+
+# ---------------------------------------------------------------------- risk operations
+class OperatorCommand(Command, kw_only=True):
+    """An operator's action: ``actor`` (who) and ``reason`` (why) are journaled with its effect."""
+
+    actor: str
+    reason: str = ""
+
+
+class SetRiskLimits(OperatorCommand, kw_only=True):
+    """Replace the limits of one scope (``scope_id`` is "" for GLOBAL)."""
+
+    scope: Scope
+    scope_id: str = ""
+    limits: RiskLimits
+
+
+class SetTradingState(OperatorCommand, kw_only=True):
+    scope: Scope
+    scope_id: str = ""
+    state: TradingState
+
+
+class TripKillSwitch(OperatorCommand, kw_only=True):
+    """Block new orders in the scope, cancel its open orders and, with ``flatten``, close its
+    positions with reduce-only market orders. Firing it again changes nothing."""
+
+    scope: Scope
+    scope_id: str = ""
+    flatten: bool = False
+
+
+class ResetKillSwitch(OperatorCommand, kw_only=True):
+    scope: Scope
+    scope_id: str = ""
+
+
+class ResetCircuitBreaker(OperatorCommand, kw_only=True):
+    scope: Scope
+    scope_id: str = ""
+
+
+class SetMarketStatus(OperatorCommand, kw_only=True):
+    """Override an instrument's session (halt, close, reopen); ``None`` returns it to its schedule."""
+
+    symbol: str
+    status: MarketStatus | None = None

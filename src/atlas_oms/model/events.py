@@ -14,6 +14,14 @@ from atlas_oms.model.account import Account
 from atlas_oms.model.commands import SubmitOrder
 from atlas_oms.model.enums import LiquiditySide, Side
 from atlas_oms.model.instrument import Instrument
+from atlas_oms.model.risk import (
+    AlertLevel,
+    BreakerState,
+    MarketStatus,
+    RiskLimits,
+    Scope,
+    TradingState,
+)
 
 
 class EventBase(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True, omit_defaults=True):
@@ -212,6 +220,101 @@ class VenueReportIgnored(EventBase):
     message: str
 
 
+# ---------------------------------------------------------------------- risk
+class RiskLimitsSet(EventBase):
+    scope: Scope
+    scope_id: str
+    limits: RiskLimits
+    actor: str
+    reason: str
+
+
+class TradingStateChanged(EventBase):
+    scope: Scope
+    scope_id: str
+    state: TradingState
+    actor: str
+    reason: str
+
+
+class KillSwitchTripped(EventBase):
+    """From this event on, no order in the scope is accepted (its own flattening orders aside)."""
+
+    scope: Scope
+    scope_id: str
+    actor: str
+    reason: str
+    flatten: bool = False
+
+
+class KillSwitchReset(EventBase):
+    scope: Scope
+    scope_id: str
+    actor: str
+    reason: str
+
+
+class CircuitBreakerTripped(EventBase):
+    """``cause`` is the limit met (``DAILY_LOSS_LIMIT``…); no reset before ``cooldown_until``,
+    automatic reset at ``auto_reset_at`` (None: manual reset only)."""
+
+    scope: Scope
+    scope_id: str
+    cause: str
+    message: str
+    cooldown_until: int
+    auto_reset_at: int | None
+    actor: str = "risk"
+    reason: str = ""
+
+
+class CircuitBreakerReset(EventBase):
+    scope: Scope
+    scope_id: str
+    actor: str
+    reason: str
+    automatic: bool = False
+    state: BreakerState = BreakerState.CLOSED
+
+
+class BreakerEquityMarked(EventBase):
+    """The breaker measured a new day (start-of-day equity) or a new equity peak."""
+
+    scope: Scope
+    scope_id: str
+    day: int
+    start_equity: Decimal
+    peak_equity: Decimal
+
+
+class RiskAlert(EventBase):
+    """A warning or a CRITICAL alert for people to act on; ``code`` is a reason code."""
+
+    level: AlertLevel
+    code: str
+    message: str
+    account_id: str | None = None
+    order_id: int | None = None
+    symbol: str | None = None
+
+
+class AccountFlattening(EventBase):
+    """A kill switch with ``flatten`` closes this account's positions now (its orders are gone)."""
+
+    account_id: str
+    scope: Scope
+    scope_id: str
+    actor: str
+    reason: str
+
+
+class MarketStatusChanged(EventBase):
+    symbol: str
+    status: MarketStatus | None
+    actor: str
+    reason: str
+
+
 Event = (
     InstrumentAdded
     | AccountOpened
@@ -237,4 +340,14 @@ Event = (
     | OrderFillBusted
     | OrderFillCorrected
     | VenueReportIgnored
+    | RiskLimitsSet
+    | TradingStateChanged
+    | KillSwitchTripped
+    | KillSwitchReset
+    | CircuitBreakerTripped
+    | CircuitBreakerReset
+    | BreakerEquityMarked
+    | RiskAlert
+    | AccountFlattening
+    | MarketStatusChanged
 )

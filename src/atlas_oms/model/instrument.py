@@ -18,6 +18,8 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     ``settle`` is the margin and P&L currency of derivatives; spot and equities settle in ``quote``.
     ``multiplier`` is the contract size: notional = price * quantity * multiplier.
     ``day_close_utc_min`` is when DAY orders expire, in minutes after 00:00 UTC.
+    ``session`` names the trading schedule it follows (``XNYS``: US equities hours); None trades
+    around the clock.
     """
 
     symbol: str
@@ -36,6 +38,7 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     taker_fee: Decimal = ZERO
     tradable: bool = True
     day_close_utc_min: int = 0
+    session: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("tick_size", "lot_size", "multiplier"):
@@ -50,6 +53,8 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, gc=False):
             raise ValueError(f"{self.symbol}: max_qty is below min_qty")
         if not 0 <= self.day_close_utc_min < 24 * 60:
             raise ValueError(f"{self.symbol}: day_close_utc_min must be within one day")
+        if self.session not in (None, "XNYS"):
+            raise ValueError(f"{self.symbol}: unknown session {self.session!r} (None or XNYS)")
 
     @property
     def is_derivative(self) -> bool:
@@ -102,8 +107,10 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, gc=False):
         currency: str = "USD",
         **rules: object,
     ) -> Instrument:
-        """Make a US equity (DAY orders end at 21:00 UTC unless told otherwise)."""
+        """Make a US equity: NYSE hours (``session="XNYS"``) and DAY orders ending at 21:00 UTC,
+        unless told otherwise."""
         rules.setdefault("day_close_utc_min", 21 * 60)
+        rules.setdefault("session", "XNYS")
         return Instrument(
             symbol=symbol,
             kind=InstrumentKind.EQUITY,
