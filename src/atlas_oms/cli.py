@@ -1,14 +1,15 @@
-"""The ``atlas`` command: ``demo``, ``replay``, ``bench`` and ``version``.
+"""The ``atlas`` command: ``demo``, ``replay``, ``audit``, ``bench`` and ``version``.
 
 Every sub-command goes through the library API (:class:`~atlas_oms.runtime.node.Node`) or, for
 ``replay``, through the journal and a fresh :class:`~atlas_oms.core.engine.Engine`, exactly as a
-restart would.
+restart would; ``audit`` reads the journal read-only through :mod:`atlas_oms.store.audit`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import pickle
 import sys
 import time
@@ -26,9 +27,10 @@ from atlas_oms.model.enums import OrderType, Side, TimeInForce, TrailingOffsetTy
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.runtime.clock import ManualClock
 from atlas_oms.runtime.node import SNAPSHOT_VERSION, CommandRefused, Node
+from atlas_oms.store.audit import AuditRecord, audit_trail, write_audit
 from atlas_oms.store.base import JournalError
 from atlas_oms.store.opener import open_journal
-from atlas_oms.tables import fmt, render
+from atlas_oms.tables import fmt, fmt_ns, render
 
 DEFAULT_DEMO_JOURNAL = "atlas-data/demo.db"
 #: The demo's clock starts at the US cash open on the first Monday of 2026 (14:30 UTC).
@@ -515,6 +517,112 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------------------- audit
+AUDIT_HEADERS = (
+    "seq",
+    "time",
+    "event",
+    "order",
+    "symbol",
+    "side",
+    "qty",
+    "price",
+    "status/reason",
+    "actor",
+)
+
+
+def read_audit(
+    path: str, account_id: str, *, include_subaccounts: bool = False
+) -> list[AuditRecord]:
+    """The audit trail of ``account_id`` in the journal at ``path``, opened read-only."""
+    journal = open_journal(path, readonly=True)
+    try:
+        return audit_trail(journal.read(), account_id, include_subaccounts=include_subaccounts)
+    finally:
+        journal.close()
+
+
+def audit_table(records: Sequence[AuditRecord], *, with_account: bool = False) -> str:
+    """The trail as a text table; ``with_account`` adds the account column (sub-account trails)."""
+    headers = list(AUDIT_HEADERS)
+    if with_account:
+        headers.insert(3, "account")
+    rows = []
+    for r in records:
+        row: list[Any] = [
+            r.seq,
+            fmt_ns(r.ts_event),
+            r.event,
+            r.order_id,
+            r.symbol,
+            r.side,
+            _decimal(r.qty),
+            _decimal(r.price),
+            r.status_or_reason,
+            r.actor,
+        ]
+        if with_account:
+            row.insert(3, r.account_id)
+        rows.append(["" if cell is None else cell for cell in row])
+    return render(headers, rows)
+
+
+def _decimal(text: str | None) -> Decimal | str | None:
+    """A column's exact decimal string, as a Decimal so the table prints it without exponent."""
+    if text is None:
+        return None
+    try:
+        return Decimal(text)
+    except ArithmeticError:
+        return text
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    journal, account = args.journal, args.account
+    if not Path(journal).exists():
+        print(f"atlas audit: no journal at {journal}", file=sys.stderr)
+        return 2
+    try:
+        records = read_audit(journal, account, include_subaccounts=args.subaccounts)
+    except JournalError as exc:
+        print(f"atlas audit: {exc}", file=sys.stderr)
+        return 1
+    # Firm-wide (global) events are in every account's trail; an account is known by its own.
+    if not any(r.detail.get("scope") != "global" for r in records):
+        print(
+            f"atlas audit: unknown account {account!r}: no event in {journal} concerns it",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        if args.format == "table":
+            scope = f"{account} and its sub-accounts" if args.subaccounts else account
+            text = (
+                f"Audit trail of {scope} in {journal}: {len(records)} events\n"
+                + audit_table(records, with_account=args.subaccounts)
+                + "\n"
+            )
+            if args.out:
+                Path(args.out).write_text(text, encoding="utf-8")
+            else:
+                sys.stdout.write(text)
+        elif args.out:
+            write_audit(records, args.out, args.format)
+        else:
+            write_audit(records, sys.stdout, args.format)
+    except BrokenPipeError:  # the reader went away (``| head``): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as exc:
+        where = args.out or "stdout"
+        print(f"atlas audit: cannot write {where}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    if args.out:
+        print(f"atlas audit: {len(records)} records of {account} written to {args.out}")
+    return 0
+
+
 # --------------------------------------------------------------------------------------- bench
 def cmd_bench(args: argparse.Namespace) -> int:
     from atlas_oms.benchmarks import run_all
@@ -553,6 +661,29 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--full", action="store_true", help="ignore snapshots: replay from seq 1")
     rep.add_argument("--json", action="store_true", help="print one JSON object")
     rep.set_defaults(func=cmd_replay)
+    aud = sub.add_parser(
+        "audit", help="print or export every journaled event that concerns an account"
+    )
+    aud.add_argument("account", metavar="ACCOUNT", help="the account id")
+    aud.add_argument(
+        "--journal",
+        default=DEFAULT_DEMO_JOURNAL,
+        metavar="PATH",
+        help=f"journal to read, read-only (default {DEFAULT_DEMO_JOURNAL}, the demo's)",
+    )
+    aud.add_argument(
+        "--format",
+        choices=("table", "jsonl", "csv"),
+        default="table",
+        help="a readable table (default), JSON Lines or CSV",
+    )
+    aud.add_argument("--out", metavar="FILE", help="write to FILE (replaced) instead of stdout")
+    aud.add_argument(
+        "--subaccounts",
+        action="store_true",
+        help="include the account's sub-accounts (at any depth)",
+    )
+    aud.set_defaults(func=cmd_audit)
     bench = sub.add_parser("bench", help="run the benchmarks; print one JSON object")
     bench.add_argument("--quick", action="store_true", help="tiny sizes (seconds, for tests)")
     bench.add_argument("--only", metavar="KEY,...", help="run only these benchmark keys")

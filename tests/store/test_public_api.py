@@ -7,6 +7,7 @@ import atlas_oms.store as store
 
 def test_public_api_is_pinned() -> None:
     assert sorted(store.__all__) == [
+        "AuditRecord",
         "FileJournal",
         "Journal",
         "JournalClosedError",
@@ -16,8 +17,10 @@ def test_public_api_is_pinned() -> None:
         "RecoveryReport",
         "SequenceGapError",
         "SqliteJournal",
+        "audit_trail",
         "open_journal",
         "read_jsonl",
+        "write_audit",
         "write_jsonl",
     ]
     assert all(hasattr(store, name) for name in store.__all__)

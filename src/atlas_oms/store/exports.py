@@ -1,7 +1,7 @@
 """Exports of events as JSON Lines: one object per event, its class name in ``"type"``.
 
-``jq 'select(.type == "OrderFilled")' events.jsonl`` finds every fill; ``atlas audit`` writes
-these files. Decimals are JSON strings, so values stay exact.
+``jq 'select(.type == "OrderFilled")' events.jsonl`` finds every fill. Decimals are JSON strings,
+so values stay exact. (One account's trail, in columns, is :mod:`atlas_oms.store.audit`.)
 """
 
 from __future__ import annotations
