@@ -689,7 +689,9 @@ class RiskChecks(EngineState):
                 )
             else:
                 self._emit(
-                    ev.OrderPendingCancel(seq=self.seq + 1, ts_event=ts, order_id=order.order_id)
+                    ev.OrderPendingCancel(
+                        seq=self.seq + 1, ts_event=ts, order_id=order.order_id, reason=reason
+                    )
                 )
                 self.outbox.append(cancel_request(order, ts))
 

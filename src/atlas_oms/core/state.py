@@ -319,6 +319,8 @@ class EngineState:
         order = self.orders[e.order_id]
         order.status = next_status(order, Tx.PENDING_CANCEL)
         order.ts_last = e.ts_event
+        if e.reason is not None:
+            order.reason = e.reason  # the venue's confirmation will carry its own wording
         if self.risk.count_ratios:
             self.risk.on_cancel_request(order.account_id, e.ts_event)
 

@@ -148,7 +148,13 @@ class ReportHandlers(EngineState):
         if self._allowed(order, Tx.CANCEL, r):
             self._emit(
                 ev.OrderCanceled(
-                    seq=self.seq + 1, ts_event=r.ts, order_id=r.order_id, reason=r.reason
+                    seq=self.seq + 1,
+                    ts_event=r.ts,
+                    order_id=r.order_id,
+                    # A cancel the engine asked for (kill switch) keeps its own reason.
+                    reason=order.reason
+                    if order.status is OrderStatus.PENDING_CANCEL and order.reason
+                    else r.reason,
                 )
             )
 

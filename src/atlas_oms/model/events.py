@@ -128,7 +128,10 @@ class OrderTrailingUpdated(EventBase):
 
 
 class OrderPendingCancel(EventBase):
+    """A cancel was sent; ``reason`` says who wanted it when it was not the user (kill switch)."""
+
     order_id: int
+    reason: str | None = None
 
 
 class OrderCancelRejected(EventBase):

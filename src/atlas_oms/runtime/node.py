@@ -33,7 +33,16 @@ from atlas_oms.model.enums import (
     TriggerType,
 )
 from atlas_oms.model.instrument import Instrument
+from atlas_oms.model.risk import (
+    EquityAccountType,
+    MarketOrderReason,
+    MarketStatus,
+    RiskLimits,
+    Scope,
+    TradingState,
+)
 from atlas_oms.runtime.clock import LiveClock, ManualClock
+from atlas_oms.store.audit import AuditRecord, audit_trail
 from atlas_oms.store.base import Journal
 from atlas_oms.store.memory import MemoryJournal
 from atlas_oms.store.opener import open_journal
@@ -249,6 +258,8 @@ class Node:
         parent_id: str | None = None,
         position_mode: PositionMode = PositionMode.NETTING,
         name: str = "",
+        equity_type: EquityAccountType | str = EquityAccountType.CASH,
+        pattern_day_trader: bool = False,
     ) -> str:
         self._expect(
             self.process(
@@ -258,6 +269,8 @@ class Node:
                     parent_id=parent_id,
                     position_mode=position_mode,
                     name=name,
+                    equity_type=EquityAccountType(equity_type),
+                    pattern_day_trader=pattern_day_trader,
                 )
             )
         )
@@ -306,6 +319,175 @@ class Node:
             ):
                 raise CommandRefused(event.reason, event.message)
 
+    # ------------------------------------------------------------------ risk operations
+    def set_limits(
+        self,
+        scope: Scope | str,
+        scope_id: str = "",
+        limits: RiskLimits | None = None,
+        *,
+        actor: str,
+        reason: str = "",
+        **fields: Any,
+    ) -> RiskLimits:
+        """Replace one scope's limits (a ``RiskLimits``, or its fields as keywords)."""
+        if limits is None:
+            limits = msgspec.convert(fields, RiskLimits, strict=False)
+        self._expect(
+            self.process(
+                c.SetRiskLimits(
+                    ts=self._now(),
+                    scope=Scope(scope),
+                    scope_id=scope_id,
+                    limits=limits,
+                    actor=actor,
+                    reason=reason,
+                )
+            )
+        )
+        return limits
+
+    def set_trading_state(
+        self,
+        scope: Scope | str,
+        scope_id: str = "",
+        state: TradingState | str = TradingState.ACTIVE,
+        *,
+        actor: str,
+        reason: str = "",
+    ) -> list[ev.EventBase]:
+        events = self.process(
+            c.SetTradingState(
+                ts=self._now(),
+                scope=Scope(scope),
+                scope_id=scope_id,
+                state=TradingState(state),
+                actor=actor,
+                reason=reason,
+            )
+        )
+        self._expect(events)
+        return events
+
+    def kill(
+        self,
+        scope: Scope | str = Scope.GLOBAL,
+        scope_id: str = "",
+        *,
+        actor: str,
+        reason: str,
+        flatten: bool = False,
+    ) -> list[ev.EventBase]:
+        """Fire a kill switch: block new orders, cancel open ones, optionally flatten."""
+        events = self.process(
+            c.TripKillSwitch(
+                ts=self._now(),
+                scope=Scope(scope),
+                scope_id=scope_id,
+                actor=actor,
+                reason=reason,
+                flatten=flatten,
+            )
+        )
+        self._expect(events)
+        return events
+
+    def reset_kill(
+        self, scope: Scope | str = Scope.GLOBAL, scope_id: str = "", *, actor: str, reason: str
+    ) -> list[ev.EventBase]:
+        events = self.process(
+            c.ResetKillSwitch(
+                ts=self._now(), scope=Scope(scope), scope_id=scope_id, actor=actor, reason=reason
+            )
+        )
+        self._expect(events)
+        return events
+
+    def reset_breaker(
+        self, scope: Scope | str, scope_id: str, *, actor: str, reason: str
+    ) -> list[ev.EventBase]:
+        events = self.process(
+            c.ResetCircuitBreaker(
+                ts=self._now(), scope=Scope(scope), scope_id=scope_id, actor=actor, reason=reason
+            )
+        )
+        self._expect(events)
+        return events
+
+    def set_market_status(
+        self, symbol: str, status: MarketStatus | str | None, *, actor: str, reason: str = ""
+    ) -> list[ev.EventBase]:
+        """Halt, close or reopen an instrument; ``None`` returns it to its schedule."""
+        events = self.process(
+            c.SetMarketStatus(
+                ts=self._now(),
+                symbol=symbol,
+                status=MarketStatus(status) if status is not None else None,
+                actor=actor,
+                reason=reason,
+            )
+        )
+        self._expect(events)
+        return events
+
+    def risk_status(self, account_id: str | None = None) -> dict[str, Any]:
+        """Trading states, kill switches, breakers and limits (all, or those over one account)."""
+        engine = self.engine
+        risk = engine.risk
+        now = self._now()
+
+        def concerns(scope: Scope, scope_id: str) -> bool:
+            if account_id is None or scope in (Scope.GLOBAL, Scope.STRATEGY, Scope.INSTRUMENT):
+                return True
+            return scope_id in risk.chain(account_id)
+
+        return {
+            "trading_states": [
+                {
+                    "scope": k[0].value,
+                    "scope_id": k[1],
+                    "state": e.state.value,
+                    "actor": e.actor,
+                    "reason": e.reason,
+                    "since": e.ts_event,
+                }
+                for k, e in sorted(risk.states.items())
+                if concerns(*k)
+            ],
+            "kill_switches": [
+                {
+                    "scope": k[0].value,
+                    "scope_id": k[1],
+                    "actor": e.actor,
+                    "reason": e.reason,
+                    "flatten": e.flatten,
+                    "since": e.ts_event,
+                }
+                for k, e in sorted(risk.kills.items())
+                if concerns(*k)
+            ],
+            "circuit_breakers": [
+                engine.breaker_report(k[0], k[1], now)
+                for k in sorted(risk.breakers)
+                if concerns(*k)
+            ],
+            "limits": [
+                {"scope": k[0].value, "scope_id": k[1], "limits": lim}
+                for k, lim in sorted(risk.limits.items())
+                if concerns(*k)
+            ],
+            "market_status": dict(sorted(risk.market_status.items())),
+        }
+
+    def breaker_status(self, scope: Scope | str, scope_id: str) -> dict[str, Any] | None:
+        """One circuit breaker's status report (state, daily P&L, drawdown, losses, why, when)."""
+        return self.engine.breaker_report(Scope(scope), scope_id, self._now())
+
+    def audit(self, account_id: str, *, include_subaccounts: bool = False) -> list[AuditRecord]:
+        """The account's audit trail, read from the journal."""
+        self.journal.flush()
+        return audit_trail(self.journal.read(), account_id, include_subaccounts=include_subaccounts)
+
     # ------------------------------------------------------------------ trading
     def submit(
         self,
@@ -328,6 +510,8 @@ class Node:
         position_side: PositionSide | str | None = None,
         client_order_id: str | None = None,
         tag: str | None = None,
+        extended_hours: bool = False,
+        market_reason: MarketOrderReason | str | None = None,
     ) -> OrderView:
         """Submit an order; return its view after everything it set off (DENIED carries the reason)."""
         cmd = c.SubmitOrder(
@@ -350,6 +534,8 @@ class Node:
             position_side=PositionSide(position_side) if position_side else None,
             client_order_id=client_order_id,
             tag=tag,
+            extended_hours=extended_hours,
+            market_reason=MarketOrderReason(market_reason) if market_reason else None,
         )
         return self.submit_command(cmd)
 
