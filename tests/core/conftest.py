@@ -207,11 +207,39 @@ def check_invariants(
     for key, bal in engine.balances.items():
         assert bal.locked >= 0, f"{key}: locked {bal.locked} < 0"
         assert bal.locked == want[key], f"{key}: locked {bal.locked}, expected {want[key]}"
+    check_exposure(engine)
     if netted:
         net: dict[str, Decimal] = {}
         for (_account, symbol, _side), pos in engine.positions.items():
             net[symbol] = net.get(symbol, Decimal(0)) + pos.qty
         assert all(q == 0 for q in net.values()), f"positions do not net to zero: {net}"
+
+
+def check_exposure(engine: Engine) -> None:
+    """Risk's running exposure equals what the orders and positions say, recomputed from scratch."""
+    zero = Decimal(0)
+    open_buy: dict[tuple[str, str, Any], Decimal] = {}
+    open_sell: dict[tuple[str, str, Any], Decimal] = {}
+    open_count: dict[str, int] = {}
+    firm: dict[str, list[Decimal]] = {}
+    for o in engine.orders.values():
+        if o.leaves_qty:
+            key = (o.account_id, o.symbol, o.position_side)
+            side = open_buy if o.side is Side.BUY else open_sell
+            side[key] = side.get(key, zero) + o.leaves_qty
+            open_count[o.account_id] = open_count.get(o.account_id, 0) + 1
+            f = firm.setdefault(o.symbol, [zero] * 4)
+            f[2 if o.side is Side.BUY else 3] += o.leaves_qty
+    for key, pos in engine.positions.items():
+        assert pos.open_buy == open_buy.get(key, zero), f"{key}: open buys {pos.open_buy}"
+        assert pos.open_sell == open_sell.get(key, zero), f"{key}: open sells {pos.open_sell}"
+        f = firm.setdefault(key[1], [zero] * 4)
+        f[0] += pos.qty
+        f[1] += abs(pos.qty)
+    assert {a: n for a, n in engine.open_orders.items() if n} == open_count
+    assert {s: v for s, v in engine.firm.items() if any(v)} == {
+        s: v for s, v in firm.items() if any(v)
+    }
 
 
 @pytest.fixture(scope="session")
@@ -229,6 +257,7 @@ def kit() -> SimpleNamespace:
         fingerprint=fingerprint,
         expected_locked=expected_locked,
         check_invariants=check_invariants,
+        check_exposure=check_exposure,
     )
 
 
