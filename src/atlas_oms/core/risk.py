@@ -251,7 +251,7 @@ class RiskChecks(EngineState):
             or lim.max_position_notional is not None
             or lim.max_firm_net_qty is not None
             or lim.max_firm_gross_qty is not None
-        ) and not c.reduce_only:
+        ):  # reduce-only too: two reducing orders can together flip a position
             refusal = self._exposure_refusal(
                 c.account_id, inst, c.side, c.position_side or PositionSide.BOTH, qty, worst, lim
             )
@@ -520,7 +520,7 @@ class RiskChecks(EngineState):
                     refusal = self._band_refusal(inst, px, what, lim)
                     if refusal:
                         return refusal
-        if added > 0 and not order.reduce_only:
+        if added > 0:
             return self._exposure_refusal(
                 order.account_id, inst, order.side, order.position_side, added, worst, lim
             )
