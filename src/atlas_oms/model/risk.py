@@ -74,7 +74,7 @@ class AlertLevel(StrEnum):
     CRITICAL = "CRITICAL"
 
 
-class BreakerConfig(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class BreakerConfig(msgspec.Struct, frozen=True, kw_only=True):
     """The circuit breaker of one scope; the defaults are seed 003's ``CircuitBreakerConfig``.
 
     Percentages are of start-of-day equity (daily loss) and of peak equity (drawdown). An account's
@@ -99,7 +99,7 @@ class BreakerConfig(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Tru
     capital: Decimal | None = None
 
 
-class RiskLimits(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class RiskLimits(msgspec.Struct, frozen=True, kw_only=True):
     """Pre-trade limits of one scope. ``None`` means "no limit"; the tightest scope wins."""
 
     # Fat finger
