@@ -47,6 +47,53 @@ def test_demo_prints_the_blotter_fills_positions_and_balances(demo_run: tuple[Pa
     assert "E-" not in text and "E+" not in text  # Decimals printed without exponents
 
 
+def test_demo_shows_the_risk_controls(demo_run: tuple[Path, str]) -> None:
+    _, text = demo_run
+    risk = text[text.index("== Risk controls") :]
+    # limits: one denial of each, with its reason and sentence
+    assert "ORDER_QTY_TOO_LARGE: quantity 5 is above the order limit 1" in risk
+    assert "PRICE_OUTSIDE_BAND: limit price 63000 is more than 1% from the reference" in risk
+    assert "TOO_MANY_OPEN_ORDERS: account bob already has 3 open orders (the limit)" in risk
+    # REDUCING: the increasing order is refused, the reducing one fills
+    assert "TRADING_REDUCING: account bob may only reduce exposure" in risk
+    reducing = risk[risk.index("TRADING_REDUCING") :]
+    assert "FILLED, filled 0.5 @ avg 64005" in reducing.split("ACTIVE again")[0]
+    # the circuit breaker trips on the second losing round trip, and its report is printed
+    assert "consecutive losses 1, breaker CLOSED" in risk
+    assert "consecutive losses 2, breaker OPEN" in risk
+    assert "CIRCUIT_BREAKER_OPEN: the account bob circuit breaker is open" in risk
+    assert "refused BREAKER_COOLING_DOWN" in risk
+    for row in ("state               OPEN", "consecutive losses  2 of 2", "may reset at"):
+        assert row in risk, row
+    # the kill switch cancels bob's two resting bids, blocks him, and is reset with a reason
+    assert risk.count("CANCELED [KILL_SWITCH]") == 2
+    assert "KILL_SWITCH_ACTIVE: the account bob kill switch is active" in risk
+    assert "refused INVALID_FIELD: resetting a kill switch needs a reason" in risk
+    # the audit trail's tail ends with the reset
+    tail = risk[risk.index("Audit trail of bob") :].splitlines()
+    assert tail[1].split()[:3] == ["seq", "time", "event"]
+    events = [line.split()[3] for line in tail[3:] if line.strip() and line.split()[0].isdigit()]
+    assert len(events) == 12 and events[-1] == "KillSwitchReset"
+    assert {"KillSwitchTripped", "OrderCanceled", "CommandRejected"} <= set(events)
+
+
+def test_risk_status_of_the_demo_journal(
+    demo_run: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, _ = demo_run
+    assert main(["risk", "status", "--journal", str(path), "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["kill_switches"] == [] and status["trading_states"] == []
+    [breaker] = status["circuit_breakers"]
+    assert (breaker["scope_id"], breaker["state"]) == ("bob", "OPEN")
+    assert breaker["cause"] == "CONSECUTIVE_LOSSES"
+    [limits] = status["limits"]
+    assert limits["limits"]["max_open_orders"] == 3
+    assert main(["risk", "status", "--journal", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "account  bob  max_order_qty    1" in out and "circuit breaker     account bob" in out
+
+
 def test_demo_journal_replays_to_the_printed_digest(
     demo_run: tuple[Path, str], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -1,8 +1,11 @@
-"""The ``atlas`` command: ``demo``, ``replay``, ``audit``, ``bench`` and ``version``.
+"""The ``atlas`` command: ``demo``, ``replay``, ``audit``, ``risk``, ``kill``, ``bench`` and
+``version``.
 
 Every sub-command goes through the library API (:class:`~atlas_oms.runtime.node.Node`) or, for
 ``replay``, through the journal and a fresh :class:`~atlas_oms.core.engine.Engine`, exactly as a
-restart would; ``audit`` reads the journal read-only through :mod:`atlas_oms.store.audit`.
+restart would; ``audit`` reads the journal read-only through :mod:`atlas_oms.store.audit`. The
+``risk`` actions and ``kill`` open a node on the journal, do one operator action, print what it
+did and close; a refusal is printed as ``refused: REASON: sentence`` with exit code 2.
 """
 
 from __future__ import annotations
@@ -11,21 +14,27 @@ import argparse
 import json
 import os
 import pickle
+import re
+import sqlite3
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import msgspec
 
 from atlas_oms.core.engine import Engine
 from atlas_oms.core.orders import OrderView
 from atlas_oms.core.state import import_state
+from atlas_oms.model import events as ev
 from atlas_oms.model.enums import OrderType, Side, TimeInForce, TrailingOffsetType
 from atlas_oms.model.instrument import Instrument
-from atlas_oms.runtime.clock import ManualClock
+from atlas_oms.model.risk import BreakerConfig, MarketStatus, RiskLimits, Scope, TradingState
+from atlas_oms.runtime.clock import LiveClock, ManualClock
 from atlas_oms.runtime.node import SNAPSHOT_VERSION, CommandRefused, Node
 from atlas_oms.store.audit import AuditRecord, audit_trail, write_audit
 from atlas_oms.store.base import JournalError
@@ -42,6 +51,8 @@ LADDER = (("0.5", 10), ("0.75", 25), ("1", 50), ("1.5", 100))
 BTC = "BTC/USDT"
 PERP = "BTC/USDT:USDT"
 AAPL = "AAPL"
+
+_S = TypeVar("_S", bound=msgspec.Struct)
 
 
 def version() -> str:
@@ -260,6 +271,7 @@ class _Demo:
             self.note(f"-> refused {exc.reason}: {exc.message}")
 
         self._report()
+        self._risk()
         n.flush()
         digest = n.digest()
         count = n.journal.last_seq
@@ -267,6 +279,87 @@ class _Demo:
         print(f"events: {count}   digest: {digest}")
         print(f"replay it: atlas replay {self.path}")
         return digest
+
+    def _risk(self) -> None:
+        """The risk controls on bob: limits, a trading state, a circuit breaker, a kill switch."""
+        n = self.node
+        self.section("Risk controls: limits, trading state, circuit breaker, kill switch (bob)")
+        last = n.engine.last[BTC]
+        limits = {"max_order_qty": "1", "price_band_pct": "1", "max_open_orders": 3}
+        self.step(
+            "ops: limits on account bob: max_order_qty 1, price_band_pct 1, max_open_orders 3"
+        )
+        n.set_limits("account", "bob", **limits, actor="ops", reason="desk limits for bob")
+        self.step("bob: BUY 5 BTC/USDT LIMIT 64,000 (a fat finger)")
+        self._denial(n.buy("bob", BTC, "5", "64000"))
+        self.step(f"bob: BUY 0.1 BTC/USDT LIMIT 63,000 (2% under the last {fmt(last)})")
+        self._denial(n.buy("bob", BTC, "0.1", "63000"))
+        self.step("bob: rests 0.1 BTC/USDT bids at 64,000, 63,950 and 63,900, then one at 63,850")
+        bids = [n.buy("bob", BTC, "0.1", px) for px in ("64000", "63950", "63900")]
+        self.note("-> " + ", ".join(self.outcome(b) for b in bids))
+        self._denial(n.buy("bob", BTC, "0.1", "63850"))
+        self.step(f"bob: cancel #{bids[-1].order_id} (two bids stay on the book)")
+        n.cancel("bob", bids[-1].order_id)
+
+        self.step("ops: account bob REDUCING (only orders that reduce his positions)")
+        n.set_trading_state(
+            "account", "bob", "REDUCING", actor="ops", reason="over his risk budget"
+        )
+        self.step("bob: BUY 0.2 BTC/USDT:USDT LIMIT 64,015 (adds to his long 1)")
+        self._denial(n.buy("bob", PERP, "0.2", "64015"))
+        self.step("bob: SELL 0.5 BTC/USDT:USDT LIMIT 64,005 (reduces it)")
+        self.note(f"-> {self.outcome(n.sell('bob', PERP, '0.5', '64005'))}")
+        self.step("ops: account bob ACTIVE again")
+        n.set_trading_state("account", "bob", "ACTIVE", actor="ops", reason="back within budget")
+
+        self.step("ops: circuit breaker on account bob: 2 losing trades in a row trip it")
+        breaker = BreakerConfig(max_consecutive_losses=2)
+        n.set_limits(
+            "account", "bob", **limits, breaker=breaker, actor="ops", reason="loss streaks"
+        )
+        for i in (1, 2):
+            self.step(f"bob: round trip {i} on the perpetual: BUY 0.1 @ 64,015, SELL 0.1 @ 64,005")
+            n.buy("bob", PERP, "0.1", "64015")
+            sold = n.sell("bob", PERP, "0.1", "64005")
+            report = n.breaker_status("account", "bob") or {}
+            self.note(
+                f"-> #{sold.order_id} {sold.status}: a loss; consecutive losses "
+                f"{report.get('consecutive_losses')}, breaker {report.get('state')}"
+            )
+        self.step("bob: BUY 0.1 BTC/USDT:USDT LIMIT 64,015")
+        self._denial(n.buy("bob", PERP, "0.1", "64015"))
+        self.step("ops: reset bob's breaker at once")
+        self._refused(lambda: n.reset_breaker("account", "bob", actor="ops", reason="looked at it"))
+        print(breaker_table(n.risk_status("bob")["circuit_breakers"], self.clock.now()))
+
+        open_ids = [o.order_id for o in n.orders("bob", open_only=True)]
+        self.step(f"ops: kill switch on account bob (open orders {open_ids})")
+        events = n.kill(
+            "account", "bob", actor="ops", reason="loss streak: stop bob, cancel his orders"
+        )
+        canceled = [e.order_id for e in events if isinstance(e, ev.OrderCanceled)]
+        self.note("-> canceled: " + ", ".join(self.outcome(n.order(i)) for i in canceled))
+        self.step("bob: SELL 0.1 BTC/USDT:USDT LIMIT 64,005")
+        self._denial(n.sell("bob", PERP, "0.1", "64005"))
+        self.step("ops: reset the kill switch without a reason")
+        self._refused(lambda: n.reset_kill("account", "bob", actor="ops", reason=""))
+        self.step("ops: reset the kill switch, reason: reviewed with bob")
+        n.reset_kill("account", "bob", actor="ops", reason="reviewed with bob")
+        self.note("-> kill switch off; bob's breaker is still open until its reset")
+        trail = n.audit("bob")
+        print(f"Audit trail of bob: last 12 of {len(trail)} events")
+        print(audit_table(trail[-12:]))
+
+    def _denial(self, o: OrderView) -> None:
+        self.note(f"-> #{o.order_id} {o.status} {o.reason}: {self._message(o.order_id)}")
+
+    def _refused(self, action: Callable[[], object]) -> None:
+        try:
+            action()
+        except CommandRefused as exc:
+            self.note(f"-> refused {exc.reason}: {exc.message}")
+        else:  # pragma: no cover - the story expects a refusal
+            self.note("-> done")
 
     # -- pieces
     def _trigger(self, order_id: int) -> str:
@@ -623,6 +716,433 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------------------------- risk
+class UsageError(Exception):
+    """An argument argparse could not judge (a limit's name or value): a sentence, exit code 2."""
+
+
+RISK_SCOPES = tuple(s.value for s in Scope)
+MARKET_CHOICES = (*(s.value for s in MarketStatus), "SCHEDULE")
+#: Writing one of these as a value (``--set max_order_qty=none``) means "no limit".
+_NONE_WORDS = frozenset({"none", "null"})
+
+
+class OperatorClock:
+    """Wall-clock time for an operator action, never before the journal's last event.
+
+    A journal written on a manual clock (the demo, a backtest) may run ahead of the wall clock;
+    an operator's event stamped before the events it follows would read as if it came first.
+    """
+
+    def __init__(self, floor_ns: int = 0) -> None:
+        self._live = LiveClock()
+        self._floor = floor_ns
+
+    def now(self) -> int:
+        return max(self._live.now(), self._floor)
+
+
+def utc(ts: int | None) -> str:
+    """An epoch-nanosecond time as ``YYYY-MM-DD HH:MM:SS UTC``; ``-`` for none."""
+    return "-" if ts is None else fmt_ns(ts)[:19] + " UTC"
+
+
+def parse_pairs(pairs: Sequence[str], option: str) -> dict[str, str | None]:
+    """``KEY=VALUE`` strings as a dict; ``none``/``null`` as the value means None."""
+    fields: dict[str, str | None] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key:
+            raise UsageError(f"{option} {pair!r}: write KEY=VALUE")
+        fields[key] = None if value.lower() in _NONE_WORDS else value
+    return fields
+
+
+def convert_fields(fields: dict[str, Any], cls: type[_S], what: str) -> _S:
+    """``fields`` (strings from the command line, or JSON values) as a ``cls``, or a UsageError
+    naming the unknown key or the field whose value does not fit."""
+    known = cls.__struct_fields__
+    unknown = sorted(set(fields) - set(known))
+    if unknown:
+        raise UsageError(
+            f"unknown {what} {', '.join(map(repr, unknown))}; known: {', '.join(known)}"
+        )
+    try:
+        return msgspec.convert(fields, cls, strict=False)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        match = re.search(r"^(.*) - at `\$\.([\w.]+)`", text)
+        if match is None:
+            raise UsageError(f"bad {what}: {text}") from None
+        problem, path = match.groups()
+        name = path.split(".")[-1]
+        value: Any = fields
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        raise UsageError(f"bad value {value!r} for {what} {name}: {problem}") from None
+
+
+def limits_from_args(args: argparse.Namespace, current: RiskLimits | None) -> RiskLimits:
+    """The RiskLimits an ``atlas risk limits`` command line describes."""
+    fields: dict[str, Any] = {}
+    if args.update and current is not None:
+        fields.update(msgspec.to_builtins(current))
+    if args.from_file:
+        try:
+            loaded = json.loads(Path(args.from_file).read_text("utf-8"), parse_float=Decimal)
+        except OSError as exc:
+            raise UsageError(f"cannot read {args.from_file}: {exc.strerror or exc}") from None
+        except ValueError as exc:
+            raise UsageError(f"{args.from_file} is not JSON: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise UsageError(f"{args.from_file} must hold one JSON object of limits")
+        fields.update(loaded)
+    fields.update(parse_pairs(args.set or (), "--set"))
+    if args.breaker:
+        breaker = fields.get("breaker")
+        merged = dict(breaker) if isinstance(breaker, dict) else {}
+        merged.update(parse_pairs(args.breaker, "--breaker"))
+        convert_fields(merged, BreakerConfig, "breaker setting")  # names a bad key or value
+        fields["breaker"] = merged
+    elif isinstance(fields.get("breaker"), dict):
+        convert_fields(fields["breaker"], BreakerConfig, "breaker setting")
+    return convert_fields(fields, RiskLimits, "limit")
+
+
+def limit_items(limits: RiskLimits) -> list[tuple[str, str]]:
+    """The limits a scope sets (defaults left out), as (name, value) rows; the breaker in one row."""
+    items = msgspec.to_builtins(limits)
+    breaker = items.pop("breaker", None)
+    rows = [(k, _show(v)) for k, v in items.items()]
+    if limits.breaker is not None:
+        own = ", ".join(f"{k}={_show(v)}" for k, v in (breaker or {}).items())
+        rows.append(("breaker", (own + "; others default") if own else "defaults"))
+    return rows or [("(none)", "")]
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return fmt(Decimal(value)) if isinstance(value, str) and _is_number(value) else str(value)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return Decimal(text).is_finite()
+    except ArithmeticError:
+        return False
+
+
+def _of(report: dict[str, Any], name: str, limit: Any) -> str:
+    return f"{report[name]} of {limit}" if limit is not None else str(report[name])
+
+
+def breaker_table(reports: Sequence[dict[str, Any]], now: int | None = None) -> str:
+    """Circuit-breaker status reports side by side: one column per breaker."""
+    headers = ["circuit breaker", *(_scope_name(r["scope"], r["scope_id"]) for r in reports)]
+    columns = []
+    for r in reports:
+        cfg: BreakerConfig = r["config"]
+        state = r["state"]
+        due = r["auto_reset_at"]
+        if state == "OPEN" and now is not None and due is not None and now >= due:
+            state += " (auto-reset due: on the next order or timer tick)"
+        columns.append(
+            [
+                state,
+                _cause(r),
+                utc(r["tripped_at"]),
+                utc(r["may_reset_at"]),
+                utc(r["auto_reset_at"]),
+                "-" if r["equity"] is None else f"{fmt(r['equity'], 2)} {cfg.currency}",
+                fmt(r["daily_pnl"], 2),
+                _pct(r["daily_loss_pct"], cfg.max_daily_loss_pct),
+                _pct(r["drawdown_pct"], cfg.max_drawdown_pct),
+                _of(r, "consecutive_losses", cfg.max_consecutive_losses),
+                _of(r, "consecutive_errors", cfg.max_consecutive_errors),
+                _of(r, "orders_last_minute", cfg.max_orders_per_minute),
+                _of(r, "orders_last_hour", cfg.max_orders_per_hour),
+                str(r["trips"]),
+            ]
+        )
+    labels = [
+        "state",
+        "cause",
+        "tripped at",
+        "may reset at",
+        "auto-reset at",
+        "equity",
+        "daily P&L",
+        "daily loss %",
+        "drawdown %",
+        "consecutive losses",
+        "consecutive errors",
+        "orders last minute",
+        "orders last hour",
+        "trips",
+    ]
+    rows = [[label, *(col[i] for col in columns)] for i, label in enumerate(labels)]
+    return render(headers, rows if reports else [], align="l" * len(headers))
+
+
+def _cause(report: dict[str, Any]) -> str:
+    """Why the breaker tripped; for a closed one, why it tripped last (the report keeps it)."""
+    if not report["cause"]:
+        return "-"
+    text = f"{report['cause']}: {report['message']}"
+    return text if report["state"] == "OPEN" else f"last trip: {text}"
+
+
+def _pct(value: Decimal | None, limit: Decimal | None) -> str:
+    text = fmt(value, 4)
+    return f"{text} (limit {fmt(limit)})" if limit is not None else text
+
+
+def _scope_name(scope: str, scope_id: str) -> str:
+    return scope if scope == Scope.GLOBAL else f"{scope} {scope_id}"
+
+
+def status_text(status: dict[str, Any], now: int) -> str:
+    """``Node.risk_status()`` as readable tables; an empty section is one line."""
+    parts: list[str] = []
+
+    def section(title: str, none: str, headers: list[str], rows: list[list[Any]]) -> None:
+        if not rows:
+            parts.append(f"{title}: {none}")
+        else:
+            parts.extend([f"{title}:", render(headers, rows, align="l" * len(headers))])
+
+    section(
+        "Trading states",
+        "none set (everything ACTIVE)",
+        ["scope", "id", "state", "since", "actor", "reason"],
+        [
+            [s["scope"], s["scope_id"], s["state"], utc(s["since"]), s["actor"], s["reason"]]
+            for s in status["trading_states"]
+        ],
+    )
+    section(
+        "Kill switches",
+        "none active",
+        ["scope", "id", "since", "actor", "reason", "flatten"],
+        [
+            [k["scope"], k["scope_id"], utc(k["since"]), k["actor"], k["reason"], k["flatten"]]
+            for k in status["kill_switches"]
+        ],
+    )
+    if status["circuit_breakers"]:
+        parts += ["Circuit breakers:", breaker_table(status["circuit_breakers"], now)]
+    else:
+        parts.append("Circuit breakers: none configured")
+    section(
+        "Limits (per scope; where several scopes set one, the tightest wins)",
+        "none set",
+        ["scope", "id", "limit", "value"],
+        [
+            [entry["scope"], entry["scope_id"], name, value]
+            for entry in status["limits"]
+            for name, value in limit_items(entry["limits"])
+        ],
+    )
+    section(
+        "Market status overrides",
+        "none (every instrument follows its schedule)",
+        ["symbol", "status"],
+        [[symbol, value] for symbol, value in status["market_status"].items()],
+    )
+    return "\n".join(parts)
+
+
+def _open_node(path: str, *, readonly: bool = False) -> Node:
+    node = Node(open_journal(path, readonly=readonly))
+    floor = 0
+    if node.engine.seq:
+        last = next(iter(node.journal.read(node.engine.seq)), None)
+        floor = last.ts_event if last is not None else 0
+    node.clock = OperatorClock(floor)
+    return node
+
+
+def run_on_journal(
+    args: argparse.Namespace, action: Callable[[Node], int], *, readonly: bool = False
+) -> int:
+    """Open the node on ``args.journal``, do ``action``, close; refusals and errors as sentences."""
+    who = f"atlas {args.command}" + (f" {args.risk_command}" if args.command == "risk" else "")
+    path = args.journal
+    if not Path(path).exists():
+        print(f"{who}: no journal at {path}", file=sys.stderr)
+        return 2
+    try:
+        node = _open_node(path, readonly=readonly)
+    except (JournalError, sqlite3.Error, OSError) as exc:
+        print(f"{who}: cannot open the journal {path}: {exc}", file=sys.stderr)
+        return 1
+    try:
+        return action(node)
+    except CommandRefused as exc:
+        print(f"refused: {exc.reason}: {exc.message}", file=sys.stderr)
+        return 2
+    except UsageError as exc:
+        print(f"{who}: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # the reader went away (``| head``): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except (JournalError, sqlite3.Error, OSError) as exc:
+        print(f"{who}: journal {path}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        node.close()
+
+
+def _scope_id(args: argparse.Namespace) -> tuple[str, str]:
+    scope, scope_id = args.scope, args.scope_id or ""
+    if scope != Scope.GLOBAL and not scope_id:
+        raise UsageError(f"the {scope} scope needs an id: {scope} ID")
+    return scope, scope_id
+
+
+def _by(args: argparse.Namespace) -> str:
+    return f"by {args.actor}" + (f": {args.reason}" if args.reason else "")
+
+
+def cmd_risk_status(args: argparse.Namespace) -> int:
+    def action(node: Node) -> int:
+        if args.account is not None and args.account not in node.engine.accounts:
+            raise UsageError(f"unknown account {args.account!r} in {args.journal}")
+        now = node.clock.now()
+        status = node.risk_status(args.account)
+        if args.json:
+            print(msgspec.json.encode({"journal": args.journal, "as_of": now, **status}).decode())
+            return 0
+        scope = f", account {args.account} and what governs it" if args.account else ""
+        print(f"Risk status of {args.journal} at {utc(now)}{scope}")
+        print(status_text(status, now))
+        return 0
+
+    return run_on_journal(args, action, readonly=True)
+
+
+def cmd_risk_limits(args: argparse.Namespace) -> int:
+    def action(node: Node) -> int:
+        scope, scope_id = _scope_id(args)
+        key = (Scope(scope), scope_id)
+        previous = node.engine.risk.limits.get(key)
+        breaker = node.engine.risk.breakers.get(key)
+        was_open = breaker is not None and breaker.state == "OPEN"
+        limits = limits_from_args(args, previous)
+        node.set_limits(scope, scope_id, limits, actor=args.actor, reason=args.reason)
+        name = _scope_name(scope, scope_id)
+        print(f"limits of {name} set {_by(args)}")
+        print(render(["limit", "value"], limit_items(limits), align="ll"))
+        if previous is not None and previous.breaker is not None and limits.breaker is None:
+            state = "; it was OPEN: new orders are no longer stopped by it" if was_open else ""
+            print(
+                f"note: {name} no longer has a circuit breaker{state} (pass --breaker, or "
+                "--update to keep what is not named)",
+                file=sys.stderr,
+            )
+        return 0
+
+    return run_on_journal(args, action)
+
+
+def cmd_risk_state(args: argparse.Namespace) -> int:
+    def action(node: Node) -> int:
+        *ids, state = args.target
+        if len(ids) > 1:
+            raise UsageError("write: atlas risk state SCOPE [ID] STATE")
+        args.scope_id = ids[0] if ids else ""
+        scope, scope_id = _scope_id(args)
+        try:
+            value = TradingState(state.upper())
+        except ValueError:
+            raise UsageError(
+                f"unknown trading state {state!r}: {', '.join(s.value for s in TradingState)}"
+            ) from None
+        node.set_trading_state(scope, scope_id, value, actor=args.actor, reason=args.reason)
+        print(f"{_scope_name(scope, scope_id)} is {value} {_by(args)}")
+        return 0
+
+    return run_on_journal(args, action)
+
+
+def cmd_kill(args: argparse.Namespace) -> int:
+    if getattr(args, "reset", False):
+        if args.flatten:
+            print("atlas kill: --reset and --flatten do not go together", file=sys.stderr)
+            return 2
+        return cmd_reset_kill(args)
+
+    def action(node: Node) -> int:
+        scope, scope_id = _scope_id(args)
+        events = node.kill(
+            scope, scope_id, actor=args.actor, reason=args.reason, flatten=args.flatten
+        )
+        print(f"kill switch of {_scope_name(scope, scope_id)} tripped {_by(args)}")
+        canceled = [e.order_id for e in events if isinstance(e, ev.OrderCanceled)]
+        pending = [e.order_id for e in events if isinstance(e, ev.OrderPendingCancel)]
+        pending = [i for i in pending if i not in canceled]
+        print(f"open orders canceled: {len(canceled) or 'none'}")
+        if canceled:
+            print(_orders_table(node, canceled))
+        if pending:
+            print(f"cancels sent, not yet confirmed: {', '.join(f'#{i}' for i in pending)}")
+        if args.flatten:
+            flat = [e.order_id for e in events if isinstance(e, ev.OrderSubmitted | ev.OrderDenied)]
+            print(f"flattening orders: {len(flat) or 'none (no position, or orders still open)'}")
+            if flat:
+                print(_orders_table(node, flat))
+        return 0
+
+    return run_on_journal(args, action)
+
+
+def _orders_table(node: Node, order_ids: Sequence[int]) -> str:
+    rows = []
+    for order_id in order_ids:
+        o = node.order(order_id)
+        rows.append(
+            [o.order_id, o.account_id, o.symbol, o.side, o.qty, fmt(o.price), o.status, o.reason]
+        )
+    headers = ["id", "account", "symbol", "side", "qty", "price", "status", "reason"]
+    return render(headers, [["" if c is None else c for c in r] for r in rows])
+
+
+def cmd_reset_kill(args: argparse.Namespace) -> int:
+    def action(node: Node) -> int:
+        scope, scope_id = _scope_id(args)
+        node.reset_kill(scope, scope_id, actor=args.actor, reason=args.reason)
+        print(f"kill switch of {_scope_name(scope, scope_id)} reset {_by(args)}")
+        return 0
+
+    return run_on_journal(args, action)
+
+
+def cmd_reset_breaker(args: argparse.Namespace) -> int:
+    def action(node: Node) -> int:
+        scope, scope_id = _scope_id(args)
+        node.reset_breaker(scope, scope_id, actor=args.actor, reason=args.reason)
+        print(f"circuit breaker of {_scope_name(scope, scope_id)} reset {_by(args)}")
+        return 0
+
+    return run_on_journal(args, action)
+
+
+def cmd_risk_market(args: argparse.Namespace) -> int:
+    def action(node: Node) -> int:
+        status = None if args.status == "SCHEDULE" else MarketStatus(args.status)
+        node.set_market_status(args.symbol, status, actor=args.actor, reason=args.reason)
+        if status is None:
+            print(f"{args.symbol} follows its schedule again ({_by(args)})")
+        else:
+            print(f"{args.symbol} is {status} {_by(args)}")
+        return 0
+
+    return run_on_journal(args, action)
+
+
 # --------------------------------------------------------------------------------------- bench
 def cmd_bench(args: argparse.Namespace) -> int:
     from atlas_oms.benchmarks import run_all
@@ -643,6 +1163,139 @@ def cmd_version(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------- main
+def _journal_option(parser: argparse.ArgumentParser, *, readonly: bool = False) -> None:
+    parser.add_argument(
+        "--journal",
+        default=DEFAULT_DEMO_JOURNAL,
+        metavar="PATH",
+        help=f"journal to {'read, read-only' if readonly else 'act on'} "
+        f"(default {DEFAULT_DEMO_JOURNAL}, the demo's)",
+    )
+
+
+def _operator_options(parser: argparse.ArgumentParser, *, reason_required: bool = True) -> None:
+    _journal_option(parser)
+    parser.add_argument("--actor", required=True, metavar="WHO", help="who acts (journaled)")
+    parser.add_argument(
+        "--reason",
+        required=reason_required,
+        default="",
+        metavar="WHY",
+        help="why (journaled)" + ("" if reason_required else "; optional"),
+    )
+
+
+def _scope_arguments(parser: argparse.ArgumentParser, *, optional: bool) -> None:
+    parser.add_argument(
+        "scope",
+        nargs="?" if optional else None,
+        default=Scope.GLOBAL.value if optional else None,
+        type=str.lower,
+        choices=RISK_SCOPES,
+        metavar="SCOPE",
+        help=f"{', '.join(RISK_SCOPES)}" + (" (default global)" if optional else ""),
+    )
+    parser.add_argument(
+        "scope_id",
+        nargs="?",
+        default="",
+        metavar="ID",
+        help="the account id, strategy tag or symbol (none for global)",
+    )
+
+
+def _kill_parser(sub: Any, name: str, help_text: str) -> None:
+    kill = sub.add_parser(name, help=help_text)
+    _scope_arguments(kill, optional=True)
+    _operator_options(kill)
+    kill.add_argument(
+        "--flatten", action="store_true", help="also close the scope's positions at market"
+    )
+    kill.add_argument("--reset", action="store_true", help="reset the kill switch instead")
+    kill.set_defaults(func=cmd_kill)
+
+
+def _add_risk_parsers(sub: Any) -> None:
+    risk = sub.add_parser(
+        "risk", help="risk controls on a journal: status, limits, trading states, breakers"
+    )
+    risk.set_defaults(func=lambda args: _help(risk))
+    rsub = risk.add_subparsers(dest="risk_command", metavar="ACTION")
+
+    status = rsub.add_parser("status", help="trading states, kill switches, breakers, limits")
+    _journal_option(status, readonly=True)
+    status.add_argument("--account", metavar="A", help="only what governs account A")
+    status.add_argument("--json", action="store_true", help="print one JSON object")
+    status.set_defaults(func=cmd_risk_status)
+
+    limits = rsub.add_parser(
+        "limits",
+        help="replace one scope's limits",
+        description="Replace one scope's limits: KEY=VALUE pairs name RiskLimits fields "
+        "(--set) and the circuit breaker's BreakerConfig fields (--breaker); 'none' clears one.",
+    )
+    _scope_arguments(limits, optional=False)
+    limits.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="a limit (repeatable)"
+    )
+    limits.add_argument(
+        "--breaker",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a circuit-breaker setting (repeatable); the others take their defaults",
+    )
+    limits.add_argument("--from-file", metavar="FILE", help="a JSON object of limits")
+    limits.add_argument(
+        "--update",
+        action="store_true",
+        help="start from the scope's current limits (and breaker) instead of none",
+    )
+    _operator_options(limits, reason_required=False)
+    limits.set_defaults(func=cmd_risk_limits)
+
+    state = rsub.add_parser("state", help="set a scope's trading state: ACTIVE, REDUCING, HALTED")
+    state.add_argument(
+        "scope", type=str.lower, choices=RISK_SCOPES, metavar="SCOPE", help="global, account…"
+    )
+    state.add_argument(
+        "target", nargs="+", metavar="[ID] STATE", help="the scope's id, then the state"
+    )
+    _operator_options(state)
+    state.set_defaults(func=cmd_risk_state)
+
+    _kill_parser(rsub, "kill", "fire a kill switch (same as atlas kill)")
+    reset_kill = rsub.add_parser("reset-kill", help="reset a kill switch (a reason is required)")
+    _scope_arguments(reset_kill, optional=True)
+    _operator_options(reset_kill)
+    reset_kill.set_defaults(func=cmd_reset_kill)
+
+    reset_breaker = rsub.add_parser(
+        "reset-breaker", help="reset an open circuit breaker after its cool-down"
+    )
+    _scope_arguments(reset_breaker, optional=False)
+    _operator_options(reset_breaker)
+    reset_breaker.set_defaults(func=cmd_reset_breaker)
+
+    market = rsub.add_parser(
+        "market", help="halt, close or reopen an instrument, or return it to its schedule"
+    )
+    market.add_argument("symbol", metavar="SYMBOL")
+    market.add_argument(
+        "status",
+        type=str.upper,
+        choices=MARKET_CHOICES,
+        metavar="|".join((*(s.value for s in MarketStatus), "schedule")),
+    )
+    _operator_options(market)
+    market.set_defaults(func=cmd_risk_market)
+
+
+def _help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="atlas", description="Atlas OMS: an event-sourced order management system."
@@ -684,6 +1337,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="include the account's sub-accounts (at any depth)",
     )
     aud.set_defaults(func=cmd_audit)
+    _add_risk_parsers(sub)
+    _kill_parser(sub, "kill", "fire a kill switch: block new orders, cancel open ones")
     bench = sub.add_parser("bench", help="run the benchmarks; print one JSON object")
     bench.add_argument("--quick", action="store_true", help="tiny sizes (seconds, for tests)")
     bench.add_argument("--only", metavar="KEY,...", help="run only these benchmark keys")
