@@ -33,7 +33,14 @@ from atlas_oms.core.state import import_state
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import OrderType, Side, TimeInForce, TrailingOffsetType
 from atlas_oms.model.instrument import Instrument
-from atlas_oms.model.risk import BreakerConfig, MarketStatus, RiskLimits, Scope, TradingState
+from atlas_oms.model.risk import (
+    BreakerConfig,
+    MarketStatus,
+    RiskLimits,
+    Scope,
+    TradingState,
+    explicit,
+)
 from atlas_oms.runtime.clock import LiveClock, ManualClock
 from atlas_oms.runtime.node import SNAPSHOT_VERSION, CommandRefused, Node
 from atlas_oms.store.audit import AuditRecord, audit_trail, write_audit
@@ -812,8 +819,8 @@ def limits_from_args(args: argparse.Namespace, current: RiskLimits | None) -> Ri
 
 def limit_items(limits: RiskLimits) -> list[tuple[str, str]]:
     """The limits a scope sets (defaults left out), as (name, value) rows; the breaker in one row."""
-    items = msgspec.to_builtins(limits)
-    breaker = items.pop("breaker", None)
+    items = explicit(limits)
+    breaker: Any = items.pop("breaker", None)
     rows = [(k, _show(v)) for k, v in items.items()]
     if limits.breaker is not None:
         own = ", ".join(f"{k}={_show(v)}" for k, v in (breaker or {}).items())
@@ -1014,6 +1021,9 @@ def cmd_risk_status(args: argparse.Namespace) -> int:
         now = node.clock.now()
         status = node.risk_status(args.account)
         if args.json:
+            status["limits"] = [
+                {**entry, "limits": explicit(entry["limits"])} for entry in status["limits"]
+            ]
             print(msgspec.json.encode({"journal": args.journal, "as_of": now, **status}).decode())
             return 0
         scope = f", account {args.account} and what governs it" if args.account else ""

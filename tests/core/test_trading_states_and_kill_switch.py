@@ -281,3 +281,46 @@ def test_kill_switch_state_replays_to_the_same_digest(rec: Any, kit: Any) -> Non
     state(rec, Scope.ACCOUNT, "bob", TradingState.REDUCING)
     kit.check_invariants(rec.engine)
     assert rec.replay_digest() == rec.engine.digest()
+
+
+def test_flattening_passes_an_open_breaker_and_limits_smaller_than_the_position(rec: Any) -> None:
+    from atlas_oms.model.risk import BreakerConfig, RiskLimits
+
+    long_position(rec, "alice", "2")
+    rec.handle(
+        c.SetRiskLimits(
+            ts=rec.next_ts(),
+            scope=Scope.ACCOUNT,
+            scope_id="alice",
+            actor="ops",
+            limits=RiskLimits(
+                max_order_qty=D("0.5"), breaker=BreakerConfig(max_consecutive_errors=1)
+            ),
+        )
+    )
+    oid = submit(rec, qty="0.1").order_id
+    rec.report(rep.VenueRejected, oid, reason=Reason.VENUE_REJECTED, message="down")
+    assert rec.engine.risk.breakers[(Scope.ACCOUNT, "alice")].state == "OPEN"
+    out = kill(rec, flatten=True)
+    market = next(e for e in out if isinstance(e, ev.OrderSubmitted))
+    assert market.intent.qty == 2 and market.intent.market_reason == "KILL_SWITCH"
+    assert not any(isinstance(e, ev.RiskAlert) for e in out)
+
+
+def test_an_open_breaker_cannot_be_configured_away(rec: Any) -> None:
+    from atlas_oms.model.risk import BreakerConfig, RiskLimits
+
+    def set_limits(limits: RiskLimits) -> list[ev.EventBase]:
+        return rec.handle(
+            c.SetRiskLimits(
+                ts=rec.next_ts(), scope=Scope.ACCOUNT, scope_id="alice", actor="ops", limits=limits
+            )
+        )
+
+    set_limits(RiskLimits(breaker=BreakerConfig(max_consecutive_errors=1)))
+    oid = submit(rec, qty="0.1").order_id
+    rec.report(rep.VenueRejected, oid, reason=Reason.VENUE_REJECTED, message="down")
+    out = set_limits(RiskLimits(max_order_qty=D(1)))
+    assert isinstance(out[0], ev.CommandRejected) and out[0].reason == Reason.INVALID_LIMITS
+    assert out[0].actor == "ops"
+    assert reason_of(submit(rec)) == Reason.CIRCUIT_BREAKER_OPEN

@@ -16,7 +16,7 @@ from typing import Any
 from atlas_oms.core.amend import cancel_request
 from atlas_oms.core.orders import Order
 from atlas_oms.core.risk_state import GLOBAL_KEY, BreakerStatus, ScopeKey
-from atlas_oms.core.sessions import scheduled_status
+from atlas_oms.core.sessions import iso_utc, scheduled_status
 from atlas_oms.core.state import EngineState
 from atlas_oms.core.validation import Refusal, plain
 from atlas_oms.model import commands as cmd_
@@ -200,6 +200,14 @@ class RiskChecks(EngineState):
                 if refusal:
                     return refusal
         risk = self.risk
+        if (
+            c.market_reason is MarketOrderReason.KILL_SWITCH
+            and c.reduce_only
+            and (c.tag == _FLATTEN_TAG)
+        ):
+            # A kill switch's own flattening: it only reduces, and no limit may keep it from
+            # closing the position (a fat-finger limit smaller than the position, an open breaker).
+            return None
         if risk.kills or risk.states or risk.breakers:
             refusal = self._gates(c, inst)
             if refusal:
@@ -1052,10 +1060,32 @@ class RiskChecks(EngineState):
 
     def _operator_reject(self, c: Any, refusal: Refusal) -> None:
         account = c.scope_id if getattr(c, "scope", None) is Scope.ACCOUNT else None
-        self._reject_command(c, refusal[0], refusal[1], account)  # type: ignore[attr-defined]
+        self._emit(
+            ev.CommandRejected(
+                seq=self.seq + 1,
+                ts_event=c.ts,
+                command=type(c).__name__,
+                reason=refusal[0],
+                message=refusal[1],
+                account_id=account,
+                actor=c.actor if isinstance(c.actor, str) and c.actor else None,
+            )
+        )
 
     def _set_risk_limits(self, c: cmd_.SetRiskLimits) -> None:
         refusal = self._scope_refusal(c, tuple(Scope)) or _limits_refusal(c.scope, c.limits)
+        key = (c.scope, c.scope_id)
+        b = self.risk.breakers.get(key)
+        if (
+            refusal is None
+            and b is not None
+            and b.state is BreakerState.OPEN
+            and c.limits.breaker is None
+        ):
+            refusal = (
+                Reason.INVALID_LIMITS,
+                f"the {_name(key)} circuit breaker is open: reset it before removing it",
+            )
         if refusal:
             self._operator_reject(c, refusal)
             return
@@ -1142,7 +1172,8 @@ class RiskChecks(EngineState):
             elif b.cooldown_until is not None and c.ts < b.cooldown_until:
                 refusal = (
                     Reason.BREAKER_COOLING_DOWN,
-                    f"the {_name(key)} circuit breaker cools down until ts {b.cooldown_until} "
+                    f"the {_name(key)} circuit breaker cools down until "
+                    f"{iso_utc(b.cooldown_until)} "
                     f"({math.ceil((b.cooldown_until - c.ts) / MINUTE_NS)} min left)",
                 )
         if refusal:
@@ -1158,7 +1189,7 @@ class RiskChecks(EngineState):
         elif c.symbol not in self.instruments:
             refusal = Reason.UNKNOWN_INSTRUMENT, f"instrument {c.symbol} does not exist"
         if refusal:
-            self._reject_command(c, *refusal)  # type: ignore[attr-defined]
+            self._operator_reject(c, refusal)
             return
         self._emit(
             ev.MarketStatusChanged(

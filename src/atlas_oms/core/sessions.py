@@ -40,6 +40,14 @@ def days_from_civil(y: int, m: int, d: int) -> int:
     return era * 146097 + doe - 719468
 
 
+def iso_utc(ts: int) -> str:
+    """``ts`` (ns since the epoch) as ``YYYY-MM-DD HH:MM:SS UTC``, for sentences people read."""
+    seconds = ts // SECOND_NS
+    y, m, d = civil_from_days(seconds // 86400)
+    rest = seconds % 86400
+    return f"{y:04d}-{m:02d}-{d:02d} {rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d} UTC"
+
+
 def _nth_sunday(year: int, month: int, n: int) -> int:
     """Day number of the n-th Sunday of a month."""
     first = days_from_civil(year, month, 1)

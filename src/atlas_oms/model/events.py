@@ -63,6 +63,8 @@ class CommandRejected(EventBase):
     reason: str
     message: str
     account_id: str | None = None
+    #: Who asked, for an operator's command.
+    actor: str | None = None
 
 
 class OrderDenied(EventBase):

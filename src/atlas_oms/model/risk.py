@@ -142,3 +142,19 @@ class RiskLimits(msgspec.Struct, frozen=True, kw_only=True):
     #: No ratio is judged before this many orders in its window.
     ratio_min_orders: int = 20
     breaker: BreakerConfig | None = None
+
+
+def explicit(settings: RiskLimits | BreakerConfig) -> dict[str, object]:
+    """The fields set to something other than their default, as JSON builtins (the breaker nested
+    the same way): what an operator actually configured."""
+    default = type(settings)()
+    out: dict[str, object] = {}
+    for name in settings.__struct_fields__:
+        value = getattr(settings, name)
+        if value == getattr(default, name):
+            continue
+        if isinstance(value, BreakerConfig):
+            out[name] = explicit(value)
+        else:
+            out[name] = msgspec.to_builtins(value)
+    return out

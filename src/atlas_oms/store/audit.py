@@ -181,7 +181,7 @@ def _record(
         side=_pick(event, intent, "side", known.side if known else None),
         qty=_text(_own(event, intent, ("qty", "last_qty", "amount"), "qty")),
         price=_text(_own(event, intent, ("price", "last_px"), "price")),
-        status_or_reason=_text(_first(event, "reason", "status")),
+        status_or_reason=_text(_first(event, "reason", "code", "status")),
         actor=_text(getattr(event, "actor", None)),
         detail=msgspec.to_builtins(event),
     )
