@@ -716,8 +716,8 @@ class EngineState:
             # The expiry heap is an index: the timer pops due entries outside the fold, so only
             # the entries of live orders are state (a replay still holds the popped ones).
             sorted(e for e in self.expiries if self.orders[e[1]].is_live),
-            self.risk.canonical(),
             self.equities.canonical(),
+            self.risk.canonical(),
         ]
 
 
