@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from atlas_oms.core import equities
 from atlas_oms.core.orders import Order
 from atlas_oms.core.state import EngineState
 from atlas_oms.core.validation import (
@@ -22,6 +23,7 @@ from atlas_oms.model import events as ev
 from atlas_oms.model.enums import (
     MARKET_TYPES,
     TRAILING_TYPES,
+    InstrumentKind,
     OrderStatus,
     OrderType,
     Side,
@@ -240,6 +242,12 @@ class AmendHandlers(EngineState):
         asset, unit = self._reserve_unit(order.account_id, inst, order.side, order.reduce_only, ref)
         if unit is None:
             unit = order.reserve_unit
+        if inst.kind is InstrumentKind.EQUITY:
+            refusal = equities.check_modify(
+                self, order, inst, qty, price, trigger, protection, unit, c.ts
+            )
+            if refusal:
+                return refusal
         leaves = qty - order.cum_qty
         extra = ZERO
         if asset is not None and order.reserved_asset == asset:

@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from atlas_oms.core import equities
 from atlas_oms.core.amend import AmendHandlers, cancel_request
 from atlas_oms.core.orders import Order
 from atlas_oms.core.risk import RiskChecks
@@ -37,6 +38,7 @@ from atlas_oms.model.enums import (
     MARKET_TYPES,
     TRAILING_TYPES,
     TRIGGERED_TYPES,
+    InstrumentKind,
     OrderType,
     PositionMode,
     PositionSide,
@@ -461,6 +463,10 @@ class Engine(AmendHandlers, ReportHandlers, RiskChecks):
                 Reason.NO_REFERENCE_PRICE,
                 f"no price for {c.symbol} yet: a market buy needs a reference to reserve funds",
             )
+        if inst.kind is InstrumentKind.EQUITY:
+            refusal = equities.check_submit(self, c, inst, unit, protection, trigger)
+            if refusal:
+                return refusal
         if asset is not None and unit:
             need = c.qty * unit
             free = self._free(c.account_id, asset)
@@ -487,6 +493,8 @@ class Engine(AmendHandlers, ReportHandlers, RiskChecks):
         fee_mult = self._fee_mult.get(inst.symbol)
         if fee_mult is None:
             fee_mult = self._fee_mult[inst.symbol] = ONE + max(inst.maker_fee, inst.taker_fee, ZERO)
+        if inst.kind is InstrumentKind.EQUITY and equities.is_margin(self, account_id):
+            return None, ZERO  # Reg T: buying power counts open orders instead (core/equities.py)
         if inst.is_derivative:
             if reduce_only:
                 return None, ZERO

@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from atlas_oms.core.equities import EquityBook, book_sale
 from atlas_oms.core.orders import RESTORE, TRANSITIONS, Order, Tx, next_status
 from atlas_oms.core.positions import Balance, Position
 from atlas_oms.core.risk_state import RiskBook
@@ -22,6 +23,7 @@ from atlas_oms.model import events as ev
 from atlas_oms.model.account import Account
 from atlas_oms.model.enums import (
     TRIGGERED_TYPES,
+    InstrumentKind,
     OrderStatus,
     PositionSide,
     Side,
@@ -64,6 +66,8 @@ class EngineState:
         self.triggers = TriggerIndex()
         self.expiries: list[tuple[int, int]] = []
         self.risk = RiskBook()
+        #: US equities: a cash account's unsettled sale proceeds; live equity orders (derived).
+        self.equities = EquityBook()
         # Derived from orders and positions (rebuilt on import, never hashed): risk's exposure.
         #: account -> number of live orders.
         self.open_orders: dict[str, int] = {}
@@ -169,6 +173,8 @@ class EngineState:
             self.open_orders[order.account_id] = self.open_orders.get(order.account_id, 0) + 1
         elif not order.leaves_qty:
             self.open_orders[order.account_id] -= 1
+        if order.book_refs[0].kind is _EQUITY:
+            self.equities.track(order)
 
     # ------------------------------------------------------------------ reference data
     def _on_InstrumentAdded(self, e: ev.InstrumentAdded) -> None:
@@ -453,6 +459,8 @@ class EngineState:
         self.fills[e.exec_id] = e
         self.last[e.symbol] = px
         realized = self._book_fill(order, e.side, qty, px, fee, e.fee_asset, e.ts_event)
+        if order.side is _SELL and order.book_refs[0].kind is _EQUITY:
+            book_sale(self, order, e, e.ts_event)
         if old != order.leaves_qty:
             self._track(order, old)
         risk = self.risk
@@ -571,6 +579,8 @@ class EngineState:
             fill.fee_asset,
             e.ts_event,
         )
+        if order.side is _SELL and order.book_refs[0].kind is _EQUITY:
+            book_sale(self, order, fill, e.ts_event, reverse=True)
         self._track(order, old)
 
     def _on_OrderFillCorrected(self, e: ev.OrderFillCorrected) -> None:
@@ -603,6 +613,9 @@ class EngineState:
         self.fills[e.exec_id] = msgspec.structs.replace(
             old, last_qty=e.last_qty, last_px=e.last_px, fee=e.fee
         )
+        if order.side is _SELL and order.book_refs[0].kind is _EQUITY:
+            book_sale(self, order, old, e.ts_event, reverse=True)
+            book_sale(self, order, self.fills[e.exec_id], e.ts_event)
         self._track(order, old_leaves)
 
     # ------------------------------------------------------------------ risk
@@ -703,11 +716,14 @@ class EngineState:
             # The expiry heap is an index: the timer pops due entries outside the fold, so only
             # the entries of live orders are state (a replay still holds the popped ones).
             sorted(e for e in self.expiries if self.orders[e[1]].is_live),
+            self.equities.canonical(),
             self.risk.canonical(),
         ]
 
 
 _FILL_FULL = Tx.FILL_FULL
+_SELL = Side.SELL
+_EQUITY = InstrumentKind.EQUITY
 S_INITIALIZED = OrderStatus.INITIALIZED
 _FILL_PARTIAL = Tx.FILL_PARTIAL
 _LIVE = frozenset(
@@ -747,6 +763,7 @@ _SNAPSHOT_FIELDS = (
     "busted",
     "expiries",
     "risk",
+    "equities",
 )
 
 

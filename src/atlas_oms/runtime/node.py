@@ -52,7 +52,7 @@ Number = Decimal | int | str | float
 Listener = Callable[[list[ev.EventBase]], None]
 
 #: Bumped whenever the pickled state layout changes; older snapshots are then ignored (full replay).
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2  # 2: the equities book (unsettled sale proceeds)
 
 
 class NetPosition(msgspec.Struct, frozen=True, kw_only=True):
