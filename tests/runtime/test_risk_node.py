@@ -161,3 +161,14 @@ def test_kill_switch_with_flatten_on_the_built_in_exchange(tmp_path: Path) -> No
     assert node.position("alice", SPOT.symbol).qty == 0  # sold into bob's bid
     flatten = [o for o in node.orders("alice") if o.tag == "kill-switch"]
     assert len(flatten) == 1 and flatten[0].status is OrderStatus.FILLED
+
+
+def test_buying_power_through_the_library() -> None:
+    node = Node.in_memory(clock=ManualClock(1_767_625_200 * SECOND))  # Monday 10:00 New York
+    node.add_instrument(Instrument.equity("ACME"))
+    node.open_account("pdt", equity_type="MARGIN", pattern_day_trader=True)
+    node.deposit("pdt", "USD", 30_000)
+    bp = node.buying_power("pdt")
+    assert bp.equity == 30_000 and bp.buying_power == 120_000  # 4:1 intraday above $25,000
+    with pytest.raises(CommandRefused):
+        node.buying_power("nobody")

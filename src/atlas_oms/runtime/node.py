@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 
 from atlas_oms.core.engine import Engine, EngineConfig
+from atlas_oms.core.equities import BuyingPower, buying_power
 from atlas_oms.core.orders import OrderView
 from atlas_oms.core.ports import Clock, Venue
 from atlas_oms.core.positions import BalanceView, PositionView
@@ -33,6 +34,7 @@ from atlas_oms.model.enums import (
     TriggerType,
 )
 from atlas_oms.model.instrument import Instrument
+from atlas_oms.model.reasons import Reason
 from atlas_oms.model.risk import (
     EquityAccountType,
     MarketOrderReason,
@@ -482,6 +484,13 @@ class Node:
     def breaker_status(self, scope: Scope | str, scope_id: str) -> dict[str, Any] | None:
         """One circuit breaker's status report (state, daily P&L, drawdown, losses, why, when)."""
         return self.engine.breaker_report(Scope(scope), scope_id, self._now())
+
+    def buying_power(self, account_id: str, currency: str = "USD") -> BuyingPower:
+        """US-equities buying power now: cash, settled and unsettled funds, equity, the 2:1 or 4:1
+        figure and why (see docs/RISK.md)."""
+        if account_id not in self.engine.accounts:
+            raise CommandRefused(Reason.UNKNOWN_ACCOUNT, f"account {account_id} does not exist")
+        return buying_power(self.engine, account_id, currency, self._now())
 
     def audit(self, account_id: str, *, include_subaccounts: bool = False) -> list[AuditRecord]:
         """The account's audit trail, read from the journal."""
