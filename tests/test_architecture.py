@@ -89,7 +89,15 @@ def test_matching_imports_only_the_model() -> None:
 
 def test_public_api_is_pinned() -> None:
     assert set(atlas_oms.__all__) == {
+        "BreakerConfig",
         "CommandRefused",
+        "DuplicateAction",
+        "EquityAccountType",
+        "MarketOrderReason",
+        "MarketStatus",
+        "RiskLimits",
+        "Scope",
+        "TradingState",
         "Engine",
         "EngineConfig",
         "Instrument",

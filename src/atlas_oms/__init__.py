@@ -15,17 +15,32 @@ from atlas_oms.model.enums import (
 )
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.reasons import Reason
+from atlas_oms.model.risk import (
+    BreakerConfig,
+    DuplicateAction,
+    EquityAccountType,
+    MarketOrderReason,
+    MarketStatus,
+    RiskLimits,
+    Scope,
+    TradingState,
+)
 from atlas_oms.runtime.clock import LiveClock, ManualClock
 from atlas_oms.runtime.node import CommandRefused, Node
 
 __all__ = [
+    "BreakerConfig",
     "CommandRefused",
+    "DuplicateAction",
     "Engine",
     "EngineConfig",
+    "EquityAccountType",
     "Instrument",
     "InstrumentKind",
     "LiveClock",
     "ManualClock",
+    "MarketOrderReason",
+    "MarketStatus",
     "Node",
     "OrderStatus",
     "OrderType",
@@ -33,8 +48,11 @@ __all__ = [
     "PositionMode",
     "PositionSide",
     "Reason",
+    "RiskLimits",
+    "Scope",
     "Side",
     "TimeInForce",
+    "TradingState",
     "TrailingOffsetType",
     "TriggerType",
 ]
