@@ -259,11 +259,16 @@ class RiskChecks(EngineState):
                     f"notional {plain(notional)} is above the order limit {plain(lim.max_order_notional)}",
                 )
         if lim.price_band_pct is not None or (lim.luld and inst.kind is InstrumentKind.EQUITY):
-            for what, px in (("limit price", c.price), ("trigger price", c.trigger_price)):
-                if px is not None:
-                    refusal = self._band_refusal(inst, px, what, lim)
-                    if refusal:
-                        return refusal
+            px = c.price
+            if px is not None:
+                refusal = self._band_refusal(inst, px, "limit price", lim)
+                if refusal:
+                    return refusal
+            px = c.trigger_price
+            if px is not None:
+                refusal = self._band_refusal(inst, px, "trigger price", lim)
+                if refusal:
+                    return refusal
         if (
             lim.max_open_orders is not None
             and self.open_orders.get(c.account_id, 0) >= lim.max_open_orders
@@ -279,7 +284,7 @@ class RiskChecks(EngineState):
             or lim.max_firm_gross_qty is not None
         ) and not c.reduce_only:
             refusal = self._exposure_refusal(
-                c.account_id, inst, c.side, c.position_side or PositionSide.BOTH, qty, worst, lim
+                c.account_id, inst, c.side, c.position_side or _BOTH, qty, worst, lim
             )
             if refusal:
                 return refusal
@@ -319,11 +324,10 @@ class RiskChecks(EngineState):
     def _gates(self, c: cmd_.SubmitOrder, inst: Instrument) -> Refusal | None:
         """Kill switches, circuit breakers and trading states, tightest first."""
         risk = self.risk
-        chain = risk.chain(c.account_id)
         tag = c.tag
-        own_flatten = c.market_reason is MarketOrderReason.KILL_SWITCH and c.reduce_only
+        own_flatten = c.market_reason is _KILL_REASON and c.reduce_only
         if risk.kills and not own_flatten:
-            for key in self._scope_keys(chain, tag):
+            for key in self._scope_keys(risk.chain(c.account_id), tag):
                 kill = risk.kills.get(key)
                 if kill is not None:
                     return (
@@ -332,23 +336,19 @@ class RiskChecks(EngineState):
                     )
         if risk.breakers:
             for key, b in risk.breakers_of(c.account_id, tag):
-                if b.state is BreakerState.OPEN and not self._auto_reset(key, b, c.ts):
+                if b.state is _OPEN and not self._auto_reset(key, b, c.ts):
                     return (
                         Reason.CIRCUIT_BREAKER_OPEN,
                         f"the {_name(key)} circuit breaker is open ({b.cause}: {b.message})",
                     )
-                if (
-                    b.state is BreakerState.CLOSED
-                    and not own_flatten
-                    and self._breaker_rate_trip(key, b, c.ts)
-                ):
+                if b.state is _CLOSED and not own_flatten and self._breaker_rate_trip(key, b, c.ts):
                     return (
                         Reason.CIRCUIT_BREAKER_OPEN,
                         f"the {_name(key)} circuit breaker tripped: {b.message}",
                     )
         if risk.states and not own_flatten and c.retry_of is None:
             tightest = None
-            for key in self._scope_keys(chain, tag):
+            for key in self._scope_keys(risk.chain(c.account_id), tag):
                 change = risk.states.get(key)
                 if change is not None and (tightest is None or change.state is TradingState.HALTED):
                     tightest = (key, change)
@@ -436,11 +436,12 @@ class RiskChecks(EngineState):
         """Projected position = position + open orders on the same side + this order."""
         pos = self.positions.get((account_id, inst.symbol, pside))
         held = pos.qty if pos is not None else ZERO
-        if side is Side.BUY:
+        buy = side is _BUY
+        if buy:
             projected = held + (pos.open_buy if pos is not None else ZERO) + qty
         else:
             projected = held - (pos.open_sell if pos is not None else ZERO) - qty
-        grows = projected > 0 if side is Side.BUY else projected < 0
+        grows = projected > 0 if buy else projected < 0
         if grows:
             size = abs(projected)
             if lim.max_position_qty is not None and size > lim.max_position_qty:
@@ -462,10 +463,8 @@ class RiskChecks(EngineState):
         if lim.max_firm_net_qty is not None or lim.max_firm_gross_qty is not None:
             net, gross, open_buy, open_sell = self.firm.get(inst.symbol) or (ZERO,) * 4
             if lim.max_firm_net_qty is not None:
-                firm_net = net + open_buy + qty if side is Side.BUY else net - open_sell - qty
-                if abs(firm_net) > lim.max_firm_net_qty and (
-                    firm_net > 0 if side is Side.BUY else firm_net < 0
-                ):
+                firm_net = net + open_buy + qty if buy else net - open_sell - qty
+                if abs(firm_net) > lim.max_firm_net_qty and (firm_net > 0 if buy else firm_net < 0):
                     return (
                         Reason.FIRM_NET_LIMIT,
                         f"all accounts' net {inst.symbol} position would reach {plain(firm_net)} "
@@ -918,7 +917,7 @@ class RiskChecks(EngineState):
         cfg = b.config
         if cfg.max_orders_per_minute is None and cfg.max_orders_per_hour is None:
             return False
-        window = self.risk.rates.get(key[1] if key[0] is Scope.ACCOUNT else key)
+        window = self.risk.rates.get(key[1] if key[0] is _ACCOUNT else key)
         if window is None:
             return False
         for seconds, limit in ((60, cfg.max_orders_per_minute), (3600, cfg.max_orders_per_hour)):
@@ -1311,4 +1310,10 @@ _FILLED = ev.OrderFilled
 _REJECTED = ev.OrderRejected
 _SUBMITTED = ev.OrderSubmitted
 _CLOSED = BreakerState.CLOSED
+# Enum members read on every check (a class attribute of an enum is a slow lookup).
+_OPEN = BreakerState.OPEN
+_BUY = Side.BUY
+_BOTH = PositionSide.BOTH
+_ACCOUNT = Scope.ACCOUNT
+_KILL_REASON = MarketOrderReason.KILL_SWITCH
 _ = (TRIGGERED_TYPES,)
