@@ -19,6 +19,7 @@ from atlas_oms.benchmarks.core import (
     bench_market_orders,
     bench_submit_latency,
 )
+from atlas_oms.benchmarks.risk import bench_market_orders_with_risk, bench_risk_check
 
 __all__ = ["KEYS", "TARGETS", "run_all"]
 
@@ -30,6 +31,10 @@ TARGETS: dict[str, tuple[str, float]] = {
     "replay_events_per_s": ("min", 500_000),
     "submit_p50_us": ("max", 50),
     "submit_p99_us": ("max", 50),
+    "risk_check_p50_us": ("max", 20),
+    "risk_check_p99_us": ("max", 20),
+    "market_orders_risk_per_s": ("min", 85_000),  # 85% of market_orders_per_s's target
+    "market_risk_slowdown_pct": ("max", 15),
     "rss_mb_1m_resting_orders": ("max", 1_024),
 }
 KEYS = tuple(TARGETS)
@@ -51,6 +56,8 @@ _RUNNERS: list[tuple[tuple[str, ...], _Runner]] = [
     (("limit_cancel_orders_per_s",), bench_limit_cancel),
     (("durable_orders_per_s", "replay_events_per_s"), bench_durable_and_replay),
     (("submit_p50_us", "submit_p99_us"), bench_submit_latency),
+    (("risk_check_p50_us", "risk_check_p99_us"), bench_risk_check),
+    (("market_orders_risk_per_s", "market_risk_slowdown_pct"), bench_market_orders_with_risk),
 ]
 
 

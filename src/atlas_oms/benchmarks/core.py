@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import tempfile
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from atlas_oms.core.engine import Engine
 from atlas_oms.model.commands import CancelOrder, SubmitOrder
 from atlas_oms.model.enums import OrderStatus, OrderType, Side, TimeInForce
 from atlas_oms.model.instrument import Instrument
+from atlas_oms.model.risk import MarketOrderReason
 from atlas_oms.runtime.clock import ManualClock
 from atlas_oms.runtime.node import Node
 from atlas_oms.store.base import Journal
@@ -77,16 +79,22 @@ def rest_asks(node: Node, n: int, ts: int) -> None:
         )
 
 
-def market_buys(n: int, ts: int) -> list[SubmitOrder]:
-    """``n`` market buys of ``QTY`` from the takers in turn: each takes exactly one maker ask."""
+def market_buys(
+    n: int, ts: int, spacing_ns: int = 1, market_reason: MarketOrderReason | None = None
+) -> list[SubmitOrder]:
+    """``n`` market buys of ``QTY`` from the takers in turn: each takes exactly one maker ask.
+
+    They are ``spacing_ns`` apart; ``market_reason`` is what the market-order policy asks for.
+    """
     return [
         SubmitOrder(
-            ts=ts + i,
+            ts=ts + i * spacing_ns,
             account_id=f"t{i % TAKERS}",
             symbol=SYMBOL,
             side=Side.BUY,
             order_type=OrderType.MARKET,
             qty=QTY,
+            market_reason=market_reason,
         )
         for i in range(n)
     ]
@@ -98,11 +106,22 @@ def settle_gc() -> None:
     gc.freeze()
 
 
-def _run_market(node: Node, n: int) -> tuple[float, int]:
-    """Rest ``n`` asks, then time ``n`` market buys through ``node``; return (seconds, seq)."""
+def _run_market(
+    node: Node,
+    n: int,
+    prepare: Callable[[Node], None] | None = None,
+    spacing_ns: int = 1,
+    market_reason: MarketOrderReason | None = None,
+) -> tuple[float, int]:
+    """Rest ``n`` asks, then time ``n`` market buys through ``node``; return (seconds, seq).
+
+    ``prepare(node)`` runs between the two, untimed (the risk benchmark sets its limits there).
+    """
     rest_asks(node, n, START_NS)
+    if prepare is not None:
+        prepare(node)
     node.flush()
-    commands = market_buys(n, START_NS + 1_000_000_000)
+    commands = market_buys(n, START_NS + 1_000_000_000, spacing_ns, market_reason)
     settle_gc()
     process = node.process
     started = time.perf_counter()

@@ -22,6 +22,7 @@ from atlas_oms.core.validation import Refusal, plain
 from atlas_oms.model import commands as cmd_
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import (
+    DERIVATIVE_KINDS,
     MARKET_TYPES,
     TRAILING_TYPES,
     TRIGGERED_TYPES,
@@ -94,6 +95,7 @@ class Limits:
         "order_trade_window_s",
         "ratio_min_orders",
         "rates",
+        "ratios",
     )
 
     def __init__(self, layers: list[RiskLimits]) -> None:
@@ -133,6 +135,30 @@ class Limits:
                 (3600, self.max_orders_per_hour),
             )
             if limit is not None
+        )
+        #: The ratios monitored (those with a warning level): (code, cleared code, warning level,
+        #: clear level, window in seconds, whether the numerator is the order count itself).
+        self.ratios = tuple(
+            ratio
+            for ratio in (
+                (
+                    Reason.ORDER_TRADE_RATIO,
+                    Reason.ORDER_TRADE_RATIO_CLEARED,
+                    self.order_trade_ratio_warn,
+                    self.order_trade_ratio_clear,
+                    self.order_trade_window_s,
+                    True,
+                ),
+                (
+                    Reason.CANCEL_REPLACE_RATIO,
+                    Reason.CANCEL_REPLACE_RATIO_CLEARED,
+                    self.cancel_replace_ratio_warn,
+                    self.cancel_replace_ratio_clear,
+                    self.cancel_replace_window_s,
+                    False,
+                ),
+            )
+            if ratio[2] is not None
         )
 
 
@@ -241,11 +267,16 @@ class RiskChecks(EngineState):
                     f"notional {plain(notional)} is above the order limit {plain(lim.max_order_notional)}",
                 )
         if lim.price_band_pct is not None or (lim.luld and inst.kind is InstrumentKind.EQUITY):
-            for what, px in (("limit price", c.price), ("trigger price", c.trigger_price)):
-                if px is not None:
-                    refusal = self._band_refusal(inst, px, what, lim)
-                    if refusal:
-                        return refusal
+            px = c.price
+            if px is not None:
+                refusal = self._band_refusal(inst, px, "limit price", lim)
+                if refusal:
+                    return refusal
+            px = c.trigger_price
+            if px is not None:
+                refusal = self._band_refusal(inst, px, "trigger price", lim)
+                if refusal:
+                    return refusal
         if (
             lim.max_open_orders is not None
             and self.open_orders.get(c.account_id, 0) >= lim.max_open_orders
@@ -261,7 +292,7 @@ class RiskChecks(EngineState):
             or lim.max_firm_gross_qty is not None
         ):  # reduce-only too: two reducing orders can together flip a position
             refusal = self._exposure_refusal(
-                c.account_id, inst, c.side, c.position_side or PositionSide.BOTH, qty, worst, lim
+                c.account_id, inst, c.side, c.position_side or _BOTH, qty, worst, lim
             )
             if refusal:
                 return refusal
@@ -301,11 +332,10 @@ class RiskChecks(EngineState):
     def _gates(self, c: cmd_.SubmitOrder, inst: Instrument) -> Refusal | None:
         """Kill switches, circuit breakers and trading states, tightest first."""
         risk = self.risk
-        chain = risk.chain(c.account_id)
         tag = c.tag
-        own_flatten = c.market_reason is MarketOrderReason.KILL_SWITCH and c.reduce_only
+        own_flatten = c.market_reason is _KILL_REASON and c.reduce_only
         if risk.kills and not own_flatten:
-            for key in self._scope_keys(chain, tag):
+            for key in self._scope_keys(risk.chain(c.account_id), tag):
                 kill = risk.kills.get(key)
                 if kill is not None:
                     return (
@@ -314,23 +344,19 @@ class RiskChecks(EngineState):
                     )
         if risk.breakers:
             for key, b in risk.breakers_of(c.account_id, tag):
-                if b.state is BreakerState.OPEN and not self._auto_reset(key, b, c.ts):
+                if b.state is _OPEN and not self._auto_reset(key, b, c.ts):
                     return (
                         Reason.CIRCUIT_BREAKER_OPEN,
                         f"the {_name(key)} circuit breaker is open ({b.cause}: {b.message})",
                     )
-                if (
-                    b.state is BreakerState.CLOSED
-                    and not own_flatten
-                    and self._breaker_rate_trip(key, b, c.ts)
-                ):
+                if b.state is _CLOSED and not own_flatten and self._breaker_rate_trip(key, b, c.ts):
                     return (
                         Reason.CIRCUIT_BREAKER_OPEN,
                         f"the {_name(key)} circuit breaker tripped: {b.message}",
                     )
         if risk.states and not own_flatten and c.retry_of is None:
             tightest = None
-            for key in self._scope_keys(chain, tag):
+            for key in self._scope_keys(risk.chain(c.account_id), tag):
                 change = risk.states.get(key)
                 if change is not None and (tightest is None or change.state is TradingState.HALTED):
                     tightest = (key, change)
@@ -418,11 +444,12 @@ class RiskChecks(EngineState):
         """Projected position = position + open orders on the same side + this order."""
         pos = self.positions.get((account_id, inst.symbol, pside))
         held = pos.qty if pos is not None else ZERO
-        if side is Side.BUY:
+        buy = side is _BUY
+        if buy:
             projected = held + (pos.open_buy if pos is not None else ZERO) + qty
         else:
             projected = held - (pos.open_sell if pos is not None else ZERO) - qty
-        grows = projected > 0 if side is Side.BUY else projected < 0
+        grows = projected > 0 if buy else projected < 0
         if grows:
             size = abs(projected)
             if lim.max_position_qty is not None and size > lim.max_position_qty:
@@ -444,10 +471,8 @@ class RiskChecks(EngineState):
         if lim.max_firm_net_qty is not None or lim.max_firm_gross_qty is not None:
             net, gross, open_buy, open_sell = self.firm.get(inst.symbol) or (ZERO,) * 4
             if lim.max_firm_net_qty is not None:
-                firm_net = net + open_buy + qty if side is Side.BUY else net - open_sell - qty
-                if abs(firm_net) > lim.max_firm_net_qty and (
-                    firm_net > 0 if side is Side.BUY else firm_net < 0
-                ):
+                firm_net = net + open_buy + qty if buy else net - open_sell - qty
+                if abs(firm_net) > lim.max_firm_net_qty and (firm_net > 0 if buy else firm_net < 0):
                     return (
                         Reason.FIRM_NET_LIMIT,
                         f"all accounts' net {inst.symbol} position would reach {plain(firm_net)} "
@@ -538,26 +563,31 @@ class RiskChecks(EngineState):
     def _risk_after(self, out: list[ev.EventBase], ts: int) -> None:
         """React to what a step did: protective rejections, breaker measures, ratios, flattening."""
         risk = self.risk
+        orders = self.orders
         filled: dict[str, str | None] = {}
         errors: dict[str, str | None] = {}
         touched: set[str] = set()
         for e in list(out):
             cls = e.__class__
-            if cls is ev.OrderFilled:
-                order = self.orders[e.order_id]  # type: ignore[attr-defined]
+            if cls is _FILLED:
+                order = orders[e.order_id]  # type: ignore[attr-defined]
                 filled[order.account_id] = order.tag
                 touched.add(order.account_id)
-            elif cls is ev.OrderRejected:
-                order = self.orders[e.order_id]  # type: ignore[attr-defined]
+            elif cls is _REJECTED:
+                order = orders[e.order_id]  # type: ignore[attr-defined]
                 errors[order.account_id] = order.tag
                 if order.order_type in PROTECTIVE_TYPES:
                     self._protective_rejected(order, e.reason, ts)  # type: ignore[attr-defined]
             elif risk.count_ratios and cls in _RATIO_EVENTS:
-                touched.add(self._account_of(e))
-        if risk.breakers:
+                touched.add(
+                    e.intent.account_id  # type: ignore[attr-defined]
+                    if cls is _SUBMITTED
+                    else self._account_of(e)
+                )
+        if risk.breakers and (errors or filled):
             for account_id, tag in {**errors, **filled}.items():
                 for key, b in risk.breakers_of(account_id, tag):
-                    if b.state is BreakerState.CLOSED:
+                    if b.state is _CLOSED:
                         self._evaluate_breaker(key, b, ts)
         if risk.count_ratios:
             for account_id in sorted(touched):
@@ -763,6 +793,10 @@ class RiskChecks(EngineState):
         b = self.risk.breakers.get((scope, scope_id))
         if b is None:
             return None
+        return self._equity(scope, scope_id, b)
+
+    def _equity(self, scope: Scope, scope_id: str, b: BreakerStatus) -> Decimal:
+        """:meth:`equity` of the breaker ``b`` of that scope."""
         if scope is Scope.STRATEGY:
             return (b.config.capital or ZERO) + b.pnl
         if b.config.capital is not None:
@@ -774,20 +808,24 @@ class RiskChecks(EngineState):
         of derivatives settled in it, over the account and its sub-accounts. Assets without a
         price in ``currency`` are left out."""
         total = ZERO
+        balances = self.account_balances
+        positions = self.account_positions
+        instruments = self.instruments
         for acct in self.risk.family(account_id):
-            for bal in self.account_balances.get(acct, ()):
-                if not bal.total:
+            for bal in balances.get(acct, ()):
+                amount = bal.total
+                if not amount:
                     continue
                 if bal.asset == currency:
-                    total += bal.total
+                    total += amount
                 else:
                     px = self._asset_price(bal.asset, currency)
                     if px is not None:
-                        total += bal.total * px
-            for pos in self.account_positions.get(acct, ()):
+                        total += amount * px
+            for pos in positions.get(acct, ()):
                 if pos.qty:
-                    inst = self.instruments[pos.symbol]
-                    if inst.is_derivative and inst.settle_asset == currency:
+                    inst = instruments[pos.symbol]
+                    if inst.kind in DERIVATIVE_KINDS and inst.settle_asset == currency:
                         total += pos.unrealized_pnl(
                             self.reference_price(pos.symbol, prefer_mark=True)
                         )
@@ -823,12 +861,18 @@ class RiskChecks(EngineState):
             return
         if cfg.max_daily_loss_pct is None and cfg.max_drawdown_pct is None:
             return
-        equity = self.equity(*key)
+        equity = self._equity(key[0], key[1], b)
         if equity is None:
             return
         self._mark_equity(key, b, equity, ts)
         start, peak = b.start_equity, b.peak_equity
-        if cfg.max_daily_loss_pct is not None and start and start > 0:
+        # At or above the start (the peak) the loss (the drawdown) is not positive: no division.
+        if (
+            cfg.max_daily_loss_pct is not None
+            and start
+            and start > 0
+            and (equity < start or cfg.max_daily_loss_pct <= 0)
+        ):
             loss_pct = (start - equity) / start * HUNDRED
             if loss_pct >= cfg.max_daily_loss_pct:
                 self._trip_breaker(
@@ -840,7 +884,12 @@ class RiskChecks(EngineState):
                     ts,
                 )
                 return
-        if cfg.max_drawdown_pct is not None and peak and peak > 0:
+        if (
+            cfg.max_drawdown_pct is not None
+            and peak
+            and peak > 0
+            and (equity < peak or cfg.max_drawdown_pct <= 0)
+        ):
             dd_pct = (peak - equity) / peak * HUNDRED
             if dd_pct >= cfg.max_drawdown_pct:
                 self._trip_breaker(
@@ -876,7 +925,7 @@ class RiskChecks(EngineState):
         cfg = b.config
         if cfg.max_orders_per_minute is None and cfg.max_orders_per_hour is None:
             return False
-        window = self.risk.rates.get(key[1] if key[0] is Scope.ACCOUNT else key)
+        window = self.risk.rates.get(key[1] if key[0] is _ACCOUNT else key)
         if window is None:
             return False
         for seconds, limit in ((60, cfg.max_orders_per_minute), (3600, cfg.max_orders_per_hour)):
@@ -986,42 +1035,39 @@ class RiskChecks(EngineState):
 
     # ------------------------------------------------------------------ ratios (RSK-6)
     def _check_ratios(self, account_id: str, ts: int) -> None:
+        """A warning when a ratio crosses its level, another when it falls below its clear level.
+
+        ratio = numerator / max(fills, 1) over the ratio's window; only what the decision needs
+        is counted (no fills when the numerator is 0, the orders only against a crossing)."""
         lim = self.limits_for(account_id, "", None)
-        if lim is None:
+        if lim is None or not lim.ratios:
             return
         risk = self.risk
-        for code, cleared, warn, clear, window_s, numerator in (
-            (
-                Reason.ORDER_TRADE_RATIO,
-                Reason.ORDER_TRADE_RATIO_CLEARED,
-                lim.order_trade_ratio_warn,
-                lim.order_trade_ratio_clear,
-                lim.order_trade_window_s,
-                risk.orders_w,
-            ),
-            (
-                Reason.CANCEL_REPLACE_RATIO,
-                Reason.CANCEL_REPLACE_RATIO_CLEARED,
-                lim.cancel_replace_ratio_warn,
-                lim.cancel_replace_ratio_clear,
-                lim.cancel_replace_window_s,
-                risk.amends_w,
-            ),
-        ):
-            if warn is None:
-                continue
-            num_w = numerator.get(account_id)
-            orders_w = risk.orders_w.get(account_id)
-            orders = orders_w.since(ts, window_s) if orders_w else 0
+        flags = risk.ratio_flags
+        orders_w = risk.orders_w.get(account_id)
+        fills_w = risk.fills_w.get(account_id)
+        for code, cleared, warn, clear, window_s, per_order in lim.ratios:
+            num_w = orders_w if per_order else risk.amends_w.get(account_id)
             num = num_w.since(ts, window_s) if num_w else 0
-            fills_w = risk.fills_w.get(account_id)
-            fills = fills_w.since(ts, window_s) if fills_w else 0
-            ratio = Decimal(num) / max(fills, 1)
-            flagged = (account_id, code) in risk.ratio_flags
-            if not flagged and orders >= lim.ratio_min_orders and ratio > warn:
-                text = f"{plain(ratio)}:1 over {window_s // 60} min (warning above {plain(warn)}:1)"
-                self._alert(AlertLevel.WARNING, code, account_id, text, ts)
-            elif flagged and ratio < clear:
+            if num:
+                fills = fills_w.since(ts, window_s) if fills_w else 0
+                ratio = Decimal(num) / max(fills, 1)
+            else:
+                ratio = ZERO
+            if (account_id, code) not in flags:
+                if ratio > warn:
+                    orders = (
+                        num
+                        if per_order  # the numerator is the order count itself
+                        else (orders_w.since(ts, window_s) if orders_w else 0)
+                    )
+                    if orders >= lim.ratio_min_orders:
+                        text = (
+                            f"{plain(ratio)}:1 over {window_s // 60} min "
+                            f"(warning above {plain(warn)}:1)"
+                        )
+                        self._alert(AlertLevel.WARNING, code, account_id, text, ts)
+            elif ratio < clear:
                 text = f"back to {plain(ratio)}:1 (below {plain(clear)}:1)"
                 self._alert(AlertLevel.WARNING, cleared, account_id, text, ts)
 
@@ -1291,4 +1337,14 @@ _FLATTEN_TAG = "kill-switch"
 _RATIO_EVENTS = frozenset(
     {ev.OrderSubmitted, ev.OrderPendingCancel, ev.OrderPendingReplace, ev.OrderReplaced}
 )
+_FILLED = ev.OrderFilled
+_REJECTED = ev.OrderRejected
+_SUBMITTED = ev.OrderSubmitted
+_CLOSED = BreakerState.CLOSED
+# Enum members read on every check (a class attribute of an enum is a slow lookup).
+_OPEN = BreakerState.OPEN
+_BUY = Side.BUY
+_BOTH = PositionSide.BOTH
+_ACCOUNT = Scope.ACCOUNT
+_KILL_REASON = MarketOrderReason.KILL_SWITCH
 _ = (TRIGGERED_TYPES,)

@@ -23,6 +23,7 @@ SYSTEM_ERRORS = frozenset({Reason.VENUE_REJECTED, Reason.VENUE_TIMEOUT})
 
 ScopeKey = tuple[Scope, str]
 GLOBAL_KEY: ScopeKey = (Scope.GLOBAL, "")
+_ACCOUNT = Scope.ACCOUNT
 
 
 class RateWindow:
@@ -171,10 +172,12 @@ class RiskBook:
 
     def breakers_of(self, account_id: str, tag: str | None) -> list[tuple[ScopeKey, BreakerStatus]]:
         found = []
+        breakers = self.breakers
         for acct in self.chain(account_id):
-            b = self.breakers.get((Scope.ACCOUNT, acct))
+            key = (_ACCOUNT, acct)
+            b = breakers.get(key)
             if b is not None:
-                found.append(((Scope.ACCOUNT, acct), b))
+                found.append((key, b))
         if tag is not None:
             b = self.breakers.get((Scope.STRATEGY, tag))
             if b is not None:
@@ -270,11 +273,17 @@ class RiskBook:
     def on_submitted(self, order_id: int, intent: Any, ts: int) -> None:
         account_id = intent.account_id
         if self.count_rates:
-            self._count(self.rates, account_id, ts)
+            w = self.rates.get(account_id)
+            if w is None:
+                w = self.rates[account_id] = RateWindow()
+            w.add(ts)
             if intent.tag is not None and (Scope.STRATEGY, intent.tag) in self.breakers:
                 self._count(self.rates, (Scope.STRATEGY, intent.tag), ts)
         if self.count_ratios:
-            self._count(self.orders_w, account_id, ts)
+            w = self.orders_w.get(account_id)
+            if w is None:
+                w = self.orders_w[account_id] = RateWindow()
+            w.add(ts)
         if self.dup_window_ns:
             self.recent[(account_id, intent.symbol, intent.side, intent.qty, intent.price)] = ts
             if len(self.recent) > 2 * self.recent_pruned_at + 1024:
@@ -301,7 +310,10 @@ class RiskBook:
     def on_fill(self, account_id: str, tag: str | None, net_pnl: Decimal | None, ts: int) -> None:
         """One execution; ``net_pnl`` is the P&L it realized net of fees (None: it closed nothing)."""
         if self.count_ratios:
-            self._count(self.fills_w, account_id, ts)
+            w = self.fills_w.get(account_id)
+            if w is None:
+                w = self.fills_w[account_id] = RateWindow()
+            w.add(ts)
         if self.breakers and net_pnl is not None:
             for _, b in self.breakers_of(account_id, tag):
                 b.pnl += net_pnl
