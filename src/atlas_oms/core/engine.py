@@ -54,6 +54,8 @@ from atlas_oms.model.risk import AlertLevel
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
+_VENUE_REJECTED = rep.VenueRejected
+_EQUITY = InstrumentKind.EQUITY
 HUNDRED = Decimal(100)
 
 
@@ -118,13 +120,7 @@ class Engine(AmendHandlers, ReportHandlers, RiskChecks):
         if handler is None:
             raise TypeError(f"the engine does not handle {type(message).__name__}")
         handler(message)
-        risk = self.risk
-        if out and (
-            message.__class__ is rep.VenueRejected
-            or risk.breakers
-            or risk.flatten_todo
-            or risk.count_ratios
-        ):
+        if out and (self.risk.after_needed or message.__class__ is _VENUE_REJECTED):
             self._risk_after(out, message.ts)
         return out
 
@@ -463,7 +459,7 @@ class Engine(AmendHandlers, ReportHandlers, RiskChecks):
                 Reason.NO_REFERENCE_PRICE,
                 f"no price for {c.symbol} yet: a market buy needs a reference to reserve funds",
             )
-        if inst.kind is InstrumentKind.EQUITY:
+        if inst.kind is _EQUITY:
             refusal = equities.check_submit(self, c, inst, unit, protection, trigger)
             if refusal:
                 return refusal
@@ -493,7 +489,7 @@ class Engine(AmendHandlers, ReportHandlers, RiskChecks):
         fee_mult = self._fee_mult.get(inst.symbol)
         if fee_mult is None:
             fee_mult = self._fee_mult[inst.symbol] = ONE + max(inst.maker_fee, inst.taker_fee, ZERO)
-        if inst.kind is InstrumentKind.EQUITY and equities.is_margin(self, account_id):
+        if inst.kind is _EQUITY and equities.is_margin(self, account_id):
             return None, ZERO  # Reg T: buying power counts open orders instead (core/equities.py)
         if inst.is_derivative:
             if reduce_only:

@@ -219,13 +219,15 @@ class RiskChecks(EngineState):
         ``worst`` is the price the order may execute at in the worst case (its limit, or the
         protection bound of a market order), used for notional limits; None when unknown.
         """
-        if inst.session is not None or self.risk.market_status:
+        risk = self.risk
+        if not risk.active and inst.session is None:
+            return None
+        if inst.session is not None or risk.market_status:
             status = self.market_status(inst, c.ts)
             if status is not MarketStatus.OPEN:
                 refusal = self._session_refusal(c, inst, status)
                 if refusal:
                     return refusal
-        risk = self.risk
         if (
             c.market_reason is MarketOrderReason.KILL_SWITCH
             and c.reduce_only
@@ -234,7 +236,7 @@ class RiskChecks(EngineState):
             # A kill switch's own flattening: it only reduces, and no limit may keep it from
             # closing the position (a fat-finger limit smaller than the position, an open breaker).
             return None
-        if risk.kills or risk.states or risk.breakers:
+        if risk.gated:
             refusal = self._gates(c, inst)
             if refusal:
                 return refusal
@@ -502,7 +504,7 @@ class RiskChecks(EngineState):
         """A modify is a new promise: gates, rates, fat finger, band and the added exposure."""
         risk = self.risk
         added = qty - order.qty
-        if risk.kills or risk.states or risk.breakers:
+        if risk.gated:
             chain = risk.chain(order.account_id)
             for key in self._scope_keys(chain, order.tag):
                 kill = risk.kills.get(key)

@@ -138,8 +138,20 @@ class RiskBook:
         self.count_ratios = False
         self.dup_window_ns = 0
         self.version = 0
+        #: Switches the hot path reads instead of several containers (see ``refresh``).
+        self.active = False
+        self.gated = False
+        self.after_needed = False
+        self.watch_fills = False
         self._chains: dict[str, tuple[str, ...]] = {}
         self._families: dict[str, list[str]] = {}
+
+    def refresh(self) -> None:
+        """Recompute the hot path's switches after a change of limits, states, kills or halts."""
+        self.gated = bool(self.kills or self.states or self.breakers)
+        self.active = bool(self.gated or self.limits or self.market_status)
+        self.after_needed = bool(self.breakers or self.flatten_todo or self.count_ratios)
+        self.watch_fills = bool(self.count_ratios or self.breakers)
 
     # ------------------------------------------------------------------ queries
     def chain(self, account_id: str) -> tuple[str, ...]:
@@ -210,6 +222,7 @@ class RiskBook:
         )
         self.dup_window_ns = max((lim.duplicate_window_ms or 0) for lim in values) * 1_000_000
         self.version += 1
+        self.refresh()
 
     def on_trading_state(self, e: ev.TradingStateChanged) -> None:
         key = (e.scope, e.scope_id)
@@ -218,12 +231,14 @@ class RiskBook:
         else:
             self.states[key] = e
         self.version += 1
+        self.refresh()
 
     def on_kill(self, e: ev.KillSwitchTripped, accounts_to_flatten: list[str]) -> None:
         self.kills[(e.scope, e.scope_id)] = e
         for acct in accounts_to_flatten:
             self.flatten_todo.setdefault(acct, e)
         self.version += 1
+        self.refresh()
 
     def on_kill_reset(self, e: ev.KillSwitchReset) -> None:
         key = (e.scope, e.scope_id)
@@ -232,6 +247,7 @@ class RiskBook:
             if (kill.scope, kill.scope_id) == key:
                 del self.flatten_todo[acct]
         self.version += 1
+        self.refresh()
 
     def on_breaker_tripped(self, e: ev.CircuitBreakerTripped) -> None:
         b = self.breakers[(e.scope, e.scope_id)]

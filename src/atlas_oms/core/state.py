@@ -128,7 +128,8 @@ class EngineState:
     def _reserve_balance(self, order: Order) -> Balance:
         """The balance an order's reservation sits in: the quote of a spot or equity buy, the
         base of a sell, the settle asset of a derivative (``_book_fill``'s cached balances)."""
-        _, _, bal_a, bal_b = order.book_refs or self._refs(order)
+        refs = order.book_refs or self._refs(order)
+        bal_a, bal_b = refs[2], refs[3]
         bal = bal_b if bal_b is not None and order.side is Side.BUY else bal_a
         assert bal.asset == order.reserved_asset, (bal.asset, order.reserved_asset)
         return bal  # type: ignore[no-any-return]
@@ -159,11 +160,10 @@ class EngineState:
         change = order.leaves_qty - old_leaves
         if not change:
             return
-        pos = (order.book_refs or self._refs(order))[1]
-        firm = self.firm.get(order.symbol)
-        if firm is None:
-            firm = self.firm[order.symbol] = [ZERO, ZERO, ZERO, ZERO]
-        if order.side is Side.BUY:
+        refs = order.book_refs or self._refs(order)
+        pos = refs[1]
+        firm = refs[4]
+        if order.side is _BUY:
             pos.open_buy += change
             firm[2] += change
         else:
@@ -173,7 +173,7 @@ class EngineState:
             self.open_orders[order.account_id] = self.open_orders.get(order.account_id, 0) + 1
         elif not order.leaves_qty:
             self.open_orders[order.account_id] -= 1
-        if order.book_refs[0].kind is _EQUITY:
+        if refs[5]:
             self.equities.track(order)
 
     # ------------------------------------------------------------------ reference data
@@ -267,7 +267,20 @@ class EngineState:
             self._reserve_balance(order).locked += order.reserved
         if e.expire_ts is not None:
             heapq.heappush(self.expiries, (e.expire_ts, e.order_id))
-        self._track(order, ZERO)
+        # Exposure (``_track`` from nothing, inlined: this runs for every order).
+        refs = order.book_refs
+        qty = intent.qty
+        if order.side is _BUY:
+            refs[1].open_buy += qty  # type: ignore[index]
+            refs[4][2] += qty  # type: ignore[index]
+        else:
+            refs[1].open_sell += qty  # type: ignore[index]
+            refs[4][3] += qty  # type: ignore[index]
+        open_orders = self.open_orders
+        account_id = order.account_id
+        open_orders[account_id] = open_orders.get(account_id, 0) + 1
+        if refs[5]:  # type: ignore[index]
+            self.equities.track(order)
         risk = self.risk
         if risk.count_rates or risk.count_ratios or risk.dup_window_ns or intent.retry_of:
             risk.on_submitted(e.order_id, intent, e.ts_event)
@@ -459,12 +472,12 @@ class EngineState:
         self.fills[e.exec_id] = e
         self.last[e.symbol] = px
         realized = self._book_fill(order, e.side, qty, px, fee, e.fee_asset, e.ts_event)
-        if order.side is _SELL and order.book_refs[0].kind is _EQUITY:
+        if order.side is _SELL and order.book_refs[5]:
             book_sale(self, order, e, e.ts_event)
         if old != order.leaves_qty:
             self._track(order, old)
         risk = self.risk
-        if risk.count_ratios or risk.breakers:
+        if risk.watch_fills:
             risk.on_fill(
                 order.account_id, order.tag, realized - fee if realized else None, e.ts_event
             )
@@ -475,14 +488,27 @@ class EngineState:
         if refs is None:
             inst = self.instruments[order.symbol]
             pos = self.position(order.account_id, inst, order.position_side)
+            firm = self.firm.get(inst.symbol)
+            if firm is None:
+                firm = self.firm[inst.symbol] = [ZERO, ZERO, ZERO, ZERO]
+            # (instrument, position, balance, balance, firm exposure, is an equity)
             if inst.is_derivative:
-                refs = (inst, pos, self.balance(order.account_id, inst.settle_asset), None)
+                refs = (
+                    inst,
+                    pos,
+                    self.balance(order.account_id, inst.settle_asset),
+                    None,
+                    firm,
+                    False,
+                )
             else:
                 refs = (
                     inst,
                     pos,
                     self.balance(order.account_id, inst.base),
                     self.balance(order.account_id, inst.quote),
+                    firm,
+                    inst.kind is _EQUITY,
                 )
             self._refs_cache[key] = refs
         order.book_refs = refs
@@ -500,14 +526,11 @@ class EngineState:
     ) -> Decimal:
         """Move positions and balances for one execution (or reverse one, for a bust); return the
         P&L it realized (before fees)."""
-        inst, pos, bal_a, bal_b = order.book_refs or self._refs(order)
-        delta = qty if side is Side.BUY else -qty
+        inst, pos, bal_a, bal_b, firm, _ = order.book_refs or self._refs(order)
+        delta = qty if side is _BUY else -qty
         old_qty = pos.qty
         realized = pos.apply_fill(delta, px, fee, order.order_id, ts)
         new_qty = pos.qty
-        firm = self.firm.get(order.symbol)
-        if firm is None:
-            firm = self.firm[order.symbol] = [ZERO, ZERO, ZERO, ZERO]
         firm[0] += new_qty - old_qty
         firm[1] += abs(new_qty) - abs(old_qty)
         if bal_b is not None:  # spot and equities swap assets
@@ -579,7 +602,7 @@ class EngineState:
             fill.fee_asset,
             e.ts_event,
         )
-        if order.side is _SELL and order.book_refs[0].kind is _EQUITY:
+        if order.side is _SELL and order.book_refs[5]:
             book_sale(self, order, fill, e.ts_event, reverse=True)
         self._track(order, old)
 
@@ -613,7 +636,7 @@ class EngineState:
         self.fills[e.exec_id] = msgspec.structs.replace(
             old, last_qty=e.last_qty, last_px=e.last_px, fee=e.fee
         )
-        if order.side is _SELL and order.book_refs[0].kind is _EQUITY:
+        if order.side is _SELL and order.book_refs[5]:
             book_sale(self, order, old, e.ts_event, reverse=True)
             book_sale(self, order, self.fills[e.exec_id], e.ts_event)
         self._track(order, old_leaves)
@@ -654,12 +677,14 @@ class EngineState:
 
     def _on_AccountFlattening(self, e: ev.AccountFlattening) -> None:
         self.risk.flatten_todo.pop(e.account_id, None)
+        self.risk.refresh()
 
     def _on_MarketStatusChanged(self, e: ev.MarketStatusChanged) -> None:
         if e.status is None:
             self.risk.market_status.pop(e.symbol, None)
         else:
             self.risk.market_status[e.symbol] = e.status
+        self.risk.refresh()
 
     def in_scope(self, scope: Scope, scope_id: str, account_id: str, tag: str | None) -> bool:
         """Whether an account's order (with strategy ``tag``) falls in a scope."""
@@ -722,6 +747,7 @@ class EngineState:
 
 
 _FILL_FULL = Tx.FILL_FULL
+_BUY = Side.BUY
 _SELL = Side.SELL
 _EQUITY = InstrumentKind.EQUITY
 S_INITIALIZED = OrderStatus.INITIALIZED
@@ -795,8 +821,8 @@ def import_state(state: EngineState, data: dict[str, Any]) -> None:
         firm[0] += pos.qty
         firm[1] += abs(pos.qty)
     for order in state.orders.values():
+        order.book_refs = None  # the pickled refs hold the snapshot's copies of the firm sums
         if order.leaves_qty:
-            order.book_refs = None
             state._track(order, ZERO)
     for order in state.orders.values():
         if order.held and order.is_live and order.accepted and order.trigger_price is not None:

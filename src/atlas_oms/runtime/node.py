@@ -54,7 +54,7 @@ Number = Decimal | int | str | float
 Listener = Callable[[list[ev.EventBase]], None]
 
 #: Bumped whenever the pickled state layout changes; older snapshots are then ignored (full replay).
-SNAPSHOT_VERSION = 2  # 2: the equities book (unsettled sale proceeds)
+SNAPSHOT_VERSION = 3  # 2: the equities book; 3: the risk book
 
 
 class NetPosition(msgspec.Struct, frozen=True, kw_only=True):
