@@ -563,37 +563,53 @@ class RiskChecks(EngineState):
 
     # ------------------------------------------------------------------ after each step
     def _risk_after(self, out: list[ev.EventBase], ts: int) -> None:
-        """React to what a step did: protective rejections, breaker measures, ratios, flattening."""
+        """React to what a step did: protective rejections, breaker measures, ratios, flattening.
+
+        Each decision is taken only where its inputs moved in this step: a breaker after a fill
+        that realized P&L or a system error (equity drift is measured on the timer), a ratio's
+        warning after its numerator grew, its all-clear after a fill.
+        """
         risk = self.risk
         orders = self.orders
         filled: dict[str, str | None] = {}
         errors: dict[str, str | None] = {}
-        touched: set[str] = set()
+        submitted: set[str] = set()
+        amended: set[str] = set()
+        ratios = risk.count_ratios
         for e in list(out):
             cls = e.__class__
             if cls is _FILLED:
                 order = orders[e.order_id]  # type: ignore[attr-defined]
                 filled[order.account_id] = order.tag
-                touched.add(order.account_id)
             elif cls is _REJECTED:
                 order = orders[e.order_id]  # type: ignore[attr-defined]
                 errors[order.account_id] = order.tag
                 if order.order_type in PROTECTIVE_TYPES:
                     self._protective_rejected(order, e.reason, ts)  # type: ignore[attr-defined]
-            elif risk.count_ratios and cls in _RATIO_EVENTS:
-                touched.add(
-                    e.intent.account_id  # type: ignore[attr-defined]
-                    if cls is _SUBMITTED
-                    else self._account_of(e)
-                )
-        if risk.breakers and (errors or filled):
+            elif ratios:
+                if cls is _SUBMITTED:
+                    submitted.add(e.intent.account_id)  # type: ignore[attr-defined]
+                elif cls in _AMEND_EVENTS:
+                    amended.add(self._account_of(e))
+        first = out[0].seq
+        if risk.breakers and risk.touched_seq >= first:
             for account_id, tag in {**errors, **filled}.items():
                 for key, b in risk.breakers_of(account_id, tag):
-                    if b.state is _CLOSED:
+                    if b.state is _CLOSED and b.touched_seq >= first:
                         self._evaluate_breaker(key, b, ts)
-        if risk.count_ratios:
-            for account_id in sorted(touched):
-                self._check_ratios(account_id, ts)
+        if ratios:
+            flags = risk.ratio_flags
+            cleared = (
+                {a for a in filled if (a, _OT) in flags or (a, _CR) in flags} if flags else set()
+            )
+            for account_id in sorted(submitted | amended | cleared):
+                self._check_ratios(
+                    account_id,
+                    ts,
+                    account_id in submitted,
+                    account_id in amended,
+                    account_id in filled,
+                )
         if risk.flatten_todo:
             self._flatten_ready(ts)
 
@@ -1036,7 +1052,14 @@ class RiskChecks(EngineState):
         }
 
     # ------------------------------------------------------------------ ratios (RSK-6)
-    def _check_ratios(self, account_id: str, ts: int) -> None:
+    def _check_ratios(
+        self,
+        account_id: str,
+        ts: int,
+        submitted: bool = True,
+        amended: bool = True,
+        filled: bool = True,
+    ) -> None:
         """A warning when a ratio crosses its level, another when it falls below its clear level.
 
         ratio = numerator / max(fills, 1) over the ratio's window; only what the decision needs
@@ -1049,6 +1072,10 @@ class RiskChecks(EngineState):
         orders_w = risk.orders_w.get(account_id)
         fills_w = risk.fills_w.get(account_id)
         for code, cleared, warn, clear, window_s, per_order in lim.ratios:
+            flagged = (account_id, code) in flags
+            # Only a growing numerator can raise a warning, only a fill can clear one.
+            if not (filled if flagged else (submitted if per_order else submitted or amended)):
+                continue
             num_w = orders_w if per_order else risk.amends_w.get(account_id)
             num = num_w.since(ts, window_s) if num_w else 0
             if num:
@@ -1056,7 +1083,7 @@ class RiskChecks(EngineState):
                 ratio = Decimal(num) / max(fills, 1)
             else:
                 ratio = ZERO
-            if (account_id, code) not in flags:
+            if not flagged:
                 if ratio > warn:
                     orders = (
                         num
@@ -1336,13 +1363,16 @@ def _name(key: ScopeKey) -> str:
 
 _PER = {1: "second", 60: "minute", 3600: "hour"}
 _FLATTEN_TAG = "kill-switch"
-_RATIO_EVENTS = frozenset(
-    {ev.OrderSubmitted, ev.OrderPendingCancel, ev.OrderPendingReplace, ev.OrderReplaced}
+#: Events that count as a cancel or replace for the cancel/replace ratio.
+_AMEND_EVENTS = frozenset(
+    {ev.OrderPendingCancel, ev.OrderCanceled, ev.OrderPendingReplace, ev.OrderReplaced}
 )
 _FILLED = ev.OrderFilled
 _REJECTED = ev.OrderRejected
 _SUBMITTED = ev.OrderSubmitted
 _CLOSED = BreakerState.CLOSED
+_OT = Reason.ORDER_TRADE_RATIO
+_CR = Reason.CANCEL_REPLACE_RATIO
 # Enum members read on every check (a class attribute of an enum is a slow lookup).
 _OPEN = BreakerState.OPEN
 _BUY = Side.BUY

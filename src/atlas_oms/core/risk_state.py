@@ -84,6 +84,7 @@ class BreakerStatus:
         "pnl",
         "start_equity",
         "state",
+        "touched_seq",
         "tripped_at",
         "trips",
     )
@@ -103,6 +104,8 @@ class BreakerStatus:
         self.consecutive_errors = 0
         self.pnl = ZERO  # realized P&L net of fees since the breaker was configured
         self.trips = 0
+        #: The last event that changed what a trip decision reads (a closing fill, an error).
+        self.touched_seq = 0
 
     def canonical(self) -> list[Any]:
         return [getattr(self, name) for name in sorted(self.__slots__)]
@@ -143,6 +146,8 @@ class RiskBook:
         self.gated = False
         self.after_needed = False
         self.watch_fills = False
+        #: The last event that touched any breaker (see ``BreakerStatus.touched_seq``).
+        self.touched_seq = 0
         self._chains: dict[str, tuple[str, ...]] = {}
         self._families: dict[str, list[str]] = {}
 
@@ -323,7 +328,9 @@ class RiskBook:
         if self.count_ratios:
             self._count(self.amends_w, account_id, ts)
 
-    def on_fill(self, account_id: str, tag: str | None, net_pnl: Decimal | None, ts: int) -> None:
+    def on_fill(
+        self, account_id: str, tag: str | None, net_pnl: Decimal | None, ts: int, seq: int
+    ) -> None:
         """One execution; ``net_pnl`` is the P&L it realized net of fees (None: it closed nothing)."""
         if self.count_ratios:
             w = self.fills_w.get(account_id)
@@ -331,16 +338,20 @@ class RiskBook:
                 w = self.fills_w[account_id] = RateWindow()
             w.add(ts)
         if self.breakers and net_pnl is not None:
+            self.touched_seq = seq
             for _, b in self.breakers_of(account_id, tag):
+                b.touched_seq = seq
                 b.pnl += net_pnl
                 if net_pnl < 0:
                     b.consecutive_losses += 1
                 elif net_pnl > 0:
                     b.consecutive_losses = 0
 
-    def on_rejected(self, account_id: str, tag: str | None, reason: str) -> None:
+    def on_rejected(self, account_id: str, tag: str | None, reason: str, seq: int) -> None:
         if self.breakers and reason in SYSTEM_ERRORS:
+            self.touched_seq = seq
             for _, b in self.breakers_of(account_id, tag):
+                b.touched_seq = seq
                 b.consecutive_errors += 1
 
     def on_accepted(self, account_id: str, tag: str | None) -> None:

@@ -315,7 +315,7 @@ class EngineState:
         self._finish(order)
         self._track(order, old)
         if self.risk.breakers:
-            self.risk.on_rejected(order.account_id, order.tag, e.reason)
+            self.risk.on_rejected(order.account_id, order.tag, e.reason, e.seq)
 
     def _on_OrderTriggered(self, e: ev.OrderTriggered) -> None:
         order = self.orders[e.order_id]
@@ -479,7 +479,11 @@ class EngineState:
         risk = self.risk
         if risk.watch_fills:
             risk.on_fill(
-                order.account_id, order.tag, realized - fee if realized else None, e.ts_event
+                order.account_id,
+                order.tag,
+                realized - fee if realized else None,
+                e.ts_event,
+                e.seq,
             )
 
     def _refs(self, order: Order) -> tuple[Any, ...]:
