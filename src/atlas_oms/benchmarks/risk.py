@@ -22,6 +22,8 @@ import time
 from decimal import Decimal
 from typing import Any
 
+import msgspec
+
 from atlas_oms.benchmarks.core import (
     N_ORDERS,
     N_ORDERS_QUICK,
@@ -337,39 +339,53 @@ def bench_risk_check(quick: bool) -> dict[str, Any]:
     }
 
 
-def _set_market_limits(node: Node) -> None:
-    """Limits at global and account scope for the market workload: all on, none tripping."""
+def _set_market_limits(node: Node, monitoring: bool = True) -> None:
+    """Limits at global and account scope for the market workload: all on, none tripping.
+
+    Without ``monitoring`` the accounts have every pre-trade limit but no circuit breaker and no
+    ratio warnings (the post-trade monitoring), to show what each part costs."""
     node.set_limits(Scope.GLOBAL, "", global_limits(), actor="bench")
+    limits = account_limits()
+    if not monitoring:
+        limits = msgspec.structs.replace(
+            limits, breaker=None, order_trade_ratio_warn=None, cancel_replace_ratio_warn=None
+        )
     for account in [f"m{i}" for i in range(10)] + [f"t{i}" for i in range(TAKERS)]:
-        node.set_limits(Scope.ACCOUNT, account, account_limits(), actor="bench")
+        node.set_limits(Scope.ACCOUNT, account, limits, actor="bench")
+
+
+def _set_pretrade_limits(node: Node) -> None:
+    _set_market_limits(node, monitoring=False)
 
 
 def bench_market_orders_with_risk(quick: bool) -> dict[str, Any]:
     """The core market-order workload with and without risk, alternating, best of ``RUNS``."""
     n = N_ORDERS_QUICK if quick else N_ORDERS
-    plain_s = risk_s = float("inf")
+    best = {"plain": float("inf"), "risk": float("inf"), "pretrade": float("inf")}
+    prepare = {"plain": None, "risk": _set_market_limits, "pretrade": _set_pretrade_limits}
     for _ in range(RUNS):
-        for with_risk in (False, True):
+        for variant in ("plain", "risk", "pretrade"):
             node = make_node()
             elapsed, _ = _run_market(
                 node,
                 n,
-                prepare=_set_market_limits if with_risk else None,
+                prepare=prepare[variant],
                 spacing_ns=MARKET_SPACING_NS,
                 market_reason=MARKET_REASON,
             )
-            if with_risk:
+            if variant != "plain":
                 _check_risk_quiet(node)
-                risk_s = min(risk_s, elapsed)
-            else:
-                plain_s = min(plain_s, elapsed)
+            best[variant] = min(best[variant], elapsed)
             del node
             gc.collect()
-    plain_rate, risk_rate = n / plain_s, n / risk_s
+    plain_rate, risk_rate = n / best["plain"], n / best["risk"]
+    pretrade_rate = n / best["pretrade"]
     return {
         "market_orders_risk_per_s": round(risk_rate),
         "market_risk_slowdown_pct": round(100 * (1 - risk_rate / plain_rate), 1),
         "market_orders_plain_per_s": round(plain_rate),
+        "market_orders_pretrade_risk_per_s": round(pretrade_rate),
+        "market_pretrade_risk_slowdown_pct": round(100 * (1 - pretrade_rate / plain_rate), 1),
         "market_risk_setup": (
             f"limits at global and account scope, a breaker on each of the 20 accounts, "
             f"market-order policy on (orders carry market_reason={MARKET_REASON.value}), "

@@ -400,8 +400,9 @@ class RiskChecks(EngineState):
         window = self.risk.rates.get(account_id)
         if window is None:
             return None
+        held = window.total - window.base  # everything the window still holds: an upper bound
         for seconds, limit in lim.rates:
-            if window.since(ts, seconds) >= limit:
+            if held >= limit and window.since(ts, seconds) >= limit:
                 return (
                     Reason.RATE_LIMIT_EXCEEDED,
                     f"account {account_id} may send {limit} orders and modifies per "

@@ -58,7 +58,13 @@ class RateWindow:
                 del self.cums[:cut]
 
     def since(self, ts: int, window_s: int) -> int:
-        i = bisect_left(self.secs, ts // SECOND_NS - window_s + 1)
+        secs = self.secs
+        start = ts // SECOND_NS - window_s + 1
+        if secs and secs[-1] < start:
+            return 0  # nothing in the window (the common case for one second)
+        if window_s == 1 and secs and secs[-1] == start:
+            return self.total - (self.cums[-2] if len(secs) > 1 else self.base)
+        i = bisect_left(secs, start)
         return self.total - (self.cums[i - 1] if i else self.base)
 
     def __eq__(self, other: object) -> bool:
