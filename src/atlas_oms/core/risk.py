@@ -255,19 +255,10 @@ class RiskChecks(EngineState):
             refusal = self._rate_refusal(c.account_id, c.ts, lim)
             if refusal:
                 return refusal
-        if lim.max_order_qty is not None and qty > lim.max_order_qty:
-            return (
-                Reason.ORDER_QTY_TOO_LARGE,
-                f"quantity {qty} is above the order limit {plain(lim.max_order_qty)}",
-            )
-        mult = inst.multiplier
-        if lim.max_order_notional is not None and worst is not None:
-            notional = qty * worst * mult
-            if notional > lim.max_order_notional:
-                return (
-                    Reason.ORDER_NOTIONAL_TOO_LARGE,
-                    f"notional {plain(notional)} is above the order limit {plain(lim.max_order_notional)}",
-                )
+        if lim.max_order_qty is not None or lim.max_order_notional is not None:
+            refusal = self._size_refusal(qty, worst, inst, lim)
+            if refusal:
+                return refusal
         if lim.price_band_pct is not None or (lim.luld and inst.kind is InstrumentKind.EQUITY):
             px = c.price
             if px is not None:
@@ -395,6 +386,25 @@ class RiskChecks(EngineState):
         if side is Side.SELL:
             return pos.qty > 0 and qty + pos.open_sell <= pos.qty
         return pos.qty < 0 and qty + pos.open_buy <= -pos.qty
+
+    @staticmethod
+    def _size_refusal(
+        qty: Decimal, worst: Decimal | None, inst: Instrument, lim: Limits
+    ) -> Refusal | None:
+        """Fat finger: the order's quantity, and its notional at its worst price."""
+        if lim.max_order_qty is not None and qty > lim.max_order_qty:
+            return (
+                Reason.ORDER_QTY_TOO_LARGE,
+                f"quantity {qty} is above the order limit {plain(lim.max_order_qty)}",
+            )
+        if lim.max_order_notional is not None and worst is not None:
+            notional = qty * worst * inst.multiplier
+            if notional > lim.max_order_notional:
+                return (
+                    Reason.ORDER_NOTIONAL_TOO_LARGE,
+                    f"notional {plain(notional)} is above the order limit {plain(lim.max_order_notional)}",
+                )
+        return None
 
     def _rate_refusal(self, account_id: str, ts: int, lim: Limits) -> Refusal | None:
         window = self.risk.rates.get(account_id)
@@ -535,18 +545,10 @@ class RiskChecks(EngineState):
             refusal = self._rate_refusal(order.account_id, ts, lim)
             if refusal:
                 return refusal
-        if lim.max_order_qty is not None and qty > lim.max_order_qty:
-            return (
-                Reason.ORDER_QTY_TOO_LARGE,
-                f"quantity {qty} is above the order limit {plain(lim.max_order_qty)}",
-            )
-        if lim.max_order_notional is not None and worst is not None:
-            notional = qty * worst * inst.multiplier
-            if notional > lim.max_order_notional:
-                return (
-                    Reason.ORDER_NOTIONAL_TOO_LARGE,
-                    f"notional {plain(notional)} is above the order limit {plain(lim.max_order_notional)}",
-                )
+        if lim.max_order_qty is not None or lim.max_order_notional is not None:
+            refusal = self._size_refusal(qty, worst, inst, lim)
+            if refusal:
+                return refusal
         if lim.price_band_pct is not None or (lim.luld and inst.kind is InstrumentKind.EQUITY):
             for what, px, old in (
                 ("limit price", price, order.price),
