@@ -64,6 +64,12 @@ def _strategy(info: msgspec.inspect.Type) -> SearchStrategy[object]:
             return st.sampled_from(list(info.cls))
         case msgspec.inspect.UnionType():
             return st.one_of([_strategy(member) for member in info.types])
+        case msgspec.inspect.ListType():
+            return st.lists(_strategy(info.item_type), max_size=3)
+        case msgspec.inspect.VarTupleType():
+            return st.lists(_strategy(info.item_type), max_size=3).map(tuple)
+        case msgspec.inspect.TupleType():
+            return st.tuples(*[_strategy(t) for t in info.item_types])
         case msgspec.inspect.StructType() if info.cls is Instrument:
             return st.sampled_from(
                 [

@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 
 from atlas_oms.core.equities import EquityBook, book_sale
+from atlas_oms.core.liq_state import Case, LiqBook, LiqIndex
 from atlas_oms.core.orders import RESTORE, TRANSITIONS, Order, Tx, next_status
 from atlas_oms.core.positions import Balance, Position
 from atlas_oms.core.risk_state import RiskBook
@@ -29,6 +30,7 @@ from atlas_oms.model.enums import (
     Side,
 )
 from atlas_oms.model.instrument import Instrument
+from atlas_oms.model.margin import MarginMode
 from atlas_oms.model.reasons import Reason
 from atlas_oms.model.risk import Scope
 
@@ -68,6 +70,14 @@ class EngineState:
         self.risk = RiskBook()
         #: US equities: a cash account's unsettled sale proceeds; live equity orders (derived).
         self.equities = EquityBook()
+        #: The derivatives venue: margin modes, insurance funds, funding, liquidations.
+        self.liq = LiqBook()
+        #: Positions by liquidation price (derived; see core/liq_state.py).
+        self.liq_index = LiqIndex()
+        #: symbol -> its positions (funding and ADL walk these; derived).
+        self.symbol_positions: dict[str, list[Position]] = {}
+        #: account -> its live derivative orders (a liquidation cancels them; derived).
+        self.deriv_live: dict[str, dict[int, None]] = {}
         # Derived from orders and positions (rebuilt on import, never hashed): risk's exposure.
         #: account -> number of live orders.
         self.open_orders: dict[str, int] = {}
@@ -110,6 +120,7 @@ class EngineState:
         if pos is None:
             pos = self.positions[key] = Position(account_id, inst.symbol, side, inst.multiplier)
             self.account_positions.setdefault(account_id, []).append(pos)
+            self.symbol_positions.setdefault(inst.symbol, []).append(pos)
         return pos
 
     def leverage_of(self, account_id: str, symbol: str) -> Decimal:
@@ -171,8 +182,12 @@ class EngineState:
             firm[3] += change
         if not old_leaves:
             self.open_orders[order.account_id] = self.open_orders.get(order.account_id, 0) + 1
+            if refs[3] is None:
+                self.deriv_live.setdefault(order.account_id, {})[order.order_id] = None
         elif not order.leaves_qty:
             self.open_orders[order.account_id] -= 1
+            if refs[3] is None:
+                self.deriv_live[order.account_id].pop(order.order_id, None)
         if refs[5]:
             self.equities.track(order)
 
@@ -186,6 +201,7 @@ class EngineState:
 
     def _on_BalanceAdjusted(self, e: ev.BalanceAdjusted) -> None:
         self.balance(e.account_id, e.asset).total += e.amount
+        self.liq_index.dirty.add(e.account_id)
 
     def _on_LeverageSet(self, e: ev.LeverageSet) -> None:
         self.leverage[(e.account_id, e.symbol)] = e.leverage
@@ -279,7 +295,12 @@ class EngineState:
         open_orders = self.open_orders
         account_id = order.account_id
         open_orders[account_id] = open_orders.get(account_id, 0) + 1
-        if refs[5]:  # type: ignore[index]
+        if refs[3] is None:  # type: ignore[index]  # a derivative
+            live = self.deriv_live.get(account_id)
+            if live is None:
+                live = self.deriv_live[account_id] = {}
+            live[e.order_id] = None
+        elif refs[5]:  # type: ignore[index]
             self.equities.track(order)
         risk = self.risk
         if risk.count_rates or risk.count_ratios or risk.dup_window_ns or intent.retry_of:
@@ -487,11 +508,19 @@ class EngineState:
             )
 
     def _refs(self, order: Order) -> tuple[Any, ...]:
-        key = (order.account_id, order.symbol, order.position_side)
+        refs = self._refs_of(order.account_id, order.symbol, order.position_side)
+        order.book_refs = refs
+        return refs
+
+    def _refs_of(
+        self, account_id: str, symbol: str, position_side: PositionSide
+    ) -> tuple[Any, ...]:
+        """(instrument, position, balance, balance, firm exposure, is an equity) of one position."""
+        key = (account_id, symbol, position_side)
         refs = self._refs_cache.get(key)
         if refs is None:
-            inst = self.instruments[order.symbol]
-            pos = self.position(order.account_id, inst, order.position_side)
+            inst = self.instruments[symbol]
+            pos = self.position(account_id, inst, position_side)
             firm = self.firm.get(inst.symbol)
             if firm is None:
                 firm = self.firm[inst.symbol] = [ZERO, ZERO, ZERO, ZERO]
@@ -500,7 +529,7 @@ class EngineState:
                 refs = (
                     inst,
                     pos,
-                    self.balance(order.account_id, inst.settle_asset),
+                    self.balance(account_id, inst.settle_asset),
                     None,
                     firm,
                     False,
@@ -509,13 +538,12 @@ class EngineState:
                 refs = (
                     inst,
                     pos,
-                    self.balance(order.account_id, inst.base),
-                    self.balance(order.account_id, inst.quote),
+                    self.balance(account_id, inst.base),
+                    self.balance(account_id, inst.quote),
                     firm,
                     inst.kind is _EQUITY,
                 )
             self._refs_cache[key] = refs
-        order.book_refs = refs
         return refs
 
     def _book_fill(
@@ -530,10 +558,34 @@ class EngineState:
     ) -> Decimal:
         """Move positions and balances for one execution (or reverse one, for a bust); return the
         P&L it realized (before fees)."""
-        inst, pos, bal_a, bal_b, firm, _ = order.book_refs or self._refs(order)
+        return self._book(
+            order.book_refs or self._refs(order),
+            order.account_id,
+            order.order_id,
+            side,
+            qty,
+            px,
+            fee,
+            fee_asset,
+            ts,
+        )
+
+    def _book(
+        self,
+        refs: tuple[Any, ...],
+        account_id: str,
+        order_id: int,
+        side: Side,
+        qty: Decimal,
+        px: Decimal,
+        fee: Decimal,
+        fee_asset: str,
+        ts: int,
+    ) -> Decimal:
+        inst, pos, bal_a, bal_b, firm, _ = refs
         delta = qty if side is _BUY else -qty
         old_qty = pos.qty
-        realized = pos.apply_fill(delta, px, fee, order.order_id, ts)
+        realized = pos.apply_fill(delta, px, fee, order_id, ts)
         new_qty = pos.qty
         firm[0] += new_qty - old_qty
         firm[1] += abs(new_qty) - abs(old_qty)
@@ -547,9 +599,10 @@ class EngineState:
                 bal_b.total += notional
             if fee:
                 (
-                    bal_b if fee_asset == bal_b.asset else self.balance(order.account_id, fee_asset)
+                    bal_b if fee_asset == bal_b.asset else self.balance(account_id, fee_asset)
                 ).total -= fee
             return realized
+        self.liq_index.dirty.add(account_id)
         settle = bal_a
         if realized:
             settle.total += realized
@@ -570,13 +623,13 @@ class EngineState:
             settle.locked -= release
         if opened:
             add = round_money(
-                opened * px * inst.multiplier / self.leverage_of(order.account_id, inst.symbol)
+                opened * px * inst.multiplier / self.leverage.get((account_id, inst.symbol), ONE)
             )
             pos.margin += add
             settle.locked += add
         if fee:
             (
-                settle if fee_asset == settle.asset else self.balance(order.account_id, fee_asset)
+                settle if fee_asset == settle.asset else self.balance(account_id, fee_asset)
             ).total -= fee
         return realized
 
@@ -690,6 +743,115 @@ class EngineState:
             self.risk.market_status[e.symbol] = e.status
         self.risk.refresh()
 
+    # ------------------------------------------------------------------ derivatives venue
+    def _on_MarginModeSet(self, e: ev.MarginModeSet) -> None:
+        if e.mode is MarginMode.CROSS:
+            self.liq.margin_mode.pop((e.account_id, e.symbol), None)
+        else:
+            self.liq.margin_mode[(e.account_id, e.symbol)] = e.mode
+        self.liq_index.dirty.add(e.account_id)
+
+    def _on_IsolatedMarginAdjusted(self, e: ev.IsolatedMarginAdjusted) -> None:
+        refs = self._refs_of(e.account_id, e.symbol, e.position_side)
+        refs[1].margin += e.amount
+        refs[2].locked += e.amount
+        self.liq_index.dirty.add(e.account_id)
+
+    def _on_MarginTiersSet(self, e: ev.MarginTiersSet) -> None:
+        self.instruments[e.symbol] = msgspec.structs.replace(
+            self.instruments[e.symbol], margin_tiers=e.tiers
+        )
+        for key in [k for k in self._refs_cache if k[1] == e.symbol]:
+            del self._refs_cache[key]  # orders re-read the new instrument on their next fill
+        for order in self.orders.values():
+            if order.symbol == e.symbol:
+                order.book_refs = None
+        for pos in self.symbol_positions.get(e.symbol, ()):
+            self.liq_index.dirty.add(pos.account_id)
+
+    def _on_FundingRateSet(self, e: ev.FundingRateSet) -> None:
+        self.liq.funding_rate[e.symbol] = e.rate
+        if e.symbol not in self.liq.last_funding:
+            interval = self.instruments[e.symbol].funding_interval_min * 60_000_000_000
+            self.liq.last_funding[e.symbol] = e.ts_event - e.ts_event % interval if interval else 0
+
+    def _on_FundingSettled(self, e: ev.FundingSettled) -> None:
+        liq = self.liq
+        liq.last_funding[e.symbol] = e.funding_ts
+        totals = liq.funding_total
+        dirty = self.liq_index.dirty
+        isolated = MarginMode.ISOLATED
+        for account_id, side, _qty, amount in e.payments:
+            refs = self._refs_of(account_id, e.symbol, side)
+            refs[2].total += amount
+            if liq.margin_mode.get((account_id, e.symbol)) is isolated:
+                refs[1].margin += amount  # an isolated position's funding moves its own margin
+                refs[2].locked += amount
+            key = (account_id, e.symbol, side)
+            totals[key] = totals.get(key, ZERO) + amount
+            dirty.add(account_id)
+
+    def _on_InsuranceFundDeposited(self, e: ev.InsuranceFundDeposited) -> None:
+        self.liq.fund[e.asset] = self.liq.fund.get(e.asset, ZERO) + e.amount
+
+    def _on_LiquidationStarted(self, e: ev.LiquidationStarted) -> None:
+        liq = self.liq
+        liq.cases[e.case_id] = Case(e.case_id, e.account_id, e.mode, e.asset, list(e.positions))
+        liq.next_case_id = e.case_id + 1
+        liq.liquidations += 1
+        key = (e.account_id, "*" if e.mode is MarginMode.CROSS else e.symbol)
+        liq.frozen[key] = e.case_id
+        self.liq_index.dirty.add(e.account_id)
+
+    def _on_LiquidationStep(self, e: ev.LiquidationStep) -> None:
+        case = self.liq.cases[e.case_id]
+        target = (e.symbol, e.position_side)
+        if case.current != target:
+            case.todo.remove(target)
+            case.current = target
+        case.stage = e.stage
+        case.bankruptcy = e.bankruptcy_price
+        case.order_id = e.order_id
+        case.settled_qty = ZERO
+        case.settled_notional = ZERO
+        if e.order_id is not None:
+            self.liq.orders[e.order_id] = e.case_id
+
+    def _on_LiquidationFundTransfer(self, e: ev.LiquidationFundTransfer) -> None:
+        liq = self.liq
+        case = liq.cases[e.case_id]
+        order = self.orders[e.order_id]
+        case.settled_qty = order.cum_qty
+        case.settled_notional = order.cum_notional
+        self.balance(e.account_id, e.asset).total -= e.amount
+        liq.fund[e.asset] = liq.fund.get(e.asset, ZERO) + e.amount
+        self.liq_index.dirty.add(e.account_id)
+
+    def _on_PositionAutoDeleveraged(self, e: ev.PositionAutoDeleveraged) -> None:
+        self.liq.adl_count += 1
+        for account_id, pside in (
+            (e.account_id, e.position_side),
+            (e.counterparty_id, e.counterparty_side),
+        ):
+            refs = self._refs_of(account_id, e.symbol, pside)
+            pos = refs[1]
+            side = _SELL if pos.qty > ZERO else _BUY
+            realized = self._book(
+                refs, account_id, 0, side, e.qty, e.price, ZERO, refs[2].asset, e.ts_event
+            )
+            if self.risk.watch_fills:
+                self.risk.on_fill(account_id, None, realized or None, e.ts_event, e.seq)
+
+    def _on_LiquidationFinished(self, e: ev.LiquidationFinished) -> None:
+        liq = self.liq
+        case = liq.cases.pop(e.case_id)
+        for key in [k for k, v in liq.frozen.items() if v == e.case_id]:
+            del liq.frozen[key]
+        for order_id in [k for k, v in liq.orders.items() if v == e.case_id]:
+            del liq.orders[order_id]
+        case.shortfall = e.shortfall
+        self.liq_index.dirty.add(case.account_id)
+
     def in_scope(self, scope: Scope, scope_id: str, account_id: str, tag: str | None) -> bool:
         """Whether an account's order (with strategy ``tag``) falls in a scope."""
         if scope is Scope.GLOBAL:
@@ -747,6 +909,7 @@ class EngineState:
             sorted(e for e in self.expiries if self.orders[e[1]].is_live),
             self.equities.canonical(),
             self.risk.canonical(),
+            self.liq.canonical(),
         ]
 
 
@@ -794,6 +957,7 @@ _SNAPSHOT_FIELDS = (
     "expiries",
     "risk",
     "equities",
+    "liq",
 )
 
 
@@ -816,10 +980,15 @@ def import_state(state: EngineState, data: dict[str, Any]) -> None:
             setattr(state, name, value)
     state.account_positions.clear()
     state.account_balances.clear()
+    state.symbol_positions.clear()
+    state.deriv_live.clear()
+    state.liq_index.clear()
     for (account_id, _), bal in state.balances.items():
         state.account_balances.setdefault(account_id, []).append(bal)
     for pos in state.positions.values():
         state.account_positions.setdefault(pos.account_id, []).append(pos)
+        state.symbol_positions.setdefault(pos.symbol, []).append(pos)
+        state.liq_index.dirty.add(pos.account_id)
         pos.open_buy = pos.open_sell = ZERO
         firm = state.firm.setdefault(pos.symbol, [ZERO, ZERO, ZERO, ZERO])
         firm[0] += pos.qty

@@ -21,6 +21,7 @@ from atlas_oms.model.enums import (
     TriggerType,
 )
 from atlas_oms.model.instrument import Instrument
+from atlas_oms.model.margin import MarginMode, MarginTier
 from atlas_oms.model.risk import (
     EquityAccountType,
     MarketOrderReason,
@@ -185,3 +186,44 @@ class SetMarketStatus(OperatorCommand, kw_only=True):
 
     symbol: str
     status: MarketStatus | None = None
+
+
+# ---------------------------------------------------------------------- derivatives venue
+class SetMarginMode(Command):
+    """Margin one account's positions in one derivative ISOLATED or CROSS (only while flat)."""
+
+    account_id: str
+    symbol: str
+    mode: MarginMode
+
+
+class AdjustIsolatedMargin(Command):
+    """Add margin to, or remove it from, an isolated position. ``amount`` is positive; ``remove``
+    says which way."""
+
+    account_id: str
+    symbol: str
+    amount: Decimal
+    remove: bool = False
+    position_side: PositionSide | None = None
+
+
+class SetMarginTiers(OperatorCommand, kw_only=True):
+    """Replace a derivative's maintenance-margin tier table."""
+
+    symbol: str
+    tiers: tuple[MarginTier, ...]
+
+
+class SetFundingRate(Command):
+    """The funding rate the next settlement of a perpetual will apply (a fraction: 0.0001 = 0.01%)."""
+
+    symbol: str
+    rate: Decimal
+
+
+class DepositInsuranceFund(OperatorCommand, kw_only=True):
+    """Put money into (positive) or take it out of (negative) the insurance fund of an asset."""
+
+    asset: str
+    amount: Decimal

@@ -12,8 +12,9 @@ import msgspec
 
 from atlas_oms.model.account import Account
 from atlas_oms.model.commands import SubmitOrder
-from atlas_oms.model.enums import LiquiditySide, Side
+from atlas_oms.model.enums import LiquiditySide, PositionSide, Side
 from atlas_oms.model.instrument import Instrument
+from atlas_oms.model.margin import MarginMode, MarginTier
 from atlas_oms.model.risk import (
     AlertLevel,
     BreakerState,
@@ -320,6 +321,118 @@ class MarketStatusChanged(EventBase):
     reason: str
 
 
+# ---------------------------------------------------------------------- derivatives venue
+class MarginModeSet(EventBase):
+    account_id: str
+    symbol: str
+    mode: MarginMode
+
+
+class IsolatedMarginAdjusted(EventBase):
+    """Margin moved into (positive) or out of (negative) an isolated position."""
+
+    account_id: str
+    symbol: str
+    position_side: PositionSide
+    amount: Decimal
+
+
+class MarginTiersSet(EventBase):
+    symbol: str
+    tiers: tuple[MarginTier, ...]
+    actor: str
+    reason: str
+
+
+class FundingRateSet(EventBase):
+    symbol: str
+    rate: Decimal
+
+
+class FundingSettled(EventBase):
+    """One funding settlement of a perpetual at ``mark`` and ``rate``: ``payments`` lists
+    ``(account, position side, quantity, amount)``, amount received (+) or paid (-) in ``asset``."""
+
+    symbol: str
+    asset: str
+    rate: Decimal
+    mark: Decimal
+    funding_ts: int
+    payments: list[tuple[str, PositionSide, Decimal, Decimal]]
+
+
+class InsuranceFundDeposited(EventBase):
+    asset: str
+    amount: Decimal
+    actor: str
+    reason: str
+
+
+class LiquidationStarted(EventBase):
+    """An account (cross) or one position (isolated) reached 100% margin ratio at ``mark``: it is
+    frozen and its positions listed in ``positions`` ``(symbol, position side)`` are liquidated."""
+
+    case_id: int
+    account_id: str
+    mode: MarginMode
+    asset: str
+    symbol: str
+    mark: Decimal
+    margin_balance: Decimal
+    maint_margin: Decimal
+    positions: list[tuple[str, PositionSide]]
+
+
+class LiquidationStep(EventBase):
+    """The next step of liquidating one position: ``stage`` BOOK (an IOC order at the bankruptcy
+    price, ``order_id``), FUND (an IOC at a worse ``price``, the insurance fund paying the
+    difference) or ADL (closed against opposite positions at the bankruptcy price)."""
+
+    case_id: int
+    symbol: str
+    position_side: PositionSide
+    stage: str
+    bankruptcy_price: Decimal
+    order_id: int | None = None
+    price: Decimal | None = None
+
+
+class LiquidationFundTransfer(EventBase):
+    """Between a liquidated account and the insurance fund: ``amount`` > 0 goes to the fund (the
+    fills were better than the bankruptcy price), < 0 comes from it."""
+
+    case_id: int
+    order_id: int
+    account_id: str
+    asset: str
+    amount: Decimal
+    filled_qty: Decimal
+
+
+class PositionAutoDeleveraged(EventBase):
+    """ADL: ``qty`` of the liquidated position and of the counterparty's opposite position are
+    closed against each other at the bankruptcy ``price``."""
+
+    case_id: int
+    symbol: str
+    price: Decimal
+    qty: Decimal
+    account_id: str
+    position_side: PositionSide
+    counterparty_id: str
+    counterparty_side: PositionSide
+    rank: int
+
+
+class LiquidationFinished(EventBase):
+    """The case is over: the account or position is unfrozen. ``shortfall`` is any quantity that
+    neither the book, the fund nor ADL could close (0 in a consistent venue)."""
+
+    case_id: int
+    account_id: str
+    shortfall: Decimal = Decimal(0)
+
+
 Event = (
     InstrumentAdded
     | AccountOpened
@@ -355,4 +468,15 @@ Event = (
     | RiskAlert
     | AccountFlattening
     | MarketStatusChanged
+    | MarginModeSet
+    | IsolatedMarginAdjusted
+    | MarginTiersSet
+    | FundingRateSet
+    | FundingSettled
+    | InsuranceFundDeposited
+    | LiquidationStarted
+    | LiquidationStep
+    | LiquidationFundTransfer
+    | PositionAutoDeleveraged
+    | LiquidationFinished
 )

@@ -7,6 +7,7 @@ from decimal import Decimal
 import msgspec
 
 from atlas_oms.model.enums import DERIVATIVE_KINDS, InstrumentKind
+from atlas_oms.model.margin import MarginTier, validate_tiers
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -20,6 +21,9 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     ``day_close_utc_min`` is when DAY orders expire, in minutes after 00:00 UTC.
     ``session`` names the trading schedule it follows (``XNYS``: US equities hours); None trades
     around the clock.
+    ``margin_tiers`` is a derivative's maintenance-margin table (see :mod:`atlas_oms.model.margin`);
+    None uses the engine's default single tier. ``funding_interval_min`` is a perpetual's funding
+    period in minutes (settlements fall on multiples of it since 00:00 UTC; 0 = no funding).
     """
 
     symbol: str
@@ -39,6 +43,8 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     tradable: bool = True
     day_close_utc_min: int = 0
     session: str | None = None
+    margin_tiers: tuple[MarginTier, ...] | None = None
+    funding_interval_min: int = 480
 
     def __post_init__(self) -> None:
         for name in ("tick_size", "lot_size", "multiplier"):
@@ -53,6 +59,10 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, gc=False):
             raise ValueError(f"{self.symbol}: max_qty is below min_qty")
         if not 0 <= self.day_close_utc_min < 24 * 60:
             raise ValueError(f"{self.symbol}: day_close_utc_min must be within one day")
+        if self.margin_tiers is not None:
+            validate_tiers(self.margin_tiers, self.symbol)
+        if not 0 <= self.funding_interval_min <= 7 * 24 * 60:
+            raise ValueError(f"{self.symbol}: funding_interval_min must be within a week")
         if self.session not in (None, "XNYS"):
             raise ValueError(f"{self.symbol}: unknown session {self.session!r} (None or XNYS)")
 
@@ -99,6 +109,26 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, gc=False):
         )
 
     @staticmethod
+    def future(
+        symbol: str, *, tick_size: str | Decimal, lot_size: str | Decimal, **rules: object
+    ) -> Instrument:
+        """Make a dated future from a unified symbol such as ``BTC/USDT:USDT-261225`` (no funding)."""
+        pair, rest = symbol.split(":")
+        settle = rest.split("-")[0]
+        base, quote = pair.split("/")
+        rules.setdefault("funding_interval_min", 0)
+        return Instrument(
+            symbol=symbol,
+            kind=InstrumentKind.FUTURE,
+            base=base,
+            quote=quote,
+            settle=settle,
+            tick_size=Decimal(tick_size),
+            lot_size=Decimal(lot_size),
+            **_decimals(rules),
+        )
+
+    @staticmethod
     def equity(
         symbol: str,
         *,
@@ -129,6 +159,12 @@ _DECIMAL_RULES = frozenset(
 
 def _decimals(rules: dict[str, object]) -> dict[str, object]:
     return {
-        k: (Decimal(str(v)) if k in _DECIMAL_RULES and v is not None else v)
+        k: (
+            Decimal(str(v))
+            if k in _DECIMAL_RULES and v is not None
+            else tuple(v)  # type: ignore[call-overload]
+            if k == "margin_tiers" and v is not None
+            else v
+        )
         for k, v in rules.items()
     }

@@ -3,7 +3,8 @@
 A tier table is what Binance USDⓈ-M publishes as leverage brackets (``GET /fapi/v1/leverageBracket``)
 and Bybit as risk limits: for each band of position notional, the maintenance margin rate, the
 maintenance amount (Binance's ``cum``: the deduction that makes maintenance margin continuous from
-one tier to the next) and the highest leverage allowed. :func:`load_brackets` reads Binance's shape.
+one tier to the next) and the highest leverage allowed. :func:`parse_brackets` reads Binance's shape
+(``atlas_oms.store.reference.load_brackets`` reads it from a file).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -123,11 +123,6 @@ def parse_brackets(data: bytes | str) -> dict[str, tuple[MarginTier, ...]]:
     entries = raw if isinstance(raw, list) else [raw]
     parsed = msgspec.convert(entries, list[BinanceSymbolBrackets], strict=False)
     return {entry.symbol: from_binance(entry) for entry in parsed}
-
-
-def load_brackets(path: str | Path) -> dict[str, tuple[MarginTier, ...]]:
-    """Read a Binance-shaped leverage-bracket file; see :func:`parse_brackets`."""
-    return parse_brackets(Path(path).read_bytes())
 
 
 def single_tier(maint_margin_rate: Decimal, max_leverage: Decimal) -> tuple[MarginTier, ...]:
