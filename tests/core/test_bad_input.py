@@ -344,8 +344,14 @@ CASES: list[Any] = [
     ),
     *(
         pytest.param(leverage("alice", PERP, v), KR, Reason.INVALID_LEVERAGE, id=f"leverage-{k}")
-        for k, v in {**BAD_NUMBERS, "too-high": Decimal(1000), "below-one": Decimal("0.5")}.items()
-        if k != "1e30"
+        for k, v in {**BAD_NUMBERS, "below-one": Decimal("0.5")}.items()
+        if k not in ("1e30", "huge")
+    ),
+    pytest.param(
+        leverage("alice", PERP, Decimal(1000)),
+        KR,
+        Reason.LEVERAGE_TOO_HIGH,
+        id="leverage-above-the-tier",
     ),
     pytest.param(
         leverage("alice", SPOT, Decimal(2)), KR, Reason.UNKNOWN_INSTRUMENT, id="leverage-on-spot"

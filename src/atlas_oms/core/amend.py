@@ -77,6 +77,11 @@ class AmendHandlers(EngineState):
             )
         elif order.status is OrderStatus.PENDING_CANCEL:
             refusal = Reason.ORDER_PENDING, f"order {order.order_id} already has a cancel in flight"
+        elif order.order_id in self.liq.orders:
+            refusal = (
+                Reason.LIQUIDATION_IN_PROGRESS,
+                f"order {order.order_id} is a liquidation order: only the venue ends it",
+            )
         if refusal is not None:
             self._emit(
                 ev.OrderCancelRejected(
@@ -234,6 +239,11 @@ class AmendHandlers(EngineState):
             return (
                 Reason.NOTIONAL_BELOW_MIN,
                 f"notional {plain(qty * worst * inst.multiplier)} is below the minimum {plain(inst.min_notional)}",
+            )
+        if self.liq.frozen and self.liq.is_frozen(order.account_id, order.symbol):
+            return (
+                Reason.LIQUIDATION_IN_PROGRESS,
+                f"account {order.account_id} is being liquidated on {order.symbol}",
             )
         refusal = self._risk_modify(order, inst, qty, price, trigger, worst, c.ts)
         if refusal:

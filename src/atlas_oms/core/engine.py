@@ -16,6 +16,7 @@ import msgspec
 
 from atlas_oms.core import equities
 from atlas_oms.core.amend import AmendHandlers, cancel_request
+from atlas_oms.core.liquidation import LiquidationEngine
 from atlas_oms.core.orders import Order
 from atlas_oms.core.risk import RiskChecks
 from atlas_oms.core.state import round_money
@@ -34,6 +35,7 @@ from atlas_oms.model import commands as cmd_
 from atlas_oms.model import events as ev
 from atlas_oms.model import reports as rep
 from atlas_oms.model.enums import (
+    DERIVATIVE_KINDS,
     LIMIT_TYPES,
     MARKET_TYPES,
     TRAILING_TYPES,
@@ -57,6 +59,7 @@ ONE = Decimal(1)
 _VENUE_REJECTED = rep.VenueRejected
 _EQUITY = InstrumentKind.EQUITY
 HUNDRED = Decimal(100)
+_DERIVATIVES = DERIVATIVE_KINDS
 
 
 class EngineConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -64,11 +67,16 @@ class EngineConfig(msgspec.Struct, frozen=True, kw_only=True):
 
     #: A market order may not execute more than this percentage away from its reference price.
     market_protection_pct: Decimal = Decimal(5)
-    #: Highest leverage an account may set on a derivative.
+    #: Highest leverage on a derivative without a margin tier table (its single default tier).
     max_leverage: Decimal = Decimal(125)
+    #: Maintenance margin rate of that default tier.
+    default_maint_margin_rate: Decimal = Decimal("0.005")
+    #: Venues whose derivatives Atlas liquidates itself (it is their exchange); elsewhere the
+    #: venue liquidates and Atlas only shows the figures.
+    liquidation_venues: frozenset[str] = frozenset({"sim"})
 
 
-class Engine(AmendHandlers, ReportHandlers, RiskChecks):
+class Engine(AmendHandlers, ReportHandlers, RiskChecks, LiquidationEngine):
     """One shard's deterministic order engine."""
 
     def __init__(self, config: EngineConfig | None = None) -> None:
@@ -76,6 +84,7 @@ class Engine(AmendHandlers, ReportHandlers, RiskChecks):
         self.config = config or EngineConfig()
         self._collar_up = ONE + self.config.market_protection_pct / HUNDRED
         self._collar_down = ONE - self.config.market_protection_pct / HUNDRED
+        self._liq_venues = self.config.liquidation_venues
         self.outbox: list[VenueRequest] = []
         # Pure caches of values derived from immutable inputs (not state: never journaled or hashed).
         self._fee_mult: dict[str, Decimal] = {}
@@ -100,6 +109,11 @@ class Engine(AmendHandlers, ReportHandlers, RiskChecks):
             cmd_.ResetKillSwitch: self._reset_kill_switch,
             cmd_.ResetCircuitBreaker: self._reset_circuit_breaker,
             cmd_.SetMarketStatus: self._set_market_status,
+            cmd_.SetMarginMode: self._set_margin_mode,
+            cmd_.AdjustIsolatedMargin: self._adjust_isolated_margin,
+            cmd_.SetMarginTiers: self._set_margin_tiers,
+            cmd_.SetFundingRate: self._set_funding_rate,
+            cmd_.DepositInsuranceFund: self._deposit_insurance_fund,
             rep.VenueAccepted: self._on_venue_accepted,
             rep.VenueRejected: self._on_venue_rejected,
             rep.VenueFilled: self._on_venue_filled,
@@ -120,6 +134,8 @@ class Engine(AmendHandlers, ReportHandlers, RiskChecks):
         if handler is None:
             raise TypeError(f"the engine does not handle {type(message).__name__}")
         handler(message)
+        if self.liq.cases:
+            self._liq_progress(message.ts)
         if out and (self.risk.after_needed or message.__class__ is _VENUE_REJECTED):
             self._risk_after(out, message.ts)
         return out
@@ -217,17 +233,15 @@ class Engine(AmendHandlers, ReportHandlers, RiskChecks):
             self._reject_command(
                 c, Reason.UNKNOWN_INSTRUMENT, f"{c.symbol} is not a known derivative", c.account_id
             )
-        elif (
-            not isinstance(lev, Decimal)
-            or not lev.is_finite()
-            or not ONE <= lev <= self.config.max_leverage
-        ):
+        elif not isinstance(lev, Decimal) or not lev.is_finite() or lev < ONE:
             self._reject_command(
                 c,
                 Reason.INVALID_LEVERAGE,
-                f"leverage must be between 1 and {self.config.max_leverage}, got {lev}",
+                f"leverage must be a number of at least 1, got {lev}",
                 c.account_id,
             )
+        elif refusal := self._leverage_refusal(c.account_id, self.instruments[c.symbol], lev):
+            self._reject_command(c, refusal[0], refusal[1], c.account_id)
         else:
             self._emit(
                 ev.LeverageSet(
@@ -378,6 +392,11 @@ class Engine(AmendHandlers, ReportHandlers, RiskChecks):
             return Reason.UNKNOWN_INSTRUMENT, f"instrument {c.symbol} does not exist"
         if not inst.tradable:
             return Reason.INSTRUMENT_NOT_TRADABLE, f"{c.symbol} is not tradable now"
+        if self.liq.frozen and self.liq.is_frozen(c.account_id, c.symbol):
+            return (
+                Reason.LIQUIDATION_IN_PROGRESS,
+                f"account {c.account_id} is being liquidated: no new {c.symbol} orders until it ends",
+            )
         refusal = check_shape(c, inst, c.ts)
         if refusal:
             return refusal
@@ -463,9 +482,15 @@ class Engine(AmendHandlers, ReportHandlers, RiskChecks):
             refusal = equities.check_submit(self, c, inst, unit, protection, trigger)
             if refusal:
                 return refusal
+        elif inst.is_derivative:
+            refusal = self._margin_refusal(c, inst, protection if protection is not None else worst)
+            if refusal:
+                return refusal
         if asset is not None and unit:
             need = c.qty * unit
             free = self._free(c.account_id, asset)
+            if inst.is_derivative:
+                free += self._unrealized_loss(c.account_id, inst)
             if free < need:
                 if inst.is_derivative:
                     return (
@@ -678,6 +703,8 @@ class Engine(AmendHandlers, ReportHandlers, RiskChecks):
             self._check_triggers(c.symbol, TriggerType.LAST, c.last, c.ts)
         if c.mark is not None:
             self._check_triggers(c.symbol, TriggerType.MARK, c.mark, c.ts)
+            if inst.venue in self._liq_venues and inst.kind in _DERIVATIVES:
+                self._check_liquidations(c.symbol, c.ts)
 
     def _advance_time(self, c: cmd_.AdvanceTime) -> None:
         heap = self.expiries
@@ -694,5 +721,7 @@ class Engine(AmendHandlers, ReportHandlers, RiskChecks):
             self._emit(ev.OrderExpired(seq=self.seq + 1, ts_event=c.ts, order_id=order_id))
             if at_venue:
                 self.outbox.append(cancel_request(order, c.ts))
+        if self.liq.funding_rate:
+            self._funding_due(c.ts)
         if self.risk.breakers:
             self._risk_sweep(c.ts)

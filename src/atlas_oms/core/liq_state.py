@@ -22,6 +22,7 @@ ZERO = Decimal(0)
 BOOK = "BOOK"  # IOC at the bankruptcy price into the book; better fills feed the insurance fund
 FUND = "FUND"  # IOC at a worse price; the insurance fund pays the difference
 ADL = "ADL"  # what is left closes against opposite positions at the bankruptcy price
+CLOSED = "CLOSED"  # the position was already flat when its turn came
 
 
 class Case:

@@ -738,6 +738,7 @@ class RiskChecks(EngineState):
             and not (  # the kill switch's own flattening orders stay
                 scope is not None and o.tag == _FLATTEN_TAG
             )
+            and o.order_id not in self.liq.orders  # a liquidation runs to its end
         ]
         for order in live:
             if order.held:

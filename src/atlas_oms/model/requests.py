@@ -30,6 +30,8 @@ class SubmitToVenue(VenueRequest):
     tif: TimeInForce = TimeInForce.GTC
     post_only: bool = False
     reduce_only: bool = False
+    #: The venue's own liquidation order (the built-in exchange charges it no trading fee).
+    liquidation: bool = False
 
 
 class CancelAtVenue(VenueRequest):

@@ -115,7 +115,9 @@ class SimVenue:
         )
         if market and reason == Reason.IOC_REMAINDER:
             reason = Reason.MARKET_NO_LIQUIDITY
-        self._matched(out, r.symbol, order_id, venue_order_id, result, reason, ts)
+        self._matched(
+            out, r.symbol, order_id, venue_order_id, result, reason, ts, no_taker_fee=r.liquidation
+        )
         return out
 
     def _matched(
@@ -127,10 +129,11 @@ class SimVenue:
         result: SubmitResult | ModifyResult,
         reason: str | None,
         ts: int,
+        no_taker_fee: bool = False,
     ) -> None:
         """Report what a taker did in the book: its fills, makers removed by STP, its canceled rest."""
         if result.fills:
-            self._fills(out, symbol, order_id, venue_order_id, result.fills, ts)
+            self._fills(out, symbol, order_id, venue_order_id, result.fills, ts, no_taker_fee)
         for maker_id, _qty in result.stp_canceled:
             out.append(VenueCanceled(order_id=maker_id, ts=ts, reason=Reason.SELF_TRADE_PREVENTED))
         if result.canceled_qty:
@@ -151,11 +154,12 @@ class SimVenue:
         taker_venue_id: str,
         fills: list[Fill],
         ts: int,
+        no_taker_fee: bool = False,
     ) -> None:
         inst = self._instruments[symbol]
         mult = inst.multiplier
         maker_rate = inst.maker_fee
-        taker_rate = inst.taker_fee
+        taker_rate = _ZERO if no_taker_fee else inst.taker_fee
         fee_asset = inst.settle_asset
         name = self.name
         for f in fills:
