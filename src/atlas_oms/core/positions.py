@@ -170,6 +170,16 @@ class PositionView(msgspec.Struct, frozen=True, kw_only=True):
     margin: Decimal
     mark_px: Decimal | None
     lots: list[LotView]
+    # Derivatives only (None elsewhere): see docs/MARGIN.md.
+    margin_mode: str | None = None
+    leverage: Decimal | None = None
+    notional: Decimal | None = None
+    maint_margin: Decimal | None = None
+    margin_balance: Decimal | None = None
+    margin_ratio: Decimal | None = None
+    liquidation_price: Decimal | None = None
+    bankruptcy_price: Decimal | None = None
+    funding: Decimal | None = None
 
 
 class Balance:

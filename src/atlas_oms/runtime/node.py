@@ -18,6 +18,7 @@ import msgspec
 
 from atlas_oms.core.engine import Engine, EngineConfig
 from atlas_oms.core.equities import BuyingPower, buying_power
+from atlas_oms.core.liquidation import MarginInfo
 from atlas_oms.core.orders import OrderView
 from atlas_oms.core.ports import Clock, Venue
 from atlas_oms.core.positions import BalanceView, PositionView
@@ -34,6 +35,7 @@ from atlas_oms.model.enums import (
     TriggerType,
 )
 from atlas_oms.model.instrument import Instrument
+from atlas_oms.model.margin import MarginMode, MarginTier
 from atlas_oms.model.reasons import Reason
 from atlas_oms.model.risk import (
     EquityAccountType,
@@ -54,7 +56,7 @@ Number = Decimal | int | str | float
 Listener = Callable[[list[ev.EventBase]], None]
 
 #: Bumped whenever the pickled state layout changes; older snapshots are then ignored (full replay).
-SNAPSHOT_VERSION = 3  # 2: the equities book; 3: the risk book
+SNAPSHOT_VERSION = 4  # 2: the equities book; 3: the risk book; 4: the derivatives venue book
 
 
 class NetPosition(msgspec.Struct, frozen=True, kw_only=True):
@@ -320,6 +322,134 @@ class Node:
                 event, (ev.CommandRejected, ev.OrderCancelRejected, ev.OrderModifyRejected)
             ):
                 raise CommandRefused(event.reason, event.message)
+
+    # ------------------------------------------------------------------ derivatives venue
+    def set_margin_mode(self, account_id: str, symbol: str, mode: MarginMode | str) -> None:
+        """Margin ``symbol`` ISOLATED or CROSS for the account (only while it has no position or
+        open orders there)."""
+        self._expect(
+            self.process(
+                c.SetMarginMode(
+                    ts=self._now(), account_id=account_id, symbol=symbol, mode=MarginMode(mode)
+                )
+            )
+        )
+
+    def add_margin(
+        self,
+        account_id: str,
+        symbol: str,
+        amount: Number,
+        position_side: PositionSide | None = None,
+    ) -> None:
+        """Move free collateral into an isolated position's margin."""
+        self._adjust_margin(account_id, symbol, amount, position_side, remove=False)
+
+    def remove_margin(
+        self,
+        account_id: str,
+        symbol: str,
+        amount: Number,
+        position_side: PositionSide | None = None,
+    ) -> None:
+        """Take margin out of an isolated position (no more than keeps its initial margin)."""
+        self._adjust_margin(account_id, symbol, amount, position_side, remove=True)
+
+    def _adjust_margin(
+        self,
+        account_id: str,
+        symbol: str,
+        amount: Number,
+        position_side: PositionSide | None,
+        remove: bool,
+    ) -> None:
+        self._expect(
+            self.process(
+                c.AdjustIsolatedMargin(
+                    ts=self._now(),
+                    account_id=account_id,
+                    symbol=symbol,
+                    amount=to_decimal(amount),  # type: ignore[arg-type]
+                    remove=remove,
+                    position_side=position_side,
+                )
+            )
+        )
+
+    def set_margin_tiers(
+        self, symbol: str, tiers: Iterable[MarginTier], *, actor: str, reason: str = ""
+    ) -> None:
+        self._expect(
+            self.process(
+                c.SetMarginTiers(
+                    ts=self._now(), symbol=symbol, tiers=tuple(tiers), actor=actor, reason=reason
+                )
+            )
+        )
+
+    def set_funding_rate(self, symbol: str, rate: Number) -> None:
+        """The rate the perpetual's next funding settlement applies (0.0001 = 0.01%)."""
+        self._expect(
+            self.process(c.SetFundingRate(ts=self._now(), symbol=symbol, rate=to_decimal(rate)))  # type: ignore[arg-type]
+        )
+
+    def deposit_insurance_fund(
+        self, asset: str, amount: Number, *, actor: str, reason: str = ""
+    ) -> Decimal:
+        """Add to (or, negative, take from) the insurance fund; return its new balance."""
+        self._expect(
+            self.process(
+                c.DepositInsuranceFund(
+                    ts=self._now(),
+                    asset=asset,
+                    amount=to_decimal(amount),  # type: ignore[arg-type]
+                    actor=actor,
+                    reason=reason,
+                )
+            )
+        )
+        return self.insurance_fund(asset)
+
+    def insurance_fund(self, asset: str) -> Decimal:
+        return self.engine.liq.fund.get(asset, Decimal(0))
+
+    def margin(
+        self, account_id: str, symbol: str, position_side: PositionSide = PositionSide.BOTH
+    ) -> MarginInfo | None:
+        """Margin figures of a derivative position at the mark price (None if never held)."""
+        pos = self.engine.positions.get((account_id, symbol, position_side))
+        return self.engine.margin_info(pos) if pos is not None else None
+
+    def account_margin(self, account_id: str, asset: str) -> dict[str, Decimal | None]:
+        """The account's cross margin: wallet balance, margin balance, maintenance margin, ratio."""
+        balance, maint = self.engine.cross_status(account_id, asset)
+        return {
+            "wallet_balance": self.engine.cross_wallet(account_id, asset),
+            "margin_balance": balance,
+            "maint_margin": maint,
+            "margin_ratio": (maint / balance) if balance > 0 else None,
+        }
+
+    def liquidations(self, account_id: str | None = None) -> list[ev.EventBase]:
+        """The journal's liquidation, insurance-fund, ADL and funding events (optionally of one
+        account), in order."""
+        kinds = (
+            ev.LiquidationStarted,
+            ev.LiquidationStep,
+            ev.LiquidationFundTransfer,
+            ev.PositionAutoDeleveraged,
+            ev.LiquidationFinished,
+        )
+        return [
+            e
+            for e in self.events()
+            if isinstance(e, kinds)
+            and (
+                account_id is None
+                or e.account_id == account_id  # type: ignore[attr-defined]
+                or getattr(e, "counterparty_id", None) == account_id
+            )
+        ]
 
     # ------------------------------------------------------------------ risk operations
     def set_limits(
@@ -688,10 +818,29 @@ class Node:
     ) -> list[PositionView]:
         engine = self.engine
         return [
-            p.view(engine.reference_price(p.symbol, prefer_mark=True))
+            self._position_view(p)
             for k, p in sorted(engine.positions.items())
             if (account_id is None or p.account_id == account_id) and (include_flat or p.qty)
         ]
+
+    def _position_view(self, pos: Any) -> PositionView:
+        engine = self.engine
+        view = pos.view(engine.reference_price(pos.symbol, prefer_mark=True))
+        info = engine.margin_info(pos)
+        if info is None:
+            return view  # type: ignore[no-any-return]
+        return msgspec.structs.replace(
+            view,
+            margin_mode=info.margin_mode.value,
+            leverage=info.leverage,
+            notional=info.notional,
+            maint_margin=info.maint_margin,
+            margin_balance=info.margin_balance,
+            margin_ratio=info.margin_ratio,
+            liquidation_price=info.liquidation_price,
+            bankruptcy_price=info.bankruptcy_price,
+            funding=info.funding,
+        )
 
     def account_tree(self, account_id: str) -> list[str]:
         """The account and all its sub-accounts, at any depth (parents before children)."""
@@ -738,7 +887,7 @@ class Node:
         self, account_id: str, symbol: str, position_side: PositionSide = PositionSide.BOTH
     ) -> PositionView | None:
         pos = self.engine.positions.get((account_id, symbol, position_side))
-        return pos.view(self.engine.reference_price(symbol, prefer_mark=True)) if pos else None
+        return self._position_view(pos) if pos else None
 
     def balance(self, account_id: str, asset: str) -> BalanceView:
         bal = self.engine.balances.get((account_id, asset))
