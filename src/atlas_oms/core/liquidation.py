@@ -8,7 +8,7 @@ Every decision here is an event; the fold (``core/state.py``) applies it. The fo
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 import msgspec
@@ -18,7 +18,7 @@ from atlas_oms.core.amend import cancel_request
 from atlas_oms.core.liq_state import ADL, BOOK, CLOSED, FUND, Case, Key
 from atlas_oms.core.orders import Order
 from atlas_oms.core.positions import Position
-from atlas_oms.core.state import EngineState
+from atlas_oms.core.state import EngineState, round_money
 from atlas_oms.core.validation import ABSURD, Refusal, plain, round_to_tick
 from atlas_oms.model import commands as cmd_
 from atlas_oms.model import events as ev
@@ -467,8 +467,10 @@ class LiquidationEngine(EngineState):
             for _, other in self._cross_positions(case.account_id, case.asset):
                 if other is not pos:
                     other_upnl += other.unrealized_pnl(self._valuation(other))
-        # wallet + other_upnl + qty * mult * (P - entry) = 0
-        return pos.cost / abs(pos.qty) - (wallet + other_upnl) / (pos.qty * mult)
+        # wallet + other_upnl + qty * mult * (P - entry) = 0, kept to 12 decimals (rounded in the
+        # account's favour) so that every amount booked from it is an exact decimal.
+        price = pos.cost / abs(pos.qty) - (wallet + other_upnl) / (pos.qty * mult)
+        return round_money(price, ROUND_CEILING if pos.qty > 0 else ROUND_FLOOR)
 
     def _liq_book_order(self, case: Case, pos: Position, ts: int) -> None:
         inst = self.instruments[pos.symbol]
