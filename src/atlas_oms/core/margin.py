@@ -104,13 +104,16 @@ def liquidation_price(
         if not den:
             return None
         lp = num / den
-        if lp <= 0:
-            return None
-        again = [tier_for(tiers, abs(q) * lp * multiplier) for q, _ in legs]
+        # A root at or below zero is not final until it was found with the tiers of a notional
+        # near zero: a long whose entry tier has a large maintenance amount can cross zero below 0
+        # with that tier's line yet meet the (smaller) maintenance of a lower tier above 0.
+        again = [tier_for(tiers, abs(q) * max(lp, ZERO) * multiplier) for q, _ in legs]
         if again == chosen:
-            return lp
+            return lp if lp > 0 else None
         chosen = again
-    return lp  # tiers oscillate only if the table is not continuous; the last value stands
+    # Tiers oscillate if the table is not continuous, or in hedge mode when no price meets
+    # maintenance (balance minus maintenance is then concave); the last value stands.
+    return lp if lp is not None and lp > 0 else None
 
 
 def bankruptcy_price(
