@@ -2,9 +2,10 @@
 
 Every published example names its source (title and address as stored by the search tool) and
 quotes the figures; results are compared at the precision the venue prints. Where a venue's
-example cannot be reproduced by our (Binance-convention) formula, the test states what the venue
-publishes and is marked ``xfail(strict=True)`` with the numbers in the reason. ``docs/MARGIN.md``
-has the formulas and the same sources.
+example follows another convention (Bybit values maintenance margin at the entry value), a
+function of that convention reproduces it and a second test shows what the Binance-convention
+formula (the engine's) gives for the same inputs. ``docs/MARGIN.md`` has the formulas and the same
+sources.
 
 Sources used below:
 
@@ -43,6 +44,7 @@ from hypothesis import strategies as st
 from atlas_oms.core.margin import (
     Leg,
     bankruptcy_price,
+    bybit_isolated_liquidation_price,
     isolated_bankruptcy_price,
     isolated_liquidation_price,
     liquidates_below,
@@ -55,12 +57,12 @@ from atlas_oms.core.margin import (
 )
 from atlas_oms.model.margin import (
     MarginTier,
-    load_brackets,
     parse_brackets,
     single_tier,
     tiers_from_rows,
     validate_tiers,
 )
+from atlas_oms.store.reference import load_brackets
 
 D = Decimal
 DATA = Path(__file__).parent / "data" / "binance_leverage_brackets.json"
@@ -194,25 +196,24 @@ def test_binance_a_1000_usdt_20x_long_on_500_usdt_wallet_liquidates_at_25100_40(
     assert ratio is not None and abs(ratio - 1) < D("1e-20")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Binance's second figure does not follow from its own inputs: 0.02 BTC at 50,000 plus "
-        "1,000/45,000 BTC at 45,000 on a 500 USDT wallet gives 35,668.99 with the published "
-        "formula (level 1, 0.4%), not 35,857.67; 0.042 BTC (lot-rounded) for 2,000 USDT gives "
-        "35,857.72, still not it. Not a defect of liquidation_price."
-    ),
-)
-def test_binance_adding_1000_usdt_at_45000_to_the_losing_long_moves_liquidation_to_35857_67() -> (
-    None
-):
+def test_binance_adding_1000_usdt_at_45000_follows_the_formula_not_the_printed_35857_67() -> None:
     """[B-AVOID]: "BTCUSDT's price falls 10% to $45,000 ... entered another long BTCUSDT position
     worth 1000 USDT with 20x leverage at $45,000. Adjusting to your newest position, the
-    liquidation price is now $35,857.67." One-way mode: the two fills are one BOTH position."""
+    liquidation price is now $35,857.67." One-way mode: the two fills are one BOTH position.
+
+    Binance's figure does not follow from its own inputs: 0.02 BTC at 50,000 plus 1,000/45,000
+    BTC at 45,000 on a 500 USDT wallet gives 35,668.99 with the published formula (level 1,
+    0.4%); 0.042 BTC (lot-rounded) for 2,000 USDT gives 35,857.72, still not it. We assert what
+    the formula gives, and that the margin ratio there is exactly 100%."""
     qty = D(1000) / D(50_000) + D(1000) / D(45_000)
     entry = D(2000) / qty
     lp = liquidation_price([(qty, entry)], wallet=D(500), tiers=BTCUSDT)
-    assert published(lp, CENT) == D("35857.67")
+    assert published(lp, CENT) == D("35668.99")
+    assert lp is not None
+    ratio = margin_ratio(
+        total_maintenance(BTCUSDT, [(qty, entry)], lp), margin_balance([(qty, entry)], D(500), lp)
+    )
+    assert ratio is not None and abs(ratio - 1) < D("1e-20")
 
 
 def test_binance_liquidation_price_at_or_below_zero_is_none() -> None:
@@ -316,15 +317,6 @@ def test_a_net_long_hedge_with_a_large_gross_is_liquidated_as_the_price_rises() 
     assert lp is not None and not liquidates_below(legs, BTCUSDT, lp)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "In hedge mode margin balance - maintenance is concave in the price and can stay below 0 "
-        "at every price; the tier iteration then cycles and liquidation_price returns its last "
-        "value, 52.4536, where the balance is 0.52 USDT short of maintenance. Expected: None "
-        "(no price meets maintenance), or a price that does."
-    ),
-)
 def test_hedge_under_maintenance_at_every_price_has_no_liquidation_price() -> None:
     """Found by hypothesis: long 952.116 and short 944.412 BTC at 1 USDT, cross wallet 1 USDT.
     Net long 7.704; both sides pay 0.4% up to a 50,000 notional, 0.5% above: the balance minus
@@ -332,10 +324,7 @@ def test_hedge_under_maintenance_at_every_price_has_no_liquidation_price() -> No
     legs = [(D("952.116"), D(1)), (D("-944.412"), D(1))]
     peak = D(50_000) / D("952.116")
     assert margin_balance(legs, D(1), peak) < total_maintenance(BTCUSDT, legs, peak)
-    lp = liquidation_price(legs, wallet=D(1), tiers=BTCUSDT)
-    if lp is not None:
-        gap = margin_balance(legs, D(1), lp) - total_maintenance(BTCUSDT, legs, lp)
-        assert abs(gap) < D("1e-18") * D(100_000)
+    assert liquidation_price(legs, wallet=D(1), tiers=BTCUSDT) is None
 
 
 # --------------------------------------------------------------------------------------------
@@ -349,8 +338,8 @@ def test_hedge_under_maintenance_at_every_price_has_no_liquidation_price() -> No
 # That is the price at which the position margin less the (fixed) maintenance margin is lost,
 # i.e. our bankruptcy price of the margin that exceeds MM: bankruptcy_price(wallet = IM + extra
 # - MM_at_entry). Our liquidation_price follows Binance and values the maintenance margin at the
-# liquidation price itself, which gives a slightly different price for the same inputs; those
-# cases are listed as xfail with both numbers.
+# liquidation price itself, which gives a slightly different price for the same inputs; both
+# figures are asserted below.
 
 BYBIT_MMR = D("0.005")
 BYBIT_TIERS = single_tier(BYBIT_MMR, D(100))
@@ -415,30 +404,18 @@ def test_bybit_isolated_liquidation_price_is_our_bankruptcy_price_of_margin_abov
 
 @pytest.mark.parametrize(
     ("size", "entry", "leverage", "extra", "published_lp"),
-    [
-        pytest.param(
-            *case[1:6],
-            id=case[0],
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    f"Bybit publishes {case[5]}, liquidation_price gives {case[6]}: Bybit values "
-                    "the maintenance margin at the entry position value, liquidation_price "
-                    "(Binance's formula) at the liquidation price"
-                ),
-            ),
-        )
-        for case in BYBIT_ISOLATED_EXAMPLES
-    ],
+    [case[1:6] for case in BYBIT_ISOLATED_EXAMPLES],
+    ids=[case[0] for case in BYBIT_ISOLATED_EXAMPLES],
 )
-def test_bybit_isolated_liquidation_price_from_liquidation_price_with_wallet_im(
+def test_bybit_convention_function_reproduces_every_published_bybit_liquidation_price(
     size: Decimal, entry: Decimal, leverage: Decimal, extra: Decimal, published_lp: Decimal
 ) -> None:
-    """What Bybit publishes, fed to liquidation_price as wallet = IM + extra and a single tier of
-    rate MMR (Bybit prints whole USDT)."""
+    """bybit_isolated_liquidation_price (maintenance at the entry value) gives Bybit's figures
+    exactly; liquidation_price (Binance's convention, the engine's) differs by a few USDT (next
+    test)."""
     im = abs(size) * entry / leverage
-    lp = isolated_liquidation_price(size, entry, im + extra, BYBIT_TIERS)
-    assert published(lp, ONE_USDT) == published_lp
+    lp = bybit_isolated_liquidation_price(size, entry, im + extra, BYBIT_TIERS)
+    assert lp == published_lp
 
 
 @pytest.mark.parametrize(
@@ -449,7 +426,7 @@ def test_bybit_isolated_liquidation_price_from_liquidation_price_with_wallet_im(
 def test_liquidation_price_for_bybit_inputs_values_maintenance_at_the_liquidation_price(
     size: Decimal, entry: Decimal, leverage: Decimal, extra: Decimal, ours: str
 ) -> None:
-    """What liquidation_price gives for those inputs (the figures in the xfail reasons): the
+    """What liquidation_price gives for those inputs (Binance's convention, the engine's): the
     balance equation solved with the maintenance margin at the liquidation price."""
     im = abs(size) * entry / leverage
     lp = isolated_liquidation_price(size, entry, im + extra, BYBIT_TIERS)
@@ -738,15 +715,6 @@ def test_loader_keeps_json_numbers_as_exact_decimals() -> None:
     assert str(BTCUSDT[1].maint_margin_rate) == "0.005"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "parse_brackets decodes JSON untyped (numbers become floats) before converting to "
-        "Decimal, so a number with more than 17 significant digits is rounded: "
-        "0.00650000000000000001 is read as 0.0065. Decoding with the struct type (or "
-        "float_hook=Decimal) reads it exactly."
-    ),
-)
 def test_loader_reads_numbers_beyond_float_precision_exactly() -> None:
     data = (
         b'{"symbol":"X","brackets":[{"bracket":1,"initialLeverage":75,'

@@ -277,6 +277,11 @@ class LiquidationEngine(EngineState):
                 inst = self.instruments[symbol]
                 lp, _ = self._cross_prices(account_id, inst)
                 if lp is None:
+                    # No price meets maintenance: either none can (a hedge under maintenance at
+                    # every price, found on the next mark) or the account is safe at any price.
+                    balance, maint = self.cross_status(account_id, inst.settle_asset)
+                    if balance <= maint and maint:
+                        idx.add(account_id, symbol, ABSURD, True, (account_id, symbol, ""))
                     continue
                 legs = [
                     (p.qty, p.cost / abs(p.qty))

@@ -111,9 +111,10 @@ def liquidation_price(
         if again == chosen:
             return lp if lp > 0 else None
         chosen = again
-    # Tiers oscillate if the table is not continuous, or in hedge mode when no price meets
-    # maintenance (balance minus maintenance is then concave); the last value stands.
-    return lp if lp is not None and lp > 0 else None
+    # Tiers that never settle mean no price solves the equation with its own tiers: in hedge mode
+    # balance minus maintenance can stay below zero at every price (it is concave). There is no
+    # liquidation price; such an account is under maintenance now (the engine checks it directly).
+    return None
 
 
 def bankruptcy_price(
@@ -167,3 +168,21 @@ def liquidates_below(
         tier = tier_for(tiers, abs(q) * price * multiplier)
         slope += q * multiplier - abs(q) * multiplier * tier.maint_margin_rate
     return slope > 0
+
+
+def bybit_isolated_liquidation_price(
+    qty: Decimal,
+    entry: Decimal,
+    margin: Decimal,
+    tiers: Sequence[MarginTier],
+    multiplier: Decimal = ONE,
+) -> Decimal | None:
+    """Bybit's convention for an isolated USDT contract: maintenance margin valued at the *entry*
+    position value, so ``LP = entry -/+ (margin - MM_entry) / size`` (``margin`` = initial margin
+    plus extra margin less fees taken from it). Binance values maintenance at the liquidation
+    price itself (:func:`liquidation_price`); the two differ by a few ticks. Atlas's engine uses
+    Binance's; this one is here to reproduce and compare Bybit's published figures."""
+    value = abs(qty) * entry * multiplier
+    return isolated_bankruptcy_price(
+        qty, entry, margin - maintenance_margin(tiers, value), multiplier
+    )

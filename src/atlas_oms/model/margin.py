@@ -119,10 +119,11 @@ def from_binance(entry: BinanceSymbolBrackets) -> tuple[MarginTier, ...]:
 def parse_brackets(data: bytes | str) -> dict[str, tuple[MarginTier, ...]]:
     """Parse Binance leverage-bracket JSON (a list of ``{"symbol", "brackets": [...]}``, or one such
     object) into tier tables by symbol. Numbers are read exactly, as decimals."""
-    raw: Any = msgspec.json.decode(data)
-    entries = raw if isinstance(raw, list) else [raw]
-    parsed = msgspec.convert(entries, list[BinanceSymbolBrackets], strict=False)
-    return {entry.symbol: from_binance(entry) for entry in parsed}
+    # Decoded straight into the typed structs: JSON numbers become Decimals from their text, never
+    # through a binary float.
+    decoded = msgspec.json.decode(data, type=list[BinanceSymbolBrackets] | BinanceSymbolBrackets)
+    entries = decoded if isinstance(decoded, list) else [decoded]
+    return {entry.symbol: from_binance(entry) for entry in entries}
 
 
 def single_tier(maint_margin_rate: Decimal, max_leverage: Decimal) -> tuple[MarginTier, ...]:
