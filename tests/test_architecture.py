@@ -115,4 +115,10 @@ def test_public_api_is_pinned() -> None:
         "TimeInForce",
         "TrailingOffsetType",
         "TriggerType",
+        "MarginInfo",
+        "MarginMode",
+        "MarginTier",
+        "load_brackets",
+        "parse_brackets",
+        "tiers_from_rows",
     }

@@ -1,6 +1,7 @@
 """Atlas OMS: a deterministic, event-sourced order management system with a built-in exchange."""
 
 from atlas_oms.core.engine import Engine, EngineConfig
+from atlas_oms.core.liquidation import MarginInfo
 from atlas_oms.core.orders import OrderView
 from atlas_oms.model.enums import (
     InstrumentKind,
@@ -14,6 +15,7 @@ from atlas_oms.model.enums import (
     TriggerType,
 )
 from atlas_oms.model.instrument import Instrument
+from atlas_oms.model.margin import MarginMode, MarginTier, parse_brackets, tiers_from_rows
 from atlas_oms.model.reasons import Reason
 from atlas_oms.model.risk import (
     BreakerConfig,
@@ -27,6 +29,7 @@ from atlas_oms.model.risk import (
 )
 from atlas_oms.runtime.clock import LiveClock, ManualClock
 from atlas_oms.runtime.node import CommandRefused, Node
+from atlas_oms.store.reference import load_brackets
 
 __all__ = [
     "BreakerConfig",
@@ -39,6 +42,9 @@ __all__ = [
     "InstrumentKind",
     "LiveClock",
     "ManualClock",
+    "MarginInfo",
+    "MarginMode",
+    "MarginTier",
     "MarketOrderReason",
     "MarketStatus",
     "Node",
@@ -55,4 +61,7 @@ __all__ = [
     "TradingState",
     "TrailingOffsetType",
     "TriggerType",
+    "load_brackets",
+    "parse_brackets",
+    "tiers_from_rows",
 ]

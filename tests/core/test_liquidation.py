@@ -452,3 +452,83 @@ def test_a_price_crash_cascade_conserves_every_balance_plus_the_fund_to_the_cent
     assert total_value(node, "8000") == deposits  # exactly, in fact
     net = sum((p.qty for p in node.engine.positions.values()), D(0))
     assert net == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# The index by liquidation price finds exactly the positions a full scan would
+# ---------------------------------------------------------------------------------------------
+from hypothesis import event, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from atlas_oms.core import margin as fm  # noqa: E402
+
+TRADER = st.tuples(
+    st.sampled_from(["LONG", "SHORT"]),
+    st.integers(1, 40),  # qty in 0.1 BTC
+    st.integers(1, 100),  # leverage
+    st.booleans(),  # isolated?
+    st.integers(0, 3),  # extra isolated margin, in 100s
+)
+
+
+def _under_water(node: Node, mark: Decimal) -> set[str]:
+    """Accounts a full scan finds at or past maintenance at ``mark`` (no index involved)."""
+    engine = node.engine
+    out = set()
+    for account_id in engine.accounts:
+        if account_id == "mm":
+            continue
+        pos = engine.positions.get((account_id, S, _BOTH))
+        if pos is None or not pos.qty:
+            continue
+        entry = pos.cost / abs(pos.qty)
+        upnl = fm.unrealized_pnl(pos.qty, entry, mark)
+        maint = fm.maintenance_margin(TIERS, pos.qty * mark)
+        if engine.liq.mode(account_id, S).value == "ISOLATED":
+            balance = pos.margin + upnl
+        else:
+            balance = engine.balances[(account_id, "USDT")].total + upnl
+        if balance <= maint:
+            out.add(account_id)
+    return out
+
+
+from atlas_oms.model.enums import PositionSide  # noqa: E402
+
+_BOTH = PositionSide.BOTH
+
+
+@settings(max_examples=40, deadline=None)
+@given(traders=st.lists(TRADER, min_size=1, max_size=8), move=st.integers(-60, 60))
+def test_a_mark_liquidates_exactly_the_accounts_a_full_scan_finds_under_water(
+    traders: list[tuple[str, int, int, bool, int]], move: int
+) -> None:
+    node = venue(*[f"t{i}" for i in range(len(traders))], deposit="2000")
+    node.set_leverage("mm", S, 1)
+    for i, (side, tenths, lev, isolated, extra) in enumerate(traders):
+        name = f"t{i}"
+        if isolated:
+            node.set_margin_mode(name, S, "ISOLATED")
+        node.set_leverage(name, S, lev)
+        qty = str(D(tenths) / 10)
+        if side == "LONG":
+            node.submit("mm", S, "SELL", "LIMIT", qty, price="10000")
+            got = node.submit(name, S, "BUY", "LIMIT", qty, price="10000")
+        else:
+            node.submit("mm", S, "BUY", "LIMIT", qty, price="10000")
+            got = node.submit(name, S, "SELL", "LIMIT", qty, price="10000")
+        if got.status == "DENIED":  # not enough margin at that leverage: cancel mm's order
+            node.cancel("mm", node.orders("mm", open_only=True)[0].order_id)
+        elif isolated and extra:
+            node.add_margin(name, S, str(extra * 100))
+    mark = D(10000) * (1 + D(move) / 100)
+    expected = _under_water(node, mark)
+    out = node.update_prices(S, mark=str(mark))
+    started = {e.account_id for e in out if isinstance(e, ev.LiquidationStarted)}
+    assert started == expected
+    event(f"liquidated: {min(len(started), 3)}")  # hypothesis statistics: the cases are mixed
+    assert all(e.shortfall == 0 for e in out if isinstance(e, ev.LiquidationFinished))
+    for account_id in started:
+        pos = node.position(account_id, S)
+        assert pos is not None and pos.qty == 0
+    assert sum((p.qty for p in node.engine.positions.values()), D(0)) == 0
