@@ -85,6 +85,8 @@ class Engine(AmendHandlers, ReportHandlers, RiskChecks, LiquidationEngine):
         self._collar_up = ONE + self.config.market_protection_pct / HUNDRED
         self._collar_down = ONE - self.config.market_protection_pct / HUNDRED
         self._liq_venues = self.config.liquidation_venues
+        #: Liquidations move on when their own order reports; after a restart, all are looked at.
+        self._liq_sweep = True
         self.outbox: list[VenueRequest] = []
         # Pure caches of values derived from immutable inputs (not state: never journaled or hashed).
         self._fee_mult: dict[str, Decimal] = {}
@@ -135,7 +137,13 @@ class Engine(AmendHandlers, ReportHandlers, RiskChecks, LiquidationEngine):
             raise TypeError(f"the engine does not handle {type(message).__name__}")
         handler(message)
         if self.liq.cases:
-            self._liq_progress(message.ts)
+            if self._liq_sweep:  # first message after a restart: look at every open case
+                self._liq_sweep = False
+                self._liq_progress(message.ts)
+            else:
+                case_id = self.liq.orders.get(getattr(message, "order_id", None))  # type: ignore[arg-type]
+                if case_id is not None and case_id in self.liq.cases:
+                    self._liq_advance(self.liq.cases[case_id], message.ts)
         if out and (self.risk.after_needed or message.__class__ is _VENUE_REJECTED):
             self._risk_after(out, message.ts)
         return out

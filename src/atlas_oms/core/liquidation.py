@@ -8,6 +8,7 @@ Every decision here is an event; the fold (``core/state.py``) applies it. The fo
 
 from __future__ import annotations
 
+import heapq
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
@@ -69,6 +70,8 @@ class LiquidationEngine(EngineState):
     """Margin, funding and liquidation decisions (mixed into :class:`~atlas_oms.core.engine.Engine`)."""
 
     config: Any
+    _collar_up: Decimal
+    _collar_down: Decimal
     outbox: list[Any]
     _emit: Any
     _reject_command: Any
@@ -491,7 +494,7 @@ class LiquidationEngine(EngineState):
 
     def _liq_fund_order(self, case: Case, pos: Position, ts: int) -> bool:
         """Place the FUND stage if the insurance fund can pay for a worse price; False if not."""
-        fund = self.liq.fund.get(case.asset, ZERO)
+        fund = self.liq.fund.get(case.asset, ZERO) - self._fund_committed(case.asset)
         bankruptcy = case.bankruptcy
         assert bankruptcy is not None
         if fund <= 0:
@@ -499,16 +502,35 @@ class LiquidationEngine(EngineState):
         inst = self.instruments[pos.symbol]
         tick = inst.tick_size
         room = fund / (abs(pos.qty) * inst.multiplier)
+        # The fund pays for prices no further than the market-order collar beyond the mark.
+        mark = self.mark.get(pos.symbol) or bankruptcy
         if pos.qty > 0:
-            price = max(round_to_tick(bankruptcy - room, tick, up=True), tick)
+            price = max(
+                round_to_tick(bankruptcy - room, tick, up=True),
+                round_to_tick(mark * self._collar_down, tick, up=True),
+                tick,
+            )
             if price >= max(round_to_tick(bankruptcy, tick, up=True), tick):
                 return False
         else:
             price = round_to_tick(bankruptcy + room, tick, up=False)
+            price = min(price, round_to_tick(mark * self._collar_up, tick, up=False))
             if price <= round_to_tick(bankruptcy, tick, up=False):
                 return False
         self._liq_order(case, pos, FUND, bankruptcy, price, ts)
         return True
+
+    def _fund_committed(self, asset: str) -> Decimal:
+        """What live FUND-stage orders may still draw from the fund: their leaves at their limit."""
+        total = ZERO
+        orders = self.orders
+        for other in self.liq.cases.values():
+            if other.stage == FUND and other.order_id is not None and other.asset == asset:
+                order = orders[other.order_id]
+                if order.is_live and order.price is not None and other.bankruptcy is not None:
+                    mult = self.instruments[order.symbol].multiplier
+                    total += abs(other.bankruptcy - order.price) * order.leaves_qty * mult
+        return total
 
     def _liq_order(
         self, case: Case, pos: Position, stage: str, bankruptcy: Decimal, price: Decimal, ts: int
@@ -598,7 +620,9 @@ class LiquidationEngine(EngineState):
             )
         )
 
-    def _adl_score(self, pos: Position, inst: Instrument) -> Decimal:
+    def _adl_score(
+        self, pos: Position, inst: Instrument, balances: dict[str, Decimal] | None = None
+    ) -> Decimal:
         """Binance's ADL ranking: P&L% x effective leverage when in profit, P&L% / effective
         leverage when not (highest first)."""
         px = self._valuation(pos)
@@ -608,7 +632,12 @@ class LiquidationEngine(EngineState):
         if self.liq.margin_mode.get((pos.account_id, pos.symbol)) is _ISOLATED:
             balance = pos.margin + upnl
         else:
-            balance, _ = self.cross_status(pos.account_id, inst.settle_asset)
+            cached = balances.get(pos.account_id) if balances is not None else None
+            if cached is None:
+                cached, _ = self.cross_status(pos.account_id, inst.settle_asset)
+                if balances is not None:
+                    balances[pos.account_id] = cached
+            balance = cached
         notional = abs(pos.qty) * px * inst.multiplier
         if balance <= 0:
             return pnl_pct * ABSURD if pnl_pct > 0 else pnl_pct / ABSURD
@@ -632,22 +661,22 @@ class LiquidationEngine(EngineState):
         )
         long = pos.qty > 0
         liq = self.liq
-        ranked = sorted(
-            (
-                (-self._adl_score(p, inst), p.account_id, p.position_side.value, p)
-                for p in self.symbol_positions.get(pos.symbol, ())
-                if p.account_id != case.account_id
-                and ((p.qty < 0) if long else (p.qty > 0))
-                and not liq.is_frozen(p.account_id, p.symbol)
-            ),
-            key=lambda t: (t[0], t[1], t[2]),
-        )
+        balances: dict[str, Decimal] = {}
+        ranked = [
+            (-self._adl_score(p, inst, balances), p.account_id, p.position_side.value, p)
+            for p in self.symbol_positions.get(pos.symbol, ())
+            if p.account_id != case.account_id
+            and ((p.qty < 0) if long else (p.qty > 0))
+            and not liq.is_frozen(p.account_id, p.symbol)
+        ]
+        heapq.heapify(ranked)  # only the first few are usually needed: pop, do not sort all
         # ADL trades at the bankruptcy price; a price that is not positive trades at one tick.
         price = bankruptcy if bankruptcy > 0 else inst.tick_size
         remaining = abs(pos.qty)
-        for rank, (_, account_id, _, other) in enumerate(ranked, start=1):
-            if not remaining:
-                break
+        rank = 0
+        while remaining and ranked:
+            _, account_id, _, other = heapq.heappop(ranked)
+            rank += 1
             take = min(remaining, abs(other.qty))
             self._emit(
                 ev.PositionAutoDeleveraged(
