@@ -65,3 +65,28 @@ def test_quick_risk_bench_reports_its_figures_and_sizes(
     assert n["risk_open_orders"] > 0 and n["risk_check_samples"] > 0
     assert n["market_risk_orders"] > 0
     assert "submit_p50_us" not in result  # only the risk keys ran
+
+
+def test_quick_derivatives_bench_reports_its_figures_and_sizes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert (
+        main(["bench", "--quick", "--only", "mark_update_10k_positions_us,liquidations_per_s"]) == 0
+    )
+    result = json.loads(capsys.readouterr().out)
+    assert 0 < result["mark_update_10k_positions_us"] <= result["mark_update_10k_positions_p99_us"]
+    # No liquidation price lies inside the band the marks move in (+-0.5%).
+    assert result["mark_update_nearest_liquidation_pct"] > 0.5
+    assert result["liquidations_per_s"] > 0
+    # Every stage of the cascade ran, every long was liquidated, and no money was made or lost.
+    steps = result["liquidation_steps"]
+    assert steps["BOOK"] > 0 and steps["FUND"] > 0 and steps["ADL"] > 0
+    n = result["n"]
+    assert sum(result["liquidation_cascade_per_message"]) == n["liquidation_longs"] > 0
+    assert result["liquidation_conservation"] == "exact"
+    # One position per sub-account, 50 sub-accounts per master account.
+    assert n["mark_update_positions"] == 50 * n["mark_update_master_accounts"] > 0
+    assert (
+        n["mark_update_accounts"] == n["mark_update_positions"] + n["mark_update_master_accounts"]
+    )
+    assert "submit_p50_us" not in result
