@@ -519,7 +519,7 @@ def test_a_mark_liquidates_exactly_the_accounts_a_full_scan_finds_under_water(
             got = node.submit(name, S, "SELL", "LIMIT", qty, price="10000")
         if got.status == "DENIED":  # not enough margin at that leverage: cancel mm's order
             node.cancel("mm", node.orders("mm", open_only=True)[0].order_id)
-        elif isolated and extra:
+        elif isolated and extra and node.balance(name, "USDT").free >= extra * 100:
             node.add_margin(name, S, str(extra * 100))
     mark = D(10000) * (1 + D(move) / 100)
     expected = _under_water(node, mark)
