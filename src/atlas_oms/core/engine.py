@@ -87,6 +87,7 @@ class Engine(AmendHandlers, ReportHandlers, RiskChecks, LiquidationEngine):
         self._liq_venues = self.config.liquidation_venues
         #: Liquidations move on when their own order reports; after a restart, all are looked at.
         self._liq_sweep = True
+        self._adl_queues = {}
         self.outbox: list[VenueRequest] = []
         # Pure caches of values derived from immutable inputs (not state: never journaled or hashed).
         self._fee_mult: dict[str, Decimal] = {}

@@ -149,6 +149,8 @@ class LiqIndex:
         #: others' liquidation prices, so they are checked directly on every mark of each.
         self.cross_multi: dict[str, set[str]] = {}
         self.multi_of: dict[str, set[str]] = {}
+        #: Bumped by every mark price, funding settlement and tier change: ADL scores all move.
+        self.epoch = 0
 
     def clear(self) -> None:
         self.below.clear()
@@ -156,6 +158,7 @@ class LiqIndex:
         self.entries.clear()
         self.cross_multi.clear()
         self.multi_of.clear()
+        self.epoch += 1
 
     def remove_account(self, account_id: str) -> None:
         old = self.entries.pop(account_id, None)

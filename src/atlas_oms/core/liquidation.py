@@ -8,11 +8,11 @@ Every decision here is an event; the fold (``core/state.py``) applies it. The fo
 
 from __future__ import annotations
 
-import heapq
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 import msgspec
+from sortedcontainers import SortedList
 
 from atlas_oms.core import margin as m
 from atlas_oms.core.amend import cancel_request
@@ -66,10 +66,33 @@ class MarginInfo(msgspec.Struct, frozen=True, kw_only=True):
     funding: Decimal
 
 
+class AdlQueue:
+    """Positions of one symbol ranked for ADL, highest first, per side (derived, engine-side)."""
+
+    def __init__(self, epoch: int) -> None:
+        self.epoch = epoch
+        self.longs: SortedList = SortedList()
+        self.shorts: SortedList = SortedList()
+        self.items: dict[tuple[str, PositionSide], tuple[tuple[Decimal, str, str], bool]] = {}
+        self.stale: set[str] = set()
+
+    def drop(self, key: tuple[str, PositionSide]) -> None:
+        old = self.items.pop(key, None)
+        if old is not None:
+            (self.longs if old[1] else self.shorts).remove(old[0])
+
+    def put(
+        self, key: tuple[str, PositionSide], item: tuple[Decimal, str, str], long: bool
+    ) -> None:
+        self.items[key] = (item, long)
+        (self.longs if long else self.shorts).add(item)
+
+
 class LiquidationEngine(EngineState):
     """Margin, funding and liquidation decisions (mixed into :class:`~atlas_oms.core.engine.Engine`)."""
 
     config: Any
+    _adl_queues: dict[str, AdlQueue]
     _collar_up: Decimal
     _collar_down: Decimal
     outbox: list[Any]
@@ -247,6 +270,8 @@ class LiquidationEngine(EngineState):
         for account_id in dirty:
             idx.remove_account(account_id)
             self._index_account(account_id)
+        for queue in self._adl_queues.values():
+            queue.stale.update(dirty)
 
     def _index_account(self, account_id: str) -> None:
         idx = self.liq_index
@@ -644,6 +669,29 @@ class LiquidationEngine(EngineState):
         eff_lev = notional / balance
         return pnl_pct * eff_lev if pnl_pct > 0 else pnl_pct / eff_lev
 
+    def _adl_queue(self, inst: Instrument) -> AdlQueue:
+        """The ADL ranking of ``inst``'s positions, brought up to date: rebuilt after a mark or a
+        funding settlement (every score moves), otherwise only for accounts that changed."""
+        if self.liq_index.dirty:
+            self._refresh_liq_index()
+        epoch = self.liq_index.epoch
+        queue = self._adl_queues.get(inst.symbol)
+        if queue is None or queue.epoch != epoch:
+            queue = self._adl_queues[inst.symbol] = AdlQueue(epoch)
+            touched = {p.account_id for p in self.symbol_positions.get(inst.symbol, ())}
+        else:
+            touched = queue.stale
+        queue.stale = set()
+        balances: dict[str, Decimal] = {}
+        for account_id in sorted(touched):
+            for side in (PositionSide.BOTH, PositionSide.LONG, PositionSide.SHORT):
+                queue.drop((account_id, side))
+                pos = self.positions.get((account_id, inst.symbol, side))
+                if pos is not None and pos.qty:
+                    score = self._adl_score(pos, inst, balances)
+                    queue.put((account_id, side), (-score, account_id, side.value), pos.qty > 0)
+        return queue
+
     def _liq_adl(self, case: Case, pos: Position, ts: int) -> None:
         inst = self.instruments[pos.symbol]
         bankruptcy = case.bankruptcy
@@ -661,21 +709,19 @@ class LiquidationEngine(EngineState):
         )
         long = pos.qty > 0
         liq = self.liq
-        balances: dict[str, Decimal] = {}
-        ranked = [
-            (-self._adl_score(p, inst, balances), p.account_id, p.position_side.value, p)
-            for p in self.symbol_positions.get(pos.symbol, ())
-            if p.account_id != case.account_id
-            and ((p.qty < 0) if long else (p.qty > 0))
-            and not liq.is_frozen(p.account_id, p.symbol)
-        ]
-        heapq.heapify(ranked)  # only the first few are usually needed: pop, do not sort all
+        queue = self._adl_queue(inst)
+        ranked = queue.shorts if long else queue.longs
         # ADL trades at the bankruptcy price; a price that is not positive trades at one tick.
         price = bankruptcy if bankruptcy > 0 else inst.tick_size
         remaining = abs(pos.qty)
         rank = 0
-        while remaining and ranked:
-            _, account_id, _, other = heapq.heappop(ranked)
+        positions = self.positions
+        for _, account_id, side_name in ranked:
+            if not remaining:
+                break
+            if account_id == case.account_id or liq.is_frozen(account_id, pos.symbol):
+                continue
+            other = positions[(account_id, pos.symbol, PositionSide(side_name))]
             rank += 1
             take = min(remaining, abs(other.qty))
             self._emit(

@@ -211,6 +211,7 @@ class EngineState:
             self.last[e.symbol] = e.last
         if e.mark is not None:
             self.mark[e.symbol] = e.mark
+            self.liq_index.epoch += 1
 
     def _on_CommandRejected(self, e: ev.CommandRejected) -> None:
         pass
@@ -768,6 +769,7 @@ class EngineState:
                 order.book_refs = None
         for pos in self.symbol_positions.get(e.symbol, ()):
             self.liq_index.dirty.add(pos.account_id)
+        self.liq_index.epoch += 1
 
     def _on_FundingRateSet(self, e: ev.FundingRateSet) -> None:
         self.liq.funding_rate[e.symbol] = e.rate
@@ -778,6 +780,7 @@ class EngineState:
     def _on_FundingSettled(self, e: ev.FundingSettled) -> None:
         liq = self.liq
         liq.last_funding[e.symbol] = e.funding_ts
+        self.liq_index.epoch += 1
         totals = liq.funding_total
         dirty = self.liq_index.dirty
         isolated = MarginMode.ISOLATED
