@@ -151,10 +151,13 @@ def test_what_neither_the_book_nor_the_fund_takes_is_auto_deleveraged_highest_ra
     node.update_prices(S, last="10100", mark="10100")
     open_pair(node, "alice", "dave", "1", "10100")  # dave is short from higher: more profit
     out = node.update_prices(S, mark="9500")
-    adl = [e for e in out if isinstance(e, ev.PositionAutoDeleveraged)]
+    adl = [e for e in out if isinstance(e, ev.PositionAutoDeleveraged) and not e.liquidated]
     # Ranked by P&L% x effective leverage (notional over margin balance): carol's isolated 10x
     # first, then dave (short from higher) before bob (cross: the whole wallet backs them).
-    assert [a.counterparty_id for a in adl] == ["carol", "dave", "bob"]
+    assert [a.account_id for a in adl] == ["carol", "dave", "bob"]
+    mine = [e for e in out if isinstance(e, ev.PositionAutoDeleveraged) and e.liquidated]
+    assert [(a.rank, a.qty) for a in mine] == [(a.rank, a.qty) for a in adl]
+    assert {a.account_id for a in mine} == {"alice"}
     assert all(a.price == adl[0].price for a in adl)
     bankruptcy = next(e for e in out if isinstance(e, ev.LiquidationStep)).bankruptcy_price
     assert adl[0].price == bankruptcy
@@ -311,8 +314,8 @@ def test_funding_longs_pay_shorts_at_mark_on_each_interval_and_money_is_conserve
         e for e in node.advance_time(next_boundary - start - 1) if isinstance(e, ev.FundingSettled)
     ]
     out = [e for e in node.advance_time(1) if isinstance(e, ev.FundingSettled)]
-    assert len(out) == 1
-    payments = {(a, q): amt for a, _side, q, amt in out[0].payments}
+    assert len(out) == 3  # one per open position
+    payments = {(e.account_id, e.qty): e.amount for e in out}
     assert payments == {
         ("alice", D(1)): D("-1.02"),  # 1 * 10200 * 0.0001
         ("bob", D("-1.5")): D("1.53"),

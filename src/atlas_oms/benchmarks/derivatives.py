@@ -384,7 +384,7 @@ def bench_liquidations(quick: bool) -> dict[str, Any]:
         if isinstance(e, ev.LiquidationStep):
             stages[e.stage] = stages.get(e.stage, 0) + 1
     transfers = [e.amount for e in events if isinstance(e, ev.LiquidationFundTransfer)]
-    adl = sum(1 for e in events if isinstance(e, ev.PositionAutoDeleveraged))
+    adl = sum(1 for e in events if isinstance(e, ev.PositionAutoDeleveraged) and not e.liquidated)
     alerts = [e for e in events if isinstance(e, ev.RiskAlert)]
     liquidated = {e.account_id for e in finished}
     if (

@@ -724,21 +724,24 @@ class LiquidationEngine(EngineState):
             other = positions[(account_id, pos.symbol, PositionSide(side_name))]
             rank += 1
             take = min(remaining, abs(other.qty))
-            self._emit(
-                ev.PositionAutoDeleveraged(
-                    seq=self.seq + 1,
-                    ts_event=ts,
-                    case_id=case.case_id,
-                    symbol=pos.symbol,
-                    price=price,
-                    qty=take,
-                    account_id=case.account_id,
-                    position_side=pos.position_side,
-                    counterparty_id=account_id,
-                    counterparty_side=other.position_side,
-                    rank=rank,
+            for account, side, liquidated in (
+                (case.account_id, pos.position_side, True),
+                (account_id, other.position_side, False),
+            ):
+                self._emit(
+                    ev.PositionAutoDeleveraged(
+                        seq=self.seq + 1,
+                        ts_event=ts,
+                        case_id=case.case_id,
+                        symbol=pos.symbol,
+                        price=price,
+                        qty=take,
+                        account_id=account,
+                        position_side=side,
+                        rank=rank,
+                        liquidated=liquidated,
+                    )
                 )
-            )
             remaining -= take
         if remaining:
             self._emit(
@@ -1094,25 +1097,25 @@ class LiquidationEngine(EngineState):
             if mark is None:
                 continue  # no mark price yet: settled at the next boundary that has one
             rate = liq.funding_rate[symbol]
-            payments = []
             for pos in sorted(
                 self.symbol_positions.get(symbol, ()), key=lambda p: (p.account_id, p.position_side)
             ):
                 if pos.qty:
-                    # Longs pay shorts when the rate is positive.
-                    amount = -pos.qty * inst.multiplier * mark * rate
-                    payments.append((pos.account_id, pos.position_side, pos.qty, amount))
-            self._emit(
-                ev.FundingSettled(
-                    seq=self.seq + 1,
-                    ts_event=ts,
-                    symbol=symbol,
-                    asset=inst.settle_asset,
-                    rate=rate,
-                    mark=mark,
-                    funding_ts=boundary,
-                    payments=payments,
-                )
-            )
+                    self._emit(
+                        ev.FundingSettled(
+                            seq=self.seq + 1,
+                            ts_event=ts,
+                            symbol=symbol,
+                            asset=inst.settle_asset,
+                            rate=rate,
+                            mark=mark,
+                            funding_ts=boundary,
+                            account_id=pos.account_id,
+                            position_side=pos.position_side,
+                            qty=pos.qty,
+                            # Longs pay shorts when the rate is positive.
+                            amount=-pos.qty * inst.multiplier * mark * rate,
+                        )
+                    )
             if self._liquidates_here(inst):
                 self._check_liquidations(symbol, ts)

@@ -781,18 +781,14 @@ class EngineState:
         liq = self.liq
         liq.last_funding[e.symbol] = e.funding_ts
         self.liq_index.epoch += 1
-        totals = liq.funding_total
-        dirty = self.liq_index.dirty
-        isolated = MarginMode.ISOLATED
-        for account_id, side, _qty, amount in e.payments:
-            refs = self._refs_of(account_id, e.symbol, side)
-            refs[2].total += amount
-            if liq.margin_mode.get((account_id, e.symbol)) is isolated:
-                refs[1].margin += amount  # an isolated position's funding moves its own margin
-                refs[2].locked += amount
-            key = (account_id, e.symbol, side)
-            totals[key] = totals.get(key, ZERO) + amount
-            dirty.add(account_id)
+        refs = self._refs_of(e.account_id, e.symbol, e.position_side)
+        refs[2].total += e.amount
+        if liq.margin_mode.get((e.account_id, e.symbol)) is MarginMode.ISOLATED:
+            refs[1].margin += e.amount  # an isolated position's funding moves its own margin
+            refs[2].locked += e.amount
+        key = (e.account_id, e.symbol, e.position_side)
+        liq.funding_total[key] = liq.funding_total.get(key, ZERO) + e.amount
+        self.liq_index.dirty.add(e.account_id)
 
     def _on_InsuranceFundDeposited(self, e: ev.InsuranceFundDeposited) -> None:
         self.liq.fund[e.asset] = self.liq.fund.get(e.asset, ZERO) + e.amount
@@ -831,19 +827,15 @@ class EngineState:
         self.liq_index.dirty.add(e.account_id)
 
     def _on_PositionAutoDeleveraged(self, e: ev.PositionAutoDeleveraged) -> None:
-        self.liq.adl_count += 1
-        for account_id, pside in (
-            (e.account_id, e.position_side),
-            (e.counterparty_id, e.counterparty_side),
-        ):
-            refs = self._refs_of(account_id, e.symbol, pside)
-            pos = refs[1]
-            side = _SELL if pos.qty > ZERO else _BUY
-            realized = self._book(
-                refs, account_id, 0, side, e.qty, e.price, ZERO, refs[2].asset, e.ts_event
-            )
-            if self.risk.watch_fills:
-                self.risk.on_fill(account_id, None, realized or None, e.ts_event, e.seq)
+        if not e.liquidated:
+            self.liq.adl_count += 1
+        refs = self._refs_of(e.account_id, e.symbol, e.position_side)
+        side = _SELL if refs[1].qty > ZERO else _BUY
+        realized = self._book(
+            refs, e.account_id, 0, side, e.qty, e.price, ZERO, refs[2].asset, e.ts_event
+        )
+        if self.risk.watch_fills:
+            self.risk.on_fill(e.account_id, None, realized or None, e.ts_event, e.seq)
 
     def _on_LiquidationFinished(self, e: ev.LiquidationFinished) -> None:
         liq = self.liq

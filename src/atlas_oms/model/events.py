@@ -350,15 +350,19 @@ class FundingRateSet(EventBase):
 
 
 class FundingSettled(EventBase):
-    """One funding settlement of a perpetual at ``mark`` and ``rate``: ``payments`` lists
-    ``(account, position side, quantity, amount)``, amount received (+) or paid (-) in ``asset``."""
+    """One position's funding at one settlement of a perpetual, at ``mark`` and ``rate``:
+    ``amount`` received (+) or paid (-) in ``asset``. One event per open position, so each
+    account's trail holds its own payments only."""
 
     symbol: str
     asset: str
     rate: Decimal
     mark: Decimal
     funding_ts: int
-    payments: list[tuple[str, PositionSide, Decimal, Decimal]]
+    account_id: str
+    position_side: PositionSide
+    qty: Decimal
+    amount: Decimal
 
 
 class InsuranceFundDeposited(EventBase):
@@ -410,8 +414,9 @@ class LiquidationFundTransfer(EventBase):
 
 
 class PositionAutoDeleveraged(EventBase):
-    """ADL: ``qty`` of the liquidated position and of the counterparty's opposite position are
-    closed against each other at the bankruptcy ``price``."""
+    """ADL: ``qty`` of one account's position closed at the bankruptcy ``price``. They come in
+    pairs with the same ``case_id`` and ``rank``: the liquidated position (``liquidated``) and the
+    opposite position it was closed against. Neither names the other account."""
 
     case_id: int
     symbol: str
@@ -419,9 +424,8 @@ class PositionAutoDeleveraged(EventBase):
     qty: Decimal
     account_id: str
     position_side: PositionSide
-    counterparty_id: str
-    counterparty_side: PositionSide
     rank: int
+    liquidated: bool = False
 
 
 class LiquidationFinished(EventBase):

@@ -443,12 +443,7 @@ class Node:
         return [
             e
             for e in self.events()
-            if isinstance(e, kinds)
-            and (
-                account_id is None
-                or e.account_id == account_id  # type: ignore[attr-defined]
-                or getattr(e, "counterparty_id", None) == account_id
-            )
+            if isinstance(e, kinds) and (account_id is None or e.account_id == account_id)  # type: ignore[attr-defined]
         ]
 
     # ------------------------------------------------------------------ risk operations
