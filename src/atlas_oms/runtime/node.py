@@ -431,8 +431,8 @@ class Node:
         }
 
     def liquidations(self, account_id: str | None = None) -> list[ev.EventBase]:
-        """The journal's liquidation, insurance-fund, ADL and funding events (optionally of one
-        account), in order."""
+        """The journal's liquidation events (start, steps, insurance-fund transfers, ADL, end), in
+        order; with ``account_id``, every event of the cases it was liquidated or deleveraged in."""
         kinds = (
             ev.LiquidationStarted,
             ev.LiquidationStep,
@@ -440,16 +440,16 @@ class Node:
             ev.PositionAutoDeleveraged,
             ev.LiquidationFinished,
         )
-        return [
-            e
-            for e in self.events()
-            if isinstance(e, kinds)
-            and (
-                account_id is None
-                or e.account_id == account_id  # type: ignore[attr-defined]
-                or getattr(e, "counterparty_id", None) == account_id
-            )
-        ]
+        found = [e for e in self.events() if isinstance(e, kinds)]
+        if account_id is None:
+            return found
+        cases = {
+            e.case_id  # type: ignore[attr-defined]
+            for e in found
+            if getattr(e, "account_id", None) == account_id
+            or getattr(e, "counterparty_id", None) == account_id
+        }
+        return [e for e in found if e.case_id in cases]  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------------ risk operations
     def set_limits(
