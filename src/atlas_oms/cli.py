@@ -1,11 +1,12 @@
-"""The ``atlas`` command: ``demo``, ``replay``, ``audit``, ``risk``, ``kill``, ``bench`` and
-``version``.
+"""The ``atlas`` command: ``demo``, ``replay``, ``audit``, ``risk``, ``futures``, ``kill``,
+``bench`` and ``version``.
 
 Every sub-command goes through the library API (:class:`~atlas_oms.runtime.node.Node`) or, for
 ``replay``, through the journal and a fresh :class:`~atlas_oms.core.engine.Engine`, exactly as a
 restart would; ``audit`` reads the journal read-only through :mod:`atlas_oms.store.audit`. The
-``risk`` actions and ``kill`` open a node on the journal, do one operator action, print what it
-did and close; a refusal is printed as ``refused: REASON: sentence`` with exit code 2.
+``risk`` and ``futures`` actions and ``kill`` open a node on the journal, do one operator action,
+print what it did and close; a refusal is printed as ``refused: REASON: sentence`` with exit
+code 2.
 """
 
 from __future__ import annotations
@@ -28,11 +29,26 @@ from typing import Any, TypeVar
 import msgspec
 
 from atlas_oms.core.engine import Engine
+from atlas_oms.core.margin import max_notional
 from atlas_oms.core.orders import OrderView
 from atlas_oms.core.state import import_state
+from atlas_oms.derivatives_report import (
+    case_json,
+    case_text,
+    grouped,
+    liquidation_cases,
+    money,
+    pct,
+    position_json,
+    positions_table,
+    price,
+    tiers_json,
+    tiers_table,
+)
 from atlas_oms.model import events as ev
-from atlas_oms.model.enums import OrderType, Side, TimeInForce, TrailingOffsetType
+from atlas_oms.model.enums import OrderType, PositionSide, Side, TimeInForce, TrailingOffsetType
 from atlas_oms.model.instrument import Instrument
+from atlas_oms.model.margin import tiers_from_rows
 from atlas_oms.model.risk import (
     BreakerConfig,
     MarketStatus,
@@ -46,6 +62,7 @@ from atlas_oms.runtime.node import SNAPSHOT_VERSION, CommandRefused, Node
 from atlas_oms.store.audit import AuditRecord, audit_trail, write_audit
 from atlas_oms.store.base import JournalError
 from atlas_oms.store.opener import open_journal
+from atlas_oms.store.reference import load_brackets
 from atlas_oms.tables import fmt, fmt_ns, render
 
 DEFAULT_DEMO_JOURNAL = "atlas-data/demo.db"
@@ -58,6 +75,21 @@ LADDER = (("0.5", 10), ("0.75", 25), ("1", 50), ("1.5", 100))
 BTC = "BTC/USDT"
 PERP = "BTC/USDT:USDT"
 AAPL = "AAPL"
+ETH_PERP = "ETH/USDT:USDT"
+#: Binance's ETHUSDT leverage brackets, as in examples/binance_leverage_brackets.json: notional
+#: floor, cap, maintenance margin rate, maintenance amount ("cum") and maximum leverage.
+ETH_BRACKETS = (
+    (0, 10_000, "0.005", 0, 100),
+    (10_000, 100_000, "0.0065", 15, 75),
+    (100_000, 500_000, "0.01", 365, 50),
+    (500_000, 1_000_000, "0.02", 5_365, 25),
+    (1_000_000, 2_000_000, "0.05", 35_365, 10),
+    (2_000_000, 5_000_000, "0.1", 135_365, 5),
+    (5_000_000, 10_000_000, "0.125", 260_365, 4),
+    (10_000_000, 20_000_000, "0.15", 510_365, 3),
+    (20_000_000, 50_000_000, "0.25", 2_510_365, 2),
+    (50_000_000, 100_000_000, "0.5", 15_010_365, 1),
+)
 
 _S = TypeVar("_S", bound=msgspec.Struct)
 
@@ -279,6 +311,7 @@ class _Demo:
 
         self._report()
         self._risk()
+        self._derivatives()
         n.flush()
         digest = n.digest()
         count = n.journal.last_seq
@@ -356,6 +389,105 @@ class _Demo:
         trail = n.audit("bob")
         print(f"Audit trail of bob: last 12 of {len(trail)} events")
         print(audit_table(trail[-12:]))
+
+    def _derivatives(self) -> None:
+        """The perpetual-futures venue: tiers, isolated and cross margin, a liquidation that goes
+        through the book, the insurance fund and ADL; then the money is counted."""
+        n = self.node
+        self.section("Derivatives venue: margin tiers, isolated and cross margin, a liquidation")
+        self.step(f"ops: list {ETH_PERP} and set its margin tiers (Binance's ETHUSDT brackets)")
+        n.add_instrument(
+            Instrument.perpetual(
+                ETH_PERP, tick_size="0.01", lot_size="0.001", maker_fee="0.0002", taker_fee="0.0005"
+            )
+        )
+        tiers = tiers_from_rows(ETH_BRACKETS)
+        n.set_margin_tiers(ETH_PERP, tiers, actor="ops", reason="Binance ETHUSDT brackets")
+        print(tiers_table(tiers[:4]))
+        self.note(f"(and {len(tiers) - 4} more tiers, up to {grouped(tiers[-1].cap)} USDT at 1x)")
+        deposits = {"mm-eth": 200_000, "carol": 1_000, "dave": 5_000, "erin": 2_000}
+        self.step("accounts: mm-eth (sub-account of mm), carol, dave and erin; an insurance fund")
+        n.open_account("mm-eth", parent_id="mm", name="Market maker, ETH perpetual desk")
+        for account in ("carol", "dave", "erin"):
+            n.open_account(account, name=account.capitalize())
+        for account, amount in deposits.items():
+            n.deposit(account, "USDT", amount)
+        self.note("deposit USDT: " + ", ".join(f"{a} {v:,}" for a, v in deposits.items()))
+        seed = Decimal(100)
+        n.deposit_insurance_fund("USDT", seed, actor="ops", reason="seed the USDT fund")
+        self.note(f"ops: the USDT insurance fund starts with {fmt(seed)}")
+        self.step(f"carol: ISOLATED margin on {ETH_PERP}, then leverage 150x")
+        n.set_margin_mode("carol", ETH_PERP, "ISOLATED")
+        self._refused(lambda: n.set_leverage("carol", ETH_PERP, 150))
+        self.step("leverage: carol 50x (isolated); dave 10x, erin 20x, mm-eth 10x (cross)")
+        for account, leverage in (("carol", 50), ("dave", 10), ("erin", 20), ("mm-eth", 10)):
+            n.set_leverage(account, ETH_PERP, leverage)
+        self.step("mark 3,000; mm-eth offers 7 @ 3,000 and bids 4 @ 2,945, 2 @ 2,938, 20 @ 2,800")
+        n.update_prices(ETH_PERP, last="3000", mark="3000")
+        n.sell("mm-eth", ETH_PERP, "7", "3000")
+        for qty, px in (("4", "2945"), ("2", "2938"), ("20", "2800")):
+            n.buy("mm-eth", ETH_PERP, qty, px)
+        self.step("erin: SELL 8 ETH/USDT:USDT LIMIT 3,000 (joins the offer)")
+        self.note(f"-> {self.outcome(n.sell('erin', ETH_PERP, '8', '3000'))}")
+        self.step("carol: BUY 10 MARKET (30,000 USDT of notional: 600 of margin at 50x)")
+        self.note(f"-> {self.outcome(n.buy('carol', ETH_PERP, '10'))}")
+        self.step("dave: BUY 5 MARKET")
+        self.note(f"-> {self.outcome(n.buy('dave', ETH_PERP, '5'))}")
+        ticks = {ETH_PERP: n.engine.instruments[ETH_PERP].tick_size}
+
+        def positions() -> str:
+            views = [v for a in deposits for v in n.positions(a) if v.symbol == ETH_PERP]
+            return positions_table(views, ticks)
+
+        print(positions())
+        carol = n.position("carol", ETH_PERP)
+        liq = price(carol.liquidation_price if carol else None, ticks[ETH_PERP])
+        self.step(
+            f"market data: ETH/USDT:USDT mark drops to 2,950 (carol's liquidation price {liq})"
+        )
+        for case in liquidation_cases(n.update_prices(ETH_PERP, mark="2950")):
+            print(case_text(case, ticks))
+        self.note("-> 4 sold into mm-eth's bid above carol's bankruptcy price (the surplus to the")
+        self.note(
+            "   fund), 2 below it (the fund pays the difference), 4 deleveraged against erin,"
+        )
+        self.note("   the short ranked first by profit x leverage")
+        print(positions())
+        self._conservation(deposits, seed)
+
+    def _conservation(self, deposits: dict[str, int], seed: Decimal) -> None:
+        """What came in equals wallets + unrealized P&L + insurance fund + fees: nothing is made
+        or lost by a liquidation."""
+        n = self.node
+        rows: list[list[Any]] = []
+        total_in = Decimal(seed)
+        total_now = Decimal(0)
+        fees = Decimal(0)
+        for account, amount in deposits.items():
+            wallet = n.balance(account, "USDT").total
+            upnl = sum(
+                (p.unrealized_pnl for p in n.positions(account) if p.symbol == ETH_PERP),
+                Decimal(0),
+            )
+            fees += sum((f.fee for f in n.fills(account) if f.symbol == ETH_PERP), Decimal(0))
+            equity = wallet + upnl
+            cells = [money(v, group=True) for v in (wallet, upnl, equity)]
+            rows.append([account, grouped(Decimal(amount)), *cells])
+            total_in += amount
+            total_now += equity
+        fund = n.insurance_fund("USDT")
+        rows.append(
+            ["insurance fund", grouped(seed), money(fund, group=True), "", money(fund, group=True)]
+        )
+        rows.append(["fees to the venue", "", "", "", money(fees, group=True)])
+        total_now += fund + fees
+        rows.append(["total", grouped(total_in), "", "", money(total_now, group=True)])
+        self.section("Derivatives venue: where the USDT is (equity = wallet + unrealized P&L)")
+        print(render(["", "paid in", "wallet", "unreal. P&L", "equity"], rows, align="lrrrr"))
+        verdict = "conserved" if total_now == total_in else f"off by {fmt(total_now - total_in)}"
+        self.note(
+            f"-> {grouped(total_in)} USDT in, {money(total_now, group=True)} accounted for: {verdict}"
+        )
 
     def _denial(self, o: OrderView) -> None:
         self.note(f"-> #{o.order_id} {o.status} {o.reason}: {self._message(o.order_id)}")
@@ -975,7 +1107,8 @@ def run_on_journal(
     args: argparse.Namespace, action: Callable[[Node], int], *, readonly: bool = False
 ) -> int:
     """Open the node on ``args.journal``, do ``action``, close; refusals and errors as sentences."""
-    who = f"atlas {args.command}" + (f" {args.risk_command}" if args.command == "risk" else "")
+    action_name = getattr(args, f"{args.command}_command", None)
+    who = f"atlas {args.command}" + (f" {action_name}" if action_name else "")
     path = args.journal
     if not Path(path).exists():
         print(f"{who}: no journal at {path}", file=sys.stderr)
@@ -1153,6 +1286,379 @@ def cmd_risk_market(args: argparse.Namespace) -> int:
     return run_on_journal(args, action)
 
 
+# ------------------------------------------------------------------------------------- futures
+def _number(text: str) -> Decimal:
+    """An exact decimal from the command line (argparse type)."""
+    try:
+        value = Decimal(text)
+    except ArithmeticError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value.is_finite():
+        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    return value
+
+
+def _print_json(value: Any) -> None:
+    print(msgspec.json.encode(value).decode())
+
+
+def _derivative(node: Node, symbol: str) -> Instrument:
+    inst = node.engine.instruments.get(symbol)
+    if inst is None or not inst.is_derivative:
+        known = sorted(s for s, i in node.engine.instruments.items() if i.is_derivative)
+        raise UsageError(
+            f"{symbol!r} is not a derivative in this journal"
+            + (f"; it has {', '.join(known)}" if known else "")
+        )
+    return inst
+
+
+def _known_account(node: Node, account_id: str | None, journal: str) -> None:
+    if account_id is not None and account_id not in node.engine.accounts:
+        raise UsageError(f"unknown account {account_id!r} in {journal}")
+
+
+def _ticks(node: Node) -> dict[str, Decimal]:
+    return {symbol: inst.tick_size for symbol, inst in node.engine.instruments.items()}
+
+
+def _cross_margin(node: Node, views: Sequence[Any]) -> list[dict[str, Any]]:
+    """The cross-margin figures of every (account, settlement asset) among ``views``."""
+    pairs = sorted(
+        {
+            (v.account_id, node.engine.instruments[v.symbol].settle_asset)
+            for v in views
+            if v.margin_mode == "CROSS"
+        }
+    )
+    return [
+        {"account_id": a, "asset": asset, **node.account_margin(a, asset)} for a, asset in pairs
+    ]
+
+
+def cross_margin_table(rows: Sequence[dict[str, Any]]) -> str:
+    return render(
+        ["account", "asset", "wallet", "margin balance", "maint. margin", "margin ratio"],
+        [
+            [
+                r["account_id"],
+                r["asset"],
+                money(r["wallet_balance"]),
+                money(r["margin_balance"]),
+                money(r["maint_margin"]),
+                pct(r["margin_ratio"]),
+            ]
+            for r in rows
+        ],
+    )
+
+
+def cmd_futures_tiers(args: argparse.Namespace) -> int:
+    def action(node: Node) -> int:
+        inst = _derivative(node, args.symbol)
+        if args.file is None:
+            if args.actor or args.reason or args.binance_symbol:
+                raise UsageError("--binance-symbol, --actor and --reason go with --file")
+            tiers = node.engine.tiers_of(inst)
+            source = "set" if inst.margin_tiers is not None else "default"
+            if args.json:
+                _print_json(
+                    {"journal": args.journal, "symbol": inst.symbol, "source": source}
+                    | {"tiers": tiers_json(tiers)}
+                )
+                return 0
+            what = "" if source == "set" else " (none set: the engine's default single tier)"
+            print(f"Margin tiers of {inst.symbol} in {args.journal}{what}")
+            print(tiers_table(tiers))
+            return 0
+        if not args.actor:
+            raise UsageError("setting tiers needs --actor WHO")
+        name = args.binance_symbol or f"{inst.base}{inst.quote}"
+        try:
+            tables = load_brackets(args.file)
+        except OSError as exc:
+            raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+        except (ValueError, msgspec.MsgspecError) as exc:
+            raise UsageError(f"{args.file} is not a Binance leverage-bracket file: {exc}") from None
+        if name not in tables:
+            raise UsageError(
+                f"{args.file} has no brackets for {name} (it has {', '.join(sorted(tables))}): "
+                "name one with --binance-symbol"
+            )
+        node.set_margin_tiers(inst.symbol, tables[name], actor=args.actor, reason=args.reason)
+        tiers = node.engine.tiers_of(node.engine.instruments[inst.symbol])
+        if args.json:
+            _print_json({"symbol": inst.symbol, "source": name, "tiers": tiers_json(tiers)})
+            return 0
+        print(f"margin tiers of {inst.symbol} set from {args.file} ({name}) {_by(args)}")
+        print(tiers_table(tiers))
+        return 0
+
+    return run_on_journal(args, action, readonly=args.file is None)
+
+
+def cmd_futures_leverage(args: argparse.Namespace) -> int:
+    def action(node: Node) -> int:
+        node.set_leverage(args.account, args.symbol, args.leverage)
+        inst = node.engine.instruments[args.symbol]
+        cap = max_notional(node.engine.tiers_of(inst), args.leverage)
+        if args.json:
+            _print_json(
+                {
+                    "account_id": args.account,
+                    "symbol": args.symbol,
+                    "leverage": args.leverage,
+                    "max_notional": cap,
+                }
+            )
+            return 0
+        limit = "no notional cap" if cap is None else f"positions up to {grouped(cap)}"
+        print(
+            f"leverage of {args.account} on {args.symbol} set to {fmt(args.leverage)}x: {limit} "
+            f"{inst.settle_asset} of notional"
+        )
+        return 0
+
+    return run_on_journal(args, action)
+
+
+def cmd_futures_mode(args: argparse.Namespace) -> int:
+    def action(node: Node) -> int:
+        node.set_margin_mode(args.account, args.symbol, args.mode)
+        if args.json:
+            _print_json(
+                {"account_id": args.account, "symbol": args.symbol, "margin_mode": args.mode}
+            )
+            return 0
+        how = "on its own" if args.mode == "ISOLATED" else "by the whole account"
+        print(f"{args.account}'s {args.symbol} position is margined {args.mode} ({how})")
+        return 0
+
+    return run_on_journal(args, action)
+
+
+def cmd_futures_margin(args: argparse.Namespace) -> int:
+    def action(node: Node) -> int:
+        side = PositionSide(args.side) if args.side else None
+        move = node.add_margin if args.action == "add" else node.remove_margin
+        move(args.account, args.symbol, args.amount, side)
+        inst = node.engine.instruments[args.symbol]
+        view = node.position(args.account, args.symbol, side or PositionSide.BOTH)
+        if args.json:
+            _print_json(
+                {
+                    "account_id": args.account,
+                    "symbol": args.symbol,
+                    "action": args.action,
+                    "amount": args.amount,
+                    "position": position_json(view) if view is not None else None,
+                }
+            )
+            return 0
+        way = "added to" if args.action == "add" else "removed from"
+        print(
+            f"{fmt(args.amount)} {inst.settle_asset} {way} {args.account}'s isolated "
+            f"{args.symbol} margin"
+        )
+        if view is not None:
+            print(positions_table([view], _ticks(node)))
+        return 0
+
+    return run_on_journal(args, action)
+
+
+def cmd_futures_positions(args: argparse.Namespace) -> int:
+    def action(node: Node) -> int:
+        _known_account(node, args.account, args.journal)
+        views = [v for v in node.positions(args.account) if v.margin_mode is not None]
+        cross = _cross_margin(node, views)
+        now = node.clock.now()
+        if args.json:
+            _print_json(
+                {
+                    "journal": args.journal,
+                    "as_of": now,
+                    "positions": [position_json(v) for v in views],
+                    "cross_margin": cross,
+                }
+            )
+            return 0
+        who = f", account {args.account}" if args.account else ""
+        print(f"Derivative positions in {args.journal} at {utc(now)}{who}")
+        print(positions_table(views, _ticks(node)))
+        if cross:
+            print("Cross margin (per account and settlement asset; liquidation at 100%):")
+            print(cross_margin_table(cross))
+        return 0
+
+    return run_on_journal(args, action, readonly=True)
+
+
+def cmd_futures_mark(args: argparse.Namespace) -> int:
+    def action(node: Node) -> int:
+        inst = _derivative(node, args.symbol)
+        before = node.engine.mark.get(inst.symbol)
+        funds = dict(node.engine.liq.fund)
+        events = node.update_prices(inst.symbol, mark=args.price, last=args.last)
+        cases = liquidation_cases(events)
+        fund_now = dict(node.engine.liq.fund)
+        if args.json:
+            _print_json(
+                {
+                    "symbol": inst.symbol,
+                    "mark": args.price,
+                    "previous_mark": before,
+                    "liquidations": [case_json(c) for c in cases],
+                    "insurance_fund": fund_now,
+                    "events": [{"type": type(e).__name__} | msgspec.to_builtins(e) for e in events],
+                }
+            )
+            return 0
+        last = f", last {fmt(args.last)}" if args.last is not None else ""
+        print(f"mark of {inst.symbol}: {fmt(before)} -> {fmt(args.price)}{last}")
+        ticks = _ticks(node)
+        funded = [e for e in events if isinstance(e, ev.FundingSettled)]
+        if funded:
+            print(
+                f"funding settled on {funded[0].symbol} at rate {fmt(funded[0].rate)}, mark "
+                f"{fmt(funded[0].mark)}: {len(funded)} positions paid or received"
+            )
+        for e in events:
+            if isinstance(e, ev.OrderTriggered):
+                print(f"order #{e.order_id} triggered")
+            elif isinstance(e, ev.RiskAlert):
+                print(f"alert {e.level} {e.code}: {e.message}")
+        if not cases:
+            print("no liquidation: no position reached its liquidation price")
+        for case in cases:
+            print(case_text(case, ticks))
+        for asset in sorted(set(funds) | set(fund_now)):
+            old, new = funds.get(asset, Decimal(0)), fund_now.get(asset, Decimal(0))
+            if old != new:
+                print(f"insurance fund {asset}: {money(old)} -> {money(new)}")
+        return 0
+
+    return run_on_journal(args, action)
+
+
+def cmd_futures_funding_rate(args: argparse.Namespace) -> int:
+    def action(node: Node) -> int:
+        node.set_funding_rate(args.symbol, args.rate)
+        inst = node.engine.instruments[args.symbol]
+        interval = inst.funding_interval_min * 60 * SECOND
+        due = node.engine.liq.last_funding.get(args.symbol, 0) + interval
+        if args.json:
+            _print_json(
+                {
+                    "symbol": args.symbol,
+                    "rate": args.rate,
+                    "interval_min": inst.funding_interval_min,
+                    "next_funding_ts": due,
+                }
+            )
+            return 0
+        print(
+            f"funding rate of {args.symbol} set to {fmt(args.rate)} "
+            f"({fmt(args.rate * 100)}% of the mark value every {inst.funding_interval_min} min; "
+            f"positive: longs pay shorts); next settlement at {utc(due)}"
+        )
+        return 0
+
+    return run_on_journal(args, action)
+
+
+def cmd_futures_fund(args: argparse.Namespace) -> int:
+    def show(node: Node) -> int:
+        flows: dict[str, list[Decimal]] = {}
+        for e in node.events():
+            if isinstance(e, ev.InsuranceFundDeposited):
+                flows.setdefault(e.asset, [Decimal(0)] * 3)[0] += e.amount
+            elif isinstance(e, ev.LiquidationFundTransfer):
+                row = flows.setdefault(e.asset, [Decimal(0)] * 3)
+                row[1 if e.amount > 0 else 2] += e.amount
+        balances = node.engine.liq.fund
+        assets = sorted(set(flows) | set(balances))
+        if args.asset is not None:
+            assets = [args.asset]
+        rows = [
+            {
+                "asset": a,
+                "deposited": flows.get(a, [Decimal(0)] * 3)[0],
+                "from_liquidations": flows.get(a, [Decimal(0)] * 3)[1],
+                "to_liquidations": flows.get(a, [Decimal(0)] * 3)[2],
+                "balance": balances.get(a, Decimal(0)),
+            }
+            for a in assets
+        ]
+        if args.json:
+            _print_json({"journal": args.journal, "insurance_funds": rows})
+            return 0
+        print(f"Insurance funds in {args.journal}")
+        print(
+            render(
+                ["asset", "deposited", "from liquidations", "to liquidations", "balance"],
+                [
+                    [
+                        r["asset"],
+                        money(r["deposited"]),
+                        money(r["from_liquidations"], sign=True),
+                        money(r["to_liquidations"]),
+                        money(r["balance"]),
+                    ]
+                    for r in rows
+                ],
+            )
+        )
+        return 0
+
+    def deposit(node: Node) -> int:
+        if not args.actor:
+            raise UsageError("a deposit to the insurance fund needs --actor WHO")
+        balance = node.deposit_insurance_fund(
+            args.asset, args.amount, actor=args.actor, reason=args.reason
+        )
+        if args.json:
+            _print_json({"asset": args.asset, "amount": args.amount, "balance": balance})
+            return 0
+        way = "deposit" if args.amount > 0 else "withdrawal"
+        print(
+            f"insurance fund {args.asset}: {way} of {fmt(abs(args.amount))} {_by(args)}; "
+            f"balance {fmt(balance)}"
+        )
+        return 0
+
+    if args.amount is None:
+        return run_on_journal(args, show, readonly=True)
+    return run_on_journal(args, deposit)
+
+
+def cmd_futures_liquidations(args: argparse.Namespace) -> int:
+    def action(node: Node) -> int:
+        _known_account(node, args.account, args.journal)
+        cases = liquidation_cases(node.events(), node.fills())
+        if args.account is not None:
+            cases = [c for c in cases if args.account in c.accounts()]
+        if args.json:
+            _print_json(
+                {
+                    "journal": args.journal,
+                    "account": args.account,
+                    "liquidations": [case_json(c) for c in cases],
+                }
+            )
+            return 0
+        who = f" concerning {args.account} (liquidated or deleveraged)" if args.account else ""
+        print(f"Liquidations in {args.journal}{who}: {len(cases) or 'none'}")
+        ticks = _ticks(node)
+        for case in cases:
+            started = case.started
+            print(f"\nseq {started.seq} at {utc(started.ts_event)}")
+            print(case_text(case, ticks))
+        return 0
+
+    return run_on_journal(args, action, readonly=True)
+
+
 # --------------------------------------------------------------------------------------- bench
 def cmd_bench(args: argparse.Namespace) -> int:
     from atlas_oms.benchmarks import run_all
@@ -1301,6 +1807,125 @@ def _add_risk_parsers(sub: Any) -> None:
     market.set_defaults(func=cmd_risk_market)
 
 
+def _json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _add_futures_parsers(sub: Any) -> None:
+    fut = sub.add_parser(
+        "futures",
+        help="the perpetual-futures venue on a journal: tiers, leverage, margin, marks, "
+        "liquidations, the insurance fund",
+    )
+    fut.set_defaults(func=lambda args: _help(fut))
+    fsub = fut.add_subparsers(dest="futures_command", metavar="ACTION")
+
+    tiers = fsub.add_parser(
+        "tiers",
+        help="show a symbol's margin tiers, or set them from a Binance leverage-bracket file",
+        description="With --file: load Binance's leverage-bracket JSON "
+        '([{"symbol": "BTCUSDT", "brackets": [...]}]) and set the symbol\'s tiers (journaled, '
+        "needs --actor). Without: print the current table.",
+    )
+    tiers.add_argument("symbol", metavar="SYMBOL", help="the perpetual, e.g. BTC/USDT:USDT")
+    tiers.add_argument("--file", metavar="FILE", help="Binance leverage-bracket JSON to load")
+    tiers.add_argument(
+        "--binance-symbol",
+        metavar="NAME",
+        help="the entry of FILE to use (default: base and quote, e.g. BTCUSDT)",
+    )
+    _journal_option(tiers)
+    tiers.add_argument("--actor", metavar="WHO", help="who sets them (journaled; with --file)")
+    tiers.add_argument("--reason", default="", metavar="WHY", help="why (journaled; optional)")
+    _json_option(tiers)
+    tiers.set_defaults(func=cmd_futures_tiers)
+
+    lev = fsub.add_parser("leverage", help="set an account's leverage on a symbol")
+    lev.add_argument("account", metavar="ACCOUNT")
+    lev.add_argument("symbol", metavar="SYMBOL")
+    lev.add_argument("leverage", type=_number, metavar="N", help="e.g. 20 for 20x")
+    _journal_option(lev)
+    _json_option(lev)
+    lev.set_defaults(func=cmd_futures_leverage)
+
+    mode = fsub.add_parser(
+        "mode", help="margin a symbol ISOLATED or CROSS (no position or open orders there)"
+    )
+    mode.add_argument("account", metavar="ACCOUNT")
+    mode.add_argument("symbol", metavar="SYMBOL")
+    mode.add_argument(
+        "mode", type=str.upper, choices=("ISOLATED", "CROSS"), metavar="isolated|cross"
+    )
+    _journal_option(mode)
+    _json_option(mode)
+    mode.set_defaults(func=cmd_futures_mode)
+
+    margin = fsub.add_parser("margin", help="add margin to or remove it from an isolated position")
+    margin.add_argument("action", choices=("add", "remove"), metavar="add|remove")
+    margin.add_argument("account", metavar="ACCOUNT")
+    margin.add_argument("symbol", metavar="SYMBOL")
+    margin.add_argument("amount", type=_number, metavar="AMOUNT", help="in the settlement asset")
+    margin.add_argument(
+        "--side",
+        type=str.upper,
+        choices=("LONG", "SHORT"),
+        help="the position side (hedge-mode accounts)",
+    )
+    _journal_option(margin)
+    _json_option(margin)
+    margin.set_defaults(func=cmd_futures_margin)
+
+    positions = fsub.add_parser(
+        "positions", help="derivative positions: margin, margin ratio, liquidation prices"
+    )
+    positions.add_argument("account", nargs="?", metavar="ACCOUNT", help="only this account")
+    _journal_option(positions, readonly=True)
+    _json_option(positions)
+    positions.set_defaults(func=cmd_futures_positions)
+
+    mark = fsub.add_parser(
+        "mark", help="a mark price: liquidates what reaches its liquidation price, prints it"
+    )
+    mark.add_argument("symbol", metavar="SYMBOL")
+    mark.add_argument("price", type=_number, metavar="PRICE")
+    mark.add_argument("--last", type=_number, metavar="PRICE", help="also a last trade price")
+    _journal_option(mark)
+    _json_option(mark)
+    mark.set_defaults(func=cmd_futures_mark)
+
+    rate = fsub.add_parser("funding-rate", help="the rate of a perpetual's next funding")
+    rate.add_argument("symbol", metavar="SYMBOL")
+    rate.add_argument("rate", type=_number, metavar="RATE", help="0.0001 = 0.01%%")
+    _journal_option(rate)
+    _json_option(rate)
+    rate.set_defaults(func=cmd_futures_funding_rate)
+
+    fund = fsub.add_parser(
+        "fund",
+        help="show the insurance funds, or deposit to one (negative: withdraw)",
+        description="Without AMOUNT: the insurance funds (deposits, what liquidations paid in "
+        "and took out, balance). With ASSET AMOUNT: a deposit (journaled, needs --actor).",
+    )
+    fund.add_argument("asset", nargs="?", metavar="ASSET")
+    fund.add_argument("amount", nargs="?", type=_number, metavar="AMOUNT")
+    _journal_option(fund)
+    fund.add_argument("--actor", metavar="WHO", help="who deposits (journaled)")
+    fund.add_argument("--reason", default="", metavar="WHY", help="why (journaled; optional)")
+    _json_option(fund)
+    fund.set_defaults(func=cmd_futures_fund)
+
+    liqs = fsub.add_parser(
+        "liquidations",
+        help="liquidation history: steps, fills against the bankruptcy price, fund, ADL",
+    )
+    liqs.add_argument(
+        "account", nargs="?", metavar="ACCOUNT", help="only cases it was liquidated or ADL'd in"
+    )
+    _journal_option(liqs, readonly=True)
+    _json_option(liqs)
+    liqs.set_defaults(func=cmd_futures_liquidations)
+
+
 def _help(parser: argparse.ArgumentParser) -> int:
     parser.print_help()
     return 2
@@ -1348,6 +1973,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     aud.set_defaults(func=cmd_audit)
     _add_risk_parsers(sub)
+    _add_futures_parsers(sub)
     _kill_parser(sub, "kill", "fire a kill switch: block new orders, cancel open ones")
     bench = sub.add_parser("bench", help="run the benchmarks; print one JSON object")
     bench.add_argument("--quick", action="store_true", help="tiny sizes (seconds, for tests)")

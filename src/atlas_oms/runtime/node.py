@@ -431,8 +431,8 @@ class Node:
         }
 
     def liquidations(self, account_id: str | None = None) -> list[ev.EventBase]:
-        """The journal's liquidation, insurance-fund, ADL and funding events (optionally of one
-        account), in order."""
+        """The journal's liquidation events (start, steps, insurance-fund transfers, ADL, end), in
+        order; with ``account_id``, every event of the cases it was liquidated or deleveraged in."""
         kinds = (
             ev.LiquidationStarted,
             ev.LiquidationStep,
@@ -440,10 +440,21 @@ class Node:
             ev.PositionAutoDeleveraged,
             ev.LiquidationFinished,
         )
+        found = [e for e in self.events() if isinstance(e, kinds)]
+        if account_id is None:
+            return found
+        # An account sees its own events and the steps of its own liquidations; an ADL
+        # counterparty sees its side of the trade, never the liquidated account's events.
+        own = {
+            e.case_id
+            for e in found
+            if isinstance(e, ev.LiquidationStarted) and e.account_id == account_id
+        }
         return [
             e
-            for e in self.events()
-            if isinstance(e, kinds) and (account_id is None or e.account_id == account_id)  # type: ignore[attr-defined]
+            for e in found
+            if getattr(e, "account_id", None) == account_id
+            or (isinstance(e, ev.LiquidationStep) and e.case_id in own)
         ]
 
     # ------------------------------------------------------------------ risk operations
