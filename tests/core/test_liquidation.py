@@ -496,7 +496,7 @@ def _under_water(node: Node, mark: Decimal) -> set[str]:
     return out
 
 
-from atlas_oms.model.enums import PositionSide  # noqa: E402
+from atlas_oms.model.enums import PositionMode, PositionSide  # noqa: E402
 
 _BOTH = PositionSide.BOTH
 
@@ -535,3 +535,69 @@ def test_a_mark_liquidates_exactly_the_accounts_a_full_scan_finds_under_water(
         pos = node.position(account_id, S)
         assert pos is not None and pos.qty == 0
     assert sum((p.qty for p in node.engine.positions.values()), D(0)) == 0
+
+
+def test_hedge_mode_cross_legs_share_one_liquidation_price_from_both_sides() -> None:
+    """Binance's formula with a long and a short of one symbol in one cross account: both legs
+    move with the price, each with its own tier."""
+    node = Node.in_memory()
+    node.add_instrument(
+        Instrument.perpetual(S, tick_size="0.1", lot_size="0.001", margin_tiers=TIERS)
+    )
+    node.open_account("hedger", position_mode=PositionMode.HEDGE)
+    node.open_account("mm")
+    node.deposit("hedger", "USDT", "3000")
+    node.deposit("mm", "USDT", "1000000")
+    node.set_leverage("hedger", S, 20)
+    node.update_prices(S, last="10000", mark="10000")
+    node.submit("mm", S, "SELL", "LIMIT", "3", price="10000")
+    node.submit("hedger", S, "BUY", "LIMIT", "3", price="10000", position_side="LONG")
+    node.submit("mm", S, "BUY", "LIMIT", "1", price="10000")
+    node.submit("hedger", S, "SELL", "LIMIT", "1", price="10000", position_side="SHORT")
+    long = node.position("hedger", S, PositionSide.LONG)
+    short = node.position("hedger", S, PositionSide.SHORT)
+    assert long is not None and short is not None
+    wallet = node.balance("hedger", "USDT").total
+    expected = fm.liquidation_price(
+        [(D(3), D(10000)), (D(-1), D(10000))], wallet=wallet, tiers=TIERS
+    )
+    assert long.liquidation_price == short.liquidation_price == expected
+    # (WB + cum - 3*10000 + 1*10000) / (3*0.004 + 1*0.004 - 3 + 1), both legs in tier 1
+    assert expected == (wallet - D(20000)) / (D("0.016") - 2)
+    out = node.update_prices(S, mark=str((expected + D("0.1")).quantize(D("0.1"))))
+    assert not [e for e in out if isinstance(e, ev.LiquidationStarted)]
+    out = node.update_prices(S, mark=str((expected - D("0.1")).quantize(D("0.1"))))
+    started = [e for e in out if isinstance(e, ev.LiquidationStarted)]
+    assert [s.positions for s in started] == [[(S, PositionSide.LONG), (S, PositionSide.SHORT)]]
+    steps = [e.stage for e in out if isinstance(e, ev.LiquidationStep)]
+    assert steps[0] == "NET"  # its own long and short close against each other first
+    assert not [e for e in out if isinstance(e, ev.RiskAlert)]  # no ADL shortfall
+    assert node.balance("hedger", "USDT").total == 0
+    assert all(p.qty == 0 for p in node.positions("hedger", include_flat=True))
+
+
+def test_an_isolated_hedge_leg_may_be_deleveraged_against_the_same_accounts_other_leg() -> None:
+    node = Node.in_memory()
+    node.add_instrument(
+        Instrument.perpetual(S, tick_size="0.1", lot_size="0.001", margin_tiers=TIERS)
+    )
+    node.open_account("hedger", position_mode=PositionMode.HEDGE)
+    node.open_account("mm")
+    node.deposit("hedger", "USDT", "3000")
+    node.deposit("mm", "USDT", "1000000")
+    node.set_margin_mode("hedger", S, "ISOLATED")
+    node.set_leverage("hedger", S, 20)
+    node.update_prices(S, last="10000", mark="10000")
+    node.submit("mm", S, "SELL", "LIMIT", "1", price="10000")
+    node.submit("hedger", S, "BUY", "LIMIT", "1", price="10000", position_side="LONG")
+    node.submit("mm", S, "BUY", "LIMIT", "1", price="10000")
+    node.submit("hedger", S, "SELL", "LIMIT", "1", price="10000", position_side="SHORT")
+    # mm is flat: the only short against the hedger's long is the hedger's own short.
+    out = node.update_prices(S, mark="9500")
+    adl = [e for e in out if isinstance(e, ev.PositionAutoDeleveraged)]
+    assert [(a.account_id, a.position_side, a.liquidated) for a in adl] == [
+        ("hedger", PositionSide.LONG, True),
+        ("hedger", PositionSide.SHORT, False),
+    ]
+    assert not [e for e in out if isinstance(e, ev.RiskAlert)]
+    assert total_value(node, "9500") == D(3000) + D(1_000_000)

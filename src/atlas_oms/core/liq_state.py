@@ -23,6 +23,7 @@ BOOK = "BOOK"  # IOC at the bankruptcy price into the book; better fills feed th
 FUND = "FUND"  # IOC at a worse price; the insurance fund pays the difference
 ADL = "ADL"  # what is left closes against opposite positions at the bankruptcy price
 CLOSED = "CLOSED"  # the position was already flat when its turn came
+NET = "NET"  # hedge mode, cross: the account's own long and short close against each other
 
 
 class Case:

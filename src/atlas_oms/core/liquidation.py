@@ -16,7 +16,7 @@ from sortedcontainers import SortedList
 
 from atlas_oms.core import margin as m
 from atlas_oms.core.amend import cancel_request
-from atlas_oms.core.liq_state import ADL, BOOK, CLOSED, FUND, Case, Key
+from atlas_oms.core.liq_state import ADL, BOOK, CLOSED, FUND, NET, Case, Key
 from atlas_oms.core.orders import Order
 from atlas_oms.core.positions import Position
 from atlas_oms.core.state import EngineState, round_money
@@ -420,7 +420,51 @@ class LiquidationEngine(EngineState):
                 elif inst.settle_asset != asset:
                     continue
                 self._liq_cancel(order, ts)
+        if mode is _CROSS:
+            self._liq_net_hedges(case_id, account_id, asset, ts)
         self._liq_advance(self.liq.cases[case_id], ts)
+
+    def _liq_net_hedges(self, case_id: int, account_id: str, asset: str, ts: int) -> None:
+        """Hedge mode, cross: the account's own long and short of one symbol close against each
+        other at the mark first (step NET). Its equity does not change; what is left is one net
+        leg per symbol for the book, the fund and ADL."""
+        if self.accounts[account_id].position_mode is not PositionMode.HEDGE:
+            return
+        for inst, pos in self._cross_positions(account_id, asset):
+            if pos.position_side is not PositionSide.LONG:
+                continue
+            short = self.positions.get((account_id, inst.symbol, PositionSide.SHORT))
+            if short is None or not short.qty or not pos.qty:
+                continue
+            qty = min(pos.qty, -short.qty)
+            mark = self._valuation(pos)
+            self._emit(
+                ev.LiquidationStep(
+                    seq=self.seq + 1,
+                    ts_event=ts,
+                    case_id=case_id,
+                    symbol=inst.symbol,
+                    position_side=PositionSide.LONG,
+                    stage=NET,
+                    bankruptcy_price=mark,
+                    price=mark,
+                )
+            )
+            for side in (PositionSide.LONG, PositionSide.SHORT):
+                self._emit(
+                    ev.PositionAutoDeleveraged(
+                        seq=self.seq + 1,
+                        ts_event=ts,
+                        case_id=case_id,
+                        symbol=inst.symbol,
+                        price=mark,
+                        qty=qty,
+                        account_id=account_id,
+                        position_side=side,
+                        rank=0,
+                        liquidated=True,
+                    )
+                )
 
     def _liq_cancel(self, order: Order, ts: int) -> None:
         if order.held:
@@ -719,7 +763,11 @@ class LiquidationEngine(EngineState):
         for _, account_id, side_name in ranked:
             if not remaining:
                 break
-            if account_id == case.account_id or liq.is_frozen(account_id, pos.symbol):
+            if account_id == case.account_id:
+                # An isolated hedge leg may close against the same account's other leg.
+                if case.mode is _CROSS or side_name == pos.position_side.value:
+                    continue
+            elif liq.is_frozen(account_id, pos.symbol):
                 continue
             other = positions[(account_id, pos.symbol, PositionSide(side_name))]
             rank += 1

@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from atlas_oms.core.equities import EquityBook, book_sale
-from atlas_oms.core.liq_state import Case, LiqBook, LiqIndex
+from atlas_oms.core.liq_state import NET, Case, LiqBook, LiqIndex
 from atlas_oms.core.orders import RESTORE, TRANSITIONS, Order, Tx, next_status
 from atlas_oms.core.positions import Balance, Position
 from atlas_oms.core.risk_state import RiskBook
@@ -804,6 +804,8 @@ class EngineState:
 
     def _on_LiquidationStep(self, e: ev.LiquidationStep) -> None:
         case = self.liq.cases[e.case_id]
+        if e.stage == NET:
+            return  # a netting of the account's own legs: no order, no stage of a position
         target = (e.symbol, e.position_side)
         if case.current != target:
             case.todo.remove(target)
