@@ -109,6 +109,23 @@ class AmendHandlers(EngineState):
         self._emit(ev.OrderPendingCancel(seq=self.seq + 1, ts_event=c.ts, order_id=order.order_id))
         self.outbox.append(cancel_request(order, c.ts))
 
+    def _cancel_for(self, order: Order, ts: int, reason: Reason) -> None:
+        """Cancel on the engine's own initiative (kill switch, liquidation): a held order at once,
+        a working one by asking its venue."""
+        if order.held:
+            self._emit(
+                ev.OrderCanceled(
+                    seq=self.seq + 1, ts_event=ts, order_id=order.order_id, reason=reason
+                )
+            )
+        else:
+            self._emit(
+                ev.OrderPendingCancel(
+                    seq=self.seq + 1, ts_event=ts, order_id=order.order_id, reason=reason
+                )
+            )
+            self.outbox.append(cancel_request(order, ts))
+
     # ------------------------------------------------------------------ modify
     def _modify(self, c: cmd_.ModifyOrder) -> None:
         order = self._find(c.account_id, c.order_id, c.client_order_id)

@@ -15,7 +15,6 @@ import msgspec
 from sortedcontainers import SortedList
 
 from atlas_oms.core import margin as m
-from atlas_oms.core.amend import cancel_request
 from atlas_oms.core.liq_state import ADL, BOOK, CLOSED, FUND, NET, Case, Key
 from atlas_oms.core.orders import Order
 from atlas_oms.core.positions import Position
@@ -98,6 +97,7 @@ class LiquidationEngine(EngineState):
     outbox: list[Any]
     _emit: Any
     _reject_command: Any
+    _cancel_for: Any
     _operator_reject: Any
 
     # ------------------------------------------------------------------ figures
@@ -419,7 +419,7 @@ class LiquidationEngine(EngineState):
                         continue
                 elif inst.settle_asset != asset:
                     continue
-                self._liq_cancel(order, ts)
+                self._cancel_for(order, ts, Reason.LIQUIDATION)
         if mode is _CROSS:
             self._liq_net_hedges(case_id, account_id, asset, ts)
         self._liq_advance(self.liq.cases[case_id], ts)
@@ -451,41 +451,7 @@ class LiquidationEngine(EngineState):
                 )
             )
             for side in (PositionSide.LONG, PositionSide.SHORT):
-                self._emit(
-                    ev.PositionAutoDeleveraged(
-                        seq=self.seq + 1,
-                        ts_event=ts,
-                        case_id=case_id,
-                        symbol=inst.symbol,
-                        price=mark,
-                        qty=qty,
-                        account_id=account_id,
-                        position_side=side,
-                        rank=0,
-                        liquidated=True,
-                    )
-                )
-
-    def _liq_cancel(self, order: Order, ts: int) -> None:
-        if order.held:
-            self._emit(
-                ev.OrderCanceled(
-                    seq=self.seq + 1,
-                    ts_event=ts,
-                    order_id=order.order_id,
-                    reason=Reason.LIQUIDATION,
-                )
-            )
-        else:
-            self._emit(
-                ev.OrderPendingCancel(
-                    seq=self.seq + 1,
-                    ts_event=ts,
-                    order_id=order.order_id,
-                    reason=Reason.LIQUIDATION,
-                )
-            )
-            self.outbox.append(cancel_request(order, ts))
+                self._adl_event(case_id, inst.symbol, mark, qty, account_id, side, 0, True, ts)
 
     def _liq_progress(self, ts: int) -> None:
         """Move every liquidation in progress on, as far as it can go without waiting."""
@@ -736,6 +702,33 @@ class LiquidationEngine(EngineState):
                     queue.put((account_id, side), (-score, account_id, side.value), pos.qty > 0)
         return queue
 
+    def _adl_event(
+        self,
+        case_id: int,
+        symbol: str,
+        price: Decimal,
+        qty: Decimal,
+        account_id: str,
+        side: PositionSide,
+        rank: int,
+        liquidated: bool,
+        ts: int,
+    ) -> None:
+        self._emit(
+            ev.PositionAutoDeleveraged(
+                seq=self.seq + 1,
+                ts_event=ts,
+                case_id=case_id,
+                symbol=symbol,
+                price=price,
+                qty=qty,
+                account_id=account_id,
+                position_side=side,
+                rank=rank,
+                liquidated=liquidated,
+            )
+        )
+
     def _liq_adl(self, case: Case, pos: Position, ts: int) -> None:
         inst = self.instruments[pos.symbol]
         bankruptcy = case.bankruptcy
@@ -776,19 +769,8 @@ class LiquidationEngine(EngineState):
                 (case.account_id, pos.position_side, True),
                 (account_id, other.position_side, False),
             ):
-                self._emit(
-                    ev.PositionAutoDeleveraged(
-                        seq=self.seq + 1,
-                        ts_event=ts,
-                        case_id=case.case_id,
-                        symbol=pos.symbol,
-                        price=price,
-                        qty=take,
-                        account_id=account,
-                        position_side=side,
-                        rank=rank,
-                        liquidated=liquidated,
-                    )
+                self._adl_event(
+                    case.case_id, pos.symbol, price, take, account, side, rank, liquidated, ts
                 )
             remaining -= take
         if remaining:

@@ -13,7 +13,6 @@ import math
 from decimal import Decimal
 from typing import Any
 
-from atlas_oms.core.amend import cancel_request
 from atlas_oms.core.orders import Order
 from atlas_oms.core.risk_state import GLOBAL_KEY, BreakerStatus, ScopeKey
 from atlas_oms.core.sessions import iso_utc, scheduled_status
@@ -741,19 +740,7 @@ class RiskChecks(EngineState):
             and o.order_id not in self.liq.orders  # a liquidation runs to its end
         ]
         for order in live:
-            if order.held:
-                self._emit(
-                    ev.OrderCanceled(
-                        seq=self.seq + 1, ts_event=ts, order_id=order.order_id, reason=reason
-                    )
-                )
-            else:
-                self._emit(
-                    ev.OrderPendingCancel(
-                        seq=self.seq + 1, ts_event=ts, order_id=order.order_id, reason=reason
-                    )
-                )
-                self.outbox.append(cancel_request(order, ts))
+            self._cancel_for(order, ts, reason)
 
     def _flatten_ready(self, ts: int) -> None:
         """Flatten each account whose open orders are gone (their reservations are free)."""
