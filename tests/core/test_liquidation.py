@@ -601,3 +601,43 @@ def test_an_isolated_hedge_leg_may_be_deleveraged_against_the_same_accounts_othe
     ]
     assert not [e for e in out if isinstance(e, ev.RiskAlert)]
     assert total_value(node, "9500") == D(3000) + D(1_000_000)
+
+
+def test_a_dated_future_is_cash_settled_at_expiry_and_stops_trading() -> None:
+    fut = "BTC/USDT:USDT-261225"
+    expiry = 1_000_000_000_000
+    node = Node.in_memory()
+    node.add_instrument(Instrument.future(fut, tick_size="0.1", lot_size="0.001", expiry_ts=expiry))
+    for name in ("alice", "bob"):
+        node.open_account(name)
+        node.deposit(name, "USDT", "5000")
+        node.set_leverage(name, fut, 5)
+    node.update_prices(fut, last="10000", mark="10000")
+    node.submit("bob", fut, "SELL", "LIMIT", "1", price="10000")
+    node.submit("alice", fut, "BUY", "LIMIT", "1", price="10000")
+    resting = node.submit("alice", fut, "BUY", "LIMIT", "0.1", price="9000")
+    with pytest.raises(CommandRefused) as err:
+        node.settle_future(fut, "10500", actor="ops")
+    assert err.value.reason == Reason.NOT_EXPIRED
+    with pytest.raises(CommandRefused) as err:
+        node.set_funding_rate(fut, "0.0001")
+    assert err.value.reason == Reason.NOT_A_PERPETUAL
+    node.clock.set(expiry)  # type: ignore[attr-defined]
+    out = node.settle_future(fut, "10500", actor="ops")
+    assert [type(e).__name__ for e in out] == [
+        "OrderPendingCancel",
+        "FutureSettled",
+        "OrderCanceled",
+    ]
+    assert node.order(resting.order_id).status == "CANCELED"
+    alice, bob = node.position("alice", fut), node.position("bob", fut)
+    assert alice is not None and bob is not None and alice.qty == bob.qty == 0
+    assert alice.realized_pnl == D(500) and bob.realized_pnl == D(-500)
+    assert node.balance("alice", "USDT").total == D(5500)
+    assert node.balance("alice", "USDT").locked == 0
+    assert node.submit("alice", fut, "BUY", "LIMIT", "1", price="10000").reason == (
+        Reason.INSTRUMENT_NOT_TRADABLE
+    )
+    with pytest.raises(CommandRefused) as err:
+        node.settle_future(fut, "10500", actor="ops")
+    assert err.value.reason == Reason.FUTURE_SETTLED

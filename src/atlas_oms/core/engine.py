@@ -117,6 +117,7 @@ class Engine(AmendHandlers, ReportHandlers, RiskChecks, LiquidationEngine):
             cmd_.SetMarginTiers: self._set_margin_tiers,
             cmd_.SetFundingRate: self._set_funding_rate,
             cmd_.DepositInsuranceFund: self._deposit_insurance_fund,
+            cmd_.SettleFuture: self._settle_future,
             rep.VenueAccepted: self._on_venue_accepted,
             rep.VenueRejected: self._on_venue_rejected,
             rep.VenueFilled: self._on_venue_filled,

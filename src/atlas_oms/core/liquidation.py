@@ -1149,3 +1149,48 @@ class LiquidationEngine(EngineState):
                     )
             if self._liquidates_here(inst):
                 self._check_liquidations(symbol, ts)
+
+    # ------------------------------------------------------------------ dated futures
+    def _settle_future(self, c: cmd_.SettleFuture) -> None:
+        inst = self.instruments.get(c.symbol)
+        if inst is None or inst.kind is not InstrumentKind.FUTURE:
+            self._operator_reject(
+                c, (Reason.NOT_A_DATED_FUTURE, f"{c.symbol} is not a dated future")
+            )
+            return
+        if not inst.tradable:
+            self._operator_reject(c, (Reason.FUTURE_SETTLED, f"{c.symbol} is already settled"))
+            return
+        if inst.expiry_ts is not None and c.ts < inst.expiry_ts:
+            self._operator_reject(
+                c, (Reason.NOT_EXPIRED, f"{c.symbol} expires at {inst.expiry_ts} (ns), not yet")
+            )
+            return
+        price = c.price
+        if not isinstance(price, Decimal) or not price.is_finite() or price <= 0 or price >= ABSURD:
+            self._operator_reject(
+                c, (Reason.INVALID_PRICE, f"settlement price {price} is not valid")
+            )
+            return
+        if any(
+            case for case in self.liq.cases.values() if case.current and case.current[0] == c.symbol
+        ):
+            self._operator_reject(
+                c, (Reason.LIQUIDATION_IN_PROGRESS, f"a liquidation on {c.symbol} is in progress")
+            )
+            return
+        for live in self.deriv_live.values():
+            for order_id in sorted(live):
+                order = self.orders[order_id]
+                if order.symbol == c.symbol and order.status is not OrderStatus.PENDING_CANCEL:
+                    self._cancel_for(order, c.ts, Reason.FUTURE_SETTLED)
+        self._emit(
+            ev.FutureSettled(
+                seq=self.seq + 1,
+                ts_event=c.ts,
+                symbol=c.symbol,
+                price=price,
+                actor=c.actor,
+                reason=c.reason,
+            )
+        )

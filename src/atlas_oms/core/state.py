@@ -849,6 +849,32 @@ class EngineState:
         case.shortfall = e.shortfall
         self.liq_index.dirty.add(case.account_id)
 
+    def _on_FutureSettled(self, e: ev.FutureSettled) -> None:
+        self.instruments[e.symbol] = msgspec.structs.replace(
+            self.instruments[e.symbol], tradable=False
+        )
+        self._refs_cache = {k: v for k, v in self._refs_cache.items() if k[1] != e.symbol}
+        for pos in sorted(
+            self.symbol_positions.get(e.symbol, ()), key=lambda p: (p.account_id, p.position_side)
+        ):
+            if pos.qty:
+                refs = self._refs_of(pos.account_id, e.symbol, pos.position_side)
+                side = _SELL if pos.qty > ZERO else _BUY
+                self._book(
+                    refs,
+                    pos.account_id,
+                    0,
+                    side,
+                    abs(pos.qty),
+                    e.price,
+                    ZERO,
+                    refs[2].asset,
+                    e.ts_event,
+                )
+        self.last[e.symbol] = e.price
+        self.mark[e.symbol] = e.price
+        self.liq_index.epoch += 1
+
     def in_scope(self, scope: Scope, scope_id: str, account_id: str, tag: str | None) -> bool:
         """Whether an account's order (with strategy ``tag``) falls in a scope."""
         if scope is Scope.GLOBAL:

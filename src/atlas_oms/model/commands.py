@@ -227,3 +227,11 @@ class DepositInsuranceFund(OperatorCommand, kw_only=True):
 
     asset: str
     amount: Decimal
+
+
+class SettleFuture(OperatorCommand, kw_only=True):
+    """Cash-settle a dated future at its settlement price: open orders are cancelled, every
+    position closes at ``price`` and the instrument stops trading."""
+
+    symbol: str
+    price: Decimal

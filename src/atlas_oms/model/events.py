@@ -437,6 +437,16 @@ class LiquidationFinished(EventBase):
     shortfall: Decimal = Decimal(0)
 
 
+class FutureSettled(EventBase):
+    """A dated future was cash-settled at ``price``: every position in it closed there (each
+    account's realized P&L in its trail as the position's close), and it no longer trades."""
+
+    symbol: str
+    price: Decimal
+    actor: str
+    reason: str
+
+
 Event = (
     InstrumentAdded
     | AccountOpened
@@ -483,4 +493,5 @@ Event = (
     | LiquidationFundTransfer
     | PositionAutoDeleveraged
     | LiquidationFinished
+    | FutureSettled
 )

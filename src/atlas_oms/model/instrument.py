@@ -45,6 +45,8 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     session: str | None = None
     margin_tiers: tuple[MarginTier, ...] | None = None
     funding_interval_min: int = 480
+    #: A dated future's expiry (ns since the epoch): from then on it can be settled.
+    expiry_ts: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("tick_size", "lot_size", "multiplier"):

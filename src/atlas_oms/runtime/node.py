@@ -410,6 +410,23 @@ class Node:
         )
         return self.insurance_fund(asset)
 
+    def settle_future(
+        self, symbol: str, price: Number, *, actor: str, reason: str = "expiry"
+    ) -> list[ev.EventBase]:
+        """Cash-settle a dated future at ``price`` once it has expired: orders cancelled, every
+        position closed at that price, the instrument no longer trades."""
+        events = self.process(
+            c.SettleFuture(
+                ts=self._now(),
+                symbol=symbol,
+                price=to_decimal(price),  # type: ignore[arg-type]
+                actor=actor,
+                reason=reason,
+            )
+        )
+        self._expect(events)
+        return events
+
     def insurance_fund(self, asset: str) -> Decimal:
         return self.engine.liq.fund.get(asset, Decimal(0))
 
