@@ -454,3 +454,25 @@ def test_demo_prints_the_derivatives_section(tmp_path: Path) -> None:
     assert "-> 208,100 USDT in, 208,100 accounted for: conserved" in section
     assert row(section, "total")[1:] == ["208,100", "208,100"]
     assert text.index("== Derivatives venue") > text.index("Audit trail of bob")
+
+
+def test_settle_refuses_a_perpetual_and_settles_an_expired_dated_future(
+    run: Run, journal: Path
+) -> None:
+    code, _, err = run("settle", ETH, "3000", "--actor", "ops")
+    assert code == 2 and "NOT_A_DATED_FUTURE" in err
+    fut = "ETH/USDT:USDT-261225"
+    with Node.open(str(journal), clock=ManualClock(time.time_ns())) as node:
+        node.add_instrument(Instrument.future(fut, tick_size="0.01", lot_size="0.001", expiry_ts=1))
+        node.update_prices(fut, last="3000", mark="3000")
+        node.set_leverage("erin", fut, 10)
+        node.set_leverage("dave", fut, 10)
+        node.sell("erin", fut, "1", "3000")
+        node.buy("dave", fut, "1", "3000")
+    code, out, err = run("settle", fut, "3100", "--actor", "ops")
+    assert code == 0, err
+    assert f"{fut} settled at 3100 by ops: 2 positions closed" in out
+    with Node.open(str(journal)) as node:
+        assert node.position("dave", fut).realized_pnl == 100  # type: ignore[union-attr]
+    code, _, err = run("settle", fut, "3100", "--actor", "ops")
+    assert code == 2 and "FUTURE_SETTLED" in err

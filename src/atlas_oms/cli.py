@@ -1567,6 +1567,37 @@ def cmd_futures_funding_rate(args: argparse.Namespace) -> int:
     return run_on_journal(args, action)
 
 
+def cmd_futures_settle(args: argparse.Namespace) -> int:
+    def action(node: Node) -> int:
+        before = {
+            p.account_id: p.qty for p in node.positions() if p.symbol == args.symbol and p.qty
+        }
+        node.settle_future(args.symbol, args.price, actor=args.actor, reason=args.reason)
+        if args.json:
+            _print_json(
+                {
+                    "symbol": args.symbol,
+                    "price": args.price,
+                    "settled": [
+                        {
+                            "account_id": a,
+                            "qty": q,
+                            "realized_pnl": node.position(a, args.symbol).realized_pnl,
+                        }  # type: ignore[union-attr]
+                        for a, q in sorted(before.items())
+                    ],
+                }
+            )
+            return 0
+        print(
+            f"{args.symbol} settled at {fmt(args.price)} by {args.actor}: "
+            f"{len(before)} positions closed; it no longer trades"
+        )
+        return 0
+
+    return run_on_journal(args, action)
+
+
 def cmd_futures_fund(args: argparse.Namespace) -> int:
     def show(node: Node) -> int:
         flows: dict[str, list[Decimal]] = {}
@@ -1899,6 +1930,17 @@ def _add_futures_parsers(sub: Any) -> None:
     _journal_option(rate)
     _json_option(rate)
     rate.set_defaults(func=cmd_futures_funding_rate)
+
+    settle = fsub.add_parser(
+        "settle", help="cash-settle an expired dated future at its settlement price"
+    )
+    settle.add_argument("symbol", metavar="SYMBOL")
+    settle.add_argument("price", type=_number, metavar="PRICE")
+    _journal_option(settle)
+    settle.add_argument("--actor", required=True, metavar="WHO", help="who settles (journaled)")
+    settle.add_argument("--reason", default="expiry", metavar="WHY", help="why (journaled)")
+    _json_option(settle)
+    settle.set_defaults(func=cmd_futures_settle)
 
     fund = fsub.add_parser(
         "fund",
