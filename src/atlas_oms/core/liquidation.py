@@ -438,18 +438,7 @@ class LiquidationEngine(EngineState):
                 continue
             qty = min(pos.qty, -short.qty)
             mark = self._valuation(pos)
-            self._emit(
-                ev.LiquidationStep(
-                    seq=self.seq + 1,
-                    ts_event=ts,
-                    case_id=case_id,
-                    symbol=inst.symbol,
-                    position_side=PositionSide.LONG,
-                    stage=NET,
-                    bankruptcy_price=mark,
-                    price=mark,
-                )
-            )
+            self._liq_step(case_id, inst.symbol, PositionSide.LONG, NET, mark, ts, price=mark)
             for side in (PositionSide.LONG, PositionSide.SHORT):
                 self._adl_event(case_id, inst.symbol, mark, qty, account_id, side, 0, True, ts)
 
@@ -480,17 +469,7 @@ class LiquidationEngine(EngineState):
                 symbol, side = case.todo[0]
                 pos = self.positions[(case.account_id, symbol, side)]
                 if not pos.qty:  # closed meanwhile (by a late fill): nothing to do for it
-                    self._emit(
-                        ev.LiquidationStep(
-                            seq=self.seq + 1,
-                            ts_event=ts,
-                            case_id=case.case_id,
-                            symbol=symbol,
-                            position_side=side,
-                            stage=CLOSED,
-                            bankruptcy_price=ZERO,
-                        )
-                    )
+                    self._liq_step(case.case_id, symbol, side, CLOSED, ZERO, ts)
                     continue
                 self._liq_book_order(case, pos, ts)
                 return
@@ -588,18 +567,15 @@ class LiquidationEngine(EngineState):
             position_side=pos.position_side if hedge else None,
             tag=LIQUIDATION_TAG,
         )
-        self._emit(
-            ev.LiquidationStep(
-                seq=self.seq + 1,
-                ts_event=ts,
-                case_id=case.case_id,
-                symbol=pos.symbol,
-                position_side=pos.position_side,
-                stage=stage,
-                bankruptcy_price=bankruptcy,
-                order_id=order_id,
-                price=price,
-            )
+        self._liq_step(
+            case.case_id,
+            pos.symbol,
+            pos.position_side,
+            stage,
+            bankruptcy,
+            ts,
+            order_id=order_id,
+            price=price,
         )
         self._emit(
             ev.OrderSubmitted(
@@ -702,6 +678,31 @@ class LiquidationEngine(EngineState):
                     queue.put((account_id, side), (-score, account_id, side.value), pos.qty > 0)
         return queue
 
+    def _liq_step(
+        self,
+        case_id: int,
+        symbol: str,
+        side: PositionSide,
+        stage: str,
+        bankruptcy: Decimal,
+        ts: int,
+        order_id: int | None = None,
+        price: Decimal | None = None,
+    ) -> None:
+        self._emit(
+            ev.LiquidationStep(
+                seq=self.seq + 1,
+                ts_event=ts,
+                case_id=case_id,
+                symbol=symbol,
+                position_side=side,
+                stage=stage,
+                bankruptcy_price=bankruptcy,
+                order_id=order_id,
+                price=price,
+            )
+        )
+
     def _adl_event(
         self,
         case_id: int,
@@ -733,17 +734,7 @@ class LiquidationEngine(EngineState):
         inst = self.instruments[pos.symbol]
         bankruptcy = case.bankruptcy
         assert bankruptcy is not None
-        self._emit(
-            ev.LiquidationStep(
-                seq=self.seq + 1,
-                ts_event=ts,
-                case_id=case.case_id,
-                symbol=pos.symbol,
-                position_side=pos.position_side,
-                stage=ADL,
-                bankruptcy_price=bankruptcy,
-            )
-        )
+        self._liq_step(case.case_id, pos.symbol, pos.position_side, ADL, bankruptcy, ts)
         long = pos.qty > 0
         liq = self.liq
         queue = self._adl_queue(inst)
