@@ -1704,6 +1704,21 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from atlas_oms.service.server import serve
+    from atlas_oms.service.settings import ServiceSettings
+
+    overrides: dict[str, object] = {}
+    for name in ("data_dir", "host", "port", "instruments_file", "tls_cert", "tls_key"):
+        value = getattr(args, name)
+        if value is not None:
+            overrides[name] = value
+    if args.no_market_maker:
+        overrides["market_maker"] = False
+    serve(ServiceSettings(**overrides))  # type: ignore[arg-type]
+    return 0
+
+
 def cmd_version(args: argparse.Namespace) -> int:
     print(f"atlas-oms {version()} (Python {sys.version.split()[0]})")
     return 0
@@ -2021,6 +2036,22 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="tiny sizes (seconds, for tests)")
     bench.add_argument("--only", metavar="KEY,...", help="run only these benchmark keys")
     bench.set_defaults(func=cmd_bench)
+    srv = sub.add_parser(
+        "serve",
+        help="run Atlas: the REST + WebSocket API on its embedded defaults (127.0.0.1:8000)",
+        description="Starts the engine on a SQLite journal in the data folder with the built-in "
+        "exchange and market maker; resumes from the journal on restart. First start writes the "
+        "first API keys to DATA_DIR/first-keys.txt. ATLAS_* environment variables set the rest.",
+    )
+    srv.add_argument("--data-dir", metavar="DIR", help="journal and keys folder (atlas-data)")
+    srv.add_argument("--host", metavar="HOST", help="address to listen on (127.0.0.1)")
+    srv.add_argument("--port", type=int, metavar="PORT", help="port (8000)")
+    srv.add_argument("--instruments-file", metavar="FILE", help="instruments JSON (first start)")
+    srv.add_argument("--tls-cert", metavar="FILE", help="TLS certificate (with --tls-key)")
+    srv.add_argument("--tls-key", metavar="FILE", help="TLS private key")
+    srv.add_argument("--no-market-maker", action="store_true", help="do not quote")
+    srv.set_defaults(func=cmd_serve)
+
     ver = sub.add_parser("version", help="print the version")
     ver.set_defaults(func=cmd_version)
     return parser

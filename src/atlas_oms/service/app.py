@@ -1,0 +1,270 @@
+"""The FastAPI application: REST endpoints over one :class:`~atlas_oms.runtime.node.Node`.
+
+Every endpoint is ``async`` and runs on the event loop's one thread, so the node sees one message
+at a time, in arrival order, exactly as in the library. A request that changes anything returns
+after the journal holds it: writes are committed in groups (every few milliseconds) and each such
+request waits for the commit that covers it.
+
+Numbers travel as strings (exact decimals). Errors are problem details
+(``application/problem+json``) carrying the engine's reason code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any
+
+import msgspec
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from atlas_oms.model import events as ev
+from atlas_oms.runtime.node import CommandRefused, Node
+from atlas_oms.service import schemas as s
+from atlas_oms.service.keys import ApiKey, KeyStore, signature
+from atlas_oms.service.metrics import Metrics
+from atlas_oms.service.settings import ServiceSettings
+
+#: Reason codes that mean "no such thing" (404) or "not now" (409); the rest are 422.
+NOT_FOUND = {"UNKNOWN_ORDER", "UNKNOWN_ACCOUNT", "UNKNOWN_INSTRUMENT"}
+CONFLICT = {"ORDER_NOT_LIVE", "ORDER_PENDING", "LIQUIDATION_IN_PROGRESS"}
+
+
+class Problem(Exception):
+    """An error the API answers with a problem document."""
+
+    def __init__(self, status: int, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.status = status
+        self.reason = reason
+        self.detail = detail
+
+
+def problem_response(status: int, reason: str, detail: str) -> Response:
+    body = {
+        "type": f"https://atlas-oms.dev/problems/{reason.lower()}",
+        "title": reason,
+        "status": status,
+        "detail": detail,
+        "reason": reason,
+    }
+    return Response(msgspec.json.encode(body), status, media_type="application/problem+json")
+
+
+def refused(exc: CommandRefused) -> Problem:
+    status = 404 if exc.reason in NOT_FOUND else 409 if exc.reason in CONFLICT else 422
+    return Problem(status, exc.reason, exc.message)
+
+
+class JSON(Response):
+    """msgspec-encoded JSON: Decimals become strings, structs become objects."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return msgspec.json.encode(content)
+
+
+class Service:
+    """The node, the keys, rate limits and the group commit, shared by the endpoints."""
+
+    def __init__(self, node: Node, keys: KeyStore, settings: ServiceSettings) -> None:
+        self.node = node
+        self.keys = keys
+        self.settings = settings
+        self.metrics = Metrics()
+        self._buckets: dict[str, list[float]] = {}
+        self._seen_signatures: dict[str, float] = {}
+        self._committed = asyncio.Event()
+        self._dirty = False
+        self._flusher: asyncio.Task[None] | None = None
+        node.subscribe(self._on_events)
+
+    # ------------------------------------------------------------------ group commit
+    def _on_events(self, events: list[ev.EventBase]) -> None:
+        self._dirty = True
+        self.metrics.observe_events(events)
+
+    async def durable(self) -> None:
+        """Return once the journal holds everything processed so far."""
+        if not self._dirty:
+            return
+        event = self._committed
+        await event.wait()
+
+    async def run_flusher(self, every_s: float = 0.002) -> None:
+        while True:
+            await asyncio.sleep(every_s)
+            if self._dirty:
+                self._dirty = False
+                self.node.flush()
+                done, self._committed = self._committed, asyncio.Event()
+                done.set()
+
+    # ------------------------------------------------------------------ security
+    def authenticate(self, request: Request, body: bytes) -> ApiKey:
+        token = request.headers.get("x-api-key")
+        auth = request.headers.get("authorization", "")
+        if token is None and auth.lower().startswith("bearer "):
+            token = auth[7:].strip()
+        if not token:
+            raise Problem(401, "UNAUTHENTICATED", "send an API key: X-API-Key or Bearer")
+        found = self.keys.verify(token)
+        if found is None:
+            raise Problem(401, "UNAUTHENTICATED", "the API key is not valid")
+        key, secret = found
+        sig = request.headers.get("x-atlas-signature")
+        if sig is not None or key.require_signature:
+            self._check_signature(request, body, secret, sig)
+        self._rate_limit(key)
+        return key
+
+    def _check_signature(self, request: Request, body: bytes, secret: str, sig: str | None) -> None:
+        stamp = request.headers.get("x-atlas-timestamp")
+        if sig is None or stamp is None or not stamp.isdigit():
+            raise Problem(
+                401, "SIGNATURE_REQUIRED", "sign the request: X-Atlas-Timestamp, X-Atlas-Signature"
+            )
+        now_ms = time.time() * 1000
+        if abs(now_ms - int(stamp)) > self.settings.signature_window_ms:
+            raise Problem(401, "SIGNATURE_EXPIRED", "the request's timestamp is too old or early")
+        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        want = signature(secret, stamp, request.method, path, body)
+        if not _same(want, sig):
+            raise Problem(401, "BAD_SIGNATURE", "the request's signature does not match")
+        if sig in self._seen_signatures:
+            raise Problem(401, "REPLAYED_REQUEST", "this signed request was already received")
+        self._seen_signatures[sig] = now_ms
+        if len(self._seen_signatures) > 100_000:
+            cutoff = now_ms - self.settings.signature_window_ms
+            self._seen_signatures = {k: v for k, v in self._seen_signatures.items() if v >= cutoff}
+
+    def _rate_limit(self, key: ApiKey) -> None:
+        rate = self.settings.rate_limit_per_s
+        burst = rate * 2
+        now = time.monotonic()
+        bucket = self._buckets.get(key.key_id)
+        if bucket is None:
+            bucket = self._buckets[key.key_id] = [burst, now]
+        tokens = min(burst, bucket[0] + (now - bucket[1]) * rate)
+        bucket[1] = now
+        if tokens < 1:
+            bucket[0] = tokens
+            raise Problem(429, "RATE_LIMITED", f"more than {rate:g} requests per second")
+        bucket[0] = tokens - 1
+
+    def visible(self, key: ApiKey, account_id: str) -> bool:
+        """Whether ``key`` may see and act for ``account_id``."""
+        if key.has("risk"):
+            return True
+        engine = self.node.engine
+        if account_id not in engine.accounts:
+            return False
+        chain = engine.risk.chain(account_id)
+        return any(a in chain for a in key.accounts)
+
+    def require_account(self, key: ApiKey, account_id: str) -> None:
+        if account_id not in self.node.engine.accounts or not self.visible(key, account_id):
+            # The same answer whether it does not exist or is someone else's: no probing.
+            raise Problem(404, "UNKNOWN_ACCOUNT", f"no account {account_id} for this key")
+
+    def accounts_of(self, key: ApiKey) -> list[str]:
+        return sorted(a for a in self.node.engine.accounts if self.visible(key, a))
+
+
+def _same(a: str, b: str) -> bool:
+    import hmac
+
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def create_app(
+    settings: ServiceSettings | None = None,
+    *,
+    node: Node | None = None,
+    keys: KeyStore | None = None,
+    setup: Callable[[Node], None] | None = None,
+    background: Callable[[Service], Any] | None = None,
+) -> FastAPI:
+    """The API over ``node`` (default: the settings' SQLite journal, opened at start-up)."""
+    settings = settings or ServiceSettings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_node = node is None
+        the_node = node if node is not None else Node.open(str(settings.journal_path))
+        if setup is not None:
+            setup(the_node)
+        service = Service(the_node, keys or KeyStore(settings.keys_path), settings)
+        app.state.service = service
+        tasks = [asyncio.create_task(service.run_flusher())]
+        if background is not None:
+            tasks.append(asyncio.create_task(background(service)))
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            the_node.flush()
+            if own_node:
+                the_node.close()
+
+    app = FastAPI(
+        title="Atlas OMS",
+        version="0.1.0",
+        description="Orders, positions, balances, risk and market data of one Atlas node.",
+        lifespan=lifespan,
+        default_response_class=JSON,
+    )
+
+    @app.exception_handler(Problem)
+    async def _problem(_: Request, exc: Problem) -> Response:
+        return problem_response(exc.status, exc.reason, exc.detail)
+
+    @app.exception_handler(CommandRefused)
+    async def _refused(_: Request, exc: CommandRefused) -> Response:
+        p = refused(exc)
+        return problem_response(p.status, p.reason, p.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> Response:
+        errors = exc.errors()
+        first = errors[0] if errors else {}
+        where = ".".join(str(x) for x in first.get("loc", ()))
+        return problem_response(400, "INVALID_FIELD", f"{where}: {first.get('msg', 'invalid')}")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
+        reason = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
+        return problem_response(exc.status_code, reason, str(exc.detail))
+
+    from atlas_oms.service import routes
+
+    routes.register(app)
+    return app
+
+
+def service_of(request: Request) -> Service:
+    return request.app.state.service  # type: ignore[no-any-return]
+
+
+async def principal(request: Request) -> ApiKey:
+    """The authenticated key of a request (signature and rate limit checked)."""
+    service = service_of(request)
+    body = await request.body()
+    return service.authenticate(request, body)
+
+
+Key = Annotated[ApiKey, Depends(principal)]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+
+
+__all__ = ["Key", "Limit", "Problem", "Service", "create_app", "s", "service_of"]

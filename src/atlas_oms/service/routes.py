@@ -1,0 +1,332 @@
+"""The REST endpoints. Each checks the key's right to the account before touching anything."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import msgspec
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import Response
+
+from atlas_oms.model import commands as c
+from atlas_oms.model import events as ev
+from atlas_oms.model.enums import OrderStatus
+from atlas_oms.model.risk import Scope
+from atlas_oms.runtime.node import CommandRefused
+from atlas_oms.service import schemas as s
+from atlas_oms.service.app import JSON, Key, Limit, Problem, Service, service_of
+from atlas_oms.store.audit import audit_trail
+
+
+def _order_cmd(o: s.OrderIn, ts: int) -> c.SubmitOrder:
+    return c.SubmitOrder(
+        ts=ts,
+        account_id=o.account_id,
+        symbol=o.symbol,
+        side=o.side,
+        order_type=o.order_type,
+        qty=o.qty,
+        price=o.price,
+        trigger_price=o.trigger_price,
+        trigger_type=o.trigger_type,
+        tif=o.tif,
+        expire_ts=o.expire_ts,
+        post_only=o.post_only,
+        reduce_only=o.reduce_only,
+        position_side=o.position_side,
+        client_order_id=o.client_order_id,
+        tag=o.tag,
+        market_reason=o.market_reason,
+    )
+
+
+def _submit(service: Service, key: Any, o: s.OrderIn) -> tuple[int, dict[str, Any]]:
+    """Submit one order; (HTTP status, body). A denied order is journaled and answered 422
+    with its reason and id; a retry with the same client_order_id returns the original (200)."""
+    service.require_account(key, o.account_id)
+    node = service.node
+    events = node.process(_order_cmd(o, node.clock.now()))
+    first = events[0]
+    if isinstance(first, ev.CommandRejected):
+        raise CommandRefused(first.reason, first.message)
+    view = node.order(first.order_id)  # type: ignore[attr-defined]
+    body = msgspec.to_builtins(view)
+    if isinstance(first, ev.OrderDuplicateIgnored):
+        return 200, body
+    if isinstance(first, ev.OrderDenied):
+        return 422, {
+            "type": f"https://atlas-oms.dev/problems/{first.reason.lower()}",
+            "title": first.reason,
+            "status": 422,
+            "detail": first.message,
+            "reason": first.reason,
+            "order": body,
+        }
+    return 201, body
+
+
+def _timed(service: Service, route: str, start: float) -> None:
+    service.metrics.latency.labels(route).observe(time.perf_counter() - start)
+
+
+def register(app: FastAPI) -> None:
+    # ------------------------------------------------------------------ operations
+    @app.get("/health", tags=["operations"])
+    async def health(request: Request) -> Response:
+        node = service_of(request).node
+        return JSON({"status": "ok", "seq": node.engine.seq, "venues": sorted(node.venues)})
+
+    @app.get("/health/{venue}/{account_id}", tags=["operations"])
+    async def health_of(request: Request, venue: str, account_id: str, key: Key) -> Response:
+        service = service_of(request)
+        if venue not in service.node.venues:
+            raise Problem(404, "UNKNOWN_VENUE", f"no venue {venue}")
+        service.require_account(key, account_id)
+        risk = service.node.risk_status(account_id)
+        return JSON({"status": "ok", "venue": venue, "account_id": account_id, "risk": risk})
+
+    @app.get("/metrics", tags=["operations"])
+    async def metrics(request: Request) -> Response:
+        service = service_of(request)
+        service.metrics.breakers.set(
+            sum(1 for b in service.node.engine.risk.breakers.values() if b.state == "OPEN")
+        )
+        return Response(service.metrics.render(), media_type="text/plain; version=0.0.4")
+
+    # ------------------------------------------------------------------ reference data
+    @app.get("/v1/instruments", tags=["reference"])
+    async def instruments(request: Request, key: Key) -> Response:
+        return JSON([i for _, i in sorted(service_of(request).node.engine.instruments.items())])
+
+    @app.get("/v1/accounts", tags=["accounts"])
+    async def accounts(request: Request, key: Key) -> Response:
+        service = service_of(request)
+        engine = service.node.engine
+        return JSON([engine.accounts[a] for a in service.accounts_of(key)])
+
+    @app.get("/v1/accounts/{account_id}", tags=["accounts"])
+    async def account(request: Request, account_id: str, key: Key) -> Response:
+        service = service_of(request)
+        service.require_account(key, account_id)
+        node = service.node
+        return JSON(
+            {
+                "account": node.engine.accounts[account_id],
+                "sub_accounts": node.account_tree(account_id)[1:],
+                "balances": node.balances(account_id),
+            }
+        )
+
+    # ------------------------------------------------------------------ orders
+    @app.post("/v1/orders", tags=["orders"], status_code=201)
+    async def submit(request: Request, order: s.OrderIn, key: Key) -> Response:
+        service = service_of(request)
+        start = time.perf_counter()
+        status, body = _submit(service, key, order)
+        await service.durable()
+        _timed(service, "submit", start)
+        media = "application/problem+json" if status == 422 else "application/json"
+        return Response(msgspec.json.encode(body), status, media_type=media)
+
+    @app.post("/v1/orders/batch", tags=["orders"])
+    async def submit_batch(request: Request, batch: s.BatchIn, key: Key) -> Response:
+        service = service_of(request)
+        for o in batch.orders:  # every account is checked before anything is sent
+            service.require_account(key, o.account_id)
+        results = []
+        for o in batch.orders:
+            status, body = _submit(service, key, o)
+            results.append({"status": status, "body": body})
+        await service.durable()
+        return JSON({"results": results})
+
+    @app.get("/v1/orders", tags=["orders"])
+    async def list_orders(
+        request: Request,
+        key: Key,
+        account_id: str,
+        status: OrderStatus | None = None,
+        symbol: str | None = None,
+        open_only: bool = False,
+        since_ns: int | None = None,
+        until_ns: int | None = None,
+        after: int = 0,
+        limit: Limit = 100,
+    ) -> Response:
+        service = service_of(request)
+        service.require_account(key, account_id)
+        out = []
+        next_after = None
+        for order_id, o in sorted(service.node.engine.orders.items()):
+            if order_id <= after or o.account_id != account_id:
+                continue
+            if status is not None and o.status is not status:
+                continue
+            if symbol is not None and o.symbol != symbol:
+                continue
+            if open_only and not o.is_live:
+                continue
+            if since_ns is not None and o.ts_init < since_ns:
+                continue
+            if until_ns is not None and o.ts_init >= until_ns:
+                continue
+            if len(out) == limit:
+                next_after = out[-1].order_id
+                break
+            out.append(o.view())
+        return JSON({"orders": out, "next_after": next_after})
+
+    def _owned(service: Service, key: Any, account_id: str, order_id: int) -> None:
+        service.require_account(key, account_id)
+        order = service.node.engine.orders.get(order_id)
+        if order is None or order.account_id != account_id:
+            raise Problem(404, "UNKNOWN_ORDER", f"account {account_id} has no order {order_id}")
+
+    @app.get("/v1/orders/{order_id}", tags=["orders"])
+    async def get_order(request: Request, order_id: int, account_id: str, key: Key) -> Response:
+        service = service_of(request)
+        _owned(service, key, account_id, order_id)
+        return JSON(service.node.order(order_id))
+
+    @app.delete("/v1/orders/{order_id}", tags=["orders"])
+    async def cancel(request: Request, order_id: int, account_id: str, key: Key) -> Response:
+        service = service_of(request)
+        _owned(service, key, account_id, order_id)
+        view = service.node.cancel(account_id, order_id)
+        await service.durable()
+        return JSON(view)
+
+    @app.patch("/v1/orders/{order_id}", tags=["orders"])
+    async def modify(request: Request, order_id: int, body: s.ModifyIn, key: Key) -> Response:
+        service = service_of(request)
+        _owned(service, key, body.account_id, order_id)
+        view = service.node.modify(
+            body.account_id,
+            order_id,
+            qty=body.qty,
+            price=body.price,
+            trigger_price=body.trigger_price,
+        )
+        await service.durable()
+        return JSON(view)
+
+    @app.post("/v1/orders/cancel-all", tags=["orders"])
+    async def cancel_all(request: Request, body: s.CancelAllIn, key: Key) -> Response:
+        service = service_of(request)
+        service.require_account(key, body.account_id)
+        node = service.node
+        canceled, refused_ = [], []
+        for view in node.orders(body.account_id, open_only=True):
+            if body.symbol is not None and view.symbol != body.symbol:
+                continue
+            try:
+                node.cancel(body.account_id, view.order_id)
+                canceled.append(view.order_id)
+            except CommandRefused as exc:
+                refused_.append({"order_id": view.order_id, "reason": exc.reason})
+        await service.durable()
+        return JSON({"canceled": canceled, "refused": refused_})
+
+    # ------------------------------------------------------------------ fills, positions, balances
+    @app.get("/v1/fills", tags=["portfolio"])
+    async def fills(request: Request, account_id: str, key: Key, after_seq: int = 0) -> Response:
+        service = service_of(request)
+        service.require_account(key, account_id)
+        return JSON(
+            sorted(
+                (f for f in service.node.fills(account_id) if f.seq > after_seq),
+                key=lambda f: f.seq,
+            )
+        )
+
+    @app.get("/v1/positions", tags=["portfolio"])
+    async def positions(request: Request, account_id: str, key: Key) -> Response:
+        service = service_of(request)
+        service.require_account(key, account_id)
+        return JSON(service.node.positions(account_id))
+
+    @app.get("/v1/balances", tags=["portfolio"])
+    async def balances(request: Request, account_id: str, key: Key) -> Response:
+        service = service_of(request)
+        service.require_account(key, account_id)
+        return JSON(service.node.balances(account_id))
+
+    # ------------------------------------------------------------------ market data
+    @app.get("/v1/book/{symbol:path}", tags=["market data"])
+    async def book(
+        request: Request, symbol: str, key: Key, levels: int = Query(10, ge=1, le=100)
+    ) -> Response:
+        service = service_of(request)
+        if symbol not in service.node.engine.instruments:
+            raise Problem(404, "UNKNOWN_INSTRUMENT", f"no instrument {symbol}")
+        return JSON({"symbol": symbol, **service.node.book(symbol, levels)})
+
+    @app.post("/v1/marketdata/prices", tags=["market data"])
+    async def prices(request: Request, body: s.PricesIn, key: Key) -> Response:
+        service = service_of(request)
+        _role(key, "risk")
+        service.node.update_prices(body.symbol, last=body.last, mark=body.mark)
+        await service.durable()
+        return JSON({"symbol": body.symbol, "seq": service.node.engine.seq})
+
+    # ------------------------------------------------------------------ risk
+    @app.get("/v1/risk/status", tags=["risk"])
+    async def risk_status(request: Request, key: Key, account_id: str | None = None) -> Response:
+        service = service_of(request)
+        if account_id is None:
+            _role(key, "risk")
+        else:
+            service.require_account(key, account_id)
+        return JSON(service.node.risk_status(account_id))
+
+    @app.put("/v1/risk/state", tags=["risk"])
+    async def trading_state(request: Request, body: s.TradingStateIn, key: Key) -> Response:
+        service = service_of(request)
+        _role(key, "risk")
+        service.node.set_trading_state(
+            body.scope, body.scope_id, body.state, actor=key.key_id, reason=body.reason
+        )
+        await service.durable()
+        return JSON(
+            service.node.risk_status(body.scope_id if body.scope is Scope.ACCOUNT else None)
+        )
+
+    @app.post("/v1/risk/kill", tags=["risk"])
+    async def kill(request: Request, body: s.KillIn, key: Key) -> Response:
+        service = service_of(request)
+        _role(key, "risk")
+        events = service.node.kill(
+            body.scope, body.scope_id, actor=key.key_id, reason=body.reason, flatten=body.flatten
+        )
+        await service.durable()
+        return JSON({"events": len(events), "seq": service.node.engine.seq})
+
+    @app.post("/v1/risk/kill/reset", tags=["risk"])
+    async def reset_kill(request: Request, body: s.ResetIn, key: Key) -> Response:
+        service = service_of(request)
+        _role(key, "risk")
+        service.node.reset_kill(body.scope, body.scope_id, actor=key.key_id, reason=body.reason)
+        await service.durable()
+        return JSON({"seq": service.node.engine.seq})
+
+    @app.post("/v1/risk/breaker/reset", tags=["risk"])
+    async def reset_breaker(request: Request, body: s.ResetIn, key: Key) -> Response:
+        service = service_of(request)
+        _role(key, "risk")
+        service.node.reset_breaker(body.scope, body.scope_id, actor=key.key_id, reason=body.reason)
+        await service.durable()
+        return JSON({"seq": service.node.engine.seq})
+
+    # ------------------------------------------------------------------ audit
+    @app.get("/v1/audit/{account_id}", tags=["audit"])
+    async def audit(request: Request, account_id: str, key: Key) -> Response:
+        service = service_of(request)
+        service.require_account(key, account_id)
+        service.node.flush()
+        return JSON(audit_trail(service.node.events(), account_id))
+
+
+def _role(key: Any, role: str) -> None:
+    if not key.has(role):
+        raise Problem(403, "FORBIDDEN", f"this needs the {role} role")

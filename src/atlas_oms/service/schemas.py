@@ -1,0 +1,101 @@
+"""Request bodies (pydantic, for validation and the OpenAPI document). Numbers are exact: a
+decimal is sent as a JSON string (``"0.1"``) or an integer, never a float."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+
+from atlas_oms.model.enums import OrderType, PositionSide, Side, TimeInForce, TriggerType
+from atlas_oms.model.risk import MarketOrderReason, Scope, TradingState
+
+
+def _exact(value: Any) -> Decimal:
+    if isinstance(value, (bool, float)):
+        raise ValueError('send decimals as strings ("0.1") or integers, never floats')
+    if isinstance(value, Decimal):
+        out = value
+    elif isinstance(value, (int, str)):
+        try:
+            out = Decimal(value)
+        except InvalidOperation:
+            raise ValueError(f"{value!r} is not a decimal number") from None
+    else:
+        raise ValueError("expected a decimal string")
+    if not out.is_finite():
+        raise ValueError("the number must be finite")
+    return out
+
+
+Dec = Annotated[
+    Decimal,
+    BeforeValidator(_exact),
+    WithJsonSchema({"type": "string", "pattern": r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$"}),
+]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OrderIn(Body):
+    account_id: str = Field(min_length=1, max_length=64)
+    symbol: str = Field(min_length=1, max_length=64)
+    side: Side
+    order_type: OrderType = OrderType.LIMIT
+    qty: Dec
+    price: Dec | None = None
+    trigger_price: Dec | None = None
+    trigger_type: TriggerType = TriggerType.LAST
+    tif: TimeInForce = TimeInForce.GTC
+    expire_ts: int | None = None
+    post_only: bool = False
+    reduce_only: bool = False
+    position_side: PositionSide | None = None
+    client_order_id: str | None = Field(default=None, min_length=1, max_length=64)
+    tag: str | None = Field(default=None, max_length=64)
+    market_reason: MarketOrderReason | None = None
+
+
+class BatchIn(Body):
+    orders: list[OrderIn] = Field(min_length=1, max_length=100)
+
+
+class ModifyIn(Body):
+    account_id: str
+    qty: Dec | None = None
+    price: Dec | None = None
+    trigger_price: Dec | None = None
+
+
+class CancelAllIn(Body):
+    account_id: str
+    symbol: str | None = None
+
+
+class PricesIn(Body):
+    symbol: str
+    last: Dec | None = None
+    mark: Dec | None = None
+
+
+class TradingStateIn(Body):
+    scope: Scope
+    scope_id: str = ""
+    state: TradingState
+    reason: str = Field(min_length=1)
+
+
+class KillIn(Body):
+    scope: Scope
+    scope_id: str = ""
+    reason: str = Field(min_length=1)
+    flatten: bool = False
+
+
+class ResetIn(Body):
+    scope: Scope
+    scope_id: str = ""
+    reason: str = Field(min_length=1)

@@ -1,0 +1,81 @@
+"""``atlas serve``: the node on its embedded defaults behind the API, until stopped."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import structlog
+import uvicorn
+from fastapi import FastAPI
+
+from atlas_oms.runtime.node import Node
+from atlas_oms.service.app import Service, create_app
+from atlas_oms.service.bootstrap import (
+    default_instruments,
+    first_keys,
+    first_start,
+    load_instruments,
+    market_maker,
+)
+from atlas_oms.service.keys import KeyStore
+from atlas_oms.service.settings import ServiceSettings
+
+
+def configure_logging(level: str) -> None:
+    """Structured JSON logs on stderr (one object per line; secrets are never logged)."""
+    logging.basicConfig(stream=sys.stderr, level=level.upper(), format="%(message)s")
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.JSONRenderer(),
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+    )
+
+
+def build_app(settings: ServiceSettings) -> FastAPI:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    keys = KeyStore(settings.keys_path)
+    instruments = (
+        load_instruments(settings.instruments_file)
+        if settings.instruments_file is not None
+        else default_instruments()
+    )
+    log = structlog.get_logger("atlas.serve")
+    written = first_keys(keys, settings.data_dir)
+    if written is not None:
+        log.info("first API keys issued", file=str(written), note="secrets are in the file only")
+
+    def setup(node: Node) -> None:
+        first_start(node, instruments)
+        log.info("journal open", path=str(settings.journal_path), seq=node.engine.seq)
+
+    def background(service: Service) -> Any:
+        return market_maker(service.node) if settings.market_maker else _idle()
+
+    return create_app(settings, keys=keys, setup=setup, background=background)
+
+
+async def _idle() -> None:
+    return None
+
+
+def serve(settings: ServiceSettings) -> None:
+    configure_logging(settings.log_level)
+    app = build_app(settings)
+    tls: dict[str, Any] = {}
+    if settings.tls_cert is not None and settings.tls_key is not None:
+        tls = {"ssl_certfile": str(settings.tls_cert), "ssl_keyfile": str(settings.tls_key)}
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        workers=1,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        **tls,
+    )

@@ -1,0 +1,41 @@
+"""Service settings: every knob named and defaulted here, overridable by ``ATLAS_*`` variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """What ``atlas serve`` runs with. Environment variables ``ATLAS_<NAME>`` override each one."""
+
+    model_config = SettingsConfigDict(env_prefix="ATLAS_", extra="ignore")
+
+    #: Folder for the journal, the key store and the first keys.
+    data_dir: Path = Path("atlas-data")
+    #: Journal file name inside ``data_dir`` (SQLite).
+    journal: str = "atlas.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: JSON file of instruments to list on first start (None: the built-in set).
+    instruments_file: Path | None = None
+    #: Quote around each instrument's reference price with a built-in market maker.
+    market_maker: bool = True
+    #: Requests a key may make per second (token bucket; burst = 2 s worth).
+    rate_limit_per_s: float = 200.0
+    #: A signed request's timestamp may be this far from the server's clock (ms).
+    signature_window_ms: int = 30_000
+    #: TLS: both files to serve HTTPS.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    #: Log level of the structured JSON log.
+    log_level: str = "INFO"
+
+    @property
+    def journal_path(self) -> Path:
+        return self.data_dir / self.journal
+
+    @property
+    def keys_path(self) -> Path:
+        return self.data_dir / "api-keys.json"

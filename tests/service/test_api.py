@@ -1,0 +1,267 @@
+"""The REST API (service/app.py, service/routes.py): keys and roles, orders, problem details."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from atlas_oms import Instrument, Node
+from atlas_oms.service.app import create_app
+from atlas_oms.service.keys import KeyStore, signature
+from atlas_oms.service.settings import ServiceSettings
+
+SPOT = "BTC/USDT"
+
+
+def world(node: Node) -> None:
+    node.add_instrument(Instrument.spot(SPOT, tick_size="0.01", lot_size="0.0001"))
+    node.open_account("alice")
+    node.open_account("alice-algo", parent_id="alice")
+    node.open_account("bob")
+    for account in ("alice", "alice-algo", "bob"):
+        node.deposit(account, "USDT", "100000")
+        node.deposit(account, "BTC", "10")
+    node.update_prices(SPOT, last="30000")
+
+
+class Api:
+    def __init__(self, client: TestClient, tokens: dict[str, str]) -> None:
+        self.client = client
+        self.tokens = tokens
+
+    def __call__(self, who: str, method: str, path: str, **kw: Any) -> Any:
+        headers = kw.pop("headers", {})
+        if who:
+            headers["X-API-Key"] = self.tokens[who]
+        return self.client.request(method, path, headers=headers, **kw)
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[Api]:
+    keys = KeyStore(tmp_path / "keys.json")
+    tokens = {
+        "alice": keys.issue(("trader",), ("alice",)).token,
+        "bob": keys.issue(("trader",), ("bob",)).token,
+        "risk": keys.issue(("risk",)).token,
+        "signed": keys.issue(("trader",), ("bob",), require_signature=True).token,
+    }
+    settings = ServiceSettings(data_dir=tmp_path, rate_limit_per_s=1000)
+    app = create_app(settings, node=Node.in_memory(), keys=keys, setup=world)
+    with TestClient(app) as client:
+        yield Api(client, tokens)
+
+
+def order(account: str = "alice", **kw: Any) -> dict[str, Any]:
+    body = {"account_id": account, "symbol": SPOT, "side": "BUY", "qty": "0.5", "price": "29000"}
+    body.update(kw)
+    return body
+
+
+def test_keys_are_stored_hashed_and_a_request_without_a_valid_key_is_401(
+    api: Api, tmp_path: Path
+) -> None:
+    stored = (tmp_path / "keys.json").read_text()
+    for token in api.tokens.values():
+        assert token.split(".", 1)[1] not in stored
+    r = api("", "GET", "/v1/accounts")
+    assert r.status_code == 401 and r.json()["reason"] == "UNAUTHENTICATED"
+    assert r.headers["content-type"] == "application/problem+json"
+    r = api("", "GET", "/v1/accounts", headers={"X-API-Key": "ak_x.nope"})
+    assert r.status_code == 401
+
+
+def test_a_trader_sees_its_accounts_and_sub_accounts_and_nothing_else(api: Api) -> None:
+    r = api("alice", "GET", "/v1/accounts")
+    assert [a["account_id"] for a in r.json()] == ["alice", "alice-algo"]
+    assert api("alice", "POST", "/v1/orders", json=order("alice-algo")).status_code == 201
+    bob_order = api("bob", "POST", "/v1/orders", json=order("bob")).json()
+    for method, path, kw in (
+        ("GET", "/v1/orders", {"params": {"account_id": "bob"}}),
+        ("GET", f"/v1/orders/{bob_order['order_id']}", {"params": {"account_id": "bob"}}),
+        ("DELETE", f"/v1/orders/{bob_order['order_id']}", {"params": {"account_id": "bob"}}),
+        ("GET", "/v1/positions", {"params": {"account_id": "bob"}}),
+        ("GET", "/v1/balances", {"params": {"account_id": "bob"}}),
+        ("GET", "/v1/audit/bob", {}),
+        ("POST", "/v1/orders", {"json": order("bob")}),
+        ("GET", "/v1/orders", {"params": {"account_id": "nobody"}}),
+    ):
+        r = api("alice", method, path, **kw)
+        assert r.status_code == 404, (method, path, r.text)
+        assert r.json()["reason"] == "UNKNOWN_ACCOUNT"  # never "someone else's"
+    # Alice cannot reach bob's order through her own account either.
+    r = api(
+        "alice", "DELETE", f"/v1/orders/{bob_order['order_id']}", params={"account_id": "alice"}
+    )
+    assert r.status_code == 404 and r.json()["reason"] == "UNKNOWN_ORDER"
+    assert (
+        api(
+            "bob", "GET", f"/v1/orders/{bob_order['order_id']}", params={"account_id": "bob"}
+        ).json()["status"]
+        == "ACCEPTED"
+    )
+
+
+def test_client_order_id_makes_a_retry_return_the_original_order(api: Api) -> None:
+    first = api("alice", "POST", "/v1/orders", json=order(client_order_id="c-1"))
+    again = api("alice", "POST", "/v1/orders", json=order(client_order_id="c-1", qty="9"))
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.json()["order_id"] == first.json()["order_id"] and again.json()["qty"] == "0.5"
+    listed = api("alice", "GET", "/v1/orders", params={"account_id": "alice"}).json()["orders"]
+    assert len(listed) == 1
+
+
+def test_numbers_are_exact_strings_and_bad_input_is_a_4xx_problem(api: Api) -> None:
+    ok = api("alice", "POST", "/v1/orders", json=order(qty="0.1", price="29000.01")).json()
+    assert ok["qty"] == "0.1" and ok["price"] == "29000.01"
+    for body, reason in (
+        (order(qty=0.1), "INVALID_FIELD"),  # a float is refused: not exact
+        (order(side="UP"), "INVALID_FIELD"),
+        (order(extra=1), "INVALID_FIELD"),
+        (order(qty="abc"), "INVALID_FIELD"),
+        (order(qty="NaN"), "INVALID_FIELD"),
+        (order(qty="0.00001"), "QUANTITY_NOT_MULTIPLE_OF_LOT"),  # the engine's reason
+        (order(price="29000.001"), "PRICE_NOT_ON_TICK"),
+        (order(qty="1000"), "INSUFFICIENT_BALANCE"),
+        (order(symbol="NOPE/USDT"), "UNKNOWN_INSTRUMENT"),
+    ):
+        r = api("alice", "POST", "/v1/orders", json=body)
+        assert 400 <= r.status_code < 500, (body, r.text)
+        assert r.json()["reason"] == reason, (body, r.json())
+        assert r.headers["content-type"] == "application/problem+json"
+    r = api(
+        "alice",
+        "POST",
+        "/v1/orders",
+        content=b"{not json",
+        headers={"content-type": "application/json"},
+    )
+    assert r.status_code == 400
+
+
+def test_batch_modify_cancel_cancel_all_and_paging(api: Api) -> None:
+    batch = {"orders": [order(price=str(28000 + i)) for i in range(5)]}
+    r = api("alice", "POST", "/v1/orders/batch", json=batch)
+    ids = [x["body"]["order_id"] for x in r.json()["results"]]
+    assert [x["status"] for x in r.json()["results"]] == [201] * 5
+    page = api("alice", "GET", "/v1/orders", params={"account_id": "alice", "limit": 2}).json()
+    assert [o["order_id"] for o in page["orders"]] == ids[:2] and page["next_after"] == ids[1]
+    rest = api(
+        "alice", "GET", "/v1/orders", params={"account_id": "alice", "after": page["next_after"]}
+    ).json()
+    assert [o["order_id"] for o in rest["orders"]] == ids[2:] and rest["next_after"] is None
+    mod = api(
+        "alice", "PATCH", f"/v1/orders/{ids[0]}", json={"account_id": "alice", "price": "27000"}
+    )
+    assert mod.status_code == 200 and mod.json()["price"] == "27000"
+    gone = api("alice", "DELETE", f"/v1/orders/{ids[1]}", params={"account_id": "alice"})
+    assert gone.json()["status"] == "CANCELED"
+    again = api("alice", "DELETE", f"/v1/orders/{ids[1]}", params={"account_id": "alice"})
+    assert again.status_code == 409 and again.json()["reason"] == "ORDER_NOT_LIVE"
+    r = api("alice", "POST", "/v1/orders/cancel-all", json={"account_id": "alice"})
+    assert sorted(r.json()["canceled"]) == sorted(ids[:1] + ids[2:])
+    status = api(
+        "alice", "GET", "/v1/orders", params={"account_id": "alice", "status": "CANCELED"}
+    ).json()
+    assert len(status["orders"]) == 5
+
+
+def test_risk_endpoints_need_the_risk_role(api: Api) -> None:
+    body = {"scope": "account", "scope_id": "alice", "reason": "test"}
+    r = api("alice", "POST", "/v1/risk/kill", json=body)
+    assert r.status_code == 403 and r.json()["reason"] == "FORBIDDEN"
+    assert api("risk", "POST", "/v1/risk/kill", json=body).status_code == 200
+    denied = api("alice", "POST", "/v1/orders", json=order())
+    assert denied.status_code == 422 and denied.json()["reason"] == "KILL_SWITCH_ACTIVE"
+    assert denied.json()["order"]["status"] == "DENIED"
+    assert api("risk", "POST", "/v1/risk/kill/reset", json=body).status_code == 200
+    r = api("alice", "POST", "/v1/marketdata/prices", json={"symbol": SPOT, "last": "1"})
+    assert r.status_code == 403
+    assert (
+        api(
+            "risk", "POST", "/v1/marketdata/prices", json={"symbol": SPOT, "last": "30100"}
+        ).status_code
+        == 200
+    )
+
+
+def test_signed_requests_are_checked_and_cannot_be_replayed(api: Api) -> None:
+    token = api.tokens["signed"]
+    secret = token.split(".", 1)[1]
+    body = json.dumps(order("bob")).encode()
+
+    def send(stamp: str, sig: str) -> Any:
+        return api.client.post(
+            "/v1/orders",
+            content=body,
+            headers={
+                "X-API-Key": token,
+                "content-type": "application/json",
+                "X-Atlas-Timestamp": stamp,
+                "X-Atlas-Signature": sig,
+            },
+        )
+
+    unsigned = api("signed", "POST", "/v1/orders", json=order("bob"))
+    assert unsigned.status_code == 401 and unsigned.json()["reason"] == "SIGNATURE_REQUIRED"
+    stamp = str(int(time.time() * 1000))
+    good = signature(secret, stamp, "POST", "/v1/orders", body)
+    assert send(stamp, "0" * 64).json()["reason"] == "BAD_SIGNATURE"
+    assert send(stamp, good).status_code == 201
+    assert send(stamp, good).json()["reason"] == "REPLAYED_REQUEST"
+    old = str(int(time.time() * 1000) - 120_000)
+    assert send(old, signature(secret, old, "POST", "/v1/orders", body)).json()["reason"] == (
+        "SIGNATURE_EXPIRED"
+    )
+
+
+def test_each_key_is_rate_limited(tmp_path: Path) -> None:
+    keys = KeyStore()
+    token = keys.issue(("trader",), ("alice",)).token
+    settings = ServiceSettings(data_dir=tmp_path, rate_limit_per_s=5)
+    with TestClient(create_app(settings, node=Node.in_memory(), keys=keys, setup=world)) as client:
+        codes = [
+            client.get("/v1/accounts", headers={"X-API-Key": token}).status_code for _ in range(30)
+        ]
+    assert codes[:10] == [200] * 10 and 429 in codes
+
+
+def test_health_metrics_openapi_and_market_data(api: Api) -> None:
+    assert api("", "GET", "/health").json()["status"] == "ok"
+    assert api("alice", "GET", "/health/sim/alice").json()["account_id"] == "alice"
+    assert api("alice", "GET", "/health/sim/bob").status_code == 404
+    api("alice", "POST", "/v1/orders", json=order())
+    api("alice", "POST", "/v1/orders", json=order(qty="999"))
+    text = api("", "GET", "/metrics").text
+    assert 'atlas_orders_total{status="SUBMITTED"} 1.0' in text
+    assert 'atlas_rejections_total{reason="INSUFFICIENT_BALANCE"} 1.0' in text
+    assert "atlas_request_seconds_bucket" in text
+    assert api("", "GET", "/openapi.json").json()["info"]["title"] == "Atlas OMS"
+    book = api("bob", "GET", f"/v1/book/{SPOT}").json()
+    assert book["bids"] == [["29000", "0.5"]]
+
+
+def test_a_restarted_service_resumes_from_its_journal(tmp_path: Path) -> None:
+    keys = KeyStore(tmp_path / "keys.json")
+    token = keys.issue(("trader",), ("alice",)).token
+    settings = ServiceSettings(data_dir=tmp_path)
+
+    def setup(node: Node) -> None:
+        if not node.engine.seq:
+            world(node)
+
+    with TestClient(create_app(settings, keys=keys, setup=setup)) as client:
+        placed = client.post("/v1/orders", json=order(), headers={"X-API-Key": token}).json()
+    again = KeyStore(tmp_path / "keys.json")
+    with TestClient(create_app(settings, keys=again, setup=setup)) as client:
+        got = client.get(
+            f"/v1/orders/{placed['order_id']}",
+            params={"account_id": "alice"},
+            headers={"X-API-Key": token},
+        )
+    assert got.status_code == 200 and got.json()["status"] == "ACCEPTED"
