@@ -16,9 +16,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: install
-	$(BIN)/atlas demo
+	$(BIN)/atlas serve
 
-demo: run
+demo: install
+	$(BIN)/atlas demo
 
 test: install
 	$(BIN)/ruff check src tests benchmarks
