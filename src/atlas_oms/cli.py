@@ -1,12 +1,12 @@
 """The ``atlas`` command: ``demo``, ``replay``, ``audit``, ``risk``, ``futures``, ``kill``,
-``bench`` and ``version``.
+``transfer``, ``bench`` and ``version``.
 
 Every sub-command goes through the library API (:class:`~atlas_oms.runtime.node.Node`) or, for
 ``replay``, through the journal and a fresh :class:`~atlas_oms.core.engine.Engine`, exactly as a
 restart would; ``audit`` reads the journal read-only through :mod:`atlas_oms.store.audit`. The
-``risk`` and ``futures`` actions and ``kill`` open a node on the journal, do one operator action,
-print what it did and close; a refusal is printed as ``refused: REASON: sentence`` with exit
-code 2.
+``risk`` and ``futures`` actions, ``kill`` and ``transfer`` open a node on the journal, do one
+action, print what it did and close; a refusal is printed as ``refused: REASON: sentence`` with
+exit code 2.
 """
 
 from __future__ import annotations
@@ -1286,6 +1286,35 @@ def cmd_risk_market(args: argparse.Namespace) -> int:
     return run_on_journal(args, action)
 
 
+# ----------------------------------------------------------------------------------- transfer
+def cmd_transfer(args: argparse.Namespace) -> int:
+    def action(node: Node) -> int:
+        seq = node.engine.seq
+        sent, got = node.transfer(
+            args.from_account, args.to_account, args.asset, args.amount, reason=args.reason
+        )
+        event = next(e for e in node.events(seq + 1) if isinstance(e, ev.FundsTransferred))
+        if args.json:
+            _print_json({"transfer": event, "balances": [sent, got]})
+            return 0
+        print(
+            f"transferred {fmt(args.amount)} {args.asset} from {args.from_account} to "
+            f"{args.to_account} ({args.reason}), seq {event.seq}"
+        )
+        print(
+            render(
+                ["account", "asset", "total", "locked", "free"],
+                [
+                    [b.account_id, b.asset, fmt(b.total), fmt(b.locked), fmt(b.free)]
+                    for b in (sent, got)
+                ],
+            )
+        )
+        return 0
+
+    return run_on_journal(args, action)
+
+
 # ------------------------------------------------------------------------------------- futures
 def _number(text: str) -> Decimal:
     """An exact decimal from the command line (argparse type)."""
@@ -2031,6 +2060,25 @@ def build_parser() -> argparse.ArgumentParser:
     aud.set_defaults(func=cmd_audit)
     _add_risk_parsers(sub)
     _add_futures_parsers(sub)
+    transfer = sub.add_parser(
+        "transfer",
+        help="move an asset between an account and one of its sub-accounts (any depth, "
+        "either way, or between two sub-accounts of one account)",
+    )
+    transfer.add_argument("from_account", metavar="FROM", help="the account paying")
+    transfer.add_argument("to_account", metavar="TO", help="the account receiving")
+    transfer.add_argument("asset", metavar="ASSET", help="e.g. USDT")
+    transfer.add_argument(
+        "amount",
+        type=_number,
+        metavar="AMOUNT",
+        help="positive; at most FROM's free balance (less unsettled sale proceeds and cross "
+        "unrealized losses)",
+    )
+    transfer.add_argument("--reason", default="transfer", metavar="WHY", help="why (journaled)")
+    _journal_option(transfer)
+    _json_option(transfer)
+    transfer.set_defaults(func=cmd_transfer)
     _kill_parser(sub, "kill", "fire a kill switch: block new orders, cancel open ones")
     bench = sub.add_parser("bench", help="run the benchmarks; print one JSON object")
     bench.add_argument("--quick", action="store_true", help="tiny sizes (seconds, for tests)")

@@ -48,6 +48,7 @@ class World:
 @pytest.fixture
 def world(rec: Any) -> World:
     rec.handle(c.OpenAccount(ts=rec.next_ts(), account_id="dave"))  # no money at all
+    rec.handle(c.OpenAccount(ts=rec.next_ts(), account_id="alice.sub", parent_id="alice"))
     resting = rec.limit("alice", "BUY", "0.5", "29000")
     rec.accept(resting)
     filled = rec.limit("bob", "SELL", "0.3", "31000")
@@ -104,6 +105,12 @@ def modify(account: str, which: str | int, **fields: Any) -> Callable[[World], c
 def adjust(account: str, asset: str, amount: Decimal) -> Callable[[World], c.AdjustBalance]:
     return lambda w: c.AdjustBalance(
         ts=w.rec.next_ts(), account_id=account, asset=asset, amount=amount
+    )
+
+
+def transfer(src: str, dst: str, asset: str, amount: Decimal) -> Callable[[World], c.TransferFunds]:
+    return lambda w: c.TransferFunds(
+        ts=w.rec.next_ts(), account_id=src, to_account_id=dst, asset=asset, amount=amount
     )
 
 
@@ -341,6 +348,52 @@ CASES: list[Any] = [
     ),
     pytest.param(
         adjust("mallory", "USDT", Decimal(1)), KR, Reason.UNKNOWN_ACCOUNT, id="deposit-unknown-acct"
+    ),
+    # --- transfers within an account tree (alice and alice.sub)
+    pytest.param(
+        transfer("mallory", "alice", "USDT", Decimal(1)),
+        KR,
+        Reason.UNKNOWN_ACCOUNT,
+        id="transfer-from-unknown-acct",
+    ),
+    pytest.param(
+        transfer("alice", "mallory", "USDT", Decimal(1)),
+        KR,
+        Reason.UNKNOWN_ACCOUNT,
+        id="transfer-to-unknown-acct",
+    ),
+    pytest.param(
+        transfer("alice", "alice", "USDT", Decimal(1)),
+        KR,
+        Reason.INVALID_TRANSFER,
+        id="transfer-to-itself",
+    ),
+    pytest.param(
+        transfer("alice", "bob", "USDT", Decimal(1)),
+        KR,
+        Reason.TRANSFER_NOT_ALLOWED,
+        id="transfer-to-another-tree",
+    ),
+    *(
+        pytest.param(
+            transfer("alice", "alice.sub", "USDT", v),
+            KR,
+            Reason.INVALID_AMOUNT,
+            id=f"transfer-{k}",
+        )
+        for k, v in BAD_NUMBERS.items()
+    ),
+    pytest.param(
+        transfer("alice", "alice.sub", "USDT", Decimal(10_000_000)),
+        KR,
+        Reason.INSUFFICIENT_BALANCE,
+        id="transfer-locked-funds",
+    ),
+    pytest.param(
+        transfer("alice.sub", "alice", "USDT", Decimal(1)),
+        KR,
+        Reason.INSUFFICIENT_BALANCE,
+        id="transfer-asset-never-held",
     ),
     *(
         pytest.param(leverage("alice", PERP, v), KR, Reason.INVALID_LEVERAGE, id=f"leverage-{k}")

@@ -1,10 +1,10 @@
 """The audit trail (PER-5): every event that concerns an account, in journal order, in columns.
 
-An event concerns account A when it names A (its ``account_id``, its intent's, the opened
-account's, or ``scope_id`` of an account-scoped event), when it names no account and its
-``order_id`` is one of A's orders, or when it is firm-wide (``scope == "global"``). The rule reads
-attributes, not class names, so stand-in risk events defined here prove it for event types that
-do not exist yet.
+An event concerns account A when it names A (its ``account_id``, a transfer's ``to_account_id``,
+its intent's, the opened account's, or ``scope_id`` of an account-scoped event), when it names no
+account and its ``order_id`` is one of A's orders, or when it is firm-wide (``scope ==
+"global"``). The rule reads attributes, not class names, so stand-in risk events defined here
+prove it for event types that do not exist yet.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from atlas_oms.model.events import (
     AccountOpened,
     BalanceAdjusted,
     EventBase,
+    FundsTransferred,
     OrderAccepted,
     OrderCanceled,
     OrderSubmitted,
@@ -289,6 +290,60 @@ def test_sub_account_trail_of_a_live_session_is_the_union_of_the_tree() -> None:
     tree = audit_trail(node.events(), "alice", include_subaccounts=True)
     assert seqs(tree) == oracle(node, {"alice", "alice-algo"})
     assert {r.account_id for r in tree} == {"alice", "alice-algo"}
+
+
+# ------------------------------------------------------------------ transfers
+def test_a_transfer_is_in_the_trails_of_both_its_accounts_once_each() -> None:
+    def moved(seq: int, src: str, dst: str, amount: str, reason: str) -> FundsTransferred:
+        return FundsTransferred(
+            seq=seq,
+            ts_event=T0 + seq,
+            account_id=src,
+            to_account_id=dst,
+            asset="USD",
+            amount=Decimal(amount),
+            reason=reason,
+        )
+
+    events: list[EventBase] = [
+        opened(1, "desk"),
+        opened(2, "desk-a", parent_id="desk"),
+        opened(3, "other"),
+        moved(4, "desk", "desk-a", "7.50", "fund"),
+        moved(5, "desk-a", "desk", "2", "back"),
+    ]
+    assert seqs(audit_trail(events, "desk")) == [1, 4, 5]
+    assert seqs(audit_trail(events, "desk-a")) == [2, 4, 5]
+    assert seqs(audit_trail(events, "other")) == [3]
+    received = audit_trail(events, "desk-a")[1]
+    assert (received.event, received.account_id, received.symbol, received.qty) == (
+        "FundsTransferred",
+        "desk-a",
+        "USD",
+        "7.50",
+    )
+    assert received.status_or_reason == "fund"
+    assert (received.detail["account_id"], received.detail["to_account_id"]) == ("desk", "desk-a")
+    # The tree's trail has each transfer once, in the name of the account that sent it.
+    tree = audit_trail(events, "desk", include_subaccounts=True)
+    assert [(r.seq, r.account_id) for r in tree if r.event == "FundsTransferred"] == [
+        (4, "desk"),
+        (5, "desk-a"),
+    ]
+
+
+def test_a_live_transfer_between_alice_and_her_sub_account_is_in_both_trails() -> None:
+    node = session()
+    node.transfer("alice", "alice-algo", "USD", "1000.5")
+    with pytest.raises(CommandRefused):
+        node.transfer("alice-algo", "bob", "USD", 1)  # another tree: refused, alice-algo's
+    (event,) = node.transfers()
+    for account in ("alice", "alice-algo"):
+        assert event.seq in seqs(node.audit(account))
+    assert event.seq not in seqs(node.audit("bob"))
+    refusal = [r for r in node.audit("alice-algo") if r.event == "CommandRejected"]
+    assert [r.status_or_reason for r in refusal] == ["TRANSFER_NOT_ALLOWED"]
+    assert "CommandRejected" not in {r.event for r in node.audit("bob")}
 
 
 # ------------------------------------------------------------------ columns

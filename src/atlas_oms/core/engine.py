@@ -105,6 +105,7 @@ class Engine(AmendHandlers, ReportHandlers, RiskChecks, LiquidationEngine):
             cmd_.AddInstrument: self._add_instrument,
             cmd_.OpenAccount: self._open_account,
             cmd_.AdjustBalance: self._adjust_balance,
+            cmd_.TransferFunds: self._transfer_funds,
             cmd_.SetLeverage: self._set_leverage,
             cmd_.SetRiskLimits: self._set_risk_limits,
             cmd_.SetTradingState: self._set_trading_state,
@@ -227,6 +228,92 @@ class Engine(AmendHandlers, ReportHandlers, RiskChecks, LiquidationEngine):
                     reason=c.reason,
                 )
             )
+
+    def _transfer_funds(self, c: cmd_.TransferFunds) -> None:
+        """Between two accounts of one tree; what may leave is what the sender could spend
+        (:meth:`_transferable`). A refusal is the sender's (its ``account_id``)."""
+        src, dst, amount, asset = c.account_id, c.to_account_id, c.amount, c.asset
+        accounts = self.accounts
+        refusal: Refusal | None = None
+        if src not in accounts:
+            refusal = Reason.UNKNOWN_ACCOUNT, f"account {src} does not exist"
+        elif dst not in accounts:
+            refusal = Reason.UNKNOWN_ACCOUNT, f"receiving account {dst} does not exist"
+        elif src == dst:
+            refusal = Reason.INVALID_TRANSFER, f"account {src} cannot transfer to itself"
+        elif (root := self._tree_root(src)) != (dst_root := self._tree_root(dst)):
+            refusal = (
+                Reason.TRANSFER_NOT_ALLOWED,
+                f"accounts {src} and {dst} are not in one account tree (their top-level "
+                f"accounts are {root} and {dst_root}): transfers stay between an account and "
+                "its sub-accounts",
+            )
+        elif (
+            not isinstance(amount, Decimal)
+            or not amount.is_finite()
+            or amount <= 0
+            or amount >= ABSURD
+        ):
+            refusal = (
+                Reason.INVALID_AMOUNT,
+                f"a transfer amount must be a positive finite number, got {amount}",
+            )
+        else:
+            available, free, less = self._transferable(src, asset, c.ts)
+            if amount > available:
+                detail = f"only {plain(free)} is free"
+                if less:
+                    detail = (
+                        f"only {plain(available)} can leave it ({plain(free)} free, less "
+                        + " and ".join(f"{plain(v)} of {what}" for what, v in less)
+                        + ")"
+                    )
+                refusal = (
+                    Reason.INSUFFICIENT_BALANCE,
+                    f"cannot transfer {plain(amount)} {asset} from account {src}: {detail}",
+                )
+        if refusal is not None:
+            self._reject_command(c, refusal[0], refusal[1], src if isinstance(src, str) else None)
+            return
+        self._emit(
+            ev.FundsTransferred(
+                seq=self.seq + 1,
+                ts_event=c.ts,
+                account_id=src,
+                to_account_id=dst,
+                asset=asset,
+                amount=amount,
+                reason=c.reason,
+            )
+        )
+
+    def _tree_root(self, account_id: str) -> str:
+        """The top-level account of ``account_id``'s tree (itself if it has no parent)."""
+        accounts = self.accounts
+        while (parent := accounts[account_id].parent_id) is not None:
+            account_id = parent
+        return account_id
+
+    def _transferable(
+        self, account_id: str, asset: str, ts: int
+    ) -> tuple[Decimal, Decimal, list[tuple[str, Decimal]]]:
+        """What may leave an account: its free balance (total less what its orders and positions
+        lock), less a cash account's sale proceeds not settled at ``ts`` (they cannot pay for
+        anything yet) and its cross positions' unrealized losses in ``asset`` (the wallet owes
+        them). Returns (that amount, never below zero; the free balance; what was taken off)."""
+        free = self._free(account_id, asset)
+        less: list[tuple[str, Decimal]] = []
+        unsettled, _ = self.equities.unsettled_at(account_id, asset, ts)
+        if unsettled:
+            less.append(("unsettled sale proceeds", unsettled))
+        loss = ZERO
+        for _, pos in self._cross_positions(account_id, asset):
+            upnl = pos.unrealized_pnl(self._valuation(pos))
+            if upnl < 0:
+                loss -= upnl
+        if loss:
+            less.append(("unrealized cross losses", loss))
+        return max(ZERO, free - unsettled - loss), free, less
 
     def _free(self, account_id: str, asset: str) -> Decimal:
         """Free balance, read without creating a balance (only events change state)."""

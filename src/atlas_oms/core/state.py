@@ -203,6 +203,14 @@ class EngineState:
         self.balance(e.account_id, e.asset).total += e.amount
         self.liq_index.dirty.add(e.account_id)
 
+    def _on_FundsTransferred(self, e: ev.FundsTransferred) -> None:
+        # The same Decimal leaves one balance and reaches the other: nothing is created or lost.
+        self.balance(e.account_id, e.asset).total -= e.amount
+        self.balance(e.to_account_id, e.asset).total += e.amount
+        dirty = self.liq_index.dirty  # both accounts' cross margin (liquidation prices) moved
+        dirty.add(e.account_id)
+        dirty.add(e.to_account_id)
+
     def _on_LeverageSet(self, e: ev.LeverageSet) -> None:
         self.leverage[(e.account_id, e.symbol)] = e.leverage
 

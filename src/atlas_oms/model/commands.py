@@ -68,6 +68,17 @@ class AdjustBalance(Command):
     reason: str = "deposit"
 
 
+class TransferFunds(Command):
+    """Move ``amount`` (positive) of an asset from ``account_id`` to ``to_account_id``: two
+    accounts of the same account tree (an account and its sub-accounts, at any depth)."""
+
+    account_id: str
+    to_account_id: str
+    asset: str
+    amount: Decimal
+    reason: str = "transfer"
+
+
 class SetLeverage(Command):
     account_id: str
     symbol: str

@@ -45,6 +45,18 @@ class BalanceAdjusted(EventBase):
     reason: str
 
 
+class FundsTransferred(EventBase):
+    """``amount`` (positive) of ``asset`` left ``account_id`` and reached ``to_account_id``, two
+    accounts of one account tree: the same Decimal on both sides, so money is neither created nor
+    lost. It is in both accounts' audit trails."""
+
+    account_id: str
+    to_account_id: str
+    asset: str
+    amount: Decimal
+    reason: str
+
+
 class LeverageSet(EventBase):
     account_id: str
     symbol: str
@@ -451,6 +463,7 @@ Event = (
     InstrumentAdded
     | AccountOpened
     | BalanceAdjusted
+    | FundsTransferred
     | LeverageSet
     | PricesUpdated
     | CommandRejected

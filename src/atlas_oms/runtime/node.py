@@ -303,6 +303,40 @@ class Node:
         assert value is not None
         return self.deposit(account_id, asset, -value, reason)
 
+    def transfer(
+        self,
+        from_account: str,
+        to_account: str,
+        asset: str,
+        amount: Number,
+        reason: str = "transfer",
+    ) -> tuple[BalanceView, BalanceView]:
+        """Move ``amount`` of ``asset`` between two accounts of one tree (an account and its
+        sub-accounts, any depth, either way); return both balances after it. Raise
+        :class:`CommandRefused` if refused (nothing moves)."""
+        self._expect(
+            self.process(
+                c.TransferFunds(
+                    ts=self._now(),
+                    account_id=from_account,
+                    to_account_id=to_account,
+                    asset=asset,
+                    amount=to_decimal(amount),  # type: ignore[arg-type]
+                    reason=reason,
+                )
+            )
+        )
+        return self.balance(from_account, asset), self.balance(to_account, asset)
+
+    def transfers(self, account_id: str | None = None) -> list[ev.FundsTransferred]:
+        """The journal's transfers, in order; with ``account_id``, those it sent or received."""
+        return [
+            e
+            for e in self.events()
+            if isinstance(e, ev.FundsTransferred)
+            and (account_id is None or account_id in (e.account_id, e.to_account_id))
+        ]
+
     def set_leverage(self, account_id: str, symbol: str, leverage: Number) -> None:
         self._expect(
             self.process(

@@ -4,10 +4,10 @@ The journal already holds everything; an auditor needs it cut per account and la
 they can read and load elsewhere. :func:`audit_trail` decides which events concern an account and
 turns each into an :class:`AuditRecord`; :func:`write_audit` writes records as JSON Lines or CSV.
 
-The rule is generic on purpose: it reads attributes (``account_id``, ``intent``, ``account``,
-``order_id``, ``scope``/``scope_id``, ``actor``, ``reason``), never a list of event classes, so
-event types added later (risk limits, kill switches, circuit breakers…) land in the right trails
-without a change here. See docs/DECISIONS.md, "Audit trail".
+The rule is generic on purpose: it reads attributes (``account_id``, ``to_account_id``,
+``intent``, ``account``, ``order_id``, ``scope``/``scope_id``, ``actor``, ``reason``), never a
+list of event classes, so event types added later (risk limits, kill switches, circuit
+breakers…) land in the right trails without a change here. See docs/DECISIONS.md, "Audit trail".
 """
 
 from __future__ import annotations
@@ -90,12 +90,13 @@ def audit_trail(
     """Return, in journal order, a record for every event that concerns ``account_id``.
 
     An event concerns the account when it is firm-wide (``scope == "global"``), or when it names
-    the account (its ``account_id``, ``intent.account_id``, ``account.account_id``, or
-    ``scope_id`` with ``scope == "account"``), or when it names no account but its ``order_id``
-    is one of the account's orders (learned from the submissions, ``OrderSubmitted`` and
-    ``OrderDenied``, as the stream goes). An event that names another account is that account's
-    even when it quotes the id of one of our orders: a refused cancel of someone else's order is the
-    sender's mistake, and must not carry either account's data into the other's trail.
+    the account (its ``account_id``, a transfer's receiver ``to_account_id``,
+    ``intent.account_id``, ``account.account_id``, or ``scope_id`` with ``scope == "account"``),
+    or when it names no account but its ``order_id`` is one of the account's orders (learned from
+    the submissions, ``OrderSubmitted`` and ``OrderDenied``, as the stream goes). An event that
+    names another account is that account's even when it quotes the id of one of our orders: a
+    refused cancel of someone else's order is the sender's mistake, and must not carry either
+    account's data into the other's trail.
 
     With ``include_subaccounts`` the account's sub-accounts at any depth count as the account;
     they are learned from ``AccountOpened`` events as the stream goes, so one read of the journal
@@ -138,7 +139,11 @@ def _concerns(event: object, named: list[str], order: _Order | None, members: se
 def _named_accounts(event: object) -> list[str]:
     """The accounts an event names itself, most specific first."""
     names: list[str] = []
-    for holder, attr in ((event, "account_id"), (getattr(event, "intent", None), "account_id")):
+    for holder, attr in (
+        (event, "account_id"),
+        (event, "to_account_id"),  # the receiver of a transfer: it is in both trails
+        (getattr(event, "intent", None), "account_id"),
+    ):
         value = getattr(holder, attr, None) if holder is not None else None
         if isinstance(value, str):
             names.append(value)
