@@ -265,3 +265,26 @@ def test_a_restarted_service_resumes_from_its_journal(tmp_path: Path) -> None:
             headers={"X-API-Key": token},
         )
     assert got.status_code == 200 and got.json()["status"] == "ACCEPTED"
+
+
+def test_transfers_move_money_within_a_key_s_account_tree_only(api: Api) -> None:
+    body = {
+        "from_account_id": "alice",
+        "to_account_id": "alice-algo",
+        "asset": "USDT",
+        "amount": "250",
+    }
+    r = api("alice", "POST", "/v1/transfers", json=body)
+    assert r.status_code == 201, r.text
+    assert r.json()["from"]["total"] == "99750" and r.json()["to"]["total"] == "100250"
+    listed = api("alice", "GET", "/v1/transfers", params={"account_id": "alice-algo"}).json()
+    assert [t["amount"] for t in listed] == ["250"]
+    to_bob = {**body, "to_account_id": "bob"}
+    assert api("alice", "POST", "/v1/transfers", json=to_bob).status_code == 404
+    too_much = {**body, "amount": "1000000"}
+    r = api("alice", "POST", "/v1/transfers", json=too_much)
+    assert r.status_code == 422 and r.json()["reason"] == "INSUFFICIENT_BALANCE"
+    r = api("risk", "POST", "/v1/transfers", json=to_bob)  # the risk role reaches both...
+    assert (
+        r.status_code == 422 and r.json()["reason"] == "TRANSFER_NOT_ALLOWED"
+    )  # ...but not across trees

@@ -252,6 +252,25 @@ def register(app: FastAPI) -> None:
         service.require_account(key, account_id)
         return JSON(service.node.balances(account_id))
 
+    # ------------------------------------------------------------------ transfers
+    @app.post("/v1/transfers", tags=["accounts"], status_code=201)
+    async def transfer(request: Request, body: s.TransferIn, key: Key) -> Response:
+        """Move funds between an account and its sub-accounts (the key must reach both)."""
+        service = service_of(request)
+        service.require_account(key, body.from_account_id)
+        service.require_account(key, body.to_account_id)
+        sent, received = service.node.transfer(
+            body.from_account_id, body.to_account_id, body.asset, body.amount, body.reason
+        )
+        await service.durable()
+        return JSON({"from": sent, "to": received, "seq": service.node.engine.seq}, 201)
+
+    @app.get("/v1/transfers", tags=["accounts"])
+    async def transfers(request: Request, account_id: str, key: Key) -> Response:
+        service = service_of(request)
+        service.require_account(key, account_id)
+        return JSON(service.node.transfers(account_id))
+
     # ------------------------------------------------------------------ market data
     @app.get("/v1/book/{symbol:path}", tags=["market data"])
     async def book(

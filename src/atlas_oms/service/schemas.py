@@ -99,3 +99,11 @@ class ResetIn(Body):
     scope: Scope
     scope_id: str = ""
     reason: str = Field(min_length=1)
+
+
+class TransferIn(Body):
+    from_account_id: str
+    to_account_id: str
+    asset: str = Field(min_length=1, max_length=16)
+    amount: Dec
+    reason: str = Field(default="transfer", max_length=200)
