@@ -1,5 +1,5 @@
 """The WebSocket stream (service/stream.py): auth, per-account isolation, resume without gap or
-duplicate, market data, slow clients; and /v1/me."""
+duplicate, market data, slow clients; and /v1/me and the blotter's files."""
 
 from __future__ import annotations
 
@@ -397,7 +397,7 @@ def test_a_client_whose_queue_overflows_is_closed_and_can_resume(tmp_path: Path)
         assert account_seqs(got, "alice") == env.trail("alice", live)
 
 
-# ---------------------------------------------------------------------- /v1/me
+# ---------------------------------------------------------------------- /v1/me and the page
 def test_me_tells_the_roles_and_accounts_never_the_secret(env: Env) -> None:
     me = env.http("alice", "GET", "/v1/me")
     assert me["roles"] == ["trader"] and me["accounts"] == ["alice"]
@@ -407,3 +407,14 @@ def test_me_tells_the_roles_and_accounts_never_the_secret(env: Env) -> None:
     assert secret not in str(me) and "digest" not in me and "salt" not in me
     assert env.http("risk", "GET", "/v1/me")["can_kill"] is True
     assert env.client.get("/v1/me").status_code == 401
+
+
+def test_the_blotter_page_and_its_files_are_served_from_the_package(env: Env) -> None:
+    page = env.client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert "/static/blotter.js" in page.text and "http" not in page.text.split("<body>")[0]
+    for name, kind in (("blotter.js", "javascript"), ("blotter.css", "css")):
+        r = env.client.get(f"/static/{name}")
+        assert r.status_code == 200 and kind in r.headers["content-type"]
+    assert env.client.get("/static/nope.js").status_code == 404

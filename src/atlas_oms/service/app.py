@@ -272,10 +272,11 @@ def create_app(
         reason = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
         return problem_response(exc.status_code, reason, str(exc.detail))
 
-    from atlas_oms.service import routes, stream
+    from atlas_oms.service import blotter, routes, stream
 
     routes.register(app)
     stream.register(app)
+    blotter.register(app)
     return app
 
 
