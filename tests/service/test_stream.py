@@ -61,7 +61,10 @@ class Env:
 
 
 def make_env(
-    tmp_path: Path, background: Callable[[Any], Any] | None = None, **settings: Any
+    tmp_path: Path,
+    background: Callable[[Any], Any] | None = None,
+    journal: str = "memory",
+    **settings: Any,
 ) -> Iterator[Env]:
     keys = KeyStore(tmp_path / "keys.json")
     tokens = {
@@ -70,11 +73,18 @@ def make_env(
         "risk": keys.issue(("risk",)).token,
         "signed": keys.issue(("trader",), ("bob",), require_signature=True).token,
     }
-    node = Node.in_memory()
-    config = ServiceSettings(data_dir=tmp_path, rate_limit_per_s=100_000, **settings)
+    node = Node.in_memory() if journal == "memory" else Node.open(str(tmp_path / "journal.db"))
+    settings.setdefault("rate_limit_per_s", 100_000)
+    config = ServiceSettings(data_dir=tmp_path, **settings)
     app = create_app(config, node=node, keys=keys, setup=world, background=background)
-    with TestClient(app) as client:
-        yield Env(client, node, tokens)
+    try:
+        with TestClient(app) as client:
+            yield Env(client, node, tokens)
+    finally:
+        node.close()
+
+
+JOURNALS = pytest.mark.parametrize("journal", ["memory", "sqlite"])
 
 
 @pytest.fixture
@@ -250,7 +260,15 @@ def _accounts_named(m: dict[str, Any]) -> list[str]:
     return found
 
 
-def test_reconnect_with_since_seq_gets_the_missed_events_then_live_ones_once(env: Env) -> None:
+@JOURNALS
+def test_reconnect_with_since_seq_gets_the_missed_events_then_live_ones_once(
+    tmp_path: Path, journal: str
+) -> None:
+    for env in make_env(tmp_path, journal=journal):
+        reconnect_and_resume(env)
+
+
+def reconnect_and_resume(env: Env) -> None:
     with env.ws("alice") as ws:
         ws.receive_json()
         replay = subscribe(ws, "alice", since_seq=0)  # everything from the start
@@ -280,8 +298,9 @@ def test_reconnect_with_since_seq_gets_the_missed_events_then_live_ones_once(env
     assert seen + resumed == env.trail("alice")
 
 
+@JOURNALS
 def test_events_during_a_slow_replay_are_neither_lost_nor_doubled(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, journal: str
 ) -> None:
     """The journal is replayed a few events at a time while orders keep coming: the switch to
     live must join the two streams exactly."""
@@ -297,7 +316,7 @@ def test_events_during_a_slow_replay_are_neither_lost_nor_doubled(
             await asyncio.sleep(0 if i < 60 else 0.002)
         service.done = True
 
-    for env in make_env(tmp_path, background=trader, ws_queue_size=64):
+    for env in make_env(tmp_path, background=trader, journal=journal, ws_queue_size=64):
         for i in range(40):  # a history to replay
             env.order("alice", "alice", "BUY", str(20000 + i))
         service = env.client.app.state.service  # type: ignore[attr-defined]
@@ -317,6 +336,17 @@ def test_events_during_a_slow_replay_are_neither_lost_nor_doubled(
         # Events that came while the replay ran were replayed too, and later ones came live.
         assert any(m.get("replay") and m["seq"] > at_subscribe for m in got)
         assert any(s > live_at for s in seqs)
+
+
+def test_stream_messages_share_the_keys_rate_limit(tmp_path: Path) -> None:
+    for env in make_env(tmp_path, rate_limit_per_s=1):  # a burst of 2: the auth and one more
+        with env.ws("alice") as ws:
+            ws.receive_json()
+            ws.send_json({"op": "ping"})
+            assert ws.receive_json()["op"] == "pong"
+            ws.send_json({"op": "ping"})
+            refused = ws.receive_json()
+            assert refused["op"] == "error" and refused["reason"] == "RATE_LIMITED"
 
 
 def test_since_seq_beyond_the_journal_is_refused(env: Env) -> None:
@@ -390,6 +420,7 @@ def test_a_client_whose_queue_overflows_is_closed_and_can_resume(tmp_path: Path)
             assert info.value.code == 4408 and "since_seq" in info.value.reason
         # The engine did not wait for it; the client resumes from where it was.
         assert len(env.node.orders("alice", open_only=True)) == 20
+        assert "atlas_ws_slow_closed_total 1.0" in env.client.get("/metrics").text
         with env.ws("alice") as ws:
             ws.receive_json()
             got = subscribe(ws, "alice", since_seq=live)

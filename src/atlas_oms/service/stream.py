@@ -57,18 +57,16 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import LiquiditySide, PositionSide, Side
+from atlas_oms.service.app import Problem, Service
 from atlas_oms.service.keys import ApiKey
 from atlas_oms.store.audit import concerns_account
-
-if TYPE_CHECKING:
-    from atlas_oms.service.app import Service
 
 log = logging.getLogger("atlas.service.stream")
 
@@ -80,6 +78,8 @@ CLOSE_RATE_LIMITED = 4429
 #: Events read from the journal per step of a replay (the loop serves others between steps).
 REPLAY_CHUNK = 2_000
 MAX_LEVELS = 50
+#: Account (and, separately, market) subscriptions one connection may hold.
+MAX_SUBSCRIPTIONS = 64
 
 _encode = msgspec.json.Encoder().encode
 _to_builtins = msgspec.to_builtins
@@ -177,7 +177,7 @@ class Connection:
         if self.outbox.push(text):
             return True
         if self.outbox.closing is None:
-            self.hub.metrics_slow += 1
+            self.hub.service.metrics.ws_slow.inc()
             self.outbox.close(
                 CLOSE_TOO_SLOW,
                 f"too slow: {self.outbox.limit} messages queued; reconnect with since_seq",
@@ -199,6 +199,11 @@ class Connection:
             self.error("INVALID_MESSAGE", "a message is a JSON object with an op")
             return
         op = msg.get("op")
+        try:
+            self.hub.service.rate_limit(self.key)  # one budget per key, REST and stream alike
+        except Problem as exc:
+            self.error(exc.reason, exc.detail, request=op)
+            return
         if op == "ping":
             self.send({"op": "pong", "seq": self.hub.published_seq})
         elif op == "subscribe":
@@ -248,6 +253,9 @@ class Connection:
             return
         if account_id in self.accounts:
             self.error("ALREADY_SUBSCRIBED", f"already subscribed to account {account_id}")
+            return
+        if len(self.accounts) >= MAX_SUBSCRIPTIONS:
+            self.error("TOO_MANY_SUBSCRIPTIONS", f"at most {MAX_SUBSCRIPTIONS} accounts each")
             return
         members = set(service.node.account_tree(account_id)) if subaccounts else {account_id}
         start = hub.published_seq if since is None else since
@@ -317,6 +325,9 @@ class Connection:
         if symbol not in hub.service.node.engine.instruments:
             self.error("UNKNOWN_INSTRUMENT", f"no instrument {symbol}")
             return
+        if symbol not in self.markets and len(self.markets) >= MAX_SUBSCRIPTIONS:
+            self.error("TOO_MANY_SUBSCRIPTIONS", f"at most {MAX_SUBSCRIPTIONS} symbols each")
+            return
         sub = MarketSub(symbol, levels)
         self.markets[symbol] = sub
         self.send({"op": "subscribed", "channel": "market", "symbol": symbol, "levels": levels})
@@ -360,7 +371,6 @@ class StreamHub:
         #: The last seq handed to the connections (every event up to it is durable).
         self.published_seq = self.node.engine.seq
         self.connections: set[Connection] = set()
-        self.metrics_slow = 0
         self._pending: list[ev.EventBase] = []
         self.node.subscribe(self._on_events)
         service.on_commit(self.publish)
@@ -584,6 +594,7 @@ def register(app: FastAPI) -> None:
             return
         conn = Connection(hub, websocket, key, Outbox(service.settings.ws_queue_size))
         hub.connections.add(conn)
+        service.metrics.ws_connections.inc()
         conn.send(
             {
                 "op": "authenticated",
@@ -597,6 +608,7 @@ def register(app: FastAPI) -> None:
         try:
             await asyncio.wait({sender, reader}, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            service.metrics.ws_connections.dec()
             hub.connections.discard(conn)
             conn.stop()
             for task in (sender, reader):
@@ -607,8 +619,6 @@ def register(app: FastAPI) -> None:
 
 
 async def _authenticate(websocket: WebSocket, service: Service) -> ApiKey | None:
-    from atlas_oms.service.app import Problem
-
     token = websocket.query_params.get("token")
     msg: dict[str, Any] = {}
     if token is None:
