@@ -133,7 +133,7 @@ def open_blotter(browser: Any, server: Server, token: str) -> Any:
 
 
 def test_a_trader_submits_modifies_and_cancels_from_the_blotter_and_risk_sees_the_kill_switch(
-    server: Server, browser: Any
+    browser: Any, server: Server
 ) -> None:
     from playwright.sync_api import expect
 
