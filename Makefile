@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run demo test lint bench clean
+.PHONY: install run demo test lint bench browser clean
 
 install: $(STAMP)
 
@@ -31,6 +31,11 @@ lint: install
 
 bench: install
 	$(BIN)/atlas bench
+
+# The system Chromium for the blotter's end-to-end test (skipped without it). Debian's package:
+# Playwright's own browser download is never used.
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

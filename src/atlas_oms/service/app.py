@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
@@ -29,6 +30,8 @@ from atlas_oms.service import schemas as s
 from atlas_oms.service.keys import ApiKey, KeyStore, signature
 from atlas_oms.service.metrics import Metrics
 from atlas_oms.service.settings import ServiceSettings
+
+log = logging.getLogger("atlas.service")
 
 #: Reason codes that mean "no such thing" (404) or "not now" (409); the rest are 422.
 NOT_FOUND = {"UNKNOWN_ORDER", "UNKNOWN_ACCOUNT", "UNKNOWN_INSTRUMENT"}
@@ -83,6 +86,7 @@ class Service:
         self._committed = asyncio.Event()
         self._dirty = False
         self._flusher: asyncio.Task[None] | None = None
+        self._after_commit: list[Callable[[], None]] = []
         node.subscribe(self._on_events)
 
     # ------------------------------------------------------------------ group commit
@@ -97,12 +101,22 @@ class Service:
         event = self._committed
         await event.wait()
 
+    def on_commit(self, hook: Callable[[], None]) -> None:
+        """Call ``hook()`` after each group commit (the journal then holds every event processed
+        so far): the stream publishes events only once they are durable."""
+        self._after_commit.append(hook)
+
     async def run_flusher(self, every_s: float = 0.002) -> None:
         while True:
             await asyncio.sleep(every_s)
             if self._dirty:
                 self._dirty = False
                 self.node.flush()
+                for hook in self._after_commit:
+                    try:
+                        hook()
+                    except Exception:  # a broken subscriber must not stop the commits
+                        log.exception("after-commit hook failed")
                 done, self._committed = self._committed, asyncio.Event()
                 done.set()
 
@@ -121,7 +135,7 @@ class Service:
         sig = request.headers.get("x-atlas-signature")
         if sig is not None or key.require_signature:
             self._check_signature(request, body, secret, sig)
-        self._rate_limit(key)
+        self.rate_limit(key)
         return key
 
     def _check_signature(self, request: Request, body: bytes, secret: str, sig: str | None) -> None:
@@ -130,11 +144,19 @@ class Service:
             raise Problem(
                 401, "SIGNATURE_REQUIRED", "sign the request: X-Atlas-Timestamp, X-Atlas-Signature"
             )
+        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        self.check_signature(secret, stamp, sig, request.method, path, body)
+
+    def check_signature(
+        self, secret: str, stamp: str, sig: str, method: str, path: str, body: bytes
+    ) -> None:
+        """Refuse (401) a signature that is stale, wrong or already used."""
+        if not stamp.isdigit():
+            raise Problem(401, "SIGNATURE_REQUIRED", "the timestamp must be epoch milliseconds")
         now_ms = time.time() * 1000
         if abs(now_ms - int(stamp)) > self.settings.signature_window_ms:
             raise Problem(401, "SIGNATURE_EXPIRED", "the request's timestamp is too old or early")
-        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        want = signature(secret, stamp, request.method, path, body)
+        want = signature(secret, stamp, method, path, body)
         if not _same(want, sig):
             raise Problem(401, "BAD_SIGNATURE", "the request's signature does not match")
         if sig in self._seen_signatures:
@@ -144,7 +166,7 @@ class Service:
             cutoff = now_ms - self.settings.signature_window_ms
             self._seen_signatures = {k: v for k, v in self._seen_signatures.items() if v >= cutoff}
 
-    def _rate_limit(self, key: ApiKey) -> None:
+    def rate_limit(self, key: ApiKey) -> None:
         rate = self.settings.rate_limit_per_s
         burst = rate * 2
         now = time.monotonic()
@@ -192,6 +214,8 @@ def create_app(
     background: Callable[[Service], Any] | None = None,
 ) -> FastAPI:
     """The API over ``node`` (default: the settings' SQLite journal, opened at start-up)."""
+    from atlas_oms.service.stream import StreamHub
+
     settings = settings or ServiceSettings()
 
     @contextlib.asynccontextmanager
@@ -202,12 +226,14 @@ def create_app(
             setup(the_node)
         service = Service(the_node, keys or KeyStore(settings.keys_path), settings)
         app.state.service = service
+        app.state.hub = StreamHub(service)
         tasks = [asyncio.create_task(service.run_flusher())]
         if background is not None:
             tasks.append(asyncio.create_task(background(service)))
         try:
             yield
         finally:
+            await app.state.hub.close_all()
             for task in tasks:
                 task.cancel()
             for task in tasks:
@@ -246,9 +272,11 @@ def create_app(
         reason = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
         return problem_response(exc.status_code, reason, str(exc.detail))
 
-    from atlas_oms.service import routes
+    from atlas_oms.service import blotter, routes, stream
 
     routes.register(app)
+    stream.register(app)
+    blotter.register(app)
     return app
 
 

@@ -1,5 +1,5 @@
 """Prometheus metrics of one node: orders by status, rejections by reason, engine latency,
-journal lag, circuit-breaker states (``/metrics``)."""
+journal lag, circuit-breaker states, WebSocket clients (``/metrics``)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,14 @@ class Metrics:
             registry=self.registry,
         )
         self.seq = Gauge("atlas_journal_seq", "Last event sequence number", registry=self.registry)
+        self.ws_connections = Gauge(
+            "atlas_ws_connections", "Open WebSocket connections", registry=self.registry
+        )
+        self.ws_slow = Counter(
+            "atlas_ws_slow_closed_total",
+            "WebSocket clients closed because their queue overflowed",
+            registry=self.registry,
+        )
 
     def observe_events(self, events: list[ev.EventBase]) -> None:
         for e in events:

@@ -99,6 +99,22 @@ def register(app: FastAPI) -> None:
     async def instruments(request: Request, key: Key) -> Response:
         return JSON([i for _, i in sorted(service_of(request).node.engine.instruments.items())])
 
+    @app.get("/v1/me", tags=["accounts"])
+    async def me(request: Request, key: Key) -> Response:
+        """The calling key: its id, label, roles and accounts (never its secret or hash)."""
+        service = service_of(request)
+        return JSON(
+            {
+                "key_id": key.key_id,
+                "label": key.label,
+                "roles": list(key.roles),
+                "accounts": list(key.accounts),
+                "visible_accounts": service.accounts_of(key),
+                "require_signature": key.require_signature,
+                "can_kill": key.has("risk"),
+            }
+        )
+
     @app.get("/v1/accounts", tags=["accounts"])
     async def accounts(request: Request, key: Key) -> Response:
         service = service_of(request)

@@ -29,6 +29,10 @@ class ServiceSettings(BaseSettings):
     #: TLS: both files to serve HTTPS.
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    #: WebSocket: messages waiting for one client before it is closed as too slow (4408).
+    ws_queue_size: int = 1024
+    #: WebSocket: seconds a client has to send its key when the URL carries none.
+    ws_auth_timeout_s: float = 10.0
     #: Log level of the structured JSON log.
     log_level: str = "INFO"
 

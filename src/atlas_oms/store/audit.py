@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any, Literal
 
@@ -24,7 +24,7 @@ import msgspec
 from atlas_oms.model.events import EventBase
 from atlas_oms.store.exports import PathOrFile
 
-__all__ = ["COLUMNS", "AuditRecord", "audit_trail", "iso_ns", "write_audit"]
+__all__ = ["COLUMNS", "AuditRecord", "audit_trail", "concerns_account", "iso_ns", "write_audit"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _json_encoder = msgspec.json.Encoder()
@@ -123,17 +123,34 @@ def audit_trail(
             )
         named = _named_accounts(event)
         order = orders.get(order_id) if order_id is not None else None
-        if _concerns(event, named, order, members):
+        if _concerns(event, named, order.account_id if order else None, members):
             records.append(_record(event, named, order, members))
     return records
 
 
-def _concerns(event: object, named: list[str], order: _Order | None, members: set[str]) -> bool:
+def concerns_account(
+    event: object, members: Collection[str], order_owner: Callable[[int], str | None]
+) -> bool:
+    """Whether ``event`` belongs in the trail of the accounts ``members`` (the rule of
+    :func:`audit_trail`), with ``order_owner(order_id)`` telling whose an order is: for a reader
+    that already knows every order (the live engine) rather than learning them from the stream."""
+    named = _named_accounts(event)
+    owner = None
+    if not named:
+        order_id = getattr(event, "order_id", None)
+        if isinstance(order_id, int):
+            owner = order_owner(order_id)
+    return _concerns(event, named, owner, members)
+
+
+def _concerns(
+    event: object, named: list[str], order_owner: str | None, members: Collection[str]
+) -> bool:
     if getattr(event, "scope", None) == "global":
         return True  # firm-wide operator actions govern every account
     if named:
         return any(name in members for name in named)
-    return order is not None and order.account_id in members
+    return order_owner is not None and order_owner in members
 
 
 def _named_accounts(event: object) -> list[str]:
