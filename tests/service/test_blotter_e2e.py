@@ -93,6 +93,24 @@ def server(tmp_path: Path) -> Iterator[Server]:
         log.close()
 
 
+def install_chromium() -> str:
+    """Install Debian's Chromium from the package registry (as CI's root can); say what happened."""
+    import shutil
+
+    if shutil.which("apt-get") is None:
+        return "no apt-get here"
+    if os.geteuid() != 0:
+        return "not root, so apt-get cannot install"
+    for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"{' '.join(cmd)} failed: {exc}"
+        if done.returncode != 0:
+            return f"{' '.join(cmd)} exited {done.returncode}: {done.stderr.strip()[-300:]}"
+    return "installed with apt-get"
+
+
 @pytest.fixture
 def browser() -> Iterator[Any]:
     try:
@@ -100,11 +118,16 @@ def browser() -> Iterator[Any]:
     except ImportError:
         pytest.skip("Playwright is not installed (pip install -e '.[dev]' brings it)")
     path = find_chromium()
+    tried = ""
+    if path is None:
+        tried = install_chromium()
+        path = find_chromium()
     if path is None:
         pytest.skip(
-            "no Chromium on this machine: install Debian's package (apt-get install -y "
-            "chromium) or point ATLAS_CHROMIUM at a Chromium binary; Playwright's own browser "
-            "download is not used (it needs a network this project does not have)"
+            "no Chromium on this machine and it could not be installed "
+            f"({tried}): install Debian's package (apt-get install -y chromium) or point "
+            "ATLAS_CHROMIUM at a Chromium binary; Playwright's own browser download is not used "
+            "(it needs a network this project does not have)"
         )
     with sync_playwright() as p:
         try:
