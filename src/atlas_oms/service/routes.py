@@ -300,7 +300,18 @@ def register(app: FastAPI) -> None:
             body.scope, body.scope_id, actor=key.key_id, reason=body.reason, flatten=body.flatten
         )
         await service.durable()
-        return JSON({"events": len(events), "seq": service.node.engine.seq})
+        canceled = [e.order_id for e in events if isinstance(e, ev.OrderCanceled)]
+        pending = [e.order_id for e in events if isinstance(e, ev.OrderPendingCancel)]
+        flatten = [e.order_id for e in events if isinstance(e, ev.OrderSubmitted | ev.OrderDenied)]
+        return JSON(
+            {
+                "events": len(events),
+                "seq": service.node.engine.seq,
+                "canceled": canceled,
+                "pending_cancel": [i for i in pending if i not in canceled],
+                "flatten_orders": flatten,
+            }
+        )
 
     @app.post("/v1/risk/kill/reset", tags=["risk"])
     async def reset_kill(request: Request, body: s.ResetIn, key: Key) -> Response:
