@@ -233,11 +233,12 @@ def register(app: FastAPI) -> None:
     async def fills(request: Request, account_id: str, key: Key, after_seq: int = 0) -> Response:
         service = service_of(request)
         service.require_account(key, account_id)
-        return JSON(
+        return service.for_key(
+            key,
             sorted(
                 (f for f in service.node.fills(account_id) if f.seq > after_seq),
                 key=lambda f: f.seq,
-            )
+            ),
         )
 
     @app.get("/v1/positions", tags=["portfolio"])
@@ -335,7 +336,7 @@ def register(app: FastAPI) -> None:
         service = service_of(request)
         service.require_account(key, account_id)
         service.node.flush()
-        return JSON(audit_trail(service.node.events(), account_id))
+        return service.for_key(key, audit_trail(service.node.events(), account_id))
 
 
 def _role(key: Any, role: str) -> None:
