@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,9 +64,6 @@ def live(
         tokens = {"admin": roles["admin"], "risk": roles["risk"], "trader": roles["trader"]}
         capsys.readouterr()  # the start-up log
         yield Live(server.url, tokens, capsys)
-
-
-Cmd = Callable[..., tuple[int, str, str]]
 
 
 def test_submit_prints_a_table_and_json_keeps_exact_strings(live: Live) -> None:

@@ -17,12 +17,13 @@ import os
 import sys
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from atlas_oms.model.enums import OrderStatus, OrderType, PositionSide, TimeInForce
 from atlas_oms.tables import render
+
+if TYPE_CHECKING:
+    import httpx
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 #: Exit codes: a refusal or bad usage (2, as the offline commands), an unreachable server (3).
@@ -70,6 +71,8 @@ class AtlasClient:
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        import httpx  # here: every ``atlas`` command imports this module, few talk to a server
+
         self.url = url.rstrip("/")
         #: The public half of the key: the actor the server journals.
         self.key_id = (key or "").partition(".")[0]
@@ -99,6 +102,8 @@ class AtlasClient:
         json: Any = None,
     ) -> Reply:
         """Send one request; a 2xx is a :class:`Reply`, anything else raises."""
+        import httpx
+
         if params:
             params = {k: _param(v) for k, v in params.items() if v is not None}
         try:
