@@ -1,5 +1,6 @@
 """The ``atlas`` command: ``demo``, ``replay``, ``audit``, ``risk``, ``futures``, ``kill``,
-``transfer``, ``bench`` and ``version``.
+``transfer``, ``bench``, ``serve`` and ``version``; and, as a client of a running server
+(:mod:`atlas_oms.client`), ``order``, ``positions``, ``balances`` and ``kill --url``.
 
 Every sub-command goes through the library API (:class:`~atlas_oms.runtime.node.Node`) or, for
 ``replay``, through the journal and a fresh :class:`~atlas_oms.core.engine.Engine`, exactly as a
@@ -28,6 +29,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from atlas_oms import client
 from atlas_oms.core.engine import Engine
 from atlas_oms.core.margin import max_notional
 from atlas_oms.core.orders import OrderView
@@ -1212,6 +1214,18 @@ def cmd_risk_state(args: argparse.Namespace) -> int:
 
 
 def cmd_kill(args: argparse.Namespace) -> int:
+    if client.wants_server(args):
+        if args.journal is not None:
+            print("atlas kill: --journal or --url/--key, not both", file=sys.stderr)
+            return 2
+        return client.kill_online(args)
+    if args.actor is None:
+        args.kill_parser.error("the following arguments are required: --actor")
+    if args.json:
+        print("atlas kill: --json is for a server (--url)", file=sys.stderr)
+        return 2
+    if args.journal is None:
+        args.journal = DEFAULT_DEMO_JOURNAL
     if getattr(args, "reset", False):
         if args.flatten:
             print("atlas kill: --reset and --flatten do not go together", file=sys.stderr)
@@ -1796,14 +1810,24 @@ def _scope_arguments(parser: argparse.ArgumentParser, *, optional: bool) -> None
 
 
 def _kill_parser(sub: Any, name: str, help_text: str) -> None:
-    kill = sub.add_parser(name, help=help_text)
+    kill = sub.add_parser(
+        name,
+        help=help_text,
+        description="Offline on a journal (--journal, --actor), or on a running server when "
+        "--url or --key is given, or ATLAS_URL / ATLAS_KEY is set and --journal is not: there the "
+        "API key (its risk role) is the actor.",
+    )
     _scope_arguments(kill, optional=True)
-    _operator_options(kill)
+    _journal_option(kill)
+    kill.add_argument("--actor", metavar="WHO", help="who acts (journaled; offline only)")
+    kill.add_argument("--reason", required=True, metavar="WHY", help="why (journaled)")
     kill.add_argument(
         "--flatten", action="store_true", help="also close the scope's positions at market"
     )
     kill.add_argument("--reset", action="store_true", help="reset the kill switch instead")
-    kill.set_defaults(func=cmd_kill)
+    client.server_options(kill)
+    # None: not given, so that an explicit --journal keeps the command offline.
+    kill.set_defaults(func=cmd_kill, journal=None, kill_parser=kill)
 
 
 def _add_risk_parsers(sub: Any) -> None:
@@ -2080,6 +2104,7 @@ def build_parser() -> argparse.ArgumentParser:
     _json_option(transfer)
     transfer.set_defaults(func=cmd_transfer)
     _kill_parser(sub, "kill", "fire a kill switch: block new orders, cancel open ones")
+    client.add_parsers(sub, _help)
     bench = sub.add_parser("bench", help="run the benchmarks; print one JSON object")
     bench.add_argument("--quick", action="store_true", help="tiny sizes (seconds, for tests)")
     bench.add_argument("--only", metavar="KEY,...", help="run only these benchmark keys")

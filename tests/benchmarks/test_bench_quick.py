@@ -90,3 +90,19 @@ def test_quick_derivatives_bench_reports_its_figures_and_sizes(
         n["mark_update_accounts"] == n["mark_update_positions"] + n["mark_update_master_accounts"]
     )
     assert "submit_p50_us" not in result
+
+
+def test_quick_http_bench_reports_its_figures_and_sizes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["bench", "--quick", "--only", "http_orders_per_s,http_submit_p99_ms"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["http_orders_per_s"] > 0
+    assert 0 < result["http_submit_p50_ms"] <= result["http_submit_p99_ms"]
+    assert result["http_submit_p99_ms"] <= result["http_submit_max_ms"]
+    n = result["n"]
+    # Every order in the window was answered 201 (resting or crossing), none refused.
+    assert result["http_statuses"] == {"201": n["http_orders"]} and n["http_orders"] > 0
+    assert n["http_clients"] > 0 and n["http_duration_ms"] > 0
+    assert n["http_httpx_orders"] > 0 and result["http_httpx_client"]["orders_per_s"] > 0
+    assert "submit_p50_us" not in result

@@ -288,3 +288,45 @@ def test_transfers_move_money_within_a_key_s_account_tree_only(api: Api) -> None
     assert (
         r.status_code == 422 and r.json()["reason"] == "TRANSFER_NOT_ALLOWED"
     )  # ...but not across trees
+
+
+def test_fills_and_the_audit_trail_never_show_the_other_sides_order_id(api: Api) -> None:
+    """The built-in exchange names a trade after both orders (``sim-<taker>x<maker>``); a trader
+    sees an opaque id instead, the same on both sides; a risk key sees the journal's."""
+    bob_order = api("bob", "POST", "/v1/orders", json=order("bob", side="SELL", price="30000"))
+    mine = api("alice", "POST", "/v1/orders", json=order(price="30000")).json()
+    assert mine["status"] == "FILLED"
+    journal_id = f"sim-{mine['order_id']}x{bob_order.json()['order_id']}"
+    [alice_fill] = api("alice", "GET", "/v1/fills", params={"account_id": "alice"}).json()
+    [bob_fill] = api("bob", "GET", "/v1/fills", params={"account_id": "bob"}).json()
+    assert alice_fill["trade_id"] == bob_fill["trade_id"] != journal_id
+    assert alice_fill["trade_id"].startswith("sim-t") and "x" not in alice_fill["trade_id"]
+    assert alice_fill["exec_id"] == alice_fill["trade_id"] + "-T"
+    assert bob_fill["exec_id"] == bob_fill["trade_id"] + "-M"
+    trail = api("alice", "GET", "/v1/audit/alice").text
+    assert journal_id not in trail and alice_fill["trade_id"] in trail
+    every = api("risk", "GET", "/v1/fills", params={"account_id": "alice"}).json()
+    assert every[0]["trade_id"] == journal_id
+
+
+def test_opaque_trade_ids_stay_the_same_after_a_restart(tmp_path: Path) -> None:
+    keys = KeyStore(tmp_path / "keys.json")
+    tokens = [keys.issue(("trader",), (a,)).token for a in ("alice", "bob")]
+
+    def setup(node: Node) -> None:
+        if not node.engine.seq:
+            world(node)
+            node.sell("bob", SPOT, "1", "30000")
+            node.buy("alice", SPOT, "1", "30000")
+
+    def trade_ids() -> list[str]:
+        app = create_app(ServiceSettings(data_dir=tmp_path), keys=keys, setup=setup)
+        with TestClient(app) as client:
+            r = client.get(
+                "/v1/fills", params={"account_id": "alice"}, headers={"X-API-Key": tokens[0]}
+            )
+        return [f["trade_id"] for f in r.json()]
+
+    first = trade_ids()
+    assert first and first == trade_ids()
+    assert (tmp_path / "trade-ids.key").stat().st_mode & 0o777 == 0o600

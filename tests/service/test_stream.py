@@ -237,6 +237,12 @@ def test_live_events_reach_only_their_own_account(env: Env) -> None:
         assert t in types
     fill = next(m for m in got_alice if m["type"] == "OrderFilled")
     assert fill["last_px"] == "30100" and fill["last_qty"] == "0.1"  # decimals as strings
+    # The built-in exchange names trades after both orders; a trader sees an opaque id.
+    for m in got_alice:
+        for name in ("trade_id", "exec_id"):
+            if name in m:
+                assert str(bob_order["order_id"]) not in m[name].split("-t")[0], m
+                assert m[name].startswith("sim-t"), m
     assert fill["view"]["order"]["status"] == "FILLED"
     assert fill["view"]["position"]["account_id"] == fill["account_id"]
     assert {b["asset"] for b in fill["view"]["balances"]} == {"BTC", "USDT"}

@@ -1,4 +1,6 @@
-"""In-process benchmarks behind ``atlas bench``: one core, one engine, results as one JSON object.
+"""Benchmarks behind ``atlas bench``: one core, one engine, results as one JSON object. All run
+in-process except memory (a child process) and HTTP (``atlas serve`` in a child process, the
+clients here: see :mod:`atlas_oms.benchmarks.http`).
 
 Each benchmark is a function ``(quick: bool) -> dict`` returning its figure under its key plus the
 sizes it used. Set-up (books, accounts, pre-built commands) is never timed; after it the garbage
@@ -20,6 +22,7 @@ from atlas_oms.benchmarks.core import (
     bench_submit_latency,
 )
 from atlas_oms.benchmarks.derivatives import bench_liquidations, bench_mark_update
+from atlas_oms.benchmarks.http import bench_http
 from atlas_oms.benchmarks.risk import bench_market_orders_with_risk, bench_risk_check
 
 __all__ = ["KEYS", "TARGETS", "run_all"]
@@ -39,6 +42,8 @@ TARGETS: dict[str, tuple[str, float]] = {
     "rss_mb_1m_resting_orders": ("max", 1_024),
     "mark_update_10k_positions_us": ("max", 100),  # the median; p99 is reported beside it
     "liquidations_per_s": ("min", 1_000),  # ours: the issue sets no figure for the cascade
+    "http_orders_per_s": ("min", 2_000),  # over loopback HTTP to atlas serve, one worker
+    "http_submit_p99_ms": ("max", 20),
 }
 KEYS = tuple(TARGETS)
 
@@ -63,6 +68,7 @@ _RUNNERS: list[tuple[tuple[str, ...], _Runner]] = [
     (("market_orders_risk_per_s", "market_risk_slowdown_pct"), bench_market_orders_with_risk),
     (("mark_update_10k_positions_us",), bench_mark_update),
     (("liquidations_per_s",), bench_liquidations),
+    (("http_orders_per_s", "http_submit_p99_ms"), bench_http),
 ]
 
 

@@ -13,9 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import logging
+import os
+import re
+import secrets
 import time
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
@@ -73,13 +79,41 @@ class JSON(Response):
         return msgspec.json.encode(content)
 
 
+def trade_id_secret(path: Path | None) -> bytes:
+    """The key that makes the built-in exchange's trade ids opaque: kept in ``path`` (created,
+    owner-only) so that the ids a client saw stay the same after a restart; random without one."""
+    if path is None:
+        return secrets.token_bytes(32)
+    if path.exists():
+        return bytes.fromhex(path.read_text().strip())
+    value = secrets.token_bytes(32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(value.hex() + "\n")
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
+    return value
+
+
 class Service:
     """The node, the keys, rate limits and the group commit, shared by the endpoints."""
 
-    def __init__(self, node: Node, keys: KeyStore, settings: ServiceSettings) -> None:
+    def __init__(
+        self,
+        node: Node,
+        keys: KeyStore,
+        settings: ServiceSettings,
+        trade_secret: bytes | None = None,
+    ) -> None:
         self.node = node
         self.keys = keys
         self.settings = settings
+        self._trade_secret = trade_secret or secrets.token_bytes(32)
+        # The built-in exchange names a trade after both orders (``sim-<taker>x<maker>``), and
+        # both orders are ours: shown as they are, a fill would tell its account the other
+        # side's order id.
+        name = re.escape(node.sim.name).encode()
+        self._trade_ids = re.compile(rb"\b" + name + rb"-\d+x\d+\b")
         self.metrics = Metrics()
         self._buckets: dict[str, list[float]] = {}
         self._seen_signatures: dict[str, float] = {}
@@ -198,10 +232,28 @@ class Service:
     def accounts_of(self, key: ApiKey) -> list[str]:
         return sorted(a for a in self.node.engine.accounts if self.visible(key, a))
 
+    # ------------------------------------------------------------------ trade ids
+    def for_key(self, key: ApiKey, content: Any) -> Response:
+        """``content`` as JSON for ``key``; a trader's copy has the built-in exchange's trade
+        ids (and the execution ids made from them) replaced by opaque ones, the same for both
+        sides of a trade and across restarts. Risk and admin keys see the journal's ids."""
+        body = msgspec.json.encode(content)
+        if not key.has("risk"):
+            body = self._trade_ids.sub(self._opaque, body)
+        return Response(body, media_type="application/json")
+
+    def mask_text(self, key: ApiKey, text: str) -> str:
+        """The same replacement for a text message (the WebSocket's)."""
+        if key.has("risk"):
+            return text
+        return self._trade_ids.sub(self._opaque, text.encode()).decode()
+
+    def _opaque(self, match: re.Match[bytes]) -> bytes:
+        digest = hmac.new(self._trade_secret, match.group(0), hashlib.sha256).hexdigest()[:20]
+        return self.node.sim.name.encode() + b"-t" + digest.encode()
+
 
 def _same(a: str, b: str) -> bool:
-    import hmac
-
     return hmac.compare_digest(a.encode(), b.encode())
 
 
@@ -224,7 +276,10 @@ def create_app(
         the_node = node if node is not None else Node.open(str(settings.journal_path))
         if setup is not None:
             setup(the_node)
-        service = Service(the_node, keys or KeyStore(settings.keys_path), settings)
+        # With its own journal the service keeps the trade-id key beside it (ids stay the same
+        # after a restart); around a node it was given, a fresh one.
+        secret = trade_id_secret(settings.data_dir / "trade-ids.key" if own_node else None)
+        service = Service(the_node, keys or KeyStore(settings.keys_path), settings, secret)
         app.state.service = service
         app.state.hub = StreamHub(service)
         tasks = [asyncio.create_task(service.run_flusher())]

@@ -249,11 +249,12 @@ def register(app: FastAPI) -> None:
     async def fills(request: Request, account_id: str, key: Key, after_seq: int = 0) -> Response:
         service = service_of(request)
         service.require_account(key, account_id)
-        return JSON(
+        return service.for_key(
+            key,
             sorted(
                 (f for f in service.node.fills(account_id) if f.seq > after_seq),
                 key=lambda f: f.seq,
-            )
+            ),
         )
 
     @app.get("/v1/positions", tags=["portfolio"])
@@ -335,7 +336,18 @@ def register(app: FastAPI) -> None:
             body.scope, body.scope_id, actor=key.key_id, reason=body.reason, flatten=body.flatten
         )
         await service.durable()
-        return JSON({"events": len(events), "seq": service.node.engine.seq})
+        canceled = [e.order_id for e in events if isinstance(e, ev.OrderCanceled)]
+        pending = [e.order_id for e in events if isinstance(e, ev.OrderPendingCancel)]
+        flatten = [e.order_id for e in events if isinstance(e, ev.OrderSubmitted | ev.OrderDenied)]
+        return JSON(
+            {
+                "events": len(events),
+                "seq": service.node.engine.seq,
+                "canceled": canceled,
+                "pending_cancel": [i for i in pending if i not in canceled],
+                "flatten_orders": flatten,
+            }
+        )
 
     @app.post("/v1/risk/kill/reset", tags=["risk"])
     async def reset_kill(request: Request, body: s.ResetIn, key: Key) -> Response:
@@ -359,7 +371,7 @@ def register(app: FastAPI) -> None:
         service = service_of(request)
         service.require_account(key, account_id)
         service.node.flush()
-        return JSON(audit_trail(service.node.events(), account_id))
+        return service.for_key(key, audit_trail(service.node.events(), account_id))
 
 
 def _role(key: Any, role: str) -> None:

@@ -174,6 +174,7 @@ class Connection:
     def send(self, message: dict[str, Any] | str) -> bool:
         """Queue a message now; a full queue closes the connection as too slow."""
         text = message if isinstance(message, str) else _text(message)
+        text = self.hub.service.mask_text(self.key, text)  # no other side's order id in trade ids
         if self.outbox.push(text):
             return True
         if self.outbox.closing is None:
