@@ -50,6 +50,7 @@ def api(tmp_path: Path) -> Iterator[Api]:
         "bob": keys.issue(("trader",), ("bob",)).token,
         "risk": keys.issue(("risk",)).token,
         "signed": keys.issue(("trader",), ("bob",), require_signature=True).token,
+        "admin": keys.issue(("admin",)).token,
     }
     settings = ServiceSettings(data_dir=tmp_path, rate_limit_per_s=1000)
     app = create_app(settings, node=Node.in_memory(), keys=keys, setup=world)
@@ -330,3 +331,58 @@ def test_opaque_trade_ids_stay_the_same_after_a_restart(tmp_path: Path) -> None:
     first = trade_ids()
     assert first and first == trade_ids()
     assert (tmp_path / "trade-ids.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_recent_trades_and_audit_exports_name_no_other_account(api: Api) -> None:
+    api("bob", "POST", "/v1/orders", json=order("bob", side="SELL", price="30000"))
+    api("alice", "POST", "/v1/orders", json=order(price="30000"))
+    trades = api("alice", "GET", f"/v1/trades/{SPOT}").json()["trades"]
+    assert [(t["price"], t["qty"], t["taker_side"]) for t in trades] == [("30000", "0.5", "BUY")]
+    assert "account" not in json.dumps(trades) and "order_id" not in json.dumps(trades)
+    csv_text = api("alice", "GET", "/v1/audit/alice", params={"format": "csv"})
+    assert csv_text.headers["content-type"].startswith("text/csv")
+    assert csv_text.text.splitlines()[0].startswith("seq,ts_event,time_utc,event,account_id")
+    assert "bob" not in csv_text.text and "OrderFilled" in csv_text.text
+    lines = api("alice", "GET", "/v1/audit/alice", params={"format": "jsonl"}).text.splitlines()
+    assert all(json.loads(line)["account_id"] == "alice" for line in lines)
+    assert api("alice", "GET", "/v1/audit/alice", params={"format": "xml"}).status_code == 400
+
+
+def test_admin_opens_accounts_and_issues_keys_a_trader_opens_only_its_own_sub_accounts(
+    api: Api,
+) -> None:
+    r = api("alice", "POST", "/v1/accounts", json={"account_id": "carol"})
+    assert r.status_code == 403
+    r = api("alice", "POST", "/v1/accounts", json={"account_id": "x", "parent_id": "bob"})
+    assert r.status_code == 404
+    r = api("alice", "POST", "/v1/accounts", json={"account_id": "alice-2", "parent_id": "alice"})
+    assert r.status_code == 201 and r.json()["parent_id"] == "alice"
+    assert "alice-2" in [a["account_id"] for a in api("alice", "GET", "/v1/accounts").json()]
+    assert api("admin", "POST", "/v1/accounts", json={"account_id": "carol"}).status_code == 201
+    again = api("admin", "POST", "/v1/accounts", json={"account_id": "carol"})
+    assert again.status_code == 422 and again.json()["reason"] == "DUPLICATE_ACCOUNT"
+    assert api("alice", "POST", "/v1/keys", json={"roles": ["trader"]}).status_code == 403
+    issued = api("admin", "POST", "/v1/keys", json={"roles": ["trader"], "accounts": ["carol"]})
+    assert issued.status_code == 201
+    carol = {"X-API-Key": issued.json()["token"]}
+    seen = api.client.get("/v1/accounts", headers=carol).json()
+    assert [a["account_id"] for a in seen] == ["carol"]
+    bad = api("admin", "POST", "/v1/keys", json={"roles": ["god"]})
+    assert bad.status_code == 422 and bad.json()["reason"] == "INVALID_FIELD"
+
+
+def test_refusals_are_logged_with_the_key_id_and_account_never_the_secret(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from atlas_oms.service.server import configure_logging
+
+    configure_logging("INFO")  # JSON lines through the standard logging module
+    with caplog.at_level(logging.INFO, logger="atlas.api"):
+        api("alice", "POST", "/v1/orders", json=order(qty="1000"))
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "atlas.api"]
+    line = next(x for x in lines if x["event"] == "refused")
+    assert line["reason"] == "INSUFFICIENT_BALANCE" and line["key_id"].startswith("ak_")
+    assert line["account_id"] is None or line["account_id"] == "alice"
+    assert api.tokens["alice"].split(".", 1)[1] not in caplog.text

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
+import structlog
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
@@ -306,14 +307,18 @@ def create_app(
         default_response_class=JSON,
     )
 
+    def logged(request: Request, status: int, reason: str, detail: str) -> Response:
+        log_refusal(request, status, reason, detail)
+        return problem_response(status, reason, detail)
+
     @app.exception_handler(Problem)
-    async def _problem(_: Request, exc: Problem) -> Response:
-        return problem_response(exc.status, exc.reason, exc.detail)
+    async def _problem(request: Request, exc: Problem) -> Response:
+        return logged(request, exc.status, exc.reason, exc.detail)
 
     @app.exception_handler(CommandRefused)
-    async def _refused(_: Request, exc: CommandRefused) -> Response:
+    async def _refused(request: Request, exc: CommandRefused) -> Response:
         p = refused(exc)
-        return problem_response(p.status, p.reason, p.detail)
+        return logged(request, p.status, p.reason, p.detail)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> Response:
@@ -335,6 +340,27 @@ def create_app(
     return app
 
 
+_log = structlog.get_logger("atlas.api")
+
+
+def log_refusal(
+    request: Request, status: int, reason: str, detail: str, account_id: str | None = None
+) -> None:
+    """A refusal, logged with its account context (never a secret: keys by id only)."""
+    _log.info(
+        "refused",
+        status=status,
+        reason=reason,
+        detail=detail,
+        method=request.method,
+        path=request.url.path,
+        key_id=getattr(request.state, "key_id", None),
+        account_id=account_id
+        or request.query_params.get("account_id")
+        or request.path_params.get("account_id"),
+    )
+
+
 def service_of(request: Request) -> Service:
     return request.app.state.service  # type: ignore[no-any-return]
 
@@ -343,7 +369,9 @@ async def principal(request: Request) -> ApiKey:
     """The authenticated key of a request (signature and rate limit checked)."""
     service = service_of(request)
     body = await request.body()
-    return service.authenticate(request, body)
+    key = service.authenticate(request, body)
+    request.state.key_id = key.key_id
+    return key
 
 
 Key = Annotated[ApiKey, Depends(principal)]

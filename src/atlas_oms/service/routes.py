@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import time
 from typing import Any
 
@@ -15,8 +16,16 @@ from atlas_oms.model.enums import OrderStatus
 from atlas_oms.model.risk import Scope
 from atlas_oms.runtime.node import CommandRefused
 from atlas_oms.service import schemas as s
-from atlas_oms.service.app import JSON, Key, Limit, Problem, Service, service_of
-from atlas_oms.store.audit import audit_trail
+from atlas_oms.service.app import (
+    JSON,
+    Key,
+    Limit,
+    Problem,
+    Service,
+    log_refusal,
+    service_of,
+)
+from atlas_oms.store.audit import audit_trail, write_audit
 
 
 def _order_cmd(o: s.OrderIn, ts: int) -> c.SubmitOrder:
@@ -140,6 +149,8 @@ def register(app: FastAPI) -> None:
         service = service_of(request)
         start = time.perf_counter()
         status, body = _submit(service, key, order)
+        if status == 422:
+            log_refusal(request, 422, body["reason"], body["detail"], order.account_id)
         await service.durable()
         _timed(service, "submit", start)
         media = "application/problem+json" if status == 422 else "application/json"
@@ -298,6 +309,30 @@ def register(app: FastAPI) -> None:
             raise Problem(404, "UNKNOWN_INSTRUMENT", f"no instrument {symbol}")
         return JSON({"symbol": symbol, **service.node.book(symbol, levels)})
 
+    @app.get("/v1/trades/{symbol:path}", tags=["market data"])
+    async def trades(
+        request: Request, symbol: str, key: Key, limit: int = Query(50, ge=1, le=1000)
+    ) -> Response:
+        """The latest trades of a symbol (newest first), without accounts or order ids."""
+        service = service_of(request)
+        if symbol not in service.node.engine.instruments:
+            raise Problem(404, "UNKNOWN_INSTRUMENT", f"no instrument {symbol}")
+        out = []
+        for fill in reversed(list(service.node.engine.fills.values())):
+            if fill.symbol == symbol and fill.liquidity_side == "TAKER":
+                out.append(
+                    {
+                        "seq": fill.seq,
+                        "ts": fill.ts_event,
+                        "price": fill.last_px,
+                        "qty": fill.last_qty,
+                        "taker_side": fill.side,
+                    }
+                )
+                if len(out) == limit:
+                    break
+        return JSON({"symbol": symbol, "trades": out})
+
     @app.post("/v1/marketdata/prices", tags=["market data"])
     async def prices(request: Request, body: s.PricesIn, key: Key) -> Response:
         service = service_of(request)
@@ -367,11 +402,62 @@ def register(app: FastAPI) -> None:
 
     # ------------------------------------------------------------------ audit
     @app.get("/v1/audit/{account_id}", tags=["audit"])
-    async def audit(request: Request, account_id: str, key: Key) -> Response:
+    async def audit(
+        request: Request,
+        account_id: str,
+        key: Key,
+        format: str = Query("json", pattern="^(json|jsonl|csv)$"),
+        subaccounts: bool = False,
+    ) -> Response:
+        """The account's audit trail: JSON (default), JSON Lines or CSV (a download)."""
         service = service_of(request)
         service.require_account(key, account_id)
         service.node.flush()
-        return service.for_key(key, audit_trail(service.node.events(), account_id))
+        records = audit_trail(service.node.events(), account_id, include_subaccounts=subaccounts)
+        if format == "json":
+            return service.for_key(key, records)
+        buffer = io.StringIO()
+        write_audit(records, buffer, format)  # type: ignore[arg-type]
+        text = service.mask_text(key, buffer.getvalue())
+        media = "text/csv" if format == "csv" else "application/x-ndjson"
+        headers = {"content-disposition": f'attachment; filename="audit-{account_id}.{format}"'}
+        return Response(text, media_type=media, headers=headers)
+
+    # ------------------------------------------------------------------ administration
+    @app.post("/v1/accounts", tags=["accounts"], status_code=201)
+    async def open_account(request: Request, body: s.AccountIn, key: Key) -> Response:
+        """Open an account or a sub-account (admin; a trader may open sub-accounts of its own)."""
+        service = service_of(request)
+        if body.parent_id is None:
+            _role(key, "admin")
+        else:
+            service.require_account(key, body.parent_id)
+        service.node.open_account(body.account_id, parent_id=body.parent_id, name=body.name)
+        await service.durable()
+        return JSON(service.node.engine.accounts[body.account_id], 201)
+
+    @app.post("/v1/keys", tags=["accounts"], status_code=201)
+    async def issue_key(request: Request, body: s.KeyIn, key: Key) -> Response:
+        """Issue an API key (admin). The secret is in this answer only; the store keeps a hash."""
+        service = service_of(request)
+        _role(key, "admin")
+        for account_id in body.accounts:
+            service.require_account(key, account_id)
+        try:
+            issued = service.keys.issue(
+                tuple(body.roles), tuple(body.accounts), body.label, body.require_signature
+            )
+        except ValueError as exc:
+            raise Problem(422, "INVALID_FIELD", str(exc)) from None
+        return JSON(
+            {
+                "key_id": issued.key.key_id,
+                "token": issued.token,
+                "roles": issued.key.roles,
+                "accounts": issued.key.accounts,
+            },
+            201,
+        )
 
 
 def _role(key: Any, role: str) -> None:

@@ -107,3 +107,16 @@ class TransferIn(Body):
     asset: str = Field(min_length=1, max_length=16)
     amount: Dec
     reason: str = Field(default="transfer", max_length=200)
+
+
+class AccountIn(Body):
+    account_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
+    parent_id: str | None = None
+    name: str = Field(default="", max_length=200)
+
+
+class KeyIn(Body):
+    roles: list[str] = Field(min_length=1)
+    accounts: list[str] = Field(default_factory=list)
+    label: str = Field(default="", max_length=200)
+    require_signature: bool = False
