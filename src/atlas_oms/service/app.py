@@ -340,7 +340,18 @@ def create_app(
     return app
 
 
-_log = structlog.get_logger("atlas.api")
+#: JSON lines through the standard ``logging`` module (shown once ``atlas serve`` sets a handler;
+#: silent in an embedding application that does not).
+_log = structlog.wrap_logger(
+    logging.getLogger("atlas.api"),
+    processors=[
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.JSONRenderer(),
+    ],
+    wrapper_class=structlog.stdlib.BoundLogger,
+)
 
 
 def log_refusal(
