@@ -386,3 +386,20 @@ def test_refusals_are_logged_with_the_key_id_and_account_never_the_secret(
     assert line["reason"] == "INSUFFICIENT_BALANCE" and line["key_id"].startswith("ak_")
     assert line["account_id"] is None or line["account_id"] == "alice"
     assert api.tokens["alice"].split(".", 1)[1] not in caplog.text
+
+
+def test_risk_limits_are_set_over_the_api_and_then_enforced(api: Api) -> None:
+    body = {
+        "scope": "account",
+        "scope_id": "alice",
+        "limits": {"max_order_qty": "0.2"},
+        "reason": "desk policy",
+    }
+    assert api("alice", "PUT", "/v1/risk/limits", json=body).status_code == 403
+    r = api("risk", "PUT", "/v1/risk/limits", json=body)
+    assert r.status_code == 200 and r.json()["limits"]["max_order_qty"] == "0.2"
+    denied = api("alice", "POST", "/v1/orders", json=order(qty="0.5"))
+    assert denied.status_code == 422 and denied.json()["reason"] == "ORDER_QTY_TOO_LARGE"
+    for bad in ({"max_order_qty": 0.2}, {"no_such_limit": "1"}, {"max_order_qty": "-1"}):
+        r = api("risk", "PUT", "/v1/risk/limits", json={**body, "limits": bad})
+        assert 400 <= r.status_code < 500, (bad, r.text)

@@ -128,6 +128,7 @@ class Service:
     def _on_events(self, events: list[ev.EventBase]) -> None:
         self._dirty = True
         self.metrics.observe_events(events)
+        self.metrics.journal_lag.inc(len(events))
 
     async def durable(self) -> None:
         """Return once the journal holds everything processed so far."""
@@ -147,6 +148,7 @@ class Service:
             if self._dirty:
                 self._dirty = False
                 self.node.flush()
+                self.metrics.journal_lag.set(0)
                 for hook in self._after_commit:
                     try:
                         hook()

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from atlas_oms.model import commands as c
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import OrderStatus
-from atlas_oms.model.risk import Scope
+from atlas_oms.model.risk import RiskLimits, Scope
 from atlas_oms.runtime.node import CommandRefused
 from atlas_oms.service import schemas as s
 from atlas_oms.service.app import (
@@ -351,6 +351,26 @@ def register(app: FastAPI) -> None:
             service.require_account(key, account_id)
         return JSON(service.node.risk_status(account_id))
 
+    @app.put("/v1/risk/limits", tags=["risk"])
+    async def set_limits(request: Request, body: s.LimitsIn, key: Key) -> Response:
+        """Replace one scope's pre-trade limits (risk role)."""
+        service = service_of(request)
+        _role(key, "risk")
+        if _has_float(body.limits):
+            raise Problem(400, "INVALID_FIELD", "limits: send decimals as strings, never floats")
+        unknown = sorted(set(body.limits) - set(RiskLimits.__struct_fields__))
+        if unknown:
+            raise Problem(400, "INVALID_FIELD", f"limits: unknown limit {', '.join(unknown)}")
+        try:
+            limits = msgspec.convert(body.limits, RiskLimits, strict=False)
+        except (msgspec.ValidationError, TypeError) as exc:
+            raise Problem(400, "INVALID_FIELD", f"limits: {exc}") from None
+        service.node.set_limits(
+            body.scope, body.scope_id, limits, actor=key.key_id, reason=body.reason
+        )
+        await service.durable()
+        return JSON({"scope": body.scope, "scope_id": body.scope_id, "limits": limits})
+
     @app.put("/v1/risk/state", tags=["risk"])
     async def trading_state(request: Request, body: s.TradingStateIn, key: Key) -> Response:
         service = service_of(request)
@@ -458,6 +478,16 @@ def register(app: FastAPI) -> None:
             },
             201,
         )
+
+
+def _has_float(value: Any) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, dict):
+        return any(_has_float(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_float(v) for v in value)
+    return False
 
 
 def _role(key: Any, role: str) -> None:

@@ -120,3 +120,11 @@ class KeyIn(Body):
     accounts: list[str] = Field(default_factory=list)
     label: str = Field(default="", max_length=200)
     require_signature: bool = False
+
+
+class LimitsIn(Body):
+    scope: Scope
+    scope_id: str = ""
+    #: RiskLimits fields (see docs/RISK.md); decimals as strings.
+    limits: dict[str, Any]
+    reason: str = Field(min_length=1)
