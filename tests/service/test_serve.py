@@ -107,3 +107,51 @@ def test_atlas_serve_runs_the_readme_flow_and_resumes_after_a_restart(tmp_path: 
         assert (tmp_path / "first-keys.txt").read_text().splitlines() == lines  # not re-issued
     finally:
         stop(proc)
+
+
+def test_atlas_serve_speaks_tls_when_a_certificate_is_configured(tmp_path: Path) -> None:
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    cert.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
+    cert.cert_chain_pems[0].write_to_path(str(tmp_path / "cert.pem"))
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "atlas_oms.cli",
+            "serve",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--port",
+            str(port),
+            "--tls-cert",
+            str(tmp_path / "cert.pem"),
+            "--tls-key",
+            str(tmp_path / "key.pem"),
+            "--no-market-maker",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        status = None
+        while time.monotonic() < deadline and status is None:
+            try:
+                status = httpx.get(
+                    f"https://127.0.0.1:{port}/health", verify=str(tmp_path / "ca.pem"), timeout=1
+                ).status_code
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert status == 200
+        try:
+            plain = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code
+        except httpx.TransportError:
+            plain = None
+        assert plain != 200  # plain HTTP is not served on a TLS port
+    finally:
+        stop(proc)
