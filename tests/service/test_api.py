@@ -242,6 +242,7 @@ def test_health_metrics_openapi_and_market_data(api: Api) -> None:
     assert 'atlas_orders_total{status="SUBMITTED"} 1.0' in text
     assert 'atlas_rejections_total{reason="INSUFFICIENT_BALANCE"} 1.0' in text
     assert "atlas_request_seconds_bucket" in text
+    assert "atlas_engine_seconds_count" in text and "atlas_journal_lag_events" in text
     assert api("", "GET", "/openapi.json").json()["info"]["title"] == "Atlas OMS"
     book = api("bob", "GET", f"/v1/book/{SPOT}").json()
     assert book["bids"] == [["29000", "0.5"]]

@@ -123,8 +123,24 @@ class Service:
         self._flusher: asyncio.Task[None] | None = None
         self._after_commit: list[Callable[[], None]] = []
         node.subscribe(self._on_events)
+        self._time_engine(node)
 
     # ------------------------------------------------------------------ group commit
+    def _time_engine(self, node: Node) -> None:
+        """Time every message the node processes (the engine latency histogram)."""
+        process = node.process
+        observe = self.metrics.engine.observe
+        clock = time.perf_counter
+
+        def timed(message: Any) -> list[ev.EventBase]:
+            start = clock()
+            try:
+                return process(message)
+            finally:
+                observe(clock() - start)
+
+        node.process = timed  # type: ignore[method-assign]
+
     def _on_events(self, events: list[ev.EventBase]) -> None:
         self._dirty = True
         self.metrics.observe_events(events)

@@ -31,6 +31,13 @@ class Metrics:
             buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5),
             registry=self.registry,
         )
+        self.engine = Histogram(
+            "atlas_engine_seconds",
+            "Time the node takes for one message and everything it sets off (engine, venue, "
+            "journal append)",
+            buckets=(0.00001, 0.00002, 0.00005, 0.0001, 0.0002, 0.0005, 0.001, 0.005, 0.05),
+            registry=self.registry,
+        )
         self.journal_lag = Gauge(
             "atlas_journal_lag_events",
             "Events processed but not yet committed",
