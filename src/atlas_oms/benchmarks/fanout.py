@@ -8,9 +8,10 @@ port, one worker, no market maker, rate limit lifted). The stream's settings are
 This process is the clients, on one event loop: ``CLIENTS`` WebSocket connections (the
 ``websockets`` package, no compression) each subscribe to ``desk``'s account channel with its
 sub-accounts, from the seq the server had when they connected. Then ``ORDER_CONNS`` keep-alive
-HTTP connections (the HTTP benchmark's raw client) submit ``ORDERS`` limit orders, buys from
-``desk`` and sells from ``desk-algo`` a few ticks either side of a mid, so about half rest and half
-cross (fills on both sides, every event concerning ``desk``'s tree). A client the server closes as
+HTTP connections (the HTTP benchmark's raw client) submit ``ORDERS`` limit orders between ``desk``
+and ``desk-algo``, each buying and selling in turn a few ticks either side of a mid, so about half
+rest and half cross (fills on both sides, every event concerning ``desk``'s tree; see
+:func:`_requests` for why each account trades both ways). A client the server closes as
 too slow (4408) reconnects with ``since_seq`` = the last seq it received and is counted as a resume.
 
 A client is done when, on a connection that has gone live, a pong reports the server has published
