@@ -106,3 +106,32 @@ def test_quick_http_bench_reports_its_figures_and_sizes(
     assert n["http_clients"] > 0 and n["http_duration_ms"] > 0
     assert n["http_httpx_orders"] > 0 and result["http_httpx_client"]["orders_per_s"] > 0
     assert "submit_p50_us" not in result
+
+
+def test_quick_fanout_bench_every_client_gets_every_event(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["bench", "--quick", "--only", "ws_fanout_clients"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    n = result["n"]
+    # Every client got the journal's events for the desk's tree, in order, none missing or twice.
+    assert result["ws_fanout_clients"] == n["ws_fanout_clients"] > 0
+    assert result["ws_fanout_events_per_client"] == n["ws_fanout_events"] > n["ws_fanout_orders"]
+    assert result["ws_fanout_messages"] == n["ws_fanout_clients"] * n["ws_fanout_events"]
+    assert result["ws_fanout_missing"] == result["ws_fanout_duplicates"] == 0
+    assert result["ws_fanout_errors"] == [] and not result["ws_fanout_timed_out"]
+    assert result["ws_fanout_messages_per_s"] > 0
+    assert "http_orders_per_s" not in result
+
+
+def test_quick_fanout_bench_slow_clients_resume_without_gap(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A queue of two messages per connection: the server closes clients as too slow (4408) over
+    # and over, and each resumes with since_seq; every one must still end with every event.
+    monkeypatch.setenv("ATLAS_WS_QUEUE_SIZE", "2")
+    assert main(["bench", "--quick", "--only", "ws_fanout_clients"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["ws_fanout_resumes"] > 0 and result["ws_fanout_clients_resumed"] > 0
+    assert result["ws_fanout_clients"] == result["n"]["ws_fanout_clients"]
+    assert result["ws_fanout_missing"] == result["ws_fanout_duplicates"] == 0

@@ -1,6 +1,6 @@
 """Benchmarks behind ``atlas bench``: one core, one engine, results as one JSON object. All run
-in-process except memory (a child process) and HTTP (``atlas serve`` in a child process, the
-clients here: see :mod:`atlas_oms.benchmarks.http`).
+in-process except memory (a child process) and HTTP and WebSocket fan-out (``atlas serve`` in a
+child process, the clients here: see :mod:`atlas_oms.benchmarks.http` and :mod:`~.fanout`).
 
 Each benchmark is a function ``(quick: bool) -> dict`` returning its figure under its key plus the
 sizes it used. Set-up (books, accounts, pre-built commands) is never timed; after it the garbage
@@ -22,6 +22,7 @@ from atlas_oms.benchmarks.core import (
     bench_submit_latency,
 )
 from atlas_oms.benchmarks.derivatives import bench_liquidations, bench_mark_update
+from atlas_oms.benchmarks.fanout import bench_fanout
 from atlas_oms.benchmarks.http import bench_http
 from atlas_oms.benchmarks.risk import bench_market_orders_with_risk, bench_risk_check
 
@@ -44,6 +45,8 @@ TARGETS: dict[str, tuple[str, float]] = {
     "liquidations_per_s": ("min", 1_000),  # ours: the issue sets no figure for the cascade
     "http_orders_per_s": ("min", 2_000),  # over loopback HTTP to atlas serve, one worker
     "http_submit_p99_ms": ("max", 20),
+    # WebSocket clients (of 100) that got every event of a 10,000-order run, no gap or duplicate
+    "ws_fanout_clients": ("min", 100),
 }
 KEYS = tuple(TARGETS)
 
@@ -69,6 +72,7 @@ _RUNNERS: list[tuple[tuple[str, ...], _Runner]] = [
     (("mark_update_10k_positions_us",), bench_mark_update),
     (("liquidations_per_s",), bench_liquidations),
     (("http_orders_per_s", "http_submit_p99_ms"), bench_http),
+    (("ws_fanout_clients",), bench_fanout),
 ]
 
 
