@@ -114,6 +114,7 @@ class Service:
         # both orders are ours: shown as they are, a fill would tell its account the other
         # side's order id.
         name = re.escape(node.sim.name).encode()
+        self._masked: dict[str, str] = {}
         self._trade_ids = re.compile(rb"\b" + name + rb"-\d+x\d+\b")
         self.metrics = Metrics()
         self._buckets: dict[str, list[float]] = {}
@@ -262,10 +263,18 @@ class Service:
         return Response(body, media_type="application/json")
 
     def mask_text(self, key: ApiKey, text: str) -> str:
-        """The same replacement for a text message (the WebSocket's)."""
+        """The same replacement for a text message (the WebSocket's). The result is the same
+        for every trader key, so the last messages' results are kept: one message fanned out to
+        many connections is masked once."""
         if key.has("risk"):
             return text
-        return self._trade_ids.sub(self._opaque, text.encode()).decode()
+        cache = self._masked
+        out = cache.get(text)
+        if out is None:
+            if len(cache) >= 1024:
+                cache.clear()
+            out = cache[text] = self._trade_ids.sub(self._opaque, text.encode()).decode()
+        return out
 
     def _opaque(self, match: re.Match[bytes]) -> bytes:
         digest = hmac.new(self._trade_secret, match.group(0), hashlib.sha256).hexdigest()[:20]

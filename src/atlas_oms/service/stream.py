@@ -468,7 +468,10 @@ class StreamHub:
             )
             position = node.position(account, symbol, side)
             if position is not None:
-                out["position"] = _to_builtins(position)
+                # Without its lots: a long-held position's lot list would grow every message.
+                view = _to_builtins(position)
+                view.pop("lots", None)
+                out["position"] = view
             inst = engine.instruments.get(symbol)
             if inst is not None:
                 assets.update(a for a in (inst.quote, inst.settle) if a)
