@@ -370,6 +370,11 @@ def test_admin_opens_accounts_and_issues_keys_a_trader_opens_only_its_own_sub_ac
     assert [a["account_id"] for a in seen] == ["carol"]
     bad = api("admin", "POST", "/v1/keys", json={"roles": ["god"]})
     assert bad.status_code == 422 and bad.json()["reason"] == "INVALID_FIELD"
+    key_id = issued.json()["key_id"]
+    assert api("alice", "DELETE", f"/v1/keys/{key_id}").status_code == 403
+    assert api("admin", "DELETE", f"/v1/keys/{key_id}").status_code == 200
+    assert api.client.get("/v1/accounts", headers=carol).status_code == 401
+    assert api("admin", "DELETE", f"/v1/keys/{key_id}").status_code == 404
 
 
 def test_refusals_are_logged_with_the_key_id_and_account_never_the_secret(

@@ -82,6 +82,13 @@ class KeyStore:
         self.save()
         return IssuedKey(key=key, token=f"{key_id}.{secret}")
 
+    def revoke(self, key_id: str) -> bool:
+        """Remove a key; its token stops working at once. False if there was no such key."""
+        if self.keys.pop(key_id, None) is None:
+            return False
+        self.save()
+        return True
+
     def save(self) -> None:
         if self.path is None:
             return

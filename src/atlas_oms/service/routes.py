@@ -456,6 +456,15 @@ def register(app: FastAPI) -> None:
         await service.durable()
         return JSON(service.node.engine.accounts[body.account_id], 201)
 
+    @app.delete("/v1/keys/{key_id}", tags=["accounts"])
+    async def revoke_key(request: Request, key_id: str, key: Key) -> Response:
+        """Revoke an API key (admin): its token is refused from the next request on."""
+        service = service_of(request)
+        _role(key, "admin")
+        if not service.keys.revoke(key_id):
+            raise Problem(404, "UNKNOWN_KEY", f"no key {key_id}")
+        return JSON({"revoked": key_id})
+
     @app.post("/v1/keys", tags=["accounts"], status_code=201)
     async def issue_key(request: Request, body: s.KeyIn, key: Key) -> Response:
         """Issue an API key (admin). The secret is in this answer only; the store keeps a hash."""
