@@ -321,23 +321,18 @@ class Engine(AmendHandlers, ReportHandlers, RiskChecks, LiquidationEngine):
         return bal.free if bal is not None else ZERO
 
     def _set_leverage(self, c: cmd_.SetLeverage) -> None:
+        inst = self._derivative(c)  # refuses an unknown account or a non-derivative
+        if inst is None:
+            return
         lev = c.leverage
-        if c.account_id not in self.accounts:
-            self._reject_command(
-                c, Reason.UNKNOWN_ACCOUNT, f"account {c.account_id} does not exist", c.account_id
-            )
-        elif c.symbol not in self.instruments or not self.instruments[c.symbol].is_derivative:
-            self._reject_command(
-                c, Reason.UNKNOWN_INSTRUMENT, f"{c.symbol} is not a known derivative", c.account_id
-            )
-        elif not isinstance(lev, Decimal) or not lev.is_finite() or lev < ONE:
+        if not isinstance(lev, Decimal) or not lev.is_finite() or lev < ONE:
             self._reject_command(
                 c,
                 Reason.INVALID_LEVERAGE,
                 f"leverage must be a number of at least 1, got {lev}",
                 c.account_id,
             )
-        elif refusal := self._leverage_refusal(c.account_id, self.instruments[c.symbol], lev):
+        elif refusal := self._leverage_refusal(c.account_id, inst, lev):
             self._reject_command(c, refusal[0], refusal[1], c.account_id)
         else:
             self._emit(

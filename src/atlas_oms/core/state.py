@@ -766,15 +766,18 @@ class EngineState:
         refs[2].locked += e.amount
         self.liq_index.dirty.add(e.account_id)
 
-    def _on_MarginTiersSet(self, e: ev.MarginTiersSet) -> None:
-        self.instruments[e.symbol] = msgspec.structs.replace(
-            self.instruments[e.symbol], margin_tiers=e.tiers
-        )
-        for key in [k for k in self._refs_cache if k[1] == e.symbol]:
-            del self._refs_cache[key]  # orders re-read the new instrument on their next fill
+    def _replace_instrument(self, symbol: str, **changes: Any) -> None:
+        """A new version of an instrument; cached references to the old one are dropped (orders
+        re-read it on their next fill)."""
+        self.instruments[symbol] = msgspec.structs.replace(self.instruments[symbol], **changes)
+        for key in [k for k in self._refs_cache if k[1] == symbol]:
+            del self._refs_cache[key]
         for order in self.orders.values():
-            if order.symbol == e.symbol:
+            if order.symbol == symbol:
                 order.book_refs = None
+
+    def _on_MarginTiersSet(self, e: ev.MarginTiersSet) -> None:
+        self._replace_instrument(e.symbol, margin_tiers=e.tiers)
         for pos in self.symbol_positions.get(e.symbol, ()):
             self.liq_index.dirty.add(pos.account_id)
         self.liq_index.epoch += 1
@@ -858,10 +861,7 @@ class EngineState:
         self.liq_index.dirty.add(case.account_id)
 
     def _on_FutureSettled(self, e: ev.FutureSettled) -> None:
-        self.instruments[e.symbol] = msgspec.structs.replace(
-            self.instruments[e.symbol], tradable=False
-        )
-        self._refs_cache = {k: v for k, v in self._refs_cache.items() if k[1] != e.symbol}
+        self._replace_instrument(e.symbol, tradable=False)
         for pos in sorted(
             self.symbol_positions.get(e.symbol, ()), key=lambda p: (p.account_id, p.position_side)
         ):
