@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import pickle
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
 import msgspec
 
 from atlas_oms.core.engine import Engine, EngineConfig
-from atlas_oms.core.equities import BuyingPower, buying_power
-from atlas_oms.core.liquidation import MarginInfo
 from atlas_oms.core.orders import OrderView
 from atlas_oms.core.ports import Clock, Venue
-from atlas_oms.core.positions import BalanceView, PositionView
+from atlas_oms.core.positions import BalanceView
 from atlas_oms.core.state import export_state, import_state
 from atlas_oms.model import commands as c
 from atlas_oms.model import events as ev
@@ -36,7 +34,6 @@ from atlas_oms.model.enums import (
 )
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.margin import MarginMode, MarginTier
-from atlas_oms.model.reasons import Reason
 from atlas_oms.model.risk import (
     EquityAccountType,
     MarketOrderReason,
@@ -46,7 +43,8 @@ from atlas_oms.model.risk import (
     TradingState,
 )
 from atlas_oms.runtime.clock import LiveClock, ManualClock
-from atlas_oms.store.audit import AuditRecord, audit_trail
+from atlas_oms.runtime.errors import CommandRefused
+from atlas_oms.runtime.queries import Queries
 from atlas_oms.store.base import Journal
 from atlas_oms.store.memory import MemoryJournal
 from atlas_oms.store.opener import open_journal
@@ -57,26 +55,6 @@ Listener = Callable[[list[ev.EventBase]], None]
 
 #: Bumped whenever the pickled state layout changes; older snapshots are then ignored (full replay).
 SNAPSHOT_VERSION = 4  # 2: the equities book; 3: the risk book; 4: the derivatives venue book
-
-
-class NetPosition(msgspec.Struct, frozen=True, kw_only=True):
-    """One instrument's position summed over several accounts."""
-
-    symbol: str
-    net_qty: Decimal
-    gross_qty: Decimal
-    realized_pnl: Decimal
-    unrealized_pnl: Decimal
-    fees: Decimal
-
-
-class CommandRefused(Exception):
-    """A cancel, modify or other command was refused; nothing changed. ``reason`` is the code."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(f"{reason}: {message}")
-        self.reason = reason
-        self.message = message
 
 
 def to_decimal(value: Number | None) -> Decimal | None:
@@ -92,7 +70,7 @@ def to_decimal(value: Number | None) -> Decimal | None:
     raise TypeError(f"expected a Decimal, int, str or float, got {type(value).__name__}")
 
 
-class Node:
+class Node(Queries):
     """An Atlas node: the engine, the built-in exchange ``sim``, a journal and a clock."""
 
     def __init__(
@@ -328,15 +306,6 @@ class Node:
         )
         return self.balance(from_account, asset), self.balance(to_account, asset)
 
-    def transfers(self, account_id: str | None = None) -> list[ev.FundsTransferred]:
-        """The journal's transfers, in order; with ``account_id``, those it sent or received."""
-        return [
-            e
-            for e in self.events()
-            if isinstance(e, ev.FundsTransferred)
-            and (account_id is None or account_id in (e.account_id, e.to_account_id))
-        ]
-
     def set_leverage(self, account_id: str, symbol: str, leverage: Number) -> None:
         self._expect(
             self.process(
@@ -461,53 +430,6 @@ class Node:
         self._expect(events)
         return events
 
-    def insurance_fund(self, asset: str) -> Decimal:
-        return self.engine.liq.fund.get(asset, Decimal(0))
-
-    def margin(
-        self, account_id: str, symbol: str, position_side: PositionSide = PositionSide.BOTH
-    ) -> MarginInfo | None:
-        """Margin figures of a derivative position at the mark price (None if never held)."""
-        pos = self.engine.positions.get((account_id, symbol, position_side))
-        return self.engine.margin_info(pos) if pos is not None else None
-
-    def account_margin(self, account_id: str, asset: str) -> dict[str, Decimal | None]:
-        """The account's cross margin: wallet balance, margin balance, maintenance margin, ratio."""
-        balance, maint = self.engine.cross_status(account_id, asset)
-        return {
-            "wallet_balance": self.engine.cross_wallet(account_id, asset),
-            "margin_balance": balance,
-            "maint_margin": maint,
-            "margin_ratio": (maint / balance) if balance > 0 else None,
-        }
-
-    def liquidations(self, account_id: str | None = None) -> list[ev.EventBase]:
-        """The journal's liquidation events (start, steps, insurance-fund transfers, ADL, end), in
-        order; with ``account_id``, every event of the cases it was liquidated or deleveraged in."""
-        kinds = (
-            ev.LiquidationStarted,
-            ev.LiquidationStep,
-            ev.LiquidationFundTransfer,
-            ev.PositionAutoDeleveraged,
-            ev.LiquidationFinished,
-        )
-        found = [e for e in self.events() if isinstance(e, kinds)]
-        if account_id is None:
-            return found
-        # An account sees its own events and the steps of its own liquidations; an ADL
-        # counterparty sees its side of the trade, never the liquidated account's events.
-        own = {
-            e.case_id
-            for e in found
-            if isinstance(e, ev.LiquidationStarted) and e.account_id == account_id
-        }
-        return [
-            e
-            for e in found
-            if getattr(e, "account_id", None) == account_id
-            or (isinstance(e, ev.LiquidationStep) and e.case_id in own)
-        ]
-
     # ------------------------------------------------------------------ risk operations
     def set_limits(
         self,
@@ -618,71 +540,6 @@ class Node:
         )
         self._expect(events)
         return events
-
-    def risk_status(self, account_id: str | None = None) -> dict[str, Any]:
-        """Trading states, kill switches, breakers and limits (all, or those over one account)."""
-        engine = self.engine
-        risk = engine.risk
-        now = self._now()
-
-        def concerns(scope: Scope, scope_id: str) -> bool:
-            if account_id is None or scope in (Scope.GLOBAL, Scope.STRATEGY, Scope.INSTRUMENT):
-                return True
-            return scope_id in risk.chain(account_id)
-
-        return {
-            "trading_states": [
-                {
-                    "scope": k[0].value,
-                    "scope_id": k[1],
-                    "state": e.state.value,
-                    "actor": e.actor,
-                    "reason": e.reason,
-                    "since": e.ts_event,
-                }
-                for k, e in sorted(risk.states.items())
-                if concerns(*k)
-            ],
-            "kill_switches": [
-                {
-                    "scope": k[0].value,
-                    "scope_id": k[1],
-                    "actor": e.actor,
-                    "reason": e.reason,
-                    "flatten": e.flatten,
-                    "since": e.ts_event,
-                }
-                for k, e in sorted(risk.kills.items())
-                if concerns(*k)
-            ],
-            "circuit_breakers": [
-                engine.breaker_report(k[0], k[1], now)
-                for k in sorted(risk.breakers)
-                if concerns(*k)
-            ],
-            "limits": [
-                {"scope": k[0].value, "scope_id": k[1], "limits": lim}
-                for k, lim in sorted(risk.limits.items())
-                if concerns(*k)
-            ],
-            "market_status": dict(sorted(risk.market_status.items())),
-        }
-
-    def breaker_status(self, scope: Scope | str, scope_id: str) -> dict[str, Any] | None:
-        """One circuit breaker's status report (state, daily P&L, drawdown, losses, why, when)."""
-        return self.engine.breaker_report(Scope(scope), scope_id, self._now())
-
-    def buying_power(self, account_id: str, currency: str = "USD") -> BuyingPower:
-        """US-equities buying power now: cash, settled and unsettled funds, equity, the 2:1 or 4:1
-        figure and why (see docs/RISK.md)."""
-        if account_id not in self.engine.accounts:
-            raise CommandRefused(Reason.UNKNOWN_ACCOUNT, f"account {account_id} does not exist")
-        return buying_power(self.engine, account_id, currency, self._now())
-
-    def audit(self, account_id: str, *, include_subaccounts: bool = False) -> list[AuditRecord]:
-        """The account's audit trail, read from the journal."""
-        self.journal.flush()
-        return audit_trail(self.journal.read(), account_id, include_subaccounts=include_subaccounts)
 
     # ------------------------------------------------------------------ trading
     def submit(
@@ -853,125 +710,6 @@ class Node:
         return self.process(c.AdvanceTime(ts=self._now()))
 
     # ------------------------------------------------------------------ reading
-    def order(self, order_id: int) -> OrderView:
-        return self.engine.orders[order_id].view()
-
-    def orders(self, account_id: str | None = None, *, open_only: bool = False) -> list[OrderView]:
-        return [
-            o.view()
-            for o in self.engine.orders.values()
-            if (account_id is None or o.account_id == account_id) and (not open_only or o.is_live)
-        ]
-
-    def fills(self, account_id: str | None = None) -> list[ev.OrderFilled]:
-        return [
-            f
-            for f in self.engine.fills.values()
-            if account_id is None or f.account_id == account_id
-        ]
-
-    def positions(
-        self, account_id: str | None = None, *, include_flat: bool = False
-    ) -> list[PositionView]:
-        engine = self.engine
-        return [
-            self._position_view(p)
-            for k, p in sorted(engine.positions.items())
-            if (account_id is None or p.account_id == account_id) and (include_flat or p.qty)
-        ]
-
-    def _position_view(self, pos: Any) -> PositionView:
-        engine = self.engine
-        view = pos.view(engine.reference_price(pos.symbol, prefer_mark=True))
-        info = engine.margin_info(pos)
-        if info is None:
-            return view  # type: ignore[no-any-return]
-        return msgspec.structs.replace(
-            view,
-            margin_mode=info.margin_mode.value,
-            leverage=info.leverage,
-            notional=info.notional,
-            maint_margin=info.maint_margin,
-            margin_balance=info.margin_balance,
-            margin_ratio=info.margin_ratio,
-            liquidation_price=info.liquidation_price,
-            bankruptcy_price=info.bankruptcy_price,
-            funding=info.funding,
-        )
-
-    def account_tree(self, account_id: str) -> list[str]:
-        """The account and all its sub-accounts, at any depth (parents before children)."""
-        children: dict[str | None, list[str]] = {}
-        for acct in sorted(self.engine.accounts.values(), key=lambda a: a.account_id):
-            children.setdefault(acct.parent_id, []).append(acct.account_id)
-        out, todo = [], [account_id]
-        while todo:
-            current = todo.pop(0)
-            out.append(current)
-            todo.extend(children.get(current, []))
-        return out
-
-    def net_positions(self, account_id: str | None = None) -> list[NetPosition]:
-        """Positions summed per instrument: over every account, or over one account and its
-        sub-accounts. Long and short sides of hedge-mode accounts net against each other."""
-        engine = self.engine
-        members = None if account_id is None else set(self.account_tree(account_id))
-        sums: dict[str, list[Decimal]] = {}
-        for pos in engine.positions.values():
-            if members is not None and pos.account_id not in members:
-                continue
-            row = sums.setdefault(pos.symbol, [Decimal(0)] * 5)
-            price = engine.reference_price(pos.symbol, prefer_mark=True)
-            row[0] += pos.qty
-            row[1] += abs(pos.qty)
-            row[2] += pos.realized_pnl
-            row[3] += pos.unrealized_pnl(price)
-            row[4] += pos.fees
-        return [
-            NetPosition(
-                symbol=symbol,
-                net_qty=r[0],
-                gross_qty=r[1],
-                realized_pnl=r[2],
-                unrealized_pnl=r[3],
-                fees=r[4],
-            )
-            for symbol, r in sorted(sums.items())
-            if r[1] or r[2]
-        ]
-
-    def position(
-        self, account_id: str, symbol: str, position_side: PositionSide = PositionSide.BOTH
-    ) -> PositionView | None:
-        pos = self.engine.positions.get((account_id, symbol, position_side))
-        return self._position_view(pos) if pos else None
-
-    def balance(self, account_id: str, asset: str) -> BalanceView:
-        bal = self.engine.balances.get((account_id, asset))
-        total, locked = (bal.total, bal.locked) if bal else (Decimal(0), Decimal(0))
-        return BalanceView(
-            account_id=account_id, asset=asset, total=total, locked=locked, free=total - locked
-        )
-
-    def balances(self, account_id: str | None = None) -> list[BalanceView]:
-        return [
-            BalanceView(account_id=a, asset=asset, total=b.total, locked=b.locked, free=b.free)
-            for (a, asset), b in sorted(self.engine.balances.items())
-            if account_id is None or a == account_id
-        ]
-
-    def events(self, from_seq: int = 1) -> Iterator[ev.EventBase]:
-        """The journal's events from ``from_seq`` on (flushes first)."""
-        self.journal.flush()
-        return self.journal.read(from_seq)
-
-    def book(self, symbol: str, levels: int = 10) -> dict[str, list[tuple[Decimal, Decimal]]]:
-        book = self.sim.book(symbol)
-        return {"bids": book.depth(Side.BUY, levels), "asks": book.depth(Side.SELL, levels)}
-
-    def digest(self) -> str:
-        """SHA-256 of the whole engine state; a replay of the journal gives the same value."""
-        return self.engine.digest()
 
 
 def _with(view: OrderView, **changes: Any) -> OrderView:

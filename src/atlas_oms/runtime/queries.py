@@ -1,0 +1,432 @@
+"""The read side of a node: every typed query the service, the command line, the blotter and the
+benchmarks ask, in one place.
+
+Front ends never reach into the engine: they call these methods, which return immutable views
+(``OrderView``, ``PositionView``, ``BalanceView``, instruments, accounts, reports) or plain
+values. :class:`~atlas_oms.runtime.node.Node` is a :class:`Queries`; a test pins that nothing
+outside ``core/`` and ``runtime/`` touches the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from atlas_oms.core.engine import Engine
+from atlas_oms.core.equities import BuyingPower, buying_power
+from atlas_oms.core.liquidation import MarginInfo
+from atlas_oms.core.orders import OrderView
+from atlas_oms.core.ports import Clock
+from atlas_oms.core.positions import BalanceView, PositionView
+from atlas_oms.model import events as ev
+from atlas_oms.model.account import Account
+from atlas_oms.model.enums import OrderStatus, PositionSide, Side
+from atlas_oms.model.instrument import Instrument
+from atlas_oms.model.margin import MarginTier
+from atlas_oms.model.reasons import Reason
+from atlas_oms.model.risk import RiskLimits, Scope
+from atlas_oms.runtime.errors import CommandRefused
+from atlas_oms.store.audit import AuditRecord, audit_trail
+from atlas_oms.store.base import Journal
+from atlas_oms.venues.sim import SimVenue
+
+ZERO = Decimal(0)
+
+
+class NetPosition(msgspec.Struct, frozen=True, kw_only=True):
+    """One instrument's position summed over several accounts."""
+
+    symbol: str
+    net_qty: Decimal
+    gross_qty: Decimal
+    realized_pnl: Decimal
+    unrealized_pnl: Decimal
+    fees: Decimal
+
+
+class FundingInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """A perpetual's funding: the rate of the next settlement and when it is due."""
+
+    symbol: str
+    rate: Decimal | None
+    interval_min: int
+    last_funding_ts: int
+    next_funding_ts: int | None
+
+
+class Queries:
+    """Typed reads of one node's state, journal and built-in exchange."""
+
+    engine: Engine
+    journal: Journal
+    sim: SimVenue
+    clock: Clock
+
+    # ------------------------------------------------------------------ sequence and digest
+    @property
+    def seq(self) -> int:
+        """The sequence number of the last event the engine applied (0: nothing yet)."""
+        return self.engine.seq
+
+    @property
+    def next_order_id(self) -> int:
+        """The id the next order will get."""
+        return self.engine.next_order_id
+
+    # ------------------------------------------------------------------ reference data
+    def instrument(self, symbol: str) -> Instrument | None:
+        return self.engine.instruments.get(symbol)
+
+    def instruments(self) -> list[Instrument]:
+        """Every instrument, by symbol."""
+        return [i for _, i in sorted(self.engine.instruments.items())]
+
+    def account(self, account_id: str) -> Account | None:
+        return self.engine.accounts.get(account_id)
+
+    def accounts(self) -> list[Account]:
+        """Every account, by id."""
+        return [a for _, a in sorted(self.engine.accounts.items())]
+
+    def account_chain(self, account_id: str) -> tuple[str, ...]:
+        """The account and its ancestors, nearest first."""
+        return self.engine.risk.chain(account_id)
+
+    # ------------------------------------------------------------------ prices
+    def last_price(self, symbol: str) -> Decimal | None:
+        return self.engine.last.get(symbol)
+
+    def mark_price(self, symbol: str) -> Decimal | None:
+        return self.engine.mark.get(symbol)
+
+    def reference_price(self, symbol: str, *, prefer_mark: bool = False) -> Decimal | None:
+        """The last trade price (or, ``prefer_mark``, the mark price), else the other one."""
+        return self.engine.reference_price(symbol, prefer_mark=prefer_mark)
+
+    # ------------------------------------------------------------------ orders
+    def get_order(self, order_id: int) -> OrderView | None:
+        order = self.engine.orders.get(order_id)
+        return order.view() if order is not None else None
+
+    def find_order(
+        self, account_id: str, order_id: int | None = None, client_order_id: str | None = None
+    ) -> OrderView | None:
+        """The account's order by id or by its client order id (None if it has no such order)."""
+        order = self.engine._find(account_id, order_id, client_order_id)
+        return order.view() if order is not None else None
+
+    def order_ids(self) -> range:
+        """Every order id given so far (1 to ``next_order_id - 1``)."""
+        return range(1, self.engine.next_order_id)
+
+    def transfers(self, account_id: str | None = None) -> list[ev.FundsTransferred]:
+        """The journal's transfers, in order; with ``account_id``, those it sent or received."""
+        return [
+            e
+            for e in self.events()
+            if isinstance(e, ev.FundsTransferred)
+            and (account_id is None or account_id in (e.account_id, e.to_account_id))
+        ]
+
+    def insurance_fund(self, asset: str) -> Decimal:
+        return self.engine.liq.fund.get(asset, Decimal(0))
+
+    def margin(
+        self, account_id: str, symbol: str, position_side: PositionSide = PositionSide.BOTH
+    ) -> MarginInfo | None:
+        """Margin figures of a derivative position at the mark price (None if never held)."""
+        pos = self.engine.positions.get((account_id, symbol, position_side))
+        return self.engine.margin_info(pos) if pos is not None else None
+
+    def account_margin(self, account_id: str, asset: str) -> dict[str, Decimal | None]:
+        """The account's cross margin: wallet balance, margin balance, maintenance margin, ratio."""
+        balance, maint = self.engine.cross_status(account_id, asset)
+        return {
+            "wallet_balance": self.engine.cross_wallet(account_id, asset),
+            "margin_balance": balance,
+            "maint_margin": maint,
+            "margin_ratio": (maint / balance) if balance > 0 else None,
+        }
+
+    def liquidations(self, account_id: str | None = None) -> list[ev.EventBase]:
+        """The journal's liquidation events (start, steps, insurance-fund transfers, ADL, end), in
+        order; with ``account_id``, every event of the cases it was liquidated or deleveraged in."""
+        kinds = (
+            ev.LiquidationStarted,
+            ev.LiquidationStep,
+            ev.LiquidationFundTransfer,
+            ev.PositionAutoDeleveraged,
+            ev.LiquidationFinished,
+        )
+        found = [e for e in self.events() if isinstance(e, kinds)]
+        if account_id is None:
+            return found
+        # An account sees its own events and the steps of its own liquidations; an ADL
+        # counterparty sees its side of the trade, never the liquidated account's events.
+        own = {
+            e.case_id
+            for e in found
+            if isinstance(e, ev.LiquidationStarted) and e.account_id == account_id
+        }
+        return [
+            e
+            for e in found
+            if getattr(e, "account_id", None) == account_id
+            or (isinstance(e, ev.LiquidationStep) and e.case_id in own)
+        ]
+
+    def risk_status(self, account_id: str | None = None) -> dict[str, Any]:
+        """Trading states, kill switches, breakers and limits (all, or those over one account)."""
+        engine = self.engine
+        risk = engine.risk
+        now = self._now()
+
+        def concerns(scope: Scope, scope_id: str) -> bool:
+            if account_id is None or scope in (Scope.GLOBAL, Scope.STRATEGY, Scope.INSTRUMENT):
+                return True
+            return scope_id in risk.chain(account_id)
+
+        return {
+            "trading_states": [
+                {
+                    "scope": k[0].value,
+                    "scope_id": k[1],
+                    "state": e.state.value,
+                    "actor": e.actor,
+                    "reason": e.reason,
+                    "since": e.ts_event,
+                }
+                for k, e in sorted(risk.states.items())
+                if concerns(*k)
+            ],
+            "kill_switches": [
+                {
+                    "scope": k[0].value,
+                    "scope_id": k[1],
+                    "actor": e.actor,
+                    "reason": e.reason,
+                    "flatten": e.flatten,
+                    "since": e.ts_event,
+                }
+                for k, e in sorted(risk.kills.items())
+                if concerns(*k)
+            ],
+            "circuit_breakers": [
+                engine.breaker_report(k[0], k[1], now)
+                for k in sorted(risk.breakers)
+                if concerns(*k)
+            ],
+            "limits": [
+                {"scope": k[0].value, "scope_id": k[1], "limits": lim}
+                for k, lim in sorted(risk.limits.items())
+                if concerns(*k)
+            ],
+            "market_status": dict(sorted(risk.market_status.items())),
+        }
+
+    def breaker_status(self, scope: Scope | str, scope_id: str) -> dict[str, Any] | None:
+        """One circuit breaker's status report (state, daily P&L, drawdown, losses, why, when)."""
+        return self.engine.breaker_report(Scope(scope), scope_id, self._now())
+
+    def buying_power(self, account_id: str, currency: str = "USD") -> BuyingPower:
+        """US-equities buying power now: cash, settled and unsettled funds, equity, the 2:1 or 4:1
+        figure and why (see docs/RISK.md)."""
+        if account_id not in self.engine.accounts:
+            raise CommandRefused(Reason.UNKNOWN_ACCOUNT, f"account {account_id} does not exist")
+        return buying_power(self.engine, account_id, currency, self._now())
+
+    def audit(self, account_id: str, *, include_subaccounts: bool = False) -> list[AuditRecord]:
+        """The account's audit trail, read from the journal."""
+        self.journal.flush()
+        return audit_trail(self.journal.read(), account_id, include_subaccounts=include_subaccounts)
+
+    def order(self, order_id: int) -> OrderView:
+        return self.engine.orders[order_id].view()
+
+    def orders(
+        self,
+        account_id: str | None = None,
+        *,
+        open_only: bool = False,
+        status: OrderStatus | None = None,
+        symbol: str | None = None,
+        since_ns: int | None = None,
+        until_ns: int | None = None,
+        after: int = 0,
+        limit: int | None = None,
+    ) -> list[OrderView]:
+        """Orders in id order: of one account (or all), live only, in one status or symbol,
+        created in ``[since_ns, until_ns)``, with an id above ``after``; at most ``limit``."""
+        out: list[OrderView] = []
+        orders = self.engine.orders
+        for order_id in range(max(after + 1, 1), self.engine.next_order_id):
+            o = orders.get(order_id)
+            if (
+                o is None
+                or (account_id is not None and o.account_id != account_id)
+                or (open_only and not o.is_live)
+                or (status is not None and o.status is not status)
+                or (symbol is not None and o.symbol != symbol)
+                or (since_ns is not None and o.ts_init < since_ns)
+                or (until_ns is not None and o.ts_init >= until_ns)
+            ):
+                continue
+            if limit is not None and len(out) == limit:
+                break
+            out.append(o.view())
+        return out
+
+    def fills(
+        self, account_id: str | None = None, symbol: str | None = None
+    ) -> list[ev.OrderFilled]:
+        """Executions in the order they were booked (busted ones included, as the venue sent
+        them): of one account and/or one symbol, or all."""
+        return [
+            f
+            for f in self.engine.fills.values()
+            if (account_id is None or f.account_id == account_id)
+            and (symbol is None or f.symbol == symbol)
+        ]
+
+    def positions(
+        self, account_id: str | None = None, *, include_flat: bool = False
+    ) -> list[PositionView]:
+        engine = self.engine
+        return [
+            self._position_view(p)
+            for k, p in sorted(engine.positions.items())
+            if (account_id is None or p.account_id == account_id) and (include_flat or p.qty)
+        ]
+
+    def _position_view(self, pos: Any) -> PositionView:
+        engine = self.engine
+        view = pos.view(engine.reference_price(pos.symbol, prefer_mark=True))
+        info = engine.margin_info(pos)
+        if info is None:
+            return view  # type: ignore[no-any-return]
+        return msgspec.structs.replace(
+            view,
+            margin_mode=info.margin_mode.value,
+            leverage=info.leverage,
+            notional=info.notional,
+            maint_margin=info.maint_margin,
+            margin_balance=info.margin_balance,
+            margin_ratio=info.margin_ratio,
+            liquidation_price=info.liquidation_price,
+            bankruptcy_price=info.bankruptcy_price,
+            funding=info.funding,
+        )
+
+    def account_tree(self, account_id: str) -> list[str]:
+        """The account and all its sub-accounts, at any depth (parents before children)."""
+        children: dict[str | None, list[str]] = {}
+        for acct in sorted(self.engine.accounts.values(), key=lambda a: a.account_id):
+            children.setdefault(acct.parent_id, []).append(acct.account_id)
+        out, todo = [], [account_id]
+        while todo:
+            current = todo.pop(0)
+            out.append(current)
+            todo.extend(children.get(current, []))
+        return out
+
+    def net_positions(self, account_id: str | None = None) -> list[NetPosition]:
+        """Positions summed per instrument: over every account, or over one account and its
+        sub-accounts. Long and short sides of hedge-mode accounts net against each other."""
+        engine = self.engine
+        members = None if account_id is None else set(self.account_tree(account_id))
+        sums: dict[str, list[Decimal]] = {}
+        for pos in engine.positions.values():
+            if members is not None and pos.account_id not in members:
+                continue
+            row = sums.setdefault(pos.symbol, [Decimal(0)] * 5)
+            price = engine.reference_price(pos.symbol, prefer_mark=True)
+            row[0] += pos.qty
+            row[1] += abs(pos.qty)
+            row[2] += pos.realized_pnl
+            row[3] += pos.unrealized_pnl(price)
+            row[4] += pos.fees
+        return [
+            NetPosition(
+                symbol=symbol,
+                net_qty=r[0],
+                gross_qty=r[1],
+                realized_pnl=r[2],
+                unrealized_pnl=r[3],
+                fees=r[4],
+            )
+            for symbol, r in sorted(sums.items())
+            if r[1] or r[2]
+        ]
+
+    def position(
+        self, account_id: str, symbol: str, position_side: PositionSide = PositionSide.BOTH
+    ) -> PositionView | None:
+        pos = self.engine.positions.get((account_id, symbol, position_side))
+        return self._position_view(pos) if pos else None
+
+    def balance(self, account_id: str, asset: str) -> BalanceView:
+        bal = self.engine.balances.get((account_id, asset))
+        total, locked = (bal.total, bal.locked) if bal else (Decimal(0), Decimal(0))
+        return BalanceView(
+            account_id=account_id, asset=asset, total=total, locked=locked, free=total - locked
+        )
+
+    def balances(self, account_id: str | None = None) -> list[BalanceView]:
+        return [
+            BalanceView(account_id=a, asset=asset, total=b.total, locked=b.locked, free=b.free)
+            for (a, asset), b in sorted(self.engine.balances.items())
+            if account_id is None or a == account_id
+        ]
+
+    def events(self, from_seq: int = 1) -> Iterator[ev.EventBase]:
+        """The journal's events from ``from_seq`` on (flushes first)."""
+        self.journal.flush()
+        return self.journal.read(from_seq)
+
+    def book(self, symbol: str, levels: int = 10) -> dict[str, list[tuple[Decimal, Decimal]]]:
+        book = self.sim.book(symbol)
+        return {"bids": book.depth(Side.BUY, levels), "asks": book.depth(Side.SELL, levels)}
+
+    def digest(self) -> str:
+        """SHA-256 of the whole engine state; a replay of the journal gives the same value."""
+        return self.engine.digest()
+
+    # ------------------------------------------------------------------ derivatives
+    def margin_tiers(self, symbol: str) -> tuple[MarginTier, ...]:
+        """The derivative's maintenance-margin tiers in force (its own table or the default)."""
+        inst = self.engine.instruments.get(symbol)
+        if inst is None:
+            raise CommandRefused(Reason.UNKNOWN_INSTRUMENT, f"instrument {symbol} does not exist")
+        return self.engine.tiers_of(inst)
+
+    def insurance_funds(self) -> dict[str, Decimal]:
+        """Every insurance fund's balance, by asset."""
+        return dict(sorted(self.engine.liq.fund.items()))
+
+    def funding(self, symbol: str) -> FundingInfo:
+        """A perpetual's funding rate and settlement times."""
+        inst = self.engine.instruments.get(symbol)
+        if inst is None:
+            raise CommandRefused(Reason.UNKNOWN_INSTRUMENT, f"instrument {symbol} does not exist")
+        liq = self.engine.liq
+        interval = inst.funding_interval_min * 60_000_000_000
+        last = liq.last_funding.get(symbol, 0)
+        return FundingInfo(
+            symbol=symbol,
+            rate=liq.funding_rate.get(symbol),
+            interval_min=inst.funding_interval_min,
+            last_funding_ts=last,
+            next_funding_ts=last + interval if interval else None,
+        )
+
+    # ------------------------------------------------------------------ risk
+    def risk_limits(self, scope: Scope | str, scope_id: str = "") -> RiskLimits | None:
+        """The limits one scope sets (None: none)."""
+        return self.engine.risk.limits.get((Scope(scope), scope_id))
+
+    def open_breakers(self) -> int:
+        """How many circuit breakers are open now."""
+        return sum(1 for b in self.engine.risk.breakers.values() if b.state == "OPEN")
