@@ -34,6 +34,7 @@ from atlas_oms.model.enums import (
 )
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.margin import MarginMode, MarginTier
+from atlas_oms.model.numbers import Number, to_decimal
 from atlas_oms.model.risk import (
     EquityAccountType,
     MarketOrderReason,
@@ -50,24 +51,10 @@ from atlas_oms.store.memory import MemoryJournal
 from atlas_oms.store.opener import open_journal
 from atlas_oms.venues.sim import SimVenue
 
-Number = Decimal | int | str | float
 Listener = Callable[[list[ev.EventBase]], None]
 
 #: Bumped whenever the pickled state layout changes; older snapshots are then ignored (full replay).
 SNAPSHOT_VERSION = 4  # 2: the equities book; 3: the risk book; 4: the derivatives venue book
-
-
-def to_decimal(value: Number | None) -> Decimal | None:
-    """Take a user's number exactly: floats go through their shortest repr (0.1 -> Decimal('0.1'))."""
-    if value is None or isinstance(value, Decimal):
-        return value
-    if isinstance(value, bool):
-        raise TypeError("a boolean is not a number here")
-    if isinstance(value, (int, str)):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    raise TypeError(f"expected a Decimal, int, str or float, got {type(value).__name__}")
 
 
 class Node(Queries):
