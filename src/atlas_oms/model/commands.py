@@ -120,6 +120,17 @@ class SubmitOrder(Command):
     retry_of: int | None = None
 
 
+#: SubmitOrder fields the engine sets itself: every other field is the user's to give, and every
+#: interface (``Node.submit``, the REST body, ``atlas order submit``) takes each of them; a test
+#: per interface fails when a field added here does not reach it.
+ENGINE_SET_SUBMIT_FIELDS = frozenset({"ts", "retry_of"})
+
+
+def user_submit_fields() -> tuple[str, ...]:
+    """The :class:`SubmitOrder` fields a user gives, in declaration order."""
+    return tuple(f for f in SubmitOrder.__struct_fields__ if f not in ENGINE_SET_SUBMIT_FIELDS)
+
+
 class CancelOrder(Command):
     """Cancel by ``order_id`` or by the account's ``client_order_id``."""
 
