@@ -1,8 +1,8 @@
 """Atlas OMS: a deterministic, event-sourced order management system with a built-in exchange."""
 
 from atlas_oms.core.engine import Engine, EngineConfig
-from atlas_oms.core.liquidation import MarginInfo
-from atlas_oms.core.orders import OrderView
+from atlas_oms.core.derivatives.figures import MarginInfo
+from atlas_oms.core.orders.order import OrderView
 from atlas_oms.model.enums import (
     InstrumentKind,
     OrderStatus,

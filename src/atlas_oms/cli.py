@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import pickle
 import re
 import sqlite3
 import sys
@@ -30,10 +29,9 @@ from typing import Any, TypeVar
 import msgspec
 
 from atlas_oms import client
+from atlas_oms.core.derivatives.formulas import max_notional
 from atlas_oms.core.engine import Engine
-from atlas_oms.core.margin import max_notional
-from atlas_oms.core.orders import OrderView
-from atlas_oms.core.state import import_state
+from atlas_oms.core.views import OrderView
 from atlas_oms.derivatives_report import (
     case_json,
     case_text,
@@ -60,7 +58,8 @@ from atlas_oms.model.risk import (
     explicit,
 )
 from atlas_oms.runtime.clock import LiveClock, ManualClock
-from atlas_oms.runtime.node import SNAPSHOT_VERSION, CommandRefused, Node
+from atlas_oms.runtime.node import CommandRefused, Node
+from atlas_oms.runtime.snapshots import recover
 from atlas_oms.store.audit import AuditRecord, audit_trail, write_audit
 from atlas_oms.store.base import JournalError
 from atlas_oms.store.opener import open_journal
@@ -247,7 +246,7 @@ class _Demo:
             trailing_offset="0.1",
             trailing_offset_type=TrailingOffsetType.PERCENT,
         )
-        rows = [["submitted", n.engine.last[BTC], self._trigger(trail.order_id)]]
+        rows = [["submitted", n.engine.state.last[BTC], self._trigger(trail.order_id)]]
         self.step("market data: BTC/USDT rallies to 64,300, dips to 64,260, makes a high at 64,350")
         self.note("(mm re-quotes its ladder around each new last)")
         for last, why in (
@@ -326,7 +325,7 @@ class _Demo:
         """The risk controls on bob: limits, a trading state, a circuit breaker, a kill switch."""
         n = self.node
         self.section("Risk controls: limits, trading state, circuit breaker, kill switch (bob)")
-        last = n.engine.last[BTC]
+        last = n.engine.state.last[BTC]
         limits = {"max_order_qty": "1", "price_band_pct": "1", "max_open_orders": 3}
         self.step(
             "ops: limits on account bob: max_order_qty 1, price_band_pct 1, max_open_orders 3"
@@ -435,7 +434,7 @@ class _Demo:
         self.note(f"-> {self.outcome(n.buy('carol', ETH_PERP, '10'))}")
         self.step("dave: BUY 5 MARKET")
         self.note(f"-> {self.outcome(n.buy('dave', ETH_PERP, '5'))}")
-        ticks = {ETH_PERP: n.engine.instruments[ETH_PERP].tick_size}
+        ticks = {ETH_PERP: n.engine.state.instruments[ETH_PERP].tick_size}
 
         def positions() -> str:
             views = [v for a in deposits for v in n.positions(a) if v.symbol == ETH_PERP]
@@ -504,7 +503,7 @@ class _Demo:
 
     # -- pieces
     def _trigger(self, order_id: int) -> str:
-        return fmt(self.node.engine.orders[order_id].trigger_price)
+        return fmt(self.node.engine.state.orders[order_id].trigger_price)
 
     def _message(self, order_id: int) -> str:
         for event in self.node.events(max(1, self.node.engine.seq - 5)):
@@ -526,7 +525,7 @@ class _Demo:
                 if side is not first_side:
                     continue
                 px = mid - off if side is Side.BUY else mid + off
-                o = n.engine.orders[order_id]
+                o = n.engine.state.orders[order_id]
                 if o.is_live:
                     if px != o.price or o.leaves_qty != qty:
                         n.modify("mm", order_id, price=px, qty=o.cum_qty + qty)
@@ -672,26 +671,9 @@ def replay(path: str, *, full: bool = False) -> dict[str, Any]:
     journal = open_journal(path, readonly=True)
     try:
         engine = Engine()
-        start = 1
-        snapshot_seq = 0
-        if not full:
-            snap = journal.latest_snapshot()
-            if snap is not None:
-                seq, blob = snap
-                try:
-                    snap_version, data = pickle.loads(blob)
-                except Exception:  # an unreadable snapshot costs time, not correctness
-                    snap_version, data = None, None
-                if snap_version == SNAPSHOT_VERSION:
-                    import_state(engine, data)
-                    start = seq + 1
-                    snapshot_seq = seq
-        count = 0
-        apply = engine.apply
-        for batch in journal.read_batches(start):
-            for event in batch:
-                apply(event)
-            count += len(batch)
+        result = recover(engine, journal, use_snapshot=not full)
+        snapshot_seq = result.snapshot_seq
+        count = result.events_replayed
         recovery = journal.recovery
     finally:
         journal.close()
@@ -701,7 +683,8 @@ def replay(path: str, *, full: bool = False) -> dict[str, Any]:
         "snapshot_seq": snapshot_seq,
         "events_replayed": count,
         "last_seq": engine.seq,
-        "orders": len(engine.orders),
+        "orders": engine.state.next_order_id - 1,
+        "snapshot_note": result.snapshot_note,
         "recovery": {
             "clean": recovery.clean,
             "events_recovered": recovery.events_recovered,
@@ -1151,7 +1134,7 @@ def _by(args: argparse.Namespace) -> str:
 
 def cmd_risk_status(args: argparse.Namespace) -> int:
     def action(node: Node) -> int:
-        if args.account is not None and args.account not in node.engine.accounts:
+        if args.account is not None and args.account not in node.engine.state.accounts:
             raise UsageError(f"unknown account {args.account!r} in {args.journal}")
         now = node.clock.now()
         status = node.risk_status(args.account)
@@ -1173,8 +1156,8 @@ def cmd_risk_limits(args: argparse.Namespace) -> int:
     def action(node: Node) -> int:
         scope, scope_id = _scope_id(args)
         key = (Scope(scope), scope_id)
-        previous = node.engine.risk.limits.get(key)
-        breaker = node.engine.risk.breakers.get(key)
+        previous = node.engine.state.risk.limits.get(key)
+        breaker = node.engine.state.risk.breakers.get(key)
         was_open = breaker is not None and breaker.state == "OPEN"
         limits = limits_from_args(args, previous)
         node.set_limits(scope, scope_id, limits, actor=args.actor, reason=args.reason)
@@ -1346,9 +1329,9 @@ def _print_json(value: Any) -> None:
 
 
 def _derivative(node: Node, symbol: str) -> Instrument:
-    inst = node.engine.instruments.get(symbol)
+    inst = node.engine.state.instruments.get(symbol)
     if inst is None or not inst.is_derivative:
-        known = sorted(s for s, i in node.engine.instruments.items() if i.is_derivative)
+        known = sorted(s for s, i in node.engine.state.instruments.items() if i.is_derivative)
         raise UsageError(
             f"{symbol!r} is not a derivative in this journal"
             + (f"; it has {', '.join(known)}" if known else "")
@@ -1357,19 +1340,19 @@ def _derivative(node: Node, symbol: str) -> Instrument:
 
 
 def _known_account(node: Node, account_id: str | None, journal: str) -> None:
-    if account_id is not None and account_id not in node.engine.accounts:
+    if account_id is not None and account_id not in node.engine.state.accounts:
         raise UsageError(f"unknown account {account_id!r} in {journal}")
 
 
 def _ticks(node: Node) -> dict[str, Decimal]:
-    return {symbol: inst.tick_size for symbol, inst in node.engine.instruments.items()}
+    return {symbol: inst.tick_size for symbol, inst in node.engine.state.instruments.items()}
 
 
 def _cross_margin(node: Node, views: Sequence[Any]) -> list[dict[str, Any]]:
     """The cross-margin figures of every (account, settlement asset) among ``views``."""
     pairs = sorted(
         {
-            (v.account_id, node.engine.instruments[v.symbol].settle_asset)
+            (v.account_id, node.engine.state.instruments[v.symbol].settle_asset)
             for v in views
             if v.margin_mode == "CROSS"
         }
@@ -1402,7 +1385,7 @@ def cmd_futures_tiers(args: argparse.Namespace) -> int:
         if args.file is None:
             if args.actor or args.reason or args.binance_symbol:
                 raise UsageError("--binance-symbol, --actor and --reason go with --file")
-            tiers = node.engine.tiers_of(inst)
+            tiers = node.margin_tiers(inst.symbol)
             source = "set" if inst.margin_tiers is not None else "default"
             if args.json:
                 _print_json(
@@ -1429,7 +1412,7 @@ def cmd_futures_tiers(args: argparse.Namespace) -> int:
                 "name one with --binance-symbol"
             )
         node.set_margin_tiers(inst.symbol, tables[name], actor=args.actor, reason=args.reason)
-        tiers = node.engine.tiers_of(node.engine.instruments[inst.symbol])
+        tiers = node.margin_tiers(inst.symbol)
         if args.json:
             _print_json({"symbol": inst.symbol, "source": name, "tiers": tiers_json(tiers)})
             return 0
@@ -1443,8 +1426,8 @@ def cmd_futures_tiers(args: argparse.Namespace) -> int:
 def cmd_futures_leverage(args: argparse.Namespace) -> int:
     def action(node: Node) -> int:
         node.set_leverage(args.account, args.symbol, args.leverage)
-        inst = node.engine.instruments[args.symbol]
-        cap = max_notional(node.engine.tiers_of(inst), args.leverage)
+        inst = node.engine.state.instruments[args.symbol]
+        cap = max_notional(node.margin_tiers(inst.symbol), args.leverage)
         if args.json:
             _print_json(
                 {
@@ -1485,7 +1468,7 @@ def cmd_futures_margin(args: argparse.Namespace) -> int:
         side = PositionSide(args.side) if args.side else None
         move = node.add_margin if args.action == "add" else node.remove_margin
         move(args.account, args.symbol, args.amount, side)
-        inst = node.engine.instruments[args.symbol]
+        inst = node.engine.state.instruments[args.symbol]
         view = node.position(args.account, args.symbol, side or PositionSide.BOTH)
         if args.json:
             _print_json(
@@ -1540,11 +1523,11 @@ def cmd_futures_positions(args: argparse.Namespace) -> int:
 def cmd_futures_mark(args: argparse.Namespace) -> int:
     def action(node: Node) -> int:
         inst = _derivative(node, args.symbol)
-        before = node.engine.mark.get(inst.symbol)
-        funds = dict(node.engine.liq.fund)
+        before = node.engine.state.mark.get(inst.symbol)
+        funds = dict(node.engine.state.liq.fund)
         events = node.update_prices(inst.symbol, mark=args.price, last=args.last)
         cases = liquidation_cases(events)
-        fund_now = dict(node.engine.liq.fund)
+        fund_now = dict(node.engine.state.liq.fund)
         if args.json:
             _print_json(
                 {
@@ -1587,9 +1570,9 @@ def cmd_futures_mark(args: argparse.Namespace) -> int:
 def cmd_futures_funding_rate(args: argparse.Namespace) -> int:
     def action(node: Node) -> int:
         node.set_funding_rate(args.symbol, args.rate)
-        inst = node.engine.instruments[args.symbol]
+        inst = node.engine.state.instruments[args.symbol]
         interval = inst.funding_interval_min * 60 * SECOND
-        due = node.engine.liq.last_funding.get(args.symbol, 0) + interval
+        due = node.engine.state.liq.last_funding.get(args.symbol, 0) + interval
         if args.json:
             _print_json(
                 {
@@ -1650,7 +1633,7 @@ def cmd_futures_fund(args: argparse.Namespace) -> int:
             elif isinstance(e, ev.LiquidationFundTransfer):
                 row = flows.setdefault(e.asset, [Decimal(0)] * 3)
                 row[1 if e.amount > 0 else 2] += e.amount
-        balances = node.engine.liq.fund
+        balances = node.engine.state.liq.fund
         assets = sorted(set(flows) | set(balances))
         if args.asset is not None:
             assets = [args.asset]

@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from atlas_oms.core.positions import PositionView
+from atlas_oms.core.views import PositionView
 from atlas_oms.model import events as ev
 from atlas_oms.model.margin import MarginTier
 from atlas_oms.tables import fmt, render

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from atlas_oms.core.engine import Engine
-from atlas_oms.core.orders import LIVE_STATUSES
+from atlas_oms.core.orders.transitions import LIVE_STATUSES
+from atlas_oms.core.state.digest import canonical_parts
 from atlas_oms.model import commands as c
 from atlas_oms.model import events as ev
 from atlas_oms.model import reports as rep
@@ -102,7 +103,7 @@ class Recorder:
     def fill(
         self, order_id: int, qty: str | Decimal, px: str | Decimal, exec_id: str, fee: str = "0"
     ) -> list[ev.EventBase]:
-        inst = self.engine.instruments[self.engine.orders[order_id].symbol]
+        inst = self.engine.state.instruments[self.engine.state.orders[order_id].symbol]
         return self.report(
             rep.VenueFilled,
             order_id,
@@ -132,12 +133,15 @@ def fingerprint(engine: Engine, *, skip_orders: Iterable[int] = ()) -> list[Any]
     ``next_order_id`` is left out too: a denied order takes an id (it is kept for the audit trail).
     """
     skip = set(skip_orders)
-    canon = engine.canonical()
-    orders = [
-        row for row, oid in zip(canon[4], sorted(engine.orders), strict=True) if oid not in skip
+    parts = canonical_parts(engine.state)
+    parts["orders"] = [
+        row
+        for row, oid in zip(parts["orders"], sorted(engine.state.orders), strict=True)
+        if oid not in skip
     ]
-    client_ids = [item for item in canon[12] if item[1] not in skip]
-    return [canon[2], canon[3], orders, *canon[5:12], client_ids, *canon[13:]]
+    parts["client_ids"] = [item for item in parts["client_ids"] if item[1] not in skip]
+    del parts["seq"], parts["next_order_id"]
+    return list(parts.items())
 
 
 def expected_locked(engine: Engine) -> dict[tuple[str, str], Decimal]:
@@ -146,8 +150,8 @@ def expected_locked(engine: Engine) -> dict[tuple[str, str], Decimal]:
     A live order reserves ``leaves_qty * reserve_unit`` of its asset, plus the extra a modify in
     flight set aside; a done order reserves nothing; a derivative position holds its margin.
     """
-    want: dict[tuple[str, str], Decimal] = {key: Decimal(0) for key in engine.balances}
-    for o in engine.orders.values():
+    want: dict[tuple[str, str], Decimal] = {key: Decimal(0) for key in engine.state.balances}
+    for o in engine.state.orders.values():
         if o.reserved_asset is None:
             continue
         key = (o.account_id, o.reserved_asset)
@@ -155,8 +159,8 @@ def expected_locked(engine: Engine) -> dict[tuple[str, str], Decimal]:
             want[key] = want.get(key, Decimal(0)) + o.leaves_qty * o.reserve_unit
             if o.pending is not None:
                 want[key] += o.pending[3]
-    for (account_id, symbol, _side), pos in engine.positions.items():
-        inst = engine.instruments[symbol]
+    for (account_id, symbol, _side), pos in engine.state.positions.items():
+        inst = engine.state.instruments[symbol]
         if inst.is_derivative:
             key = (account_id, inst.settle_asset)
             want[key] = want.get(key, Decimal(0)) + pos.margin
@@ -171,10 +175,10 @@ def check_invariants(
 ) -> None:
     """Assert every invariant of the core's state (see tests/core/test_properties.py)."""
     fills_by_order: dict[int, list[ev.OrderFilled]] = {}
-    for exec_id, f in engine.fills.items():
-        if exec_id not in engine.busted:
+    for exec_id, f in engine.state.fills.items():
+        if exec_id not in engine.state.busted:
             fills_by_order.setdefault(f.order_id, []).append(f)
-    for o in engine.orders.values():
+    for o in engine.state.orders.values():
         where = f"order {o.order_id} ({o.status})"
         assert o.cum_qty >= 0, where
         assert o.cum_qty <= o.qty, f"{where} overfilled: cum {o.cum_qty} > qty {o.qty}"
@@ -204,13 +208,13 @@ def check_invariants(
             if o.status in TERMINAL_STATUSES:
                 seen_terminal[o.order_id] = o.status
     want = expected_locked(engine)
-    for key, bal in engine.balances.items():
+    for key, bal in engine.state.balances.items():
         assert bal.locked >= 0, f"{key}: locked {bal.locked} < 0"
         assert bal.locked == want[key], f"{key}: locked {bal.locked}, expected {want[key]}"
     check_exposure(engine)
     if netted:
         net: dict[str, Decimal] = {}
-        for (_account, symbol, _side), pos in engine.positions.items():
+        for (_account, symbol, _side), pos in engine.state.positions.items():
             net[symbol] = net.get(symbol, Decimal(0)) + pos.qty
         assert all(q == 0 for q in net.values()), f"positions do not net to zero: {net}"
 
@@ -222,7 +226,7 @@ def check_exposure(engine: Engine) -> None:
     open_sell: dict[tuple[str, str, Any], Decimal] = {}
     open_count: dict[str, int] = {}
     firm: dict[str, list[Decimal]] = {}
-    for o in engine.orders.values():
+    for o in engine.state.orders.values():
         if o.leaves_qty:
             key = (o.account_id, o.symbol, o.position_side)
             side = open_buy if o.side is Side.BUY else open_sell
@@ -230,14 +234,14 @@ def check_exposure(engine: Engine) -> None:
             open_count[o.account_id] = open_count.get(o.account_id, 0) + 1
             f = firm.setdefault(o.symbol, [zero] * 4)
             f[2 if o.side is Side.BUY else 3] += o.leaves_qty
-    for key, pos in engine.positions.items():
+    for key, pos in engine.state.positions.items():
         assert pos.open_buy == open_buy.get(key, zero), f"{key}: open buys {pos.open_buy}"
         assert pos.open_sell == open_sell.get(key, zero), f"{key}: open sells {pos.open_sell}"
         f = firm.setdefault(key[1], [zero] * 4)
         f[0] += pos.qty
         f[1] += abs(pos.qty)
-    assert {a: n for a, n in engine.open_orders.items() if n} == open_count
-    assert {s: v for s, v in engine.firm.items() if any(v)} == {
+    assert {a: n for a, n in engine.state.open_orders.items() if n} == open_count
+    assert {s: v for s, v in engine.state.firm.items() if any(v)} == {
         s: v for s, v in firm.items() if any(v)
     }
 
@@ -246,6 +250,7 @@ def check_exposure(engine: Engine) -> None:
 def kit() -> SimpleNamespace:
     """The shared helpers, as one namespace."""
     return SimpleNamespace(
+        context_of=context_of,
         SPOT=SPOT,
         PERP=PERP,
         ACCOUNTS=ACCOUNTS,
@@ -265,3 +270,8 @@ def kit() -> SimpleNamespace:
 def rec() -> Recorder:
     """A fresh engine with the standard world set up."""
     return Recorder()
+
+
+def context_of(engine: Engine) -> Any:
+    """The engine's handler context, for tests of the derived indexes its caches keep."""
+    return engine._ctx

@@ -60,9 +60,9 @@ def world(rec: Any) -> World:
     unacked = rec.limit("alice", "SELL", "0.1", "32000")
     rec.engine.take_requests()
     w = World(rec=rec, resting=resting, filled=filled, pending=pending, unacked=unacked)
-    assert rec.engine.orders[filled].status is OrderStatus.FILLED
-    assert rec.engine.orders[pending].status is OrderStatus.PENDING_CANCEL
-    assert rec.engine.orders[unacked].status is OrderStatus.SUBMITTED
+    assert rec.engine.state.orders[filled].status is OrderStatus.FILLED
+    assert rec.engine.state.orders[pending].status is OrderStatus.PENDING_CANCEL
+    assert rec.engine.state.orders[unacked].status is OrderStatus.SUBMITTED
     return w
 
 
@@ -459,8 +459,8 @@ def test_bad_input_is_refused_with_its_reason_and_changes_nothing(
     assert not engine.take_requests(), "a refusal sent something to a venue"
     denied = [refusal.order_id] if isinstance(refusal, ev.OrderDenied) else []
     if denied:
-        assert engine.orders[denied[0]].status is OrderStatus.DENIED
-        assert engine.orders[denied[0]].reason == reason
+        assert engine.state.orders[denied[0]].status is OrderStatus.DENIED
+        assert engine.state.orders[denied[0]].reason == reason
     assert kit.fingerprint(engine, skip_orders=denied) == before
     assert rec.replay_digest() == engine.digest()
 

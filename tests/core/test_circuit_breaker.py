@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from atlas_oms.core.risk.breaker import breaker_report
 from atlas_oms.model import commands as c
 from atlas_oms.model import events as ev
 from atlas_oms.model import reports as rep
@@ -98,7 +99,7 @@ def tick(rec: Any, ns: int = 1) -> list[ev.EventBase]:
 
 
 def status(rec: Any, scope_id: str = "dora", scope: Scope = Scope.ACCOUNT) -> dict[str, Any]:
-    report = rec.engine.breaker_report(scope, scope_id, rec.ts)
+    report = breaker_report(rec.engine.state, scope, scope_id, rec.ts)
     assert report is not None
     return report
 

@@ -8,15 +8,20 @@ state's fingerprint is the same); every scenario replays to the live digest.
 
 from __future__ import annotations
 
-import pickle
 from decimal import Decimal as D
 from typing import Any
 
 import pytest
 
 from atlas_oms import CommandRefused, Engine, Instrument, ManualClock, Node, OrderStatus, Reason
-from atlas_oms.core import equities
-from atlas_oms.core.state import export_state, import_state
+from atlas_oms.core.equities.buying_power import BuyingPower, buying_power
+from atlas_oms.core.equities.settlement import settlement_ts
+from atlas_oms.core.state.snapshot import (
+    decode_snapshot,
+    encode_snapshot,
+    export_state,
+    restore_state,
+)
 from atlas_oms.model import events as ev
 from atlas_oms.model import reports as rep
 from atlas_oms.model.risk import EquityAccountType
@@ -69,9 +74,9 @@ def at(node: Node, ts: int) -> None:
     node.clock.set(ts)
 
 
-def bp(node: Node, account: str, ts: int | None = None) -> equities.BuyingPower:
-    return equities.buying_power(
-        node.engine, account, "USD", node.clock.now() if ts is None else ts
+def bp(node: Node, account: str, ts: int | None = None) -> BuyingPower:
+    return buying_power(
+        node.engine.state, account, "USD", node.clock.now() if ts is None else ts
     )
 
 
@@ -104,12 +109,12 @@ def refused_modify(
 
 # ---------------------------------------------------------------------------------- settlement
 def test_a_sale_settles_at_new_york_midnight_of_the_next_business_day() -> None:
-    assert equities.settlement_ts(FRIDAY) == SETTLES  # Friday -> Monday, over the weekend
-    assert equities.settlement_ts(MONDAY) == MONDAY - 10 * HOUR + DAY  # Mon 15:00Z -> Tue 05:00Z
+    assert settlement_ts(FRIDAY) == SETTLES  # Friday -> Monday, over the weekend
+    assert settlement_ts(MONDAY) == MONDAY - 10 * HOUR + DAY  # Mon 15:00Z -> Tue 05:00Z
     # Friday 19:30 New York (post-market) is Saturday 00:30 UTC: still Friday's trade date.
-    assert equities.settlement_ts(FRIDAY + 9 * HOUR + 30 * 60 * SEC) == SETTLES
+    assert settlement_ts(FRIDAY + 9 * HOUR + 30 * 60 * SEC) == SETTLES
     # Summer time: Friday 2026-07-10 -> Monday 2026-07-13 00:00 EDT = 04:00 UTC.
-    assert equities.settlement_ts(1_783_695_600 * SEC) == 1_783_915_200 * SEC
+    assert settlement_ts(1_783_695_600 * SEC) == 1_783_915_200 * SEC
 
 
 def test_cash_account_proceeds_settle_t_plus_1_over_the_weekend(node: Node, kit: Any) -> None:
@@ -147,7 +152,7 @@ def test_margin_account_may_buy_with_unsettled_proceeds(node: Node) -> None:
     node.buy("mm", AAPL, 1_000, "100")
     node.sell("mm", AAPL, 1_000, "101")
     assert node.sell("margy", AAPL, 100, "100").status is S.FILLED
-    assert node.engine.equities.unsettled == {}  # margin accounts do not track settlement
+    assert node.engine.state.equities.unsettled == {}  # margin accounts do not track settlement
     assert node.buy("margy", AAPL, 50, "101").status is S.FILLED
 
 
@@ -158,7 +163,7 @@ def test_unsettled_proceeds_are_pruned_once_settled(node: Node) -> None:
     at(node, NEXT_MONDAY)
     node.sell("cashy", AAPL, 40, "100")
     key = ("cashy", "USD")
-    assert node.engine.equities.unsettled == {key: {SETTLES + DAY: D(4_000)}}
+    assert node.engine.state.equities.unsettled == {key: {SETTLES + DAY: D(4_000)}}
 
 
 def test_a_busted_sale_takes_its_unsettled_proceeds_back(node: Node) -> None:
@@ -178,7 +183,7 @@ def test_a_busted_sale_takes_its_unsettled_proceeds_back(node: Node) -> None:
     )
     assert bp(node, "cashy").unsettled == D(9_900)
     node.feed(rep.VenueFillBusted(ts=FRIDAY + 2 * SEC, order_id=sale.order_id, exec_id=exec_id))
-    assert node.engine.equities.unsettled == {}
+    assert node.engine.state.equities.unsettled == {}
     assert bp(node, "cashy").buying_power == D(1_000)
 
 
@@ -388,7 +393,7 @@ def test_a_snapshot_keeps_unsettled_proceeds_and_rebuilds_the_open_orders(node: 
     node.sell("cashy", AAPL, 100, "100")
     node.buy("margy", AAPL, 50, "80")
     restored = Engine()
-    import_state(restored, pickle.loads(pickle.dumps(export_state(node.engine))))
+    restore_state(restored.state, decode_snapshot(encode_snapshot(export_state(node.engine.state))))
     assert restored.digest() == node.digest()
     for account in ("cashy", "margy"):
-        assert equities.buying_power(restored, account, "USD", FRIDAY) == bp(node, account)
+        assert buying_power(restored.state, account, "USD", FRIDAY) == bp(node, account)

@@ -9,10 +9,12 @@ ranked by P&L% x effective leverage. Every step is an event and a replay reaches
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from atlas_oms import Instrument, Node
+from atlas_oms.core.derivatives.index import refresh_liq_index
 from atlas_oms.model import events as ev
 from atlas_oms.model.margin import MarginMode, tiers_from_rows
 from atlas_oms.model.reasons import Reason
@@ -64,10 +66,10 @@ def kinds(events: list[ev.EventBase]) -> list[str]:
 def total_value(node: Node, price: str = "10000") -> Decimal:
     """Balances + fund + unrealized P&L at one price + fees charged: conserved by every step."""
     engine = node.engine
-    total = sum((b.total for (_, a), b in engine.balances.items() if a == "USDT"), D(0))
+    total = sum((b.total for (_, a), b in engine.state.balances.items() if a == "USDT"), D(0))
     total += node.insurance_fund("USDT")
-    total += sum((p.unrealized_pnl(D(price)) for p in engine.positions.values()), D(0))
-    total += sum((p.fees for p in engine.positions.values()), D(0))
+    total += sum((p.unrealized_pnl(D(price)) for p in engine.state.positions.values()), D(0))
+    total += sum((p.fees for p in engine.state.positions.values()), D(0))
     return total
 
 
@@ -260,12 +262,14 @@ def test_a_liquidation_waiting_on_the_venue_freezes_the_account_and_its_order_ca
         "LiquidationFundTransfer",
         "LiquidationFinished",
     ]
-    assert engine.liq.fund["USDT"] == D(100)
-    assert not engine.liq.frozen
+    assert engine.state.liq.fund["USDT"] == D(100)
+    assert not engine.state.liq.frozen
     assert rec.replay_digest() == engine.digest()  # type: ignore[attr-defined]
 
 
-def test_replay_and_snapshot_rebuild_the_same_liquidations_fund_and_index(tmp_path: object) -> None:
+def test_replay_and_snapshot_rebuild_the_same_liquidations_fund_and_index(
+    tmp_path: object, kit: Any
+) -> None:
     path = str(tmp_path) + "/j.sqlite"  # type: ignore[operator]
     node = Node.open(path, snapshot_every=0)
     node.add_instrument(
@@ -290,10 +294,10 @@ def test_replay_and_snapshot_rebuild_the_same_liquidations_fund_and_index(tmp_pa
     assert again.digest() == digest and again.insurance_fund("USDT") == fund
     assert len(again.liquidations()) == len([e for e in again.liquidations()])
     # The index is rebuilt from the state: the same positions are found at the same prices.
-    again.engine._refresh_liq_index()
+    refresh_liq_index(kit.context_of(again.engine))
     node2 = Node.open(path)
-    node2.engine._refresh_liq_index()
-    assert again.engine.liq_index.entries == node2.engine.liq_index.entries
+    refresh_liq_index(kit.context_of(node2.engine))
+    assert again.engine.state.liq_index.entries == node2.engine.state.liq_index.entries
     again.close()
     node2.close()
 
@@ -364,7 +368,7 @@ def test_bad_margin_commands_are_refused_with_their_reason_and_change_nothing(
     state = [
         node.positions(),
         node.balances(),
-        dict(node.engine.leverage),
+        dict(node.engine.state.leverage),
         node.insurance_fund("USDT"),
     ]
     with pytest.raises(CommandRefused) as err:
@@ -373,7 +377,7 @@ def test_bad_margin_commands_are_refused_with_their_reason_and_change_nothing(
     after = [
         node.positions(),
         node.balances(),
-        dict(node.engine.leverage),
+        dict(node.engine.state.leverage),
         node.insurance_fund("USDT"),
     ]
     assert after == state
@@ -453,7 +457,7 @@ def test_a_price_crash_cascade_conserves_every_balance_plus_the_fund_to_the_cent
     assert node.insurance_fund("USDT") >= 0
     assert total_value(node, "8000").quantize(D("0.01")) == deposits
     assert total_value(node, "8000") == deposits  # exactly, in fact
-    net = sum((p.qty for p in node.engine.positions.values()), D(0))
+    net = sum((p.qty for p in node.engine.state.positions.values()), D(0))
     assert net == 0
 
 
@@ -463,7 +467,7 @@ def test_a_price_crash_cascade_conserves_every_balance_plus_the_fund_to_the_cent
 from hypothesis import event, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from atlas_oms.core import margin as fm  # noqa: E402
+from atlas_oms.core.derivatives import formulas as fm  # noqa: E402
 
 TRADER = st.tuples(
     st.sampled_from(["LONG", "SHORT"]),
@@ -478,19 +482,19 @@ def _under_water(node: Node, mark: Decimal) -> set[str]:
     """Accounts a full scan finds at or past maintenance at ``mark`` (no index involved)."""
     engine = node.engine
     out = set()
-    for account_id in engine.accounts:
+    for account_id in engine.state.accounts:
         if account_id == "mm":
             continue
-        pos = engine.positions.get((account_id, S, _BOTH))
+        pos = engine.state.positions.get((account_id, S, _BOTH))
         if pos is None or not pos.qty:
             continue
         entry = pos.cost / abs(pos.qty)
         upnl = fm.unrealized_pnl(pos.qty, entry, mark)
         maint = fm.maintenance_margin(TIERS, pos.qty * mark)
-        if engine.liq.mode(account_id, S).value == "ISOLATED":
+        if engine.state.liq.mode(account_id, S).value == "ISOLATED":
             balance = pos.margin + upnl
         else:
-            balance = engine.balances[(account_id, "USDT")].total + upnl
+            balance = engine.state.balances[(account_id, "USDT")].total + upnl
         if balance <= maint:
             out.add(account_id)
     return out
@@ -534,7 +538,7 @@ def test_a_mark_liquidates_exactly_the_accounts_a_full_scan_finds_under_water(
     for account_id in started:
         pos = node.position(account_id, S)
         assert pos is not None and pos.qty == 0
-    assert sum((p.qty for p in node.engine.positions.values()), D(0)) == 0
+    assert sum((p.qty for p in node.engine.state.positions.values()), D(0)) == 0
 
 
 def test_hedge_mode_cross_legs_share_one_liquidation_price_from_both_sides() -> None:

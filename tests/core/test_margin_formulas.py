@@ -41,7 +41,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from atlas_oms.core.margin import (
+from atlas_oms.core.derivatives.formulas import (
     Leg,
     bankruptcy_price,
     bybit_isolated_liquidation_price,

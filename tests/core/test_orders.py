@@ -6,12 +6,12 @@ from decimal import Decimal
 
 import pytest
 
-from atlas_oms.core.orders import (
+from atlas_oms.core.orders.order import Order
+from atlas_oms.core.orders.transitions import (
     LIVE_STATUSES,
     RESTORE,
     TRANSITIONS,
     IllegalTransition,
-    Order,
     Tx,
     next_status,
 )

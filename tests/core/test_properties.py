@@ -129,19 +129,19 @@ def _command(
     if kind == "cancel":
         _, account, idx = action
         order_id = ids[idx % len(ids)] if ids else 999
-        order = engine.orders.get(order_id)
+        order = engine.state.orders.get(order_id)
         if account is None:
             account = order.account_id if order is not None else "alice"
         return c.CancelOrder(ts=ts, account_id=account, order_id=order_id)
     if kind == "modify":
         _, account, idx, lots, ticks = action
         order_id = ids[idx % len(ids)] if ids else 999
-        order = engine.orders.get(order_id)
+        order = engine.state.orders.get(order_id)
         if account is None:
             account = order.account_id if order is not None else "alice"
         qty = price = None
         if order is not None:
-            inst = engine.instruments[order.symbol]
+            inst = engine.state.instruments[order.symbol]
             if lots is not None:
                 qty = lots * inst.lot_size
             if ticks is not None and order.price is not None:
@@ -188,7 +188,7 @@ def _sim_agrees_with_engine(node: Node) -> None:
             resting[r.order_id] = (symbol, r.price, r.leaves_qty)
     working = {
         o.order_id: (o.symbol, o.price, o.leaves_qty)
-        for o in node.engine.orders.values()
+        for o in node.engine.state.orders.values()
         if o.is_live and not o.held
     }
     assert resting == working
@@ -289,8 +289,8 @@ class VenuePlayer:
         if not self.sent:
             return None
         engine = self.rec.engine
-        order = engine.orders[self.sent[-1 - idx % len(self.sent)]]
-        inst = engine.instruments[order.symbol]
+        order = engine.state.orders[self.sent[-1 - idx % len(self.sent)]]
+        inst = engine.state.instruments[order.symbol]
         ts = self.rec.next_ts()
         oid = order.order_id
         px = _mid(self.kit, order.symbol) + ticks * inst.tick_size
@@ -385,7 +385,7 @@ def test_reports_in_any_order_with_duplicates_keep_every_invariant(
             fills = [
                 r
                 for r in player.reports
-                if isinstance(r, rep.VenueFilled) and r.exec_id in rec.engine.fills
+                if isinstance(r, rep.VenueFilled) and r.exec_id in rec.engine.state.fills
             ]
             if fills:
                 # The same execution again, however late: it must change nothing at all.
@@ -457,7 +457,7 @@ def test_locked_returns_to_exactly_zero_when_leveraged_orders_are_modified_and_c
         kit.check_invariants(rec.engine)
         rec.handle(c.CancelOrder(ts=rec.next_ts(), account_id="bob", order_id=order_id))
         rec.report(rep.VenueCanceled, order_id, reason=Reason.CANCELED_BY_USER)
-        assert rec.engine.balances[("bob", "USDT")].locked == 0
+        assert rec.engine.state.balances[("bob", "USDT")].locked == 0
 
 
 def test_locked_returns_to_exactly_zero_when_a_leveraged_position_is_closed_in_pieces(
@@ -471,5 +471,5 @@ def test_locked_returns_to_exactly_zero_when_a_leveraged_position_is_closed_in_p
         rec.accept(sell)
         rec.fill(sell, qty, "2000.2", f"S{i}")
         kit.check_invariants(rec.engine)
-    assert rec.engine.positions[("bob", kit.PERP.symbol, PositionSide.BOTH)].qty == 0
-    assert rec.engine.balances[("bob", "USDT")].locked == 0
+    assert rec.engine.state.positions[("bob", kit.PERP.symbol, PositionSide.BOTH)].qty == 0
+    assert rec.engine.state.balances[("bob", "USDT")].locked == 0

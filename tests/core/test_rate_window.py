@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from atlas_oms.core.risk_state import HORIZON_S, SECOND_NS, RateWindow
+from atlas_oms.core.risk.book import HORIZON_S, SECOND_NS, RateWindow
 
 
 @settings(max_examples=200, deadline=None, derandomize=True)

@@ -71,7 +71,7 @@ def test_rejected_protective_stop_raises_a_critical_alert_and_is_retried(rec: An
     assert retry.intent.retry_of == stop and retry.intent.order_type is OrderType.STOP_MARKET
     assert retry.intent.market_reason == "STOP_MARKET_FALLBACK"
     # The market is already through the trigger: the retry goes straight to the venue.
-    assert rec.engine.orders[retry.order_id].status is OrderStatus.TRIGGERED
+    assert rec.engine.state.orders[retry.order_id].status is OrderStatus.TRIGGERED
 
 
 def test_after_the_last_retry_the_kill_switch_fires_and_flattens(rec: Any) -> None:

@@ -68,7 +68,7 @@ def _command(node: Node, action: tuple[Any, ...], ts: int) -> Any:
     kind = action[0]
     if kind == "submit":
         _, account, symbol, side, otype, tenths, ticks, reduce_only = action
-        ref = engine.reference_price(symbol)
+        ref = engine.state.reference_price(symbol)
         assert ref is not None
         px = _price(ref, ticks if side == "BUY" else -ticks, symbol)
         fields: dict[str, Any] = {
@@ -85,12 +85,12 @@ def _command(node: Node, action: tuple[Any, ...], ts: int) -> Any:
         elif otype == "STOP_MARKET":
             fields["trigger_price"] = px
         return c.SubmitOrder(**fields)
-    live = sorted(o.order_id for o in engine.orders.values() if o.is_live)
+    live = sorted(o.order_id for o in engine.state.orders.values() if o.is_live)
     if kind in ("cancel", "modify") and live:
-        order = engine.orders[live[action[1] % len(live)]]
+        order = engine.state.orders[live[action[1] % len(live)]]
         if kind == "cancel":
             return c.CancelOrder(ts=ts, account_id=order.account_id, order_id=order.order_id)
-        ref = engine.reference_price(order.symbol)
+        ref = engine.state.reference_price(order.symbol)
         assert ref is not None
         price = _price(ref, action[3], order.symbol)
         return c.ModifyOrder(
@@ -102,7 +102,7 @@ def _command(node: Node, action: tuple[Any, ...], ts: int) -> Any:
         )
     if kind == "price":
         _, symbol, steps = action
-        ref = engine.reference_price(symbol)
+        ref = engine.state.reference_price(symbol)
         assert ref is not None
         px = _price(ref, steps * 5, symbol)
         return c.UpdatePrices(ts=ts, symbol=symbol, last=px, mark=px)
@@ -134,18 +134,18 @@ def _check_accepted(
                 assert intent.qty * intent.price <= 600
             rate[(intent.account_id, e.ts_event // SECOND)] += 1
         elif isinstance(e, ev.OrderPendingReplace | ev.OrderReplaced):
-            order = engine.orders[e.order_id]
+            order = engine.state.orders[e.order_id]
             assert e.qty <= GLOBAL.max_order_qty + order.cum_qty  # type: ignore[operator]
     assert all(n <= PER_ACCOUNT.max_orders_per_second for n in rate.values()), rate  # type: ignore[operator]
 
 
 def _check_state(node: Node) -> None:
     engine = node.engine
-    live = Counter(o.account_id for o in engine.orders.values() if o.is_live)
+    live = Counter(o.account_id for o in engine.state.orders.values() if o.is_live)
     assert all(n <= 4 for n in live.values()), live
     net: Counter[str] = Counter()
     gross: Counter[str] = Counter()
-    for (account, symbol, side), pos in engine.positions.items():
+    for (account, symbol, side), pos in engine.state.positions.items():
         assert side is PositionSide.BOTH
         assert abs(pos.qty) <= PER_ACCOUNT.max_position_qty, (account, symbol, pos.qty)  # type: ignore[operator]
         net[symbol] += pos.qty
@@ -172,7 +172,7 @@ def test_no_accepted_order_ever_breaks_a_configured_limit(
             ts += step[1] * SECOND
         clock.set(ts)
         # Bands are measured from the last price, or the mark price for a derivative.
-        refs = {s: node.engine.reference_price(s, prefer_mark=":" in s) for s in SYMBOLS}
+        refs = {s: node.engine.state.reference_price(s, prefer_mark=":" in s) for s in SYMBOLS}
         out = node.process(_command(node, step, ts))
         _check_accepted(node, out, refs, rate)  # type: ignore[arg-type]
         _check_state(node)

@@ -171,7 +171,7 @@ def test_kill_switch_cancels_every_open_order_in_one_step_and_blocks_new_ones(re
     rec.engine.take_requests()
     out = kill(rec)
     assert isinstance(out[0], ev.KillSwitchTripped) and out[0].actor == "risk-officer"
-    orders = rec.engine.orders
+    orders = rec.engine.state.orders
     assert orders[stop].status is OrderStatus.CANCELED and orders[stop].reason == Reason.KILL_SWITCH
     assert orders[resting].status is OrderStatus.PENDING_CANCEL
     assert orders[in_flight].status is OrderStatus.PENDING_CANCEL
@@ -185,7 +185,7 @@ def test_kill_switch_cancels_every_open_order_in_one_step_and_blocks_new_ones(re
         rec.report(rep.VenueCanceled, oid, reason="CANCELED")
         assert orders[oid].status is OrderStatus.CANCELED
         assert orders[oid].reason == Reason.KILL_SWITCH
-    assert rec.engine.open_orders.get("alice", 0) == 0
+    assert rec.engine.state.open_orders.get("alice", 0) == 0
 
 
 def test_a_fill_racing_the_kill_switch_is_booked_and_nothing_new_is_accepted(rec: Any) -> None:
@@ -193,8 +193,8 @@ def test_a_fill_racing_the_kill_switch_is_booked_and_nothing_new_is_accepted(rec
     rec.accept(oid)
     kill(rec)
     rec.fill(oid, "1", "30000", "late")  # executed at the venue before the cancel arrived
-    assert rec.engine.orders[oid].status is OrderStatus.FILLED
-    assert rec.engine.positions[("alice", SPOT, rec.engine.orders[oid].position_side)].qty == 1
+    assert rec.engine.state.orders[oid].status is OrderStatus.FILLED
+    assert rec.engine.state.positions[("alice", SPOT, rec.engine.state.orders[oid].position_side)].qty == 1
     assert reason_of(submit(rec, side=Side.SELL)) == Reason.KILL_SWITCH_ACTIVE
 
 
@@ -216,11 +216,11 @@ def test_global_and_strategy_kill_switches(rec: Any) -> None:
     tagged = submit(rec, "bob", tag="momo").order_id
     untagged = submit(rec, "bob").order_id
     kill(rec, Scope.STRATEGY, "momo")
-    assert rec.engine.orders[tagged].status is OrderStatus.PENDING_CANCEL
-    assert rec.engine.orders[untagged].status is OrderStatus.SUBMITTED
+    assert rec.engine.state.orders[tagged].status is OrderStatus.PENDING_CANCEL
+    assert rec.engine.state.orders[untagged].status is OrderStatus.SUBMITTED
     assert reason_of(submit(rec, "carol", tag="momo")) == Reason.KILL_SWITCH_ACTIVE
     kill(rec, Scope.GLOBAL, "")
-    assert rec.engine.orders[untagged].status is OrderStatus.PENDING_CANCEL
+    assert rec.engine.state.orders[untagged].status is OrderStatus.PENDING_CANCEL
     assert reason_of(submit(rec, "carol")) == Reason.KILL_SWITCH_ACTIVE
 
 
@@ -269,9 +269,9 @@ def test_kill_switch_with_flatten_closes_positions_once_the_orders_are_gone(rec:
     assert intent.market_reason == "KILL_SWITCH"
     rec.accept(market.order_id)
     rec.fill(market.order_id, "2", "29900", "flat")
-    pos = rec.engine.positions[("alice", SPOT, rec.engine.orders[market.order_id].position_side)]
+    pos = rec.engine.state.positions[("alice", SPOT, rec.engine.state.orders[market.order_id].position_side)]
     assert pos.qty == 0
-    assert not rec.engine.risk.flatten_todo
+    assert not rec.engine.state.risk.flatten_todo
 
 
 def test_kill_switch_state_replays_to_the_same_digest(rec: Any, kit: Any) -> None:
@@ -300,7 +300,7 @@ def test_flattening_passes_an_open_breaker_and_limits_smaller_than_the_position(
     )
     oid = submit(rec, qty="0.1").order_id
     rec.report(rep.VenueRejected, oid, reason=Reason.VENUE_REJECTED, message="down")
-    assert rec.engine.risk.breakers[(Scope.ACCOUNT, "alice")].state == "OPEN"
+    assert rec.engine.state.risk.breakers[(Scope.ACCOUNT, "alice")].state == "OPEN"
     out = kill(rec, flatten=True)
     market = next(e for e in out if isinstance(e, ev.OrderSubmitted))
     assert market.intent.qty == 2 and market.intent.market_reason == "KILL_SWITCH"

@@ -304,10 +304,10 @@ def test_a_transfer_moves_both_accounts_liquidation_prices(node: Node) -> None:
     node.sell("other", PERP, "1", "10000")
     node.buy("desk.a", PERP, "1")  # cross long, wallet 2,000
     node.update_prices(PERP, mark="10000")  # the index takes the position in
-    assert not node.engine.liq_index.dirty
+    assert not node.engine.state.liq_index.dirty
     far = node.position("desk.a", PERP).liquidation_price  # type: ignore[union-attr]
     node.transfer("desk.a", "desk", "USDT", 900)
-    assert node.engine.liq_index.dirty == {"desk.a", "desk"}
+    assert node.engine.state.liq_index.dirty == {"desk.a", "desk"}
     near = node.position("desk.a", PERP).liquidation_price  # type: ignore[union-attr]
     assert far is not None and near is not None and far < D(8_100) < D(8_900) < near
     node.buy("other", PERP, "1", "8000")  # a bid for the liquidation to sell into
@@ -315,7 +315,7 @@ def test_a_transfer_moves_both_accounts_liquidation_prices(node: Node) -> None:
     started = [e for e in out if isinstance(e, ev.LiquidationStarted)]
     assert [e.account_id for e in started] == ["desk.a"]
     node.transfer("desk", "desk.a", "USDT", 1)  # money may always come in
-    assert {"desk.a", "desk"} <= node.engine.liq_index.dirty
+    assert {"desk.a", "desk"} <= node.engine.state.liq_index.dirty
 
 
 # ---------------------------------------------------------------------- audit and replay
@@ -437,7 +437,7 @@ def test_random_transfers_conserve_every_asset_and_never_overdraw(
             continue
         _, src, dst, asset, amount = step
         free_before = {
-            a: (engine.balances[(a, asset)].free if (a, asset) in engine.balances else D(0))
+            a: (engine.state.balances[(a, asset)].free if (a, asset) in engine.state.balances else D(0))
             for a in ACCOUNTS
         }
         before = kit.fingerprint(engine)
@@ -449,8 +449,8 @@ def test_random_transfers_conserve_every_asset_and_never_overdraw(
         if isinstance(event, ev.FundsTransferred):
             assert src != dst and tree_of(src) == tree_of(dst)
             assert amount.is_finite() and 0 < amount <= free_before[src]
-            assert engine.balances[(src, asset)].free == free_before[src] - amount
-            assert engine.balances[(dst, asset)].free == free_before[dst] + amount
+            assert engine.state.balances[(src, asset)].free == free_before[src] - amount
+            assert engine.state.balances[(dst, asset)].free == free_before[dst] + amount
         else:
             assert isinstance(event, ev.CommandRejected)
             assert kit.fingerprint(engine) == before
@@ -463,9 +463,9 @@ def test_random_transfers_conserve_every_asset_and_never_overdraw(
             )
             assert not should_pass, event
         for asset_ in ASSETS:
-            held = sum((b.total for (_, a), b in engine.balances.items() if a == asset_), D(0))
+            held = sum((b.total for (_, a), b in engine.state.balances.items() if a == asset_), D(0))
             assert held == totals[asset_], f"{asset_}: {held} != {totals[asset_]}"
-        assert all(b.free >= 0 for b in engine.balances.values()), engine.balances
+        assert all(b.free >= 0 for b in engine.state.balances.values()), engine.state.balances
     kit.check_invariants(engine)
     replayed = Engine()
     replayed.apply_all(engine.journal)

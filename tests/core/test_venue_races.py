@@ -38,12 +38,12 @@ def modify(rec: Any, order_id: int, account: str = "alice", **fields: Any) -> li
 
 
 def position(rec: Any, account: str = "alice") -> Decimal:
-    pos = rec.engine.positions.get((account, BTC, PositionSide.BOTH))
+    pos = rec.engine.state.positions.get((account, BTC, PositionSide.BOTH))
     return pos.qty if pos is not None else Decimal(0)
 
 
 def balances(rec: Any, account: str = "alice") -> tuple[Decimal, ...]:
-    b = rec.engine.balances
+    b = rec.engine.state.balances
     return (
         b[(account, "USDT")].total,
         b[(account, "USDT")].locked,
@@ -64,7 +64,7 @@ def test_fill_before_acknowledgement_counts_and_the_late_ack_keeps_partially_fil
 ) -> None:
     oid = rec.limit("alice", "BUY", "1", "30000")
     rec.fill(oid, "0.4", "30000", "E1")
-    order = rec.engine.orders[oid]
+    order = rec.engine.state.orders[oid]
     assert order.status is S.PARTIALLY_FILLED
     assert (order.cum_qty, order.leaves_qty) == (Decimal("0.4"), Decimal("0.6"))
     assert types(rec.accept(oid)) == [ev.OrderAccepted]
@@ -77,7 +77,7 @@ def test_full_fill_before_acknowledgement_then_late_ack_stays_filled(rec: Any) -
     oid = rec.limit("alice", "BUY", "1", "30000")
     rec.fill(oid, "1", "30000", "E1")
     rec.accept(oid)
-    order = rec.engine.orders[oid]
+    order = rec.engine.state.orders[oid]
     assert order.status is S.FILLED
     assert (order.cum_qty, order.leaves_qty) == (Decimal(1), Decimal(0))
 
@@ -87,14 +87,14 @@ def test_fill_after_cancel_request_still_counts_then_cancel_ends_the_rest(rec: A
     rec.accept(oid)
     assert types(cancel(rec, oid)) == [ev.OrderPendingCancel]
     rec.fill(oid, "0.3", "29999.5", "E1")
-    order = rec.engine.orders[oid]
+    order = rec.engine.state.orders[oid]
     assert order.status is S.PENDING_CANCEL  # FIX D.10: a fill during a pending cancel
     assert (order.cum_qty, order.leaves_qty) == (Decimal("0.3"), Decimal("0.7"))
     rec.report(rep.VenueCanceled, oid, reason=Reason.CANCELED_BY_USER)
     assert order.status is S.CANCELED
     assert (order.cum_qty, order.leaves_qty) == (Decimal("0.3"), Decimal(0))
     assert position(rec) == Decimal("0.3")
-    assert rec.engine.balances[("alice", "USDT")].locked == 0
+    assert rec.engine.state.balances[("alice", "USDT")].locked == 0
 
 
 def test_full_fill_racing_a_cancel_stays_filled_when_the_cancel_is_rejected(rec: Any) -> None:
@@ -102,7 +102,7 @@ def test_full_fill_racing_a_cancel_stays_filled_when_the_cancel_is_rejected(rec:
     rec.accept(oid)
     cancel(rec, oid)
     rec.fill(oid, "1", "30000", "E1")
-    order = rec.engine.orders[oid]
+    order = rec.engine.state.orders[oid]
     assert order.status is S.FILLED
     rec.report(rep.VenueCancelRejected, oid, reason=Reason.ORDER_NOT_LIVE, message="too late")
     assert order.status is S.FILLED
@@ -116,7 +116,7 @@ def test_cancel_acknowledgement_after_a_full_fill_leaves_the_order_filled(rec: A
     rec.fill(oid, "1", "30000", "E1")
     before = balances(rec)
     rec.report(rep.VenueCanceled, oid, reason=Reason.CANCELED_BY_USER)
-    order = rec.engine.orders[oid]
+    order = rec.engine.state.orders[oid]
     assert order.status is S.FILLED
     assert order.reason is None
     assert balances(rec) == before
@@ -128,7 +128,7 @@ def test_a_cancel_rejected_by_the_venue_puts_the_order_back_to_work(rec: Any) ->
     rec.fill(oid, "0.2", "30000", "E1")
     cancel(rec, oid)
     rec.report(rep.VenueCancelRejected, oid, reason=Reason.VENUE_REJECTED)
-    assert rec.engine.orders[oid].status is S.PARTIALLY_FILLED
+    assert rec.engine.state.orders[oid].status is S.PARTIALLY_FILLED
 
 
 def test_duplicate_execution_report_is_applied_once(rec: Any, kit: Any) -> None:
@@ -140,7 +140,7 @@ def test_duplicate_execution_report_is_applied_once(rec: Any, kit: Any) -> None:
     assert types(out) == [ev.VenueReportIgnored]
     assert out[0].reason == Reason.DUPLICATE_EXECUTION
     assert kit.fingerprint(rec.engine) == before
-    assert rec.engine.orders[oid].cum_qty == Decimal("0.4")
+    assert rec.engine.state.orders[oid].cum_qty == Decimal("0.4")
     assert position(rec) == Decimal("0.4")
 
 
@@ -157,8 +157,8 @@ def test_late_acknowledgement_after_fill_does_not_regress_the_state(rec: Any) ->
     rec.accept(oid)
     rec.fill(oid, "1", "30000", "E1")
     rec.report(rep.VenueAccepted, oid, venue_order_id="V-late")
-    assert rec.engine.orders[oid].status is S.FILLED
-    assert rec.engine.orders[oid].is_live is False
+    assert rec.engine.state.orders[oid].status is S.FILLED
+    assert rec.engine.state.orders[oid].is_live is False
 
 
 def test_late_acknowledgement_after_cancel_does_not_revive_the_order(rec: Any) -> None:
@@ -166,7 +166,7 @@ def test_late_acknowledgement_after_cancel_does_not_revive_the_order(rec: Any) -
     cancel(rec, oid)
     rec.report(rep.VenueCanceled, oid, reason=Reason.CANCELED_BY_USER)
     rec.accept(oid)
-    assert rec.engine.orders[oid].status is S.CANCELED
+    assert rec.engine.state.orders[oid].status is S.CANCELED
 
 
 def test_fill_arriving_after_canceled_is_applied_and_moves_the_position(rec: Any) -> None:
@@ -174,14 +174,14 @@ def test_fill_arriving_after_canceled_is_applied_and_moves_the_position(rec: Any
     rec.accept(oid)
     cancel(rec, oid)
     rec.report(rep.VenueCanceled, oid, reason=Reason.CANCELED_BY_USER)
-    usdt_before = rec.engine.balances[("alice", "USDT")].total
+    usdt_before = rec.engine.state.balances[("alice", "USDT")].total
     out = rec.fill(oid, "0.4", "30000", "E1")
     assert types(out) == [ev.OrderFilled]
-    order = rec.engine.orders[oid]
+    order = rec.engine.state.orders[oid]
     assert order.status is S.CANCELED
     assert (order.cum_qty, order.leaves_qty) == (Decimal("0.4"), Decimal(0))
     assert position(rec) == Decimal("0.4")
-    assert rec.engine.balances[("alice", "USDT")].total == usdt_before - Decimal(12_000)
+    assert rec.engine.state.balances[("alice", "USDT")].total == usdt_before - Decimal(12_000)
 
 
 def test_fill_after_canceled_never_overfills(rec: Any, kit: Any) -> None:
@@ -196,7 +196,7 @@ def test_fill_after_canceled_never_overfills(rec: Any, kit: Any) -> None:
     assert out[0].reason == Reason.OVERFILL
     assert kit.fingerprint(rec.engine) == before
     rec.fill(oid, "0.4", "30000", "E3")  # exactly the rest: the whole order had executed
-    order = rec.engine.orders[oid]
+    order = rec.engine.state.orders[oid]
     assert order.status is S.FILLED
     assert order.cum_qty == order.qty == Decimal(1)
 
@@ -216,7 +216,7 @@ def test_overfill_report_is_ignored_with_reason_overfill(rec: Any, kit: Any) -> 
     )
     assert ignored.message
     assert kit.fingerprint(rec.engine) == before
-    assert rec.engine.orders[oid].status is S.PARTIALLY_FILLED
+    assert rec.engine.state.orders[oid].status is S.PARTIALLY_FILLED
 
 
 def test_a_report_for_an_unknown_order_is_ignored(rec: Any, kit: Any) -> None:
@@ -235,7 +235,7 @@ def test_trade_bust_reverses_position_and_balances(rec: Any) -> None:
     assert position(rec) == Decimal("0.4")
     out = rec.report(rep.VenueFillBusted, oid, exec_id="E1")
     assert types(out) == [ev.OrderFillBusted]
-    order = rec.engine.orders[oid]
+    order = rec.engine.state.orders[oid]
     assert order.status is S.ACCEPTED
     assert (order.cum_qty, order.leaves_qty, order.avg_px) == (Decimal(0), Decimal(1), None)
     assert position(rec) == 0
@@ -251,7 +251,7 @@ def test_trade_bust_after_full_fill_keeps_filled_but_reverses_the_quantities(rec
     rec.fill(oid, "0.5", "30000", "E1")
     rec.fill(oid, "0.5", "29999.5", "E2")
     rec.report(rep.VenueFillBusted, oid, exec_id="E2")
-    order = rec.engine.orders[oid]
+    order = rec.engine.state.orders[oid]
     assert order.status is S.FILLED
     assert (order.cum_qty, order.leaves_qty) == (Decimal("0.5"), Decimal(0))
     assert order.avg_px == Decimal(30_000)
@@ -272,11 +272,11 @@ def test_modify_quantity_below_filled_completes_the_order(rec: Any) -> None:
     request = rec.engine.take_requests()[-1]
     assert request.leaves_qty <= 0
     rec.report(rep.VenueModified, oid, qty=Decimal("0.2"), leaves_qty=Decimal(0))
-    order = rec.engine.orders[oid]
+    order = rec.engine.state.orders[oid]
     assert order.status is S.FILLED
     assert order.qty == order.cum_qty == Decimal("0.3")
     assert order.leaves_qty == 0
-    assert rec.engine.balances[("alice", "USDT")].locked == 0
+    assert rec.engine.state.balances[("alice", "USDT")].locked == 0
 
 
 def test_fill_racing_a_replace_counts_against_the_old_quantity(rec: Any) -> None:
@@ -284,7 +284,7 @@ def test_fill_racing_a_replace_counts_against_the_old_quantity(rec: Any) -> None
     rec.accept(oid)
     modify(rec, oid, qty=Decimal("0.5"))
     rec.fill(oid, "0.7", "30000", "E1")  # FIX D.13: the venue filled before it replaced
-    order = rec.engine.orders[oid]
+    order = rec.engine.state.orders[oid]
     assert order.status is S.PENDING_REPLACE
     rec.report(rep.VenueModified, oid, qty=Decimal("0.5"), leaves_qty=Decimal(0))
     assert order.status is S.FILLED
@@ -294,14 +294,14 @@ def test_fill_racing_a_replace_counts_against_the_old_quantity(rec: Any) -> None
 def test_modify_rejected_by_the_venue_restores_the_order_and_its_reservation(rec: Any) -> None:
     oid = rec.limit("alice", "BUY", "1", "30000")
     rec.accept(oid)
-    locked = rec.engine.balances[("alice", "USDT")].locked
+    locked = rec.engine.state.balances[("alice", "USDT")].locked
     modify(rec, oid, qty=Decimal(2))
-    assert rec.engine.balances[("alice", "USDT")].locked > locked
+    assert rec.engine.state.balances[("alice", "USDT")].locked > locked
     rec.report(rep.VenueModifyRejected, oid, reason=Reason.ORDER_NOT_LIVE)
-    order = rec.engine.orders[oid]
+    order = rec.engine.state.orders[oid]
     assert order.status is S.ACCEPTED
     assert order.qty == Decimal(1)
-    assert rec.engine.balances[("alice", "USDT")].locked == locked
+    assert rec.engine.state.balances[("alice", "USDT")].locked == locked
 
 
 def test_modify_of_an_unacknowledged_order_is_refused_as_pending(rec: Any, kit: Any) -> None:
@@ -311,7 +311,7 @@ def test_modify_of_an_unacknowledged_order_is_refused_as_pending(rec: Any, kit: 
     out = modify(rec, oid, qty=Decimal(2))
     assert types(out) == [ev.OrderModifyRejected]
     assert out[0].reason == Reason.ORDER_PENDING
-    assert rec.engine.orders[oid].status is S.SUBMITTED
+    assert rec.engine.state.orders[oid].status is S.SUBMITTED
     assert not rec.engine.take_requests()
     assert kit.fingerprint(rec.engine) == before
 
@@ -322,9 +322,9 @@ def test_cancel_before_acknowledgement_is_sent_and_the_late_ack_keeps_it_pending
     oid = rec.limit("alice", "BUY", "1", "30000")
     assert types(cancel(rec, oid)) == [ev.OrderPendingCancel]  # FIX D.8
     rec.accept(oid)
-    assert rec.engine.orders[oid].status is S.PENDING_CANCEL
+    assert rec.engine.state.orders[oid].status is S.PENDING_CANCEL
     rec.report(rep.VenueCanceled, oid, reason=Reason.CANCELED_BY_USER)
-    assert rec.engine.orders[oid].status is S.CANCELED
+    assert rec.engine.state.orders[oid].status is S.CANCELED
 
 
 def test_a_second_cancel_while_one_is_in_flight_keeps_the_order_pending(rec: Any) -> None:
@@ -334,27 +334,27 @@ def test_a_second_cancel_while_one_is_in_flight_keeps_the_order_pending(rec: Any
     out = cancel(rec, oid)
     assert types(out) == [ev.OrderCancelRejected]
     assert out[0].reason == Reason.ORDER_PENDING
-    assert rec.engine.orders[oid].status is S.PENDING_CANCEL
+    assert rec.engine.state.orders[oid].status is S.PENDING_CANCEL
 
 
 def test_venue_rejection_after_a_cancel_request_rejects_the_order(rec: Any) -> None:
     oid = rec.limit("alice", "BUY", "1", "30000")
     cancel(rec, oid)
     rec.report(rep.VenueRejected, oid, reason=Reason.VENUE_REJECTED)
-    order = rec.engine.orders[oid]
+    order = rec.engine.state.orders[oid]
     assert order.status is S.REJECTED
-    assert rec.engine.balances[("alice", "USDT")].locked == 0
+    assert rec.engine.state.balances[("alice", "USDT")].locked == 0
 
 
 def test_fill_after_expiry_is_applied_and_a_full_one_completes_the_order(rec: Any) -> None:
     oid = rec.limit("alice", "BUY", "1", "30000")
     rec.accept(oid)
     rec.report(rep.VenueExpired, oid)
-    assert rec.engine.orders[oid].status is S.EXPIRED
+    assert rec.engine.state.orders[oid].status is S.EXPIRED
     rec.fill(oid, "0.5", "30000", "E1")
-    assert rec.engine.orders[oid].status is S.EXPIRED
+    assert rec.engine.state.orders[oid].status is S.EXPIRED
     rec.fill(oid, "0.5", "30000", "E2")
-    assert rec.engine.orders[oid].status is S.FILLED
+    assert rec.engine.state.orders[oid].status is S.FILLED
     assert position(rec) == Decimal(1)
 
 

@@ -54,13 +54,13 @@ def next_command(node: Node, rng: random.Random) -> Any:
     """One random command for the node's current state (the same state gives the same command)."""
     ts = node.clock.now()
     roll = rng.random()
-    live = sorted(o.order_id for o in node.engine.orders.values() if o.is_live)
+    live = sorted(o.order_id for o in node.engine.state.orders.values() if o.is_live)
     if roll < 0.12 and live:
-        order = node.engine.orders[rng.choice(live)]
+        order = node.engine.state.orders[rng.choice(live)]
         return c.CancelOrder(ts=ts, account_id=order.account_id, order_id=order.order_id)
     if roll < 0.22 and live:
-        order = node.engine.orders[rng.choice(live)]
-        inst = node.engine.instruments[order.symbol]
+        order = node.engine.state.orders[rng.choice(live)]
+        inst = node.engine.state.instruments[order.symbol]
         return c.ModifyOrder(
             ts=ts,
             account_id=order.account_id,
@@ -286,7 +286,7 @@ def _books_match_the_engine(node: Node) -> None:
     }
     working = {
         o.order_id: (o.symbol, o.price, o.leaves_qty)
-        for o in node.engine.orders.values()
+        for o in node.engine.state.orders.values()
         if o.is_live and not o.held
     }
     assert resting == working
@@ -294,7 +294,7 @@ def _books_match_the_engine(node: Node) -> None:
         assert not book.is_crossed()
         for side in (Side.BUY, Side.SELL):
             seqs = [
-                (r.price, node.engine.orders[r.order_id].priority_seq)
+                (r.price, node.engine.state.orders[r.order_id].priority_seq)
                 for r in book.orders_in_priority()
                 if r.side is side
             ]

@@ -91,10 +91,10 @@ def risk_view(node: Node) -> Any:
     engine = node.engine
     return (
         node.digest(),
-        engine.risk.canonical(),
-        dict(sorted((a, n) for a, n in engine.open_orders.items() if n)),
-        {s: v for s, v in sorted(engine.firm.items()) if any(v)},
-        {k: (p.open_buy, p.open_sell) for k, p in sorted(engine.positions.items())},
+        engine.state.risk.canonical(),
+        dict(sorted((a, n) for a, n in engine.state.open_orders.items() if n)),
+        {s: v for s, v in sorted(engine.state.firm.items()) if any(v)},
+        {k: (p.open_buy, p.open_sell) for k, p in sorted(engine.state.positions.items())},
         node.risk_status(),
     )
 

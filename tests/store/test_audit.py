@@ -131,7 +131,7 @@ def oracle(node: Node, account_ids: set[str]) -> list[int]:
         if named is None and hasattr(event, "account"):
             named = event.account.account_id
         if named is None and getattr(event, "order_id", None) is not None:
-            named = node.engine.orders[event.order_id].account_id
+            named = node.engine.state.orders[event.order_id].account_id
         if named in account_ids:
             out.append(event.seq)
     return out
@@ -470,7 +470,7 @@ def random_session(seed: int) -> Node:
     for _ in range(40):
         node.clock.advance(1_000)
         account = rng.choice(ACCOUNTS)
-        orders = sorted(node.engine.orders)
+        orders = sorted(node.engine.state.orders)
         if orders and rng.random() < 0.3:
             order_id = rng.choice(orders)  # sometimes another account's order: refused
             try:

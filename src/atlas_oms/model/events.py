@@ -2,6 +2,14 @@
 
 Every event carries ``seq`` (gap-free, global within one engine) and ``ts_event`` (integer ns).
 ``Event`` below is the tagged union the journal encodes and decodes.
+
+Every decision is carried in an event's fields, so the fold only books: the order's status after
+a fill, a correction, a replace or a refused cancel (``order_status``), whether a replace cost the
+order its place in the queue (``loses_priority``), which accounts a kill switch flattens
+(``flatten_accounts``), whether a venue rejection is a system error (``system_error``), where
+funding starts counting (``funding_from_ts``). Journals written before these fields existed
+decode them as ``None``; ``core/state/legacy.py`` then reaches the same decision the fold made
+at the time, so old journals replay to the same state.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ import msgspec
 
 from atlas_oms.model.account import Account
 from atlas_oms.model.commands import SubmitOrder
-from atlas_oms.model.enums import LiquiditySide, PositionSide, Side
+from atlas_oms.model.enums import LiquiditySide, OrderStatus, PositionSide, Side
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.margin import MarginMode, MarginTier
 from atlas_oms.model.risk import (
@@ -119,9 +127,13 @@ class OrderAccepted(EventBase):
 
 
 class OrderRejected(EventBase):
+    """The venue refused the order. ``system_error``: the refusal counts as a system error for
+    circuit breakers (a venue failure, not a business outcome such as a post-only cross)."""
+
     order_id: int
     reason: str
     message: str
+    system_error: bool | None = None
 
 
 class OrderTriggered(EventBase):
@@ -150,11 +162,16 @@ class OrderPendingCancel(EventBase):
 
 
 class OrderCancelRejected(EventBase):
+    """A cancel was refused: by the engine (the order is unchanged) or by the venue (a pending
+    cancel goes back to the order's working status). ``order_status`` is the order's status after
+    it (None: no such order)."""
+
     account_id: str
     reason: str
     message: str
     order_id: int | None = None
     client_order_id: str | None = None
+    order_status: OrderStatus | None = None
 
 
 class OrderCanceled(EventBase):
@@ -173,7 +190,10 @@ class OrderPendingReplace(EventBase):
 
 
 class OrderReplaced(EventBase):
-    """The order now has this quantity and prices (quantity <= filled completes it)."""
+    """The order now has this quantity and prices (quantity <= filled completes it).
+
+    ``order_status`` is its status after the replace; ``loses_priority``: it went to the back of
+    its price level's queue at the venue (a new price, or more quantity)."""
 
     order_id: int
     qty: Decimal
@@ -181,14 +201,21 @@ class OrderReplaced(EventBase):
     trigger_price: Decimal | None
     reserve_unit: Decimal
     protection_price: Decimal | None = None
+    order_status: OrderStatus | None = None
+    loses_priority: bool | None = None
 
 
 class OrderModifyRejected(EventBase):
+    """A modify was refused: by the engine (the order is unchanged) or by the venue (a pending
+    replace goes back to the order's working status). ``order_status`` is the order's status after
+    it (None: no such order)."""
+
     account_id: str
     reason: str
     message: str
     order_id: int | None = None
     client_order_id: str | None = None
+    order_status: OrderStatus | None = None
 
 
 class OrderExpired(EventBase):
@@ -196,7 +223,9 @@ class OrderExpired(EventBase):
 
 
 class OrderFilled(EventBase):
-    """One execution of an order; positions and balances follow from it."""
+    """One execution of an order; positions and balances follow from it. ``order_status`` is the
+    order's status after it (FIX OrdStatus): a partial or a full fill, or a late fill that leaves a
+    canceled or expired order as it was."""
 
     order_id: int
     account_id: str
@@ -210,6 +239,7 @@ class OrderFilled(EventBase):
     fee: Decimal
     fee_asset: str
     venue_order_id: str | None = None
+    order_status: OrderStatus | None = None
 
 
 class OrderFillBusted(EventBase):
@@ -220,13 +250,15 @@ class OrderFillBusted(EventBase):
 
 
 class OrderFillCorrected(EventBase):
-    """The venue corrected an earlier execution: its old effects reverse, the corrected ones apply."""
+    """The venue corrected an earlier execution: its old effects reverse, the corrected ones apply.
+    ``order_status`` is the order's status after it (a correction may complete the order)."""
 
     order_id: int
     exec_id: str
     last_qty: Decimal
     last_px: Decimal
     fee: Decimal
+    order_status: OrderStatus | None = None
 
 
 class VenueReportIgnored(EventBase):
@@ -256,13 +288,16 @@ class TradingStateChanged(EventBase):
 
 
 class KillSwitchTripped(EventBase):
-    """From this event on, no order in the scope is accepted (its own flattening orders aside)."""
+    """From this event on, no order in the scope is accepted (its own flattening orders aside).
+    With ``flatten``, the accounts in ``flatten_accounts`` (those of the scope holding a position
+    when it tripped) are closed once their open orders are gone."""
 
     scope: Scope
     scope_id: str
     actor: str
     reason: str
     flatten: bool = False
+    flatten_accounts: list[str] | None = None
 
 
 class KillSwitchReset(EventBase):
@@ -357,8 +392,12 @@ class MarginTiersSet(EventBase):
 
 
 class FundingRateSet(EventBase):
+    """The rate of the perpetual's next funding settlement. ``funding_from_ts``, on its first
+    rate: the funding boundary settlements count from (the one at or before the event)."""
+
     symbol: str
     rate: Decimal
+    funding_from_ts: int | None = None
 
 
 class FundingSettled(EventBase):

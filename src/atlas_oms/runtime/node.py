@@ -8,7 +8,6 @@ reports back, until nothing is left to do; then it returns.
 
 from __future__ import annotations
 
-import pickle
 from collections import deque
 from collections.abc import Callable, Iterable
 from decimal import Decimal
@@ -17,10 +16,9 @@ from typing import Any
 import msgspec
 
 from atlas_oms.core.engine import Engine, EngineConfig
-from atlas_oms.core.orders import OrderView
+from atlas_oms.core.orders.order import OrderView
 from atlas_oms.core.ports import Clock, Venue
-from atlas_oms.core.positions import BalanceView
-from atlas_oms.core.state import export_state, import_state
+from atlas_oms.core.state.positions import BalanceView
 from atlas_oms.model import commands as c
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import (
@@ -46,16 +44,14 @@ from atlas_oms.model.risk import (
 from atlas_oms.runtime.clock import LiveClock, ManualClock
 from atlas_oms.runtime.errors import CommandRefused
 from atlas_oms.runtime.queries import Queries
+from atlas_oms.runtime.snapshots import Recovery, recover
+from atlas_oms.runtime.snapshots import save as save_snapshot
 from atlas_oms.store.base import Journal
 from atlas_oms.store.memory import MemoryJournal
 from atlas_oms.store.opener import open_journal
 from atlas_oms.venues.sim import SimVenue
 
 Listener = Callable[[list[ev.EventBase]], None]
-
-#: Bumped whenever the pickled state layout changes; older snapshots are then ignored (full replay).
-SNAPSHOT_VERSION = 4  # 2: the equities book; 3: the risk book; 4: the derivatives venue book
-
 
 class Node(Queries):
     """An Atlas node: the engine, the built-in exchange ``sim``, a journal and a clock."""
@@ -76,7 +72,7 @@ class Node(Queries):
             journal = open_journal(journal)
         self.journal: Journal = journal
         self.clock: Clock = clock if clock is not None else LiveClock()
-        self.sim = SimVenue(self.engine.instruments)
+        self.sim = SimVenue(self.engine.state.instruments)
         self.venues: dict[str, Venue] = {"sim": self.sim}
         for venue in venues:
             self.venues[venue.name] = venue
@@ -84,7 +80,12 @@ class Node(Queries):
         self._last_snapshot_seq = 0
         self._listeners: list[Listener] = []
         self._queue: deque[Any] = deque()
-        self.recovered_events = self._recover()
+        #: How the state was rebuilt from the journal (snapshot used, events replayed, and why
+        #: a snapshot was not used).
+        self.recovery: Recovery = recover(self.engine, self.journal)
+        self._last_snapshot_seq = self.recovery.snapshot_seq
+        if self.engine.seq:
+            self._restore_books()
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -97,48 +98,17 @@ class Node(Queries):
         """A node on a durable journal at ``path`` (SQLite by default); recovers what it holds."""
         return cls(open_journal(path), **kwargs)
 
-    def _recover(self) -> int:
-        """Rebuild state: latest snapshot, then the journal's events after it. Return events replayed."""
-        engine = self.engine
-        start = 1
-        snap = self.journal.latest_snapshot()
-        if snap is not None:
-            seq, blob = snap
-            try:
-                version, data = pickle.loads(blob)
-            except Exception:  # an unreadable snapshot costs time, not correctness: replay all
-                version, data = None, None
-            if version == SNAPSHOT_VERSION:
-                import_state(engine, data)
-                start = seq + 1
-                self._last_snapshot_seq = seq
-        count = 0
-        apply = engine.apply
-        for batch in self.journal.read_batches(start):
-            for event in batch:
-                apply(event)
-            count += len(batch)
-        if engine.seq:
-            self._restore_books()
-        return count
+    @property
+    def recovered_events(self) -> int:
+        """How many journal events were replayed when the node started."""
+        return self.recovery.events_replayed
 
     def _restore_books(self) -> None:
-        resting = sorted(
-            (
-                o
-                for o in self.engine.orders.values()
-                if o.is_live
-                and o.venue == self.sim.name
-                and o.price is not None
-                and not o.held
-                and o.leaves_qty > 0
-                and o.priority_seq
-            ),
-            key=lambda o: o.priority_seq,
-        )
+        """Rebuild the built-in exchange's books from the orders resting there, in queue order."""
         self.sim.restore(
-            (o.symbol, o.order_id, o.account_id, o.side, o.price, o.leaves_qty)  # type: ignore[misc]
-            for o in resting
+            (o.symbol, o.order_id, o.account_id, o.side, o.price, o.leaves_qty)
+            for o in self.resting_orders(self.sim.name)
+            if o.price is not None
         )
 
     # ------------------------------------------------------------------ the loop
@@ -158,7 +128,7 @@ class Node(Queries):
                 events = engine.handle(queue[0])
                 if events:
                     produced.extend(events)
-                if engine.outbox:
+                if engine.has_requests:
                     for request in engine.take_requests():
                         venue = venues[request.venue]
                         if not venue.synchronous:
@@ -191,12 +161,7 @@ class Node(Queries):
 
     def snapshot(self) -> int:
         """Write a snapshot of the whole state to the journal; return its sequence number."""
-        self.journal.flush()
-        seq = self.engine.seq
-        blob = pickle.dumps(
-            (SNAPSHOT_VERSION, export_state(self.engine)), protocol=pickle.HIGHEST_PROTOCOL
-        )
-        self.journal.save_snapshot(seq, blob)
+        seq = save_snapshot(self.journal, self.engine)
         self._last_snapshot_seq = seq
         return seq
 
@@ -580,15 +545,17 @@ class Node(Queries):
         return self.submit_command(cmd)
 
     def submit_command(self, cmd: c.SubmitOrder) -> OrderView:
-        events = self.process(cmd)
-        first = events[0]
-        if isinstance(first, ev.CommandRejected):
-            raise CommandRefused(first.reason, first.message)
-        if isinstance(first, ev.OrderDuplicateIgnored):
-            view = self.engine.orders[first.order_id].view()
-            return _with(view, duplicate=True)
-        order_id = first.order_id  # type: ignore[attr-defined]
-        return self.engine.orders[order_id].view()
+        """Process a ``SubmitOrder``; return the order's view (DENIED carries the reason; a
+        reused client order id returns the existing order, marked ``duplicate``)."""
+        for event in self.process(cmd):
+            # The order's own event; a breaker tripping on the order rate comes before it.
+            if isinstance(event, ev.CommandRejected):
+                raise CommandRefused(event.reason, event.message)
+            if isinstance(event, ev.OrderDuplicateIgnored):
+                return _with(self.order(event.order_id), duplicate=True)
+            if isinstance(event, ev.OrderDenied | ev.OrderSubmitted):
+                return self.order(event.order_id)
+        raise RuntimeError("submit_command called while the node is processing a message")
 
     def buy(
         self, account_id: str, symbol: str, qty: Number, price: Number | None = None, **kw: Any
@@ -669,9 +636,9 @@ class Node(Queries):
     def _view_of(
         self, account_id: str, order_id: int | None, client_order_id: str | None
     ) -> OrderView:
-        order = self.engine._find(account_id, order_id, client_order_id)
-        assert order is not None
-        return order.view()
+        view = self.find_order(account_id, order_id, client_order_id)
+        assert view is not None
+        return view
 
     def update_prices(
         self, symbol: str, *, last: Number | None = None, mark: Number | None = None

@@ -15,12 +15,19 @@ from typing import Any
 
 import msgspec
 
+from atlas_oms.core.derivatives.figures import (
+    MarginInfo,
+    cross_status,
+    cross_wallet,
+    margin_info,
+    tiers_of,
+)
 from atlas_oms.core.engine import Engine
-from atlas_oms.core.equities import BuyingPower, buying_power
-from atlas_oms.core.liquidation import MarginInfo
-from atlas_oms.core.orders import OrderView
+from atlas_oms.core.equities.buying_power import BuyingPower, buying_power
+from atlas_oms.core.orders.order import OrderView
 from atlas_oms.core.ports import Clock
-from atlas_oms.core.positions import BalanceView, PositionView
+from atlas_oms.core.risk.breaker import breaker_report
+from atlas_oms.core.state.positions import BalanceView, PositionView
 from atlas_oms.model import events as ev
 from atlas_oms.model.account import Account
 from atlas_oms.model.enums import OrderStatus, PositionSide, Side
@@ -74,53 +81,74 @@ class Queries:
     @property
     def next_order_id(self) -> int:
         """The id the next order will get."""
-        return self.engine.next_order_id
+        return self.engine.state.next_order_id
 
     # ------------------------------------------------------------------ reference data
     def instrument(self, symbol: str) -> Instrument | None:
-        return self.engine.instruments.get(symbol)
+        return self.engine.state.instruments.get(symbol)
 
     def instruments(self) -> list[Instrument]:
         """Every instrument, by symbol."""
-        return [i for _, i in sorted(self.engine.instruments.items())]
+        return [i for _, i in sorted(self.engine.state.instruments.items())]
 
     def account(self, account_id: str) -> Account | None:
-        return self.engine.accounts.get(account_id)
+        return self.engine.state.accounts.get(account_id)
 
     def accounts(self) -> list[Account]:
         """Every account, by id."""
-        return [a for _, a in sorted(self.engine.accounts.items())]
+        return [a for _, a in sorted(self.engine.state.accounts.items())]
 
     def account_chain(self, account_id: str) -> tuple[str, ...]:
         """The account and its ancestors, nearest first."""
-        return self.engine.risk.chain(account_id)
+        return self.engine.state.risk.chain(account_id)
 
     # ------------------------------------------------------------------ prices
     def last_price(self, symbol: str) -> Decimal | None:
-        return self.engine.last.get(symbol)
+        return self.engine.state.last.get(symbol)
 
     def mark_price(self, symbol: str) -> Decimal | None:
-        return self.engine.mark.get(symbol)
+        return self.engine.state.mark.get(symbol)
 
     def reference_price(self, symbol: str, *, prefer_mark: bool = False) -> Decimal | None:
         """The last trade price (or, ``prefer_mark``, the mark price), else the other one."""
-        return self.engine.reference_price(symbol, prefer_mark=prefer_mark)
+        return self.engine.state.reference_price(symbol, prefer_mark=prefer_mark)
 
     # ------------------------------------------------------------------ orders
     def get_order(self, order_id: int) -> OrderView | None:
-        order = self.engine.orders.get(order_id)
+        order = self.engine.state.orders.get(order_id)
         return order.view() if order is not None else None
 
     def find_order(
         self, account_id: str, order_id: int | None = None, client_order_id: str | None = None
     ) -> OrderView | None:
         """The account's order by id or by its client order id (None if it has no such order)."""
-        order = self.engine._find(account_id, order_id, client_order_id)
+        order = self.engine.state.find_order(account_id, order_id, client_order_id)
         return order.view() if order is not None else None
+
+    def resting_orders(self, venue: str) -> list[OrderView]:
+        """The live orders working at ``venue`` at a price, in their queue order there (the
+        order in which they took their place): the built-in exchange is rebuilt from these."""
+        state = self.engine.state
+        return [
+            o.view()
+            for o in sorted(
+                (
+                    o
+                    for o in state.orders.values()
+                    if o.is_live
+                    and o.venue == venue
+                    and o.price is not None
+                    and not o.held
+                    and o.leaves_qty > 0
+                    and o.priority_seq
+                ),
+                key=lambda o: o.priority_seq,
+            )
+        ]
 
     def order_ids(self) -> range:
         """Every order id given so far (1 to ``next_order_id - 1``)."""
-        return range(1, self.engine.next_order_id)
+        return range(1, self.engine.state.next_order_id)
 
     def transfers(self, account_id: str | None = None) -> list[ev.FundsTransferred]:
         """The journal's transfers, in order; with ``account_id``, those it sent or received."""
@@ -132,20 +160,20 @@ class Queries:
         ]
 
     def insurance_fund(self, asset: str) -> Decimal:
-        return self.engine.liq.fund.get(asset, Decimal(0))
+        return self.engine.state.liq.fund.get(asset, Decimal(0))
 
     def margin(
         self, account_id: str, symbol: str, position_side: PositionSide = PositionSide.BOTH
     ) -> MarginInfo | None:
         """Margin figures of a derivative position at the mark price (None if never held)."""
-        pos = self.engine.positions.get((account_id, symbol, position_side))
-        return self.engine.margin_info(pos) if pos is not None else None
+        pos = self.engine.state.positions.get((account_id, symbol, position_side))
+        return margin_info(self.engine.state, self.engine.config, pos) if pos is not None else None
 
     def account_margin(self, account_id: str, asset: str) -> dict[str, Decimal | None]:
         """The account's cross margin: wallet balance, margin balance, maintenance margin, ratio."""
-        balance, maint = self.engine.cross_status(account_id, asset)
+        balance, maint = cross_status(self.engine.state, self.engine.config, account_id, asset)
         return {
-            "wallet_balance": self.engine.cross_wallet(account_id, asset),
+            "wallet_balance": cross_wallet(self.engine.state, account_id, asset),
             "margin_balance": balance,
             "maint_margin": maint,
             "margin_ratio": (maint / balance) if balance > 0 else None,
@@ -181,7 +209,7 @@ class Queries:
     def risk_status(self, account_id: str | None = None) -> dict[str, Any]:
         """Trading states, kill switches, breakers and limits (all, or those over one account)."""
         engine = self.engine
-        risk = engine.risk
+        risk = engine.state.risk
         now = self._now()
 
         def concerns(scope: Scope, scope_id: str) -> bool:
@@ -215,7 +243,7 @@ class Queries:
                 if concerns(*k)
             ],
             "circuit_breakers": [
-                engine.breaker_report(k[0], k[1], now)
+                breaker_report(engine.state, k[0], k[1], now)
                 for k in sorted(risk.breakers)
                 if concerns(*k)
             ],
@@ -229,14 +257,14 @@ class Queries:
 
     def breaker_status(self, scope: Scope | str, scope_id: str) -> dict[str, Any] | None:
         """One circuit breaker's status report (state, daily P&L, drawdown, losses, why, when)."""
-        return self.engine.breaker_report(Scope(scope), scope_id, self._now())
+        return breaker_report(self.engine.state, Scope(scope), scope_id, self._now())
 
     def buying_power(self, account_id: str, currency: str = "USD") -> BuyingPower:
         """US-equities buying power now: cash, settled and unsettled funds, equity, the 2:1 or 4:1
         figure and why (see docs/RISK.md)."""
-        if account_id not in self.engine.accounts:
+        if account_id not in self.engine.state.accounts:
             raise CommandRefused(Reason.UNKNOWN_ACCOUNT, f"account {account_id} does not exist")
-        return buying_power(self.engine, account_id, currency, self._now())
+        return buying_power(self.engine.state, account_id, currency, self._now())
 
     def audit(self, account_id: str, *, include_subaccounts: bool = False) -> list[AuditRecord]:
         """The account's audit trail, read from the journal."""
@@ -244,7 +272,7 @@ class Queries:
         return audit_trail(self.journal.read(), account_id, include_subaccounts=include_subaccounts)
 
     def order(self, order_id: int) -> OrderView:
-        return self.engine.orders[order_id].view()
+        return self.engine.state.orders[order_id].view()
 
     def orders(
         self,
@@ -261,8 +289,8 @@ class Queries:
         """Orders in id order: of one account (or all), live only, in one status or symbol,
         created in ``[since_ns, until_ns)``, with an id above ``after``; at most ``limit``."""
         out: list[OrderView] = []
-        orders = self.engine.orders
-        for order_id in range(max(after + 1, 1), self.engine.next_order_id):
+        orders = self.engine.state.orders
+        for order_id in range(max(after + 1, 1), self.engine.state.next_order_id):
             o = orders.get(order_id)
             if (
                 o is None
@@ -286,7 +314,7 @@ class Queries:
         them): of one account and/or one symbol, or all."""
         return [
             f
-            for f in self.engine.fills.values()
+            for f in self.engine.state.fills.values()
             if (account_id is None or f.account_id == account_id)
             and (symbol is None or f.symbol == symbol)
         ]
@@ -297,14 +325,14 @@ class Queries:
         engine = self.engine
         return [
             self._position_view(p)
-            for k, p in sorted(engine.positions.items())
+            for k, p in sorted(engine.state.positions.items())
             if (account_id is None or p.account_id == account_id) and (include_flat or p.qty)
         ]
 
     def _position_view(self, pos: Any) -> PositionView:
         engine = self.engine
-        view = pos.view(engine.reference_price(pos.symbol, prefer_mark=True))
-        info = engine.margin_info(pos)
+        view = pos.view(engine.state.reference_price(pos.symbol, prefer_mark=True))
+        info = margin_info(engine.state, engine.config, pos)
         if info is None:
             return view  # type: ignore[no-any-return]
         return msgspec.structs.replace(
@@ -323,7 +351,7 @@ class Queries:
     def account_tree(self, account_id: str) -> list[str]:
         """The account and all its sub-accounts, at any depth (parents before children)."""
         children: dict[str | None, list[str]] = {}
-        for acct in sorted(self.engine.accounts.values(), key=lambda a: a.account_id):
+        for acct in sorted(self.engine.state.accounts.values(), key=lambda a: a.account_id):
             children.setdefault(acct.parent_id, []).append(acct.account_id)
         out, todo = [], [account_id]
         while todo:
@@ -338,11 +366,11 @@ class Queries:
         engine = self.engine
         members = None if account_id is None else set(self.account_tree(account_id))
         sums: dict[str, list[Decimal]] = {}
-        for pos in engine.positions.values():
+        for pos in engine.state.positions.values():
             if members is not None and pos.account_id not in members:
                 continue
             row = sums.setdefault(pos.symbol, [Decimal(0)] * 5)
-            price = engine.reference_price(pos.symbol, prefer_mark=True)
+            price = engine.state.reference_price(pos.symbol, prefer_mark=True)
             row[0] += pos.qty
             row[1] += abs(pos.qty)
             row[2] += pos.realized_pnl
@@ -364,11 +392,11 @@ class Queries:
     def position(
         self, account_id: str, symbol: str, position_side: PositionSide = PositionSide.BOTH
     ) -> PositionView | None:
-        pos = self.engine.positions.get((account_id, symbol, position_side))
+        pos = self.engine.state.positions.get((account_id, symbol, position_side))
         return self._position_view(pos) if pos else None
 
     def balance(self, account_id: str, asset: str) -> BalanceView:
-        bal = self.engine.balances.get((account_id, asset))
+        bal = self.engine.state.balances.get((account_id, asset))
         total, locked = (bal.total, bal.locked) if bal else (Decimal(0), Decimal(0))
         return BalanceView(
             account_id=account_id, asset=asset, total=total, locked=locked, free=total - locked
@@ -377,7 +405,7 @@ class Queries:
     def balances(self, account_id: str | None = None) -> list[BalanceView]:
         return [
             BalanceView(account_id=a, asset=asset, total=b.total, locked=b.locked, free=b.free)
-            for (a, asset), b in sorted(self.engine.balances.items())
+            for (a, asset), b in sorted(self.engine.state.balances.items())
             if account_id is None or a == account_id
         ]
 
@@ -397,21 +425,21 @@ class Queries:
     # ------------------------------------------------------------------ derivatives
     def margin_tiers(self, symbol: str) -> tuple[MarginTier, ...]:
         """The derivative's maintenance-margin tiers in force (its own table or the default)."""
-        inst = self.engine.instruments.get(symbol)
+        inst = self.engine.state.instruments.get(symbol)
         if inst is None:
             raise CommandRefused(Reason.UNKNOWN_INSTRUMENT, f"instrument {symbol} does not exist")
-        return self.engine.tiers_of(inst)
+        return tiers_of(self.engine.config, inst)
 
     def insurance_funds(self) -> dict[str, Decimal]:
         """Every insurance fund's balance, by asset."""
-        return dict(sorted(self.engine.liq.fund.items()))
+        return dict(sorted(self.engine.state.liq.fund.items()))
 
     def funding(self, symbol: str) -> FundingInfo:
         """A perpetual's funding rate and settlement times."""
-        inst = self.engine.instruments.get(symbol)
+        inst = self.engine.state.instruments.get(symbol)
         if inst is None:
             raise CommandRefused(Reason.UNKNOWN_INSTRUMENT, f"instrument {symbol} does not exist")
-        liq = self.engine.liq
+        liq = self.engine.state.liq
         interval = inst.funding_interval_min * 60_000_000_000
         last = liq.last_funding.get(symbol, 0)
         return FundingInfo(
@@ -425,8 +453,8 @@ class Queries:
     # ------------------------------------------------------------------ risk
     def risk_limits(self, scope: Scope | str, scope_id: str = "") -> RiskLimits | None:
         """The limits one scope sets (None: none)."""
-        return self.engine.risk.limits.get((Scope(scope), scope_id))
+        return self.engine.state.risk.limits.get((Scope(scope), scope_id))
 
     def open_breakers(self) -> int:
         """How many circuit breakers are open now."""
-        return sum(1 for b in self.engine.risk.breakers.values() if b.state == "OPEN")
+        return sum(1 for b in self.engine.state.risk.breakers.values() if b.state == "OPEN")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
+
+from atlas_oms.core.decimals import ABSURD
+from atlas_oms.core.refusals import Refusal
 
 from atlas_oms.model.commands import SubmitOrder
 from atlas_oms.model.enums import (
@@ -16,11 +19,7 @@ from atlas_oms.model.enums import (
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.reasons import Reason
 
-#: No price, quantity or amount may reach this magnitude, whatever an instrument allows.
-ABSURD = Decimal("1e18")
 MAX_CLIENT_ORDER_ID_LEN = 64
-
-Refusal = tuple[Reason, str]
 
 
 def bad_number(value: object, what: str) -> Refusal | None:
@@ -153,17 +152,6 @@ def check_shape(cmd: SubmitOrder, inst: Instrument, now: int) -> Refusal | None:
     if otype is OrderType.MARKET and cmd.tif is TimeInForce.GTD:
         return Reason.INVALID_TIME_IN_FORCE, "a market order cannot be GTD"
     return None
-
-
-def plain(value: Decimal) -> str:
-    """A number for a human sentence: no exponent, no trailing zeros."""
-    return format(value.normalize(), "f")
-
-
-def round_to_tick(price: Decimal, tick: Decimal, up: bool) -> Decimal:
-    """Round a price onto the tick grid, up or down."""
-    steps = (price / tick).to_integral_value(rounding=ROUND_CEILING if up else ROUND_FLOOR)
-    return steps * tick
 
 
 DAY_NS = 86_400 * 1_000_000_000

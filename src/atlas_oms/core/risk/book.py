@@ -1,7 +1,6 @@
 """The risk part of the engine's state: limits, trading states, kill switches, circuit breakers,
 message-rate windows and the duplicate guard. Like the rest of the state it changes only by
-folding events (``EngineState`` calls the ``on_*`` hooks from its appliers), so a replay rebuilds
-it exactly.
+folding events (the fold calls the ``on_*`` hooks), so a replay rebuilds it exactly.
 """
 
 from __future__ import annotations
@@ -12,17 +11,43 @@ from typing import Any
 
 from atlas_oms.model import events as ev
 from atlas_oms.model.reasons import Reason
-from atlas_oms.model.risk import BreakerConfig, BreakerState, RiskLimits, Scope, TradingState
+from atlas_oms.model.risk import (
+    BreakerConfig,
+    BreakerState,
+    MarketStatus,
+    RiskLimits,
+    Scope,
+    TradingState,
+)
 
 ZERO = Decimal(0)
 SECOND_NS = 1_000_000_000
 #: Rate and ratio windows look back at most this far.
 HORIZON_S = 3600
-#: Rejections that count as system errors for a circuit breaker (business outcomes do not).
-SYSTEM_ERRORS = frozenset({Reason.VENUE_REJECTED, Reason.VENUE_TIMEOUT})
+#: What a risk alert's code does to the ratio flags: (flag, raised or cleared).
+RATIO_FLAGS: dict[str, tuple[str, bool]] = {
+    Reason.ORDER_TRADE_RATIO: (Reason.ORDER_TRADE_RATIO, True),
+    Reason.CANCEL_REPLACE_RATIO: (Reason.CANCEL_REPLACE_RATIO, True),
+    Reason.ORDER_TRADE_RATIO_CLEARED: (Reason.ORDER_TRADE_RATIO, False),
+    Reason.CANCEL_REPLACE_RATIO_CLEARED: (Reason.CANCEL_REPLACE_RATIO, False),
+}
 
 ScopeKey = tuple[Scope, str]
 GLOBAL_KEY: ScopeKey = (Scope.GLOBAL, "")
+
+
+def scope_name(key: ScopeKey) -> str:
+    """A scope as a sentence names it: ``global``, ``ACCOUNT alice``, ``STRATEGY s1``."""
+    scope, sid = key
+    return "global" if scope is Scope.GLOBAL else f"{scope.value} {sid}"
+
+
+def scope_keys(chain: tuple[str, ...], tag: str | None) -> list[ScopeKey]:
+    """The scopes an order of an account (``chain``: it and its parents) and strategy falls in."""
+    keys: list[ScopeKey] = [GLOBAL_KEY, *((Scope.ACCOUNT, a) for a in chain)]
+    if tag is not None:
+        keys.append((Scope.STRATEGY, tag))
+    return keys
 _ACCOUNT = Scope.ACCOUNT
 
 
@@ -118,14 +143,14 @@ class BreakerStatus:
 
 
 class RiskBook:
-    """Everything risk knows. Plain data, picklable for snapshots."""
+    """Everything risk knows. Plain data (``core/state/snapshot.py`` writes and reads it)."""
 
     def __init__(self) -> None:
         self.limits: dict[ScopeKey, RiskLimits] = {}
         self.states: dict[ScopeKey, ev.TradingStateChanged] = {}
         self.kills: dict[ScopeKey, ev.KillSwitchTripped] = {}
         self.breakers: dict[ScopeKey, BreakerStatus] = {}
-        self.market_status: dict[str, Any] = {}
+        self.market_status: dict[str, MarketStatus] = {}
         self.parents: dict[str, str | None] = {}
         #: Submits and modifies per account, and per strategy with a breaker.
         self.rates: dict[Any, RateWindow] = {}
@@ -222,6 +247,12 @@ class RiskBook:
             self.breakers[key].config = breaker
         else:
             self.breakers[key] = BreakerStatus(breaker)
+        self.recount()
+        self.version += 1
+        self.refresh()
+
+    def recount(self) -> None:
+        """Recompute what the fold has to count from the limits set (and the breakers)."""
         values = self.limits.values()
         self.count_rates = bool(self.breakers) or any(
             lim.max_orders_per_second or lim.max_orders_per_minute or lim.max_orders_per_hour
@@ -231,9 +262,9 @@ class RiskBook:
             lim.order_trade_ratio_warn is not None or lim.cancel_replace_ratio_warn is not None
             for lim in values
         )
-        self.dup_window_ns = max((lim.duplicate_window_ms or 0) for lim in values) * 1_000_000
-        self.version += 1
-        self.refresh()
+        self.dup_window_ns = (
+            max((lim.duplicate_window_ms or 0) for lim in values) * 1_000_000 if values else 0
+        )
 
     def on_trading_state(self, e: ev.TradingStateChanged) -> None:
         key = (e.scope, e.scope_id)
@@ -287,15 +318,25 @@ class RiskBook:
         b.peak_equity = e.peak_equity
 
     def on_alert(self, e: ev.RiskAlert) -> None:
-        if e.account_id is None:
+        effect = RATIO_FLAGS.get(e.code)
+        if effect is None or e.account_id is None:
             return
-        code = e.code
-        if code in (Reason.ORDER_TRADE_RATIO, Reason.CANCEL_REPLACE_RATIO):
-            self.ratio_flags.add((e.account_id, code))
-        elif code == Reason.ORDER_TRADE_RATIO_CLEARED:
-            self.ratio_flags.discard((e.account_id, Reason.ORDER_TRADE_RATIO))
-        elif code == Reason.CANCEL_REPLACE_RATIO_CLEARED:
-            self.ratio_flags.discard((e.account_id, Reason.CANCEL_REPLACE_RATIO))
+        flag, raised = effect
+        if raised:
+            self.ratio_flags.add((e.account_id, flag))
+        else:
+            self.ratio_flags.discard((e.account_id, flag))
+
+    def on_flattening(self, account_id: str) -> None:
+        self.flatten_todo.pop(account_id, None)
+        self.refresh()
+
+    def on_market_status(self, symbol: str, status: MarketStatus | None) -> None:
+        if status is None:
+            self.market_status.pop(symbol, None)
+        else:
+            self.market_status[symbol] = status
+        self.refresh()
 
     def on_submitted(self, order_id: int, intent: Any, ts: int) -> None:
         account_id = intent.account_id
@@ -353,8 +394,8 @@ class RiskBook:
                 elif net_pnl > 0:
                     b.consecutive_losses = 0
 
-    def on_rejected(self, account_id: str, tag: str | None, reason: str, seq: int) -> None:
-        if self.breakers and reason in SYSTEM_ERRORS:
+    def on_rejected(self, account_id: str, tag: str | None, system_error: bool, seq: int) -> None:
+        if self.breakers and system_error:
             self.touched_seq = seq
             for _, b in self.breakers_of(account_id, tag):
                 b.touched_seq = seq

@@ -1,0 +1,50 @@
+"""Market data and time: a price update fires and trails held orders and, on a mark price of a
+derivative this venue liquidates, checks liquidations; a timer tick expires DAY and GTD orders,
+settles funding and measures circuit breakers."""
+
+from __future__ import annotations
+
+from atlas_oms.core.context import Context
+from atlas_oms.core.derivatives.funding import settle_funding_due
+from atlas_oms.core.derivatives.liquidation import check_liquidations
+from atlas_oms.core.orders.expiry import expire_due
+from atlas_oms.core.orders.triggers import check_triggers
+from atlas_oms.core.orders.validation import bad_number
+from atlas_oms.core.refusals import reject_command
+from atlas_oms.core.risk.breaker import sweep
+from atlas_oms.model import commands as cmd
+from atlas_oms.model import events as ev
+from atlas_oms.model.enums import DERIVATIVE_KINDS, TriggerType
+from atlas_oms.model.reasons import Reason
+
+
+def update_prices(ctx: Context, c: cmd.UpdatePrices) -> None:
+    state = ctx.state
+    inst = state.instruments.get(c.symbol)
+    if inst is None:
+        reject_command(ctx, c, Reason.UNKNOWN_INSTRUMENT, f"instrument {c.symbol} does not exist")
+        return
+    for value in (c.last, c.mark):
+        if value is not None and bad_number(value, "price"):
+            reject_command(ctx, c, Reason.INVALID_PRICE, f"price update {value} is not a valid price")
+            return
+    if c.last is None and c.mark is None:
+        return
+    ctx.emit(
+        ev.PricesUpdated(seq=state.seq + 1, ts_event=c.ts, symbol=c.symbol, last=c.last, mark=c.mark)
+    )
+    if c.last is not None:
+        check_triggers(ctx, c.symbol, TriggerType.LAST, c.last, c.ts)
+    if c.mark is not None:
+        check_triggers(ctx, c.symbol, TriggerType.MARK, c.mark, c.ts)
+        if inst.venue in ctx.liq_venues and inst.kind in DERIVATIVE_KINDS:
+            check_liquidations(ctx, c.symbol, c.ts)
+
+
+def advance_time(ctx: Context, c: cmd.AdvanceTime) -> None:
+    expire_due(ctx, c.ts)
+    state = ctx.state
+    if state.liq.funding_rate:
+        settle_funding_due(ctx, c.ts)
+    if state.risk.breakers:
+        sweep(ctx, c.ts)

@@ -1,0 +1,159 @@
+"""Everything the engine knows: the state the fold builds and the decision side reads.
+
+Only the fold (:mod:`atlas_oms.core.state.fold`) changes it. Indexes marked *derived* are
+rebuilt from the rest when a snapshot is loaded and are never hashed; the digest
+(:mod:`atlas_oms.core.state.digest`) covers the rest.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sortedcontainers import SortedList
+
+from atlas_oms.core.derivatives.book import LiqBook, LiqIndex
+from atlas_oms.core.equities.book import EquityBook
+from atlas_oms.core.orders.order import Order
+from atlas_oms.core.orders.trigger_index import TriggerIndex
+from atlas_oms.core.risk.book import RiskBook
+from atlas_oms.core.state.positions import Balance, Position
+from atlas_oms.model import events as ev
+from atlas_oms.model.account import Account
+from atlas_oms.model.enums import PositionSide
+from atlas_oms.model.instrument import Instrument
+from atlas_oms.model.risk import Scope
+
+if TYPE_CHECKING:
+    from atlas_oms.core.state.booking import FirmExposure, PositionRefs
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+
+
+class State:
+    """The engine's state. Plain data with a few lookups; no decisions."""
+
+    __slots__ = (
+        "account_balances",
+        "account_positions",
+        "accounts",
+        "balances",
+        "busted",
+        "client_ids",
+        "deriv_live",
+        "equities",
+        "expiries",
+        "fills",
+        "firm",
+        "instruments",
+        "last",
+        "leverage",
+        "liq",
+        "liq_index",
+        "mark",
+        "next_order_id",
+        "open_orders",
+        "orders",
+        "positions",
+        "refs_cache",
+        "risk",
+        "seq",
+        "symbol_positions",
+        "triggers",
+    )
+
+    def __init__(self) -> None:
+        self.seq = 0
+        self.next_order_id = 1
+        self.instruments: dict[str, Instrument] = {}
+        self.accounts: dict[str, Account] = {}
+        self.orders: dict[int, Order] = {}
+        self.client_ids: dict[tuple[str, str], int] = {}
+        self.positions: dict[tuple[str, str, PositionSide], Position] = {}
+        self.balances: dict[tuple[str, str], Balance] = {}
+        self.leverage: dict[tuple[str, str], Decimal] = {}
+        self.last: dict[str, Decimal] = {}
+        self.mark: dict[str, Decimal] = {}
+        #: exec id -> the execution as booked (a correction replaces it).
+        self.fills: dict[str, ev.OrderFilled] = {}
+        self.busted: set[str] = set()
+        #: Held stop, take-profit and trailing orders by trigger (derived from the orders).
+        self.triggers = TriggerIndex()
+        #: (expire_ts, order id) of every live order that expires (DAY, GTD), in expiry order.
+        self.expiries: SortedList = SortedList()
+        self.risk = RiskBook()
+        #: US equities: a cash account's unsettled sale proceeds; live equity orders (derived).
+        self.equities = EquityBook()
+        #: The derivatives venue: margin modes, insurance funds, funding, liquidations.
+        self.liq = LiqBook()
+        #: Positions by liquidation price (derived; see core/derivatives/book.py).
+        self.liq_index = LiqIndex()
+        #: symbol -> its positions (funding and ADL walk these; derived).
+        self.symbol_positions: dict[str, list[Position]] = {}
+        #: account -> its live derivative orders (a liquidation cancels them; derived).
+        self.deriv_live: dict[str, dict[int, None]] = {}
+        #: account -> number of live orders (derived).
+        self.open_orders: dict[str, int] = {}
+        #: symbol -> net and gross position and open order quantity over all accounts (derived).
+        self.firm: dict[str, FirmExposure] = {}
+        #: account -> its positions and balances (equity and flattening walk these; derived).
+        self.account_positions: dict[str, list[Position]] = {}
+        self.account_balances: dict[str, list[Balance]] = {}
+        #: (account, symbol, position side) -> what its fills move (a lookup cache).
+        self.refs_cache: dict[tuple[str, str, PositionSide], PositionRefs] = {}
+
+    # ------------------------------------------------------------------ lookups
+    def balance(self, account_id: str, asset: str) -> Balance:
+        """The account's balance of ``asset``, created empty on first use (fold only)."""
+        key = (account_id, asset)
+        bal = self.balances.get(key)
+        if bal is None:
+            bal = self.balances[key] = Balance(asset)
+            self.account_balances.setdefault(account_id, []).append(bal)
+        return bal
+
+    def position(self, account_id: str, inst: Instrument, side: PositionSide) -> Position:
+        """The account's position, created flat on first use (fold only)."""
+        key = (account_id, inst.symbol, side)
+        pos = self.positions.get(key)
+        if pos is None:
+            pos = self.positions[key] = Position(account_id, inst.symbol, side, inst.multiplier)
+            self.account_positions.setdefault(account_id, []).append(pos)
+            self.symbol_positions.setdefault(inst.symbol, []).append(pos)
+        return pos
+
+    def free(self, account_id: str, asset: str) -> Decimal:
+        """Free balance, read without creating a balance."""
+        bal = self.balances.get((account_id, asset))
+        return bal.free if bal is not None else ZERO
+
+    def leverage_of(self, account_id: str, symbol: str) -> Decimal:
+        return self.leverage.get((account_id, symbol), ONE)
+
+    def reference_price(self, symbol: str, prefer_mark: bool = False) -> Decimal | None:
+        """The last trade price (or, ``prefer_mark``, the mark price), else the other one."""
+        if prefer_mark:
+            return self.mark.get(symbol) or self.last.get(symbol)
+        return self.last.get(symbol) or self.mark.get(symbol)
+
+    def find_order(
+        self, account_id: str, order_id: int | None, client_order_id: str | None
+    ) -> Order | None:
+        """The account's order by id, or by its client order id; None if it has no such order."""
+        if order_id is None and client_order_id is not None:
+            order_id = self.client_ids.get((account_id, client_order_id))
+        order = self.orders.get(order_id) if order_id is not None else None
+        if order is None or order.account_id != account_id:
+            return None
+        return order
+
+    def in_scope(self, scope: Scope, scope_id: str, account_id: str, tag: str | None) -> bool:
+        """Whether an account's order (with strategy ``tag``) falls in a scope."""
+        if scope is Scope.GLOBAL:
+            return True
+        if scope is Scope.ACCOUNT:
+            return scope_id in self.risk.chain(account_id)
+        if scope is Scope.STRATEGY:
+            return tag == scope_id
+        return False
