@@ -238,19 +238,18 @@ class Service:
         """Whether ``key`` may see and act for ``account_id``."""
         if key.has("risk"):
             return True
-        engine = self.node.engine
-        if account_id not in engine.accounts:
+        if self.node.account(account_id) is None:
             return False
-        chain = engine.risk.chain(account_id)
+        chain = self.node.account_chain(account_id)
         return any(a in chain for a in key.accounts)
 
     def require_account(self, key: ApiKey, account_id: str) -> None:
-        if account_id not in self.node.engine.accounts or not self.visible(key, account_id):
+        if self.node.account(account_id) is None or not self.visible(key, account_id):
             # The same answer whether it does not exist or is someone else's: no probing.
             raise Problem(404, "UNKNOWN_ACCOUNT", f"no account {account_id} for this key")
 
     def accounts_of(self, key: ApiKey) -> list[str]:
-        return sorted(a for a in self.node.engine.accounts if self.visible(key, a))
+        return [a.account_id for a in self.node.accounts() if self.visible(key, a.account_id)]
 
     # ------------------------------------------------------------------ trade ids
     def for_key(self, key: ApiKey, content: Any) -> Response:
