@@ -29,25 +29,9 @@ from atlas_oms.store.audit import audit_trail, write_audit
 
 
 def _order_cmd(o: s.OrderIn, ts: int) -> c.SubmitOrder:
-    return c.SubmitOrder(
-        ts=ts,
-        account_id=o.account_id,
-        symbol=o.symbol,
-        side=o.side,
-        order_type=o.order_type,
-        qty=o.qty,
-        price=o.price,
-        trigger_price=o.trigger_price,
-        trigger_type=o.trigger_type,
-        tif=o.tif,
-        expire_ts=o.expire_ts,
-        post_only=o.post_only,
-        reduce_only=o.reduce_only,
-        position_side=o.position_side,
-        client_order_id=o.client_order_id,
-        tag=o.tag,
-        market_reason=o.market_reason,
-    )
+    """The body as the command: OrderIn has SubmitOrder's user fields by the same names, so the
+    body converts as it is (nothing listed twice); ``ts`` is the node's clock."""
+    return msgspec.convert(o.model_dump() | {"ts": ts}, c.SubmitOrder)
 
 
 def _submit(service: Service, key: Any, o: s.OrderIn) -> tuple[int, dict[str, Any]]:
