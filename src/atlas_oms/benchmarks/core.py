@@ -170,10 +170,10 @@ def bench_limit_cancel(quick: bool) -> dict[str, Any]:
     settle_gc()
     process = node.process
     started = time.perf_counter()
-    for cmd in submits:
-        process(cmd)
-    for cmd in cancels:
-        process(cmd)
+    for submit in submits:
+        process(submit)
+    for cancel in cancels:
+        process(cancel)
     elapsed = time.perf_counter() - started
     gc.unfreeze()
     canceled = len(node.orders(status=OrderStatus.CANCELED))

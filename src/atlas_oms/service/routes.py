@@ -43,7 +43,9 @@ def _submit(service: Service, key: Any, o: s.OrderIn) -> tuple[int, dict[str, An
     first = events[0]
     if isinstance(first, ev.CommandRejected):
         raise CommandRefused(first.reason, first.message)
-    view = node.order(first.order_id)  # type: ignore[attr-defined]
+    if not isinstance(first, ev.OrderSubmitted | ev.OrderDenied | ev.OrderDuplicateIgnored):
+        raise RuntimeError(f"a submit answered {type(first).__name__} first")  # a bug
+    view = node.order(first.order_id)
     body = msgspec.to_builtins(view)
     if isinstance(first, ev.OrderDuplicateIgnored):
         return 200, body
@@ -412,7 +414,7 @@ def register(app: FastAPI) -> None:
         if format == "json":
             return service.for_key(key, records)
         buffer = io.StringIO()
-        write_audit(records, buffer, format)  # type: ignore[arg-type]
+        write_audit(records, buffer, "csv" if format == "csv" else "jsonl")
         text = service.mask_text(key, buffer.getvalue())
         media = "text/csv" if format == "csv" else "application/x-ndjson"
         headers = {"content-disposition": f'attachment; filename="audit-{account_id}.{format}"'}

@@ -394,7 +394,9 @@ class StreamHub:
                 if len(out) >= limit:
                     break
         finally:
-            batches.close()  # type: ignore[attr-defined]
+            close = getattr(batches, "close", None)
+            if close is not None:  # a generator: release its cursor now, not when collected
+                close()
         return out
 
     def book(self, symbol: str, levels: int) -> dict[str, Any] | None:
@@ -518,18 +520,18 @@ class StreamHub:
             return
         books: dict[tuple[str, int], Any] = {}
         for conn in list(self.connections):
-            for sub in conn.markets.values():
-                for message in trades.get(sub.symbol, ()):
+            for msub in conn.markets.values():
+                for message in trades.get(msub.symbol, ()):
                     conn.send(message)
-                if sub.symbol not in symbols:
+                if msub.symbol not in symbols:
                     continue
-                k = (sub.symbol, sub.levels)
+                k = (msub.symbol, msub.levels)
                 if k not in books:
-                    books[k] = self.book(sub.symbol, sub.levels)
+                    books[k] = self.book(msub.symbol, msub.levels)
                 book = books[k]
-                if book is not None and book != sub.last_book:
-                    sub.last_book = book
-                    conn.send(self.book_message(sub.symbol, book))
+                if book is not None and book != msub.last_book:
+                    msub.last_book = book
+                    conn.send(self.book_message(msub.symbol, book))
 
     def _market_events(self, events: list[ev.EventBase]) -> tuple[set[str], dict[str, list[str]]]:
         """The symbols whose book may have changed, and each symbol's trade messages."""
