@@ -277,7 +277,7 @@ class Connection:
         docstring: the switch happens with no await after the last read, so nothing is lost or
         sent twice)."""
         hub = self.hub
-        owner = hub.order_owner
+        owner = hub.node.order_owner
         try:
             while True:
                 target = hub.published_seq
@@ -378,9 +378,6 @@ class StreamHub:
         self._pending.extend(events)
 
     # ------------------------------------------------------------------ reading
-    def order_owner(self, order_id: int) -> str | None:
-        return self.node.order_owner(order_id)
-
     def read(self, first: int, last: int, limit: int) -> list[ev.EventBase]:
         """Up to ``limit`` journal events with ``first <= seq <= last`` (whole batches)."""
         out: list[ev.EventBase] = []
@@ -495,7 +492,7 @@ class StreamHub:
             self.published_seq = max(self.published_seq, events[-1].seq)
 
     def _deliver(self, events: list[ev.EventBase]) -> None:
-        owner = self.order_owner
+        owner = self.node.order_owner
         views: dict[int, Any] = {}
         symbols: set[str] = set()
         trades: dict[str, list[str]] = {}
