@@ -141,7 +141,7 @@ class _Venue:
         """``short`` rests a sell, ``long`` takes it: one trade at ``price``."""
         self.send(short, Side.SELL, qty, price)
         order_id = self.send(long, Side.BUY, qty, price)
-        status = self.node.engine.orders[order_id].status
+        status = self.node.order(order_id).status
         if status is not OrderStatus.FILLED:
             raise RuntimeError(f"derivatives benchmark set-up: the crossing buy is {status}")
 
@@ -208,21 +208,20 @@ def bench_mark_update(quick: bool) -> dict[str, Any]:
     started = time.perf_counter()
     venue = _build_book_of_positions(masters)
     setup_s = time.perf_counter() - started
-    node, engine = venue.node, venue.node.engine
-    positions = sum(1 for p in engine.symbol_positions.get(SYMBOL, ()) if p.qty)
+    node = venue.node
+    positions = sum(1 for p in node.positions() if p.symbol == SYMBOL)
     holders = masters * SUBS
     if positions != holders:
         raise RuntimeError(f"mark benchmark set-up: {positions} positions, expected {holders}")
     # One untimed mark: the index takes in every account the set-up left dirty.
     venue.clock.advance(MS_NS)
     node.process(UpdatePrices(ts=venue.clock.now(), symbol=SYMBOL, mark=REF))
-    idx = engine.liq_index
-    indexed = sum(len(v) for v in idx.entries.values())
-    below, above = idx.below[SYMBOL], idx.above[SYMBOL]
-    if indexed != holders or len(below) + len(above) != holders or idx.dirty:
-        raise RuntimeError(f"mark benchmark: {indexed} of {holders} positions indexed")
+    watch = node.liquidation_watch(SYMBOL)
+    if watch.watched != holders or watch.stale_accounts:
+        raise RuntimeError(f"mark benchmark: {watch.watched} of {holders} positions indexed")
     lo, hi = REF * (1 - MARK_BAND), REF * (1 + MARK_BAND)
-    if below[-1][0] >= lo or above[0][0] <= hi:
+    below, above = watch.nearest_below, watch.nearest_above
+    if below is None or above is None or below >= lo or above <= hi:
         raise RuntimeError("mark benchmark set-up: a liquidation price lies inside the mark band")
 
     n = N_MARKS_QUICK if quick else N_MARKS
@@ -246,9 +245,12 @@ def bench_mark_update(quick: bool) -> dict[str, Any]:
         process(cmd)
         samples[i] = clock() - t0
     gc.unfreeze()
-    if engine.liq.liquidations or engine.liq.next_case_id != 1 or engine.liq.cases:
+    summary = node.liquidation_summary()
+    if summary.cases_started or summary.cases_open:
         raise RuntimeError("mark benchmark broken: a position liquidated")
-    if sum(len(v) for v in idx.entries.values()) != holders:
+    watch = node.liquidation_watch(SYMBOL)
+    below, above = watch.nearest_below, watch.nearest_above
+    if watch.watched != holders or below is None or above is None:
         raise RuntimeError("mark benchmark broken: the index lost positions")
     p50, p99, worst, mean = _percentiles(samples)
     return {
@@ -257,7 +259,7 @@ def bench_mark_update(quick: bool) -> dict[str, Any]:
         "mark_update_10k_positions_max_us": worst,
         "mark_update_10k_positions_mean_us": mean,
         "mark_update_nearest_liquidation_pct": round(
-            float(min((REF - below[-1][0]) / REF, (above[0][0] - REF) / REF) * 100), 2
+            float(min((REF - below) / REF, (above - REF) / REF) * 100), 2
         ),
         "mark_update_setup_s": round(setup_s, 1),
         "n": {
@@ -313,31 +315,30 @@ class _Cascade:
         venue.node.deposit_insurance_fund(ASSET, self.fund, actor="bench")
 
     def flat_longs(self) -> int:
-        positions = self.venue.node.engine.positions
         return sum(
             1
-            for p in positions.values()
+            for p in self.venue.node.positions(include_flat=True)
             if p.symbol == SYMBOL and p.account_id.startswith("long") and not p.qty
         )
 
     def conservation(self, price: Decimal) -> Decimal:
         """Balances + unrealized P&L at ``price`` + insurance fund + fees - deposits (0 if
-        nothing was created or lost)."""
-        engine = self.venue.node.engine
-        balances = sum(
-            (b.total for (_, asset), b in engine.balances.items() if asset == ASSET), Decimal(0)
-        )
-        upnl = sum(
-            (p.unrealized_pnl(price) for p in engine.positions.values() if p.qty), Decimal(0)
-        )
-        net = sum((p.qty for p in engine.positions.values()), Decimal(0))
+        nothing was created or lost). ``price`` must be the mark: positions are valued there."""
+        node = self.venue.node
+        mark = node.mark_price(SYMBOL)
+        if mark != price:
+            raise RuntimeError(f"liquidation benchmark: the mark is {mark}, not {price}")
+        balances = sum((b.total for b in node.balances() if b.asset == ASSET), Decimal(0))
+        positions = node.positions()  # open ones, valued at the mark
+        upnl = sum((p.unrealized_pnl for p in positions), Decimal(0))
+        net = sum((p.qty for p in positions), Decimal(0))
         if net:
             raise RuntimeError(f"liquidation benchmark: positions net to {net}, not zero")
         fees = sum(
-            (e.fee for e in self.venue.node.events() if isinstance(e, ev.OrderFilled)),
+            (e.fee for e in node.events() if isinstance(e, ev.OrderFilled)),
             Decimal(0),
         )
-        fund = engine.liq.fund.get(ASSET, Decimal(0))
+        fund = node.insurance_fund(ASSET)
         return balances + upnl + fund + fees - (self.venue.deposits + self.fund)
 
 
@@ -351,11 +352,11 @@ def bench_liquidations(quick: bool) -> dict[str, Any]:
     cascade.build()
     setup_s = time.perf_counter() - started
     venue = cascade.venue
-    node, engine = venue.node, venue.node.engine
+    node = venue.node
     # An untimed mark at the reference: the index takes in every account the set-up changed.
     venue.clock.advance(MS_NS)
     node.process(UpdatePrices(ts=venue.clock.now(), symbol=SYMBOL, mark=REF, last=REF))
-    if engine.liq.liquidations:
+    if node.liquidation_summary().cases_started:
         raise RuntimeError("liquidation benchmark set-up: a long liquidated before the crash")
     # The identity holds before the crash too, with isolated and cross positions open.
     before = cascade.conservation(REF)
@@ -387,16 +388,17 @@ def bench_liquidations(quick: bool) -> dict[str, Any]:
     adl = sum(1 for e in events if isinstance(e, ev.PositionAutoDeleveraged) and not e.liquidated)
     alerts = [e for e in events if isinstance(e, ev.RiskAlert)]
     liquidated = {e.account_id for e in finished}
+    open_cases = node.liquidation_summary().cases_open
     if (
         len(finished) != cascade.n_longs
         or liquidated != set(cascade.longs)
-        or engine.liq.cases
+        or open_cases
         or any(e.shortfall for e in finished)
         or alerts
     ):
         raise RuntimeError(
             f"liquidation benchmark broken: {len(finished)} of {cascade.n_longs} longs "
-            f"liquidated, {len(engine.liq.cases)} cases open, {len(alerts)} alerts"
+            f"liquidated, {open_cases} cases open, {len(alerts)} alerts"
         )
     if cascade.flat_longs() != cascade.n_longs:
         raise RuntimeError("liquidation benchmark broken: a liquidated long is not flat")
@@ -406,7 +408,7 @@ def bench_liquidations(quick: bool) -> dict[str, Any]:
     if abs(residual) > Decimal("1e-12"):
         raise RuntimeError(f"liquidation benchmark: money not conserved, off by {residual}")
     seconds = elapsed_ns / 1e9
-    fund_after = engine.liq.fund.get(ASSET, Decimal(0))
+    fund_after = node.insurance_fund(ASSET)
     return {
         "liquidations_per_s": round(len(finished) / seconds),
         "liquidation_cascade_ms": round(elapsed_ns / 1e6, 1),

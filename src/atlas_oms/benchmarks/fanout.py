@@ -122,10 +122,13 @@ async def _client(url: str, client: _Client, target: list[int]) -> None:
                 client.frames += 1
                 msg = _decode(raw)
                 if msg.op is None and msg.channel == "account":  # an event (not subscribed, live)
-                    seqs.append(msg.seq)  # type: ignore[arg-type]
+                    if msg.seq is None:  # every event carries its seq: the stream is broken
+                        client.errors.append(f"an account event without a seq: {raw!r:.200}")
+                        continue
+                    seqs.append(msg.seq)
                     client.bytes += len(raw)
                     client.max_bytes = max(client.max_bytes, len(raw))
-                    client.since = msg.seq  # type: ignore[assignment]
+                    client.since = msg.seq
                 elif msg.op == "live":
                     client.live = True
                 elif msg.op == "pong":

@@ -6,7 +6,7 @@ exchange, so that every (account, instrument) position is open (10,000) and 100,
 rest, with limits set at every scope (global, instrument, account) and a circuit breaker on every
 account, all set before the book is built so that the risk state (rate windows, duplicate guard,
 breakers' equity marks, ratio windows) is what a day's trading leaves behind. It then times the
-pre-trade check alone, ``Engine._risk_submit``, on pre-built orders that pass every check and are
+pre-trade check alone, :meth:`Node.pre_trade_check`, on pre-built orders that pass every check and are
 never submitted (the state stays the same size), one ``perf_counter_ns`` pair per call.
 
 ``bench_market_orders_with_risk`` runs the core market-order workload twice in this process, back
@@ -205,16 +205,14 @@ class _Book:
             self._send(self.accounts[a], s, Side.BUY if buy else Side.SELL, qty, px)
 
     def sizes(self) -> tuple[int, int]:
-        """(open positions, open orders) as the engine counts them."""
-        engine = self.node.engine
-        positions = sum(1 for p in engine.positions.values() if p.qty)
-        return positions, sum(engine.open_orders.values())
+        """(open positions, open orders) as the node reports them."""
+        node = self.node
+        return len(node.positions()), len(node.orders(open_only=True))
 
-    def checks(self, n: int, ts: int) -> list[tuple[SubmitOrder, Instrument, Decimal]]:
+    def checks(self, n: int, ts: int) -> list[tuple[SubmitOrder, Decimal]]:
         """``n`` limit orders over every account, instrument and side (seeded draws) that pass
         every check, with the worst price the engine would pass (the limit price)."""
         rng = random.Random(20260105)
-        instruments = self.node.engine.instruments
         out = []
         for i in range(n):
             s = rng.randrange(self.n_symbols)
@@ -230,7 +228,7 @@ class _Book:
                 qty=LOT * rng.randint(1, 1_000),
                 price=px,
             )
-            out.append((cmd, instruments[cmd.symbol], px))
+            out.append((cmd, px))
         return out
 
     def submits(self, n: int, ts: int) -> list[SubmitOrder]:
@@ -276,21 +274,21 @@ def bench_risk_check(quick: bool) -> dict[str, Any]:
         raise RuntimeError(
             f"risk benchmark set-up broken: {positions} open positions, {open_orders} open orders"
         )
-    engine = book.node.engine
+    node = book.node
     n = N_CHECKS_QUICK if quick else N_CHECKS
     calls = book.checks(n, book.ts + 2 * SECOND_NS)
-    risk_submit = engine._risk_submit
+    check = node.pre_trade_check
     # One untimed pass: every order must pass every check (and the interpreter warms up).
-    refused = [(c, r) for c, inst, worst in calls if (r := risk_submit(c, inst, worst))]
+    refused = [(c, r) for c, worst in calls if (r := check(c, worst))]
     if refused:
         raise RuntimeError(f"risk benchmark broken: {len(refused)} refused, first {refused[0]}")
     samples = [0] * n
     empty = [0] * n
     settle_gc()
     clock = time.perf_counter_ns
-    for i, (cmd, inst, worst) in enumerate(calls):
+    for i, (cmd, worst) in enumerate(calls):
         t0 = clock()
-        risk_submit(cmd, inst, worst)
+        check(cmd, worst)
         samples[i] = clock() - t0
     for i in range(n):  # what a perf_counter_ns pair costs by itself
         t0 = clock()
@@ -302,20 +300,16 @@ def bench_risk_check(quick: bool) -> dict[str, Any]:
     # Informational: whole submits (engine, fold, risk hooks, exchange, journal) on that state.
     m = N_SUBMITS_QUICK if quick else N_SUBMITS
     submits = book.submits(m, book.ts + 10 * SECOND_NS)
-    first_id = engine.next_order_id
+    first_id = node.next_order_id
     latencies = [0] * m
     settle_gc()
-    process = book.node.process
+    process = node.process
     for i, cmd in enumerate(submits):
         t0 = clock()
         process(cmd)
         latencies[i] = clock() - t0
     gc.unfreeze()
-    accepted = sum(
-        1
-        for oid in range(first_id, engine.next_order_id)
-        if engine.orders[oid].status is OrderStatus.ACCEPTED
-    )
+    accepted = len(node.orders(status=OrderStatus.ACCEPTED, after=first_id - 1))
     if accepted != m:
         raise RuntimeError(f"risk benchmark broken: {accepted} of {m} submits rest")
     sub_p50, sub_p99, sub_max = _percentiles(latencies)
@@ -397,6 +391,7 @@ def bench_market_orders_with_risk(quick: bool) -> dict[str, Any]:
 
 def _check_risk_quiet(node: Node) -> None:
     """The risk run must have been the plain run plus checks: no alert, no trip, no refusal."""
-    risk = node.engine.risk
-    if risk.ratio_flags or risk.blocking:
+    status = node.risk_status()
+    blocking = status["trading_states"] or status["kill_switches"] or node.open_breakers()
+    if node.ratio_warnings() or blocking:
         raise RuntimeError("market benchmark with risk broken: a ratio warning or a trip")

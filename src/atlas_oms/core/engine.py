@@ -11,6 +11,7 @@ messages always give the same events.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import Any
 
 from atlas_oms.core import accounts, market
@@ -22,13 +23,16 @@ from atlas_oms.core.derivatives.settlement import settle_future
 from atlas_oms.core.orders import amend, reports
 from atlas_oms.core.orders.submit import submit
 from atlas_oms.core.risk import controls
+from atlas_oms.core.refusals import Refusal
 from atlas_oms.core.risk.after import after_step
+from atlas_oms.core.risk.pretrade import risk_submit
 from atlas_oms.core.state import fold
 from atlas_oms.core.state.digest import canonical, digest
 from atlas_oms.core.state.state import State
 from atlas_oms.model import commands as cmd
 from atlas_oms.model import events as ev
 from atlas_oms.model import reports as rep
+from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.requests import VenueRequest
 
 __all__ = ["HANDLERS", "Engine", "EngineConfig"]
@@ -111,6 +115,26 @@ class Engine:
     def has_requests(self) -> bool:
         """Whether venue requests are waiting in the outbox."""
         return bool(self._ctx.outbox)
+
+    def pre_trade_check(
+        self, c: cmd.SubmitOrder, inst: Instrument, worst: Decimal | None
+    ) -> Refusal | None:
+        """The pre-trade risk checks of ``c`` alone, without submitting it (measurement and
+        what-if): the first refusal, or None. It journals nothing; a check that would have to
+        act (a circuit breaker tripping on the order rate, or resetting itself) is refused."""
+        ctx = self._ctx
+        saved, ctx.out = ctx.out, []
+        try:
+            refusal = risk_submit(ctx, c, inst, worst)
+            if ctx.out:
+                raise RuntimeError(
+                    "pre_trade_check would have acted ("
+                    + ", ".join(type(e).__name__ for e in ctx.out)
+                    + "): send the order through handle()"
+                )
+        finally:
+            ctx.out = saved
+        return refusal
 
     # ------------------------------------------------------------------ folding (replay)
     def apply(self, event: ev.EventBase) -> None:

@@ -36,11 +36,11 @@ class Command(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True, omi
     ts: int = 0
 
 
-class AddInstrument(Command):
+class AddInstrument(Command, frozen=True):
     instrument: Instrument
 
 
-class OpenAccount(Command):
+class OpenAccount(Command, frozen=True):
     account_id: str
     parent_id: str | None = None
     position_mode: PositionMode = PositionMode.NETTING
@@ -59,7 +59,7 @@ class OpenAccount(Command):
         )
 
 
-class AdjustBalance(Command):
+class AdjustBalance(Command, frozen=True):
     """Deposit (positive ``amount``) or withdraw (negative) an asset."""
 
     account_id: str
@@ -68,7 +68,7 @@ class AdjustBalance(Command):
     reason: str = "deposit"
 
 
-class TransferFunds(Command):
+class TransferFunds(Command, frozen=True):
     """Move ``amount`` (positive) of an asset from ``account_id`` to ``to_account_id``: two
     accounts of the same account tree (an account and its sub-accounts, at any depth)."""
 
@@ -79,13 +79,13 @@ class TransferFunds(Command):
     reason: str = "transfer"
 
 
-class SetLeverage(Command):
+class SetLeverage(Command, frozen=True):
     account_id: str
     symbol: str
     leverage: Decimal
 
 
-class SubmitOrder(Command):
+class SubmitOrder(Command, frozen=True):
     """Ask for a new order. ``client_order_id`` is the idempotency key (per account).
 
     ``price`` is the limit price (limit types only). ``trigger_price`` fires stop, take-profit and
@@ -131,7 +131,7 @@ def user_submit_fields() -> tuple[str, ...]:
     return tuple(f for f in SubmitOrder.__struct_fields__ if f not in ENGINE_SET_SUBMIT_FIELDS)
 
 
-class CancelOrder(Command):
+class CancelOrder(Command, frozen=True):
     """Cancel by ``order_id`` or by the account's ``client_order_id``."""
 
     account_id: str
@@ -139,7 +139,7 @@ class CancelOrder(Command):
     client_order_id: str | None = None
 
 
-class ModifyOrder(Command):
+class ModifyOrder(Command, frozen=True):
     """Cancel/replace: new total quantity, limit price and/or trigger price (None keeps it)."""
 
     account_id: str
@@ -150,7 +150,7 @@ class ModifyOrder(Command):
     trigger_price: Decimal | None = None
 
 
-class UpdatePrices(Command):
+class UpdatePrices(Command, frozen=True):
     """Market data: last trade and/or mark price of an instrument."""
 
     symbol: str
@@ -158,19 +158,19 @@ class UpdatePrices(Command):
     mark: Decimal | None = None
 
 
-class AdvanceTime(Command):
+class AdvanceTime(Command, frozen=True):
     """A timer tick: lets the engine expire DAY and GTD orders up to ``ts``."""
 
 
 # ---------------------------------------------------------------------- risk operations
-class OperatorCommand(Command, kw_only=True):
+class OperatorCommand(Command, frozen=True, kw_only=True):
     """An operator's action: ``actor`` (who) and ``reason`` (why) are journaled with its effect."""
 
     actor: str
     reason: str = ""
 
 
-class SetRiskLimits(OperatorCommand, kw_only=True):
+class SetRiskLimits(OperatorCommand, frozen=True, kw_only=True):
     """Replace the limits of one scope (``scope_id`` is "" for GLOBAL)."""
 
     scope: Scope
@@ -178,13 +178,13 @@ class SetRiskLimits(OperatorCommand, kw_only=True):
     limits: RiskLimits
 
 
-class SetTradingState(OperatorCommand, kw_only=True):
+class SetTradingState(OperatorCommand, frozen=True, kw_only=True):
     scope: Scope
     scope_id: str = ""
     state: TradingState
 
 
-class TripKillSwitch(OperatorCommand, kw_only=True):
+class TripKillSwitch(OperatorCommand, frozen=True, kw_only=True):
     """Block new orders in the scope, cancel its open orders and, with ``flatten``, close its
     positions with reduce-only market orders. Firing it again changes nothing."""
 
@@ -193,17 +193,17 @@ class TripKillSwitch(OperatorCommand, kw_only=True):
     flatten: bool = False
 
 
-class ResetKillSwitch(OperatorCommand, kw_only=True):
+class ResetKillSwitch(OperatorCommand, frozen=True, kw_only=True):
     scope: Scope
     scope_id: str = ""
 
 
-class ResetCircuitBreaker(OperatorCommand, kw_only=True):
+class ResetCircuitBreaker(OperatorCommand, frozen=True, kw_only=True):
     scope: Scope
     scope_id: str = ""
 
 
-class SetMarketStatus(OperatorCommand, kw_only=True):
+class SetMarketStatus(OperatorCommand, frozen=True, kw_only=True):
     """Override an instrument's session (halt, close, reopen); ``None`` returns it to its schedule."""
 
     symbol: str
@@ -211,7 +211,7 @@ class SetMarketStatus(OperatorCommand, kw_only=True):
 
 
 # ---------------------------------------------------------------------- derivatives venue
-class SetMarginMode(Command):
+class SetMarginMode(Command, frozen=True):
     """Margin one account's positions in one derivative ISOLATED or CROSS (only while flat)."""
 
     account_id: str
@@ -219,7 +219,7 @@ class SetMarginMode(Command):
     mode: MarginMode
 
 
-class AdjustIsolatedMargin(Command):
+class AdjustIsolatedMargin(Command, frozen=True):
     """Add margin to, or remove it from, an isolated position. ``amount`` is positive; ``remove``
     says which way."""
 
@@ -230,28 +230,28 @@ class AdjustIsolatedMargin(Command):
     position_side: PositionSide | None = None
 
 
-class SetMarginTiers(OperatorCommand, kw_only=True):
+class SetMarginTiers(OperatorCommand, frozen=True, kw_only=True):
     """Replace a derivative's maintenance-margin tier table."""
 
     symbol: str
     tiers: tuple[MarginTier, ...]
 
 
-class SetFundingRate(Command):
+class SetFundingRate(Command, frozen=True):
     """The funding rate the next settlement of a perpetual will apply (a fraction: 0.0001 = 0.01%)."""
 
     symbol: str
     rate: Decimal
 
 
-class DepositInsuranceFund(OperatorCommand, kw_only=True):
+class DepositInsuranceFund(OperatorCommand, frozen=True, kw_only=True):
     """Put money into (positive) or take it out of (negative) the insurance fund of an asset."""
 
     asset: str
     amount: Decimal
 
 
-class SettleFuture(OperatorCommand, kw_only=True):
+class SettleFuture(OperatorCommand, frozen=True, kw_only=True):
     """Cash-settle a dated future at its settlement price: open orders are cancelled, every
     position closes at ``price`` and the instrument stops trading."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 
@@ -78,7 +79,7 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 
     @staticmethod
     def spot(
-        symbol: str, *, tick_size: str | Decimal, lot_size: str | Decimal, **rules: object
+        symbol: str, *, tick_size: str | Decimal, lot_size: str | Decimal, **rules: Any
     ) -> Instrument:
         """Make a spot pair from a unified symbol such as ``BTC/USDT``."""
         base, quote = symbol.split("/")
@@ -94,7 +95,7 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 
     @staticmethod
     def perpetual(
-        symbol: str, *, tick_size: str | Decimal, lot_size: str | Decimal, **rules: object
+        symbol: str, *, tick_size: str | Decimal, lot_size: str | Decimal, **rules: Any
     ) -> Instrument:
         """Make a perpetual swap from a unified symbol such as ``BTC/USDT:USDT``."""
         pair, settle = symbol.split(":")
@@ -112,7 +113,7 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 
     @staticmethod
     def future(
-        symbol: str, *, tick_size: str | Decimal, lot_size: str | Decimal, **rules: object
+        symbol: str, *, tick_size: str | Decimal, lot_size: str | Decimal, **rules: Any
     ) -> Instrument:
         """Make a dated future from a unified symbol such as ``BTC/USDT:USDT-261225`` (no funding)."""
         pair, rest = symbol.split(":")
@@ -137,7 +138,7 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, gc=False):
         tick_size: str | Decimal = "0.01",
         lot_size: str | Decimal = "1",
         currency: str = "USD",
-        **rules: object,
+        **rules: Any,
     ) -> Instrument:
         """Make a US equity: NYSE hours (``session="XNYS"``) and DAY orders ending at 21:00 UTC,
         unless told otherwise."""
@@ -159,12 +160,14 @@ _DECIMAL_RULES = frozenset(
 )
 
 
-def _decimals(rules: dict[str, object]) -> dict[str, object]:
+def _decimals(rules: dict[str, Any]) -> dict[str, Any]:
+    """The factories' keyword rules, passed through to :class:`Instrument` (whose fields type
+    them): decimal rules made exact, margin tiers made a tuple."""
     return {
         k: (
             Decimal(str(v))
             if k in _DECIMAL_RULES and v is not None
-            else tuple(v)  # type: ignore[call-overload]
+            else tuple(v)
             if k == "margin_tiers" and v is not None
             else v
         )

@@ -17,16 +17,16 @@ class Report(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
     ts: int = 0
 
 
-class VenueAccepted(Report):
+class VenueAccepted(Report, frozen=True):
     venue_order_id: str
 
 
-class VenueRejected(Report):
+class VenueRejected(Report, frozen=True):
     reason: str
     message: str = ""
 
 
-class VenueFilled(Report):
+class VenueFilled(Report, frozen=True):
     """One execution. ``exec_id`` is unique per venue and is the deduplication key."""
 
     exec_id: str
@@ -39,17 +39,17 @@ class VenueFilled(Report):
     venue_order_id: str | None = None
 
 
-class VenueCanceled(Report):
+class VenueCanceled(Report, frozen=True):
     reason: str
     canceled_qty: Decimal | None = None
 
 
-class VenueCancelRejected(Report):
+class VenueCancelRejected(Report, frozen=True):
     reason: str
     message: str = ""
 
 
-class VenueModified(Report):
+class VenueModified(Report, frozen=True):
     """The venue replaced the order: ``qty`` is the new total quantity, ``leaves_qty`` what works."""
 
     qty: Decimal
@@ -57,22 +57,22 @@ class VenueModified(Report):
     price: Decimal | None = None
 
 
-class VenueModifyRejected(Report):
+class VenueModifyRejected(Report, frozen=True):
     reason: str
     message: str = ""
 
 
-class VenueExpired(Report):
+class VenueExpired(Report, frozen=True):
     pass
 
 
-class VenueFillBusted(Report):
+class VenueFillBusted(Report, frozen=True):
     """The venue broke (busted) an earlier execution: its effects are reversed."""
 
     exec_id: str
 
 
-class VenueFillCorrected(Report):
+class VenueFillCorrected(Report, frozen=True):
     """The venue corrected an earlier execution's quantity, price and fee (FIX ExecType G)."""
 
     exec_id: str

@@ -17,7 +17,7 @@ class VenueRequest(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True
     ts: int = 0
 
 
-class SubmitToVenue(VenueRequest):
+class SubmitToVenue(VenueRequest, frozen=True):
     """Work ``qty`` at the venue: a limit when ``price`` is set, else a market order.
 
     ``protection_price`` bounds a market order (never fill a buy above it or a sell below it).
@@ -34,11 +34,11 @@ class SubmitToVenue(VenueRequest):
     liquidation: bool = False
 
 
-class CancelAtVenue(VenueRequest):
+class CancelAtVenue(VenueRequest, frozen=True):
     venue_order_id: str | None = None
 
 
-class ModifyAtVenue(VenueRequest):
+class ModifyAtVenue(VenueRequest, frozen=True):
     """Replace: new total ``qty``; ``leaves_qty`` is what should work after it (<= 0: nothing)."""
 
     venue_order_id: str | None

@@ -30,6 +30,7 @@ from atlas_oms.core.risk.breaker import breaker_report
 from atlas_oms.core.state.positions import BalanceView, PositionView
 from atlas_oms.model import events as ev
 from atlas_oms.model.account import Account
+from atlas_oms.model.commands import SubmitOrder
 from atlas_oms.model.enums import OrderStatus, PositionSide, Side
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.margin import MarginTier
@@ -458,3 +459,76 @@ class Queries:
     def open_breakers(self) -> int:
         """How many circuit breakers are open now."""
         return sum(1 for b in self.engine.state.risk.breakers.values() if b.state == "OPEN")
+
+    # --- added for the service and benchmarks ------------------------------------------------
+    # Reads the REST/WebSocket service and the benchmarks need that the queries above do not
+    # give; each is a plain value or an immutable view, never an engine object.
+    def order_owner(self, order_id: int) -> str | None:
+        """The account that holds order ``order_id`` (None: no such order). The stream routes
+        every order event by it, once per subscription: cheaper than :meth:`get_order`."""
+        order = self.engine.state.orders.get(order_id)
+        return order.account_id if order is not None else None
+
+    def liquidation_summary(self) -> LiquidationSummary:
+        """How many liquidation cases started, how many are still open, and how many
+        auto-deleveraging trades closed a counterparty's position."""
+        liq = self.engine.state.liq
+        return LiquidationSummary(
+            cases_started=liq.liquidations, cases_open=len(liq.cases), adl_trades=liq.adl_count
+        )
+
+    def liquidation_watch(self, symbol: str) -> LiquidationWatch:
+        """What the engine watches to liquidate on ``symbol``'s mark price: how many entries
+        (isolated positions, cross accounts), how many accounts await recomputation, and the
+        liquidation prices nearest to the mark on either side."""
+        idx = self.engine.state.liq_index
+        below = idx.below.get(symbol) or ()
+        above = idx.above.get(symbol) or ()
+        return LiquidationWatch(
+            symbol=symbol,
+            watched=len(below) + len(above),
+            stale_accounts=len(idx.dirty),
+            nearest_below=below[-1][0] if below else None,
+            nearest_above=above[0][0] if above else None,
+        )
+
+    def ratio_warnings(self) -> list[tuple[str, str]]:
+        """(account, reason code) of every order-to-trade or cancel-replace ratio warning in
+        force, sorted."""
+        return sorted(self.engine.state.risk.ratio_flags)
+
+    def pre_trade_check(
+        self, cmd: SubmitOrder, worst: Decimal | None = None
+    ) -> tuple[Reason, str] | None:
+        """Run the pre-trade risk checks on ``cmd`` without submitting it: (reason, message) of
+        the first refusal, or None if every check passes. ``worst`` is the worst price the order
+        may execute at (default: its limit price), used by notional limits.
+
+        Nothing is journaled and no state changes (the engine's submit sets its own duplicate
+        warning afresh)."""
+        inst = self.engine.state.instruments.get(cmd.symbol)
+        if inst is None:
+            raise CommandRefused(
+                Reason.UNKNOWN_INSTRUMENT, f"instrument {cmd.symbol} does not exist"
+            )
+        return self.engine.pre_trade_check(cmd, inst, cmd.price if worst is None else worst)
+
+
+# --- added for the service and benchmarks: the result types of the queries above ------------
+class LiquidationSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """Liquidation cases started and still open, and auto-deleveraging trades, so far."""
+
+    cases_started: int
+    cases_open: int
+    adl_trades: int
+
+
+class LiquidationWatch(msgspec.Struct, frozen=True, kw_only=True):
+    """One symbol's liquidation watch: entries, accounts awaiting recomputation, and the nearest
+    liquidation prices below (net longs) and above (net shorts) the mark."""
+
+    symbol: str
+    watched: int
+    stale_accounts: int
+    nearest_below: Decimal | None
+    nearest_above: Decimal | None

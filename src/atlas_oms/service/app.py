@@ -140,7 +140,8 @@ class Service:
             finally:
                 observe(clock() - start)
 
-        node.process = timed  # type: ignore[method-assign]
+        # Node has no hook around process: wrap the bound method on this one instance.
+        node.process = timed  # type: ignore[method-assign]  # deliberate per-instance wrap
 
     def _on_events(self, events: list[ev.EventBase]) -> None:
         self._dirty = True
@@ -238,19 +239,18 @@ class Service:
         """Whether ``key`` may see and act for ``account_id``."""
         if key.has("risk"):
             return True
-        engine = self.node.engine
-        if account_id not in engine.accounts:
+        if self.node.account(account_id) is None:
             return False
-        chain = engine.risk.chain(account_id)
+        chain = self.node.account_chain(account_id)
         return any(a in chain for a in key.accounts)
 
     def require_account(self, key: ApiKey, account_id: str) -> None:
-        if account_id not in self.node.engine.accounts or not self.visible(key, account_id):
+        if self.node.account(account_id) is None or not self.visible(key, account_id):
             # The same answer whether it does not exist or is someone else's: no probing.
             raise Problem(404, "UNKNOWN_ACCOUNT", f"no account {account_id} for this key")
 
     def accounts_of(self, key: ApiKey) -> list[str]:
-        return sorted(a for a in self.node.engine.accounts if self.visible(key, a))
+        return [a.account_id for a in self.node.accounts() if self.visible(key, a.account_id)]
 
     # ------------------------------------------------------------------ trade ids
     def for_key(self, key: ApiKey, content: Any) -> Response:
@@ -400,7 +400,7 @@ def log_refusal(
 
 
 def service_of(request: Request) -> Service:
-    return request.app.state.service  # type: ignore[no-any-return]
+    return request.app.state.service
 
 
 async def principal(request: Request) -> ApiKey:

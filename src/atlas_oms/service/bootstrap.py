@@ -60,7 +60,7 @@ def load_instruments(path: Path) -> list[Instrument]:
 
 def first_start(node: Node, instruments: list[Instrument]) -> None:
     """Set up an empty journal; a journal that holds anything is left as it is."""
-    if node.engine.seq:
+    if node.seq:
         return
     for inst in instruments:
         node.add_instrument(inst)
@@ -110,12 +110,12 @@ async def market_maker(node: Node, every_s: float = 1.0, levels: int = 5) -> Non
 def quote(node: Node, levels: int = 5) -> int:
     """Top the market maker's quotes up to ``levels`` per side; return how many it placed."""
     placed = 0
-    engine = node.engine
     live: dict[tuple[str, Side], int] = {}
     for view in node.orders(MAKER, open_only=True):
         live[(view.symbol, view.side)] = live.get((view.symbol, view.side), 0) + 1
-    for symbol, inst in sorted(engine.instruments.items()):
-        ref = engine.reference_price(symbol)
+    for inst in node.instruments():
+        symbol = inst.symbol
+        ref = node.reference_price(symbol)
         if ref is None or not inst.tradable:
             continue
         size = max(inst.lot_size, (Decimal(1000) / ref).quantize(inst.lot_size))

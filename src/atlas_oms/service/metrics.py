@@ -60,20 +60,19 @@ class Metrics:
 
     def observe_events(self, events: list[ev.EventBase]) -> None:
         for e in events:
-            kind = type(e)
-            if kind is ev.OrderSubmitted:
+            if isinstance(e, ev.OrderSubmitted):
                 self.orders.labels("SUBMITTED").inc()
-            elif kind is ev.OrderDenied:
+            elif isinstance(e, ev.OrderDenied):
                 self.orders.labels("DENIED").inc()
-                self.rejections.labels(e.reason).inc()  # type: ignore[attr-defined]
-            elif kind is ev.OrderRejected:
+                self.rejections.labels(e.reason).inc()
+            elif isinstance(e, ev.OrderRejected):
                 self.orders.labels("REJECTED").inc()
-                self.rejections.labels(e.reason).inc()  # type: ignore[attr-defined]
-            elif kind is ev.CommandRejected:
-                self.rejections.labels(e.reason).inc()  # type: ignore[attr-defined]
-            elif kind is ev.OrderCanceled:
+                self.rejections.labels(e.reason).inc()
+            elif isinstance(e, ev.CommandRejected):
+                self.rejections.labels(e.reason).inc()
+            elif isinstance(e, ev.OrderCanceled):
                 self.orders.labels("CANCELED").inc()
-            elif kind is ev.OrderFilled:
+            elif isinstance(e, ev.OrderFilled):
                 self.fills.inc()
         if events:
             self.seq.set(events[-1].seq)

@@ -29,25 +29,9 @@ from atlas_oms.store.audit import audit_trail, write_audit
 
 
 def _order_cmd(o: s.OrderIn, ts: int) -> c.SubmitOrder:
-    return c.SubmitOrder(
-        ts=ts,
-        account_id=o.account_id,
-        symbol=o.symbol,
-        side=o.side,
-        order_type=o.order_type,
-        qty=o.qty,
-        price=o.price,
-        trigger_price=o.trigger_price,
-        trigger_type=o.trigger_type,
-        tif=o.tif,
-        expire_ts=o.expire_ts,
-        post_only=o.post_only,
-        reduce_only=o.reduce_only,
-        position_side=o.position_side,
-        client_order_id=o.client_order_id,
-        tag=o.tag,
-        market_reason=o.market_reason,
-    )
+    """The body as the command: OrderIn has SubmitOrder's user fields by the same names, so the
+    body converts as it is (nothing listed twice); ``ts`` is the node's clock."""
+    return msgspec.convert(o.model_dump() | {"ts": ts}, c.SubmitOrder)
 
 
 def _submit(service: Service, key: Any, o: s.OrderIn) -> tuple[int, dict[str, Any]]:
@@ -59,7 +43,9 @@ def _submit(service: Service, key: Any, o: s.OrderIn) -> tuple[int, dict[str, An
     first = events[0]
     if isinstance(first, ev.CommandRejected):
         raise CommandRefused(first.reason, first.message)
-    view = node.order(first.order_id)  # type: ignore[attr-defined]
+    if not isinstance(first, ev.OrderSubmitted | ev.OrderDenied | ev.OrderDuplicateIgnored):
+        raise RuntimeError(f"a submit answered {type(first).__name__} first")  # a bug
+    view = node.order(first.order_id)
     body = msgspec.to_builtins(view)
     if isinstance(first, ev.OrderDuplicateIgnored):
         return 200, body
@@ -84,7 +70,7 @@ def register(app: FastAPI) -> None:
     @app.get("/health", tags=["operations"])
     async def health(request: Request) -> Response:
         node = service_of(request).node
-        return JSON({"status": "ok", "seq": node.engine.seq, "venues": sorted(node.venues)})
+        return JSON({"status": "ok", "seq": node.seq, "venues": sorted(node.venues)})
 
     @app.get("/health/{venue}/{account_id}", tags=["operations"])
     async def health_of(request: Request, venue: str, account_id: str, key: Key) -> Response:
@@ -98,15 +84,13 @@ def register(app: FastAPI) -> None:
     @app.get("/metrics", tags=["operations"])
     async def metrics(request: Request) -> Response:
         service = service_of(request)
-        service.metrics.breakers.set(
-            sum(1 for b in service.node.engine.risk.breakers.values() if b.state == "OPEN")
-        )
+        service.metrics.breakers.set(service.node.open_breakers())
         return Response(service.metrics.render(), media_type="text/plain; version=0.0.4")
 
     # ------------------------------------------------------------------ reference data
     @app.get("/v1/instruments", tags=["reference"])
     async def instruments(request: Request, key: Key) -> Response:
-        return JSON([i for _, i in sorted(service_of(request).node.engine.instruments.items())])
+        return JSON(service_of(request).node.instruments())
 
     @app.get("/v1/me", tags=["accounts"])
     async def me(request: Request, key: Key) -> Response:
@@ -127,8 +111,7 @@ def register(app: FastAPI) -> None:
     @app.get("/v1/accounts", tags=["accounts"])
     async def accounts(request: Request, key: Key) -> Response:
         service = service_of(request)
-        engine = service.node.engine
-        return JSON([engine.accounts[a] for a in service.accounts_of(key)])
+        return JSON([a for a in service.node.accounts() if service.visible(key, a.account_id)])
 
     @app.get("/v1/accounts/{account_id}", tags=["accounts"])
     async def account(request: Request, account_id: str, key: Key) -> Response:
@@ -137,7 +120,7 @@ def register(app: FastAPI) -> None:
         node = service.node
         return JSON(
             {
-                "account": node.engine.accounts[account_id],
+                "account": node.account(account_id),
                 "sub_accounts": node.account_tree(account_id)[1:],
                 "balances": node.balances(account_id),
             }
@@ -183,31 +166,25 @@ def register(app: FastAPI) -> None:
     ) -> Response:
         service = service_of(request)
         service.require_account(key, account_id)
-        out = []
-        next_after = None
-        for order_id, o in sorted(service.node.engine.orders.items()):
-            if order_id <= after or o.account_id != account_id:
-                continue
-            if status is not None and o.status is not status:
-                continue
-            if symbol is not None and o.symbol != symbol:
-                continue
-            if open_only and not o.is_live:
-                continue
-            if since_ns is not None and o.ts_init < since_ns:
-                continue
-            if until_ns is not None and o.ts_init >= until_ns:
-                continue
-            if len(out) == limit:
-                next_after = out[-1].order_id
-                break
-            out.append(o.view())
+        # One more than a page: if it exists, the page is full and another follows after
+        # the page's last order id.
+        found = service.node.orders(
+            account_id,
+            open_only=open_only,
+            status=status,
+            symbol=symbol,
+            since_ns=since_ns,
+            until_ns=until_ns,
+            after=after,
+            limit=limit + 1,
+        )
+        out = found[:limit]
+        next_after = out[-1].order_id if len(found) > limit else None
         return JSON({"orders": out, "next_after": next_after})
 
     def _owned(service: Service, key: Any, account_id: str, order_id: int) -> None:
         service.require_account(key, account_id)
-        order = service.node.engine.orders.get(order_id)
-        if order is None or order.account_id != account_id:
+        if service.node.order_owner(order_id) != account_id:
             raise Problem(404, "UNKNOWN_ORDER", f"account {account_id} has no order {order_id}")
 
     @app.get("/v1/orders/{order_id}", tags=["orders"])
@@ -291,7 +268,7 @@ def register(app: FastAPI) -> None:
             body.from_account_id, body.to_account_id, body.asset, body.amount, body.reason
         )
         await service.durable()
-        return JSON({"from": sent, "to": received, "seq": service.node.engine.seq}, 201)
+        return JSON({"from": sent, "to": received, "seq": service.node.seq}, 201)
 
     @app.get("/v1/transfers", tags=["accounts"])
     async def transfers(request: Request, account_id: str, key: Key) -> Response:
@@ -305,7 +282,7 @@ def register(app: FastAPI) -> None:
         request: Request, symbol: str, key: Key, levels: int = Query(10, ge=1, le=100)
     ) -> Response:
         service = service_of(request)
-        if symbol not in service.node.engine.instruments:
+        if service.node.instrument(symbol) is None:
             raise Problem(404, "UNKNOWN_INSTRUMENT", f"no instrument {symbol}")
         return JSON({"symbol": symbol, **service.node.book(symbol, levels)})
 
@@ -315,11 +292,11 @@ def register(app: FastAPI) -> None:
     ) -> Response:
         """The latest trades of a symbol (newest first), without accounts or order ids."""
         service = service_of(request)
-        if symbol not in service.node.engine.instruments:
+        if service.node.instrument(symbol) is None:
             raise Problem(404, "UNKNOWN_INSTRUMENT", f"no instrument {symbol}")
-        out = []
-        for fill in reversed(list(service.node.engine.fills.values())):
-            if fill.symbol == symbol and fill.liquidity_side == "TAKER":
+        out: list[dict[str, Any]] = []
+        for fill in reversed(service.node.fills(symbol=symbol)):
+            if fill.liquidity_side == "TAKER":
                 out.append(
                     {
                         "seq": fill.seq,
@@ -339,7 +316,7 @@ def register(app: FastAPI) -> None:
         _role(key, "risk")
         service.node.update_prices(body.symbol, last=body.last, mark=body.mark)
         await service.durable()
-        return JSON({"symbol": body.symbol, "seq": service.node.engine.seq})
+        return JSON({"symbol": body.symbol, "seq": service.node.seq})
 
     # ------------------------------------------------------------------ risk
     @app.get("/v1/risk/status", tags=["risk"])
@@ -397,7 +374,7 @@ def register(app: FastAPI) -> None:
         return JSON(
             {
                 "events": len(events),
-                "seq": service.node.engine.seq,
+                "seq": service.node.seq,
                 "canceled": canceled,
                 "pending_cancel": [i for i in pending if i not in canceled],
                 "flatten_orders": flatten,
@@ -410,7 +387,7 @@ def register(app: FastAPI) -> None:
         _role(key, "risk")
         service.node.reset_kill(body.scope, body.scope_id, actor=key.key_id, reason=body.reason)
         await service.durable()
-        return JSON({"seq": service.node.engine.seq})
+        return JSON({"seq": service.node.seq})
 
     @app.post("/v1/risk/breaker/reset", tags=["risk"])
     async def reset_breaker(request: Request, body: s.ResetIn, key: Key) -> Response:
@@ -418,7 +395,7 @@ def register(app: FastAPI) -> None:
         _role(key, "risk")
         service.node.reset_breaker(body.scope, body.scope_id, actor=key.key_id, reason=body.reason)
         await service.durable()
-        return JSON({"seq": service.node.engine.seq})
+        return JSON({"seq": service.node.seq})
 
     # ------------------------------------------------------------------ audit
     @app.get("/v1/audit/{account_id}", tags=["audit"])
@@ -437,7 +414,7 @@ def register(app: FastAPI) -> None:
         if format == "json":
             return service.for_key(key, records)
         buffer = io.StringIO()
-        write_audit(records, buffer, format)  # type: ignore[arg-type]
+        write_audit(records, buffer, "csv" if format == "csv" else "jsonl")
         text = service.mask_text(key, buffer.getvalue())
         media = "text/csv" if format == "csv" else "application/x-ndjson"
         headers = {"content-disposition": f'attachment; filename="audit-{account_id}.{format}"'}
@@ -454,7 +431,7 @@ def register(app: FastAPI) -> None:
             service.require_account(key, body.parent_id)
         service.node.open_account(body.account_id, parent_id=body.parent_id, name=body.name)
         await service.durable()
-        return JSON(service.node.engine.accounts[body.account_id], 201)
+        return JSON(service.node.account(body.account_id), 201)
 
     @app.delete("/v1/keys/{key_id}", tags=["accounts"])
     async def revoke_key(request: Request, key_id: str, key: Key) -> Response:

@@ -3,30 +3,27 @@ decimal is sent as a JSON string (``"0.1"``) or an integer, never a float."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from atlas_oms.model.enums import OrderType, PositionSide, Side, TimeInForce, TriggerType
+from atlas_oms.model.enums import (
+    OrderType,
+    PositionSide,
+    Side,
+    TimeInForce,
+    TrailingOffsetType,
+    TriggerType,
+)
+from atlas_oms.model.numbers import parse_decimal
 from atlas_oms.model.risk import MarketOrderReason, Scope, TradingState
 
 
 def _exact(value: Any) -> Decimal:
-    if isinstance(value, (bool, float)):
-        raise ValueError('send decimals as strings ("0.1") or integers, never floats')
-    if isinstance(value, Decimal):
-        out = value
-    elif isinstance(value, (int, str)):
-        try:
-            out = Decimal(value)
-        except InvalidOperation:
-            raise ValueError(f"{value!r} is not a decimal number") from None
-    else:
-        raise ValueError("expected a decimal string")
-    if not out.is_finite():
-        raise ValueError("the number must be finite")
-    return out
+    """A decimal sent as a string or an integer; floats, booleans, NaN and infinities are refused
+    (``NotANumber`` is a ``ValueError``: pydantic reports its sentence as the field's error)."""
+    return parse_decimal(value)
 
 
 Dec = Annotated[
@@ -41,6 +38,9 @@ class Body(BaseModel):
 
 
 class OrderIn(Body):
+    """A new order: every field of :class:`~atlas_oms.model.commands.SubmitOrder` a user gives,
+    by the same name, in the same order (tests/service/test_command_shape.py pins it)."""
+
     account_id: str = Field(min_length=1, max_length=64)
     symbol: str = Field(min_length=1, max_length=64)
     side: Side
@@ -49,6 +49,9 @@ class OrderIn(Body):
     price: Dec | None = None
     trigger_price: Dec | None = None
     trigger_type: TriggerType = TriggerType.LAST
+    trailing_offset: Dec | None = None
+    trailing_offset_type: TrailingOffsetType = TrailingOffsetType.PRICE
+    limit_offset: Dec | None = None
     tif: TimeInForce = TimeInForce.GTC
     expire_ts: int | None = None
     post_only: bool = False
@@ -56,6 +59,7 @@ class OrderIn(Body):
     position_side: PositionSide | None = None
     client_order_id: str | None = Field(default=None, min_length=1, max_length=64)
     tag: str | None = Field(default=None, max_length=64)
+    extended_hours: bool = False
     market_reason: MarketOrderReason | None = None
 
 

@@ -55,7 +55,7 @@ def build_app(settings: ServiceSettings) -> FastAPI:
 
     def setup(node: Node) -> None:
         first_start(node, instruments)
-        log.info("journal open", path=str(settings.journal_path), seq=node.engine.seq)
+        log.info("journal open", path=str(settings.journal_path), seq=node.seq)
 
     def background(service: Service) -> Any:
         return market_maker(service.node) if settings.market_maker else _idle()

@@ -234,9 +234,7 @@ class Connection:
         if not isinstance(account_id, str) or not isinstance(subaccounts, bool):
             self.error("INVALID_MESSAGE", "account_id (a string) is required")
             return
-        if account_id not in service.node.engine.accounts or not service.visible(
-            self.key, account_id
-        ):
+        if service.node.account(account_id) is None or not service.visible(self.key, account_id):
             self.error("UNKNOWN_ACCOUNT", f"no account {account_id} for this key")
             return
         if since is not None and (
@@ -244,7 +242,7 @@ class Connection:
         ):
             self.error("INVALID_MESSAGE", "since_seq must be a whole number >= 0")
             return
-        end = service.node.engine.seq
+        end = service.node.seq
         if since is not None and since > end:
             self.error(
                 "SEQ_AHEAD",
@@ -279,7 +277,7 @@ class Connection:
         docstring: the switch happens with no await after the last read, so nothing is lost or
         sent twice)."""
         hub = self.hub
-        owner = hub.order_owner
+        owner = hub.node.order_owner
         try:
             while True:
                 target = hub.published_seq
@@ -323,7 +321,7 @@ class Connection:
         if not isinstance(levels, int) or isinstance(levels, bool) or not 1 <= levels <= MAX_LEVELS:
             self.error("INVALID_MESSAGE", f"levels must be 1 to {MAX_LEVELS}")
             return
-        if symbol not in hub.service.node.engine.instruments:
+        if hub.service.node.instrument(symbol) is None:
             self.error("UNKNOWN_INSTRUMENT", f"no instrument {symbol}")
             return
         if symbol not in self.markets and len(self.markets) >= MAX_SUBSCRIPTIONS:
@@ -370,7 +368,7 @@ class StreamHub:
         self.node = service.node
         self.node.flush()
         #: The last seq handed to the connections (every event up to it is durable).
-        self.published_seq = self.node.engine.seq
+        self.published_seq = self.node.seq
         self.connections: set[Connection] = set()
         self._pending: list[ev.EventBase] = []
         self.node.subscribe(self._on_events)
@@ -380,10 +378,6 @@ class StreamHub:
         self._pending.extend(events)
 
     # ------------------------------------------------------------------ reading
-    def order_owner(self, order_id: int) -> str | None:
-        order = self.node.engine.orders.get(order_id)
-        return order.account_id if order is not None else None
-
     def read(self, first: int, last: int, limit: int) -> list[ev.EventBase]:
         """Up to ``limit`` journal events with ``first <= seq <= last`` (whole batches)."""
         out: list[ev.EventBase] = []
@@ -397,7 +391,9 @@ class StreamHub:
                 if len(out) >= limit:
                     break
         finally:
-            batches.close()  # type: ignore[attr-defined]
+            close = getattr(batches, "close", None)
+            if close is not None:  # a generator: release its cursor now, not when collected
+                close()
         return out
 
     def book(self, symbol: str, levels: int) -> dict[str, Any] | None:
@@ -440,12 +436,11 @@ class StreamHub:
     def view(self, event: ev.EventBase) -> dict[str, Any]:
         """The order, position and balances ``event`` touched, as they are now."""
         node = self.node
-        engine = node.engine
         out: dict[str, Any] = {}
         order_id = getattr(event, "order_id", None)
-        order = engine.orders.get(order_id) if isinstance(order_id, int) else None
+        order = node.get_order(order_id) if isinstance(order_id, int) else None
         if order is not None:
-            out["order"] = _to_builtins(order.view())
+            out["order"] = _to_builtins(order)
         account = getattr(event, "account_id", None) or (order.account_id if order else None)
         symbol = getattr(event, "symbol", None) or (order.symbol if order else None)
         if not isinstance(account, str):
@@ -472,7 +467,7 @@ class StreamHub:
                 view = _to_builtins(position)
                 view.pop("lots", None)
                 out["position"] = view
-            inst = engine.instruments.get(symbol)
+            inst = node.instrument(symbol)
             if inst is not None:
                 assets.update(a for a in (inst.quote, inst.settle) if a)
                 if not inst.is_derivative:
@@ -497,7 +492,7 @@ class StreamHub:
             self.published_seq = max(self.published_seq, events[-1].seq)
 
     def _deliver(self, events: list[ev.EventBase]) -> None:
-        owner = self.order_owner
+        owner = self.node.order_owner
         views: dict[int, Any] = {}
         symbols: set[str] = set()
         trades: dict[str, list[str]] = {}
@@ -522,22 +517,22 @@ class StreamHub:
             return
         books: dict[tuple[str, int], Any] = {}
         for conn in list(self.connections):
-            for sub in conn.markets.values():
-                for message in trades.get(sub.symbol, ()):
+            for msub in conn.markets.values():
+                for message in trades.get(msub.symbol, ()):
                     conn.send(message)
-                if sub.symbol not in symbols:
+                if msub.symbol not in symbols:
                     continue
-                k = (sub.symbol, sub.levels)
+                k = (msub.symbol, msub.levels)
                 if k not in books:
-                    books[k] = self.book(sub.symbol, sub.levels)
+                    books[k] = self.book(msub.symbol, msub.levels)
                 book = books[k]
-                if book is not None and book != sub.last_book:
-                    sub.last_book = book
-                    conn.send(self.book_message(sub.symbol, book))
+                if book is not None and book != msub.last_book:
+                    msub.last_book = book
+                    conn.send(self.book_message(msub.symbol, book))
 
     def _market_events(self, events: list[ev.EventBase]) -> tuple[set[str], dict[str, list[str]]]:
         """The symbols whose book may have changed, and each symbol's trade messages."""
-        engine = self.node.engine
+        node = self.node
         symbols: set[str] = set()
         trades: dict[str, list[str]] = {}
         # A trade between two of our orders fills both: report it once, by its taker's fill.
@@ -550,7 +545,7 @@ class StreamHub:
             symbol = getattr(event, "symbol", None)
             if not isinstance(symbol, str):
                 order_id = getattr(event, "order_id", None)
-                order = engine.orders.get(order_id) if isinstance(order_id, int) else None
+                order = node.get_order(order_id) if isinstance(order_id, int) else None
                 if order is None:
                     continue
                 symbol = order.symbol

@@ -22,7 +22,7 @@ from typing import IO, Any, Literal
 import msgspec
 
 from atlas_oms.model.events import EventBase
-from atlas_oms.store.exports import PathOrFile
+from atlas_oms.store.exports import PathOrFile, bytes_writer, is_text_file
 
 __all__ = ["COLUMNS", "AuditRecord", "audit_trail", "concerns_account", "iso_ns", "write_audit"]
 
@@ -164,9 +164,9 @@ def _named_accounts(event: object) -> list[str]:
         value = getattr(holder, attr, None) if holder is not None else None
         if isinstance(value, str):
             names.append(value)
-    account = getattr(event, "account", None)
-    if isinstance(getattr(account, "account_id", None), str):
-        names.append(account.account_id)  # type: ignore[union-attr]
+    opened = getattr(getattr(event, "account", None), "account_id", None)
+    if isinstance(opened, str):
+        names.append(opened)
     scope_id = getattr(event, "scope_id", None)
     if getattr(event, "scope", None) == "account" and isinstance(scope_id, str):
         names.append(scope_id)
@@ -177,6 +177,7 @@ def _record(
     event: EventBase, named: list[str], order: _Order | None, members: set[str]
 ) -> AuditRecord:
     intent = getattr(event, "intent", None)
+    account: str | None
     if named:
         account = next((name for name in named if name in members), named[0])
     else:
@@ -280,9 +281,9 @@ def write_audit(
             return _write_jsonl(records, f)
     if fmt == "jsonl":
         return _write_jsonl(records, path_or_file)
-    if isinstance(path_or_file, io.TextIOBase):
-        return _write_csv(records, path_or_file)  # type: ignore[arg-type]
-    text = io.TextIOWrapper(path_or_file, encoding="utf-8", newline="")  # type: ignore[arg-type]
+    if is_text_file(path_or_file):
+        return _write_csv(records, path_or_file)
+    text = io.TextIOWrapper(path_or_file, encoding="utf-8", newline="")
     try:
         return _write_csv(records, text)
     finally:
@@ -291,7 +292,7 @@ def write_audit(
 
 
 def _write_jsonl(records: Iterable[AuditRecord], f: IO[bytes] | IO[str]) -> int:
-    text = isinstance(f, io.TextIOBase)
+    write = bytes_writer(f)
     count = 0
     buffer = bytearray()
     for record in records:
@@ -299,10 +300,10 @@ def _write_jsonl(records: Iterable[AuditRecord], f: IO[bytes] | IO[str]) -> int:
         buffer.extend(b"\n")
         count += 1
         if len(buffer) >= 1 << 16:
-            f.write(buffer.decode() if text else bytes(buffer))  # type: ignore[arg-type]
+            write(bytes(buffer))
             buffer.clear()
     if buffer:
-        f.write(buffer.decode() if text else bytes(buffer))  # type: ignore[arg-type]
+        write(bytes(buffer))
     return count
 
 

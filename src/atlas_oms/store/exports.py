@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from atlas_oms.model.events import Event
 from atlas_oms.store.codec import event_from_json, events_to_json_lines
 
-__all__ = ["read_jsonl", "write_jsonl"]
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
+
+__all__ = ["bytes_writer", "is_text_file", "read_jsonl", "write_jsonl"]
 
 _BATCH = 4096
 
@@ -39,13 +42,25 @@ def read_jsonl(path_or_file: PathOrFile) -> Iterator[Event]:
         yield from _read(path_or_file)
 
 
+def is_text_file(f: IO[bytes] | IO[str]) -> TypeIs[IO[str]]:
+    """Whether ``f`` is a text file (it takes ``str``), not a binary one."""
+    return isinstance(f, io.TextIOBase)
+
+
+def bytes_writer(f: IO[bytes] | IO[str]) -> Callable[[bytes], object]:
+    """``f.write`` for UTF-8 bytes: a text file gets them decoded first."""
+    if is_text_file(f):
+        write_text = f.write
+        return lambda data: write_text(data.decode())
+    return f.write
+
+
 def _write(events: Iterable[Event], f: IO[bytes] | IO[str]) -> int:
-    text = isinstance(f, io.TextIOBase)
+    write = bytes_writer(f)
     iterator = iter(events)
     count = 0
     while batch := list(islice(iterator, _BATCH)):
-        data = events_to_json_lines(batch)
-        f.write(data.decode() if text else data)  # type: ignore[arg-type]
+        write(events_to_json_lines(batch))
         count += len(batch)
     return count
 

@@ -64,6 +64,7 @@ class FileJournal(JournalBase):
         self._unsynced = False
         self._firsts = array("q")  # first seq of each frame, for bisecting ``read`` starts
         self._offsets = array("q")
+        self._end = 0  # bytes of whole frames in the file: set by _scan
         self._fh: BinaryIO | None = None
         try:
             if readonly:
