@@ -25,7 +25,6 @@ from atlas_oms.cli import (
     bench,
     demo,
     futures,
-    holdings,
     kill,
     orders,
     replay,
@@ -57,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     transfer.add_parser(sub)
     kill.add_kill_parser(sub, "kill", "fire a kill switch: block new orders, cancel open ones")
     orders.add_parser(sub)
-    holdings.add_parsers(sub)
+    orders.add_holdings_parsers(sub)
     bench.add_parser(sub)
     serve.add_parser(sub)
     version.add_parser(sub)

@@ -1,4 +1,5 @@
-"""``atlas order submit|get|modify|cancel|cancel-all|list``: orders on a running server.
+"""``atlas order submit|get|modify|cancel|cancel-all|list``, ``atlas positions`` and
+``atlas balances``: an account's orders and holdings on a running server.
 
 ``submit`` takes every field of :class:`~atlas_oms.model.commands.SubmitOrder` a user gives
 (:func:`~atlas_oms.model.commands.user_submit_fields`): positional ``SYMBOL SIDE QTY [PRICE]``,
@@ -38,7 +39,15 @@ from atlas_oms.model.enums import (
 )
 from atlas_oms.model.risk import MarketOrderReason
 
-__all__ = ["SUBMIT_DESTS", "add_parser", "orders_table", "submit_body"]
+__all__ = [
+    "SUBMIT_DESTS",
+    "add_holdings_parsers",
+    "add_parser",
+    "balances_table",
+    "orders_table",
+    "positions_table",
+    "submit_body",
+]
 
 #: SubmitOrder fields whose ``atlas order submit`` argument has another name (its argparse dest).
 SUBMIT_DESTS = {"account_id": "account", "order_type": "type", "client_order_id": "client_id"}
@@ -79,6 +88,33 @@ def orders_table(orders: Sequence[dict[str, Any]]) -> str:
         for o in orders
     ]
     return render(ORDER_HEADERS, rows, align="rlllrrrrrlll")
+
+
+def positions_table(positions: Sequence[dict[str, Any]]) -> str:
+    """Positions as the server sent them (JSON), one row each."""
+    headers = ["symbol", "side", "qty", "avg entry", "mark", "unrealized", "realized", "fees"]
+    headers += ["liq. price"]
+    rows = [
+        [
+            p["symbol"],
+            p["position_side"],
+            cell(p["qty"]),
+            cell(p["avg_entry_px"]),
+            cell(p["mark_px"]),
+            cell(p["unrealized_pnl"]),
+            cell(p["realized_pnl"]),
+            cell(p["fees"]),
+            cell(p.get("liquidation_price")),
+        ]
+        for p in positions
+    ]
+    return render(headers, rows, align="llrrrrrrr")
+
+
+def balances_table(balances: Sequence[dict[str, Any]]) -> str:
+    """Balances as the server sent them (JSON), one row per asset."""
+    rows = [[b["asset"], cell(b["total"]), cell(b["locked"]), cell(b["free"])] for b in balances]
+    return render(["asset", "total", "locked", "free"], rows, align="lrrr")
 
 
 def submit_body(args: argparse.Namespace) -> dict[str, Any]:
@@ -182,6 +218,26 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
         if page["next_after"] is not None and not args.json:
             print(f"more orders: add --after {page['next_after']}", file=sys.stderr)
         return 0
+
+    return run_online(args, ctx, action)
+
+
+def cmd_positions(args: argparse.Namespace, ctx: Context) -> int:
+    """An account's open positions."""
+
+    def action(client: AtlasClient) -> int:
+        reply = client.positions(account_of(args))
+        return show(args, reply, positions_table(reply.data))
+
+    return run_online(args, ctx, action)
+
+
+def cmd_balances(args: argparse.Namespace, ctx: Context) -> int:
+    """An account's balances."""
+
+    def action(client: AtlasClient) -> int:
+        reply = client.balances(account_of(args))
+        return show(args, reply, balances_table(reply.data))
 
     return run_online(args, ctx, action)
 
@@ -290,3 +346,16 @@ def add_parser(sub: Any) -> None:
     listing.add_argument("--limit", type=int, default=100, metavar="N", help="page size (100)")
     server_options(listing)
     listing.set_defaults(func=cmd_list)
+
+
+def add_holdings_parsers(sub: Any) -> None:
+    """``atlas positions`` and ``atlas balances``."""
+    positions = sub.add_parser("positions", help="an account's open positions (on a server)")
+    account_option(positions)
+    server_options(positions)
+    positions.set_defaults(func=cmd_positions)
+
+    balances = sub.add_parser("balances", help="an account's balances (on a server)")
+    account_option(balances)
+    server_options(balances)
+    balances.set_defaults(func=cmd_balances)

@@ -7,7 +7,7 @@ from typing import Any
 
 from atlas_oms.cli.audit import audit_table
 from atlas_oms.cli.demo.story import BTC, PERP, Story
-from atlas_oms.cli.risk_report import breaker_table
+from atlas_oms.cli.risk import breaker_table
 from atlas_oms.cli.tables import fmt
 from atlas_oms.model import events as ev
 from atlas_oms.model.risk import BreakerConfig
