@@ -10,8 +10,9 @@ queries) and print what they did; a refusal is printed as ``refused: REASON: sen
 code 2. ``replay`` folds the journal into a fresh engine, exactly as a restart would; ``audit``
 reads the journal read-only.
 
-:func:`main` takes an optional clock (anything with ``now() -> int`` nanoseconds): the commands
-read time only through it, so a test that injects a ``ManualClock`` gets exact times.
+:func:`main` takes an optional clock (anything with ``now() -> int`` nanoseconds): operator
+actions are stamped, reports dated and ``replay`` timed by it (the demo keeps its own manual
+clock, so its story never changes), and a test that injects a ``ManualClock`` gets exact times.
 """
 
 from __future__ import annotations
