@@ -1,7 +1,7 @@
 """Atlas OMS: a deterministic, event-sourced order management system with a built-in exchange."""
 
-from atlas_oms.core.engine import Engine, EngineConfig
 from atlas_oms.core.derivatives.figures import MarginInfo
+from atlas_oms.core.engine import Engine, EngineConfig
 from atlas_oms.core.orders.order import OrderView
 from atlas_oms.model.enums import (
     InstrumentKind,

@@ -75,9 +75,7 @@ def at(node: Node, ts: int) -> None:
 
 
 def bp(node: Node, account: str, ts: int | None = None) -> BuyingPower:
-    return buying_power(
-        node.engine.state, account, "USD", node.clock.now() if ts is None else ts
-    )
+    return buying_power(node.engine.state, account, "USD", node.clock.now() if ts is None else ts)
 
 
 def denial(node: Node, order_id: int) -> str:

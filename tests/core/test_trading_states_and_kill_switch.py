@@ -194,7 +194,10 @@ def test_a_fill_racing_the_kill_switch_is_booked_and_nothing_new_is_accepted(rec
     kill(rec)
     rec.fill(oid, "1", "30000", "late")  # executed at the venue before the cancel arrived
     assert rec.engine.state.orders[oid].status is OrderStatus.FILLED
-    assert rec.engine.state.positions[("alice", SPOT, rec.engine.state.orders[oid].position_side)].qty == 1
+    assert (
+        rec.engine.state.positions[("alice", SPOT, rec.engine.state.orders[oid].position_side)].qty
+        == 1
+    )
     assert reason_of(submit(rec, side=Side.SELL)) == Reason.KILL_SWITCH_ACTIVE
 
 
@@ -269,7 +272,9 @@ def test_kill_switch_with_flatten_closes_positions_once_the_orders_are_gone(rec:
     assert intent.market_reason == "KILL_SWITCH"
     rec.accept(market.order_id)
     rec.fill(market.order_id, "2", "29900", "flat")
-    pos = rec.engine.state.positions[("alice", SPOT, rec.engine.state.orders[market.order_id].position_side)]
+    pos = rec.engine.state.positions[
+        ("alice", SPOT, rec.engine.state.orders[market.order_id].position_side)
+    ]
     assert pos.qty == 0
     assert not rec.engine.state.risk.flatten_todo
 

@@ -437,7 +437,11 @@ def test_random_transfers_conserve_every_asset_and_never_overdraw(
             continue
         _, src, dst, asset, amount = step
         free_before = {
-            a: (engine.state.balances[(a, asset)].free if (a, asset) in engine.state.balances else D(0))
+            a: (
+                engine.state.balances[(a, asset)].free
+                if (a, asset) in engine.state.balances
+                else D(0)
+            )
             for a in ACCOUNTS
         }
         before = kit.fingerprint(engine)
@@ -463,7 +467,9 @@ def test_random_transfers_conserve_every_asset_and_never_overdraw(
             )
             assert not should_pass, event
         for asset_ in ASSETS:
-            held = sum((b.total for (_, a), b in engine.state.balances.items() if a == asset_), D(0))
+            held = sum(
+                (b.total for (_, a), b in engine.state.balances.items() if a == asset_), D(0)
+            )
             assert held == totals[asset_], f"{asset_}: {held} != {totals[asset_]}"
         assert all(b.free >= 0 for b in engine.state.balances.values()), engine.state.balances
     kit.check_invariants(engine)

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from atlas_oms.cli import replay
+from atlas_oms.cli.replay import replay
 from atlas_oms.core.engine import Engine
 from atlas_oms.model import events as ev
 from atlas_oms.runtime.node import Node

@@ -216,7 +216,9 @@ def test_every_read_of_a_keys_own_accounts_holds_nothing_of_the_other_traders(ap
         for op in (r.ok() for r in reads):
             names = {p.name for p in op.iter_parameters()}
             for account in accounts:
-                for order_id in sorted(api.node.engine.state.orders) if "order_id" in names else [0]:
+                for order_id in (
+                    sorted(api.node.engine.state.orders) if "order_id" in names else [0]
+                ):
                     path = op.path.replace("{account_id}", account).replace(
                         "{order_id}", str(order_id)
                     )

@@ -22,8 +22,8 @@ from atlas_oms.core.derivatives.liquidation import follow_up
 from atlas_oms.core.derivatives.settlement import settle_future
 from atlas_oms.core.orders import amend, reports
 from atlas_oms.core.orders.submit import submit
-from atlas_oms.core.risk import controls
 from atlas_oms.core.refusals import Refusal
+from atlas_oms.core.risk import controls
 from atlas_oms.core.risk.after import after_step
 from atlas_oms.core.risk.pretrade import risk_submit
 from atlas_oms.core.state import fold

@@ -26,12 +26,16 @@ def update_prices(ctx: Context, c: cmd.UpdatePrices) -> None:
         return
     for value in (c.last, c.mark):
         if value is not None and bad_number(value, "price"):
-            reject_command(ctx, c, Reason.INVALID_PRICE, f"price update {value} is not a valid price")
+            reject_command(
+                ctx, c, Reason.INVALID_PRICE, f"price update {value} is not a valid price"
+            )
             return
     if c.last is None and c.mark is None:
         return
     ctx.emit(
-        ev.PricesUpdated(seq=state.seq + 1, ts_event=c.ts, symbol=c.symbol, last=c.last, mark=c.mark)
+        ev.PricesUpdated(
+            seq=state.seq + 1, ts_event=c.ts, symbol=c.symbol, last=c.last, mark=c.mark
+        )
     )
     if c.last is not None:
         check_triggers(ctx, c.symbol, TriggerType.LAST, c.last, c.ts)

@@ -53,6 +53,7 @@ from atlas_oms.venues.sim import SimVenue
 
 Listener = Callable[[list[ev.EventBase]], None]
 
+
 class Node(Queries):
     """An Atlas node: the engine, the built-in exchange ``sim``, a journal and a clock."""
 
@@ -64,6 +65,7 @@ class Node(Queries):
         config: EngineConfig | None = None,
         venues: Iterable[Venue] = (),
         snapshot_every: int = 0,
+        use_snapshot: bool = True,
     ) -> None:
         self.engine = Engine(config)
         if journal is None:
@@ -82,7 +84,7 @@ class Node(Queries):
         self._queue: deque[Any] = deque()
         #: How the state was rebuilt from the journal (snapshot used, events replayed, and why
         #: a snapshot was not used).
-        self.recovery: Recovery = recover(self.engine, self.journal)
+        self.recovery: Recovery = recover(self.engine, self.journal, use_snapshot=use_snapshot)
         self._last_snapshot_seq = self.recovery.snapshot_seq
         if self.engine.seq:
             self._restore_books()

@@ -22,6 +22,7 @@ from atlas_oms.core.derivatives.figures import (
     margin_info,
     tiers_of,
 )
+from atlas_oms.core.derivatives.formulas import max_notional
 from atlas_oms.core.engine import Engine
 from atlas_oms.core.equities.buying_power import BuyingPower, buying_power
 from atlas_oms.core.orders.order import OrderView
@@ -430,6 +431,11 @@ class Queries:
         if inst is None:
             raise CommandRefused(Reason.UNKNOWN_INSTRUMENT, f"instrument {symbol} does not exist")
         return tiers_of(self.engine.config, inst)
+
+    def max_position_notional(self, symbol: str, leverage: Decimal) -> Decimal | None:
+        """The largest position notional the tier table allows at ``leverage`` (None: no
+        limit; 0: no tier allows that leverage)."""
+        return max_notional(self.margin_tiers(symbol), leverage)
 
     def insurance_funds(self) -> dict[str, Decimal]:
         """Every insurance fund's balance, by asset."""

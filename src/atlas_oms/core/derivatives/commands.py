@@ -201,7 +201,9 @@ def adjust_isolated_margin(ctx: Context, c: cmd.AdjustIsolatedMargin) -> None:
 def set_margin_tiers(ctx: Context, c: cmd.SetMarginTiers) -> None:
     inst = ctx.state.instruments.get(c.symbol)
     if inst is None or not inst.is_derivative:
-        operator_reject(ctx, c, (Reason.UNKNOWN_INSTRUMENT, f"{c.symbol} is not a known derivative"))
+        operator_reject(
+            ctx, c, (Reason.UNKNOWN_INSTRUMENT, f"{c.symbol} is not a known derivative")
+        )
         return
     try:
         tiers = validate_tiers(list(c.tiers), c.symbol)
@@ -224,7 +226,9 @@ def set_funding_rate(ctx: Context, c: cmd.SetFundingRate) -> None:
     state = ctx.state
     inst = state.instruments.get(c.symbol)
     if inst is None or inst.kind is not InstrumentKind.PERPETUAL or not inst.funding_interval_min:
-        reject_command(ctx, c, Reason.NOT_A_PERPETUAL, f"{c.symbol} is not a perpetual with funding")
+        reject_command(
+            ctx, c, Reason.NOT_A_PERPETUAL, f"{c.symbol} is not a perpetual with funding"
+        )
         return
     rate = c.rate
     if not isinstance(rate, Decimal) or not rate.is_finite() or abs(rate) >= 1:

@@ -277,7 +277,13 @@ def _fund_committed(ctx: Context, asset: str) -> Decimal:
 
 
 def _liq_order(
-    ctx: Context, case: Case, pos: Position, stage: str, bankruptcy: Decimal, price: Decimal, ts: int
+    ctx: Context,
+    case: Case,
+    pos: Position,
+    stage: str,
+    bankruptcy: Decimal,
+    price: Decimal,
+    ts: int,
 ) -> None:
     state = ctx.state
     inst = state.instruments[pos.symbol]

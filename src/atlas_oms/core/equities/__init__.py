@@ -23,4 +23,3 @@ derived.
 Modules: ``settlement`` (trade date, T+1, the regular session), ``book`` (unsettled proceeds),
 ``buying_power`` (the figures), ``checks`` (the pre-trade refusals).
 """
-

@@ -117,5 +117,3 @@ def book_sale(
             entries.pop(settle, None)
     if entries is not None and not entries:
         del book[key]
-
-

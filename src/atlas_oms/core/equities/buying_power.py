@@ -210,8 +210,6 @@ def _margin_rate(
     return MAINTENANCE_MARGIN, 4, ""
 
 
-
-
 def is_margin(state: State, account_id: str) -> bool:
     """Whether an account trades equities on Reg T margin (its equity orders lock nothing)."""
     return state.accounts[account_id].equity_type is _MARGIN

@@ -140,8 +140,8 @@ def _margin_refusal(
     covering a short, a smaller modify) always passes: it can only bring the account nearer to
     its requirement."""
     currency = inst.quote
-    holdings = holdings(state, account.account_id, currency)
-    value, buys, sells = holdings[2].get(inst.symbol, (ZERO, ZERO, ZERO))
+    held = holdings(state, account.account_id, currency)
+    value, buys, sells = held[2].get(inst.symbol, (ZERO, ZERO, ZERO))
     before = exposure(value, buys, sells)
     if side is Side.BUY:
         after = exposure(value, buys - old + new, sells)
@@ -150,7 +150,7 @@ def _margin_refusal(
     raised = after - before
     if raised <= 0:
         return None
-    bp = buying_power(state, account.account_id, currency, ts, holdings)
+    bp = buying_power(state, account.account_id, currency, ts, held)
     fee = max(new - old, ZERO) * max(inst.maker_fee, inst.taker_fee, ZERO)
     need = bp.rate * raised + fee
     if need <= bp.excess:

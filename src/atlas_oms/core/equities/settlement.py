@@ -41,5 +41,3 @@ def trade_date_text(ts: int) -> str:
 def is_intraday(ts: int) -> bool:
     """Whether ``ts`` is in the regular session (09:30-16:00 New York, Monday to Friday)."""
     return scheduled_status(INTRADAY_SESSION, ts) is MarketStatus.OPEN
-
-

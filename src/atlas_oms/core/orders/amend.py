@@ -98,7 +98,9 @@ def cancel_for(ctx: Context, order: Order, ts: int, reason: Reason | None) -> No
         )
         return
     ctx.emit(
-        ev.OrderPendingCancel(seq=ctx.state.seq + 1, ts_event=ts, order_id=order.order_id, reason=reason)
+        ev.OrderPendingCancel(
+            seq=ctx.state.seq + 1, ts_event=ts, order_id=order.order_id, reason=reason
+        )
     )
     ctx.outbox.append(cancel_request(order, ts))
 

@@ -108,9 +108,7 @@ def on_filled(ctx: Context, r: rep.VenueFilled) -> None:
         _ignore(ctx, r, Reason.DUPLICATE_EXECUTION, f"execution {r.exec_id} was already applied")
         return
     qty, px = r.last_qty, r.last_px
-    if not (
-        qty.is_finite() and px.is_finite() and r.fee.is_finite() and qty > ZERO and px > ZERO
-    ):
+    if not (qty.is_finite() and px.is_finite() and r.fee.is_finite() and qty > ZERO and px > ZERO):
         _ignore(ctx, r, Reason.INVALID_REPORT, f"fill {r.exec_id}: bad quantity, price or fee")
         return
     cum = order.cum_qty + qty
@@ -273,9 +271,7 @@ def on_fill_corrected(ctx: Context, r: rep.VenueFillCorrected) -> None:
     if fill is None:
         return
     qty, px = r.last_qty, r.last_px
-    if not (
-        qty.is_finite() and px.is_finite() and r.fee.is_finite() and qty > ZERO and px > ZERO
-    ):
+    if not (qty.is_finite() and px.is_finite() and r.fee.is_finite() and qty > ZERO and px > ZERO):
         _ignore(
             ctx, r, Reason.INVALID_REPORT, f"correction of {r.exec_id}: bad quantity, price or fee"
         )

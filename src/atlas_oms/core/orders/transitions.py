@@ -158,5 +158,3 @@ def next_status(order: Order, tx: Tx) -> OrderStatus:
     if isinstance(target, OrderStatus):
         return target
     return order.working_status()  # RESTORE
-
-

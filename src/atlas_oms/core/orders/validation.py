@@ -6,7 +6,6 @@ from decimal import Decimal, InvalidOperation
 
 from atlas_oms.core.decimals import ABSURD
 from atlas_oms.core.refusals import Refusal
-
 from atlas_oms.model.commands import SubmitOrder
 from atlas_oms.model.enums import (
     LIMIT_TYPES,

@@ -63,9 +63,7 @@ def after_step(ctx: Context, out: list[ev.EventBase], ts: int) -> None:
                     evaluate(ctx, key, b, ts)
     if ratios:
         flags = risk.ratio_flags
-        cleared = (
-            {a for a in filled if (a, _OT) in flags or (a, _CR) in flags} if flags else set()
-        )
+        cleared = {a for a in filled if (a, _OT) in flags or (a, _CR) in flags} if flags else set()
         for account_id in sorted(submitted | amended | cleared):
             check_ratios(
                 ctx,

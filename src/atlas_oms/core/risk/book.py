@@ -48,6 +48,8 @@ def scope_keys(chain: tuple[str, ...], tag: str | None) -> list[ScopeKey]:
     if tag is not None:
         keys.append((Scope.STRATEGY, tag))
     return keys
+
+
 _ACCOUNT = Scope.ACCOUNT
 
 

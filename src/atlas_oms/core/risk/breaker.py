@@ -66,9 +66,7 @@ def account_equity(state: State, account_id: str, currency: str) -> Decimal:
             if pos.qty:
                 inst = instruments[pos.symbol]
                 if inst.kind in DERIVATIVE_KINDS and inst.settle_asset == currency:
-                    total += pos.unrealized_pnl(
-                        state.reference_price(pos.symbol, prefer_mark=True)
-                    )
+                    total += pos.unrealized_pnl(state.reference_price(pos.symbol, prefer_mark=True))
     return total
 
 
@@ -192,7 +190,9 @@ def rate_trip(ctx: Context, key: ScopeKey, b: BreakerStatus, ts: int) -> bool:
     return False
 
 
-def trip(ctx: Context, key: ScopeKey, b: BreakerStatus, cause: Reason, message: str, ts: int) -> None:
+def trip(
+    ctx: Context, key: ScopeKey, b: BreakerStatus, cause: Reason, message: str, ts: int
+) -> None:
     cfg = b.config
     auto = (
         None

@@ -49,7 +49,12 @@ def set_risk_limits(ctx: Context, c: cmd.SetRiskLimits) -> None:
     refusal = _scope_refusal(ctx, c, tuple(Scope)) or limits_refusal(c.scope, c.limits)
     key = (c.scope, c.scope_id)
     b = risk.breakers.get(key)
-    if refusal is None and b is not None and b.state is BreakerState.OPEN and c.limits.breaker is None:
+    if (
+        refusal is None
+        and b is not None
+        and b.state is BreakerState.OPEN
+        and c.limits.breaker is None
+    ):
         refusal = (
             Reason.INVALID_LIMITS,
             f"the {scope_name(key)} circuit breaker is open: reset it before removing it",

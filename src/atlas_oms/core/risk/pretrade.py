@@ -190,8 +190,7 @@ def rate_refusal(state: State, account_id: str, ts: int, lim: Limits) -> Refusal
         if held >= limit and window.since(ts, seconds) >= limit:
             return (
                 Reason.RATE_LIMIT_EXCEEDED,
-                f"account {account_id} may send {limit} orders and modifies per "
-                f"{_PER[seconds]}",
+                f"account {account_id} may send {limit} orders and modifies per {_PER[seconds]}",
             )
     return None
 

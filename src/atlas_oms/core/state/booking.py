@@ -75,7 +75,9 @@ class PositionRefs:
 
 
 # ---------------------------------------------------------------------------------- lookups
-def refs_of(state: State, account_id: str, symbol: str, position_side: PositionSide) -> PositionRefs:
+def refs_of(
+    state: State, account_id: str, symbol: str, position_side: PositionSide
+) -> PositionRefs:
     """The position's :class:`PositionRefs` (created, with its position and balances, on first use)."""
     key = (account_id, symbol, position_side)
     refs = state.refs_cache.get(key)
@@ -233,7 +235,9 @@ def book_trade(
             bal.total -= qty
             quote.total += notional
         if fee:
-            (quote if fee_asset == quote.asset else state.balance(account_id, fee_asset)).total -= fee
+            (
+                quote if fee_asset == quote.asset else state.balance(account_id, fee_asset)
+            ).total -= fee
         return realized
     state.liq_index.dirty.add(account_id)
     if realized:

@@ -25,9 +25,7 @@ def digest(state: State) -> str:
 
 def canonical(state: State) -> list[Any]:
     """The whole state as plain, ordered data (the digest's input)."""
-    orders = [
-        [getattr(o, name) for name in ORDER_FIELDS] for _, o in sorted(state.orders.items())
-    ]
+    orders = [[getattr(o, name) for name in ORDER_FIELDS] for _, o in sorted(state.orders.items())]
     positions = [
         [
             k,

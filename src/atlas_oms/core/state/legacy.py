@@ -95,4 +95,3 @@ def funding_from(state: State, e: ev.FundingRateSet) -> int | None:
         return None
     interval = state.instruments[e.symbol].funding_interval_min * 60_000_000_000
     return e.ts_event - e.ts_event % interval if interval else 0
-

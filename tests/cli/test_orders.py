@@ -1,69 +1,16 @@
-"""The ``atlas`` command as a client (atlas_oms/client.py): ``order``, ``positions``, ``balances``
-and ``kill --url`` against a real server on a free 127.0.0.1 port (uvicorn in a thread, the app of
-``atlas serve`` on a temp data dir, no market maker: the book holds what the tests put there)."""
+"""``atlas order``, ``atlas positions`` and ``atlas balances`` on a real server (the ``live``
+fixture), as tables or the server's JSON exactly as it came; url, key and account from the options
+or the environment."""
 
 from __future__ import annotations
 
 import json
-import socket
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
-from atlas_oms.cli import main
-from atlas_oms.service.server import BackgroundServer, build_app
-from atlas_oms.service.settings import ServiceSettings
+from .helpers import Live, run_main
 
 BTC = "BTC/USDT"
-
-
-class Live:
-    """A running server, its first keys (admin, risk, the desk trader) and a way to run ``atlas``."""
-
-    def __init__(self, url: str, tokens: dict[str, str], capsys: Any) -> None:
-        self.url = url
-        self.tokens = tokens
-        self.capsys = capsys
-
-    def run(self, *args: str, key: str | None = "trader") -> tuple[int, str, str]:
-        argv = [*args, "--url", self.url]
-        if key is not None:
-            argv += ["--key", self.tokens[key]]
-        return run(argv, self.capsys)
-
-    def admin(self, method: str, path: str, **kw: Any) -> Any:
-        headers = {"X-API-Key": self.tokens["admin"]}
-        r = httpx.request(method, self.url + path, headers=headers, **kw)
-        assert r.status_code < 300, r.text
-        return r.json()
-
-
-def run(argv: list[str], capsys: Any) -> tuple[int, str, str]:
-    try:
-        code = main(argv)
-    except SystemExit as exc:  # argparse refuses the command line
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err
-    return code, captured.out, captured.err
-
-
-@pytest.fixture
-def live(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Live]:
-    for name in ("ATLAS_URL", "ATLAS_KEY", "ATLAS_ACCOUNT"):
-        monkeypatch.delenv(name, raising=False)
-    settings = ServiceSettings(data_dir=tmp_path, market_maker=False, rate_limit_per_s=10_000)
-    with BackgroundServer(build_app(settings)) as server:
-        lines = (tmp_path / "first-keys.txt").read_text().splitlines()
-        roles = {json.loads(x)["roles"][0]: json.loads(x)["token"] for x in lines}
-        tokens = {"admin": roles["admin"], "risk": roles["risk"], "trader": roles["trader"]}
-        capsys.readouterr()  # the start-up log
-        yield Live(server.url, tokens, capsys)
 
 
 def test_submit_prints_a_table_and_json_keeps_exact_strings(live: Live) -> None:
@@ -210,69 +157,13 @@ def test_environment_gives_url_key_and_account(
 ) -> None:
     monkeypatch.setenv("ATLAS_URL", live.url)
     monkeypatch.setenv("ATLAS_KEY", live.tokens["trader"])
-    code, out, err = run(["balances"], capsys)
+    code, out, err = run_main(["balances"], capsys)
     assert code == 2 and "which account? pass --account ID or set ATLAS_ACCOUNT" in err
     monkeypatch.setenv("ATLAS_ACCOUNT", "desk")
-    code, out, _ = run(["balances"], capsys)
+    code, out, _ = run_main(["balances"], capsys)
     assert code == 0 and "USDT" in out
     monkeypatch.delenv("ATLAS_KEY")
-    code, out, err = run(["balances"], capsys)
+    code, out, err = run_main(["balances"], capsys)
     assert code == 2 and "no API key: pass --key KEY_ID.SECRET or set ATLAS_KEY" in err
-    code, out, err = run(["balances", "--key", "ak_nope.wrong"], capsys)
+    code, out, err = run_main(["balances", "--key", "ak_nope.wrong"], capsys)
     assert code == 2 and err == "UNAUTHENTICATED: the API key is not valid\n"
-
-
-def test_an_unreachable_server_is_one_sentence_and_exit_code_3(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    code, out, err = run(["positions", "-a", "desk", "--url", url, "--key", "ak_x.y"], capsys)
-    assert (code, out) == (3, "")
-    assert err.startswith(f"atlas positions: cannot reach the Atlas server at {url} (")
-    assert len(err.splitlines()) == 1
-
-
-def test_kill_goes_online_with_a_url_and_needs_the_risk_role(live: Live) -> None:
-    _, out, _ = live.run("order", "submit", BTC, "buy", "0.1", "58000", "-a", "desk", "--json")
-    order_id = json.loads(out)["order_id"]
-    code, out, err = live.run("kill", "account", "desk", "--reason", "runaway")
-    assert (code, out) == (2, "") and err == "FORBIDDEN: this needs the risk role\n"
-    code, out, err = live.run("kill", "account", "desk", "--reason", "runaway", key="risk")
-    risk_id = live.tokens["risk"].split(".")[0]
-    assert code == 0, err
-    assert out.splitlines()[:3] == [
-        f"kill switch of account desk tripped by {risk_id} on {live.url}: runaway",
-        "open orders canceled: 1",
-        f"canceled: #{order_id}",
-    ]
-    code, _, err = live.run("order", "submit", BTC, "buy", "0.1", "58000", "-a", "desk")
-    assert code == 2 and err.startswith("KILL_SWITCH_ACTIVE: ")
-    code, out, _ = live.run(
-        "kill", "account", "desk", "--reset", "--reason", "fixed", "--json", key="risk"
-    )
-    assert code == 0 and "seq" in json.loads(out)
-    assert live.run("order", "submit", BTC, "buy", "0.1", "58000", "-a", "desk")[0] == 0
-    # The actor is the key: an --actor on a server is refused rather than silently dropped.
-    code, _, err = live.run("kill", "--actor", "ops", "--reason", "x", key="risk")
-    assert code == 2 and "the API key is the actor" in err
-    code, _, err = live.run("kill", "account", "--reason", "x", key="risk")
-    assert code == 2 and "the account scope needs an id" in err
-
-
-def test_kill_stays_offline_with_a_journal_even_when_the_environment_names_a_server(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setenv("ATLAS_URL", "http://127.0.0.1:9")
-    missing = str(tmp_path / "none.db")
-    code, out, err = run(["kill", "--actor", "ops", "--reason", "x", "--journal", missing], capsys)
-    assert (code, out) == (2, "") and "atlas kill: no journal at" in err
-    code, _, err = run(
-        ["kill", "--actor", "ops", "--reason", "x", "--journal", missing, "--url", "http://x"],
-        capsys,
-    )
-    assert code == 2 and "--journal or --url/--key, not both" in err
-    code, _, err = run(["kill", "--reason", "x", "--journal", missing], capsys)
-    assert code == 2 and "the following arguments are required: --actor" in err

@@ -1,17 +1,24 @@
-"""Plain-text tables and number formatting for terminals (the ``atlas`` command, logs, notebooks).
+"""Plain-text tables and number formatting for the ``atlas`` command: the one place for both.
 
-No dependency: :func:`render` lines up columns, right-aligns numeric ones, and :func:`fmt` prints a
-``Decimal`` the way a trader reads it (``0`` rather than ``0E-8``, ``1.5`` rather than ``1.50000``).
+:func:`render` lines up columns and right-aligns numeric ones; :func:`fmt` prints a ``Decimal``
+the way a trader reads it (``0`` rather than ``0E-8``, ``1.5`` rather than ``1.50000``);
+:func:`price`, :func:`money`, :func:`pct` and :func:`grouped` round for reading (JSON output keeps
+every number exact instead); :func:`utc` and :func:`fmt_ns` print epoch nanoseconds.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
-__all__ = ["fmt", "fmt_ns", "render"]
+from atlas_oms.model.numbers import NotANumber, parse_decimal
+
+__all__ = ["cell", "fmt", "fmt_ns", "grouped", "money", "pct", "price", "render", "utc"]
+
+HUNDRED = Decimal(100)
 
 _NUMERIC_CHARS = frozenset("0123456789.-+,%")
 
@@ -44,10 +51,60 @@ def fmt(value: Any, places: int | None = None, *, dash: str = "-") -> str:
 
 def fmt_ns(ts: int) -> str:
     """An epoch-nanosecond timestamp as ``YYYY-MM-DD HH:MM:SS.mmm`` UTC."""
-    from datetime import UTC, datetime
-
     dt = datetime.fromtimestamp(ts // 1_000_000_000, tz=UTC)
     return f"{dt:%Y-%m-%d %H:%M:%S}.{ts // 1_000_000 % 1000:03d}"
+
+
+def utc(ts: int | None) -> str:
+    """An epoch-nanosecond time as ``YYYY-MM-DD HH:MM:SS UTC``; ``-`` for none."""
+    return "-" if ts is None else fmt_ns(ts)[:19] + " UTC"
+
+
+def cell(value: Any) -> Any:
+    """A table cell from a wire or journal value: a decimal string as a ``Decimal`` (so that
+    :func:`fmt` trims it), None as an empty cell, anything else as it is."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        try:
+            return parse_decimal(value)
+        except NotANumber:
+            return value
+    return value
+
+
+def price(value: Decimal | None, tick: Decimal | None = None) -> str:
+    """A price rounded (half-even) to a multiple of ``tick``, or to 2 decimals without one."""
+    if value is None:
+        return "-"
+    if tick is None or tick <= 0:
+        return fmt(value, 2)
+    try:
+        steps = (value / tick).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
+    except InvalidOperation:  # too many digits to round in the context: as it is, 2 decimals
+        return fmt(value, 2)
+    return fmt(steps * tick)
+
+
+def money(value: Decimal | None, *, sign: bool = False, group: bool = False) -> str:
+    """An amount rounded to 2 decimals; ``sign`` writes a ``+`` on positive amounts, ``group``
+    separates thousands (``200,386.27``)."""
+    text = fmt(value, 2)
+    if group and text not in ("-", "0"):
+        text = format(Decimal(text), ",f")
+    return f"+{text}" if sign and value is not None and value > 0 and text != "0" else text
+
+
+def pct(ratio: Decimal | None) -> str:
+    """A ratio as a percentage with 2 decimals (``0.3`` -> ``30%``); ``-`` for none."""
+    return "-" if ratio is None else fmt(ratio * HUNDRED, 2) + "%"
+
+
+def grouped(value: Decimal | None) -> str:
+    """A notional with thousands separators (``500,000``); ``-`` for none (no cap)."""
+    if value is None:
+        return "-"
+    return format(value.normalize(), ",f") if value else "0"
 
 
 def _looks_numeric(text: str) -> bool:

@@ -1,16 +1,14 @@
 """``atlas transfer FROM TO ASSET AMOUNT``: a transfer within an account tree, on a journal.
 
-Each test builds a small SQLite journal in a tmp dir with the library (desk with a sub-account
-and a grandchild, and another top-level account), runs the command through ``main([...])`` and
-reopens the journal with a :class:`Node` to check what was journaled. The journal is written on a
-manual clock that starts at the real time of the test, since the command stamps its event with
-the wall clock.
+Each test builds a small SQLite journal in a tmp dir with the library (:func:`.helpers.desk_journal`:
+desk with a sub-account and a grandchild, and another top-level account, written from T0), runs
+the command through ``main([...])`` on a manual clock a second later and reopens the journal with
+a :class:`Node` to check what was journaled.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -18,51 +16,35 @@ from pathlib import Path
 import pytest
 
 from atlas_oms import ManualClock, Node
-from atlas_oms.cli import main
 from atlas_oms.model import events as ev
 
+from .helpers import SECOND, T0, desk_journal, run_main
+
+NOW = T0 + SECOND
+
 Run = Callable[..., tuple[int, str, str]]
-
-
-def build(path: Path) -> None:
-    node = Node.open(str(path), clock=ManualClock(time.time_ns()))
-    for account, parent in (
-        ("desk", None),
-        ("desk.a", "desk"),
-        ("desk.a.1", "desk.a"),
-        ("other", None),
-    ):
-        node.open_account(account, parent_id=parent)
-    node.deposit("desk", "USDT", 10_000)
-    node.deposit("other", "USDT", 500)
-    node.close()
 
 
 @pytest.fixture
 def journal(tmp_path: Path) -> Path:
     path = tmp_path / "desk.db"
-    build(path)
+    desk_journal(path)
     return path
 
 
 @pytest.fixture
 def run(journal: Path, capsys: pytest.CaptureFixture[str]) -> Run:
-    """Run ``atlas transfer ARGS --journal JOURNAL``; return the exit code, stdout and stderr."""
+    """Run ``atlas transfer ARGS --journal JOURNAL`` at NOW; return the exit code, stdout, stderr."""
 
     def runner(*args: str, path: Path | None = None) -> tuple[int, str, str]:
-        try:
-            code = main(["transfer", *args, "--journal", str(path or journal)])
-        except SystemExit as exc:  # argparse refuses the command line
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        assert "Traceback" not in captured.err
-        return code, captured.out, captured.err
+        argv = ["transfer", *args, "--journal", str(path or journal)]
+        return run_main(argv, capsys, clock=ManualClock(NOW))
 
     return runner
 
 
 def journaled(path: Path, kind: type[ev.EventBase]) -> list[ev.EventBase]:
-    with Node.open(str(path)) as node:
+    with Node.open(str(path), clock=ManualClock(NOW)) as node:
         return [e for e in node.events() if isinstance(e, kind)]
 
 
@@ -84,7 +66,8 @@ def test_transfer_to_a_grandchild_is_journaled_and_prints_both_balances(
         Decimal("2500.5"),
         "seed the scalper",
     )
-    with Node.open(str(journal)) as node:
+    assert event.ts_event == NOW
+    with Node.open(str(journal), clock=ManualClock(NOW)) as node:
         assert node.balance("desk.a.1", "USDT").total == Decimal("2500.5")
         assert event.seq in {r.seq for r in node.audit("desk.a.1")}
 
@@ -131,15 +114,15 @@ def test_a_refusal_exits_2_with_its_reason_and_is_journaled(
 
 
 def test_bad_arguments_exit_2_and_write_nothing(run: Run, journal: Path, tmp_path: Path) -> None:
-    with Node.open(str(journal)) as node:
-        seq = node.engine.seq
+    with Node.open(str(journal), clock=ManualClock(NOW)) as node:
+        seq = node.seq
     code, _, err = run("desk", "desk.a", "USDT", "lots")
     assert code == 2 and "not a number: 'lots'" in err
     code, _, err = run("desk", "desk.a", "USDT", "nan")
     assert code == 2 and "not a finite number" in err
     code, _, err = run("desk", "desk.a", "USDT")
     assert code == 2 and "AMOUNT" in err
-    with Node.open(str(journal)) as node:
-        assert node.engine.seq == seq
+    with Node.open(str(journal), clock=ManualClock(NOW)) as node:
+        assert node.seq == seq
     code, _, err = run("desk", "desk.a", "USDT", "1", path=tmp_path / "missing.db")
     assert code == 2 and "atlas transfer: no journal at" in err

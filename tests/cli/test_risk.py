@@ -1,85 +1,61 @@
-"""``atlas risk`` and ``atlas kill``: one operator action on a journal, its result printed.
+"""``atlas risk``: one operator action on a journal, its result printed.
 
-Each test builds a small SQLite journal in a tmp dir with the library, acts on it through the
-command line (``main([...])``), then reopens the journal with a :class:`Node` to check that the
-action is journaled and enforced. The command stamps its events with the wall clock, so the
-journals here are written on a manual clock that starts at the real time of the test.
+Each test builds a small SQLite journal in a tmp dir with the library (:mod:`.journals`, written
+from T0), acts on it through ``main([...])`` on a manual clock ten minutes later, then reopens the
+journal with a :class:`Node` to check that the action is journaled and enforced.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from atlas_oms import Instrument, ManualClock, Node, OrderStatus
+from atlas_oms import ManualClock, Node, OrderStatus
 from atlas_oms.cli import main
 
-SECOND = 1_000_000_000
-MINUTE = 60 * SECOND
-ETH = "ETH/USD"
+from .helpers import ETH, MINUTE, SECOND, T0, run_main, spot_journal, trip_breaker
+
+#: When the commands run: ten minutes after the journals start.
+NOW = T0 + 10 * MINUTE
 OPS = ["--actor", "ops"]
 
 Run = Callable[..., tuple[int, str, str]]
 
 
-def build(path: Path, start_ns: int | None = None) -> tuple[int, int]:
-    """alice, bob and a market maker mm on ETH/USD (last 2000, mm quotes 1990/2010); alice has two
-    bids resting. Return the ids of alice's resting bids."""
-    clock = ManualClock(time.time_ns() if start_ns is None else start_ns)
-    node = Node.open(str(path), clock=clock)
-    node.add_instrument(Instrument.spot(ETH, tick_size="0.01", lot_size="0.01"))
-    for account in ("mm", "alice", "bob"):
-        node.open_account(account)
-        node.deposit(account, "USD", 1_000_000)
-        node.deposit(account, "ETH", 100)
-    node.update_prices(ETH, last="2000")
-    node.buy("mm", ETH, "50", "1990")
-    node.sell("mm", ETH, "50", "2010")
-    first = node.buy("alice", ETH, "1", "1980").order_id
-    second = node.buy("alice", ETH, "1", "1985").order_id
-    node.close()
-    return first, second
-
-
 @pytest.fixture
 def journal(tmp_path: Path) -> Path:
     path = tmp_path / "oms.db"
-    build(path)
+    spot_journal(path)
     return path
 
 
 @pytest.fixture
 def run(journal: Path, capsys: pytest.CaptureFixture[str]) -> Run:
-    """Run ``atlas ARGS --journal JOURNAL``; return the exit code, stdout and stderr."""
+    """Run ``atlas ARGS --journal JOURNAL`` at ``now``; return the exit code, stdout and stderr."""
 
-    def runner(*args: str, path: Path | None = None) -> tuple[int, str, str]:
-        try:
-            code = main([*args, "--journal", str(path or journal)])
-        except SystemExit as exc:  # argparse refuses the command line
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        assert "Traceback" not in captured.err
-        return code, captured.out, captured.err
+    def runner(*args: str, path: Path | None = None, now: int = NOW) -> tuple[int, str, str]:
+        argv = [*args, "--journal", str(path or journal)]
+        return run_main(argv, capsys, clock=ManualClock(now))
 
     return runner
 
 
-def reopen(path: Path) -> Node:
-    return Node.open(str(path))
+def reopen(path: Path, now: int = NOW) -> Node:
+    """The journal's node, on a manual clock at ``now`` (as the command ran)."""
+    return Node.open(str(path), clock=ManualClock(now))
 
 
 def last_seq(path: Path) -> int:
     with reopen(path) as node:
-        return node.engine.seq
+        return node.seq
 
 
-def status_json(run: Run, *extra: str, path: Path | None = None) -> dict[str, Any]:
-    code, out, _ = run("risk", "status", "--json", *extra, path=path)
+def status_json(run: Run, *extra: str, path: Path | None = None, now: int = NOW) -> dict[str, Any]:
+    code, out, _ = run("risk", "status", "--json", *extra, path=path, now=now)
     assert code == 0
     return json.loads(out)  # type: ignore[no-any-return]
 
@@ -88,7 +64,7 @@ def status_json(run: Run, *extra: str, path: Path | None = None) -> dict[str, An
 def test_status_of_a_journal_without_risk_settings(run: Run, journal: Path) -> None:
     code, out, _ = run("risk", "status")
     assert code == 0
-    assert out.startswith(f"Risk status of {journal} at ")
+    assert out.startswith(f"Risk status of {journal} at 2026-01-01 00:10:00 UTC\n")
     for line in (
         "Trading states: none set (everything ACTIVE)",
         "Kill switches: none active",
@@ -96,10 +72,9 @@ def test_status_of_a_journal_without_risk_settings(run: Run, journal: Path) -> N
         "Market status overrides: none (every instrument follows its schedule)",
     ):
         assert line in out
-    status = status_json(run)
-    assert isinstance(status.pop("as_of"), int)
-    assert status == {
+    assert status_json(run) == {
         "journal": str(journal),
+        "as_of": NOW,
         "trading_states": [],
         "kill_switches": [],
         "circuit_breakers": [],
@@ -123,6 +98,23 @@ def test_status_of_an_unknown_account_or_a_missing_journal_fails_cleanly(
     code, _, err = run("risk", "status", path=tmp_path / "nope.db")
     assert code == 2 and err == f"atlas risk status: no journal at {tmp_path / 'nope.db'}\n"
     assert not (tmp_path / "nope.db").exists()
+
+
+def test_risk_status_of_the_demo_journal(
+    demo_run: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, _ = demo_run
+    assert main(["risk", "status", "--journal", str(path), "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["kill_switches"] == [] and status["trading_states"] == []
+    [breaker] = status["circuit_breakers"]
+    assert (breaker["scope_id"], breaker["state"]) == ("bob", "OPEN")
+    assert breaker["cause"] == "CONSECUTIVE_LOSSES"
+    [limits] = status["limits"]
+    assert limits["limits"]["max_open_orders"] == 3
+    assert main(["risk", "status", "--journal", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "account  bob  max_order_qty    1" in out and "circuit breaker     account bob" in out
 
 
 # ------------------------------------------------------------------------------------ limits
@@ -153,6 +145,7 @@ def test_limits_are_journaled_shown_in_status_and_enforced(run: Run, journal: Pa
         assert node.buy("bob", ETH, "6", "1995").status is OrderStatus.ACCEPTED  # not bob's
         [record] = [r for r in node.audit("alice") if r.event == "RiskLimitsSet"]
         assert record.actor == "ops" and record.detail["reason"] == "desk limits"
+        assert record.ts_event == NOW  # stamped by the injected clock
 
 
 def test_limits_from_a_file_with_a_breaker(run: Run, journal: Path, tmp_path: Path) -> None:
@@ -233,6 +226,7 @@ def test_every_operator_action_needs_an_actor(run: Run) -> None:
         ["risk", "limits", "account", "alice", "--set", "max_order_qty=1"],
         ["risk", "state", "account", "alice", "HALTED", "--reason", "x"],
         ["kill", "--reason", "x"],
+        ["risk", "kill", "--reason", "x"],
         ["risk", "reset-kill", "--reason", "x"],
         ["risk", "reset-breaker", "account", "alice", "--reason", "x"],
         ["risk", "market", ETH, "HALTED", "--reason", "x"],
@@ -249,7 +243,7 @@ def test_state_reducing_then_halted_then_active(run: Run, journal: Path) -> None
     )
     assert code == 0 and out == "account alice is REDUCING by ops: over budget\n"
     code, out, _ = run("risk", "status", "--account", "alice")
-    assert "account  alice  REDUCING" in out and "over budget" in out
+    assert "account  alice  REDUCING  2026-01-01 00:10:00 UTC  ops    over budget" in out
     with reopen(journal) as node:
         more = node.buy("alice", ETH, "1", "1995")
         assert more.status is OrderStatus.DENIED and more.reason == "TRADING_REDUCING"
@@ -277,94 +271,11 @@ def test_state_arguments_are_checked(run: Run, journal: Path) -> None:
     assert code == 2 and err.startswith("refused: INVALID_SCOPE: ")
 
 
-# ------------------------------------------------------------------------------- kill switch
-def test_kill_cancels_open_orders_and_blocks_new_ones(run: Run, journal: Path) -> None:
-    with reopen(journal) as node:
-        open_ids = [o.order_id for o in node.orders("alice", open_only=True)]
-    assert len(open_ids) == 2
-    code, out, err = run("kill", "account", "alice", *OPS, "--reason", "runaway algo")
-    assert (code, err) == (0, "")
-    assert "kill switch of account alice tripped by ops: runaway algo" in out
-    assert "open orders canceled: 2" in out and out.count("KILL_SWITCH") == 2
-
-    with reopen(journal) as node:
-        for order_id in open_ids:
-            order = node.order(order_id)
-            assert order.status is OrderStatus.CANCELED and order.reason == "KILL_SWITCH"
-        assert node.orders("mm", open_only=True)  # another account's orders stay
-        denied = node.buy("alice", ETH, "1", "1995")
-        assert denied.status is OrderStatus.DENIED and denied.reason == "KILL_SWITCH_ACTIVE"
-
-    code, out, _ = run("risk", "status")
-    assert "Kill switches:" in out and "runaway algo" in out
-    code, out, _ = run("audit", "alice")
-    assert code == 0
-    trail = out.splitlines()
-    assert any("KillSwitchTripped" in line and "runaway algo" in line for line in trail)
-    canceled = [line for line in trail if "OrderCanceled" in line]
-    assert len(canceled) == 2 and all("KILL_SWITCH" in line for line in canceled)
-
-
-def test_kill_is_global_by_default(run: Run, journal: Path) -> None:
-    code, out, _ = run("kill", *OPS, "--reason", "stop everything")
-    assert code == 0 and "kill switch of global tripped" in out
-    assert "open orders canceled: 4" in out  # alice's two bids and mm's two quotes
-    [kill] = status_json(run)["kill_switches"]
-    assert kill["scope"] == "global" and kill["actor"] == "ops"
-    code, _, _ = run("kill", "--reset", *OPS, "--reason", "all clear")
-    assert code == 0 and status_json(run)["kill_switches"] == []
-
-
-def test_reset_kill_needs_a_reason(run: Run, journal: Path) -> None:
-    run("kill", "account", "alice", *OPS, "--reason", "runaway algo")
-    code, _, err = run("risk", "reset-kill", "account", "alice", *OPS)
-    assert code == 2 and "the following arguments are required: --reason" in err
-    code, out, err = run("risk", "reset-kill", "account", "alice", *OPS, "--reason", " ")
-    assert (code, out) == (2, "")
-    assert err == "refused: INVALID_FIELD: resetting a kill switch needs a reason\n"
-    assert status_json(run)["kill_switches"]  # still active
-
-    code, out, _ = run("risk", "reset-kill", "account", "alice", *OPS, "--reason", "algo fixed")
-    assert code == 0 and out == "kill switch of account alice reset by ops: algo fixed\n"
-    assert status_json(run)["kill_switches"] == []
-    with reopen(journal) as node:
-        assert node.buy("alice", ETH, "1", "1995").status is OrderStatus.ACCEPTED
-    code, _, err = run("kill", "--reset", "account", "alice", *OPS, "--reason", "again")
-    assert code == 2
-    assert err == "refused: KILL_SWITCH_NOT_ACTIVE: no kill switch is active for account alice\n"
-
-
-def test_kill_reset_and_flatten_do_not_go_together(run: Run) -> None:
-    code, _, err = run("kill", "--reset", "--flatten", *OPS, "--reason", "x")
-    assert code == 2 and "--reset and --flatten" in err
-
-
-def test_kill_with_flatten_closes_the_position(run: Run, journal: Path) -> None:
-    with reopen(journal) as node:
-        assert node.buy("bob", ETH, "2", "2010").status is OrderStatus.FILLED
-    code, out, _ = run("kill", "account", "bob", "--flatten", *OPS, "--reason", "flatten bob")
-    assert code == 0 and "flattening orders: 1" in out
-    with reopen(journal) as node:
-        position = node.position("bob", ETH)
-        assert position is not None and position.qty == 0
-
-
 # --------------------------------------------------------------------------- circuit breaker
-def trip_breaker(path: Path, start_ns: int) -> None:
-    """A breaker on alice that trips on one losing trade, then a losing round trip."""
-    node = Node.open(str(path), clock=ManualClock(start_ns))
-    node.set_limits("account", "alice", actor="ops", breaker={"max_consecutive_losses": 1})
-    node.buy("alice", ETH, "1", "2010")
-    node.sell("alice", ETH, "1", "1990")
-    report = node.breaker_status("account", "alice")
-    assert report is not None and report["state"] == "OPEN"
-    node.close()
-
-
 def test_reset_breaker_is_refused_while_cooling_down(run: Run, tmp_path: Path) -> None:
     path = tmp_path / "cooling.db"
-    build(path)
-    trip_breaker(path, time.time_ns())
+    spot_journal(path)
+    trip_breaker(path, T0 + SECOND)  # tripped at 00:00:01; 15 minutes of cool-down
     code, out, err = run(
         "risk", "reset-breaker", "account", "alice", *OPS, "--reason", "looked", path=path
     )
@@ -374,26 +285,30 @@ def test_reset_breaker_is_refused_while_cooling_down(run: Run, tmp_path: Path) -
     code, out, _ = run("risk", "status", path=path)
     assert "state               OPEN" in out
     assert "cause               CONSECUTIVE_LOSSES: 1 losing trades in a row (limit 1)" in out
-    assert "may reset at" in out and " UTC" in out
+    assert "tripped at          2026-01-01 00:00:01 UTC" in out
+    assert "may reset at        2026-01-01 00:15:01 UTC" in out
     [report] = status_json(run, path=path)["circuit_breakers"]
-    assert report["may_reset_at"] - report["tripped_at"] == 15 * MINUTE
+    assert report["tripped_at"] == T0 + SECOND
+    assert report["may_reset_at"] == T0 + SECOND + 15 * MINUTE
     with reopen(path) as node:
         assert node.buy("alice", ETH, "1", "1995").reason == "CIRCUIT_BREAKER_OPEN"
 
 
 def test_reset_breaker_after_the_cool_down(run: Run, tmp_path: Path) -> None:
     path = tmp_path / "cooled.db"
-    start = time.time_ns() - 20 * MINUTE  # tripped 20 minutes ago: cooled down, not auto-reset
-    build(path, start)
-    trip_breaker(path, start + SECOND)
+    spot_journal(path)
+    trip_breaker(path, T0 + SECOND)
+    later = T0 + 20 * MINUTE  # cooled down, not auto-reset
     code, out, _ = run(
-        "risk", "reset-breaker", "account", "alice", *OPS, "--reason", "reviewed", path=path
-    )
+        "risk", "reset-breaker", "account", "alice", *OPS, "--reason", "reviewed", path=path,
+        now=later,
+    )  # fmt: skip
     assert code == 0 and out == "circuit breaker of account alice reset by ops: reviewed\n"
-    assert status_json(run, path=path)["circuit_breakers"][0]["state"] == "CLOSED"
+    assert status_json(run, path=path, now=later)["circuit_breakers"][0]["state"] == "CLOSED"
     code, _, err = run(
-        "risk", "reset-breaker", "account", "alice", *OPS, "--reason", "again", path=path
-    )
+        "risk", "reset-breaker", "account", "alice", *OPS, "--reason", "again", path=path,
+        now=later,
+    )  # fmt: skip
     assert code == 2 and err.startswith("refused: BREAKER_NOT_OPEN: ")
 
 
@@ -413,17 +328,13 @@ def test_market_halt_and_back_to_schedule(run: Run, journal: Path) -> None:
 
 # --------------------------------------------------------------------------------- the clock
 def test_operator_events_never_precede_the_journal(run: Run, tmp_path: Path) -> None:
-    """A journal written on a manual clock ahead of the wall clock (a backtest in the future)."""
+    """A journal written on a manual clock ahead of the command's clock (a backtest in the
+    future): the operator's events are stamped at the journal's last time, not before it."""
     path = tmp_path / "future.db"
-    future = time.time_ns() + 365 * 24 * 60 * MINUTE
-    build(path, future)
-    assert run("kill", *OPS, "--reason", "stop", path=path)[0] == 0
+    future = NOW + 365 * 24 * 60 * MINUTE
+    spot_journal(path, future)
+    before = last_seq(path)
+    assert run("risk", "state", "global", "HALTED", *OPS, "--reason", "stop", path=path)[0] == 0
     with reopen(path) as node:
         stamps = [e.ts_event for e in node.events()]
-    assert stamps == sorted(stamps) and stamps[-1] >= future
-
-
-def test_missing_journal_for_an_action_exits_2(run: Run, tmp_path: Path) -> None:
-    code, out, err = run("kill", *OPS, "--reason", "x", path=tmp_path / "nope.db")
-    assert (code, out) == (2, "") and "atlas kill: no journal at" in err
-    assert not (tmp_path / "nope.db").exists()
+    assert stamps == sorted(stamps) and set(stamps[before:]) == {future}

@@ -1,5 +1,6 @@
-"""The derivatives venue as text and JSON: tier tables, positions with their margin figures, and
-liquidation cases rebuilt from their events (the ``atlas futures`` commands and the demo).
+"""The derivatives venue as tables and JSON: margin tiers, positions with their margin figures,
+cross-margin accounts, and liquidation cases rebuilt from their events (start, steps with their
+fills and fund transfers, ADL rounds, end) for ``atlas futures`` and the demo.
 
 Tables round for reading (prices to the instrument's tick, money to 2 decimals); the JSON forms
 keep every number exact, as a string.
@@ -8,72 +9,28 @@ keep every number exact, as a string.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import msgspec
 
+from atlas_oms.cli.tables import fmt, grouped, money, pct, price, render
 from atlas_oms.core.views import PositionView
 from atlas_oms.model import events as ev
 from atlas_oms.model.margin import MarginTier
-from atlas_oms.tables import fmt, render
 
 __all__ = [
     "LiquidationCase",
+    "Step",
     "case_json",
     "case_text",
-    "grouped",
+    "cross_margin_table",
     "liquidation_cases",
-    "money",
-    "pct",
     "position_json",
     "positions_table",
-    "price",
     "tiers_json",
     "tiers_table",
 ]
-
-ZERO = Decimal(0)
-HUNDRED = Decimal(100)
-
-
-# ------------------------------------------------------------------------------------ numbers
-def price(value: Decimal | None, tick: Decimal | None = None) -> str:
-    """A price rounded (half-even) to a multiple of ``tick``, or to 2 decimals without one."""
-    if value is None:
-        return "-"
-    if tick is None or tick <= 0:
-        return fmt(value, 2)
-    try:
-        steps = (value / tick).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
-    except InvalidOperation:  # too many digits to round in the context: as it is, 2 decimals
-        return fmt(value, 2)
-    return fmt(steps * tick)
-
-
-def money(value: Decimal | None, *, sign: bool = False, group: bool = False) -> str:
-    """An amount rounded to 2 decimals; ``sign`` writes a ``+`` on positive amounts, ``group``
-    separates thousands (``200,386.27``)."""
-    text = fmt(value, 2)
-    if group and text not in ("-", "0"):
-        text = format(Decimal(text), ",f")
-    return f"+{text}" if sign and value is not None and value > 0 and text != "0" else text
-
-
-def pct(ratio: Decimal | None) -> str:
-    """A ratio as a percentage with 2 decimals (``0.3`` -> ``30%``); ``-`` for none."""
-    return "-" if ratio is None else fmt(ratio * HUNDRED, 2) + "%"
-
-
-def grouped(value: Decimal | None) -> str:
-    """A notional with thousands separators (``500,000``); ``-`` for none (no cap)."""
-    if value is None:
-        return "-"
-    return format(value.normalize(), ",f") if value else "0"
-
-
-def _exact(value: Any) -> Any:
-    return msgspec.to_builtins(value)
 
 
 # ---------------------------------------------------------------------------------------- tiers
@@ -95,7 +52,8 @@ def tiers_table(tiers: Sequence[MarginTier]) -> str:
 
 
 def tiers_json(tiers: Sequence[MarginTier]) -> list[dict[str, Any]]:
-    return [_exact(t) for t in tiers]
+    """The tiers with exact decimal strings."""
+    return [msgspec.to_builtins(t) for t in tiers]
 
 
 # ------------------------------------------------------------------------------------ positions
@@ -151,12 +109,33 @@ def positions_table(views: Iterable[PositionView], ticks: Mapping[str, Decimal])
 
 def position_json(view: PositionView) -> dict[str, Any]:
     """A position view with exact decimal strings (its lots left out)."""
-    data: dict[str, Any] = _exact(view)
+    data: dict[str, Any] = msgspec.to_builtins(view)
     data.pop("lots", None)
     return data
 
 
+def cross_margin_table(rows: Sequence[dict[str, Any]]) -> str:
+    """Cross-margin figures per account and settlement asset (``Node.account_margin``)."""
+    return render(
+        ["account", "asset", "wallet", "margin balance", "maint. margin", "margin ratio"],
+        [
+            [
+                r["account_id"],
+                r["asset"],
+                money(r["wallet_balance"]),
+                money(r["margin_balance"]),
+                money(r["maint_margin"]),
+                pct(r["margin_ratio"]),
+            ]
+            for r in rows
+        ],
+    )
+
+
 # --------------------------------------------------------------------------------- liquidations
+ZERO = Decimal(0)
+
+
 _LIQ_EVENTS = (
     ev.LiquidationStarted,
     ev.LiquidationStep,
@@ -268,10 +247,10 @@ def liquidation_cases(
             if f.trade_id in trades and f.order_id not in by_order:
                 others.setdefault(f.trade_id, []).append(f.account_id)
         for f in ordered:
-            step = by_order.get(f.order_id)
-            if step is not None:
-                step.fills.append(f)
-                step.makers[f.trade_id] = ", ".join(others.get(f.trade_id, ["?"]))
+            owner = by_order.get(f.order_id)
+            if owner is not None:
+                owner.fills.append(f)
+                owner.makers[f.trade_id] = ", ".join(others.get(f.trade_id, ["?"]))
     return list(cases.values())
 
 
@@ -399,9 +378,11 @@ def case_json(case: LiquidationCase) -> dict[str, Any]:
                 ],
             }
         )
-    started = {k: v for k, v in _exact(case.started).items() if k not in ("type", "positions")}
+    started = {
+        k: v for k, v in msgspec.to_builtins(case.started).items() if k not in ("type", "positions")
+    }
     started["positions"] = [list(p) for p in case.started.positions]
-    return _exact(
+    return msgspec.to_builtins(
         {
             **started,
             "steps": steps,

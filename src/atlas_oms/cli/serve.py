@@ -1,0 +1,48 @@
+"""``atlas serve``: run the node behind the REST + WebSocket API (:mod:`atlas_oms.service`)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from atlas_oms.cli.context import Context
+
+__all__ = ["add_parser", "cmd_serve"]
+
+#: The options that override a ServiceSettings field of the same name when given.
+_OVERRIDES = ("data_dir", "host", "port", "instruments_file", "tls_cert", "tls_key")
+
+
+def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
+    """Serve until stopped; ``ATLAS_*`` environment variables set what the options do not."""
+    from atlas_oms.service.server import serve  # here: only this command needs the web stack
+    from atlas_oms.service.settings import ServiceSettings
+
+    overrides: dict[str, Any] = {}
+    for name in _OVERRIDES:
+        value = getattr(args, name)
+        if value is not None:
+            overrides[name] = value
+    if args.no_market_maker:
+        overrides["market_maker"] = False
+    serve(ServiceSettings(**overrides))
+    return 0
+
+
+def add_parser(sub: Any) -> None:
+    """``atlas serve``."""
+    srv = sub.add_parser(
+        "serve",
+        help="run Atlas: the REST + WebSocket API on its embedded defaults (127.0.0.1:8000)",
+        description="Starts the engine on a SQLite journal in the data folder with the built-in "
+        "exchange and market maker; resumes from the journal on restart. First start writes the "
+        "first API keys to DATA_DIR/first-keys.txt. ATLAS_* environment variables set the rest.",
+    )
+    srv.add_argument("--data-dir", metavar="DIR", help="journal and keys folder (atlas-data)")
+    srv.add_argument("--host", metavar="HOST", help="address to listen on (127.0.0.1)")
+    srv.add_argument("--port", type=int, metavar="PORT", help="port (8000)")
+    srv.add_argument("--instruments-file", metavar="FILE", help="instruments JSON (first start)")
+    srv.add_argument("--tls-cert", metavar="FILE", help="TLS certificate (with --tls-key)")
+    srv.add_argument("--tls-key", metavar="FILE", help="TLS private key")
+    srv.add_argument("--no-market-maker", action="store_true", help="do not quote")
+    srv.set_defaults(func=cmd_serve)

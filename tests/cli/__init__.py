@@ -1,0 +1,1 @@
+"""Tests of the ``atlas`` command (``atlas_oms.cli``), one module per command module."""
