@@ -16,6 +16,7 @@ import pytest
 
 from atlas_oms.core.engine import Engine
 from atlas_oms.core.orders.transitions import LIVE_STATUSES
+from atlas_oms.core.risk.book import RiskBook
 from atlas_oms.core.state.digest import canonical_parts
 from atlas_oms.model import commands as c
 from atlas_oms.model import events as ev
@@ -127,8 +128,9 @@ def replay_digest(events: Iterable[ev.EventBase]) -> str:
     return fresh.digest()
 
 
-def fingerprint(engine: Engine, *, skip_orders: Iterable[int] = ()) -> list[Any]:
-    """Everything the engine knows except ``seq`` and the orders named in ``skip_orders``.
+def fingerprint(engine: Engine, *, skip_orders: Iterable[int] = ()) -> dict[str, Any]:
+    """Everything the engine knows, by part name, except ``seq`` and the orders named in
+    ``skip_orders`` (the risk book's parts by name too).
 
     ``next_order_id`` is left out too: a denied order takes an id (it is kept for the audit trail).
     """
@@ -141,7 +143,8 @@ def fingerprint(engine: Engine, *, skip_orders: Iterable[int] = ()) -> list[Any]
     ]
     parts["client_ids"] = [item for item in parts["client_ids"] if item[1] not in skip]
     del parts["seq"], parts["next_order_id"]
-    return list(parts.items())
+    parts["risk"] = dict(zip(RiskBook.CANONICAL_PARTS, parts["risk"], strict=True))
+    return parts
 
 
 def expected_locked(engine: Engine) -> dict[tuple[str, str], Decimal]:
@@ -241,7 +244,8 @@ def check_exposure(engine: Engine) -> None:
         f[0] += pos.qty
         f[1] += abs(pos.qty)
     assert {a: n for a, n in engine.state.open_orders.items() if n} == open_count
-    assert {s: v for s, v in engine.state.firm.items() if any(v)} == {
+    firm_now = {s: [v.net, v.gross, v.open_buy, v.open_sell] for s, v in engine.state.firm.items()}
+    assert {s: v for s, v in firm_now.items() if any(v)} == {
         s: v for s, v in firm.items() if any(v)
     }
 

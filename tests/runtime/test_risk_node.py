@@ -93,7 +93,11 @@ def risk_view(node: Node) -> Any:
         node.digest(),
         engine.state.risk.canonical(),
         dict(sorted((a, n) for a, n in engine.state.open_orders.items() if n)),
-        {s: v for s, v in sorted(engine.state.firm.items()) if any(v)},
+        {
+            s: (v.net, v.gross, v.open_buy, v.open_sell)
+            for s, v in sorted(engine.state.firm.items())
+            if v.net or v.gross or v.open_buy or v.open_sell
+        },
         {k: (p.open_buy, p.open_sell) for k, p in sorted(engine.state.positions.items())},
         node.risk_status(),
     )

@@ -9,7 +9,6 @@ from decimal import Decimal
 from atlas_oms.cli.demo.story import AAPL, BTC, PERP, SECOND, Story
 from atlas_oms.cli.tables import fmt, render
 from atlas_oms.cli.version import version
-from atlas_oms.core.orders import LIVE_STATUSES
 from atlas_oms.model.enums import OrderType, Side, TimeInForce, TrailingOffsetType
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.runtime.node import CommandRefused
@@ -48,7 +47,7 @@ class Ladder:
                     continue
                 px = mid - off if side is Side.BUY else mid + off
                 o = n.order(order_id)
-                if o.status in LIVE_STATUSES:
+                if o.is_live:
                     if px != o.price or o.leaves_qty != qty:
                         n.modify("mm", order_id, price=px, qty=o.cum_qty + qty)
                 else:

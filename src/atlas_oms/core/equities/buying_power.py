@@ -67,7 +67,7 @@ def live_notional(order: Order, last: Decimal | None, mult: Decimal) -> Decimal:
     return value
 
 
-def exposure(value: Decimal, buys: Decimal, sells: Decimal) -> Decimal:
+def gross_exposure(value: Decimal, buys: Decimal, sells: Decimal) -> Decimal:
     """Worst-case gross exposure in one stock: all open buys fill, or all open sells fill."""
     return max(abs(value + buys), abs(value - sells))
 
@@ -103,7 +103,7 @@ class BuyingPower(msgspec.Struct, frozen=True, kw_only=True):
     note: str = ""
 
 
-def holdings(
+def equity_holdings(
     state: State, account_id: str, currency: str
 ) -> tuple[Decimal, Decimal, dict[str, list[Decimal]]]:
     """(cash, free cash, symbol -> [market value of the shares held, open buy notional, open
@@ -140,7 +140,7 @@ def buying_power(
 ) -> BuyingPower:
     """The account's US-equities buying power in ``currency`` at ``ts`` (a pure reading)."""
     account = state.accounts[account_id]
-    cash, free, per = holdings or holdings(state, account_id, currency)
+    cash, free, per = holdings or equity_holdings(state, account_id, currency)
     long_value = sum((v[0] for v in per.values() if v[0] > 0), ZERO)
     short_value = -sum((v[0] for v in per.values() if v[0] < 0), ZERO)
     equity = cash + long_value - short_value
@@ -166,7 +166,7 @@ def buying_power(
             intraday=intraday,
             buying_power=max(ZERO, free - unsettled),
         )
-    exposure = sum((exposure(*v) for v in per.values()), ZERO)
+    exposure = sum((gross_exposure(*v) for v in per.values()), ZERO)
     rate, ratio, note = _margin_rate(account, equity, intraday, currency)
     requirement = rate * exposure
     excess = equity - requirement

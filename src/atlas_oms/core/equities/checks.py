@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from atlas_oms.core.decimals import plain
 from atlas_oms.core.equities.buying_power import (
     buying_power,
-    exposure,
-    holdings,
+    equity_holdings,
+    gross_exposure,
     live_notional,
     order_px,
 )
@@ -140,13 +140,13 @@ def _margin_refusal(
     covering a short, a smaller modify) always passes: it can only bring the account nearer to
     its requirement."""
     currency = inst.quote
-    held = holdings(state, account.account_id, currency)
+    held = equity_holdings(state, account.account_id, currency)
     value, buys, sells = held[2].get(inst.symbol, (ZERO, ZERO, ZERO))
-    before = exposure(value, buys, sells)
+    before = gross_exposure(value, buys, sells)
     if side is Side.BUY:
-        after = exposure(value, buys - old + new, sells)
+        after = gross_exposure(value, buys - old + new, sells)
     else:
-        after = exposure(value, buys, sells - old + new)
+        after = gross_exposure(value, buys, sells - old + new)
     raised = after - before
     if raised <= 0:
         return None

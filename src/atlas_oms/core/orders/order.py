@@ -157,3 +157,8 @@ class OrderView(msgspec.Struct, frozen=True, kw_only=True):
     ts_init: int
     ts_last: int
     duplicate: bool = False
+
+    @property
+    def is_live(self) -> bool:
+        """Whether the order can still trade."""
+        return self.status in LIVE_STATUSES

@@ -416,6 +416,24 @@ class RiskBook:
         w.add(ts)
 
     # ------------------------------------------------------------------ digest
+    #: The named parts of :meth:`canonical`, in order.
+    CANONICAL_PARTS = (
+        "limits",
+        "states",
+        "kills",
+        "breakers",
+        "market_status",
+        "rates",
+        "orders_w",
+        "fills_w",
+        "amends_w",
+        "ratio_flags",
+        "recent",
+        "retries",
+        "retry_root",
+        "flatten_todo",
+    )
+
     def canonical(self) -> list[Any]:
         def windows(d: dict[Any, RateWindow]) -> list[Any]:
             return sorted(([str(k), w.canonical()] for k, w in d.items()), key=lambda x: x[0])
