@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from atlas_oms.core import accounts, market
@@ -81,12 +82,17 @@ _VENUE_REJECTED = rep.VenueRejected
 class Engine:
     """One shard's deterministic order engine: its state, its handlers, its outbox."""
 
-    __slots__ = ("_ctx", "_handlers", "config")
+    __slots__ = ("_ctx", "_handlers", "apply", "config")
+
+    #: Fold one journaled event into the state (replay); events must arrive gap-free.
+    apply: Callable[[ev.EventBase], None]
 
     def __init__(self, config: EngineConfig | None = None) -> None:
         self.config = config or EngineConfig()
-        self._ctx = Context(State(), self.config)
+        state = State()
+        self._ctx = Context(state, self.config)
         self._handlers = HANDLERS
+        self.apply = partial(fold.apply, state)
 
     # ------------------------------------------------------------------ deciding
     def handle(self, message: Any) -> list[ev.EventBase]:
@@ -137,10 +143,6 @@ class Engine:
         return refusal
 
     # ------------------------------------------------------------------ folding (replay)
-    def apply(self, event: ev.EventBase) -> None:
-        """Fold one journaled event into the state (replay). Events must arrive gap-free."""
-        fold.apply(self._ctx.state, event)
-
     def apply_all(self, events: Iterable[ev.EventBase]) -> None:
         """Fold journaled events in order (replay)."""
         fold.apply_all(self._ctx.state, events)

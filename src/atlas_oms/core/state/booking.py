@@ -122,7 +122,7 @@ def forget_instrument(state: State, symbol: str) -> None:
 def reserve_balance(state: State, order: Order) -> Balance:
     """The balance an order's reservation sits in: the quote of a spot or equity buy, the base
     of a sell, the settlement asset of a derivative."""
-    refs = order_refs(state, order)
+    refs = order.refs or order_refs(state, order)
     quote = refs.quote
     bal = quote if quote is not None and order.side is _BUY else refs.balance
     assert bal.asset == order.reserved_asset, (bal.asset, order.reserved_asset)
@@ -173,7 +173,7 @@ def track(state: State, order: Order, old_leaves: Decimal) -> None:
     change = order.leaves_qty - old_leaves
     if not change:
         return
-    refs = order_refs(state, order)
+    refs = order.refs or order_refs(state, order)
     pos = refs.position
     firm = refs.firm
     if order.side is _BUY:
@@ -321,7 +321,7 @@ def apply_filled(state: State, e: ev.OrderFilled) -> None:
             release(state, order, unit_release if unit_release < order.reserved else order.reserved)
     state.fills[e.exec_id] = e
     state.last[e.symbol] = px
-    refs = order_refs(state, order)
+    refs = order.refs or order_refs(state, order)
     realized = book_trade(
         state, refs, order.account_id, order.order_id, e.side, qty, px, fee, e.fee_asset, e.ts_event
     )

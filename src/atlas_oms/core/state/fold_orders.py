@@ -14,16 +14,10 @@ from typing import TYPE_CHECKING
 from atlas_oms.core.orders.order import Order
 from atlas_oms.core.orders.transitions import Tx, next_status
 from atlas_oms.core.state import legacy
-from atlas_oms.core.state.booking import (
-    finish,
-    order_refs,
-    release_pending,
-    reserve_balance,
-    track,
-)
+from atlas_oms.core.state.booking import finish, refs_of, release_pending, track
 from atlas_oms.model import events as ev
 from atlas_oms.model.commands import SubmitOrder
-from atlas_oms.model.enums import TRIGGERED_TYPES, OrderStatus, PositionSide
+from atlas_oms.model.enums import TRIGGERED_TYPES, OrderStatus, PositionSide, Side
 
 if TYPE_CHECKING:
     from atlas_oms.core.state.state import State
@@ -31,6 +25,7 @@ if TYPE_CHECKING:
 ZERO = Decimal(0)
 ONE = Decimal(1)
 S_INITIALIZED = OrderStatus.INITIALIZED
+_BUY = Side.BUY
 _PENDING_CANCEL = OrderStatus.PENDING_CANCEL
 _PENDING_REPLACE = OrderStatus.PENDING_REPLACE
 
@@ -90,12 +85,16 @@ def apply_submitted(state: State, e: ev.OrderSubmitted) -> None:
     order.held = intent.order_type in TRIGGERED_TYPES
     order.reserved_asset = e.reserved_asset
     order.reserve_unit = e.reserve_unit
-    order_refs(state, order)  # the position and balances its fills and reservation will move
+    # The position and balances its fills and reservation will move.
+    refs = order.refs = refs_of(state, intent.account_id, intent.symbol, order.position_side)
     if e.reserved_asset is not None and e.reserve_unit:
         unit = e.reserve_unit
         # Share the quantity object when the unit is one (a spot sell): memory per order.
-        order.reserved = intent.qty if unit == ONE else intent.qty * unit
-        reserve_balance(state, order).locked += order.reserved
+        reserved = order.reserved = intent.qty if unit == ONE else intent.qty * unit
+        quote = refs.quote
+        bal = quote if quote is not None and order.side is _BUY else refs.balance
+        assert bal.asset == e.reserved_asset, (bal.asset, e.reserved_asset)
+        bal.locked += reserved
     if e.expire_ts is not None:
         state.expiries.add((e.expire_ts, e.order_id))
     track(state, order, ZERO)
