@@ -1,5 +1,5 @@
 # The README's two commands: `make run` (install, then run Atlas on its embedded defaults)
-# and `make test` (install, then run the whole suite). Both work on a fresh clone.
+# and `make test` (install, then type-check and run the whole suite). Both work on a fresh clone.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -23,11 +23,13 @@ demo: install
 
 test: install
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -n 2 -p no:cacheprovider -o addopts=""
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/python -m mypy
 
 bench: install
 	$(BIN)/atlas bench

@@ -20,7 +20,7 @@ from typing import Any, Self
 
 from atlas_oms.model.commands import SubmitOrder
 from atlas_oms.model.enums import OrderType, Side
-from atlas_oms.model.events import Event
+from atlas_oms.model.events import Event, EventBase
 from atlas_oms.store.base import RecoveryReport
 
 N_RESTING = 1_000_000
@@ -39,7 +39,7 @@ class CountingJournal:
     def last_seq(self) -> int:
         return self._last_seq
 
-    def append(self, events: Sequence[Event]) -> None:
+    def append(self, events: Sequence[EventBase]) -> None:
         if events:
             self._last_seq = events[-1].seq
 

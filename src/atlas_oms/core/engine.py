@@ -98,7 +98,8 @@ class Engine:
     def handle(self, message: Any) -> list[ev.EventBase]:
         """Process one command or venue report; return the events it produced (already folded)."""
         ctx = self._ctx
-        ctx.out = out = []
+        out: list[ev.EventBase] = []
+        ctx.out = out
         handler = self._handlers.get(message.__class__)
         if handler is None:
             raise TypeError(f"the engine does not handle {type(message).__name__}")

@@ -38,22 +38,22 @@ class EventBase(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True, o
     ts_event: int
 
 
-class InstrumentAdded(EventBase):
+class InstrumentAdded(EventBase, frozen=True):
     instrument: Instrument
 
 
-class AccountOpened(EventBase):
+class AccountOpened(EventBase, frozen=True):
     account: Account
 
 
-class BalanceAdjusted(EventBase):
+class BalanceAdjusted(EventBase, frozen=True):
     account_id: str
     asset: str
     amount: Decimal
     reason: str
 
 
-class FundsTransferred(EventBase):
+class FundsTransferred(EventBase, frozen=True):
     """``amount`` (positive) of ``asset`` left ``account_id`` and reached ``to_account_id``, two
     accounts of one account tree: the same Decimal on both sides, so money is neither created nor
     lost. It is in both accounts' audit trails."""
@@ -65,19 +65,19 @@ class FundsTransferred(EventBase):
     reason: str
 
 
-class LeverageSet(EventBase):
+class LeverageSet(EventBase, frozen=True):
     account_id: str
     symbol: str
     leverage: Decimal
 
 
-class PricesUpdated(EventBase):
+class PricesUpdated(EventBase, frozen=True):
     symbol: str
     last: Decimal | None = None
     mark: Decimal | None = None
 
 
-class CommandRejected(EventBase):
+class CommandRejected(EventBase, frozen=True):
     """A command that was refused and changed nothing (a bad deposit, a duplicate account…)."""
 
     command: str
@@ -88,7 +88,7 @@ class CommandRejected(EventBase):
     actor: str | None = None
 
 
-class OrderDenied(EventBase):
+class OrderDenied(EventBase, frozen=True):
     """The engine refused the order before it reached any venue."""
 
     order_id: int
@@ -97,7 +97,7 @@ class OrderDenied(EventBase):
     message: str
 
 
-class OrderSubmitted(EventBase):
+class OrderSubmitted(EventBase, frozen=True):
     """The order's intent, recorded before anything is sent to a venue.
 
     ``reserved`` of ``reserved_asset`` is locked for it: ``reserve_unit`` per unit of leaves.
@@ -113,7 +113,7 @@ class OrderSubmitted(EventBase):
     expire_ts: int | None
 
 
-class OrderDuplicateIgnored(EventBase):
+class OrderDuplicateIgnored(EventBase, frozen=True):
     """A submit reused a client order id: the existing order stands, nothing else happened."""
 
     order_id: int
@@ -121,12 +121,12 @@ class OrderDuplicateIgnored(EventBase):
     client_order_id: str
 
 
-class OrderAccepted(EventBase):
+class OrderAccepted(EventBase, frozen=True):
     order_id: int
     venue_order_id: str | None
 
 
-class OrderRejected(EventBase):
+class OrderRejected(EventBase, frozen=True):
     """The venue refused the order. ``system_error``: the refusal counts as a system error for
     circuit breakers (a venue failure, not a business outcome such as a post-only cross)."""
 
@@ -136,7 +136,7 @@ class OrderRejected(EventBase):
     system_error: bool | None = None
 
 
-class OrderTriggered(EventBase):
+class OrderTriggered(EventBase, frozen=True):
     """A held order's trigger fired; ``price`` is the limit it now works at (None: market)."""
 
     order_id: int
@@ -146,7 +146,7 @@ class OrderTriggered(EventBase):
     protection_price: Decimal | None = None
 
 
-class OrderTrailingUpdated(EventBase):
+class OrderTrailingUpdated(EventBase, frozen=True):
     """A trailing stop tightened (it never loosens)."""
 
     order_id: int
@@ -154,14 +154,14 @@ class OrderTrailingUpdated(EventBase):
     trigger_price: Decimal
 
 
-class OrderPendingCancel(EventBase):
+class OrderPendingCancel(EventBase, frozen=True):
     """A cancel was sent; ``reason`` says who wanted it when it was not the user (kill switch)."""
 
     order_id: int
     reason: str | None = None
 
 
-class OrderCancelRejected(EventBase):
+class OrderCancelRejected(EventBase, frozen=True):
     """A cancel was refused: by the engine (the order is unchanged) or by the venue (a pending
     cancel goes back to the order's working status). ``order_status`` is the order's status after
     it (None: no such order)."""
@@ -174,12 +174,12 @@ class OrderCancelRejected(EventBase):
     order_status: OrderStatus | None = None
 
 
-class OrderCanceled(EventBase):
+class OrderCanceled(EventBase, frozen=True):
     order_id: int
     reason: str
 
 
-class OrderPendingReplace(EventBase):
+class OrderPendingReplace(EventBase, frozen=True):
     """A modify was sent; ``reserve_extra`` more funds are locked until the venue answers."""
 
     order_id: int
@@ -189,7 +189,7 @@ class OrderPendingReplace(EventBase):
     reserve_extra: Decimal
 
 
-class OrderReplaced(EventBase):
+class OrderReplaced(EventBase, frozen=True):
     """The order now has this quantity and prices (quantity <= filled completes it).
 
     ``order_status`` is its status after the replace; ``loses_priority``: it went to the back of
@@ -205,7 +205,7 @@ class OrderReplaced(EventBase):
     loses_priority: bool | None = None
 
 
-class OrderModifyRejected(EventBase):
+class OrderModifyRejected(EventBase, frozen=True):
     """A modify was refused: by the engine (the order is unchanged) or by the venue (a pending
     replace goes back to the order's working status). ``order_status`` is the order's status after
     it (None: no such order)."""
@@ -218,11 +218,11 @@ class OrderModifyRejected(EventBase):
     order_status: OrderStatus | None = None
 
 
-class OrderExpired(EventBase):
+class OrderExpired(EventBase, frozen=True):
     order_id: int
 
 
-class OrderFilled(EventBase):
+class OrderFilled(EventBase, frozen=True):
     """One execution of an order; positions and balances follow from it. ``order_status`` is the
     order's status after it (FIX OrdStatus): a partial or a full fill, or a late fill that leaves a
     canceled or expired order as it was."""
@@ -242,14 +242,14 @@ class OrderFilled(EventBase):
     order_status: OrderStatus | None = None
 
 
-class OrderFillBusted(EventBase):
+class OrderFillBusted(EventBase, frozen=True):
     """The venue broke an earlier execution; its effects on order, position and balances reverse."""
 
     order_id: int
     exec_id: str
 
 
-class OrderFillCorrected(EventBase):
+class OrderFillCorrected(EventBase, frozen=True):
     """The venue corrected an earlier execution: its old effects reverse, the corrected ones apply.
     ``order_status`` is the order's status after it (a correction may complete the order)."""
 
@@ -261,7 +261,7 @@ class OrderFillCorrected(EventBase):
     order_status: OrderStatus | None = None
 
 
-class VenueReportIgnored(EventBase):
+class VenueReportIgnored(EventBase, frozen=True):
     """A venue report that could not apply (unknown order, duplicate, would overfill), kept for audit."""
 
     order_id: int
@@ -271,7 +271,7 @@ class VenueReportIgnored(EventBase):
 
 
 # ---------------------------------------------------------------------- risk
-class RiskLimitsSet(EventBase):
+class RiskLimitsSet(EventBase, frozen=True):
     scope: Scope
     scope_id: str
     limits: RiskLimits
@@ -279,7 +279,7 @@ class RiskLimitsSet(EventBase):
     reason: str
 
 
-class TradingStateChanged(EventBase):
+class TradingStateChanged(EventBase, frozen=True):
     scope: Scope
     scope_id: str
     state: TradingState
@@ -287,7 +287,7 @@ class TradingStateChanged(EventBase):
     reason: str
 
 
-class KillSwitchTripped(EventBase):
+class KillSwitchTripped(EventBase, frozen=True):
     """From this event on, no order in the scope is accepted (its own flattening orders aside).
     With ``flatten``, the accounts in ``flatten_accounts`` (those of the scope holding a position
     when it tripped) are closed once their open orders are gone."""
@@ -300,14 +300,14 @@ class KillSwitchTripped(EventBase):
     flatten_accounts: list[str] | None = None
 
 
-class KillSwitchReset(EventBase):
+class KillSwitchReset(EventBase, frozen=True):
     scope: Scope
     scope_id: str
     actor: str
     reason: str
 
 
-class CircuitBreakerTripped(EventBase):
+class CircuitBreakerTripped(EventBase, frozen=True):
     """``cause`` is the limit met (``DAILY_LOSS_LIMIT``…); no reset before ``cooldown_until``,
     automatic reset at ``auto_reset_at`` (None: manual reset only)."""
 
@@ -321,7 +321,7 @@ class CircuitBreakerTripped(EventBase):
     reason: str = ""
 
 
-class CircuitBreakerReset(EventBase):
+class CircuitBreakerReset(EventBase, frozen=True):
     scope: Scope
     scope_id: str
     actor: str
@@ -330,7 +330,7 @@ class CircuitBreakerReset(EventBase):
     state: BreakerState = BreakerState.CLOSED
 
 
-class BreakerEquityMarked(EventBase):
+class BreakerEquityMarked(EventBase, frozen=True):
     """The breaker measured a new day (start-of-day equity) or a new equity peak."""
 
     scope: Scope
@@ -340,7 +340,7 @@ class BreakerEquityMarked(EventBase):
     peak_equity: Decimal
 
 
-class RiskAlert(EventBase):
+class RiskAlert(EventBase, frozen=True):
     """A warning or a CRITICAL alert for people to act on; ``code`` is a reason code."""
 
     level: AlertLevel
@@ -351,7 +351,7 @@ class RiskAlert(EventBase):
     symbol: str | None = None
 
 
-class AccountFlattening(EventBase):
+class AccountFlattening(EventBase, frozen=True):
     """A kill switch with ``flatten`` closes this account's positions now (its orders are gone)."""
 
     account_id: str
@@ -361,7 +361,7 @@ class AccountFlattening(EventBase):
     reason: str
 
 
-class MarketStatusChanged(EventBase):
+class MarketStatusChanged(EventBase, frozen=True):
     symbol: str
     status: MarketStatus | None
     actor: str
@@ -369,13 +369,13 @@ class MarketStatusChanged(EventBase):
 
 
 # ---------------------------------------------------------------------- derivatives venue
-class MarginModeSet(EventBase):
+class MarginModeSet(EventBase, frozen=True):
     account_id: str
     symbol: str
     mode: MarginMode
 
 
-class IsolatedMarginAdjusted(EventBase):
+class IsolatedMarginAdjusted(EventBase, frozen=True):
     """Margin moved into (positive) or out of (negative) an isolated position."""
 
     account_id: str
@@ -384,14 +384,14 @@ class IsolatedMarginAdjusted(EventBase):
     amount: Decimal
 
 
-class MarginTiersSet(EventBase):
+class MarginTiersSet(EventBase, frozen=True):
     symbol: str
     tiers: tuple[MarginTier, ...]
     actor: str
     reason: str
 
 
-class FundingRateSet(EventBase):
+class FundingRateSet(EventBase, frozen=True):
     """The rate of the perpetual's next funding settlement. ``funding_from_ts``, on its first
     rate: the funding boundary settlements count from (the one at or before the event)."""
 
@@ -400,7 +400,7 @@ class FundingRateSet(EventBase):
     funding_from_ts: int | None = None
 
 
-class FundingSettled(EventBase):
+class FundingSettled(EventBase, frozen=True):
     """One position's funding at one settlement of a perpetual, at ``mark`` and ``rate``:
     ``amount`` received (+) or paid (-) in ``asset``. One event per open position, so each
     account's trail holds its own payments only."""
@@ -416,14 +416,14 @@ class FundingSettled(EventBase):
     amount: Decimal
 
 
-class InsuranceFundDeposited(EventBase):
+class InsuranceFundDeposited(EventBase, frozen=True):
     asset: str
     amount: Decimal
     actor: str
     reason: str
 
 
-class LiquidationStarted(EventBase):
+class LiquidationStarted(EventBase, frozen=True):
     """An account (cross) or one position (isolated) reached 100% margin ratio at ``mark``: it is
     frozen and its positions listed in ``positions`` ``(symbol, position side)`` are liquidated."""
 
@@ -438,7 +438,7 @@ class LiquidationStarted(EventBase):
     positions: list[tuple[str, PositionSide]]
 
 
-class LiquidationStep(EventBase):
+class LiquidationStep(EventBase, frozen=True):
     """The next step of liquidating one position: ``stage`` BOOK (an IOC order at the bankruptcy
     price, ``order_id``), FUND (an IOC at a worse ``price``, the insurance fund paying the
     difference) or ADL (closed against opposite positions at the bankruptcy price)."""
@@ -452,7 +452,7 @@ class LiquidationStep(EventBase):
     price: Decimal | None = None
 
 
-class LiquidationFundTransfer(EventBase):
+class LiquidationFundTransfer(EventBase, frozen=True):
     """Between a liquidated account and the insurance fund: ``amount`` > 0 goes to the fund (the
     fills were better than the bankruptcy price), < 0 comes from it."""
 
@@ -464,7 +464,7 @@ class LiquidationFundTransfer(EventBase):
     filled_qty: Decimal
 
 
-class PositionAutoDeleveraged(EventBase):
+class PositionAutoDeleveraged(EventBase, frozen=True):
     """ADL: ``qty`` of one account's position closed at the bankruptcy ``price``. They come in
     pairs with the same ``case_id`` and ``rank``: the liquidated position (``liquidated``) and the
     opposite position it was closed against. Neither names the other account."""
@@ -479,7 +479,7 @@ class PositionAutoDeleveraged(EventBase):
     liquidated: bool = False
 
 
-class LiquidationFinished(EventBase):
+class LiquidationFinished(EventBase, frozen=True):
     """The case is over: the account or position is unfrozen. ``shortfall`` is any quantity that
     neither the book, the fund nor ADL could close (0 in a consistent venue)."""
 
@@ -488,7 +488,7 @@ class LiquidationFinished(EventBase):
     shortfall: Decimal = Decimal(0)
 
 
-class FutureSettled(EventBase):
+class FutureSettled(EventBase, frozen=True):
     """A dated future was cash-settled at ``price``: every position in it closed there (each
     account's realized P&L in its trail as the position's close), and it no longer trades."""
 

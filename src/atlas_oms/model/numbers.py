@@ -7,6 +7,7 @@ functions, so a float, a boolean, NaN or a word is refused the same way everywhe
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import overload
 
 Number = Decimal | int | str | float
 
@@ -42,6 +43,18 @@ def parse_decimal(value: object, *, allow_float: bool = False) -> Decimal:
     if not out.is_finite():
         raise NotANumber(f"{value!r} is not a finite number")
     return out
+
+
+@overload
+def to_decimal(value: Number) -> Decimal: ...
+
+
+@overload
+def to_decimal(value: None) -> None: ...
+
+
+@overload
+def to_decimal(value: Number | None) -> Decimal | None: ...
 
 
 def to_decimal(value: Number | None) -> Decimal | None:

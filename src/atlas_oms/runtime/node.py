@@ -9,7 +9,7 @@ reports back, until nothing is left to do; then it returns.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -179,9 +179,6 @@ class Node(Queries):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _now(self) -> int:
-        return self.clock.now()
-
     # ------------------------------------------------------------------ set-up
     def add_instrument(self, instrument: Instrument) -> Instrument:
         self._expect(self.process(c.AddInstrument(ts=self._now(), instrument=instrument)))
@@ -225,7 +222,7 @@ class Node(Queries):
                     reason=reason,
                 )
             )
-        )  # type: ignore[arg-type]
+        )
         return self.balance(account_id, asset)
 
     def withdraw(
@@ -253,7 +250,7 @@ class Node(Queries):
                     account_id=from_account,
                     to_account_id=to_account,
                     asset=asset,
-                    amount=to_decimal(amount),  # type: ignore[arg-type]
+                    amount=to_decimal(amount),
                     reason=reason,
                 )
             )
@@ -270,10 +267,10 @@ class Node(Queries):
                     leverage=to_decimal(leverage),
                 )
             )
-        )  # type: ignore[arg-type]
+        )
 
     @staticmethod
-    def _expect(events: list[ev.EventBase]) -> None:
+    def _expect(events: Sequence[ev.EventBase]) -> None:
         for event in events:
             if isinstance(
                 event, (ev.CommandRejected, ev.OrderCancelRejected, ev.OrderModifyRejected)
@@ -326,7 +323,7 @@ class Node(Queries):
                     ts=self._now(),
                     account_id=account_id,
                     symbol=symbol,
-                    amount=to_decimal(amount),  # type: ignore[arg-type]
+                    amount=to_decimal(amount),
                     remove=remove,
                     position_side=position_side,
                 )
@@ -347,7 +344,7 @@ class Node(Queries):
     def set_funding_rate(self, symbol: str, rate: Number) -> None:
         """The rate the perpetual's next funding settlement applies (0.0001 = 0.01%)."""
         self._expect(
-            self.process(c.SetFundingRate(ts=self._now(), symbol=symbol, rate=to_decimal(rate)))  # type: ignore[arg-type]
+            self.process(c.SetFundingRate(ts=self._now(), symbol=symbol, rate=to_decimal(rate)))
         )
 
     def deposit_insurance_fund(
@@ -359,7 +356,7 @@ class Node(Queries):
                 c.DepositInsuranceFund(
                     ts=self._now(),
                     asset=asset,
-                    amount=to_decimal(amount),  # type: ignore[arg-type]
+                    amount=to_decimal(amount),
                     actor=actor,
                     reason=reason,
                 )
@@ -376,7 +373,7 @@ class Node(Queries):
             c.SettleFuture(
                 ts=self._now(),
                 symbol=symbol,
-                price=to_decimal(price),  # type: ignore[arg-type]
+                price=to_decimal(price),
                 actor=actor,
                 reason=reason,
             )
@@ -527,7 +524,7 @@ class Node(Queries):
             symbol=symbol,
             side=Side(side),
             order_type=OrderType(order_type),
-            qty=to_decimal(qty),  # type: ignore[arg-type]
+            qty=to_decimal(qty),
             price=to_decimal(price),
             trigger_price=to_decimal(trigger_price),
             trigger_type=TriggerType(trigger_type),

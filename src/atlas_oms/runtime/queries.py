@@ -74,6 +74,9 @@ class Queries:
     sim: SimVenue
     clock: Clock
 
+    def _now(self) -> int:
+        return self.clock.now()
+
     # ------------------------------------------------------------------ sequence and digest
     @property
     def seq(self) -> int:
@@ -191,7 +194,7 @@ class Queries:
             ev.PositionAutoDeleveraged,
             ev.LiquidationFinished,
         )
-        found = [e for e in self.events() if isinstance(e, kinds)]
+        found: list[ev.EventBase] = [e for e in self.events() if isinstance(e, kinds)]
         if account_id is None:
             return found
         # An account sees its own events and the steps of its own liquidations; an ADL
@@ -336,7 +339,7 @@ class Queries:
         view = pos.view(engine.state.reference_price(pos.symbol, prefer_mark=True))
         info = margin_info(engine.state, engine.config, pos)
         if info is None:
-            return view  # type: ignore[no-any-return]
+            return view
         return msgspec.structs.replace(
             view,
             margin_mode=info.margin_mode.value,

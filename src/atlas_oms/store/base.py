@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from types import TracebackType
-from typing import Protocol, Self, runtime_checkable
+from typing import Protocol, Self, cast, runtime_checkable
 
 import msgspec
 
-from atlas_oms.model.events import Event
+from atlas_oms.model.events import Event, EventBase
 from atlas_oms.store.codec import EVENT_TYPES
 
 __all__ = [
@@ -81,7 +81,7 @@ class Journal(Protocol):
         """Return the seq of the last appended event (0 when empty)."""
         ...
 
-    def append(self, events: Sequence[Event]) -> None:
+    def append(self, events: Sequence[EventBase]) -> None:
         """Append one engine step's events; they must continue ``last_seq`` gap-free."""
         ...
 
@@ -119,8 +119,9 @@ class Journal(Protocol):
     ) -> None: ...
 
 
-def check_continuity(last_seq: int, events: Sequence[Event]) -> None:
-    """Raise unless ``events`` are ``Event`` members numbered gap-free from ``last_seq + 1``."""
+def check_continuity(last_seq: int, events: Sequence[EventBase]) -> Sequence[Event]:
+    """Raise unless ``events`` are ``Event`` members numbered gap-free from ``last_seq + 1``;
+    return them, now known to be members."""
     expected = last_seq + 1
     for event in events:
         if type(event) not in EVENT_TYPES:
@@ -131,6 +132,7 @@ def check_continuity(last_seq: int, events: Sequence[Event]) -> None:
                 f"(journal last_seq {last_seq})"
             )
         expected += 1
+    return cast("Sequence[Event]", events)
 
 
 class JournalBase:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 
 import msgspec
 
-from atlas_oms.model.events import Event
+from atlas_oms.model.events import Event, EventBase
 
 __all__ = [
     "EVENT_TYPES",
@@ -46,7 +46,7 @@ def decode_event(data: bytes | memoryview) -> Event:
     return _event_decoder.decode(data)
 
 
-def encode_events(events: Sequence[Event]) -> bytes:
+def encode_events(events: Sequence[EventBase]) -> bytes:
     """Encode a list of events as one msgpack array (a journal chunk's payload)."""
     return _msgpack_encoder.encode(events if isinstance(events, list | tuple) else list(events))
 

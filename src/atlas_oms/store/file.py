@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from atlas_oms.model.events import Event
+from atlas_oms.model.events import Event, EventBase
 from atlas_oms.store.base import JournalBase, JournalError, RecoveryReport, check_continuity
 from atlas_oms.store.framing import (
     MAGIC,
@@ -84,17 +84,17 @@ class FileJournal(JournalBase):
         """Return the seq of the last appended event, flushed or not (0 when empty)."""
         return self._last_seq
 
-    def append(self, events: Sequence[Event]) -> None:
+    def append(self, events: Sequence[EventBase]) -> None:
         """Buffer one step's events as a frame; write a batch when it is full or old enough."""
         self._check_writable()
         if not events:
             return
-        check_continuity(self._last_seq, events)
+        batch = check_continuity(self._last_seq, events)
         first_seq = events[0].seq
         self._firsts.append(first_seq)
         self._offsets.append(self._end + len(self._buf))
         append_frame(self._buf, events)
-        self._pending_events.append(list(events))
+        self._pending_events.append(list(batch))
         self._last_seq = first_seq + len(events) - 1
         self._pending_count += len(events)
         if self._pending_count >= self._batch_events:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from atlas_oms.model.events import Event
+from atlas_oms.model.events import Event, EventBase
 from atlas_oms.store.base import JournalCorruptError, JournalError, RecoveryReport
 from atlas_oms.store.codec import decode_events, encode_events
 
@@ -42,7 +42,7 @@ MAX_PAYLOAD = 1 << 30
 READ_BUFFER = 1 << 20
 
 
-def append_frame(buffer: bytearray, events: Sequence[Event]) -> None:
+def append_frame(buffer: bytearray, events: Sequence[EventBase]) -> None:
     """Append one frame holding ``events`` (non-empty, consecutive seqs) to ``buffer``."""
     payload = encode_events(events)
     head = HEAD.pack(len(payload), events[0].seq, len(events))

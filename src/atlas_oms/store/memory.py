@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from atlas_oms.model.events import Event
+from atlas_oms.model.events import Event, EventBase
 from atlas_oms.store.base import JournalBase, RecoveryReport, check_continuity
 
 __all__ = ["MemoryJournal"]
@@ -25,11 +25,10 @@ class MemoryJournal(JournalBase):
         """Return the seq of the last appended event (0 when empty)."""
         return len(self._events)
 
-    def append(self, events: Sequence[Event]) -> None:
+    def append(self, events: Sequence[EventBase]) -> None:
         """Append one step's events; they must continue ``last_seq`` gap-free."""
         self._check_open()
-        check_continuity(len(self._events), events)
-        self._events.extend(events)
+        self._events.extend(check_continuity(len(self._events), events))
 
     def flush(self) -> None:
         """Do nothing: memory is as durable as it gets."""

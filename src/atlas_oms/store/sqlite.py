@@ -20,7 +20,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from atlas_oms.model.events import Event
+from atlas_oms.model.events import Event, EventBase
 from atlas_oms.store.base import (
     JournalBase,
     JournalCorruptError,
@@ -117,15 +117,15 @@ class SqliteJournal(JournalBase):
         """Return the seq of the last appended event, flushed or not (0 when empty)."""
         return self._last_seq
 
-    def append(self, events: Sequence[Event]) -> None:
+    def append(self, events: Sequence[EventBase]) -> None:
         """Buffer one step's events as a chunk; commit when a batch is full or old enough."""
         self._check_writable()
         if not events:
             return
-        check_continuity(self._last_seq, events)
+        batch = check_continuity(self._last_seq, events)
         # Encoding waits for the commit, where every pending step becomes one chunk: fewer,
         # larger rows cost far less per event, and a commit is all-or-nothing anyway.
-        self._pending_events.append(list(events))  # a copy: the caller may reuse its list
+        self._pending_events.append(list(batch))  # a copy: the caller may reuse its list
         self._last_seq = events[-1].seq
         self._pending_count += len(events)
         if self._pending_count >= self._batch_events:

@@ -78,8 +78,8 @@ def follow_up(ctx: Context, order_id: int | None, ts: int) -> None:
     liq = ctx.state.liq
     if ctx.liq_sweep:
         ctx.liq_sweep = False
-        for case_id in sorted(liq.cases):
-            case = liq.cases.get(case_id)
+        for open_id in sorted(liq.cases):
+            case = liq.cases.get(open_id)
             if case is not None:
                 _advance(ctx, case, ts)
         return

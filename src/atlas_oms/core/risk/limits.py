@@ -113,9 +113,9 @@ class Limits:
         )
         #: The ratios monitored (those with a warning level): (code, cleared code, warning level,
         #: clear level, window in seconds, whether the numerator is the order count itself).
-        self.ratios = tuple(
-            ratio
-            for ratio in (
+        ratios: list[tuple[Reason, Reason, Decimal, Decimal, int, bool]] = []
+        if self.order_trade_ratio_warn is not None:
+            ratios.append(
                 (
                     Reason.ORDER_TRADE_RATIO,
                     Reason.ORDER_TRADE_RATIO_CLEARED,
@@ -123,7 +123,10 @@ class Limits:
                     self.order_trade_ratio_clear,
                     self.order_trade_window_s,
                     True,
-                ),
+                )
+            )
+        if self.cancel_replace_ratio_warn is not None:
+            ratios.append(
                 (
                     Reason.CANCEL_REPLACE_RATIO,
                     Reason.CANCEL_REPLACE_RATIO_CLEARED,
@@ -131,10 +134,9 @@ class Limits:
                     self.cancel_replace_ratio_clear,
                     self.cancel_replace_window_s,
                     False,
-                ),
+                )
             )
-            if ratio[2] is not None
-        )
+        self.ratios = tuple(ratios)
 
 
 def limits_for(ctx: Context, account_id: str, symbol: str, tag: str | None) -> Limits | None:

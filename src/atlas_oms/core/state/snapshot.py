@@ -306,7 +306,7 @@ def export_state(state: State) -> StateSnapshot:
             fills_w=[_window(k, w) for k, w in risk.fills_w.items()],
             amends_w=[_window(k, w) for k, w in risk.amends_w.items()],
             ratio_flags=sorted(risk.ratio_flags),
-            recent=[(*k, t) for k, t in risk.recent.items()],  # type: ignore[misc]  # a 5-key
+            recent=[(*k, t) for k, t in risk.recent.items()],
             recent_pruned_at=risk.recent_pruned_at,
             retries=list(risk.retries.items()),
             retry_root=list(risk.retry_root.items()),
