@@ -176,7 +176,7 @@ def check_invariants(
     *,
     netted: bool = False,
 ) -> None:
-    """Assert every invariant of the core's state (see tests/core/test_properties.py)."""
+    """Assert every invariant of the core's state (see tests/core/orders/test_order_properties.py)."""
     fills_by_order: dict[int, list[ev.OrderFilled]] = {}
     for exec_id, f in engine.state.fills.items():
         if exec_id not in engine.state.busted:

@@ -1,4 +1,4 @@
-"""The liquidation loop of the derivatives venue (core/liquidation.py), through the library API.
+"""The liquidation loop of the derivatives venue (core/derivatives/liquidation.py), through the library API.
 
 On a mark price that brings a position (isolated) or an account (cross) to a 100% margin ratio:
 freeze, cancel its orders, IOC at the bankruptcy price into the book, the insurance fund takes the
