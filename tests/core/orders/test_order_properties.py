@@ -221,6 +221,7 @@ def test_random_sessions_on_the_built_in_exchange_keep_every_invariant(
         _sim_agrees_with_engine(node)
     assert [e.seq for e in events] == list(range(1, node.engine.seq + 1))
     assert kit.replay_digest(events) == node.digest()
+    kit.check_legacy_replay(node.engine, events)
 
 
 # ------------------------------------------------------------------ playing the venue ourselves
@@ -401,6 +402,7 @@ def test_reports_in_any_order_with_duplicates_keep_every_invariant(
         player.drain()
         kit.check_invariants(rec.engine, seen_terminal)
     assert rec.replay_digest() == rec.engine.digest()
+    kit.check_legacy_replay(rec.engine, rec.events)
 
 
 # ------------------------------------------------------------------ regressions found by the above

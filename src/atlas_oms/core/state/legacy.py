@@ -24,6 +24,19 @@ if TYPE_CHECKING:
 #: Rejections that counted as system errors for a circuit breaker (business outcomes did not).
 SYSTEM_ERRORS = frozenset({Reason.VENUE_REJECTED, Reason.VENUE_TIMEOUT})
 
+#: The decision fields events gained in schema 2, per event type; each decodes as None from an
+#: older journal and is then decided here.
+DECISION_FIELDS: dict[type, tuple[str, ...]] = {
+    ev.OrderFilled: ("order_status",),
+    ev.OrderFillCorrected: ("order_status",),
+    ev.OrderReplaced: ("order_status", "loses_priority"),
+    ev.OrderCancelRejected: ("order_status",),
+    ev.OrderModifyRejected: ("order_status",),
+    ev.OrderRejected: ("system_error",),
+    ev.KillSwitchTripped: ("flatten_accounts",),
+    ev.FundingRateSet: ("funding_from_ts",),
+}
+
 
 def fill_status(order: Order, e: ev.OrderFilled) -> OrderStatus:
     """A fill's target: full when it reaches the order's quantity, else partial."""
