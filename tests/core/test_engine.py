@@ -4,13 +4,19 @@ reaches the fold."""
 from __future__ import annotations
 
 import typing
+from decimal import Decimal
 from types import ModuleType
+from typing import Any
 
+import msgspec
 import pytest
 
-from atlas_oms.core.engine import HANDLERS, Engine
+from atlas_oms.core.engine import HANDLERS, DryRunWouldAct, Engine
 from atlas_oms.model import commands as c
 from atlas_oms.model import reports as rep
+from atlas_oms.model.enums import OrderType, Side
+from atlas_oms.model.reasons import Reason
+from atlas_oms.model.risk import BreakerConfig, RiskLimits, Scope
 
 
 def _concrete(base: type, module: ModuleType) -> set[type]:
@@ -40,3 +46,35 @@ def test_handlers_are_plain_functions_of_a_context_and_a_message() -> None:
 def test_a_message_nobody_handles_is_a_bug_not_an_event() -> None:
     with pytest.raises(TypeError, match="does not handle"):
         Engine().handle(object())
+
+
+def test_a_dry_run_pre_trade_check_never_changes_state(rec: Any, kit: Any) -> None:
+    order = c.SubmitOrder(
+        ts=rec.next_ts(),
+        account_id="alice",
+        symbol=kit.SPOT.symbol,
+        side=Side.BUY,
+        order_type=OrderType.LIMIT,
+        qty=Decimal("50"),
+        price=Decimal(29000),
+    )
+    inst = rec.engine.state.instruments[kit.SPOT.symbol]
+    assert rec.engine.pre_trade_check(order, inst, order.price) is None
+    rec.handle(
+        c.SetRiskLimits(
+            ts=rec.next_ts(),
+            actor="ops",
+            scope=Scope.ACCOUNT,
+            scope_id="alice",
+            limits=RiskLimits(
+                max_order_qty=Decimal(10), breaker=BreakerConfig(max_orders_per_minute=1)
+            ),
+        )
+    )
+    refusal = rec.engine.pre_trade_check(order, inst, order.price)
+    assert refusal is not None and refusal[0] == Reason.ORDER_QTY_TOO_LARGE
+    rec.handle(msgspec.structs.replace(order, qty=Decimal("0.1"), ts=rec.next_ts()))
+    digest = rec.engine.digest()
+    with pytest.raises(DryRunWouldAct, match="CircuitBreakerTripped"):
+        rec.engine.pre_trade_check(order, inst, order.price)  # the second order in a minute
+    assert rec.engine.digest() == digest

@@ -36,7 +36,7 @@ from atlas_oms.model import reports as rep
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.requests import VenueRequest
 
-__all__ = ["HANDLERS", "Engine", "EngineConfig"]
+__all__ = ["HANDLERS", "DryRunWouldAct", "Engine", "EngineConfig"]
 
 Handler = Callable[[Context, Any], None]
 
@@ -79,10 +79,25 @@ HANDLERS: dict[type, Handler] = {
 _VENUE_REJECTED = rep.VenueRejected
 
 
+class DryRunWouldAct(RuntimeError):
+    """A dry run (:meth:`Engine.pre_trade_check`) reached a decision that emits an event."""
+
+
+class DryRunContext(Context):
+    """A context whose ``emit`` refuses: checks run on it decide nothing that changes state."""
+
+    __slots__ = ()
+
+    def emit(self, event: Any) -> None:
+        raise DryRunWouldAct(
+            f"the check would have acted ({type(event).__name__}): send the order through handle()"
+        )
+
+
 class Engine:
     """One shard's deterministic order engine: its state, its handlers, its outbox."""
 
-    __slots__ = ("_ctx", "_handlers", "apply", "config")
+    __slots__ = ("_ctx", "_dry", "_handlers", "apply", "config")
 
     #: Fold one journaled event into the state (replay); events must arrive gap-free.
     apply: Callable[[ev.EventBase], None]
@@ -92,6 +107,7 @@ class Engine:
         state = State()
         self._ctx = Context(state, self.config)
         self._handlers = HANDLERS
+        self._dry: DryRunContext | None = None
         self.apply = partial(fold.apply, state)
 
     # ------------------------------------------------------------------ deciding
@@ -127,21 +143,13 @@ class Engine:
         self, c: cmd.SubmitOrder, inst: Instrument, worst: Decimal | None
     ) -> Refusal | None:
         """The pre-trade risk checks of ``c`` alone, without submitting it (measurement and
-        what-if): the first refusal, or None. It journals nothing; a check that would have to
-        act (a circuit breaker tripping on the order rate, or resetting itself) is refused."""
-        ctx = self._ctx
-        saved, ctx.out = ctx.out, []
-        try:
-            refusal = risk_submit(ctx, c, inst, worst)
-            if ctx.out:
-                raise RuntimeError(
-                    "pre_trade_check would have acted ("
-                    + ", ".join(type(e).__name__ for e in ctx.out)
-                    + "): send the order through handle()"
-                )
-        finally:
-            ctx.out = saved
-        return refusal
+        what-if): the first refusal, or None. Nothing is journaled and the state never changes:
+        a check that would have to act (a circuit breaker tripping on the order rate, or
+        resetting itself) raises :class:`DryRunWouldAct` before anything is folded."""
+        dry = self._dry
+        if dry is None or dry.state is not self._ctx.state:
+            dry = self._dry = DryRunContext(self._ctx.state, self.config)
+        return risk_submit(dry, c, inst, worst)
 
     # ------------------------------------------------------------------ folding (replay)
     def apply_all(self, events: Iterable[ev.EventBase]) -> None:
