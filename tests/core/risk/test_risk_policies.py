@@ -10,7 +10,7 @@ from typing import Any
 from atlas_oms.model import commands as c
 from atlas_oms.model import events as ev
 from atlas_oms.model import reports as rep
-from atlas_oms.model.enums import OrderStatus, OrderType, Side
+from atlas_oms.model.enums import LiquiditySide, OrderStatus, OrderType, Side
 from atlas_oms.model.reasons import Reason
 from atlas_oms.model.requests import SubmitToVenue
 from atlas_oms.model.risk import AlertLevel, RiskLimits, Scope
@@ -123,13 +123,14 @@ def test_no_alert_for_an_ordinary_order_or_without_a_position(rec: Any) -> None:
 
 # ---------------------------------------------------------------------------- ratios
 def ratio_limits(rec: Any, **fields: Any) -> None:
+    fields.setdefault("ratio_min_orders", 5)
     rec.handle(
         c.SetRiskLimits(
             ts=rec.next_ts(),
             scope=Scope.ACCOUNT,
             scope_id="alice",
             actor="ops",
-            limits=RiskLimits(ratio_min_orders=5, **fields),
+            limits=RiskLimits(**fields),
         )
     )
 
@@ -179,19 +180,71 @@ def test_cancel_replace_ratio_warns(rec: Any) -> None:
         assert alerts(out) == ([Reason.CANCEL_REPLACE_RATIO] if n == 3 else []), n
 
 
+def order_at(rec: Any, ts: int) -> tuple[int, list[ev.EventBase]]:
+    """Alice's limit buy (0.1 at 29000) at an explicit time."""
+    return rec.submit(
+        ts=ts,
+        account_id="alice",
+        symbol=SPOT,
+        side=Side.BUY,
+        order_type=OrderType.LIMIT,
+        qty=D("0.1"),
+        price=D(29000),
+    )
+
+
+def fill_at(rec: Any, oid: int, ts: int) -> list[ev.EventBase]:
+    """The venue accepts order ``oid`` and fills it completely, both at ``ts``."""
+    rec.report(rep.VenueAccepted, oid, ts=ts, venue_order_id=f"V{oid}")
+    return rec.report(
+        rep.VenueFilled,
+        oid,
+        ts=ts,
+        exec_id=f"w{oid}",
+        trade_id=f"Tw{oid}",
+        last_qty=D("0.1"),
+        last_px=D(29000),
+        liquidity_side=LiquiditySide.MAKER,
+        fee=D(0),
+        fee_asset="USDT",
+    )
+
+
 def test_ratio_windows_roll(rec: Any) -> None:
-    ratio_limits(rec, order_trade_ratio_warn=D(3), order_trade_window_s=60)
-    t = 10_000 * SECOND
+    # Warn above 3 orders per fill over 60 s, clear below 2:1; the minimum (2 orders in the
+    # window) never holds a judgement back here: only the window decides what is counted.
+    ratio_limits(
+        rec,
+        order_trade_ratio_warn=D(3),
+        order_trade_ratio_clear=D(2),
+        order_trade_window_s=60,
+        ratio_min_orders=2,
+    )
+    t0 = 10_000 * SECOND
+    # Spread out: eight orders 20 s apart. A 60 s window never holds more than three of them
+    # (3:1, not above 3:1), so no warning; eight orders with no fill would be 8:1.
+    for i in range(8):
+        _, out = order_at(rec, t0 + i * 20 * SECOND)
+        assert alerts(out) == [], i
+    # Within one window: four orders one second apart. The fourth makes 4:1 over the last
+    # 60 s (the spread-out orders have all left it) and warns.
+    t1 = t0 + 1_000 * SECOND
+    burst = []
     for i in range(4):
-        out = rec.handle(
-            c.SubmitOrder(
-                ts=t + i * 20 * SECOND,
-                account_id="alice",
-                symbol=SPOT,
-                side=Side.BUY,
-                order_type=OrderType.LIMIT,
-                qty=D("0.1"),
-                price=D(29000),
-            )
-        )
-    assert alerts(out) == []  # never more than 3 orders in any 60 s, under the 5-order minimum
+        oid, out = order_at(rec, t1 + i * SECOND)
+        burst.append(oid)
+        assert alerts(out) == ([Reason.ORDER_TRADE_RATIO] if i == 3 else []), i
+    warning = next(e for e in out if isinstance(e, ev.RiskAlert))
+    assert "4:1 over 1 min" in warning.message
+    # A fill while those orders are still in the window: 4:1, not below 2:1, still flagged.
+    out = fill_at(rec, burst[0], t1 + 4 * SECOND)
+    assert alerts(out) == []
+    # 70 s later the burst and its fill have left the window: one new order and its fill are
+    # 1:1 (with the burst still counted it would be 5 orders to 2 fills, 2.5:1, not below 2).
+    t2 = t1 + 74 * SECOND
+    oid, out = order_at(rec, t2)
+    assert alerts(out) == []  # flagged: only a fill is judged, and this is an order
+    out = fill_at(rec, oid, t2 + SECOND)
+    assert alerts(out) == [Reason.ORDER_TRADE_RATIO_CLEARED]
+    cleared = next(e for e in out if isinstance(e, ev.RiskAlert))
+    assert "back to 1:1" in cleared.message
