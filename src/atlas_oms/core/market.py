@@ -1,13 +1,13 @@
 """Market data and time: a price update fires and trails held orders and, on a mark price of a
-derivative this venue liquidates, checks liquidations; a timer tick expires DAY and GTD orders,
-settles funding and measures circuit breakers."""
+derivative this venue liquidates, checks liquidations; a timer tick expires DAY and GTD orders
+(time in force by the clock), settles funding and measures circuit breakers."""
 
 from __future__ import annotations
 
 from atlas_oms.core.context import Context
-from atlas_oms.core.derivatives.funding import settle_funding_due
 from atlas_oms.core.derivatives.liquidation import check_liquidations
-from atlas_oms.core.orders.expiry import expire_due
+from atlas_oms.core.derivatives.settlement import settle_funding_due
+from atlas_oms.core.orders.amend import cancel_request
 from atlas_oms.core.orders.triggers import check_triggers
 from atlas_oms.core.orders.validation import bad_number
 from atlas_oms.core.refusals import reject_command
@@ -52,3 +52,23 @@ def advance_time(ctx: Context, c: cmd.AdvanceTime) -> None:
         settle_funding_due(ctx, c.ts)
     if state.risk.breakers:
         sweep(ctx, c.ts)
+
+
+#: Larger than any order id: the upper bound of the expiry index's (expire_ts, order_id) keys.
+_NO_ID = 1 << 62
+
+
+def expire_due(ctx: Context, ts: int) -> None:
+    """Expire every live order whose expiry is at or before ``ts``, in expiry order; one working
+    at a venue is also canceled there. (The fold takes it out of the expiry index.)"""
+    state = ctx.state
+    due = [order_id for _, order_id in state.expiries.irange(maximum=(ts, _NO_ID))]
+    orders = state.orders
+    for order_id in due:
+        order = orders[order_id]
+        if not order.is_live:
+            continue
+        at_venue = not order.held
+        ctx.emit(ev.OrderExpired(seq=state.seq + 1, ts_event=ts, order_id=order_id))
+        if at_venue:
+            ctx.outbox.append(cancel_request(order, ts))

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from atlas_oms import CommandRefused, Engine, Instrument, ManualClock, Node, OrderStatus, Reason
+from atlas_oms.core.equities.book import settlement_ts
 from atlas_oms.core.equities.buying_power import BuyingPower, buying_power
-from atlas_oms.core.equities.settlement import settlement_ts
 from atlas_oms.core.state.snapshot import (
     decode_snapshot,
     encode_snapshot,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from atlas_oms.core.decimals import plain
-from atlas_oms.core.equities.settlement import is_intraday
+from atlas_oms.core.equities.book import is_intraday
 from atlas_oms.core.orders.order import Order
 from atlas_oms.model.enums import Side
 from atlas_oms.model.risk import EquityAccountType

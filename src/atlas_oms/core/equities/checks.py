@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from atlas_oms.core.decimals import plain
+from atlas_oms.core.equities.book import trade_date_text
 from atlas_oms.core.equities.buying_power import (
     buying_power,
     equity_holdings,
@@ -13,7 +14,6 @@ from atlas_oms.core.equities.buying_power import (
     live_notional,
     order_px,
 )
-from atlas_oms.core.equities.settlement import trade_date_text
 from atlas_oms.core.orders.order import Order
 from atlas_oms.core.refusals import Refusal
 from atlas_oms.model.enums import Side

@@ -1,7 +1,9 @@
 """The fold: ``state = fold(apply, events)``. One applier per event type, in one table.
 
 Nothing else changes the state. Appliers book what their event says and decide nothing; the
-decision side (the handlers) put every decision in the events' fields.
+decision side (the handlers) put every decision in the events' fields. The appliers of reference
+data, money, prices and risk operations are here; orders' lives are in :mod:`.fold_orders`,
+executions in :mod:`.booking`, the derivatives venue in :mod:`.fold_derivatives`.
 """
 
 from __future__ import annotations
@@ -10,25 +12,107 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from atlas_oms.core.state import booking
-from atlas_oms.core.state import fold_accounts as acc
 from atlas_oms.core.state import fold_derivatives as der
 from atlas_oms.core.state import fold_orders as ords
-from atlas_oms.core.state import fold_risk as rsk
 from atlas_oms.model import events as ev
 
 if TYPE_CHECKING:
     from atlas_oms.core.state.state import State
+from typing import TYPE_CHECKING
+
+from atlas_oms.core.state import legacy
+
+
+# ------------------------------------------------------------- reference data, money, prices
+def apply_instrument_added(state: State, e: ev.InstrumentAdded) -> None:
+    state.instruments[e.instrument.symbol] = e.instrument
+
+
+def apply_account_opened(state: State, e: ev.AccountOpened) -> None:
+    state.accounts[e.account.account_id] = e.account
+    state.risk.on_account(e.account.account_id, e.account.parent_id)
+
+
+def apply_balance_adjusted(state: State, e: ev.BalanceAdjusted) -> None:
+    state.balance(e.account_id, e.asset).total += e.amount
+    state.liq_index.dirty.add(e.account_id)
+
+
+def apply_funds_transferred(state: State, e: ev.FundsTransferred) -> None:
+    # The same Decimal leaves one balance and reaches the other: nothing is created or lost.
+    state.balance(e.account_id, e.asset).total -= e.amount
+    state.balance(e.to_account_id, e.asset).total += e.amount
+    dirty = state.liq_index.dirty  # both accounts' cross margin (liquidation prices) moved
+    dirty.add(e.account_id)
+    dirty.add(e.to_account_id)
+
+
+def apply_leverage_set(state: State, e: ev.LeverageSet) -> None:
+    state.leverage[(e.account_id, e.symbol)] = e.leverage
+
+
+def apply_prices_updated(state: State, e: ev.PricesUpdated) -> None:
+    if e.last is not None:
+        state.last[e.symbol] = e.last
+    if e.mark is not None:
+        state.mark[e.symbol] = e.mark
+        state.liq_index.epoch += 1
+
+
+# ------------------------------------------------------------------------- risk operations
+def apply_risk_limits_set(state: State, e: ev.RiskLimitsSet) -> None:
+    state.risk.on_limits(e)
+
+
+def apply_trading_state_changed(state: State, e: ev.TradingStateChanged) -> None:
+    state.risk.on_trading_state(e)
+
+
+def apply_kill_switch_tripped(state: State, e: ev.KillSwitchTripped) -> None:
+    accounts = e.flatten_accounts
+    if accounts is None:
+        accounts = legacy.flatten_accounts(state, e)
+    state.risk.on_kill(e, accounts)
+
+
+def apply_kill_switch_reset(state: State, e: ev.KillSwitchReset) -> None:
+    state.risk.on_kill_reset(e)
+
+
+def apply_breaker_tripped(state: State, e: ev.CircuitBreakerTripped) -> None:
+    state.risk.on_breaker_tripped(e)
+
+
+def apply_breaker_reset(state: State, e: ev.CircuitBreakerReset) -> None:
+    state.risk.on_breaker_reset(e)
+
+
+def apply_breaker_equity_marked(state: State, e: ev.BreakerEquityMarked) -> None:
+    state.risk.on_equity_marked(e)
+
+
+def apply_risk_alert(state: State, e: ev.RiskAlert) -> None:
+    state.risk.on_alert(e)
+
+
+def apply_account_flattening(state: State, e: ev.AccountFlattening) -> None:
+    state.risk.on_flattening(e.account_id)
+
+
+def apply_market_status_changed(state: State, e: ev.MarketStatusChanged) -> None:
+    state.risk.on_market_status(e.symbol, e.status)
+
 
 Applier = Callable[["State", Any], None]
 
 #: Event type -> its applier. Every member of the ``Event`` union has one (a test pins it).
 APPLIERS: dict[type, Applier] = {
-    ev.InstrumentAdded: acc.apply_instrument_added,
-    ev.AccountOpened: acc.apply_account_opened,
-    ev.BalanceAdjusted: acc.apply_balance_adjusted,
-    ev.FundsTransferred: acc.apply_funds_transferred,
-    ev.LeverageSet: acc.apply_leverage_set,
-    ev.PricesUpdated: acc.apply_prices_updated,
+    ev.InstrumentAdded: apply_instrument_added,
+    ev.AccountOpened: apply_account_opened,
+    ev.BalanceAdjusted: apply_balance_adjusted,
+    ev.FundsTransferred: apply_funds_transferred,
+    ev.LeverageSet: apply_leverage_set,
+    ev.PricesUpdated: apply_prices_updated,
     ev.CommandRejected: ords.apply_nothing,
     ev.OrderDenied: ords.apply_denied,
     ev.OrderSubmitted: ords.apply_submitted,
@@ -48,16 +132,16 @@ APPLIERS: dict[type, Applier] = {
     ev.OrderFillBusted: booking.apply_fill_busted,
     ev.OrderFillCorrected: booking.apply_fill_corrected,
     ev.VenueReportIgnored: ords.apply_nothing,
-    ev.RiskLimitsSet: rsk.apply_risk_limits_set,
-    ev.TradingStateChanged: rsk.apply_trading_state_changed,
-    ev.KillSwitchTripped: rsk.apply_kill_switch_tripped,
-    ev.KillSwitchReset: rsk.apply_kill_switch_reset,
-    ev.CircuitBreakerTripped: rsk.apply_breaker_tripped,
-    ev.CircuitBreakerReset: rsk.apply_breaker_reset,
-    ev.BreakerEquityMarked: rsk.apply_breaker_equity_marked,
-    ev.RiskAlert: rsk.apply_risk_alert,
-    ev.AccountFlattening: rsk.apply_account_flattening,
-    ev.MarketStatusChanged: rsk.apply_market_status_changed,
+    ev.RiskLimitsSet: apply_risk_limits_set,
+    ev.TradingStateChanged: apply_trading_state_changed,
+    ev.KillSwitchTripped: apply_kill_switch_tripped,
+    ev.KillSwitchReset: apply_kill_switch_reset,
+    ev.CircuitBreakerTripped: apply_breaker_tripped,
+    ev.CircuitBreakerReset: apply_breaker_reset,
+    ev.BreakerEquityMarked: apply_breaker_equity_marked,
+    ev.RiskAlert: apply_risk_alert,
+    ev.AccountFlattening: apply_account_flattening,
+    ev.MarketStatusChanged: apply_market_status_changed,
     ev.MarginModeSet: der.apply_margin_mode_set,
     ev.IsolatedMarginAdjusted: der.apply_isolated_margin_adjusted,
     ev.MarginTiersSet: der.apply_margin_tiers_set,
