@@ -147,3 +147,20 @@ class Live:
         r = httpx.request(method, self.url + path, headers=headers, **kw)
         assert r.status_code < 300, r.text
         return r.json()
+
+
+def futures_runner(journal: Path, capsys: Any, now: int) -> Any:
+    """A runner of ``atlas futures ARGS --journal JOURNAL`` at ``now``: (exit code, stdout,
+    stderr) per call (the futures test modules' ``run`` fixture)."""
+
+    def runner(*args: str) -> tuple[int, str, str]:
+        argv = ["futures", *args, "--journal", str(journal)]
+        return run_main(argv, capsys, clock=ManualClock(now))
+
+    return runner
+
+
+def journaled(path: Path, kind: type, now: int) -> list[Any]:
+    """The journal's events of one type."""
+    with Node.open(str(path), clock=ManualClock(now)) as node:
+        return [e for e in node.events() if isinstance(e, kind)]

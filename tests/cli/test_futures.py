@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from atlas_oms import ManualClock, Node
 from atlas_oms.cli import main
 from atlas_oms.model import events as ev
 from atlas_oms.store.reference import load_brackets
 
+from . import helpers
 from .helpers import (
     BRACKETS,
     BTC_PERP,
@@ -29,8 +29,8 @@ from .helpers import (
     PERP,
     SPOT,
     T0,
+    futures_runner,
     row,
-    run_main,
     venue_journal,
 )
 
@@ -51,17 +51,11 @@ def journal(tmp_path: Path) -> Path:
 @pytest.fixture
 def run(journal: Path, capsys: pytest.CaptureFixture[str]) -> Run:
     """Run ``atlas futures ARGS --journal JOURNAL`` at NOW; return the exit code, stdout, stderr."""
-
-    def runner(*args: str) -> tuple[int, str, str]:
-        argv = ["futures", *args, "--journal", str(journal)]
-        return run_main(argv, capsys, clock=ManualClock(NOW))
-
-    return runner
+    return futures_runner(journal, capsys, NOW)
 
 
 def journaled(path: Path, kind: type[ev.EventBase]) -> list[ev.EventBase]:
-    with Node.open(str(path), clock=ManualClock(NOW)) as node:
-        return [e for e in node.events() if isinstance(e, kind)]
+    return helpers.journaled(path, kind, NOW)
 
 
 def test_example_brackets_are_binance_shaped_and_continuous() -> None:

@@ -15,7 +15,8 @@ import pytest
 from atlas_oms import Instrument, ManualClock, Node
 from atlas_oms.model import events as ev
 
-from .helpers import BTC_PERP, MINUTE, PERP, SPOT, T0, row, run_main, venue_journal
+from . import helpers
+from .helpers import BTC_PERP, MINUTE, PERP, SPOT, T0, futures_runner, row, venue_journal
 
 NOW = T0 + 10 * MINUTE
 ETH = PERP
@@ -34,17 +35,11 @@ def journal(tmp_path: Path) -> Path:
 @pytest.fixture
 def run(journal: Path, capsys: pytest.CaptureFixture[str]) -> Run:
     """Run ``atlas futures ARGS --journal JOURNAL`` at NOW; return the exit code, stdout, stderr."""
-
-    def runner(*args: str) -> tuple[int, str, str]:
-        argv = ["futures", *args, "--journal", str(journal)]
-        return run_main(argv, capsys, clock=ManualClock(NOW))
-
-    return runner
+    return futures_runner(journal, capsys, NOW)
 
 
 def journaled(path: Path, kind: type[ev.EventBase]) -> list[ev.EventBase]:
-    with Node.open(str(path), clock=ManualClock(NOW)) as node:
-        return [e for e in node.events() if isinstance(e, kind)]
+    return helpers.journaled(path, kind, NOW)
 
 
 def test_mark_without_liquidation(run: Run) -> None:

@@ -175,18 +175,29 @@ def on_canceled(ctx: Context, r: rep.VenueCanceled) -> None:
 
 
 def on_cancel_rejected(ctx: Context, r: rep.VenueCancelRejected) -> None:
+    _venue_refused(ctx, r, Tx.CANCEL_REJECT, ev.OrderCancelRejected, "the cancel")
+
+
+def _venue_refused(
+    ctx: Context,
+    r: rep.VenueCancelRejected | rep.VenueModifyRejected,
+    tx: Tx,
+    event: type[ev.OrderCancelRejected] | type[ev.OrderModifyRejected],
+    what: str,
+) -> None:
+    """The venue refused a cancel or a modify: the order goes back to what the table says."""
     order = _known(ctx, r)
     if order is None:
         return
-    status = _target(ctx, order, Tx.CANCEL_REJECT, r)
+    status = _target(ctx, order, tx, r)
     if status is not None:
         ctx.emit(
-            ev.OrderCancelRejected(
+            event(
                 seq=ctx.state.seq + 1,
                 ts_event=r.ts,
                 account_id=order.account_id,
                 reason=r.reason,
-                message=r.message or "the venue refused the cancel",
+                message=r.message or f"the venue refused {what}",
                 order_id=order.order_id,
                 client_order_id=order.client_order_id,
                 order_status=status,
@@ -226,23 +237,7 @@ def on_modified(ctx: Context, r: rep.VenueModified) -> None:
 
 
 def on_modify_rejected(ctx: Context, r: rep.VenueModifyRejected) -> None:
-    order = _known(ctx, r)
-    if order is None:
-        return
-    status = _target(ctx, order, Tx.MODIFY_REJECT, r)
-    if status is not None:
-        ctx.emit(
-            ev.OrderModifyRejected(
-                seq=ctx.state.seq + 1,
-                ts_event=r.ts,
-                account_id=order.account_id,
-                reason=r.reason,
-                message=r.message or "the venue refused the modification",
-                order_id=order.order_id,
-                client_order_id=order.client_order_id,
-                order_status=status,
-            )
-        )
+    _venue_refused(ctx, r, Tx.MODIFY_REJECT, ev.OrderModifyRejected, "the modification")
 
 
 def on_expired(ctx: Context, r: rep.VenueExpired) -> None:
