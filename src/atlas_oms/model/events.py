@@ -243,10 +243,17 @@ class OrderFilled(EventBase, frozen=True):
 
 
 class OrderFillBusted(EventBase, frozen=True):
-    """The venue broke an earlier execution; its effects on order, position and balances reverse."""
+    """The venue broke an earlier execution; its effects on order, position and balances reverse.
+    ``order_status`` is the order's status after it (FIX ExecType H): a FILLED order that it
+    leaves below its quantity reopens (PARTIALLY_FILLED, or its working status with nothing
+    filled); a canceled or expired one stays so. None in journals written before it was added."""
 
     order_id: int
     exec_id: str
+    order_status: OrderStatus | None = None
+    #: The reversal comes out of the lot the execution opened, if it still holds it (nothing
+    #: realized); False in older journals, which booked it as a FIFO closing trade.
+    takes_back_lot: bool = False
 
 
 class OrderFillCorrected(EventBase, frozen=True):
@@ -259,6 +266,8 @@ class OrderFillCorrected(EventBase, frozen=True):
     last_px: Decimal
     fee: Decimal
     order_status: OrderStatus | None = None
+    #: As :attr:`OrderFillBusted.takes_back_lot`, for the reversal of the execution as it was.
+    takes_back_lot: bool = False
 
 
 class VenueReportIgnored(EventBase, frozen=True):

@@ -12,6 +12,8 @@ class Reason(StrEnum):
     UNKNOWN_ORDER = "UNKNOWN_ORDER"
     DUPLICATE_ACCOUNT = "DUPLICATE_ACCOUNT"
     DUPLICATE_INSTRUMENT = "DUPLICATE_INSTRUMENT"
+    #: A client order id already names an order with other terms (a resend must repeat them).
+    DUPLICATE_CLIENT_ORDER_ID = "DUPLICATE_CLIENT_ORDER_ID"
     UNKNOWN_PARENT_ACCOUNT = "UNKNOWN_PARENT_ACCOUNT"
     INSTRUMENT_NOT_TRADABLE = "INSTRUMENT_NOT_TRADABLE"
     # Quantity
@@ -63,6 +65,8 @@ class Reason(StrEnum):
     CANCELED_BY_USER = "CANCELED_BY_USER"
     EXPIRED = "EXPIRED"
     REPLACED_TO_FILLED = "REPLACED_TO_FILLED"
+    #: The built-in exchange does not put back on its book what a bust or correction reopened.
+    BUST_NOT_REINSTATED = "BUST_NOT_REINSTATED"
     # Pre-trade risk (each refusal names the limit it met)
     INSTRUMENT_HALTED = "INSTRUMENT_HALTED"
     MARKET_CLOSED = "MARKET_CLOSED"

@@ -21,6 +21,7 @@ from atlas_oms.core.ports import Clock, Venue
 from atlas_oms.core.state.positions import BalanceView
 from atlas_oms.model import commands as c
 from atlas_oms.model import events as ev
+from atlas_oms.model import reports as rep
 from atlas_oms.model.enums import (
     OrderType,
     PositionMode,
@@ -33,6 +34,7 @@ from atlas_oms.model.enums import (
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.margin import MarginMode, MarginTier
 from atlas_oms.model.numbers import Number, to_decimal
+from atlas_oms.model.reasons import Reason
 from atlas_oms.model.risk import (
     EquityAccountType,
     MarketOrderReason,
@@ -154,8 +156,32 @@ class Node(Queries):
         return produced
 
     def feed(self, report: Any) -> list[ev.EventBase]:
-        """Deliver a venue report (from an external venue, or a test) to the engine."""
-        return self.process(report)
+        """Deliver a venue report (from an external venue, or a test) to the engine.
+
+        Busts and corrections come from external venues: the built-in exchange never sends one.
+        One fed by hand for an order of the built-in exchange corrects the order, the position
+        and the balances like any other; but the exchange does not put back on its book what it
+        reopened (exchanges that bust a trade do not reinstate the order), so it cancels the
+        reopened remainder at once: ``OrderCanceled`` with ``BUST_NOT_REINSTATED``, and the
+        order, its fills and its book agree again (also after a restart)."""
+        events = self.process(report)
+        if type(report) in _EXECUTION_CHANGES:
+            order = self.engine.state.orders.get(report.order_id)
+            if (
+                order is not None
+                and order.venue == self.sim.name
+                and order.is_live
+                and order.order_id not in self.sim.books.get(order.symbol, ())
+            ):
+                events += self.process(
+                    rep.VenueCanceled(
+                        order_id=order.order_id,
+                        ts=report.ts,
+                        reason=Reason.BUST_NOT_REINSTATED,
+                        canceled_qty=order.leaves_qty,
+                    )
+                )
+        return events
 
     def subscribe(self, listener: Listener) -> None:
         """Call ``listener(events)`` after every processed message that produced events."""
@@ -663,6 +689,9 @@ class Node(Queries):
         return self.process(c.AdvanceTime(ts=self._now()))
 
     # ------------------------------------------------------------------ reading
+
+
+_EXECUTION_CHANGES = (rep.VenueFillBusted, rep.VenueFillCorrected)
 
 
 def _with(view: OrderView, **changes: Any) -> OrderView:

@@ -244,7 +244,9 @@ def test_trade_bust_reverses_position_and_balances(rec: Any) -> None:
     assert types(again) == [ev.VenueReportIgnored]
 
 
-def test_trade_bust_after_full_fill_keeps_filled_but_reverses_the_quantities(rec: Any) -> None:
+def test_trade_bust_after_full_fill_reopens_the_order_and_reverses_the_quantities(
+    rec: Any,
+) -> None:
     oid = rec.limit("alice", "BUY", "1", "30000")
     rec.accept(oid)
     start = balances(rec)
@@ -252,14 +254,14 @@ def test_trade_bust_after_full_fill_keeps_filled_but_reverses_the_quantities(rec
     rec.fill(oid, "0.5", "29999.5", "E2")
     rec.report(rep.VenueFillBusted, oid, exec_id="E2")
     order = rec.engine.state.orders[oid]
-    assert order.status is S.FILLED
-    assert (order.cum_qty, order.leaves_qty) == (Decimal("0.5"), Decimal(0))
+    assert order.status is S.PARTIALLY_FILLED  # FIX: a bust reopens what it un-fills
+    assert (order.cum_qty, order.leaves_qty) == (Decimal("0.5"), Decimal("0.5"))
     assert order.avg_px == Decimal(30_000)
     assert position(rec) == Decimal("0.5")
     usdt, locked, btc, _ = balances(rec)
     assert (usdt, locked, btc) == (
         start[0] - Decimal(15_000),
-        Decimal(0),
+        Decimal("0.5") * order.reserve_unit,  # the reopened 0.5 is reserved again
         start[2] + Decimal("0.5"),
     )
 

@@ -16,6 +16,7 @@ from atlas_oms.core.orders.transitions import (
     TRANSITIONS,
     IllegalTransition,
     Tx,
+    execution_changed,
     next_status,
 )
 from atlas_oms.core.orders.triggers import check_triggers
@@ -246,14 +247,35 @@ def on_expired(ctx: Context, r: rep.VenueExpired) -> None:
         ctx.emit(ev.OrderExpired(seq=ctx.state.seq + 1, ts_event=r.ts, order_id=r.order_id))
 
 
+def _after_change(
+    ctx: Context, order: Order, tx: Tx, cum: Decimal, r: rep.Report
+) -> OrderStatus | None:
+    """The status a bust or correction leaving ``cum`` filled takes the order to (a FILLED order
+    left below its quantity reopens); None (and the report ignored) if it is illegal."""
+    try:
+        return execution_changed(order, tx, cum)
+    except IllegalTransition as exc:
+        _ignore(ctx, r, Reason.ILLEGAL_TRANSITION, str(exc))
+        return None
+
+
 def on_fill_busted(ctx: Context, r: rep.VenueFillBusted) -> None:
     order = _known(ctx, r)
-    if order is None or _live_execution(ctx, r, order, r.exec_id) is None:
+    if order is None:
         return
-    if _target(ctx, order, Tx.BUST, r) is not None:
+    fill = _live_execution(ctx, r, order, r.exec_id)
+    if fill is None:
+        return
+    status = _after_change(ctx, order, Tx.BUST, order.cum_qty - fill.last_qty, r)
+    if status is not None:
         ctx.emit(
             ev.OrderFillBusted(
-                seq=ctx.state.seq + 1, ts_event=r.ts, order_id=order.order_id, exec_id=r.exec_id
+                seq=ctx.state.seq + 1,
+                ts_event=r.ts,
+                order_id=order.order_id,
+                exec_id=r.exec_id,
+                order_status=status,
+                takes_back_lot=True,
             )
         )
 
@@ -281,11 +303,9 @@ def on_fill_corrected(ctx: Context, r: rep.VenueFillCorrected) -> None:
             f"quantity {order.qty}",
         )
         return
-    status = _target(ctx, order, Tx.CORRECT, r)
+    status = _after_change(ctx, order, Tx.CORRECT, cum, r)
     if status is None:
         return
-    if order.is_live and cum == order.qty:
-        status = next_status(order, Tx.FILL_FULL)  # the correction completes the order
     ctx.emit(
         ev.OrderFillCorrected(
             seq=ctx.state.seq + 1,
@@ -296,6 +316,7 @@ def on_fill_corrected(ctx: Context, r: rep.VenueFillCorrected) -> None:
             last_px=px,
             fee=r.fee,
             order_status=status,
+            takes_back_lot=True,
         )
     )
 

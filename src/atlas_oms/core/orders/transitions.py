@@ -6,6 +6,7 @@ checks a transition here before it emits the event; the fold books the status th
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -113,13 +114,16 @@ TRANSITIONS: dict[tuple[OrderStatus, Tx], OrderStatus | str] = {
     (S.PENDING_REPLACE, Tx.BUST): S.PENDING_REPLACE,
     (S.PENDING_REPLACE, Tx.CORRECT): S.PENDING_REPLACE,
     # --- terminal states absorb; only the venue's late word about a real execution is recorded
+    # (and a FILLED order that a bust or correction leaves below its quantity reopens)
     (S.FILLED, Tx.ACCEPT): S.FILLED,  # late ack
     (S.FILLED, Tx.CANCEL): S.FILLED,  # cancel ack for an order that had already filled
     (S.FILLED, Tx.CANCEL_REJECT): S.FILLED,  # "too late to cancel": it filled first
     (S.FILLED, Tx.MODIFY_REJECT): S.FILLED,
-    # an execution broken or corrected after the fact: quantities change, the state stays
-    (S.FILLED, Tx.BUST): S.FILLED,
-    (S.FILLED, Tx.CORRECT): S.FILLED,
+    # an execution broken or corrected after the fact that leaves the order below its quantity
+    # reopens it (FIX ExecType H/G: OrdStatus follows the open quantity, LeavesQty = qty - cum);
+    # a correction that keeps it complete leaves it FILLED (see execution_changed)
+    (S.FILLED, Tx.BUST): RESTORE,
+    (S.FILLED, Tx.CORRECT): RESTORE,
     (S.CANCELED, Tx.ACCEPT): S.CANCELED,
     (S.CANCELED, Tx.CANCEL): S.CANCELED,  # duplicate cancel ack
     (S.CANCELED, Tx.CANCEL_REJECT): S.CANCELED,
@@ -158,3 +162,27 @@ def next_status(order: Order, tx: Tx) -> OrderStatus:
     if isinstance(target, OrderStatus):
         return target
     return order.working_status()  # RESTORE
+
+
+def execution_changed(order: Order, tx: Tx, cum: Decimal) -> OrderStatus:
+    """The status a bust or correction (``tx``) that leaves ``cum`` filled takes ``order`` to;
+    raise :class:`IllegalTransition` if the table has no such edge.
+
+    An order (live, or FILLED) that is complete afterwards is FILLED. One that reopens goes back
+    to its working status for the quantity still filled: PARTIALLY_FILLED when ``cum`` > 0, else
+    TRIGGERED, ACCEPTED or SUBMITTED as its trigger and acknowledgement say (FIX: a trade cancel
+    on a filled order leaves it open for qty - cum). Canceled and expired orders stay so."""
+    target = TRANSITIONS.get((order.status, tx))
+    if target is None:
+        raise IllegalTransition(
+            f"order {order.order_id}: {tx.value} is not allowed in {order.status}"
+        )
+    if cum == order.qty and (order.is_live or order.status is S.FILLED):
+        return S.FILLED
+    if isinstance(target, OrderStatus):
+        return target
+    if cum > 0:
+        return S.PARTIALLY_FILLED
+    if order.triggered:
+        return S.TRIGGERED
+    return S.ACCEPTED if order.accepted else S.SUBMITTED

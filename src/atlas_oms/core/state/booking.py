@@ -18,7 +18,7 @@ import msgspec
 from atlas_oms.core.decimals import round_money
 from atlas_oms.core.equities.book import book_sale
 from atlas_oms.core.orders.order import Order
-from atlas_oms.core.orders.transitions import LIVE_STATUSES, Tx, next_status
+from atlas_oms.core.orders.transitions import LIVE_STATUSES
 from atlas_oms.core.state import legacy
 from atlas_oms.core.state.positions import Balance, Position
 from atlas_oms.model import events as ev
@@ -165,6 +165,15 @@ def finish(state: State, order: Order) -> None:
         state.expiries.discard((order.expire_ts, order.order_id))
 
 
+def reopen(state: State, order: Order) -> None:
+    """A FILLED order that a bust or a correction reopened (its leaves already set): it reserves
+    for its leaves again and is back in the expiry index; :func:`track` then counts it live."""
+    if order.reserved_asset is not None and order.reserve_unit:
+        lock(state, order, order.leaves_qty * order.reserve_unit - order.reserved)
+    if order.expire_ts is not None:
+        state.expiries.add((order.expire_ts, order.order_id))
+
+
 # ---------------------------------------------------------------------------------- exposure
 def track(state: State, order: Order, old_leaves: Decimal) -> None:
     """Carry a change of an order's leaves into the exposure risk checks read: the position's
@@ -211,15 +220,20 @@ def book_trade(
     fee: Decimal,
     fee_asset: str,
     ts: int,
+    take_back: bool = False,
 ) -> Decimal:
     """Move a position (and its lots), the balances, the firm's exposure and, for a derivative,
     the position's margin, for one trade (a negative fee refunds one); return the P&L it
-    realized (before fees). Reversing a trade is booking its opposite side."""
+    realized (before fees). Reversing a trade is booking its opposite side; with ``take_back``
+    it comes out of the lot the trade opened when that lot still holds it (nothing realized)."""
     inst = refs.instrument
     pos = refs.position
     delta = qty if side is _BUY else -qty
     old_qty = pos.qty
-    realized = pos.apply_fill(delta, px, fee, order_id, ts)
+    if take_back and pos.take_back(delta, px, fee, order_id, ts):
+        realized = ZERO
+    else:
+        realized = pos.apply_fill(delta, px, fee, order_id, ts)
     new_qty = pos.qty
     firm = refs.firm
     firm.net += new_qty - old_qty
@@ -277,6 +291,7 @@ def _book_order_trade(
     fee: Decimal,
     fee_asset: str,
     ts: int,
+    take_back: bool = False,
 ) -> Decimal:
     return book_trade(
         state,
@@ -289,6 +304,7 @@ def _book_order_trade(
         fee,
         fee_asset,
         ts,
+        take_back,
     )
 
 
@@ -340,16 +356,22 @@ def apply_fill_busted(state: State, e: ev.OrderFillBusted) -> None:
     fill = state.fills[e.exec_id]
     order = state.orders[e.order_id]
     old = order.leaves_qty
+    was_live = order.status in LIVE_STATUSES
     state.busted.add(e.exec_id)
     order.cum_qty -= fill.last_qty
     order.cum_notional -= fill.last_qty * fill.last_px
     order.fees -= fill.fee
     order.ts_last = e.ts_event
-    order.status = next_status(order, Tx.BUST)
+    status = e.order_status
+    order.status = status if status is not None else legacy.bust_status(order)
     if order.is_live:
         order.leaves_qty = order.qty - order.cum_qty
-        lock(state, order, fill.last_qty * order.reserve_unit)
-    # Reverse by an offsetting entry at the busted price, refunding the fee.
+        if was_live:
+            lock(state, order, fill.last_qty * order.reserve_unit)
+        else:
+            reopen(state, order)
+    # Reverse by an offsetting entry at the busted price, refunding the fee: out of the lot the
+    # execution opened (journals before issue 11: FIFO, like any closing trade).
     _book_order_trade(
         state,
         order,
@@ -359,6 +381,7 @@ def apply_fill_busted(state: State, e: ev.OrderFillBusted) -> None:
         -fill.fee,
         fill.fee_asset,
         e.ts_event,
+        e.takes_back_lot,
     )
     if order.side is _SELL and order_refs(state, order).equity:
         book_sale(state, order, fill, e.ts_event, reverse=True)
@@ -376,7 +399,10 @@ def apply_fill_corrected(state: State, e: ev.OrderFillCorrected) -> None:
     order.fees += e.fee - old.fee
     order.ts_last = e.ts_event
     order.status = status
-    if was_live:
+    if not was_live and status in LIVE_STATUSES:  # a FILLED order left below its quantity
+        order.leaves_qty = order.qty - order.cum_qty
+        reopen(state, order)
+    elif was_live:
         if status is _FILLED:  # the correction completes it
             finish(state, order)
         else:
@@ -397,6 +423,7 @@ def apply_fill_corrected(state: State, e: ev.OrderFillCorrected) -> None:
         -old.fee,
         old.fee_asset,
         e.ts_event,
+        e.takes_back_lot,
     )
     _book_order_trade(
         state, order, old.side, e.last_qty, e.last_px, e.fee, old.fee_asset, e.ts_event

@@ -1,7 +1,7 @@
 """Decisions that journals written before schema 2 did not carry in their events.
 
 Events now carry every decision (``order_status`` after a fill, a correction, a replace or a
-refused cancel; ``loses_priority``; ``flatten_accounts``; ``system_error``; ``funding_from_ts``).
+refused cancel, and since issue 11 after a bust; ``loses_priority``; ``flatten_accounts``; ``system_error``; ``funding_from_ts``).
 An event from an older journal decodes those fields as None; the fold then calls the function
 here, which reaches the decision exactly as the fold of that time did, from the state before the
 event. New events never take this path (their decision side always fills the field in where it
@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from atlas_oms.core.orders.order import Order
-from atlas_oms.core.orders.transitions import RESTORE, TRANSITIONS, Tx, next_status
+from atlas_oms.core.orders.transitions import TRANSITIONS, Tx, next_status
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import OrderStatus
 from atlas_oms.model.reasons import Reason
@@ -29,6 +29,7 @@ SYSTEM_ERRORS = frozenset({Reason.VENUE_REJECTED, Reason.VENUE_TIMEOUT})
 DECISION_FIELDS: dict[type, tuple[str, ...]] = {
     ev.OrderFilled: ("order_status",),
     ev.OrderFillCorrected: ("order_status",),
+    ev.OrderFillBusted: ("order_status",),
     ev.OrderReplaced: ("order_status", "loses_priority"),
     ev.OrderCancelRejected: ("order_status",),
     ev.OrderModifyRejected: ("order_status",),
@@ -45,17 +46,30 @@ def fill_status(order: Order, e: ev.OrderFilled) -> OrderStatus:
     return target if isinstance(target, OrderStatus) else order.working_status()
 
 
+#: Where a bust or a correction took an order before events carried the decision: a partially
+#: filled order back to its working status, every other status unchanged (a FILLED order stayed
+#: FILLED whatever it had left; the decision side now reopens it). Frozen here, apart from the
+#: transition table, which has changed since.
+_LEGACY_RESTORED_BY_EXECUTION_CHANGE = frozenset({OrderStatus.PARTIALLY_FILLED})
+
+
 def correction_status(order: Order, e: ev.OrderFillCorrected, old: ev.OrderFilled) -> OrderStatus:
     """A correction completes a live order that it brings to its quantity; else the order's
     status after a correction (its working status, a filled quantity being left)."""
     cum = order.cum_qty + e.last_qty - old.last_qty
     if order.is_live and cum == order.qty:
         return next_status(order, Tx.FILL_FULL)
-    target = TRANSITIONS[(order.status, Tx.CORRECT)]
-    if target is RESTORE:
+    if order.status in _LEGACY_RESTORED_BY_EXECUTION_CHANGE:
         return OrderStatus.PARTIALLY_FILLED if cum > 0 else order.working_status()
-    assert isinstance(target, OrderStatus)
-    return target
+    return order.status
+
+
+def bust_status(order: Order) -> OrderStatus:
+    """The order's status after a bust, ``order`` already carrying the quantity the bust left:
+    a partially filled order went back to its working status; any other kept its status."""
+    if order.status in _LEGACY_RESTORED_BY_EXECUTION_CHANGE:
+        return order.working_status()
+    return order.status
 
 
 def replace_status(order: Order, e: ev.OrderReplaced) -> OrderStatus:

@@ -112,6 +112,33 @@ class Position:
         self.realized_pnl += realized
         return realized
 
+    def take_back(
+        self, delta: Decimal, price: Decimal, fee: Decimal, order_id: int, ts: int
+    ) -> bool:
+        """Undo an execution of ``order_id`` at ``price`` (a bust, or a correction's reversal):
+        take ``delta`` (signed like the reversing trade) out of the newest open lot that execution
+        opened, realizing nothing, as if it had never traded. False (nothing changed) if no such
+        lot holds the quantity: the caller books an offsetting trade instead."""
+        for lot in reversed(self.lots):
+            if (
+                lot.order_id == order_id
+                and lot.price == price
+                and (lot.qty > ZERO) != (delta > ZERO)
+                and abs(lot.qty) >= abs(delta)
+            ):
+                lot.qty += delta
+                if not lot.qty:
+                    self.lots.remove(lot)
+                self.qty += delta
+                self.cost -= abs(delta) * price
+                if not self.lots:
+                    self.cost = ZERO
+                self.trade_count += 1
+                self.fees += fee
+                self.ts_last = ts
+                return True
+        return False
+
     def _open(self, delta: Decimal, price: Decimal, order_id: int, ts: int) -> None:
         lots = self.lots
         if lots and lots[-1].price == price and lots[-1].order_id == order_id:
