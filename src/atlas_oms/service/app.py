@@ -42,7 +42,12 @@ log = logging.getLogger("atlas.service")
 
 #: Reason codes that mean "no such thing" (404) or "not now" (409); the rest are 422.
 NOT_FOUND = {"UNKNOWN_ORDER", "UNKNOWN_ACCOUNT", "UNKNOWN_INSTRUMENT"}
-CONFLICT = {"ORDER_NOT_LIVE", "ORDER_PENDING", "LIQUIDATION_IN_PROGRESS"}
+CONFLICT = {
+    "ORDER_NOT_LIVE",
+    "ORDER_PENDING",
+    "LIQUIDATION_IN_PROGRESS",
+    "DUPLICATE_CLIENT_ORDER_ID",
+}
 
 
 class Problem(Exception):

@@ -23,6 +23,7 @@ from atlas_oms.service.app import (
     Problem,
     Service,
     log_refusal,
+    refused,
     service_of,
 )
 from atlas_oms.store.audit import audit_trail, write_audit
@@ -48,6 +49,7 @@ def _submit(service: Service, key: Any, o: s.OrderIn) -> tuple[int, dict[str, An
     view = node.order(first.order_id)
     body = msgspec.to_builtins(view)
     if isinstance(first, ev.OrderDuplicateIgnored):
+        body["duplicate"] = True  # the order this client order id already named
         return 200, body
     if isinstance(first, ev.OrderDenied):
         return 422, {
@@ -59,6 +61,16 @@ def _submit(service: Service, key: Any, o: s.OrderIn) -> tuple[int, dict[str, An
             "order": body,
         }
     return 201, body
+
+
+def _problem_body(problem: Problem) -> dict[str, Any]:
+    return {
+        "type": f"https://atlas-oms.dev/problems/{problem.reason.lower()}",
+        "title": problem.reason,
+        "status": problem.status,
+        "detail": problem.detail,
+        "reason": problem.reason,
+    }
 
 
 def _timed(service: Service, route: str, start: float) -> None:
@@ -144,9 +156,13 @@ def register(app: FastAPI) -> None:
         service = service_of(request)
         for o in batch.orders:  # every account is checked before anything is sent
             service.require_account(key, o.account_id)
-        results = []
+        results: list[dict[str, Any]] = []
         for o in batch.orders:
-            status, body = _submit(service, key, o)
+            try:
+                status, body = _submit(service, key, o)
+            except CommandRefused as exc:  # this order refused (journaled), the others go on
+                problem = refused(exc)
+                status, body = problem.status, _problem_body(problem)
             results.append({"status": status, "body": body})
         await service.durable()
         return JSON({"results": results})
@@ -186,6 +202,50 @@ def register(app: FastAPI) -> None:
         service.require_account(key, account_id)
         if service.node.order_owner(order_id) != account_id:
             raise Problem(404, "UNKNOWN_ORDER", f"account {account_id} has no order {order_id}")
+
+    # By client order id: the same answers as by order id, for the account's own id.
+    def _by_client_id(service: Service, key: Any, account_id: str, client_order_id: str) -> int:
+        service.require_account(key, account_id)
+        view = service.node.find_order(account_id, None, client_order_id)
+        if view is None:
+            raise Problem(
+                404, "UNKNOWN_ORDER", f"account {account_id} has no order {client_order_id!r}"
+            )
+        return view.order_id
+
+    @app.get("/v1/orders/by-client-id/{client_order_id}", tags=["orders"])
+    async def get_order_by_client_id(
+        request: Request, client_order_id: str, account_id: str, key: Key
+    ) -> Response:
+        service = service_of(request)
+        order_id = _by_client_id(service, key, account_id, client_order_id)
+        return JSON(service.node.order(order_id))
+
+    @app.delete("/v1/orders/by-client-id/{client_order_id}", tags=["orders"])
+    async def cancel_by_client_id(
+        request: Request, client_order_id: str, account_id: str, key: Key
+    ) -> Response:
+        service = service_of(request)
+        _by_client_id(service, key, account_id, client_order_id)
+        view = service.node.cancel(account_id, client_order_id=client_order_id)
+        await service.durable()
+        return JSON(view)
+
+    @app.patch("/v1/orders/by-client-id/{client_order_id}", tags=["orders"])
+    async def modify_by_client_id(
+        request: Request, client_order_id: str, body: s.ModifyIn, key: Key
+    ) -> Response:
+        service = service_of(request)
+        _by_client_id(service, key, body.account_id, client_order_id)
+        view = service.node.modify(
+            body.account_id,
+            client_order_id=client_order_id,
+            qty=body.qty,
+            price=body.price,
+            trigger_price=body.trigger_price,
+        )
+        await service.durable()
+        return JSON(view)
 
     @app.get("/v1/orders/{order_id}", tags=["orders"])
     async def get_order(request: Request, order_id: int, account_id: str, key: Key) -> Response:

@@ -18,6 +18,9 @@ from atlas_oms.model.enums import (
     TriggerType,
 )
 
+from atlas_oms.model.commands import SubmitOrder
+from atlas_oms.model.risk import MarketOrderReason
+
 if TYPE_CHECKING:
     from atlas_oms.core.state.booking import PositionRefs
 
@@ -76,6 +79,9 @@ class Order(msgspec.Struct, gc=False):
     reason: str | None = None
     #: Seq of the event at which the order took its current place in the venue's queue.
     priority_seq: int = 0
+    #: The request as it was submitted, kept when it has a client order id (a resend is compared
+    #: with it) or carries what the fields above do not (extended hours, a market reason).
+    intent: SubmitOrder | None = None
     #: The position, balances and exposure this order's fills and reservation move (a cached
     #: lookup, not state: never hashed or snapshotted).
     refs: PositionRefs | None = None
@@ -125,6 +131,13 @@ class Order(msgspec.Struct, gc=False):
             tag=self.tag,
             ts_init=self.ts_init,
             ts_last=self.ts_last,
+            trigger_type=self.trigger_type,
+            trailing_offset=self.trailing_offset,
+            trailing_offset_type=self.trailing_offset_type,
+            limit_offset=self.limit_offset,
+            expire_ts=self.expire_ts,
+            extended_hours=self.intent is not None and self.intent.extended_hours,
+            market_reason=None if self.intent is None else self.intent.market_reason,
         )
 
 
@@ -156,6 +169,15 @@ class OrderView(msgspec.Struct, frozen=True, kw_only=True):
     tag: str | None
     ts_init: int
     ts_last: int
+    trigger_type: TriggerType = TriggerType.LAST
+    trailing_offset: Decimal | None = None
+    trailing_offset_type: TrailingOffsetType = TrailingOffsetType.PRICE
+    limit_offset: Decimal | None = None
+    expire_ts: int | None = None
+    extended_hours: bool = False
+    market_reason: MarketOrderReason | None = None
+    #: True when a submit reused the client order id with the same terms: this is the order
+    #: that id already named, nothing new was placed.
     duplicate: bool = False
 
     @property

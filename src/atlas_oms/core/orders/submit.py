@@ -13,6 +13,7 @@ from atlas_oms.core.decimals import ZERO, plain
 from atlas_oms.core.derivatives.figures import unrealized_loss
 from atlas_oms.core.derivatives.pretrade import margin_refusal
 from atlas_oms.core.equities.checks import check_submit
+from atlas_oms.core.orders.order import Order
 from atlas_oms.core.orders.pricing import protect, reserve_unit, trail
 from atlas_oms.core.orders.triggers import fire_if_reached, trigger_source
 from atlas_oms.core.orders.validation import check_shape, day_expiry
@@ -39,6 +40,8 @@ from atlas_oms.model.requests import SubmitToVenue
 from atlas_oms.model.risk import AlertLevel
 
 _EQUITY = InstrumentKind.EQUITY
+#: The fields a resend of a client order id must repeat: every field a user gives.
+USER_FIELDS = cmd.user_submit_fields()
 _BUY = Side.BUY
 _SELL = Side.SELL
 
@@ -55,9 +58,36 @@ class Plan(msgspec.Struct, frozen=True, gc=False):
     watermark: Decimal | None
 
 
+def other_terms(order: Order | None, c: cmd.SubmitOrder) -> str:
+    """Where a resend ``c`` of a client order id differs from the order that id names: the
+    differing user fields (every SubmitOrder field but ``ts``) with both values; "" if none.
+
+    A resend is compared with the request as it was submitted (later modifies, triggers and
+    trails of the order do not count). An order no longer in memory is taken as the same."""
+    intent = order.intent if order is not None else None
+    if intent is None:
+        return ""
+    out = []
+    for name in USER_FIELDS:
+        was, now = getattr(intent, name), getattr(c, name)
+        if was != now:
+            out.append(f"{name} ({_shown(was)} there, {_shown(now)} here)")
+    return ", ".join(out)
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, Decimal):
+        return plain(value) if value.is_finite() else str(value)
+    if value is None:
+        return "none"
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def submit(ctx: Context, c: cmd.SubmitOrder) -> None:
-    """Handle ``SubmitOrder``: a duplicate client order id is ignored, a refused order is
-    ``OrderDenied``, an accepted one ``OrderSubmitted`` (then held or sent to its venue)."""
+    """Handle ``SubmitOrder``: a client order id reused with the same terms is a duplicate (the
+    original order stands), with other terms it is refused ``DUPLICATE_CLIENT_ORDER_ID``; a
+    refused order is ``OrderDenied``, an accepted one ``OrderSubmitted`` (then held or sent to
+    its venue)."""
     if (
         c.side.__class__ is not Side
         or c.order_type.__class__ is not OrderType
@@ -83,6 +113,17 @@ def submit(ctx: Context, c: cmd.SubmitOrder) -> None:
     if c.client_order_id is not None:
         existing = state.client_ids.get((c.account_id, c.client_order_id))
         if existing is not None:
+            differs = other_terms(state.orders.get(existing), c)
+            if differs:
+                reject_command(
+                    ctx,
+                    c,
+                    Reason.DUPLICATE_CLIENT_ORDER_ID,
+                    f"client order id {c.client_order_id} already names order {existing}, "
+                    f"which differs in {differs}: a new order needs a new client order id",
+                    c.account_id,
+                )
+                return
             ctx.emit(
                 ev.OrderDuplicateIgnored(
                     seq=state.seq + 1,

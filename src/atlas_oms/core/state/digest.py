@@ -14,8 +14,10 @@ from atlas_oms.core.orders.order import Order
 if TYPE_CHECKING:
     from atlas_oms.core.state.state import State
 
-#: The order's fields in name order; ``refs`` is a lookup cache, not state.
-ORDER_FIELDS = tuple(sorted(set(Order.__struct_fields__) - {"refs"}))
+#: The order's fields in name order; ``refs`` is a lookup cache, not state. ``intent`` (the
+#: request as submitted, which the journal's OrderSubmitted holds) is left out so that the
+#: encoding stays frozen; what it decides (refusing a resend with other terms) is journaled.
+ORDER_FIELDS = tuple(sorted(set(Order.__struct_fields__) - {"refs", "intent"}))
 
 
 def digest(state: State) -> str:

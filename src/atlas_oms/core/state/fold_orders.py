@@ -62,6 +62,9 @@ def new_order(state: State, order_id: int, intent: SubmitOrder, venue: str, ts: 
     state.orders[order_id] = order
     if intent.client_order_id is not None:
         state.client_ids[(intent.account_id, intent.client_order_id)] = order_id
+        order.intent = intent
+    elif intent.extended_hours or intent.market_reason is not None:
+        order.intent = intent
     if order_id >= state.next_order_id:
         state.next_order_id = order_id + 1
     return order

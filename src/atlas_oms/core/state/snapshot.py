@@ -23,6 +23,7 @@ from atlas_oms.core.state.booking import FirmExposure, track
 from atlas_oms.core.state.positions import Balance, Lot, Position
 from atlas_oms.model import events as ev
 from atlas_oms.model.account import Account
+from atlas_oms.model.commands import SubmitOrder
 from atlas_oms.model.enums import (
     OrderStatus,
     OrderType,
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from atlas_oms.core.state.state import State
 
 #: The snapshot layout's version (see the module's docstring).
-SCHEMA = 1
+SCHEMA = 2
 
 ZERO = Decimal(0)
 
@@ -91,6 +92,7 @@ class OrderRecord(_Record):
     pending: tuple[Decimal, Decimal | None, Decimal | None, Decimal] | None
     reason: str | None
     priority_seq: int
+    intent: SubmitOrder | None
 
 
 #: Order fields a snapshot keeps: all but the ``refs`` lookup cache, in declaration order.
