@@ -213,7 +213,7 @@ def register(app: FastAPI) -> None:
             )
         return view.order_id
 
-    @app.get("/v1/orders/by-client-id/{client_order_id}", tags=["orders"])
+    @app.get("/v1/orders/by-client-id/{client_order_id:path}", tags=["orders"])
     async def get_order_by_client_id(
         request: Request, client_order_id: str, account_id: str, key: Key
     ) -> Response:
@@ -221,7 +221,7 @@ def register(app: FastAPI) -> None:
         order_id = _by_client_id(service, key, account_id, client_order_id)
         return JSON(service.node.order(order_id))
 
-    @app.delete("/v1/orders/by-client-id/{client_order_id}", tags=["orders"])
+    @app.delete("/v1/orders/by-client-id/{client_order_id:path}", tags=["orders"])
     async def cancel_by_client_id(
         request: Request, client_order_id: str, account_id: str, key: Key
     ) -> Response:
@@ -231,7 +231,7 @@ def register(app: FastAPI) -> None:
         await service.durable()
         return JSON(view)
 
-    @app.patch("/v1/orders/by-client-id/{client_order_id}", tags=["orders"])
+    @app.patch("/v1/orders/by-client-id/{client_order_id:path}", tags=["orders"])
     async def modify_by_client_id(
         request: Request, client_order_id: str, body: s.ModifyIn, key: Key
     ) -> Response:

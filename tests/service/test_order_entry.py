@@ -1,0 +1,211 @@
+"""Order entry over REST does what the library does (issue 11, defects 7 and 8): every SubmitOrder
+field a user gives goes in through POST /v1/orders and comes back out of GET; a resend of a client
+order id answers ``duplicate``; orders are read, canceled and modified by client order id."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from atlas_oms import Instrument, Node
+from atlas_oms.model.commands import user_submit_fields
+from atlas_oms.runtime.clock import ManualClock
+from atlas_oms.service.app import create_app
+from atlas_oms.service.keys import KeyStore
+from atlas_oms.service.schemas import OrderIn
+from atlas_oms.service.settings import ServiceSettings
+
+SPOT = "BTC/USDT"
+STOCK = "ACME"
+#: 2026-01-05 12:00 UTC: 07:00 in New York, the pre-market session.
+PRE_MARKET_NS = 1_767_614_400 * 1_000_000_000
+
+
+def world(node: Node) -> None:
+    node.add_instrument(Instrument.spot(SPOT, tick_size="0.01", lot_size="0.0001"))
+    node.add_instrument(Instrument.equity(STOCK))
+    for account in ("alice", "bob"):
+        node.open_account(account)
+        node.deposit(account, "USDT", "100000")
+        node.deposit(account, "BTC", "10")
+        node.deposit(account, "USD", "100000")
+    node.update_prices(SPOT, last="30000", mark="30000")
+    node.update_prices(STOCK, last="10")
+
+
+class Api:
+    def __init__(self, client: TestClient, headers: dict[str, str]) -> None:
+        self.client = client
+        self.headers = headers
+
+    def post(self, **body: Any) -> Any:
+        body = {"account_id": "alice"} | body
+        return self.client.post("/v1/orders", json=body, headers=self.headers)
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.client.get(path, params={"account_id": "alice"} | params, headers=self.headers)
+
+    def delete(self, path: str, account_id: str = "alice") -> Any:
+        return self.client.delete(path, params={"account_id": account_id}, headers=self.headers)
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[Api]:
+    keys = KeyStore(tmp_path / "keys.json")
+    token = keys.issue(("trader",), ("alice",)).token
+    node = Node.in_memory(clock=ManualClock(PRE_MARKET_NS))
+    settings = ServiceSettings(data_dir=tmp_path, rate_limit_per_s=1000)
+    app = create_app(settings, node=node, keys=keys, setup=world)
+    with TestClient(app) as client:
+        yield Api(client, {"X-API-Key": token})
+
+
+# ---------------------------------------------------------------- the body's shape
+def test_the_rest_body_has_exactly_the_fields_a_user_gives_submit_order() -> None:
+    assert tuple(OrderIn.model_fields) == user_submit_fields()
+
+
+def test_the_order_view_shows_back_every_term_a_user_gives(api: Api) -> None:
+    """Every user field of SubmitOrder is in GET's answer (by its name), so nothing sent is lost
+    from sight; ``qty``/``price``/``trigger_price`` show the order as it is now."""
+    r = api.post(symbol=SPOT, side="BUY", qty="0.1", price="29000", client_order_id="shape")
+    shown = set(api.get(f"/v1/orders/{r.json()['order_id']}").json())
+    assert set(user_submit_fields()) <= shown
+
+
+# ---------------------------------------------------------------- round trips
+def test_a_trailing_stop_with_offset_and_offset_type_round_trips(api: Api) -> None:
+    r = api.post(
+        symbol=SPOT,
+        side="SELL",
+        order_type="TRAILING_STOP_MARKET",
+        qty="1",
+        trailing_offset="2",
+        trailing_offset_type="PERCENT",
+        trigger_type="MARK",
+    )
+    assert r.status_code == 201, r.text
+    got = api.get(f"/v1/orders/{r.json()['order_id']}").json()
+    assert got["order_type"] == "TRAILING_STOP_MARKET"
+    assert (got["trailing_offset"], got["trailing_offset_type"]) == ("2", "PERCENT")
+    assert got["trigger_type"] == "MARK" and got["trigger_price"] == "29400"
+    listed = api.get("/v1/orders", open_only=True).json()["orders"]
+    assert [o["trailing_offset_type"] for o in listed] == ["PERCENT"]
+
+
+def test_a_limit_offset_order_round_trips(api: Api) -> None:
+    r = api.post(
+        symbol=SPOT,
+        side="BUY",
+        order_type="TRAILING_STOP_LIMIT",
+        qty="0.5",
+        trailing_offset="100",
+        limit_offset="10",
+        client_order_id="tsl-1",
+    )
+    assert r.status_code == 201, r.text
+    got = api.get(f"/v1/orders/{r.json()['order_id']}").json()
+    assert (got["trailing_offset"], got["limit_offset"]) == ("100", "10")
+    assert got["trigger_price"] == "30100"
+
+
+def test_an_extended_hours_gtd_post_only_order_round_trips(api: Api) -> None:
+    expire = PRE_MARKET_NS + 3_600 * 1_000_000_000
+    r = api.post(
+        symbol=STOCK,
+        side="BUY",
+        qty="1",
+        price="9",
+        extended_hours=True,
+        tif="GTD",
+        expire_ts=expire,
+        post_only=True,
+        tag="pre-open",
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["duplicate"] is False
+    got = api.get(f"/v1/orders/{r.json()['order_id']}").json()
+    assert got["extended_hours"] is True and got["status"] == "ACCEPTED"
+    assert (got["tif"], got["expire_ts"], got["post_only"], got["tag"]) == (
+        "GTD",
+        expire,
+        True,
+        "pre-open",
+    )
+
+
+# ---------------------------------------------------------------- client order ids
+def test_a_resend_answers_the_original_marked_duplicate(api: Api) -> None:
+    body = {"symbol": SPOT, "side": "BUY", "qty": "0.1", "price": "29000", "client_order_id": "a1"}
+    first = api.post(**body)
+    assert first.status_code == 201 and first.json()["duplicate"] is False
+    again = api.post(**body)
+    assert again.status_code == 200
+    assert again.json()["duplicate"] is True
+    assert again.json()["order_id"] == first.json()["order_id"]
+
+
+def test_a_resend_with_another_quantity_is_refused_409(api: Api) -> None:
+    body = {"symbol": SPOT, "side": "BUY", "qty": "0.1", "price": "29000", "client_order_id": "a2"}
+    api.post(**body)
+    r = api.post(**(body | {"qty": "0.2"}))
+    assert r.status_code == 409, r.text
+    assert r.json()["reason"] == "DUPLICATE_CLIENT_ORDER_ID"
+    assert "qty (0.1 there, 0.2 here)" in r.json()["detail"]
+
+
+def test_a_batch_marks_each_result(api: Api) -> None:
+    body = {"account_id": "alice", "symbol": SPOT, "side": "BUY", "price": "29000"}
+    orders = [
+        body | {"qty": "0.1", "client_order_id": "b1"},
+        body | {"qty": "0.1", "client_order_id": "b1"},
+        body | {"qty": "0.3", "client_order_id": "b1"},
+        body | {"qty": "0.1", "client_order_id": "b2"},
+    ]
+    r = api.client.post("/v1/orders/batch", json={"orders": orders}, headers=api.headers)
+    assert r.status_code == 200, r.text
+    results = r.json()["results"]
+    assert [x["status"] for x in results] == [201, 200, 409, 201]
+    assert [x["body"].get("duplicate") for x in results] == [False, True, None, False]
+    assert results[2]["body"]["reason"] == "DUPLICATE_CLIENT_ORDER_ID"
+
+
+def test_get_modify_and_cancel_by_client_order_id(api: Api) -> None:
+    made = api.post(symbol=SPOT, side="BUY", qty="0.1", price="29000", client_order_id="c/1 x")
+    path = "/v1/orders/by-client-id/c%2F1%20x"
+    got = api.get(path)
+    assert got.status_code == 200, got.text
+    assert got.json()["order_id"] == made.json()["order_id"]
+    assert got.json()["client_order_id"] == "c/1 x"
+    patched = api.client.patch(
+        path, json={"account_id": "alice", "price": "29100"}, headers=api.headers
+    )
+    assert patched.status_code == 200, patched.text
+    assert Decimal(api.get(path).json()["price"]) == Decimal(29100)
+    canceled = api.delete(path)
+    assert canceled.status_code == 200, canceled.text
+    assert canceled.json()["status"] == "CANCELED"
+    again = api.delete(path)
+    assert again.status_code == 409 and again.json()["reason"] == "ORDER_NOT_LIVE"
+
+
+def test_by_client_order_id_follows_the_same_404_and_403_rules(api: Api) -> None:
+    made = api.post(symbol=SPOT, side="BUY", qty="0.1", price="29000", client_order_id="mine")
+    by_id = f"/v1/orders/{made.json()['order_id']}"
+    by_client_id = "/v1/orders/by-client-id/mine"
+    assert api.get(by_client_id).status_code == api.get(by_id).status_code == 200
+    assert api.get("/v1/orders/by-client-id/nope").status_code == 404
+    assert api.delete("/v1/orders/by-client-id/nope").status_code == 404
+    # An account the key does not reach: answered as by order id, nothing canceled.
+    for_bob = api.get(by_client_id, account_id="bob").status_code
+    assert for_bob == api.get(by_id, account_id="bob").status_code
+    assert for_bob in (403, 404)
+    assert api.delete(by_client_id, account_id="bob").status_code == for_bob
+    assert api.get(by_client_id).json()["status"] == "ACCEPTED"
+    stranger = api.client.get(by_client_id, params={"account_id": "alice"})
+    assert stranger.status_code == 401  # no key at all
