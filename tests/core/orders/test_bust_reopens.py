@@ -38,7 +38,12 @@ def bust(rec: Any, order_id: int, exec_id: str) -> list[Any]:
 
 def correct(rec: Any, order_id: int, exec_id: str, qty: str, px: str, fee: str = "0") -> list[Any]:
     return rec.report(
-        rep.VenueFillCorrected, order_id, exec_id=exec_id, last_qty=D(qty), last_px=D(px), fee=D(fee)
+        rep.VenueFillCorrected,
+        order_id,
+        exec_id=exec_id,
+        last_qty=D(qty),
+        last_px=D(px),
+        fee=D(fee),
     )
 
 
@@ -257,4 +262,3 @@ def _fill(order_id: int, ts: int, exec_id: str, qty: str, px: str) -> rep.VenueF
         fee=D(0),
         fee_asset="USDT",
     )
-

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from atlas_oms.core.orders.transitions import LIVE_STATUSES
+from atlas_oms.model.commands import SubmitOrder
 from atlas_oms.model.enums import (
     OrderStatus,
     OrderType,
@@ -17,8 +18,6 @@ from atlas_oms.model.enums import (
     TrailingOffsetType,
     TriggerType,
 )
-
-from atlas_oms.model.commands import SubmitOrder
 from atlas_oms.model.risk import MarketOrderReason
 
 if TYPE_CHECKING:
