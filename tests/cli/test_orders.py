@@ -29,9 +29,13 @@ def test_submit_prints_a_table_and_json_keeps_exact_strings(live: Live) -> None:
     first = live.run(
         "order", "submit", BTC, "buy", "0.1", "58000", "-a", "desk", "--client-id", "c1"
     )
-    again = live.run("order", "submit", BTC, "buy", "9", "58000", "-a", "desk", "--client-id", "c1")
+    again = live.run(
+        "order", "submit", BTC, "buy", "0.1", "58000", "-a", "desk", "--client-id", "c1"
+    )
     assert first[0] == again[0] == 0
     assert "a retry" in again[1] and first[1].splitlines()[0] in again[1]
+    other = live.run("order", "submit", BTC, "buy", "9", "58000", "-a", "desk", "--client-id", "c1")
+    assert other[0] != 0 and "DUPLICATE_CLIENT_ORDER_ID" in other[2]
 
 
 def test_list_pages_filters_and_json(live: Live) -> None:

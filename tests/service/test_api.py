@@ -110,9 +110,12 @@ def test_a_trader_sees_its_accounts_and_sub_accounts_and_nothing_else(api: Api) 
 
 def test_client_order_id_makes_a_retry_return_the_original_order(api: Api) -> None:
     first = api("alice", "POST", "/v1/orders", json=order(client_order_id="c-1"))
-    again = api("alice", "POST", "/v1/orders", json=order(client_order_id="c-1", qty="9"))
+    again = api("alice", "POST", "/v1/orders", json=order(client_order_id="c-1"))
     assert first.status_code == 201 and again.status_code == 200
     assert again.json()["order_id"] == first.json()["order_id"] and again.json()["qty"] == "0.5"
+    assert again.json()["duplicate"] is True
+    other = api("alice", "POST", "/v1/orders", json=order(client_order_id="c-1", qty="9"))
+    assert other.status_code == 409 and other.json()["reason"] == "DUPLICATE_CLIENT_ORDER_ID"
     listed = api("alice", "GET", "/v1/orders", params={"account_id": "alice"}).json()["orders"]
     assert len(listed) == 1
 

@@ -481,15 +481,31 @@ def test_a_duplicate_client_order_id_is_ignored_and_changes_nothing(world: World
     again, out = rec.submit(
         account_id="alice",
         symbol=SPOT,
-        side=Side.SELL,
-        order_type=OrderType.MARKET,
-        qty=Decimal("0.2"),
+        side=Side.BUY,
+        order_type=OrderType.LIMIT,
+        qty=Decimal("0.1"),
+        price=Decimal(29_500),
         client_order_id="abc",
     )
     assert [type(e) for e in out] == [ev.OrderDuplicateIgnored]
     assert again == first
     assert not rec.engine.take_requests()
     assert kit.fingerprint(rec.engine) == before
+    # Other terms under the same id: refused (tests/core/orders/test_duplicate_terms.py).
+    out = rec.handle(
+        c.SubmitOrder(
+            ts=rec.next_ts(),
+            account_id="alice",
+            symbol=SPOT,
+            side=Side.SELL,
+            order_type=OrderType.MARKET,
+            qty=Decimal("0.2"),
+            client_order_id="abc",
+        )
+    )
+    assert [type(e) for e in out] == [ev.CommandRejected]
+    assert out[0].reason == Reason.DUPLICATE_CLIENT_ORDER_ID
+    assert not rec.engine.take_requests()
 
 
 @pytest.mark.parametrize(

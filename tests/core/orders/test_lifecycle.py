@@ -160,8 +160,11 @@ def test_self_trade_is_prevented(node: Node) -> None:
 
 def test_same_client_order_id_returns_the_existing_order(node: Node) -> None:
     first = node.buy("alice", BTC, "1", "90", client_order_id="c-1")
-    again = node.buy("alice", BTC, "5", "91", client_order_id="c-1")
+    again = node.buy("alice", BTC, "1", "90", client_order_id="c-1")
     assert again.duplicate and again.order_id == first.order_id and again.qty == D(1)
+    with pytest.raises(CommandRefused) as refused:  # the same id with other terms
+        node.buy("alice", BTC, "5", "91", client_order_id="c-1")
+    assert refused.value.reason == "DUPLICATE_CLIENT_ORDER_ID"
     assert len(node.orders("alice")) == 1
     other = node.buy("bob", BTC, "1", "90", client_order_id="c-1")  # keys are per account
     assert other.order_id != first.order_id
