@@ -11,6 +11,7 @@ from atlas_oms.core.orders.amend import cancel_request
 from atlas_oms.core.orders.triggers import check_triggers
 from atlas_oms.core.orders.validation import bad_number
 from atlas_oms.core.refusals import reject_command
+from atlas_oms.core.retention import archive_due, archive_due_ts
 from atlas_oms.core.risk.breaker import sweep
 from atlas_oms.model import commands as cmd
 from atlas_oms.model import events as ev
@@ -52,6 +53,9 @@ def advance_time(ctx: Context, c: cmd.AdvanceTime) -> None:
         settle_funding_due(ctx, c.ts)
     if state.risk.breakers:
         sweep(ctx, c.ts)
+    due = archive_due_ts(state, ctx.config)
+    if due is not None and due <= c.ts:
+        archive_due(ctx, c.ts)
 
 
 #: Larger than any order id: the upper bound of the expiry index's (expire_ts, order_id) keys.
