@@ -10,7 +10,7 @@ from atlas_oms import Instrument, ManualClock, Node, OrderStatus
 from atlas_oms.core.engine import Engine
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import LiquiditySide
-from atlas_oms.model.reports import VenueFilled, VenueFillBusted
+from atlas_oms.model.reports import VenueFillBusted, VenueFilled
 from atlas_oms.runtime.history import SqliteHistory
 from atlas_oms.runtime.snapshots import recover
 from atlas_oms.store.sqlite import SqliteJournal
@@ -109,9 +109,7 @@ def test_a_late_fill_for_an_archived_order_loads_it_back_and_applies() -> None:
     assert node.order(order.order_id).cum_qty == Decimal("2")
     assert node.position("a", "ETH/USD").qty == Decimal("2")
     # The loaded-back order keeps its executions: a bust of an earlier one applies.
-    again = node.feed(
-        VenueFillBusted(order_id=order.order_id, ts=node.clock.now(), exec_id="E1")
-    )
+    again = node.feed(VenueFillBusted(order_id=order.order_id, ts=node.clock.now(), exec_id="E1"))
     assert isinstance(again[-1], ev.OrderFillBusted)
     replayed = Engine()
     recover(replayed, node.journal)

@@ -30,8 +30,13 @@ from typing import Any
 
 S = 1_000_000_000
 TICK_EVERY = 100
-FULL = {"warmup": 60_000, "measured": 100_000, "step_ns": 2 * S, "retention": None}
-QUICK = {"warmup": 2_000, "measured": 4_000, "step_ns": S, "retention": (60 * S, 600 * S)}
+FULL: dict[str, Any] = {"warmup": 60_000, "measured": 100_000, "step_ns": 2 * S, "retention": None}
+QUICK: dict[str, Any] = {
+    "warmup": 2_000,
+    "measured": 4_000,
+    "step_ns": S,
+    "retention": (60 * S, 600 * S),
+}
 
 
 def current_rss_mb() -> float:
@@ -48,7 +53,9 @@ def current_rss_mb() -> float:
     return rss_mb()
 
 
-def measure(warmup: int, measured: int, step_ns: int, retention: Sequence[int] | None) -> dict[str, Any]:
+def measure(
+    warmup: int, measured: int, step_ns: int, retention: Sequence[int] | None
+) -> dict[str, Any]:
     from atlas_oms.benchmarks.core import START_NS, SYMBOL, instrument
     from atlas_oms.core.config import EngineConfig
     from atlas_oms.model.commands import CancelOrder, SubmitOrder
@@ -102,23 +109,30 @@ def measure(warmup: int, measured: int, step_ns: int, retention: Sequence[int] |
             if not sample and orders >= warmup:
                 node.flush()
                 gc.collect()
-                sample = {"rss": current_rss_mb(), "orders": orders, "archived": len(node.engine.state.orders)}
+                sample = {
+                    "rss": current_rss_mb(),
+                    "orders": orders,
+                    "in_memory": node.orders_in_memory(),
+                }
                 started = time.perf_counter()
             submit("mm", Side.SELL, OrderType.LIMIT, ask)
             submit("trader", Side.BUY, OrderType.MARKET, None)
             submit("mm", Side.BUY, OrderType.LIMIT, bid)
             submit("trader", Side.SELL, OrderType.MARKET, None)
             submit("trader", Side.BUY, OrderType.LIMIT, low)
-            process(CancelOrder(ts=clock.now(), account_id="trader", order_id=node.next_order_id - 1))
+            process(
+                CancelOrder(ts=clock.now(), account_id="trader", order_id=node.next_order_id - 1)
+            )
         elapsed = time.perf_counter() - started
         node.flush()
         gc.collect()
         rss = current_rss_mb()
         done = orders - int(sample["orders"])
-        state = node.engine.state
-        in_memory = len(state.orders)
-        if not state.archived or in_memory > total // 2:
-            raise RuntimeError(f"soak workload broken: {in_memory} of {total} orders still in memory")
+        in_memory = node.orders_in_memory()
+        if in_memory > total // 2:
+            raise RuntimeError(
+                f"soak workload broken: {in_memory} of {total} orders still in memory"
+            )
         node.close()
     return {
         "rss_start_mb": round(sample["rss"], 1),

@@ -15,6 +15,7 @@ from atlas_oms.core.retention import archive_due, archive_due_ts
 from atlas_oms.core.risk.breaker import sweep
 from atlas_oms.model import commands as cmd
 from atlas_oms.model import events as ev
+from atlas_oms.model.archive import RestoreOrder
 from atlas_oms.model.enums import DERIVATIVE_KINDS, TriggerType
 from atlas_oms.model.reasons import Reason
 
@@ -76,3 +77,11 @@ def expire_due(ctx: Context, ts: int) -> None:
         ctx.emit(ev.OrderExpired(seq=state.seq + 1, ts_event=ts, order_id=order_id))
         if at_venue:
             ctx.outbox.append(cancel_request(order, ts))
+
+
+def restore_order(ctx: Context, c: RestoreOrder) -> None:
+    """Handle ``RestoreOrder``: load the record back unless the order is in memory."""
+    state = ctx.state
+    if c.order.order_id in state.orders or c.order.order_id >= state.next_order_id:
+        return
+    ctx.emit(ev.OrderRestored(seq=state.seq + 1, ts_event=c.ts, order=c.order))

@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING
 from atlas_oms.core.orders.order import Order
 from atlas_oms.core.orders.transitions import LIVE_STATUSES
 from atlas_oms.model import events as ev
-from atlas_oms.model.archive import RestoreOrder
 
 if TYPE_CHECKING:
     from atlas_oms.core.config import EngineConfig
@@ -84,9 +83,9 @@ def archive_due(ctx: Context, ts: int) -> None:
                 continue  # its order is in memory: the key leaves with it
             forgotten.append(key)
         for order in picked:
-            client_id = order.client_order_id
-            if client_id is not None and order.ts_init <= key_cutoff:
-                key = (order.account_id, client_id)
+            coid = order.client_order_id
+            if coid is not None and order.ts_init <= key_cutoff:
+                key = (order.account_id, coid)
                 if client_ids.get(key) == order.order_id and key not in forgotten:
                     forgotten.append(key)
     if not picked and not swept:
@@ -104,14 +103,6 @@ def archive_due(ctx: Context, ts: int) -> None:
             )
         )
         first = False
-
-
-def restore_order(ctx: Context, c: RestoreOrder) -> None:
-    """Handle ``RestoreOrder``: load the record back unless the order is in memory."""
-    state = ctx.state
-    if c.order.order_id in state.orders or c.order.order_id >= state.next_order_id:
-        return
-    ctx.emit(ev.OrderRestored(seq=state.seq + 1, ts_event=c.ts, order=c.order))
 
 
 def record(state: State, order: Order) -> ev.ArchivedOrder:

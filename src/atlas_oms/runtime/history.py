@@ -259,7 +259,7 @@ def archive_events(journal: Journal, from_seq: int) -> Iterator[ev.OrdersArchive
     for batch in journal.read_batches(from_seq):
         for event in batch:
             if event.__class__ is ev.OrdersArchived:
-                yield event  # type: ignore[misc]
+                yield event
 
 
 def catch_up(history: History, journal: Journal) -> None:

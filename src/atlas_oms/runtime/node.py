@@ -159,7 +159,7 @@ class Node(Queries):
                 history = self.history
                 for event in produced:
                     if event.__class__ is ev.OrdersArchived:
-                        history.add(event)  # type: ignore[arg-type]
+                        history.add(event)
             for listener in self._listeners:
                 listener(produced)
             if self.snapshot_every and engine.seq - self._last_snapshot_seq >= self.snapshot_every:

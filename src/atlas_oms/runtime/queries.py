@@ -26,8 +26,8 @@ from atlas_oms.core.derivatives.formulas import max_notional
 from atlas_oms.core.engine import Engine
 from atlas_oms.core.equities.buying_power import BuyingPower, buying_power
 from atlas_oms.core.orders.order import OrderView
-from atlas_oms.core.retention import order_of
 from atlas_oms.core.ports import Clock
+from atlas_oms.core.retention import order_of
 from atlas_oms.core.risk.breaker import breaker_report
 from atlas_oms.core.state.positions import BalanceView, PositionView
 from atlas_oms.model import events as ev
@@ -318,7 +318,9 @@ class Queries:
         out: list[OrderView] = []
         orders = self.engine.state.orders
         ids = sorted(i for i in orders if i > after) if self.engine.state.archived else None
-        for order_id in ids if ids is not None else range(max(after + 1, 1), self.engine.state.next_order_id):
+        for order_id in (
+            ids if ids is not None else range(max(after + 1, 1), self.engine.state.next_order_id)
+        ):
             o = orders.get(order_id)
             if (
                 o is None
@@ -374,6 +376,10 @@ class Queries:
         past.sort(key=lambda f: f.seq)
         return past + live
 
+    def orders_in_memory(self) -> int:
+        """How many orders the engine holds (live and recent: see ``core/retention.py``)."""
+        return len(self.engine.state.orders)
+
     def order_fills(self, order_id: int) -> list[ev.OrderFilled]:
         """One order's executions in booking order (an archived order's from the history)."""
         state = self.engine.state
@@ -387,11 +393,7 @@ class Queries:
         view = self.get_order(order_id)
         if view is None:
             return []
-        return [
-            r
-            for r in self.audit(view.account_id)
-            if r.order_id == order_id
-        ]
+        return [r for r in self.audit(view.account_id) if r.order_id == order_id]
 
     def positions(
         self, account_id: str | None = None, *, include_flat: bool = False
