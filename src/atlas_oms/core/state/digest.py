@@ -99,5 +99,9 @@ CANONICAL_PARTS = (
 def canonical_parts(state: State) -> dict[str, Any]:
     """:func:`canonical` keyed by part name."""
     parts = canonical(state)
-    names = CANONICAL_PARTS if len(parts) == len(CANONICAL_PARTS) else (*CANONICAL_PARTS, RETENTION_PART)
+    names = (
+        CANONICAL_PARTS
+        if len(parts) == len(CANONICAL_PARTS)
+        else (*CANONICAL_PARTS, RETENTION_PART)
+    )
     return dict(zip(names, parts, strict=True))
