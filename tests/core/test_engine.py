@@ -12,6 +12,7 @@ import msgspec
 import pytest
 
 from atlas_oms.core.engine import HANDLERS, DryRunWouldAct, Engine
+from atlas_oms.model import archive
 from atlas_oms.model import commands as c
 from atlas_oms.model import reports as rep
 from atlas_oms.model.enums import OrderType, Side
@@ -31,7 +32,8 @@ def _concrete(base: type, module: ModuleType) -> set[type]:
 
 
 def test_every_command_and_venue_report_has_a_handler() -> None:
-    assert _concrete(c.Command, c) == set(HANDLERS) - set(typing.get_args(rep.ReportMsg))
+    commands = _concrete(c.Command, c) | _concrete(c.Command, archive)
+    assert commands == set(HANDLERS) - set(typing.get_args(rep.ReportMsg))
     assert set(typing.get_args(rep.ReportMsg)) <= set(HANDLERS)
 
 

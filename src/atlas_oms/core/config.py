@@ -19,3 +19,14 @@ class EngineConfig(msgspec.Struct, frozen=True, kw_only=True):
     #: Venues whose derivatives Atlas liquidates itself (it is their exchange); elsewhere the
     #: venue liquidates and Atlas only shows the figures.
     liquidation_venues: frozenset[str] = frozenset({"sim"})
+    #: How long a terminal order (filled, canceled, rejected, expired, denied) stays in memory
+    #: after its last change, in ns (default one hour; None: forever). Past it, a timer tick
+    #: archives it (``OrdersArchived``): it leaves memory and stays in the journal, where history
+    #: reads find it; a late venue report for it loads it back first. Its executions (and so the
+    #: duplicate-execution check of its exec ids) leave and come back with it.
+    order_retention_ns: int | None = 3_600_000_000_000
+    #: How long a client order id stays an idempotency key after its order was submitted, in ns
+    #: (default 24 hours, as brokers do; None: forever). Within it a resent id is a duplicate;
+    #: after it (and once its order has left memory) the id names a new order. A live order's id
+    #: is kept as long as the order is in memory.
+    client_id_retention_ns: int | None = 86_400_000_000_000

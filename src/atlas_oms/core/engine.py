@@ -33,6 +33,7 @@ from atlas_oms.core.state.state import State
 from atlas_oms.model import commands as cmd
 from atlas_oms.model import events as ev
 from atlas_oms.model import reports as rep
+from atlas_oms.model.archive import RestoreOrder
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.requests import VenueRequest
 
@@ -64,6 +65,7 @@ HANDLERS: dict[type, Handler] = {
     cmd.SetFundingRate: derivatives.set_funding_rate,
     cmd.DepositInsuranceFund: derivatives.deposit_insurance_fund,
     cmd.SettleFuture: settle_future,
+    RestoreOrder: market.restore_order,
     rep.VenueAccepted: reports.on_accepted,
     rep.VenueRejected: reports.on_rejected,
     rep.VenueFilled: reports.on_filled,

@@ -11,9 +11,11 @@ from atlas_oms.core.orders.amend import cancel_request
 from atlas_oms.core.orders.triggers import check_triggers
 from atlas_oms.core.orders.validation import bad_number
 from atlas_oms.core.refusals import reject_command
+from atlas_oms.core.retention import archive_due, archive_due_ts
 from atlas_oms.core.risk.breaker import sweep
 from atlas_oms.model import commands as cmd
 from atlas_oms.model import events as ev
+from atlas_oms.model.archive import RestoreOrder
 from atlas_oms.model.enums import DERIVATIVE_KINDS, TriggerType
 from atlas_oms.model.reasons import Reason
 
@@ -52,6 +54,9 @@ def advance_time(ctx: Context, c: cmd.AdvanceTime) -> None:
         settle_funding_due(ctx, c.ts)
     if state.risk.breakers:
         sweep(ctx, c.ts)
+    due = archive_due_ts(state, ctx.config)
+    if due is not None and due <= c.ts:
+        archive_due(ctx, c.ts)
 
 
 #: Larger than any order id: the upper bound of the expiry index's (expire_ts, order_id) keys.
@@ -72,3 +77,11 @@ def expire_due(ctx: Context, ts: int) -> None:
         ctx.emit(ev.OrderExpired(seq=state.seq + 1, ts_event=ts, order_id=order_id))
         if at_venue:
             ctx.outbox.append(cancel_request(order, ts))
+
+
+def restore_order(ctx: Context, c: RestoreOrder) -> None:
+    """Handle ``RestoreOrder``: load the record back unless the order is in memory."""
+    state = ctx.state
+    if c.order.order_id in state.orders or c.order.order_id >= state.next_order_id:
+        return
+    ctx.emit(ev.OrderRestored(seq=state.seq + 1, ts_event=c.ts, order=c.order))

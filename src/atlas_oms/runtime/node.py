@@ -22,6 +22,7 @@ from atlas_oms.core.state.positions import BalanceView
 from atlas_oms.model import commands as c
 from atlas_oms.model import events as ev
 from atlas_oms.model import reports as rep
+from atlas_oms.model.archive import RestoreOrder
 from atlas_oms.model.enums import (
     OrderType,
     PositionMode,
@@ -45,6 +46,7 @@ from atlas_oms.model.risk import (
 )
 from atlas_oms.runtime.clock import LiveClock, ManualClock
 from atlas_oms.runtime.errors import CommandRefused
+from atlas_oms.runtime.history import History, catch_up, history_for
 from atlas_oms.runtime.queries import Queries
 from atlas_oms.runtime.snapshots import Recovery, recover
 from atlas_oms.runtime.snapshots import save as save_snapshot
@@ -87,6 +89,9 @@ class Node(Queries):
         #: How the state was rebuilt from the journal (snapshot used, events replayed, and why
         #: a snapshot was not used).
         self.recovery: Recovery = recover(self.engine, self.journal, use_snapshot=use_snapshot)
+        #: Archived orders, read back from the journal (see runtime/history.py).
+        self.history: History = history_for(self.journal)
+        catch_up(self.history, self.journal)
         self._last_snapshot_seq = self.recovery.snapshot_seq
         if self.engine.seq:
             self._restore_books()
@@ -123,12 +128,15 @@ class Node(Queries):
         if len(queue) > 1:
             return []  # re-entrant call from a listener: the running loop will get to it
         engine = self.engine
+        state = engine.state
         journal = self.journal
         venues = self.venues
         produced: list[ev.EventBase] = []
         journaled = 0
         try:
             while queue:
+                if state.archived:
+                    self._load_back(queue[0], produced)
                 events = engine.handle(queue[0])
                 if events:
                     produced.extend(events)
@@ -149,11 +157,31 @@ class Node(Queries):
             if len(produced) > journaled:
                 journal.append(produced[journaled:] if journaled else produced)
         if produced:
+            if state.archived:
+                history = self.history
+                for event in produced:
+                    if event.__class__ is ev.OrdersArchived:
+                        history.add(event)
             for listener in self._listeners:
                 listener(produced)
             if self.snapshot_every and engine.seq - self._last_snapshot_seq >= self.snapshot_every:
                 self.snapshot()
         return produced
+
+    def _load_back(self, message: Any, produced: list[ev.EventBase]) -> None:
+        """Before a message that names an archived order (a late venue report, a cancel or
+        modify, a reused client order id), load the order back from the history: the engine
+        journals it (``OrderRestored``), so a replay does the same."""
+        state = self.engine.state
+        order_id = getattr(message, "order_id", None)
+        client_order_id = getattr(message, "client_order_id", None)
+        if order_id is None and client_order_id is not None:
+            order_id = state.client_ids.get((message.account_id, client_order_id))
+        if order_id is None or order_id in state.orders or order_id >= state.next_order_id:
+            return
+        record = self.history.get(order_id)
+        if record is not None:
+            produced.extend(self.engine.handle(RestoreOrder(ts=message.ts, order=record)))
 
     def feed(self, report: Any) -> list[ev.EventBase]:
         """Deliver a venue report (from an external venue, or a test) to the engine.
@@ -198,6 +226,7 @@ class Node(Queries):
 
     def close(self) -> None:
         self.journal.close()
+        self.history.close()
 
     def __enter__(self) -> Node:
         return self

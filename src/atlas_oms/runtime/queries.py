@@ -27,6 +27,7 @@ from atlas_oms.core.engine import Engine
 from atlas_oms.core.equities.buying_power import BuyingPower, buying_power
 from atlas_oms.core.orders.order import OrderView
 from atlas_oms.core.ports import Clock
+from atlas_oms.core.retention import order_of
 from atlas_oms.core.risk.breaker import breaker_report
 from atlas_oms.core.state.positions import BalanceView, PositionView
 from atlas_oms.model import events as ev
@@ -38,6 +39,7 @@ from atlas_oms.model.margin import MarginTier
 from atlas_oms.model.reasons import Reason
 from atlas_oms.model.risk import RiskLimits, Scope
 from atlas_oms.runtime.errors import CommandRefused
+from atlas_oms.runtime.history import History
 from atlas_oms.store.audit import AuditRecord, audit_trail
 from atlas_oms.store.base import Journal
 from atlas_oms.venues.sim import SimVenue
@@ -71,6 +73,8 @@ class Queries:
 
     engine: Engine
     journal: Journal
+    #: Archived orders (runtime/history.py): reads fall back to it for orders not in memory.
+    history: History
     sim: SimVenue
     clock: Clock
 
@@ -121,14 +125,28 @@ class Queries:
     # ------------------------------------------------------------------ orders
     def get_order(self, order_id: int) -> OrderView | None:
         order = self.engine.state.orders.get(order_id)
-        return order.view() if order is not None else None
+        if order is not None:
+            return order.view()
+        record = self.history.get(order_id)
+        return archived_view(record) if record is not None else None
 
     def find_order(
         self, account_id: str, order_id: int | None = None, client_order_id: str | None = None
     ) -> OrderView | None:
         """The account's order by id or by its client order id (None if it has no such order)."""
-        order = self.engine.state.find_order(account_id, order_id, client_order_id)
-        return order.view() if order is not None else None
+        state = self.engine.state
+        order = state.find_order(account_id, order_id, client_order_id)
+        if order is not None:
+            return order.view()
+        if order_id is None and client_order_id is not None:
+            order_id = state.client_ids.get((account_id, client_order_id))
+            if order_id is None:  # the key was forgotten: the latest order that had the id
+                record = self.history.by_client_id(account_id, client_order_id)
+                return archived_view(record) if record is not None else None
+        record = self.history.get(order_id) if order_id is not None else None
+        if record is None or record.account_id != account_id:
+            return None
+        return archived_view(record)
 
     def resting_orders(self, venue: str) -> list[OrderView]:
         """The live orders working at ``venue`` at a price, in their queue order there (the
@@ -277,7 +295,10 @@ class Queries:
         return audit_trail(self.journal.read(), account_id, include_subaccounts=include_subaccounts)
 
     def order(self, order_id: int) -> OrderView:
-        return self.engine.state.orders[order_id].view()
+        view = self.get_order(order_id)
+        if view is None:
+            raise KeyError(order_id)
+        return view
 
     def orders(
         self,
@@ -292,10 +313,14 @@ class Queries:
         limit: int | None = None,
     ) -> list[OrderView]:
         """Orders in id order: of one account (or all), live only, in one status or symbol,
-        created in ``[since_ns, until_ns)``, with an id above ``after``; at most ``limit``."""
+        created in ``[since_ns, until_ns)``, with an id above ``after``; at most ``limit``.
+        Archived orders (out of memory, see ``core/retention.py``) come from the history."""
         out: list[OrderView] = []
         orders = self.engine.state.orders
-        for order_id in range(max(after + 1, 1), self.engine.state.next_order_id):
+        ids = sorted(i for i in orders if i > after) if self.engine.state.archived else None
+        for order_id in (
+            ids if ids is not None else range(max(after + 1, 1), self.engine.state.next_order_id)
+        ):
             o = orders.get(order_id)
             if (
                 o is None
@@ -310,19 +335,65 @@ class Queries:
             if limit is not None and len(out) == limit:
                 break
             out.append(o.view())
+        if open_only or not self.engine.state.archived:
+            return out
+        past = self.history.orders(
+            account_id,
+            status=status,
+            symbol=symbol,
+            since_ns=since_ns,
+            until_ns=until_ns,
+            after=after,
+            limit=limit,
+        )
+        if past:  # merge by id (an order loaded back is in both: memory wins)
+            merged = {v.order_id: v for v in map(archived_view, past)}
+            merged.update((v.order_id, v) for v in out)
+            out = [merged[i] for i in sorted(merged)][:limit]
         return out
 
     def fills(
         self, account_id: str | None = None, symbol: str | None = None
     ) -> list[ev.OrderFilled]:
         """Executions in the order they were booked (busted ones included, as the venue sent
-        them): of one account and/or one symbol, or all."""
-        return [
+        them): of one account and/or one symbol, or all; those of archived orders first, from
+        the history."""
+        live = [
             f
             for f in self.engine.state.fills.values()
             if (account_id is None or f.account_id == account_id)
             and (symbol is None or f.symbol == symbol)
         ]
+        if not self.engine.state.archived:
+            return live
+        state_orders = self.engine.state.orders
+        past = [
+            f
+            for r in self.history.orders(account_id, symbol=symbol)
+            if r.order_id not in state_orders
+            for f in r.fills
+        ]
+        past.sort(key=lambda f: f.seq)
+        return past + live
+
+    def orders_in_memory(self) -> int:
+        """How many orders the engine holds (live and recent: see ``core/retention.py``)."""
+        return len(self.engine.state.orders)
+
+    def order_fills(self, order_id: int) -> list[ev.OrderFilled]:
+        """One order's executions in booking order (an archived order's from the history)."""
+        state = self.engine.state
+        if order_id in state.orders:
+            return [state.fills[x] for x in state.order_fills.get(order_id, ())]
+        record = self.history.get(order_id)
+        return list(record.fills) if record is not None else []
+
+    def order_audit(self, order_id: int) -> list[AuditRecord]:
+        """The audit trail of one order (live or archived): every journaled event naming it."""
+        view = self.get_order(order_id)
+        if view is None:
+            return []
+        return [r for r in self.audit(view.account_id) if r.order_id == order_id]
 
     def positions(
         self, account_id: str | None = None, *, include_flat: bool = False
@@ -541,3 +612,8 @@ class LiquidationWatch(msgspec.Struct, frozen=True, kw_only=True):
     stale_accounts: int
     nearest_below: Decimal | None
     nearest_above: Decimal | None
+
+
+def archived_view(r: ev.ArchivedOrder) -> OrderView:
+    """The view of an archived order (as its order's view was when it left memory)."""
+    return order_of(r).view()

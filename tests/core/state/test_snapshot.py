@@ -46,6 +46,7 @@ DERIVED_STATE = {
     "account_positions",
     "account_balances",
     "refs_cache",
+    "order_fills",  # exec ids per order, rebuilt from the fills
     "equities",  # its state part is the snapshot's ``unsettled``; its live-order index is derived
 }
 DERIVED_RISK = {

@@ -153,8 +153,12 @@ def release_pending(state: State, order: Order) -> None:
 
 
 def finish(state: State, order: Order) -> None:
-    """The order is done: no leaves, nothing reserved, out of the trigger and expiry indexes."""
+    """The order is done: no leaves, nothing reserved, out of the trigger and expiry indexes,
+    in the retention queue (core/retention.py)."""
     order.leaves_qty = ZERO
+    terminal = state.terminal
+    terminal.pop(order.order_id, None)
+    terminal[order.order_id] = order.ts_last
     if order.reserved:
         release(state, order, order.reserved)
     if order.pending is not None:
@@ -336,6 +340,7 @@ def apply_filled(state: State, e: ev.OrderFilled) -> None:
             unit_release = qty * order.reserve_unit
             release(state, order, unit_release if unit_release < order.reserved else order.reserved)
     state.fills[e.exec_id] = e
+    state.order_fills.setdefault(e.order_id, []).append(e.exec_id)
     state.last[e.symbol] = px
     refs = order.refs or order_refs(state, order)
     realized = book_trade(

@@ -20,6 +20,11 @@ if TYPE_CHECKING:
 ORDER_FIELDS = tuple(sorted(set(Order.__struct_fields__) - {"refs", "intent"}))
 
 
+#: The retention part, present only once something was archived or restored (so journals
+#: from before retention keep their digest): the archive count and the client-id queue.
+RETENTION_PART = "retention"
+
+
 def digest(state: State) -> str:
     """SHA-256 of :func:`canonical`: equal digests mean equal states."""
     return hashlib.sha256(msgspec.msgpack.encode(canonical(state))).hexdigest()
@@ -43,7 +48,7 @@ def canonical(state: State) -> list[Any]:
         for k, p in sorted(state.positions.items())
     ]
     balances = [[k, b.total, b.locked] for k, b in sorted(state.balances.items())]
-    return [
+    out = [
         state.seq,
         state.next_order_id,
         [i for _, i in sorted(state.instruments.items())],
@@ -65,6 +70,9 @@ def canonical(state: State) -> list[Any]:
         state.risk.canonical(),
         state.liq.canonical(),
     ]
+    if state.archived:
+        out.append([state.archived, list(state.client_id_queue)])
+    return out
 
 
 #: The named parts of :func:`canonical`, in order: tests compare parts by name, never by index.
@@ -92,4 +100,10 @@ CANONICAL_PARTS = (
 
 def canonical_parts(state: State) -> dict[str, Any]:
     """:func:`canonical` keyed by part name."""
-    return dict(zip(CANONICAL_PARTS, canonical(state), strict=True))
+    parts = canonical(state)
+    names = (
+        CANONICAL_PARTS
+        if len(parts) == len(CANONICAL_PARTS)
+        else (*CANONICAL_PARTS, RETENTION_PART)
+    )
+    return dict(zip(names, parts, strict=True))

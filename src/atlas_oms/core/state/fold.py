@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from atlas_oms.core import retention
 from atlas_oms.core.state import booking
 from atlas_oms.core.state import fold_derivatives as der
 from atlas_oms.core.state import fold_orders as ords
@@ -154,6 +155,8 @@ APPLIERS: dict[type, Applier] = {
     ev.PositionAutoDeleveraged: der.apply_position_auto_deleveraged,
     ev.LiquidationFinished: der.apply_liquidation_finished,
     ev.FutureSettled: der.apply_future_settled,
+    ev.OrdersArchived: retention.apply_archived,
+    ev.OrderRestored: retention.apply_restored,
 }
 
 

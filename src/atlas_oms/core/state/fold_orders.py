@@ -62,6 +62,7 @@ def new_order(state: State, order_id: int, intent: SubmitOrder, venue: str, ts: 
     state.orders[order_id] = order
     if intent.client_order_id is not None:
         state.client_ids[(intent.account_id, intent.client_order_id)] = order_id
+        state.client_id_queue.append((ts, intent.account_id, intent.client_order_id, order_id))
         order.intent = intent
     elif intent.extended_hours or intent.market_reason is not None:
         order.intent = intent
@@ -76,6 +77,7 @@ def apply_denied(state: State, e: ev.OrderDenied) -> None:
     order.status = next_status(order, Tx.DENY)
     order.leaves_qty = ZERO
     order.reason = e.reason
+    state.terminal[e.order_id] = e.ts_event
 
 
 def apply_submitted(state: State, e: ev.OrderSubmitted) -> None:

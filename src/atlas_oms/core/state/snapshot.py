@@ -223,6 +223,10 @@ class StateSnapshot(msgspec.Struct, gc=False):
     unsettled: list[tuple[str, str, list[tuple[int, Decimal]]]]
     risk: RiskRecord
     liq: LiqRecord
+    #: Retention (core/retention.py); None in snapshots written before it: derived then.
+    terminal: list[tuple[int, int]] | None = None
+    client_id_queue: list[tuple[int, str, str, int]] | None = None
+    archived: int = 0
 
 
 # ---------------------------------------------------------------------------------- export
@@ -275,6 +279,9 @@ def export_state(state: State) -> StateSnapshot:
             (a, cur, sorted(entries.items()))
             for (a, cur), entries in state.equities.unsettled.items()
         ],
+        terminal=list(state.terminal.items()),
+        client_id_queue=list(state.client_id_queue),
+        archived=state.archived,
         risk=RiskRecord(
             limits=[(k[0], k[1], v) for k, v in risk.limits.items()],
             states=list(risk.states.values()),
@@ -389,7 +396,24 @@ def restore_state(state: State, snap: StateSnapshot) -> None:
     state.equities.unsettled.update(((a, c), dict(entries)) for a, c, entries in snap.unsettled)
     _restore_risk(state, snap.risk)
     _restore_liq(state, snap.liq)
+    _restore_retention(state, snap)
     rebuild_indexes(state)
+
+
+def _restore_retention(state: State, snap: StateSnapshot) -> None:
+    state.archived = snap.archived
+    if snap.terminal is not None:
+        state.terminal.update(snap.terminal)
+    else:  # an older snapshot: every order is in it
+        ended = sorted((o.ts_last, i) for i, o in state.orders.items() if not o.is_live)
+        state.terminal.update((i, ts) for ts, i in ended)
+    if snap.client_id_queue is not None:
+        state.client_id_queue.extend(snap.client_id_queue)
+    else:
+        orders = state.orders
+        state.client_id_queue.extend(
+            sorted((orders[i].ts_init, a, c, i) for (a, c), i in state.client_ids.items())
+        )
 
 
 def _restore_risk(state: State, r: RiskRecord) -> None:
@@ -457,6 +481,9 @@ def rebuild_indexes(state: State) -> None:
     state.firm.clear()
     state.refs_cache.clear()
     state.liq_index.clear()
+    state.order_fills.clear()
+    for exec_id, fill in state.fills.items():
+        state.order_fills.setdefault(fill.order_id, []).append(exec_id)
     for (account_id, _), bal in state.balances.items():
         state.account_balances.setdefault(account_id, []).append(bal)
     for pos in state.positions.values():

@@ -7,6 +7,7 @@ rebuilt from the rest when a snapshot is loaded and are never hashed; the digest
 
 from __future__ import annotations
 
+from collections import deque
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -38,8 +39,10 @@ class State:
         "account_balances",
         "account_positions",
         "accounts",
+        "archived",
         "balances",
         "busted",
+        "client_id_queue",
         "client_ids",
         "deriv_live",
         "equities",
@@ -54,12 +57,14 @@ class State:
         "mark",
         "next_order_id",
         "open_orders",
+        "order_fills",
         "orders",
         "positions",
         "refs_cache",
         "risk",
         "seq",
         "symbol_positions",
+        "terminal",
         "triggers",
     )
 
@@ -78,6 +83,14 @@ class State:
         #: exec id -> the execution as booked (a correction replaces it).
         self.fills: dict[str, ev.OrderFilled] = {}
         self.busted: set[str] = set()
+        #: Retention (see core/retention.py): terminal order id -> when it ended, in the order
+        #: orders ended; (ts, account, client order id, order id) of every client id, in the
+        #: order they were given; archive events folded so far.
+        self.terminal: dict[int, int] = {}
+        self.client_id_queue: deque[tuple[int, str, str, int]] = deque()
+        self.archived = 0
+        #: order id -> its exec ids (derived from the fills).
+        self.order_fills: dict[int, list[str]] = {}
         #: Held stop, take-profit and trailing orders by trigger (derived from the orders).
         self.triggers = TriggerIndex()
         #: (expire_ts, order id) of every live order that expires (DAY, GTD), in expiry order.
