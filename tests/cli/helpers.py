@@ -156,7 +156,9 @@ class Live:
         """A request with a trader key of the market maker's account (issued by the admin the
         first time: the admin key itself does not trade)."""
         if "maker" not in self.tokens:
-            issued = self.admin("POST", "/v1/keys", json={"roles": ["trader"], "accounts": ["maker"]})
+            issued = self.admin(
+                "POST", "/v1/keys", json={"roles": ["trader"], "accounts": ["maker"]}
+            )
             self.tokens["maker"] = issued["token"]
         return self.call("maker", method, path, **kw)
 

@@ -379,7 +379,7 @@ def create_app(
         return problem_response(exc.status_code, reason, str(exc.detail))
 
     if settings.access_log:
-        app.add_middleware(AccessLog)  # type: ignore[arg-type]  # a plain ASGI middleware
+        app.add_middleware(AccessLog)  # a plain ASGI middleware
 
     from atlas_oms.service import blotter, routes, stream
 

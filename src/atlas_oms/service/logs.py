@@ -31,7 +31,16 @@ from typing import Any
 MASK = "***"
 
 #: Query parameters whose values are secrets.
-SECRET_PARAMS = ("token", "key", "api_key", "apikey", "api-key", "secret", "signature", "access_token")
+SECRET_PARAMS = (
+    "token",
+    "key",
+    "api_key",
+    "apikey",
+    "api-key",
+    "secret",
+    "signature",
+    "access_token",
+)
 #: Headers whose values are secrets.
 SECRET_HEADERS = ("authorization", "x-api-key", "x-atlas-signature")
 #: Log fields whose whole value is a secret.
@@ -78,9 +87,12 @@ def redact_value(value: Any, name: str = "") -> Any:
 
 
 #: The attributes every LogRecord has: anything else on a record is a field passed in ``extra``.
-_RECORD_ATTRS = frozenset(
-    vars(logging.LogRecord("", 0, "", 0, "", (), None))
-) | {"message", "asctime", "color_message", "taskName"}
+_RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message",
+    "asctime",
+    "color_message",
+    "taskName",
+}
 
 
 class JsonFormatter(logging.Formatter):
@@ -119,14 +131,14 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(clean, default=str, ensure_ascii=False)
 
 
-class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class StderrHandler(logging.StreamHandler[Any]):
     """A handler on whatever ``sys.stderr`` is when a record is written (not when the handler was
     made: tests and embedding applications replace it)."""
 
     def __init__(self) -> None:
         super().__init__()
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stderr
 
@@ -252,7 +264,9 @@ class AccessLog:
             fields: dict[str, Any] = {
                 "method": scope.get("method", "GET") if kind == "http" else "WS",
                 "path": path_of(scope),
-                "status": seen["status"] if seen["status"] is not None else (500 if failed else None),
+                "status": seen["status"]
+                if seen["status"] is not None
+                else (500 if failed else None),
                 "duration_ms": round((time.perf_counter() - start) * 1000, 3),
                 "key_id": state.get("key_id"),
                 "client": f"{client[0]}:{client[1]}" if client else None,
@@ -263,9 +277,9 @@ class AccessLog:
 
 
 __all__ = [
+    "MASK",
     "AccessLog",
     "JsonFormatter",
-    "MASK",
     "StderrHandler",
     "log_config",
     "log_uncaught",

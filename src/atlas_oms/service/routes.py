@@ -107,7 +107,9 @@ def register(app: FastAPI) -> None:
                 "require_signature": key.require_signature,
                 "can_kill": key.has("risk"),
                 "trading_accounts": [
-                    a.account_id for a in service.node.accounts() if service.may_trade(key, a.account_id)
+                    a.account_id
+                    for a in service.node.accounts()
+                    if service.may_trade(key, a.account_id)
                 ],
             }
         )

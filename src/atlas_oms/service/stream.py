@@ -646,9 +646,7 @@ async def _authenticate(websocket: WebSocket, service: Service) -> ApiKey | None
     msg: dict[str, Any] = {}
     if token is None and "token" in websocket.query_params:
         token = websocket.query_params.get("token")
-        log.info(
-            "websocket key in the URL: discouraged, send it in a header or the first message"
-        )
+        log.info("websocket key in the URL: discouraged, send it in a header or the first message")
     elif token is not None and (
         "x-atlas-signature" in websocket.headers or "x-atlas-timestamp" in websocket.headers
     ):
