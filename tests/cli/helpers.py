@@ -143,10 +143,24 @@ class Live:
 
     def admin(self, method: str, path: str, **kw: Any) -> Any:
         """A request with the admin key; its JSON body."""
-        headers = {"X-API-Key": self.tokens["admin"]}
+        return self.call("admin", method, path, **kw)
+
+    def call(self, who: str, method: str, path: str, **kw: Any) -> Any:
+        """A request with one of the keys; its JSON body."""
+        headers = {"X-API-Key": self.tokens[who]}
         r = httpx.request(method, self.url + path, headers=headers, **kw)
         assert r.status_code < 300, r.text
         return r.json()
+
+    def maker(self, method: str, path: str, **kw: Any) -> Any:
+        """A request with a trader key of the market maker's account (issued by the admin the
+        first time: the admin key itself does not trade)."""
+        if "maker" not in self.tokens:
+            issued = self.admin(
+                "POST", "/v1/keys", json={"roles": ["trader"], "accounts": ["maker"]}
+            )
+            self.tokens["maker"] = issued["token"]
+        return self.call("maker", method, path, **kw)
 
 
 def futures_runner(journal: Path, capsys: Any, now: int) -> Any:

@@ -161,7 +161,7 @@ def test_kill_goes_online_with_a_url_and_needs_the_risk_role(live: Live) -> None
     _, out, _ = live.run("order", "submit", BTC, "buy", "0.1", "58000", "-a", "desk", "--json")
     order_id = json.loads(out)["order_id"]
     code, out, err = live.run("kill", "account", "desk", "--reason", "runaway")
-    assert (code, out) == (2, "") and err == "FORBIDDEN: this needs the risk role\n"
+    assert (code, out) == (2, "") and err == "FORBIDDEN_ROLE: this needs the risk role\n"
     code, out, err = live.run("kill", "account", "desk", "--reason", "runaway", key="risk")
     risk_id = live.tokens["risk"].split(".")[0]
     assert code == 0, err

@@ -102,7 +102,7 @@ def test_a_refusal_is_reason_and_detail_on_stderr_with_exit_code_2(live: Live) -
 
 
 def test_another_accounts_orders_and_money_are_404(live: Live) -> None:
-    maker = live.admin(
+    maker = live.maker(
         "POST",
         "/v1/orders",
         json={"account_id": "maker", "symbol": BTC, "side": "SELL", "qty": "1", "price": "61000"},
@@ -133,7 +133,7 @@ def test_another_accounts_orders_and_money_are_404(live: Live) -> None:
 
 
 def test_positions_and_balances(live: Live) -> None:
-    live.admin(
+    live.maker(
         "POST",
         "/v1/orders",
         json={"account_id": "maker", "symbol": BTC, "side": "SELL", "qty": "1", "price": "60000"},

@@ -178,7 +178,7 @@ def test_batch_modify_cancel_cancel_all_and_paging(api: Api) -> None:
 def test_risk_endpoints_need_the_risk_role(api: Api) -> None:
     body = {"scope": "account", "scope_id": "alice", "reason": "test"}
     r = api("alice", "POST", "/v1/risk/kill", json=body)
-    assert r.status_code == 403 and r.json()["reason"] == "FORBIDDEN"
+    assert r.status_code == 403 and r.json()["reason"] == "FORBIDDEN_ROLE"
     assert api("risk", "POST", "/v1/risk/kill", json=body).status_code == 200
     denied = api("alice", "POST", "/v1/orders", json=order())
     assert denied.status_code == 422 and denied.json()["reason"] == "KILL_SWITCH_ACTIVE"
@@ -289,10 +289,15 @@ def test_transfers_move_money_within_a_key_s_account_tree_only(api: Api) -> None
     too_much = {**body, "amount": "1000000"}
     r = api("alice", "POST", "/v1/transfers", json=too_much)
     assert r.status_code == 422 and r.json()["reason"] == "INSUFFICIENT_BALANCE"
-    r = api("risk", "POST", "/v1/transfers", json=to_bob)  # the risk role reaches both...
+    r = api("risk", "POST", "/v1/transfers", json=to_bob)  # the risk role sees both...
+    assert r.status_code == 403 and r.json()["reason"] == "FORBIDDEN_ROLE"  # ...but moves nothing
+    both = api(
+        "admin", "POST", "/v1/keys", json={"roles": ["trader"], "accounts": ["alice", "bob"]}
+    ).json()["token"]
+    r = api("", "POST", "/v1/transfers", json=to_bob, headers={"X-API-Key": both})
     assert (
         r.status_code == 422 and r.json()["reason"] == "TRANSFER_NOT_ALLOWED"
-    )  # ...but not across trees
+    )  # a trader of both trees: still not across trees
 
 
 def test_fills_and_the_audit_trail_never_show_the_other_sides_order_id(api: Api) -> None:
@@ -385,12 +390,13 @@ def test_refusals_are_logged_with_the_key_id_and_account_never_the_secret(
 ) -> None:
     import logging
 
-    from atlas_oms.service.server import configure_logging
+    from atlas_oms.service.logs import JsonFormatter
 
-    configure_logging("INFO")  # JSON lines through the standard logging module
     with caplog.at_level(logging.INFO, logger="atlas.api"):
         api("alice", "POST", "/v1/orders", json=order(qty="1000"))
-    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "atlas.api"]
+    # As ``atlas serve`` writes them: one JSON object per line (logs.JsonFormatter).
+    formatter = JsonFormatter()
+    lines = [json.loads(formatter.format(r)) for r in caplog.records if r.name == "atlas.api"]
     line = next(x for x in lines if x["event"] == "refused")
     assert line["reason"] == "INSUFFICIENT_BALANCE" and line["key_id"].startswith("ak_")
     assert line["account_id"] is None or line["account_id"] == "alice"

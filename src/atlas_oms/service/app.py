@@ -34,7 +34,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from atlas_oms.model import events as ev
 from atlas_oms.runtime.node import CommandRefused, Node
 from atlas_oms.service import schemas as s
+from atlas_oms.service.access import forbidden_trading, may_trade
 from atlas_oms.service.keys import ApiKey, KeyStore, signature
+from atlas_oms.service.logs import AccessLog
 from atlas_oms.service.metrics import Metrics
 from atlas_oms.service.settings import ServiceSettings
 
@@ -241,18 +243,35 @@ class Service:
         bucket[0] = tokens - 1
 
     def visible(self, key: ApiKey, account_id: str) -> bool:
-        """Whether ``key`` may see and act for ``account_id``."""
+        """Whether ``key`` may *see* ``account_id`` (risk and admin keys see every account).
+        Acting for it is :meth:`may_trade` / :meth:`may_cancel` (access.py)."""
         if key.has("risk"):
             return True
-        if self.node.account(account_id) is None:
-            return False
-        chain = self.node.account_chain(account_id)
-        return any(a in chain for a in key.accounts)
+        return self.may_trade(key, account_id)
+
+    def may_trade(self, key: ApiKey, account_id: str) -> bool:
+        """Whether ``key`` may place, modify and cancel orders and move money for ``account_id``:
+        only a key with the trader role itself (admin is not enough) whose accounts include the
+        account or one of its ancestors."""
+        return may_trade(self.node, key, account_id)
 
     def require_account(self, key: ApiKey, account_id: str) -> None:
         if self.node.account(account_id) is None or not self.visible(key, account_id):
             # The same answer whether it does not exist or is someone else's: no probing.
             raise Problem(404, "UNKNOWN_ACCOUNT", f"no account {account_id} for this key")
+
+    def require_trading(self, key: ApiKey, account_id: str, action: str = "trade") -> None:
+        """404 if ``key`` cannot see the account (no probing), 403 ``FORBIDDEN_ROLE`` if it sees
+        it but may not trade for it (a risk or admin key without the trader role on its tree)."""
+        self.require_account(key, account_id)
+        if not self.may_trade(key, account_id):
+            raise Problem(403, "FORBIDDEN_ROLE", forbidden_trading(key, account_id, action))
+
+    def require_cancel(self, key: ApiKey, account_id: str) -> None:
+        """Cancelling: a trader of the account's tree, or a risk key (admin included)."""
+        self.require_account(key, account_id)
+        if not (key.has("risk") or self.may_trade(key, account_id)):
+            raise Problem(403, "FORBIDDEN_ROLE", forbidden_trading(key, account_id, "cancel"))
 
     def accounts_of(self, key: ApiKey) -> list[str]:
         return [a.account_id for a in self.node.accounts() if self.visible(key, a.account_id)]
@@ -363,6 +382,9 @@ def create_app(
     async def _http(_: Request, exc: StarletteHTTPException) -> Response:
         reason = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
         return problem_response(exc.status_code, reason, str(exc.detail))
+
+    if settings.access_log:
+        app.add_middleware(AccessLog)  # a plain ASGI middleware
 
     from atlas_oms.service import blotter, routes, stream
 

@@ -1,9 +1,10 @@
 """API keys: per-account keys with roles, stored hashed, with optional HMAC request signatures.
 
 A key is ``<key_id>.<secret>``. The store keeps ``key_id``, a random salt and
-``sha256(salt + secret)``, never the secret. Roles: ``trader`` (its own accounts and their
-sub-accounts), ``risk`` (limits, trading states, kill switch, market data in, every account's
-view), ``admin`` (everything, including accounts and keys).
+``sha256(salt + secret)``, never the secret. Roles: ``trader`` (trades for its own accounts and
+their sub-accounts), ``risk`` (limits, trading states, kill switch, cancels, market data in, every
+account's view; never places orders), ``admin`` (accounts, keys and everything ``risk`` does;
+places orders only with the trader role too). The rules are in :mod:`atlas_oms.service.access`.
 """
 
 from __future__ import annotations

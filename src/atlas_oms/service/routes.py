@@ -16,6 +16,7 @@ from atlas_oms.model.enums import OrderStatus
 from atlas_oms.model.risk import RiskLimits, Scope
 from atlas_oms.runtime.node import CommandRefused
 from atlas_oms.service import schemas as s
+from atlas_oms.service.access import role_required
 from atlas_oms.service.app import (
     JSON,
     Key,
@@ -38,7 +39,7 @@ def _order_cmd(o: s.OrderIn, ts: int) -> c.SubmitOrder:
 def _submit(service: Service, key: Any, o: s.OrderIn) -> tuple[int, dict[str, Any]]:
     """Submit one order; (HTTP status, body). A denied order is journaled and answered 422
     with its reason and id; a retry with the same client_order_id returns the original (200)."""
-    service.require_account(key, o.account_id)
+    service.require_trading(key, o.account_id, "place orders")
     node = service.node
     events = node.process(_order_cmd(o, node.clock.now()))
     first = events[0]
@@ -117,6 +118,11 @@ def register(app: FastAPI) -> None:
                 "visible_accounts": service.accounts_of(key),
                 "require_signature": key.require_signature,
                 "can_kill": key.has("risk"),
+                "trading_accounts": [
+                    a.account_id
+                    for a in service.node.accounts()
+                    if service.may_trade(key, a.account_id)
+                ],
             }
         )
 
@@ -155,7 +161,7 @@ def register(app: FastAPI) -> None:
     async def submit_batch(request: Request, batch: s.BatchIn, key: Key) -> Response:
         service = service_of(request)
         for o in batch.orders:  # every account is checked before anything is sent
-            service.require_account(key, o.account_id)
+            service.require_trading(key, o.account_id, "place orders")
         results: list[dict[str, Any]] = []
         for o in batch.orders:
             try:
@@ -198,14 +204,30 @@ def register(app: FastAPI) -> None:
         next_after = out[-1].order_id if len(found) > limit else None
         return JSON({"orders": out, "next_after": next_after})
 
-    def _owned(service: Service, key: Any, account_id: str, order_id: int) -> None:
-        service.require_account(key, account_id)
+    def _owned(
+        service: Service, key: Any, account_id: str, order_id: int, act: str | None = None
+    ) -> None:
+        """The order is the account's (404 otherwise); ``act``: what the key would do with it
+        (``cancel``, or ``modify`` which needs the trader role: 403 FORBIDDEN_ROLE)."""
+        if act == "cancel":
+            service.require_cancel(key, account_id)
+        elif act is not None:
+            service.require_trading(key, account_id, f"{act} orders")
+        else:
+            service.require_account(key, account_id)
         if service.node.order_owner(order_id) != account_id:
             raise Problem(404, "UNKNOWN_ORDER", f"account {account_id} has no order {order_id}")
 
     # By client order id: the same answers as by order id, for the account's own id.
-    def _by_client_id(service: Service, key: Any, account_id: str, client_order_id: str) -> int:
-        service.require_account(key, account_id)
+    def _by_client_id(
+        service: Service, key: Any, account_id: str, client_order_id: str, act: str | None = None
+    ) -> int:
+        if act == "cancel":
+            service.require_cancel(key, account_id)
+        elif act is not None:
+            service.require_trading(key, account_id, f"{act} orders")
+        else:
+            service.require_account(key, account_id)
         view = service.node.find_order(account_id, None, client_order_id)
         if view is None:
             raise Problem(
@@ -226,7 +248,7 @@ def register(app: FastAPI) -> None:
         request: Request, client_order_id: str, account_id: str, key: Key
     ) -> Response:
         service = service_of(request)
-        _by_client_id(service, key, account_id, client_order_id)
+        _by_client_id(service, key, account_id, client_order_id, "cancel")
         view = service.node.cancel(account_id, client_order_id=client_order_id)
         await service.durable()
         return JSON(view)
@@ -236,7 +258,7 @@ def register(app: FastAPI) -> None:
         request: Request, client_order_id: str, body: s.ModifyIn, key: Key
     ) -> Response:
         service = service_of(request)
-        _by_client_id(service, key, body.account_id, client_order_id)
+        _by_client_id(service, key, body.account_id, client_order_id, "modify")
         view = service.node.modify(
             body.account_id,
             client_order_id=client_order_id,
@@ -256,7 +278,7 @@ def register(app: FastAPI) -> None:
     @app.delete("/v1/orders/{order_id}", tags=["orders"])
     async def cancel(request: Request, order_id: int, account_id: str, key: Key) -> Response:
         service = service_of(request)
-        _owned(service, key, account_id, order_id)
+        _owned(service, key, account_id, order_id, "cancel")
         view = service.node.cancel(account_id, order_id)
         await service.durable()
         return JSON(view)
@@ -264,7 +286,7 @@ def register(app: FastAPI) -> None:
     @app.patch("/v1/orders/{order_id}", tags=["orders"])
     async def modify(request: Request, order_id: int, body: s.ModifyIn, key: Key) -> Response:
         service = service_of(request)
-        _owned(service, key, body.account_id, order_id)
+        _owned(service, key, body.account_id, order_id, "modify")
         view = service.node.modify(
             body.account_id,
             order_id,
@@ -278,7 +300,7 @@ def register(app: FastAPI) -> None:
     @app.post("/v1/orders/cancel-all", tags=["orders"])
     async def cancel_all(request: Request, body: s.CancelAllIn, key: Key) -> Response:
         service = service_of(request)
-        service.require_account(key, body.account_id)
+        service.require_cancel(key, body.account_id)
         node = service.node
         canceled, refused_ = [], []
         for view in node.orders(body.account_id, open_only=True):
@@ -320,10 +342,10 @@ def register(app: FastAPI) -> None:
     # ------------------------------------------------------------------ transfers
     @app.post("/v1/transfers", tags=["accounts"], status_code=201)
     async def transfer(request: Request, body: s.TransferIn, key: Key) -> Response:
-        """Move funds between an account and its sub-accounts (the key must reach both)."""
+        """Move funds between an account and its sub-accounts (a trader key of both)."""
         service = service_of(request)
-        service.require_account(key, body.from_account_id)
-        service.require_account(key, body.to_account_id)
+        service.require_trading(key, body.from_account_id, "transfer funds")
+        service.require_trading(key, body.to_account_id, "transfer funds")
         sent, received = service.node.transfer(
             body.from_account_id, body.to_account_id, body.asset, body.amount, body.reason
         )
@@ -487,8 +509,10 @@ def register(app: FastAPI) -> None:
         service = service_of(request)
         if body.parent_id is None:
             _role(key, "admin")
-        else:
+        elif key.has("admin"):
             service.require_account(key, body.parent_id)
+        else:  # a trader of the parent's tree; a risk key sees it but may not
+            service.require_trading(key, body.parent_id, "open sub-accounts")
         service.node.open_account(body.account_id, parent_id=body.parent_id, name=body.name)
         await service.durable()
         return JSON(service.node.account(body.account_id), 201)
@@ -538,4 +562,4 @@ def _has_float(value: Any) -> bool:
 
 def _role(key: Any, role: str) -> None:
     if not key.has(role):
-        raise Problem(403, "FORBIDDEN", f"this needs the {role} role")
+        raise Problem(403, "FORBIDDEN_ROLE", role_required(role))

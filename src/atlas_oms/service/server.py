@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+import logging.config
 import socket
-import sys
 import threading
 import time
 from typing import Any
@@ -23,12 +23,15 @@ from atlas_oms.service.bootstrap import (
     market_maker,
 )
 from atlas_oms.service.keys import KeyStore
+from atlas_oms.service.logs import log_config, log_uncaught
 from atlas_oms.service.settings import ServiceSettings
 
 
 def configure_logging(level: str) -> None:
-    """Structured JSON logs on stderr (one object per line; secrets are never logged)."""
-    logging.basicConfig(stream=sys.stderr, level=level.upper(), format="%(message)s")
+    """Structured JSON logs on stderr: every line one JSON object, secrets redacted
+    (:mod:`atlas_oms.service.logs`), uvicorn's lines, warnings and tracebacks included."""
+    logging.config.dictConfig(log_config(level))
+    log_uncaught()
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -79,7 +82,8 @@ def serve(settings: ServiceSettings) -> None:
         port=settings.port,
         workers=1,
         log_level=settings.log_level.lower(),
-        access_log=False,
+        log_config=log_config(settings.log_level),
+        access_log=False,  # Atlas's own access log (logs.AccessLog) replaces uvicorn's
         **tls,
     )
 
@@ -104,7 +108,13 @@ class BackgroundServer:
         sock.bind((self.host, self.port))
         self.port = sock.getsockname()[1]
         self.url = f"http://{self.host}:{self.port}"
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="on")
+        config = uvicorn.Config(
+            self.app,
+            log_level="warning",
+            log_config=log_config("warning", root=False),  # JSON lines, secrets redacted
+            access_log=False,
+            lifespan="on",
+        )
         self._server = server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=server.run, kwargs={"sockets": [sock]}, name="atlas-serve", daemon=True

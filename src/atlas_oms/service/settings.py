@@ -35,6 +35,9 @@ class ServiceSettings(BaseSettings):
     ws_auth_timeout_s: float = 10.0
     #: Log level of the structured JSON log.
     log_level: str = "INFO"
+    #: Access log: one JSON line per HTTP request and per WebSocket session (method, path with its
+    #: secrets redacted, status, duration_ms, key_id, client) at INFO on logger ``atlas.access``.
+    access_log: bool = True
 
     @property
     def journal_path(self) -> Path:

@@ -4,16 +4,23 @@ One JSON object per text frame. Decimals travel as strings, like everywhere in t
 
 Client to server::
 
-    {"op": "auth", "token": "ak_….secret"}            # unless the URL carried ?token=
+    {"op": "auth", "token": "ak_….secret"}            # unless the upgrade request carried it
     {"op": "subscribe", "channel": "account", "account_id": "alice",
      "since_seq": 123, "subaccounts": true}             # since_seq and subaccounts optional
     {"op": "subscribe", "channel": "market", "symbol": "BTC/USDT", "levels": 10}
     {"op": "unsubscribe", "channel": "account", "account_id": "alice"}
     {"op": "ping"}
 
-A key that requires signatures authenticates with the first message only, adding
-``"timestamp"`` (epoch ms) and ``"signature"``: HMAC-SHA256 of ``timestamp + "GET" + "/v1/ws"``
-with the key's secret, hex (the REST signature of a bodiless GET of ``/v1/ws``).
+**The key** goes in a header of the upgrade request (``X-API-Key: <key>`` or
+``Authorization: Bearer <key>``: programs) or in the first message (``{"op": "auth", …}``, within
+``ws_auth_timeout_s``: browsers, which cannot set headers on a WebSocket). ``/v1/ws?token=<key>``
+still works for old clients but is discouraged: a URL ends up in proxies' logs and browser
+history (Atlas's own log redacts it).
+
+A key that requires signatures adds ``"timestamp"`` (epoch ms) and ``"signature"`` to its auth
+message (or sends ``X-Atlas-Timestamp`` and ``X-Atlas-Signature`` with the header key):
+HMAC-SHA256 of ``timestamp + "GET" + "/v1/ws"`` with the key's secret, hex (the REST signature of
+a bodiless GET of ``/v1/ws``).
 
 Server to client::
 
@@ -31,7 +38,9 @@ Server to client::
 **Which events.** An account subscription gets every event that concerns the account (and, with
 ``subaccounts``, its sub-accounts), by the audit trail's rule (:func:`concerns_account`): a client
 never receives another account's data. ``view`` is the order, position and balances the event
-changed *as they are when the message is sent* (live events only; replayed ones have none).
+changed *as they are when the message is sent* (live events only; replayed ones have none). Live
+and replayed messages alike show a trader the built-in exchange's trade ids masked
+(:meth:`Service.mask_text`): the same opaque id in both.
 
 **Durable first, no gap, no duplicate.** Events are published after the group commit that makes
 them durable, so a ``seq`` a client has seen is never forgotten by a restart. A subscription with
@@ -299,6 +308,9 @@ class Connection:
                 for event in chunk:
                     if sub.matches(event, owner):
                         message = hub.account_message(sub.account_id, event, view=False)
+                        # Masked exactly as live messages are (Connection.send): no other
+                        # side's order id in a replayed trade id either.
+                        message = hub.service.mask_text(self.key, message)
                         if not await self.outbox.push_paced(message):
                             return  # closing
                     if self.accounts.get(sub.account_id) is not sub:
@@ -617,9 +629,31 @@ def register(app: FastAPI) -> None:
                     await task
 
 
+def _header_token(websocket: WebSocket) -> str | None:
+    """The key sent on the upgrade request: ``X-API-Key`` or ``Authorization: Bearer``."""
+    token = websocket.headers.get("x-api-key")
+    auth = websocket.headers.get("authorization", "")
+    if token is None and auth.lower().startswith("bearer "):
+        token = auth[7:].strip()
+    return token or None
+
+
 async def _authenticate(websocket: WebSocket, service: Service) -> ApiKey | None:
-    token = websocket.query_params.get("token")
+    """The key of a connection: from the upgrade request's headers, else the URL's ``token``
+    (kept for old clients; discouraged: URLs end up in logs, proxies and browser history, so the
+    log redacts it), else the first message ``{"op": "auth", "token": …}``."""
+    token = _header_token(websocket)
     msg: dict[str, Any] = {}
+    if token is None and "token" in websocket.query_params:
+        token = websocket.query_params.get("token")
+        log.info("websocket key in the URL: discouraged, send it in a header or the first message")
+    elif token is not None and (
+        "x-atlas-signature" in websocket.headers or "x-atlas-timestamp" in websocket.headers
+    ):
+        msg = {
+            "timestamp": websocket.headers.get("x-atlas-timestamp", ""),
+            "signature": websocket.headers.get("x-atlas-signature", ""),
+        }
     if token is None:
         timeout = service.settings.ws_auth_timeout_s
         try:
@@ -659,6 +693,7 @@ async def _authenticate(websocket: WebSocket, service: Service) -> ApiKey | None
         code = CLOSE_RATE_LIMITED if exc.status == 429 else CLOSE_UNAUTHENTICATED
         await websocket.close(code, f"{exc.reason}: {exc.detail}"[:120])
         return None
+    websocket.state.key_id = key.key_id  # for the access log
     return key
 
 
