@@ -352,6 +352,8 @@ def create_app(
         description="Orders, positions, balances, risk and market data of one Atlas node.",
         lifespan=lifespan,
         default_response_class=JSON,
+        docs_url=None,  # served from local files by service/docs.py
+        redoc_url=None,
     )
 
     def logged(request: Request, status: int, reason: str, detail: str) -> Response:
@@ -379,11 +381,13 @@ def create_app(
         reason = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
         return problem_response(exc.status_code, reason, str(exc.detail))
 
-    from atlas_oms.service import blotter, routes, stream
+    from atlas_oms.service import blotter, docs, openapi, routes, stream
 
     routes.register(app)
     stream.register(app)
     blotter.register(app)
+    docs.register(app)
+    openapi.install(app, principal)
     return app
 
 
