@@ -339,7 +339,9 @@ def test_recent_trades_and_audit_exports_name_no_other_account(api: Api) -> None
     api("bob", "POST", "/v1/orders", json=order("bob", side="SELL", price="30000"))
     api("alice", "POST", "/v1/orders", json=order(price="30000"))
     trades = api("alice", "GET", f"/v1/trades/{SPOT}").json()["trades"]
-    assert [(t["price"], t["qty"], t["taker_side"]) for t in trades] == [("30000.00", "0.5000", "BUY")]
+    assert [(t["price"], t["qty"], t["taker_side"]) for t in trades] == [
+        ("30000.00", "0.5000", "BUY")
+    ]
     assert "account" not in json.dumps(trades) and "order_id" not in json.dumps(trades)
     csv_text = api("alice", "GET", "/v1/audit/alice", params={"format": "csv"})
     assert csv_text.headers["content-type"].startswith("text/csv")

@@ -113,7 +113,13 @@ def test_views_format_at_tick_lot_asset_and_average_places() -> None:
         "ts_open": 0,
     }
     assert out["other"] == "-0.001"  # an unmapped decimal: exact, no exponent
-    usd = BalanceView(account_id="a", asset="USD", total=Decimal("5.9E+4"), locked=Decimal("-0E-7"), free=Decimal("1.005"))
+    usd = BalanceView(
+        account_id="a",
+        asset="USD",
+        total=Decimal("5.9E+4"),
+        locked=Decimal("-0E-7"),
+        free=Decimal("1.005"),
+    )
     assert numbers.builtins(usd) | {} == {
         "account_id": "a", "asset": "USD", "total": "59000.00", "locked": "0.00", "free": "1.00",
     }  # fmt: skip
@@ -210,6 +216,8 @@ def test_the_blotter_feed_websocket_messages_are_formatted_too(
     assert order["avg_px"] == "60105.016667" and order["qty"] == "0.3000"  # 60105.01666…
     assert {b["asset"]: b["total"] for b in last["view"]["balances"]}["BTC"] == "10.30000000"
     assert (trades[0]["price"], trades[0]["qty"]) == ("60105.01", "0.1000")
-    assert books and all(EXACT.match(x) for b in books for side in ("bids", "asks") for lv in b[side] for x in lv)
+    assert books and all(
+        EXACT.match(x) for b in books for side in ("bids", "asks") for lv in b[side] for x in lv
+    )
     for key, value in numbers_of([fills, trades], []):
         assert EXACT.match(value), (key, value)

@@ -176,7 +176,11 @@ def test_real_answers_match_their_documented_schemas(
     a = {"account_id": "alice"}
     calls = [
         ("post", "/v1/orders", placed),
-        ("get", "/v1/orders/{order_id}", client.get(f"/v1/orders/{order_id}", params=a, headers=alice)),
+        (
+            "get",
+            "/v1/orders/{order_id}",
+            client.get(f"/v1/orders/{order_id}", params=a, headers=alice),
+        ),
         ("get", "/v1/orders", client.get("/v1/orders", params=a, headers=alice)),
         ("get", "/v1/positions", client.get("/v1/positions", params=a, headers=alice)),
         ("get", "/v1/balances", client.get("/v1/balances", params=a, headers=alice)),
@@ -187,7 +191,11 @@ def test_real_answers_match_their_documented_schemas(
         ("get", "/v1/risk/status", client.get("/v1/risk/status", params=a, headers=alice)),
         ("get", "/health", client.get("/health")),
         ("get", "/v1/orders/{order_id}", client.get("/v1/orders/999", params=a, headers=alice)),
-        ("get", "/v1/orders", client.get("/v1/orders", params={"account_id": "bob"}, headers=alice)),
+        (
+            "get",
+            "/v1/orders",
+            client.get("/v1/orders", params={"account_id": "bob"}, headers=alice),
+        ),
         ("post", "/v1/risk/kill", client.post("/v1/risk/kill", json={}, headers=alice)),
         ("get", "/v1/me", client.get("/v1/me")),
     ]

@@ -45,7 +45,6 @@ from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any
 
 import msgspec
-from msgspec._core import Factory as _Factory
 
 from atlas_oms.core.orders.order import OrderView
 from atlas_oms.core.state.positions import BalanceView, LotView, PositionView
@@ -212,7 +211,11 @@ class Numbers:
             return None
         known = self._symbols.get(symbol)
         if known is None or known[0] is not inst:
-            known = self._symbols[symbol] = (inst, places_of(inst.tick_size), places_of(inst.lot_size))
+            known = self._symbols[symbol] = (
+                inst,
+                places_of(inst.tick_size),
+                places_of(inst.lot_size),
+            )
         return known[1], known[2]
 
     def asset_places(self, asset: str) -> int:
@@ -328,8 +331,9 @@ class Numbers:
             value = getattr(obj, name)
             if config.omit_defaults and i >= first_default:
                 default = defaults[i - first_default]
-                if isinstance(default, _Factory):
-                    default = default.factory()
+                factory = getattr(default, "factory", None)  # a default_factory
+                if callable(factory) and type(default).__name__ == "Factory":
+                    default = factory()
                 if default is not msgspec.NODEFAULT and _same(value, default):
                     continue
             spec = table.get(name) if table is not None else BY_NAME.get(name)
@@ -337,8 +341,6 @@ class Numbers:
                 spec = EXACT
             out[wire[i]] = self._value(name, value, spec, symbol, obj)
         return out
-
-
 
 
 def _get(holder: Any, name: str) -> Any:

@@ -337,7 +337,7 @@ SECURITY_SCHEMES: dict[str, Any] = {
         "Each signature is accepted once.",
     },
 }
-SIGNED = {"SignatureTimestamp": [], "Signature": []}
+SIGNED: dict[str, list[str]] = {"SignatureTimestamp": [], "Signature": []}
 SECURITY: list[dict[str, list[str]]] = [
     {"ApiKey": []},
     {"Bearer": []},
@@ -393,9 +393,9 @@ def build(app: FastAPI, principal: Callable[..., Any]) -> dict[str, Any]:
         tags=app.openapi_tags,
     )
     types: list[Any] = [Problem]
-    for entry in ROUTES.values():
-        types.append(entry.type)
-        types.extend(t for t, _ in (entry.also or {}).values())
+    for known in ROUTES.values():
+        types.append(known.type)
+        types.extend(t for t, _ in (known.also or {}).values())
     types = [t for t in types if t is not None]
     refs, components = msgspec.json.schema_components(
         types, ref_template="#/components/schemas/{name}"
@@ -412,7 +412,7 @@ def build(app: FastAPI, principal: Callable[..., Any]) -> dict[str, Any]:
         if not isinstance(route, APIRoute) or not route.include_in_schema:
             continue
         secured = authenticated(route, principal)
-        for method in route.methods:
+        for method in route.methods or ():
             op = paths.get(route.path_format, {}).get(method.lower())
             if op is None:
                 continue

@@ -401,8 +401,8 @@ class StreamHub:
             book = self.node.book(symbol, levels)
         except KeyError:  # an instrument the built-in exchange has no book for
             return None
-        levels = {"bids": book["bids"], "asks": book["asks"]}
-        out: dict[str, Any] = self.service.numbers.builtins(levels, symbol)
+        sides = {"bids": book["bids"], "asks": book["asks"]}
+        out: dict[str, Any] = self.service.numbers.builtins(sides, symbol)
         return out
 
     def book_message(self, symbol: str, book: dict[str, Any]) -> str:
