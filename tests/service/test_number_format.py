@@ -73,6 +73,8 @@ def test_the_formatting_rules() -> None:
     assert n.fixed(Decimal("5.9E+4"), 2) == "59000.00" and n.plain(Decimal("5.9E+4")) == "59000"
     assert n.fixed(Decimal("0.125"), 2) == "0.12"  # half-even
     assert n.fixed(Decimal("1E+40"), 8).startswith("1" + "0" * 40 + ".")  # beyond 28 digits
+    assert n.fixed(Decimal("1E+300"), 2) == "1" + "0" * 300  # beyond 200: exact
+    assert n.fixed(Decimal("1E+999999"), 2) == "1E+999999"  # no real amount: not a page of 0s
     assert [n.places_of(Decimal(s)) for s in ("0.01", "0.5", "5", "1E+1", "0.00010")] == [
         2, 1, 0, 0, 4,
     ]  # fmt: skip

@@ -23,7 +23,8 @@ Rules, the same for every kind:
 
 * Rounding is half-even, trailing zeros are kept (``59000.00`` at tick 0.01: columns line up and
   the places say the precision); a zero has no sign (``0.0000000``, never ``-0E-7``).
-* No exponent ever: ``5.9E+4`` is ``59000`` (EXACT) or ``59000.00`` (PRICE at tick 0.01).
+* No exponent: ``5.9E+4`` is ``59000`` (EXACT) or ``59000.00`` (PRICE at tick 0.01); only a
+  value beyond 1000 digits (no real amount, see :func:`plain`) keeps one.
 * An asset's places: the operator's table (``ATLAS_ASSET_PLACES``, e.g. ``{"USD": 2}``) if it
   names the asset, else the largest of :data:`DEFAULT_ASSET_PLACES` (8) and the places of every
   instrument's tick quoted or settled in the asset and lot sized in it (its base asset).
@@ -41,13 +42,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from decimal import ROUND_HALF_EVEN, Context, Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from typing import Any
 
 import msgspec
 
-from atlas_oms.core.orders.order import OrderView
-from atlas_oms.core.state.positions import BalanceView, LotView, PositionView
+from atlas_oms.core.views import BalanceView, LotView, OrderView, PositionView
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.runtime.queries import NetPosition
 
@@ -58,6 +58,8 @@ RATIO_PLACES = 8
 #: Places of an asset the operator's table does not name (at least: see the module docstring).
 DEFAULT_ASSET_PLACES = 8
 
+#: Digits beyond which a (nonsensical) value keeps its exponent: see :func:`plain`.
+MAX_DIGITS = 1000
 #: Enough digits for any quantize (the default context's 28 would refuse large values).
 _CONTEXT = Context(prec=200, rounding=ROUND_HALF_EVEN)
 
@@ -158,15 +160,20 @@ def fixed(value: Decimal, places: int) -> str:
     """``value`` rounded half-even to ``places`` decimals, trailing zeros kept, unsigned zero."""
     if not value.is_finite():
         return str(value)
-    q = _CONTEXT.quantize(value, Decimal(1).scaleb(-places))
+    try:
+        q = _CONTEXT.quantize(value, Decimal(1).scaleb(-places))
+    except InvalidOperation:  # more than 200 digits: no real amount, shown exactly
+        return plain(value)
     if not q:
         q = q.copy_abs()
     return format(q, "f")
 
 
 def plain(value: Decimal) -> str:
-    """``value`` exactly, without exponent; a zero has no sign (``-0E-7`` -> ``0.0000000``)."""
-    if not value.is_finite():
+    """``value`` exactly, without exponent; a zero has no sign (``-0E-7`` -> ``0.0000000``).
+    A value beyond :data:`MAX_DIGITS` digits either side of the point (no real amount: a
+    request's ``1E+999999``, refused by the engine) keeps its exponent rather than fill pages."""
+    if not value.is_finite() or abs(value.adjusted()) > MAX_DIGITS:
         return str(value)
     if not value:
         value = value.copy_abs()

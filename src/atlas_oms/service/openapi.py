@@ -36,8 +36,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
-from atlas_oms.core.orders.order import OrderView
-from atlas_oms.core.state.positions import BalanceView, PositionView
+from atlas_oms.core.views import BalanceView, OrderView, PositionView
 from atlas_oms.model import events as ev
 from atlas_oms.model.account import Account
 from atlas_oms.model.enums import Side
