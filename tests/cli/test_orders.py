@@ -23,7 +23,7 @@ def test_submit_prints_a_table_and_json_keeps_exact_strings(live: Live) -> None:
     )
     assert code == 0
     body = json.loads(out)
-    assert body["qty"] == "0.25" and body["price"] == "61000" and body["side"] == "SELL"
+    assert body["qty"] == "0.25000" and body["price"] == "61000.00" and body["side"] == "SELL"
     assert out.strip() == out.strip().splitlines()[0]  # one line: the server's JSON as it came
     # A retry with the same client id returns the original order.
     first = live.run(
@@ -147,13 +147,13 @@ def test_positions_and_balances(live: Live) -> None:
     assert row.split()[:4] == [BTC, "BOTH", "0.5", "60000"]
     code, out, _ = live.run("positions", "-a", "desk", "--json")
     [pos] = json.loads(out)
-    assert pos["qty"] == "0.5" and pos["account_id"] == "desk"
+    assert pos["qty"] == "0.50000" and pos["account_id"] == "desk"
     code, out, _ = live.run("balances", "-a", "desk")
     rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[2:]}
     assert rows["BTC"] == ["10.5", "0", "10.5"]
     assert rows["USDT"][0] == "969970"  # 1,000,000 - 30,000 - the 0.1% taker fee
     code, out, _ = live.run("balances", "-a", "desk", "--json")
-    assert {b["asset"]: b["total"] for b in json.loads(out)}["USDT"] == "969970.0000"
+    assert {b["asset"]: b["total"] for b in json.loads(out)}["USDT"] == "969970.00000000"
 
 
 def test_environment_gives_url_key_and_account(

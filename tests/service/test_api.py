@@ -112,7 +112,7 @@ def test_client_order_id_makes_a_retry_return_the_original_order(api: Api) -> No
     first = api("alice", "POST", "/v1/orders", json=order(client_order_id="c-1"))
     again = api("alice", "POST", "/v1/orders", json=order(client_order_id="c-1"))
     assert first.status_code == 201 and again.status_code == 200
-    assert again.json()["order_id"] == first.json()["order_id"] and again.json()["qty"] == "0.5"
+    assert again.json()["order_id"] == first.json()["order_id"] and again.json()["qty"] == "0.5000"
     assert again.json()["duplicate"] is True
     other = api("alice", "POST", "/v1/orders", json=order(client_order_id="c-1", qty="9"))
     assert other.status_code == 409 and other.json()["reason"] == "DUPLICATE_CLIENT_ORDER_ID"
@@ -122,7 +122,7 @@ def test_client_order_id_makes_a_retry_return_the_original_order(api: Api) -> No
 
 def test_numbers_are_exact_strings_and_bad_input_is_a_4xx_problem(api: Api) -> None:
     ok = api("alice", "POST", "/v1/orders", json=order(qty="0.1", price="29000.01")).json()
-    assert ok["qty"] == "0.1" and ok["price"] == "29000.01"
+    assert ok["qty"] == "0.1000" and ok["price"] == "29000.01"  # lot 0.0001, tick 0.01
     for body, reason in (
         (order(qty=0.1), "INVALID_FIELD"),  # a float is refused: not exact
         (order(side="UP"), "INVALID_FIELD"),
@@ -162,7 +162,7 @@ def test_batch_modify_cancel_cancel_all_and_paging(api: Api) -> None:
     mod = api(
         "alice", "PATCH", f"/v1/orders/{ids[0]}", json={"account_id": "alice", "price": "27000"}
     )
-    assert mod.status_code == 200 and mod.json()["price"] == "27000"
+    assert mod.status_code == 200 and mod.json()["price"] == "27000.00"
     gone = api("alice", "DELETE", f"/v1/orders/{ids[1]}", params={"account_id": "alice"})
     assert gone.json()["status"] == "CANCELED"
     again = api("alice", "DELETE", f"/v1/orders/{ids[1]}", params={"account_id": "alice"})
@@ -248,7 +248,7 @@ def test_health_metrics_openapi_and_market_data(api: Api) -> None:
     assert "atlas_engine_seconds_count" in text and "atlas_journal_lag_events" in text
     assert api("", "GET", "/openapi.json").json()["info"]["title"] == "Atlas OMS"
     book = api("bob", "GET", f"/v1/book/{SPOT}").json()
-    assert book["bids"] == [["29000", "0.5"]]
+    assert book["bids"] == [["29000.00", "0.5000"]]
 
 
 def test_a_restarted_service_resumes_from_its_journal(tmp_path: Path) -> None:
@@ -281,9 +281,10 @@ def test_transfers_move_money_within_a_key_s_account_tree_only(api: Api) -> None
     }
     r = api("alice", "POST", "/v1/transfers", json=body)
     assert r.status_code == 201, r.text
-    assert r.json()["from"]["total"] == "99750" and r.json()["to"]["total"] == "100250"
+    assert r.json()["from"]["total"] == "99750.00000000"
+    assert r.json()["to"]["total"] == "100250.00000000"
     listed = api("alice", "GET", "/v1/transfers", params={"account_id": "alice-algo"}).json()
-    assert [t["amount"] for t in listed] == ["250"]
+    assert [t["amount"] for t in listed] == ["250.00000000"]
     to_bob = {**body, "to_account_id": "bob"}
     assert api("alice", "POST", "/v1/transfers", json=to_bob).status_code == 404
     too_much = {**body, "amount": "1000000"}
@@ -346,7 +347,9 @@ def test_recent_trades_and_audit_exports_name_no_other_account(api: Api) -> None
     api("bob", "POST", "/v1/orders", json=order("bob", side="SELL", price="30000"))
     api("alice", "POST", "/v1/orders", json=order(price="30000"))
     trades = api("alice", "GET", f"/v1/trades/{SPOT}").json()["trades"]
-    assert [(t["price"], t["qty"], t["taker_side"]) for t in trades] == [("30000", "0.5", "BUY")]
+    assert [(t["price"], t["qty"], t["taker_side"]) for t in trades] == [
+        ("30000.00", "0.5000", "BUY")
+    ]
     assert "account" not in json.dumps(trades) and "order_id" not in json.dumps(trades)
     csv_text = api("alice", "GET", "/v1/audit/alice", params={"format": "csv"})
     assert csv_text.headers["content-type"].startswith("text/csv")

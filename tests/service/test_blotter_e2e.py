@@ -203,7 +203,7 @@ def test_a_trader_submits_modifies_and_cancels_from_the_blotter_and_risk_sees_th
     row.locator("input.edit-price").fill("50001")
     row.locator("button.save").click()
     expect(page.locator("#message")).to_contain_text(f"Order {order_id} modified")
-    expect(row.locator(".order-price")).to_have_text("50001")
+    expect(row.locator(".order-price")).to_have_text("50001.00")  # at the tick (0.01)
     expect(page.locator("#events")).to_contain_text(f"OrderReplaced order {order_id}")
 
     # Cancel it: gone from the open orders, listed as cancelled.

@@ -118,7 +118,7 @@ def test_a_trailing_stop_over_rest_reaches_the_engine_with_its_offset(rest: Rest
         trailing_offset="5",
     )
     assert r.status_code == 201, r.text
-    assert r.json()["trigger_price"] == "29995"  # 30000 trailed by 5
+    assert r.json()["trigger_price"] == "29995.00"  # 30000 trailed by 5
     intent = rest.intent(r.json()["order_id"])
     assert intent.order_type is OrderType.TRAILING_STOP_MARKET
     assert intent.trailing_offset == Decimal(5)
@@ -136,7 +136,7 @@ def test_a_percent_trailing_stop_limit_over_rest_keeps_type_and_limit_offset(res
         limit_offset="10",
     )
     assert r.status_code == 201, r.text
-    assert r.json()["trigger_price"] == "30300"  # 1% above 30000
+    assert r.json()["trigger_price"] == "30300.00"  # 1% above 30000
     intent = rest.intent(r.json()["order_id"])
     assert intent.trailing_offset == Decimal(1)
     assert intent.trailing_offset_type is TrailingOffsetType.PERCENT

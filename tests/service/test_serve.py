@@ -91,7 +91,9 @@ def test_atlas_serve_runs_the_readme_flow_and_resumes_after_a_restart(tmp_path: 
         ).json()
         assert filled["status"] == "FILLED"
         positions = httpx.get(f"{url}/v1/positions?account_id=desk", headers=trader).json()
-        assert [p["qty"] for p in positions if p["symbol"] == "BTC/USDT"] == ["0.01"]
+        assert [p["qty"] for p in positions if p["symbol"] == "BTC/USDT"] == [
+            "0.01000"
+        ]  # at the lot size 0.00001
     finally:
         log = stop(proc)
     for k in keys:

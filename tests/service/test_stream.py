@@ -236,7 +236,7 @@ def test_live_events_reach_only_their_own_account(env: Env) -> None:
     for t in ("OrderSubmitted", "OrderAccepted", "OrderFilled", "OrderReplaced", "OrderCanceled"):
         assert t in types
     fill = next(m for m in got_alice if m["type"] == "OrderFilled")
-    assert fill["last_px"] == "30100" and fill["last_qty"] == "0.1"  # decimals as strings
+    assert fill["last_px"] == "30100.00" and fill["last_qty"] == "0.1000"  # strings at tick and lot
     # The built-in exchange names trades after both orders; a trader sees an opaque id.
     for m in got_alice:
         for name in ("trade_id", "exec_id"):
@@ -390,13 +390,13 @@ def test_market_channel_sends_books_after_changes_and_trades_without_accounts(en
         assert ws.receive_json()["reason"] == "UNKNOWN_INSTRUMENT"
     books = [m for m in got if m["type"] == "book"]
     trades = [m for m in got if m["type"] == "trade"]
-    assert books[0]["asks"] == [["30100", "0.3"]]
-    assert books[-1]["asks"] == [["30100", "0.2"], ["30200", "0.6"]]
+    assert books[0]["asks"] == [["30100.00", "0.3000"]]
+    assert books[-1]["asks"] == [["30100.00", "0.2000"], ["30200.00", "0.6000"]]
     sides = [(b["bids"], b["asks"]) for b in books]
     assert all(a != b for a, b in itertools.pairwise(sides))  # only changes
     assert len(trades) == 1
     t = trades[0]
-    assert (t["price"], t["qty"], t["side"], t["symbol"]) == ("30100", "0.1", "BUY", SPOT)
+    assert (t["price"], t["qty"], t["side"], t["symbol"]) == ("30100.00", "0.1000", "BUY", SPOT)
     for m in got:
         assert m["channel"] == "market" and not _accounts_named(m) and "order_id" not in m
 

@@ -38,6 +38,7 @@ from atlas_oms.service.access import forbidden_trading, may_trade
 from atlas_oms.service.keys import ApiKey, KeyStore, signature
 from atlas_oms.service.logs import AccessLog
 from atlas_oms.service.metrics import Metrics
+from atlas_oms.service.numbers import Numbers
 from atlas_oms.service.settings import ServiceSettings
 
 log = logging.getLogger("atlas.service")
@@ -79,12 +80,29 @@ def refused(exc: CommandRefused) -> Problem:
 
 
 class JSON(Response):
-    """msgspec-encoded JSON: Decimals become strings, structs become objects."""
+    """msgspec-encoded JSON: Decimals become strings, structs become objects.
+
+    Sent through an app with a :class:`Service`, the body is encoded again when it is sent, with
+    the service's number formatting (:mod:`atlas_oms.service.numbers`: every decimal at its
+    places, never an exponent); ``body`` before that is the plain encoding."""
 
     media_type = "application/json"
 
+    def __init__(self, content: Any = None, status_code: int = 200, **kw: Any) -> None:
+        self._content = content
+        self._headers_given = kw.get("headers")
+        super().__init__(content, status_code, **kw)
+
     def render(self, content: Any) -> bytes:
         return msgspec.json.encode(content)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        app = scope.get("app")
+        service = getattr(getattr(app, "state", None), "service", None)
+        if isinstance(service, Service) and self._content is not None:
+            self.body = service.numbers.encode(self._content)
+            self.init_headers(self._headers_given)
+        await super().__call__(scope, receive, send)
 
 
 def trade_id_secret(path: Path | None) -> bytes:
@@ -124,6 +142,8 @@ class Service:
         self._masked: dict[str, str] = {}
         self._trade_ids = re.compile(rb"\b" + name + rb"-\d+x\d+\b")
         self.metrics = Metrics()
+        #: The API's number formatting (exact strings at each field's places).
+        self.numbers = Numbers.of_node(node, settings.asset_places)
         self._buckets: dict[str, list[float]] = {}
         self._seen_signatures: dict[str, float] = {}
         self._committed = asyncio.Event()
@@ -281,7 +301,7 @@ class Service:
         """``content`` as JSON for ``key``; a trader's copy has the built-in exchange's trade
         ids (and the execution ids made from them) replaced by opaque ones, the same for both
         sides of a trade and across restarts. Risk and admin keys see the journal's ids."""
-        body = msgspec.json.encode(content)
+        body = self.numbers.encode(content)
         if not key.has("risk"):
             body = self._trade_ids.sub(self._opaque, body)
         return Response(body, media_type="application/json")
@@ -356,6 +376,8 @@ def create_app(
         description="Orders, positions, balances, risk and market data of one Atlas node.",
         lifespan=lifespan,
         default_response_class=JSON,
+        docs_url=None,  # served from local files by service/docs.py
+        redoc_url=None,
     )
 
     def logged(request: Request, status: int, reason: str, detail: str) -> Response:
@@ -386,11 +408,13 @@ def create_app(
     if settings.access_log:
         app.add_middleware(AccessLog)  # a plain ASGI middleware
 
-    from atlas_oms.service import blotter, routes, stream
+    from atlas_oms.service import blotter, docs, openapi, routes, stream
 
     routes.register(app)
     stream.register(app)
     blotter.register(app)
+    docs.register(app)
+    openapi.install(app, principal)
     return app
 
 

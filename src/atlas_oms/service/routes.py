@@ -48,7 +48,7 @@ def _submit(service: Service, key: Any, o: s.OrderIn) -> tuple[int, dict[str, An
     if not isinstance(first, ev.OrderSubmitted | ev.OrderDenied | ev.OrderDuplicateIgnored):
         raise RuntimeError(f"a submit answered {type(first).__name__} first")  # a bug
     view = node.order(first.order_id)
-    body = msgspec.to_builtins(view)
+    body = service.numbers.builtins(view)
     if isinstance(first, ev.OrderDuplicateIgnored):
         body["duplicate"] = True  # the order this client order id already named
         return 200, body

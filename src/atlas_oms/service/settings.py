@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,6 +34,9 @@ class ServiceSettings(BaseSettings):
     ws_queue_size: int = 1024
     #: WebSocket: seconds a client has to send its key when the URL carries none.
     ws_auth_timeout_s: float = 10.0
+    #: Decimal places of money in each asset on the API (``{"USD": 2}``; JSON in the variable);
+    #: an asset not named here: see :mod:`atlas_oms.service.numbers`.
+    asset_places: dict[str, int] = Field(default_factory=dict)
     #: Log level of the structured JSON log.
     log_level: str = "INFO"
     #: Access log: one JSON line per HTTP request and per WebSocket session (method, path with its

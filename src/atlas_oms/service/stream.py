@@ -75,6 +75,7 @@ from atlas_oms.model import events as ev
 from atlas_oms.model.enums import LiquiditySide, PositionSide, Side
 from atlas_oms.service.app import Problem, Service
 from atlas_oms.service.keys import ApiKey
+from atlas_oms.service.numbers import PRICE, QTY
 from atlas_oms.store.audit import concerns_account
 
 log = logging.getLogger("atlas.service.stream")
@@ -91,7 +92,6 @@ MAX_LEVELS = 50
 MAX_SUBSCRIPTIONS = 64
 
 _encode = msgspec.json.Encoder().encode
-_to_builtins = msgspec.to_builtins
 
 
 def _text(obj: Any) -> str:
@@ -413,10 +413,9 @@ class StreamHub:
             book = self.node.book(symbol, levels)
         except KeyError:  # an instrument the built-in exchange has no book for
             return None
-        return {
-            "bids": [[str(p), str(q)] for p, q in book["bids"]],
-            "asks": [[str(p), str(q)] for p, q in book["asks"]],
-        }
+        sides = {"bids": book["bids"], "asks": book["asks"]}
+        out: dict[str, Any] = self.service.numbers.builtins(sides, symbol)
+        return out
 
     def book_message(self, symbol: str, book: dict[str, Any]) -> str:
         return _text(
@@ -433,7 +432,7 @@ class StreamHub:
         cache: dict[int, Any] | None = None,
     ) -> str:
         body: dict[str, Any] = {"channel": "account", "subscription": subscription}
-        body.update(_to_builtins(event))
+        body.update(self.service.numbers.builtins(event))
         if view:
             if cache is None:
                 body["view"] = self.view(event)
@@ -448,6 +447,7 @@ class StreamHub:
     def view(self, event: ev.EventBase) -> dict[str, Any]:
         """The order, position and balances ``event`` touched, as they are now."""
         node = self.node
+        _to_builtins = self.service.numbers.builtins  # numbers at their places
         out: dict[str, Any] = {}
         order_id = getattr(event, "order_id", None)
         order = node.get_order(order_id) if isinstance(order_id, int) else None
@@ -545,6 +545,7 @@ class StreamHub:
     def _market_events(self, events: list[ev.EventBase]) -> tuple[set[str], dict[str, list[str]]]:
         """The symbols whose book may have changed, and each symbol's trade messages."""
         node = self.node
+        numbers = self.service.numbers
         symbols: set[str] = set()
         trades: dict[str, list[str]] = {}
         # A trade between two of our orders fills both: report it once, by its taker's fill.
@@ -578,8 +579,8 @@ class StreamHub:
                             "symbol": symbol,
                             "seq": event.seq,
                             "trade_id": event.trade_id,
-                            "price": str(event.last_px),
-                            "qty": str(event.last_qty),
+                            "price": numbers.number(event.last_px, PRICE, symbol, None),
+                            "qty": numbers.number(event.last_qty, QTY, symbol, None),
                             "side": taker.value,
                             "ts_event": event.ts_event,
                         }
