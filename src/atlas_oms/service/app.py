@@ -359,9 +359,11 @@ def create_app(
         reason = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
         return problem_response(exc.status_code, reason, str(exc.detail))
 
-    from atlas_oms.service import blotter, routes, stream
+    from atlas_oms.service import blotter, routes, routes_history, routes_operator, stream
 
     routes.register(app)
+    routes_operator.register(app)
+    routes_history.register(app)
     stream.register(app)
     blotter.register(app)
     return app
