@@ -71,7 +71,9 @@ def key_id(api: Api, who: str) -> str:
 
 # ----------------------------------------------------------------- the account's own derivatives
 def test_a_trader_sets_leverage_of_its_own_tree_and_it_is_journaled(api: Api) -> None:
-    r = api("alice", "PUT", "/v1/accounts/alice-algo/leverage", json={"symbol": PERP, "leverage": "20"})
+    r = api(
+        "alice", "PUT", "/v1/accounts/alice-algo/leverage", json={"symbol": PERP, "leverage": "20"}
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["leverage"] == "20" and body["settle_asset"] == "USDT"
@@ -106,11 +108,15 @@ def test_bad_leverage_is_a_typed_4xx_and_the_refusal_is_journaled(api: Api) -> N
 
 
 def test_margin_mode_and_isolated_margin(api: Api) -> None:
-    r = api("alice", "PUT", "/v1/accounts/alice/margin-mode", json={"symbol": PERP, "mode": "ISOLATED"})
+    r = api(
+        "alice", "PUT", "/v1/accounts/alice/margin-mode", json={"symbol": PERP, "mode": "ISOLATED"}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["margin_mode"] == "ISOLATED"
     assert api.journaled(ev.MarginModeSet)[0].mode == "ISOLATED"
-    r = api("alice", "PUT", "/v1/accounts/alice/margin-mode", json={"symbol": PERP, "mode": "SIDEWAYS"})
+    r = api(
+        "alice", "PUT", "/v1/accounts/alice/margin-mode", json={"symbol": PERP, "mode": "SIDEWAYS"}
+    )
     assert r.status_code == 400
     r = api("bob", "PUT", "/v1/accounts/alice/margin-mode", json={"symbol": PERP, "mode": "CROSS"})
     assert r.status_code == 404
@@ -249,7 +255,12 @@ def test_mark_returns_what_it_set_off(api: Api) -> None:
 
 
 def test_insurance_fund_deposit_and_history(api: Api) -> None:
-    r = api("admin", "POST", "/v1/insurance-funds/USDT/deposits", json={"amount": "500", "reason": "seed"})
+    r = api(
+        "admin",
+        "POST",
+        "/v1/insurance-funds/USDT/deposits",
+        json={"amount": "500", "reason": "seed"},
+    )
     assert r.status_code == 201, r.text
     assert r.json()["balance"] == "500"
     (event,) = api.journaled(ev.InsuranceFundDeposited)

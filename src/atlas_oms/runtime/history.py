@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 
@@ -40,6 +41,7 @@ __all__ = [
     "History",
     "PnlEntry",
     "account_history",
+    "fund_rows",
 ]
 
 ZERO = Decimal(0)
@@ -196,8 +198,17 @@ def account_history(events: Iterable[ev.EventBase], account_id: str) -> History:
                 symbol = key[0]
             if qty != q0 or d_real or d_fee:
                 _track(
-                    open_trips, closed, account_id, key, asset, inst.multiplier, event,
-                    (q0, c0), (qty, cost), d_real, d_fee,
+                    open_trips,
+                    closed,
+                    account_id,
+                    key,
+                    asset,
+                    inst.multiplier,
+                    event,
+                    (q0, c0),
+                    (qty, cost),
+                    d_real,
+                    d_fee,
                 )
         if paid is not None and funding:
             booked.setdefault(paid.asset, [ZERO, ZERO, ZERO])[2] += funding
@@ -335,3 +346,29 @@ def _closed(
         closed_seq=seq,
         closed_ts=ts,
     )
+
+
+def fund_rows(
+    events: Iterable[ev.EventBase], balances: dict[str, Decimal], asset: str | None = None
+) -> list[dict[str, Any]]:
+    """Each insurance fund (or ``asset``'s): deposits, what liquidations paid in and took out
+    (from ``events``, a journal), and its balance (``balances``, the node's)."""
+    flows: dict[str, list[Decimal]] = {}
+    for e in events:
+        if isinstance(e, ev.InsuranceFundDeposited):
+            flows.setdefault(e.asset, [ZERO] * 3)[0] += e.amount
+        elif isinstance(e, ev.LiquidationFundTransfer):
+            row = flows.setdefault(e.asset, [ZERO] * 3)
+            row[1 if e.amount > 0 else 2] += e.amount
+    assets = [asset] if asset is not None else sorted(set(flows) | set(balances))
+    none = [ZERO] * 3
+    return [
+        {
+            "asset": a,
+            "deposited": flows.get(a, none)[0],
+            "from_liquidations": flows.get(a, none)[1],
+            "to_liquidations": flows.get(a, none)[2],
+            "balance": balances.get(a, ZERO),
+        }
+        for a in assets
+    ]

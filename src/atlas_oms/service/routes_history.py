@@ -19,7 +19,9 @@ from atlas_oms.service.app import JSON, Key, Limit, service_of
 __all__ = ["register"]
 
 
-def _page(items: list[Any], seq_of: Any, after_seq: int, limit: int) -> tuple[list[Any], int | None]:
+def _page(
+    items: list[Any], seq_of: Any, after_seq: int, limit: int
+) -> tuple[list[Any], int | None]:
     """Items after ``after_seq``, at most ``limit`` sequence numbers' worth (never a split one)."""
     out: list[Any] = []
     seqs = 0

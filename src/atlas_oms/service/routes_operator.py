@@ -34,11 +34,12 @@ from atlas_oms.model import events as ev
 from atlas_oms.model.enums import PositionSide
 from atlas_oms.model.margin import MarginMode, MarginTier
 from atlas_oms.model.risk import MarketStatus
+from atlas_oms.runtime.history import fund_rows
 from atlas_oms.runtime.node import CommandRefused, Node
 from atlas_oms.service import schemas as s
 from atlas_oms.service.app import JSON, Key, Problem, Service, service_of
 
-__all__ = ["fund_rows", "register"]
+__all__ = ["register"]
 
 T = TypeVar("T")
 ZERO = Decimal(0)
@@ -148,38 +149,13 @@ def _settle_asset(node: Node, symbol: str) -> str:
     return inst.settle_asset if inst is not None else ""
 
 
-def fund_rows(node: Node, asset: str | None = None) -> list[dict[str, Any]]:
-    """Each insurance fund: deposits, what liquidations paid in and took out, its balance
-    (read from the journal)."""
-    flows: dict[str, list[Decimal]] = {}
-    for e in node.events():
-        if isinstance(e, ev.InsuranceFundDeposited):
-            flows.setdefault(e.asset, [ZERO] * 3)[0] += e.amount
-        elif isinstance(e, ev.LiquidationFundTransfer):
-            row = flows.setdefault(e.asset, [ZERO] * 3)
-            row[1 if e.amount > 0 else 2] += e.amount
-    balances = node.insurance_funds()
-    assets = [asset] if asset is not None else sorted(set(flows) | set(balances))
-    none = [ZERO] * 3
-    return [
-        {
-            "asset": a,
-            "deposited": flows.get(a, none)[0],
-            "from_liquidations": flows.get(a, none)[1],
-            "to_liquidations": flows.get(a, none)[2],
-            "balance": balances.get(a, ZERO),
-        }
-        for a in assets
-    ]
-
-
 def _event_json(e: ev.EventBase) -> dict[str, Any]:
     out: dict[str, Any] = msgspec.to_builtins(e)
     return {"type": type(e).__name__} | out
 
 
 # ---------------------------------------------------------------------------------- endpoints
-def register(app: FastAPI) -> None:  # noqa: C901 - one flat list of small endpoints
+def register(app: FastAPI) -> None:
     # ------------------------------------------------------------ the account's own derivatives
     @app.put("/v1/accounts/{account_id}/leverage", tags=["derivatives"])
     async def set_leverage(
@@ -270,7 +246,9 @@ def register(app: FastAPI) -> None:  # noqa: C901 - one flat list of small endpo
 
     # ---------------------------------------------------------------------- the market (admin)
     @app.put("/v1/instruments/{symbol:path}/funding-rate", tags=["derivatives"])
-    async def funding_rate(request: Request, symbol: str, body: FundingRateIn, key: Key) -> Response:
+    async def funding_rate(
+        request: Request, symbol: str, body: FundingRateIn, key: Key
+    ) -> Response:
         """Set the rate of a perpetual's next funding settlement (admin)."""
         service = service_of(request)
         _role(key, "admin")
@@ -334,7 +312,9 @@ def register(app: FastAPI) -> None:  # noqa: C901 - one flat list of small endpo
         node = service.node
         await _do(
             service,
-            lambda: node.set_market_status(symbol, body.status, actor=key.key_id, reason=body.reason),
+            lambda: node.set_market_status(
+                symbol, body.status, actor=key.key_id, reason=body.reason
+            ),
         )
         status = body.status.value if body.status is not None else None
         return JSON({"symbol": symbol, "status": status, "seq": node.seq})
@@ -393,12 +373,11 @@ def register(app: FastAPI) -> None:  # noqa: C901 - one flat list of small endpo
         service = service_of(request)
         _role(key, "admin", "risk")
         await service.durable()
-        return JSON({"insurance_funds": fund_rows(service.node, asset)})
+        node = service.node
+        return JSON({"insurance_funds": fund_rows(node.events(), node.insurance_funds(), asset)})
 
     @app.post("/v1/insurance-funds/{asset}/deposits", tags=["derivatives"], status_code=201)
-    async def fund_deposit(
-        request: Request, asset: str, body: FundDepositIn, key: Key
-    ) -> Response:
+    async def fund_deposit(request: Request, asset: str, body: FundDepositIn, key: Key) -> Response:
         """Deposit to (a negative amount: withdraw from) an insurance fund (admin)."""
         service = service_of(request)
         _role(key, "admin")
@@ -409,4 +388,6 @@ def register(app: FastAPI) -> None:  # noqa: C901 - one flat list of small endpo
                 asset, body.amount, actor=key.key_id, reason=body.reason
             ),
         )
-        return JSON({"asset": asset, "amount": body.amount, "balance": balance, "seq": node.seq}, 201)
+        return JSON(
+            {"asset": asset, "amount": body.amount, "balance": balance, "seq": node.seq}, 201
+        )
