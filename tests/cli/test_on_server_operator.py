@@ -5,6 +5,7 @@ words as offline. Offline twin: a journal set up exactly as ``atlas serve`` sets
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -188,3 +189,34 @@ def test_an_explicit_journal_stays_offline_and_the_environment_goes_online(
     code, _, err = run_main(["futures", "leverage", "desk", PERP, "8"], live.capsys)
     assert code == 0, err
     assert leverages(live) == ["10", "8"]
+
+
+def test_closed_positions_and_pnl_on_a_server(live: Live) -> None:
+    """desk buys 0.1 BTC/USDT @ 60000 and sells it @ 61000 (taker fee 0.1%, maker 0): one
+    closed long, realized 100, fees 6 + 6.1."""
+    for side, price in (("SELL", "60000"), ("BUY", "61000")):
+        body = {"account_id": "maker", "symbol": SPOT, "side": side, "qty": "0.1", "price": price}
+        live.admin("POST", "/v1/orders", json=body)
+        other = "buy" if side == "SELL" else "sell"
+        code, _, err = live.run("order", "submit", SPOT, other, "0.1", price, "-a", "desk")
+        assert code == 0, err
+    code, out, err = live.run("positions", "--closed", "-a", "desk")
+    assert code == 0, err
+    header, _, row = out.splitlines()[:3]
+    assert header.split()[:8] == [
+        "symbol", "side", "qty", "entry", "avg", "exit", "avg", "realized",
+    ]  # fmt: skip
+    assert row.split()[:8] == [SPOT, "LONG", "0.1", "60000", "61000", "100", "12.1", "0"]
+    code, out, _ = live.run("positions", "--closed", "-a", "desk", "--json")
+    (closed,) = json.loads(out)["positions"]
+    assert closed["pnl_asset"] == "USDT"
+    assert (Decimal(closed["realized_pnl"]), Decimal(closed["fees"])) == (100, Decimal("12.1"))
+    code, out, err = live.run("pnl", "-a", "desk", "--json")
+    assert code == 0, err
+    entries = json.loads(out)["entries"]
+    figures = [[Decimal(e[k]) for k in ("realized_pnl", "fee", "total_net")] for e in entries]
+    assert figures == [[0, 6, -6], [100, Decimal("6.1"), Decimal("87.9")]]
+    code, out, _ = live.run("pnl", "-a", "desk", "--equity", "--limit", "1")
+    assert code == 0 and out.splitlines()[-1].startswith("more: --after-seq ")
+    code, _, err = live.run("pnl", "-a", "maker")
+    assert code == 2 and err.startswith("UNKNOWN_ACCOUNT: ")

@@ -10,11 +10,14 @@ account.
 * A **closed position** is one round trip of one (symbol, position side): from flat to flat again
   (a fill that flips a position closes one round trip and opens the next). It carries the quantity
   opened, the entry and exit notionals and averages (notional over quantity, Decimal's 28
-  significant digits), the realized P&L (before fees), the fees and the funding booked while it was
-  open, and when it opened and closed.
+  significant digits), the realized P&L (before fees), the fees (in its P&L asset; a fill that
+  flips the position gives its whole fee to the round trip it closes) and the funding booked while
+  it was open, and when it opened and closed.
 * The **P&L history** has one entry per event that booked realized P&L, a fee or funding for the
   account (a fill, a bust, a correction, an ADL close, a settlement, a funding payment), with the
-  amounts it booked and the account's running totals per asset after it; and one **equity** point
+  amounts it booked and the account's running totals per asset after it (a fee goes under the
+  asset it was charged in, realized P&L under the instrument's quote or settlement asset); and one
+  **equity** point
   per event that changed the account's balances or positions: per asset, the balance plus the
   unrealized P&L of the derivative positions settling in it, at the marks the journal held then.
 
@@ -192,9 +195,13 @@ def account_history(events: Iterable[ev.EventBase], account_id: str) -> History:
             inst = state.instruments[key[0]]
             asset = inst.settle_asset if inst.is_derivative else inst.quote
             if d_real or d_fee:
-                row = booked.setdefault(asset, [ZERO, ZERO, ZERO])
-                row[0] += d_real
-                row[1] += d_fee
+                fee_asset = getattr(event, "fee_asset", None) or asset
+                if d_real or fee_asset == asset:
+                    booked.setdefault(asset, [ZERO, ZERO, ZERO])[0] += d_real
+                if d_fee:
+                    booked.setdefault(fee_asset, [ZERO, ZERO, ZERO])[1] += d_fee
+                if fee_asset != asset:  # a fee in another asset is not the round trip's
+                    d_fee = ZERO
                 symbol = key[0]
             if qty != q0 or d_real or d_fee:
                 _track(
