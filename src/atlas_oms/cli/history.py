@@ -71,8 +71,14 @@ def cmd_pnl(args: argparse.Namespace, ctx: Context) -> int:
         if args.equity:
             headers = ["seq", "time", "asset", "balance", "unrealized", "equity"]
             rows = [
-                [e["seq"], utc(e["ts"]), e["asset"], cell(e["balance"])]
-                + [cell(e["unrealized_pnl"]), cell(e["equity"])]
+                [
+                    e["seq"],
+                    utc(e["ts"]),
+                    e["asset"],
+                    cell(e["balance"]),
+                    cell(e["unrealized_pnl"]),
+                    cell(e["equity"]),
+                ]
                 for e in data["equity"]
             ]
             table = render(headers, rows, align="rllrrr")
@@ -80,9 +86,17 @@ def cmd_pnl(args: argparse.Namespace, ctx: Context) -> int:
             headers = ["seq", "time", "event", "symbol", "asset", "realized", "fee", "funding"]
             headers += ["total net"]
             rows = [
-                [e["seq"], utc(e["ts"]), e["event"], e["symbol"] or "", e["asset"]]
-                + [cell(e["realized_pnl"]), cell(e["fee"]), cell(e["funding"])]
-                + [cell(e["total_net"])]
+                [
+                    e["seq"],
+                    utc(e["ts"]),
+                    e["event"],
+                    e["symbol"] or "",
+                    e["asset"],
+                    cell(e["realized_pnl"]),
+                    cell(e["fee"]),
+                    cell(e["funding"]),
+                    cell(e["total_net"]),
+                ]
                 for e in data["entries"]
             ]
             table = render(headers, rows, align="rllllrrrr")
