@@ -27,7 +27,7 @@ from atlas_oms.cli.options import (
 )
 from atlas_oms.cli.tables import fmt, money, render, utc
 from atlas_oms.model import events as ev
-from atlas_oms.runtime.history import fund_rows
+from atlas_oms.runtime.account_history import fund_rows
 from atlas_oms.runtime.node import Node
 
 __all__ = ["add_parsers"]

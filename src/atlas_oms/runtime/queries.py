@@ -38,7 +38,7 @@ from atlas_oms.model.margin import MarginTier
 from atlas_oms.model.reasons import Reason
 from atlas_oms.model.risk import RiskLimits, Scope
 from atlas_oms.runtime.errors import CommandRefused
-from atlas_oms.runtime.history import History, account_history
+from atlas_oms.runtime.account_history import History, account_history
 from atlas_oms.store.audit import AuditRecord, audit_trail
 from atlas_oms.store.base import Journal
 from atlas_oms.venues.sim import SimVenue
@@ -279,7 +279,7 @@ class Queries:
 
     def history(self, account_id: str) -> History:
         """The account's closed positions (round trips), realized P&L entries with running
-        totals, and equity points, read from the journal (:mod:`atlas_oms.runtime.history`)."""
+        totals, and equity points, read from the journal (:mod:`atlas_oms.runtime.account_history`)."""
         if account_id not in self.engine.state.accounts:
             raise CommandRefused(Reason.UNKNOWN_ACCOUNT, f"account {account_id} does not exist")
         self.journal.flush()

@@ -34,7 +34,7 @@ from atlas_oms.model import events as ev
 from atlas_oms.model.enums import PositionSide
 from atlas_oms.model.margin import MarginMode, MarginTier
 from atlas_oms.model.risk import MarketStatus
-from atlas_oms.runtime.history import fund_rows
+from atlas_oms.runtime.account_history import fund_rows
 from atlas_oms.runtime.node import CommandRefused, Node
 from atlas_oms.service import schemas as s
 from atlas_oms.service.app import JSON, Key, Problem, Service, service_of
