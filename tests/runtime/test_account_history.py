@@ -22,7 +22,7 @@ def test_history_adds_up_to_the_live_state_over_the_demo(tmp_path: Path) -> None
     node = Node(open_journal(str(path), readonly=True))
     closed_any = False
     for account in node.accounts():
-        history = node.history(account.account_id)
+        history = node.account_history(account.account_id)
         realized: dict[str, Decimal] = {}
         fees: dict[str, Decimal] = {}
         for entry in history.pnl:

@@ -41,7 +41,7 @@ from atlas_oms.store.audit import concerns_account
 __all__ = [
     "ClosedPosition",
     "EquityPoint",
-    "History",
+    "AccountHistory",
     "PnlEntry",
     "account_history",
     "fund_rows",
@@ -108,7 +108,7 @@ class EquityPoint(msgspec.Struct, frozen=True, kw_only=True):
     equity: Decimal
 
 
-class History(msgspec.Struct, frozen=True, kw_only=True):
+class AccountHistory(msgspec.Struct, frozen=True, kw_only=True):
     """Everything :func:`account_history` learned, oldest first."""
 
     closed: list[ClosedPosition]
@@ -149,7 +149,7 @@ _Key = tuple[str, str]  # (symbol, position side)
 _Snap = tuple[Decimal, Decimal, Decimal, Decimal]  # qty, cost, realized, fees
 
 
-def account_history(events: Iterable[ev.EventBase], account_id: str) -> History:
+def account_history(events: Iterable[ev.EventBase], account_id: str) -> AccountHistory:
     """Replay ``events`` (a journal from seq 1) and return ``account_id``'s history."""
     engine = Engine()
     state = engine.state
@@ -259,7 +259,7 @@ def account_history(events: Iterable[ev.EventBase], account_id: str) -> History:
                             equity=balance + unrealized,
                         )
                     )
-    return History(closed=closed, pnl=pnl, equity=equity)
+    return AccountHistory(closed=closed, pnl=pnl, equity=equity)
 
 
 def _equity(

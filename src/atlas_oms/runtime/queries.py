@@ -38,7 +38,7 @@ from atlas_oms.model.margin import MarginTier
 from atlas_oms.model.reasons import Reason
 from atlas_oms.model.risk import RiskLimits, Scope
 from atlas_oms.runtime.errors import CommandRefused
-from atlas_oms.runtime.account_history import History, account_history
+from atlas_oms.runtime.account_history import AccountHistory, account_history as read_account_history
 from atlas_oms.store.audit import AuditRecord, audit_trail
 from atlas_oms.store.base import Journal
 from atlas_oms.venues.sim import SimVenue
@@ -277,13 +277,13 @@ class Queries:
         self.journal.flush()
         return audit_trail(self.journal.read(), account_id, include_subaccounts=include_subaccounts)
 
-    def history(self, account_id: str) -> History:
+    def account_history(self, account_id: str) -> AccountHistory:
         """The account's closed positions (round trips), realized P&L entries with running
         totals, and equity points, read from the journal (:mod:`atlas_oms.runtime.account_history`)."""
         if account_id not in self.engine.state.accounts:
             raise CommandRefused(Reason.UNKNOWN_ACCOUNT, f"account {account_id} does not exist")
         self.journal.flush()
-        return account_history(self.journal.read(), account_id)
+        return read_account_history(self.journal.read(), account_id)
 
     def order(self, order_id: int) -> OrderView:
         return self.engine.state.orders[order_id].view()

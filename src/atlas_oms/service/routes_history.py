@@ -53,7 +53,7 @@ def register(app: FastAPI) -> None:
         service = service_of(request)
         service.require_account(key, account_id)
         await service.durable()
-        closed = service.node.history(account_id).closed
+        closed = service.node.account_history(account_id).closed
         if symbol is not None:
             closed = [c for c in closed if c.symbol == symbol]
         page, next_after = _page(closed, lambda c: c.closed_seq, after_seq, limit)
@@ -73,7 +73,7 @@ def register(app: FastAPI) -> None:
         service = service_of(request)
         service.require_account(key, account_id)
         await service.durable()
-        history = service.node.history(account_id)
+        history = service.node.account_history(account_id)
         rows: list[tuple[int, str, Any]] = sorted(
             [(e.seq, "pnl", e) for e in history.pnl]
             + [(e.seq, "equity", e) for e in history.equity],
