@@ -26,6 +26,7 @@ from atlas_oms.cli import (
     bench,
     demo,
     futures,
+    history,
     kill,
     orders,
     replay,
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     kill.add_kill_parser(sub, "kill", "fire a kill switch: block new orders, cancel open ones")
     orders.add_parser(sub)
     orders.add_holdings_parsers(sub)
+    history.add_parser(sub)
     bench.add_parser(sub)
     serve.add_parser(sub)
     version.add_parser(sub)

@@ -243,16 +243,10 @@ def add_kill_parser(sub: Any, name: str, help_text: str) -> None:
 
 
 def add_reset_parser(sub: Any) -> None:
-    """``atlas risk reset-kill``: ``atlas kill --reset`` on a journal (a reason is required)."""
+    """``atlas risk reset-kill``: ``atlas kill --reset`` on a journal or a server (a reason is
+    required)."""
     reset = sub.add_parser("reset-kill", help="reset a kill switch (a reason is required)")
     scope_arguments(reset, optional=True)
-    operator_options(reset)
-    reset.set_defaults(
-        func=cmd_kill,
-        reset=True,
-        flatten=False,
-        json=False,
-        url=None,
-        key=None,
-        kill_parser=reset,
-    )
+    operator_options(reset, actor_required=False)
+    server_options(reset)
+    reset.set_defaults(func=cmd_kill, reset=True, flatten=False, journal=None, kill_parser=reset)

@@ -166,10 +166,15 @@ def journal_option(parser: argparse.ArgumentParser, *, readonly: bool = False) -
     )
 
 
-def operator_options(parser: argparse.ArgumentParser, *, reason_required: bool = True) -> None:
-    """``--journal``, and who acts and why (both journaled with the action)."""
+def operator_options(
+    parser: argparse.ArgumentParser, *, reason_required: bool = True, actor_required: bool = True
+) -> None:
+    """``--journal``, and who acts and why (both journaled with the action). ``actor_required``
+    False: the command checks it itself (on a server the API key is the actor)."""
     journal_option(parser)
-    parser.add_argument("--actor", required=True, metavar="WHO", help="who acts (journaled)")
+    parser.add_argument(
+        "--actor", required=actor_required, metavar="WHO", help="who acts (journaled)"
+    )
     parser.add_argument(
         "--reason",
         required=reason_required,

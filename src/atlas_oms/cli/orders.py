@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from atlas_oms.cli import history
 from atlas_oms.cli.client import AtlasClient
 from atlas_oms.cli.context import Context
 from atlas_oms.cli.on_server import account_of, run_online, show
@@ -223,7 +224,9 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_positions(args: argparse.Namespace, ctx: Context) -> int:
-    """An account's open positions."""
+    """An account's open positions (``--closed``: its closed ones)."""
+    if args.closed:
+        return history.cmd_closed(args, ctx)
 
     def action(client: AtlasClient) -> int:
         reply = client.positions(account_of(args))
@@ -352,6 +355,9 @@ def add_holdings_parsers(sub: Any) -> None:
     """``atlas positions`` and ``atlas balances``."""
     positions = sub.add_parser("positions", help="an account's open positions (on a server)")
     account_option(positions)
+    positions.add_argument("--closed", action="store_true", help="closed positions instead")
+    positions.add_argument("--symbol", metavar="SYMBOL", help="with --closed: only this one")
+    history.page_options(positions)
     server_options(positions)
     positions.set_defaults(func=cmd_positions)
 

@@ -18,8 +18,10 @@ from typing import Any
 
 import msgspec
 
+from atlas_oms.cli.client import AtlasClient
 from atlas_oms.cli.context import Context
 from atlas_oms.cli.kill import add_kill_parser, add_reset_parser
+from atlas_oms.cli.on_either import actor_of, either_options, run_either
 from atlas_oms.cli.on_journal import known_account, run_on_journal
 from atlas_oms.cli.options import (
     RISK_SCOPES,
@@ -243,79 +245,141 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
     return run_on_journal(args, ctx, action, readonly=True)
 
 
+def _print_limits(
+    args: argparse.Namespace,
+    scope: str,
+    scope_id: str,
+    previous: RiskLimits | None,
+    limits: RiskLimits,
+    was_open: bool,
+) -> int:
+    name = scope_name(scope, scope_id)
+    print(f"limits of {name} set {by(args.actor, args.reason)}")
+    print(render(["limit", "value"], limit_items(limits), align="ll"))
+    if previous is not None and previous.breaker is not None and limits.breaker is None:
+        state = "; it was OPEN: new orders are no longer stopped by it" if was_open else ""
+        print(
+            f"note: {name} no longer has a circuit breaker{state} (pass --breaker, or "
+            "--update to keep what is not named)",
+            file=sys.stderr,
+        )
+    return 0
+
+
 def cmd_limits(args: argparse.Namespace, ctx: Context) -> int:
     """Replace (or, with ``--update``, amend) one scope's limits."""
 
-    def action(node: Node) -> int:
+    def offline(node: Node) -> int:
         scope, scope_id = scope_of(args)
         previous = node.risk_limits(scope, scope_id)
         breaker = node.breaker_status(scope, scope_id)
         was_open = breaker is not None and breaker["state"] == "OPEN"
         limits = limits_from_args(args, previous)
         node.set_limits(scope, scope_id, limits, actor=args.actor, reason=args.reason)
-        name = scope_name(scope, scope_id)
-        print(f"limits of {name} set {by(args.actor, args.reason)}")
-        print(render(["limit", "value"], limit_items(limits), align="ll"))
-        if previous is not None and previous.breaker is not None and limits.breaker is None:
-            state = "; it was OPEN: new orders are no longer stopped by it" if was_open else ""
-            print(
-                f"note: {name} no longer has a circuit breaker{state} (pass --breaker, or "
-                "--update to keep what is not named)",
-                file=sys.stderr,
-            )
-        return 0
+        return _print_limits(args, scope, scope_id, previous, limits, was_open)
 
-    return run_on_journal(args, ctx, action)
+    def online(client: AtlasClient) -> int:
+        scope, scope_id = scope_of(args)
+        status = client.request("GET", "/v1/risk/status").data
+        found = next(
+            (e for e in status["limits"] if (e["scope"], e["scope_id"]) == (scope, scope_id)),
+            None,
+        )
+        previous = (
+            None if found is None else msgspec.convert(found["limits"], RiskLimits, strict=False)
+        )
+        was_open = any(
+            (b["scope"], b["scope_id"], b["state"]) == (scope, scope_id, "OPEN")
+            for b in status["circuit_breakers"]
+        )
+        limits = limits_from_args(args, previous)
+        # The server wants a reason; offline it is optional.
+        reason = args.reason or "limits set from the command line"
+        body = {"scope": scope, "scope_id": scope_id, "limits": explicit(limits), "reason": reason}
+        client.request("PUT", "/v1/risk/limits", json=msgspec.to_builtins(body))
+        args.actor = actor_of(client)
+        return _print_limits(args, scope, scope_id, previous, limits, was_open)
+
+    return run_either(args, ctx, offline, online, needs_actor=True)
+
+
+def _state_of(args: argparse.Namespace) -> tuple[str, str, TradingState]:
+    *ids, state = args.target
+    if len(ids) > 1:
+        raise UsageError("write: atlas risk state SCOPE [ID] STATE")
+    args.scope_id = ids[0] if ids else ""
+    scope, scope_id = scope_of(args)
+    try:
+        value = TradingState(state.upper())
+    except ValueError:
+        raise UsageError(
+            f"unknown trading state {state!r}: {', '.join(s.value for s in TradingState)}"
+        ) from None
+    return scope, scope_id, value
 
 
 def cmd_state(args: argparse.Namespace, ctx: Context) -> int:
     """Set a scope's trading state: ACTIVE, REDUCING or HALTED."""
 
-    def action(node: Node) -> int:
-        *ids, state = args.target
-        if len(ids) > 1:
-            raise UsageError("write: atlas risk state SCOPE [ID] STATE")
-        args.scope_id = ids[0] if ids else ""
-        scope, scope_id = scope_of(args)
-        try:
-            value = TradingState(state.upper())
-        except ValueError:
-            raise UsageError(
-                f"unknown trading state {state!r}: {', '.join(s.value for s in TradingState)}"
-            ) from None
+    def offline(node: Node) -> int:
+        scope, scope_id, value = _state_of(args)
         node.set_trading_state(scope, scope_id, value, actor=args.actor, reason=args.reason)
         print(f"{scope_name(scope, scope_id)} is {value} {by(args.actor, args.reason)}")
         return 0
 
-    return run_on_journal(args, ctx, action)
+    def online(client: AtlasClient) -> int:
+        scope, scope_id, value = _state_of(args)
+        body = {"scope": scope, "scope_id": scope_id, "state": value.value, "reason": args.reason}
+        client.request("PUT", "/v1/risk/state", json=body)
+        print(f"{scope_name(scope, scope_id)} is {value} {by(actor_of(client), args.reason)}")
+        return 0
+
+    return run_either(args, ctx, offline, online, needs_actor=True)
 
 
 def cmd_reset_breaker(args: argparse.Namespace, ctx: Context) -> int:
     """Reset an open circuit breaker after its cool-down."""
 
-    def action(node: Node) -> int:
-        scope, scope_id = scope_of(args)
-        node.reset_breaker(scope, scope_id, actor=args.actor, reason=args.reason)
+    def done(scope: str, scope_id: str, actor: str) -> int:
         name = scope_name(scope, scope_id)
-        print(f"circuit breaker of {name} reset {by(args.actor, args.reason)}")
+        print(f"circuit breaker of {name} reset {by(actor, args.reason)}")
         return 0
 
-    return run_on_journal(args, ctx, action)
+    def offline(node: Node) -> int:
+        scope, scope_id = scope_of(args)
+        node.reset_breaker(scope, scope_id, actor=args.actor, reason=args.reason)
+        return done(scope, scope_id, args.actor)
+
+    def online(client: AtlasClient) -> int:
+        scope, scope_id = scope_of(args)
+        body = {"scope": scope, "scope_id": scope_id, "reason": args.reason}
+        client.request("POST", "/v1/risk/breaker/reset", json=body)
+        return done(scope, scope_id, actor_of(client))
+
+    return run_either(args, ctx, offline, online, needs_actor=True)
 
 
 def cmd_market(args: argparse.Namespace, ctx: Context) -> int:
     """Halt, close or reopen an instrument, or return it to its schedule."""
+    status = None if args.status == "SCHEDULE" else MarketStatus(args.status)
 
-    def action(node: Node) -> int:
-        status = None if args.status == "SCHEDULE" else MarketStatus(args.status)
-        node.set_market_status(args.symbol, status, actor=args.actor, reason=args.reason)
+    def done(actor: str) -> int:
         if status is None:
-            print(f"{args.symbol} follows its schedule again ({by(args.actor, args.reason)})")
+            print(f"{args.symbol} follows its schedule again ({by(actor, args.reason)})")
         else:
-            print(f"{args.symbol} is {status} {by(args.actor, args.reason)}")
+            print(f"{args.symbol} is {status} {by(actor, args.reason)}")
         return 0
 
-    return run_on_journal(args, ctx, action)
+    def offline(node: Node) -> int:
+        node.set_market_status(args.symbol, status, actor=args.actor, reason=args.reason)
+        return done(args.actor)
+
+    def online(client: AtlasClient) -> int:
+        body = {"status": status.value if status is not None else None, "reason": args.reason}
+        client.request("PUT", f"/v1/instruments/{args.symbol}/market-status", json=body)
+        return done(actor_of(client))
+
+    return run_either(args, ctx, offline, online, needs_actor=True)
 
 
 def add_parser(sub: Any) -> None:
@@ -355,7 +419,8 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="start from the scope's current limits (and breaker) instead of none",
     )
-    operator_options(limits, reason_required=False)
+    operator_options(limits, reason_required=False, actor_required=False)
+    either_options(limits)
     limits.set_defaults(func=cmd_limits)
 
     state = rsub.add_parser("state", help="set a scope's trading state: ACTIVE, REDUCING, HALTED")
@@ -365,7 +430,8 @@ def add_parser(sub: Any) -> None:
     state.add_argument(
         "target", nargs="+", metavar="[ID] STATE", help="the scope's id, then the state"
     )
-    operator_options(state)
+    operator_options(state, actor_required=False)
+    either_options(state)
     state.set_defaults(func=cmd_state)
 
     add_kill_parser(rsub, "kill", "fire a kill switch (same as atlas kill)")
@@ -375,7 +441,8 @@ def add_parser(sub: Any) -> None:
         "reset-breaker", help="reset an open circuit breaker after its cool-down"
     )
     scope_arguments(reset_breaker, optional=False)
-    operator_options(reset_breaker)
+    operator_options(reset_breaker, actor_required=False)
+    either_options(reset_breaker)
     reset_breaker.set_defaults(func=cmd_reset_breaker)
 
     market = rsub.add_parser(
@@ -388,5 +455,6 @@ def add_parser(sub: Any) -> None:
         choices=MARKET_CHOICES,
         metavar="|".join((*(s.value for s in MarketStatus), "schedule")),
     )
-    operator_options(market)
+    operator_options(market, actor_required=False)
+    either_options(market)
     market.set_defaults(func=cmd_market)

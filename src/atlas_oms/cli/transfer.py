@@ -9,44 +9,66 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+import msgspec
+
+from atlas_oms.cli.client import AtlasClient
 from atlas_oms.cli.context import Context
-from atlas_oms.cli.on_journal import run_on_journal
+from atlas_oms.cli.on_either import either_options, run_either
 from atlas_oms.cli.options import decimal_arg, journal_option, json_option, print_json
 from atlas_oms.cli.tables import fmt, render
+from atlas_oms.core.views import BalanceView
 from atlas_oms.model import events as ev
 from atlas_oms.runtime.node import Node
 
 __all__ = ["add_parser", "cmd_transfer"]
 
 
+def _print_transfer(
+    args: argparse.Namespace, event: ev.FundsTransferred, balances: list[BalanceView]
+) -> int:
+    if args.json:
+        print_json({"transfer": event, "balances": balances})
+        return 0
+    print(
+        f"transferred {fmt(args.amount)} {args.asset} from {args.from_account} to "
+        f"{args.to_account} ({args.reason}), seq {event.seq}"
+    )
+    print(
+        render(
+            ["account", "asset", "total", "locked", "free"],
+            [[b.account_id, b.asset, fmt(b.total), fmt(b.locked), fmt(b.free)] for b in balances],
+        )
+    )
+    return 0
+
+
 def cmd_transfer(args: argparse.Namespace, ctx: Context) -> int:
     """Transfer; print the journaled event's seq and both balances after it."""
 
-    def action(node: Node) -> int:
+    def offline(node: Node) -> int:
         seq = node.seq
         sent, got = node.transfer(
             args.from_account, args.to_account, args.asset, args.amount, reason=args.reason
         )
         event = next(e for e in node.events(seq + 1) if isinstance(e, ev.FundsTransferred))
-        if args.json:
-            print_json({"transfer": event, "balances": [sent, got]})
-            return 0
-        print(
-            f"transferred {fmt(args.amount)} {args.asset} from {args.from_account} to "
-            f"{args.to_account} ({args.reason}), seq {event.seq}"
-        )
-        print(
-            render(
-                ["account", "asset", "total", "locked", "free"],
-                [
-                    [b.account_id, b.asset, fmt(b.total), fmt(b.locked), fmt(b.free)]
-                    for b in (sent, got)
-                ],
-            )
-        )
-        return 0
+        return _print_transfer(args, event, [sent, got])
 
-    return run_on_journal(args, ctx, action)
+    def online(client: AtlasClient) -> int:
+        body = {
+            "from_account_id": args.from_account,
+            "to_account_id": args.to_account,
+            "asset": args.asset,
+            "amount": str(args.amount),
+            "reason": args.reason,
+        }
+        data = client.request("POST", "/v1/transfers", json=body).data
+        balances = msgspec.convert([data["from"], data["to"]], list[BalanceView], strict=False)
+        listed = client.request("GET", "/v1/transfers", params={"account_id": args.from_account})
+        events = msgspec.convert(listed.data, list[ev.FundsTransferred], strict=False)
+        event = next(e for e in reversed(events) if e.seq <= data["seq"])
+        return _print_transfer(args, event, balances)
+
+    return run_either(args, ctx, offline, online)
 
 
 def add_parser(sub: Any) -> None:
@@ -69,4 +91,5 @@ def add_parser(sub: Any) -> None:
     transfer.add_argument("--reason", default="transfer", metavar="WHY", help="why (journaled)")
     journal_option(transfer)
     json_option(transfer)
+    either_options(transfer)
     transfer.set_defaults(func=cmd_transfer)

@@ -38,6 +38,8 @@ from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.margin import MarginTier
 from atlas_oms.model.reasons import Reason
 from atlas_oms.model.risk import RiskLimits, Scope
+from atlas_oms.runtime.account_history import AccountHistory
+from atlas_oms.runtime.account_history import account_history as read_account_history
 from atlas_oms.runtime.errors import CommandRefused
 from atlas_oms.runtime.history import History
 from atlas_oms.store.audit import AuditRecord, audit_trail
@@ -293,6 +295,14 @@ class Queries:
         """The account's audit trail, read from the journal."""
         self.journal.flush()
         return audit_trail(self.journal.read(), account_id, include_subaccounts=include_subaccounts)
+
+    def account_history(self, account_id: str) -> AccountHistory:
+        """The account's closed positions (round trips), realized P&L entries with running
+        totals, and equity points, read from the journal (:mod:`atlas_oms.runtime.account_history`)."""
+        if account_id not in self.engine.state.accounts:
+            raise CommandRefused(Reason.UNKNOWN_ACCOUNT, f"account {account_id} does not exist")
+        self.journal.flush()
+        return read_account_history(self.journal.read(), account_id)
 
     def order(self, order_id: int) -> OrderView:
         view = self.get_order(order_id)

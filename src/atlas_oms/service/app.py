@@ -408,9 +408,19 @@ def create_app(
     if settings.access_log:
         app.add_middleware(AccessLog)  # a plain ASGI middleware
 
-    from atlas_oms.service import blotter, docs, openapi, routes, stream
+    from atlas_oms.service import (
+        blotter,
+        docs,
+        openapi,
+        routes,
+        routes_history,
+        routes_operator,
+        stream,
+    )
 
     routes.register(app)
+    routes_operator.register(app)
+    routes_history.register(app)
     stream.register(app)
     blotter.register(app)
     docs.register(app)
