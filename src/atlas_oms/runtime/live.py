@@ -188,6 +188,9 @@ async def run_clock(
     if not paused():
         node.tick()
     while True:
+        if paused():
+            await sleep(min(0.05, max_interval_s))
+            continue
         now = node.clock.now()
         target = now + step
         deadline = node.next_deadline(last)
