@@ -5,7 +5,6 @@ failing commit makes the node unavailable, retries, then resumes or stops."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -274,5 +273,3 @@ def test_a_commit_that_keeps_failing_stops_the_node() -> None:
     assert runtime.failure is not None and "committer" in runtime.failure
     assert "JournalUnavailable" in runtime.failure and reasons == [runtime.failure]
     assert JournalUnavailable.__name__ in reasons[0]
-
-

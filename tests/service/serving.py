@@ -52,7 +52,7 @@ class Served:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             env={**os.environ, "ATLAS_LOG_LEVEL": "INFO", **self.env},
-            preexec_fn=self.preexec_fn,  # noqa: PLW1509 - a test's fault injection
+            preexec_fn=self.preexec_fn,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -148,7 +148,7 @@ def test_kill_9_right_after_a_get_showed_filled_keeps_the_fill(served: Any) -> N
     it shows FILLED, and the server is killed the moment that answer arrives. After the restart
     the order is FILLED."""
     srv = served()
-    for _ in range(3):
+    for _ in range(5):
         srv.start()
         keys = srv.keys()
         with httpx.Client(base_url=srv.url) as http:
@@ -248,9 +248,7 @@ def test_a_commit_error_turns_health_and_writes_to_503_then_the_node_resumes(
         assert http.get("/health").json()["status"] == "ok"
         after = http.post("/v1/orders", json=order_body("desk", "BUY", price="50003"))
         assert after.status_code == 201
-        prices = [
-            o["price"] for o in http.get("/v1/orders?account_id=desk").json()["orders"]
-        ]
+        prices = [o["price"] for o in http.get("/v1/orders?account_id=desk").json()["orders"]]
     # The unknown outcome was the order's, committed on resume; the refused one never existed.
     assert prices == ["50000", "50001", "50003"]
     code, _, log = srv.stop()
@@ -260,9 +258,7 @@ def test_a_commit_error_turns_health_and_writes_to_503_then_the_node_resumes(
 
 # ---------------------------------------------------------------------------------- stopping
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_a_signal_stops_the_server_within_5_s_with_a_websocket_open(
-    served: Any, sig: int
-) -> None:
+def test_a_signal_stops_the_server_within_5_s_with_a_websocket_open(served: Any, sig: int) -> None:
     srv = served(market_maker=True).start()
     trader = srv.keys()["trader"]
     acknowledged: list[dict[str, Any]] = []

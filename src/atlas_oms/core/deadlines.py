@@ -20,7 +20,9 @@ MINUTE_NS = 60_000_000_000
 def next_expiry(state: State, after: int) -> int | None:
     """The earliest expiry of a live order later than ``after`` (DAY and GTD orders)."""
     orders = state.orders
-    for expire_ts, order_id in state.expiries.irange(minimum=(after, _NO_ID), inclusive=(False, True)):
+    for expire_ts, order_id in state.expiries.irange(
+        minimum=(after, _NO_ID), inclusive=(False, True)
+    ):
         order = orders.get(order_id)
         if order is not None and order.is_live:
             return int(expire_ts)

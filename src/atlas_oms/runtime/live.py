@@ -287,7 +287,7 @@ class LiveRuntime:
             await spec.factory()
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - every failure stops the node, loudly
+        except Exception as exc:
             self.fail(spec.name, f"{type(exc).__name__}: {exc}", exc)
             return
         if spec.forever and not (self._stopping is not None and self._stopping.is_set()):
@@ -300,7 +300,9 @@ class LiveRuntime:
             return
         self.failure = f"task {name} failed: {reason}"
         log.error(
-            "%s; the node stops", self.failure, exc_info=(type(exc), exc, exc.__traceback__) if exc else None
+            "%s; the node stops",
+            self.failure,
+            exc_info=(type(exc), exc, exc.__traceback__) if exc else None,
         )
         for callback in self._on_failure:
             try:
@@ -317,8 +319,11 @@ class LiveRuntime:
         except JournalError as exc:
             if self.failure is None:
                 self.failure = f"the final commit failed: {exc}"
-            log.error("final commit failed, events since seq %d are lost: %s",
-                      self.committer.committed_seq, exc)
+            log.error(
+                "final commit failed, events since seq %d are lost: %s",
+                self.committer.committed_seq,
+                exc,
+            )
             return False
         return True
 

@@ -34,8 +34,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from atlas_oms.model import events as ev
 from atlas_oms.runtime.clock import ManualClock
 from atlas_oms.runtime.live import (
-    CommitTimeout,
     Committer,
+    CommitTimeout,
     LiveRuntime,
     RetryPolicy,
     run_clock,
@@ -438,7 +438,6 @@ def create_app(
         return problem_response(exc.status_code, reason, str(exc.detail))
 
     from atlas_oms.service import blotter, routes, stream
-
     from atlas_oms.service.durable import DurableAnswers
 
     routes.register(app)
