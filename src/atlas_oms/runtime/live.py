@@ -83,7 +83,7 @@ class Committer:
         #: ``(reason code, sentence)`` while the node cannot write; None when it can.
         self.unavailable: tuple[str, str] | None = None
         self.unavailable_since: float | None = None
-        self._committed = asyncio.Event()
+        self._waiters: list[asyncio.Future[None]] = []
         self._after_commit: list[Callable[[], None]] = []
 
     @property
@@ -97,22 +97,20 @@ class Committer:
 
     async def wait(self, seq: int, timeout_s: float | None) -> None:
         """Return once the journal holds ``seq``; raise :class:`CommitTimeout` after
-        ``timeout_s`` (None: no bound)."""
+        ``timeout_s`` (None: no bound). Cheap: a future and a timer, no task per waiter."""
         if self.committed_seq >= seq:
             return
-        deadline = None if timeout_s is None else time.monotonic() + timeout_s
-        while self.committed_seq < seq:
-            event = self._committed
-            if deadline is None:
-                await event.wait()
-                continue
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise CommitTimeout(f"seq {seq} was not committed within {timeout_s:g} s")
-            try:
-                await asyncio.wait_for(event.wait(), left)
-            except TimeoutError:
-                raise CommitTimeout(f"seq {seq} was not committed within {timeout_s:g} s") from None
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        self._waiters.append(future)
+        timer = None
+        if timeout_s is not None:
+            timer = loop.call_later(timeout_s, _time_out, future, seq, timeout_s)
+        try:
+            await future
+        finally:
+            if timer is not None:
+                timer.cancel()
 
     def commit(self) -> None:
         """Commit now (raises :class:`JournalError` when the journal refuses)."""
@@ -124,8 +122,11 @@ class Committer:
                 hook()
             except Exception:  # a broken subscriber must not stop the commits
                 log.exception("after-commit hook failed")
-        done, self._committed = self._committed, asyncio.Event()
-        done.set()
+        # Everyone waiting asked for a seq processed before this commit: all are answered.
+        waiters, self._waiters = self._waiters, []
+        for future in waiters:
+            if not future.done():
+                future.set_result(None)
 
     async def run(self) -> None:
         """Commit every ``every_s`` for as long as the node runs (a task of the runtime)."""
@@ -169,6 +170,11 @@ class Committer:
             self.unavailable = None
             self.unavailable_since = None
             return
+
+
+def _time_out(future: asyncio.Future[None], seq: int, timeout_s: float) -> None:
+    if not future.done():
+        future.set_exception(CommitTimeout(f"seq {seq} was not committed within {timeout_s:g} s"))
 
 
 async def run_clock(
