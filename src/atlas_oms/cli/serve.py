@@ -25,8 +25,7 @@ def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
             overrides[name] = value
     if args.no_market_maker:
         overrides["market_maker"] = False
-    serve(ServiceSettings(**overrides))
-    return 0
+    return serve(ServiceSettings(**overrides))
 
 
 def add_parser(sub: Any) -> None:

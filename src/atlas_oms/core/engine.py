@@ -18,6 +18,7 @@ from typing import Any
 from atlas_oms.core import accounts, market
 from atlas_oms.core.config import EngineConfig
 from atlas_oms.core.context import Context
+from atlas_oms.core.deadlines import next_deadline
 from atlas_oms.core.derivatives import commands as derivatives
 from atlas_oms.core.derivatives.liquidation import follow_up
 from atlas_oms.core.derivatives.settlement import settle_future
@@ -169,6 +170,11 @@ class Engine:
     def seq(self) -> int:
         """The sequence number of the last event folded in (0: none)."""
         return self._ctx.state.seq
+
+    def next_deadline(self, after: int) -> int | None:
+        """The earliest time later than ``after`` at which a timer tick (``AdvanceTime``) has
+        something to do: an order expiry, a funding boundary, a breaker's automatic reset."""
+        return next_deadline(self._ctx.state, after)
 
     def digest(self) -> str:
         """SHA-256 of the whole state; a replay of the journal gives the same value."""

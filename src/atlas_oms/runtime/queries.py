@@ -546,6 +546,11 @@ class Queries:
         """The limits one scope sets (None: none)."""
         return self.engine.state.risk.limits.get((Scope(scope), scope_id))
 
+    def next_deadline(self, after: int) -> int | None:
+        """When a timer tick next has something to do, later than ``after`` (ns; None: nothing
+        scheduled): the earliest order expiry, funding boundary or breaker auto-reset."""
+        return self.engine.next_deadline(after)
+
     def open_breakers(self) -> int:
         """How many circuit breakers are open now."""
         return sum(1 for b in self.engine.state.risk.breakers.values() if b.state == "OPEN")

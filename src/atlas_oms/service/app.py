@@ -11,8 +11,8 @@ Numbers travel as strings (exact decimals). Errors are problem details
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import contextvars
 import hashlib
 import hmac
 import logging
@@ -32,6 +32,14 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from atlas_oms.model import events as ev
+from atlas_oms.runtime.clock import ManualClock
+from atlas_oms.runtime.live import (
+    Committer,
+    CommitTimeout,
+    LiveRuntime,
+    RetryPolicy,
+    run_clock,
+)
 from atlas_oms.runtime.node import CommandRefused, Node
 from atlas_oms.service import schemas as s
 from atlas_oms.service.access import forbidden_trading, may_trade
@@ -40,6 +48,8 @@ from atlas_oms.service.logs import AccessLog
 from atlas_oms.service.metrics import Metrics
 from atlas_oms.service.numbers import Numbers
 from atlas_oms.service.settings import ServiceSettings
+from atlas_oms.store.base import JournalError
+from atlas_oms.store.opener import open_journal
 
 log = logging.getLogger("atlas.service")
 
@@ -72,6 +82,22 @@ def problem_response(status: int, reason: str, detail: str) -> Response:
         "reason": reason,
     }
     return Response(msgspec.json.encode(body), status, media_type="application/problem+json")
+
+
+class Answer:
+    """What the durability middleware knows of the request being answered: whether the endpoint
+    already waited for the commit of everything it computed (``covered``), or gave up
+    (``timed_out``). One per HTTP request, reached through :data:`ANSWER`."""
+
+    __slots__ = ("covered", "timed_out")
+
+    def __init__(self) -> None:
+        self.covered = False
+        self.timed_out = False
+
+
+#: The current HTTP request's :class:`Answer` (set by the middleware in service/durable.py).
+ANSWER: contextvars.ContextVar[Answer | None] = contextvars.ContextVar("atlas_answer", default=None)
 
 
 def refused(exc: CommandRefused) -> Problem:
@@ -146,10 +172,18 @@ class Service:
         self.numbers = Numbers.of_node(node, settings.asset_places)
         self._buckets: dict[str, list[float]] = {}
         self._seen_signatures: dict[str, float] = {}
-        self._committed = asyncio.Event()
-        self._dirty = False
-        self._flusher: asyncio.Task[None] | None = None
-        self._after_commit: list[Callable[[], None]] = []
+        self.committer = Committer(
+            node,
+            every_s=settings.commit_every_ms / 1000,
+            retry=RetryPolicy(
+                initial_s=settings.journal_retry_initial_s,
+                max_s=settings.journal_retry_max_s,
+                limit_s=settings.journal_retry_limit_s,
+            ),
+        )
+        self.committer.on_commit(self._committed_now)
+        #: The owner of the node's tasks (set when the app starts).
+        self.runtime: LiveRuntime | None = None
         node.subscribe(self._on_events)
         self._time_engine(node)
 
@@ -171,36 +205,43 @@ class Service:
         node.process = timed  # type: ignore[method-assign]  # deliberate per-instance wrap
 
     def _on_events(self, events: list[ev.EventBase]) -> None:
-        self._dirty = True
         self.metrics.observe_events(events)
         self.metrics.journal_lag.inc(len(events))
 
+    def _committed_now(self) -> None:
+        self.metrics.journal_lag.set(0)
+
     async def durable(self) -> None:
-        """Return once the journal holds everything processed so far."""
-        if not self._dirty:
-            return
-        event = self._committed
-        await event.wait()
+        """Return once the journal holds everything processed so far; raise
+        :class:`CommitTimeout` (answered 503) when it does not within ``commit_wait_s``.
+
+        Call it once the answer is computed: the answer then shows only journaled state, and
+        the durability middleware does not wait a second time."""
+        answer = ANSWER.get()
+        try:
+            await self.committer.wait(self.node.seq, self.settings.commit_wait_s)
+        except CommitTimeout:
+            if answer is not None:
+                answer.timed_out = True
+            raise
+        if answer is not None:
+            answer.covered = True
+
+    @property
+    def unavailable(self) -> tuple[str, str] | None:
+        """``(reason, sentence)`` while the node refuses writes (journal down, stopping)."""
+        if self.runtime is not None:
+            return self.runtime.unavailable
+        return self.committer.unavailable
 
     def on_commit(self, hook: Callable[[], None]) -> None:
         """Call ``hook()`` after each group commit (the journal then holds every event processed
         so far): the stream publishes events only once they are durable."""
-        self._after_commit.append(hook)
+        self.committer.on_commit(hook)
 
-    async def run_flusher(self, every_s: float = 0.002) -> None:
-        while True:
-            await asyncio.sleep(every_s)
-            if self._dirty:
-                self._dirty = False
-                self.node.flush()
-                self.metrics.journal_lag.set(0)
-                for hook in self._after_commit:
-                    try:
-                        hook()
-                    except Exception:  # a broken subscriber must not stop the commits
-                        log.exception("after-commit hook failed")
-                done, self._committed = self._committed, asyncio.Event()
-                done.set()
+    async def run_flusher(self) -> None:
+        """The group commit (a task of the live runtime)."""
+        await self.committer.run()
 
     # ------------------------------------------------------------------ security
     def authenticate(self, request: Request, body: bytes) -> ApiKey:
@@ -345,7 +386,13 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own_node = node is None
-        the_node = node if node is not None else Node.open(str(settings.journal_path))
+        # Only the committer commits (no commit inside a request's processing): a journal
+        # that fails then fails in one place, which knows how to retry.
+        the_node = (
+            node
+            if node is not None
+            else Node(open_journal(str(settings.journal_path), batch_events=1 << 30, batch_ms=None))
+        )
         if setup is not None:
             setup(the_node)
         # With its own journal the service keeps the trade-id key beside it (ids stay the same
@@ -353,22 +400,47 @@ def create_app(
         secret = trade_id_secret(settings.data_dir / "trade-ids.key" if own_node else None)
         service = Service(the_node, keys or KeyStore(settings.keys_path), settings, secret)
         app.state.service = service
-        app.state.hub = StreamHub(service)
-        tasks = [asyncio.create_task(service.run_flusher())]
+        hub = app.state.hub = StreamHub(service)
+        runtime = service.runtime = app.state.runtime = LiveRuntime(service.committer)
+        app.state.exit_code = 0
+        # Every task of the node belongs to the runtime. A manual clock moves only when told
+        # (tests, backtests): no clock task then.
+        if not isinstance(the_node.clock, ManualClock):
+            the_node.tick()  # orders that expired while the node was stopped expire now
+            runtime.add(
+                "clock",
+                lambda: run_clock(
+                    the_node,
+                    paused=lambda: runtime.unavailable is not None,
+                    max_interval_s=settings.clock_interval_s,
+                ),
+            )
         if background is not None:
-            tasks.append(asyncio.create_task(background(service)))
+            runtime.add("background", lambda: background(service), forever=False)
+        # Venue connections go here, one producer task each, when the node holds them:
+        #     runtime.add(f"venue:{name}", connection.run)
+        runtime.on_stop(hub.close_all)
+
+        def failed(reason: str) -> None:
+            app.state.exit_code = 1
+            stop_server = getattr(app.state, "stop_server", None)
+            if stop_server is not None:
+                stop_server()
+
+        runtime.on_failure(failed)
+        await runtime.start()
         try:
             yield
         finally:
-            await app.state.hub.close_all()
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            the_node.flush()
+            await runtime.stop()
+            if runtime.failure is not None:
+                app.state.exit_code = 1
             if own_node:
-                the_node.close()
+                try:
+                    the_node.close()
+                except JournalError as exc:
+                    app.state.exit_code = 1
+                    log.error("the journal did not close cleanly: %s", exc)
 
     app = FastAPI(
         title="Atlas OMS",
@@ -392,6 +464,12 @@ def create_app(
     async def _refused(request: Request, exc: CommandRefused) -> Response:
         p = refused(exc)
         return logged(request, p.status, p.reason, p.detail)
+
+    @app.exception_handler(CommitTimeout)
+    async def _commit_timeout(request: Request, exc: CommitTimeout) -> Response:
+        from atlas_oms.service.durable import commit_timeout_response
+
+        return commit_timeout_response(request.method)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> Response:
@@ -417,6 +495,7 @@ def create_app(
         routes_operator,
         stream,
     )
+    from atlas_oms.service.durable import DurableAnswers
 
     routes.register(app)
     routes_operator.register(app)
@@ -425,6 +504,7 @@ def create_app(
     blotter.register(app)
     docs.register(app)
     openapi.install(app, principal)
+    app.add_middleware(DurableAnswers)
     return app
 
 

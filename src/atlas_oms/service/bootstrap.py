@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -99,11 +100,18 @@ def first_keys(keys: KeyStore, data_dir: Path) -> Path | None:
     return path
 
 
-async def market_maker(node: Node, every_s: float = 1.0, levels: int = 5) -> None:
+async def market_maker(
+    node: Node,
+    every_s: float = 1.0,
+    levels: int = 5,
+    paused: Callable[[], bool] = lambda: False,
+) -> None:
     """Keep ``levels`` bids and asks around each instrument's last price (spread 0.05%, steps
-    0.05%, a small size each). Runs on the service's loop: one message at a time like any client."""
+    0.05%, a small size each). Runs on the service's loop: one message at a time like any client;
+    quotes nothing while ``paused()`` (the node refuses writes)."""
     while True:
-        quote(node, levels)
+        if not paused():
+            quote(node, levels)
         await asyncio.sleep(every_s)
 
 

@@ -82,8 +82,10 @@ def register(app: FastAPI) -> None:
     # ------------------------------------------------------------------ operations
     @app.get("/health", tags=["operations"])
     async def health(request: Request) -> Response:
-        node = service_of(request).node
-        return JSON({"status": "ok", "seq": node.seq, "venues": sorted(node.venues)})
+        """ok / degraded (200) or unavailable (503, with the reason): see service/durable.py."""
+        from atlas_oms.service.durable import health
+
+        return health(service_of(request))
 
     @app.get("/health/{venue}/{account_id}", tags=["operations"])
     async def health_of(request: Request, venue: str, account_id: str, key: Key) -> Response:
@@ -349,8 +351,9 @@ def register(app: FastAPI) -> None:
         sent, received = service.node.transfer(
             body.from_account_id, body.to_account_id, body.asset, body.amount, body.reason
         )
+        seq = service.node.seq  # the answer, computed before the commit it waits for
         await service.durable()
-        return JSON({"from": sent, "to": received, "seq": service.node.seq}, 201)
+        return JSON({"from": sent, "to": received, "seq": seq}, 201)
 
     @app.get("/v1/transfers", tags=["accounts"])
     async def transfers(request: Request, account_id: str, key: Key) -> Response:
@@ -397,8 +400,9 @@ def register(app: FastAPI) -> None:
         service = service_of(request)
         _role(key, "risk")
         service.node.update_prices(body.symbol, last=body.last, mark=body.mark)
+        seq = service.node.seq
         await service.durable()
-        return JSON({"symbol": body.symbol, "seq": service.node.seq})
+        return JSON({"symbol": body.symbol, "seq": seq})
 
     # ------------------------------------------------------------------ risk
     @app.get("/v1/risk/status", tags=["risk"])
@@ -437,10 +441,9 @@ def register(app: FastAPI) -> None:
         service.node.set_trading_state(
             body.scope, body.scope_id, body.state, actor=key.key_id, reason=body.reason
         )
+        status = service.node.risk_status(body.scope_id if body.scope is Scope.ACCOUNT else None)
         await service.durable()
-        return JSON(
-            service.node.risk_status(body.scope_id if body.scope is Scope.ACCOUNT else None)
-        )
+        return JSON(status)
 
     @app.post("/v1/risk/kill", tags=["risk"])
     async def kill(request: Request, body: s.KillIn, key: Key) -> Response:
@@ -449,6 +452,7 @@ def register(app: FastAPI) -> None:
         events = service.node.kill(
             body.scope, body.scope_id, actor=key.key_id, reason=body.reason, flatten=body.flatten
         )
+        seq = service.node.seq
         await service.durable()
         canceled = [e.order_id for e in events if isinstance(e, ev.OrderCanceled)]
         pending = [e.order_id for e in events if isinstance(e, ev.OrderPendingCancel)]
@@ -456,7 +460,7 @@ def register(app: FastAPI) -> None:
         return JSON(
             {
                 "events": len(events),
-                "seq": service.node.seq,
+                "seq": seq,
                 "canceled": canceled,
                 "pending_cancel": [i for i in pending if i not in canceled],
                 "flatten_orders": flatten,
@@ -468,16 +472,18 @@ def register(app: FastAPI) -> None:
         service = service_of(request)
         _role(key, "risk")
         service.node.reset_kill(body.scope, body.scope_id, actor=key.key_id, reason=body.reason)
+        seq = service.node.seq
         await service.durable()
-        return JSON({"seq": service.node.seq})
+        return JSON({"seq": seq})
 
     @app.post("/v1/risk/breaker/reset", tags=["risk"])
     async def reset_breaker(request: Request, body: s.ResetIn, key: Key) -> Response:
         service = service_of(request)
         _role(key, "risk")
         service.node.reset_breaker(body.scope, body.scope_id, actor=key.key_id, reason=body.reason)
+        seq = service.node.seq
         await service.durable()
-        return JSON({"seq": service.node.seq})
+        return JSON({"seq": seq})
 
     # ------------------------------------------------------------------ audit
     @app.get("/v1/audit/{account_id}", tags=["audit"])
@@ -514,8 +520,9 @@ def register(app: FastAPI) -> None:
         else:  # a trader of the parent's tree; a risk key sees it but may not
             service.require_trading(key, body.parent_id, "open sub-accounts")
         service.node.open_account(body.account_id, parent_id=body.parent_id, name=body.name)
+        opened = service.node.account(body.account_id)
         await service.durable()
-        return JSON(service.node.account(body.account_id), 201)
+        return JSON(opened, 201)
 
     @app.delete("/v1/keys/{key_id}", tags=["accounts"])
     async def revoke_key(request: Request, key_id: str, key: Key) -> Response:

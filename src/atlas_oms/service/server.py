@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.config
 import socket
 import threading
 import time
+from collections.abc import Generator
 from typing import Any
 
 import structlog
@@ -61,7 +63,9 @@ def build_app(settings: ServiceSettings) -> FastAPI:
         log.info("journal open", path=str(settings.journal_path), seq=node.seq)
 
     def background(service: Service) -> Any:
-        return market_maker(service.node) if settings.market_maker else _idle()
+        if not settings.market_maker:
+            return _idle()
+        return market_maker(service.node, paused=lambda: service.unavailable is not None)
 
     return create_app(settings, keys=keys, setup=setup, background=background)
 
@@ -70,13 +74,40 @@ async def _idle() -> None:
     return None
 
 
-def serve(settings: ServiceSettings) -> None:
+class _Server(uvicorn.Server):
+    """uvicorn, stopped the node's way: SIGTERM and SIGINT both drain (the node's own tasks stop
+    and commit first, WebSocket clients get what was committed and a 1001 close, in-flight
+    requests finish) and exit 0; a failed task of the node exits 1."""
+
+    def __init__(self, config: uvicorn.Config, app: FastAPI) -> None:
+        super().__init__(config)
+        self.atlas_app = app
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                # A signal is the ordinary way to stop: do not raise it again afterwards
+                # (uvicorn would, and the process would end as killed by it, not with 0).
+                self._captured_signals.clear()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        runtime = getattr(self.atlas_app.state, "runtime", None)
+        if runtime is not None:
+            await runtime.begin_stop()
+        await super().shutdown(sockets)
+
+
+def serve(settings: ServiceSettings) -> int:
+    """Serve until stopped; return the exit code (0: stopped by a signal, 1: the node failed)."""
     configure_logging(settings.log_level)
     app = build_app(settings)
     tls: dict[str, Any] = {}
     if settings.tls_cert is not None and settings.tls_key is not None:
         tls = {"ssl_certfile": str(settings.tls_cert), "ssl_keyfile": str(settings.tls_key)}
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -84,8 +115,20 @@ def serve(settings: ServiceSettings) -> None:
         log_level=settings.log_level.lower(),
         log_config=log_config(settings.log_level),
         access_log=False,  # Atlas's own access log (logs.AccessLog) replaces uvicorn's
+        timeout_graceful_shutdown=max(1, int(settings.shutdown_timeout_s)),
         **tls,
     )
+    server = _Server(config, app)
+
+    def stop_server() -> None:
+        server.should_exit = True
+
+    app.state.stop_server = stop_server
+    server.run()
+    if not server.started:
+        return 1
+    code: int = getattr(app.state, "exit_code", 0)
+    return code
 
 
 class BackgroundServer:

@@ -37,6 +37,20 @@ class ServiceSettings(BaseSettings):
     #: Decimal places of money in each asset on the API (``{"USD": 2}``; JSON in the variable);
     #: an asset not named here: see :mod:`atlas_oms.service.numbers`.
     asset_places: dict[str, int] = Field(default_factory=dict)
+    #: Group commit: the journal takes what was processed every this many milliseconds.
+    commit_every_ms: float = 2.0
+    #: An answer waits at most this long for the journal's commit, then is answered 503
+    #: (a write: COMMIT_OUTCOME_UNKNOWN, query the order; a read: JOURNAL_UNAVAILABLE).
+    commit_wait_s: float = 2.0
+    #: A failing commit is retried after this long, doubling up to ``journal_retry_max_s``...
+    journal_retry_initial_s: float = 0.05
+    journal_retry_max_s: float = 2.0
+    #: ...and the node stops (exit code 1) once the journal has failed for this long.
+    journal_retry_limit_s: float = 60.0
+    #: The clock task ticks at least this often (and exactly at each deadline of the engine).
+    clock_interval_s: float = 1.0
+    #: SIGTERM/SIGINT: in-flight requests get this long to finish before they are cancelled.
+    shutdown_timeout_s: float = 3.0
     #: Log level of the structured JSON log.
     log_level: str = "INFO"
     #: Access log: one JSON line per HTTP request and per WebSocket session (method, path with its

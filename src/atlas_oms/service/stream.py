@@ -169,6 +169,8 @@ class MarketSub:
     symbol: str
     levels: int
     last_book: Any = None
+    #: The first book goes out with the next commit (the book held uncommitted orders).
+    snapshot_due: bool = False
 
 
 @dataclass(eq=False)
@@ -251,7 +253,7 @@ class Connection:
         ):
             self.error("INVALID_MESSAGE", "since_seq must be a whole number >= 0")
             return
-        end = service.node.seq
+        end = hub.published_seq  # what a client can have seen: never an uncommitted seq
         if since is not None and since > end:
             self.error(
                 "SEQ_AHEAD",
@@ -342,6 +344,11 @@ class Connection:
         sub = MarketSub(symbol, levels)
         self.markets[symbol] = sub
         self.send({"op": "subscribed", "channel": "market", "symbol": symbol, "levels": levels})
+        if hub.service.committer.dirty:
+            # Durable first: the book now shows orders the journal does not hold yet; the
+            # commit that takes them (milliseconds away) sends the first book.
+            sub.snapshot_due = True
+            return
         book = hub.book(symbol, levels)
         if book is not None:
             sub.last_book = book
@@ -532,13 +539,14 @@ class StreamHub:
             for msub in conn.markets.values():
                 for message in trades.get(msub.symbol, ()):
                     conn.send(message)
-                if msub.symbol not in symbols:
+                if msub.symbol not in symbols and not msub.snapshot_due:
                     continue
                 k = (msub.symbol, msub.levels)
                 if k not in books:
                     books[k] = self.book(msub.symbol, msub.levels)
                 book = books[k]
-                if book is not None and book != msub.last_book:
+                due, msub.snapshot_due = msub.snapshot_due, False
+                if book is not None and (due or book != msub.last_book):
                     msub.last_book = book
                     conn.send(self.book_message(msub.symbol, book))
 

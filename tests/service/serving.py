@@ -1,0 +1,117 @@
+"""Start and stop a real ``atlas serve`` subprocess (the end-to-end tests' shared helpers)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Served:
+    """One ``atlas serve`` on ``data``: ``start()``, then ``stop()`` (a signal) or ``kill()``
+    (kill -9); ``start()`` again on the same folder to restart."""
+
+    def __init__(
+        self,
+        data: Path,
+        *,
+        market_maker: bool = False,
+        env: dict[str, str] | None = None,
+        preexec_fn: Callable[[], None] | None = None,
+    ) -> None:
+        self.data = data
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.market_maker = market_maker
+        self.env = env or {}
+        self.preexec_fn = preexec_fn
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Served:
+        args = [sys.executable, "-m", "atlas_oms.cli", "serve", "--data-dir", str(self.data)]
+        args += ["--port", str(self.port)]
+        if not self.market_maker:
+            args.append("--no-market-maker")
+        self.proc = proc = subprocess.Popen(
+            args,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "ATLAS_LOG_LEVEL": "INFO", **self.env},
+            preexec_fn=self.preexec_fn,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                time.sleep(0.05)
+            if proc.poll() is not None:
+                break
+        proc.kill()
+        raise AssertionError(f"atlas serve did not start: {proc.communicate()[1].decode()[-3000:]}")
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def keys(self) -> dict[str, dict[str, str]]:
+        """The first keys by role: admin, risk, trader (headers ready to send)."""
+        out = {}
+        for line in (self.data / "first-keys.txt").read_text().splitlines():
+            key = json.loads(line)
+            out[key["roles"][0]] = {"X-API-Key": key["token"]}
+        return out
+
+    def stop(self, sig: int = signal.SIGINT, timeout: float = 20) -> tuple[int, float, str]:
+        """Send ``sig``; return (exit code, seconds to exit, stderr)."""
+        assert self.proc is not None
+        start = time.monotonic()
+        self.proc.send_signal(sig)
+        try:
+            _, err = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            _, err = self.proc.communicate()
+        return self.proc.returncode, time.monotonic() - start, err.decode()
+
+    def kill(self) -> None:
+        """kill -9: no goodbye, nothing flushed."""
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.communicate()
+
+    def ensure_stopped(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
+
+
+def raw_request(
+    port: int, method: str, path: str, headers: dict[str, str], body: Any = None
+) -> socket.socket:
+    """Send one HTTP request and return its socket without reading the answer (a request in
+    flight while the test does something else)."""
+    payload = b"" if body is None else json.dumps(body).encode()
+    lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    lines += ["Content-Type: application/json", f"Content-Length: {len(payload)}", "", ""]
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.sendall("\r\n".join(lines).encode() + payload)
+    return sock
