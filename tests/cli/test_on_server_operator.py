@@ -65,7 +65,8 @@ def test_leverage_mode_and_transfer_on_a_server_print_what_they_print_offline(
     assert "LeverageSet" in events and "FundsTransferred" in events
     assert "MarginModeSet" in audit_events(live, "desk-algo")
     code, out, _ = live.run("futures", "leverage", "desk", PERP, "50", "--json")
-    assert code == 0 and json.loads(out)["max_notional"] == "1000000"
+    # --json on a server shows the server's numbers: money at the asset's places (USDT: 8).
+    assert code == 0 and json.loads(out)["max_notional"] == "1000000.00000000"
 
 
 def test_isolated_margin_refusal_is_the_engines_reason_on_both(live: Live, twin: Path) -> None:
@@ -105,7 +106,7 @@ def test_admin_market_actions_on_a_server(live: Live, twin: Path) -> None:
         out == f"insurance fund USDT: deposit of 250 by {admin} on {live.url}: seed; balance 250\n"
     )
     code, out, _ = live.run("futures", "fund", "--json", key="risk")
-    assert json.loads(out)["insurance_funds"][0]["deposited"] == "250"
+    assert json.loads(out)["insurance_funds"][0]["deposited"] == "250.00000000"
 
     args = ("futures", "mark", PERP, "60100", "--last", "60090")
     code, out, err = live.run(*args, key="risk")
@@ -196,7 +197,7 @@ def test_closed_positions_and_pnl_on_a_server(live: Live) -> None:
     closed long, realized 100, fees 6 + 6.1."""
     for side, price in (("SELL", "60000"), ("BUY", "61000")):
         body = {"account_id": "maker", "symbol": SPOT, "side": side, "qty": "0.1", "price": price}
-        live.admin("POST", "/v1/orders", json=body)
+        live.maker("POST", "/v1/orders", json=body)
         other = "buy" if side == "SELL" else "sell"
         code, _, err = live.run("order", "submit", SPOT, other, "0.1", price, "-a", "desk")
         assert code == 0, err

@@ -87,24 +87,26 @@ def test_closed_positions_match_the_hand_computed_round_trips(api: Any) -> None:
         "symbol": PERP,
         "position_side": "BOTH",
         "side": "LONG",
-        "max_qty": "2",
-        "qty": "2",
-        "entry_notional": "210",
-        "exit_notional": "240",
-        "entry_avg_px": "105",
-        "exit_avg_px": "120",
-        "realized_pnl": "30",
-        "fees": "0.450",  # 0.100 + 0.110 + 0.240
-        "funding": "-0.210",
+        # Quantities at the lot (0.001), averages at the tick + 4, money at USDT's 8 places.
+        "max_qty": "2.000",
+        "qty": "2.000",
+        "entry_notional": "210.00000000",
+        "exit_notional": "240.00000000",
+        "entry_avg_px": "105.000000",
+        "exit_avg_px": "120.000000",
+        "realized_pnl": "30.00000000",
+        "fees": "0.45000000",  # 0.100 + 0.110 + 0.240
+        "funding": "-0.21000000",
         "pnl_asset": "USDT",
         "opened_ts": T0,
         "closed_ts": T0 + 8 * HOUR,
     }
     assert short_trip["side"] == "SHORT"
-    assert (short_trip["entry_avg_px"], short_trip["exit_avg_px"]) == ("118", "116")
-    assert short_trip["realized_pnl"] == "2"
+    assert (short_trip["entry_avg_px"], short_trip["exit_avg_px"]) == ("118.000000", "116.000000")
+    assert short_trip["realized_pnl"] == "2.00000000"
     # The flipping fill's whole fee (3 * 116 * 0.001) goes to the round trip it closes.
-    assert short_trip["fees"] == str(Decimal("0.118") + Decimal("0.348"))
+    assert Decimal(short_trip["fees"]) == Decimal("0.118") + Decimal("0.348")
+    assert short_trip["fees"] == "0.46600000"
     assert short_trip["closed_seq"] > long_trip["closed_seq"]
     assert r.json()["next_after_seq"] is None
 
@@ -128,29 +130,30 @@ def test_pnl_history_has_running_totals_and_equity_points(api: Any) -> None:
         (e["event"], e["realized_pnl"], e["fee"], e["funding"], e["total_net"])
         for e in body["entries"]
     ]
+    # Every amount is money in USDT, at its 8 places (service/numbers.py).
     assert rows == [
-        ("OrderFilled", "0", "0.100", "0", "-0.100"),
-        ("OrderFilled", "0", "0.110", "0", "-0.210"),
-        ("FundingSettled", "0", "0", "-0.210", "-0.420"),
-        ("OrderFilled", "30", "0.240", "0", "29.340"),
-        ("OrderFilled", "0", "0.118", "0", "29.222"),
-        ("OrderFilled", "2", "0.348", "0", "30.874"),
+        ("OrderFilled", "0.00000000", "0.10000000", "0.00000000", "-0.10000000"),
+        ("OrderFilled", "0.00000000", "0.11000000", "0.00000000", "-0.21000000"),
+        ("FundingSettled", "0.00000000", "0.00000000", "-0.21000000", "-0.42000000"),
+        ("OrderFilled", "30.00000000", "0.24000000", "0.00000000", "29.34000000"),
+        ("OrderFilled", "0.00000000", "0.11800000", "0.00000000", "29.22200000"),
+        ("OrderFilled", "2.00000000", "0.34800000", "0.00000000", "30.87400000"),
     ]
     last = body["entries"][-1]
     assert (last["total_realized_pnl"], last["total_fees"], last["total_funding"]) == (
-        "32",
-        "0.916",
-        "-0.210",
+        "32.00000000",
+        "0.91600000",
+        "-0.21000000",
     )
     equity = [(e["balance"], e["unrealized_pnl"], e["equity"]) for e in body["equity"]]
     assert equity == [
-        ("10000", "0", "10000"),  # the deposit
-        ("9999.900", "0", "9999.900"),  # long 1 @ 100, mark 100
-        ("9999.790", "-10", "9989.790"),  # long 2, cost 210, mark 100
-        ("9999.580", "0", "9999.580"),  # funding paid; mark 105 on cost 210
-        ("10029.340", "0", "10029.340"),  # flat
-        ("10029.222", "13", "10042.222"),  # short 1 @ 118, mark 105
-        ("10030.874", "-22", "10008.874"),  # long 2 @ 116, mark 105
+        ("10000.00000000", "0.00000000", "10000.00000000"),  # the deposit
+        ("9999.90000000", "0.00000000", "9999.90000000"),  # long 1 @ 100, mark 100
+        ("9999.79000000", "-10.00000000", "9989.79000000"),  # long 2, cost 210, mark 100
+        ("9999.58000000", "0.00000000", "9999.58000000"),  # funding paid; mark 105, cost 210
+        ("10029.34000000", "0.00000000", "10029.34000000"),  # flat
+        ("10029.22200000", "13.00000000", "10042.22200000"),  # short 1 @ 118, mark 105
+        ("10030.87400000", "-22.00000000", "10008.87400000"),  # long 2 @ 116, mark 105
     ]
     assert body["next_after_seq"] is None
 

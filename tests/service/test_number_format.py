@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from atlas_oms import Instrument, Node
 from atlas_oms.core.orders.order import OrderView
 from atlas_oms.core.state.positions import BalanceView, LotView, PositionView
+from atlas_oms.runtime.account_history import ClosedPosition, EquityPoint, PnlEntry
 from atlas_oms.runtime.queries import NetPosition
 from atlas_oms.service import numbers as n
 from atlas_oms.service.app import create_app
@@ -81,7 +82,8 @@ def test_the_formatting_rules() -> None:
 
 
 def test_every_decimal_field_of_every_view_has_an_explicit_kind() -> None:
-    for view in (OrderView, PositionView, LotView, BalanceView, NetPosition):
+    views = (OrderView, PositionView, LotView, BalanceView, NetPosition)
+    for view in (*views, ClosedPosition, PnlEntry, EquityPoint):
         decimals = {
             f.name
             for f in msgspec.structs.fields(view)
@@ -91,6 +93,23 @@ def test_every_decimal_field_of_every_view_has_an_explicit_kind() -> None:
     assert n.VIEWS[OrderView]["avg_px"] is n.AVG and n.VIEWS[OrderView]["price"] is n.PRICE
     assert n.VIEWS[OrderView]["qty"] is n.QTY and n.VIEWS[BalanceView]["total"] is n.MONEY
     assert n.VIEWS[PositionView]["margin_ratio"] is n.RATIO
+    assert n.VIEWS[OrderView]["trailing_offset"] is n.OFFSET
+    assert n.VIEWS[ClosedPosition]["entry_avg_px"] is n.AVG
+
+
+def test_a_trailing_offset_is_a_price_distance_or_a_percentage_as_given() -> None:
+    node = Node.in_memory()
+    world(node)
+    numbers = n.Numbers.of_node(node)
+    out = numbers.builtins(
+        [
+            {"symbol": SPOT, "trailing_offset": Decimal("100"), "trailing_offset_type": "PRICE"},
+            {"symbol": SPOT, "trailing_offset": Decimal("0.25"), "trailing_offset_type": "PERCENT"},
+            {"symbol": SPOT, "trailing_offset": Decimal("5"), "limit_offset": Decimal("1.5")},
+        ]
+    )
+    assert [o["trailing_offset"] for o in out] == ["100.00", "0.25", "5.00"]
+    assert out[2]["limit_offset"] == "1.50"
 
 
 def test_views_format_at_tick_lot_asset_and_average_places() -> None:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from fastapi.testclient import TestClient
 
@@ -127,11 +128,11 @@ def test_margin_mode_and_isolated_margin(api: Api) -> None:
     r = api("alice", "POST", path, json={"symbol": PERP, "action": "add", "amount": "100"})
     assert r.status_code == 200, r.text
     position = r.json()["position"]
-    assert position["qty"] == "1" and position["margin"] == "3100"
+    assert position["qty"] == "1.000" and position["margin"] == "3100.00000000"
     (adjusted,) = api.journaled(ev.IsolatedMarginAdjusted)
     assert adjusted.amount == Decimal(100)
     r = api("alice", "POST", path, json={"symbol": PERP, "action": "remove", "amount": "50"})
-    assert r.status_code == 200 and r.json()["position"]["margin"] == "3050"
+    assert r.status_code == 200 and r.json()["position"]["margin"] == "3050.00000000"
     r = api("alice", "POST", path, json={"symbol": PERP, "action": "remove", "amount": "10000"})
     assert r.status_code == 422
     r = api("alice", "POST", path, json={"symbol": PERP, "action": "steal", "amount": "1"})
@@ -145,9 +146,9 @@ def test_deposits_and_withdrawals_are_for_admin(api: Api) -> None:
     body = {"asset": "USDT", "amount": "250", "reason": "wire 42"}
     r = api("admin", "POST", "/v1/accounts/bob/deposits", json=body)
     assert r.status_code == 201, r.text
-    assert r.json()["balance"]["total"] == "100250"
+    assert r.json()["balance"]["total"] == "100250.00000000"  # USDT at its 8 places
     r = api("admin", "POST", "/v1/accounts/bob/withdrawals", json=body | {"amount": "50"})
-    assert r.status_code == 201 and r.json()["balance"]["total"] == "100200"
+    assert r.status_code == 201 and r.json()["balance"]["total"] == "100200.00000000"
     adjusted = api.journaled(ev.BalanceAdjusted)[-2:]
     assert [(e.amount, e.reason) for e in adjusted] == [
         (Decimal(250), "wire 42"),
@@ -198,7 +199,7 @@ def test_margin_tiers_are_read_by_anyone_and_set_by_admin(api: Api) -> None:
     assert event.actor == key_id(api, "admin") and event.reason == "new table"
     assert api("alice", "GET", path).json()["source"] == "set"
     r = api("alice", "PUT", "/v1/accounts/alice/leverage", json={"symbol": PERP, "leverage": "25"})
-    assert r.json()["max_notional"] == "50000"
+    assert r.json()["max_notional"] == "50000.00000000"  # money, in USDT
     assert api("risk", "PUT", path, json={"tiers": tiers}).status_code == 403
     assert api("admin", "PUT", path, json={"tiers": []}).status_code == 400
     bad = [tiers[0] | {"max_leverage": "0"}]
@@ -232,8 +233,8 @@ def test_settle_is_for_admin_and_closes_every_position(api: Api) -> None:
     r = api("admin", "POST", path, json={"price": "3100"})
     assert r.status_code == 200, r.text
     assert r.json()["settled"] == [
-        {"account_id": "alice", "qty": "1", "realized_pnl": "100"},
-        {"account_id": "bob", "qty": "-1", "realized_pnl": "-100"},
+        {"account_id": "alice", "qty": "1.000", "realized_pnl": "100.00000000"},
+        {"account_id": "bob", "qty": "-1.000", "realized_pnl": "-100.00000000"},
     ]
     (event,) = api.journaled(ev.FutureSettled)
     assert event.actor == key_id(api, "admin") and event.reason == "expiry"
@@ -249,7 +250,9 @@ def test_mark_returns_what_it_set_off(api: Api) -> None:
     r = api("risk", "POST", path, json={"mark": "3010", "last": "3011"})
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["previous_mark"] == "3000" and body["mark"] == "3010"
+    # Marks are averages (the tick's places + 4), as a position's mark_px.
+    assert body["previous_mark"] == "3000.000000" and body["mark"] == "3010.000000"
+    assert body["last"] == "3011.00"  # a price: at the tick
     assert [e["type"] for e in body["events"]] == ["PricesUpdated"]
     assert api.node.mark_price(PERP) == Decimal(3010)
 
@@ -262,13 +265,13 @@ def test_insurance_fund_deposit_and_history(api: Api) -> None:
         json={"amount": "500", "reason": "seed"},
     )
     assert r.status_code == 201, r.text
-    assert r.json()["balance"] == "500"
+    assert r.json()["balance"] == "500.00000000"
     (event,) = api.journaled(ev.InsuranceFundDeposited)
     assert (event.amount, event.actor) == (Decimal(500), key_id(api, "admin"))
     r = api("risk", "GET", "/v1/insurance-funds")
     assert r.json()["insurance_funds"] == [
-        {"asset": "USDT", "deposited": "500", "from_liquidations": "0", "to_liquidations": "0",
-         "balance": "500"}
+        {"asset": "USDT", "deposited": "500.00000000", "from_liquidations": "0.00000000",
+         "to_liquidations": "0.00000000", "balance": "500.00000000"}
     ]  # fmt: skip
     assert api("alice", "GET", "/v1/insurance-funds").status_code == 403
     r = api("risk", "POST", "/v1/insurance-funds/USDT/deposits", json={"amount": "1"})
@@ -277,3 +280,55 @@ def test_insurance_fund_deposit_and_history(api: Api) -> None:
     assert r.status_code == 422  # more than the fund holds
     r = api("admin", "POST", "/v1/insurance-funds/USDT/deposits", json={"amount": 5.5})
     assert r.status_code == 400
+
+
+# --------------------------------------------------------------------------- the documented shape
+def test_every_operator_answer_matches_its_documented_schema(api: Api) -> None:
+    """Each answer is what /openapi.json says (service/openapi.py), its numbers at their places."""
+    doc = api.client.get("/openapi.json").json()
+    api.node.set_leverage("alice", FUT, 10)
+    api.node.set_leverage("bob", FUT, 10)
+    api.node.sell("bob", FUT, "1", "3000")
+    api.node.buy("alice", FUT, "1", "3000")
+    api.node.set_margin_mode("alice", PERP, "ISOLATED")
+    api.node.sell("bob", PERP, "1", "3000")
+    api.node.buy("alice", PERP, "1", "3000")
+    tiers = [{"bracket": 1, "floor": "0", "maint_margin_rate": "0.005", "max_leverage": "50"}]
+    perp, fut = "/v1/instruments/{symbol}", f"/v1/instruments/{PERP}"
+    calls = [
+        ("alice", "PUT", "/v1/accounts/{account_id}/leverage", "/v1/accounts/alice/leverage",
+         {"symbol": PERP, "leverage": "5"}),
+        ("alice", "PUT", "/v1/accounts/{account_id}/margin-mode",
+         "/v1/accounts/alice-algo/margin-mode", {"symbol": PERP, "mode": "ISOLATED"}),
+        ("alice", "POST", "/v1/accounts/{account_id}/isolated-margin",
+         "/v1/accounts/alice/isolated-margin", {"symbol": PERP, "action": "add", "amount": "1"}),
+        ("admin", "POST", "/v1/accounts/{account_id}/deposits", "/v1/accounts/bob/deposits",
+         {"asset": "USDT", "amount": "1"}),
+        ("admin", "POST", "/v1/accounts/{account_id}/withdrawals",
+         "/v1/accounts/bob/withdrawals", {"asset": "USDT", "amount": "1"}),
+        ("admin", "PUT", perp + "/funding-rate", fut + "/funding-rate", {"rate": "0.0001"}),
+        ("alice", "GET", perp + "/margin-tiers", fut + "/margin-tiers", None),
+        ("admin", "PUT", perp + "/margin-tiers", fut + "/margin-tiers", {"tiers": tiers}),
+        ("risk", "PUT", perp + "/market-status", f"/v1/instruments/{SPOT}/market-status",
+         {"status": "HALTED"}),
+        ("admin", "POST", "/v1/insurance-funds/{asset}/deposits", "/v1/insurance-funds/USDT/deposits",
+         {"amount": "10"}),
+        ("risk", "POST", perp + "/mark", fut + "/mark", {"mark": "2990.123"}),
+        ("admin", "POST", perp + "/settle", f"/v1/instruments/{FUT}/settle", {"price": "3100"}),
+        ("risk", "GET", "/v1/insurance-funds", "/v1/insurance-funds", None),
+    ]  # fmt: skip
+    for who, method, template, path, body in calls:
+        r = api(who, method, path, json=body) if body is not None else api(who, method, path)
+        assert r.status_code < 300, f"{method} {path}: {r.text}"
+        schema = doc["paths"][template][method.lower()]["responses"][str(r.status_code)]
+        schema = schema["content"]["application/json"]["schema"]
+        jsonschema.Draft202012Validator({**schema, "components": doc["components"]}).validate(
+            r.json()
+        )
+        if path.endswith("/mark"):
+            marked = r.json()
+            assert marked["mark"] == "2990.123000" and marked["insurance_funds"] == {
+                "USDT": "10.00000000"
+            }
+            (updated,) = marked["events"]
+            assert (updated["type"], updated["mark"]) == ("PricesUpdated", "2990.123000")

@@ -92,8 +92,9 @@ def test_a_trailing_stop_with_offset_and_offset_type_round_trips(api: Api) -> No
     assert r.status_code == 201, r.text
     got = api.get(f"/v1/orders/{r.json()['order_id']}").json()
     assert got["order_type"] == "TRAILING_STOP_MARKET"
+    # A percentage offset is shown as given (never rounded to the tick); prices at the tick.
     assert (got["trailing_offset"], got["trailing_offset_type"]) == ("2", "PERCENT")
-    assert got["trigger_type"] == "MARK" and got["trigger_price"] == "29400"
+    assert got["trigger_type"] == "MARK" and got["trigger_price"] == "29400.00"
     listed = api.get("/v1/orders", open_only=True).json()["orders"]
     assert [o["trailing_offset_type"] for o in listed] == ["PERCENT"]
 
@@ -110,8 +111,9 @@ def test_a_limit_offset_order_round_trips(api: Api) -> None:
     )
     assert r.status_code == 201, r.text
     got = api.get(f"/v1/orders/{r.json()['order_id']}").json()
-    assert (got["trailing_offset"], got["limit_offset"]) == ("100", "10")
-    assert got["trigger_price"] == "30100"
+    # A PRICE offset and a limit offset are price distances: at the tick, as prices.
+    assert (got["trailing_offset"], got["limit_offset"]) == ("100.00", "10.00")
+    assert got["trigger_price"] == "30100.00"
 
 
 def test_an_extended_hours_gtd_post_only_order_round_trips(api: Api) -> None:

@@ -15,6 +15,9 @@ QTY        the instrument's lot (``lot_size`` 0.0001: 4)               ``qty``, 
 MONEY      the asset's places (:meth:`Numbers.asset_places`)           ``fees``, ``total``,
                                                                         ``realized_pnl``
 RATIO      :data:`RATIO_PLACES` (8)                                    ``margin_ratio``
+OFFSET     PRICE if the holder's ``trailing_offset_type`` is PRICE (a      ``trailing_offset``
+           price distance), else EXACT (a percentage, as given: 0.25%
+           must not round to 0)
 EXACT      every digit the value has, as it is                         ``leverage``, tick sizes,
                                                                         limits, any unmapped field
 =========  ==========================================================  =========================
@@ -32,6 +35,9 @@ Rules, the same for every kind:
   (``format(d, "f")``): exact, never rounded.
 * The money fields of a struct are in its ``asset`` (balances, transfers), its fee asset
   (``fees``/``fee`` with ``fee_asset``), else its instrument's settlement asset (P&L, margin).
+  A closed position's money is in its ``pnl_asset``.
+* A dictionary under a key of :data:`ASSET_MAPS` maps assets to amounts (the insurance funds):
+  each amount is money in its key's asset.
 
 Which field has which kind: :data:`VIEWS` (one table per view struct) and :data:`BY_NAME` (by
 field name: events, commands and the API's own dictionaries). Adding a view: one line in
@@ -48,7 +54,10 @@ from typing import Any
 import msgspec
 
 from atlas_oms.core.views import BalanceView, LotView, OrderView, PositionView
+from atlas_oms.model.enums import TrailingOffsetType
 from atlas_oms.model.instrument import Instrument
+from atlas_oms.model.margin import MarginTier
+from atlas_oms.runtime.account_history import ClosedPosition, EquityPoint, PnlEntry
 from atlas_oms.runtime.queries import NetPosition
 
 #: Places an average (and any other derived price) has beyond its instrument's tick.
@@ -71,15 +80,18 @@ class Kind(enum.Enum):
     MONEY = "money"
     RATIO = "ratio"
     EXACT = "exact"
+    #: A trailing offset: PRICE or EXACT by the holder's ``trailing_offset_type``.
+    OFFSET = "offset"
 
 
-PRICE, AVG, QTY, MONEY, RATIO, EXACT = (
+PRICE, AVG, QTY, MONEY, RATIO, EXACT, OFFSET = (
     Kind.PRICE,
     Kind.AVG,
     Kind.QTY,
     Kind.MONEY,
     Kind.RATIO,
     Kind.EXACT,
+    Kind.OFFSET,
 )
 
 #: A field's kind; MONEY may name the field holding its asset (``(MONEY, "fee_asset")``).
@@ -95,6 +107,8 @@ VIEWS: dict[type, dict[str, Spec]] = {
         "leaves_qty": QTY,
         "avg_px": AVG,
         "fees": (MONEY, "fee_asset"),
+        "trailing_offset": OFFSET,
+        "limit_offset": PRICE,  # a price distance beyond the trigger
     },
     PositionView: {
         "qty": QTY,
@@ -123,6 +137,28 @@ VIEWS: dict[type, dict[str, Spec]] = {
         "fees": MONEY,
     },
     Instrument: {},  # its rules (tick, lot, fees, limits) are shown exactly as configured
+    MarginTier: {},  # configuration too: floors, caps, rates and leverage exactly as set
+    ClosedPosition: {
+        "max_qty": QTY,
+        "qty": QTY,
+        "entry_notional": (MONEY, "pnl_asset"),
+        "exit_notional": (MONEY, "pnl_asset"),
+        "entry_avg_px": AVG,
+        "exit_avg_px": AVG,
+        "realized_pnl": (MONEY, "pnl_asset"),
+        "fees": (MONEY, "pnl_asset"),
+        "funding": (MONEY, "pnl_asset"),
+    },
+    PnlEntry: {
+        "realized_pnl": MONEY,
+        "fee": MONEY,
+        "funding": MONEY,
+        "total_realized_pnl": MONEY,
+        "total_fees": MONEY,
+        "total_funding": MONEY,
+        "total_net": MONEY,
+    },
+    EquityPoint: {"balance": MONEY, "unrealized_pnl": MONEY, "equity": MONEY},
 }
 
 #: Every other struct (events, commands) and the API's dictionaries: by field name.
@@ -144,10 +180,20 @@ BY_NAME: dict[str, Spec] = {
     "amount": MONEY,
     "realized_pnl": MONEY,
     "unrealized_pnl": MONEY,
+    "trailing_offset": OFFSET,
+    "limit_offset": PRICE,
+    "previous_mark": AVG,
+    "max_notional": MONEY,
+    "balance": MONEY,
+    "deposited": MONEY,
+    "from_liquidations": MONEY,
+    "to_liquidations": MONEY,
 }
 
 #: Dictionary keys holding ``[[price, qty], …]`` book levels.
 LEVELS = frozenset({"bids", "asks"})
+#: Dictionary keys holding ``{asset: amount}``: each amount is money in its key's asset.
+ASSET_MAPS = frozenset({"insurance_funds", "insurance_funds_before"})
 
 
 def places_of(step: Decimal) -> int:
@@ -288,11 +334,19 @@ class Numbers:
             if spec is None:
                 return plain(value)
             asset = None
+            if spec is OFFSET:
+                by = _get(holder, "trailing_offset_type")
+                spec = EXACT if by is not None and by != TrailingOffsetType.PRICE else PRICE
             if isinstance(spec, tuple):
                 asset = _get(holder, spec[1])
             elif spec is MONEY:
                 asset = _get(holder, "asset")
             return self.number(value, spec, symbol, asset if isinstance(asset, str) else None)
+        if name in ASSET_MAPS and isinstance(value, dict):
+            return {
+                a: self.number(v, MONEY, None, a) if isinstance(v, Decimal) else self.builtins(v)
+                for a, v in value.items()
+            }
         if name in LEVELS and isinstance(value, list | tuple):
             return [self._level(level, symbol) for level in value]
         if isinstance(value, msgspec.Struct | dict | list | tuple):

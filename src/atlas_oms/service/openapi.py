@@ -41,7 +41,9 @@ from atlas_oms.model import events as ev
 from atlas_oms.model.account import Account
 from atlas_oms.model.enums import Side
 from atlas_oms.model.instrument import Instrument
-from atlas_oms.model.risk import RiskLimits, Scope
+from atlas_oms.model.margin import MarginMode, MarginTier
+from atlas_oms.model.risk import MarketStatus, RiskLimits, Scope
+from atlas_oms.runtime.account_history import ClosedPosition, EquityPoint, PnlEntry
 from atlas_oms.store.audit import AuditRecord
 
 PROBLEM = "application/problem+json"
@@ -54,7 +56,8 @@ STATUS_TEXT = {
     "(this API answers 400 for what FastAPI calls a validation error, never 422)",
     401: "UNAUTHENTICATED, SIGNATURE_REQUIRED, SIGNATURE_EXPIRED, BAD_SIGNATURE or "
     "REPLAYED_REQUEST: no valid key, or a missing, stale, wrong or replayed signature",
-    403: "FORBIDDEN: the key lacks the role this needs",
+    403: "FORBIDDEN or FORBIDDEN_ROLE: the key lacks the role this needs (a key that may see an "
+    "account may not trade it without the trader role)",
     404: "UNKNOWN_ACCOUNT, UNKNOWN_ORDER, UNKNOWN_INSTRUMENT, UNKNOWN_VENUE or UNKNOWN_KEY: "
     "no such thing for this key (someone else's is answered the same)",
     409: "ORDER_NOT_LIVE, ORDER_PENDING or LIQUIDATION_IN_PROGRESS: not in a state for this now",
@@ -239,6 +242,142 @@ class IssuedKey(msgspec.Struct, kw_only=True):
     accounts: list[str]
 
 
+# ------------------------------------------------- operator actions (service/routes_operator.py)
+class LeverageResult(msgspec.Struct, kw_only=True):
+    """The leverage set; ``max_notional``: the largest position its tier allows (None: no
+    limit), in ``settle_asset``."""
+
+    account_id: str
+    symbol: str
+    leverage: Decimal
+    max_notional: Decimal | None
+    settle_asset: str
+    seq: int
+
+
+class MarginModeResult(msgspec.Struct, kw_only=True):
+    account_id: str
+    symbol: str
+    margin_mode: MarginMode
+    seq: int
+
+
+class IsolatedMarginResult(msgspec.Struct, kw_only=True):
+    """The margin moved and the position after it."""
+
+    account_id: str
+    symbol: str
+    action: str
+    amount: Decimal
+    settle_asset: str
+    position: PositionView | None
+    seq: int
+
+
+class CashResult(msgspec.Struct, kw_only=True):
+    """The account's balance in the asset after a deposit or withdrawal."""
+
+    balance: BalanceView
+    seq: int
+
+
+class FundingRateResult(msgspec.Struct, kw_only=True):
+    symbol: str
+    rate: Decimal
+    interval_min: int
+    next_funding_ts: int | None
+    seq: int
+
+
+class MarginTiers(msgspec.Struct, kw_only=True):
+    """A derivative's maintenance-margin tiers; ``source``: ``set``, ``default`` or the file's."""
+
+    symbol: str
+    source: str
+    tiers: list[MarginTier]
+
+
+class MarginTiersSet(MarginTiers, kw_only=True):
+    seq: int
+
+
+class MarketStatusResult(msgspec.Struct, kw_only=True):
+    """The status set (None: the instrument's schedule again)."""
+
+    symbol: str
+    status: MarketStatus | None
+    seq: int
+
+
+class SettledPosition(msgspec.Struct, kw_only=True):
+    """A position the settlement closed: its quantity before, its realized P&L after."""
+
+    account_id: str
+    qty: Decimal
+    realized_pnl: Decimal | None
+
+
+class SettleResult(msgspec.Struct, kw_only=True):
+    symbol: str
+    price: Decimal
+    settled: list[SettledPosition]
+    seq: int
+
+
+class MarkResult(msgspec.Struct, kw_only=True):
+    """The mark set, the one before, the insurance funds (by asset) before and after, and every
+    event it set off (funding, triggered orders, liquidations), each with its ``type``."""
+
+    symbol: str
+    mark: Decimal
+    last: Decimal | None
+    previous_mark: Decimal | None
+    insurance_funds_before: dict[str, Decimal]
+    insurance_funds: dict[str, Decimal]
+    events: list[ev.Event]
+    seq: int
+
+
+class InsuranceFund(msgspec.Struct, kw_only=True):
+    """An insurance fund: deposits, what liquidations paid in (positive) and took out
+    (negative), and its balance."""
+
+    asset: str
+    deposited: Decimal
+    from_liquidations: Decimal
+    to_liquidations: Decimal
+    balance: Decimal
+
+
+class InsuranceFunds(msgspec.Struct, kw_only=True):
+    insurance_funds: list[InsuranceFund]
+
+
+class FundDepositResult(msgspec.Struct, kw_only=True):
+    asset: str
+    amount: Decimal
+    balance: Decimal
+    seq: int
+
+
+# ---------------------------------------------------- account history (service/routes_history.py)
+class ClosedPositions(msgspec.Struct, kw_only=True):
+    """A page of closed positions; ``next_after_seq``: pass it as ``after_seq`` (None: last)."""
+
+    account_id: str
+    positions: list[ClosedPosition]
+    next_after_seq: int | None
+
+
+class PnlHistory(msgspec.Struct, kw_only=True):
+    """A page of P&L entries and equity points; ``next_after_seq`` as for closed positions."""
+
+    account_id: str
+    entries: list[PnlEntry]
+    equity: list[EquityPoint]
+    next_after_seq: int | None
+
+
 # ---------------------------------------------------------------------- the routes
 class Doc(NamedTuple):
     """A route's answers: its success type and status, other success answers, extra errors."""
@@ -272,6 +411,7 @@ ROUTES: dict[tuple[str, str], Doc] = {
     ("GET", "/v1/accounts/{account_id}"): ok(AccountDetail, 404),
     ("POST", "/v1/orders"): created(
         OrderView,
+        403,
         404,
         409,
         also={
@@ -279,16 +419,19 @@ ROUTES: dict[tuple[str, str], Doc] = {
             422: (DeniedOrder, "The engine denied the order (journaled, with its id)"),
         },
     ),
-    ("POST", "/v1/orders/batch"): ok(BatchResult, 404, 409, 422),
+    ("POST", "/v1/orders/batch"): ok(BatchResult, 403, 404, 409, 422),
     ("GET", "/v1/orders"): ok(OrdersPage, 404),
     ("GET", "/v1/orders/{order_id}"): ok(OrderView, 404),
-    ("DELETE", "/v1/orders/{order_id}"): ok(OrderView, 404, 409, 422),
-    ("PATCH", "/v1/orders/{order_id}"): ok(OrderView, 404, 409, 422),
-    ("POST", "/v1/orders/cancel-all"): ok(CancelAllResult, 404),
+    ("DELETE", "/v1/orders/{order_id}"): ok(OrderView, 403, 404, 409, 422),
+    ("PATCH", "/v1/orders/{order_id}"): ok(OrderView, 403, 404, 409, 422),
+    ("GET", "/v1/orders/by-client-id/{client_order_id}"): ok(OrderView, 404),
+    ("DELETE", "/v1/orders/by-client-id/{client_order_id}"): ok(OrderView, 403, 404, 409, 422),
+    ("PATCH", "/v1/orders/by-client-id/{client_order_id}"): ok(OrderView, 403, 404, 409, 422),
+    ("POST", "/v1/orders/cancel-all"): ok(CancelAllResult, 403, 404),
     ("GET", "/v1/fills"): ok(list[ev.OrderFilled], 404),
     ("GET", "/v1/positions"): ok(list[PositionView], 404),
     ("GET", "/v1/balances"): ok(list[BalanceView], 404),
-    ("POST", "/v1/transfers"): created(TransferResult, 404, 409, 422),
+    ("POST", "/v1/transfers"): created(TransferResult, 403, 404, 409, 422),
     ("GET", "/v1/transfers"): ok(list[ev.FundsTransferred], 404),
     ("GET", "/v1/book/{symbol}"): ok(Book, 404),
     ("GET", "/v1/trades/{symbol}"): ok(Trades, 404),
@@ -306,6 +449,27 @@ ROUTES: dict[tuple[str, str], Doc] = {
     ),
     ("DELETE", "/v1/keys/{key_id}"): ok(Revoked, 403, 404),
     ("POST", "/v1/keys"): created(IssuedKey, 403, 404, 422),
+    # operator actions (routes_operator.py); a write's refusal is 404/409/422 by its reason
+    ("PUT", "/v1/accounts/{account_id}/leverage"): ok(LeverageResult, 403, 404, 409, 422),
+    ("PUT", "/v1/accounts/{account_id}/margin-mode"): ok(MarginModeResult, 403, 404, 409, 422),
+    ("POST", "/v1/accounts/{account_id}/isolated-margin"): ok(
+        IsolatedMarginResult, 403, 404, 409, 422
+    ),
+    ("POST", "/v1/accounts/{account_id}/deposits"): created(CashResult, 403, 404, 409, 422),
+    ("POST", "/v1/accounts/{account_id}/withdrawals"): created(CashResult, 403, 404, 409, 422),
+    ("PUT", "/v1/instruments/{symbol}/funding-rate"): ok(FundingRateResult, 403, 404, 409, 422),
+    ("GET", "/v1/instruments/{symbol}/margin-tiers"): ok(MarginTiers, 404),
+    ("PUT", "/v1/instruments/{symbol}/margin-tiers"): ok(MarginTiersSet, 403, 404, 409, 422),
+    ("PUT", "/v1/instruments/{symbol}/market-status"): ok(MarketStatusResult, 403, 404, 409, 422),
+    ("POST", "/v1/instruments/{symbol}/settle"): ok(SettleResult, 403, 404, 409, 422),
+    ("POST", "/v1/instruments/{symbol}/mark"): ok(MarkResult, 403, 404, 409, 422),
+    ("GET", "/v1/insurance-funds"): ok(InsuranceFunds, 403),
+    ("POST", "/v1/insurance-funds/{asset}/deposits"): created(
+        FundDepositResult, 403, 404, 409, 422
+    ),
+    # account history (routes_history.py)
+    ("GET", "/v1/accounts/{account_id}/positions/closed"): ok(ClosedPositions, 404),
+    ("GET", "/v1/accounts/{account_id}/pnl"): ok(PnlHistory, 404),
 }
 
 #: Security schemes: the key in either header; the optional signature's two headers.

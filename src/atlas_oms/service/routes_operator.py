@@ -25,12 +25,10 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
-import msgspec
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from pydantic import Field
 
-from atlas_oms.model import events as ev
 from atlas_oms.model.enums import PositionSide
 from atlas_oms.model.margin import MarginMode, MarginTier
 from atlas_oms.model.risk import MarketStatus
@@ -147,11 +145,6 @@ async def _do(service: Service, action: Callable[[], T]) -> T:
 def _settle_asset(node: Node, symbol: str) -> str:
     inst = node.instrument(symbol)
     return inst.settle_asset if inst is not None else ""
-
-
-def _event_json(e: ev.EventBase) -> dict[str, Any]:
-    out: dict[str, Any] = msgspec.to_builtins(e)
-    return {"type": type(e).__name__} | out
 
 
 # ---------------------------------------------------------------------------------- endpoints
@@ -360,7 +353,7 @@ def register(app: FastAPI) -> None:
                 "previous_mark": before,
                 "insurance_funds_before": funds,
                 "insurance_funds": node.insurance_funds(),
-                "events": [_event_json(e) for e in events],
+                "events": events,  # tagged structs: each with its "type"
                 "seq": node.seq,
             }
         )
