@@ -62,8 +62,12 @@ def journal_copy(tmp_path: Path) -> str:
     return str(target)
 
 
+#: Event types added after the fixture was written (a journal from then cannot hold them).
+NEWER_THAN_FIXTURE = {"JournalRepaired"}
+
+
 def union_names() -> set[str]:
-    return {t.__name__ for t in typing.get_args(ev.Event)}
+    return {t.__name__ for t in typing.get_args(ev.Event)} - NEWER_THAN_FIXTURE
 
 
 def test_the_sqlite_journal_reopens_to_the_recorded_digest(
