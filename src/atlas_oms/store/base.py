@@ -28,6 +28,7 @@ __all__ = [
     "SequenceGapError",
     "bridges",
     "check_continuity",
+    "split_runs",
 ]
 
 
@@ -184,6 +185,20 @@ def bridges(expected: int, event: EventBase) -> bool:
         and event.lost_to_seq == event.seq - 1
         and event.seq > expected
     )
+
+
+def split_runs(events: Sequence[Event]) -> list[Sequence[Event]]:
+    """``events`` cut into runs of consecutive seqs (one run unless a repair bridges a gap)."""
+    if not events or events[-1].seq - events[0].seq + 1 == len(events):
+        return [events]
+    runs: list[Sequence[Event]] = []
+    start = 0
+    for i in range(1, len(events)):
+        if events[i].seq != events[i - 1].seq + 1:
+            runs.append(events[start:i])
+            start = i
+    runs.append(events[start:])
+    return runs
 
 
 def check_continuity(last_seq: int, events: Sequence[EventBase]) -> Sequence[Event]:

@@ -26,7 +26,7 @@ from typing import BinaryIO
 import msgspec
 
 from atlas_oms.model.events import Event, EventBase
-from atlas_oms.store.base import JournalBase, JournalError, RecoveryReport
+from atlas_oms.store.base import JournalBase, JournalError, RecoveryReport, split_runs
 from atlas_oms.store.framing import (
     MAGIC,
     READ_BUFFER,
@@ -106,10 +106,11 @@ class FileJournal(JournalBase):
         if not events:
             return
         batch = self._continue(self._last_seq, events)
-        first_seq = events[0].seq
-        self._firsts.append(first_seq)
-        self._offsets.append(self._end + len(self._buf))
-        append_frame(self._buf, events)
+        # A frame holds consecutive seqs: a repair's bridged gap starts a new one.
+        for run in split_runs(batch):
+            self._firsts.append(run[0].seq)
+            self._offsets.append(self._end + len(self._buf))
+            append_frame(self._buf, run)
         self._pending_events.append(list(batch))
         self._last_seq = events[-1].seq
         self._pending_count += len(events)

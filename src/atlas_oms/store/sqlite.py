@@ -35,6 +35,7 @@ from atlas_oms.store.base import (
     JournalError,
     RecoveryReport,
     bridges,
+    split_runs,
 )
 from atlas_oms.store.codec import decode_events, encode_events
 from atlas_oms.store.guard import HighWaterMark, WriterLock, hwm_path, lock_path, read_hwm
@@ -261,11 +262,14 @@ class SqliteJournal(JournalBase):
             return
         if self._pending_events:
             events = [event for step in self._pending_events for event in step]
-            payload = encode_events(events)
-            first = events[0]
-            self._pending = [
-                (first.seq, events[-1].seq, first.ts_event, zlib.crc32(payload), payload)
-            ]
+            self._pending = []
+            # A chunk holds consecutive seqs: a repair's bridged gap starts a new one.
+            for run in split_runs(events):
+                payload = encode_events(run)
+                first = run[0]
+                self._pending.append(
+                    (first.seq, run[-1].seq, first.ts_event, zlib.crc32(payload), payload)
+                )
         try:
             if extra is None and len(self._pending) == 1:
                 # One statement in autocommit mode: ~20% faster than BEGIN/INSERT/COMMIT.
