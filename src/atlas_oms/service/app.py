@@ -301,7 +301,14 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own_node = node is None
-        the_node = node if node is not None else Node.open(str(settings.journal_path))
+        the_node = (
+            node
+            if node is not None
+            else Node.open(
+                str(settings.journal_path),
+                on_damage="repair" if settings.repair_journal else "refuse",
+            )
+        )
         if setup is not None:
             setup(the_node)
         # With its own journal the service keeps the trade-id key beside it (ids stay the same

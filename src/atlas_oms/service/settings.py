@@ -33,6 +33,10 @@ class ServiceSettings(BaseSettings):
     ws_queue_size: int = 1024
     #: WebSocket: seconds a client has to send its key when the URL carries none.
     ws_auth_timeout_s: float = 10.0
+    #: Start on a damaged journal (events lost: a cut WAL, a flipped byte) by recording the loss
+    #: as a ``JournalRepaired`` event above everything ever written (``--repair-journal``).
+    #: Without it ``atlas serve`` refuses to start on one (exit code 65).
+    repair_journal: bool = False
     #: Log level of the structured JSON log.
     log_level: str = "INFO"
 

@@ -116,9 +116,9 @@ class RecoveryReport(msgspec.Struct, frozen=True, kw_only=True):
             return f"{where} lost nothing acknowledged ({self.reason}: {self.detail})."
         kept = f", kept at {self.kept_at}" if self.kept_at else ""
         return (
-            f"{where} is damaged ({self.reason}: {self.detail}): seq {self.lost_from_seq}.."
-            f"{self.lost_to_seq} ({self.lost_events} events, {self.lost_chunks} chunks{kept}) "
-            f"is lost after seq {self.last_seq}: repair it on purpose (atlas serve "
+            f"{where} is damaged: seq {self.lost_from_seq}..{self.lost_to_seq} "
+            f"({self.lost_events} events, {self.lost_chunks} chunks) is lost after seq "
+            f"{self.last_seq} ({self.reason}: {self.detail}{kept}); repair it on purpose (atlas serve "
             "--repair-journal) to record the loss and carry on above it."
         )
 

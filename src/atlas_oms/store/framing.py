@@ -149,7 +149,12 @@ class FrameScanner:
                 break
             length, first_seq, n = HEAD.unpack(head)
             pos += FRAME_OVERHEAD + length
-            if (count > 1 or include_first) and pos <= self.size and 0 < n and length <= MAX_PAYLOAD:
+            if (
+                (count > 1 or include_first)
+                and pos <= self.size
+                and n > 0
+                and length <= MAX_PAYLOAD
+            ):
                 top = max(top, first_seq + n - 1)
             self.f.seek(pos)
         return count, top
@@ -160,7 +165,7 @@ def _bridging(last: int, first_seq: int, payload: memoryview) -> bool:
     that gap."""
     try:
         first = decode_events(payload)[0]
-    except Exception:  # noqa: BLE001 - a frame that does not decode bridges nothing
+    except Exception:
         return False
     return first.seq == first_seq and bridges(last + 1, first)
 

@@ -125,7 +125,9 @@ class SqliteJournal(JournalBase):
                 self.recovery = self._recover(mark if existed else 0)
                 if not readonly:
                     durable = synchronous.upper() in {"FULL", "EXTRA"}
-                    self._hwm = HighWaterMark(hwm_path(self.path), durable=durable, reset=not existed)
+                    self._hwm = HighWaterMark(
+                        hwm_path(self.path), durable=durable, reset=not existed
+                    )
             except BaseException:
                 self._db.close()
                 raise
@@ -315,7 +317,11 @@ class SqliteJournal(JournalBase):
                 "SELECT first_seq, last_seq, crc, payload FROM chunks ORDER BY first_seq"
             ):
                 if not isinstance(payload, bytes) or zlib.crc32(payload) != crc:
-                    bad = (first_seq, "CRC_MISMATCH", f"chunk {first_seq}..{last_seq} fails its CRC")
+                    bad = (
+                        first_seq,
+                        "CRC_MISMATCH",
+                        f"chunk {first_seq}..{last_seq} fails its CRC",
+                    )
                     break
                 if last_seq < first_seq or (
                     first_seq != last + 1 and not _bridging(last, first_seq, payload)
@@ -372,7 +378,7 @@ class SqliteJournal(JournalBase):
         if mark > max(last, top, held_top):
             truncated = f"seq {mark} was committed but the journal ends at seq {max(last, top)}"
             code = code or "TRUNCATED"
-            detail = f"{detail}; {truncated}" if detail else f"{truncated} (its WAL was cut)"
+            detail = f"{detail}; {truncated}" if detail else f"{truncated}, its WAL cut short"
         if highest == last and bad is None:
             return RecoveryReport(events_recovered=events, last_seq=last, highest_seq=last)
         return RecoveryReport(
@@ -396,7 +402,7 @@ def _bridging(last: int, first_seq: int, payload: bytes) -> bool:
     that gap."""
     try:
         first = decode_events(payload)[0]
-    except Exception:  # noqa: BLE001 - a chunk that does not decode bridges nothing
+    except Exception:
         return False
     return first.seq == first_seq and bridges(last + 1, first)
 
