@@ -3,6 +3,7 @@ the highest seq ever written, and nothing (seq, order id) is ever issued twice."
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import subprocess
@@ -178,5 +179,32 @@ def test_a_read_only_node_opens_a_damaged_journal_without_writing(tmp_path: Path
     with Node(journal) as node:  # audits and replays still read the intact prefix
         assert node.journal.recovery.damaged and node.seq < last
         assert node.repaired is None
+    with pytest.raises(JournalDamagedError):
+        Node.open(str(path))
+
+
+def test_atlas_replay_reports_a_damaged_journal_and_exits_non_zero(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from atlas_oms.cli import main
+    from atlas_oms.cli.exit_codes import EXIT_JOURNAL_DAMAGED
+
+    path = tmp_path / "atlas.db"
+    last, _ = start(path)
+    assert main(["replay", str(path)]) == 0
+    flip_a_byte(path, last - 6)
+    capsys.readouterr()
+    assert main(["replay", str(path)]) == EXIT_JOURNAL_DAMAGED
+    out = capsys.readouterr()
+    assert "DAMAGED: CRC_MISMATCH" in out.out and f"..{last} lost" in out.out
+    assert "clean" not in out.out and "damaged" in out.err
+    assert main(["replay", "--json", str(path)]) == EXIT_JOURNAL_DAMAGED
+    report = json.loads(capsys.readouterr().out)["recovery"]
+    assert report["damaged"] and report["lost_to_seq"] == last and report["lost_events"] > 0
+    # A command that writes refuses the damaged journal with the same code, and writes nothing.
+    assert main(["transfer", "alice", "bob", "USDT", "1", "--journal", str(path)]) == (
+        EXIT_JOURNAL_DAMAGED
+    )
+    assert "damaged" in capsys.readouterr().err
     with pytest.raises(JournalDamagedError):
         Node.open(str(path))

@@ -161,7 +161,16 @@ def test_an_offline_command_on_the_live_journal_refuses_and_changes_nothing(
         place(url, headers)
         seq = seq_of(url)
         offline = subprocess.run(
-            [*ATLAS, "futures", "leverage", "desk", "BTC/USDT:USDT", "3", "--journal", str(journal)],
+            [
+                *ATLAS,
+                "futures",
+                "leverage",
+                "desk",
+                "BTC/USDT:USDT",
+                "3",
+                "--journal",
+                str(journal),
+            ],
             capture_output=True,
             text=True,
             timeout=60,
