@@ -284,3 +284,16 @@ def test_a_flipped_byte_stops_the_start_and_the_environment_flag_repairs_it(
     assert (record["lost_from_seq"], record["lost_to_seq"]) == (first, highest)
 
     repaired_start(tmp_path, orders[-1]["order_id"], highest, env={"ATLAS_REPAIR_JOURNAL": "1"})
+
+
+def test_a_server_does_not_start_on_a_journal_an_offline_writer_holds(tmp_path: Path) -> None:
+    from atlas_oms.store import SqliteJournal
+
+    holder = SqliteJournal(tmp_path / "atlas.db")
+    try:
+        refused = refused_start(tmp_path)
+        assert refused.returncode == EXIT_JOURNAL_LOCKED, refused.stderr
+        assert f"pid {os.getpid()}" in one_sentence(refused.stderr)
+        assert not (tmp_path / "first-keys.txt").exists()  # nothing was written
+    finally:
+        holder.close()

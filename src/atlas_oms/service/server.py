@@ -32,7 +32,7 @@ from atlas_oms.service.bootstrap import (
 from atlas_oms.service.keys import KeyStore
 from atlas_oms.service.settings import ServiceSettings
 from atlas_oms.store.base import JournalDamagedError
-from atlas_oms.store.guard import WriterLock
+from atlas_oms.store.guard import WriterLock, lock_path
 from atlas_oms.store.opener import open_journal
 
 
@@ -98,10 +98,14 @@ def lock_data_dir(settings: ServiceSettings) -> WriterLock:
 
 
 def check_journal(settings: ServiceSettings) -> None:
-    """Refuse a damaged journal before anything starts, unless the settings repair it: read-only,
-    so a refused start changes nothing; the loss is logged at ERROR with its seq range."""
+    """Refuse a journal another writer holds, and a damaged one unless the settings repair it,
+    before anything starts: read-only, so a refused start changes nothing; the loss is logged at
+    ERROR with its seq range."""
     path = settings.journal_path
-    if settings.repair_journal or not path.exists():
+    if not path.exists():
+        return
+    WriterLock(lock_path(path), f"the journal {path}").release()  # no offline writer on it now
+    if settings.repair_journal:
         return
     journal = open_journal(str(path), readonly=True)
     try:

@@ -29,6 +29,7 @@ __all__ = [
     "bridges",
     "check_continuity",
     "split_runs",
+    "tail_from",
 ]
 
 
@@ -199,6 +200,16 @@ def split_runs(events: Sequence[Event]) -> list[Sequence[Event]]:
             start = i
     runs.append(events[start:])
     return runs
+
+
+def tail_from(events: list[Event], seq: int) -> list[Event]:
+    """The events of one step with ``seq`` or above (a step may hold a repair's bridged gap)."""
+    first = events[0].seq
+    if first >= seq:
+        return events
+    if events[-1].seq - first + 1 == len(events):
+        return events[seq - first :]
+    return [event for event in events if event.seq >= seq]
 
 
 def check_continuity(last_seq: int, events: Sequence[EventBase]) -> Sequence[Event]:

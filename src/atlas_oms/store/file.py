@@ -26,7 +26,13 @@ from typing import BinaryIO
 import msgspec
 
 from atlas_oms.model.events import Event, EventBase
-from atlas_oms.store.base import JournalBase, JournalError, RecoveryReport, split_runs
+from atlas_oms.store.base import (
+    JournalBase,
+    JournalError,
+    RecoveryReport,
+    split_runs,
+    tail_from,
+)
 from atlas_oms.store.framing import (
     MAGIC,
     READ_BUFFER,
@@ -143,8 +149,7 @@ class FileJournal(JournalBase):
                     progressed = True
             for events in list(self._pending_events):
                 if events[-1].seq >= next_seq:
-                    first_seq = events[0].seq
-                    yield list(events) if first_seq >= next_seq else events[next_seq - first_seq :]
+                    yield list(tail_from(events, next_seq))
                     next_seq = events[-1].seq + 1
                     progressed = True
             if not progressed:

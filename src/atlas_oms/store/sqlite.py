@@ -36,6 +36,7 @@ from atlas_oms.store.base import (
     RecoveryReport,
     bridges,
     split_runs,
+    tail_from,
 )
 from atlas_oms.store.codec import decode_events, encode_events
 from atlas_oms.store.guard import HighWaterMark, WriterLock, hwm_path, lock_path, read_hwm
@@ -201,8 +202,7 @@ class SqliteJournal(JournalBase):
             if not pending:
                 return
             for events in pending:
-                first_seq = events[0].seq
-                yield list(events) if first_seq >= next_seq else events[next_seq - first_seq :]
+                yield list(tail_from(events, next_seq))
                 next_seq = events[-1].seq + 1
             # A flush while we yielded may have moved those steps into one chunk that starts
             # before ``next_seq``: look it up by its first seq again.
