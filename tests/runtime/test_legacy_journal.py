@@ -62,8 +62,9 @@ def journal_copy(tmp_path: Path) -> str:
     return str(target)
 
 
-#: Events newer than the fixture journal (retention, issue 11): tested in their own files.
-NEWER_THAN_FIXTURE = {"OrdersArchived", "OrderRestored"}
+#: Event types added after the fixture was written (a journal from then cannot hold them;
+#: tested in their own files).
+NEWER_THAN_FIXTURE = {"OrdersArchived", "OrderRestored", "JournalRepaired"}
 
 
 def union_names() -> set[str]:

@@ -11,7 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from store_events import build_steps, flat
 
+from atlas_oms.model.events import JournalRepaired
 from atlas_oms.store import JournalError, SqliteJournal
+from atlas_oms.store.base import JournalDamagedError
 from atlas_oms.store.sqlite import SCHEMA_VERSION
 
 STEPS = build_steps([3, 1, 4, 2, 5, 1, 3, 2])
@@ -35,6 +37,19 @@ def write_journal(path: Path) -> None:
         for step in STEPS:
             journal.append(step)
             journal.flush()
+
+
+def repaired(lost_from: int, lost_to: int) -> JournalRepaired:
+    return JournalRepaired(
+        seq=lost_to + 1,
+        ts_event=1,
+        reason="CRC_MISMATCH",
+        lost_from_seq=lost_from,
+        lost_to_seq=lost_to,
+        lost_events=lost_to - lost_from + 1,
+        next_order_id=lost_to + 1,
+        next_case_id=lost_to + 1,
+    )
 
 
 def tamper(path: Path, sql: str, *args: object) -> None:
@@ -107,10 +122,14 @@ def test_a_flipped_payload_byte_fails_the_crc_and_later_chunks_are_quarantined(
         assert report.discarded_records == len(later)
         assert report.discarded_bytes > 0
         assert str(bad) in report.detail
-        journal.append(build_steps([2], start_seq=bad)[0])
+        assert (report.lost_from_seq, report.lost_to_seq) == (bad, STEPS[-1][-1].seq)
+        with pytest.raises(JournalDamagedError):  # the lost seqs are never issued again
+            journal.append(build_steps([2], start_seq=bad)[0])
+        top = STEPS[-1][-1].seq
+        journal.append([repaired(bad, top)])
     with SqliteJournal(path) as journal:
         assert journal.recovery.clean
-        assert journal.last_seq == bad + 1
+        assert journal.last_seq == top + 1
     db = sqlite3.connect(path)
     assert db.execute("SELECT COUNT(*) FROM quarantine").fetchone()[0] == len(later)
     db.close()

@@ -7,7 +7,8 @@ One module per command group; :mod:`~atlas_oms.cli.options` holds the options th
 and :mod:`~atlas_oms.cli.on_server` how a command runs on a journal or against a server. Commands
 on a journal go through the library API (:class:`~atlas_oms.runtime.node.Node` and its typed
 queries) and print what they did; a refusal is printed as ``refused: REASON: sentence`` with exit
-code 2. ``replay`` folds the journal into a fresh engine, exactly as a restart would; ``audit``
+code 2; a journal in use by another writer or damaged is refused with its own exit code
+(:mod:`~atlas_oms.cli.exit_codes`). ``replay`` folds the journal into a fresh engine, exactly as a restart would; ``audit``
 reads the journal read-only.
 
 :func:`main` takes an optional clock (anything with ``now() -> int`` nanoseconds): operator
@@ -36,6 +37,7 @@ from atlas_oms.cli import (
     version,
 )
 from atlas_oms.cli.context import Context
+from atlas_oms.cli.exit_codes import guarded
 from atlas_oms.core.ports import Clock
 
 if TYPE_CHECKING:
@@ -82,4 +84,5 @@ def main(
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    return int(args.func(args, Context(clock=clock, transport=transport)))
+    context = Context(clock=clock, transport=transport)
+    return guarded(f"atlas {args.command}", lambda: int(args.func(args, context)))

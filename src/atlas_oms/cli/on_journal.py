@@ -2,7 +2,8 @@
 
 A refusal is printed as ``refused: REASON: sentence`` with exit code 2, a usage problem as
 ``atlas COMMAND: sentence`` (exit code 2), a journal that cannot be read as one sentence (exit code
-1). The node's clock is the context's (the wall clock unless a test injects one), never before the
+1); a journal in use by another writer (a live server) or damaged, with its own exit code
+(:mod:`~atlas_oms.cli.exit_codes`), having written nothing. The node's clock is the context's (the wall clock unless a test injects one), never before the
 journal's last event. Also here: the look-ups several commands share.
 """
 
@@ -20,7 +21,7 @@ from atlas_oms.cli.context import Context, OperatorClock
 from atlas_oms.cli.options import UsageError, who
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.runtime.node import CommandRefused, Node
-from atlas_oms.store.base import Journal, JournalError
+from atlas_oms.store.base import Journal, JournalDamagedError, JournalError, JournalLockedError
 from atlas_oms.store.opener import open_journal
 
 __all__ = ["derivative", "known_account", "open_node", "run_on_journal", "ticks"]
@@ -37,8 +38,12 @@ def _last_event_ts(journal: Journal) -> int:
 def open_node(path: str, ctx: Context, *, readonly: bool = False) -> Node:
     """A node on the journal at ``path``, on an operator clock over the context's clock."""
     journal = open_journal(path, readonly=readonly)
-    clock = OperatorClock(ctx.wall_clock(), _last_event_ts(journal))
-    return Node(journal, clock=clock)
+    try:
+        clock = OperatorClock(ctx.wall_clock(), _last_event_ts(journal))
+        return Node(journal, clock=clock)
+    except BaseException:
+        journal.close()  # a refused journal is released as it was found
+        raise
 
 
 def run_on_journal(
@@ -56,6 +61,8 @@ def run_on_journal(
         return 2
     try:
         node = open_node(path, ctx, readonly=readonly)
+    except (JournalLockedError, JournalDamagedError):
+        raise  # their sentence and exit code: atlas_oms.cli.exit_codes
     except (JournalError, sqlite3.Error, OSError) as exc:
         print(f"{name}: cannot open the journal {path}: {exc}", file=sys.stderr)
         return 1
@@ -67,6 +74,8 @@ def run_on_journal(
     except UsageError as exc:
         print(f"{name}: {exc}", file=sys.stderr)
         return 2
+    except (JournalLockedError, JournalDamagedError):
+        raise
     except BrokenPipeError:  # the reader went away (``| head``): stop quietly, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1

@@ -4,6 +4,10 @@ The journal is opened read-only and a node recovers from it as a restart does
 (:mod:`atlas_oms.runtime.snapshots`): from the latest snapshot (unless ``--full``; an unreadable
 one is skipped, and the report says why) and then every event after it. The digest equals the one
 the node that wrote the journal had.
+
+A damaged journal (events lost: a cut WAL, a flipped byte, a quarantined chunk) is replayed up to
+the damage, reported with the lost seq range, count and reason, and the command exits with
+``EXIT_JOURNAL_DAMAGED`` (65): it is never called clean.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from atlas_oms.cli.context import Context
+from atlas_oms.cli.exit_codes import EXIT_JOURNAL_DAMAGED
 from atlas_oms.cli.options import json_option
 from atlas_oms.core.ports import Clock
 from atlas_oms.runtime.node import Node
@@ -50,6 +55,12 @@ def replay(path: str, *, full: bool = False, stopwatch: Clock | None = None) -> 
         "orders": node.next_order_id - 1,
         "recovery": {
             "clean": recovery.clean,
+            "damaged": recovery.damaged,
+            "lost_from_seq": recovery.lost_from_seq,
+            "lost_to_seq": recovery.lost_to_seq,
+            "lost_events": recovery.lost_events,
+            "lost_chunks": recovery.lost_chunks,
+            "highest_seq": recovery.highest_seq,
             "events_recovered": recovery.events_recovered,
             "last_seq": recovery.last_seq,
             "discarded_bytes": recovery.discarded_bytes,
@@ -73,10 +84,11 @@ def cmd_replay(args: argparse.Namespace, ctx: Context) -> int:
     except JournalError as exc:
         print(f"atlas replay: {exc}", file=sys.stderr)
         return 1
+    rec = result["recovery"]
+    code = EXIT_JOURNAL_DAMAGED if rec["damaged"] else 0
     if args.json:
         print(json.dumps(result))
-        return 0
-    rec = result["recovery"]
+        return code
     print(f"journal:         {result['journal']}")
     if result["snapshot_seq"]:
         print(f"snapshot:        seq {result['snapshot_seq']}")
@@ -88,6 +100,12 @@ def cmd_replay(args: argparse.Namespace, ctx: Context) -> int:
     print(f"last seq:        {result['last_seq']}")
     if rec["clean"]:
         print(f"recovery:        clean ({rec['events_recovered']} events intact)")
+    elif rec["damaged"]:
+        print(
+            f"recovery:        DAMAGED: {rec['reason']}: seq {rec['lost_from_seq']}.."
+            f"{rec['lost_to_seq']} lost ({rec['lost_events']} events, {rec['lost_chunks']} "
+            f"chunks): {rec['detail']}" + (f"; kept at {rec['kept_at']}" if rec["kept_at"] else "")
+        )
     else:
         print(
             f"recovery:        {rec['reason']}: {rec['detail']} "
@@ -97,7 +115,13 @@ def cmd_replay(args: argparse.Namespace, ctx: Context) -> int:
     rate = result["events_replayed"] / result["elapsed_s"] if result["elapsed_s"] else 0
     print(f"elapsed:         {result['elapsed_s'] * 1000:.1f} ms ({rate:,.0f} events/s)")
     print(f"digest: {result['digest']}")
-    return 0
+    if code:
+        print(
+            f"atlas replay: {args.path} is damaged: seq {rec['lost_from_seq']}..{rec['lost_to_seq']}"
+            f" ({rec['lost_events']} events) lost, {rec['reason']}",
+            file=sys.stderr,
+        )
+    return code
 
 
 def add_parser(sub: Any) -> None:

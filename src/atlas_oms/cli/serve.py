@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from atlas_oms.cli.context import Context
+from atlas_oms.cli.exit_codes import EXIT_JOURNAL_DAMAGED, EXIT_JOURNAL_LOCKED
 
 __all__ = ["add_parser", "cmd_serve"]
 
@@ -25,6 +26,8 @@ def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
             overrides[name] = value
     if args.no_market_maker:
         overrides["market_maker"] = False
+    if args.repair_journal:
+        overrides["repair_journal"] = True
     return serve(ServiceSettings(**overrides))
 
 
@@ -35,7 +38,10 @@ def add_parser(sub: Any) -> None:
         help="run Atlas: the REST + WebSocket API on its embedded defaults (127.0.0.1:8000)",
         description="Starts the engine on a SQLite journal in the data folder with the built-in "
         "exchange and market maker; resumes from the journal on restart. First start writes the "
-        "first API keys to DATA_DIR/first-keys.txt. ATLAS_* environment variables set the rest.",
+        "first API keys to DATA_DIR/first-keys.txt. ATLAS_* environment variables set the rest. "
+        f"One server per data folder: a second one exits with code {EXIT_JOURNAL_LOCKED} and "
+        f"writes nothing. A damaged journal (events lost) stops the start with code "
+        f"{EXIT_JOURNAL_DAMAGED} and the lost seq range, unless --repair-journal.",
     )
     srv.add_argument("--data-dir", metavar="DIR", help="journal and keys folder (atlas-data)")
     srv.add_argument("--host", metavar="HOST", help="address to listen on (127.0.0.1)")
@@ -44,4 +50,10 @@ def add_parser(sub: Any) -> None:
     srv.add_argument("--tls-cert", metavar="FILE", help="TLS certificate (with --tls-key)")
     srv.add_argument("--tls-key", metavar="FILE", help="TLS private key")
     srv.add_argument("--no-market-maker", action="store_true", help="do not quote")
+    srv.add_argument(
+        "--repair-journal",
+        action="store_true",
+        help="start on a damaged journal: record the loss (a JournalRepaired event above every "
+        "seq ever written) and carry on; ATLAS_REPAIR_JOURNAL=1 does the same",
+    )
     srv.set_defaults(func=cmd_serve)

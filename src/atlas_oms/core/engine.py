@@ -15,7 +15,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from atlas_oms.core import accounts, market
+from atlas_oms.core import accounts, journal, market
 from atlas_oms.core.config import EngineConfig
 from atlas_oms.core.context import Context
 from atlas_oms.core.deadlines import next_deadline
@@ -67,6 +67,7 @@ HANDLERS: dict[type, Handler] = {
     cmd.DepositInsuranceFund: derivatives.deposit_insurance_fund,
     cmd.SettleFuture: settle_future,
     RestoreOrder: market.restore_order,
+    cmd.RepairJournal: journal.repair_journal,
     rep.VenueAccepted: reports.on_accepted,
     rep.VenueRejected: reports.on_rejected,
     rep.VenueFilled: reports.on_filled,

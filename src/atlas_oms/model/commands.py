@@ -257,3 +257,17 @@ class SettleFuture(OperatorCommand, frozen=True, kw_only=True):
 
     symbol: str
     price: Decimal
+
+
+class RepairJournal(OperatorCommand, frozen=True, kw_only=True):
+    """Record that the journal lost seqs ``lost_from_seq`` .. ``lost_to_seq`` (found when it was
+    opened, see ``RecoveryReport``) and carry on above them: the node sends it, once, as the first
+    thing after recovering a damaged journal the operator chose to repair. ``reason`` is the
+    damage's code (``CRC_MISMATCH``, ``TRUNCATED``...)."""
+
+    detail: str = ""
+    lost_from_seq: int
+    lost_to_seq: int
+    lost_events: int
+    lost_chunks: int = 0
+    kept_at: str = ""

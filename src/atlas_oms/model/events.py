@@ -586,6 +586,26 @@ class OrderRestored(EventBase, frozen=True):
     order: ArchivedOrder
 
 
+class JournalRepaired(EventBase, frozen=True):
+    """An operator started the node on a damaged journal on purpose: seqs ``lost_from_seq`` ..
+    ``lost_to_seq`` (``lost_events``, in ``lost_chunks`` chunks) are gone for ``reason``
+    (``detail``; what could be kept is at ``kept_at``). This event's seq is ``lost_to_seq + 1``,
+    the one gap a journal accepts, and the next order id (``next_order_id``) and liquidation case
+    id (``next_case_id``) jump above anything the lost range could have issued: nothing is
+    issued twice."""
+
+    reason: str
+    lost_from_seq: int
+    lost_to_seq: int
+    lost_events: int
+    next_order_id: int
+    next_case_id: int
+    lost_chunks: int = 0
+    kept_at: str = ""
+    detail: str = ""
+    actor: str = ""
+
+
 Event = (
     InstrumentAdded
     | AccountOpened
@@ -636,4 +656,5 @@ Event = (
     | FutureSettled
     | OrdersArchived
     | OrderRestored
+    | JournalRepaired
 )

@@ -45,6 +45,7 @@ from atlas_oms.model.risk import (
     TradingState,
 )
 from atlas_oms.runtime.clock import LiveClock, ManualClock
+from atlas_oms.runtime.damage import OnDamage, damage_policy, repair_command
 from atlas_oms.runtime.errors import CommandRefused
 from atlas_oms.runtime.history import History, catch_up, history_for
 from atlas_oms.runtime.queries import Queries
@@ -70,12 +71,27 @@ class Node(Queries):
         venues: Iterable[Venue] = (),
         snapshot_every: int = 0,
         use_snapshot: bool = True,
+        on_damage: OnDamage | None = None,
+        actor: str = "operator",
     ) -> None:
+        """``on_damage`` says what to do with a journal that lost events (``journal.recovery``):
+        ``"refuse"`` (default for a writable journal) raises ``JournalDamagedError``; ``"repair"``
+        journals a ``JournalRepaired`` event (by ``actor``) above everything ever written, then
+        carries on; ``"open"`` (default for a read-only journal) loads the intact prefix."""
         self.engine = Engine(config)
         if journal is None:
             journal = MemoryJournal()
+            policy: OnDamage = "open"
         elif isinstance(journal, str):
-            journal = open_journal(journal)
+            opened = open_journal(journal)
+            try:
+                policy = damage_policy(opened, on_damage)
+            except BaseException:
+                opened.close()
+                raise
+            journal = opened
+        else:
+            policy = damage_policy(journal, on_damage)
         self.journal: Journal = journal
         self.clock: Clock = clock if clock is not None else LiveClock()
         self.sim = SimVenue(self.engine.state.instruments)
@@ -95,6 +111,15 @@ class Node(Queries):
         self._last_snapshot_seq = self.recovery.snapshot_seq
         if self.engine.seq:
             self._restore_books()
+        #: The repair this node journaled when it opened a damaged journal (None: none needed).
+        self.repaired: ev.JournalRepaired | None = None
+        if policy == "repair" and journal.recovery.damaged:
+            events = self.process(repair_command(journal.recovery, self._now(), actor))
+            self._expect(events)
+            journal.flush()
+            repaired = events[0]
+            assert isinstance(repaired, ev.JournalRepaired)
+            self.repaired = repaired
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -104,8 +129,14 @@ class Node(Queries):
 
     @classmethod
     def open(cls, path: str, **kwargs: Any) -> Node:
-        """A node on a durable journal at ``path`` (SQLite by default); recovers what it holds."""
-        return cls(open_journal(path), **kwargs)
+        """A node on a durable journal at ``path`` (SQLite by default); recovers what it holds.
+        ``on_damage`` (see the constructor) decides about a damaged journal."""
+        journal = open_journal(path)
+        try:
+            return cls(journal, **kwargs)
+        except BaseException:
+            journal.close()  # a refused journal is released: nothing was written
+            raise
 
     @property
     def recovered_events(self) -> int:

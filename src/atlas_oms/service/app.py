@@ -391,7 +391,10 @@ def create_app(
         the_node = (
             node
             if node is not None
-            else Node(open_journal(str(settings.journal_path), batch_events=1 << 30, batch_ms=None))
+            else Node(
+                open_journal(str(settings.journal_path), batch_events=1 << 30, batch_ms=None),
+                on_damage="repair" if settings.repair_journal else "refuse",
+            )
         )
         if setup is not None:
             setup(the_node)

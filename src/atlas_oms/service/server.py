@@ -1,4 +1,11 @@
-"""``atlas serve``: the node on its embedded defaults behind the API, until stopped."""
+"""``atlas serve``: the node on its embedded defaults behind the API, until stopped.
+
+Before it touches anything in its data folder (keys, first keys, trade-id key, journal), the
+server locks the folder (``DATA_DIR/.lock``): a second server on the same folder is refused with
+:class:`JournalLockedError` and writes nothing. A damaged journal (events lost) is refused with
+:class:`JournalDamagedError`, logged at ERROR with the lost seq range, unless the settings say
+``repair_journal``; the node then journals the repair first (:mod:`atlas_oms.runtime.damage`).
+"""
 
 from __future__ import annotations
 
@@ -27,6 +34,9 @@ from atlas_oms.service.bootstrap import (
 from atlas_oms.service.keys import KeyStore
 from atlas_oms.service.logs import log_config, log_uncaught
 from atlas_oms.service.settings import ServiceSettings
+from atlas_oms.store.base import JournalDamagedError
+from atlas_oms.store.guard import WriterLock, lock_path
+from atlas_oms.store.opener import open_journal
 
 
 def configure_logging(level: str) -> None:
@@ -59,6 +69,20 @@ def build_app(settings: ServiceSettings) -> FastAPI:
         log.info("first API keys issued", file=str(written), note="secrets are in the file only")
 
     def setup(node: Node) -> None:
+        repaired = node.repaired
+        if repaired is not None:
+            log.error(
+                "journal repaired: the lost seqs are recorded and never issued again",
+                journal=str(settings.journal_path),
+                reason=repaired.reason,
+                lost_from_seq=repaired.lost_from_seq,
+                lost_to_seq=repaired.lost_to_seq,
+                lost_events=repaired.lost_events,
+                lost_chunks=repaired.lost_chunks,
+                kept_at=repaired.kept_at,
+                repair_seq=repaired.seq,
+                next_order_id=repaired.next_order_id,
+            )
         first_start(node, instruments)
         log.info("journal open", path=str(settings.journal_path), seq=node.seq)
 
@@ -100,9 +124,54 @@ class _Server(uvicorn.Server):
         await super().shutdown(sockets)
 
 
+def lock_data_dir(settings: ServiceSettings) -> WriterLock:
+    """Hold the data folder's lock (raise ``JournalLockedError`` if another server holds it)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return WriterLock(settings.data_dir / ".lock", f"the data folder {settings.data_dir}")
+
+
+def check_journal(settings: ServiceSettings) -> None:
+    """Refuse a journal another writer holds, and a damaged one unless the settings repair it,
+    before anything starts: read-only, so a refused start changes nothing; the loss is logged at
+    ERROR with its seq range."""
+    path = settings.journal_path
+    if not path.exists():
+        return
+    WriterLock(lock_path(path), f"the journal {path}").release()  # no offline writer on it now
+    if settings.repair_journal:
+        return
+    journal = open_journal(str(path), readonly=True)
+    try:
+        report = journal.recovery
+    finally:
+        journal.close()
+    if report.damaged:
+        sentence = report.sentence(path)
+        structlog.get_logger("atlas.journal").error(
+            sentence,
+            journal=str(path),
+            reason=report.reason,
+            lost_from_seq=report.lost_from_seq,
+            lost_to_seq=report.lost_to_seq,
+            lost_events=report.lost_events,
+            lost_chunks=report.lost_chunks,
+            kept_at=report.kept_at,
+        )
+        raise JournalDamagedError(sentence, report)
+
+
 def serve(settings: ServiceSettings) -> int:
     """Serve until stopped; return the exit code (0: stopped by a signal, 1: the node failed)."""
     configure_logging(settings.log_level)
+    lock = lock_data_dir(settings)
+    try:
+        check_journal(settings)
+        return _run(settings)
+    finally:
+        lock.release()
+
+
+def _run(settings: ServiceSettings) -> int:
     app = build_app(settings)
     tls: dict[str, Any] = {}
     if settings.tls_cert is not None and settings.tls_key is not None:

@@ -51,6 +51,10 @@ class ServiceSettings(BaseSettings):
     clock_interval_s: float = 1.0
     #: SIGTERM/SIGINT: in-flight requests get this long to finish before they are cancelled.
     shutdown_timeout_s: float = 3.0
+    #: Start on a damaged journal (events lost: a cut WAL, a flipped byte) by recording the loss
+    #: as a ``JournalRepaired`` event above everything ever written (``--repair-journal``).
+    #: Without it ``atlas serve`` refuses to start on one (exit code 65).
+    repair_journal: bool = False
     #: Log level of the structured JSON log.
     log_level: str = "INFO"
     #: Access log: one JSON line per HTTP request and per WebSocket session (method, path with its

@@ -5,11 +5,16 @@ scans the file, keeps every complete frame up to the first bad one, and reports 
 ``recovery``; a writable open copies the discarded tail to a ``<name>.discarded-<offset>-<ns>``
 file next to the journal and truncates it before writing more. Snapshots are files in
 ``<name>.snapshots/``.
+
+A writable open holds ``<name>.lock`` (one writer; :class:`JournalLockedError` for a second) and
+records the last flushed seq in ``<name>.hwm`` after every flush. A tail torn beyond that mark was
+never acknowledged and is dropped without loss; a journal that ends below it, or a bad frame with
+complete frames after it, is *damaged* (``recovery.damaged``, with the lost range): the journal
+then takes no append but the ``JournalRepaired`` that bridges the lost range.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import time
 from array import array
@@ -18,8 +23,16 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+import msgspec
+
 from atlas_oms.model.events import Event, EventBase
-from atlas_oms.store.base import JournalBase, JournalError, RecoveryReport, check_continuity
+from atlas_oms.store.base import (
+    JournalBase,
+    JournalError,
+    RecoveryReport,
+    split_runs,
+    tail_from,
+)
 from atlas_oms.store.framing import (
     MAGIC,
     READ_BUFFER,
@@ -30,6 +43,7 @@ from atlas_oms.store.framing import (
     read_frames,
     write_snapshot_file,
 )
+from atlas_oms.store.guard import HighWaterMark, WriterLock, hwm_path, lock_path, read_hwm
 
 __all__ = ["MAGIC", "FileJournal"]
 
@@ -66,11 +80,17 @@ class FileJournal(JournalBase):
         self._offsets = array("q")
         self._end = 0  # bytes of whole frames in the file: set by _scan
         self._fh: BinaryIO | None = None
+        self._lock: WriterLock | None = None
+        self._hwm: HighWaterMark | None = None
+        self._gaps = []
         try:
+            if not readonly:
+                self._lock = WriterLock(lock_path(self.path), f"the journal {self.path}")
+            mark = read_hwm(hwm_path(self.path))
             if readonly:
-                self.recovery = self._scan()
+                self.recovery = self._with_losses(self._scan(), mark)
             else:
-                self._open_for_append()
+                self._open_for_append(mark)
         except OSError as exc:
             self._release()
             raise JournalError(f"cannot open journal file {self.path}: {exc}") from exc
@@ -78,6 +98,8 @@ class FileJournal(JournalBase):
             self._release()
             raise
         self._last_seq = self._flushed_seq = self.recovery.last_seq
+        if self.recovery.damaged:
+            self._damaged = self.recovery
 
     @property
     def last_seq(self) -> int:
@@ -89,13 +111,14 @@ class FileJournal(JournalBase):
         self._check_writable()
         if not events:
             return
-        batch = check_continuity(self._last_seq, events)
-        first_seq = events[0].seq
-        self._firsts.append(first_seq)
-        self._offsets.append(self._end + len(self._buf))
-        append_frame(self._buf, events)
+        batch = self._continue(self._last_seq, events)
+        # A frame holds consecutive seqs: a repair's bridged gap starts a new one.
+        for run in split_runs(batch):
+            self._firsts.append(run[0].seq)
+            self._offsets.append(self._end + len(self._buf))
+            append_frame(self._buf, run)
         self._pending_events.append(list(batch))
-        self._last_seq = first_seq + len(events) - 1
+        self._last_seq = events[-1].seq
         self._pending_count += len(events)
         if self._pending_count >= self._batch_events:
             self._commit()
@@ -126,8 +149,7 @@ class FileJournal(JournalBase):
                     progressed = True
             for events in list(self._pending_events):
                 if events[-1].seq >= next_seq:
-                    first_seq = events[0].seq
-                    yield list(events) if first_seq >= next_seq else events[next_seq - first_seq :]
+                    yield list(tail_from(events, next_seq))
                     next_seq = events[-1].seq + 1
                     progressed = True
             if not progressed:
@@ -143,7 +165,7 @@ class FileJournal(JournalBase):
     def latest_snapshot(self) -> tuple[int, bytes] | None:
         """Return the intact snapshot with the highest seq up to ``last_seq`` (None if none)."""
         self._check_open()
-        return latest_snapshot_file(self._snapshot_dir(), self._last_seq)
+        return latest_snapshot_file(self._snapshot_dir(), self._last_seq, self._in_gap)
 
     def close(self) -> None:
         """Write and fsync pending frames, then release the file and its lock."""
@@ -168,24 +190,33 @@ class FileJournal(JournalBase):
 
     def _release(self) -> None:
         if self._fh is not None:
-            self._fh.close()  # closing the descriptor drops the flock
+            self._fh.close()
             self._fh = None
+        if self._hwm is not None:
+            self._hwm.close()
+            self._hwm = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
-    def _open_for_append(self) -> None:
-        if not self.path.exists():
+    def _open_for_append(self, mark: int) -> None:
+        created = not self.path.exists()
+        if created:
             with open(self.path, "xb") as f:
                 f.write(MAGIC)
                 f.flush()
                 os.fsync(f.fileno())
             fsync_dir(self.path.parent)
+            mark = 0
         self._fh = open(self.path, "r+b", buffering=0)  # noqa: SIM115 - held until close()
-        try:
-            fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise JournalError(f"{self.path} is open for writing by another journal") from None
-        report = self._scan()
-        if not report.clean:
+        # The mark follows the data's own fsync, so it is never ahead of durable frames: it needs
+        # no fsync of its own.
+        self._hwm = HighWaterMark(hwm_path(self.path), durable=False, reset=created)
+        report = self._with_losses(self._scan(), mark)
+        if report.discarded_bytes:
             report = self._set_aside_tail(report)
+        if report.damaged:
+            self._hwm.mark(report.highest_seq)  # the loss stays known once the tail is gone
         if self._end < len(MAGIC):  # empty, or the header itself was torn: start over
             self._fh.seek(0)
             self._fh.write(MAGIC)
@@ -201,7 +232,34 @@ class FileJournal(JournalBase):
             scan = FrameScanner(f, size)
             report = scan.run()
         self._firsts, self._offsets, self._end = scan.firsts, scan.offsets, scan.end
+        self._gaps = scan.gaps
         return report
+
+    def _with_losses(self, report: RecoveryReport, mark: int) -> RecoveryReport:
+        """Add what is lost: seqs up to the mark, and any frame after a bad one."""
+        last = report.last_seq
+        highest = max(last, mark, report.highest_seq)
+        if highest == last:
+            return msgspec.structs.replace(report, highest_seq=last)
+        reason, detail, kept_at = report.reason, report.detail, report.kept_at
+        if not reason:
+            reason = "TRUNCATED"
+            detail = f"seq {mark} was flushed but the journal ends at seq {last}"
+            kept = sorted(self.path.parent.glob(f"{self.path.name}.discarded-*"))
+            kept_at = str(kept[-1]) if kept else ""
+        elif mark > last:
+            detail = f"{detail}; seq {mark} was flushed"
+        return msgspec.structs.replace(
+            report,
+            reason=reason,
+            detail=detail,
+            kept_at=kept_at,
+            lost_from_seq=last + 1,
+            lost_to_seq=highest,
+            lost_events=highest - last,
+            lost_chunks=report.discarded_records,
+            highest_seq=highest,
+        )
 
     def _set_aside_tail(self, report: RecoveryReport) -> RecoveryReport:
         assert self._fh is not None
@@ -212,15 +270,7 @@ class FileJournal(JournalBase):
         self._fh.truncate(self._end)
         os.fsync(self._fh.fileno())
         fsync_dir(self.path.parent)
-        return RecoveryReport(
-            events_recovered=report.events_recovered,
-            last_seq=report.last_seq,
-            discarded_bytes=report.discarded_bytes,
-            discarded_records=report.discarded_records,
-            reason=report.reason,
-            detail=report.detail,
-            kept_at=str(kept),
-        )
+        return msgspec.structs.replace(report, kept_at=str(kept))
 
     def _commit(self) -> None:
         if self._buf:
@@ -246,6 +296,8 @@ class FileJournal(JournalBase):
         self._flushed_seq = self._last_seq
         self._pending_events = []
         self._pending_count = 0
+        if self._hwm is not None:
+            self._hwm.mark(self._flushed_seq)
 
     def _read_frames(self, from_seq: int) -> Iterator[list[Event]]:
         index = max(bisect_right(self._firsts, from_seq) - 1, 0)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from atlas_oms.model.events import Event, EventBase
-from atlas_oms.store.base import JournalCorruptError, JournalError, RecoveryReport
+from atlas_oms.store.base import JournalCorruptError, JournalError, RecoveryReport, bridges
 from atlas_oms.store.codec import decode_events, encode_events
 
 __all__ = [
@@ -74,13 +74,16 @@ def read_frames(path: Path, offset: int, end: Callable[[], int]) -> Iterator[lis
 class FrameScanner:
     """Walk a journal file's frames, checking each, up to the first bad one.
 
-    After :meth:`run`, ``end`` is the offset just past the last good frame and ``firsts`` /
-    ``offsets`` index the good frames by first seq.
+    After :meth:`run`, ``end`` is the offset just past the last good frame, ``firsts`` /
+    ``offsets`` index the good frames by first seq and ``gaps`` lists the lost ranges that a
+    ``JournalRepaired`` bridges. A report's ``highest_seq`` is the highest seq of the complete
+    frames after the first bad one (a frame written after one that is gone).
     """
 
     def __init__(self, f: BinaryIO, size: int) -> None:
         self.f, self.size = f, size
         self.firsts, self.offsets = array("q"), array("q")
+        self.gaps: list[tuple[int, int]] = []
         self.end = 0
 
     def run(self) -> RecoveryReport:
@@ -108,8 +111,10 @@ class FrameScanner:
             if CRC.unpack_from(body, length)[0] != crc:
                 return self._report(last, events, "CRC_MISMATCH", f"frame at {pos} fails its CRC")
             if first_seq != last + 1:
-                detail = f"frame at {pos} starts at seq {first_seq} after seq {last}"
-                return self._report(last, events, "SEQUENCE_GAP", detail)
+                if not _bridging(last, first_seq, memoryview(body)[:length]):
+                    detail = f"frame at {pos} starts at seq {first_seq} after seq {last}"
+                    return self._report(last, events, "SEQUENCE_GAP", detail)
+                self.gaps.append((last + 1, first_seq - 1))
             self.firsts.append(first_seq)
             self.offsets.append(pos)
             last = first_seq + count - 1
@@ -118,29 +123,51 @@ class FrameScanner:
         return RecoveryReport(events_recovered=events, last_seq=last)
 
     def _report(self, last: int, events: int, reason: str, detail: str) -> RecoveryReport:
+        count, top = self._count_frames_from(self.end, include_first=reason == "SEQUENCE_GAP")
         return RecoveryReport(
             events_recovered=events,
             last_seq=last,
             discarded_bytes=self.size - self.end,
-            discarded_records=self._count_frames_from(self.end),
+            discarded_records=count,
             reason=reason,
             detail=detail,
+            highest_seq=max(last, top),
         )
 
-    def _count_frames_from(self, pos: int) -> int:
-        """Count the frames left from ``pos`` by their lengths alone (best effort)."""
+    def _count_frames_from(self, pos: int, *, include_first: bool) -> tuple[int, int]:
+        """Count the frames left from ``pos`` by their lengths alone (best effort), and the
+        highest seq their headers name among the complete ones after the first (the first too
+        when ``include_first``: a whole frame in the wrong place, not a torn one)."""
         if pos < len(MAGIC):
-            return 1 if self.size else 0
-        count = 0
+            return (1 if self.size else 0), 0
+        count = top = 0
         self.f.seek(pos)
         while pos < self.size:
             count += 1
             head = self.f.read(HEAD.size)
             if len(head) < HEAD.size:
                 break
-            pos += FRAME_OVERHEAD + HEAD.unpack(head)[0]
+            length, first_seq, n = HEAD.unpack(head)
+            pos += FRAME_OVERHEAD + length
+            if (
+                (count > 1 or include_first)
+                and pos <= self.size
+                and n > 0
+                and length <= MAX_PAYLOAD
+            ):
+                top = max(top, first_seq + n - 1)
             self.f.seek(pos)
-        return count
+        return count, top
+
+
+def _bridging(last: int, first_seq: int, payload: memoryview) -> bool:
+    """Whether a frame starting at ``first_seq`` after ``last`` opens with the repair bridging
+    that gap."""
+    try:
+        first = decode_events(payload)[0]
+    except Exception:
+        return False
+    return first.seq == first_seq and bridges(last + 1, first)
 
 
 def write_snapshot_file(folder: Path, seq: int, state: bytes) -> None:
@@ -156,14 +183,17 @@ def write_snapshot_file(folder: Path, seq: int, state: bytes) -> None:
     fsync_dir(folder)
 
 
-def latest_snapshot_file(folder: Path, max_seq: int) -> tuple[int, bytes] | None:
-    """Return the intact snapshot in ``folder`` with the highest seq up to ``max_seq``."""
+def latest_snapshot_file(
+    folder: Path, max_seq: int, skip: Callable[[int], bool] = lambda _seq: False
+) -> tuple[int, bytes] | None:
+    """Return the intact snapshot in ``folder`` with the highest seq up to ``max_seq`` (not one
+    whose seq ``skip`` names)."""
     if not folder.is_dir():
         return None
     head = len(SNAP_MAGIC) + CRC.size
     for name in sorted((p.name for p in folder.glob("*.snap")), reverse=True):
         seq = int(name.removesuffix(".snap"))
-        if seq > max_seq:
+        if seq > max_seq or skip(seq):
             continue
         data = (folder / name).read_bytes()
         if len(data) < head or data[: len(SNAP_MAGIC)] != SNAP_MAGIC:

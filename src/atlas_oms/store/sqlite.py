@@ -9,6 +9,14 @@ Durability: ``synchronous=NORMAL`` makes a commit survive a crash of the process
 power loss from the next WAL checkpoint on; pass ``synchronous="FULL"`` to fsync every commit.
 On open every chunk is checked (CRC, seq continuity from 1); everything from the first bad chunk
 on is moved to the ``quarantine`` table and reported in ``recovery``.
+
+One writer: a writable open holds ``<path>.lock`` (:class:`~atlas_oms.store.guard.WriterLock`)
+until closed; a second one raises :class:`JournalLockedError`, read-only opens take no lock.
+Nothing is forgotten: after every commit the highest committed seq goes to ``<path>.hwm``
+(fsynced only when ``synchronous`` is FULL or EXTRA). A journal that ends below it (a cut WAL),
+or whose quarantine holds seqs above its end, is *damaged* (``recovery.damaged``, with the lost
+range) on every open until a ``JournalRepaired`` event bridges the lost range: until then the
+journal accepts no other append.
 """
 
 from __future__ import annotations
@@ -26,9 +34,12 @@ from atlas_oms.store.base import (
     JournalCorruptError,
     JournalError,
     RecoveryReport,
-    check_continuity,
+    bridges,
+    split_runs,
+    tail_from,
 )
 from atlas_oms.store.codec import decode_events, encode_events
+from atlas_oms.store.guard import HighWaterMark, WriterLock, hwm_path, lock_path, read_hwm
 
 __all__ = ["SCHEMA_VERSION", "SqliteJournal"]
 
@@ -92,6 +103,14 @@ class SqliteJournal(JournalBase):
         self._pending_events: list[list[Event]] = []
         self._pending_count = 0
         self._pending_since = 0
+        self._lock: WriterLock | None = None
+        self._hwm: HighWaterMark | None = None
+        self._gaps = []
+        if not readonly:
+            self._lock = WriterLock(lock_path(self.path), f"the journal {self.path}")
+        # Read the mark before the chunks: a live writer only ever moves it after a commit.
+        mark = read_hwm(hwm_path(self.path))
+        existed = self.path.exists() and self.path.stat().st_size > 0
         try:
             if readonly:
                 uri = f"{self.path.resolve().as_uri()}?mode=ro"
@@ -104,13 +123,24 @@ class SqliteJournal(JournalBase):
                 self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
             try:
                 self._ensure_schema()
-                self.recovery = self._recover()
+                self.recovery = self._recover(mark if existed else 0)
+                if not readonly:
+                    durable = synchronous.upper() in {"FULL", "EXTRA"}
+                    self._hwm = HighWaterMark(
+                        hwm_path(self.path), durable=durable, reset=not existed
+                    )
             except BaseException:
                 self._db.close()
                 raise
         except sqlite3.Error as exc:
+            self._release()
             raise JournalError(f"cannot open SQLite journal {self.path}: {exc}") from exc
+        except BaseException:
+            self._release()
+            raise
         self._last_seq = self._flushed_seq = self.recovery.last_seq
+        if self.recovery.damaged:
+            self._damaged = self.recovery
 
     @property
     def last_seq(self) -> int:
@@ -122,7 +152,7 @@ class SqliteJournal(JournalBase):
         self._check_writable()
         if not events:
             return
-        batch = check_continuity(self._last_seq, events)
+        batch = self._continue(self._last_seq, events)
         # Encoding waits for the commit, where every pending step becomes one chunk: fewer,
         # larger rows cost far less per event, and a commit is all-or-nothing anyway.
         self._pending_events.append(list(batch))  # a copy: the caller may reuse its list
@@ -172,8 +202,7 @@ class SqliteJournal(JournalBase):
             if not pending:
                 return
             for events in pending:
-                first_seq = events[0].seq
-                yield list(events) if first_seq >= next_seq else events[next_seq - first_seq :]
+                yield list(tail_from(events, next_seq))
                 next_seq = events[-1].seq + 1
             # A flush while we yielded may have moved those steps into one chunk that starts
             # before ``next_seq``: look it up by its first seq again.
@@ -199,7 +228,7 @@ class SqliteJournal(JournalBase):
             (self._last_seq,),
         )
         for seq, crc, state in rows:
-            if zlib.crc32(state) == crc:
+            if zlib.crc32(state) == crc and not self._in_gap(seq):
                 return seq, state
         return None
 
@@ -213,8 +242,17 @@ class SqliteJournal(JournalBase):
         finally:
             self._closed = True
             self._db.close()
+            self._release()
 
     # -- internals ---------------------------------------------------------------------------
+
+    def _release(self) -> None:
+        if self._hwm is not None:
+            self._hwm.close()
+            self._hwm = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def _check_writable(self) -> None:
         self._check_open()
@@ -226,11 +264,14 @@ class SqliteJournal(JournalBase):
             return
         if self._pending_events:
             events = [event for step in self._pending_events for event in step]
-            payload = encode_events(events)
-            first = events[0]
-            self._pending = [
-                (first.seq, events[-1].seq, first.ts_event, zlib.crc32(payload), payload)
-            ]
+            self._pending = []
+            # A chunk holds consecutive seqs: a repair's bridged gap starts a new one.
+            for run in split_runs(events):
+                payload = encode_events(run)
+                first = run[0]
+                self._pending.append(
+                    (first.seq, run[-1].seq, first.ts_event, zlib.crc32(payload), payload)
+                )
         try:
             if extra is None and len(self._pending) == 1:
                 # One statement in autocommit mode: ~20% faster than BEGIN/INSERT/COMMIT.
@@ -253,6 +294,8 @@ class SqliteJournal(JournalBase):
         self._pending = []
         self._pending_events = []
         self._pending_count = 0
+        if self._hwm is not None:
+            self._hwm.mark(self._flushed_seq)
 
     def _ensure_schema(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -266,20 +309,13 @@ class SqliteJournal(JournalBase):
             raise JournalError(f"{self.path} is not an Atlas journal (no schema)")
         self._db.executescript(f"BEGIN; {_SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")
 
-    def _recover(self) -> RecoveryReport:
+    def _recover(self, mark: int) -> RecoveryReport:
         last = events = 0
         bad: tuple[int, str, str] | None = None  # first_seq of the first bad chunk, code, detail
         try:
             for first_seq, last_seq, crc, payload in self._db.execute(
                 "SELECT first_seq, last_seq, crc, payload FROM chunks ORDER BY first_seq"
             ):
-                if first_seq != last + 1 or last_seq < first_seq:
-                    bad = (
-                        first_seq,
-                        "SEQUENCE_GAP",
-                        f"chunk {first_seq}..{last_seq} after seq {last}",
-                    )
-                    break
                 if not isinstance(payload, bytes) or zlib.crc32(payload) != crc:
                     bad = (
                         first_seq,
@@ -287,37 +323,88 @@ class SqliteJournal(JournalBase):
                         f"chunk {first_seq}..{last_seq} fails its CRC",
                     )
                     break
+                if last_seq < first_seq or (
+                    first_seq != last + 1 and not _bridging(last, first_seq, payload)
+                ):
+                    bad = (
+                        first_seq,
+                        "SEQUENCE_GAP",
+                        f"chunk {first_seq}..{last_seq} after seq {last}",
+                    )
+                    break
+                if first_seq != last + 1:
+                    self._gaps.append((last + 1, first_seq - 1))
                 events += last_seq - first_seq + 1
                 last = last_seq
         except sqlite3.DatabaseError as exc:
             bad = (last + 1, "UNREADABLE", f"reading chunks after seq {last} failed: {exc}")
-        if bad is None:
-            return RecoveryReport(events_recovered=events, last_seq=last)
-        first_bad, code, detail = bad
-        where = "WHERE first_seq >= ?"
-        count, size = self._db.execute(
-            f"SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM chunks {where}", (first_bad,)
-        ).fetchone()
-        kept_at = ""
-        if not self.readonly:
-            self._db.execute("BEGIN")
-            self._db.execute(
-                "INSERT INTO quarantine SELECT first_seq, last_seq, ts, crc, payload, ?, ?"
+        moved = size = top = 0
+        code = detail = kept_at = ""
+        if bad is not None:
+            first_bad, code, detail = bad
+            where = "WHERE first_seq >= ?"
+            moved, size, top = self._db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0), COALESCE(MAX(last_seq), 0)"
                 f" FROM chunks {where}",
-                (detail, time.time_ns(), first_bad),
-            )
-            self._db.execute(f"DELETE FROM chunks {where}", (first_bad,))
-            self._db.execute("COMMIT")
+                (first_bad,),
+            ).fetchone()
+            top = max(top, first_bad)
+            if not self.readonly:
+                self._db.execute("BEGIN")
+                self._db.execute(
+                    "INSERT INTO quarantine SELECT first_seq, last_seq, ts, crc, payload, ?, ?"
+                    f" FROM chunks {where}",
+                    (f"{code}: {detail}", time.time_ns(), first_bad),
+                )
+                self._db.execute(f"DELETE FROM chunks {where}", (first_bad,))
+                self._db.execute("COMMIT")
+        # Chunks set aside by this open or an earlier one, above what is left: still lost.
+        held, held_size, held_top, note = self._db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0), COALESCE(MAX(last_seq), 0),"
+            " MIN(reason) FROM quarantine WHERE last_seq > ?",
+            (last,),
+        ).fetchone()
+        if held:
             kept_at = f"{self.path}#quarantine"
+            if bad is None:
+                code, _, text = str(note).partition(": ")
+                code, detail = (code, text) if text else ("QUARANTINED", str(note))
+                detail = f"set aside when opened earlier: {detail}"
+        if not self.readonly and bad is not None:
+            moved, size = held, held_size  # what the quarantine holds above ``last`` now
+        else:
+            moved, size = moved + held, size + held_size
+        highest = max(last, mark, top, held_top)
+        if mark > max(last, top, held_top):
+            truncated = f"seq {mark} was committed but the journal ends at seq {max(last, top)}"
+            code = code or "TRUNCATED"
+            detail = f"{detail}; {truncated}" if detail else f"{truncated}, its WAL cut short"
+        if highest == last and bad is None:
+            return RecoveryReport(events_recovered=events, last_seq=last, highest_seq=last)
         return RecoveryReport(
             events_recovered=events,
             last_seq=last,
             discarded_bytes=size,
-            discarded_records=count,
+            discarded_records=moved,
             reason=code,
             detail=detail,
             kept_at=kept_at,
+            lost_from_seq=last + 1 if highest > last else 0,
+            lost_to_seq=highest if highest > last else 0,
+            lost_events=highest - last,
+            lost_chunks=moved,
+            highest_seq=highest,
         )
+
+
+def _bridging(last: int, first_seq: int, payload: bytes) -> bool:
+    """Whether a chunk starting at ``first_seq`` after ``last`` opens with the repair bridging
+    that gap."""
+    try:
+        first = decode_events(payload)[0]
+    except Exception:
+        return False
+    return first.seq == first_seq and bridges(last + 1, first)
 
 
 def _checked_events(first_seq: int, last_seq: int, crc: int, payload: bytes) -> list[Event]:

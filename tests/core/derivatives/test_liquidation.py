@@ -19,6 +19,7 @@ from atlas_oms.model import events as ev
 from atlas_oms.model.margin import MarginMode, tiers_from_rows
 from atlas_oms.model.reasons import Reason
 from atlas_oms.runtime.node import CommandRefused
+from atlas_oms.store.opener import open_journal
 
 D = Decimal
 S = "BTC/USDT:USDT"
@@ -295,7 +296,7 @@ def test_replay_and_snapshot_rebuild_the_same_liquidations_fund_and_index(
     assert len(again.liquidations()) == len([e for e in again.liquidations()])
     # The index is rebuilt from the state: the same positions are found at the same prices.
     refresh_liq_index(kit.context_of(again.engine))
-    node2 = Node.open(path)
+    node2 = Node(open_journal(path, readonly=True))  # one writer: a second open reads
     refresh_liq_index(kit.context_of(node2.engine))
     assert again.engine.state.liq_index.entries == node2.engine.state.liq_index.entries
     again.close()

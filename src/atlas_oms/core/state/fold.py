@@ -104,6 +104,21 @@ def apply_market_status_changed(state: State, e: ev.MarketStatusChanged) -> None
     state.risk.on_market_status(e.symbol, e.status)
 
 
+def apply_journal_repaired(state: State, e: ev.JournalRepaired) -> None:
+    # The event's own seq (lost_to_seq + 1) is booked by apply/emit; the ids jump as decided.
+    state.next_order_id = max(state.next_order_id, e.next_order_id)
+    state.liq.next_case_id = max(state.liq.next_case_id, e.next_case_id)
+
+
+def _bridged(seq: int, event: ev.EventBase) -> bool:
+    """Whether ``event`` is a repair naming exactly the gap after ``seq`` (the one gap allowed)."""
+    return (
+        isinstance(event, ev.JournalRepaired)
+        and event.lost_from_seq == seq + 1
+        and event.lost_to_seq == event.seq - 1
+    )
+
+
 Applier = Callable[["State", Any], None]
 
 #: Event type -> its applier. Every member of the ``Event`` union has one (a test pins it).
@@ -157,12 +172,14 @@ APPLIERS: dict[type, Applier] = {
     ev.FutureSettled: der.apply_future_settled,
     ev.OrdersArchived: retention.apply_archived,
     ev.OrderRestored: retention.apply_restored,
+    ev.JournalRepaired: apply_journal_repaired,
 }
 
 
 def apply(state: State, event: ev.EventBase) -> None:
-    """Fold one event into the state. Events must arrive gap-free, in sequence."""
-    if event.seq != state.seq + 1:
+    """Fold one event into the state. Events must arrive gap-free, in sequence (a
+    ``JournalRepaired`` bridges the lost range it names)."""
+    if event.seq != state.seq + 1 and not _bridged(state.seq, event):
         raise ValueError(f"event seq {event.seq} does not follow {state.seq}")
     state.seq = event.seq
     APPLIERS[event.__class__](state, event)
@@ -175,6 +192,8 @@ def apply_all(state: State, events: Iterable[ev.EventBase]) -> None:
     for event in events:
         seq += 1
         if event.seq != seq:
-            raise ValueError(f"event seq {event.seq} does not follow {seq - 1}")
+            if not _bridged(seq - 1, event):
+                raise ValueError(f"event seq {event.seq} does not follow {seq - 1}")
+            seq = event.seq
         state.seq = seq
         appliers[event.__class__](state, event)
