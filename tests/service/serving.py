@@ -41,16 +41,25 @@ class Served:
         self.env = env or {}
         self.preexec_fn = preexec_fn
         self.proc: subprocess.Popen[bytes] | None = None
+        self._log: Any = None
+        self._starts = 0
 
     def start(self) -> Served:
         args = [sys.executable, "-m", "atlas_oms.cli", "serve", "--data-dir", str(self.data)]
         args += ["--port", str(self.port)]
         if not self.market_maker:
             args.append("--no-market-maker")
+        # The log goes to a file, never a pipe: the access log writes a line per request, and a
+        # pipe nobody reads until the end would fill and stall the server.
+        self._starts += 1
+        if self._log is not None:
+            self._log.close()
+        self.log_path = self.data.parent / f"{self.data.name}-serve-{self._starts}.log"
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed when the process ends
         self.proc = proc = subprocess.Popen(
             args,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self._log,
             env={**os.environ, "ATLAS_LOG_LEVEL": "INFO", **self.env},
             preexec_fn=self.preexec_fn,
         )
@@ -64,7 +73,25 @@ class Served:
             if proc.poll() is not None:
                 break
         proc.kill()
-        raise AssertionError(f"atlas serve did not start: {proc.communicate()[1].decode()[-3000:]}")
+        proc.wait()
+        raise AssertionError(f"atlas serve did not start: {self.stderr()[-3000:]}")
+
+    def stderr(self) -> str:
+        """What the server wrote on stderr so far (its JSON log)."""
+        if self._log is not None:
+            self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def maker_key(self) -> dict[str, str]:
+        """A trader key of the market maker's account, issued by the admin key (the first
+        keys do not trade for it: risk and admin keys may not place orders)."""
+        issued = httpx.post(
+            f"{self.url}/v1/keys",
+            json={"roles": ["trader"], "accounts": ["maker"]},
+            headers=self.keys()["admin"],
+        )
+        assert issued.status_code in (200, 201), issued.text
+        return {"X-API-Key": issued.json()["token"]}
 
     @property
     def pid(self) -> int:
@@ -85,22 +112,24 @@ class Served:
         start = time.monotonic()
         self.proc.send_signal(sig)
         try:
-            _, err = self.proc.communicate(timeout=timeout)
+            self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            _, err = self.proc.communicate()
-        return self.proc.returncode, time.monotonic() - start, err.decode()
+            self.proc.wait()
+        return self.proc.returncode, time.monotonic() - start, self.stderr()
 
     def kill(self) -> None:
         """kill -9: no goodbye, nothing flushed."""
         assert self.proc is not None
         self.proc.kill()
-        self.proc.communicate()
+        self.proc.wait()
 
     def ensure_stopped(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
-            self.proc.communicate()
+            self.proc.wait()
+        if self._log is not None:
+            self._log.close()
 
 
 def raw_request(

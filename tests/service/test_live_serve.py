@@ -121,9 +121,9 @@ def test_a_funding_boundary_that_passed_while_stopped_settles_at_start(tmp_path:
 
 
 # ---------------------------------------------------------------------------------- durability
-def _resting_sell(http: httpx.Client, risk: dict[str, str]) -> int:
+def _resting_sell(http: httpx.Client, maker: dict[str, str]) -> int:
     view = http.post(
-        "/v1/orders", json=order_body("maker", "SELL", price="60000"), headers=risk
+        "/v1/orders", json=order_body("maker", "SELL", price="60000"), headers=maker
     ).json()
     assert view["status"] == "ACCEPTED", view
     return int(view["order_id"])
@@ -152,7 +152,7 @@ def test_kill_9_right_after_a_get_showed_filled_keeps_the_fill(served: Any) -> N
         srv.start()
         keys = srv.keys()
         with httpx.Client(base_url=srv.url) as http:
-            resting = _resting_sell(http, keys["risk"])
+            resting = _resting_sell(http, srv.maker_key())
         inflight = raw_request(
             srv.port, "POST", "/v1/orders", keys["trader"], order_body("desk", "BUY")
         )
@@ -182,7 +182,7 @@ def test_kill_9_right_after_a_refusal_keeps_what_the_refusal_depended_on(served:
         srv.start()
         keys = srv.keys()
         with httpx.Client(base_url=srv.url) as http:
-            resting = _resting_sell(http, keys["risk"])
+            resting = _resting_sell(http, srv.maker_key())
         path = f"/v1/orders/{resting}?account_id=maker"
         inflight = raw_request(
             srv.port, "POST", "/v1/orders", keys["trader"], order_body("desk", "BUY")
@@ -250,7 +250,7 @@ def test_a_commit_error_turns_health_and_writes_to_503_then_the_node_resumes(
         assert after.status_code == 201
         prices = [o["price"] for o in http.get("/v1/orders?account_id=desk").json()["orders"]]
     # The unknown outcome was the order's, committed on resume; the refused one never existed.
-    assert prices == ["50000", "50001", "50003"]
+    assert prices == ["50000.00", "50001.00", "50003.00"]  # at the tick (0.01)
     code, _, log = srv.stop()
     assert code == 0
     assert '"level": "error"' in log or "journal commit failed" in log
@@ -281,6 +281,6 @@ def test_a_signal_stops_the_server_within_5_s_with_a_websocket_open(served: Any,
     try:
         for view in acknowledged:
             stored = node.order(view["order_id"])
-            assert stored.status == view["status"] and str(stored.cum_qty) == view["cum_qty"]
+            assert stored.status == view["status"] and stored.cum_qty == Decimal(view["cum_qty"])
     finally:
         node.close()
