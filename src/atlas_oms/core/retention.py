@@ -148,10 +148,9 @@ def apply_restored(state: State, e: ev.OrderRestored) -> None:
     r = e.order
     order = order_of(r)
     state.orders[r.order_id] = order
-    exec_ids = state.order_fills[r.order_id] = []
     for fill in r.fills:
         state.fills[fill.exec_id] = fill
-        exec_ids.append(fill.exec_id)
+    state.order_fills[r.order_id] = tuple(fill.exec_id for fill in r.fills)
     state.busted.update(r.busted)
     if order.status not in LIVE_STATUSES:
         state.terminal[r.order_id] = e.ts_event  # its window starts again

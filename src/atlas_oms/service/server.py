@@ -10,6 +10,7 @@ server locks the folder (``DATA_DIR/.lock``): a second server on the same folder
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import logging.config
 import socket
@@ -116,6 +117,14 @@ class _Server(uvicorn.Server):
                 # A signal is the ordinary way to stop: do not raise it again afterwards
                 # (uvicorn would, and the process would end as killed by it, not with 0).
                 self._captured_signals.clear()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        # Everything alive once the node is up (modules, the web stack, the recovered state)
+        # lives as long as the process: keep it out of the cyclic GC's full collections, which
+        # otherwise walk it all (~45 ms a time under load, the submit p99's largest part).
+        gc.collect()
+        gc.freeze()
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         runtime = getattr(self.atlas_app.state, "runtime", None)

@@ -340,7 +340,8 @@ def apply_filled(state: State, e: ev.OrderFilled) -> None:
             unit_release = qty * order.reserve_unit
             release(state, order, unit_release if unit_release < order.reserved else order.reserved)
     state.fills[e.exec_id] = e
-    state.order_fills.setdefault(e.order_id, []).append(e.exec_id)
+    order_fills = state.order_fills
+    order_fills[e.order_id] = order_fills.get(e.order_id, ()) + (e.exec_id,)
     state.last[e.symbol] = px
     refs = order.refs or order_refs(state, order)
     realized = book_trade(

@@ -483,7 +483,8 @@ def rebuild_indexes(state: State) -> None:
     state.liq_index.clear()
     state.order_fills.clear()
     for exec_id, fill in state.fills.items():
-        state.order_fills.setdefault(fill.order_id, []).append(exec_id)
+        order_fills = state.order_fills
+        order_fills[fill.order_id] = order_fills.get(fill.order_id, ()) + (exec_id,)
     for (account_id, _), bal in state.balances.items():
         state.account_balances.setdefault(account_id, []).append(bal)
     for pos in state.positions.values():

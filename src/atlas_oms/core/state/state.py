@@ -90,7 +90,9 @@ class State:
         self.client_id_queue: deque[tuple[int, str, str, int]] = deque()
         self.archived = 0
         #: order id -> its exec ids (derived from the fills).
-        self.order_fills: dict[int, list[str]] = {}
+        #: Exec ids of each order's fills, in order (tuples: untracked by the cyclic GC, so a
+        #: long-running node's collections do not grow with its orders).
+        self.order_fills: dict[int, tuple[str, ...]] = {}
         #: Held stop, take-profit and trailing orders by trigger (derived from the orders).
         self.triggers = TriggerIndex()
         #: (expire_ts, order id) of every live order that expires (DAY, GTD), in expiry order.
