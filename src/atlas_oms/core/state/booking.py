@@ -341,7 +341,7 @@ def apply_filled(state: State, e: ev.OrderFilled) -> None:
             release(state, order, unit_release if unit_release < order.reserved else order.reserved)
     state.fills[e.exec_id] = e
     order_fills = state.order_fills
-    order_fills[e.order_id] = order_fills.get(e.order_id, ()) + (e.exec_id,)
+    order_fills[e.order_id] = (*order_fills.get(e.order_id, ()), e.exec_id)
     state.last[e.symbol] = px
     refs = order.refs or order_refs(state, order)
     realized = book_trade(

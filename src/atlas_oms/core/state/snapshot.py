@@ -484,7 +484,7 @@ def rebuild_indexes(state: State) -> None:
     state.order_fills.clear()
     for exec_id, fill in state.fills.items():
         order_fills = state.order_fills
-        order_fills[fill.order_id] = order_fills.get(fill.order_id, ()) + (exec_id,)
+        order_fills[fill.order_id] = (*order_fills.get(fill.order_id, ()), exec_id)
     for (account_id, _), bal in state.balances.items():
         state.account_balances.setdefault(account_id, []).append(bal)
     for pos in state.positions.values():
