@@ -207,6 +207,10 @@ def repaired_start(data: Path, top_order: int, highest: int, **start_kw: Any) ->
     proc = start(data, port, **start_kw)
     try:
         assert seq_of(url) == highest + 1  # the JournalRepaired event, above the lost range
+        health = httpx.get(f"{url}/health", timeout=5).json()
+        assert health["status"] == "degraded"  # serving, and saying what was lost
+        assert health["repaired"]["lost_to_seq"] == highest
+        assert health["repaired"]["seq"] == highest + 1
         order = place(url, trader(data), "49000")
         assert order["order_id"] > top_order
         assert seq_of(url) > highest + 1

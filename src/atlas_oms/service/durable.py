@@ -127,10 +127,25 @@ def health(service: Service) -> Any:
         body["journal"] = {
             "reason": report.reason,
             "detail": report.detail,
+            "lost_from_seq": report.lost_from_seq,
+            "lost_to_seq": report.lost_to_seq,
+            "lost_events": report.lost_events,
+            "lost_chunks": report.lost_chunks,
             "discarded_records": report.discarded_records,
             "discarded_bytes": report.discarded_bytes,
             "kept_at": report.kept_at,
             "last_seq": report.last_seq,
+        }
+    repaired = getattr(node, "repaired", None)
+    if repaired is not None:  # started on a damaged journal on purpose (--repair-journal)
+        body["status"] = "degraded"
+        body["repaired"] = {
+            "seq": repaired.seq,
+            "reason": repaired.reason,
+            "lost_from_seq": repaired.lost_from_seq,
+            "lost_to_seq": repaired.lost_to_seq,
+            "lost_events": repaired.lost_events,
+            "kept_at": repaired.kept_at,
         }
     down = service.unavailable
     if down is not None:
