@@ -31,6 +31,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from atlas_oms.core.config import EngineConfig
 from atlas_oms.model import events as ev
 from atlas_oms.runtime.clock import ManualClock
 from atlas_oms.runtime.live import (
@@ -370,6 +371,18 @@ def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
+def engine_config(settings: ServiceSettings) -> EngineConfig:
+    """The engine's settings that the service exposes (the retention windows)."""
+
+    def ns(seconds: float | None) -> int | None:
+        return None if seconds is None else int(seconds * 1_000_000_000)
+
+    return EngineConfig(
+        order_retention_ns=ns(settings.order_retention_s),
+        client_id_retention_ns=ns(settings.client_id_retention_s),
+    )
+
+
 def create_app(
     settings: ServiceSettings | None = None,
     *,
@@ -393,6 +406,7 @@ def create_app(
             if node is not None
             else Node(
                 open_journal(str(settings.journal_path), batch_events=1 << 30, batch_ms=None),
+                config=engine_config(settings),
                 on_damage="repair" if settings.repair_journal else "refuse",
             )
         )

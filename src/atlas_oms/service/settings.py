@@ -55,6 +55,12 @@ class ServiceSettings(BaseSettings):
     #: as a ``JournalRepaired`` event above everything ever written (``--repair-journal``).
     #: Without it ``atlas serve`` refuses to start on one (exit code 65).
     repair_journal: bool = False
+    #: Memory: a terminal order leaves memory this many seconds after its last change (it stays
+    #: in the journal, where every history read finds it); None keeps every order in memory.
+    order_retention_s: float | None = 3600.0
+    #: A client order id stays an idempotency key this many seconds after its order was submitted
+    #: (24 h, as brokers do); None keeps them all.
+    client_id_retention_s: float | None = 86400.0
     #: Log level of the structured JSON log.
     log_level: str = "INFO"
     #: Access log: one JSON line per HTTP request and per WebSocket session (method, path with its
