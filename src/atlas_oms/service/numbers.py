@@ -202,12 +202,23 @@ def places_of(step: Decimal) -> int:
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
+#: ``places`` -> ``1E-places`` (the quantize exponent), made once each.
+_EXPONENTS: dict[int, Decimal] = {}
+#: A field without a default (never omitted).
+_NO_DEFAULT = object()
+#: Types that are already JSON values: written as they are.
+_ATOMS = (str, int, bool, type(None))
+
+
 def fixed(value: Decimal, places: int) -> str:
     """``value`` rounded half-even to ``places`` decimals, trailing zeros kept, unsigned zero."""
     if not value.is_finite():
         return str(value)
+    exp = _EXPONENTS.get(places)
+    if exp is None:
+        exp = _EXPONENTS[places] = Decimal(1).scaleb(-places)
     try:
-        q = _CONTEXT.quantize(value, Decimal(1).scaleb(-places))
+        q = _CONTEXT.quantize(value, exp)
     except InvalidOperation:  # more than 200 digits: no real amount, shown exactly
         return plain(value)
     if not q:
@@ -247,6 +258,8 @@ class Numbers:
         self._symbols: dict[str, tuple[Instrument, int, int]] = {}
         self._assets: dict[str, int] = {}
         self._assets_from: int = -1
+        #: Per struct class: its tag and, per field, (name, wire name, kind, default, in VIEWS).
+        self._plans: dict[type, tuple[tuple[str, Any] | None, list[tuple[Any, ...]]]] = {}
 
     @classmethod
     def of_node(cls, node: Any, asset_places: Mapping[str, int] | None = None) -> Numbers:
@@ -380,28 +393,52 @@ class Numbers:
             order_id = getattr(obj, "order_id", None)
             if isinstance(order_id, int) and _has_decimal(obj):
                 symbol = self._order_symbol(order_id)
-        config = cls.__struct_config__
+        plan = self._plans.get(cls)
+        if plan is None:
+            plan = self._plans[cls] = _plan(cls, table)
+        tag, fields = plan
         out: dict[str, Any] = {}
-        if config.tag is not None:
-            out[config.tag_field or "type"] = config.tag
-        names = cls.__struct_fields__
-        wire = cls.__struct_encode_fields__
-        defaults = cls.__struct_defaults__
-        first_default = len(names) - len(defaults)
-        for i, name in enumerate(names):
+        if tag is not None:
+            out[tag[0]] = tag[1]
+        atoms = _ATOMS
+        for name, wire, spec, default, tabled in fields:
             value = getattr(obj, name)
-            if config.omit_defaults and i >= first_default:
-                default = defaults[i - first_default]
-                factory = getattr(default, "factory", None)  # a default_factory
-                if callable(factory) and type(default).__name__ == "Factory":
-                    default = factory()
-                if default is not msgspec.NODEFAULT and _same(value, default):
-                    continue
-            spec = table.get(name) if table is not None else BY_NAME.get(name)
-            if table is not None and spec is None and isinstance(value, Decimal):
+            if default is not _NO_DEFAULT and _same(value, default):
+                continue
+            if type(value) in atoms:
+                out[wire] = value
+                continue
+            if tabled and spec is None and isinstance(value, Decimal):
                 spec = EXACT
-            out[wire[i]] = self._value(name, value, spec, symbol, obj)
+            out[wire] = self._value(name, value, spec, symbol, obj)
         return out
+
+
+def _plan(
+    cls: type[msgspec.Struct], table: Mapping[str, Spec] | None
+) -> tuple[tuple[str, Any] | None, list[tuple[Any, ...]]]:
+    """How :meth:`Numbers._struct` walks a struct class: its tag, and per field (name, wire
+    name, kind, default or ``_NO_DEFAULT`` when it is never omitted, whether the class is in
+    ``VIEWS``), worked out once per class."""
+    config = cls.__struct_config__
+    tag = (config.tag_field or "type", config.tag) if config.tag is not None else None
+    names = cls.__struct_fields__
+    wire = cls.__struct_encode_fields__
+    defaults = cls.__struct_defaults__
+    first_default = len(names) - len(defaults)
+    fields: list[tuple[Any, ...]] = []
+    for i, name in enumerate(names):
+        default: Any = _NO_DEFAULT
+        if config.omit_defaults and i >= first_default:
+            default = defaults[i - first_default]
+            factory = getattr(default, "factory", None)  # a default_factory
+            if callable(factory) and type(default).__name__ == "Factory":
+                default = factory()
+            if default is msgspec.NODEFAULT:
+                default = _NO_DEFAULT
+        spec = table.get(name) if table is not None else BY_NAME.get(name)
+        fields.append((name, wire[i], spec, default, table is not None))
+    return tag, fields
 
 
 def _get(holder: Any, name: str) -> Any:
