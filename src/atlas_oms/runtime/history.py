@@ -56,6 +56,10 @@ class History(Protocol):
 
     def drop_after(self, seq: int) -> None: ...
 
+    def seen(self, seq: int) -> None:
+        """The journal up to ``seq`` was scanned: a later catch-up starts after it."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -127,6 +131,9 @@ class MemoryHistory:
             if r.client_order_id is not None:
                 self._client.pop((r.account_id, r.client_order_id), None)
         self.last_seq = min(self.last_seq, seq)
+
+    def seen(self, seq: int) -> None:
+        self.last_seq = max(self.last_seq, seq)
 
     def close(self) -> None:
         pass
@@ -242,6 +249,10 @@ class SqliteHistory:
         if self.last_seq > seq:
             self._set_last(seq)
 
+    def seen(self, seq: int) -> None:
+        if seq > self.last_seq:
+            self._set_last(seq)
+
     def close(self) -> None:
         self._db.close()
 
@@ -270,3 +281,6 @@ def catch_up(history: History, journal: Journal) -> None:
         history.drop_after(last)
     for event in archive_events(journal, history.last_seq + 1):
         history.add(event)
+    # Scanned to the end: the next start reads only what came after (not the whole journal
+    # again when nothing was archived for a long time).
+    history.seen(last)
