@@ -110,6 +110,10 @@ def main() -> None:
         time.sleep(3)
         end = rss_mb(proc.pid)
         seq = httpx.get(url + "/health").json()["seq"]
+    except httpx.HTTPError:
+        code = proc.poll()
+        log_text = (data / "serve.log").read_text(errors="replace")[-3000:]
+        raise SystemExit(f"the server failed (exit code {code}): {log_text}") from None
     finally:
         proc.terminate()
         proc.wait(20)
