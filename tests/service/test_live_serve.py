@@ -284,3 +284,22 @@ def test_a_signal_stops_the_server_within_5_s_with_a_websocket_open(served: Any,
             assert stored.status == view["status"] and stored.cum_qty == Decimal(view["cum_qty"])
     finally:
         node.close()
+
+
+# ---------------------------------------------------------------------------------- connections
+def test_an_idle_connection_outlives_the_clients_own_idle_limit(served: Any) -> None:
+    """httpx drops a pooled connection after 5 s idle, aiohttp after 15 s, requests never: the
+    server keeps one open longer (75 s), so a client reusing one after a pause gets its answer,
+    not a connection closed under it."""
+    srv = served().start()
+    risk = srv.keys()["risk"]
+    sock = socket.create_connection(("127.0.0.1", srv.port))
+    try:
+        request = f"GET /v1/me HTTP/1.1\r\nHost: x\r\nX-API-Key: {risk['X-API-Key']}\r\n\r\n"
+        sock.sendall(request.encode())
+        assert _answer(sock)[0] == 200
+        time.sleep(6)  # past uvicorn's default keep-alive (5 s)
+        sock.sendall(request.encode())
+        assert _answer(sock)[0] == 200
+    finally:
+        sock.close()

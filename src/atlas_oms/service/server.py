@@ -194,6 +194,7 @@ def _run(settings: ServiceSettings) -> int:
         log_config=log_config(settings.log_level),
         access_log=False,  # Atlas's own access log (logs.AccessLog) replaces uvicorn's
         timeout_graceful_shutdown=max(1, int(settings.shutdown_timeout_s)),
+        timeout_keep_alive=settings.keep_alive_s,
         **tls,
     )
     server = _Server(config, app)

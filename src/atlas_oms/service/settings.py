@@ -61,6 +61,10 @@ class ServiceSettings(BaseSettings):
     #: A client order id stays an idempotency key this many seconds after its order was submitted
     #: (24 h, as brokers do); None keeps them all.
     client_id_retention_s: float | None = 86400.0
+    #: Seconds an idle HTTP connection stays open. Longer than the clients' own idle limits
+    #: (httpx 5 s, aiohttp 15 s; requests keeps its connections forever): a client that reuses
+    #: a connection the server has just closed gets an error instead of an answer (nginx: 75 s).
+    keep_alive_s: int = 75
     #: Log level of the structured JSON log.
     log_level: str = "INFO"
     #: Access log: one JSON line per HTTP request and per WebSocket session (method, path with its
