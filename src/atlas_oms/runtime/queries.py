@@ -296,11 +296,15 @@ class Queries:
         self.journal.flush()
         return audit_trail(self.journal.read(), account_id, include_subaccounts=include_subaccounts)
 
+    def account_history_check(self, account_id: str) -> None:
+        """Raise :class:`CommandRefused` (``UNKNOWN_ACCOUNT``) unless the account exists."""
+        if account_id not in self.engine.state.accounts:
+            raise CommandRefused(Reason.UNKNOWN_ACCOUNT, f"account {account_id} does not exist")
+
     def account_history(self, account_id: str) -> AccountHistory:
         """The account's closed positions (round trips), realized P&L entries with running
         totals, and equity points, read from the journal (:mod:`atlas_oms.runtime.account_history`)."""
-        if account_id not in self.engine.state.accounts:
-            raise CommandRefused(Reason.UNKNOWN_ACCOUNT, f"account {account_id} does not exist")
+        self.account_history_check(account_id)
         self.journal.flush()
         return read_account_history(self.journal.read(), account_id)
 

@@ -9,12 +9,15 @@ account read.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import Response
 
-from atlas_oms.service.app import JSON, Key, Limit, service_of
+from atlas_oms.runtime.account_history import AccountHistory, account_history
+from atlas_oms.service.app import JSON, Key, Limit, Service, service_of
+from atlas_oms.store.sqlite import SqliteJournal
 
 __all__ = ["register"]
 
@@ -38,6 +41,24 @@ def _page(
     return out, None
 
 
+async def _history(service: Service, account_id: str) -> AccountHistory:
+    """The account's history, read off the event loop when the journal is a SQLite file: a
+    read-only connection in a worker thread replays what is committed (everything this request
+    could show: the caller waited for the commit), so a long journal does not stall the node."""
+    node = service.node
+    journal = node.journal
+    if not isinstance(journal, SqliteJournal):
+        return node.account_history(account_id)  # in memory: nothing to wait for
+    node.account_history_check(account_id)
+    path = journal.path
+
+    def read() -> AccountHistory:
+        with SqliteJournal(path, readonly=True) as committed:
+            return account_history(committed.read(), account_id)
+
+    return await asyncio.to_thread(read)
+
+
 def register(app: FastAPI) -> None:
     @app.get("/v1/accounts/{account_id}/positions/closed", tags=["portfolio"])
     async def closed_positions(
@@ -53,7 +74,7 @@ def register(app: FastAPI) -> None:
         service = service_of(request)
         service.require_account(key, account_id)
         await service.durable()
-        closed = service.node.account_history(account_id).closed
+        closed = (await _history(service, account_id)).closed
         if symbol is not None:
             closed = [c for c in closed if c.symbol == symbol]
         page, next_after = _page(closed, lambda c: c.closed_seq, after_seq, limit)
@@ -73,7 +94,7 @@ def register(app: FastAPI) -> None:
         service = service_of(request)
         service.require_account(key, account_id)
         await service.durable()
-        history = service.node.account_history(account_id)
+        history = await _history(service, account_id)
         rows: list[tuple[int, str, Any]] = sorted(
             [(e.seq, "pnl", e) for e in history.pnl]
             + [(e.seq, "equity", e) for e in history.equity],
