@@ -27,6 +27,7 @@ from atlas_oms.service.app import (
     refused,
     service_of,
 )
+from atlas_oms.service.journal_reads import read_committed
 from atlas_oms.store.audit import audit_trail, write_audit
 
 
@@ -497,8 +498,10 @@ def register(app: FastAPI) -> None:
         """The account's audit trail: JSON (default), JSON Lines or CSV (a download)."""
         service = service_of(request)
         service.require_account(key, account_id)
-        service.node.flush()
-        records = audit_trail(service.node.events(), account_id, include_subaccounts=subaccounts)
+        records = await read_committed(
+            service,
+            lambda events: audit_trail(events, account_id, include_subaccounts=subaccounts),
+        )
         if format == "json":
             return service.for_key(key, records)
         buffer = io.StringIO()

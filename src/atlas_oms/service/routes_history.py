@@ -9,7 +9,6 @@ account read.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from fastapi import FastAPI, Query, Request
@@ -17,7 +16,7 @@ from fastapi.responses import Response
 
 from atlas_oms.runtime.account_history import AccountHistory, account_history
 from atlas_oms.service.app import JSON, Key, Limit, Service, service_of
-from atlas_oms.store.sqlite import SqliteJournal
+from atlas_oms.service.journal_reads import read_committed
 
 __all__ = ["register"]
 
@@ -42,21 +41,9 @@ def _page(
 
 
 async def _history(service: Service, account_id: str) -> AccountHistory:
-    """The account's history, read off the event loop when the journal is a SQLite file: a
-    read-only connection in a worker thread replays what is committed (everything this request
-    could show: the caller waited for the commit), so a long journal does not stall the node."""
-    node = service.node
-    journal = node.journal
-    if not isinstance(journal, SqliteJournal):
-        return node.account_history(account_id)  # in memory: nothing to wait for
-    node.account_history_check(account_id)
-    path = journal.path
-
-    def read() -> AccountHistory:
-        with SqliteJournal(path, readonly=True) as committed:
-            return account_history(committed.read(), account_id)
-
-    return await asyncio.to_thread(read)
+    """The account's history from the committed journal, off the event loop."""
+    service.node.account_history_check(account_id)
+    return await read_committed(service, lambda events: account_history(events, account_id))
 
 
 def register(app: FastAPI) -> None:

@@ -367,7 +367,10 @@ def register(app: FastAPI) -> None:
         _role(key, "admin", "risk")
         await service.durable()
         node = service.node
-        return JSON({"insurance_funds": fund_rows(node.events(), node.insurance_funds(), asset)})
+        # The journal as it stands (committed: awaited above); never a flush from a request, the
+        # committer alone writes.
+        rows = fund_rows(node.journal.read(), node.insurance_funds(), asset)
+        return JSON({"insurance_funds": rows})
 
     @app.post("/v1/insurance-funds/{asset}/deposits", tags=["derivatives"], status_code=201)
     async def fund_deposit(request: Request, asset: str, body: FundDepositIn, key: Key) -> Response:
