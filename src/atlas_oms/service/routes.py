@@ -207,17 +207,22 @@ def register(app: FastAPI) -> None:
         next_after = out[-1].order_id if len(found) > limit else None
         return JSON({"orders": out, "next_after": next_after})
 
-    def _owned(
-        service: Service, key: Any, account_id: str, order_id: int, act: str | None = None
-    ) -> None:
-        """The order is the account's (404 otherwise); ``act``: what the key would do with it
-        (``cancel``, or ``modify`` which needs the trader role: 403 FORBIDDEN_ROLE)."""
+    def _may(service: Service, key: Any, account_id: str, act: str | None) -> None:
+        """The key may see the account (``act`` None), cancel its orders, or ``act`` on them
+        (the trader role on the account's tree)."""
         if act == "cancel":
             service.require_cancel(key, account_id)
         elif act is not None:
             service.require_trading(key, account_id, f"{act} orders")
         else:
             service.require_account(key, account_id)
+
+    def _owned(
+        service: Service, key: Any, account_id: str, order_id: int, act: str | None = None
+    ) -> None:
+        """The order is the account's (404 otherwise); ``act``: what the key would do with it
+        (``cancel``, or ``modify`` which needs the trader role: 403 FORBIDDEN_ROLE)."""
+        _may(service, key, account_id, act)
         if service.node.order_owner(order_id) != account_id:
             raise Problem(404, "UNKNOWN_ORDER", f"account {account_id} has no order {order_id}")
 
@@ -225,12 +230,7 @@ def register(app: FastAPI) -> None:
     def _by_client_id(
         service: Service, key: Any, account_id: str, client_order_id: str, act: str | None = None
     ) -> int:
-        if act == "cancel":
-            service.require_cancel(key, account_id)
-        elif act is not None:
-            service.require_trading(key, account_id, f"{act} orders")
-        else:
-            service.require_account(key, account_id)
+        _may(service, key, account_id, act)
         view = service.node.find_order(account_id, None, client_order_id)
         if view is None:
             raise Problem(
