@@ -11,22 +11,12 @@ from typing import Any
 
 import msgspec
 import pytest
-from fastapi.testclient import TestClient
+from order_rest import SPOT, STOCK, OrderApi, order_api
 
-from atlas_oms import Instrument, Node
-from atlas_oms.model import events as ev
+from atlas_oms import Node
 from atlas_oms.model.commands import SubmitOrder, user_submit_fields
 from atlas_oms.model.enums import OrderType, TrailingOffsetType
-from atlas_oms.runtime.clock import ManualClock
-from atlas_oms.service.app import create_app
-from atlas_oms.service.keys import KeyStore
 from atlas_oms.service.schemas import OrderIn
-from atlas_oms.service.settings import ServiceSettings
-
-SPOT = "BTC/USDT"
-STOCK = "ACME"
-#: 2026-01-05 12:00 UTC: 07:00 in New York, the pre-market session.
-PRE_MARKET_NS = 1_767_614_400 * 1_000_000_000
 
 
 # ---------------------------------------------------------------------------- the shape
@@ -68,49 +58,14 @@ def test_node_submit_takes_every_submit_order_field_a_user_gives() -> None:
 
 
 # ---------------------------------------------------------------------------- over REST
-def world(node: Node) -> None:
-    node.add_instrument(Instrument.spot(SPOT, tick_size="0.01", lot_size="0.0001"))
-    node.add_instrument(Instrument.equity(STOCK))
-    node.open_account("alice")
-    node.deposit("alice", "USDT", "100000")
-    node.deposit("alice", "BTC", "10")
-    node.deposit("alice", "USD", "100000")
-    node.update_prices(SPOT, last="30000")
-    node.update_prices(STOCK, last="10")
-
-
-class Rest:
-    def __init__(self, client: TestClient, token: str, node: Node) -> None:
-        self.client = client
-        self.token = token
-        self.node = node
-
-    def submit(self, **body: Any) -> Any:
-        body = {"account_id": "alice"} | body
-        return self.client.post("/v1/orders", json=body, headers={"X-API-Key": self.token})
-
-    def intent(self, order_id: int) -> SubmitOrder:
-        """The command the engine recorded for ``order_id`` (its OrderSubmitted or OrderDenied
-        event)."""
-        for e in self.node.events():
-            if isinstance(e, ev.OrderSubmitted | ev.OrderDenied) and e.order_id == order_id:
-                return e.intent
-        raise AssertionError(f"order {order_id} was never submitted")
-
-
 @pytest.fixture
-def rest(tmp_path: Path) -> Iterator[Rest]:
-    keys = KeyStore(tmp_path / "keys.json")
-    token = keys.issue(("trader",), ("alice",)).token
-    node = Node.in_memory(clock=ManualClock(PRE_MARKET_NS))
-    settings = ServiceSettings(data_dir=tmp_path, rate_limit_per_s=1000)
-    app = create_app(settings, node=node, keys=keys, setup=world)
-    with TestClient(app) as client:
-        yield Rest(client, token, node)
+def rest(tmp_path: Path) -> Iterator[OrderApi]:
+    with order_api(tmp_path) as client:
+        yield client
 
 
-def test_a_trailing_stop_over_rest_reaches_the_engine_with_its_offset(rest: Rest) -> None:
-    r = rest.submit(
+def test_a_trailing_stop_over_rest_reaches_the_engine_with_its_offset(rest: OrderApi) -> None:
+    r = rest.post(
         symbol=SPOT,
         side="SELL",
         order_type="TRAILING_STOP_MARKET",
@@ -125,8 +80,10 @@ def test_a_trailing_stop_over_rest_reaches_the_engine_with_its_offset(rest: Rest
     assert intent.trailing_offset_type is TrailingOffsetType.PRICE
 
 
-def test_a_percent_trailing_stop_limit_over_rest_keeps_type_and_limit_offset(rest: Rest) -> None:
-    r = rest.submit(
+def test_a_percent_trailing_stop_limit_over_rest_keeps_type_and_limit_offset(
+    rest: OrderApi,
+) -> None:
+    r = rest.post(
         symbol=SPOT,
         side="BUY",
         order_type="TRAILING_STOP_LIMIT",
@@ -143,12 +100,12 @@ def test_a_percent_trailing_stop_limit_over_rest_keeps_type_and_limit_offset(res
     assert intent.limit_offset == Decimal(10)
 
 
-def test_an_extended_hours_limit_order_over_rest_trades_before_the_open(rest: Rest) -> None:
+def test_an_extended_hours_limit_order_over_rest_trades_before_the_open(rest: OrderApi) -> None:
     stock = {"symbol": STOCK, "side": "BUY", "qty": "1", "price": "10"}
-    refused = rest.submit(**stock)
+    refused = rest.post(**stock)
     assert refused.status_code == 422 and refused.json()["reason"] == "EXTENDED_HOURS_REQUIRED"
     assert rest.intent(refused.json()["order"]["order_id"]).extended_hours is False
-    r = rest.submit(**stock, extended_hours=True)
+    r = rest.post(**stock, extended_hours=True)
     assert r.status_code == 201 and r.json()["status"] == "ACCEPTED", r.text
     assert rest.intent(r.json()["order_id"]).extended_hours is True
 
@@ -157,8 +114,10 @@ def test_an_extended_hours_limit_order_over_rest_trades_before_the_open(rest: Re
     "field, value",
     [("trailing_offset", 5.0), ("limit_offset", True), ("trailing_offset", "NaN")],
 )
-def test_new_decimal_fields_are_exact_like_the_others(rest: Rest, field: str, value: Any) -> None:
-    r = rest.submit(
+def test_new_decimal_fields_are_exact_like_the_others(
+    rest: OrderApi, field: str, value: Any
+) -> None:
+    r = rest.post(
         symbol=SPOT, side="SELL", order_type="TRAILING_STOP_MARKET", qty="1", **{field: value}
     )
     assert r.status_code == 400 and r.json()["reason"] == "INVALID_FIELD", r.text

@@ -7,62 +7,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
+from order_rest import PRE_MARKET_NS, SPOT, STOCK, OrderApi, order_api
 
-from atlas_oms import Instrument, Node
 from atlas_oms.model.commands import user_submit_fields
-from atlas_oms.runtime.clock import ManualClock
-from atlas_oms.service.app import create_app
-from atlas_oms.service.keys import KeyStore
 from atlas_oms.service.schemas import OrderIn
-from atlas_oms.service.settings import ServiceSettings
-
-SPOT = "BTC/USDT"
-STOCK = "ACME"
-#: 2026-01-05 12:00 UTC: 07:00 in New York, the pre-market session.
-PRE_MARKET_NS = 1_767_614_400 * 1_000_000_000
-
-
-def world(node: Node) -> None:
-    node.add_instrument(Instrument.spot(SPOT, tick_size="0.01", lot_size="0.0001"))
-    node.add_instrument(Instrument.equity(STOCK))
-    for account in ("alice", "bob"):
-        node.open_account(account)
-        node.deposit(account, "USDT", "100000")
-        node.deposit(account, "BTC", "10")
-        node.deposit(account, "USD", "100000")
-    node.update_prices(SPOT, last="30000", mark="30000")
-    node.update_prices(STOCK, last="10")
-
-
-class Api:
-    def __init__(self, client: TestClient, headers: dict[str, str]) -> None:
-        self.client = client
-        self.headers = headers
-
-    def post(self, **body: Any) -> Any:
-        body = {"account_id": "alice"} | body
-        return self.client.post("/v1/orders", json=body, headers=self.headers)
-
-    def get(self, path: str, **params: Any) -> Any:
-        return self.client.get(path, params={"account_id": "alice"} | params, headers=self.headers)
-
-    def delete(self, path: str, account_id: str = "alice") -> Any:
-        return self.client.delete(path, params={"account_id": account_id}, headers=self.headers)
 
 
 @pytest.fixture
-def api(tmp_path: Path) -> Iterator[Api]:
-    keys = KeyStore(tmp_path / "keys.json")
-    token = keys.issue(("trader",), ("alice",)).token
-    node = Node.in_memory(clock=ManualClock(PRE_MARKET_NS))
-    settings = ServiceSettings(data_dir=tmp_path, rate_limit_per_s=1000)
-    app = create_app(settings, node=node, keys=keys, setup=world)
-    with TestClient(app) as client:
-        yield Api(client, {"X-API-Key": token})
+def api(tmp_path: Path) -> Iterator[OrderApi]:
+    with order_api(tmp_path) as client:
+        yield client
 
 
 # ---------------------------------------------------------------- the body's shape
@@ -70,7 +26,7 @@ def test_the_rest_body_has_exactly_the_fields_a_user_gives_submit_order() -> Non
     assert tuple(OrderIn.model_fields) == user_submit_fields()
 
 
-def test_the_order_view_shows_back_every_term_a_user_gives(api: Api) -> None:
+def test_the_order_view_shows_back_every_term_a_user_gives(api: OrderApi) -> None:
     """Every user field of SubmitOrder is in GET's answer (by its name), so nothing sent is lost
     from sight; ``qty``/``price``/``trigger_price`` show the order as it is now."""
     r = api.post(symbol=SPOT, side="BUY", qty="0.1", price="29000", client_order_id="shape")
@@ -79,7 +35,7 @@ def test_the_order_view_shows_back_every_term_a_user_gives(api: Api) -> None:
 
 
 # ---------------------------------------------------------------- round trips
-def test_a_trailing_stop_with_offset_and_offset_type_round_trips(api: Api) -> None:
+def test_a_trailing_stop_with_offset_and_offset_type_round_trips(api: OrderApi) -> None:
     r = api.post(
         symbol=SPOT,
         side="SELL",
@@ -99,7 +55,7 @@ def test_a_trailing_stop_with_offset_and_offset_type_round_trips(api: Api) -> No
     assert [o["trailing_offset_type"] for o in listed] == ["PERCENT"]
 
 
-def test_a_limit_offset_order_round_trips(api: Api) -> None:
+def test_a_limit_offset_order_round_trips(api: OrderApi) -> None:
     r = api.post(
         symbol=SPOT,
         side="BUY",
@@ -116,7 +72,7 @@ def test_a_limit_offset_order_round_trips(api: Api) -> None:
     assert got["trigger_price"] == "30100.00"
 
 
-def test_an_extended_hours_gtd_post_only_order_round_trips(api: Api) -> None:
+def test_an_extended_hours_gtd_post_only_order_round_trips(api: OrderApi) -> None:
     expire = PRE_MARKET_NS + 3_600 * 1_000_000_000
     r = api.post(
         symbol=STOCK,
@@ -142,7 +98,7 @@ def test_an_extended_hours_gtd_post_only_order_round_trips(api: Api) -> None:
 
 
 # ---------------------------------------------------------------- client order ids
-def test_a_resend_answers_the_original_marked_duplicate(api: Api) -> None:
+def test_a_resend_answers_the_original_marked_duplicate(api: OrderApi) -> None:
     body = {"symbol": SPOT, "side": "BUY", "qty": "0.1", "price": "29000", "client_order_id": "a1"}
     first = api.post(**body)
     assert first.status_code == 201 and first.json()["duplicate"] is False
@@ -152,7 +108,7 @@ def test_a_resend_answers_the_original_marked_duplicate(api: Api) -> None:
     assert again.json()["order_id"] == first.json()["order_id"]
 
 
-def test_a_resend_with_another_quantity_is_refused_409(api: Api) -> None:
+def test_a_resend_with_another_quantity_is_refused_409(api: OrderApi) -> None:
     body = {"symbol": SPOT, "side": "BUY", "qty": "0.1", "price": "29000", "client_order_id": "a2"}
     api.post(**body)
     r = api.post(**(body | {"qty": "0.2"}))
@@ -161,7 +117,7 @@ def test_a_resend_with_another_quantity_is_refused_409(api: Api) -> None:
     assert "qty (0.1 there, 0.2 here)" in r.json()["detail"]
 
 
-def test_a_batch_marks_each_result(api: Api) -> None:
+def test_a_batch_marks_each_result(api: OrderApi) -> None:
     body = {"account_id": "alice", "symbol": SPOT, "side": "BUY", "price": "29000"}
     orders = [
         body | {"qty": "0.1", "client_order_id": "b1"},
@@ -177,7 +133,7 @@ def test_a_batch_marks_each_result(api: Api) -> None:
     assert results[2]["body"]["reason"] == "DUPLICATE_CLIENT_ORDER_ID"
 
 
-def test_get_modify_and_cancel_by_client_order_id(api: Api) -> None:
+def test_get_modify_and_cancel_by_client_order_id(api: OrderApi) -> None:
     made = api.post(symbol=SPOT, side="BUY", qty="0.1", price="29000", client_order_id="c/1 x")
     path = "/v1/orders/by-client-id/c%2F1%20x"
     got = api.get(path)
@@ -196,7 +152,7 @@ def test_get_modify_and_cancel_by_client_order_id(api: Api) -> None:
     assert again.status_code == 409 and again.json()["reason"] == "ORDER_NOT_LIVE"
 
 
-def test_by_client_order_id_follows_the_same_404_and_403_rules(api: Api) -> None:
+def test_by_client_order_id_follows_the_same_404_and_403_rules(api: OrderApi) -> None:
     made = api.post(symbol=SPOT, side="BUY", qty="0.1", price="29000", client_order_id="mine")
     by_id = f"/v1/orders/{made.json()['order_id']}"
     by_client_id = "/v1/orders/by-client-id/mine"
