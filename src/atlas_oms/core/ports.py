@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Protocol
 
 from atlas_oms.model.reports import Report
 from atlas_oms.model.requests import VenueRequest
+from atlas_oms.model.venue import (
+    AmendOrder,
+    CancelOrder,
+    Outcome,
+    PlaceOrder,
+    PriceTick,
+    VenueAccountSettings,
+    VenueBalance,
+    VenueFact,
+    VenueFill,
+    VenueInstrument,
+    VenueOrder,
+    VenuePosition,
+)
 
 
 class Clock(Protocol):
@@ -24,3 +39,92 @@ class Venue(Protocol):
     def handle(self, request: VenueRequest) -> list[Report]:
         """Send one request; return whatever reports are already known."""
         ...
+
+
+# --------------------------------------------------------------------------- external venues
+# An adapter (venues/<name>/) implements these three ports for one venue account; the gateway
+# (runtime/gateway/) drives them. They are async because they do I/O; the core only ever sees
+# their results (model/venue.py values), journaled as events.
+
+
+class VenueQueryFailed(Exception):
+    """A query got no usable answer (timeout, 5xx, dropped connection, rate limit).
+
+    ``reason`` is one of TIMEOUT, SERVER_ERROR, DISCONNECTED, RATE_LIMITED, BANNED, CLOCK_SKEW,
+    AUTH; ``retry_after_s`` is the venue's own hint (``Retry-After``) when it gave one."""
+
+    def __init__(
+        self, reason: str, message: str, *, code: str = "", retry_after_s: float | None = None
+    ) -> None:
+        super().__init__(f"{reason}: {message}")
+        self.reason = reason
+        self.message = message
+        self.code = code
+        self.retry_after_s = retry_after_s
+
+
+class VenueCommands(Protocol):
+    """Place, cancel, amend. Each answers Acknowledged, Refused (definitive, with the venue's
+    code and message) or Unknown; a venue outcome never raises."""
+
+    async def place(self, order: PlaceOrder) -> Outcome: ...
+
+    async def cancel(self, order: CancelOrder) -> Outcome: ...
+
+    async def amend(self, order: AmendOrder) -> Outcome: ...
+
+
+class VenueStream(Protocol):
+    """The venue's private stream as facts. ``facts()`` connects (and reconnects: each
+    (re)connection first yields a :class:`StreamGap`) and runs until cancelled."""
+
+    def facts(self) -> AsyncIterator[VenueFact]: ...
+
+
+class VenueQueries(Protocol):
+    """Reads used by reconciliation and by the resolution of unknown outcomes. Each raises
+    :class:`VenueQueryFailed` when the venue gave no usable answer."""
+
+    async def open_orders(self) -> list[VenueOrder]: ...
+
+    async def order(
+        self, symbol: str, *, client_order_id: str | None = None, venue_order_id: str | None = None
+    ) -> VenueOrder | None:
+        """One order by client or venue id; None when the venue says it does not know it (which
+        right after a place may only mean "not visible yet")."""
+        ...
+
+    async def fills(self, since_ts: int, symbol: str | None = None) -> list[VenueFill]: ...
+
+    async def balances(self) -> list[VenueBalance]: ...
+
+    async def positions(self) -> list[VenuePosition]: ...
+
+    async def instruments(self) -> list[VenueInstrument]: ...
+
+    async def server_time(self) -> int:
+        """The venue's clock, ns since the epoch."""
+        ...
+
+
+class VenueMarketData(Protocol):
+    """Public market data (book ticker, trades, mark price for perpetuals) for ``symbols``
+    (unified); reconnects by itself and runs until cancelled."""
+
+    def prices(self, symbols: list[str]) -> AsyncIterator[PriceTick]: ...
+
+
+class VenueAdapter(VenueCommands, VenueStream, VenueQueries, VenueMarketData, Protocol):
+    """One venue account behind the three ports. ``venue`` is the venue's name in Atlas
+    (``binance``, ``binanceusdm``): every instrument it lists has it as ``Instrument.venue``."""
+
+    venue: str
+    account_id: str
+
+    async def start(self) -> None:
+        """Open the client (no trading yet); check the account's settings (position mode)."""
+        ...
+
+    async def close(self) -> None: ...
+
+    async def account_settings(self) -> VenueAccountSettings: ...
