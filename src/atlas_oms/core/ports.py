@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Protocol
 
 from atlas_oms.model.reports import Report
@@ -120,6 +120,16 @@ class VenueAdapter(VenueCommands, VenueStream, VenueQueries, VenueMarketData, Pr
 
     venue: str
     account_id: str
+    #: Set by the gateway (the rate limiter): awaited before each request with its weight and
+    #: whether it places, cancels or amends an order.
+    before_request: Callable[[int, bool], Awaitable[None]] | None
+    #: Set by the gateway: called with each HTTP answer's status and headers (the venue's
+    #: rate-limit headers feed the limiter).
+    on_response: Callable[[int, Mapping[str, str]], None] | None
+
+    def set_clock_offset(self, offset_ns: int) -> None:
+        """Sign requests with ``local time + offset_ns`` (the venue's clock as measured)."""
+        ...
 
     async def start(self) -> None:
         """Open the client (no trading yet); check the account's settings (position mode)."""

@@ -48,6 +48,8 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     funding_interval_min: int = 480
     #: A dated future's expiry (ns since the epoch): from then on it can be settled.
     expiry_ts: int | None = None
+    #: The venue's own name for it (``BTCUSDT``) when that differs from the unified symbol.
+    venue_symbol: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("tick_size", "lot_size", "multiplier"):
