@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from atlas_oms.core.orders.order import Order
+from atlas_oms.model.instrument import Instrument
 
 if TYPE_CHECKING:
     from atlas_oms.core.state.state import State
@@ -23,6 +24,16 @@ ORDER_FIELDS = tuple(sorted(set(Order.__struct_fields__) - {"refs", "intent"}))
 #: The retention part, present only once something was archived or restored (so journals
 #: from before retention keep their digest): the archive count and the client-id queue.
 RETENTION_PART = "retention"
+
+
+def _instrument(instrument: Instrument) -> Any:
+    """An instrument as its encoding had it before ``venue_symbol`` existed (the field joins
+    the map only when set), so older journals keep their digest."""
+    if instrument.venue_symbol is None:
+        fields = msgspec.structs.asdict(instrument)
+        del fields["venue_symbol"]
+        return fields
+    return instrument
 
 
 def digest(state: State) -> str:
@@ -51,7 +62,7 @@ def canonical(state: State) -> list[Any]:
     out = [
         state.seq,
         state.next_order_id,
-        [i for _, i in sorted(state.instruments.items())],
+        [_instrument(i) for _, i in sorted(state.instruments.items())],
         [a for _, a in sorted(state.accounts.items())],
         orders,
         positions,
