@@ -37,9 +37,9 @@ from atlas_oms.core.venues import reconcile, status
 from atlas_oms.model import commands as cmd
 from atlas_oms.model import events as ev
 from atlas_oms.model import reports as rep
+from atlas_oms.model import venue as vm
 from atlas_oms.model.archive import RestoreOrder
 from atlas_oms.model.instrument import Instrument
-from atlas_oms.model import venue as vm
 from atlas_oms.model.requests import VenueRequest
 
 __all__ = ["HANDLERS", "DryRunWouldAct", "Engine", "EngineConfig"]

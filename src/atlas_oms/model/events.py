@@ -612,6 +612,7 @@ class JournalRepaired(EventBase, frozen=True):
     detail: str = ""
     actor: str = ""
 
+
 # ---------------------------------------------------------------------- external venues
 class VenueDifference(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defaults=True):
     """One difference a reconciliation found between Atlas and a venue, and what was done.

@@ -25,9 +25,8 @@ from atlas_oms.core.derivatives.figures import (
 from atlas_oms.core.derivatives.formulas import max_notional
 from atlas_oms.core.engine import Engine
 from atlas_oms.core.equities.buying_power import BuyingPower, buying_power
-from atlas_oms.core.orders.order import OrderView
+from atlas_oms.core.orders.order import Order, OrderView
 from atlas_oms.core.ports import Clock
-from atlas_oms.core.orders.order import Order
 from atlas_oms.core.retention import order_of
 from atlas_oms.core.risk.breaker import breaker_report
 from atlas_oms.core.state.positions import BalanceView, PositionView

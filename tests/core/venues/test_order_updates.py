@@ -131,7 +131,9 @@ def test_an_order_placed_outside_atlas_is_adopted_and_its_fills_move_the_positio
     assert [type(e) for e in events] == [ev.ExternalOrderAdopted, ev.OrderFilled]
     oid = events[0].order_id
     view = node.order(oid)
-    assert view.external and view.cum_qty == D("0.5") and view.status is OrderStatus.PARTIALLY_FILLED
+    assert (
+        view.external and view.cum_qty == D("0.5") and view.status is OrderStatus.PARTIALLY_FILLED
+    )
     assert node.position("fut", PERP).qty == D("0.5")
     vo2 = vorder(None, VS.FILLED, symbol=PERP, account="fut", cum="1", voi="W1")
     events = update(node, vo2, vfill(vo2, "x2", "0.5", px="100"))

@@ -21,8 +21,12 @@ def test_hedge_mode_keeps_long_and_short_legs_apart() -> None:
         "binanceusdm",
         "fut",
         positions=(
-            VenuePosition(symbol=PERP, qty=D(2), entry_price=D(100), position_side=PositionSide.LONG),
-            VenuePosition(symbol=PERP, qty=D(1), entry_price=D(110), position_side=PositionSide.SHORT),
+            VenuePosition(
+                symbol=PERP, qty=D(2), entry_price=D(100), position_side=PositionSide.LONG
+            ),
+            VenuePosition(
+                symbol=PERP, qty=D(1), entry_price=D(110), position_side=PositionSide.SHORT
+            ),
         ),
     )
     set_ = [e for e in events if isinstance(e, ev.PositionReconciled)]
@@ -41,8 +45,12 @@ def test_hedge_mode_keeps_long_and_short_legs_apart() -> None:
         "binanceusdm",
         "fut",
         positions=(
-            VenuePosition(symbol=PERP, qty=D(2), entry_price=D(100), position_side=PositionSide.LONG),
-            VenuePosition(symbol=PERP, qty=D(1), entry_price=D(110), position_side=PositionSide.SHORT),
+            VenuePosition(
+                symbol=PERP, qty=D(2), entry_price=D(100), position_side=PositionSide.LONG
+            ),
+            VenuePosition(
+                symbol=PERP, qty=D(1), entry_price=D(110), position_side=PositionSide.SHORT
+            ),
         ),
     )
     assert [type(e) for e in again] == [ev.VenueReconciled] and again[0].differences == ()
@@ -111,7 +119,10 @@ def test_a_balance_difference_with_orders_working_waits_for_confirmation() -> No
     node = world()
     oid = node.buy("spot", SPOT, "1", "100").order_id
     update(node, vorder(oid, VS.NEW))
-    snapshot = {"orders": (vorder(oid, VS.NEW),), "balances": (VenueBalance(asset="USDT", free=D(99_990)),)}
+    snapshot = {
+        "orders": (vorder(oid, VS.NEW),),
+        "balances": (VenueBalance(asset="USDT", free=D(99_990)),),
+    }
     first = reconcile(node, "binance", "spot", **snapshot)
     assert not any(isinstance(e, ev.BalanceAdjusted) for e in first)
     report = first[-1]
@@ -133,7 +144,9 @@ def test_a_balance_difference_that_goes_away_is_never_applied() -> None:
     oid = node.buy("spot", SPOT, "1", "100").order_id
     update(node, vorder(oid, VS.NEW))
     reconcile(node, "binance", "spot", balances=(VenueBalance(asset="USDT", free=D(99_990)),))
-    events = reconcile(node, "binance", "spot", balances=(VenueBalance(asset="USDT", free=D(100_000)),))
+    events = reconcile(
+        node, "binance", "spot", balances=(VenueBalance(asset="USDT", free=D(100_000)),)
+    )
     assert [type(e) for e in events] == [ev.VenueReconciled] and events[0].pending == ()
     assert node.balance("spot", "USDT").total == D(100_000)
 
@@ -183,6 +196,8 @@ def test_fills_of_an_order_missing_from_the_snapshot_are_booked() -> None:
     node = world()
     oid = node.buy("spot", SPOT, "1", "100").order_id
     vo = vorder(oid, VS.FILLED, cum="1")
-    events = reconcile(node, "binance", "spot", fills=(vfill(vo, "a", "0.5"), vfill(vo, "b", "0.5")))
+    events = reconcile(
+        node, "binance", "spot", fills=(vfill(vo, "a", "0.5"), vfill(vo, "b", "0.5"))
+    )
     assert len([e for e in events if isinstance(e, ev.OrderFilled)]) == 2
     assert node.order(oid).status is OrderStatus.FILLED

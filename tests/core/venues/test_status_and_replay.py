@@ -70,9 +70,7 @@ def test_instruments_reloaded_from_a_venue() -> None:
     assert node.instrument(SPOT) == changed
     assert isinstance(list(node.events())[-1], ev.InstrumentAdded)
     with pytest.raises(CommandRefused) as refused:
-        node.add_instrument(
-            Instrument.spot(SPOT, tick_size="0.01", lot_size="0.0001", venue="okx")
-        )
+        node.add_instrument(Instrument.spot(SPOT, tick_size="0.01", lot_size="0.0001", venue="okx"))
     assert refused.value.reason == Reason.INSTRUMENT_ON_OTHER_VENUE
     assert "exists on venue binance" in str(refused.value)
 

@@ -43,9 +43,7 @@ def world(*, hedge: bool = False, ready: bool = True) -> Node:
     node = Node.in_memory(
         clock=ManualClock(1_000), venues=[GatewayStub("binance"), GatewayStub("binanceusdm")]
     )
-    node.add_instrument(
-        Instrument.spot(SPOT, tick_size="0.01", lot_size="0.0001", venue="binance")
-    )
+    node.add_instrument(Instrument.spot(SPOT, tick_size="0.01", lot_size="0.0001", venue="binance"))
     node.add_instrument(
         Instrument.perpetual(PERP, tick_size="0.1", lot_size="0.001", venue="binanceusdm")
     )

@@ -11,7 +11,7 @@ from atlas_oms.core.orders.order import Order
 from atlas_oms.core.state.booking import refs_of, track
 from atlas_oms.core.state.positions import Lot
 from atlas_oms.model import events as ev
-from atlas_oms.model.enums import OrderStatus, TriggerType, TrailingOffsetType
+from atlas_oms.model.enums import OrderStatus, TrailingOffsetType, TriggerType
 
 if TYPE_CHECKING:
     from atlas_oms.core.state.state import State

@@ -93,7 +93,11 @@ def sync_order(
             return
     oid = order.order_id
     # The acknowledgement (a fill alone also acknowledges: its venue order id is kept).
-    if order.is_live and vo.state in _WORKING_AT_VENUE and order.venue_order_id != vo.venue_order_id:
+    if (
+        order.is_live
+        and vo.state in _WORKING_AT_VENUE
+        and order.venue_order_id != vo.venue_order_id
+    ):
         mark = len(ctx.out)
         reports.on_accepted(
             ctx, rep.VenueAccepted(order_id=oid, ts=ts, venue_order_id=vo.venue_order_id), src
@@ -143,9 +147,7 @@ def sync_order(
             )
         _note(ctx, diffs, mark, order, vo, before, vo.state, "booked")
     elif diffs is not None and vo.state.is_open:
-        diffs.append(
-            _difference("STATUS_MISMATCH", "none", order, vo, order.status, vo.state, ())
-        )
+        diffs.append(_difference("STATUS_MISMATCH", "none", order, vo, order.status, vo.state, ()))
 
 
 def book_fills(
@@ -240,10 +242,10 @@ def infer_fill(ctx: Context, order: Order, vo: VenueOrder, ts: int, diffs: Diffs
     )
     if diffs is not None:
         seqs = tuple(e.seq for e in ctx.out[mark:])
-        action = "booked" if any(isinstance(e, ev.OrderFilled) for e in ctx.out[mark:]) else "ignored"
-        diffs.append(
-            _difference("INFERRED_FILL", action, order, vo, atlas, vo.cum_qty, seqs)
+        action = (
+            "booked" if any(isinstance(e, ev.OrderFilled) for e in ctx.out[mark:]) else "ignored"
         )
+        diffs.append(_difference("INFERRED_FILL", action, order, vo, atlas, vo.cum_qty, seqs))
 
 
 def adopt(
@@ -334,7 +336,9 @@ def _note(
     for e in ctx.out[mark:]:
         act = "ignored" if isinstance(e, ev.VenueReportIgnored) else action
         diffs.append(
-            _difference(_KINDS.get(type(e), type(e).__name__), act, order, vo, atlas, venue, (e.seq,))
+            _difference(
+                _KINDS.get(type(e), type(e).__name__), act, order, vo, atlas, venue, (e.seq,)
+            )
         )
 
 

@@ -108,9 +108,7 @@ def _positions(ctx: Context, m: ReconcileVenue, diffs: list[ev.VenueDifference])
     """Set each derivative position of the venue's instruments that differs from the venue's
     (one-way: signed; hedge: the LONG and SHORT legs apart) to the venue's quantity and entry."""
     state = ctx.state
-    insts = {
-        s: i for s, i in state.instruments.items() if i.venue == m.venue and i.is_derivative
-    }
+    insts = {s: i for s, i in state.instruments.items() if i.venue == m.venue and i.is_derivative}
     venue_pos: dict[tuple[str, PositionSide], tuple[Decimal, Decimal]] = {}
     for p in m.positions or ():
         if p.symbol not in insts:
@@ -201,9 +199,10 @@ def _balances(
             continue
         before = seen.get(asset)
         confirmed = before is not None and before[1] - before[0] == theirs - ours
+        seqs: tuple[int, ...] = ()
         if working and not confirmed:
             pending.append((asset, ours, theirs))
-            action, seqs = WAITING, ()
+            action = WAITING
         else:
             ctx.emit(
                 ev.BalanceAdjusted(

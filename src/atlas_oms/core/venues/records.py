@@ -41,7 +41,9 @@ def restore_venues(book: VenueBook, r: VenueRecord | None) -> None:
     book.status.update(((e.venue, e.account_id), e) for e in r.status)
     book.adopted.update(((v, a, i), o) for v, a, i, o in r.adopted)
     book.external.update(book.adopted.values())
-    book.in_doubt.update((o, (seq, action, st, cum, voi)) for o, seq, action, st, cum, voi in r.in_doubt)
+    book.in_doubt.update(
+        (o, (seq, action, st, cum, voi)) for o, seq, action, st, cum, voi in r.in_doubt
+    )
     for v, a, asset, atlas, venue in r.pending:
         book.pending.setdefault((v, a), {})[asset] = (atlas, venue)
     book.reports.update(((e.venue, e.account_id), e) for e in r.reports)
