@@ -61,7 +61,7 @@ def _target(ctx: Context, order: Order, tx: Tx, r: rep.Report) -> OrderStatus | 
         return None
 
 
-def on_accepted(ctx: Context, r: rep.VenueAccepted, source: str | None = None) -> None:
+def on_accepted(ctx: Context, r: rep.VenueAccepted, *, source: str | None = None) -> None:
     order = _known(ctx, r)
     if order is None:
         return
@@ -81,7 +81,7 @@ def on_accepted(ctx: Context, r: rep.VenueAccepted, source: str | None = None) -
         )
 
 
-def on_rejected(ctx: Context, r: rep.VenueRejected, source: str | None = None) -> None:
+def on_rejected(ctx: Context, r: rep.VenueRejected, *, source: str | None = None) -> None:
     order = _known(ctx, r)
     if (
         order is not None
@@ -101,7 +101,7 @@ def on_rejected(ctx: Context, r: rep.VenueRejected, source: str | None = None) -
         )
 
 
-def on_filled(ctx: Context, r: rep.VenueFilled, source: str | None = None) -> None:
+def on_filled(ctx: Context, r: rep.VenueFilled, *, source: str | None = None) -> None:
     state = ctx.state
     order = state.orders.get(r.order_id)
     if order is None:
@@ -158,7 +158,7 @@ def on_filled(ctx: Context, r: rep.VenueFilled, source: str | None = None) -> No
         check_triggers(ctx, order.symbol, _LAST, px, r.ts)
 
 
-def on_canceled(ctx: Context, r: rep.VenueCanceled, source: str | None = None) -> None:
+def on_canceled(ctx: Context, r: rep.VenueCanceled, *, source: str | None = None) -> None:
     order = _known(ctx, r)
     if order is None:
         return
@@ -210,7 +210,7 @@ def _venue_refused(
         )
 
 
-def on_modified(ctx: Context, r: rep.VenueModified, source: str | None = None) -> None:
+def on_modified(ctx: Context, r: rep.VenueModified, *, source: str | None = None) -> None:
     order = _known(ctx, r)
     if order is None:
         return
@@ -246,7 +246,7 @@ def on_modify_rejected(ctx: Context, r: rep.VenueModifyRejected) -> None:
     _venue_refused(ctx, r, Tx.MODIFY_REJECT, ev.OrderModifyRejected, "the modification")
 
 
-def on_expired(ctx: Context, r: rep.VenueExpired, source: str | None = None) -> None:
+def on_expired(ctx: Context, r: rep.VenueExpired, *, source: str | None = None) -> None:
     order = _known(ctx, r)
     if order is not None and order.is_live and _target(ctx, order, Tx.EXPIRE, r) is not None:
         ctx.emit(

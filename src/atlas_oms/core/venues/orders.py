@@ -52,10 +52,10 @@ def exec_id_of(venue: str, trade_id: str) -> str:
     return f"{venue}:{trade_id}"
 
 
-def apply_order_update(ctx: Context, m: ApplyOrderUpdate) -> None:
+def apply_order_update(ctx: Context, r: ApplyOrderUpdate) -> None:
     """Handle ``ApplyOrderUpdate``: one venue order update (stream, command answer, query)."""
-    u = m.update
-    sync_order(ctx, u.order, (u.fill,) if u.fill is not None else (), u.source, m.ts, None, False)
+    u = r.update
+    sync_order(ctx, u.order, (u.fill,) if u.fill is not None else (), u.source, r.ts, None, False)
 
 
 def find_order(state: State, vo: VenueOrder | VenueFill, venue: str) -> Order | None:
@@ -100,7 +100,9 @@ def sync_order(
     ):
         mark = len(ctx.out)
         reports.on_accepted(
-            ctx, rep.VenueAccepted(order_id=oid, ts=ts, venue_order_id=vo.venue_order_id), src
+            ctx,
+            rep.VenueAccepted(order_id=oid, ts=ts, venue_order_id=vo.venue_order_id),
+            source=src,
         )
         _note(ctx, diffs, mark, order, vo, order.status, vo.state, "booked")
     # An amend at the venue (its quantity or price changed).
@@ -121,7 +123,7 @@ def sync_order(
                 leaves_qty=vo.qty - vo.cum_qty,
                 price=vo.price if vo.price else order.price,
             ),
-            src,
+            source=src,
         )
         _note(ctx, diffs, mark, order, vo, atlas, f"{plain(vo.qty)} @ {vo.price}", "booked")
     book_fills(ctx, order, vo.venue, fills, src, ts, diffs)
@@ -133,9 +135,11 @@ def sync_order(
         before = order.status
         if vo.state is VS.CANCELED or (vo.state is VS.REJECTED and order.cum_qty > ZERO):
             reason = vo.reason or "CANCELED"
-            reports.on_canceled(ctx, rep.VenueCanceled(order_id=oid, ts=ts, reason=reason), src)
+            reports.on_canceled(
+                ctx, rep.VenueCanceled(order_id=oid, ts=ts, reason=reason), source=src
+            )
         elif vo.state is VS.EXPIRED:
-            reports.on_expired(ctx, rep.VenueExpired(order_id=oid, ts=ts), src)
+            reports.on_expired(ctx, rep.VenueExpired(order_id=oid, ts=ts), source=src)
         elif vo.state is VS.REJECTED:
             message = vo.reason or vo.venue_status or "the venue rejected the order"
             reports.on_rejected(
@@ -143,7 +147,7 @@ def sync_order(
                 rep.VenueRejected(
                     order_id=oid, ts=ts, reason=Reason.VENUE_REJECTED, message=message
                 ),
-                src,
+                source=src,
             )
         _note(ctx, diffs, mark, order, vo, before, vo.state, "booked")
     elif diffs is not None and vo.state.is_open:
@@ -180,7 +184,7 @@ def book_fills(
                 fee_asset=f.fee_asset,
                 venue_order_id=f.venue_order_id,
             ),
-            src,
+            source=src,
         )
         if diffs is not None:
             for e in ctx.out[mark:]:
@@ -238,7 +242,7 @@ def infer_fill(ctx: Context, order: Order, vo: VenueOrder, ts: int, diffs: Diffs
             fee_asset=inst.settle_asset,
             venue_order_id=vo.venue_order_id,
         ),
-        FactSource.RECONCILIATION.value,
+        source=FactSource.RECONCILIATION.value,
     )
     if diffs is not None:
         seqs = tuple(e.seq for e in ctx.out[mark:])

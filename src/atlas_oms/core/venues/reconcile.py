@@ -24,8 +24,9 @@ _BOTH = PositionSide.BOTH
 _LONG = PositionSide.LONG
 
 
-def reconcile_venue(ctx: Context, m: ReconcileVenue) -> None:
+def reconcile_venue(ctx: Context, c: ReconcileVenue) -> None:
     """Handle ``ReconcileVenue``."""
+    m = c
     state = ctx.state
     diffs: list[ev.VenueDifference] = []
     start = len(ctx.out)

@@ -26,53 +26,53 @@ _WHY = {
 }
 
 
-def set_venue_status(ctx: Context, m: SetVenueStatus) -> None:
+def set_venue_status(ctx: Context, c: SetVenueStatus) -> None:
     """Handle ``SetVenueStatus``: journal a change (a repeat of the same status is nothing)."""
     state = ctx.state
-    now = state.venues.status.get((m.venue, m.account_id))
+    now = state.venues.status.get((c.venue, c.account_id))
     if (
         now is not None
-        and now.tradable == m.tradable
-        and now.reason == m.reason
-        and now.message == m.message
+        and now.tradable == c.tradable
+        and now.reason == c.reason
+        and now.message == c.message
     ):
         return
     ctx.emit(
         ev.VenueStatusChanged(
             seq=state.seq + 1,
-            ts_event=m.ts,
-            venue=m.venue,
-            account_id=m.account_id,
-            tradable=m.tradable,
-            reason=m.reason,
-            message=m.message,
+            ts_event=c.ts,
+            venue=c.venue,
+            account_id=c.account_id,
+            tradable=c.tradable,
+            reason=c.reason,
+            message=c.message,
         )
     )
 
 
-def note_outcome_unknown(ctx: Context, m: NoteOutcomeUnknown) -> None:
+def note_outcome_unknown(ctx: Context, c: NoteOutcomeUnknown) -> None:
     """Handle ``NoteOutcomeUnknown``: the order stays as it is, marked in doubt."""
     state = ctx.state
-    if m.order_id not in state.orders:
+    if c.order_id not in state.orders:
         ctx.emit(
             ev.VenueReportIgnored(
                 seq=state.seq + 1,
-                ts_event=m.ts,
-                order_id=m.order_id,
+                ts_event=c.ts,
+                order_id=c.order_id,
                 report="NoteOutcomeUnknown",
                 reason=Reason.UNKNOWN_ORDER,
-                message=f"no order {m.order_id}",
+                message=f"no order {c.order_id}",
             )
         )
         return
     ctx.emit(
         ev.OrderOutcomeUnknown(
             seq=state.seq + 1,
-            ts_event=m.ts,
-            order_id=m.order_id,
-            action=m.action,
-            reason=m.reason,
-            message=m.message,
+            ts_event=c.ts,
+            order_id=c.order_id,
+            action=c.action,
+            reason=c.reason,
+            message=c.message,
         )
     )
 
