@@ -425,6 +425,7 @@ class KeyStore:
             entries[account_id] = {
                 "created_ns": now,
                 "rotated_ns": None,
+                "last_version": version,
                 "current": self._seal(account_id, version, api_key, secret, passphrase),
             }
         return version
@@ -441,6 +442,7 @@ class KeyStore:
             old["previous"] = old["current"]
             old["current"] = self._seal(account_id, version, api_key, secret, passphrase)
             old["rotated_ns"] = self._clock()
+            old["last_version"] = version
         return version
 
     def confirm(self, account_id: str) -> int:
@@ -474,7 +476,7 @@ class KeyStore:
 def _next_version(entry: dict[str, Any] | None) -> int:
     if entry is None:
         return 1
-    versions = [entry["current"]["version"]]
+    versions = [entry["current"]["version"], entry.get("last_version", 0)]
     if entry.get("previous"):
         versions.append(entry["previous"]["version"])
     return int(max(versions)) + 1
