@@ -236,3 +236,36 @@ def test_keys_do_not_reach_logs_while_they_are_used(
     text = caplog.text + "".join(repr(r.__dict__) for r in caplog.records)
     for secret in (API_KEY, SECRET):
         assert secret not in text
+
+
+LISTEN_KEY = "pqia91ma19a5s61cv6a81va65sdf19v8a65a1a5s61cv6a81va65sdf19v8a65a1"
+
+
+def test_the_service_log_redacts_venue_keys_secrets_signatures_and_listen_keys() -> None:
+    from atlas_oms.service.logs import JsonFormatter
+
+    formatter = JsonFormatter()
+    lines = [
+        ("GET /api/v3/account?timestamp=1&recvWindow=5000&signature=9f2c44d0e1", {}),
+        ("sending headers {'X-MBX-APIKEY': '%s'}" % API_KEY, {}),
+        ('answer {"listenKey": "%s"}' % LISTEN_KEY, {}),
+        ("PUT /fapi/v1/listenKey?listenKey=%s" % LISTEN_KEY, {}),
+        ("connecting wss://fstream.binance.com/ws/%s" % LISTEN_KEY, {}),
+        ("ccxt config {'apiKey': '%s', 'secret': '%s'}" % (API_KEY, SECRET), {}),
+        ("a key in prose: %s then %s" % (API_KEY, SECRET), {}),
+        ("vault", {"x_vault_token": "hvs.abc", "headers": {"X-Vault-Token": "hvs.abc"}}),
+        ("okx", {"headers": {"OK-ACCESS-PASSPHRASE": "pp", "OK-ACCESS-SIGN": "sig=="}}),
+        ("fields", {"api_secret": SECRET, "listenKey": LISTEN_KEY, "passphrase": "pp"}),
+    ]
+    for message, extra in lines:
+        record = logging.LogRecord("atlas.venues", logging.INFO, __file__, 1, message, (), None)
+        record.__dict__.update(extra)
+        out = formatter.format(record)
+        for secret in (API_KEY, SECRET, LISTEN_KEY, "9f2c44d0e1", "hvs.abc", "sig==", '"pp"'):
+            assert secret not in out, out
+        assert "***" in out
+    # what must stay readable does
+    record = logging.LogRecord(
+        "atlas", logging.INFO, __file__, 1, "order at3x1042 BTCUSDT sha " + "a" * 64, (), None
+    )
+    assert "at3x1042 BTCUSDT sha " + "a" * 64 in formatter.format(record)
