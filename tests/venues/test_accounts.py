@@ -125,7 +125,9 @@ def test_file_store_is_the_default_key_source_and_market_placeholder_for_vault()
     assert config.account("binance_spot_main").credentials == CredentialRef(
         "file", "binance_spot_main"
     )
-    text = SMALL.replace("type: main\n", "type: main\n      api_key_vault_path: binance_{market}_main\n", 1)
+    text = SMALL.replace(
+        "type: main\n", "type: main\n      api_key_vault_path: binance_{market}_main\n", 1
+    )
     config = parse_accounts(text)
     assert config.account("binance_futures_main").credentials.path == (
         "exchanges/binance_futures_main"
@@ -192,7 +194,9 @@ def test_a_parent_that_is_not_main_and_a_routing_target_that_does_not_exist() ->
 
 
 def test_a_duplicate_key_is_refused_not_silently_overwritten() -> None:
-    text = SMALL.replace("    sub_a:", "    main:\n      type: main\n      spot_enabled: true\n    sub_a:")
+    text = SMALL.replace(
+        "    sub_a:", "    main:\n      type: main\n      spot_enabled: true\n    sub_a:"
+    )
     error = refused(text)
     assert error.problems[0].key == "accounts.binance.main"
     assert error.problems[0].message == "duplicate key" and error.problems[0].line == 7
@@ -223,8 +227,9 @@ account_routing:
 def test_other_mistakes_each_named() -> None:
     cases = {
         SMALL.replace("binance:", "kraken:", 1): "no venue trades this exchange",
-        SMALL.replace("max_leverage: 5", "max_leverage: 5\n      spot_enabled: true")
-        .replace("      futures_enabled: true\n      strategy", "      strategy"): "futures only",
+        SMALL.replace("max_leverage: 5", "max_leverage: 5\n      spot_enabled: true").replace(
+            "      futures_enabled: true\n      strategy", "      strategy"
+        ): "futures only",
         SMALL + "venues:\n  okx:\n    rest_url: https://x\n": "unknown venue",
         SMALL + "venues:\n  binance:\n    rest_url: ftp://x\n": "URL",
         SMALL.replace("default: main", "default: main\n  rebalance:\n    time: noon"): "00:00 UTC",

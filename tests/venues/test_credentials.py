@@ -127,8 +127,7 @@ def test_master_key_file_owner_only_or_refused(tmp_path: Path) -> None:
             master_key(key_file=path, env={})
         assert info.value.reason == "MASTER_KEY_FILE_UNSAFE"
         assert str(info.value) == (
-            f"master key file {path} is readable by others (mode {mode:04o}): "
-            f"run chmod 600 {path}"
+            f"master key file {path} is readable by others (mode {mode:04o}): run chmod 600 {path}"
         )
     os.chmod(path, 0o400)
     assert master_key(key_file=path, env={}) == key
@@ -247,12 +246,12 @@ def test_the_service_log_redacts_venue_keys_secrets_signatures_and_listen_keys()
     formatter = JsonFormatter()
     lines = [
         ("GET /api/v3/account?timestamp=1&recvWindow=5000&signature=9f2c44d0e1", {}),
-        ("sending headers {'X-MBX-APIKEY': '%s'}" % API_KEY, {}),
-        ('answer {"listenKey": "%s"}' % LISTEN_KEY, {}),
-        ("PUT /fapi/v1/listenKey?listenKey=%s" % LISTEN_KEY, {}),
-        ("connecting wss://fstream.binance.com/ws/%s" % LISTEN_KEY, {}),
-        ("ccxt config {'apiKey': '%s', 'secret': '%s'}" % (API_KEY, SECRET), {}),
-        ("a key in prose: %s then %s" % (API_KEY, SECRET), {}),
+        (f"sending headers {{'X-MBX-APIKEY': '{API_KEY}'}}", {}),
+        (f'answer {{"listenKey": "{LISTEN_KEY}"}}', {}),
+        (f"PUT /fapi/v1/listenKey?listenKey={LISTEN_KEY}", {}),
+        (f"connecting wss://fstream.binance.com/ws/{LISTEN_KEY}", {}),
+        (f"ccxt config {{'apiKey': '{API_KEY}', 'secret': '{SECRET}'}}", {}),
+        (f"a key in prose: {API_KEY} then {SECRET}", {}),
         ("vault", {"x_vault_token": "hvs.abc", "headers": {"X-Vault-Token": "hvs.abc"}}),
         ("okx", {"headers": {"OK-ACCESS-PASSPHRASE": "pp", "OK-ACCESS-SIGN": "sig=="}}),
         ("fields", {"api_secret": SECRET, "listenKey": LISTEN_KEY, "passphrase": "pp"}),

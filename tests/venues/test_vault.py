@@ -42,9 +42,7 @@ def test_the_path_from_accounts_yaml_and_a_passphrase(vault: FakeVault) -> None:
         "      api_key_vault_path: binance_main\naccount_routing:\n  default: main\n"
     )
     paths = {
-        a.account_id: a.credentials.path
-        for a in config.accounts
-        if a.credentials.source == "vault"
+        a.account_id: a.credentials.path for a in config.accounts if a.credentials.source == "vault"
     }
     vault.put(
         "exchanges/binance_main", {"api_key": API_KEY, "api_secret": SECRET, "passphrase": "pp"}

@@ -97,8 +97,10 @@ _PAIR = re.compile(
 #: A listenKey in a user-data stream URL (Binance futures: ``wss://fstream…/ws/<listenKey>``).
 _STREAM = re.compile(r"(/ws/)[A-Za-z0-9]{32,}")
 #: A venue API key, secret or listenKey: 48+ letters and digits mixing upper, lower and digits.
-_LONG = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[A-Z])"
-                   r"(?=[A-Za-z0-9]*[0-9])[A-Za-z0-9]{48,}(?![A-Za-z0-9])")
+_LONG = re.compile(
+    r"(?<![A-Za-z0-9])(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[A-Z])"
+    r"(?=[A-Za-z0-9]*[0-9])[A-Za-z0-9]{48,}(?![A-Za-z0-9])"
+)
 
 
 def redact(text: str) -> str:

@@ -365,8 +365,7 @@ class AccountsConfig:
             if not getattr(entry, f"{market}_enabled"):
                 raise RoutingError(
                     "MARKET_DISABLED",
-                    f"account {name} on {ex} does not trade {market} "
-                    f"({market}_enabled is false)",
+                    f"account {name} on {ex} does not trade {market} ({market}_enabled is false)",
                 )
             return f"{ex}_{market}_{name}"
         raise RoutingError("UNKNOWN_STRATEGY", f"account {name!r} is not on {exchange}")
@@ -379,7 +378,9 @@ def load_accounts(path: str | Path) -> AccountsConfig:
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
-        raise AccountsConfigError(str(p), [ConfigProblem("(file)", exc.strerror or str(exc))]) from None
+        raise AccountsConfigError(
+            str(p), [ConfigProblem("(file)", exc.strerror or str(exc))]
+        ) from None
     return parse_accounts(text, source=str(p))
 
 
@@ -552,7 +553,10 @@ def _resolve(
                     ref = CredentialRef("file", account_id)
                 venue = MARKET_VENUES[(exchange, market)]
                 if account_id in ids:
-                    problem(where, f"Atlas account id {account_id} is also made by {'.'.join(ids[account_id])}")
+                    problem(
+                        where,
+                        f"Atlas account id {account_id} is also made by {'.'.join(ids[account_id])}",
+                    )
                 ids[account_id] = where
                 accounts.append(
                     VenueAccountConfig(

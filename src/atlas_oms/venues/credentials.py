@@ -238,9 +238,7 @@ class _Snapshot:
 class KeyStore:
     """The encrypted key file (:class:`CredentialSource`)."""
 
-    def __init__(
-        self, path: str | Path, key: bytes, *, clock: Callable[[], int] = _now_ns
-    ) -> None:
+    def __init__(self, path: str | Path, key: bytes, *, clock: Callable[[], int] = _now_ns) -> None:
         if len(key) != 32:
             raise CredentialsError("MASTER_KEY_INVALID", "the master key must be 32 bytes")
         self.path = Path(path)
@@ -413,9 +411,7 @@ class KeyStore:
             os.close(fd)
         self.refresh()
 
-    def set(
-        self, account_id: str, api_key: str, secret: str, passphrase: str | None = None
-    ) -> int:
+    def set(self, account_id: str, api_key: str, secret: str, passphrase: str | None = None) -> int:
         """Store an account's first key (or replace it outright: no previous kept). Returns the
         version."""
         with self._locked() as entries:

@@ -142,7 +142,9 @@ class VaultSource:
         before = self._versions.get(account_id)
         self._versions[account_id] = version
         if before is not None and before != version:
-            change = KeyChange(account_id, version, "rotated" if version > before else "rolled_back")
+            change = KeyChange(
+                account_id, version, "rotated" if version > before else "rolled_back"
+            )
             for callback in list(self._subscribers):
                 callback(change)
 
