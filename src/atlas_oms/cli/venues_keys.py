@@ -88,6 +88,11 @@ def _store(args: argparse.Namespace, ctx: Context) -> KeyStore:
 
 
 def _read_secrets(args: argparse.Namespace) -> tuple[str, str, str | None]:
+    if args.typed:
+        raise _Input(
+            "an API key or secret is never taken as an argument (it would stay in the shell's "
+            "history and in ps): use --from-env VAR_KEY VAR_SECRET or standard input"
+        )
     if args.from_env:
         var_key, var_secret = args.from_env
         values = []
@@ -328,6 +333,8 @@ def _store_options(parser: argparse.ArgumentParser) -> None:
 
 def _secret_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("account", metavar="ACCOUNT", help="the Atlas account id")
+    # a key typed after the account is refused without echoing it (argparse would print it)
+    parser.add_argument("typed", nargs="*", help=argparse.SUPPRESS)
     parser.add_argument(
         "--from-env",
         nargs=2,
