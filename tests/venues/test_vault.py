@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fake_vault import FakeVault
 
 from atlas_oms.venues.accounts import parse_accounts
-from atlas_oms.venues.credentials import CredentialsError, CredentialSource, KeyChange
+from atlas_oms.venues.credentials import CredentialsError, CredentialSource, KeyChange, KeyStore
 from atlas_oms.venues.vault import VaultSource
 
 TOKEN = "hvs.CAESIJbq0c7-token-under-test"
@@ -94,3 +96,27 @@ def test_errors_are_typed_sentences_without_the_token(
     with pytest.raises(CredentialsError) as info:
         VaultSource(env={})
     assert "VAULT_ADDR" in str(info.value)
+
+
+def test_the_keyring_takes_each_account_from_where_accounts_yaml_says(
+    vault: FakeVault, tmp_path: Path
+) -> None:
+    config = parse_accounts(
+        "accounts:\n  binance:\n    main:\n      type: main\n      spot_enabled: true\n"
+        "      api_key_vault_path: binance_main\n    sub:\n      type: sub\n      parent: main\n"
+        "      futures_enabled: true\naccount_routing:\n  default: main\n"
+    )
+    vault.put("exchanges/binance_main", {"api_key": API_KEY, "api_secret": SECRET})
+    store = KeyStore(tmp_path / "venue-keys.json", secrets.token_bytes(32))
+    store.set("binance_futures_sub", API_KEY_2, SECRET_2)
+    keyring = config.keyring(store, VaultSource(vault.url, TOKEN, paths=config.vault_paths()))
+    assert keyring.get("binance_spot_main").api_key.get_secret_value() == API_KEY
+    assert keyring.get("binance_futures_sub").api_key.get_secret_value() == API_KEY_2
+    seen: list[KeyChange] = []
+    keyring.on_rotate(seen.append)
+    store.rotate("binance_futures_sub", API_KEY, SECRET)
+    store.set("not_in_accounts_yaml", API_KEY, SECRET)
+    assert seen == [KeyChange("binance_futures_sub", 2, "rotated")]
+    with pytest.raises(CredentialsError) as info:
+        config.keyring(store, None)
+    assert info.value.reason == "NO_KEY_SOURCE"

@@ -199,12 +199,8 @@ def cmd_check(args: argparse.Namespace, ctx: Context) -> int:
                     if vault is None:
                         from atlas_oms.venues.vault import VaultSource
 
-                        paths = {
-                            a.account_id: a.credentials.path
-                            for a in config.accounts
-                            if a.credentials.source == "vault"
-                        }
-                        vault = VaultSource(mount=ServiceSettings().vault_mount, paths=paths)
+                        mount = ServiceSettings().vault_mount
+                        vault = VaultSource(mount=mount, paths=config.vault_paths())
                     source = vault
                 else:
                     store = store or _store(args, ctx)

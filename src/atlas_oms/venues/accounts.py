@@ -78,6 +78,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError, field_validator
 
 from atlas_oms.model.risk import RiskLimits
+from atlas_oms.venues.credentials import CredentialsError, CredentialSource, Keyring
 
 __all__ = [
     "DEFAULT_VENUES",
@@ -332,6 +333,31 @@ class AccountsConfig:
         out += [(a.account_id, a.parent_id) for a in self.accounts if a.type == "main"]
         out += [(a.account_id, a.parent_id) for a in self.accounts if a.type == "sub"]
         return out
+
+    def keyring(
+        self, file_store: CredentialSource | None, vault: CredentialSource | None
+    ) -> Keyring:
+        """Each venue account's key from where this file says it is: the encrypted file or
+        Vault (a source needed but not given is :class:`CredentialsError` ``NO_KEY_SOURCE``)."""
+        routes: dict[str, CredentialSource] = {}
+        for acc in self.accounts:
+            source = vault if acc.credentials.source == "vault" else file_store
+            if source is None:
+                raise CredentialsError(
+                    "NO_KEY_SOURCE",
+                    f"{acc.account_id}'s key is in {acc.credentials.source}, which is not "
+                    "configured",
+                )
+            routes[acc.account_id] = source
+        return Keyring(routes)
+
+    def vault_paths(self) -> dict[str, str]:
+        """Atlas account id -> KV v2 path, for :class:`~atlas_oms.venues.vault.VaultSource`."""
+        return {
+            a.account_id: a.credentials.path
+            for a in self.accounts
+            if a.credentials.source == "vault"
+        }
 
     def strategy_table(self) -> dict[str, str]:
         """Strategy -> account name: the routing table, then accounts' own ``strategy:``."""

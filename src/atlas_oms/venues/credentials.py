@@ -59,6 +59,7 @@ __all__ = [
     "KeyChange",
     "KeyInfo",
     "KeyStore",
+    "Keyring",
     "fingerprint",
     "master_key",
     "new_master_key_file",
@@ -161,6 +162,37 @@ class CredentialSource(Protocol):
     def get(self, account_id: str) -> Credentials: ...
 
     def on_rotate(self, callback: Subscriber) -> Callable[[], None]: ...
+
+
+class Keyring:
+    """Each account's key from its own source (:class:`CredentialSource` itself): what a node
+    built from ``accounts.yaml`` hands its gateway (see
+    :func:`atlas_oms.venues.accounts.AccountsConfig.keyring`)."""
+
+    def __init__(self, routes: Mapping[str, CredentialSource]) -> None:
+        self.routes = dict(routes)
+
+    def get(self, account_id: str) -> Credentials:
+        source = self.routes.get(account_id)
+        if source is None:
+            raise CredentialsError("NO_KEY", f"no key source for account {account_id}")
+        return source.get(account_id)
+
+    def on_rotate(self, callback: Subscriber) -> Callable[[], None]:
+        """Subscribe to every distinct source; only changes of routed accounts are passed on."""
+
+        def routed(change: KeyChange) -> None:
+            if change.account_id in self.routes:
+                callback(change)
+
+        sources = list({id(s): s for s in self.routes.values()}.values())
+        unsubscribes = [s.on_rotate(routed) for s in sources]
+
+        def unsubscribe() -> None:
+            for u in unsubscribes:
+                u()
+
+        return unsubscribe
 
 
 # ---------------------------------------------------------------------------------- master key
