@@ -123,6 +123,7 @@ def _read_secrets(args: argparse.Namespace) -> tuple[str, str, str | None]:
 
 # ------------------------------------------------------------------------------ the commands
 def cmd_set(args: argparse.Namespace, ctx: Context) -> int:
+    """Store an account's API key read from the environment, a prompt or standard input."""
     api_key, secret, passphrase = _read_secrets(args)
     store = _store(args, ctx)
     version = store.set(args.account, api_key, secret, passphrase)
@@ -135,6 +136,7 @@ def cmd_set(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_rotate(args: argparse.Namespace, ctx: Context) -> int:
+    """Rotate an account's API key; the previous one is kept until confirmed."""
     api_key, secret, passphrase = _read_secrets(args)
     store = _store(args, ctx)
     version = store.rotate(args.account, api_key, secret, passphrase)
@@ -149,24 +151,28 @@ def cmd_rotate(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_confirm(args: argparse.Namespace, ctx: Context) -> int:
+    """The rotated key works: erase the previous version."""
     version = _store(args, ctx).confirm(args.account)
     print(f"confirmed version {version} of {args.account}'s API key; the previous one is erased")
     return 0
 
 
 def cmd_rollback(args: argparse.Namespace, ctx: Context) -> int:
+    """The rotated key does not work: make the previous version current again."""
     version = _store(args, ctx).rollback(args.account)
     print(f"{args.account}'s API key is version {version} again")
     return 0
 
 
 def cmd_remove(args: argparse.Namespace, ctx: Context) -> int:
+    """Erase an account's API key."""
     _store(args, ctx).remove(args.account)
     print(f"removed the API key of {args.account}")
     return 0
 
 
 def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
+    """Accounts, key versions, times and fingerprints (never a key)."""
     infos = _store(args, ctx).list()
     if args.json:
         print_json(infos)
@@ -230,6 +236,7 @@ def _check_one(source: CredentialSource, account_id: str) -> str | None:
 
 
 def cmd_new_master_key(args: argparse.Namespace, ctx: Context) -> int:
+    """Write a new random master key file (mode 0600); never overwrite one."""
     try:
         path = new_master_key_file(args.file)
     except FileExistsError:
