@@ -48,8 +48,8 @@ Resolution (:func:`load_accounts` -> :class:`AccountsConfig`):
   else to the one account whose own ``strategy:`` names it; any other strategy is refused
   (:class:`RoutingError` ``UNKNOWN_STRATEGY``: an unknown strategy never trades silently on the
   main account's money). The chosen account must enable the market (``MARKET_DISABLED``).
-  Routing considers the exchange of ``default`` when several exchanges are configured, unless
-  ``exchange=`` is given.
+  With several exchanges, the account is looked up on ``exchange=`` when given, else on the
+  first exchange (in file order) that has an account of that name.
 - **Limits.** ``max_position_usdt`` -> :class:`~atlas_oms.model.risk.RiskLimits`
   ``max_position_notional`` at account scope (per instrument, in the quote currency: exact for
   USDT-quoted instruments). ``max_leverage`` has no RiskLimits field (Atlas caps leverage per
