@@ -50,7 +50,7 @@ MAY_IMPORT = {
     "store": {"model"},
     "runtime": {"model", "core", "matching", "venues", "store"},
     "service": {"model", "core", "runtime", "store", "benchmarks"},
-    "cli": {"model", "core", "runtime", "store", "service", "benchmarks"},
+    "cli": {"model", "core", "venues", "runtime", "store", "service", "benchmarks"},
     "benchmarks": {"model", "core", "runtime", "store", "service", "matching"},
 }
 #: The core's public face for layers outside ``runtime/``: the engine and its configuration,

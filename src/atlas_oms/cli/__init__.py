@@ -1,5 +1,5 @@
 """The ``atlas`` command: ``demo``, ``replay``, ``audit``, ``risk``, ``futures``, ``transfer``,
-``kill``, ``bench``, ``serve`` and ``version``; and, as a client of a running server, ``order``,
+``kill``, ``bench``, ``serve``, ``venues`` and ``version``; and, as a client of a running server, ``order``,
 ``positions``, ``balances`` and ``kill --url``.
 
 One module per command group; :mod:`~atlas_oms.cli.options` holds the options they share,
@@ -34,6 +34,7 @@ from atlas_oms.cli import (
     risk,
     serve,
     transfer,
+    venues,
     version,
 )
 from atlas_oms.cli.context import Context
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_parser(sub)
     bench.add_parser(sub)
     serve.add_parser(sub)
+    venues.add_parser(sub)
     version.add_parser(sub)
     return parser
 

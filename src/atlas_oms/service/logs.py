@@ -13,7 +13,13 @@ field, however they got there:
   they are written (``Authorization: Bearer …``, ``'x-api-key': '…'``, ``(b'x-api-key', b'…')``);
 - anything shaped like one of our API keys, ``ak_<12 hex>.<secret>`` (see
   :mod:`atlas_oms.service.keys`): the secret becomes ``***``, the key id (not a secret) stays;
-- the whole value of a field named like a secret (``token``, ``secret``, ``authorization``…).
+- the whole value of a field named like a secret (``token``, ``secret``, ``authorization``…);
+- venues' secrets: ``listenKey``/``apiKey``/``api_secret``/``passphrase`` query parameters and
+  quoted pairs (``"listenKey": "…"``, ``'secret': '…'``), the venues' key and signature headers
+  (``X-MBX-APIKEY``, ``X-Vault-Token``, OKX's ``OK-ACCESS-*``, Bybit's ``X-BAPI-*``, Alpaca's
+  ``APCA-API-*``), a listenKey in a stream URL (``…/ws/<listenKey>``), and any token shaped like a
+  venue API key or listenKey (48 or more letters and digits mixing upper case, lower case and
+  digits: hex digests, ids and numbers never mix all three).
 """
 
 from __future__ import annotations
@@ -40,12 +46,38 @@ SECRET_PARAMS = (
     "secret",
     "signature",
     "access_token",
+    "listenkey",
+    "listen_key",
+    "api_secret",
+    "apisecret",
+    "secret_key",
+    "passphrase",
 )
 #: Headers whose values are secrets.
-SECRET_HEADERS = ("authorization", "x-api-key", "x-atlas-signature")
+SECRET_HEADERS = (
+    "authorization",
+    "x-api-key",
+    "x-atlas-signature",
+    "x-mbx-apikey",
+    "x-vault-token",
+    "ok-access-key",
+    "ok-access-sign",
+    "ok-access-passphrase",
+    "x-bapi-api-key",
+    "x-bapi-sign",
+    "apca-api-key-id",
+    "apca-api-secret-key",
+)
 #: Log fields whose whole value is a secret.
 SECRET_FIELDS = frozenset(
-    {*SECRET_PARAMS, *SECRET_HEADERS, "password", "x_api_key", "x_atlas_signature"}
+    {
+        *SECRET_PARAMS,
+        *SECRET_HEADERS,
+        *(h.replace("-", "_") for h in SECRET_HEADERS),
+        "password",
+        "master_key",
+        "vault_token",
+    }
 )
 
 _QUERY = re.compile(
@@ -57,6 +89,18 @@ _HEADER = re.compile(
 )
 #: A key token ``ak_<key_id hex>.<secret>`` (keys.py: ``secrets.token_urlsafe(24)``).
 _TOKEN = re.compile(r"\b(ak_[0-9a-fA-F]{6,32})\.[A-Za-z0-9_\-]{4,}")
+#: A quoted secret pair in JSON or a Python repr: ``"listenKey": "…"``, ``'secret': '…'``.
+_PAIR = re.compile(
+    r"(?i)([\"'](?:" + "|".join(re.escape(p) for p in (*SECRET_PARAMS, "apikey", "api_key")) + r")"
+    r"[\"']\s*:\s*[\"'])[^\"']*"
+)
+#: A listenKey in a user-data stream URL (Binance futures: ``wss://fstream…/ws/<listenKey>``).
+_STREAM = re.compile(r"(/ws/)[A-Za-z0-9]{32,}")
+#: A venue API key, secret or listenKey: 48+ letters and digits mixing upper, lower and digits.
+_LONG = re.compile(
+    r"(?<![A-Za-z0-9])(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[A-Z])"
+    r"(?=[A-Za-z0-9]*[0-9])[A-Za-z0-9]{48,}(?![A-Za-z0-9])"
+)
 
 
 def redact(text: str) -> str:
@@ -66,8 +110,14 @@ def redact(text: str) -> str:
     if "ak_" in text:
         text = _TOKEN.sub(r"\1." + MASK, text)
     lowered = text.lower()
-    if "authorization" in lowered or "x-api-key" in lowered or "x-atlas-signature" in lowered:
+    if any(h in lowered for h in SECRET_HEADERS):
         text = _HEADER.sub(r"\1\2" + MASK, text)
+    if ":" in text and ("'" in text or '"' in text):
+        text = _PAIR.sub(r"\1" + MASK, text)
+    if "/ws/" in text:
+        text = _STREAM.sub(r"\1" + MASK, text)
+    if len(text) >= 48:
+        text = _LONG.sub(MASK, text)
     return text
 
 

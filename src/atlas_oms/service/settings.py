@@ -70,6 +70,16 @@ class ServiceSettings(BaseSettings):
     #: Access log: one JSON line per HTTP request and per WebSocket session (method, path with its
     #: secrets redacted, status, duration_ms, key_id, client) at INFO on logger ``atlas.access``.
     access_log: bool = True
+    #: Venues: ``accounts.yaml``, the venue accounts to trade on (see atlas_oms.venues.accounts).
+    accounts_file: Path | None = None
+    #: Venue API keys: the master key file of the encrypted key file (``venue_keys_path``); without
+    #: it the key is ``ATLAS_MASTER_KEY`` (base64 of 32 bytes). See atlas_oms.venues.credentials.
+    master_key_file: Path | None = None
+    #: Venue API keys in Vault KV v2: the mount (address and token: ``VAULT_ADDR``, ``VAULT_TOKEN``).
+    vault_mount: str = "secret"
+    #: Venue API keys are checked for a rotation this often (the file; Vault: ``vault_poll_s``).
+    venue_keys_poll_s: float = 1.0
+    vault_poll_s: float = 30.0
 
     @property
     def journal_path(self) -> Path:
@@ -78,3 +88,8 @@ class ServiceSettings(BaseSettings):
     @property
     def keys_path(self) -> Path:
         return self.data_dir / "api-keys.json"
+
+    @property
+    def venue_keys_path(self) -> Path:
+        """The encrypted venue API key file."""
+        return self.data_dir / "venue-keys.json"

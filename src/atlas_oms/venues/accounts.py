@@ -1,0 +1,623 @@
+"""``accounts.yaml``: which Atlas account trades on which venue account, with which keys and limits,
+and which account a strategy's orders go to (seed 002, "멀티계좌 설정 예시"; REQUIREMENTS VEN-4).
+
+The file::
+
+    accounts:
+      binance:                          # an exchange
+        main:                           # an account name on that exchange
+          type: main                    # main | sub
+          api_key_vault_path: binance_main
+          spot_enabled: true
+          futures_enabled: false
+        sub_futures_trend:
+          type: sub
+          parent: main                  # a main account of the same exchange
+          futures_enabled: true
+          strategy: trend_following
+          max_leverage: 10
+          max_position_usdt: 50000
+          position_mode: one_way        # futures only: one_way (default) | hedge (Atlas's addition)
+    account_routing:
+      default: main
+      strategies: {trend_following: sub_futures_trend}
+      balance_rules: {min_main_balance: 100000, max_sub_balance: 50000}
+      rebalance: {enabled: true, schedule: daily, time: "00:00 UTC"}
+    venues:                             # optional: where each venue is (tests, testnets)
+      binanceusdm: {rest_url: "http://127.0.0.1:8081", ws_url: "ws://127.0.0.1:8081/ws"}
+
+Resolution (:func:`load_accounts` -> :class:`AccountsConfig`):
+
+- **One Atlas account per enabled market.** Each (exchange, account name, market) with
+  ``<market>_enabled: true`` becomes the Atlas account ``{exchange}_{market}_{name}`` (market is
+  ``spot`` or ``futures``: seed 002's Vault naming ``{exchange}_{market}_{account}``), trading on
+  the venue ``binance`` (spot) or ``binanceusdm`` (USDⓈ-M futures). An account that enables no
+  market is an error (it would trade nowhere).
+- **Parents.** A main account has no Atlas parent. A sub account's Atlas parent is its main
+  account's account *of the same market* when the main enables that market; otherwise an
+  *umbrella* account ``{exchange}_{main name}`` is opened (no venue session, no keys) and is the
+  parent. So ``sub_futures_trend`` under a spot-only ``main`` has parent ``binance_main``.
+- **Keys.** ``api_key_vault_path`` set: the keys are in Vault, KV v2, at
+  ``exchanges/{api_key_vault_path}`` in the configured mount (``{market}`` in the value is
+  replaced by the market, so ``binance_{market}_main`` gives seed 002's per-market paths). Not
+  set: the keys are in Atlas's encrypted file (:mod:`atlas_oms.venues.credentials`) under the
+  Atlas account id. The same key then serves every market of the account (Binance keys are per
+  account, not per market).
+- **Routing.** :meth:`AccountsConfig.route` ``(strategy, market)``: ``None`` (no strategy) goes to
+  ``account_routing.default``; a strategy goes to ``account_routing.strategies[strategy]``, or
+  else to the one account whose own ``strategy:`` names it; any other strategy is refused
+  (:class:`RoutingError` ``UNKNOWN_STRATEGY``: an unknown strategy never trades silently on the
+  main account's money). The chosen account must enable the market (``MARKET_DISABLED``).
+  With several exchanges, the account is looked up on ``exchange=`` when given, else on the
+  first exchange (in file order) that has an account of that name.
+- **Limits.** ``max_position_usdt`` -> :class:`~atlas_oms.model.risk.RiskLimits`
+  ``max_position_notional`` at account scope (per instrument, in the quote currency: exact for
+  USDT-quoted instruments). ``max_leverage`` has no RiskLimits field (Atlas caps leverage per
+  instrument by its margin tiers): it is carried on :class:`VenueAccountConfig` for the node to
+  refuse a higher ``SetLeverage`` and for the gateway to set on the venue; it applies to futures
+  only. ``max_balance_usdt`` and ``balance_rules`` have no RiskLimits field either: they bound
+  transfers and rebalancing (not done here), and are checked for consistency
+  (``max_balance_usdt`` <= ``max_sub_balance``). ``rebalance`` is parsed and validated only.
+- **Validation** (every problem names the file, the line and the key): unknown keys, wrong
+  types, a negative limit, a duplicate key, a sub without a parent or whose parent is missing or
+  is not main, a main with a parent, a routing target (default or strategy) that does not exist,
+  two accounts claiming one strategy, an exchange without known venues, two Atlas ids alike,
+  an unknown venue under ``venues:``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError, field_validator
+
+from atlas_oms.model.risk import RiskLimits
+from atlas_oms.venues.credentials import CredentialsError, CredentialSource, Keyring
+
+__all__ = [
+    "DEFAULT_VENUES",
+    "MARKETS",
+    "MARKET_VENUES",
+    "AccountsConfig",
+    "AccountsConfigError",
+    "ConfigProblem",
+    "CredentialRef",
+    "Market",
+    "RoutingError",
+    "UmbrellaAccount",
+    "VenueAccountConfig",
+    "VenueEndpoints",
+    "load_accounts",
+    "parse_accounts",
+]
+
+Market = Literal["spot", "futures"]
+MARKETS: tuple[Market, ...] = ("spot", "futures")
+#: (exchange, market) -> the Atlas venue that trades it. A later adapter adds its rows.
+MARKET_VENUES: dict[tuple[str, str], str] = {
+    ("binance", "spot"): "binance",
+    ("binance", "futures"): "binanceusdm",
+}
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+_EXCHANGE = re.compile(r"^[a-z0-9]+$")
+_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d UTC$")
+
+
+# ------------------------------------------------------------------------------- the file's models
+def _decimal(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise ValueError("must be a number")
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a number") from None
+    if not number.is_finite() or number < 0:
+        raise ValueError(f"must be zero or more, not {value}")
+    return number
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AccountEntry(_Strict):
+    """One account of an exchange, as written."""
+
+    type: Literal["main", "sub"]
+    parent: str | None = None
+    api_key_vault_path: str | None = None
+    spot_enabled: StrictBool = False
+    futures_enabled: StrictBool = False
+    strategy: str | None = None
+    max_balance_usdt: Decimal | None = None
+    max_leverage: Decimal | None = None
+    max_position_usdt: Decimal | None = None
+    position_mode: Literal["one_way", "hedge"] = "one_way"
+
+    _numbers = field_validator(
+        "max_balance_usdt", "max_leverage", "max_position_usdt", mode="before"
+    )(_decimal)
+
+    @field_validator("max_leverage")
+    @classmethod
+    def _leverage(cls, value: Decimal | None) -> Decimal | None:
+        if value is not None and value < 1:
+            raise ValueError("must be at least 1")
+        return value
+
+    @field_validator("api_key_vault_path")
+    @classmethod
+    def _vault_path(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or value.startswith("/") or ".." in value):
+            raise ValueError("must be a relative path under exchanges/, without '..'")
+        return value
+
+
+class BalanceRules(_Strict):
+    min_main_balance: Decimal | None = None
+    max_sub_balance: Decimal | None = None
+
+    _numbers = field_validator("min_main_balance", "max_sub_balance", mode="before")(_decimal)
+
+
+class Rebalance(_Strict):
+    enabled: StrictBool = False
+    schedule: Literal["hourly", "daily", "weekly"] = "daily"
+    time: str = "00:00 UTC"
+
+    @field_validator("time")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        if not _TIME.match(value):
+            raise ValueError(f"{value!r} is not a time like '00:00 UTC'")
+        return value
+
+
+class Routing(_Strict):
+    default: str
+    strategies: dict[str, str] = {}
+    balance_rules: BalanceRules = BalanceRules()
+    rebalance: Rebalance = Rebalance()
+
+
+class VenueEndpoints(_Strict):
+    """Where one venue is. ``ws_api_url`` is the WebSocket API (spot user data and orders);
+    USDⓈ-M futures' user data uses a listenKey stream on ``ws_url``."""
+
+    rest_url: str
+    ws_url: str
+    ws_api_url: str | None = None
+    recv_window_ms: int = 5000
+    timeout_ms: int = 10_000
+
+    @field_validator("rest_url", "ws_url", "ws_api_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^(https?|wss?)://[^\s/]+", value):
+            raise ValueError(f"{value!r} is not an http(s):// or ws(s):// URL")
+        return value
+
+    @field_validator("recv_window_ms", "timeout_ms")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value <= 0:
+            raise ValueError("must be positive")
+        return value
+
+
+#: Binance's real endpoints; ``venues:`` in the file overrides them field by field.
+DEFAULT_VENUES: dict[str, VenueEndpoints] = {
+    "binance": VenueEndpoints(
+        rest_url="https://api.binance.com",
+        ws_url="wss://stream.binance.com:9443/ws",
+        ws_api_url="wss://ws-api.binance.com:443/ws-api/v3",
+    ),
+    "binanceusdm": VenueEndpoints(
+        rest_url="https://fapi.binance.com",
+        ws_url="wss://fstream.binance.com/ws",
+    ),
+}
+
+
+class AccountsFile(_Strict):
+    accounts: dict[str, dict[str, AccountEntry]]
+    account_routing: Routing
+    venues: dict[str, dict[str, Any]] = {}
+
+
+# ------------------------------------------------------------------------------ resolved accounts
+@dataclass(frozen=True, slots=True)
+class CredentialRef:
+    """Where an account's API key is: ``vault`` (``path`` inside the KV v2 mount) or ``file``
+    (Atlas's encrypted key file, entry ``path`` = the Atlas account id)."""
+
+    source: Literal["vault", "file"]
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class VenueAccountConfig:
+    """One Atlas account trading on one venue account: what the node opens and starts a session
+    for."""
+
+    account_id: str
+    parent_id: str | None
+    venue: str
+    exchange: str
+    market: Market
+    name: str
+    type: Literal["main", "sub"]
+    strategy: str | None
+    credentials: CredentialRef
+    endpoints: VenueEndpoints
+    max_balance_usdt: Decimal | None = None
+    max_leverage: Decimal | None = None
+    max_position_usdt: Decimal | None = None
+    #: Futures: the position mode the account must be in (the gateway checks it at start).
+    position_mode: Literal["one_way", "hedge"] = "one_way"
+
+    @property
+    def risk_limits(self) -> RiskLimits | None:
+        """The account-scope Atlas risk limits this account's settings map to (None: none)."""
+        if self.max_position_usdt is None:
+            return None
+        return RiskLimits(max_position_notional=self.max_position_usdt)
+
+
+@dataclass(frozen=True, slots=True)
+class UmbrellaAccount:
+    """An Atlas account with no venue session: the parent of a main account's subs in a market
+    the main account does not trade."""
+
+    account_id: str
+    exchange: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigProblem:
+    key: str
+    message: str
+    line: int | None = None
+
+
+class AccountsConfigError(ValueError):
+    """``accounts.yaml`` is wrong: every problem with the file, its line and key."""
+
+    reason = "ACCOUNTS_CONFIG_INVALID"
+
+    def __init__(self, source: str, problems: Sequence[ConfigProblem]) -> None:
+        self.source = source
+        self.problems = tuple(problems)
+        lines = [
+            f"{source}{f':{p.line}' if p.line else ''}: {p.key}: {p.message}" for p in problems
+        ]
+        super().__init__("\n".join(lines))
+
+
+class RoutingError(LookupError):
+    """An order cannot be routed: ``reason`` ``UNKNOWN_STRATEGY`` or ``MARKET_DISABLED``."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class AccountsConfig:
+    """The resolved configuration: venue accounts, umbrella accounts, routing and endpoints."""
+
+    accounts: tuple[VenueAccountConfig, ...]
+    umbrellas: tuple[UmbrellaAccount, ...]
+    routing: Routing
+    venues: Mapping[str, VenueEndpoints]
+    entries: Mapping[str, Mapping[str, AccountEntry]] = field(repr=False)
+
+    def account(self, account_id: str) -> VenueAccountConfig:
+        for acc in self.accounts:
+            if acc.account_id == account_id:
+                return acc
+        raise KeyError(account_id)
+
+    def opening_order(self) -> list[tuple[str, str | None]]:
+        """(account id, parent id) for every Atlas account to open, parents first."""
+        out: list[tuple[str, str | None]] = [(u.account_id, None) for u in self.umbrellas]
+        out += [(a.account_id, a.parent_id) for a in self.accounts if a.type == "main"]
+        out += [(a.account_id, a.parent_id) for a in self.accounts if a.type == "sub"]
+        return out
+
+    def keyring(
+        self, file_store: CredentialSource | None, vault: CredentialSource | None
+    ) -> Keyring:
+        """Each venue account's key from where this file says it is: the encrypted file or
+        Vault (a source needed but not given is :class:`CredentialsError` ``NO_KEY_SOURCE``)."""
+        routes: dict[str, CredentialSource] = {}
+        for acc in self.accounts:
+            source = vault if acc.credentials.source == "vault" else file_store
+            if source is None:
+                raise CredentialsError(
+                    "NO_KEY_SOURCE",
+                    f"{acc.account_id}'s key is in {acc.credentials.source}, which is not "
+                    "configured",
+                )
+            routes[acc.account_id] = source
+        return Keyring(routes)
+
+    def vault_paths(self) -> dict[str, str]:
+        """Atlas account id -> KV v2 path, for :class:`~atlas_oms.venues.vault.VaultSource`."""
+        return {
+            a.account_id: a.credentials.path
+            for a in self.accounts
+            if a.credentials.source == "vault"
+        }
+
+    def strategy_table(self) -> dict[str, str]:
+        """Strategy -> account name: the routing table, then accounts' own ``strategy:``."""
+        table = dict(self.routing.strategies)
+        for exchange_accounts in self.entries.values():
+            for name, entry in exchange_accounts.items():
+                if entry.strategy is not None:
+                    table.setdefault(entry.strategy, name)
+        return table
+
+    def route(self, strategy: str | None, market: str, *, exchange: str | None = None) -> str:
+        """The Atlas account id that trades ``strategy``'s orders in ``market``."""
+        if market not in MARKETS:
+            raise RoutingError("MARKET_DISABLED", f"unknown market {market!r}: spot or futures")
+        if strategy is None:
+            name = self.routing.default
+        else:
+            table = self.strategy_table()
+            if strategy not in table:
+                known = ", ".join(sorted(table)) or "none"
+                raise RoutingError(
+                    "UNKNOWN_STRATEGY",
+                    f"strategy {strategy!r} is not routed to any account (known: {known})",
+                )
+            name = table[strategy]
+        exchanges = [exchange] if exchange else [e for e in self.entries if name in self.entries[e]]
+        for ex in exchanges:
+            entry = self.entries.get(ex, {}).get(name)
+            if entry is None:
+                continue
+            if not getattr(entry, f"{market}_enabled"):
+                raise RoutingError(
+                    "MARKET_DISABLED",
+                    f"account {name} on {ex} does not trade {market} ({market}_enabled is false)",
+                )
+            return f"{ex}_{market}_{name}"
+        raise RoutingError("UNKNOWN_STRATEGY", f"account {name!r} is not on {exchange}")
+
+
+# ------------------------------------------------------------------------------------- loading
+def load_accounts(path: str | Path) -> AccountsConfig:
+    """Read, validate and resolve an ``accounts.yaml``; :class:`AccountsConfigError` if wrong."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise AccountsConfigError(
+            str(p), [ConfigProblem("(file)", exc.strerror or str(exc))]
+        ) from None
+    return parse_accounts(text, source=str(p))
+
+
+def parse_accounts(text: str, *, source: str = "accounts.yaml") -> AccountsConfig:
+    """:func:`load_accounts` on the file's text (``source`` names it in errors)."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        what = getattr(exc, "problem", None) or str(exc)
+        raise AccountsConfigError(source, [ConfigProblem("(yaml)", str(what), line)]) from None
+    lines: dict[tuple[str, ...], int] = {}
+    problems: list[ConfigProblem] = []
+    if root is not None:
+        _walk(root, (), lines, problems)
+    if problems:
+        raise AccountsConfigError(source, problems)
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict):
+        raise AccountsConfigError(source, [ConfigProblem("(file)", "must be a mapping")])
+    try:
+        parsed = AccountsFile.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(str(x) for x in err["loc"])
+            # dict[str, AccountEntry] etc. add no model-name segments; a Literal's adds none
+            problems.append(ConfigProblem(".".join(loc), _message(err), _line_of(lines, loc)))
+        raise AccountsConfigError(source, problems) from None
+    return _resolve(parsed, source, lines)
+
+
+def _message(err: Any) -> str:
+    msg = str(err["msg"])
+    if err["type"] == "extra_forbidden":
+        return "unknown key"
+    if err["type"] == "missing":
+        return "required"
+    return msg.removeprefix("Value error, ")
+
+
+def _walk(
+    node: yaml.Node,
+    path: tuple[str, ...],
+    lines: dict[tuple[str, ...], int],
+    problems: list[ConfigProblem],
+) -> None:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                problems.append(
+                    ConfigProblem(
+                        ".".join((*path, key)), "duplicate key", key_node.start_mark.line + 1
+                    )
+                )
+            seen.add(key)
+            _walk(value_node, (*path, key), lines, problems)
+            lines[(*path, key)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk(item, (*path, str(i)), lines, problems)
+
+
+def _line_of(lines: Mapping[tuple[str, ...], int], loc: tuple[str, ...]) -> int | None:
+    for n in range(len(loc), -1, -1):
+        if loc[:n] in lines:
+            return lines[loc[:n]]
+    return None
+
+
+def _resolve(
+    parsed: AccountsFile, source: str, lines: Mapping[tuple[str, ...], int]
+) -> AccountsConfig:
+    problems: list[ConfigProblem] = []
+
+    def problem(loc: Iterable[str], message: str) -> None:
+        key = tuple(loc)
+        problems.append(ConfigProblem(".".join(key), message, _line_of(lines, key)))
+
+    venues = dict(DEFAULT_VENUES)
+    for venue, overrides in parsed.venues.items():
+        if venue not in DEFAULT_VENUES:
+            problem(("venues", venue), f"unknown venue (known: {', '.join(DEFAULT_VENUES)})")
+            continue
+        try:
+            merged = {**DEFAULT_VENUES[venue].model_dump(), **(overrides or {})}
+            venues[venue] = VenueEndpoints.model_validate(merged)
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = ("venues", venue, *(str(x) for x in err["loc"]))
+                problem(loc, _message(err))
+
+    rules = parsed.account_routing.balance_rules
+    accounts: list[VenueAccountConfig] = []
+    umbrellas: dict[str, UmbrellaAccount] = {}
+    ids: dict[str, tuple[str, ...]] = {}
+    claimed: dict[str, tuple[str, str]] = {}
+    for exchange, named in parsed.accounts.items():
+        where_ex = ("accounts", exchange)
+        if not _EXCHANGE.match(exchange):
+            problem(where_ex, "an exchange name is lowercase letters and digits")
+            continue
+        if not any(ex == exchange for ex, _ in MARKET_VENUES):
+            known = sorted({ex for ex, _ in MARKET_VENUES})
+            problem(where_ex, f"no venue trades this exchange (known: {', '.join(known)})")
+            continue
+        for name, entry in named.items():
+            where = (*where_ex, name)
+            if not _NAME.match(name):
+                problem(where, "an account name is lowercase letters, digits and '_'")
+                continue
+            markets = [m for m in MARKETS if getattr(entry, f"{m}_enabled")]
+            if not markets:
+                problem(where, "enables no market (set spot_enabled or futures_enabled)")
+            if entry.type == "main" and entry.parent is not None:
+                problem((*where, "parent"), "a main account has no parent")
+            parent_entry: AccountEntry | None = None
+            if entry.type == "sub":
+                if entry.parent is None:
+                    problem((*where, "parent"), "required for a sub account")
+                elif entry.parent not in named:
+                    problem((*where, "parent"), f"no account {entry.parent!r} on {exchange}")
+                elif named[entry.parent].type != "main":
+                    problem((*where, "parent"), f"{entry.parent!r} is not a main account")
+                else:
+                    parent_entry = named[entry.parent]
+            if entry.max_leverage is not None and not entry.futures_enabled:
+                problem((*where, "max_leverage"), "applies to futures only (futures_enabled)")
+            if entry.position_mode != "one_way" and not entry.futures_enabled:
+                problem((*where, "position_mode"), "applies to futures only (futures_enabled)")
+            cap, bal = rules.max_sub_balance, entry.max_balance_usdt
+            if entry.type == "sub" and cap is not None and bal is not None and bal > cap:
+                problem(
+                    (*where, "max_balance_usdt"),
+                    f"{bal} is above account_routing.balance_rules.max_sub_balance {cap}",
+                )
+            if entry.strategy is not None:
+                other = claimed.get(entry.strategy)
+                routed = parsed.account_routing.strategies.get(entry.strategy)
+                if other is not None and other[0] == exchange:
+                    problem(
+                        (*where, "strategy"),
+                        f"{entry.strategy!r} is also the strategy of {other[1]}",
+                    )
+                elif routed is not None and routed != name:
+                    problem(
+                        (*where, "strategy"),
+                        f"{entry.strategy!r} is routed to {routed} in account_routing.strategies",
+                    )
+                claimed.setdefault(entry.strategy, (exchange, name))
+            for market in markets:
+                account_id = f"{exchange}_{market}_{name}"
+                parent_id: str | None = None
+                if parent_entry is not None and entry.parent is not None:
+                    if getattr(parent_entry, f"{market}_enabled"):
+                        parent_id = f"{exchange}_{market}_{entry.parent}"
+                    else:
+                        parent_id = f"{exchange}_{entry.parent}"
+                        umbrellas.setdefault(
+                            parent_id, UmbrellaAccount(parent_id, exchange, entry.parent)
+                        )
+                if entry.api_key_vault_path is not None:
+                    ref = CredentialRef(
+                        "vault", "exchanges/" + entry.api_key_vault_path.replace("{market}", market)
+                    )
+                else:
+                    ref = CredentialRef("file", account_id)
+                venue = MARKET_VENUES[(exchange, market)]
+                if account_id in ids:
+                    problem(
+                        where,
+                        f"Atlas account id {account_id} is also made by {'.'.join(ids[account_id])}",
+                    )
+                ids[account_id] = where
+                accounts.append(
+                    VenueAccountConfig(
+                        account_id=account_id,
+                        parent_id=parent_id,
+                        venue=venue,
+                        exchange=exchange,
+                        market=market,
+                        name=name,
+                        type=entry.type,
+                        strategy=entry.strategy,
+                        credentials=ref,
+                        endpoints=venues[venue],
+                        max_balance_usdt=entry.max_balance_usdt,
+                        max_leverage=entry.max_leverage if market == "futures" else None,
+                        max_position_usdt=entry.max_position_usdt,
+                        position_mode=entry.position_mode,
+                    )
+                )
+    for umbrella in umbrellas.values():
+        if umbrella.account_id in ids:
+            problem(
+                ids[umbrella.account_id],
+                f"Atlas account id {umbrella.account_id} is also the umbrella of "
+                f"{umbrella.exchange} account {umbrella.name}",
+            )
+
+    routing = parsed.account_routing
+    names = {name for named in parsed.accounts.values() for name in named}
+    if routing.default not in names:
+        problem(("account_routing", "default"), f"no account {routing.default!r}")
+    for strategy, target in routing.strategies.items():
+        if target not in names:
+            problem(("account_routing", "strategies", strategy), f"no account {target!r}")
+    if problems:
+        raise AccountsConfigError(source, problems)
+    entries = {ex: dict(named) for ex, named in parsed.accounts.items()}
+    return AccountsConfig(tuple(accounts), tuple(umbrellas.values()), routing, venues, entries)
