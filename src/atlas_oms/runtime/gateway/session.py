@@ -239,7 +239,10 @@ class VenueSession:
                 raise StreamEnded("the session ended")
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:
+            except Exception as failure:
+                exc: BaseException = failure
+                while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+                    exc = exc.exceptions[0]
                 self.error = f"{type(exc).__name__}: {exc}"
                 log.warning("venue %s/%s failed: %s", self.venue, self.account_id, self.error)
             if self.reconciled:
