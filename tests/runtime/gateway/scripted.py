@@ -117,9 +117,9 @@ class ScriptedAdapter:
         return asyncio.get_running_loop().time()
 
     async def _request(self, name: str, is_order: bool = False) -> None:
-        self.calls.append(name)
         if self.before_request is not None:
             await self.before_request(1, is_order)
+        self.calls.append(name)  # once it passed the rate limiter
 
     def _answer(self, status: int = 200, headers: Mapping[str, str] | None = None) -> None:
         if self.on_response is None:
