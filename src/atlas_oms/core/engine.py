@@ -31,9 +31,13 @@ from atlas_oms.core.risk.pretrade import risk_submit
 from atlas_oms.core.state import fold
 from atlas_oms.core.state.digest import canonical, digest
 from atlas_oms.core.state.state import State
+from atlas_oms.core.venues import instruments as venue_instruments
+from atlas_oms.core.venues import orders as venue_orders
+from atlas_oms.core.venues import reconcile, status
 from atlas_oms.model import commands as cmd
 from atlas_oms.model import events as ev
 from atlas_oms.model import reports as rep
+from atlas_oms.model import venue as vm
 from atlas_oms.model.archive import RestoreOrder
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.requests import VenueRequest
@@ -49,7 +53,7 @@ HANDLERS: dict[type, Handler] = {
     cmd.ModifyOrder: amend.modify,
     cmd.UpdatePrices: market.update_prices,
     cmd.AdvanceTime: market.advance_time,
-    cmd.AddInstrument: accounts.add_instrument,
+    cmd.AddInstrument: venue_instruments.add_instrument,
     cmd.OpenAccount: accounts.open_account,
     cmd.AdjustBalance: accounts.adjust_balance,
     cmd.TransferFunds: accounts.transfer_funds,
@@ -78,6 +82,10 @@ HANDLERS: dict[type, Handler] = {
     rep.VenueExpired: reports.on_expired,
     rep.VenueFillBusted: reports.on_fill_busted,
     rep.VenueFillCorrected: reports.on_fill_corrected,
+    vm.ApplyOrderUpdate: venue_orders.apply_order_update,
+    vm.ReconcileVenue: reconcile.reconcile_venue,
+    vm.SetVenueStatus: status.set_venue_status,
+    vm.NoteOutcomeUnknown: status.note_outcome_unknown,
 }
 
 _VENUE_REJECTED = rep.VenueRejected

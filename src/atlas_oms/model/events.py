@@ -133,6 +133,8 @@ class OrderDuplicateIgnored(EventBase, frozen=True):
 class OrderAccepted(EventBase, frozen=True):
     order_id: int
     venue_order_id: str | None
+    #: Where an external venue's word came from (stream, query, reconciliation); None otherwise.
+    source: str | None = None
 
 
 class OrderRejected(EventBase, frozen=True):
@@ -143,6 +145,7 @@ class OrderRejected(EventBase, frozen=True):
     reason: str
     message: str
     system_error: bool | None = None
+    source: str | None = None
 
 
 class OrderTriggered(EventBase, frozen=True):
@@ -186,6 +189,7 @@ class OrderCancelRejected(EventBase, frozen=True):
 class OrderCanceled(EventBase, frozen=True):
     order_id: int
     reason: str
+    source: str | None = None
 
 
 class OrderPendingReplace(EventBase, frozen=True):
@@ -212,6 +216,7 @@ class OrderReplaced(EventBase, frozen=True):
     protection_price: Decimal | None = None
     order_status: OrderStatus | None = None
     loses_priority: bool | None = None
+    source: str | None = None
 
 
 class OrderModifyRejected(EventBase, frozen=True):
@@ -229,6 +234,7 @@ class OrderModifyRejected(EventBase, frozen=True):
 
 class OrderExpired(EventBase, frozen=True):
     order_id: int
+    source: str | None = None
 
 
 class OrderFilled(EventBase, frozen=True):
@@ -249,6 +255,7 @@ class OrderFilled(EventBase, frozen=True):
     fee_asset: str
     venue_order_id: str | None = None
     order_status: OrderStatus | None = None
+    source: str | None = None
 
 
 class OrderFillBusted(EventBase, frozen=True):
@@ -606,6 +613,104 @@ class JournalRepaired(EventBase, frozen=True):
     actor: str = ""
 
 
+# ---------------------------------------------------------------------- external venues
+class VenueDifference(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defaults=True):
+    """One difference a reconciliation found between Atlas and a venue, and what was done.
+
+    ``kind``: ORDER_ACCEPTED, ORDER_FILL, INFERRED_FILL, ORDER_CANCELED, ORDER_EXPIRED,
+    ORDER_REJECTED, ORDER_REPLACED, EXTERNAL_ORDER, STATUS_MISMATCH, NOT_FOUND, POSITION,
+    BALANCE. ``action``: what the engine did (``booked``, ``adopted``, ``set``, ``applied``,
+    ``seen, waiting for confirmation``, ``left to the gateway``, ``none``); ``seqs``: the events it
+    emitted for it."""
+
+    kind: str
+    action: str
+    order_id: int | None = None
+    client_order_id: str | None = None
+    venue_order_id: str | None = None
+    symbol: str | None = None
+    asset: str | None = None
+    position_side: PositionSide | None = None
+    atlas: str = ""
+    venue: str = ""
+    seqs: tuple[int, ...] = ()
+
+
+class ExternalOrderAdopted(EventBase, frozen=True):
+    """A venue order Atlas did not place (web UI, another program, the venue's auto-close) is
+    now an order of ``account_id``: created ACCEPTED with nothing filled and nothing reserved; its
+    fills and its end follow as ordinary events."""
+
+    order_id: int
+    account_id: str
+    symbol: str
+    venue: str
+    side: Side
+    order_type: OrderType
+    qty: Decimal
+    price: Decimal | None
+    venue_order_id: str
+    client_order_id: str | None = None
+    tif: TimeInForce = TimeInForce.GTC
+    reduce_only: bool = False
+    post_only: bool = False
+    position_side: PositionSide = PositionSide.BOTH
+    source: str | None = None
+
+
+class PositionReconciled(EventBase, frozen=True):
+    """A position set to the venue's quantity at the venue's entry price (one lot), with the
+    margin it holds (derivatives). ``previous_qty`` is what Atlas had."""
+
+    account_id: str
+    venue: str
+    symbol: str
+    position_side: PositionSide
+    qty: Decimal
+    entry_price: Decimal
+    previous_qty: Decimal
+    margin: Decimal = Decimal(0)
+
+
+class VenueReconciled(EventBase, frozen=True):
+    """The end of one reconciliation of a venue account: the exception report. ``pending``: the
+    balance differences seen for the first time while orders were working, (asset, Atlas total,
+    venue total), applied when the next reconciliation sees them again."""
+
+    venue: str
+    account_id: str
+    reason: str
+    differences: tuple[VenueDifference, ...] = ()
+    not_found: tuple[int, ...] = ()
+    pending: tuple[tuple[str, Decimal, Decimal], ...] = ()
+    orders: int = 0
+    fills: int = 0
+    fills_booked: int = 0
+    positions: int = 0
+    balances: int = 0
+
+
+class VenueStatusChanged(EventBase, frozen=True):
+    """Whether Atlas may send new orders to a venue account, and why (CONNECTING, RECONCILING,
+    DISCONNECTED, CLOCK_SKEW, BANNED, POSITION_MODE_MISMATCH, READY)."""
+
+    venue: str
+    account_id: str
+    tradable: bool
+    reason: str
+    message: str = ""
+
+
+class OrderOutcomeUnknown(EventBase, frozen=True):
+    """A place, cancel or amend (``action``) got no definitive answer; the order keeps its status
+    and is in doubt until the venue's word arrives (audit)."""
+
+    order_id: int
+    action: str
+    reason: str
+    message: str = ""
+
+
 Event = (
     InstrumentAdded
     | AccountOpened
@@ -657,4 +762,9 @@ Event = (
     | OrdersArchived
     | OrderRestored
     | JournalRepaired
+    | ExternalOrderAdopted
+    | PositionReconciled
+    | VenueReconciled
+    | VenueStatusChanged
+    | OrderOutcomeUnknown
 )

@@ -129,3 +129,8 @@ class Reason(StrEnum):
     NOT_A_DATED_FUTURE = "NOT_A_DATED_FUTURE"
     NOT_EXPIRED = "NOT_EXPIRED"
     FUTURE_SETTLED = "FUTURE_SETTLED"
+    # External venues (issue 12): venue account status, instruments reloaded from a venue
+    #: The order's venue account is not tradable now (connecting, reconciling, disconnected...).
+    VENUE_NOT_TRADABLE = "VENUE_NOT_TRADABLE"
+    #: An instrument's symbol is already taken by an instrument of another venue.
+    INSTRUMENT_ON_OTHER_VENUE = "INSTRUMENT_ON_OTHER_VENUE"

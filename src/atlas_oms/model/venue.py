@@ -302,6 +302,11 @@ class ApplyOrderUpdate(VenueMessage, frozen=True):
 
     update: OrderUpdate
 
+    @property
+    def order_id(self) -> int | None:
+        """The Atlas order id the update names (the node loads an archived order back)."""
+        return self.update.order.order_id
+
 
 class ReconcileVenue(VenueMessage, frozen=True):
     """A reconciliation snapshot of one venue account, taken after the stream was opened (and

@@ -25,11 +25,13 @@ from atlas_oms.core.derivatives.figures import (
 from atlas_oms.core.derivatives.formulas import max_notional
 from atlas_oms.core.engine import Engine
 from atlas_oms.core.equities.buying_power import BuyingPower, buying_power
-from atlas_oms.core.orders.order import OrderView
+from atlas_oms.core.orders.order import Order, OrderView
 from atlas_oms.core.ports import Clock
 from atlas_oms.core.retention import order_of
 from atlas_oms.core.risk.breaker import breaker_report
 from atlas_oms.core.state.positions import BalanceView, PositionView
+from atlas_oms.core.state.state import State
+from atlas_oms.core.venues.fold import in_doubt
 from atlas_oms.model import events as ev
 from atlas_oms.model.account import Account
 from atlas_oms.model.commands import SubmitOrder
@@ -128,7 +130,7 @@ class Queries:
     def get_order(self, order_id: int) -> OrderView | None:
         order = self.engine.state.orders.get(order_id)
         if order is not None:
-            return order.view()
+            return venue_marks(self.engine.state, order)
         record = self.history.get(order_id)
         return archived_view(record) if record is not None else None
 
@@ -139,7 +141,7 @@ class Queries:
         state = self.engine.state
         order = state.find_order(account_id, order_id, client_order_id)
         if order is not None:
-            return order.view()
+            return venue_marks(state, order)
         if order_id is None and client_order_id is not None:
             order_id = state.client_ids.get((account_id, client_order_id))
             if order_id is None:  # the key was forgotten: the latest order that had the id
@@ -169,6 +171,33 @@ class Queries:
                 ),
                 key=lambda o: o.priority_seq,
             )
+        ]
+
+    # ------------------------------------------------------------------ external venues
+    def venue_status(
+        self, venue: str | None = None, account_id: str | None = None
+    ) -> list[ev.VenueStatusChanged]:
+        """Each venue account's latest status (tradable, reason), by venue and account."""
+        return [
+            e
+            for k, e in sorted(self.engine.state.venues.status.items())
+            if (venue is None or k[0] == venue) and (account_id is None or k[1] == account_id)
+        ]
+
+    def reconciliation_reports(
+        self, venue: str | None = None, account_id: str | None = None, *, latest: bool = True
+    ) -> list[ev.VenueReconciled]:
+        """Reconciliation reports (exception reports): the latest per (venue, account), or with
+        ``latest=False`` every one in the journal, oldest first."""
+        if latest:
+            reports = [e for _, e in sorted(self.engine.state.venues.reports.items())]
+        else:
+            reports = [e for e in self.journal.read() if isinstance(e, ev.VenueReconciled)]
+        return [
+            e
+            for e in reports
+            if (venue is None or e.venue == venue)
+            and (account_id is None or e.account_id == account_id)
         ]
 
     def order_ids(self) -> range:
@@ -348,7 +377,7 @@ class Queries:
                 continue
             if limit is not None and len(out) == limit:
                 break
-            out.append(o.view())
+            out.append(venue_marks(self.engine.state, o))
         if open_only or not self.engine.state.archived:
             return out
         past = self.history.orders(
@@ -636,3 +665,17 @@ class LiquidationWatch(msgspec.Struct, frozen=True, kw_only=True):
 def archived_view(r: ev.ArchivedOrder) -> OrderView:
     """The view of an archived order (as its order's view was when it left memory)."""
     return order_of(r).view()
+
+
+def venue_marks(state: State, order: Order) -> OrderView:
+    """The order's view, marked external (adopted from a venue) or in doubt (a command got no
+    definitive answer yet)."""
+    view = order.view()
+    book = state.venues
+    if not book:
+        return view
+    external = order.order_id in book.external
+    doubt = in_doubt(state, order)
+    if external or doubt:
+        return msgspec.structs.replace(view, external=external, in_doubt=doubt)
+    return view

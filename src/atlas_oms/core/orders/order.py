@@ -178,6 +178,10 @@ class OrderView(msgspec.Struct, frozen=True, kw_only=True):
     #: True when a submit reused the client order id with the same terms: this is the order
     #: that id already named, nothing new was placed.
     duplicate: bool = False
+    #: An external venue's order Atlas did not place, adopted so positions reconcile.
+    external: bool = False
+    #: A place, cancel or amend of it got no definitive answer yet (the venue will tell).
+    in_doubt: bool = False
 
     @property
     def is_live(self) -> bool:

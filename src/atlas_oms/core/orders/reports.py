@@ -61,7 +61,7 @@ def _target(ctx: Context, order: Order, tx: Tx, r: rep.Report) -> OrderStatus | 
         return None
 
 
-def on_accepted(ctx: Context, r: rep.VenueAccepted) -> None:
+def on_accepted(ctx: Context, r: rep.VenueAccepted, source: str | None = None) -> None:
     order = _known(ctx, r)
     if order is None:
         return
@@ -76,11 +76,12 @@ def on_accepted(ctx: Context, r: rep.VenueAccepted) -> None:
                 ts_event=r.ts,
                 order_id=r.order_id,
                 venue_order_id=r.venue_order_id,
+                source=source,
             )
         )
 
 
-def on_rejected(ctx: Context, r: rep.VenueRejected) -> None:
+def on_rejected(ctx: Context, r: rep.VenueRejected, source: str | None = None) -> None:
     order = _known(ctx, r)
     if (
         order is not None
@@ -95,11 +96,12 @@ def on_rejected(ctx: Context, r: rep.VenueRejected) -> None:
                 reason=r.reason,
                 message=r.message,
                 system_error=r.reason in SYSTEM_ERRORS,
+                source=source,
             )
         )
 
 
-def on_filled(ctx: Context, r: rep.VenueFilled) -> None:
+def on_filled(ctx: Context, r: rep.VenueFilled, source: str | None = None) -> None:
     state = ctx.state
     order = state.orders.get(r.order_id)
     if order is None:
@@ -149,13 +151,14 @@ def on_filled(ctx: Context, r: rep.VenueFilled) -> None:
             fee_asset=r.fee_asset,
             venue_order_id=r.venue_order_id if order.venue_order_id is None else None,
             order_status=target,
+            source=source,
         )
     )
     if state.triggers.active:
         check_triggers(ctx, order.symbol, _LAST, px, r.ts)
 
 
-def on_canceled(ctx: Context, r: rep.VenueCanceled) -> None:
+def on_canceled(ctx: Context, r: rep.VenueCanceled, source: str | None = None) -> None:
     order = _known(ctx, r)
     if order is None:
         return
@@ -171,6 +174,7 @@ def on_canceled(ctx: Context, r: rep.VenueCanceled) -> None:
                 reason=order.reason
                 if order.status is OrderStatus.PENDING_CANCEL and order.reason
                 else r.reason,
+                source=source,
             )
         )
 
@@ -206,7 +210,7 @@ def _venue_refused(
         )
 
 
-def on_modified(ctx: Context, r: rep.VenueModified) -> None:
+def on_modified(ctx: Context, r: rep.VenueModified, source: str | None = None) -> None:
     order = _known(ctx, r)
     if order is None:
         return
@@ -233,6 +237,7 @@ def on_modified(ctx: Context, r: rep.VenueModified) -> None:
             # The venue keeps a smaller quantity at the same price where it was in its queue;
             # a new price or more quantity goes to the back (the built-in book does the same).
             loses_priority=price != order.price or qty - order.cum_qty > order.leaves_qty,
+            source=source,
         )
     )
 
@@ -241,10 +246,14 @@ def on_modify_rejected(ctx: Context, r: rep.VenueModifyRejected) -> None:
     _venue_refused(ctx, r, Tx.MODIFY_REJECT, ev.OrderModifyRejected, "the modification")
 
 
-def on_expired(ctx: Context, r: rep.VenueExpired) -> None:
+def on_expired(ctx: Context, r: rep.VenueExpired, source: str | None = None) -> None:
     order = _known(ctx, r)
     if order is not None and order.is_live and _target(ctx, order, Tx.EXPIRE, r) is not None:
-        ctx.emit(ev.OrderExpired(seq=ctx.state.seq + 1, ts_event=r.ts, order_id=r.order_id))
+        ctx.emit(
+            ev.OrderExpired(
+                seq=ctx.state.seq + 1, ts_event=r.ts, order_id=r.order_id, source=source
+            )
+        )
 
 
 def _after_change(

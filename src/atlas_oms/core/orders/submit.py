@@ -19,6 +19,7 @@ from atlas_oms.core.orders.triggers import fire_if_reached, trigger_source
 from atlas_oms.core.orders.validation import check_shape, day_expiry
 from atlas_oms.core.refusals import Refusal, reject_command
 from atlas_oms.core.risk.pretrade import risk_submit
+from atlas_oms.core.venues.status import venue_refusal
 from atlas_oms.model import commands as cmd
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import (
@@ -225,6 +226,10 @@ def _plan(ctx: Context, c: cmd.SubmitOrder) -> Refusal | Plan:
         return Reason.UNKNOWN_INSTRUMENT, f"instrument {c.symbol} does not exist"
     if not inst.tradable:
         return Reason.INSTRUMENT_NOT_TRADABLE, f"{c.symbol} is not tradable now"
+    if inst.venue != "sim":
+        refusal = venue_refusal(state, c.account_id, inst)
+        if refusal:
+            return refusal
     if state.liq.frozen and state.liq.is_frozen(c.account_id, c.symbol):
         return (
             Reason.LIQUIDATION_IN_PROGRESS,

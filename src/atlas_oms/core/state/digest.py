@@ -24,6 +24,10 @@ ORDER_FIELDS = tuple(sorted(set(Order.__struct_fields__) - {"refs", "intent"}))
 #: from before retention keep their digest): the archive count and the client-id queue.
 RETENTION_PART = "retention"
 
+#: The external venues part, present only once a venue account reported (so journals from
+#: before venues keep their digest).
+VENUES_PART = "venues"
+
 
 def digest(state: State) -> str:
     """SHA-256 of :func:`canonical`: equal digests mean equal states."""
@@ -72,6 +76,8 @@ def canonical(state: State) -> list[Any]:
     ]
     if state.archived:
         out.append([state.archived, list(state.client_id_queue)])
+    if state.venues:
+        out.append([VENUES_PART, state.venues.canonical()])
     return out
 
 
@@ -101,9 +107,9 @@ CANONICAL_PARTS = (
 def canonical_parts(state: State) -> dict[str, Any]:
     """:func:`canonical` keyed by part name."""
     parts = canonical(state)
-    names = (
-        CANONICAL_PARTS
-        if len(parts) == len(CANONICAL_PARTS)
-        else (*CANONICAL_PARTS, RETENTION_PART)
-    )
+    names: tuple[str, ...] = CANONICAL_PARTS
+    if state.archived:
+        names = (*names, RETENTION_PART)
+    if state.venues:
+        names = (*names, VENUES_PART)
     return dict(zip(names, parts, strict=True))

@@ -15,6 +15,7 @@ from atlas_oms.core import retention
 from atlas_oms.core.state import booking
 from atlas_oms.core.state import fold_derivatives as der
 from atlas_oms.core.state import fold_orders as ords
+from atlas_oms.core.venues import fold as venues
 from atlas_oms.model import events as ev
 
 if TYPE_CHECKING:
@@ -26,6 +27,8 @@ from atlas_oms.core.state import legacy
 
 # ------------------------------------------------------------- reference data, money, prices
 def apply_instrument_added(state: State, e: ev.InstrumentAdded) -> None:
+    if e.instrument.symbol in state.instruments:  # an update (a venue reloaded its rules)
+        booking.forget_instrument(state, e.instrument.symbol)
     state.instruments[e.instrument.symbol] = e.instrument
 
 
@@ -173,6 +176,11 @@ APPLIERS: dict[type, Applier] = {
     ev.OrdersArchived: retention.apply_archived,
     ev.OrderRestored: retention.apply_restored,
     ev.JournalRepaired: apply_journal_repaired,
+    ev.ExternalOrderAdopted: venues.apply_external_adopted,
+    ev.PositionReconciled: venues.apply_position_reconciled,
+    ev.VenueReconciled: venues.apply_venue_reconciled,
+    ev.VenueStatusChanged: venues.apply_venue_status_changed,
+    ev.OrderOutcomeUnknown: venues.apply_outcome_unknown,
 }
 
 

@@ -21,6 +21,7 @@ from atlas_oms.core.orders.order import Order
 from atlas_oms.core.risk.book import BreakerStatus, RateWindow
 from atlas_oms.core.state.booking import FirmExposure, track
 from atlas_oms.core.state.positions import Balance, Lot, Position
+from atlas_oms.core.venues.records import VenueRecord, export_venues, restore_venues
 from atlas_oms.model import events as ev
 from atlas_oms.model.account import Account
 from atlas_oms.model.commands import SubmitOrder
@@ -227,6 +228,8 @@ class StateSnapshot(msgspec.Struct, gc=False):
     terminal: list[tuple[int, int]] | None = None
     client_id_queue: list[tuple[int, str, str, int]] | None = None
     archived: int = 0
+    #: External venue accounts (core/venues/); None when there are none (and in older snapshots).
+    venues: VenueRecord | None = None
 
 
 # ---------------------------------------------------------------------------------- export
@@ -282,6 +285,7 @@ def export_state(state: State) -> StateSnapshot:
         terminal=list(state.terminal.items()),
         client_id_queue=list(state.client_id_queue),
         archived=state.archived,
+        venues=export_venues(state.venues),
         risk=RiskRecord(
             limits=[(k[0], k[1], v) for k, v in risk.limits.items()],
             states=list(risk.states.values()),
@@ -397,6 +401,7 @@ def restore_state(state: State, snap: StateSnapshot) -> None:
     _restore_risk(state, snap.risk)
     _restore_liq(state, snap.liq)
     _restore_retention(state, snap)
+    restore_venues(state.venues, snap.venues)
     rebuild_indexes(state)
 
 

@@ -19,6 +19,7 @@ from atlas_oms.core.orders.order import Order
 from atlas_oms.core.orders.trigger_index import TriggerIndex
 from atlas_oms.core.risk.book import RiskBook
 from atlas_oms.core.state.positions import Balance, Position
+from atlas_oms.core.venues.book import VenueBook
 from atlas_oms.model import events as ev
 from atlas_oms.model.account import Account
 from atlas_oms.model.enums import PositionSide
@@ -66,6 +67,7 @@ class State:
         "symbol_positions",
         "terminal",
         "triggers",
+        "venues",
     )
 
     def __init__(self) -> None:
@@ -117,6 +119,8 @@ class State:
         self.account_balances: dict[str, list[Balance]] = {}
         #: (account, symbol, position side) -> what its fills move (a lookup cache).
         self.refs_cache: dict[tuple[str, str, PositionSide], PositionRefs] = {}
+        #: External venue accounts: status, adopted orders, reconciliation (core/venues/).
+        self.venues = VenueBook()
 
     # ------------------------------------------------------------------ lookups
     def balance(self, account_id: str, asset: str) -> Balance:
