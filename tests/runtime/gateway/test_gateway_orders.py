@@ -277,26 +277,22 @@ def test_unknown_cancel_is_noted_and_resolved_by_query() -> None:
     asyncio.run(main())
 
 
-def test_an_account_without_a_venue_account_is_rejected_at_once() -> None:
-    async def main() -> None:
-        async with running() as (gateway, rec, (adapter,)):
-            rec.node.open_account("B")
-            rec.node.deposit("B", "USDT", 1000)
-            order_id = buy(rec, account="B")
-            assert rec.node.order(order_id).status == "REJECTED"
-            assert rec.node.order(order_id).reason == "NO_VENUE_ACCOUNT"
-            assert adapter.places() == []
+def test_a_request_for_an_account_without_a_venue_account_is_rejected_at_once() -> None:
+    from decimal import Decimal
 
-    asyncio.run(main())
+    from gw_world import Recorder, new_node
 
+    from atlas_oms.model.enums import Side
+    from atlas_oms.model.requests import CancelAtVenue, SubmitToVenue
+    from atlas_oms.runtime.gateway.facade import VenueFacade
 
-def test_a_sub_account_trades_through_its_parents_venue_account() -> None:
-    async def main() -> None:
-        async with running() as (gateway, rec, (adapter,)):
-            rec.node.open_account("A1", parent_id="A")
-            rec.node.deposit("A1", "USDT", 1000)
-            order_id = buy(rec, account="A1")
-            await until(lambda: adapter.places())
-            assert adapter.places() == [f"place:{CID}{order_id}"]
-
-    asyncio.run(main())
+    facade = VenueFacade("binance", Recorder(new_node()))
+    submit = SubmitToVenue(
+        order_id=7, account_id="B", symbol="BTC/USDT", venue="binance", side=Side.BUY,
+        qty=Decimal(1), price=Decimal(100),
+    )
+    [rejected] = facade.handle(submit)
+    assert isinstance(rejected, rep.VenueRejected) and rejected.reason == "NO_VENUE_ACCOUNT"
+    cancel = CancelAtVenue(order_id=7, account_id="B", symbol="BTC/USDT", venue="binance")
+    [refused] = facade.handle(cancel)
+    assert isinstance(refused, rep.VenueCancelRejected)

@@ -27,26 +27,12 @@ class VenueFacade:
     def __init__(self, name: str, node: NodePort) -> None:
         self.name = name
         self.node = node
-        #: The venue account of each Atlas account trading here.
+        #: The session of each Atlas account trading here.
         self.sessions: dict[str, VenueSession] = {}
 
-    def session_for(self, account_id: str) -> VenueSession | None:
-        """The account's own venue account, else its nearest ancestor's."""
-        session = self.sessions.get(account_id)
-        if session is not None:
-            return session
-        try:
-            chain = self.node.account_chain(account_id)
-        except Exception:
-            chain = ()
-        for ancestor in chain:
-            session = self.sessions.get(ancestor)
-            if session is not None:
-                return session
-        return None
-
     def handle(self, request: VenueRequest) -> list[Report]:
-        session = self.session_for(request.account_id)
+        # One Atlas account trades one venue account (the core checks its status by the same id).
+        session = self.sessions.get(request.account_id)
         if session is None:
             message = f"account {request.account_id} has no venue account at {self.name}"
             if isinstance(request, CancelAtVenue):
