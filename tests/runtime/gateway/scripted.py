@@ -129,7 +129,10 @@ class ScriptedAdapter:
         self.on_response(status, headers or {})
 
     def vorder(
-        self, cmd: PlaceOrder, state: VenueOrderState = VenueOrderState.NEW, cum: Decimal = Decimal(0)
+        self,
+        cmd: PlaceOrder,
+        state: VenueOrderState = VenueOrderState.NEW,
+        cum: Decimal = Decimal(0),
     ) -> VenueOrder:
         self.next_id += 1
         return VenueOrder(
@@ -269,8 +272,10 @@ class ScriptedAdapter:
     async def fills(self, since_ts: int, symbol: str | None = None) -> list[VenueFill]:
         await self._query("fills")
         return [
-            f for f in self.fill_list
-            if f.ts >= since_ts and (symbol is None or f.symbol == symbol)
+            f
+            for f in self.fill_list
+            if f.ts >= since_ts
+            and (symbol is None or f.symbol == symbol)
             and (f.client_order_id is None or self._visible(f.client_order_id))
         ]
 
@@ -284,7 +289,10 @@ class ScriptedAdapter:
 
     async def instruments(self) -> list[VenueInstrument]:
         await self._query("instruments")
-        return [VenueInstrument(instrument=i, venue_symbol=i.venue_symbol or i.symbol) for i in self.instrument_list]
+        return [
+            VenueInstrument(instrument=i, venue_symbol=i.venue_symbol or i.symbol)
+            for i in self.instrument_list
+        ]
 
     async def server_time(self) -> int:
         await self._query("server_time")

@@ -12,10 +12,12 @@ from atlas_oms.model.enums import PositionMode
 from atlas_oms.model.venue import ReconcileVenue, SetVenueStatus
 
 
-def test_connect_opens_and_buffers_the_stream_before_the_snapshot_and_trades_only_after_reconcile() -> None:
+def test_connect_opens_and_buffers_the_stream_before_the_snapshot_and_trades_only_after_reconcile() -> (
+    None
+):
     async def main() -> None:
         adapter = ScriptedAdapter()
-        async with running(adapter) as (gateway, rec, _):
+        async with running(adapter) as (_gateway, rec, _):
             calls = adapter.calls
             assert calls.index("start") < calls.index("account_settings")
             assert calls.index("server_time") < calls.index("instruments")
@@ -26,7 +28,9 @@ def test_connect_opens_and_buffers_the_stream_before_the_snapshot_and_trades_onl
             # not tradable until the snapshot went to the core, tradable right after it
             statuses = rec.of(SetVenueStatus)
             assert [s.reason for s in statuses] == ["CONNECTING", "RECONCILING", "READY"]
-            i_reconcile = next(i for i, m in enumerate(rec.messages) if isinstance(m, ReconcileVenue))
+            i_reconcile = next(
+                i for i, m in enumerate(rec.messages) if isinstance(m, ReconcileVenue)
+            )
             i_ready = rec.messages.index(statuses[-1])
             assert i_reconcile < i_ready
             assert all(not s.tradable for s in statuses[:-1]) and statuses[-1].tradable
@@ -40,17 +44,15 @@ def test_facts_received_during_the_snapshot_are_applied_after_reconcile_venue() 
     async def main() -> None:
         adapter = ScriptedAdapter()
         adapter.query_delay_s = 0.02
-        from atlas_oms.model.venue import OrderUpdate
-
         from scripted import Step  # noqa: F401
+
+        from atlas_oms.model.venue import OrderUpdate
 
         async with running(adapter, wait_ready=False) as (gateway, rec, _):
             await until(lambda: "open_orders" in adapter.calls)
             cmd_order = adapter.vorder(_place_cmd())
             await adapter.push(
-                OrderUpdate(
-                    venue="binance", account_id="A", ts=1, order=cmd_order, exec_type="NEW"
-                )
+                OrderUpdate(venue="binance", account_id="A", ts=1, order=cmd_order, exec_type="NEW")
             )
             await until(lambda: gateway.sessions[("binance", "A")].tradable)
             await until(lambda: any(type(m).__name__ == "ApplyOrderUpdate" for m in rec.messages))
@@ -67,8 +69,12 @@ def _place_cmd():  # type: ignore[no-untyped-def]
     from atlas_oms.model.venue import PlaceOrder
 
     return PlaceOrder(
-        order_id=99, client_order_id="other1", symbol="BTC/USDT", side=Side.BUY,
-        qty=Decimal("1"), price=Decimal("100"),
+        order_id=99,
+        client_order_id="other1",
+        symbol="BTC/USDT",
+        side=Side.BUY,
+        qty=Decimal("1"),
+        price=Decimal("100"),
     )
 
 
@@ -103,7 +109,7 @@ def test_silent_stream_is_reconciled_while_staying_tradable() -> None:
 def test_periodic_reconciliation() -> None:
     async def main() -> None:
         config = FAST.__class__(**{**FAST.__dict__, "reconcile_every_s": 0.1})
-        async with running(config=config) as (gateway, rec, _):
+        async with running(config=config) as (_gateway, rec, _):
             await until(lambda: len(rec.of(ReconcileVenue)) >= 2)
             assert rec.of(ReconcileVenue)[1].reason == "PERIODIC"
 
@@ -126,7 +132,7 @@ def test_manual_reconcile_returns_what_the_core_emitted() -> None:
 def test_clock_offset_beyond_half_the_receive_window_is_not_tradable() -> None:
     async def main() -> None:
         adapter = ScriptedAdapter(clock_offset_ns=-6_000_000_000)
-        async with running(adapter, wait_ready=False) as (gateway, rec, _):
+        async with running(adapter, wait_ready=False) as (gateway, _rec, _):
             session = gateway.sessions[("binance", "A")]
             await until(lambda: session.status == (False, "CLOCK_SKEW"))
             assert "offset" in session.status_message
@@ -179,7 +185,9 @@ def test_hedge_mode_mismatch_is_refused_and_says_why() -> None:
 def test_hedge_mode_matching_a_hedge_account_is_tradable() -> None:
     async def main() -> None:
         node = new_node()
-        node.process(c.OpenAccount(ts=node.clock.now(), account_id="H", position_mode=PositionMode.HEDGE))
+        node.process(
+            c.OpenAccount(ts=node.clock.now(), account_id="H", position_mode=PositionMode.HEDGE)
+        )
         adapter = ScriptedAdapter(account_id="H", hedge_mode=True)
         async with running(adapter, node=node) as (gateway, _, _):
             assert gateway.sessions[("binance", "H")].tradable

@@ -18,7 +18,9 @@ from atlas_oms.runtime.gateway import decode, encode, node_tag, prefix_for
 from atlas_oms.runtime.gateway.marketdata import PriceThrottle
 
 
-def test_node_tag_is_made_once_per_data_directory_readable_by_its_owner_only(tmp_path: Path) -> None:
+def test_node_tag_is_made_once_per_data_directory_readable_by_its_owner_only(
+    tmp_path: Path,
+) -> None:
     tag = node_tag(tmp_path)
     assert len(tag) == 6 and tag.isalnum() and tag == tag.lower()
     assert node_tag(tmp_path) == tag
@@ -56,7 +58,7 @@ def test_price_throttle_sends_changes_at_most_every_interval() -> None:
 
 def test_prices_reach_the_engine_throttled_per_symbol() -> None:
     async def main() -> None:
-        async with running() as (gateway, rec, (adapter,)):
+        async with running() as (_gateway, rec, (adapter,)):
             await until(lambda: "prices" in adapter.calls)
             for i in range(20):
                 adapter.ticks.put_nowait(PriceTick(symbol=SPOT, ts=i, last=Decimal(100 + i)))
@@ -71,11 +73,17 @@ def test_prices_reach_the_engine_throttled_per_symbol() -> None:
 
 def test_health_says_connected_age_clock_budget_reconciliation_and_tradable() -> None:
     async def main() -> None:
-        async with running() as (gateway, rec, (adapter,)):
-            await adapter.push(adapter.gap("STARTED").__class__(
-                venue="binance", account_id="A", ts=1, reason="DISCONNECTED"
-            ))
-            await until(lambda: gateway.health()[0].reconciliation == "done" and gateway.health()[0].tradable)
+        async with running() as (gateway, _rec, (adapter,)):
+            await adapter.push(
+                adapter.gap("STARTED").__class__(
+                    venue="binance", account_id="A", ts=1, reason="DISCONNECTED"
+                )
+            )
+            await until(
+                lambda: (
+                    gateway.health()[0].reconciliation == "done" and gateway.health()[0].tradable
+                )
+            )
             health = gateway.health()[0]
             assert (health.venue, health.account_id) == ("binance", "A")
             assert health.connected and health.tradable and health.reason == "READY"
@@ -96,7 +104,9 @@ def test_overhead_histograms_record_sends_and_facts() -> None:
             from atlas_oms.model.venue import OrderUpdate
 
             order = next(iter(adapter.book.values()))
-            await adapter.push(OrderUpdate(venue="binance", account_id="A", ts=1, order=order, exec_type="NEW"))
+            await adapter.push(
+                OrderUpdate(venue="binance", account_id="A", ts=1, order=order, exec_type="NEW")
+            )
             await until(lambda: gateway.overhead.fact.count >= 1)
             summary = gateway.overhead.summary()
             assert summary["send"]["count"] == 1 and summary["send"]["p99_us"] is not None

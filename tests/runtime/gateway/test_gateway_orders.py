@@ -20,7 +20,7 @@ def _updates(rec, order_id):  # type: ignore[no-untyped-def]
 
 def test_acknowledged_place_applies_the_answer_with_the_atlas_order_id() -> None:
     async def main() -> None:
-        async with running() as (gateway, rec, (adapter,)):
+        async with running() as (_gateway, rec, (adapter,)):
             order_id = buy(rec)
             await until(lambda: _updates(rec, order_id))
             assert adapter.places() == [f"place:{CID}{order_id}"]
@@ -35,7 +35,7 @@ def test_acknowledged_with_fills_applies_each_fill() -> None:
     async def main() -> None:
         adapter = ScriptedAdapter()
         adapter.place_script.append(Step(fill=True))
-        async with running(adapter) as (gateway, rec, _):
+        async with running(adapter) as (_gateway, rec, _):
             order_id = buy(rec)
             await until(lambda: _updates(rec, order_id))
             updates = _updates(rec, order_id)
@@ -49,9 +49,14 @@ def test_refused_place_is_rejected_with_the_venues_reason_code_and_message() -> 
     async def main() -> None:
         adapter = ScriptedAdapter()
         adapter.place_script.append(
-            Step(kind="refuse", reason="INSUFFICIENT_FUNDS", code="-2010", message="Account has insufficient balance")
+            Step(
+                kind="refuse",
+                reason="INSUFFICIENT_FUNDS",
+                code="-2010",
+                message="Account has insufficient balance",
+            )
         )
-        async with running(adapter) as (gateway, rec, _):
+        async with running(adapter) as (_gateway, rec, _):
             order_id = buy(rec)
             await until(lambda: rec.of(rep.VenueRejected))
             rejected = rec.of(rep.VenueRejected)[0]
@@ -66,11 +71,13 @@ def test_unknown_place_that_landed_is_resolved_by_query_not_rejected() -> None:
     async def main() -> None:
         adapter = ScriptedAdapter()
         adapter.place_script.append(Step(kind="unknown", reason="TIMEOUT", commit=True, fill=True))
-        async with running(adapter) as (gateway, rec, _):
+        async with running(adapter) as (_gateway, rec, _):
             order_id = buy(rec)
             await until(lambda: _updates(rec, order_id))
             unknown = rec.of(NoteOutcomeUnknown)
-            assert [(u.order_id, u.action, u.reason) for u in unknown] == [(order_id, "PLACE", "TIMEOUT")]
+            assert [(u.order_id, u.action, u.reason) for u in unknown] == [
+                (order_id, "PLACE", "TIMEOUT")
+            ]
             updates = _updates(rec, order_id)
             assert any(u.fill is not None for u in updates)
             assert updates[-1].order.state is VenueOrderState.FILLED
@@ -87,7 +94,7 @@ def test_unknown_place_not_visible_for_a_while_is_not_falsely_rejected() -> None
         adapter.place_script.append(
             Step(kind="unknown", reason="SERVER_ERROR", commit=True, visible_after_s=0.2)
         )
-        async with running(adapter) as (gateway, rec, _):
+        async with running(adapter) as (_gateway, rec, _):
             order_id = buy(rec)
             await until(lambda: _updates(rec, order_id))
             queries = [c for c in adapter.calls if c == f"order:{CID}{order_id}"]
@@ -103,7 +110,7 @@ def test_unknown_place_never_found_is_rejected_not_found_after_unknown() -> None
     async def main() -> None:
         adapter = ScriptedAdapter()
         adapter.place_script.append(Step(kind="unknown", reason="DISCONNECTED", commit=False))
-        async with running(adapter) as (gateway, rec, _):
+        async with running(adapter) as (_gateway, rec, _):
             order_id = buy(rec)
             await until(lambda: rec.of(rep.VenueRejected))
             rejected = rec.of(rep.VenueRejected)[0]
@@ -119,7 +126,9 @@ def test_unknown_place_never_found_is_rejected_not_found_after_unknown() -> None
 def test_unknown_place_resolved_by_the_stream_needs_no_query() -> None:
     async def main() -> None:
         adapter = ScriptedAdapter()
-        adapter.place_script.append(Step(kind="unknown", reason="TIMEOUT", commit=True, delay_s=0.0))
+        adapter.place_script.append(
+            Step(kind="unknown", reason="TIMEOUT", commit=True, delay_s=0.0)
+        )
         config = FAST.__class__(**{**FAST.__dict__, "stream_wait_s": 1.0})
         async with running(adapter, config=config) as (gateway, rec, _):
             order_id = buy(rec)
@@ -143,9 +152,15 @@ def test_duplicate_answer_means_it_probably_landed_and_is_queried() -> None:
     async def main() -> None:
         adapter = ScriptedAdapter()
         adapter.place_script.append(
-            Step(kind="unknown", reason="DUPLICATE", code="-2010", message="Duplicate order sent.", commit=True)
+            Step(
+                kind="unknown",
+                reason="DUPLICATE",
+                code="-2010",
+                message="Duplicate order sent.",
+                commit=True,
+            )
         )
-        async with running(adapter) as (gateway, rec, _):
+        async with running(adapter) as (_gateway, rec, _):
             order_id = buy(rec)
             await until(lambda: _updates(rec, order_id))
             assert rec.of(NoteOutcomeUnknown)[0].reason == "DUPLICATE"
@@ -162,7 +177,7 @@ def test_query_failures_while_resolving_never_reject() -> None:
         adapter.place_script.append(Step(kind="unknown", reason="TIMEOUT", commit=False))
         async with running(adapter) as (gateway, rec, _):
             adapter.query_failures = 1000
-            order_id = buy(rec)
+            buy(rec)
             session = gateway.sessions[("binance", "A")]
             await until(lambda: rec.of(NoteOutcomeUnknown))
             await until(lambda: not session.orders.tracked, timeout=3)
@@ -174,9 +189,14 @@ def test_query_failures_while_resolving_never_reject() -> None:
 def test_clock_skew_refusal_resyncs_and_resends_once_under_the_same_id() -> None:
     async def main() -> None:
         adapter = ScriptedAdapter()
-        async with running(adapter) as (gateway, rec, _):
+        async with running(adapter) as (_gateway, rec, _):
             adapter.place_script.append(
-                Step(kind="refuse", reason="CLOCK_SKEW", code="-1021", message="Timestamp for this request is outside of the recvWindow.")
+                Step(
+                    kind="refuse",
+                    reason="CLOCK_SKEW",
+                    code="-1021",
+                    message="Timestamp for this request is outside of the recvWindow.",
+                )
             )
             adapter.clock_offsets.clear()
             adapter.clock_offsets.append(1_000_000_000)
@@ -194,8 +214,10 @@ def test_clock_skew_refusal_resyncs_and_resends_once_under_the_same_id() -> None
 def test_clock_skew_twice_is_a_refusal() -> None:
     async def main() -> None:
         adapter = ScriptedAdapter()
-        async with running(adapter) as (gateway, rec, _):
-            skew = Step(kind="refuse", reason="CLOCK_SKEW", code="-1021", message="outside recvWindow")
+        async with running(adapter) as (_gateway, rec, _):
+            skew = Step(
+                kind="refuse", reason="CLOCK_SKEW", code="-1021", message="outside recvWindow"
+            )
             adapter.place_script.extend([skew, skew])
             order_id = buy(rec)
             await until(lambda: rec.of(rep.VenueRejected))
@@ -209,7 +231,7 @@ def test_clock_skew_twice_is_a_refusal() -> None:
 def test_cancel_refused_as_unknown_order_queries_and_is_never_a_cancel() -> None:
     async def main() -> None:
         adapter = ScriptedAdapter()
-        async with running(adapter) as (gateway, rec, _):
+        async with running(adapter) as (_gateway, rec, _):
             order_id = buy(rec)
             await until(lambda: _updates(rec, order_id))
             # the venue filled it meanwhile; the cancel gets "unknown order"
@@ -218,28 +240,40 @@ def test_cancel_refused_as_unknown_order_queries_and_is_never_a_cancel() -> None
 
             filled = adapter.book[cid]
             adapter.book[cid] = VenueOrder(
-                **{**{f: getattr(filled, f) for f in filled.__struct_fields__},
-                   "state": VenueOrderState.FILLED, "cum_qty": filled.qty}
+                **{
+                    **{f: getattr(filled, f) for f in filled.__struct_fields__},
+                    "state": VenueOrderState.FILLED,
+                    "cum_qty": filled.qty,
+                }
             )
             adapter.cancel_script.append(
-                Step(kind="refuse", reason="UNKNOWN_ORDER", code="-2011", message="Unknown order sent.")
+                Step(
+                    kind="refuse",
+                    reason="UNKNOWN_ORDER",
+                    code="-2011",
+                    message="Unknown order sent.",
+                )
             )
             rec.node.cancel("A", order_id)
             await until(lambda: len(_updates(rec, order_id)) >= 2)
             assert f"order:{cid}" in adapter.calls[adapter.calls.index(f"cancel:{cid}") :]
             last = _updates(rec, order_id)[-1]
             assert last.order.state is VenueOrderState.FILLED
-            assert not any(u.order.state is VenueOrderState.CANCELED for u in _updates(rec, order_id))
+            assert not any(
+                u.order.state is VenueOrderState.CANCELED for u in _updates(rec, order_id)
+            )
             assert not rec.of(rep.VenueCanceled)
             assert not rec.of(rep.VenueCancelRejected)  # it ended: nothing to refuse
 
     asyncio.run(main())
 
 
-def test_cancel_refused_as_unknown_order_of_an_order_the_venue_does_not_show_is_a_cancel_reject() -> None:
+def test_cancel_refused_as_unknown_order_of_an_order_the_venue_does_not_show_is_a_cancel_reject() -> (
+    None
+):
     async def main() -> None:
         adapter = ScriptedAdapter()
-        async with running(adapter) as (gateway, rec, _):
+        async with running(adapter) as (_gateway, rec, _):
             order_id = buy(rec)
             await until(lambda: _updates(rec, order_id))
             adapter.book.clear()
@@ -253,7 +287,7 @@ def test_cancel_refused_as_unknown_order_of_an_order_the_venue_does_not_show_is_
 
 def test_acknowledged_cancel_applies_the_canceled_order() -> None:
     async def main() -> None:
-        async with running() as (gateway, rec, (adapter,)):
+        async with running() as (_gateway, rec, (_adapter,)):
             order_id = buy(rec)
             await until(lambda: _updates(rec, order_id))
             rec.node.cancel("A", order_id)
@@ -265,13 +299,15 @@ def test_acknowledged_cancel_applies_the_canceled_order() -> None:
 
 def test_unknown_cancel_is_noted_and_resolved_by_query() -> None:
     async def main() -> None:
-        async with running() as (gateway, rec, (adapter,)):
+        async with running() as (_gateway, rec, (adapter,)):
             order_id = buy(rec)
             await until(lambda: _updates(rec, order_id))
             adapter.cancel_script.append(Step(kind="unknown", reason="TIMEOUT"))
             rec.node.cancel("A", order_id)
             await until(lambda: _updates(rec, order_id)[-1].order.state is VenueOrderState.CANCELED)
-            assert [(u.action, u.reason) for u in rec.of(NoteOutcomeUnknown)] == [("CANCEL", "TIMEOUT")]
+            assert [(u.action, u.reason) for u in rec.of(NoteOutcomeUnknown)] == [
+                ("CANCEL", "TIMEOUT")
+            ]
             assert _updates(rec, order_id)[-1].source == "query"
 
     asyncio.run(main())
@@ -288,8 +324,13 @@ def test_a_request_for_an_account_without_a_venue_account_is_rejected_at_once() 
 
     facade = VenueFacade("binance", Recorder(new_node()))
     submit = SubmitToVenue(
-        order_id=7, account_id="B", symbol="BTC/USDT", venue="binance", side=Side.BUY,
-        qty=Decimal(1), price=Decimal(100),
+        order_id=7,
+        account_id="B",
+        symbol="BTC/USDT",
+        venue="binance",
+        side=Side.BUY,
+        qty=Decimal(1),
+        price=Decimal(100),
     )
     [rejected] = facade.handle(submit)
     assert isinstance(rejected, rep.VenueRejected) and rejected.reason == "NO_VENUE_ACCOUNT"

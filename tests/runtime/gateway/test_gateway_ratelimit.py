@@ -29,7 +29,9 @@ class FakeTime:
 def test_weight_from_the_header_makes_the_next_request_wait_for_the_next_minute() -> None:
     async def main() -> None:
         clock = FakeTime()
-        limiter = RateLimiter("binance", binance_spot(weight_1m=100), now=clock.now, sleep=clock.sleep)
+        limiter = RateLimiter(
+            "binance", binance_spot(weight_1m=100), now=clock.now, sleep=clock.sleep
+        )
         await limiter.before_request("A", 10, False)
         limiter.on_response("A", 200, {"X-MBX-USED-WEIGHT-1M": "95"})  # other programs on this IP
         assert limiter.budget("A")["weight_1m"] == 5
@@ -43,7 +45,9 @@ def test_weight_from_the_header_makes_the_next_request_wait_for_the_next_minute(
 def test_order_counts_are_per_account() -> None:
     async def main() -> None:
         clock = FakeTime()
-        limiter = RateLimiter("binance", binance_spot(orders_10s=2), now=clock.now, sleep=clock.sleep)
+        limiter = RateLimiter(
+            "binance", binance_spot(orders_10s=2), now=clock.now, sleep=clock.sleep
+        )
         await limiter.before_request("A", 1, True)
         await limiter.before_request("A", 1, True)
         await limiter.before_request("B", 1, True)  # B's own count
@@ -81,7 +85,12 @@ def test_429_retry_after_is_honoured_by_every_account_of_the_scope() -> None:
         a, b = ScriptedAdapter(account_id="A"), ScriptedAdapter(account_id="B")
         async with running([a, b], node=_node_with_b()) as (gateway, rec, _):
             a.place_script.append(
-                Step(kind="unknown", reason="RATE_LIMITED", status=429, headers={"Retry-After": "0.3"})
+                Step(
+                    kind="unknown",
+                    reason="RATE_LIMITED",
+                    status=429,
+                    headers={"Retry-After": "0.3"},
+                )
             )
             loop = asyncio.get_running_loop()
             buy(rec, account="A")
@@ -102,7 +111,12 @@ def test_418_pauses_the_whole_venue_until_retry_after() -> None:
         a, b = ScriptedAdapter(account_id="A"), ScriptedAdapter(account_id="B")
         async with running([a, b], node=_node_with_b()) as (gateway, rec, _):
             a.place_script.append(
-                Step(kind="unknown", reason="RATE_LIMITED", status=418, headers={"Retry-After": "0.3"})
+                Step(
+                    kind="unknown",
+                    reason="RATE_LIMITED",
+                    status=418,
+                    headers={"Retry-After": "0.3"},
+                )
             )
             buy(rec, account="A")
             sessions = gateway.sessions

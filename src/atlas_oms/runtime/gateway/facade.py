@@ -38,20 +38,26 @@ class VenueFacade:
             if isinstance(request, CancelAtVenue):
                 return [
                     rep.VenueCancelRejected(
-                        order_id=request.order_id, ts=request.ts, reason=NO_VENUE_ACCOUNT,
+                        order_id=request.order_id,
+                        ts=request.ts,
+                        reason=NO_VENUE_ACCOUNT,
                         message=message,
                     )
                 ]
             if isinstance(request, ModifyAtVenue):
                 return [
                     rep.VenueModifyRejected(
-                        order_id=request.order_id, ts=request.ts, reason=NO_VENUE_ACCOUNT,
+                        order_id=request.order_id,
+                        ts=request.ts,
+                        reason=NO_VENUE_ACCOUNT,
                         message=message,
                     )
                 ]
             return [
                 rep.VenueRejected(
-                    order_id=request.order_id, ts=request.ts, reason=NO_VENUE_ACCOUNT,
+                    order_id=request.order_id,
+                    ts=request.ts,
+                    reason=NO_VENUE_ACCOUNT,
                     message=message,
                 )
             ]

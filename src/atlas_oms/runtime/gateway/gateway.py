@@ -53,7 +53,9 @@ class Gateway:
         for adapter in adapters:
             self.add(adapter, local_ns=local_ns)
 
-    def add(self, adapter: VenueAdapter, *, local_ns: Callable[[], int] = time.time_ns) -> VenueSession:
+    def add(
+        self, adapter: VenueAdapter, *, local_ns: Callable[[], int] = time.time_ns
+    ) -> VenueSession:
         """Add a venue account (before the gateway starts)."""
         key = (adapter.venue, adapter.account_id)
         if key in self.sessions:
@@ -127,7 +129,9 @@ class Gateway:
                 symbols = _venue_symbols(self.node, venue)
                 try:
                     if symbols:
-                        await run_prices(self.node, session.adapter, symbols, self.config.price_every_s)
+                        await run_prices(
+                            self.node, session.adapter, symbols, self.config.price_every_s
+                        )
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:

@@ -147,7 +147,9 @@ class OrderFlow:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("venue %s/%s: sending %r failed", self.s.venue, self.s.account_id, request)
+                log.exception(
+                    "venue %s/%s: sending %r failed", self.s.venue, self.s.account_id, request
+                )
 
     async def _call(self, fn: Any, command: Any, taken: int | None) -> Outcome:
         if taken is not None:
@@ -174,7 +176,9 @@ class OrderFlow:
             outcome = await self._call(fn, command, None)
         return outcome
 
-    def _apply(self, order: VenueOrder, fills: tuple[VenueFill, ...] | list[VenueFill] = ()) -> None:
+    def _apply(
+        self, order: VenueOrder, fills: tuple[VenueFill, ...] | list[VenueFill] = ()
+    ) -> None:
         s = self.s
         order = stamp_order(s.prefix, order)
         fills = [stamp_fill(s.prefix, f) for f in fills]
@@ -213,7 +217,10 @@ class OrderFlow:
             self.tracked.discard(cmd.order_id)
             s.process(
                 rep.VenueRejected(
-                    order_id=cmd.order_id, ts=s.now(), reason=outcome.reason, message=_words(outcome)
+                    order_id=cmd.order_id,
+                    ts=s.now(),
+                    reason=outcome.reason,
+                    message=_words(outcome),
                 )
             )
         else:
@@ -302,14 +309,20 @@ class OrderFlow:
             except VenueQueryFailed:
                 return  # undecided: the next reconciliation looks again
             mine = [
-                f for f in fills
+                f
+                for f in fills
                 if f.client_order_id == cmd.client_order_id or f.order_id == order_id
             ]
             if mine:
                 first = mine[0]
                 order = order_from_place(
-                    s.venue, s.account_id, self._venue_symbol(cmd.symbol), cmd,
-                    first.venue_order_id, s.now(), mine,
+                    s.venue,
+                    s.account_id,
+                    self._venue_symbol(cmd.symbol),
+                    cmd,
+                    first.venue_order_id,
+                    s.now(),
+                    mine,
                 )
                 self._apply(order, mine)
                 return
@@ -321,7 +334,10 @@ class OrderFlow:
                     log.warning(
                         "venue %s/%s: order %d was journaled but never reached the venue: "
                         "sending it (same client order id %s)",
-                        s.venue, s.account_id, order_id, cmd.client_order_id,
+                        s.venue,
+                        s.account_id,
+                        order_id,
+                        cmd.client_order_id,
                     )
                     resend = True
                     self.tracked.discard(order_id)
@@ -341,14 +357,20 @@ class OrderFlow:
                         )
                     )
                     return
-                reason, message = NOT_SENT, (
-                    f"the order was journaled {age_s:.0f} s ago and the venue never received it "
-                    f"(older than {config.resend_max_age_s:g} s: not sent late)"
+                reason, message = (
+                    NOT_SENT,
+                    (
+                        f"the order was journaled {age_s:.0f} s ago and the venue never received it "
+                        f"(older than {config.resend_max_age_s:g} s: not sent late)"
+                    ),
                 )
             else:
-                reason, message = NOT_FOUND_AFTER_UNKNOWN, (
-                    f"the outcome was unknown and the venue did not know client order id "
-                    f"{cmd.client_order_id} {config.visibility_s:g} s after the send, nor any fill"
+                reason, message = (
+                    NOT_FOUND_AFTER_UNKNOWN,
+                    (
+                        f"the outcome was unknown and the venue did not know client order id "
+                        f"{cmd.client_order_id} {config.visibility_s:g} s after the send, nor any fill"
+                    ),
                 )
             s.process(
                 rep.VenueRejected(order_id=order_id, ts=s.now(), reason=reason, message=message)
@@ -364,7 +386,8 @@ class OrderFlow:
             since = min(sent_ns, found.ts) - int(self.s.config.fills_margin_s * NS)
             with contextlib.suppress(VenueQueryFailed):
                 fills = [
-                    f for f in await self.s.adapter.fills(since, found.symbol)
+                    f
+                    for f in await self.s.adapter.fills(since, found.symbol)
                     if f.venue_order_id == found.venue_order_id
                     or (found.client_order_id and f.client_order_id == found.client_order_id)
                 ]
@@ -404,7 +427,10 @@ class OrderFlow:
             elif isinstance(outcome, Refused):
                 s.process(
                     rep.VenueCancelRejected(
-                        order_id=cmd.order_id, ts=s.now(), reason=outcome.reason, message=_words(outcome)
+                        order_id=cmd.order_id,
+                        ts=s.now(),
+                        reason=outcome.reason,
+                        message=_words(outcome),
                     )
                 )
             else:
@@ -485,7 +511,9 @@ class OrderFlow:
                 action == "AMEND"
                 and want is not None
                 and found.state.is_open
-                and (found.qty != want.qty or (want.price is not None and found.price != want.price))
+                and (
+                    found.qty != want.qty or (want.price is not None and found.price != want.price)
+                )
             ):
                 s.process(
                     rep.VenueModifyRejected(
@@ -525,7 +553,10 @@ class OrderFlow:
             elif isinstance(outcome, Refused):
                 s.process(
                     rep.VenueModifyRejected(
-                        order_id=cmd.order_id, ts=s.now(), reason=outcome.reason, message=_words(outcome)
+                        order_id=cmd.order_id,
+                        ts=s.now(),
+                        reason=outcome.reason,
+                        message=_words(outcome),
                     )
                 )
             else:

@@ -46,16 +46,14 @@ class ScopeSpec:
     default_retry_after_s: float = 10.0
 
 
-def binance_spot(weight_1m: int = 6000, orders_10s: int = 100, orders_1d: int = 200_000) -> ScopeSpec:
+def binance_spot(
+    weight_1m: int = 6000, orders_10s: int = 100, orders_1d: int = 200_000
+) -> ScopeSpec:
     return ScopeSpec(
         (
             WindowSpec("weight_1m", Counts.WEIGHT, weight_1m, 60, "x-mbx-used-weight-1m"),
-            WindowSpec(
-                "orders_10s", Counts.ORDERS, orders_10s, 10, "x-mbx-order-count-10s", True
-            ),
-            WindowSpec(
-                "orders_1d", Counts.ORDERS, orders_1d, 86_400, "x-mbx-order-count-1d", True
-            ),
+            WindowSpec("orders_10s", Counts.ORDERS, orders_10s, 10, "x-mbx-order-count-10s", True),
+            WindowSpec("orders_1d", Counts.ORDERS, orders_1d, 86_400, "x-mbx-order-count-1d", True),
         )
     )
 
@@ -229,9 +227,9 @@ class Limits:
             )
         return limiter
 
-    def bind(self, venue: str, account_id: str) -> tuple[
-        Callable[[int, bool], Awaitable[None]], Callable[[int, Mapping[str, str]], None]
-    ]:
+    def bind(
+        self, venue: str, account_id: str
+    ) -> tuple[Callable[[int, bool], Awaitable[None]], Callable[[int, Mapping[str, str]], None]]:
         """The adapter hooks (``before_request``, ``on_response``) of one venue account."""
         limiter = self.scope(venue)
 

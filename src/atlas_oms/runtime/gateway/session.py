@@ -189,8 +189,7 @@ class VenueSession:
             offset = (self.clock_offset_ns or 0) / NS
             wanted, message = (
                 (False, CLOCK_SKEW),
-                f"venue clock offset {offset:+.3f} s exceeds "
-                f"{self.config.max_clock_offset_s:g} s",
+                f"venue clock offset {offset:+.3f} s exceeds {self.config.max_clock_offset_s:g} s",
             )
         else:
             wanted, message = (True, READY), ""
@@ -324,9 +323,7 @@ class VenueSession:
     async def _drive(self, inbox: asyncio.Queue[Any]) -> None:
         """Apply what comes in, in order; reconcile when asked (facts wait in the inbox)."""
         try:
-            received, first = await asyncio.wait_for(
-                inbox.get(), self.config.stream_open_timeout_s
-            )
+            received, first = await asyncio.wait_for(inbox.get(), self.config.stream_open_timeout_s)
         except TimeoutError:
             raise StreamEnded(
                 f"the stream did not open within {self.config.stream_open_timeout_s:g} s"
@@ -436,7 +433,8 @@ class VenueSession:
     async def _snapshot(self, reason: str) -> tuple[ReconcileVenue, Callable[[], None]]:
         adapter = self.adapter
         working = [
-            o for o in self.node.venue_orders(self.venue, self.account_id)
+            o
+            for o in self.node.venue_orders(self.venue, self.account_id)
             if not self.orders.busy(o.order_id)
         ]
         open_orders = [stamp_order(self.prefix, o) for o in await _retry(adapter.open_orders)]
@@ -507,7 +505,9 @@ class VenueSession:
                 try:
                     await self.sync_clock()
                 except VenueQueryFailed as exc:
-                    log.warning("venue %s/%s: clock check failed: %s", self.venue, self.account_id, exc)
+                    log.warning(
+                        "venue %s/%s: clock check failed: %s", self.venue, self.account_id, exc
+                    )
                     self._last_clock = now
             silent_since = max(self.last_message or 0.0, self._last_reconcile)
             if now - self._last_reconcile >= config.reconcile_every_s:
