@@ -414,7 +414,7 @@ class OrderFlow:
                 # Never a cancel: the order may have filled, or not be visible yet.
                 found = await self._query(cmd.symbol, cmd.client_order_id)
                 if found is not None:
-                    self._apply(found)
+                    await self._apply_found(found, found.ts)
                 if found is None or found.state.is_open:
                     s.process(
                         rep.VenueCancelRejected(
@@ -479,7 +479,7 @@ class OrderFlow:
     async def _query_and_apply(self, symbol: str, client_order_id: str) -> VenueOrder | None:
         found = await self._query(symbol, client_order_id)
         if found is not None:
-            self._apply(found)
+            await self._apply_found(found, found.ts)
         return found
 
     async def _resolve_change(
@@ -496,7 +496,7 @@ class OrderFlow:
             found = await self._query(symbol, s.cid(order_id), tries=5)
             if found is None:
                 return  # unresolved: the order stays pending; reconciliation looks again
-            self._apply(found)
+            await self._apply_found(found, found.ts)
             if action == "CANCEL" and found.state.is_open:
                 s.process(
                     rep.VenueCancelRejected(
