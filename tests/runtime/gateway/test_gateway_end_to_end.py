@@ -56,7 +56,7 @@ def test_unknown_place_never_found_ends_rejected() -> None:
     async def main() -> None:
         adapter = ScriptedAdapter()
         adapter.place_script.append(Step(kind="unknown", reason="TIMEOUT", commit=False))
-        async with running(adapter) as (gateway, rec, _):
+        async with running(adapter) as (_gateway, rec, _):
             order_id = buy(rec)
             await until(lambda: rec.node.order(order_id).status == "REJECTED")
             assert rec.node.order(order_id).reason == "NOT_FOUND_AFTER_UNKNOWN"
@@ -81,7 +81,12 @@ def test_cancel_of_an_order_that_filled_meanwhile_ends_filled() -> None:
             )
             adapter.fill_list.append(adapter.fill_for(adapter.book[cid], "t-late"))
             adapter.cancel_script.append(
-                Step(kind="refuse", reason="UNKNOWN_ORDER", code="-2011", message="Unknown order sent.")
+                Step(
+                    kind="refuse",
+                    reason="UNKNOWN_ORDER",
+                    code="-2011",
+                    message="Unknown order sent.",
+                )
             )
             rec.node.cancel("A", order_id)
             await until(lambda: rec.node.order(order_id).status == "FILLED")
@@ -98,7 +103,7 @@ def test_restart_resend_ends_with_the_order_accepted_once(tmp_path: Path) -> Non
 
     async def main() -> None:
         adapter = ScriptedAdapter()
-        async with running(adapter, node=new_node(path)) as (gateway, rec, _):
+        async with running(adapter, node=new_node(path)) as (_gateway, rec, _):
             await until(lambda: rec.node.order(order_id).status == "ACCEPTED")
             assert len(adapter.book) == 1 and len(adapter.places()) == 1
 

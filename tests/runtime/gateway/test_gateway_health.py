@@ -114,3 +114,27 @@ def test_overhead_histograms_record_sends_and_facts() -> None:
             assert order_id
 
     asyncio.run(main())
+
+
+def test_a_live_runtime_owns_the_gateways_tasks_and_none_outlives_it() -> None:
+    from gw_world import FAST, Recorder, new_node
+    from scripted import ScriptedAdapter
+
+    from atlas_oms.runtime.gateway import Gateway
+    from atlas_oms.runtime.live import Committer, LiveRuntime
+
+    async def main() -> None:
+        node = new_node()
+        adapter = ScriptedAdapter()
+        gateway = Gateway(Recorder(node), [adapter], tag="k3f9q2", config=FAST)
+        runtime = LiveRuntime(Committer(node))
+        gateway.attach(runtime)
+        await runtime.start()
+        await until(lambda: gateway.sessions[("binance", "A")].tradable)
+        adapter.stream.put_nowait(ConnectionError("drop"))  # a failing session never stops the node
+        await until(lambda: gateway.sessions[("binance", "A")].reconnects == 1)
+        assert runtime.failure is None
+        await runtime.stop()
+        assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
+
+    asyncio.run(main())
