@@ -749,6 +749,30 @@ class Node(Queries):
         return self.process(c.AdvanceTime(ts=self._now()))
 
     # ------------------------------------------------------------------ reading
+    def venue_orders(self, venue: str, account_id: str) -> list[OrderView]:
+        """The live orders Atlas has at ``venue`` for ``account_id``: sent, or being sent (not
+        those Atlas holds itself until their trigger fires). The venue gateway reconciles them."""
+        return [
+            o.view()
+            for _, o in sorted(self.engine.state.orders.items())
+            if o.venue == venue and o.account_id == account_id and o.is_live and not o.held
+        ]
+
+    def last_fill_ts(self, venue: str, account_id: str) -> int | None:
+        """When the last fill of ``account_id`` at ``venue`` was booked (ns), None if none is
+        in memory: the venue gateway asks the venue for fills from there on."""
+        orders = self.engine.state.orders
+        last: int | None = None
+        for fill in self.engine.state.fills.values():
+            order = orders.get(fill.order_id)
+            if (
+                fill.account_id == account_id
+                and order is not None
+                and order.venue == venue
+                and (last is None or fill.ts_event > last)
+            ):
+                last = fill.ts_event
+        return last
 
 
 _EXECUTION_CHANGES = (rep.VenueFillBusted, rep.VenueFillCorrected)

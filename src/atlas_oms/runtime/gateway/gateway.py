@@ -1,0 +1,161 @@
+"""The gateway: every venue account's session, the venue facades registered in the node, the rate
+limiters shared by the accounts of a scope, market data, and health.
+
+Its tasks (:meth:`Gateway.tasks`) are owned by whoever runs the node: a
+:class:`~atlas_oms.runtime.live.LiveRuntime` (``gateway.attach(runtime)``) or :meth:`start` /
+:meth:`stop` here; none outlives its owner. A session never raises: it reconnects with backoff and
+says why in :meth:`health`; market data that fails is restarted the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from atlas_oms.core.ports import VenueAdapter
+from atlas_oms.runtime.gateway.client_ids import prefix_for
+from atlas_oms.runtime.gateway.config import GatewayConfig
+from atlas_oms.runtime.gateway.facade import VenueFacade
+from atlas_oms.runtime.gateway.marketdata import run_prices
+from atlas_oms.runtime.gateway.metrics import Overhead
+from atlas_oms.runtime.gateway.nodeport import NodePort
+from atlas_oms.runtime.gateway.ratelimit import Limits
+from atlas_oms.runtime.gateway.session import SessionHealth, VenueSession
+
+log = logging.getLogger("atlas.gateway")
+
+
+class Gateway:
+    def __init__(
+        self,
+        node: NodePort,
+        adapters: Iterable[VenueAdapter],
+        *,
+        tag: str,
+        config: GatewayConfig | None = None,
+        limits: Limits | None = None,
+        local_ns: Callable[[], int] = time.time_ns,
+        market_data: bool = True,
+    ) -> None:
+        self.node = node
+        self.config = config or GatewayConfig()
+        self.prefix = prefix_for(tag)
+        self.limits = limits or Limits(self.config.rate_limits)
+        self.overhead = Overhead()
+        self.market_data = market_data
+        self.sessions: dict[tuple[str, str], VenueSession] = {}
+        self.facades: dict[str, VenueFacade] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        for adapter in adapters:
+            self.add(adapter, local_ns=local_ns)
+
+    def add(
+        self, adapter: VenueAdapter, *, local_ns: Callable[[], int] = time.time_ns
+    ) -> VenueSession:
+        """Add a venue account (before the gateway starts)."""
+        key = (adapter.venue, adapter.account_id)
+        if key in self.sessions:
+            raise ValueError(f"venue account {key[0]}/{key[1]} is already in the gateway")
+        facade = self.facades.get(adapter.venue)
+        if facade is None:
+            existing = self.node.venues.get(adapter.venue)
+            if existing is not None and not isinstance(existing, VenueFacade):
+                raise ValueError(f"venue {adapter.venue} is already served by {existing!r}")
+            facade = existing or VenueFacade(adapter.venue, self.node)
+            self.facades[adapter.venue] = facade
+            self.node.venues[adapter.venue] = facade
+        session = VenueSession(
+            self.node,
+            adapter,
+            prefix=self.prefix,
+            config=self.config,
+            limiter=self.limits.scope(adapter.venue),
+            overhead=self.overhead,
+            local_ns=local_ns,
+        )
+        self.sessions[key] = session
+        facade.sessions[adapter.account_id] = session
+        return session
+
+    # ------------------------------------------------------------------ tasks
+    def tasks(self) -> list[tuple[str, Callable[[], Awaitable[None]]]]:
+        """(name, coroutine function) of every task: one per venue account, one market data
+        feed per venue."""
+        out: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+            (f"venue:{venue}:{account}", session.run)
+            for (venue, account), session in self.sessions.items()
+        ]
+        if self.market_data:
+            for venue in self.facades:
+                out.append((f"prices:{venue}", self._price_feed(venue)))
+        return out
+
+    def attach(self, runtime: Any) -> None:
+        """Give every task to a ``LiveRuntime`` (before its start)."""
+        for name, factory in self.tasks():
+            runtime.add(name, factory)
+
+    async def run(self) -> None:
+        """Run every task until cancelled."""
+        async with asyncio.TaskGroup() as group:
+            for name, factory in self.tasks():
+                group.create_task(factory(), name=name)  # type: ignore[arg-type]
+
+    def start(self) -> None:
+        """Start the tasks on the running loop (stop them with :meth:`stop`)."""
+        for name, factory in self.tasks():
+            self._tasks.append(asyncio.create_task(factory(), name=name))  # type: ignore[arg-type]
+
+    async def stop(self) -> None:
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for session in self.sessions.values():
+            with contextlib.suppress(Exception):
+                await session.adapter.close()
+
+    def _price_feed(self, venue: str) -> Callable[[], Awaitable[None]]:
+        async def feed() -> None:
+            backoff = self.config.reconnect_initial_s
+            while True:
+                session = next(s for (v, _), s in self.sessions.items() if v == venue)
+                symbols = _venue_symbols(self.node, venue)
+                try:
+                    if symbols:
+                        await run_prices(
+                            self.node, session.adapter, symbols, self.config.price_every_s
+                        )
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.warning("prices of %s failed: %s", venue, exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.config.reconnect_max_s)
+
+        return feed
+
+    # ------------------------------------------------------------------ operations
+    def session(self, venue: str, account_id: str) -> VenueSession:
+        try:
+            return self.sessions[(venue, account_id)]
+        except KeyError:
+            raise KeyError(f"no venue account {venue}/{account_id} in the gateway") from None
+
+    async def reconcile(self, venue: str, account_id: str) -> list[Any]:
+        """Reconcile one venue account now; return what the core emitted (its exception report,
+        ``VenueReconciled``, among them)."""
+        return await self.session(venue, account_id).reconcile("MANUAL")
+
+    def health(self) -> list[SessionHealth]:
+        return [session.health() for session in self.sessions.values()]
+
+
+def _venue_symbols(node: NodePort, venue: str) -> list[str]:
+    return [i.symbol for i in node.instruments() if i.venue == venue]

@@ -1,0 +1,242 @@
+"""Rate limits per venue scope, fed by the venue's own answers.
+
+A *scope* is what the venue meters together: Binance counts request weight per IP (every account
+behind this gateway shares it) and orders per account. Each scope has windows (:class:`WindowSpec`);
+``before_request(weight, is_order)`` waits until the request fits in every window (it never
+exceeds a limit: it waits), and each answer's headers (``X-MBX-USED-WEIGHT-1M``,
+``X-MBX-ORDER-COUNT-10S``, ...) set the venue's own count, which wins over ours. A 429 pauses the
+scope for ``Retry-After``; a 418 (Binance: IP banned) pauses the whole venue until its
+``Retry-After``: the sessions see :attr:`VenueLimits.banned_until` and stop trading meanwhile.
+
+Other venues plug in with their own :class:`ScopeSpec` (Bybit and OKX meter per UID and per
+endpoint: a spec per endpoint group whose windows are ``per_account``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Counts(StrEnum):
+    WEIGHT = "weight"
+    ORDERS = "orders"
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    name: str
+    counts: Counts
+    limit: int
+    window_s: float
+    #: The response header that carries the venue's own count for this window (lower case).
+    header: str = ""
+    #: Counted per account (Binance order counts) rather than for the whole scope (IP weight).
+    per_account: bool = False
+
+
+@dataclass(frozen=True)
+class ScopeSpec:
+    windows: tuple[WindowSpec, ...] = ()
+    #: Default pause after a 429/418 without ``Retry-After``.
+    default_retry_after_s: float = 10.0
+
+
+def binance_spot(
+    weight_1m: int = 6000, orders_10s: int = 100, orders_1d: int = 200_000
+) -> ScopeSpec:
+    return ScopeSpec(
+        (
+            WindowSpec("weight_1m", Counts.WEIGHT, weight_1m, 60, "x-mbx-used-weight-1m"),
+            WindowSpec("orders_10s", Counts.ORDERS, orders_10s, 10, "x-mbx-order-count-10s", True),
+            WindowSpec("orders_1d", Counts.ORDERS, orders_1d, 86_400, "x-mbx-order-count-1d", True),
+        )
+    )
+
+
+def binance_usdm(weight_1m: int = 2400, orders_1m: int = 1200) -> ScopeSpec:
+    return ScopeSpec(
+        (
+            WindowSpec("weight_1m", Counts.WEIGHT, weight_1m, 60, "x-mbx-used-weight-1m"),
+            WindowSpec("orders_1m", Counts.ORDERS, orders_1m, 60, "x-mbx-order-count-1m", True),
+        )
+    )
+
+
+def default_specs() -> dict[str, ScopeSpec]:
+    return {"binance": binance_spot(), "binanceusdm": binance_usdm()}
+
+
+@dataclass
+class _Window:
+    spec: WindowSpec
+    start: float = 0.0
+    used: int = 0
+
+    def roll(self, now: float) -> None:
+        # Binance's windows are calendar intervals (a minute starts at :00).
+        start = math.floor(now / self.spec.window_s) * self.spec.window_s
+        if start != self.start:
+            self.start = start
+            self.used = 0
+
+    def wait_for(self, amount: int, now: float) -> float:
+        """Seconds until ``amount`` more fits (0: now)."""
+        self.roll(now)
+        if self.used + amount <= self.spec.limit or amount > self.spec.limit:
+            return 0.0
+        return self.start + self.spec.window_s - now
+
+
+@dataclass
+class VenueLimits:
+    """Venue-wide: a ban (418) stops every account of the venue."""
+
+    banned_until: float = 0.0
+    ban_message: str = ""
+
+    def banned(self, now: float) -> bool:
+        return now < self.banned_until
+
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass
+class RateLimiter:
+    """One scope's limiter, shared by every account in it."""
+
+    venue: str
+    spec: ScopeSpec
+    venue_limits: VenueLimits = field(default_factory=VenueLimits)
+    now: Callable[[], float] = time.time
+    sleep: Sleep = asyncio.sleep
+    paused_until: float = 0.0
+    pause_reason: str = ""
+    #: Requests that waited, and for how long in all (seconds).
+    waits: int = 0
+    waited_s: float = 0.0
+    _shared: dict[str, _Window] = field(default_factory=dict)
+    _accounts: dict[str, dict[str, _Window]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._shared = {w.name: _Window(w) for w in self.spec.windows if not w.per_account}
+
+    def _windows(self, account_id: str) -> list[_Window]:
+        mine = self._accounts.get(account_id)
+        if mine is None:
+            mine = self._accounts[account_id] = {
+                w.name: _Window(w) for w in self.spec.windows if w.per_account
+            }
+        return [*self._shared.values(), *mine.values()]
+
+    # ------------------------------------------------------------------ pacing
+    async def before_request(self, account_id: str, weight: int, is_order: bool) -> None:
+        """Wait until the request fits (pause, ban, every window), then count it."""
+        waited = False
+        started = self.now()
+        while True:
+            now = self.now()
+            wait = max(self.paused_until, self.venue_limits.banned_until) - now
+            if wait <= 0:
+                for window in self._windows(account_id):
+                    amount = weight if window.spec.counts is Counts.WEIGHT else int(is_order)
+                    if amount:
+                        wait = max(wait, window.wait_for(amount, now))
+            if wait <= 0:
+                break
+            waited = True
+            await self.sleep(wait)
+        if waited:
+            self.waits += 1
+            self.waited_s += self.now() - started
+        now = self.now()
+        for window in self._windows(account_id):
+            window.roll(now)
+            window.used += weight if window.spec.counts is Counts.WEIGHT else int(is_order)
+
+    def on_response(self, account_id: str, status: int, headers: Mapping[str, str]) -> None:
+        now = self.now()
+        lower = {k.lower(): v for k, v in headers.items()}
+        for window in self._windows(account_id):
+            value = lower.get(window.spec.header) if window.spec.header else None
+            if value is None:
+                continue
+            try:
+                used = int(value)
+            except ValueError:
+                continue
+            window.roll(now)
+            window.used = used  # the venue's count wins over ours
+        if status in (418, 429):
+            retry_after = _retry_after(lower.get("retry-after"), self.spec.default_retry_after_s)
+            until = now + retry_after
+            if status == 418:
+                if until > self.venue_limits.banned_until:
+                    self.venue_limits.banned_until = until
+                    self.venue_limits.ban_message = (
+                        f"HTTP 418 from {self.venue}: banned for {retry_after:g} s"
+                    )
+            elif until > self.paused_until:
+                self.paused_until = until
+                self.pause_reason = f"HTTP 429 from {self.venue}: paused for {retry_after:g} s"
+
+    # ------------------------------------------------------------------ health
+    def budget(self, account_id: str) -> dict[str, int]:
+        """What is left in each window now."""
+        now = self.now()
+        out = {}
+        for window in self._windows(account_id):
+            window.roll(now)
+            out[window.spec.name] = max(0, window.spec.limit - window.used)
+        return out
+
+    def paused_for(self) -> float:
+        return max(0.0, max(self.paused_until, self.venue_limits.banned_until) - self.now())
+
+
+def _retry_after(value: str | None, default: float) -> float:
+    if value is None:
+        return default
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return default
+
+
+@dataclass
+class Limits:
+    """Every scope of the gateway: one limiter per venue (shared by its accounts)."""
+
+    specs: Mapping[str, ScopeSpec]
+    now: Callable[[], float] = time.time
+    sleep: Sleep = asyncio.sleep
+    _scopes: dict[str, RateLimiter] = field(default_factory=dict)
+    _venues: dict[str, VenueLimits] = field(default_factory=dict)
+
+    def scope(self, venue: str) -> RateLimiter:
+        limiter = self._scopes.get(venue)
+        if limiter is None:
+            venue_limits = self._venues.setdefault(venue, VenueLimits())
+            limiter = self._scopes[venue] = RateLimiter(
+                venue, self.specs.get(venue, ScopeSpec()), venue_limits, self.now, self.sleep
+            )
+        return limiter
+
+    def bind(
+        self, venue: str, account_id: str
+    ) -> tuple[Callable[[int, bool], Awaitable[None]], Callable[[int, Mapping[str, str]], None]]:
+        """The adapter hooks (``before_request``, ``on_response``) of one venue account."""
+        limiter = self.scope(venue)
+
+        async def before_request(weight: int, is_order: bool) -> None:
+            await limiter.before_request(account_id, weight, is_order)
+
+        def on_response(status: int, headers: Mapping[str, str]) -> None:
+            limiter.on_response(account_id, status, headers)
+
+        return before_request, on_response

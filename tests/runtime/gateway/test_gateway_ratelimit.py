@@ -1,0 +1,138 @@
+"""Rate limits per venue scope: weight and order counts from the venue's headers, waits instead of
+excess, 429 Retry-After shared by the scope's accounts, 418 pauses the venue."""
+
+from __future__ import annotations
+
+import asyncio
+
+from gw_world import buy, running, until
+from scripted import ScriptedAdapter, Step
+
+from atlas_oms.model import reports as rep
+from atlas_oms.model.venue import NoteOutcomeUnknown, SetVenueStatus
+from atlas_oms.runtime.gateway.ratelimit import Limits, RateLimiter, binance_spot, binance_usdm
+
+
+class FakeTime:
+    def __init__(self, t: float = 1_000_020.0) -> None:
+        self.t = t
+        self.slept: list[float] = []
+
+    def now(self) -> float:
+        return self.t
+
+    async def sleep(self, s: float) -> None:
+        self.slept.append(s)
+        self.t += s
+
+
+def test_weight_from_the_header_makes_the_next_request_wait_for_the_next_minute() -> None:
+    async def main() -> None:
+        clock = FakeTime()
+        limiter = RateLimiter(
+            "binance", binance_spot(weight_1m=100), now=clock.now, sleep=clock.sleep
+        )
+        await limiter.before_request("A", 10, False)
+        limiter.on_response("A", 200, {"X-MBX-USED-WEIGHT-1M": "95"})  # other programs on this IP
+        assert limiter.budget("A")["weight_1m"] == 5
+        await limiter.before_request("B", 10, False)  # another account, same IP: shares it
+        assert clock.slept and clock.t >= 1_000_080.0  # waited for the next minute, never exceeded
+        assert limiter.budget("B")["weight_1m"] == 90
+
+    asyncio.run(main())
+
+
+def test_order_counts_are_per_account() -> None:
+    async def main() -> None:
+        clock = FakeTime()
+        limiter = RateLimiter(
+            "binance", binance_spot(orders_10s=2), now=clock.now, sleep=clock.sleep
+        )
+        await limiter.before_request("A", 1, True)
+        await limiter.before_request("A", 1, True)
+        await limiter.before_request("B", 1, True)  # B's own count
+        assert not clock.slept
+        await limiter.before_request("A", 1, True)
+        assert clock.slept  # A waited for its 10 s window
+        limiter.on_response("A", 200, {"x-mbx-order-count-10s": "1"})
+        assert limiter.budget("A")["orders_10s"] == 1
+
+    asyncio.run(main())
+
+
+def test_usdm_scope_has_its_own_limits() -> None:
+    spec = binance_usdm()
+    assert {w.name: w.limit for w in spec.windows} == {"weight_1m": 2400, "orders_1m": 1200}
+    limits = Limits({"binance": binance_spot(), "binanceusdm": spec})
+    assert limits.scope("binance") is not limits.scope("binanceusdm")
+    assert limits.scope("binance") is limits.scope("binance")
+
+
+def test_429_pauses_for_retry_after() -> None:
+    async def main() -> None:
+        clock = FakeTime()
+        limiter = RateLimiter("binance", binance_spot(), now=clock.now, sleep=clock.sleep)
+        limiter.on_response("A", 429, {"Retry-After": "7"})
+        start = clock.t
+        await limiter.before_request("B", 1, False)
+        assert clock.t - start >= 7
+
+    asyncio.run(main())
+
+
+def test_429_retry_after_is_honoured_by_every_account_of_the_scope() -> None:
+    async def main() -> None:
+        a, b = ScriptedAdapter(account_id="A"), ScriptedAdapter(account_id="B")
+        async with running([a, b], node=_node_with_b()) as (gateway, rec, _):
+            a.place_script.append(
+                Step(
+                    kind="unknown",
+                    reason="RATE_LIMITED",
+                    status=429,
+                    headers={"Retry-After": "0.3"},
+                )
+            )
+            loop = asyncio.get_running_loop()
+            buy(rec, account="A")
+            await until(lambda: rec.of(NoteOutcomeUnknown))
+            assert rec.of(NoteOutcomeUnknown)[0].reason == "RATE_LIMITED"  # unknown, not failed
+            paused_at = loop.time()
+            assert gateway.health()[1].rate_limit_paused_s > 0.1  # B sees the pause too
+            buy(rec, account="B")
+            await until(lambda: b.places())
+            assert loop.time() - paused_at >= 0.25  # B's order waited for Retry-After
+            assert not [r for r in rec.of(rep.VenueRejected) if r.reason == "RATE_LIMITED"]
+
+    asyncio.run(main())
+
+
+def test_418_pauses_the_whole_venue_until_retry_after() -> None:
+    async def main() -> None:
+        a, b = ScriptedAdapter(account_id="A"), ScriptedAdapter(account_id="B")
+        async with running([a, b], node=_node_with_b()) as (gateway, rec, _):
+            a.place_script.append(
+                Step(
+                    kind="unknown",
+                    reason="RATE_LIMITED",
+                    status=418,
+                    headers={"Retry-After": "0.3"},
+                )
+            )
+            buy(rec, account="A")
+            sessions = gateway.sessions
+            await until(lambda: sessions[("binance", "B")].status == (False, "BANNED"))
+            assert sessions[("binance", "A")].status == (False, "BANNED")
+            banned = [m for m in rec.of(SetVenueStatus) if m.reason == "BANNED"]
+            assert "418" in banned[0].message
+            await until(lambda: all(s.tradable for s in sessions.values()))
+
+    asyncio.run(main())
+
+
+def _node_with_b():  # type: ignore[no-untyped-def]
+    from gw_world import new_node
+
+    node = new_node()
+    node.open_account("B")
+    node.deposit("B", "USDT", 1_000_000)
+    return node
