@@ -1,0 +1,199 @@
+"""A node's external venues from ``accounts.yaml``: the Atlas accounts, the adapters with their
+keys, and the gateway that drives them.
+
+:func:`setup_venues` is what ``atlas serve`` (and the tests that run a node against a fake venue)
+call once the node is open:
+
+1. every Atlas account the file names is opened if the journal does not have it yet (parents
+   first; a futures account in ``position_mode: hedge`` opens in hedge mode), and an account's
+   ``max_position_usdt`` becomes its account-scope ``max_position_notional`` when it differs;
+2. each venue account's key is read from where the file says it is (the encrypted key file or
+   Vault) and an adapter is built for its venue (``binance``: spot, ``binanceusdm``: USDⓈ-M);
+3. a :class:`~atlas_oms.runtime.gateway.Gateway` gets every adapter, with client order ids
+   prefixed by the data directory's node tag (``node-tag`` file, made once);
+4. a key rotation (the file or Vault) reaches the running adapter: it signs with the new key from
+   the next request on and reconnects its stream (a listenKey belongs to the old key), which the
+   gateway treats as a gap: reconcile, then trade again.
+
+Nothing here trades: the gateway's tasks do, once :meth:`Gateway.attach` gave them to the
+node's :class:`~atlas_oms.runtime.live.LiveRuntime`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from atlas_oms.core.ports import VenueAdapter
+from atlas_oms.model.enums import PositionMode
+from atlas_oms.model.risk import Scope
+from atlas_oms.runtime.gateway import Gateway, GatewayConfig, decode, node_tag, prefix_for
+from atlas_oms.runtime.node import Node
+from atlas_oms.venues.accounts import AccountsConfig, VenueAccountConfig
+from atlas_oms.venues.binance import BinanceEndpoints, BinanceSpotAdapter, BinanceUsdmAdapter
+from atlas_oms.venues.credentials import (
+    Credentials,
+    CredentialSource,
+    KeyChange,
+    KeyStore,
+    master_key,
+)
+from atlas_oms.venues.vault import VaultSource
+
+log = logging.getLogger("atlas.venues")
+
+#: The adapter class of each venue Atlas can trade on.
+ADAPTERS: dict[str, type[BinanceSpotAdapter] | type[BinanceUsdmAdapter]] = {
+    "binance": BinanceSpotAdapter,
+    "binanceusdm": BinanceUsdmAdapter,
+}
+
+#: Who opens venue accounts and sets their limits (the audit trail names it).
+ACTOR = "accounts.yaml"
+
+
+@dataclass
+class VenueSetup:
+    config: AccountsConfig
+    gateway: Gateway
+    keys: CredentialSource
+    adapters: dict[str, Any] = field(default_factory=dict)
+    #: (name, coroutine function) of the tasks that watch the key sources for rotations.
+    watchers: list[tuple[str, Callable[[], Any]]] = field(default_factory=list)
+    _unsubscribe: Callable[[], None] | None = None
+
+    def close(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+
+@dataclass(frozen=True)
+class KeySources:
+    """Where the venue keys of a node are: the encrypted file (None when no account keeps its
+    key there) and Vault (None when no account's key is in Vault)."""
+
+    file: KeyStore | None
+    vault: VaultSource | None
+
+
+def key_sources(
+    config: AccountsConfig,
+    *,
+    keys_path: Path,
+    master_key_file: Path | None = None,
+    vault_mount: str = "secret",
+) -> KeySources:
+    """Open the key sources ``config`` needs (the master key and Vault's address and token come
+    from the environment: ``ATLAS_MASTER_KEY``/``ATLAS_MASTER_KEY_FILE``, ``VAULT_ADDR``,
+    ``VAULT_TOKEN``). A source that is needed but cannot be opened raises
+    :class:`~atlas_oms.venues.credentials.CredentialsError` with its reason."""
+    sources = {a.credentials.source for a in config.accounts}
+    file = KeyStore(keys_path, master_key(key_file=master_key_file)) if "file" in sources else None
+    vault = (
+        VaultSource(mount=vault_mount, paths=config.vault_paths()) if "vault" in sources else None
+    )
+    return KeySources(file=file, vault=vault)
+
+
+def open_venue_accounts(node: Node, config: AccountsConfig) -> list[str]:
+    """Open the accounts the file names that the journal does not hold; return their ids."""
+    opened: list[str] = []
+    by_id = {a.account_id: a for a in config.accounts}
+    for account_id, parent_id in config.opening_order():
+        if node.account(account_id) is not None:
+            continue
+        acc = by_id.get(account_id)
+        mode = (
+            PositionMode.HEDGE
+            if acc is not None and acc.position_mode == "hedge"
+            else PositionMode.NETTING
+        )
+        name = f"{acc.exchange} {acc.market} {acc.name}" if acc is not None else account_id
+        node.open_account(account_id, parent_id=parent_id, position_mode=mode, name=name)
+        opened.append(account_id)
+    for acc in config.accounts:
+        limits = acc.risk_limits()
+        if limits is not None and node.risk_limits(Scope.ACCOUNT, acc.account_id) != limits:
+            node.set_limits(
+                Scope.ACCOUNT,
+                acc.account_id,
+                limits,
+                actor=ACTOR,
+                reason="max_position_usdt in accounts.yaml",
+            )
+    return opened
+
+
+def make_adapter(
+    acc: VenueAccountConfig, creds: Credentials, decode_client_id: Callable[[str], int | None]
+) -> Any:
+    """The adapter of one venue account (``acc.venue`` must be in :data:`ADAPTERS`)."""
+    cls = ADAPTERS.get(acc.venue)
+    if cls is None:
+        raise ValueError(f"no adapter for venue {acc.venue!r} (known: {', '.join(ADAPTERS)})")
+    ep = acc.endpoints
+    return cls(
+        account_id=acc.account_id,
+        api_key=creds.api_key.get_secret_value(),
+        secret=creds.secret.get_secret_value(),
+        decode_client_id=decode_client_id,
+        endpoints=BinanceEndpoints(
+            rest_url=ep.rest_url, ws_url=ep.ws_url, ws_api_url=ep.ws_api_url or ""
+        ),
+        recv_window_ms=ep.recv_window_ms,
+        timeout_ms=ep.timeout_ms,
+    )
+
+
+def setup_venues(
+    node: Node,
+    config: AccountsConfig,
+    sources: KeySources,
+    *,
+    data_dir: Path,
+    gateway_config: GatewayConfig | None = None,
+    market_data: bool = True,
+    keys_poll_s: float = 1.0,
+    vault_poll_s: float = 30.0,
+) -> VenueSetup:
+    """Open the file's accounts, build every adapter with its key and the gateway over them."""
+    keys = config.keyring(sources.file, sources.vault)
+    open_venue_accounts(node, config)
+    tag = node_tag(data_dir / "node-tag")
+    prefix = prefix_for(tag)
+
+    def decode_client_id(client_order_id: str) -> int | None:
+        return decode(prefix, client_order_id)
+
+    adapters: dict[str, Any] = {}
+    for acc in config.accounts:
+        adapters[acc.account_id] = make_adapter(acc, keys.get(acc.account_id), decode_client_id)
+    venue_adapters: list[VenueAdapter] = list(adapters.values())
+    gateway = Gateway(node, venue_adapters, tag=tag, config=gateway_config, market_data=market_data)
+    setup = VenueSetup(config=config, gateway=gateway, keys=keys, adapters=adapters)
+
+    def rotated(change: KeyChange) -> None:
+        adapter = adapters.get(change.account_id)
+        if adapter is None:
+            return
+        try:
+            creds = keys.get(change.account_id)
+        except Exception as exc:  # a removed key: the adapter keeps the one it has
+            log.error("venue key of %s changed but cannot be read: %s", change.account_id, exc)
+            return
+        adapter.rotate_credentials(
+            creds.api_key.get_secret_value(), creds.secret.get_secret_value()
+        )
+        log.warning("venue key of %s rotated: reconnecting its stream", change.account_id)
+
+    setup._unsubscribe = keys.on_rotate(rotated)
+    file, vault = sources.file, sources.vault
+    if file is not None:
+        setup.watchers.append(("venue-keys", lambda: file.watch(keys_poll_s)))
+    if vault is not None:
+        setup.watchers.append(("venue-keys-vault", lambda: vault.watch(vault_poll_s)))
+    return setup
