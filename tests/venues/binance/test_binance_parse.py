@@ -354,3 +354,23 @@ def test_status_mapping_follows_the_reference(
     status: str, cum: str, state: VenueOrderState
 ) -> None:
     assert p.order_state(status, D(2), D(cum)) is state
+
+
+# --------------------------------------------------------------------------- public streams
+def test_public_stream_messages_become_price_ticks() -> None:
+    c = ctx("binanceusdm")
+    c.symbols["BNBUSDT"] = "BNB/USDT:USDT"
+    mark = p.parse_price_tick(fixture("usdm_mark_price_stream.json"), c)
+    assert mark is not None and (mark.symbol, mark.mark, mark.bid) == (
+        "BTC/USDT:USDT",
+        D("11794.15"),
+        None,
+    )
+    book = p.parse_price_tick(fixture("usdm_book_ticker_stream.json"), c)
+    assert book is not None and (book.bid, book.ask) == (D("25.3519"), D("25.3652"))
+    assert book.ts == 1568014460893 * 1_000_000
+    trade = p.parse_price_tick(fixture("usdm_trade_stream.json"), c)
+    assert trade is not None and trade.last == D("0.001")
+    spot_book = p.parse_price_tick(fixture("spot_book_ticker_stream.json"), ctx(), now_ns=7)
+    assert spot_book is not None and (spot_book.symbol, spot_book.ts) == ("BNBUSDT", 7)
+    assert p.parse_price_tick({"result": None, "id": 1}, c) is None

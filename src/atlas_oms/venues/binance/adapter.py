@@ -497,26 +497,17 @@ class _BinanceAdapter:
     def _on_public(self, message: dict[str, Any]) -> None:
         if self._prices is None:
             return
-        event = p.unwrap(message)
-        kind = event.get("e")
-        venue_symbol = str(event.get("s", ""))
-        symbol = self._ctx.symbol(venue_symbol)
-        ts = p.ms_to_ns(event.get("E") or event.get("T")) or self._now_ns()
-        if kind in (None, "bookTicker") and "b" in event and "a" in event:
-            tick = PriceTick(symbol=symbol, ts=ts, bid=p.dec(event["b"]), ask=p.dec(event["a"]))
-        elif kind == "trade":
-            tick = PriceTick(symbol=symbol, ts=ts, last=p.dec(event.get("p")))
-        elif kind == "markPriceUpdate":
-            tick = PriceTick(symbol=symbol, ts=ts, mark=p.dec(event.get("p")))
-        else:
-            return
-        self._prices.put_nowait(tick)
+        tick = p.parse_price_tick(message, self._ctx, self._now_ns())
+        if tick is not None:
+            self._prices.put_nowait(tick)
 
     def _price_watchers(self, symbols: list[str]) -> list[Callable[[], Awaitable[Any]]]:
         watchers: list[Callable[[], Awaitable[Any]]] = [
             lambda: self._client.watch_bids_asks(symbols)
         ]
         watchers += [self._trades_watcher(s) for s in symbols]
+        if self.futures:
+            watchers.append(lambda: self._client.watch_mark_prices(symbols))
         return watchers
 
     def _trades_watcher(self, symbol: str) -> Callable[[], Awaitable[Any]]:
@@ -594,6 +585,8 @@ class BinanceSpotAdapter(_BinanceAdapter):
         params = {
             "symbol": self.venue_symbol(order.symbol),
             "origClientOrderId": order.client_order_id,
+            # Binance gives the amended order a new random client id unless told to keep it.
+            "newClientOrderId": order.client_order_id,
             "newQty": _num(order.qty),
         }
         raw, failed = await self._write(
@@ -724,8 +717,3 @@ class BinanceUsdmAdapter(_BinanceAdapter):
             # A new key is needed: forget the old one so ccxt POSTs a fresh listenKey.
             self._client.options["linear"] = {}
             self._reconnect(url, "LISTEN_KEY_EXPIRED")
-
-    def _price_watchers(self, symbols: list[str]) -> list[Callable[[], Awaitable[Any]]]:
-        watchers = super()._price_watchers(symbols)
-        watchers.append(lambda: self._client.watch_mark_prices(symbols))
-        return watchers

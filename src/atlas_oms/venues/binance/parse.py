@@ -27,6 +27,7 @@ from atlas_oms.model.venue import (
     FactSource,
     OrderUpdate,
     PositionUpdate,
+    PriceTick,
     VenueBalance,
     VenueFill,
     VenueInstrument,
@@ -169,9 +170,10 @@ def _reason(*words: Any) -> str:
 # --------------------------------------------------------------------------- orders (REST)
 def parse_order(raw: Raw, ctx: Context, *, futures: bool) -> VenueOrder:
     """An order as a REST answer shows it: place (``FULL``/``RESULT``), query, open orders,
-    cancel, amend (spot ``amendedOrder`` is unwrapped by the caller)."""
+    cancel, amend (spot ``amendedOrder`` is unwrapped by the caller; it spells ``qty`` and
+    ``cumulativeQuoteQty``)."""
     venue_symbol = str(raw.get("symbol", ""))
-    qty = dec(raw.get("origQty"))
+    qty = dec(raw.get("origQty", raw.get("qty")))  # spot amend answers say ``qty``
     cum = dec(raw.get("executedQty"))
     if futures:
         avg = dec(raw.get("avgPrice")) if cum > 0 else None
@@ -179,7 +181,7 @@ def parse_order(raw: Raw, ctx: Context, *, futures: bool) -> VenueOrder:
             quote = dec(raw.get("cumQuote"))
             avg = quote / cum if quote > 0 else None
     else:
-        quote = dec(raw.get("cummulativeQuoteQty"))
+        quote = dec(raw.get("cummulativeQuoteQty", raw.get("cumulativeQuoteQty")))
         avg = quote / cum if cum > 0 and quote > 0 else None
     raw_type = str(raw.get("type") or raw.get("origType") or "LIMIT")
     tif_word = str(raw.get("timeInForce") or "GTC").upper()
@@ -447,6 +449,24 @@ def parse_account_update(event: Raw, ctx: Context) -> tuple[BalanceUpdate, Posit
     )
 
 
+def parse_price_tick(message: Raw, ctx: Context, now_ns: int = 0) -> PriceTick | None:
+    """A public stream message (book ticker, trade, mark price) as a price tick; None for
+    anything else (subscription answers, depth)."""
+    event = unwrap(message)
+    kind = event.get("e")
+    if "s" not in event:
+        return None
+    symbol = ctx.symbol(str(event["s"]))
+    ts = ms_to_ns(event.get("E") or event.get("T")) or now_ns
+    if kind in (None, "bookTicker") and "b" in event and "a" in event:
+        return PriceTick(symbol=symbol, ts=ts, bid=dec(event["b"]), ask=dec(event["a"]))
+    if kind == "trade":
+        return PriceTick(symbol=symbol, ts=ts, last=dec(event.get("p")))
+    if kind == "markPriceUpdate":
+        return PriceTick(symbol=symbol, ts=ts, mark=dec(event.get("p")))
+    return None
+
+
 # --------------------------------------------------------------------------- account (REST)
 def parse_spot_balances(raw: Raw) -> list[VenueBalance]:
     """``GET /api/v3/account``: every asset held (zero rows dropped)."""
@@ -646,6 +666,7 @@ __all__ = [
     "parse_order_trade_update",
     "parse_outbound_account_position",
     "parse_position_risk",
+    "parse_price_tick",
     "parse_spot_balances",
     "parse_trade",
     "unwrap",
