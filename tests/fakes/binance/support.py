@@ -104,3 +104,29 @@ class Collector:
 
 async def settle(seconds: float = 0.15) -> None:
     await asyncio.sleep(seconds)
+
+
+async def ws_api_user_stream(http: Any, fake: FakeBinance, key: str = KEY, secret: str = SECRET) -> Any:
+    """A raw spot WS-API connection subscribed with ``userDataStream.subscribe.signature``."""
+    import hashlib
+    import hmac
+    import time
+
+    ws = await http.ws_connect(f"{fake.ws}/ws-api/v3")
+    params: dict[str, Any] = {"apiKey": key, "timestamp": int(time.time() * 1000)}
+    payload = "&".join(f"{k}={params[k]}" for k in sorted(params))
+    params["signature"] = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+    await ws.send_json({"id": "sub", "method": "userDataStream.subscribe.signature", "params": params})
+    answer = await ws.receive_json(timeout=1)
+    assert answer["status"] == 200, answer
+    return ws
+
+
+async def drain(ws: Any, quiet: float = 0.15) -> list[dict[str, Any]]:
+    """Every JSON message that arrives until the connection is quiet for ``quiet`` seconds."""
+    out: list[dict[str, Any]] = []
+    while True:
+        try:
+            out.append(await ws.receive_json(timeout=quiet))
+        except (asyncio.TimeoutError, TypeError):
+            return out
