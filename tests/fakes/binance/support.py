@@ -64,3 +64,69 @@ def run(main: Callable[[], Awaitable[None]], timeout: float = 10) -> None:
 async def close(*clients: Any) -> None:
     for c in clients:
         await c.close()
+
+
+class Collector:
+    """Keeps a ccxt.pro ``watch_*`` loop running and collects the raw ``info`` of each item."""
+
+    def __init__(self, watch: Callable[[], Awaitable[list[dict[str, Any]]]]) -> None:
+        self.items: list[dict[str, Any]] = []
+        self.errors: list[BaseException] = []
+        self._task = asyncio.ensure_future(self._loop(watch))
+
+    async def _loop(self, watch: Callable[[], Awaitable[list[dict[str, Any]]]]) -> None:
+        while True:
+            try:
+                got = await watch()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - recorded for the test to read
+                self.errors.append(exc)
+                await asyncio.sleep(0.05)
+                continue
+            self.items.extend(item["info"] if isinstance(item, dict) and "info" in item else item for item in got)
+
+    async def wait_for(self, count: int, timeout: float = 2.0) -> list[dict[str, Any]]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(self.items) < count:
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{len(self.items)} of {count} items arrived: {self.items} {self.errors}")
+            await asyncio.sleep(0.01)
+        return self.items
+
+    async def stop(self) -> None:
+        self._task.cancel()
+        try:
+            await self._task
+        except (asyncio.CancelledError, Exception):  # noqa: BLE001
+            pass
+
+
+async def settle(seconds: float = 0.15) -> None:
+    await asyncio.sleep(seconds)
+
+
+async def ws_api_user_stream(http: Any, fake: FakeBinance, key: str = KEY, secret: str = SECRET) -> Any:
+    """A raw spot WS-API connection subscribed with ``userDataStream.subscribe.signature``."""
+    import hashlib
+    import hmac
+    import time
+
+    ws = await http.ws_connect(f"{fake.ws}/ws-api/v3")
+    params: dict[str, Any] = {"apiKey": key, "timestamp": int(time.time() * 1000)}
+    payload = "&".join(f"{k}={params[k]}" for k in sorted(params))
+    params["signature"] = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+    await ws.send_json({"id": "sub", "method": "userDataStream.subscribe.signature", "params": params})
+    answer = await ws.receive_json(timeout=1)
+    assert answer["status"] == 200, answer
+    return ws
+
+
+async def drain(ws: Any, quiet: float = 0.15) -> list[dict[str, Any]]:
+    """Every JSON message that arrives until the connection is quiet for ``quiet`` seconds."""
+    out: list[dict[str, Any]] = []
+    while True:
+        try:
+            out.append(await ws.receive_json(timeout=quiet))
+        except (asyncio.TimeoutError, TypeError):
+            return out

@@ -93,7 +93,7 @@ class _Conn:
                 return
 
     def send(self, payload: Any) -> None:
-        self.queue.put_nowait(json.dumps(payload))
+        self.queue.put_nowait(_dumps(payload))
 
     async def close(self) -> None:
         self.queue.put_nowait(None)
@@ -284,7 +284,7 @@ class FakeBinance:
         try:
             response = await handler(request)
         except VenueError as err:
-            response = web.json_response(err.body(), status=err.status)
+            response = _json(err.body(), status=err.status)
         if not isinstance(response, web.WebSocketResponse) and not response.prepared:
             response.headers["X-MBX-USED-WEIGHT-1M"] = str(self._ips[ip].used)
         return response
@@ -324,7 +324,7 @@ class FakeBinance:
                 " request weight per 1 MINUTE. Please use WebSocket Streams for live updates to"
                 " avoid polling the API."
             )
-        return web.json_response(
+        return _json(
             {"code": -1003, "msg": msg},
             status=status,
             headers={
@@ -444,16 +444,16 @@ class FakeBinance:
     # ------------------------------------------------------------------ general
 
     async def _ping(self, request: web.Request) -> web.Response:
-        return web.json_response({})
+        return _json({})
 
     async def _time(self, request: web.Request) -> web.Response:
-        return web.json_response({"serverTime": self.venue.now_ms()})
+        return _json({"serverTime": self.venue.now_ms()})
 
     async def _spot_exchange_info(self, request: web.Request) -> web.Response:
-        return web.json_response(wire.spot_exchange_info(self.venue))
+        return _json(wire.spot_exchange_info(self.venue))
 
     async def _futures_exchange_info(self, request: web.Request) -> web.Response:
-        return web.json_response(wire.futures_exchange_info(self.venue))
+        return _json(wire.futures_exchange_info(self.venue))
 
     # ------------------------------------------------------------------ placing (both markets)
 
@@ -499,7 +499,7 @@ class FakeBinance:
             faults.delay_places -= 1
             await asyncio.sleep(faults.delay_s)
         body = self._place_answer(market, order, params, fills)
-        return web.json_response(body, headers=headers)
+        return _json(body, headers=headers)
 
     def _place_answer(self, market: str, o: Order, params: dict[str, str], fills: list[Any]) -> dict[str, Any]:
         if market == USDM:
@@ -528,7 +528,7 @@ class FakeBinance:
         self.venue.check_filters(SPOT, spec, probe, probe.type == "MARKET")
         if params.get("computeCommissionRates", "false") == "true":
             c = acct.cfg
-            return web.json_response(
+            return _json(
                 {
                     "standardCommissionForOrder": {"maker": wire.s8(c.spot_maker), "taker": wire.s8(c.spot_taker)},
                     "specialCommissionForOrder": {"maker": wire.s8(Decimal(0)), "taker": wire.s8(Decimal(0))},
@@ -536,7 +536,7 @@ class FakeBinance:
                     "discount": {"enabledForAccount": c.bnb_fees, "enabledForSymbol": True, "discountAsset": "BNB", "discount": "0.25000000"},
                 }
             )
-        return web.json_response({})
+        return _json({})
 
     def _lookup(self, market: str, acct: Account, params: dict[str, str], query: bool) -> Order:
         symbol = params.get("symbol", "")
@@ -554,20 +554,20 @@ class FakeBinance:
 
     async def _spot_get_order(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
-        return web.json_response(wire.spot_order(self._lookup(SPOT, acct, params, True)))
+        return _json(wire.spot_order(self._lookup(SPOT, acct, params, True)))
 
     async def _spot_cancel(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
         o = self._lookup(SPOT, acct, params, False)
         self.venue.cancel(o, params.get("newClientOrderId"))
-        return web.json_response(wire.spot_cancel(o, self.venue.now_ms()))
+        return _json(wire.spot_cancel(o, self.venue.now_ms()))
 
     async def _spot_open_orders(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
         symbol = params.get("symbol")
         if symbol:
             self.venue.spec(SPOT, symbol)
-        return web.json_response([wire.spot_order(o) for o in self.venue.open_orders(SPOT, acct.name, symbol)])
+        return _json([wire.spot_order(o) for o in self.venue.open_orders(SPOT, acct.name, symbol)])
 
     async def _spot_cancel_all(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
@@ -577,30 +577,30 @@ class FakeBinance:
         for o in self.venue.open_orders(SPOT, acct.name, symbol):
             self.venue.cancel(o)
             out.append(wire.spot_cancel(o, self.venue.now_ms()))
-        return web.json_response(out)
+        return _json(out)
 
     async def _spot_all_orders(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
         symbol = params.get("symbol", "")
         self.venue.spec(SPOT, symbol)
         orders = [o for o in self.venue.orders.values() if o.market == SPOT and o.account == acct.name and o.symbol == symbol]
-        return web.json_response([wire.spot_order(o) for o in _window(orders, params)])
+        return _json([wire.spot_order(o) for o in _window(orders, params)])
 
     async def _spot_my_trades(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
         symbol = params.get("symbol", "")
         self.venue.spec(SPOT, symbol)
-        return web.json_response([wire.spot_trade(t) for t in self.venue.account_trades(SPOT, acct.name, symbol, params)])
+        return _json([wire.spot_trade(t) for t in self.venue.account_trades(SPOT, acct.name, symbol, params)])
 
     async def _spot_account(self, request: web.Request) -> web.Response:
         acct, _ = await self._signed(request)
-        return web.json_response(wire.spot_account(acct))
+        return _json(wire.spot_account(acct))
 
     async def _spot_amend(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
         o = self._lookup(SPOT, acct, params, False)
         self.venue.amend_spot_keep_priority(o, Decimal(params.get("newQty", "0")), params.get("newClientOrderId"))
-        return web.json_response(wire.spot_amended(o, self.venue.now_ms(), self.venue.next_execution_id()))
+        return _json(wire.spot_amended(o, self.venue.now_ms(), self.venue.next_execution_id()))
 
     async def _spot_cancel_replace(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
@@ -614,7 +614,7 @@ class FakeBinance:
             self.venue.cancel(old, params.get("cancelNewClientOrderId"))
             cancel_body: dict[str, Any] = wire.spot_cancel(old, self.venue.now_ms())
         except VenueError as err:
-            return web.json_response(
+            return _json(
                 {
                     "code": -2022,
                     "msg": "Order cancel-replace failed.",
@@ -627,7 +627,7 @@ class FakeBinance:
             trades_before = len(self.venue.trades)
             new = self.venue.place(SPOT, acct, new_params)
         except VenueError as err:
-            return web.json_response(
+            return _json(
                 {
                     "code": -2021,
                     "msg": "Order cancel-replace partially failed.",
@@ -636,7 +636,7 @@ class FakeBinance:
                 status=409,
             )
         fills = [t for t in self.venue.trades[trades_before:] if t.order_id == new.order_id]
-        return web.json_response(
+        return _json(
             {
                 "cancelResult": "SUCCESS",
                 "newOrderResult": "SUCCESS",
@@ -652,33 +652,33 @@ class FakeBinance:
 
     async def _futures_get_order(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
-        return web.json_response(wire.futures_order(self.venue, self._lookup(USDM, acct, params, True)))
+        return _json(wire.futures_order(self.venue, self._lookup(USDM, acct, params, True)))
 
     async def _futures_open_order(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
         o = self._lookup(USDM, acct, params, True)
         if not o.is_open:
             raise VenueError(-2013, "Order does not exist.")
-        return web.json_response(wire.futures_order(self.venue, o))
+        return _json(wire.futures_order(self.venue, o))
 
     async def _futures_cancel(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
         o = self._lookup(USDM, acct, params, False)
         self.venue.cancel(o)
-        return web.json_response(wire.futures_order(self.venue, o))
+        return _json(wire.futures_order(self.venue, o))
 
     async def _futures_modify(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
         o = self._lookup(USDM, acct, params, False)
         self.venue.modify_futures(o, Decimal(params.get("quantity", "0")), Decimal(params.get("price", "0")))
-        return web.json_response(wire.futures_order(self.venue, o))
+        return _json(wire.futures_order(self.venue, o))
 
     async def _futures_open_orders(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
         symbol = params.get("symbol")
         if symbol:
             self.venue.spec(USDM, symbol)
-        return web.json_response([wire.futures_order(self.venue, o) for o in self.venue.open_orders(USDM, acct.name, symbol)])
+        return _json([wire.futures_order(self.venue, o) for o in self.venue.open_orders(USDM, acct.name, symbol)])
 
     async def _futures_cancel_all(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
@@ -686,41 +686,41 @@ class FakeBinance:
         self.venue.spec(USDM, symbol)
         for o in self.venue.open_orders(USDM, acct.name, symbol):
             self.venue.cancel(o)
-        return web.json_response({"code": 200, "msg": "The operation of cancel all open order is done."})
+        return _json({"code": 200, "msg": "The operation of cancel all open order is done."})
 
     async def _futures_all_orders(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
         symbol = params.get("symbol", "")
         self.venue.spec(USDM, symbol)
         orders = [o for o in self.venue.orders.values() if o.market == USDM and o.account == acct.name and o.symbol == symbol]
-        return web.json_response([wire.futures_order(self.venue, o) for o in _window(orders, params)])
+        return _json([wire.futures_order(self.venue, o) for o in _window(orders, params)])
 
     async def _futures_user_trades(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
         symbol = params.get("symbol", "")
         self.venue.spec(USDM, symbol)
         trades = self.venue.account_trades(USDM, acct.name, symbol, params)
-        return web.json_response([wire.futures_trade(self.venue, t) for t in trades])
+        return _json([wire.futures_trade(self.venue, t) for t in trades])
 
     async def _futures_account(self, request: web.Request) -> web.Response:
         acct, _ = await self._signed(request)
-        return web.json_response(wire.futures_account_v3(self.venue, acct))
+        return _json(wire.futures_account_v3(self.venue, acct))
 
     async def _futures_balance(self, request: web.Request) -> web.Response:
         acct, _ = await self._signed(request)
-        return web.json_response(wire.futures_balance(self.venue, acct))
+        return _json(wire.futures_balance(self.venue, acct))
 
     async def _futures_position_risk(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
-        return web.json_response(wire.position_risk_v3(self.venue, acct, params.get("symbol")))
+        return _json(wire.position_risk_v3(self.venue, acct, params.get("symbol")))
 
     async def _futures_leverage_bracket(self, request: web.Request) -> web.Response:
         await self._signed(request)
-        return web.json_response(wire.leverage_brackets(self.venue, None))
+        return _json(wire.leverage_brackets(self.venue, None))
 
     async def _futures_get_dual(self, request: web.Request) -> web.Response:
         acct, _ = await self._signed(request)
-        return web.json_response({"dualSidePosition": acct.hedge})
+        return _json({"dualSidePosition": acct.hedge})
 
     async def _futures_set_dual(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
@@ -730,7 +730,7 @@ class FakeBinance:
         if any(p.amt for p in acct.positions.values()) or self.venue.open_orders(USDM, acct.name, None):
             raise VenueError(-4068, "Position side cannot be changed if there exists position.")
         acct.hedge = want
-        return web.json_response({"code": 200, "msg": "success"})
+        return _json({"code": 200, "msg": "success"})
 
     async def _futures_leverage(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
@@ -740,7 +740,7 @@ class FakeBinance:
         if not 1 <= lev <= 125:
             raise VenueError(-4028, "Leverage is not valid")
         acct.leverage[symbol] = lev
-        return web.json_response({"leverage": lev, "maxNotionalValue": "1000000", "symbol": symbol})
+        return _json({"leverage": lev, "maxNotionalValue": "1000000", "symbol": symbol})
 
     async def _futures_margin_type(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
@@ -754,15 +754,15 @@ class FakeBinance:
         if mapped == current:
             raise VenueError(-4046, "No need to change margin type.")
         acct.margin_type[symbol] = mapped
-        return web.json_response({"code": 200, "msg": "success"})
+        return _json({"code": 200, "msg": "success"})
 
     async def _listen_key_new(self, request: web.Request) -> web.Response:
         acct = self._api_key_account(request)
-        return web.json_response({"listenKey": self.venue.new_listen_key(acct)})
+        return _json({"listenKey": self.venue.new_listen_key(acct)})
 
     async def _listen_key_keepalive(self, request: web.Request) -> web.Response:
         acct = self._api_key_account(request)
-        return web.json_response({"listenKey": self.venue.keep_alive(acct)})
+        return _json({"listenKey": self.venue.keep_alive(acct)})
 
     async def _listen_key_delete(self, request: web.Request) -> web.Response:
         acct = self._api_key_account(request)
@@ -771,7 +771,7 @@ class FakeBinance:
             if conn.kind == "private" and conn.account == acct.name:
                 self._conns.discard(conn)
                 await conn.close()
-        return web.json_response({})
+        return _json({})
 
     # ------------------------------------------------------------------ websockets
 
@@ -792,7 +792,7 @@ class FakeBinance:
             key = request.query.get("listenKey") or path.rsplit("/", 1)[-1]
             account = self.venue.account_for_listen_key(key)
             if account is None:
-                return web.json_response({"code": -1125, "msg": "This listenKey does not exist."}, status=400)
+                return _json({"code": -1125, "msg": "This listenKey does not exist."}, status=400)
         ws = web.WebSocketResponse(autoping=True, heartbeat=None)
         await ws.prepare(request)
         conn = _Conn(ws, kind)
@@ -872,6 +872,15 @@ class FakeBinance:
             raise VenueError(-1022, "Signature for this request is not valid.")
         self._check_timestamp({k: str(v) for k, v in params.items()})
         return acct
+
+
+def _dumps(payload: Any) -> str:
+    """Binance's compact JSON (no spaces)."""
+    return json.dumps(payload, separators=(",", ":"))
+
+
+def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response(payload, status=status, headers=headers, dumps=_dumps)
 
 
 def _strip_signature(raw: str) -> str:
