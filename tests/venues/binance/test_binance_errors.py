@@ -63,7 +63,12 @@ def test_ambiguous_write_answers_are_unknown_never_refused(status, code, msg, re
         (400, -1013, "Filter failure: LOT_SIZE", "FILTER_LOT_SIZE"),
         (400, -1013, "Filter failure: PRICE_FILTER", "FILTER_PRICE_FILTER"),
         (400, -1013, "Filter failure: NOTIONAL", "FILTER_NOTIONAL"),
-        (400, -4164, "Order's notional must be no smaller than 5", "FILTER_MIN_NOTIONAL"),
+        (
+            400,
+            -4164,
+            "Order's notional must be no smaller than 100 (unless you choose reduce only).",
+            "FILTER_MIN_NOTIONAL",
+        ),
         (400, -2022, "ReduceOnly Order is rejected.", errors.REDUCE_ONLY_REJECTED),
         (
             400,

@@ -616,3 +616,197 @@ def test_prices_come_from_book_ticker_trades_and_mark_price() -> None:
                 await task
 
     run(main)
+
+
+# --------------------------------------------------------------------------- the contract's failure cases
+def test_five_fills_in_one_millisecond_arrive_as_five_updates_none_coalesced() -> None:
+    async def main() -> None:
+        async with world(SPOT) as (fake, adapter):
+            facts = Facts(adapter)
+            await facts.wait(gap("STARTED"))
+            assert isinstance(
+                await adapter.place(limit(50, "BTC/USDT", Side.BUY, "0.05", "50000")), Acknowledged
+            )
+            fake.venue.fill_in_parts(fake_order(fake, SPOT, cid(50)), ["0.01"] * 5)
+            trades = await facts.wait(update(cid(50), "TRADE"), count=5)
+            assert len({t.fill.trade_id for t in trades if t.fill}) == 5
+            assert [t.order.cum_qty for t in trades] == [D("0.01") * k for k in range(1, 6)]
+            assert trades[-1].order.state is VenueOrderState.FILLED
+            await facts.stop()
+
+    run(main)
+
+
+def test_the_same_execution_twice_is_passed_on_with_the_same_trade_id() -> None:
+    async def main() -> None:
+        async with world(SPOT) as (fake, adapter):
+            facts = Facts(adapter)
+            await facts.wait(gap("STARTED"))
+            fake.faults.duplicate_events = True
+            assert isinstance(
+                await adapter.place(limit(51, "BTC/USDT", Side.BUY, "0.01", "50000")), Acknowledged
+            )
+            fake.venue.fill(fake_order(fake, SPOT, cid(51)), "0.01")
+            twice = await facts.wait(update(cid(51), "TRADE"), count=2)
+            assert twice[0].fill == twice[1].fill  # the core deduplicates by (venue, trade id)
+            (queried,) = await adapter.fills(0, "BTC/USDT")
+            assert queried.trade_id == twice[0].fill.trade_id and queried.order_id == 51
+            await facts.stop()
+
+    run(main)
+
+
+def test_a_cancel_that_races_a_fill_is_unknown_order_and_the_fill_arrives() -> None:
+    async def main() -> None:
+        async with world(SPOT) as (fake, adapter):
+            facts = Facts(adapter)
+            await facts.wait(gap("STARTED"))
+            assert isinstance(
+                await adapter.place(limit(52, "BTC/USDT", Side.BUY, "0.01", "50000")), Acknowledged
+            )
+            fake.faults.cancel_races_fill = 1
+            late = await adapter.cancel(
+                CancelOrder(order_id=52, client_order_id=cid(52), symbol="BTC/USDT")
+            )
+            assert isinstance(late, Refused) and late.reason == "UNKNOWN_ORDER", late
+            (filled,) = await facts.wait(update(cid(52), "TRADE"))
+            assert filled.order.state is VenueOrderState.FILLED
+            final = await adapter.order("BTC/USDT", client_order_id=cid(52))
+            assert final is not None and final.state is VenueOrderState.FILLED
+            await facts.stop()
+
+    run(main)
+
+
+def test_fees_are_paid_in_bnb_while_it_lasts() -> None:
+    async def main() -> None:
+        fake = FakeBinance(
+            [
+                AccountConfig(
+                    name="carol",
+                    api_key=KEY,
+                    secret=SECRET,
+                    spot={"USDT": D("100000"), "BNB": D("0.0002")},
+                    bnb_fees=True,
+                )
+            ]
+        )
+        await fake.start()
+        adapter = make(fake, SPOT)
+        try:
+            await adapter.start()
+            fake.venue.house_quote(SPOT, "BTCUSDT", "SELL", "60000", "1")
+            first = await adapter.place(
+                PlaceOrder(
+                    order_id=1,
+                    client_order_id=cid(1),
+                    symbol="BTC/USDT",
+                    side=Side.BUY,
+                    qty=D("0.001"),
+                )
+            )
+            assert isinstance(first, Acknowledged) and first.fills[0].fee_asset == "BNB", first
+            second = await adapter.place(
+                PlaceOrder(
+                    order_id=2,
+                    client_order_id=cid(2),
+                    symbol="BTC/USDT",
+                    side=Side.BUY,
+                    qty=D("0.01"),
+                )
+            )
+            assert isinstance(second, Acknowledged) and second.fills[0].fee_asset != "BNB", second
+            fees = {f.trade_id: f.fee_asset for f in await adapter.fills(0, "BTC/USDT")}
+            assert sorted(fees.values()) == sorted(
+                [first.fills[0].fee_asset, second.fills[0].fee_asset]
+            )
+        finally:
+            await adapter.close()
+            await fake.stop()
+
+    run(main)
+
+
+def test_a_ban_is_unknown_for_writes_and_banned_for_reads() -> None:
+    async def main() -> None:
+        limits = Limits(weight_per_window=25, weight_window_s=60.0, requests_before_ban=1)
+        async with world(SPOT, limits=limits) as (_, adapter):
+            from atlas_oms.core.ports import VenueQueryFailed
+
+            reasons: list[str] = []
+            for _ in range(6):
+                try:
+                    await adapter.open_orders()
+                except VenueQueryFailed as e:
+                    reasons.append(e.reason)
+                    assert e.retry_after_s is not None and e.retry_after_s > 0
+            assert reasons[0] == "RATE_LIMITED" and reasons[-1] == "BANNED", reasons
+            banned = await adapter.place(limit(53, "BTC/USDT", Side.BUY, "0.01", "50000"))
+            assert isinstance(banned, Unknown) and banned.reason == "BANNED", banned
+
+    run(main)
+
+
+def test_a_position_older_than_the_fill_history_comes_from_the_position_report() -> None:
+    async def main() -> None:
+        async with world(USDM) as (fake, adapter):
+            fake.faults.trade_history_ms = 60_000
+            fake.venue.seed_old_position("alice", "BTCUSDT", "0.5", "30000", age_ms=10 * 86_400_000)
+            (pos,) = await adapter.positions()
+            assert (pos.symbol, pos.qty, pos.entry_price, pos.position_side) == (
+                "BTC/USDT:USDT",
+                D("0.5"),
+                D("30000"),
+                PositionSide.BOTH,
+            )
+            assert await adapter.fills(0, "BTC/USDT:USDT") == []
+
+    run(main)
+
+
+def test_fills_missed_while_the_stream_was_down_are_found_by_query() -> None:
+    async def main() -> None:
+        async with world(USDM) as (fake, adapter):
+            facts = Facts(adapter)
+            await facts.wait(gap("STARTED"))
+            for n in (60, 61):
+                assert isinstance(
+                    await adapter.place(limit(n, "BTC/USDT:USDT", Side.BUY, "0.01", "50000")),
+                    Acknowledged,
+                )
+            fake.faults.half_open = True  # events withheld and lost
+            for n in (60, 61):
+                fake.venue.fill(fake_order(fake, USDM, cid(n)), "0.01")
+            await asyncio.sleep(0.1)
+            assert not [
+                f for f in facts.items if isinstance(f, OrderUpdate) and f.exec_type == "TRADE"
+            ]
+            found = await adapter.fills(0)
+            assert sorted(f.order_id for f in found) == [60, 61]
+            assert {o.order_id for o in await adapter.open_orders()} == set()
+            await facts.stop()
+
+    run(main)
+
+
+def test_futures_refusals_insufficient_margin_and_duplicate_id() -> None:
+    async def main() -> None:
+        async with world(USDM) as (_, adapter):
+            big = await adapter.place(limit(70, "BTC/USDT:USDT", Side.BUY, "900", "50000"))
+            assert isinstance(big, Refused) and big.reason == "INSUFFICIENT_FUNDS", big
+            assert isinstance(
+                await adapter.place(limit(71, "BTC/USDT:USDT", Side.BUY, "0.01", "50000")),
+                Acknowledged,
+            )
+            dup = await adapter.place(limit(71, "BTC/USDT:USDT", Side.BUY, "0.01", "50000"))
+            assert isinstance(dup, Unknown) and (dup.reason, dup.code) == ("DUPLICATE", "-4116"), (
+                dup
+            )
+            small = await adapter.place(limit(72, "BTC/USDT:USDT", Side.BUY, "0.001", "50000"))
+            assert isinstance(small, Refused) and small.reason == "FILTER_MIN_NOTIONAL", small
+            gone = await adapter.cancel(
+                CancelOrder(order_id=73, client_order_id=cid(73), symbol="BTC/USDT:USDT")
+            )
+            assert isinstance(gone, Refused) and gone.reason == "UNKNOWN_ORDER", gone
+
+    run(main)

@@ -72,6 +72,16 @@ _RATE_CODES = {-1003, -1015}
 _UNKNOWN_CODES = {-1000, -1001, -1006, -1007, -1008, -1016}
 
 
+_BY_CODE = {
+    -2019: INSUFFICIENT_FUNDS,
+    -2022: REDUCE_ONLY_REJECTED,
+    -5022: POST_ONLY_WOULD_TAKE,
+    -4061: POSITION_SIDE_MISMATCH,
+    -4164: FILTER_PREFIX + "MIN_NOTIONAL",
+    -2026: ORDER_ARCHIVED,
+}
+
+
 def _code_text(code: int | None) -> str:
     return "" if code is None else str(code)
 
@@ -111,21 +121,17 @@ def classify_write(
         # A cancel (or amend) of an order the venue does not know or no longer works: never a
         # cancel; the gateway queries the order to learn its terminal state.
         return Refused(reason=UNKNOWN_ORDER, code=c, message=msg)
+    # The venue's code first (its messages overlap: -4164 mentions "reduce only").
+    by_code = _BY_CODE.get(code) if code is not None else None
+    if by_code is not None:
+        return Refused(reason=by_code, code=c, message=msg)
     match = _FILTER.search(msg)
     if match:
         return Refused(reason=FILTER_PREFIX + match.group(1), code=c, message=msg)
-    if code == -2019 or (code == -2010 and "insufficient" in lowered):
+    if code == -2010 and "insufficient" in lowered:
         return Refused(reason=INSUFFICIENT_FUNDS, code=c, message=msg)
-    if code == -2022 or "reduceonly" in lowered.replace("-", "").replace(" ", ""):
-        return Refused(reason=REDUCE_ONLY_REJECTED, code=c, message=msg)
-    if code == -5022 or "immediately match and take" in lowered:
+    if code == -2010 and "immediately match and take" in lowered:
         return Refused(reason=POST_ONLY_WOULD_TAKE, code=c, message=msg)
-    if code == -4061:
-        return Refused(reason=POSITION_SIDE_MISMATCH, code=c, message=msg)
-    if code == -4164:
-        return Refused(reason=FILTER_PREFIX + "MIN_NOTIONAL", code=c, message=msg)
-    if code == -2026:
-        return Refused(reason=ORDER_ARCHIVED, code=c, message=msg)
     if status is not None and 400 <= status < 500 and code is None:
         # An HTTP 4xx without Binance's JSON (a WAF 403, a proxy): the request was refused
         # before the matching engine, so the order was not placed.
