@@ -603,7 +603,7 @@ def test_prices_come_from_book_ticker_trades_and_mark_price() -> None:
                     ticks.append(tick)
 
             task = asyncio.ensure_future(collect())
-            deadline = asyncio.get_running_loop().time() + 3
+            deadline = asyncio.get_running_loop().time() + 1.5
             while not any(t.mark for t in ticks) or not any(t.bid or t.ask for t in ticks):
                 fake.venue.set_mark_price("BTCUSDT", "50500")
                 fake.venue.house_quote(USDM, "BTCUSDT", "SELL", "60000", "1")
