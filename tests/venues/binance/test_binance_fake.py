@@ -810,3 +810,25 @@ def test_futures_refusals_insufficient_margin_and_duplicate_id() -> None:
             assert isinstance(gone, Refused) and gone.reason == "UNKNOWN_ORDER", gone
 
     run(main)
+
+
+def test_a_quiet_live_stream_yields_stream_alive_and_a_half_open_one_stays_silent() -> None:
+    async def main() -> None:
+        async with world(USDM, heartbeat_s=0.1) as (fake, adapter):
+            from atlas_oms.model.venue import StreamAlive
+
+            facts = Facts(adapter)
+            await facts.wait(gap("STARTED"))
+            assert isinstance(
+                await adapter.place(limit(80, "BTC/USDT:USDT", Side.BUY, "0.01", "50000")),
+                Acknowledged,
+            )
+            await facts.wait(update(cid(80), "NEW"))
+            await facts.wait(lambda f: isinstance(f, StreamAlive))
+            fake.faults.half_open = True
+            alive = len([f for f in facts.items if isinstance(f, StreamAlive)])
+            await asyncio.sleep(0.35)  # nothing arrives: no heartbeat is invented
+            assert len([f for f in facts.items if isinstance(f, StreamAlive)]) == alive
+            await facts.stop()
+
+    run(main)
