@@ -777,14 +777,18 @@ class FakeBinance:
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         path = request.path
-        if path == "/ws-api/v3":
+        # ccxt appends a stream index (``/ws/0``); Binance takes ``/ws/<stream>`` the same way.
+        base = path.rstrip("/")
+        if base == "/ws-api/v3":
             kind = "wsapi"
-        elif path in ("/ws", "/stream"):
-            kind = "public-spot"
-        elif path in ("/fstream/ws", "/fstream/public/ws", "/fstream/market/ws", "/fstream/stream"):
-            kind = "public-usdm"
-        elif path == "/fstream/private/ws" or path.startswith("/fstream/ws/"):
+        elif base == "/fstream/private/ws" or (
+            base.startswith("/fstream/ws/") and self.venue.account_for_listen_key(base.rsplit("/", 1)[-1])
+        ):
             kind = "private"
+        elif _under(base, "/ws") or _under(base, "/stream"):
+            kind = "public-spot"
+        elif any(_under(base, p) for p in ("/fstream/ws", "/fstream/public/ws", "/fstream/market/ws", "/fstream/stream")):
+            kind = "public-usdm"
         else:
             return web.Response(status=404, text="")
         account: Account | None = None
@@ -889,6 +893,10 @@ def _strip_signature(raw: str) -> str:
         return ""
     parts = [p for p in raw.split("&") if not p.startswith("signature=")]
     return "&".join(parts)
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix + "/")
 
 
 def _is_trade(event: dict[str, Any]) -> bool:

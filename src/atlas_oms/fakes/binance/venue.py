@@ -168,6 +168,8 @@ class FakeVenue:
         self._next_exec_id = 1
         self._next_key = 1
         self.mark_prices: dict[str, Decimal] = {}
+        #: (market, symbol) -> [open, high, low, last, volume, quote volume, count] since start.
+        self.day_stats: dict[tuple[str, str], list[Any]] = {}
         self.user_listeners: list[UserListener] = []
         self.market_listeners: list[MarketListener] = []
         for cfg in accounts or []:
@@ -475,6 +477,7 @@ class FakeVenue:
             None if is_market else o.price,
             tif,
             False,
+            f"o{o.order_id}",  # self-trade prevention NONE, as exchangeInfo says
         )
         for f in result.fills:
             maker = self.orders[(o.market, f.maker_order_id)]
@@ -502,6 +505,16 @@ class FakeVenue:
         self._emit_market(
             market, f"{low}@aggTrade", wire.agg_trade(market, symbol, self._next_agg_id, trade_id, price, qty, ts, buyer_maker)
         )
+        stats = self.day_stats.setdefault((market, symbol), [price, price, price, price, ZERO, ZERO, 0])
+        stats[1] = max(stats[1], price)
+        stats[2] = min(stats[2], price)
+        stats[3] = price
+        stats[4] += qty
+        stats[5] += qty * price
+        stats[6] += 1
+        book = self.books[(market, symbol)]
+        self._emit_market(market, f"{low}@ticker", wire.ticker_24h(market, symbol, stats, book, ts, trade_id))
+        self._emit_market(market, f"{low}@miniTicker", wire.mini_ticker(symbol, stats, ts))
 
     def _fill_side(
         self, o: Order, price: Decimal, qty: Decimal, ts: int, maker: bool, trade_id: int
@@ -685,7 +698,8 @@ class FakeVenue:
     def _match_resting(self, o: Order, spec: SymbolSpec, now: int) -> None:
         """Re-enter a (modified) order's leaves into its book."""
         book = self.books[(o.market, o.symbol)]
-        result = book.submit(o.order_id, o.account, Side.BUY if o.side == "BUY" else Side.SELL, o.leaves, o.price)
+        side = Side.BUY if o.side == "BUY" else Side.SELL
+        result = book.submit(o.order_id, o.account, side, o.leaves, o.price, stp_key=f"o{o.order_id}")
         for f in result.fills:
             maker = self.orders[(o.market, f.maker_order_id)]
             self._trade(o, maker, f.price, f.qty, now)

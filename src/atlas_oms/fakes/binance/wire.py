@@ -781,3 +781,66 @@ def mark_price(symbol: str, price: Decimal, ts: int) -> dict[str, Any]:
         "r": "0.00010000",
         "T": (ts // 28_800_000 + 1) * 28_800_000,
     }
+
+
+def ticker_24h(
+    market: str, symbol: str, stats: list[Any], book: OrderBook, ts: int, last_id: int
+) -> dict[str, Any]:
+    """``<symbol>@ticker`` (24hrTicker), statistics since the fake started."""
+    from atlas_oms.model.enums import Side
+
+    open_, high, low, last, vol, qvol, count = stats
+    bid = book.depth(Side.BUY, 1)
+    ask = book.depth(Side.SELL, 1)
+    change = last - open_
+    out: dict[str, Any] = {
+        "e": "24hrTicker",
+        "E": ts,
+        "s": symbol,
+        "p": s8(change),
+        "P": f"{(change / open_ * 100) if open_ else ZERO:.3f}",
+        "w": s8(qvol / vol if vol else ZERO),
+    }
+    if market == SPOT:
+        out["x"] = s8(open_)
+    out.update({"c": s8(last), "Q": s8(ZERO)})
+    if market == SPOT:
+        out.update(
+            {
+                "b": s8(bid[0][0] if bid else ZERO),
+                "B": s8(bid[0][1] if bid else ZERO),
+                "a": s8(ask[0][0] if ask else ZERO),
+                "A": s8(ask[0][1] if ask else ZERO),
+            }
+        )
+    out.update(
+        {
+            "o": s8(open_),
+            "h": s8(high),
+            "l": s8(low),
+            "v": s8(vol),
+            "q": s8(qvol),
+            "O": ts - 86_400_000,
+            "C": ts,
+            "F": last_id - count + 1,
+            "L": last_id,
+            "n": count,
+        }
+    )
+    return out
+
+
+def mini_ticker(symbol: str, stats: list[Any], ts: int) -> dict[str, Any]:
+    """``<symbol>@miniTicker`` (24hrMiniTicker): what ccxt's ``watch_ticker`` subscribes to."""
+    open_, high, low, last, vol, qvol, _count = stats
+    return {
+        "e": "24hrMiniTicker",
+        "E": ts,
+        "s": symbol,
+        "c": s8(last),
+        "o": s8(open_),
+        "h": s8(high),
+        "l": s8(low),
+        "v": s8(vol),
+        "q": s8(qvol),
+    }
