@@ -106,18 +106,24 @@ async def settle(seconds: float = 0.15) -> None:
     await asyncio.sleep(seconds)
 
 
-async def ws_api_user_stream(http: Any, fake: FakeBinance, key: str = KEY, secret: str = SECRET) -> Any:
-    """A raw spot WS-API connection subscribed with ``userDataStream.subscribe.signature``."""
+async def ws_api_subscribe(ws: Any, key: str = KEY, secret: str = SECRET) -> dict[str, Any]:
+    """Send a signed ``userDataStream.subscribe.signature`` and return the answer."""
     import hashlib
     import hmac
     import time
 
-    ws = await http.ws_connect(f"{fake.ws}/ws-api/v3")
     params: dict[str, Any] = {"apiKey": key, "timestamp": int(time.time() * 1000)}
     payload = "&".join(f"{k}={params[k]}" for k in sorted(params))
     params["signature"] = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
     await ws.send_json({"id": "sub", "method": "userDataStream.subscribe.signature", "params": params})
-    answer = await ws.receive_json(timeout=1)
+    answer: dict[str, Any] = await ws.receive_json(timeout=1)
+    return answer
+
+
+async def ws_api_user_stream(http: Any, fake: FakeBinance, key: str = KEY, secret: str = SECRET) -> Any:
+    """A raw spot WS-API connection subscribed with ``userDataStream.subscribe.signature``."""
+    ws = await http.ws_connect(f"{fake.ws}/ws-api/v3")
+    answer = await ws_api_subscribe(ws, key, secret)
     assert answer["status"] == 200, answer
     return ws
 

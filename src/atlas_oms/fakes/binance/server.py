@@ -503,8 +503,6 @@ class FakeBinance:
 
     def _place_answer(self, market: str, o: Order, params: dict[str, str], fills: list[Any]) -> dict[str, Any]:
         if market == USDM:
-            if params.get("newOrderRespType", "ACK") == "RESULT":
-                return wire.futures_order(self.venue, o)
             return wire.futures_order(self.venue, o)
         kind = params.get("newOrderRespType", "FULL" if o.type in ("MARKET", "LIMIT") else "ACK")
         if kind == "ACK":
@@ -652,14 +650,14 @@ class FakeBinance:
 
     async def _futures_get_order(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
-        return _json(wire.futures_order(self.venue, self._lookup(USDM, acct, params, True)))
+        return _json(wire.futures_order(self.venue, self._lookup(USDM, acct, params, True), query=True))
 
     async def _futures_open_order(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
         o = self._lookup(USDM, acct, params, True)
         if not o.is_open:
             raise VenueError(-2013, "Order does not exist.")
-        return _json(wire.futures_order(self.venue, o))
+        return _json(wire.futures_order(self.venue, o, query=True))
 
     async def _futures_cancel(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
@@ -678,7 +676,7 @@ class FakeBinance:
         symbol = params.get("symbol")
         if symbol:
             self.venue.spec(USDM, symbol)
-        return _json([wire.futures_order(self.venue, o) for o in self.venue.open_orders(USDM, acct.name, symbol)])
+        return _json([wire.futures_order(self.venue, o, query=True) for o in self.venue.open_orders(USDM, acct.name, symbol)])
 
     async def _futures_cancel_all(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
@@ -693,7 +691,7 @@ class FakeBinance:
         symbol = params.get("symbol", "")
         self.venue.spec(USDM, symbol)
         orders = [o for o in self.venue.orders.values() if o.market == USDM and o.account == acct.name and o.symbol == symbol]
-        return _json([wire.futures_order(self.venue, o) for o in _window(orders, params)])
+        return _json([wire.futures_order(self.venue, o, query=True) for o in _window(orders, params)])
 
     async def _futures_user_trades(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)

@@ -311,36 +311,39 @@ def spot_exchange_info(venue: FakeVenue) -> dict[str, Any]:
 # ---------------------------------------------------------------------- futures REST
 
 
-def futures_order(venue: FakeVenue, o: Order) -> dict[str, Any]:
-    """``POST/GET/DELETE/PUT /fapi/v1/order`` (RESULT), ``openOrders``, ``allOrders``."""
+def futures_order(venue: FakeVenue, o: Order, query: bool = False) -> dict[str, Any]:
+    """USDⓈ-M order: the New-Order shape (also cancel and modify answers), or with ``query``
+    the Query-Order shape (``GET order``, ``openOrder``, ``openOrders``, ``allOrders``)."""
     spec = venue.spec(USDM, o.symbol)
-    return {
-        "orderId": o.order_id,
-        "symbol": o.symbol,
-        "status": o.status,
+    out: dict[str, Any] = {
         "clientOrderId": o.client_id,
-        "price": _fp(spec, o.price),
-        "avgPrice": _fp(spec, _avg(o)),
-        "origQty": _fq(spec, o.qty),
-        "executedQty": _fq(spec, o.executed),
         "cumQty": _fq(spec, o.executed),
         "cumQuote": fnum(o.cum_quote, spec.price_precision + spec.qty_precision),
-        "timeInForce": o.tif,
-        "type": o.type,
+        "executedQty": _fq(spec, o.executed),
+        "orderId": o.order_id,
+        "avgPrice": _fp(spec, _avg(o)),
+        "origQty": _fq(spec, o.qty),
+        "price": _fp(spec, o.price),
         "reduceOnly": o.reduce_only,
-        "closePosition": False,
         "side": o.side,
         "positionSide": o.position_side,
-        "stopPrice": _fp(spec, ZERO),
+        "status": o.status,
+        "stopPrice": "0",
+        "closePosition": False,
+        "symbol": o.symbol,
+        "time": o.time,
+        "timeInForce": o.tif,
+        "type": o.type,
+        "origType": o.type,
+        "updateTime": o.update_time,
         "workingType": "CONTRACT_PRICE",
         "priceProtect": False,
-        "origType": o.type,
         "priceMatch": "NONE",
         "selfTradePreventionMode": "EXPIRE_MAKER",
         "goodTillDate": 0,
-        "time": o.time,
-        "updateTime": o.update_time,
     }
+    del out["cumQty" if query else "time"]
+    return out
 
 
 def futures_trade(venue: FakeVenue, t: Trade) -> dict[str, Any]:
