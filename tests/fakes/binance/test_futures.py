@@ -4,6 +4,7 @@ hedge mode, and the futures refusals."""
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any
 
@@ -177,5 +178,27 @@ def test_listen_key_lapses_without_keep_alive() -> None:
                     assert (await resp.json())["code"] == -1125
                 with pytest.raises(aiohttp.WSServerHandshakeError):
                     await http.ws_connect(f"{fake.ws}/fstream/private/ws?listenKey={key}")
+
+    run(main)
+
+
+@pytest.mark.parametrize(("market", "symbol"), [("spot", "BTC/USDT"), ("usdm", PERP)])
+def test_watch_balance_and_watch_my_trades(market: str, symbol: str) -> None:
+    async def main() -> None:
+        async with running() as fake:
+            ex = client(fake, market)
+            await ex.load_markets()
+            trades = Collector(lambda: ex.watch_my_trades(symbol))
+            await settle(0.2)
+            balance_task = asyncio.ensure_future(ex.watch_balance())
+            await settle(0.1)
+            fake.venue.house_quote(market, "BTCUSDT", "SELL", "50000", "0.01")
+            await ex.create_order(symbol, "market", "buy", 0.01)
+            [trade] = await trades.wait_for(1)
+            assert trade["t"] > 0 and trade["X"] == "FILLED"
+            balance = await asyncio.wait_for(balance_task, 1.5)
+            assert balance["USDT"]["free"] is not None or balance["USDT"]["total"] is not None
+            await trades.stop()
+            await close(ex)
 
     run(main)

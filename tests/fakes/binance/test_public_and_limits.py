@@ -141,3 +141,38 @@ def test_order_count_per_account_is_limited() -> None:
             await close(ex)
 
     run(main)
+
+
+def test_standalone_process_serves_ccxt(tmp_path: Any) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from .support import KEY, SECRET
+
+    accounts = tmp_path / "accounts.json"
+    accounts.write_text(json.dumps([{"name": "a", "api_key": KEY, "secret": SECRET, "spot": {"USDT": "1000"}}]))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "atlas_oms.fakes.binance", "--accounts", str(accounts), "--house-quotes"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = json.loads(proc.stdout.readline())
+
+        async def main() -> None:
+            import ccxt.pro
+
+            ex = ccxt.pro.binance({"apiKey": KEY, "secret": SECRET, "urls": {"api": first["urls"]},
+                                   "options": {"fetchCurrencies": False, "fetchMargins": False,
+                                               "fetchMarkets": {"types": ["spot"]}}})
+            assert (await ex.fetch_balance())["USDT"]["free"] == 1000
+            order = await ex.create_order(SYM, "market", "buy", 0.001)
+            assert order["status"] == "closed"
+            await ex.close()
+
+        run(main)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=5)
