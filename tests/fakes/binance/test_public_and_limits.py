@@ -58,7 +58,9 @@ def test_mark_price_stream() -> None:
         async with running() as fake:
             ex = client(fake, "usdm")
             await ex.load_markets()
-            ticker = await _after(ex.watch_mark_price(PERP), lambda: fake.venue.set_mark_price("BTCUSDT", "50123.4"))
+            ticker = await _after(
+                ex.watch_mark_price(PERP), lambda: fake.venue.set_mark_price("BTCUSDT", "50123.4")
+            )
             assert ticker["markPrice"] == 50123.4
             await close(ex)
 
@@ -76,7 +78,9 @@ def test_every_answer_carries_the_used_weight() -> None:
             await ex.create_order(SYM, "limit", "buy", 0.001, 40000)
             headers = ex.last_response_headers
             assert headers["X-MBX-USED-WEIGHT-1M"] == "41"
-            assert headers["X-MBX-ORDER-COUNT-10S"] == "1" and headers["X-MBX-ORDER-COUNT-1D"] == "1"
+            assert (
+                headers["X-MBX-ORDER-COUNT-10S"] == "1" and headers["X-MBX-ORDER-COUNT-1D"] == "1"
+            )
             fx = client(fake, "usdm")
             await fx.load_markets()
             await fx.create_order(PERP, "limit", "buy", 0.01, 40000)
@@ -99,7 +103,9 @@ def test_429_with_retry_after_then_418_for_an_ip_that_keeps_calling() -> None:
             async with http.get(url) as resp:
                 assert resp.status == 429 and 1 <= int(resp.headers["Retry-After"]) <= 1
                 body = await resp.json()
-                assert body["code"] == -1003 and body["msg"].startswith("Too much request weight used")
+                assert body["code"] == -1003 and body["msg"].startswith(
+                    "Too much request weight used"
+                )
             for _ in range(2):  # still calling during the back-off
                 async with http.get(url) as resp:
                     assert resp.status == 429
@@ -151,9 +157,18 @@ def test_standalone_process_serves_ccxt(tmp_path: Any) -> None:
     from .support import KEY, SECRET
 
     accounts = tmp_path / "accounts.json"
-    accounts.write_text(json.dumps([{"name": "a", "api_key": KEY, "secret": SECRET, "spot": {"USDT": "1000"}}]))
+    accounts.write_text(
+        json.dumps([{"name": "a", "api_key": KEY, "secret": SECRET, "spot": {"USDT": "1000"}}])
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "atlas_oms.fakes.binance", "--accounts", str(accounts), "--house-quotes"],
+        [
+            sys.executable,
+            "-m",
+            "atlas_oms.fakes.binance",
+            "--accounts",
+            str(accounts),
+            "--house-quotes",
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -164,9 +179,18 @@ def test_standalone_process_serves_ccxt(tmp_path: Any) -> None:
         async def main() -> None:
             import ccxt.pro
 
-            ex = ccxt.pro.binance({"apiKey": KEY, "secret": SECRET, "urls": {"api": first["urls"]},
-                                   "options": {"fetchCurrencies": False, "fetchMargins": False,
-                                               "fetchMarkets": {"types": ["spot"]}}})
+            ex = ccxt.pro.binance(
+                {
+                    "apiKey": KEY,
+                    "secret": SECRET,
+                    "urls": {"api": first["urls"]},
+                    "options": {
+                        "fetchCurrencies": False,
+                        "fetchMargins": False,
+                        "fetchMarkets": {"types": ["spot"]},
+                    },
+                }
+            )
             assert (await ex.fetch_balance())["USDT"]["free"] == 1000
             order = await ex.create_order(SYM, "market", "buy", 0.001)
             assert order["status"] == "closed"

@@ -1,6 +1,6 @@
 """Run the fake Binance standalone: ``python -m atlas_oms.fakes.binance --port N --accounts FILE``.
 
-FILE is JSON (or YAML): a list of accounts, each ``{"name", "api_key", "secret", "spot": {asset:
+FILE is JSON: a list of accounts, each ``{"name", "api_key", "secret", "spot": {asset:
 amount}, "futures": {asset: amount}, "hedge_mode", "bnb_fees"}``. With ``--house-quotes``, the
 house rests a bid and an ask around ``--mid`` on every symbol so market orders can fill. It prints
 the ``urls['api']`` override for ccxt as JSON on its first line, then serves until interrupted.
@@ -21,8 +21,10 @@ from atlas_oms.fakes.binance.server import FakeBinance
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m atlas_oms.fakes.binance", description=__doc__)
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
-    parser.add_argument("--accounts", help="JSON or YAML file with the accounts")
-    parser.add_argument("--house-quotes", action="store_true", help="rest house liquidity on every symbol")
+    parser.add_argument("--accounts", help="JSON file with the accounts")
+    parser.add_argument(
+        "--house-quotes", action="store_true", help="rest house liquidity on every symbol"
+    )
     parser.add_argument("--mid", default="50000", help="mid price for --house-quotes")
     parser.add_argument("--depth", default="100", help="quantity per side for --house-quotes")
     args = parser.parse_args(argv)

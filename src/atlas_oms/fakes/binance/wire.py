@@ -240,7 +240,13 @@ def _filters(spec: SymbolSpec, market: str) -> list[dict[str, Any]]:
             "applyMaxToMarket": False,
             "avgPriceMins": 5,
         }
-        return [price_filter, lot, market_lot, notional, {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": 200}]
+        return [
+            price_filter,
+            lot,
+            market_lot,
+            notional,
+            {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": 200},
+        ]
     return [
         price_filter,
         lot,
@@ -248,20 +254,49 @@ def _filters(spec: SymbolSpec, market: str) -> list[dict[str, Any]]:
         {"filterType": "MAX_NUM_ORDERS", "limit": 200},
         {"filterType": "MAX_NUM_ALGO_ORDERS", "limit": 10},
         {"filterType": "MIN_NOTIONAL", "notional": num(spec.min_notional)},
-        {"filterType": "PERCENT_PRICE", "multiplierUp": "1.0500", "multiplierDown": "0.9500", "multiplierDecimal": "4"},
+        {
+            "filterType": "PERCENT_PRICE",
+            "multiplierUp": "1.0500",
+            "multiplierDown": "0.9500",
+            "multiplierDecimal": "4",
+        },
     ]
 
 
 def rate_limits(venue: FakeVenue, market: str) -> list[dict[str, Any]]:
     lim = venue.limits
     out = [
-        {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": lim.weight_per_window},
-        {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": lim.orders_per_10s},
+        {
+            "rateLimitType": "REQUEST_WEIGHT",
+            "interval": "MINUTE",
+            "intervalNum": 1,
+            "limit": lim.weight_per_window,
+        },
+        {
+            "rateLimitType": "ORDERS",
+            "interval": "SECOND",
+            "intervalNum": 10,
+            "limit": lim.orders_per_10s,
+        },
     ]
     if market == SPOT:
-        out.append({"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": lim.orders_per_day})
+        out.append(
+            {
+                "rateLimitType": "ORDERS",
+                "interval": "DAY",
+                "intervalNum": 1,
+                "limit": lim.orders_per_day,
+            }
+        )
     else:
-        out.append({"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": lim.orders_per_minute})
+        out.append(
+            {
+                "rateLimitType": "ORDERS",
+                "interval": "MINUTE",
+                "intervalNum": 1,
+                "limit": lim.orders_per_minute,
+            }
+        )
     return out
 
 
@@ -512,8 +547,22 @@ def leverage_brackets(venue: FakeVenue, symbol: str | None) -> list[dict[str, An
             "symbol": sym,
             "notionalCoef": 1.0,
             "brackets": [
-                {"bracket": 1, "initialLeverage": 125, "notionalCap": 50000, "notionalFloor": 0, "maintMarginRatio": 0.004, "cum": 0.0},
-                {"bracket": 2, "initialLeverage": 100, "notionalCap": 600000, "notionalFloor": 50000, "maintMarginRatio": 0.005, "cum": 50.0},
+                {
+                    "bracket": 1,
+                    "initialLeverage": 125,
+                    "notionalCap": 50000,
+                    "notionalFloor": 0,
+                    "maintMarginRatio": 0.004,
+                    "cum": 0.0,
+                },
+                {
+                    "bracket": 2,
+                    "initialLeverage": 100,
+                    "notionalCap": 600000,
+                    "notionalFloor": 50000,
+                    "maintMarginRatio": 0.005,
+                    "cum": 50.0,
+                },
             ],
         }
         for sym in venue.symbols[USDM]
@@ -572,7 +621,9 @@ def futures_exchange_info(venue: FakeVenue) -> dict[str, Any]:
 # ---------------------------------------------------------------------- user streams
 
 
-def execution_report(venue: FakeVenue, o: Order, exec_type: str, ts: int, t: Trade | None) -> dict[str, Any]:
+def execution_report(
+    venue: FakeVenue, o: Order, exec_type: str, ts: int, t: Trade | None
+) -> dict[str, Any]:
     """Spot ``executionReport`` (the event inside ``{"subscriptionId":N,"event":...}``)."""
     canceled = exec_type == "CANCELED"
     return {
@@ -619,14 +670,20 @@ def outbound_account_position(acct: Account, assets: set[str], ts: int) -> dict[
         "E": ts,
         "u": ts,
         "B": [
-            {"a": a, "f": s8(acct.spot.get(a, [ZERO, ZERO])[0]), "l": s8(acct.spot.get(a, [ZERO, ZERO])[1])}
+            {
+                "a": a,
+                "f": s8(acct.spot.get(a, [ZERO, ZERO])[0]),
+                "l": s8(acct.spot.get(a, [ZERO, ZERO])[1]),
+            }
             for a in sorted(assets)
             if a
         ],
     }
 
 
-def order_trade_update(venue: FakeVenue, o: Order, exec_type: str, ts: int, t: Trade | None) -> dict[str, Any]:
+def order_trade_update(
+    venue: FakeVenue, o: Order, exec_type: str, ts: int, t: Trade | None
+) -> dict[str, Any]:
     """USDⓈ-M ``ORDER_TRADE_UPDATE``; ``N``/``n`` only when there is a commission."""
     spec = venue.spec(USDM, o.symbol)
     body: dict[str, Any] = {
@@ -696,7 +753,12 @@ def account_update(venue: FakeVenue, acct: Account, assets: set[str], ts: int) -
         for sym, ps, pos in _position_rows(venue, acct)
         if pos.update_time == ts or pos.amt
     ]
-    return {"e": "ACCOUNT_UPDATE", "E": ts, "T": ts, "a": {"m": "ORDER", "B": balances, "P": positions}}
+    return {
+        "e": "ACCOUNT_UPDATE",
+        "E": ts,
+        "T": ts,
+        "a": {"m": "ORDER", "B": balances, "P": positions},
+    }
 
 
 def listen_key_expired(key: str, ts: int) -> dict[str, Any]:
@@ -706,7 +768,9 @@ def listen_key_expired(key: str, ts: int) -> dict[str, Any]:
 # ---------------------------------------------------------------------- market streams
 
 
-def book_ticker(venue: FakeVenue, market: str, symbol: str, book: OrderBook, ts: int) -> dict[str, Any]:
+def book_ticker(
+    venue: FakeVenue, market: str, symbol: str, book: OrderBook, ts: int
+) -> dict[str, Any]:
     from atlas_oms.model.enums import Side
 
     bid = book.depth(Side.BUY, 1)
@@ -731,7 +795,13 @@ def book_ticker(venue: FakeVenue, market: str, symbol: str, book: OrderBook, ts:
 
 
 def public_trade(
-    market: str, symbol: str, trade_id: int, price: Decimal, qty: Decimal, ts: int, buyer_maker: bool
+    market: str,
+    symbol: str,
+    trade_id: int,
+    price: Decimal,
+    qty: Decimal,
+    ts: int,
+    buyer_maker: bool,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
         "e": "trade",
@@ -751,7 +821,14 @@ def public_trade(
 
 
 def agg_trade(
-    market: str, symbol: str, agg_id: int, trade_id: int, price: Decimal, qty: Decimal, ts: int, buyer_maker: bool
+    market: str,
+    symbol: str,
+    agg_id: int,
+    trade_id: int,
+    price: Decimal,
+    qty: Decimal,
+    ts: int,
+    buyer_maker: bool,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
         "e": "aggTrade",
