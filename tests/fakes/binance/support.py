@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -38,7 +39,9 @@ def accounts() -> list[AccountConfig]:
     ]
 
 
-def client(fake: FakeBinance, market: str, key: str = KEY, secret: str = SECRET, **options: Any) -> Any:
+def client(
+    fake: FakeBinance, market: str, key: str = KEY, secret: str = SECRET, **options: Any
+) -> Any:
     cfg = ccxt_config(market, key, secret, fake.http, fake.ws, **options)
     cfg["timeout"] = 1500
     cls = ccxt.pro.binance if market == "spot" else ccxt.pro.binanceusdm
@@ -80,44 +83,56 @@ class Collector:
                 got = await watch()
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - recorded for the test to read
+            except Exception as exc:
                 self.errors.append(exc)
                 await asyncio.sleep(0.05)
                 continue
-            self.items.extend(item["info"] if isinstance(item, dict) and "info" in item else item for item in got)
+            self.items.extend(
+                item["info"] if isinstance(item, dict) and "info" in item else item for item in got
+            )
 
     async def wait_for(self, count: int, timeout: float = 2.0) -> list[dict[str, Any]]:
         deadline = asyncio.get_running_loop().time() + timeout
         while len(self.items) < count:
             if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"{len(self.items)} of {count} items arrived: {self.items} {self.errors}")
+                raise AssertionError(
+                    f"{len(self.items)} of {count} items arrived: {self.items} {self.errors}"
+                )
             await asyncio.sleep(0.01)
         return self.items
 
     async def stop(self) -> None:
         self._task.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
             await self._task
-        except (asyncio.CancelledError, Exception):  # noqa: BLE001
-            pass
 
 
 async def settle(seconds: float = 0.15) -> None:
     await asyncio.sleep(seconds)
 
 
-async def ws_api_user_stream(http: Any, fake: FakeBinance, key: str = KEY, secret: str = SECRET) -> Any:
-    """A raw spot WS-API connection subscribed with ``userDataStream.subscribe.signature``."""
+async def ws_api_subscribe(ws: Any, key: str = KEY, secret: str = SECRET) -> dict[str, Any]:
+    """Send a signed ``userDataStream.subscribe.signature`` and return the answer."""
     import hashlib
     import hmac
     import time
 
-    ws = await http.ws_connect(f"{fake.ws}/ws-api/v3")
     params: dict[str, Any] = {"apiKey": key, "timestamp": int(time.time() * 1000)}
     payload = "&".join(f"{k}={params[k]}" for k in sorted(params))
     params["signature"] = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
-    await ws.send_json({"id": "sub", "method": "userDataStream.subscribe.signature", "params": params})
-    answer = await ws.receive_json(timeout=1)
+    await ws.send_json(
+        {"id": "sub", "method": "userDataStream.subscribe.signature", "params": params}
+    )
+    answer: dict[str, Any] = await ws.receive_json(timeout=1)
+    return answer
+
+
+async def ws_api_user_stream(
+    http: Any, fake: FakeBinance, key: str = KEY, secret: str = SECRET
+) -> Any:
+    """A raw spot WS-API connection subscribed with ``userDataStream.subscribe.signature``."""
+    ws = await http.ws_connect(f"{fake.ws}/ws-api/v3")
+    answer = await ws_api_subscribe(ws, key, secret)
     assert answer["status"] == 200, answer
     return ws
 
@@ -128,5 +143,5 @@ async def drain(ws: Any, quiet: float = 0.15) -> list[dict[str, Any]]:
     while True:
         try:
             out.append(await ws.receive_json(timeout=quiet))
-        except (asyncio.TimeoutError, TypeError):
+        except (TimeoutError, TypeError):
             return out

@@ -31,7 +31,9 @@ def test_a_reply_delayed_past_the_client_timeout_still_commits_the_order(market:
             await ex.load_markets()
             ex.timeout = 250
             with pytest.raises(ccxt.RequestTimeout):
-                await ex.create_order(symbol, "limit", "buy", 0.01, 40000, {"clientOrderId": "late1"})
+                await ex.create_order(
+                    symbol, "limit", "buy", 0.01, 40000, {"clientOrderId": "late1"}
+                )
             ex.timeout = 1500
             found = await ex.fetch_order(None, symbol, {"clientOrderId": "late1"})
             assert found["info"]["status"] == "NEW"
@@ -96,13 +98,27 @@ def test_an_accepted_order_is_invisible_to_queries_for_the_lag() -> None:
 def test_dropping_the_user_streams_closes_them_and_loses_what_happens_meanwhile() -> None:
     async def main() -> None:
         async with running() as fake:
-            order = fake.venue.place_external("spot", "alice", {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "40000", "quantity": "0.01"})
+            order = fake.venue.place_external(
+                "spot",
+                "alice",
+                {
+                    "symbol": "BTCUSDT",
+                    "side": "BUY",
+                    "type": "LIMIT",
+                    "price": "40000",
+                    "quantity": "0.01",
+                },
+            )
             async with aiohttp.ClientSession() as http:
                 ws = await ws_api_user_stream(http, fake)
                 fake.drop_user_streams()
                 fake.venue.fill(order, "0.005")
                 closing = await ws.receive(timeout=1)
-                assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING)
+                assert closing.type in (
+                    aiohttp.WSMsgType.CLOSE,
+                    aiohttp.WSMsgType.CLOSED,
+                    aiohttp.WSMsgType.CLOSING,
+                )
                 ws2 = await ws_api_user_stream(http, fake)
                 fake.venue.fill(order, "0.005")
                 events = _trades(await drain(ws2))
@@ -134,7 +150,17 @@ def test_ccxt_sees_a_dropped_stream_and_resubscribes() -> None:
 def test_half_open_stream_answers_pings_but_withholds_and_loses_events() -> None:
     async def main() -> None:
         async with running() as fake:
-            order = fake.venue.place_external("spot", "alice", {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "40000", "quantity": "0.01"})
+            order = fake.venue.place_external(
+                "spot",
+                "alice",
+                {
+                    "symbol": "BTCUSDT",
+                    "side": "BUY",
+                    "type": "LIMIT",
+                    "price": "40000",
+                    "quantity": "0.01",
+                },
+            )
             async with aiohttp.ClientSession() as http:
                 ws = await ws_api_user_stream(http, fake)
                 fake.faults.half_open = True
@@ -153,7 +179,17 @@ def test_half_open_stream_answers_pings_but_withholds_and_loses_events() -> None
 def test_each_execution_event_can_arrive_twice() -> None:
     async def main() -> None:
         async with running(faults=Faults(duplicate_events=True)) as fake:
-            order = fake.venue.place_external("spot", "alice", {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "price": "40000", "quantity": "0.01"})
+            order = fake.venue.place_external(
+                "spot",
+                "alice",
+                {
+                    "symbol": "BTCUSDT",
+                    "side": "BUY",
+                    "type": "LIMIT",
+                    "price": "40000",
+                    "quantity": "0.01",
+                },
+            )
             async with aiohttp.ClientSession() as http:
                 ws = await ws_api_user_stream(http, fake)
                 fake.venue.fill(order, "0.01")
@@ -209,13 +245,18 @@ def test_a_position_older_than_the_trade_history_window() -> None:
     async def main() -> None:
         week = 7 * 24 * 3600 * 1000
         async with running(faults=Faults(trade_history_ms=week)) as fake:
-            fake.venue.seed_old_position("alice", "BTCUSDT", "0.5", "30000", age_ms=30 * 24 * 3600 * 1000)
+            fake.venue.seed_old_position(
+                "alice", "BTCUSDT", "0.5", "30000", age_ms=30 * 24 * 3600 * 1000
+            )
             fake.venue.set_mark_price("BTCUSDT", "50000")
             ex = client(fake, "usdm")
             await ex.load_markets()
             assert await ex.fetch_my_trades(PERP) == []
             [position] = await ex.fetch_positions([PERP])
-            assert position["info"]["positionAmt"] == "0.5" and Decimal(position["info"]["entryPrice"]) == 30000
+            assert (
+                position["info"]["positionAmt"] == "0.5"
+                and Decimal(position["info"]["entryPrice"]) == 30000
+            )
             fake.faults.trade_history_ms = None
             assert len(await ex.fetch_my_trades(PERP)) == 1
             await close(ex)
@@ -230,7 +271,17 @@ def test_an_order_from_the_web_ui_carries_a_client_id_atlas_did_not_make() -> No
             await ex.load_markets()
             stream = Collector(lambda: ex.watch_orders(PERP))
             await settle(0.2)
-            fake.venue.place_external("usdm", "alice", {"symbol": "BTCUSDT", "side": "SELL", "type": "LIMIT", "price": "60000", "quantity": "0.01"})
+            fake.venue.place_external(
+                "usdm",
+                "alice",
+                {
+                    "symbol": "BTCUSDT",
+                    "side": "SELL",
+                    "type": "LIMIT",
+                    "price": "60000",
+                    "quantity": "0.01",
+                },
+            )
             [event] = await stream.wait_for(1)
             assert event["x"] == "NEW" and event["c"].startswith("web_")
             [open_order] = await ex.fetch_open_orders(PERP)

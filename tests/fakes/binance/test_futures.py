@@ -4,6 +4,7 @@ hedge mode, and the futures refusals."""
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any
 
@@ -28,7 +29,9 @@ def test_markets_load_as_linear_perpetuals() -> None:
             ex = client(fake, "usdm")
             markets = await ex.load_markets()
             btc = markets[PERP]
-            assert btc["id"] == "BTCUSDT" and btc["linear"] and btc["swap"] and btc["settle"] == "USDT"
+            assert (
+                btc["id"] == "BTCUSDT" and btc["linear"] and btc["swap"] and btc["settle"] == "USDT"
+            )
             assert btc["precision"]["price"] == 0.1 and btc["limits"]["cost"]["min"] == 100
             await close(ex)
 
@@ -43,17 +46,36 @@ def test_limit_order_rests_then_fills_with_order_trade_updates_and_a_position() 
             await ex.load_markets()
             stream = Collector(lambda: ex.watch_orders(PERP))
             await settle(0.2)
-            placed = await ex.create_order(PERP, "limit", "buy", 0.01, 50000, {"clientOrderId": "atk3f9q2x7"})
+            placed = await ex.create_order(
+                PERP, "limit", "buy", 0.01, 50000, {"clientOrderId": "atk3f9q2x7"}
+            )
             assert placed["status"] == "open"
             await stream.wait_for(1)
             fake.venue.house_quote("usdm", "BTCUSDT", "SELL", "50000", "0.004")
             await stream.wait_for(2)
             fake.venue.house_quote("usdm", "BTCUSDT", "SELL", "49900", "0.006")
             new, part, done = (await stream.wait_for(3))[:3]
-            assert (new["x"], new["X"], new["c"], new["i"]) == ("NEW", "NEW", "atk3f9q2x7", int(placed["id"]))
+            assert (new["x"], new["X"], new["c"], new["i"]) == (
+                "NEW",
+                "NEW",
+                "atk3f9q2x7",
+                int(placed["id"]),
+            )
             assert "n" not in new and "N" not in new  # omitted when there is no commission
-            assert (part["x"], part["X"], part["l"], part["z"], part["L"]) == ("TRADE", "PARTIALLY_FILLED", "0.004", "0.004", "50000.00")
-            assert (done["X"], done["z"], done["m"], done["N"], done["ps"]) == ("FILLED", "0.010", True, "USDT", "BOTH")
+            assert (part["x"], part["X"], part["l"], part["z"], part["L"]) == (
+                "TRADE",
+                "PARTIALLY_FILLED",
+                "0.004",
+                "0.004",
+                "50000.00",
+            )
+            assert (done["X"], done["z"], done["m"], done["N"], done["ps"]) == (
+                "FILLED",
+                "0.010",
+                True,
+                "USDT",
+                "BOTH",
+            )
             assert Decimal(done["n"]) == Decimal("0.06")  # 0.006 * 50000 * 0.0002
             assert done["t"] > part["t"] and done["T"] >= part["T"]
             assert await ex.fetch_open_orders(PERP) == []
@@ -85,9 +107,16 @@ def test_hedge_mode_keeps_long_and_short_legs_and_refuses_a_both_order() -> None
             fake.venue.house_quote("usdm", "BTCUSDT", "BUY", "49000", "0.003")
             await ex.create_order(PERP, "market", "buy", 0.002, None, {"positionSide": "LONG"})
             await ex.create_order(PERP, "market", "sell", 0.003, None, {"positionSide": "SHORT"})
-            legs = {p["info"]["positionSide"]: p["info"]["positionAmt"] for p in await ex.fetch_positions([PERP])}
+            legs = {
+                p["info"]["positionSide"]: p["info"]["positionAmt"]
+                for p in await ex.fetch_positions([PERP])
+            }
             assert legs == {"LONG": "0.002", "SHORT": "-0.003"}
-            msg = await _error(ex.create_order(PERP, "limit", "buy", 0.002, 40000, {"positionSide": "LONG", "reduceOnly": True}))
+            msg = await _error(
+                ex.create_order(
+                    PERP, "limit", "buy", 0.002, 40000, {"positionSide": "LONG", "reduceOnly": True}
+                )
+            )
             assert '"code":-1106' in ex.last_http_response
             await close(ex)
 
@@ -102,14 +131,18 @@ def test_futures_refusals_in_binance_words() -> None:
             await ex.load_markets()
             await small.load_markets()
             await ex.create_order(PERP, "limit", "buy", 0.01, 40000, {"clientOrderId": "f1"})
-            await _error(ex.create_order(PERP, "limit", "buy", 0.01, 40000, {"clientOrderId": "f1"}))
+            await _error(
+                ex.create_order(PERP, "limit", "buy", 0.01, 40000, {"clientOrderId": "f1"})
+            )
             assert ex.last_http_response == '{"code":-4116,"msg":"ClientOrderId is duplicated."}'
             await _error(ex.create_order(PERP, "limit", "sell", 0.01, 60000, {"reduceOnly": True}))
             assert ex.last_http_response == '{"code":-2022,"msg":"ReduceOnly Order is rejected."}'
             fake.venue.house_quote("usdm", "BTCUSDT", "SELL", "41000", "1")
             await _error(ex.create_order(PERP, "limit", "buy", 0.01, 41000, {"timeInForce": "GTX"}))
             assert '"code":-5022' in ex.last_http_response
-            await _error(small.create_order(PERP, "limit", "buy", 0.6, 40000, {"positionSide": "LONG"}))
+            await _error(
+                small.create_order(PERP, "limit", "buy", 0.6, 40000, {"positionSide": "LONG"})
+            )
             assert small.last_http_response == '{"code":-2019,"msg":"Margin is insufficient."}'
             await _error(ex.cancel_order("424242", PERP))
             assert ex.last_http_response == '{"code":-2011,"msg":"Unknown order sent."}'
@@ -158,7 +191,9 @@ def test_listen_key_keep_alive_then_expiry_pushes_listen_key_expired_and_put_ans
                     assert event["e"] == "listenKeyExpired" and event["listenKey"] == key
                 async with http.put(f"{fake.http}/fapi/v1/listenKey", headers=headers) as resp:
                     assert resp.status == 400
-                    assert await resp.text() == '{"code":-1125,"msg":"This listenKey does not exist."}'
+                    assert (
+                        await resp.text() == '{"code":-1125,"msg":"This listenKey does not exist."}'
+                    )
                 async with http.post(f"{fake.http}/fapi/v1/listenKey", headers=headers) as resp:
                     assert (await resp.json())["listenKey"] != key
 
@@ -177,5 +212,27 @@ def test_listen_key_lapses_without_keep_alive() -> None:
                     assert (await resp.json())["code"] == -1125
                 with pytest.raises(aiohttp.WSServerHandshakeError):
                     await http.ws_connect(f"{fake.ws}/fstream/private/ws?listenKey={key}")
+
+    run(main)
+
+
+@pytest.mark.parametrize(("market", "symbol"), [("spot", "BTC/USDT"), ("usdm", PERP)])
+def test_watch_balance_and_watch_my_trades(market: str, symbol: str) -> None:
+    async def main() -> None:
+        async with running() as fake:
+            ex = client(fake, market)
+            await ex.load_markets()
+            trades = Collector(lambda: ex.watch_my_trades(symbol))
+            await settle(0.2)
+            balance_task = asyncio.ensure_future(ex.watch_balance())
+            await settle(0.1)
+            fake.venue.house_quote(market, "BTCUSDT", "SELL", "50000", "0.01")
+            await ex.create_order(symbol, "market", "buy", 0.01)
+            [trade] = await trades.wait_for(1)
+            assert trade["t"] > 0 and trade["X"] == "FILLED"
+            balance = await asyncio.wait_for(balance_task, 1.5)
+            assert balance["USDT"]["free"] is not None or balance["USDT"]["total"] is not None
+            await trades.stop()
+            await close(ex)
 
     run(main)

@@ -3,7 +3,6 @@ signed REST, matching against house liquidity, the WS-API user stream, and Binan
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 from typing import Any
 
@@ -52,7 +51,9 @@ def test_limit_order_rests_then_fills_against_house_liquidity_with_execution_rep
             ex = client(fake, "spot")
             await ex.load_markets()
             stream = await _watching(ex)
-            placed = await ex.create_order(SYM, "limit", "buy", 0.01, 49000, {"clientOrderId": "atk3f9q2x1"})
+            placed = await ex.create_order(
+                SYM, "limit", "buy", 0.01, 49000, {"clientOrderId": "atk3f9q2x1"}
+            )
             assert placed["status"] == "open" and placed["clientOrderId"] == "atk3f9q2x1"
             await stream.wait_for(1)
             fake.venue.house_quote("spot", "BTCUSDT", "SELL", "49000", "0.004")
@@ -62,12 +63,23 @@ def test_limit_order_rests_then_fills_against_house_liquidity_with_execution_rep
             new, part, done = reports[:3]
             assert (new["x"], new["X"], new["t"], new["c"]) == ("NEW", "NEW", -1, "atk3f9q2x1")
             assert (part["x"], part["X"], part["l"], part["z"], part["L"]) == (
-                "TRADE", "PARTIALLY_FILLED", "0.00400000", "0.00400000", "49000.00000000"
+                "TRADE",
+                "PARTIALLY_FILLED",
+                "0.00400000",
+                "0.00400000",
+                "49000.00000000",
             )
             # The resting order is the maker and trades at its own price.
-            assert (done["X"], done["z"], done["L"], done["m"]) == ("FILLED", "0.01000000", "49000.00000000", True)
+            assert (done["X"], done["z"], done["L"], done["m"]) == (
+                "FILLED",
+                "0.01000000",
+                "49000.00000000",
+                True,
+            )
             assert done["N"] == "BTC" and Decimal(done["n"]) == Decimal("0.000006")
-            assert done["i"] == int(placed["id"]) and done["T"] >= new["T"] and done["t"] > part["t"]
+            assert (
+                done["i"] == int(placed["id"]) and done["T"] >= new["T"] and done["t"] > part["t"]
+            )
             # Filled orders leave openOrders at once; the trades are in myTrades.
             assert await ex.fetch_open_orders(SYM) == []
             trades = await ex.fetch_my_trades(SYM)
@@ -141,7 +153,9 @@ def test_refusals_in_binance_words() -> None:
             ex = client(fake, "spot")
             await ex.load_markets()
             await ex.create_order(SYM, "limit", "buy", 0.001, 40000, {"clientOrderId": "dup1"})
-            msg = await _error(ex.create_order(SYM, "limit", "buy", 0.001, 40000, {"clientOrderId": "dup1"}))
+            msg = await _error(
+                ex.create_order(SYM, "limit", "buy", 0.001, 40000, {"clientOrderId": "dup1"})
+            )
             assert '{"code":-2010,"msg":"Duplicate order sent."}' in msg
             msg = await _error(ex.cancel_order("999999", SYM))
             assert '{"code":-2011,"msg":"Unknown order sent."}' in msg
@@ -158,9 +172,14 @@ def test_refusals_in_binance_words() -> None:
                 msg = await _error(ex.privatePostOrder({**base, **params}))
                 assert f'{{"code":-1013,"msg":"Filter failure: {failure}"}}' in msg
             fake.venue.house_quote("spot", "BTCUSDT", "SELL", "41000", "1")
-            msg = await _error(ex.create_order(SYM, "limit", "buy", 0.001, 41000, {"postOnly": True}))
+            msg = await _error(
+                ex.create_order(SYM, "limit", "buy", 0.001, 41000, {"postOnly": True})
+            )
             assert "Order would immediately match and take." in msg
-            assert '{"code":-2010,"msg":"Order would immediately match and take."}' == ex.last_http_response
+            assert (
+                ex.last_http_response
+                == '{"code":-2010,"msg":"Order would immediately match and take."}'
+            )
             await close(ex)
 
     run(main)
@@ -174,7 +193,9 @@ def test_cancel_edit_and_amend_keep_priority() -> None:
             o = await ex.create_order(SYM, "limit", "sell", 0.5, 60000, {"clientOrderId": "s1"})
             # ccxt 4.5.90 has no method for it: sign the request through ccxt's generic one.
             amended = await ex.request(
-                "order/amend/keepPriority", ["private"], "PUT",
+                "order/amend/keepPriority",
+                ["private"],
+                "PUT",
                 {"symbol": "BTCUSDT", "origClientOrderId": "s1", "newQty": "0.3"},
             )
             assert amended["amendedOrder"]["qty"] == "0.30000000"
@@ -199,7 +220,9 @@ def test_bnb_pays_fees_while_it_lasts_then_the_received_asset() -> None:
             ex = client(fake, "spot")
             await ex.load_markets()
             stream = await _watching(ex)
-            order = await ex.create_order(SYM, "limit", "buy", 0.03, 50000, {"clientOrderId": "bnb1"})
+            order = await ex.create_order(
+                SYM, "limit", "buy", 0.03, 50000, {"clientOrderId": "bnb1"}
+            )
             resting = fake.venue.order("spot", int(order["id"]))
             assert resting is not None
             await stream.wait_for(1)
@@ -207,7 +230,10 @@ def test_bnb_pays_fees_while_it_lasts_then_the_received_asset() -> None:
             await stream.wait_for(2)
             fake.venue.fill(resting, "0.01")  # 0.0005 BNB left: not enough
             reports = [r for r in await stream.wait_for(3) if r["x"] == "TRADE"]
-            assert [(r["N"], r["n"]) for r in reports] == [("BNB", "0.00100000"), ("BTC", "0.00001000")]
+            assert [(r["N"], r["n"]) for r in reports] == [
+                ("BNB", "0.00100000"),
+                ("BTC", "0.00001000"),
+            ]
             trades = await ex.fetch_my_trades(SYM)
             assert [t["info"]["commissionAsset"] for t in trades] == ["BNB", "BTC"]
             assert fake.venue.accounts["alice"].free("BNB") == Decimal("0.0005")
@@ -219,17 +245,18 @@ def test_bnb_pays_fees_while_it_lasts_then_the_received_asset() -> None:
 
 def test_the_retired_spot_listen_key_endpoints_are_gone() -> None:
     async def main() -> None:
-        async with running() as fake:
-            async with aiohttp.ClientSession() as http:
-                for method in ("POST", "PUT", "DELETE"):
-                    async with http.request(
-                        method, f"{fake.http}/api/v3/userDataStream", headers={"X-MBX-APIKEY": KEY}
-                    ) as resp:
-                        assert resp.status == 404
-                async with http.ws_connect(f"{fake.ws}/ws-api/v3") as ws:
-                    await ws.send_json({"id": "1", "method": "userDataStream.start", "params": {"apiKey": KEY}})
-                    answer = await ws.receive_json()
-                    assert answer["status"] == 400 and answer["error"]["code"] == -1020
+        async with running() as fake, aiohttp.ClientSession() as http:
+            for method in ("POST", "PUT", "DELETE"):
+                async with http.request(
+                    method, f"{fake.http}/api/v3/userDataStream", headers={"X-MBX-APIKEY": KEY}
+                ) as resp:
+                    assert resp.status == 404
+            async with http.ws_connect(f"{fake.ws}/ws-api/v3") as ws:
+                await ws.send_json(
+                    {"id": "1", "method": "userDataStream.start", "params": {"apiKey": KEY}}
+                )
+                answer = await ws.receive_json()
+                assert answer["status"] == 400 and answer["error"]["code"] == -1020
 
     run(main)
 
@@ -239,7 +266,9 @@ def test_runs_in_a_thread_for_clients_elsewhere() -> None:
 
     fake = FakeBinance(accounts())
     with fake.running_in_thread() as running_fake:
-        order = running_fake.call(running_fake.venue.house_quote, "spot", "BTCUSDT", "BUY", "100", "1")
+        order = running_fake.call(
+            running_fake.venue.house_quote, "spot", "BTCUSDT", "BUY", "100", "1"
+        )
 
         async def main() -> None:
             ex = client(running_fake, "spot")

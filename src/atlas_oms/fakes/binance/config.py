@@ -112,19 +112,12 @@ class AccountConfig:
 
 
 def load_accounts(path: str | Path) -> list[AccountConfig]:
-    """Read accounts from a JSON (or YAML) file: a list of objects, or ``{"accounts": [...]}``.
+    """Read accounts from a JSON file: a list of objects, or ``{"accounts": [...]}``.
 
     Each object: ``name``, ``api_key``, ``secret``, optional ``spot``/``futures`` balances by
     asset, ``hedge_mode``, ``bnb_fees``, fee rates and ``default_leverage``.
     """
-    text = Path(path).read_text()
-    data: Any
-    if str(path).endswith((".yaml", ".yml")):
-        import yaml
-
-        data = yaml.safe_load(text)
-    else:
-        data = json.loads(text)
+    data: Any = json.loads(Path(path).read_text())
     if isinstance(data, dict):
         data = data.get("accounts", [])
     return [AccountConfig.from_dict(item) for item in data]

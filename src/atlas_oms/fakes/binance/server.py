@@ -192,7 +192,7 @@ class FakeBinance:
             asyncio.set_event_loop(loop)
             try:
                 loop.run_until_complete(self.start(port=port))
-            except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            except BaseException as exc:
                 ready.set_exception(exc)
                 return
             ready.set_result(None)
@@ -311,7 +311,9 @@ class FakeBinance:
             return self._too_many(429, st.backoff_until - now, st)
         return None
 
-    def _too_many(self, status: int, wait_s: float, st: _IpState, banned: bool = False) -> web.Response:
+    def _too_many(
+        self, status: int, wait_s: float, st: _IpState, banned: bool = False
+    ) -> web.Response:
         if banned:
             until = self.venue.now_ms() + int(wait_s * 1000)
             msg = (
@@ -417,7 +419,9 @@ class FakeBinance:
         raw_query, raw_body, params = await self._params(request)
         signature = params.get("signature")
         if not signature:
-            raise VenueError(-1102, "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.")
+            raise VenueError(
+                -1102, "Mandatory parameter 'signature' was not sent, was empty/null, or malformed."
+            )
         payload = _strip_signature(raw_query) + _strip_signature(raw_body)
         expected = hmac.new(acct.cfg.secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, signature):
@@ -429,7 +433,9 @@ class FakeBinance:
         try:
             ts = int(params["timestamp"])
         except (KeyError, ValueError):
-            raise VenueError(-1102, "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed.") from None
+            raise VenueError(
+                -1102, "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed."
+            ) from None
         if ts > 10**14:  # microseconds
             ts //= 1000
         window = Decimal(params.get("recvWindow", "5000"))
@@ -437,7 +443,9 @@ class FakeBinance:
             raise VenueError(-1131, "recvWindow must be less than 60000")
         now = self.venue.now_ms()
         if ts >= now + 1000:
-            raise VenueError(-1021, "Timestamp for this request was 1000ms ahead of the server's time.")
+            raise VenueError(
+                -1021, "Timestamp for this request was 1000ms ahead of the server's time."
+            )
         if now - ts > window:
             raise VenueError(-1021, "Timestamp for this request is outside of the recvWindow.")
 
@@ -464,11 +472,23 @@ class FakeBinance:
         counts.stamps = [s for s in counts.stamps if s > now - 86400]
         ten = counts.count(now, 10)
         if ten >= lim.orders_per_10s:
-            raise VenueError(-1015, f"Too many new orders; current limit is {lim.orders_per_10s} orders per 10 SECOND.", 429)
+            raise VenueError(
+                -1015,
+                f"Too many new orders; current limit is {lim.orders_per_10s} orders per 10 SECOND.",
+                429,
+            )
         if market == USDM and counts.count(now, 60) >= lim.orders_per_minute:
-            raise VenueError(-1015, f"Too many new orders; current limit is {lim.orders_per_minute} orders per MINUTE.", 429)
+            raise VenueError(
+                -1015,
+                f"Too many new orders; current limit is {lim.orders_per_minute} orders per MINUTE.",
+                429,
+            )
         if market == SPOT and len(counts.stamps) >= lim.orders_per_day:
-            raise VenueError(-1015, f"Too many new orders; current limit is {lim.orders_per_day} orders per DAY.", 429)
+            raise VenueError(
+                -1015,
+                f"Too many new orders; current limit is {lim.orders_per_day} orders per DAY.",
+                429,
+            )
         counts.stamps.append(now)
         headers = {"X-MBX-ORDER-COUNT-10S": str(ten + 1)}
         if market == SPOT:
@@ -501,10 +521,10 @@ class FakeBinance:
         body = self._place_answer(market, order, params, fills)
         return _json(body, headers=headers)
 
-    def _place_answer(self, market: str, o: Order, params: dict[str, str], fills: list[Any]) -> dict[str, Any]:
+    def _place_answer(
+        self, market: str, o: Order, params: dict[str, str], fills: list[Any]
+    ) -> dict[str, Any]:
         if market == USDM:
-            if params.get("newOrderRespType", "ACK") == "RESULT":
-                return wire.futures_order(self.venue, o)
             return wire.futures_order(self.venue, o)
         kind = params.get("newOrderRespType", "FULL" if o.type in ("MARKET", "LIMIT") else "ACK")
         if kind == "ACK":
@@ -523,17 +543,42 @@ class FakeBinance:
         spec = self.venue.spec(SPOT, params.get("symbol", ""))
         if params.get("type") not in ("LIMIT", "MARKET", "LIMIT_MAKER"):
             raise VenueError(-1116, "Invalid orderType.")
-        probe = Order(SPOT, spec.symbol, 0, "", acct.name, params.get("side", "BUY"), params.get("type", "LIMIT"), "GTC",
-                      Decimal(params.get("price", "0")), Decimal(params.get("quantity", "0")), 0)
+        probe = Order(
+            SPOT,
+            spec.symbol,
+            0,
+            "",
+            acct.name,
+            params.get("side", "BUY"),
+            params.get("type", "LIMIT"),
+            "GTC",
+            Decimal(params.get("price", "0")),
+            Decimal(params.get("quantity", "0")),
+            0,
+        )
         self.venue.check_filters(SPOT, spec, probe, probe.type == "MARKET")
         if params.get("computeCommissionRates", "false") == "true":
             c = acct.cfg
             return _json(
                 {
-                    "standardCommissionForOrder": {"maker": wire.s8(c.spot_maker), "taker": wire.s8(c.spot_taker)},
-                    "specialCommissionForOrder": {"maker": wire.s8(Decimal(0)), "taker": wire.s8(Decimal(0))},
-                    "taxCommissionForOrder": {"maker": wire.s8(Decimal(0)), "taker": wire.s8(Decimal(0))},
-                    "discount": {"enabledForAccount": c.bnb_fees, "enabledForSymbol": True, "discountAsset": "BNB", "discount": "0.25000000"},
+                    "standardCommissionForOrder": {
+                        "maker": wire.s8(c.spot_maker),
+                        "taker": wire.s8(c.spot_taker),
+                    },
+                    "specialCommissionForOrder": {
+                        "maker": wire.s8(Decimal(0)),
+                        "taker": wire.s8(Decimal(0)),
+                    },
+                    "taxCommissionForOrder": {
+                        "maker": wire.s8(Decimal(0)),
+                        "taker": wire.s8(Decimal(0)),
+                    },
+                    "discount": {
+                        "enabledForAccount": c.bnb_fees,
+                        "enabledForSymbol": True,
+                        "discountAsset": "BNB",
+                        "discount": "0.25000000",
+                    },
                 }
             )
         return _json({})
@@ -544,7 +589,10 @@ class FakeBinance:
         order_id = int(params["orderId"]) if params.get("orderId") else None
         client_id = params.get("origClientOrderId")
         if order_id is None and not client_id:
-            raise VenueError(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!")
+            raise VenueError(
+                -1102,
+                "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!",
+            )
         o = self.venue.find(market, acct.name, symbol, order_id, client_id)
         if o is None or (query and not self.venue.visible(o)):
             if query:
@@ -583,14 +631,20 @@ class FakeBinance:
         acct, params = await self._signed(request)
         symbol = params.get("symbol", "")
         self.venue.spec(SPOT, symbol)
-        orders = [o for o in self.venue.orders.values() if o.market == SPOT and o.account == acct.name and o.symbol == symbol]
+        orders = [
+            o
+            for o in self.venue.orders.values()
+            if o.market == SPOT and o.account == acct.name and o.symbol == symbol
+        ]
         return _json([wire.spot_order(o) for o in _window(orders, params)])
 
     async def _spot_my_trades(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
         symbol = params.get("symbol", "")
         self.venue.spec(SPOT, symbol)
-        return _json([wire.spot_trade(t) for t in self.venue.account_trades(SPOT, acct.name, symbol, params)])
+        return _json(
+            [wire.spot_trade(t) for t in self.venue.account_trades(SPOT, acct.name, symbol, params)]
+        )
 
     async def _spot_account(self, request: web.Request) -> web.Response:
         acct, _ = await self._signed(request)
@@ -599,7 +653,9 @@ class FakeBinance:
     async def _spot_amend(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
         o = self._lookup(SPOT, acct, params, False)
-        self.venue.amend_spot_keep_priority(o, Decimal(params.get("newQty", "0")), params.get("newClientOrderId"))
+        self.venue.amend_spot_keep_priority(
+            o, Decimal(params.get("newQty", "0")), params.get("newClientOrderId")
+        )
         return _json(wire.spot_amended(o, self.venue.now_ms(), self.venue.next_execution_id()))
 
     async def _spot_cancel_replace(self, request: web.Request) -> web.Response:
@@ -618,11 +674,20 @@ class FakeBinance:
                 {
                     "code": -2022,
                     "msg": "Order cancel-replace failed.",
-                    "data": {"cancelResult": "FAILURE", "newOrderResult": "NOT_ATTEMPTED", "cancelResponse": err.body(), "newOrderResponse": None},
+                    "data": {
+                        "cancelResult": "FAILURE",
+                        "newOrderResult": "NOT_ATTEMPTED",
+                        "cancelResponse": err.body(),
+                        "newOrderResponse": None,
+                    },
                 },
                 status=400,
             )
-        new_params = {k: v for k, v in params.items() if not k.startswith("cancel") and k not in ("cancelReplaceMode", "signature")}
+        new_params = {
+            k: v
+            for k, v in params.items()
+            if not k.startswith("cancel") and k not in ("cancelReplaceMode", "signature")
+        }
         try:
             trades_before = len(self.venue.trades)
             new = self.venue.place(SPOT, acct, new_params)
@@ -631,7 +696,12 @@ class FakeBinance:
                 {
                     "code": -2021,
                     "msg": "Order cancel-replace partially failed.",
-                    "data": {"cancelResult": "SUCCESS", "newOrderResult": "FAILURE", "cancelResponse": cancel_body, "newOrderResponse": err.body()},
+                    "data": {
+                        "cancelResult": "SUCCESS",
+                        "newOrderResult": "FAILURE",
+                        "cancelResponse": cancel_body,
+                        "newOrderResponse": err.body(),
+                    },
                 },
                 status=409,
             )
@@ -652,14 +722,16 @@ class FakeBinance:
 
     async def _futures_get_order(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
-        return _json(wire.futures_order(self.venue, self._lookup(USDM, acct, params, True)))
+        return _json(
+            wire.futures_order(self.venue, self._lookup(USDM, acct, params, True), query=True)
+        )
 
     async def _futures_open_order(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
         o = self._lookup(USDM, acct, params, True)
         if not o.is_open:
             raise VenueError(-2013, "Order does not exist.")
-        return _json(wire.futures_order(self.venue, o))
+        return _json(wire.futures_order(self.venue, o, query=True))
 
     async def _futures_cancel(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
@@ -670,7 +742,9 @@ class FakeBinance:
     async def _futures_modify(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
         o = self._lookup(USDM, acct, params, False)
-        self.venue.modify_futures(o, Decimal(params.get("quantity", "0")), Decimal(params.get("price", "0")))
+        self.venue.modify_futures(
+            o, Decimal(params.get("quantity", "0")), Decimal(params.get("price", "0"))
+        )
         return _json(wire.futures_order(self.venue, o))
 
     async def _futures_open_orders(self, request: web.Request) -> web.Response:
@@ -678,7 +752,12 @@ class FakeBinance:
         symbol = params.get("symbol")
         if symbol:
             self.venue.spec(USDM, symbol)
-        return _json([wire.futures_order(self.venue, o) for o in self.venue.open_orders(USDM, acct.name, symbol)])
+        return _json(
+            [
+                wire.futures_order(self.venue, o, query=True)
+                for o in self.venue.open_orders(USDM, acct.name, symbol)
+            ]
+        )
 
     async def _futures_cancel_all(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
@@ -692,8 +771,14 @@ class FakeBinance:
         acct, params = await self._signed(request)
         symbol = params.get("symbol", "")
         self.venue.spec(USDM, symbol)
-        orders = [o for o in self.venue.orders.values() if o.market == USDM and o.account == acct.name and o.symbol == symbol]
-        return _json([wire.futures_order(self.venue, o) for o in _window(orders, params)])
+        orders = [
+            o
+            for o in self.venue.orders.values()
+            if o.market == USDM and o.account == acct.name and o.symbol == symbol
+        ]
+        return _json(
+            [wire.futures_order(self.venue, o, query=True) for o in _window(orders, params)]
+        )
 
     async def _futures_user_trades(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
@@ -727,7 +812,9 @@ class FakeBinance:
         want = params.get("dualSidePosition", "").lower() == "true"
         if want == acct.hedge:
             raise VenueError(-4059, "No need to change position side.")
-        if any(p.amt for p in acct.positions.values()) or self.venue.open_orders(USDM, acct.name, None):
+        if any(p.amt for p in acct.positions.values()) or self.venue.open_orders(
+            USDM, acct.name, None
+        ):
             raise VenueError(-4068, "Position side cannot be changed if there exists position.")
         acct.hedge = want
         return _json({"code": 200, "msg": "success"})
@@ -777,14 +864,22 @@ class FakeBinance:
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         path = request.path
-        if path == "/ws-api/v3":
+        # ccxt appends a stream index (``/ws/0``); Binance takes ``/ws/<stream>`` the same way.
+        base = path.rstrip("/")
+        if base == "/ws-api/v3":
             kind = "wsapi"
-        elif path in ("/ws", "/stream"):
-            kind = "public-spot"
-        elif path in ("/fstream/ws", "/fstream/public/ws", "/fstream/market/ws", "/fstream/stream"):
-            kind = "public-usdm"
-        elif path == "/fstream/private/ws" or path.startswith("/fstream/ws/"):
+        elif base == "/fstream/private/ws" or (
+            base.startswith("/fstream/ws/")
+            and self.venue.account_for_listen_key(base.rsplit("/", 1)[-1])
+        ):
             kind = "private"
+        elif _under(base, "/ws") or _under(base, "/stream"):
+            kind = "public-spot"
+        elif any(
+            _under(base, p)
+            for p in ("/fstream/ws", "/fstream/public/ws", "/fstream/market/ws", "/fstream/stream")
+        ):
+            kind = "public-usdm"
         else:
             return web.Response(status=404, text="")
         account: Account | None = None
@@ -827,13 +922,26 @@ class FakeBinance:
         elif method == "LIST_SUBSCRIPTIONS":
             conn.send({"result": sorted(conn.streams), "id": data.get("id")})
         else:
-            conn.send({"error": {"code": 2, "msg": f"Invalid request: unknown method {method}"}, "id": data.get("id")})
+            conn.send(
+                {
+                    "error": {"code": 2, "msg": f"Invalid request: unknown method {method}"},
+                    "id": data.get("id"),
+                }
+            )
 
     def _ws_api(self, conn: _Conn, data: dict[str, Any]) -> None:
         rid = data.get("id")
         method = data.get("method")
         params = data.get("params") or {}
-        limits = [{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": self.limits.weight_per_window, "count": 2}]
+        limits = [
+            {
+                "rateLimitType": "REQUEST_WEIGHT",
+                "interval": "MINUTE",
+                "intervalNum": 1,
+                "limit": self.limits.weight_per_window,
+                "count": 2,
+            }
+        ]
         try:
             if method == "ping":
                 result: Any = {}
@@ -849,7 +957,12 @@ class FakeBinance:
                 ids = [int(sid)] if sid is not None else list(conn.subs)
                 for i in ids:
                     if conn.subs.pop(i, None) is not None:
-                        conn.send({"subscriptionId": i, "event": {"e": "eventStreamTerminated", "E": self.venue.now_ms()}})
+                        conn.send(
+                            {
+                                "subscriptionId": i,
+                                "event": {"e": "eventStreamTerminated", "E": self.venue.now_ms()},
+                            }
+                        )
                 result = {}
             elif method in ("userDataStream.start", "userDataStream.ping", "userDataStream.stop"):
                 raise VenueError(-1020, "This operation is not supported.")
@@ -889,6 +1002,10 @@ def _strip_signature(raw: str) -> str:
         return ""
     parts = [p for p in raw.split("&") if not p.startswith("signature=")]
     return "&".join(parts)
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix + "/")
 
 
 def _is_trade(event: dict[str, Any]) -> bool:

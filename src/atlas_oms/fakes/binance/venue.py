@@ -154,7 +154,9 @@ class FakeVenue:
         self.faults = faults or Faults()
         self.bnb_price = bnb_price
         self.listen_key_ttl_ms = listen_key_ttl_ms
-        self.symbols: dict[str, dict[str, SymbolSpec]] = {m: default_symbols(m) for m in (SPOT, USDM)}
+        self.symbols: dict[str, dict[str, SymbolSpec]] = {
+            m: default_symbols(m) for m in (SPOT, USDM)
+        }
         self.books: dict[tuple[str, str], OrderBook] = {
             (m, s): OrderBook(f"{m}:{s}") for m in (SPOT, USDM) for s in self.symbols[m]
         }
@@ -168,6 +170,8 @@ class FakeVenue:
         self._next_exec_id = 1
         self._next_key = 1
         self.mark_prices: dict[str, Decimal] = {}
+        #: (market, symbol) -> [open, high, low, last, volume, quote volume, count] since start.
+        self.day_stats: dict[tuple[str, str], list[Any]] = {}
         self.user_listeners: list[UserListener] = []
         self.market_listeners: list[MarketListener] = []
         for cfg in accounts or []:
@@ -250,9 +254,7 @@ class FakeVenue:
         for listener in list(self.market_listeners):
             listener(market, stream, payload)
 
-    def _report(
-        self, o: Order, exec_type: str, ts: int, fill: Trade | None = None
-    ) -> None:
+    def _report(self, o: Order, exec_type: str, ts: int, fill: Trade | None = None) -> None:
         if o.account == HOUSE:
             return
         if o.market == SPOT:
@@ -272,7 +274,9 @@ class FakeVenue:
 
     def _book_changed(self, market: str, symbol: str, ts: int) -> None:
         book = self.books[(market, symbol)]
-        self._emit_market(market, f"{symbol.lower()}@bookTicker", wire.book_ticker(self, market, symbol, book, ts))
+        self._emit_market(
+            market, f"{symbol.lower()}@bookTicker", wire.book_ticker(self, market, symbol, book, ts)
+        )
 
     # ------------------------------------------------------------------ validation
 
@@ -327,7 +331,9 @@ class FakeVenue:
         side = p.get("side", "")
         otype = p.get("type", "")
         if side not in ("BUY", "SELL"):
-            raise VenueError(-1102, "Mandatory parameter 'side' was not sent, was empty/null, or malformed.")
+            raise VenueError(
+                -1102, "Mandatory parameter 'side' was not sent, was empty/null, or malformed."
+            )
         allowed = ("LIMIT", "MARKET", "LIMIT_MAKER") if market == SPOT else ("LIMIT", "MARKET")
         if otype not in allowed:
             raise VenueError(-1116, "Invalid orderType.")
@@ -341,12 +347,19 @@ class FakeVenue:
             # Quote-quantity market order: turn it into a base quantity against the book.
             raise VenueError(-1013, "Filter failure: LOT_SIZE")
         if qty <= 0:
-            raise VenueError(-1102, "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed.")
+            raise VenueError(
+                -1102, "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed."
+            )
         if not is_market and price <= 0:
-            raise VenueError(-1102, "Mandatory parameter 'price' was not sent, was empty/null, or malformed.")
-        tif = p.get("timeInForce", "GTC" if not is_market else "GTC")
+            raise VenueError(
+                -1102, "Mandatory parameter 'price' was not sent, was empty/null, or malformed."
+            )
+        tif = p.get("timeInForce", "GTC")
         if otype == "LIMIT" and "timeInForce" not in p:
-            raise VenueError(-1102, "Mandatory parameter 'timeInForce' was not sent, was empty/null, or malformed.")
+            raise VenueError(
+                -1102,
+                "Mandatory parameter 'timeInForce' was not sent, was empty/null, or malformed.",
+            )
         client_id = p.get("newClientOrderId") or self._generated_client_id(market)
         now = self.now_ms()
         reduce_only = p.get("reduceOnly", "false").lower() == "true"
@@ -475,6 +488,7 @@ class FakeVenue:
             None if is_market else o.price,
             tif,
             False,
+            f"o{o.order_id}",  # self-trade prevention NONE, as exchangeInfo says
         )
         for f in result.fills:
             maker = self.orders[(o.market, f.maker_order_id)]
@@ -491,17 +505,48 @@ class FakeVenue:
         trade_id = self._new_trade_id(taker.market, taker.symbol)
         self._fill_side(maker, price, qty, ts, True, trade_id)
         self._fill_side(taker, price, qty, ts, False, trade_id)
-        self._public_trade(taker.market, taker.symbol, trade_id, price, qty, ts, buyer_maker=maker.side == "BUY")
+        self._public_trade(
+            taker.market, taker.symbol, trade_id, price, qty, ts, buyer_maker=maker.side == "BUY"
+        )
 
     def _public_trade(
-        self, market: str, symbol: str, trade_id: int, price: Decimal, qty: Decimal, ts: int, buyer_maker: bool
+        self,
+        market: str,
+        symbol: str,
+        trade_id: int,
+        price: Decimal,
+        qty: Decimal,
+        ts: int,
+        buyer_maker: bool,
     ) -> None:
         self._next_agg_id += 1
         low = symbol.lower()
-        self._emit_market(market, f"{low}@trade", wire.public_trade(market, symbol, trade_id, price, qty, ts, buyer_maker))
         self._emit_market(
-            market, f"{low}@aggTrade", wire.agg_trade(market, symbol, self._next_agg_id, trade_id, price, qty, ts, buyer_maker)
+            market,
+            f"{low}@trade",
+            wire.public_trade(market, symbol, trade_id, price, qty, ts, buyer_maker),
         )
+        self._emit_market(
+            market,
+            f"{low}@aggTrade",
+            wire.agg_trade(
+                market, symbol, self._next_agg_id, trade_id, price, qty, ts, buyer_maker
+            ),
+        )
+        stats = self.day_stats.setdefault(
+            (market, symbol), [price, price, price, price, ZERO, ZERO, 0]
+        )
+        stats[1] = max(stats[1], price)
+        stats[2] = min(stats[2], price)
+        stats[3] = price
+        stats[4] += qty
+        stats[5] += qty * price
+        stats[6] += 1
+        book = self.books[(market, symbol)]
+        self._emit_market(
+            market, f"{low}@ticker", wire.ticker_24h(market, symbol, stats, book, ts, trade_id)
+        )
+        self._emit_market(market, f"{low}@miniTicker", wire.mini_ticker(symbol, stats, ts))
 
     def _fill_side(
         self, o: Order, price: Decimal, qty: Decimal, ts: int, maker: bool, trade_id: int
@@ -537,7 +582,9 @@ class FakeVenue:
             self._balances_changed(o.market, acct, assets, ts)
         return trade
 
-    def _fee(self, acct: Account, market: str, trade: Trade, fallback_asset: str, fallback_amt: Decimal) -> None:
+    def _fee(
+        self, acct: Account, market: str, trade: Trade, fallback_asset: str, fallback_amt: Decimal
+    ) -> None:
         cfg = acct.cfg
         if market == SPOT:
             rate = cfg.spot_maker if trade.maker else cfg.spot_taker
@@ -638,7 +685,9 @@ class FakeVenue:
         self._book_changed(o.market, o.symbol, now)
         return o
 
-    def amend_spot_keep_priority(self, o: Order, new_qty: Decimal, new_client_id: str | None) -> Order:
+    def amend_spot_keep_priority(
+        self, o: Order, new_qty: Decimal, new_client_id: str | None
+    ) -> Order:
         """``PUT /api/v3/order/amend/keepPriority``: quantity down only, queue place kept."""
         if not o.is_open:
             raise VenueError(-2038, "Unknown order sent.")
@@ -668,7 +717,9 @@ class FakeVenue:
         if not o.is_open:
             raise VenueError(-2013, "Order does not exist.")
         spec = self.spec(USDM, o.symbol)
-        probe = Order(USDM, o.symbol, 0, o.client_id, o.account, o.side, "LIMIT", o.tif, new_price, new_qty, 0)
+        probe = Order(
+            USDM, o.symbol, 0, o.client_id, o.account, o.side, "LIMIT", o.tif, new_price, new_qty, 0
+        )
         self.check_filters(USDM, spec, probe, False)
         if new_qty <= o.executed:
             raise VenueError(-4005, "Quantity greater than max quantity.")
@@ -685,7 +736,10 @@ class FakeVenue:
     def _match_resting(self, o: Order, spec: SymbolSpec, now: int) -> None:
         """Re-enter a (modified) order's leaves into its book."""
         book = self.books[(o.market, o.symbol)]
-        result = book.submit(o.order_id, o.account, Side.BUY if o.side == "BUY" else Side.SELL, o.leaves, o.price)
+        side = Side.BUY if o.side == "BUY" else Side.SELL
+        result = book.submit(
+            o.order_id, o.account, side, o.leaves, o.price, stp_key=f"o{o.order_id}"
+        )
         for f in result.fills:
             maker = self.orders[(o.market, f.maker_order_id)]
             self._trade(o, maker, f.price, f.qty, now)
@@ -693,7 +747,9 @@ class FakeVenue:
 
     # ------------------------------------------------------------------ knobs: liquidity, fills
 
-    def house_quote(self, market: str, symbol: str, side: str, price: Decimal | str, qty: Decimal | str) -> Order:
+    def house_quote(
+        self, market: str, symbol: str, side: str, price: Decimal | str, qty: Decimal | str
+    ) -> Order:
         """Rest (or match) liquidity from the house account, which has no balances to check."""
         house = self.accounts.get(HOUSE)
         if house is None:
@@ -709,13 +765,19 @@ class FakeVenue:
         return self.place(market, house, params, house=True)
 
     def fill(
-        self, o: Order, qty: Decimal | str, price: Decimal | str | None = None, ts: int | None = None
+        self,
+        o: Order,
+        qty: Decimal | str,
+        price: Decimal | str | None = None,
+        ts: int | None = None,
     ) -> Trade:
         """Fill a resting order now (the counterparty is the house), at its price by default."""
         qty = Decimal(qty)
         px = o.price if price is None else Decimal(price)
         if not o.is_open or qty <= 0 or qty > o.leaves:
-            raise ValueError(f"cannot fill {qty} of order {o.order_id} ({o.status}, leaves {o.leaves})")
+            raise ValueError(
+                f"cannot fill {qty} of order {o.order_id} ({o.status}, leaves {o.leaves})"
+            )
         now = self.now_ms() if ts is None else ts
         book = self.books[(o.market, o.symbol)]
         if qty == o.leaves:
@@ -730,7 +792,9 @@ class FakeVenue:
         self._book_changed(o.market, o.symbol, now)
         return trade
 
-    def fill_in_parts(self, o: Order, parts: list[Decimal | str], price: Decimal | str | None = None) -> list[Trade]:
+    def fill_in_parts(
+        self, o: Order, parts: list[Decimal | str], price: Decimal | str | None = None
+    ) -> list[Trade]:
         """Several fills of one order with the same transaction time ``T`` (one millisecond)."""
         ts = self.now_ms()
         return [self.fill(o, q, price, ts) for q in parts]
@@ -763,11 +827,37 @@ class FakeVenue:
         spec = self.spec(market, symbol)
         side = "BUY" if qty > 0 else "SELL"
         order_id = self._new_order_id()
-        o = Order(market, symbol, order_id, self._generated_client_id(market), account, side, "MARKET", "GTC", ZERO, abs(qty), ts)
+        o = Order(
+            market,
+            symbol,
+            order_id,
+            self._generated_client_id(market),
+            account,
+            side,
+            "MARKET",
+            "GTC",
+            ZERO,
+            abs(qty),
+            ts,
+        )
         o.executed, o.cum_quote, o.status, o.update_time = abs(qty), abs(qty) * price, "FILLED", ts
         o.position_side = position_side
         self.orders[(market, order_id)] = o
-        trade = Trade(market, symbol, self._new_trade_id(market, symbol), order_id, account, side, price, abs(qty), ZERO, "USDT", ts, False, position_side=position_side)
+        trade = Trade(
+            market,
+            symbol,
+            self._new_trade_id(market, symbol),
+            order_id,
+            account,
+            side,
+            price,
+            abs(qty),
+            ZERO,
+            "USDT",
+            ts,
+            False,
+            position_side=position_side,
+        )
         self.trades.append(trade)
         if market == USDM:
             acct.positions[(symbol, position_side)] = Position(qty, price, ts)
@@ -778,20 +868,28 @@ class FakeVenue:
 
     def set_mark_price(self, symbol: str, price: Decimal | str) -> None:
         self.mark_prices[symbol] = Decimal(price)
-        self._emit_market(USDM, f"{symbol.lower()}@markPrice", wire.mark_price(symbol, Decimal(price), self.now_ms()))
+        self._emit_market(
+            USDM,
+            f"{symbol.lower()}@markPrice",
+            wire.mark_price(symbol, Decimal(price), self.now_ms()),
+        )
 
     # ------------------------------------------------------------------ queries
 
     def visible(self, o: Order) -> bool:
         return self.now_ms() >= o.visible_at
 
-    def account_trades(self, market: str, account: str, symbol: str, p: dict[str, str]) -> list[Trade]:
+    def account_trades(
+        self, market: str, account: str, symbol: str, p: dict[str, str]
+    ) -> list[Trade]:
         window = self.faults.trade_history_ms
         horizon = self.now_ms() - window if window is not None else None
         out = [
             t
             for t in self.trades
-            if t.market == market and t.account == account and t.symbol == symbol
+            if t.market == market
+            and t.account == account
+            and t.symbol == symbol
             and (horizon is None or t.time >= horizon)
         ]
         if "orderId" in p:

@@ -240,7 +240,13 @@ def _filters(spec: SymbolSpec, market: str) -> list[dict[str, Any]]:
             "applyMaxToMarket": False,
             "avgPriceMins": 5,
         }
-        return [price_filter, lot, market_lot, notional, {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": 200}]
+        return [
+            price_filter,
+            lot,
+            market_lot,
+            notional,
+            {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": 200},
+        ]
     return [
         price_filter,
         lot,
@@ -248,20 +254,49 @@ def _filters(spec: SymbolSpec, market: str) -> list[dict[str, Any]]:
         {"filterType": "MAX_NUM_ORDERS", "limit": 200},
         {"filterType": "MAX_NUM_ALGO_ORDERS", "limit": 10},
         {"filterType": "MIN_NOTIONAL", "notional": num(spec.min_notional)},
-        {"filterType": "PERCENT_PRICE", "multiplierUp": "1.0500", "multiplierDown": "0.9500", "multiplierDecimal": "4"},
+        {
+            "filterType": "PERCENT_PRICE",
+            "multiplierUp": "1.0500",
+            "multiplierDown": "0.9500",
+            "multiplierDecimal": "4",
+        },
     ]
 
 
 def rate_limits(venue: FakeVenue, market: str) -> list[dict[str, Any]]:
     lim = venue.limits
     out = [
-        {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": lim.weight_per_window},
-        {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": lim.orders_per_10s},
+        {
+            "rateLimitType": "REQUEST_WEIGHT",
+            "interval": "MINUTE",
+            "intervalNum": 1,
+            "limit": lim.weight_per_window,
+        },
+        {
+            "rateLimitType": "ORDERS",
+            "interval": "SECOND",
+            "intervalNum": 10,
+            "limit": lim.orders_per_10s,
+        },
     ]
     if market == SPOT:
-        out.append({"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": lim.orders_per_day})
+        out.append(
+            {
+                "rateLimitType": "ORDERS",
+                "interval": "DAY",
+                "intervalNum": 1,
+                "limit": lim.orders_per_day,
+            }
+        )
     else:
-        out.append({"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": lim.orders_per_minute})
+        out.append(
+            {
+                "rateLimitType": "ORDERS",
+                "interval": "MINUTE",
+                "intervalNum": 1,
+                "limit": lim.orders_per_minute,
+            }
+        )
     return out
 
 
@@ -311,36 +346,39 @@ def spot_exchange_info(venue: FakeVenue) -> dict[str, Any]:
 # ---------------------------------------------------------------------- futures REST
 
 
-def futures_order(venue: FakeVenue, o: Order) -> dict[str, Any]:
-    """``POST/GET/DELETE/PUT /fapi/v1/order`` (RESULT), ``openOrders``, ``allOrders``."""
+def futures_order(venue: FakeVenue, o: Order, query: bool = False) -> dict[str, Any]:
+    """USDⓈ-M order: the New-Order shape (also cancel and modify answers), or with ``query``
+    the Query-Order shape (``GET order``, ``openOrder``, ``openOrders``, ``allOrders``)."""
     spec = venue.spec(USDM, o.symbol)
-    return {
-        "orderId": o.order_id,
-        "symbol": o.symbol,
-        "status": o.status,
+    out: dict[str, Any] = {
         "clientOrderId": o.client_id,
-        "price": _fp(spec, o.price),
-        "avgPrice": _fp(spec, _avg(o)),
-        "origQty": _fq(spec, o.qty),
-        "executedQty": _fq(spec, o.executed),
         "cumQty": _fq(spec, o.executed),
         "cumQuote": fnum(o.cum_quote, spec.price_precision + spec.qty_precision),
-        "timeInForce": o.tif,
-        "type": o.type,
+        "executedQty": _fq(spec, o.executed),
+        "orderId": o.order_id,
+        "avgPrice": _fp(spec, _avg(o)),
+        "origQty": _fq(spec, o.qty),
+        "price": _fp(spec, o.price),
         "reduceOnly": o.reduce_only,
-        "closePosition": False,
         "side": o.side,
         "positionSide": o.position_side,
-        "stopPrice": _fp(spec, ZERO),
+        "status": o.status,
+        "stopPrice": "0",
+        "closePosition": False,
+        "symbol": o.symbol,
+        "time": o.time,
+        "timeInForce": o.tif,
+        "type": o.type,
+        "origType": o.type,
+        "updateTime": o.update_time,
         "workingType": "CONTRACT_PRICE",
         "priceProtect": False,
-        "origType": o.type,
         "priceMatch": "NONE",
         "selfTradePreventionMode": "EXPIRE_MAKER",
         "goodTillDate": 0,
-        "time": o.time,
-        "updateTime": o.update_time,
     }
+    del out["cumQty" if query else "time"]
+    return out
 
 
 def futures_trade(venue: FakeVenue, t: Trade) -> dict[str, Any]:
@@ -509,8 +547,22 @@ def leverage_brackets(venue: FakeVenue, symbol: str | None) -> list[dict[str, An
             "symbol": sym,
             "notionalCoef": 1.0,
             "brackets": [
-                {"bracket": 1, "initialLeverage": 125, "notionalCap": 50000, "notionalFloor": 0, "maintMarginRatio": 0.004, "cum": 0.0},
-                {"bracket": 2, "initialLeverage": 100, "notionalCap": 600000, "notionalFloor": 50000, "maintMarginRatio": 0.005, "cum": 50.0},
+                {
+                    "bracket": 1,
+                    "initialLeverage": 125,
+                    "notionalCap": 50000,
+                    "notionalFloor": 0,
+                    "maintMarginRatio": 0.004,
+                    "cum": 0.0,
+                },
+                {
+                    "bracket": 2,
+                    "initialLeverage": 100,
+                    "notionalCap": 600000,
+                    "notionalFloor": 50000,
+                    "maintMarginRatio": 0.005,
+                    "cum": 50.0,
+                },
             ],
         }
         for sym in venue.symbols[USDM]
@@ -569,7 +621,9 @@ def futures_exchange_info(venue: FakeVenue) -> dict[str, Any]:
 # ---------------------------------------------------------------------- user streams
 
 
-def execution_report(venue: FakeVenue, o: Order, exec_type: str, ts: int, t: Trade | None) -> dict[str, Any]:
+def execution_report(
+    venue: FakeVenue, o: Order, exec_type: str, ts: int, t: Trade | None
+) -> dict[str, Any]:
     """Spot ``executionReport`` (the event inside ``{"subscriptionId":N,"event":...}``)."""
     canceled = exec_type == "CANCELED"
     return {
@@ -616,14 +670,20 @@ def outbound_account_position(acct: Account, assets: set[str], ts: int) -> dict[
         "E": ts,
         "u": ts,
         "B": [
-            {"a": a, "f": s8(acct.spot.get(a, [ZERO, ZERO])[0]), "l": s8(acct.spot.get(a, [ZERO, ZERO])[1])}
+            {
+                "a": a,
+                "f": s8(acct.spot.get(a, [ZERO, ZERO])[0]),
+                "l": s8(acct.spot.get(a, [ZERO, ZERO])[1]),
+            }
             for a in sorted(assets)
             if a
         ],
     }
 
 
-def order_trade_update(venue: FakeVenue, o: Order, exec_type: str, ts: int, t: Trade | None) -> dict[str, Any]:
+def order_trade_update(
+    venue: FakeVenue, o: Order, exec_type: str, ts: int, t: Trade | None
+) -> dict[str, Any]:
     """USDⓈ-M ``ORDER_TRADE_UPDATE``; ``N``/``n`` only when there is a commission."""
     spec = venue.spec(USDM, o.symbol)
     body: dict[str, Any] = {
@@ -693,7 +753,12 @@ def account_update(venue: FakeVenue, acct: Account, assets: set[str], ts: int) -
         for sym, ps, pos in _position_rows(venue, acct)
         if pos.update_time == ts or pos.amt
     ]
-    return {"e": "ACCOUNT_UPDATE", "E": ts, "T": ts, "a": {"m": "ORDER", "B": balances, "P": positions}}
+    return {
+        "e": "ACCOUNT_UPDATE",
+        "E": ts,
+        "T": ts,
+        "a": {"m": "ORDER", "B": balances, "P": positions},
+    }
 
 
 def listen_key_expired(key: str, ts: int) -> dict[str, Any]:
@@ -703,7 +768,9 @@ def listen_key_expired(key: str, ts: int) -> dict[str, Any]:
 # ---------------------------------------------------------------------- market streams
 
 
-def book_ticker(venue: FakeVenue, market: str, symbol: str, book: OrderBook, ts: int) -> dict[str, Any]:
+def book_ticker(
+    venue: FakeVenue, market: str, symbol: str, book: OrderBook, ts: int
+) -> dict[str, Any]:
     from atlas_oms.model.enums import Side
 
     bid = book.depth(Side.BUY, 1)
@@ -728,7 +795,13 @@ def book_ticker(venue: FakeVenue, market: str, symbol: str, book: OrderBook, ts:
 
 
 def public_trade(
-    market: str, symbol: str, trade_id: int, price: Decimal, qty: Decimal, ts: int, buyer_maker: bool
+    market: str,
+    symbol: str,
+    trade_id: int,
+    price: Decimal,
+    qty: Decimal,
+    ts: int,
+    buyer_maker: bool,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
         "e": "trade",
@@ -748,7 +821,14 @@ def public_trade(
 
 
 def agg_trade(
-    market: str, symbol: str, agg_id: int, trade_id: int, price: Decimal, qty: Decimal, ts: int, buyer_maker: bool
+    market: str,
+    symbol: str,
+    agg_id: int,
+    trade_id: int,
+    price: Decimal,
+    qty: Decimal,
+    ts: int,
+    buyer_maker: bool,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
         "e": "aggTrade",
@@ -780,4 +860,67 @@ def mark_price(symbol: str, price: Decimal, ts: int) -> dict[str, Any]:
         "i": s8(price),
         "r": "0.00010000",
         "T": (ts // 28_800_000 + 1) * 28_800_000,
+    }
+
+
+def ticker_24h(
+    market: str, symbol: str, stats: list[Any], book: OrderBook, ts: int, last_id: int
+) -> dict[str, Any]:
+    """``<symbol>@ticker`` (24hrTicker), statistics since the fake started."""
+    from atlas_oms.model.enums import Side
+
+    open_, high, low, last, vol, qvol, count = stats
+    bid = book.depth(Side.BUY, 1)
+    ask = book.depth(Side.SELL, 1)
+    change = last - open_
+    out: dict[str, Any] = {
+        "e": "24hrTicker",
+        "E": ts,
+        "s": symbol,
+        "p": s8(change),
+        "P": f"{(change / open_ * 100) if open_ else ZERO:.3f}",
+        "w": s8(qvol / vol if vol else ZERO),
+    }
+    if market == SPOT:
+        out["x"] = s8(open_)
+    out.update({"c": s8(last), "Q": s8(ZERO)})
+    if market == SPOT:
+        out.update(
+            {
+                "b": s8(bid[0][0] if bid else ZERO),
+                "B": s8(bid[0][1] if bid else ZERO),
+                "a": s8(ask[0][0] if ask else ZERO),
+                "A": s8(ask[0][1] if ask else ZERO),
+            }
+        )
+    out.update(
+        {
+            "o": s8(open_),
+            "h": s8(high),
+            "l": s8(low),
+            "v": s8(vol),
+            "q": s8(qvol),
+            "O": ts - 86_400_000,
+            "C": ts,
+            "F": last_id - count + 1,
+            "L": last_id,
+            "n": count,
+        }
+    )
+    return out
+
+
+def mini_ticker(symbol: str, stats: list[Any], ts: int) -> dict[str, Any]:
+    """``<symbol>@miniTicker`` (24hrMiniTicker): what ccxt's ``watch_ticker`` subscribes to."""
+    open_, high, low, last, vol, qvol, _count = stats
+    return {
+        "e": "24hrMiniTicker",
+        "E": ts,
+        "s": symbol,
+        "c": s8(last),
+        "o": s8(open_),
+        "h": s8(high),
+        "l": s8(low),
+        "v": s8(vol),
+        "q": s8(qvol),
     }
