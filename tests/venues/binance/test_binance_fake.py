@@ -10,8 +10,6 @@ from contextlib import asynccontextmanager, suppress
 from decimal import Decimal
 from typing import Any
 
-import pytest
-
 from atlas_oms.fakes.binance import AccountConfig, FakeBinance, Limits
 from atlas_oms.model.enums import LiquiditySide, PositionSide, Side, TimeInForce
 from atlas_oms.model.venue import (
@@ -588,11 +586,6 @@ def test_futures_post_only_is_gtx_and_refused_when_it_would_take() -> None:
     run(main)
 
 
-@pytest.mark.xfail(
-    reason="the fake answers 404 to ccxt's public stream paths (<base>/ws/<n>, "
-    "<base>/fstream/public/ws/<n>); prices() is proven on fixtures only",
-    strict=False,
-)
 def test_prices_come_from_book_ticker_trades_and_mark_price() -> None:
     async def main() -> None:
         async with world(USDM) as (fake, adapter):
@@ -830,5 +823,39 @@ def test_a_quiet_live_stream_yields_stream_alive_and_a_half_open_one_stays_silen
             await asyncio.sleep(0.35)  # nothing arrives: no heartbeat is invented
             assert len([f for f in facts.items if isinstance(f, StreamAlive)]) == alive
             await facts.stop()
+
+    run(main)
+
+
+def test_spot_prices_come_from_book_ticker_and_trades() -> None:
+    async def main() -> None:
+        async with world(SPOT) as (fake, adapter):
+            ticks: list[Any] = []
+
+            async def collect() -> None:
+                async for tick in adapter.prices(["BTC/USDT"]):
+                    ticks.append(tick)
+
+            task = asyncio.ensure_future(collect())
+            deadline = asyncio.get_running_loop().time() + 1.5
+            n = 90
+            while not any(t.last for t in ticks) or not any(t.ask for t in ticks):
+                fake.venue.house_quote(SPOT, "BTCUSDT", "SELL", "60000", "1")
+                n += 1
+                buy = PlaceOrder(
+                    order_id=n,
+                    client_order_id=cid(n),
+                    symbol="BTC/USDT",
+                    side=Side.BUY,
+                    qty=D("0.001"),
+                )
+                assert isinstance(await adapter.place(buy), Acknowledged)
+                await asyncio.sleep(0.1)
+                assert asyncio.get_running_loop().time() < deadline, ticks
+            assert any(t.last == D("60000") and t.symbol == "BTC/USDT" for t in ticks)
+            assert any(t.ask == D("60000") for t in ticks)
+            task.cancel()
+            with suppress(asyncio.CancelledError, Exception):
+                await task
 
     run(main)
