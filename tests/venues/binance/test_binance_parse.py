@@ -374,3 +374,9 @@ def test_public_stream_messages_become_price_ticks() -> None:
     spot_book = p.parse_price_tick(fixture("spot_book_ticker_stream.json"), ctx(), now_ns=7)
     assert spot_book is not None and (spot_book.symbol, spot_book.ts) == ("BNBUSDT", 7)
     assert p.parse_price_tick({"result": None, "id": 1}, c) is None
+
+
+def test_symbol_config_gives_leverage_and_margin_mode() -> None:
+    leverage, margin = p.parse_symbol_config(fixture("usdm_symbol_config.json"), ctx("binanceusdm"))
+    assert leverage == {"BTC/USDT:USDT": D("21"), "ETH/USDT": D("5")}
+    assert margin == {"BTC/USDT:USDT": "cross", "ETH/USDT": "isolated"}

@@ -674,18 +674,11 @@ class BinanceUsdmAdapter(_BinanceAdapter):
         raw = await self._get("fapiPrivateGetPositionSideDual", {})
         dual = raw.get("dualSidePosition")
         hedge = dual is True or str(dual).lower() == "true"
-        leverage: dict[str, Decimal] = {}
-        margin: dict[str, str] = {}
         try:
             rows = await self._get("fapiPrivateGetSymbolConfig", {})
         except VenueQueryFailed:
-            rows = []
-        for row in rows or ():
-            symbol = self._ctx.symbol(str(row.get("symbol", "")))
-            if row.get("leverage") is not None:
-                leverage[symbol] = p.dec(row.get("leverage"))
-            if row.get("marginType"):
-                margin[symbol] = str(row["marginType"]).lower()
+            rows = []  # not offered (older venues, the fake): the position mode alone
+        leverage, margin = p.parse_symbol_config(rows or (), self._ctx)
         self.settings = VenueAccountSettings(
             hedge_mode=hedge, leverage=leverage, margin_mode=margin
         )

@@ -544,6 +544,23 @@ def parse_position_risk(rows: Iterable[Raw], ctx: Context) -> list[VenuePosition
     return out
 
 
+def parse_symbol_config(
+    rows: Iterable[Raw], ctx: Context
+) -> tuple[dict[str, Decimal], dict[str, str]]:
+    """``GET /fapi/v1/symbolConfig``: leverage and margin mode (``cross``/``isolated``) per
+    unified symbol."""
+    leverage: dict[str, Decimal] = {}
+    margin: dict[str, str] = {}
+    for row in rows:
+        symbol = ctx.symbol(str(row.get("symbol", "")))
+        if row.get("leverage") is not None:
+            leverage[symbol] = dec(row.get("leverage"))
+        mode = str(row.get("marginType") or "").lower()
+        if mode:
+            margin[symbol] = "cross" if mode.startswith("cross") else mode
+    return leverage, margin
+
+
 # --------------------------------------------------------------------------- instruments
 def _filters(raw: Raw) -> dict[str, Raw]:
     return {str(f.get("filterType")): f for f in raw.get("filters") or ()}
@@ -668,6 +685,7 @@ __all__ = [
     "parse_position_risk",
     "parse_price_tick",
     "parse_spot_balances",
+    "parse_symbol_config",
     "parse_trade",
     "unwrap",
 ]
