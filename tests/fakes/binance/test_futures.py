@@ -236,3 +236,56 @@ def test_watch_balance_and_watch_my_trades(market: str, symbol: str) -> None:
             await close(ex)
 
     run(main)
+
+
+def test_futures_fees_in_bnb_while_it_lasts_then_in_the_margin_asset() -> None:
+    async def main() -> None:
+        async with running(bnb_price=Decimal("500")) as fake:
+            alice = fake.venue.accounts["alice"]
+            alice.cfg.bnb_fees = True
+            alice.wallet["BNB"] = Decimal("0.0003")
+            ex = client(fake, "usdm")
+            await ex.load_markets()
+            fake.venue.house_quote("usdm", "BTCUSDT", "SELL", "50000", "1")
+            await ex.create_order(
+                PERP, "market", "buy", 0.01
+            )  # 0.25 USDT taker fee = 0.0005 BNB: too much
+            fake.venue.accounts["alice"].wallet["BNB"] = Decimal("0.001")
+            await ex.create_order(PERP, "market", "buy", 0.01)  # now BNB pays 0.0005
+            trades = await ex.fetch_my_trades(PERP)
+            assert [(t["info"]["commissionAsset"], t["info"]["commission"]) for t in trades] == [
+                ("USDT", "0.25000000"),
+                ("BNB", "0.00050000"),
+            ]
+            assert alice.wallet["BNB"] == Decimal("0.0005")
+            assert alice.wallet["USDT"] == Decimal("100000") - Decimal("0.25")
+            await close(ex)
+
+    run(main)
+
+
+def test_knobs_from_another_thread_while_the_fake_runs_in_its_own() -> None:
+    from atlas_oms.fakes.binance import FakeBinance
+
+    from .support import accounts
+
+    with FakeBinance(accounts()).running_in_thread() as fake:
+
+        async def main() -> None:
+            ex = client(fake, "usdm")
+            await ex.load_markets()
+            stream = Collector(lambda: ex.watch_orders(PERP))
+            await settle(0.2)
+            placed = await ex.create_order(PERP, "limit", "buy", 0.01, 40000)
+            order = fake.call(fake.venue.order, "usdm", int(placed["id"]))
+            assert order is not None
+            fake.call(fake.venue.fill, order, "0.01")
+            events = await stream.wait_for(2)
+            assert events[-1]["X"] == "FILLED"
+            fake.expire_listen_key("alice")  # dispatched to the fake's loop
+            await settle(0.2)
+            assert stream.errors
+            await stream.stop()
+            await close(ex)
+
+        run(main)

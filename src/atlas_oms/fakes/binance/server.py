@@ -220,10 +220,15 @@ class FakeBinance:
 
         return asyncio.run_coroutine_threadsafe(run(), loop).result(timeout=10)
 
+    def _off_loop(self) -> bool:
+        return self._thread is not None and threading.current_thread() is not self._thread
+
     # knobs that act on connections -----------------------------------------------------
 
     def drop_user_streams(self) -> None:
         """Close every user-data connection (spot WS-API sessions and futures listenKey streams)."""
+        if self._off_loop():
+            return self.call(self.drop_user_streams)
         for conn in list(self._conns):
             if conn.kind in ("wsapi", "private"):
                 self._conns.discard(conn)
@@ -231,6 +236,8 @@ class FakeBinance:
 
     def expire_listen_key(self, account: str) -> None:
         """Push ``listenKeyExpired`` to the account's futures streams, close them, drop the key."""
+        if self._off_loop():
+            return self.call(self.expire_listen_key, account)
         acct = self.venue.accounts[account]
         key = acct.listen_key or ""
         now = self.venue.now_ms()
@@ -284,7 +291,8 @@ class FakeBinance:
         try:
             response = await handler(request)
         except VenueError as err:
-            response = _json(err.body(), status=err.status)
+            extra = {"Retry-After": "10"} if err.status == 429 else None
+            response = _json(err.body(), status=err.status, headers=extra)
         if not isinstance(response, web.WebSocketResponse) and not response.prepared:
             response.headers["X-MBX-USED-WEIGHT-1M"] = str(self._ips[ip].used)
         return response

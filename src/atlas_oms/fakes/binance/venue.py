@@ -163,6 +163,10 @@ class FakeVenue:
         self.accounts: dict[str, Account] = {}
         self.by_key: dict[str, Account] = {}
         self.orders: dict[tuple[str, int], Order] = {}
+        #: (market, account, client id) -> the newest order with it (also its pre-amend id).
+        self._by_client: dict[tuple[str, str, str], Order] = {}
+        #: (market, account) -> order id -> order, pruned of closed orders when read.
+        self._open: dict[tuple[str, str], dict[int, Order]] = {}
         self.trades: list[Trade] = []
         self._next_order_id = 1000
         self._next_trade_id: dict[tuple[str, str], int] = {}
@@ -209,25 +213,21 @@ class FakeVenue:
                 return o
             return None
         # The newest order with this client id (an id may be reused once the first is done).
-        for o in reversed(list(self.orders.values())):
-            if (
-                o.market == market
-                and o.account == account
-                and o.symbol == symbol
-                and client_id in (o.client_id, o.orig_client_id)
-            ):
-                return o
-        return None
+        o = self._by_client.get((market, account, client_id or ""))
+        return o if o is not None and o.symbol == symbol else None
 
     def open_orders(self, market: str, account: str, symbol: str | None) -> list[Order]:
-        return [
-            o
-            for o in self.orders.values()
-            if o.market == market
-            and o.account == account
-            and o.is_open
-            and (symbol is None or o.symbol == symbol)
-        ]
+        book = self._open.get((market, account))
+        if not book:
+            return []
+        for key in [k for k, o in book.items() if not o.is_open]:
+            del book[key]
+        return [o for o in book.values() if symbol is None or o.symbol == symbol]
+
+    def _index(self, o: Order) -> None:
+        self.orders[(o.market, o.order_id)] = o
+        self._by_client[(o.market, o.account, o.client_id)] = o
+        self._open.setdefault((o.market, o.account), {})[o.order_id] = o
 
     def next_execution_id(self) -> int:
         self._next_exec_id += 1
@@ -382,11 +382,11 @@ class FakeVenue:
         )
         if not house:
             self.check_filters(market, spec, o, is_market)
-            for other in self.open_orders(market, acct.name, None):
-                if other.client_id == client_id:
-                    if market == SPOT:
-                        raise VenueError(-2010, "Duplicate order sent.")
-                    raise VenueError(-4116, "ClientOrderId is duplicated.")
+            other = self._by_client.get((market, acct.name, client_id))
+            if other is not None and other.is_open and other.client_id == client_id:
+                if market == SPOT:
+                    raise VenueError(-2010, "Duplicate order sent.")
+                raise VenueError(-4116, "ClientOrderId is duplicated.")
         post_only = otype == "LIMIT_MAKER" or tif == "GTX"
         if post_only:
             ref = self._reference_price(market, symbol, side)
@@ -405,7 +405,7 @@ class FakeVenue:
                 self._check_futures(acct, spec, o, is_market)
         o.order_id = self._new_order_id()
         o.visible_at = now + int(self.faults.visibility_lag_s * 1000)
-        self.orders[(market, o.order_id)] = o
+        self._index(o)
         self._report(o, "NEW", now)
         if market == SPOT and o.locked:
             asset = spec.quote if side == "BUY" else spec.base
@@ -707,6 +707,7 @@ class FakeVenue:
         o.orig_client_id = o.client_id
         if new_client_id:
             o.client_id = new_client_id
+            self._by_client[(SPOT, o.account, new_client_id)] = o
         o.update_time = now
         self._report(o, "REPLACED", now)
         self._balances_changed(SPOT, acct, {asset}, now)
@@ -843,6 +844,7 @@ class FakeVenue:
         o.executed, o.cum_quote, o.status, o.update_time = abs(qty), abs(qty) * price, "FILLED", ts
         o.position_side = position_side
         self.orders[(market, order_id)] = o
+        self._by_client[(market, account, o.client_id)] = o
         trade = Trade(
             market,
             symbol,
