@@ -116,7 +116,7 @@ def open_venue_accounts(node: Node, config: AccountsConfig) -> list[str]:
         node.open_account(account_id, parent_id=parent_id, position_mode=mode, name=name)
         opened.append(account_id)
     for acc in config.accounts:
-        limits = acc.risk_limits()
+        limits = acc.risk_limits
         if limits is not None and node.risk_limits(Scope.ACCOUNT, acc.account_id) != limits:
             node.set_limits(
                 Scope.ACCOUNT,

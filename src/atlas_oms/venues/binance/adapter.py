@@ -125,6 +125,25 @@ class _BinanceAdapter:
     def set_clock_offset(self, offset_ns: int) -> None:
         set_time_offset(self._client, offset_ns)
 
+    def rotate_credentials(self, api_key: str, secret: str) -> None:
+        """Sign with a new key from the next request on. The private stream belongs to the old
+        key (a listenKey, a WS-API subscription signed with it): forget it and drop the
+        connection, so the stream reconnects under the new key (a gap, which the gateway
+        reconciles)."""
+        client = self._client
+        client.apiKey = api_key
+        client.secret = secret
+        for market in ("spot", "margin", "future", "linear", "delivery", "inverse"):
+            options = client.options.get(market)
+            if isinstance(options, dict):
+                if "listenKey" in options:
+                    options["listenKey"] = None
+                if "lastAuthenticatedTime" in options:
+                    options["lastAuthenticatedTime"] = 0
+        for url in list(getattr(client, "clients", None) or {}):
+            if self._is_private(url):
+                self._reconnect(url, "KEY_ROTATED")
+
     async def start(self) -> None:
         """Load the instruments (also into ccxt, whose streams need its markets) and, for
         futures, read the account's position mode into :attr:`settings`."""
