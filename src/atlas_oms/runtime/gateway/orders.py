@@ -56,6 +56,7 @@ from atlas_oms.model.venue import (
     VenueFill,
     VenueOrder,
 )
+from atlas_oms.runtime import failpoints
 from atlas_oms.runtime.gateway.convert import (
     order_from_place,
     place_command,
@@ -200,7 +201,11 @@ class OrderFlow:
         )
         self.tracked.add(cmd.order_id)
         sent_ns = s.now()
+        # Crash tests: the intent is journaled (Node.process flushed it), nothing is sent yet.
+        failpoints.hit("gateway.before_send")
         outcome = await self._call_once_more_on_skew(s.adapter.place, cmd, taken)
+        # Crash tests: the venue answered; nothing of the answer is journaled yet.
+        failpoints.hit("gateway.after_send")
         if isinstance(outcome, Acknowledged):
             self.tracked.discard(cmd.order_id)
             order = outcome.order or order_from_place(
