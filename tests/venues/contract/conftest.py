@@ -1,0 +1,37 @@
+"""The contract suite runs for every harness listed here; a case marked
+``@pytest.mark.requires(Capability.X)`` is collected as *not applicable* (a skip whose reason
+starts with ``not applicable:`` and says why) for a harness without that capability."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from .binance import BinanceSpotHarness, BinanceUsdmHarness
+from .harness import VenueHarness
+
+HARNESSES: list[Callable[[], VenueHarness]] = [BinanceSpotHarness, BinanceUsdmHarness]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "requires(capability): the case applies only to venues with this capability"
+    )
+
+
+@pytest.fixture(params=HARNESSES, ids=lambda h: h.name)  # type: ignore[attr-defined]
+def harness(request: pytest.FixtureRequest) -> VenueHarness:
+    made: VenueHarness = request.param()
+    marker = request.node.get_closest_marker("requires")
+    for capability in marker.args if marker is not None else ():
+        if capability not in made.capabilities:
+            pytest.skip(f"not applicable: {made.not_applicable(capability)}")
+    return made
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Path:
+    return tmp_path / "atlas.db"
+
