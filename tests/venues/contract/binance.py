@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from atlas_oms.core.ports import VenueAdapter
@@ -152,9 +152,15 @@ class _BinanceHarness:
         ips = list(self.f._ips.values())
         return any(s.backoff_until for s in ips), any(s.banned_until for s in ips)
 
-    def fees_in_third_asset(self, amount: Decimal) -> str:
+    def fees_in_third_asset(self, fills: int) -> str:
         acct = self._acct()
         acct.cfg.bnb_fees = True
+        inst = self.instrument
+        rate = acct.cfg.spot_maker if self.market == "spot" else acct.cfg.futures_maker
+        one = (inst.qty / 2 * inst.price * rate / self.f.venue.bnb_price).quantize(
+            D("0.00000001"), ROUND_DOWN
+        )
+        amount = one * fills + (one / 2).quantize(D("0.00000001"), ROUND_DOWN)
         if self.market == "spot":
             row = acct.spot.setdefault("BNB", [D(0), D(0)])
             row[0] = amount

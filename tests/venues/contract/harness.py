@@ -128,9 +128,10 @@ class VenueHarness(Protocol):
         """(throttled: a 429 was answered, banned: a 418 was answered)."""
         ...
 
-    def fees_in_third_asset(self, amount: Decimal) -> str:
-        """Pay fees in the third asset (``amount`` of it in the account) while it lasts;
-        return its name."""
+    def fees_in_third_asset(self, fills: int) -> str:
+        """Pay fees in a third asset while it lasts: the account gets enough of it for
+        ``fills`` maker fills of half :attr:`instrument`'s quantity at its price, not one more;
+        return the asset's name."""
         ...
 
     def short_fill_history(self, seconds: float) -> None:

@@ -10,11 +10,25 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from atlas_oms.model import events as ev
+from atlas_oms.model.enums import PositionMode, PositionSide
 
-from .harness import VenueHarness
-from .world import S, assert_agrees, cid, run, running, with_config
+from .harness import Capability, VenueHarness
+from .world import (
+    ACCOUNT,
+    S,
+    assert_agrees,
+    cid,
+    position_qty,
+    run,
+    running,
+    wait_until,
+    with_config,
+)
 
 D = Decimal
 
@@ -206,6 +220,30 @@ def test_five_partial_fills_within_one_millisecond_are_five_fills_and_filled(
     run(main)
 
 
+def test_a_self_trade_books_both_sides_of_the_one_trade_id(
+    harness: VenueHarness, journal: Path
+) -> None:
+    """A sell crosses the account's own resting buy: the venue reports two executions with one
+    trade id (buyer and seller). Both are booked, once each (found by this suite: the trade id
+    alone was the deduplication key, and the second side was dropped as a copy)."""
+
+    async def main() -> None:
+        async with running(harness, journal) as world:
+            await world.start()
+            buy = world.buy()
+            await world.until_status(buy, S.ACCEPTED)
+            sell = world.submit("SELL")
+            await world.until_status(buy, S.FILLED)
+            await world.until_status(sell, S.FILLED)
+            (bought,), (sold,) = world.n.order_fills(buy), world.n.order_fills(sell)
+            assert bought.trade_id == sold.trade_id and bought.exec_id != sold.exec_id
+            await world.reconcile()  # the same two executions again: nothing more
+            assert [len(world.n.order_fills(o)) for o in (buy, sell)] == [1, 1]
+            await assert_agrees(world)
+
+    run(main)
+
+
 # ---------------------------------------------------------------- 8: visibility lag
 def test_order_does_not_exist_right_after_accept_is_not_a_rejection(
     harness: VenueHarness, journal: Path
@@ -221,7 +259,7 @@ def test_order_does_not_exist_right_after_accept_is_not_a_rejection(
             harness.visibility_lag(1.0)
             harness.drop_after_next_place()
             order_id = world.buy()
-            await wait_for_venue_order(world, order_id)
+            await wait_until(lambda: world.venue_orders_with(order_id), 2.0, "committed")
             harness.fill(cid(order_id), harness.instrument.qty)
             await world.until_status(order_id, S.FILLED, timeout=4)
             assert not _rejections(world, order_id)
@@ -233,7 +271,288 @@ def test_order_does_not_exist_right_after_accept_is_not_a_rejection(
     run(main)
 
 
-async def wait_for_venue_order(world: object, order_id: int) -> None:
-    from .world import wait_until
+# ---------------------------------------------------------------- 9: the venue's clock
+def test_a_venue_clock_two_seconds_ahead_still_trades(harness: VenueHarness, journal: Path) -> None:
+    """§4 #6: +2 s is inside half the receive window: measured, signed with, traded."""
 
-    await wait_until(lambda: world.venue_orders_with(order_id), 2.0, "the venue has the order")  # type: ignore[attr-defined]
+    async def main() -> None:
+        async with running(harness, journal) as world:
+            harness.clock_offset(2.0)
+            await world.start()
+            offset = world.session.health().clock_offset_ms
+            assert offset is not None and 1500 < offset < 2500
+            order_id = world.buy()
+            await world.until_status(order_id, S.ACCEPTED)
+            await assert_agrees(world)
+
+    run(main)
+
+
+def test_a_venue_clock_six_seconds_behind_is_resynced_and_resent_once_then_untradable(
+    harness: VenueHarness, journal: Path
+) -> None:
+    """§4 #6: the venue's clock falls 6 s behind while Atlas trades. The gateway's documented
+    rule (runtime/gateway/orders.py): a timestamp refusal re-measures the clock and sends the
+    request once more under the same client order id; the account then stays untradable
+    (CLOCK_SKEW) while the offset exceeds ``max_clock_offset_s``. One order at the venue."""
+
+    async def main() -> None:
+        async with running(harness, journal) as world:
+            await world.start()
+            harness.clock_offset(-6.0)
+            order_id = world.buy()
+            await world.until_status(order_id, S.ACCEPTED)
+            assert len(world.venue_orders_with(order_id)) == 1
+            health = world.session.health()
+            assert (health.tradable, health.reason) == (False, "CLOCK_SKEW")
+            assert world.refused() == "VENUE_NOT_TRADABLE"
+            await assert_agrees(world)
+
+    run(main)
+
+
+# ---------------------------------------------------------------- 10: rate limits
+def test_a_429_retry_after_is_honoured_and_418_is_never_reached(
+    harness: VenueHarness, journal: Path
+) -> None:
+    """§4 #7: the venue's weight limit is low (Atlas is not told); reconciliations and orders
+    in a burst hit 429. Atlas pauses the venue's scope for ``Retry-After`` and sends nothing
+    meanwhile, so it is never banned (418). A place answered 429 was not taken: it is unknown,
+    resolved by query, and ends REJECTED with no order at the venue, or ACCEPTED with one.
+    After the pause, trading goes on."""
+
+    async def main() -> None:
+        async with running(harness, journal) as world:
+            await world.start()
+            harness.rate_limit_low()
+            orders = []
+            for _ in range(3):
+                orders.append(world.buy())
+                await world.reconcile()
+            for order_id in orders:
+                await world.until_status(order_id, S.ACCEPTED, S.REJECTED)
+                at_venue = len(world.venue_orders_with(order_id))
+                assert at_venue == (1 if world.status(order_id) is S.ACCEPTED else 0)
+            throttled, banned = harness.rate_limit_state()
+            assert throttled and not banned
+            limiter = world.session.limiter
+            assert limiter.pause_reason.startswith("HTTP 429") and limiter.waits >= 1
+            await world.ready()
+            after = world.buy()
+            await world.until_status(after, S.ACCEPTED, timeout=4)
+            await assert_agrees(world)
+            assert harness.rate_limit_state()[1] is False
+
+    run(main, timeout=20)
+
+
+# ---------------------------------------------------------------- 11: fees in a third asset
+@pytest.mark.requires(Capability.THIRD_ASSET_FEES)
+def test_fees_are_paid_in_the_third_asset_until_it_runs_out(
+    harness: VenueHarness, journal: Path
+) -> None:
+    """§4 #9: the first fill's fee is paid in BNB, which then runs out: the second fill's fee
+    is in a traded asset. Each fill carries its own fee asset; balances equal the venue's."""
+
+    async def main() -> None:
+        async with running(harness, journal) as world:
+            await world.start()
+            third = harness.fees_in_third_asset(fills=1)
+            await world.reconcile()  # Atlas learns the account's new BNB
+            order_id = world.buy()
+            await world.until_status(order_id, S.ACCEPTED)
+            half = harness.instrument.qty / 2
+            harness.fill(cid(order_id), half)
+            await world.until_status(order_id, S.PARTIALLY_FILLED)
+            harness.fill(cid(order_id), half)
+            await world.until_status(order_id, S.FILLED)
+            first, second = world.n.order_fills(order_id)
+            assert first.fee_asset == third and first.fee > 0
+            assert second.fee_asset not in ("", third) and second.fee > 0
+            # booked from the fills, before any reconciliation: the venue's balances
+            assert {b.asset: b.total for b in world.n.balances(ACCOUNT) if b.total} == (
+                harness.balances()
+            )
+            await assert_agrees(world)
+
+    run(main)
+
+
+# ---------------------------------------------------------------- 12: hedge mode
+@pytest.mark.requires(Capability.HEDGE_MODE)
+def test_a_hedge_mode_account_keeps_long_and_short_legs_apart(
+    harness: VenueHarness, journal: Path
+) -> None:
+    """§4 #10: LONG and SHORT legs of one symbol are placed, filled and reconciled apart."""
+
+    async def main() -> None:
+        async with running(
+            harness, journal, hedge_venue=True, position_mode=PositionMode.HEDGE
+        ) as world:
+            await world.start()
+            long_leg = world.submit("BUY", position_side="LONG")
+            above = harness.instrument.price * D("1.1")  # the legs must not trade together
+            short_leg = world.submit("SELL", position_side="SHORT", price=above)
+            await world.until_status(long_leg, S.ACCEPTED)
+            await world.until_status(short_leg, S.ACCEPTED)
+            qty = harness.instrument.qty
+            harness.fill(cid(long_leg), qty)
+            harness.fill(cid(short_leg), qty, above)
+            await world.until_status(long_leg, S.FILLED)
+            await world.until_status(short_leg, S.FILLED)
+            assert position_qty(world, PositionSide.LONG) == qty
+            assert position_qty(world, PositionSide.SHORT) == -qty
+            await assert_agrees(world)
+            assert position_qty(world, PositionSide.LONG) == qty
+            assert position_qty(world, PositionSide.BOTH) == 0
+
+    run(main)
+
+
+@pytest.mark.requires(Capability.HEDGE_MODE)
+def test_a_one_way_atlas_account_on_a_hedge_mode_venue_account_is_untradable(
+    harness: VenueHarness, journal: Path
+) -> None:
+    """§4 #10: the mismatch is found at start; the account stays untradable, and says why."""
+
+    async def main() -> None:
+        async with running(harness, journal, hedge_venue=True) as world:
+            await world.start(wait_ready=False)
+            await wait_until(
+                lambda: world.session.health().reason == "POSITION_MODE_MISMATCH",
+                3.0,
+                "the mismatch is reported",
+            )
+            health = world.session.health()
+            assert not health.tradable and "hedge" in health.message
+            assert world.refused() == "VENUE_NOT_TRADABLE"
+            assert harness.orders() == []
+
+    run(main)
+
+
+# ---------------------------------------------------------------- 13: an old position
+@pytest.mark.requires(Capability.POSITIONS, Capability.SHORT_FILL_HISTORY)
+def test_a_position_older_than_the_fill_history_is_adopted_at_the_venue_entry_price(
+    harness: VenueHarness, journal: Path
+) -> None:
+    """§4 #11: a position opened 30 days ago; fills go back 7 days only."""
+
+    async def main() -> None:
+        async with running(harness, journal) as world:
+            harness.short_fill_history(7 * 86400)
+            harness.seed_old_position(D("0.05"), D("40000"), age_s=30 * 86400)
+            await world.start()
+            pos = world.n.position(ACCOUNT, harness.instrument.symbol)
+            assert pos is not None and pos.qty == D("0.05") and pos.avg_entry_px == D("40000")
+            await assert_agrees(world)
+
+    run(main)
+
+
+# ---------------------------------------------------------------- 14: cancel and fill race
+def test_a_cancel_that_races_a_fill_ends_filled_with_one_fill(
+    harness: VenueHarness, journal: Path
+) -> None:
+    """§4 #12: the order fills just before the cancel arrives ("unknown order" to the cancel):
+    FILLED, one fill, no negative leaves, never CANCELED."""
+
+    async def main() -> None:
+        async with running(harness, journal) as world:
+            await world.start()
+            order_id = world.buy()
+            await world.until_status(order_id, S.ACCEPTED)
+            harness.cancel_races_fill()
+            world.n.cancel(ACCOUNT, order_id)
+            await world.until_status(order_id, S.FILLED)
+            view = world.n.order(order_id)
+            assert view.leaves_qty == 0 and view.cum_qty == harness.instrument.qty
+            assert len(world.n.order_fills(order_id)) == 1
+            await assert_agrees(world)
+            canceled = [
+                e
+                for e in world.n.events()
+                if isinstance(e, ev.OrderCanceled) and e.order_id == order_id
+            ]
+            assert canceled == [] and world.status(order_id) is S.FILLED
+
+    run(main)
+
+
+# ---------------------------------------------------------------- 15: an order placed outside
+def test_an_order_placed_outside_atlas_is_adopted_and_its_fills_count(
+    harness: VenueHarness, journal: Path
+) -> None:
+    async def main() -> None:
+        async with running(harness, journal) as world:
+            await world.start()
+            inst = harness.instrument
+            venue_id = harness.place_external("BUY", inst.qty, inst.price)
+
+            def adopted() -> Any:
+                return next(
+                    (o for o in world.n.orders(ACCOUNT) if o.venue_order_id == venue_id), None
+                )
+
+            await wait_until(adopted, 3.0, "the external order is adopted")
+            assert adopted().external
+            harness.fill_venue_order(venue_id, inst.qty)
+            await wait_until(lambda: adopted().status is S.FILLED, 3.0, "its fill is booked")
+            assert adopted().cum_qty == inst.qty
+            # moved by the fill itself, before any reconciliation
+            if inst.derivative:
+                assert position_qty(world) == inst.qty
+            else:
+                assert world.n.balance(ACCOUNT, inst.base).total == harness.balances()[inst.base]
+            await assert_agrees(world)
+
+    run(main)
+
+
+# ---------------------------------------------------------------- 16, 17: kills
+def test_a_kill_between_journaling_and_sending_ends_with_exactly_one_order(
+    harness: VenueHarness, journal: Path
+) -> None:
+    """The in-process equivalent of kill -9 at ``gateway.before_send`` (the real kill of an
+    ``atlas serve`` process is tested elsewhere): the order's intent is journaled, the
+    gateway's sender never runs; the node is closed and reopened from the same journal with a
+    new gateway: the order is sent once (same client order id) and Atlas agrees."""
+
+    async def main() -> None:
+        async with running(harness, journal) as world:
+            await world.start(send=False)
+            order_id = world.buy()
+            assert world.status(order_id) is S.SUBMITTED
+            await world.stop()  # "killed": nothing was sent
+            assert harness.orders() == []
+            await world.start()
+            await world.until_status(order_id, S.ACCEPTED)
+            assert len(world.venue_orders_with(order_id)) == 1
+            await assert_agrees(world)
+
+    run(main)
+
+
+def test_a_kill_between_sending_and_the_answer_ends_with_exactly_one_order(
+    harness: VenueHarness, journal: Path
+) -> None:
+    """The in-process equivalent of kill -9 at ``gateway.after_send``: the venue commits the
+    order and holds its reply; the node and gateway are abandoned (tasks cancelled, the answer
+    never processed) and reopened from the same journal: the order is found by client order
+    id, not sent again."""
+
+    async def main() -> None:
+        async with running(harness, journal) as world:
+            await world.start()
+            harness.half_open(True)  # nothing reaches the first node but the held reply
+            harness.delay_next_place(2.0)
+            order_id = world.buy()
+            await wait_until(lambda: world.venue_orders_with(order_id), 2.0, "committed")
+            await world.stop()  # "killed" before the answer
+            harness.half_open(False)
+            await world.start()
+            await world.until_status(order_id, S.ACCEPTED)
+            assert len(world.venue_orders_with(order_id)) == 1
+            await assert_agrees(world)
+
+    run(main)

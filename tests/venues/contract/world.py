@@ -15,6 +15,7 @@ from typing import Any
 from atlas_oms.model.enums import OrderStatus, PositionMode, PositionSide
 from atlas_oms.model.venue import VenueOrderState
 from atlas_oms.runtime.clock import LiveClock
+from atlas_oms.runtime.errors import CommandRefused
 from atlas_oms.runtime.gateway import Gateway, GatewayConfig, decode, prefix_for
 from atlas_oms.runtime.node import Node
 
@@ -152,6 +153,24 @@ class World:
         assert view.status is S.SUBMITTED, (view.status, view.reason)
         return view.order_id
 
+    def submit(self, side: str, price: Decimal | None = None, **kw: Any) -> int:
+        inst = self.harness.instrument
+        view = self.n.submit(
+            ACCOUNT, inst.symbol, side, "LIMIT", inst.qty, price or inst.price, **kw
+        )
+        assert view.status is S.SUBMITTED, (view.status, view.reason)
+        return view.order_id
+
+    def refused(self) -> str:
+        """Submit a buy that must be refused; return the reason."""
+        inst = self.harness.instrument
+        try:
+            view = self.n.buy(ACCOUNT, inst.symbol, inst.qty, inst.price)
+        except CommandRefused as refused:
+            return refused.reason
+        assert view.status is S.DENIED, view.status
+        return view.reason or ""
+
     def status(self, order_id: int) -> OrderStatus:
         return self.n.order(order_id).status
 
@@ -159,7 +178,8 @@ class World:
         await wait_until(
             lambda: self.status(order_id) in statuses,
             timeout,
-            f"order {order_id} in {statuses} (it is {self.status(order_id)})",
+            f"order {order_id} in {statuses} (it is {self.status(order_id)}: "
+            f"{self.n.order(order_id).reason})",
         )
 
     async def reconcile(self) -> list[Any]:

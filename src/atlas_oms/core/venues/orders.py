@@ -167,6 +167,11 @@ def book_fills(
     booked = ctx.state.fills
     for f in fills:
         exec_id = exec_id_of(venue, f.trade_id)
+        other = booked.get(exec_id)
+        if other is not None and other.order_id != order.order_id:
+            # A self-trade: both sides of one trade are this account's orders and carry the
+            # same trade id; the second side is keyed by its venue order id too.
+            exec_id = f"{exec_id}:{f.venue_order_id}"
         if exec_id in booked:
             continue  # a copy (stream and snapshot overlap, a replay): nothing more to book
         mark = len(ctx.out)
