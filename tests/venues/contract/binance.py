@@ -171,6 +171,9 @@ class _BinanceHarness:
     def short_fill_history(self, seconds: float) -> None:
         self.f.faults.trade_history_ms = int(seconds * 1000)
 
+    def hedge_mode(self, on: bool) -> None:
+        self._acct().hedge = on
+
     def seed_old_position(self, qty: Decimal, price: Decimal, age_s: float) -> None:
         self.f.venue.seed_old_position(
             ACCOUNT, "BTCUSDT", qty, price, int(age_s * 1000), market=self.market

@@ -138,6 +138,10 @@ class VenueHarness(Protocol):
         """Fill queries return only executions younger than ``seconds``."""
         ...
 
+    def hedge_mode(self, on: bool) -> None:
+        """Switch the venue account's position mode (as its owner would, in the web UI)."""
+        ...
+
     def seed_old_position(self, qty: Decimal, price: Decimal, age_s: float) -> None:
         """A position of ``qty`` (signed) at ``price`` opened ``age_s`` ago."""
         ...

@@ -413,10 +413,15 @@ def test_a_hedge_mode_account_keeps_long_and_short_legs_apart(
 def test_a_one_way_atlas_account_on_a_hedge_mode_venue_account_is_untradable(
     harness: VenueHarness, journal: Path
 ) -> None:
-    """§4 #10: the mismatch is found at start; the account stays untradable, and says why."""
+    """§4 #10: the venue account is switched to hedge mode (in its web UI) while Atlas's
+    account is one-way; at the next start the mismatch is found, the account stays untradable
+    and says why, and nothing is sent."""
 
     async def main() -> None:
-        async with running(harness, journal, hedge_venue=True) as world:
+        async with running(harness, journal) as world:
+            await world.start()
+            await world.stop()
+            harness.hedge_mode(True)
             await world.start(wait_ready=False)
             await wait_until(
                 lambda: world.session.health().reason == "POSITION_MODE_MISMATCH",
