@@ -139,13 +139,14 @@ class _BinanceHarness:
     def clock_offset(self, seconds: float) -> None:
         self.f.faults.clock_offset_ms = int(seconds * 1000)
 
-    def rate_limit_low(self) -> None:
-        raise NotImplementedError
+    #: Request weight a 1 s window allows when the limit is low.
+    low_weight = 0
 
-    def _set_weight(self, weight: int) -> None:
+    def rate_limit_low(self, on: bool) -> None:
         limits = self.f.limits
-        limits.weight_per_window = weight
-        limits.weight_window_s = 1.0
+        defaults = type(limits)()
+        limits.weight_per_window = self.low_weight if on else defaults.weight_per_window
+        limits.weight_window_s = 1.0 if on else defaults.weight_window_s
         limits.ban_s = 30.0
 
     def rate_limit_state(self) -> tuple[bool, bool]:
@@ -275,9 +276,8 @@ class BinanceSpotHarness(_BinanceHarness):
                     }
                 )
 
-    def rate_limit_low(self) -> None:
-        # a reconciliation: openOrders 80 + account 20 + myTrades 20 (+ order queries 4 each)
-        self._set_weight(160)
+    #: a reconciliation: openOrders 80 + account 20 + myTrades 20 (+ 4 per order query)
+    low_weight = 160
 
 
 class BinanceUsdmHarness(_BinanceHarness):
@@ -310,9 +310,8 @@ class BinanceUsdmHarness(_BinanceHarness):
         now answers ``-1125``)."""
         self.f.expire_listen_key(ACCOUNT)
 
-    def rate_limit_low(self) -> None:
-        # a reconciliation: openOrders 40 + userTrades 5 + account 5 + positionRisk 5
-        self._set_weight(70)
+    #: a reconciliation: openOrders 40 + userTrades 5 + account 5 + positionRisk 5
+    low_weight = 70
 
 
 _WHY = {
@@ -322,4 +321,3 @@ _WHY = {
     Capability.STREAM_AUTH_EXPIRY: "the venue's private stream has no expiring authentication",
     Capability.SHORT_FILL_HISTORY: "the venue's fill history is not shorter than a position",
 }
-

@@ -21,7 +21,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-@pytest.fixture(params=HARNESSES, ids=lambda h: h.name)  # type: ignore[attr-defined]
+@pytest.fixture(params=HARNESSES, ids=lambda h: h.name)
 def harness(request: pytest.FixtureRequest) -> VenueHarness:
     made: VenueHarness = request.param()
     marker = request.node.get_closest_marker("requires")
@@ -34,4 +34,3 @@ def harness(request: pytest.FixtureRequest) -> VenueHarness:
 @pytest.fixture
 def journal(tmp_path: Path) -> Path:
     return tmp_path / "atlas.db"
-

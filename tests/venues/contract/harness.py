@@ -83,7 +83,9 @@ class VenueHarness(Protocol):
 
     async def stop(self) -> None: ...
 
-    def adapter(self, account_id: str, decode_client_id: Callable[[str], int | None]) -> VenueAdapter:
+    def adapter(
+        self, account_id: str, decode_client_id: Callable[[str], int | None]
+    ) -> VenueAdapter:
         """A new real adapter for the account (small timeouts: a held reply times out)."""
         ...
 
@@ -120,8 +122,9 @@ class VenueHarness(Protocol):
         """The venue's clock runs ahead (+) or behind (-) real time."""
         ...
 
-    def rate_limit_low(self) -> None:
-        """A request-weight limit one reconciliation fits in and a few do not (1 s window)."""
+    def rate_limit_low(self, on: bool) -> None:
+        """On: a request-weight limit one reconciliation fits in and a few do not (a 1 s
+        window). Off: the venue's own limit again."""
         ...
 
     def rate_limit_state(self) -> tuple[bool, bool]:

@@ -63,9 +63,7 @@ def cid(order_id: int) -> str:
     return f"{PREFIX}{order_id}"
 
 
-async def wait_until(
-    predicate: Callable[[], object], timeout: float = 3.0, what: str = ""
-) -> None:
+async def wait_until(predicate: Callable[[], object], timeout: float = 3.0, what: str = "") -> None:
     """Wait (polling every 10 ms) until ``predicate()`` is true; fail after ``timeout`` s."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -115,7 +113,7 @@ class World:
             async def never() -> None:
                 await asyncio.Event().wait()
 
-            session.orders.run = never  # type: ignore[method-assign]
+            session.orders.run = never
         gateway.start()
         if wait_ready:
             await self.ready()
@@ -174,7 +172,9 @@ class World:
     def status(self, order_id: int) -> OrderStatus:
         return self.n.order(order_id).status
 
-    async def until_status(self, order_id: int, *statuses: OrderStatus, timeout: float = 3.0) -> None:
+    async def until_status(
+        self, order_id: int, *statuses: OrderStatus, timeout: float = 3.0
+    ) -> None:
         await wait_until(
             lambda: self.status(order_id) in statuses,
             timeout,
@@ -194,7 +194,7 @@ async def assert_agrees(world: World) -> None:
     """After a final reconciliation (two, so a balance difference waiting for confirmation is
     settled): every Atlas order of the venue account has the venue's status and cumulative
     quantity, every working venue order is known to Atlas (adopted if placed elsewhere), no client order id names more than one venue
-    order, and positions and balances equal the venue's."""
+    order, and positions (quantity and entry price) and balances equal the venue's."""
     harness, node = world.harness, world.n
     await world.reconcile()
     await world.reconcile()
@@ -230,11 +230,17 @@ async def assert_agrees(world: World) -> None:
         atlas_pos = {
             (p.symbol, p.position_side): p.qty
             for p in node.positions(ACCOUNT)
-            if node.instrument(p.symbol) is not None
-            and node.instrument(p.symbol).venue == harness.venue  # type: ignore[union-attr]
+            if getattr(node.instrument(p.symbol), "venue", None) == harness.venue
         }
-        venue_pos = {k: qty for k, (qty, _entry) in harness.positions().items()}
-        assert atlas_pos == venue_pos, f"positions: Atlas {atlas_pos}, venue {venue_pos}"
+        venue_pos = harness.positions()
+        assert atlas_pos == {k: qty for k, (qty, _) in venue_pos.items()}, (
+            f"positions: Atlas {atlas_pos}, venue {venue_pos}"
+        )
+        for (symbol, side), (_, entry) in venue_pos.items():
+            pos = node.position(ACCOUNT, symbol, side)
+            assert pos is not None and pos.avg_entry_px == entry, (
+                f"entry price of {symbol} {side}: Atlas {pos and pos.avg_entry_px}, venue {entry}"
+            )
     atlas_bal = {b.asset: b.total for b in node.balances(ACCOUNT) if b.total}
     assert atlas_bal == harness.balances(), (
         f"balances: Atlas {atlas_bal}, venue {harness.balances()}"
