@@ -566,3 +566,62 @@ def test_a_kill_between_sending_and_the_answer_ends_with_exactly_one_order(
             await assert_agrees(world)
 
     run(main)
+
+
+# ---------------------------------------------------------------- partial fills and changes
+def test_a_partial_fill_then_a_cancel_ends_canceled_with_the_partial_quantity(
+    harness: VenueHarness, journal: Path
+) -> None:
+    """§4 #8: the cumulative quantity is the sum of the fills, not the status event's."""
+
+    async def main() -> None:
+        async with running(harness, journal) as world:
+            await world.start()
+            order_id = world.buy()
+            await world.until_status(order_id, S.ACCEPTED)
+            part = harness.instrument.qty * D("0.4")
+            harness.fill(cid(order_id), part)
+            await world.until_status(order_id, S.PARTIALLY_FILLED)
+            world.n.cancel(ACCOUNT, order_id)
+            await world.until_status(order_id, S.CANCELED)
+            view = world.n.order(order_id)
+            assert view.cum_qty == part == sum(f.last_qty for f in world.n.order_fills(order_id))
+            await assert_agrees(world)
+
+    run(main)
+
+
+def test_a_partial_fill_then_a_smaller_quantity_then_the_rest_ends_filled(
+    harness: VenueHarness, journal: Path
+) -> None:
+    """§4 #8: partial fill, then the quantity is reduced, then the rest fills: the amended
+    order's leaves are the new quantity less what filled, and it ends FILLED."""
+
+    async def main() -> None:
+        async with running(harness, journal) as world:
+            await world.start()
+            inst = harness.instrument
+            order_id = world.buy()
+            await world.until_status(order_id, S.ACCEPTED)
+            part = inst.qty * D("0.4")
+            harness.fill(cid(order_id), part)
+            await world.until_status(order_id, S.PARTIALLY_FILLED)
+            smaller = inst.qty * D("0.8")
+            world.n.modify(ACCOUNT, order_id, qty=smaller)
+            await wait_until(
+                lambda: (
+                    world.n.order(order_id).qty == smaller
+                    and world.status(order_id) is S.PARTIALLY_FILLED
+                ),
+                3.0,
+                "the amend is booked",
+            )
+            assert world.n.order(order_id).leaves_qty == smaller - part
+            (venue,) = world.venue_orders_with(order_id)
+            assert venue.qty == smaller
+            harness.fill(cid(order_id), smaller - part)
+            await world.until_status(order_id, S.FILLED)
+            assert world.n.order(order_id).cum_qty == smaller
+            await assert_agrees(world)
+
+    run(main)

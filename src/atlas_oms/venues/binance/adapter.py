@@ -574,6 +574,20 @@ class BinanceSpotAdapter(_BinanceAdapter):
     venue = "binance"
     futures = False
 
+    def __init__(self, **kwargs: Any) -> None:
+        #: The last price seen of each order (by client order id): an amend that keeps it is a
+        #: quantity change, which spot can do.
+        self._order_prices: OrderedDict[str, Decimal] = OrderedDict()
+        super().__init__(**kwargs)
+
+    def _remember(self, order: VenueOrder) -> None:
+        super()._remember(order)
+        if order.client_order_id and order.price:
+            self._order_prices[order.client_order_id] = order.price
+            self._order_prices.move_to_end(order.client_order_id)
+            while len(self._order_prices) > CLIENT_ID_MEMORY:
+                self._order_prices.popitem(last=False)
+
     def _order_params(self, order: PlaceOrder) -> dict[str, Any] | Refused:
         if order.reduce_only or order.position_side not in (None, PositionSide.BOTH):
             return Refused(
@@ -593,8 +607,9 @@ class BinanceSpotAdapter(_BinanceAdapter):
     async def amend(self, order: AmendOrder) -> Outcome:
         """Spot can only reduce a working order's quantity, keeping its priority
         (``PUT /api/v3/order/amend/keepPriority``); a price change is refused with reason
-        MODIFY_NOT_SUPPORTED (cancel and place a new order instead)."""
-        if order.price is not None:
+        MODIFY_NOT_SUPPORTED (cancel and place a new order instead). A price equal to the
+        order's last seen price is no change (the gateway always sends the price)."""
+        if order.price is not None and order.price != self._order_prices.get(order.client_order_id):
             return Refused(
                 reason=errors.MODIFY_NOT_SUPPORTED,
                 code="",
