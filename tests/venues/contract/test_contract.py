@@ -441,6 +441,28 @@ def test_a_one_way_atlas_account_on_a_hedge_mode_venue_account_is_untradable(
     run(main)
 
 
+@pytest.mark.requires(Capability.HEDGE_MODE)
+def test_a_first_start_against_a_hedge_mode_venue_account_sends_nothing(
+    harness: VenueHarness, journal: Path
+) -> None:
+    """§4 #10, on a fresh journal: the mismatch is found before anything is sent; an order is
+    refused as VENUE_NOT_TRADABLE (found by this suite: the gateway checked the mode before
+    loading the venue's instruments, so the refusal said UNKNOWN_INSTRUMENT)."""
+
+    async def main() -> None:
+        async with running(harness, journal, hedge_venue=True) as world:
+            await world.start(wait_ready=False)
+            await wait_until(
+                lambda: world.session.health().reason == "POSITION_MODE_MISMATCH",
+                3.0,
+                "the mismatch is reported",
+            )
+            assert world.refused() == "VENUE_NOT_TRADABLE"
+            assert harness.orders() == []
+
+    run(main)
+
+
 # ---------------------------------------------------------------- 13: an old position
 @pytest.mark.requires(Capability.POSITIONS, Capability.SHORT_FILL_HISTORY)
 def test_a_position_older_than_the_fill_history_is_adopted_at_the_venue_entry_price(
@@ -520,6 +542,29 @@ def test_an_order_placed_outside_atlas_is_adopted_and_its_fills_count(
 
 
 # ---------------------------------------------------------------- 16, 17: kills
+def test_an_order_that_fills_while_atlas_is_stopped_is_booked_at_the_restart(
+    harness: VenueHarness, journal: Path
+) -> None:
+    """§4 #3/#4: Atlas stops with an order working; it fills meanwhile; the restart's
+    reconciliation (stream opened first, then the snapshot) books the fill once."""
+
+    async def main() -> None:
+        async with running(harness, journal) as world:
+            await world.start()
+            order_id = world.buy()
+            await world.until_status(order_id, S.ACCEPTED)
+            await world.stop()
+            harness.fill(cid(order_id), harness.instrument.qty)
+            await world.start()
+            await world.until_status(order_id, S.FILLED)
+            (report,) = world.n.reconciliation_reports(harness.venue)
+            assert (report.reason, report.fills_booked) == ("RESTART", 1)
+            await assert_agrees(world)
+            assert len(world.n.order_fills(order_id)) == 1
+
+    run(main)
+
+
 def test_a_kill_between_journaling_and_sending_ends_with_exactly_one_order(
     harness: VenueHarness, journal: Path
 ) -> None:

@@ -6,7 +6,8 @@ shown in :meth:`health`, and retried with backoff):
 
 1. ``adapter.start()``; the account's settings: the position mode (hedge or one-way) must be the
    Atlas account's, else the account stays untradable (``POSITION_MODE_MISMATCH``) and the check is
-   repeated every ``reconcile_every_s``;
+   repeated every ``reconcile_every_s`` (checked after steps 2 and 3, so the instruments are
+   known while it waits);
 2. the clock: offset = venue time − local time at the midpoint of the request, given to the adapter
    to sign with; trading stops while it exceeds ``max_clock_offset_s`` (re-measured every
    ``clock_every_s`` and after a timestamp refusal);
@@ -263,9 +264,11 @@ class VenueSession:
         self.connected = True
         self.error = ""
         self.update_status()
-        await self._check_position_mode()
         await self.sync_clock()
+        # Instruments before the position mode: while the account waits on a mismatch, an order
+        # on them is refused as VENUE_NOT_TRADABLE (with the reason), not as unknown.
         await self._load_instruments()
+        await self._check_position_mode()
         self.orders.can_send.set()
         inbox: asyncio.Queue[Any] = asyncio.Queue()
         self._inbox = inbox
