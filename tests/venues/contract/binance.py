@@ -190,6 +190,9 @@ class _BinanceHarness:
         }
         return str(self.f.venue.place_external(self.market, ACCOUNT, params).order_id)
 
+    def rest_liquidity(self, side: str, qty: Decimal, price: Decimal) -> None:
+        self.f.venue.house_quote(self.market, "BTCUSDT", side, price, qty)
+
     def fill(self, client_order_id: str, qty: Decimal, price: Decimal | None = None) -> None:
         self.f.venue.fill(self._by_client(client_order_id), qty, price)
 

@@ -153,6 +153,10 @@ class VenueHarness(Protocol):
         """An order placed outside Atlas (the venue's web UI); return its venue order id."""
         ...
 
+    def rest_liquidity(self, side: str, qty: Decimal, price: Decimal) -> None:
+        """The venue's own order resting on the book (another participant's)."""
+        ...
+
     def fill(self, client_order_id: str, qty: Decimal, price: Decimal | None = None) -> None:
         """Fill a resting order now (the venue's own liquidity)."""
         ...

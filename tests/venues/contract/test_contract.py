@@ -541,6 +541,32 @@ def test_an_order_placed_outside_atlas_is_adopted_and_its_fills_count(
     run(main)
 
 
+# ---------------------------------------------------------------- orders that fill on arrival
+def test_an_order_that_fills_on_arrival_is_booked_once_from_the_answer_and_the_stream(
+    harness: VenueHarness, journal: Path
+) -> None:
+    """A limit buy crossing resting liquidity and a market buy: the place's answer and the
+    stream both report the executions; each trade is booked once."""
+
+    async def main() -> None:
+        async with running(harness, journal) as world:
+            await world.start()
+            inst = harness.instrument
+            harness.rest_liquidity("SELL", inst.qty * 2, inst.price)
+            limit = world.buy()
+            await world.until_status(limit, S.FILLED)
+            market = world.n.buy(ACCOUNT, inst.symbol, inst.qty).order_id
+            await world.until_status(market, S.FILLED)
+            await world.reconcile()
+            for order_id in (limit, market):
+                fills = world.n.order_fills(order_id)
+                assert len(fills) == 1 and fills[0].last_qty == inst.qty
+                assert fills[0].last_px == inst.price
+            await assert_agrees(world)
+
+    run(main)
+
+
 # ---------------------------------------------------------------- 16, 17: kills
 def test_an_order_that_fills_while_atlas_is_stopped_is_booked_at_the_restart(
     harness: VenueHarness, journal: Path
@@ -667,6 +693,32 @@ def test_a_partial_fill_then_a_smaller_quantity_then_the_rest_ends_filled(
             harness.fill(cid(order_id), smaller - part)
             await world.until_status(order_id, S.FILLED)
             assert world.n.order(order_id).cum_qty == smaller
+            await assert_agrees(world)
+
+    run(main)
+
+
+def test_a_kill_after_sending_with_the_order_not_yet_visible_by_query_sends_it_once(
+    harness: VenueHarness, journal: Path
+) -> None:
+    """As above, and a query by client order id still says "does not exist" when Atlas
+    restarts: the order is found in the open orders, not sent again; one order, accepted."""
+
+    async def main() -> None:
+        async with running(harness, journal) as world:
+            await world.start()
+            harness.half_open(True)
+            harness.visibility_lag(1.5)
+            harness.delay_next_place(2.0)
+            order_id = world.buy()
+            await wait_until(lambda: world.venue_orders_with(order_id), 2.0, "committed")
+            await world.stop()  # "killed" before the answer
+            harness.half_open(False)
+            await world.start()
+            await world.until_status(order_id, S.ACCEPTED, timeout=4)
+            assert len(world.venue_orders_with(order_id)) == 1
+            assert not _rejections(world, order_id)
+            harness.visibility_lag(0)
             await assert_agrees(world)
 
     run(main)
