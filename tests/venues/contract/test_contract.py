@@ -302,7 +302,7 @@ def test_a_venue_clock_six_seconds_behind_is_resynced_and_resent_once_then_untra
     (CLOCK_SKEW) while the offset exceeds ``max_clock_offset_s``. One order at the venue."""
 
     async def main() -> None:
-        async with running(harness, journal) as world:
+        async with running(harness, journal, config=with_config(clock_every_s=0.3)) as world:
             await world.start()
             harness.clock_offset(-6.0)
             order_id = world.buy()
@@ -311,6 +311,9 @@ def test_a_venue_clock_six_seconds_behind_is_resynced_and_resent_once_then_untra
             health = world.session.health()
             assert (health.tradable, health.reason) == (False, "CLOCK_SKEW")
             assert world.refused() == "VENUE_NOT_TRADABLE"
+            harness.clock_offset(0)  # the venue's clock is right again: trading resumes
+            await world.ready(timeout=2)
+            assert world.status(world.buy()) is S.SUBMITTED
             await assert_agrees(world)
 
     run(main)
@@ -378,6 +381,18 @@ def test_fees_are_paid_in_the_third_asset_until_it_runs_out(
             assert {b.asset: b.total for b in world.n.balances(ACCOUNT) if b.total} == (
                 harness.balances()
             )
+            # and an exit sized from Atlas's numbers fits at the venue
+            inst = harness.instrument
+            if inst.derivative:
+                exit_qty = position_qty(world)
+            else:
+                lot = world.n.instrument(inst.symbol).lot_size  # type: ignore[union-attr]
+                exit_qty = world.n.balance(ACCOUNT, inst.base).free // lot * lot
+            harness.rest_liquidity("BUY", exit_qty, inst.price)
+            exit_id = world.n.sell(
+                ACCOUNT, inst.symbol, exit_qty, inst.price, reduce_only=inst.derivative
+            ).order_id
+            await world.until_status(exit_id, S.FILLED)
             await assert_agrees(world)
 
     run(main)
@@ -536,6 +551,37 @@ def test_an_order_placed_outside_atlas_is_adopted_and_its_fills_count(
                 assert position_qty(world) == inst.qty
             else:
                 assert world.n.balance(ACCOUNT, inst.base).total == harness.balances()[inst.base]
+            await assert_agrees(world)
+
+    run(main)
+
+
+def test_an_order_placed_outside_atlas_while_it_is_stopped_is_adopted_at_the_restart(
+    harness: VenueHarness, journal: Path
+) -> None:
+    """The restart's snapshot finds a working order Atlas never saw, partly filled: adopted,
+    its fill booked once, and its next fill (on the stream) too."""
+
+    async def main() -> None:
+        async with running(harness, journal) as world:
+            await world.start()
+            await world.stop()
+            inst = harness.instrument
+            venue_id = harness.place_external("BUY", inst.qty, inst.price)
+            harness.fill_venue_order(venue_id, inst.qty / 2)
+            await world.start()
+
+            def adopted() -> Any:
+                return next(
+                    (o for o in world.n.orders(ACCOUNT) if o.venue_order_id == venue_id), None
+                )
+
+            view = adopted()
+            assert view is not None and view.external and view.cum_qty == inst.qty / 2
+            assert len(world.n.order_fills(view.order_id)) == 1
+            harness.fill_venue_order(venue_id, inst.qty / 2)
+            await wait_until(lambda: adopted().status is S.FILLED, 3.0, "the second fill")
+            assert len(world.n.order_fills(view.order_id)) == 2
             await assert_agrees(world)
 
     run(main)
