@@ -94,6 +94,9 @@ class _BinanceAdapter:
         self._venue_symbols: dict[str, str] = {}
         self._traded: set[str] = set(symbols or ())
         self._client_ids: OrderedDict[str, str] = OrderedDict()
+        #: The last price seen of each order (by client order id): a spot amend that keeps it
+        #: is a quantity change, which spot can do.
+        self._order_prices: OrderedDict[str, Decimal] = OrderedDict()
         self._client = build_client(
             self.venue,
             self.endpoints,
@@ -173,6 +176,11 @@ class _BinanceAdapter:
             self._client_ids.move_to_end(order.venue_order_id)
             while len(self._client_ids) > CLIENT_ID_MEMORY:
                 self._client_ids.popitem(last=False)
+        if order.client_order_id and order.price:
+            self._order_prices[order.client_order_id] = order.price
+            self._order_prices.move_to_end(order.client_order_id)
+            while len(self._order_prices) > CLIENT_ID_MEMORY:
+                self._order_prices.popitem(last=False)
         self._traded.add(order.symbol)
 
     # ------------------------------------------------------------------ REST plumbing
@@ -573,20 +581,6 @@ class BinanceSpotAdapter(_BinanceAdapter):
 
     venue = "binance"
     futures = False
-
-    def __init__(self, **kwargs: Any) -> None:
-        #: The last price seen of each order (by client order id): an amend that keeps it is a
-        #: quantity change, which spot can do.
-        self._order_prices: OrderedDict[str, Decimal] = OrderedDict()
-        super().__init__(**kwargs)
-
-    def _remember(self, order: VenueOrder) -> None:
-        super()._remember(order)
-        if order.client_order_id and order.price:
-            self._order_prices[order.client_order_id] = order.price
-            self._order_prices.move_to_end(order.client_order_id)
-            while len(self._order_prices) > CLIENT_ID_MEMORY:
-                self._order_prices.popitem(last=False)
 
     def _order_params(self, order: PlaceOrder) -> dict[str, Any] | Refused:
         if order.reduce_only or order.position_side not in (None, PositionSide.BOTH):
