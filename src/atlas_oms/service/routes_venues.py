@@ -51,8 +51,9 @@ def health_body(health: SessionHealth, risk: Any = None) -> dict[str, Any]:
 
 
 def report_body(report: ev.VenueReconciled) -> dict[str, Any]:
-    body: dict[str, Any] = msgspec.to_builtins(report)
-    body.pop("type", None)
+    """An exception report with every field (empty lists included: "no differences" is said)."""
+    fields = {name: getattr(report, name) for name in report.__struct_fields__}
+    body: dict[str, Any] = msgspec.to_builtins(fields)
     return body
 
 

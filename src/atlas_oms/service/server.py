@@ -108,6 +108,7 @@ def build_app(settings: ServiceSettings) -> FastAPI:
             plan.config,
             plan.sources,
             data_dir=settings.data_dir,
+            gateway_config=settings.gateway_config(),
             keys_poll_s=settings.venue_keys_poll_s,
             vault_poll_s=settings.vault_poll_s,
         )
