@@ -152,6 +152,19 @@ def test_a_desk_trades_spot_and_usdm_on_binance_through_rest_and_agrees_with_the
         ).json()
         btc = next(i for i in instruments if i["symbol"] == "BTC/USDT")
         assert (btc["venue"], btc["venue_symbol"]) == ("binance", "BTCUSDT")
+        # accounts.yaml's routing: the default account, per market; an unknown strategy refused.
+        trader = served.keys()["trader"]
+        for symbol, account in (("BTC/USDT", SPOT_ACCOUNT), ("BTC/USDT:USDT", USDM_ACCOUNT)):
+            routed = httpx.get(
+                f"{served.url}/v1/venues/route", params={"symbol": symbol}, headers=trader
+            )
+            assert routed.json()["account_id"] == account, routed.text
+        unknown = httpx.get(
+            f"{served.url}/v1/venues/route",
+            params={"symbol": "BTC/USDT", "strategy": "nope"},
+            headers=trader,
+        )
+        assert (unknown.status_code, unknown.json()["reason"]) == (422, "UNKNOWN_STRATEGY")
         # The first reconciliation took the venue's balances.
         assert atlas_balances(served, SPOT_ACCOUNT) == venue_spot_balances(fake)
 

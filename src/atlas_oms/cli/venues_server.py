@@ -99,6 +99,7 @@ def report_text(report: dict[str, Any]) -> str:
 
 def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
     """``atlas venues status``: every venue account the key may see."""
+
     def act(client: AtlasClient) -> int:
         reply = client.request("GET", "/v1/venues")
         return show(args, reply, _status_table(reply.data or []))

@@ -127,6 +127,16 @@ class VenueAccountHealth(msgspec.Struct, kw_only=True):
     overhead: dict[str, dict[str, Any]]
 
 
+class VenueRoute(msgspec.Struct, kw_only=True):
+    """Where a strategy's orders for an instrument go (accounts.yaml ``account_routing``)."""
+
+    strategy: str | None
+    symbol: str
+    market: str
+    account_id: str
+    venue: str
+
+
 class VenueHealth(msgspec.Struct, kw_only=True):
     """The built-in exchange (``status`` ok and the account's risk), or an external venue
     account: the gateway's view (see VenueAccountHealth), 503 while it is not tradable."""
@@ -460,6 +470,7 @@ ROUTES: dict[tuple[str, str], Doc] = {
         VenueHealth, 404, also={503: (VenueHealth, "The venue account is not tradable now")}
     ),
     ("GET", "/v1/venues"): ok(list[VenueAccountHealth]),
+    ("GET", "/v1/venues/route"): ok(VenueRoute, 404, 422),
     ("POST", "/v1/venues/{venue}/{account_id}/reconcile"): ok(ev.VenueReconciled, 403, 404, 503),
     ("GET", "/v1/venues/{venue}/{account_id}/reconciliations"): ok(list[ev.VenueReconciled], 404),
     ("GET", "/metrics"): Doc(None, media={"text/plain": _TEXT}),

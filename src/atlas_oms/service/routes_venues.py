@@ -70,6 +70,36 @@ def register(app: FastAPI) -> None:
                     out.append(health_body(health))
         return JSON(out)
 
+    @app.get("/v1/venues/route", tags=["venues"])
+    async def route(
+        request: Request, key: Key, symbol: str, strategy: str | None = None
+    ) -> Response:
+        """The account a strategy's orders for ``symbol`` go to (accounts.yaml's
+        ``account_routing``: the strategy's account, or ``default`` without a strategy; the
+        market is the instrument's: spot or futures)."""
+        service = service_of(request)
+        setup = service.venues
+        if setup is None:
+            raise Problem(404, "NO_ROUTING", "this node has no accounts.yaml: no routing")
+        instrument = service.node.instrument(symbol)
+        if instrument is None:
+            raise Problem(404, "UNKNOWN_INSTRUMENT", f"no instrument {symbol}")
+        market = "futures" if instrument.is_derivative else "spot"
+        try:
+            account_id = setup.config.route(strategy, market)
+        except LookupError as exc:
+            raise Problem(422, getattr(exc, "reason", "UNKNOWN_STRATEGY"), str(exc)) from None
+        service.require_account(key, account_id)
+        return JSON(
+            {
+                "strategy": strategy,
+                "symbol": symbol,
+                "market": market,
+                "account_id": account_id,
+                "venue": instrument.venue,
+            }
+        )
+
     @app.post("/v1/venues/{venue}/{account_id}/reconcile", tags=["venues"])
     async def reconcile(request: Request, venue: str, account_id: str, key: Key) -> Response:
         """Reconcile one venue account now (admin or risk): open orders, fills since the last
