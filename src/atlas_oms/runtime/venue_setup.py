@@ -63,12 +63,13 @@ class VenueSetup:
     adapters: dict[str, Any] = field(default_factory=dict)
     #: (name, coroutine function) of the tasks that watch the key sources for rotations.
     watchers: list[tuple[str, Callable[[], Any]]] = field(default_factory=list)
-    _unsubscribe: Callable[[], None] | None = None
+    #: Stops the rotation subscription (set by :func:`setup_venues`).
+    unsubscribe: Callable[[], None] | None = None
 
     def close(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        if self.unsubscribe is not None:
+            self.unsubscribe()
+            self.unsubscribe = None
 
     async def aclose(self) -> None:
         """Stop listening for rotations and close every adapter's client (after the gateway's
@@ -234,7 +235,7 @@ def setup_venues(
         )
         log.warning("venue key of %s rotated: reconnecting its stream", change.account_id)
 
-    setup._unsubscribe = keys.on_rotate(rotated)
+    setup.unsubscribe = keys.on_rotate(rotated)
     file, vault = sources.file, sources.vault
     if file is not None:
         setup.watchers.append(("venue-keys", lambda: file.watch(keys_poll_s)))
