@@ -30,7 +30,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +68,8 @@ DISCONNECTED = "DISCONNECTED"
 CLOCK_SKEW = "CLOCK_SKEW"
 BANNED = "BANNED"
 POSITION_MODE_MISMATCH = "POSITION_MODE_MISMATCH"
+#: The venue refused Atlas's leverage or margin mode (gateway/settings.py).
+SETTINGS_MISMATCH = "SETTINGS_MISMATCH"
 READY = "READY"
 
 
@@ -147,6 +149,10 @@ class VenueSession:
         self.reconciled = False
         self.clock_ok = False
         self.mode_mismatch = ""
+        #: Why the venue's leverage or margin mode differs from Atlas's ("" when they agree).
+        self.settings_mismatch = ""
+        #: Called at each connect, after the instruments are loaded (gateway/settings.py).
+        self.settings_hook: Callable[[VenueSession], Awaitable[Any]] | None = None
         self.clock_offset_ns: int | None = None
         self.status: tuple[bool, str] | None = None
         self.status_message = ""
@@ -181,6 +187,8 @@ class VenueSession:
             wanted, message = (False, DISCONNECTED if self.connections else CONNECTING), self.error
         elif self.mode_mismatch:
             wanted, message = (False, POSITION_MODE_MISMATCH), self.mode_mismatch
+        elif self.settings_mismatch:
+            wanted, message = (False, SETTINGS_MISMATCH), self.settings_mismatch
         elif self.banned():
             wanted, message = (False, BANNED), self.limiter.venue_limits.ban_message
         elif not self.reconciled:
@@ -266,6 +274,8 @@ class VenueSession:
         await self._check_position_mode()
         await self.sync_clock()
         await self._load_instruments()
+        if self.settings_hook is not None:
+            await self.settings_hook(self)
         self.orders.can_send.set()
         inbox: asyncio.Queue[Any] = asyncio.Queue()
         self._inbox = inbox
