@@ -643,7 +643,6 @@ class Queries:
             )
         return self.engine.pre_trade_check(cmd, inst, cmd.price if worst is None else worst)
 
-
     # ------------------------------------------------------------------ derivative settings
     def derivative_settings(self, account_id: str) -> dict[str, tuple[Decimal | None, MarginMode]]:
         """The account's settings chosen in Atlas, per derivative: (leverage, margin mode) for

@@ -196,7 +196,9 @@ class Gateway:
         inst = self.node.instrument(symbol)
         if inst is None:
             raise VenueSettingRefused(
-                Reason.UNKNOWN_INSTRUMENT, f"{symbol} is not a known instrument", account_id=account_id
+                Reason.UNKNOWN_INSTRUMENT,
+                f"{symbol} is not a known instrument",
+                account_id=account_id,
             )
         session = self.sessions.get((inst.venue, account_id))
         if session is None:
