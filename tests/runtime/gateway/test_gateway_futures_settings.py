@@ -322,6 +322,20 @@ def test_at_connect_atlas_settings_that_differ_are_pushed_to_the_venue() -> None
     run(main)
 
 
+def test_after_a_stream_gap_settings_changed_at_the_venue_are_put_back() -> None:
+    async def main() -> None:
+        async with fake_binance() as fake, gateway_on(fake, new_node()) as (gateway, rec):
+            await gateway.set_leverage("A", BTC, 5)
+            fake.venue.accounts["alice"].leverage["BTCUSDT"] = 40  # the web UI
+            reconciled = gateway.session("binanceusdm", "A").last_reconciliation
+            fake.expire_listen_key("alice")  # a gap: the stream reconnects, Atlas reconciles
+            session = gateway.session("binanceusdm", "A")
+            await until(lambda: session.last_reconciliation is not reconciled and session.tradable)
+            assert venue_settings(fake)[0] == 5 and atlas_settings(rec.node)[0] == D(5)
+
+    run(main)
+
+
 def test_a_push_the_venue_refuses_at_connect_makes_the_account_untradable_until_fixed() -> None:
     async def main() -> None:
         async with fake_binance() as fake:

@@ -10,7 +10,10 @@ shown in :meth:`health`, and retried with backoff):
 2. the clock: offset = venue time − local time at the midpoint of the request, given to the adapter
    to sign with; trading stops while it exceeds ``max_clock_offset_s`` (re-measured every
    ``clock_every_s`` and after a timestamp refusal);
-3. instruments: each one the node lacks or has otherwise is added (``AddInstrument``);
+3. instruments: each one the node lacks or has otherwise is added (``AddInstrument``); then the
+   ``settings_hook`` (gateway/settings.py): Atlas's leverage and margin modes are pushed where the
+   venue differs, and a refused push keeps the account untradable (``SETTINGS_MISMATCH``); the
+   hook runs again after every stream gap;
 4. ``SetVenueStatus(RECONCILING)``; the stream is opened and *buffered* (its first fact, a
    ``StreamGap``, says it is open); the snapshot is taken (open orders, each order Atlas has
    working there queried one by one, fills since the last known fill minus a margin, balances,
@@ -151,7 +154,8 @@ class VenueSession:
         self.mode_mismatch = ""
         #: Why the venue's leverage or margin mode differs from Atlas's ("" when they agree).
         self.settings_mismatch = ""
-        #: Called at each connect, after the instruments are loaded (gateway/settings.py).
+        #: Called at each connect (after the instruments are loaded) and after each stream gap,
+        #: before reconciling (gateway/settings.py).
         self.settings_hook: Callable[[VenueSession], Awaitable[Any]] | None = None
         self.clock_offset_ns: int | None = None
         self.status: tuple[bool, str] | None = None
@@ -364,6 +368,8 @@ class VenueSession:
                 log.info("venue %s/%s: stream gap (%s)", self.venue, self.account_id, fact.reason)
                 self.reconciled = False
                 self.update_status()
+                if self.settings_hook is not None:  # settings may have changed meanwhile
+                    await self.settings_hook(self)
                 await self.reconcile_now("GAP", gap=True)
             else:
                 self._apply(received, fact)
