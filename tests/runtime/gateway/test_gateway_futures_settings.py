@@ -6,9 +6,11 @@ of each fill as the venue decides them."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,7 +32,10 @@ from atlas_oms.runtime.gateway import (
     prefix_for,
 )
 from atlas_oms.runtime.node import Node
+from atlas_oms.runtime.venue_setup import KeySources, setup_venues
+from atlas_oms.venues.accounts import parse_accounts
 from atlas_oms.venues.binance import BinanceEndpoints, BinanceUsdmAdapter
+from atlas_oms.venues.credentials import KeyStore
 
 D = Decimal
 BTC, ETH = "BTC/USDT:USDT", "ETH/USDT:USDT"
@@ -457,3 +462,27 @@ def test_the_fee_asset_of_each_fill_is_booked_usdt_or_bnb_while_it_lasts() -> No
             assert rec.node.order(fills["C"][0].order_id).fee_asset == "BNB"
 
     run(main)
+
+
+def test_max_leverage_in_accounts_yaml_reaches_the_gateway(tmp_path: Path) -> None:
+    config = parse_accounts(
+        "accounts:\n"
+        "  binance:\n"
+        "    main:\n"
+        "      type: main\n"
+        "      futures_enabled: true\n"
+        "      max_leverage: 5\n"
+        "account_routing:\n"
+        "  default: main\n"
+    )
+    (futures,) = config.accounts
+    store = KeyStore(tmp_path / "keys.json", os.urandom(32))
+    store.set(futures.account_id, *KEYS["alice"])
+    node = new_node(("seed", PositionMode.NETTING))
+    setup = setup_venues(
+        node, config, KeySources(file=store, vault=None), data_dir=tmp_path, market_data=False
+    )
+    try:
+        assert setup.gateway.futures_settings.max_leverage == {futures.account_id: D(5)}
+    finally:
+        setup.close()
