@@ -45,6 +45,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
+import msgspec
+
 from atlas_oms.core.ports import VenueQueryFailed
 from atlas_oms.model import commands as c
 from atlas_oms.model import events as ev
@@ -404,7 +406,9 @@ class FuturesSettings:
 
     def _book(self, session: VenueSession, command: c.SetLeverage | c.SetMarginMode) -> None:
         """Process the command the venue took. Should the core refuse it now (its state moved
-        since the check), Atlas and the venue differ: the account is made untradable."""
+        since the check), Atlas and the venue differ: the account is made untradable. The
+        command is stamped now (the venue's answer took a while)."""
+        command = msgspec.structs.replace(command, ts=session.now())
         for event in self.node.process(command):
             if isinstance(event, ev.CommandRejected):
                 setting = LEVERAGE if isinstance(command, c.SetLeverage) else MARGIN
