@@ -218,7 +218,16 @@ def setup_venues(
     for acc in config.accounts:
         adapters[acc.account_id] = make_adapter(acc, keys.get(acc.account_id), decode_client_id)
     venue_adapters: list[VenueAdapter] = list(adapters.values())
-    gateway = Gateway(node, venue_adapters, tag=tag, config=gateway_config, market_data=market_data)
+    gateway = Gateway(
+        node,
+        venue_adapters,
+        tag=tag,
+        config=gateway_config,
+        market_data=market_data,
+        max_leverage={
+            a.account_id: a.max_leverage for a in config.accounts if a.max_leverage is not None
+        },
+    )
     setup = VenueSetup(config=config, gateway=gateway, keys=keys, adapters=adapters)
 
     def rotated(change: KeyChange) -> None:
