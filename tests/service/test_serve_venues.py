@@ -202,6 +202,16 @@ def test_a_desk_trades_spot_and_usdm_on_binance_through_rest_and_agrees_with_the
         )
         assert D(order["cum_qty"]) == D("0.01")
 
+        # Leverage on a venue instrument: the venue first, then Atlas; a refusal changes nothing.
+        trader = served.keys()["trader"]
+        url = f"{served.url}/v1/accounts/{USDM_ACCOUNT}/leverage"
+        r = httpx.put(url, json={"symbol": "BTC/USDT:USDT", "leverage": "10"}, headers=trader)
+        assert r.status_code == 200, r.text
+        assert fake.call(lambda: fake.venue.accounts["desk"].leverage["BTCUSDT"]) == 10
+        r = httpx.put(url, json={"symbol": "BTC/USDT:USDT", "leverage": "200"}, headers=trader)
+        assert r.status_code == 422, r.text
+        assert fake.call(lambda: fake.venue.accounts["desk"].leverage["BTCUSDT"]) == 10
+
         r = submit(
             served,
             {
