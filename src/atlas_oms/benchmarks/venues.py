@@ -61,6 +61,7 @@ from atlas_oms.model import events as ev
 from atlas_oms.model.commands import SubmitOrder
 from atlas_oms.model.enums import OrderType, Side, TimeInForce
 from atlas_oms.model.venue import ApplyOrderUpdate, FactSource
+from atlas_oms.venues.binance.client import AtlasBinance
 
 SYMBOL = "BTC/USDT"
 VENUE_SYMBOL = "BTCUSDT"
@@ -173,6 +174,8 @@ class Probe:
     fact_raw: dict[str, deque[int]] = field(default_factory=dict)
     fact_spans: list[int] = field(default_factory=list)
     in_submit: bool = False
+    #: The order whose place is on its way into the client library.
+    placing: int | None = None
     #: Orders answered by the venue (their acknowledgement booked) and when.
     answered: dict[int, int] = field(default_factory=dict)
     on_answer: Callable[[int], None] | None = None
@@ -201,9 +204,12 @@ class Atlas:
             return decode(prefix, client_order_id)
 
         self.adapters = []
+        #: Each account's API key (the client's ``apiKey`` tells whose a message is).
+        self.keys: dict[str, str] = {}
         for i in range(accounts):
             node.open_account(_account(i))
             key, secret = _key(i)
+            self.keys[_account(i)] = key
             self.adapters.append(
                 BinanceSpotAdapter(
                     account_id=_account(i),
@@ -221,8 +227,26 @@ class Atlas:
         self.gateway = Gateway(node, self.adapters, tag=TAG, config=config, market_data=False)
         self.probe = Probe()
         self._tasks: list[asyncio.Task[Any]] = []
+        self._restore: Callable[[], None] = lambda: None
+        #: API key -> stamps of the account's execution reports not yet applied (filled once
+        #: set-up is over).
+        self._raw_by_key: dict[str, deque[int]] = {}
 
     async def start(self) -> None:
+        # ccxt binds its message handler when a connection opens: wrap it before any opens.
+        raw_by_key = self._raw_by_key
+        perf = time.perf_counter_ns
+        handle_message = AtlasBinance.handle_message
+
+        def timed_handle_message(client: Any, ws: Any, message: Any) -> None:
+            # The raw user-data message, as the adapter's client receives it (before anything).
+            raw = raw_by_key.get(client.apiKey)
+            if raw is not None and _is_execution_report(message):
+                raw.append(perf())
+            handle_message(client, ws, message)
+
+        AtlasBinance.handle_message = timed_handle_message  # type: ignore[method-assign,assignment]
+        self._restore = lambda: setattr(AtlasBinance, "handle_message", handle_message)
         self._tasks.append(asyncio.create_task(self.committer.run(), name="committer"))
         self.gateway.start()
         loop = asyncio.get_running_loop()
@@ -247,6 +271,7 @@ class Atlas:
 
         journal.flush = timed_flush  # type: ignore[method-assign]
 
+        raw_by_key = self._raw_by_key
         for session in self.gateway.sessions.values():
             adapter: Any = session.adapter
             raw = probe.fact_raw.setdefault(session.account_id, deque())
@@ -254,33 +279,21 @@ class Atlas:
 
             async def timed_place(cmd: Any, place: Any = place) -> Any:
                 probe.place_entered[cmd.order_id] = perf()
+                probe.placing = cmd.order_id
                 return await place(cmd)
 
             adapter.place = timed_place
-            client = adapter._client
-            post = client.privatePostOrder
+            before = adapter.before_request
 
-            def timed_post(params: Any, *a: Any, post: Any = post, adapter: Any = adapter) -> Any:
-                order_id = adapter._ctx.decode_client_id(params.get("newClientOrderId", ""))
-                if order_id is not None:
-                    probe.ccxt_entered[order_id] = perf()
-                return post(params, *a)
+            async def timed_before(weight: int, is_order: bool, before: Any = before) -> None:
+                # Called by the client library (ccxt's fetch2) once the request is in its hands.
+                if is_order and probe.placing is not None:
+                    probe.ccxt_entered[probe.placing] = perf()
+                    probe.placing = None
+                await before(weight, is_order)
 
-            client.privatePostOrder = timed_post
-            on_message = client.atlas_on_message
-            put = adapter._put
-
-            def timed_message(url: str, message: Any, on_message: Any = on_message) -> None:
-                probe.current = perf()  # type: ignore[attr-defined]
-                on_message(url, message)
-
-            def timed_put(fact: Any, put: Any = put, raw: Any = raw) -> None:
-                if type(fact).__name__ == "OrderUpdate":
-                    raw.append(getattr(probe, "current", perf()))
-                put(fact)
-
-            client.atlas_on_message = timed_message
-            adapter._put = timed_put
+            adapter.before_request = timed_before
+            raw_by_key[self.keys[session.account_id]] = raw
             process = session.process
 
             def timed_process(message: Any, process: Any = process, raw: Any = raw) -> Any:
@@ -335,6 +348,7 @@ class Atlas:
         raise RuntimeError(f"no order submitted: {events}")
 
     async def stop(self) -> None:
+        self._restore()
         await self.gateway.stop()
         for task in self._tasks:
             task.cancel()
@@ -365,6 +379,13 @@ async def _world(accounts: int) -> AsyncIterator[tuple[FakeProcess, Atlas, dict[
             if atlas is not None:
                 await atlas.stop()
             fake.close()
+
+
+def _is_execution_report(message: Any) -> bool:
+    if not isinstance(message, dict):
+        return False
+    event = message.get("event", message)
+    return isinstance(event, dict) and event.get("e") == "executionReport"
 
 
 def _pct(samples: list[int], p: float) -> float:
