@@ -29,7 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--mid", default="50000", help="mid price for --house-quotes")
     parser.add_argument("--depth", default="100", help="quantity per side for --house-quotes")
-    parser.add_argument("--limits", help='JSON object of Limits fields, e.g. {"orders_per_10s": 1e6}')
+    parser.add_argument(
+        "--limits", help='JSON object of Limits fields, e.g. {"orders_per_10s": 1e6}'
+    )
     args = parser.parse_args(argv)
     accounts = load_accounts(args.accounts) if args.accounts else []
     limits = Limits(**json.loads(args.limits)) if args.limits else None
