@@ -494,8 +494,15 @@ class _BinanceAdapter:
         last_seen = None
         try:
             while True:
+                # Not ``asyncio.wait_for``: on Python 3.11 it wraps the get in a task (two more
+                # turns of the loop for every fact) and swallows a cancellation that arrives as a
+                # fact does (the consumer's stop then hangs). ``asyncio.timeout`` does neither.
                 try:
-                    fact = await asyncio.wait_for(queue.get(), timeout=self.heartbeat_s)
+                    if queue.empty():
+                        async with asyncio.timeout(self.heartbeat_s):
+                            fact = await queue.get()
+                    else:
+                        fact = queue.get_nowait()
                 except TimeoutError:
                     ws = self._private_ws()
                     seen = getattr(ws, "last_message_at", None) or getattr(ws, "lastPong", None)
