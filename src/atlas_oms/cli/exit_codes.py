@@ -7,6 +7,9 @@ the one place that turns a journal's refusal to be opened into a sentence and an
 - ``EXIT_JOURNAL_DAMAGED`` (65, ``EX_DATAERR``): the journal lost events (a cut WAL, a flipped
   byte, a quarantined chunk): ``atlas replay`` reports it, ``atlas serve`` and writing commands
   refuse it; ``atlas serve --repair-journal`` records the loss and carries on above it.
+- ``EXIT_CONFIG`` (78, ``EX_CONFIG``): the configuration is wrong: ``accounts.yaml`` does not
+  validate (file, line and key named), or a venue account's API key cannot be read (no master
+  key, a wrong one, no such entry, Vault unreachable). Nothing was started.
 """
 
 from __future__ import annotations
@@ -15,13 +18,17 @@ import sys
 from collections.abc import Callable
 
 from atlas_oms.store.base import JournalDamagedError, JournalLockedError
+from atlas_oms.venues.accounts import AccountsConfigError
+from atlas_oms.venues.credentials import CredentialsError
 
-__all__ = ["EXIT_JOURNAL_DAMAGED", "EXIT_JOURNAL_LOCKED", "guarded"]
+__all__ = ["EXIT_CONFIG", "EXIT_JOURNAL_DAMAGED", "EXIT_JOURNAL_LOCKED", "guarded"]
 
 #: Another writer holds the journal or the data folder.
 EXIT_JOURNAL_LOCKED = 75
 #: The journal lost events; refused until repaired on purpose.
 EXIT_JOURNAL_DAMAGED = 65
+#: The configuration (accounts.yaml, venue API keys) is wrong; nothing was started.
+EXIT_CONFIG = 78
 
 
 def guarded(name: str, run: Callable[[], int]) -> int:
@@ -34,3 +41,6 @@ def guarded(name: str, run: Callable[[], int]) -> int:
     except JournalDamagedError as exc:
         print(f"{name}: {exc}", file=sys.stderr)
         return EXIT_JOURNAL_DAMAGED
+    except (AccountsConfigError, CredentialsError) as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return EXIT_CONFIG

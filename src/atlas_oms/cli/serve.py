@@ -6,12 +6,20 @@ import argparse
 from typing import Any
 
 from atlas_oms.cli.context import Context
-from atlas_oms.cli.exit_codes import EXIT_JOURNAL_DAMAGED, EXIT_JOURNAL_LOCKED
+from atlas_oms.cli.exit_codes import EXIT_CONFIG, EXIT_JOURNAL_DAMAGED, EXIT_JOURNAL_LOCKED
 
 __all__ = ["add_parser", "cmd_serve"]
 
 #: The options that override a ServiceSettings field of the same name when given.
-_OVERRIDES = ("data_dir", "host", "port", "instruments_file", "tls_cert", "tls_key")
+_OVERRIDES = (
+    "data_dir",
+    "host",
+    "port",
+    "instruments_file",
+    "tls_cert",
+    "tls_key",
+    "accounts_file",
+)
 
 
 def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
@@ -41,7 +49,8 @@ def add_parser(sub: Any) -> None:
         "first API keys to DATA_DIR/first-keys.txt. ATLAS_* environment variables set the rest. "
         f"One server per data folder: a second one exits with code {EXIT_JOURNAL_LOCKED} and "
         f"writes nothing. A damaged journal (events lost) stops the start with code "
-        f"{EXIT_JOURNAL_DAMAGED} and the lost seq range, unless --repair-journal.",
+        f"{EXIT_JOURNAL_DAMAGED} and the lost seq range, unless --repair-journal. A wrong "
+        f"accounts.yaml or an unreadable venue key stops the start with code {EXIT_CONFIG}.",
     )
     srv.add_argument("--data-dir", metavar="DIR", help="journal and keys folder (atlas-data)")
     srv.add_argument("--host", metavar="HOST", help="address to listen on (127.0.0.1)")
@@ -49,6 +58,12 @@ def add_parser(sub: Any) -> None:
     srv.add_argument("--instruments-file", metavar="FILE", help="instruments JSON (first start)")
     srv.add_argument("--tls-cert", metavar="FILE", help="TLS certificate (with --tls-key)")
     srv.add_argument("--tls-key", metavar="FILE", help="TLS private key")
+    srv.add_argument(
+        "--accounts-file",
+        metavar="FILE",
+        help="accounts.yaml: trade on the venue accounts it names (Binance spot and USDⓈ-M), "
+        "keys from the encrypted key file (ATLAS_MASTER_KEY) or Vault (ATLAS_ACCOUNTS_FILE)",
+    )
     srv.add_argument("--no-market-maker", action="store_true", help="do not quote")
     srv.add_argument(
         "--repair-journal",

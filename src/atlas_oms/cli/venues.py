@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from atlas_oms.cli import venues_keys
+from atlas_oms.cli import venues_keys, venues_server
 from atlas_oms.cli.options import group_help
 
 __all__ = ["add_parser"]
@@ -19,5 +19,6 @@ def add_parser(sub: Any) -> Any:
     )
     actions = venues.add_subparsers(dest="venues_command", metavar="ACTION")
     venues_keys.add_parsers(actions)
+    venues_server.add_parsers(actions)
     venues.set_defaults(func=group_help(venues))
     return actions

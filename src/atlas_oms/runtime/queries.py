@@ -15,6 +15,8 @@ from typing import Any
 
 import msgspec
 
+from atlas_oms.core.context import Context
+from atlas_oms.core.derivatives.commands import set_leverage, set_margin_mode
 from atlas_oms.core.derivatives.figures import (
     MarginInfo,
     cross_status,
@@ -34,10 +36,10 @@ from atlas_oms.core.state.state import State
 from atlas_oms.core.venues.fold import in_doubt
 from atlas_oms.model import events as ev
 from atlas_oms.model.account import Account
-from atlas_oms.model.commands import SubmitOrder
+from atlas_oms.model.commands import SetLeverage, SetMarginMode, SubmitOrder
 from atlas_oms.model.enums import OrderStatus, PositionSide, Side
 from atlas_oms.model.instrument import Instrument
-from atlas_oms.model.margin import MarginTier
+from atlas_oms.model.margin import MarginMode, MarginTier
 from atlas_oms.model.reasons import Reason
 from atlas_oms.model.risk import RiskLimits, Scope
 from atlas_oms.runtime.account_history import AccountHistory
@@ -641,6 +643,35 @@ class Queries:
             )
         return self.engine.pre_trade_check(cmd, inst, cmd.price if worst is None else worst)
 
+    # ------------------------------------------------------------------ derivative settings
+    def derivative_settings(self, account_id: str) -> dict[str, tuple[Decimal | None, MarginMode]]:
+        """The account's settings chosen in Atlas, per derivative: (leverage, margin mode) for
+        every symbol with a leverage set (``SetLeverage``) or margined ISOLATED. The leverage is
+        None where none was set (Atlas then margins at 1x); CROSS is the default mode."""
+        state = self.engine.state
+        out: dict[str, tuple[Decimal | None, MarginMode]] = {}
+        for (acct, symbol), lev in state.leverage.items():
+            if acct == account_id:
+                out[symbol] = (lev, MarginMode.CROSS)
+        for (acct, symbol), mode in state.liq.margin_mode.items():
+            if acct == account_id:
+                out[symbol] = (out.get(symbol, (None, mode))[0], mode)
+        return out
+
+    def settings_refusal(self, command: SetLeverage | SetMarginMode) -> tuple[str, str] | None:
+        """Would the engine refuse this ``SetLeverage`` or ``SetMarginMode``? (reason, message)
+        of its refusal, or None if it would take it. Nothing is journaled, no state changes
+        (the gateway asks before it changes the setting on a venue)."""
+        engine = self.engine
+        ctx = _FirstEvent(engine.state, engine.config)
+        handler = set_leverage if isinstance(command, SetLeverage) else set_margin_mode
+        try:
+            handler(ctx, command)  # type: ignore[arg-type]
+        except _Decided as decided:
+            if isinstance(decided.event, ev.CommandRejected):
+                return decided.event.reason, decided.event.message
+        return None
+
 
 # --- added for the service and benchmarks: the result types of the queries above ------------
 class LiquidationSummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -660,6 +691,20 @@ class LiquidationWatch(msgspec.Struct, frozen=True, kw_only=True):
     stale_accounts: int
     nearest_below: Decimal | None
     nearest_above: Decimal | None
+
+
+class _Decided(Exception):
+    def __init__(self, event: Any) -> None:
+        self.event = event
+
+
+class _FirstEvent(Context):
+    """A context that stops at the first event a handler emits, folding nothing."""
+
+    __slots__ = ()
+
+    def emit(self, event: Any) -> None:
+        raise _Decided(event)
 
 
 def archived_view(r: ev.ArchivedOrder) -> OrderView:

@@ -32,7 +32,7 @@ from atlas_oms.model.enums import PositionMode
 from atlas_oms.model.risk import Scope
 from atlas_oms.runtime.gateway import Gateway, GatewayConfig, decode, node_tag, prefix_for
 from atlas_oms.runtime.node import Node
-from atlas_oms.venues.accounts import AccountsConfig, VenueAccountConfig
+from atlas_oms.venues.accounts import AccountsConfig, VenueAccountConfig, load_accounts
 from atlas_oms.venues.binance import BinanceEndpoints, BinanceSpotAdapter, BinanceUsdmAdapter
 from atlas_oms.venues.credentials import (
     Credentials,
@@ -63,12 +63,23 @@ class VenueSetup:
     adapters: dict[str, Any] = field(default_factory=dict)
     #: (name, coroutine function) of the tasks that watch the key sources for rotations.
     watchers: list[tuple[str, Callable[[], Any]]] = field(default_factory=list)
-    _unsubscribe: Callable[[], None] | None = None
+    #: Stops the rotation subscription (set by :func:`setup_venues`).
+    unsubscribe: Callable[[], None] | None = None
 
     def close(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        if self.unsubscribe is not None:
+            self.unsubscribe()
+            self.unsubscribe = None
+
+    async def aclose(self) -> None:
+        """Stop listening for rotations and close every adapter's client (after the gateway's
+        tasks have stopped)."""
+        self.close()
+        for adapter in self.adapters.values():
+            try:
+                await adapter.close()
+            except Exception as exc:  # closing: said, never raised
+                log.warning("closing the adapter of %s failed: %s", adapter.account_id, exc)
 
 
 @dataclass(frozen=True)
@@ -97,6 +108,40 @@ def key_sources(
         VaultSource(mount=vault_mount, paths=config.vault_paths()) if "vault" in sources else None
     )
     return KeySources(file=file, vault=vault)
+
+
+@dataclass(frozen=True)
+class VenuePlan:
+    """An ``accounts.yaml`` checked before anything starts: the resolved accounts and the key
+    sources, every venue account's key readable."""
+
+    config: AccountsConfig
+    sources: KeySources
+
+    def trader_accounts(self) -> tuple[str, ...]:
+        """The top accounts of the file (a trader key on them trades their sub-accounts)."""
+        return tuple(a for a, parent in self.config.opening_order() if parent is None)
+
+
+def plan_venues(
+    accounts_file: Path,
+    *,
+    keys_path: Path,
+    master_key_file: Path | None = None,
+    vault_mount: str = "secret",
+) -> VenuePlan:
+    """Load ``accounts_file`` and open its key sources, reading every venue account's key once.
+    Raises :class:`~atlas_oms.venues.accounts.AccountsConfigError` or
+    :class:`~atlas_oms.venues.credentials.CredentialsError` when the file is wrong or a key
+    cannot be read: a node in front of real venues never starts half-configured."""
+    config = load_accounts(accounts_file)
+    sources = key_sources(
+        config, keys_path=keys_path, master_key_file=master_key_file, vault_mount=vault_mount
+    )
+    keyring = config.keyring(sources.file, sources.vault)
+    for account in config.accounts:
+        keyring.get(account.account_id)  # raises, naming the account, when it cannot
+    return VenuePlan(config=config, sources=sources)
 
 
 def open_venue_accounts(node: Node, config: AccountsConfig) -> list[str]:
@@ -173,7 +218,16 @@ def setup_venues(
     for acc in config.accounts:
         adapters[acc.account_id] = make_adapter(acc, keys.get(acc.account_id), decode_client_id)
     venue_adapters: list[VenueAdapter] = list(adapters.values())
-    gateway = Gateway(node, venue_adapters, tag=tag, config=gateway_config, market_data=market_data)
+    gateway = Gateway(
+        node,
+        venue_adapters,
+        tag=tag,
+        config=gateway_config,
+        market_data=market_data,
+        max_leverage={
+            a.account_id: a.max_leverage for a in config.accounts if a.max_leverage is not None
+        },
+    )
     setup = VenueSetup(config=config, gateway=gateway, keys=keys, adapters=adapters)
 
     def rotated(change: KeyChange) -> None:
@@ -190,7 +244,7 @@ def setup_venues(
         )
         log.warning("venue key of %s rotated: reconnecting its stream", change.account_id)
 
-    setup._unsubscribe = keys.on_rotate(rotated)
+    setup.unsubscribe = keys.on_rotate(rotated)
     file, vault = sources.file, sources.vault
     if file is not None:
         setup.watchers.append(("venue-keys", lambda: file.watch(keys_poll_s)))

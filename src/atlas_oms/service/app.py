@@ -42,6 +42,7 @@ from atlas_oms.runtime.live import (
     run_clock,
 )
 from atlas_oms.runtime.node import CommandRefused, Node
+from atlas_oms.runtime.venue_setup import VenueSetup
 from atlas_oms.service import schemas as s
 from atlas_oms.service.access import forbidden_trading, may_trade
 from atlas_oms.service.keys import ApiKey, KeyStore, signature
@@ -169,6 +170,9 @@ class Service:
         self._masked: dict[str, str] = {}
         self._trade_ids = re.compile(rb"\b" + name + rb"-\d+x\d+\b")
         self.metrics = Metrics()
+        #: The node's external venues (accounts.yaml): None when it trades on the built-in
+        #: exchange only.
+        self.venues: VenueSetup | None = None
         #: The API's number formatting (exact strings at each field's places).
         self.numbers = Numbers.of_node(node, settings.asset_places)
         self._buckets: dict[str, list[float]] = {}
@@ -390,6 +394,7 @@ def create_app(
     keys: KeyStore | None = None,
     setup: Callable[[Node], None] | None = None,
     background: Callable[[Service], Any] | None = None,
+    venues: Callable[[Node], VenueSetup | None] | None = None,
 ) -> FastAPI:
     """The API over ``node`` (default: the settings' SQLite journal, opened at start-up)."""
     from atlas_oms.service.stream import StreamHub
@@ -434,8 +439,13 @@ def create_app(
             )
         if background is not None:
             runtime.add("background", lambda: background(service), forever=False)
-        # Venue connections go here, one producer task each, when the node holds them:
-        #     runtime.add(f"venue:{name}", connection.run)
+        # External venues: one producer task per venue account (its session), one market data
+        # feed per venue, and the watchers of the key sources (rotations without a restart).
+        venue_setup = service.venues = venues(the_node) if venues is not None else None
+        if venue_setup is not None:
+            venue_setup.gateway.attach(runtime)
+            for name, watcher in venue_setup.watchers:
+                runtime.add(name, watcher)
         runtime.on_stop(hub.close_all)
 
         def failed(reason: str) -> None:
@@ -450,6 +460,8 @@ def create_app(
             yield
         finally:
             await runtime.stop()
+            if venue_setup is not None:
+                await venue_setup.aclose()
             if runtime.failure is not None:
                 app.state.exit_code = 1
             if own_node:
@@ -510,6 +522,7 @@ def create_app(
         routes,
         routes_history,
         routes_operator,
+        routes_venues,
         stream,
     )
     from atlas_oms.service.durable import DurableAnswers
@@ -517,6 +530,7 @@ def create_app(
     routes.register(app)
     routes_operator.register(app)
     routes_history.register(app)
+    routes_venues.register(app)
     stream.register(app)
     blotter.register(app)
     docs.register(app)

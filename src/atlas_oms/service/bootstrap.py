@@ -59,9 +59,16 @@ def load_instruments(path: Path) -> list[Instrument]:
     return msgspec.json.decode(path.read_bytes(), type=list[Instrument])
 
 
-def first_start(node: Node, instruments: list[Instrument]) -> None:
-    """Set up an empty journal; a journal that holds anything is left as it is."""
+def first_start(node: Node, instruments: list[Instrument], *, demo_accounts: bool = True) -> None:
+    """Set up an empty journal; a journal that holds anything is left as it is. Without
+    ``demo_accounts`` (a node in front of real venues) only the instruments are listed: no
+    market maker, no demo desk, no money that is not at a venue."""
     if node.seq:
+        return
+    if not demo_accounts:
+        for inst in instruments:
+            node.add_instrument(inst)
+        node.flush()
         return
     for inst in instruments:
         node.add_instrument(inst)
@@ -85,15 +92,23 @@ def first_start(node: Node, instruments: list[Instrument]) -> None:
     node.flush()
 
 
-def first_keys(keys: KeyStore, data_dir: Path) -> Path | None:
-    """With no keys yet: issue an admin, a risk and a desk trader key; write their secrets once
-    to ``first-keys.txt`` (owner-only). The secrets never go to the log."""
+def first_keys(
+    keys: KeyStore, data_dir: Path, trader_accounts: tuple[str, ...] | None = None
+) -> Path | None:
+    """With no keys yet: issue an admin, a risk and a trader key (for the demo desk, or for
+    ``trader_accounts``: the top accounts of accounts.yaml); write their secrets once to
+    ``first-keys.txt`` (owner-only). The secrets never go to the log."""
     if keys.keys:
         return None
+    trader = (
+        keys.issue(("trader",), (DESK,), label="demo desk trader")
+        if trader_accounts is None
+        else keys.issue(("trader",), trader_accounts, label="venue accounts trader")
+    )
     issued = [
         keys.issue(("admin",), label="first admin"),
         keys.issue(("risk",), label="first risk officer"),
-        keys.issue(("trader",), (DESK,), label="demo desk trader"),
+        trader,
     ]
     path = data_dir / "first-keys.txt"
     write_first_keys(path, issued)
@@ -122,6 +137,8 @@ def quote(node: Node, levels: int = 5) -> int:
     for view in node.orders(MAKER, open_only=True):
         live[(view.symbol, view.side)] = live.get((view.symbol, view.side), 0) + 1
     for inst in node.instruments():
+        if inst.venue != node.sim.name:
+            continue  # the built-in exchange's instruments only: never quote on a real venue
         symbol = inst.symbol
         ref = node.reference_price(symbol)
         if ref is None or not inst.tradable:

@@ -3,6 +3,9 @@ journal lag, circuit-breaker states, WebSocket clients (``/metrics``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from atlas_oms.model import events as ev
@@ -57,6 +60,75 @@ class Metrics:
             "WebSocket clients closed because their queue overflowed",
             registry=self.registry,
         )
+
+        venue = ["venue", "account_id"]
+        self.venue_connected = Gauge(
+            "atlas_venue_connected",
+            "1 while the venue account's private stream is connected",
+            venue,
+            registry=self.registry,
+        )
+        self.venue_tradable = Gauge(
+            "atlas_venue_tradable",
+            "1 while Atlas sends new orders to the venue account (connected, reconciled, clock "
+            "within bounds, not banned)",
+            venue,
+            registry=self.registry,
+        )
+        self.venue_message_age = Gauge(
+            "atlas_venue_last_message_age_seconds",
+            "Seconds since the venue account's stream last said anything (-1: nothing yet)",
+            venue,
+            registry=self.registry,
+        )
+        self.venue_clock_offset = Gauge(
+            "atlas_venue_clock_offset_ms",
+            "The venue's clock minus Atlas's, as last measured (ms)",
+            venue,
+            registry=self.registry,
+        )
+        self.venue_rate_budget = Gauge(
+            "atlas_venue_rate_limit_remaining",
+            "What the venue's rate limit still allows in its current window, per limit",
+            [*venue, "limit"],
+            registry=self.registry,
+        )
+        self.venue_unresolved = Gauge(
+            "atlas_venue_unresolved_orders",
+            "Orders whose outcome at the venue is not known yet",
+            venue,
+            registry=self.registry,
+        )
+        self.venue_reconnects = Gauge(
+            "atlas_venue_reconnects",
+            "Times the venue account's session reconnected since start",
+            venue,
+            registry=self.registry,
+        )
+        self.venue_differences = Gauge(
+            "atlas_venue_reconciliation_differences",
+            "Differences the venue account's last reconciliation found",
+            venue,
+            registry=self.registry,
+        )
+
+    def observe_venues(self, health: Iterable[Any]) -> None:
+        """Set the venue gauges from the gateway's health of each venue account."""
+        for h in health:
+            labels = (h.venue, h.account_id)
+            self.venue_connected.labels(*labels).set(1 if h.connected else 0)
+            self.venue_tradable.labels(*labels).set(1 if h.tradable else 0)
+            age = h.last_message_age_s
+            self.venue_message_age.labels(*labels).set(-1 if age is None else age)
+            if h.clock_offset_ms is not None:
+                self.venue_clock_offset.labels(*labels).set(h.clock_offset_ms)
+            for limit, left in h.rate_limit.items():
+                self.venue_rate_budget.labels(*labels, limit).set(left)
+            self.venue_unresolved.labels(*labels).set(h.unresolved_orders)
+            self.venue_reconnects.labels(*labels).set(h.reconnects)
+            last = h.last_reconciliation
+            if last is not None:
+                self.venue_differences.labels(*labels).set(last.differences)
 
     def observe_events(self, events: list[ev.EventBase]) -> None:
         for e in events:

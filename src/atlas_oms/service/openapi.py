@@ -90,11 +90,75 @@ class Health(msgspec.Struct, kw_only=True):
     venues: list[str]
 
 
+class ReconcileSummaryDoc(msgspec.Struct, kw_only=True):
+    reason: str
+    at_ns: int
+    ok: bool
+    duration_ms: float
+    orders: int
+    not_found: int
+    fills: int
+    events: int
+    differences: int
+    error: str
+
+
+class VenueAccountHealth(msgspec.Struct, kw_only=True):
+    """An external venue account as the gateway sees it. ``status``: ``ok`` (tradable) or
+    ``not_tradable`` (``reason``: CONNECTING, RECONCILING, DISCONNECTED, CLOCK_SKEW, BANNED,
+    POSITION_MODE_MISMATCH; ``message`` says more)."""
+
+    status: str
+    venue: str
+    account_id: str
+    connected: bool
+    tradable: bool
+    reason: str
+    message: str
+    last_message_age_s: float | None
+    clock_offset_ms: float | None
+    rate_limit: dict[str, int]
+    rate_limit_paused_s: float
+    reconciliation: str
+    last_reconciliation: ReconcileSummaryDoc | None
+    unresolved_orders: int
+    reconnects: int
+    error: str
+    overhead: dict[str, dict[str, Any]]
+
+
+class VenueRoute(msgspec.Struct, kw_only=True):
+    """Where a strategy's orders for an instrument go (accounts.yaml ``account_routing``)."""
+
+    strategy: str | None
+    symbol: str
+    market: str
+    account_id: str
+    venue: str
+
+
 class VenueHealth(msgspec.Struct, kw_only=True):
+    """The built-in exchange (``status`` ok and the account's risk), or an external venue
+    account: the gateway's view (see VenueAccountHealth), 503 while it is not tradable."""
+
     status: str
     venue: str
     account_id: str
     risk: dict[str, Any]
+    connected: bool | None = None
+    tradable: bool | None = None
+    reason: str | None = None
+    message: str | None = None
+    last_message_age_s: float | None = None
+    clock_offset_ms: float | None = None
+    rate_limit: dict[str, int] | None = None
+    rate_limit_paused_s: float | None = None
+    reconciliation: str | None = None
+    last_reconciliation: ReconcileSummaryDoc | None = None
+    unresolved_orders: int | None = None
+    reconnects: int | None = None
+    error: str | None = None
+    overhead: dict[str, dict[str, Any]] | None = None
 
 
 class Me(msgspec.Struct, kw_only=True):
@@ -402,7 +466,13 @@ _TEXT = {"schema": {"type": "string"}}
 #: Every route's answers, by method and path as the document writes them.
 ROUTES: dict[tuple[str, str], Doc] = {
     ("GET", "/health"): ok(Health),
-    ("GET", "/health/{venue}/{account_id}"): ok(VenueHealth, 404),
+    ("GET", "/health/{venue}/{account_id}"): ok(
+        VenueHealth, 404, also={503: (VenueHealth, "The venue account is not tradable now")}
+    ),
+    ("GET", "/v1/venues"): ok(list[VenueAccountHealth]),
+    ("GET", "/v1/venues/route"): ok(VenueRoute, 404, 422),
+    ("POST", "/v1/venues/{venue}/{account_id}/reconcile"): ok(ev.VenueReconciled, 403, 404, 503),
+    ("GET", "/v1/venues/{venue}/{account_id}/reconciliations"): ok(list[ev.VenueReconciled], 404),
     ("GET", "/metrics"): Doc(None, media={"text/plain": _TEXT}),
     ("GET", "/v1/instruments"): ok(list[Instrument]),
     ("GET", "/v1/me"): ok(Me),

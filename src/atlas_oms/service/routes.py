@@ -90,17 +90,28 @@ def register(app: FastAPI) -> None:
 
     @app.get("/health/{venue}/{account_id}", tags=["operations"])
     async def health_of(request: Request, venue: str, account_id: str, key: Key) -> Response:
+        from atlas_oms.service.routes_venues import health_body, session_of
+
         service = service_of(request)
         if venue not in service.node.venues:
             raise Problem(404, "UNKNOWN_VENUE", f"no venue {venue}")
         service.require_account(key, account_id)
         risk = service.node.risk_status(account_id)
+        session = session_of(service, venue, account_id)
+        if session is not None:
+            # An external venue account: 200 while tradable, 503 (with why) while not.
+            body = health_body(session.health(), risk)
+            return JSON(body, status_code=200 if body["tradable"] else 503)
+        if venue != service.node.sim.name:
+            raise Problem(404, "UNKNOWN_VENUE_ACCOUNT", f"no venue account {venue}/{account_id}")
         return JSON({"status": "ok", "venue": venue, "account_id": account_id, "risk": risk})
 
     @app.get("/metrics", tags=["operations"])
     async def metrics(request: Request) -> Response:
         service = service_of(request)
         service.metrics.breakers.set(service.node.open_breakers())
+        if service.venues is not None:
+            service.metrics.observe_venues(service.venues.gateway.health())
         return Response(service.metrics.render(), media_type="text/plain; version=0.0.4")
 
     # ------------------------------------------------------------------ reference data

@@ -21,7 +21,7 @@ its reason code maps to 404/409/422 as everywhere else.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
@@ -131,6 +131,32 @@ def _instrument(service: Service, symbol: str) -> None:
         raise Problem(404, "UNKNOWN_INSTRUMENT", f"no instrument {symbol}")
 
 
+async def _setting(
+    service: Service,
+    account_id: str,
+    symbol: str,
+    at_venue: Callable[[Any], Awaitable[Any]],
+    here: Callable[[], Any],
+) -> None:
+    """A leverage or margin-mode change: on an instrument of an external venue account, the
+    venue first and Atlas only once the venue took it (runtime/gateway/settings.py: a venue
+    refusal is a 422 with the venue's code in the sentence, Atlas unchanged); on the built-in
+    exchange, Atlas alone."""
+    setup = service.venues
+    inst = service.node.instrument(symbol)
+    if (
+        setup is not None
+        and inst is not None
+        and (inst.venue, account_id) in setup.gateway.sessions
+    ):
+        try:
+            await at_venue(setup.gateway)
+        finally:
+            await service.durable()
+        return
+    await _do(service, here)
+
+
 async def _do(service: Service, action: Callable[[], T]) -> T:
     """Run a write; answer (its result or its refusal) once the journal holds it."""
     try:
@@ -158,7 +184,13 @@ def register(app: FastAPI) -> None:
         service = service_of(request)
         _own(service, key, account_id)
         node = service.node
-        await _do(service, lambda: node.set_leverage(account_id, body.symbol, body.leverage))
+        await _setting(
+            service,
+            account_id,
+            body.symbol,
+            lambda gateway: gateway.set_leverage(account_id, body.symbol, body.leverage),
+            lambda: node.set_leverage(account_id, body.symbol, body.leverage),
+        )
         return JSON(
             {
                 "account_id": account_id,
@@ -178,7 +210,13 @@ def register(app: FastAPI) -> None:
         service = service_of(request)
         _own(service, key, account_id)
         node = service.node
-        await _do(service, lambda: node.set_margin_mode(account_id, body.symbol, body.mode))
+        await _setting(
+            service,
+            account_id,
+            body.symbol,
+            lambda gateway: gateway.set_margin_mode(account_id, body.symbol, body.mode),
+            lambda: node.set_margin_mode(account_id, body.symbol, body.mode),
+        )
         return JSON(
             {
                 "account_id": account_id,

@@ -24,6 +24,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from atlas_oms.runtime.node import Node
+from atlas_oms.runtime.venue_setup import VenuePlan, VenueSetup, plan_venues, setup_venues
 from atlas_oms.service.app import Service, create_app
 from atlas_oms.service.bootstrap import (
     default_instruments,
@@ -57,15 +58,22 @@ def configure_logging(level: str) -> None:
 
 
 def build_app(settings: ServiceSettings) -> FastAPI:
+    """The service of ``settings``: on the built-in exchange (default), or, with an
+    ``accounts_file``, in front of the venues it names (see :func:`venue_plan`)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     keys = KeyStore(settings.keys_path)
-    instruments = (
-        load_instruments(settings.instruments_file)
-        if settings.instruments_file is not None
-        else default_instruments()
-    )
+    plan = venue_plan(settings)
+    venue_mode = plan is not None
+    if settings.instruments_file is not None:
+        instruments = load_instruments(settings.instruments_file)
+    else:
+        # In front of venues the instruments are the venues' own (loaded at each connect):
+        # the built-in exchange lists none of its demo instruments unless a file asks for them.
+        instruments = [] if venue_mode else default_instruments()
     log = structlog.get_logger("atlas.serve")
-    written = first_keys(keys, settings.data_dir)
+    written = first_keys(
+        keys, settings.data_dir, plan.trader_accounts() if plan is not None else None
+    )
     if written is not None:
         log.info("first API keys issued", file=str(written), note="secrets are in the file only")
 
@@ -84,15 +92,48 @@ def build_app(settings: ServiceSettings) -> FastAPI:
                 repair_seq=repaired.seq,
                 next_order_id=repaired.next_order_id,
             )
-        first_start(node, instruments)
+        first_start(node, instruments, demo_accounts=not venue_mode)
         log.info("journal open", path=str(settings.journal_path), seq=node.seq)
 
     def background(service: Service) -> Any:
-        if not settings.market_maker:
+        if not settings.market_maker or not instruments:
             return _idle()
         return market_maker(service.node, paused=lambda: service.unavailable is not None)
 
-    return create_app(settings, keys=keys, setup=setup, background=background)
+    def venues(node: Node) -> VenueSetup | None:
+        if plan is None:
+            return None
+        setup = setup_venues(
+            node,
+            plan.config,
+            plan.sources,
+            data_dir=settings.data_dir,
+            gateway_config=settings.gateway_config(),
+            keys_poll_s=settings.venue_keys_poll_s,
+            vault_poll_s=settings.vault_poll_s,
+        )
+        log.info(
+            "venues",
+            accounts=[f"{a.venue}/{a.account_id}" for a in plan.config.accounts],
+            accounts_file=str(settings.accounts_file),
+        )
+        return setup
+
+    return create_app(settings, keys=keys, setup=setup, background=background, venues=venues)
+
+
+def venue_plan(settings: ServiceSettings) -> VenuePlan | None:
+    """``accounts_file`` checked before anything starts (None without one): see
+    :func:`atlas_oms.runtime.venue_setup.plan_venues`; ``atlas serve`` exits 78 with the sentence
+    when the file is wrong or a venue account's key cannot be read."""
+    if settings.accounts_file is None:
+        return None
+    return plan_venues(
+        settings.accounts_file,
+        keys_path=settings.venue_keys_path,
+        master_key_file=settings.master_key_file,
+        vault_mount=settings.vault_mount,
+    )
 
 
 async def _idle() -> None:

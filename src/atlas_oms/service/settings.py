@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from atlas_oms.runtime.gateway.config import GatewayConfig
+
 
 class ServiceSettings(BaseSettings):
     """What ``atlas serve`` runs with. Environment variables ``ATLAS_<NAME>`` override each one."""
@@ -80,6 +82,33 @@ class ServiceSettings(BaseSettings):
     #: Venue API keys are checked for a rotation this often (the file; Vault: ``vault_poll_s``).
     venue_keys_poll_s: float = 1.0
     vault_poll_s: float = 30.0
+
+    #: Venue gateway (see atlas_oms.runtime.gateway.config): after an unknown outcome, wait this
+    #: long for the stream before querying; "not found" means "not visible yet" this long.
+    venue_stream_wait_s: float = 3.0
+    venue_visibility_s: float = 30.0
+    #: At restart an order journaled but unknown to the venue is sent again (same client order
+    #: id) when younger than this; older, it ends REJECTED NOT_SENT.
+    venue_resend_max_age_s: float = 60.0
+    #: Periodic reconciliation, and reconciliation when the private stream is silent this long.
+    venue_reconcile_every_s: float = 60.0
+    venue_silent_after_s: float = 60.0
+    #: No new orders while the venue clock is further off than this (half Binance's recvWindow).
+    venue_max_clock_offset_s: float = 2.5
+    #: Market data: at most one price update per symbol this often.
+    venue_price_every_s: float = 0.25
+
+    def gateway_config(self) -> GatewayConfig:
+        """The venue gateway's knobs from these settings."""
+        return GatewayConfig(
+            stream_wait_s=self.venue_stream_wait_s,
+            visibility_s=self.venue_visibility_s,
+            resend_max_age_s=self.venue_resend_max_age_s,
+            reconcile_every_s=self.venue_reconcile_every_s,
+            silent_after_s=self.venue_silent_after_s,
+            max_clock_offset_s=self.venue_max_clock_offset_s,
+            price_every_s=self.venue_price_every_s,
+        )
 
     @property
     def journal_path(self) -> Path:

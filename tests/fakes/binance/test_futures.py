@@ -164,10 +164,11 @@ def test_edit_leverage_margin_type_and_position_mode() -> None:
             edited = await ex.edit_order(o["id"], PERP, "limit", "buy", 0.02, 40100)
             assert edited["id"] == o["id"] and edited["info"]["origQty"] == "0.020"
             assert (await ex.set_leverage(10, PERP))["leverage"] == 10
+            # Binance refuses a margin type change while the symbol has open orders (-4047)
+            await ex.cancel_order(o["id"], PERP)
             await ex.set_margin_mode("isolated", PERP)
             with pytest.raises(ccxt.MarginModeAlreadySet):
                 await ex.set_margin_mode("isolated", PERP)
-            await ex.cancel_order(o["id"], PERP)
             await ex.set_position_mode(True)
             assert (await ex.fetch_position_mode(PERP))["hedged"] is True
             await close(ex)

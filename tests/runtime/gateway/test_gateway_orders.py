@@ -337,3 +337,26 @@ def test_a_request_for_an_account_without_a_venue_account_is_rejected_at_once() 
     cancel = CancelAtVenue(order_id=7, account_id="B", symbol="BTC/USDT", venue="binance")
     [refused] = facade.handle(cancel)
     assert isinstance(refused, rep.VenueCancelRejected)
+
+
+def test_orders_of_one_account_are_in_flight_together_but_one_orders_requests_go_in_turn() -> None:
+    """A slow answer to one place does not hold the next order back (a venue round trip takes
+    milliseconds: one at a time would cap an account at a few hundred orders a second); a cancel
+    of the slow order still waits for its place to be answered."""
+
+    async def main() -> None:
+        adapter = ScriptedAdapter()
+        adapter.place_script.extend([Step(delay_s=0.5), Step()])
+        async with running(adapter) as (_gateway, rec, _):
+            slow = buy(rec)
+            fast = buy(rec)
+            rec.node.cancel("A", slow)
+            await until(lambda: _updates(rec, fast))
+            # The second order was answered while the first still waited for its answer.
+            assert not _updates(rec, slow)
+            assert adapter.calls.count(f"cancel:{CID}{slow}") == 0
+            await until(lambda: f"cancel:{CID}{slow}" in adapter.calls, timeout=2)
+            calls = [c for c in adapter.calls if c.endswith(f"{CID}{slow}")]
+            assert calls == [f"place:{CID}{slow}", f"cancel:{CID}{slow}"]
+
+    asyncio.run(main())

@@ -4,6 +4,8 @@ FILE is JSON: a list of accounts, each ``{"name", "api_key", "secret", "spot": {
 amount}, "futures": {asset: amount}, "hedge_mode", "bnb_fees"}``. With ``--house-quotes``, the
 house rests a bid and an ask around ``--mid`` on every symbol so market orders can fill. It prints
 the ``urls['api']`` override for ccxt as JSON on its first line, then serves until interrupted.
+``--limits JSON`` overrides fields of :class:`~atlas_oms.fakes.binance.config.Limits` (e.g.
+``'{"orders_per_10s": 1000000}'`` for a benchmark).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import json
 import sys
 from decimal import Decimal
 
-from atlas_oms.fakes.binance.config import SPOT, USDM, load_accounts
+from atlas_oms.fakes.binance.config import SPOT, USDM, Limits, load_accounts
 from atlas_oms.fakes.binance.server import FakeBinance
 
 
@@ -27,11 +29,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--mid", default="50000", help="mid price for --house-quotes")
     parser.add_argument("--depth", default="100", help="quantity per side for --house-quotes")
+    parser.add_argument(
+        "--limits", help='JSON object of Limits fields, e.g. {"orders_per_10s": 1e6}'
+    )
     args = parser.parse_args(argv)
     accounts = load_accounts(args.accounts) if args.accounts else []
+    limits = Limits(**json.loads(args.limits)) if args.limits else None
 
     async def serve() -> None:
-        fake = FakeBinance(accounts)
+        fake = FakeBinance(accounts, limits=limits)
         await fake.start(port=args.port)
         if args.house_quotes:
             mid = Decimal(args.mid)

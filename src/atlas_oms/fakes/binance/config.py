@@ -161,6 +161,10 @@ class Faults:
     - ``trade_history_ms``: ``myTrades``/``userTrades`` return only trades younger than this.
     - ``cancel_races_fill``: the next N cancels find their order filled just before they
       arrive (the fill is pushed first); the cancel answers ``-2011 Unknown order sent.``.
+    - ``delay_settings``: the next N leverage or margin type changes are committed, then their
+      reply is held ``delay_s`` seconds (past the client's timeout).
+    - ``lose_settings``: the next N leverage or margin type changes are *not* committed and
+      their reply is held ``delay_s`` seconds (the request was lost on the way).
     """
 
     delay_places: int = 0
@@ -174,3 +178,5 @@ class Faults:
     clock_offset_ms: int = 0
     trade_history_ms: int | None = None
     cancel_races_fill: int = 0
+    delay_settings: int = 0
+    lose_settings: int = 0

@@ -398,6 +398,7 @@ class FakeBinance:
             ("POST", f + "positionSide/dual", 1, self._futures_set_dual),
             ("POST", f + "leverage", 1, self._futures_leverage),
             ("POST", f + "marginType", 1, self._futures_margin_type),
+            ("GET", f + "symbolConfig", 5, self._futures_symbol_config),
             ("POST", f + "listenKey", 1, self._listen_key_new),
             ("PUT", f + "listenKey", 1, self._listen_key_keepalive),
             ("DELETE", f + "listenKey", 1, self._listen_key_delete),
@@ -827,17 +828,38 @@ class FakeBinance:
         acct.hedge = want
         return _json({"code": 200, "msg": "success"})
 
+    async def _settings_faults(self, commit: Callable[[], None]) -> None:
+        """Commit a leverage or margin type change, or lose it, as the fault knobs say."""
+        faults = self.faults
+        if faults.lose_settings > 0:
+            faults.lose_settings -= 1
+            await asyncio.sleep(faults.delay_s)
+            raise TIMEOUT_1007
+        commit()
+        if faults.delay_settings > 0:
+            faults.delay_settings -= 1
+            await asyncio.sleep(faults.delay_s)
+
     async def _futures_leverage(self, request: web.Request) -> web.Response:
+        """``POST /fapi/v1/leverage``: 1 up to the first bracket's leverage; refused (-2027)
+        when the position already exceeds what the brackets allow at the new leverage."""
         acct, params = await self._signed(request)
         symbol = params.get("symbol", "")
         self.venue.spec(USDM, symbol)
-        lev = int(params.get("leverage", "0"))
-        if not 1 <= lev <= 125:
-            raise VenueError(-4028, "Leverage is not valid")
-        acct.leverage[symbol] = lev
-        return _json({"leverage": lev, "maxNotionalValue": "1000000", "symbol": symbol})
+        raw = params.get("leverage", "0")
+        lev = int(raw) if raw.isdigit() else 0
+        brackets = wire.leverage_brackets(self.venue, symbol)[0]["brackets"]
+        if not 1 <= lev <= max(int(b["initialLeverage"]) for b in brackets):
+            raise VenueError(-4028, f"Leverage {raw} is not valid")
+        cap = max(Decimal(str(b["notionalCap"])) for b in brackets if b["initialLeverage"] >= lev)
+        if _position_notional(self.venue, acct, symbol) > cap:
+            raise VenueError(-2027, "Exceeded the maximum allowable position at current leverage.")
+        await self._settings_faults(lambda: acct.leverage.__setitem__(symbol, lev))
+        return _json({"leverage": lev, "maxNotionalValue": str(cap), "symbol": symbol})
 
     async def _futures_margin_type(self, request: web.Request) -> web.Response:
+        """``POST /fapi/v1/marginType``: ``-4046`` when already so; refused while the symbol
+        has a position (-4048) or open orders (-4047)."""
         acct, params = await self._signed(request)
         symbol = params.get("symbol", "")
         self.venue.spec(USDM, symbol)
@@ -848,8 +870,20 @@ class FakeBinance:
         mapped = "isolated" if want == "ISOLATED" else "cross"
         if mapped == current:
             raise VenueError(-4046, "No need to change margin type.")
-        acct.margin_type[symbol] = mapped
+        if any(p.amt for (sym, _ps), p in acct.positions.items() if sym == symbol):
+            raise VenueError(-4048, "Margin type cannot be changed if there exists position.")
+        if self.venue.open_orders(USDM, acct.name, symbol):
+            raise VenueError(-4047, "Margin type cannot be changed if there exists open orders.")
+        await self._settings_faults(lambda: acct.margin_type.__setitem__(symbol, mapped))
         return _json({"code": 200, "msg": "success"})
+
+    async def _futures_symbol_config(self, request: web.Request) -> web.Response:
+        """``GET /fapi/v1/symbolConfig``: leverage and margin type per symbol."""
+        acct, params = await self._signed(request)
+        symbol = params.get("symbol") or None
+        if symbol is not None:
+            self.venue.spec(USDM, symbol)
+        return _json(wire.symbol_config(self.venue, acct, symbol))
 
     async def _listen_key_new(self, request: web.Request) -> web.Response:
         acct = self._api_key_account(request)
@@ -1010,6 +1044,15 @@ def _strip_signature(raw: str) -> str:
         return ""
     parts = [p for p in raw.split("&") if not p.startswith("signature=")]
     return "&".join(parts)
+
+
+def _position_notional(venue: FakeVenue, acct: Account, symbol: str) -> Decimal:
+    """The account's position notional in ``symbol`` (both legs), at the mark (else entry)."""
+    total = Decimal(0)
+    for (sym, _ps), pos in acct.positions.items():
+        if sym == symbol and pos.amt:
+            total += abs(pos.amt) * venue.mark_prices.get(sym, pos.entry)
+    return total
 
 
 def _under(path: str, prefix: str) -> bool:

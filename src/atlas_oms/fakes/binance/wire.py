@@ -570,6 +570,29 @@ def leverage_brackets(venue: FakeVenue, symbol: str | None) -> list[dict[str, An
     ]
 
 
+def symbol_config(venue: FakeVenue, acct: Account, symbol: str | None) -> list[dict[str, Any]]:
+    """``GET /fapi/v1/symbolConfig``: the account's leverage and margin type per symbol."""
+    out = []
+    for sym in venue.symbols[USDM]:
+        if symbol is not None and sym != symbol:
+            continue
+        lev = acct.leverage.get(sym, acct.cfg.default_leverage)
+        brackets = leverage_brackets(venue, sym)[0]["brackets"]
+        cap = max(b["notionalCap"] for b in brackets if b["initialLeverage"] >= lev)
+        out.append(
+            {
+                "symbol": sym,
+                "marginType": "ISOLATED"
+                if acct.margin_type.get(sym, "cross") == "isolated"
+                else "CROSSED",
+                "isAutoAddMargin": "false",
+                "leverage": lev,
+                "maxNotionalValue": str(cap),
+            }
+        )
+    return out
+
+
 def futures_exchange_info(venue: FakeVenue) -> dict[str, Any]:
     """``GET /fapi/v1/exchangeInfo``."""
     symbols = []

@@ -32,6 +32,8 @@ class GatewayConfig:
     #: Reconnection backoff of a failed session.
     reconnect_initial_s: float = 0.5
     reconnect_max_s: float = 30.0
+    #: Requests of one venue account in flight at once (those of one order always in turn).
+    max_in_flight: int = 8
     #: Market data: at most one price update per symbol this often (and only on change).
     price_every_s: float = 0.25
     #: How often the session's timers look at their deadlines.

@@ -13,10 +13,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from atlas_oms.core.ports import VenueAdapter
+from atlas_oms.model.margin import MarginMode
+from atlas_oms.model.reasons import Reason
 from atlas_oms.runtime.gateway.client_ids import prefix_for
 from atlas_oms.runtime.gateway.config import GatewayConfig
 from atlas_oms.runtime.gateway.facade import VenueFacade
@@ -25,6 +28,12 @@ from atlas_oms.runtime.gateway.metrics import Overhead
 from atlas_oms.runtime.gateway.nodeport import NodePort
 from atlas_oms.runtime.gateway.ratelimit import Limits
 from atlas_oms.runtime.gateway.session import SessionHealth, VenueSession
+from atlas_oms.runtime.gateway.settings import (
+    NO_VENUE_ACCOUNT,
+    FuturesSettings,
+    SyncResult,
+    VenueSettingRefused,
+)
 
 log = logging.getLogger("atlas.gateway")
 
@@ -40,6 +49,7 @@ class Gateway:
         limits: Limits | None = None,
         local_ns: Callable[[], int] = time.time_ns,
         market_data: bool = True,
+        max_leverage: Mapping[str, Decimal] | None = None,
     ) -> None:
         self.node = node
         self.config = config or GatewayConfig()
@@ -50,6 +60,12 @@ class Gateway:
         self.sessions: dict[tuple[str, str], VenueSession] = {}
         self.facades: dict[str, VenueFacade] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        #: Leverage and margin mode, venue first (settings.py); ``max_leverage`` per account.
+        self.futures_settings = FuturesSettings(
+            node,
+            max_leverage=max_leverage,
+            read_backoff_s=self.config.query_backoff_s,
+        )
         for adapter in adapters:
             self.add(adapter, local_ns=local_ns)
 
@@ -77,6 +93,7 @@ class Gateway:
             overhead=self.overhead,
             local_ns=local_ns,
         )
+        session.settings_hook = self.futures_settings.sync
         self.sessions[key] = session
         facade.sessions[adapter.account_id] = session
         return session
@@ -152,6 +169,47 @@ class Gateway:
         """Reconcile one venue account now; return what the core emitted (its exception report,
         ``VenueReconciled``, among them)."""
         return await self.session(venue, account_id).reconcile("MANUAL")
+
+    async def set_leverage(
+        self, account_id: str, symbol: str, leverage: Decimal | int | str
+    ) -> Decimal:
+        """Set ``symbol``'s leverage for ``account_id`` on its venue, then in Atlas (see
+        settings.py); raises ``VenueSettingRefused`` / ``SettingOutcomeUnknown``."""
+        return await self.futures_settings.set_leverage(
+            self._settings_session(account_id, symbol), symbol, leverage
+        )
+
+    async def set_margin_mode(
+        self, account_id: str, symbol: str, mode: MarginMode | str
+    ) -> MarginMode:
+        """Set ``symbol``'s margin mode (CROSS or ISOLATED) for ``account_id`` on its venue,
+        then in Atlas (see settings.py)."""
+        return await self.futures_settings.set_margin_mode(
+            self._settings_session(account_id, symbol), symbol, mode
+        )
+
+    async def sync_settings(self, venue: str, account_id: str) -> SyncResult:
+        """Push Atlas's leverage and margin modes to a venue account now (as at connect)."""
+        return await self.futures_settings.sync(self.session(venue, account_id))
+
+    def _settings_session(self, account_id: str, symbol: str) -> VenueSession:
+        inst = self.node.instrument(symbol)
+        if inst is None:
+            raise VenueSettingRefused(
+                Reason.UNKNOWN_INSTRUMENT,
+                f"{symbol} is not a known instrument",
+                account_id=account_id,
+            )
+        session = self.sessions.get((inst.venue, account_id))
+        if session is None:
+            raise VenueSettingRefused(
+                NO_VENUE_ACCOUNT,
+                f"account {account_id} has no venue account at {inst.venue} (where {symbol} "
+                "trades): set it with the node",
+                venue=inst.venue,
+                account_id=account_id,
+            )
+        return session
 
     def health(self) -> list[SessionHealth]:
         return [session.health() for session in self.sessions.values()]

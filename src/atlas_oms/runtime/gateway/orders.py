@@ -35,6 +35,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from atlas_oms.core.orders.order import OrderView
@@ -77,6 +78,18 @@ UNKNOWN_ORDER = "UNKNOWN_ORDER"
 CLOCK_SKEW = "CLOCK_SKEW"
 CANCEL_NOT_CONFIRMED = "CANCEL_NOT_CONFIRMED"
 MODIFY_NOT_CONFIRMED = "MODIFY_NOT_CONFIRMED"
+
+
+def _forget(
+    last: dict[int, asyncio.Task[None]], order_id: int
+) -> Callable[[asyncio.Task[None]], None]:
+    """Drop ``order_id``'s entry once its last request is done (not an earlier one)."""
+
+    def done(task: asyncio.Task[None]) -> None:
+        if last.get(order_id) is task:
+            del last[order_id]
+
+    return done
 
 
 def _words(outcome: Refused | Unknown) -> str:
@@ -128,11 +141,45 @@ class OrderFlow:
 
     # ------------------------------------------------------------------ sender
     async def run(self) -> None:
-        while True:
-            enqueued, request = await self.queue.get()
-            await self.can_send.wait()
-            taken = time.perf_counter_ns()
-            self.s.overhead.queue.record(taken - enqueued)
+        """Send the queued requests: up to ``max_in_flight`` at once (a venue round trip takes
+        milliseconds; one at a time would bound an account to a few hundred orders a second),
+        but the requests of one order strictly in their order (a cancel waits for its place)."""
+        limit = asyncio.Semaphore(max(1, self.s.config.max_in_flight))
+        last: dict[int, asyncio.Task[None]] = {}
+        running: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                enqueued, request = await self.queue.get()
+                await self.can_send.wait()
+                await limit.acquire()
+                taken = time.perf_counter_ns()
+                self.s.overhead.queue.record(taken - enqueued)
+                order_id = request.order_id
+                task = asyncio.create_task(
+                    self._send_in_turn(request, taken, last.get(order_id), limit)
+                )
+                last[order_id] = task
+                running.add(task)
+                task.add_done_callback(running.discard)
+                task.add_done_callback(_forget(last, order_id))
+        finally:
+            for task in running:
+                task.cancel()
+            for task in list(running):
+                with contextlib.suppress(BaseException):
+                    await task
+
+    async def _send_in_turn(
+        self,
+        request: VenueRequest,
+        taken: int,
+        before: asyncio.Task[None] | None,
+        limit: asyncio.Semaphore,
+    ) -> None:
+        try:
+            if before is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(before)
             left = self._queued.get(request.order_id, 1) - 1
             if left:
                 self._queued[request.order_id] = left
@@ -151,6 +198,8 @@ class OrderFlow:
                 log.exception(
                     "venue %s/%s: sending %r failed", self.s.venue, self.s.account_id, request
                 )
+        finally:
+            limit.release()
 
     async def _call(self, fn: Any, command: Any, taken: int | None) -> Outcome:
         if taken is not None:

@@ -11,7 +11,10 @@ shown in :meth:`health`, and retried with backoff):
 2. the clock: offset = venue time − local time at the midpoint of the request, given to the adapter
    to sign with; trading stops while it exceeds ``max_clock_offset_s`` (re-measured every
    ``clock_every_s`` and after a timestamp refusal);
-3. instruments: each one the node lacks or has otherwise is added (``AddInstrument``);
+3. instruments: each one the node lacks or has otherwise is added (``AddInstrument``); then the
+   ``settings_hook`` (gateway/settings.py): Atlas's leverage and margin modes are pushed where the
+   venue differs, and a refused push keeps the account untradable (``SETTINGS_MISMATCH``); the
+   hook runs again after every stream gap;
 4. ``SetVenueStatus(RECONCILING)``; the stream is opened and *buffered* (its first fact, a
    ``StreamGap``, says it is open); the snapshot is taken (open orders, each order Atlas has
    working there queried one by one, fills since the last known fill minus a margin, balances,
@@ -31,7 +34,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +72,8 @@ DISCONNECTED = "DISCONNECTED"
 CLOCK_SKEW = "CLOCK_SKEW"
 BANNED = "BANNED"
 POSITION_MODE_MISMATCH = "POSITION_MODE_MISMATCH"
+#: The venue refused Atlas's leverage or margin mode (gateway/settings.py).
+SETTINGS_MISMATCH = "SETTINGS_MISMATCH"
 READY = "READY"
 
 
@@ -148,6 +153,11 @@ class VenueSession:
         self.reconciled = False
         self.clock_ok = False
         self.mode_mismatch = ""
+        #: Why the venue's leverage or margin mode differs from Atlas's ("" when they agree).
+        self.settings_mismatch = ""
+        #: Called at each connect (after the instruments are loaded) and after each stream gap,
+        #: before reconciling (gateway/settings.py).
+        self.settings_hook: Callable[[VenueSession], Awaitable[Any]] | None = None
         self.clock_offset_ns: int | None = None
         self.status: tuple[bool, str] | None = None
         self.status_message = ""
@@ -182,6 +192,8 @@ class VenueSession:
             wanted, message = (False, DISCONNECTED if self.connections else CONNECTING), self.error
         elif self.mode_mismatch:
             wanted, message = (False, POSITION_MODE_MISMATCH), self.mode_mismatch
+        elif self.settings_mismatch:
+            wanted, message = (False, SETTINGS_MISMATCH), self.settings_mismatch
         elif self.banned():
             wanted, message = (False, BANNED), self.limiter.venue_limits.ban_message
         elif not self.reconciled:
@@ -269,6 +281,8 @@ class VenueSession:
         # on them is refused as VENUE_NOT_TRADABLE (with the reason), not as unknown.
         await self._load_instruments()
         await self._check_position_mode()
+        if self.settings_hook is not None:
+            await self.settings_hook(self)
         self.orders.can_send.set()
         inbox: asyncio.Queue[Any] = asyncio.Queue()
         self._inbox = inbox
@@ -357,6 +371,8 @@ class VenueSession:
                 log.info("venue %s/%s: stream gap (%s)", self.venue, self.account_id, fact.reason)
                 self.reconciled = False
                 self.update_status()
+                if self.settings_hook is not None:  # settings may have changed meanwhile
+                    await self.settings_hook(self)
                 await self.reconcile_now("GAP", gap=True)
             else:
                 self._apply(received, fact)

@@ -502,8 +502,15 @@ class _BinanceAdapter:
         last_seen = None
         try:
             while True:
+                # Not ``asyncio.wait_for``: on Python 3.11 it wraps the get in a task (two more
+                # turns of the loop for every fact) and swallows a cancellation that arrives as a
+                # fact does (the consumer's stop then hangs). ``asyncio.timeout`` does neither.
                 try:
-                    fact = await asyncio.wait_for(queue.get(), timeout=self.heartbeat_s)
+                    if queue.empty():
+                        async with asyncio.timeout(self.heartbeat_s):
+                            fact = await queue.get()
+                    else:
+                        fact = queue.get_nowait()
                 except TimeoutError:
                     ws = self._private_ws()
                     seen = getattr(ws, "last_message_at", None) or getattr(ws, "lastPong", None)
@@ -711,6 +718,77 @@ class BinanceUsdmAdapter(_BinanceAdapter):
             hedge_mode=hedge, leverage=leverage, margin_mode=margin
         )
         return self.settings
+
+    # ------------------------------------------------------------------ settings (leverage, margin)
+    async def set_leverage(self, symbol: str, leverage: Decimal) -> Outcome:
+        """``POST /fapi/v1/leverage``: the symbol's initial leverage, a whole number (Binance
+        refuses anything else). Acknowledged (the venue's new leverage is in :attr:`settings`),
+        Refused with the venue's code and message, or Unknown (timeout, 5xx: query
+        :meth:`symbol_settings` to learn what the venue has)."""
+        lev = Decimal(leverage)
+        if not lev.is_finite() or lev != lev.to_integral_value() or lev < 1:
+            return Refused(
+                reason=errors.INVALID_REQUEST,
+                code="",
+                message=f"Binance takes a whole leverage of at least 1, not {leverage}",
+            )
+        params = {"symbol": self.venue_symbol(symbol), "leverage": int(lev)}
+        raw, failed = await self._write(
+            Action.SETTINGS, lambda: self._api("fapiPrivatePostLeverage")(params)
+        )
+        if failed is not None:
+            return failed
+        applied = p.dec(raw.get("leverage")) if isinstance(raw, dict) else lev
+        self._learn_settings(symbol, leverage=applied if applied else lev)
+        return Acknowledged()
+
+    async def set_margin_mode(self, symbol: str, mode: str) -> Outcome:
+        """``POST /fapi/v1/marginType`` (``mode``: ``CROSS`` or ``ISOLATED``, any case). Binance's
+        ``-4046 No need to change margin type`` means it already is: Acknowledged."""
+        wanted = str(mode).upper()
+        if wanted not in ("CROSS", "CROSSED", "ISOLATED"):
+            return Refused(
+                reason=errors.INVALID_REQUEST,
+                code="",
+                message=f"the margin mode is CROSS or ISOLATED, not {mode!r}",
+            )
+        params = {
+            "symbol": self.venue_symbol(symbol),
+            "marginType": "ISOLATED" if wanted == "ISOLATED" else "CROSSED",
+        }
+        _, failed = await self._write(
+            Action.SETTINGS, lambda: self._api("fapiPrivatePostMarginType")(params)
+        )
+        if failed is not None and not (isinstance(failed, Refused) and failed.code == "-4046"):
+            return failed
+        self._learn_settings(symbol, margin="isolated" if wanted == "ISOLATED" else "cross")
+        return Acknowledged()
+
+    async def symbol_settings(self, symbol: str) -> VenueAccountSettings:
+        """One symbol's leverage and margin mode (``GET /fapi/v1/symbolConfig?symbol=``), with
+        the position mode last read. Raises :class:`VenueQueryFailed` when it cannot be read."""
+        rows = await self._get("fapiPrivateGetSymbolConfig", {"symbol": self.venue_symbol(symbol)})
+        leverage, margin = p.parse_symbol_config(rows or (), self._ctx)
+        for sym, lev in leverage.items():
+            self._learn_settings(sym, leverage=lev)
+        for sym, mode in margin.items():
+            self._learn_settings(sym, margin=mode)
+        return VenueAccountSettings(
+            hedge_mode=self.settings.hedge_mode, leverage=leverage, margin_mode=margin
+        )
+
+    def _learn_settings(
+        self, symbol: str, *, leverage: Decimal | None = None, margin: str | None = None
+    ) -> None:
+        known = self.settings
+        levs, modes = dict(known.leverage), dict(known.margin_mode)
+        if leverage is not None:
+            levs[symbol] = leverage
+        if margin is not None:
+            modes[symbol] = margin
+        self.settings = VenueAccountSettings(
+            hedge_mode=known.hedge_mode, leverage=levs, margin_mode=modes
+        )
 
     def _is_private(self, url: str) -> bool:
         return "listenKey=" in url

@@ -174,7 +174,13 @@ class AtlasHooks(_AnyBase):
         sink = self.atlas_on_message
         if sink is not None:
             sink(str(client.url), message)
-        # ccxt's caches are not Atlas's source of truth: a failure in them must not stop us.
+        if _translated(message):
+            # Atlas translated it (parse.py); ccxt's order, trade and balance caches are not
+            # Atlas's source of truth and would cost a third of the node's CPU per message.
+            return
+        # Everything else (subscription answers, listenKeyExpired, eventStreamTerminated, public
+        # data) goes on to ccxt, which keeps the connection and its subscriptions. A failure in
+        # its caches must not stop us.
         with contextlib.suppress(Exception):
             super().handle_message(client, message)
 
@@ -279,3 +285,24 @@ def build_client(
 def set_time_offset(client: Any, offset_ns: int) -> None:
     """Sign with the venue's clock: ccxt's ``timeDifference`` is local minus venue, in ms."""
     client.options["timeDifference"] = -round(offset_ns / 1_000_000)
+
+
+#: User-data events the adapter translates itself (never handed to ccxt's caches).
+TRANSLATED_EVENTS = frozenset(
+    {
+        "executionReport",
+        "outboundAccountPosition",
+        "balanceUpdate",
+        "ORDER_TRADE_UPDATE",
+        "ACCOUNT_UPDATE",
+        "TRADE_LITE",
+    }
+)
+
+
+def _translated(message: Any) -> bool:
+    if not isinstance(message, dict):
+        return False
+    event = message.get("event")
+    body = event if isinstance(event, dict) else message
+    return body.get("e") in TRANSLATED_EVENTS

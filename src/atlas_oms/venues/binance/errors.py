@@ -39,6 +39,12 @@ MODIFY_NOT_SUPPORTED = "MODIFY_NOT_SUPPORTED"
 UNSUPPORTED_ORDER = "UNSUPPORTED_ORDER"
 ORDER_ARCHIVED = "ORDER_ARCHIVED"
 INVALID_REQUEST = "INVALID_REQUEST"
+#: Futures settings: a leverage the symbol does not offer (-4028), a leverage under which the
+#: position (or an order) would exceed the bracket's cap (-2027), a margin type that cannot change
+#: while the symbol has a position or open orders (-4048, -4047).
+INVALID_LEVERAGE = "INVALID_LEVERAGE"
+MAX_POSITION_AT_LEVERAGE = "MAX_POSITION_AT_LEVERAGE"
+MARGIN_TYPE_LOCKED = "MARGIN_TYPE_LOCKED"
 VENUE_REJECTED = "VENUE_REJECTED"
 #: Prefix of a filter failure's reason: ``FILTER_LOT_SIZE``, ``FILTER_PRICE_FILTER``, ...
 FILTER_PREFIX = "FILTER_"
@@ -48,6 +54,8 @@ class Action(StrEnum):
     PLACE = "PLACE"
     CANCEL = "CANCEL"
     AMEND = "AMEND"
+    #: A futures account setting (leverage, margin type).
+    SETTINGS = "SETTINGS"
 
 
 class Failure(StrEnum):
@@ -79,6 +87,10 @@ _BY_CODE = {
     -4061: POSITION_SIDE_MISMATCH,
     -4164: FILTER_PREFIX + "MIN_NOTIONAL",
     -2026: ORDER_ARCHIVED,
+    -4028: INVALID_LEVERAGE,
+    -2027: MAX_POSITION_AT_LEVERAGE,
+    -4047: MARGIN_TYPE_LOCKED,
+    -4048: MARGIN_TYPE_LOCKED,
 }
 
 
