@@ -121,6 +121,13 @@ class _BinanceHarness:
     def drop_after_next_place(self) -> None:
         self.f.faults.drop_places = 1
 
+    def fail_next_place(self, *, committed: bool) -> None:
+        # HTTP 503 -1007 "Timeout waiting for response from backend server. Send status unknown"
+        if committed:
+            self.f.faults.fail_after_commit = 1
+        else:
+            self.f.faults.fail_before_commit = 1
+
     def drop_stream(self) -> None:
         self.f.drop_user_streams()
 

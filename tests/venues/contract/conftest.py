@@ -1,6 +1,9 @@
 """The contract suite runs for every harness listed here; a case marked
 ``@pytest.mark.requires(Capability.X)`` is collected as *not applicable* (a skip whose reason
-starts with ``not applicable:`` and says why) for a harness without that capability."""
+starts with ``not applicable:`` and says why) for a harness without that capability.
+
+A new venue joins the contract with a harness (``harness.VenueHarness``: its fake on 127.0.0.1,
+its real adapter, its knobs and its truth) appended to ``HARNESSES``."""
 
 from __future__ import annotations
 

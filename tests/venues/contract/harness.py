@@ -98,6 +98,11 @@ class VenueHarness(Protocol):
         """The next place is committed, then the connection is closed with no reply."""
         ...
 
+    def fail_next_place(self, *, committed: bool) -> None:
+        """The next place is answered with a server error (5xx, "status unknown"), after the
+        venue committed it or without committing it."""
+        ...
+
     def drop_stream(self) -> None:
         """Close the private stream's connection(s)."""
         ...

@@ -97,6 +97,32 @@ def test_a_connection_dropped_after_the_venue_committed_the_place_leaves_one_ord
     run(main)
 
 
+def test_a_server_error_on_a_place_is_unknown_and_resolved_either_way(
+    harness: VenueHarness, journal: Path
+) -> None:
+    """§4 #1: a 5xx whose status is unknown: the committed order is found by query (one order,
+    ACCEPTED); the one the venue never took ends REJECTED ``NOT_FOUND_AFTER_UNKNOWN`` after the
+    visibility window, with no order at the venue and no second attempt under a new id."""
+
+    async def main() -> None:
+        async with running(harness, journal) as world:
+            await world.start()
+            harness.half_open(True)
+            harness.fail_next_place(committed=True)
+            landed = world.buy()
+            await world.until_status(landed, S.ACCEPTED)
+            harness.fail_next_place(committed=False)
+            lost = world.buy()
+            await world.until_status(lost, S.REJECTED, timeout=4)
+            assert world.n.order(lost).reason == "NOT_FOUND_AFTER_UNKNOWN"
+            assert [len(world.venue_orders_with(o)) for o in (landed, lost)] == [1, 0]
+            assert len(harness.orders()) == 1
+            harness.half_open(False)
+            await assert_agrees(world)
+
+    run(main)
+
+
 # ---------------------------------------------------------------- 3, 4, 5: the private stream
 def test_fills_while_the_stream_is_down_are_booked_once_each(
     harness: VenueHarness, journal: Path
