@@ -202,6 +202,17 @@ def test_a_desk_trades_spot_and_usdm_on_binance_through_rest_and_agrees_with_the
         )
         assert D(order["cum_qty"]) == D("0.01")
 
+        # Market data: the venue's book ticker reaches Atlas whenever the book moves (a live
+        # market: the house adds a little to its bid while we wait).
+        def moving_quote() -> Any:
+            fake.call(fake.venue.house_quote, "spot", "BTCUSDT", "BUY", "59990", "0.001")
+            return (
+                q := httpx.get(f"{served.url}/v1/venues/quotes/BTC/USDT", headers=trader)
+            ).status_code == 200 and q.json()
+
+        quote = wait_for(moving_quote, what="a quote")
+        assert (D(quote["bid"]), D(quote["ask"])) == (D("59990"), D("60010"))
+
         # Leverage on a venue instrument: the venue first, then Atlas; a refusal changes nothing.
         trader = served.keys()["trader"]
         url = f"{served.url}/v1/accounts/{USDM_ACCOUNT}/leverage"

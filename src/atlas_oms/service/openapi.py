@@ -127,6 +127,18 @@ class VenueAccountHealth(msgspec.Struct, kw_only=True):
     overhead: dict[str, dict[str, Any]]
 
 
+class VenueQuote(msgspec.Struct, kw_only=True):
+    """A venue instrument's latest public prices (book ticker, last trade, mark)."""
+
+    symbol: str
+    venue: str
+    bid: Decimal | None
+    ask: Decimal | None
+    last: Decimal | None
+    mark: Decimal | None
+    ts: int
+
+
 class VenueRoute(msgspec.Struct, kw_only=True):
     """Where a strategy's orders for an instrument go (accounts.yaml ``account_routing``)."""
 
@@ -471,6 +483,7 @@ ROUTES: dict[tuple[str, str], Doc] = {
     ),
     ("GET", "/v1/venues"): ok(list[VenueAccountHealth]),
     ("GET", "/v1/venues/route"): ok(VenueRoute, 404, 422),
+    ("GET", "/v1/venues/quotes/{symbol}"): ok(VenueQuote, 404),
     ("POST", "/v1/venues/{venue}/{account_id}/reconcile"): ok(ev.VenueReconciled, 403, 404, 503),
     ("GET", "/v1/venues/{venue}/{account_id}/reconciliations"): ok(list[ev.VenueReconciled], 404),
     ("GET", "/metrics"): Doc(None, media={"text/plain": _TEXT}),

@@ -70,6 +70,30 @@ def register(app: FastAPI) -> None:
                     out.append(health_body(health))
         return JSON(out)
 
+    @app.get("/v1/venues/quotes/{symbol:path}", tags=["venues"])
+    async def quote(request: Request, symbol: str, key: Key) -> Response:
+        """A venue instrument's latest public prices as the venue streamed them: best bid and
+        ask (book ticker), last trade, mark (perpetuals), and how old they are."""
+        service = service_of(request)
+        instrument = service.node.instrument(symbol)
+        setup = service.venues
+        if instrument is None or setup is None or instrument.venue not in setup.gateway.facades:
+            raise Problem(404, "UNKNOWN_INSTRUMENT", f"no venue instrument {symbol}")
+        tick = setup.gateway.quotes.get(symbol)
+        if tick is None:
+            raise Problem(404, "NO_QUOTE", f"{symbol}: no price from {instrument.venue} yet")
+        return JSON(
+            {
+                "symbol": symbol,
+                "venue": instrument.venue,
+                "bid": tick.bid,
+                "ask": tick.ask,
+                "last": tick.last,
+                "mark": tick.mark,
+                "ts": tick.ts,
+            }
+        )
+
     @app.get("/v1/venues/route", tags=["venues"])
     async def route(
         request: Request, key: Key, symbol: str, strategy: str | None = None

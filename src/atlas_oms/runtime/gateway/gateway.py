@@ -20,6 +20,7 @@ from typing import Any
 from atlas_oms.core.ports import VenueAdapter
 from atlas_oms.model.margin import MarginMode
 from atlas_oms.model.reasons import Reason
+from atlas_oms.model.venue import PriceTick
 from atlas_oms.runtime.gateway.client_ids import prefix_for
 from atlas_oms.runtime.gateway.config import GatewayConfig
 from atlas_oms.runtime.gateway.facade import VenueFacade
@@ -58,6 +59,8 @@ class Gateway:
         self.overhead = Overhead()
         self.market_data = market_data
         self.sessions: dict[tuple[str, str], VenueSession] = {}
+        #: The latest public tick of each venue symbol (bid, ask, last, mark), as it came.
+        self.quotes: dict[str, PriceTick] = {}
         self.facades: dict[str, VenueFacade] = {}
         self._tasks: list[asyncio.Task[None]] = []
         #: Leverage and margin mode, venue first (settings.py); ``max_leverage`` per account.
@@ -147,7 +150,11 @@ class Gateway:
                 try:
                     if symbols:
                         await run_prices(
-                            self.node, session.adapter, symbols, self.config.price_every_s
+                            self.node,
+                            session.adapter,
+                            symbols,
+                            self.config.price_every_s,
+                            self.quotes,
                         )
                 except asyncio.CancelledError:
                     raise

@@ -64,9 +64,14 @@ class PriceThrottle:
 
 
 async def run_prices(
-    node: NodePort, source: VenueMarketData, symbols: list[str], every_s: float
+    node: NodePort,
+    source: VenueMarketData,
+    symbols: list[str],
+    every_s: float,
+    quotes: dict[str, PriceTick] | None = None,
 ) -> None:
-    """Feed ``symbols``' prices from ``source`` into ``node`` until cancelled."""
+    """Feed ``symbols``' prices from ``source`` into ``node`` until cancelled; ``quotes`` keeps
+    the latest tick of each symbol as it came (bid, ask, last, mark: what the API shows)."""
     loop = asyncio.get_running_loop()
     throttle = PriceThrottle(every_s, loop.time)
 
@@ -84,6 +89,20 @@ async def run_prices(
     async with asyncio.TaskGroup() as group:
         group.create_task(flush_pending())
         async for tick in source.prices(symbols):
+            if quotes is not None:
+                known = quotes.get(tick.symbol)
+                quotes[tick.symbol] = (
+                    tick
+                    if known is None
+                    else PriceTick(
+                        symbol=tick.symbol,
+                        ts=tick.ts,
+                        bid=tick.bid if tick.bid is not None else known.bid,
+                        ask=tick.ask if tick.ask is not None else known.ask,
+                        last=tick.last if tick.last is not None else known.last,
+                        mark=tick.mark if tick.mark is not None else known.mark,
+                    )
+                )
             last, mark = throttle.prices(tick)
             if (last is not None or mark is not None) and throttle.offer(tick.symbol, last, mark):
                 send(tick.symbol, *throttle.sent[tick.symbol][1:])
