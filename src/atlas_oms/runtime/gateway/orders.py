@@ -226,6 +226,19 @@ class OrderFlow:
             outcome = await self._call(fn, command, None)
         return outcome
 
+    def _note_unknown(self, order_id: int, action: str, outcome: Unknown) -> None:
+        """Journal that ``action`` on the order got no definitive answer (it stays pending)."""
+        s = self.s
+        s.process(
+            NoteOutcomeUnknown(
+                ts=s.now(),
+                order_id=order_id,
+                action=action,
+                reason=outcome.reason,
+                message=_words(outcome),
+            )
+        )
+
     def _apply(
         self, order: VenueOrder, fills: tuple[VenueFill, ...] | list[VenueFill] = ()
     ) -> None:
@@ -278,15 +291,7 @@ class OrderFlow:
                 )
             )
         else:
-            s.process(
-                NoteOutcomeUnknown(
-                    ts=s.now(),
-                    order_id=cmd.order_id,
-                    action="PLACE",
-                    reason=outcome.reason,
-                    message=_words(outcome),
-                )
-            )
+            self._note_unknown(cmd.order_id, "PLACE", outcome)
             self._watch[cmd.order_id] = asyncio.Event()
             self._spawn(self._resolve_place(cmd, sent_ns, restart=False))
 
@@ -488,15 +493,7 @@ class OrderFlow:
                     )
                 )
             else:
-                s.process(
-                    NoteOutcomeUnknown(
-                        ts=s.now(),
-                        order_id=cmd.order_id,
-                        action="CANCEL",
-                        reason=outcome.reason,
-                        message=_words(outcome),
-                    )
-                )
+                self._note_unknown(cmd.order_id, "CANCEL", outcome)
                 self.tracked.add(cmd.order_id)
                 self._watch[cmd.order_id] = asyncio.Event()
                 self._spawn(self._resolve_change(cmd.order_id, cmd.symbol, "CANCEL"))
@@ -614,15 +611,7 @@ class OrderFlow:
                     )
                 )
             else:
-                s.process(
-                    NoteOutcomeUnknown(
-                        ts=s.now(),
-                        order_id=cmd.order_id,
-                        action="AMEND",
-                        reason=outcome.reason,
-                        message=_words(outcome),
-                    )
-                )
+                self._note_unknown(cmd.order_id, "AMEND", outcome)
                 self._watch[cmd.order_id] = asyncio.Event()
                 self._spawn(self._resolve_change(cmd.order_id, cmd.symbol, "AMEND", request))
         finally:
