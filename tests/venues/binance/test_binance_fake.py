@@ -27,7 +27,7 @@ from atlas_oms.model.venue import (
     VenueOrderState,
 )
 from atlas_oms.venues.binance import BinanceEndpoints, BinanceSpotAdapter, BinanceUsdmAdapter
-from atlas_oms.venues.binance.adapter import _BinanceAdapter
+from atlas_oms.venues.binance.adapter import BinanceAdapter
 
 D = Decimal
 KEY = "alicekey0000000000000000000000000000000000000000000000000000001"
@@ -107,11 +107,11 @@ def run(main: Callable[[], Awaitable[None]], timeout: float = 10) -> None:
 class Facts:
     """Runs ``adapter.facts()`` in the background and keeps what it yields."""
 
-    def __init__(self, adapter: _BinanceAdapter) -> None:
+    def __init__(self, adapter: BinanceAdapter) -> None:
         self.items: list[VenueFact] = []
         self._task = asyncio.ensure_future(self._run(adapter))
 
-    async def _run(self, adapter: _BinanceAdapter) -> None:
+    async def _run(self, adapter: BinanceAdapter) -> None:
         async for fact in adapter.facts():
             self.items.append(fact)
 

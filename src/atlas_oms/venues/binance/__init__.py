@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from atlas_oms.venues.binance.adapter import BinanceSpotAdapter, BinanceUsdmAdapter
+from atlas_oms.venues.binance.adapter import BinanceAdapter
 from atlas_oms.venues.binance.endpoints import BinanceEndpoints
+from atlas_oms.venues.binance.spot import BinanceSpotAdapter
+from atlas_oms.venues.binance.usdm import BinanceUsdmAdapter
 
-__all__ = ["BinanceEndpoints", "BinanceSpotAdapter", "BinanceUsdmAdapter"]
+__all__ = ["BinanceAdapter", "BinanceEndpoints", "BinanceSpotAdapter", "BinanceUsdmAdapter"]
