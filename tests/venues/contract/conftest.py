@@ -1,6 +1,7 @@
 """The contract suite runs for every harness listed here; a case marked
-``@pytest.mark.requires(Capability.X)`` is collected as *not applicable* (a skip whose reason
-starts with ``not applicable:`` and says why) for a harness without that capability.
+``@pytest.mark.requires(Capability.X)`` is collected only for the harnesses with that capability
+(spot has no positions and no hedge mode: those cases run for USDⓈ-M alone). Nothing is skipped:
+a case that applies to no harness fails at collection (:func:`pytest_generate_tests`).
 
 A new venue joins the contract with a harness (``harness.VenueHarness``: its fake on 127.0.0.1,
 its real adapter, its knobs and its truth) appended to ``HARNESSES``."""
@@ -24,13 +25,24 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-@pytest.fixture(params=HARNESSES, ids=lambda h: h.name)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "harness" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("requires")
+    needed = set(marker.args) if marker is not None else set()
+    applicable = [h for h in HARNESSES if needed <= set(getattr(h, "capabilities", ()))]
+    if not applicable:
+        raise pytest.UsageError(
+            f"{metafunc.definition.name} applies to no venue harness (needs {sorted(needed)})"
+        )
+    metafunc.parametrize(
+        "harness", applicable, ids=[getattr(h, "name", str(h)) for h in applicable], indirect=True
+    )
+
+
+@pytest.fixture
 def harness(request: pytest.FixtureRequest) -> VenueHarness:
     made: VenueHarness = request.param()
-    marker = request.node.get_closest_marker("requires")
-    for capability in marker.args if marker is not None else ():
-        if capability not in made.capabilities:
-            pytest.skip(f"not applicable: {made.not_applicable(capability)}")
     return made
 
 

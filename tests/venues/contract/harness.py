@@ -7,8 +7,8 @@ words), and tells the venue's truth (its orders, positions and balances). Every 
 (``conftest.py`` lists the harnesses).
 
 A knob a venue cannot have (hedge mode on a spot venue) is a capability the harness lacks
-(:attr:`VenueHarness.capabilities`); the suite then collects the case as *not applicable*,
-with the reason from :meth:`VenueHarness.not_applicable`, never as a silent skip.
+(:attr:`VenueHarness.capabilities`); the suite then does not collect the case for it at all
+(:meth:`VenueHarness.not_applicable` says why), and a case no harness can run is an error.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 a specification every venue adapter must meet through the real gateway and a real node.
 
 Each case runs per harness (``conftest.py``: Binance spot and USDⓈ-M); a case a venue cannot
-have is collected as *not applicable* with the reason. Every case ends with
+have (``requires``: positions, hedge mode) runs only for the venues that can. Every case ends with
 :func:`~.world.assert_agrees`: after a final reconciliation Atlas and the venue agree.
 """
 
