@@ -379,8 +379,16 @@ def register(app: FastAPI) -> None:
         request: Request, symbol: str, key: Key, levels: int = Query(10, ge=1, le=100)
     ) -> Response:
         service = service_of(request)
-        if service.node.instrument(symbol) is None:
+        instrument = service.node.instrument(symbol)
+        if instrument is None:
             raise Problem(404, "UNKNOWN_INSTRUMENT", f"no instrument {symbol}")
+        if instrument.venue != service.node.sim.name:
+            raise Problem(
+                404,
+                "NO_BOOK_KEPT",
+                f"{symbol} trades on {instrument.venue}: Atlas keeps no copy of its book; its "
+                f"best bid and ask are at /v1/venues/quotes/{symbol}",
+            )
         return JSON({"symbol": symbol, **service.node.book(symbol, levels)})
 
     @app.get("/v1/trades/{symbol:path}", tags=["market data"])
