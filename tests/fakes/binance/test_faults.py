@@ -425,6 +425,9 @@ def test_an_amend_whose_reply_is_lost_is_applied_or_not_as_the_knob_says(
             ex.timeout = 250
             await _lost(raised, _amend(ex, market, "0.01"))
             assert fake.faults == Faults(delay_s=0.6)  # the knob fired, once
+            if knob == "drop":  # aiohttp's repeat of the PUT is refused: already applied
+                code = '"code":-2038' if market == "spot" else '"code":-5027'
+                assert code in ex.last_http_response
             ex.timeout = 1500
             found = await ex.fetch_order(o["id"], symbol)
             assert Decimal(found["info"]["origQty"]) == Decimal("0.01" if applied else "0.02")
