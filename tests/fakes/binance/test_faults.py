@@ -12,7 +12,17 @@ import pytest
 
 from atlas_oms.fakes.binance import Faults
 
-from .support import Collector, client, close, drain, run, running, settle, ws_api_user_stream
+from .support import (
+    Collector,
+    client,
+    close,
+    drain,
+    run,
+    running,
+    settle,
+    ws_api_subscribe,
+    ws_api_user_stream,
+)
 
 SYM = "BTC/USDT"
 PERP = "BTC/USDT:USDT"
@@ -322,5 +332,141 @@ def test_listen_key_expiry_reaches_ccxt_watch_orders() -> None:
             await stream.stop()
             await close(ex)
             await asyncio.sleep(0)
+
+    run(main)
+
+
+# ---------------------------------------------------------------- cancels and amends lost
+_CHANGE_KNOBS: dict[str, tuple[bool, type[Exception] | None]] = {
+    # knob -> (the venue applied it, what ccxt raises). On a dropped connection aiohttp sends
+    # an idempotent request (DELETE, PUT) once more on a new connection, so what ccxt raises
+    # is the venue's answer to the repeat (the change is already applied): not checked here.
+    "delay": (True, ccxt.RequestTimeout),
+    "drop": (True, None),
+    "fail_after": (True, ccxt.BaseError),
+    "fail_before": (False, ccxt.BaseError),
+}
+
+
+async def _lost(raised: type[Exception] | None, call: Any) -> None:
+    try:
+        await call
+    except ccxt.BaseError as exc:
+        assert raised is None or isinstance(exc, raised), exc
+    else:
+        assert raised is None, f"no {raised.__name__}"
+
+
+def _change_faults(kind: str, knob: str) -> Faults:
+    name = {
+        "delay": f"delay_{kind}",
+        "drop": f"drop_{kind}",
+        "fail_after": f"fail_{kind}_after_commit",
+        "fail_before": f"fail_{kind}_before_commit",
+    }[knob]
+    return Faults(delay_s=0.6, **{name: 1})
+
+
+@pytest.mark.parametrize("market", ["spot", "usdm"])
+@pytest.mark.parametrize("knob", list(_CHANGE_KNOBS))
+def test_a_cancel_whose_reply_is_lost_is_applied_or_not_as_the_knob_says(
+    market: str, knob: str
+) -> None:
+    async def main() -> None:
+        applied, raised = _CHANGE_KNOBS[knob]
+        async with running(faults=_change_faults("cancels", knob)) as fake:
+            ex = client(fake, market)
+            symbol = SYM if market == "spot" else PERP
+            await ex.load_markets()
+            o = await ex.create_order(symbol, "limit", "buy", 0.01, 40000, {"clientOrderId": "c1"})
+            ex.timeout = 250
+            await _lost(raised, ex.cancel_order(o["id"], symbol))
+            assert fake.faults == Faults(delay_s=0.6)  # the knob fired, once
+            ex.timeout = 1500
+            if knob.startswith("fail"):
+                assert '"code":-1007' in ex.last_http_response
+            status = (await ex.fetch_order(o["id"], symbol))["info"]["status"]
+            assert status == ("CANCELED" if applied else "NEW")
+            # the next cancel goes through (the knob fired once)
+            if not applied:
+                assert (await ex.cancel_order(o["id"], symbol))["info"]["status"] == "CANCELED"
+            await close(ex)
+
+    run(main)
+
+
+async def _amend(ex: Any, market: str, qty: str) -> Any:
+    if market == "spot":
+        params = {"symbol": "BTCUSDT", "origClientOrderId": "a1", "newQty": qty}
+        return await ex.request("order/amend/keepPriority", ["private"], "PUT", params)
+    return await ex.fapiPrivatePutOrder(
+        {
+            "symbol": "BTCUSDT",
+            "origClientOrderId": "a1",
+            "side": "BUY",
+            "quantity": qty,
+            "price": "40000",
+        }
+    )
+
+
+@pytest.mark.parametrize("market", ["spot", "usdm"])
+@pytest.mark.parametrize("knob", list(_CHANGE_KNOBS))
+def test_an_amend_whose_reply_is_lost_is_applied_or_not_as_the_knob_says(
+    market: str, knob: str
+) -> None:
+    async def main() -> None:
+        applied, raised = _CHANGE_KNOBS[knob]
+        async with running(faults=_change_faults("amends", knob)) as fake:
+            ex = client(fake, market)
+            symbol = SYM if market == "spot" else PERP
+            await ex.load_markets()
+            o = await ex.create_order(symbol, "limit", "buy", 0.02, 40000, {"clientOrderId": "a1"})
+            ex.timeout = 250
+            await _lost(raised, _amend(ex, market, "0.01"))
+            assert fake.faults == Faults(delay_s=0.6)  # the knob fired, once
+            if knob == "drop":  # aiohttp's repeat of the PUT is refused: already applied
+                code = '"code":-2038' if market == "spot" else '"code":-5027'
+                assert code in ex.last_http_response
+            ex.timeout = 1500
+            found = await ex.fetch_order(o["id"], symbol)
+            assert Decimal(found["info"]["origQty"]) == Decimal("0.01" if applied else "0.02")
+            assert found["info"]["status"] == "NEW" and found["id"] == o["id"]
+            await close(ex)
+
+    run(main)
+
+
+@pytest.mark.parametrize("market", ["spot", "usdm"])
+def test_a_fill_right_after_the_user_data_subscription_is_acknowledged(market: str) -> None:
+    """``fill_on_subscribe``: the order fills after the subscription's answer (spot) or the
+    listenKey stream's connect (futures), so the new stream carries it, once."""
+
+    async def main() -> None:
+        async with running() as fake:
+            ex = client(fake, market)
+            symbol = SYM if market == "spot" else PERP
+            await ex.load_markets()
+            o = await ex.create_order(symbol, "limit", "buy", 0.01, 40000, {"clientOrderId": "f1"})
+            fake.faults.fill_on_subscribe = ["f1", "nobody"]
+            async with aiohttp.ClientSession() as http:
+                if market == "spot":
+                    ws = await http.ws_connect(f"{fake.ws}/ws-api/v3")
+                    answer = await ws_api_subscribe(ws)
+                    assert answer["status"] == 200  # the answer comes first, then the fill
+                    trades = _trades(await drain(ws))
+                    assert [(e["c"], e["X"]) for e in trades] == [("f1", "FILLED")]
+                else:
+                    headers = {"X-MBX-APIKEY": ex.apiKey}
+                    async with http.post(f"{fake.http}/fapi/v1/listenKey", headers=headers) as r:
+                        key = (await r.json())["listenKey"]
+                    ws = await http.ws_connect(f"{fake.ws}/fstream/ws/{key}")
+                    events = await drain(ws)
+                    trades = [e["o"] for e in events if e.get("e") == "ORDER_TRADE_UPDATE"]
+                    assert [(t["c"], t["x"], t["X"]) for t in trades] == [("f1", "TRADE", "FILLED")]
+                await ws.close()
+            assert fake.faults.fill_on_subscribe == ["nobody"]  # fired for f1, once
+            assert (await ex.fetch_order(o["id"], symbol))["info"]["status"] == "FILLED"
+            await close(ex)
 
     run(main)

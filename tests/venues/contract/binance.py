@@ -128,6 +128,21 @@ class _BinanceHarness:
         else:
             self.f.faults.fail_before_commit = 1
 
+    def delay_next_change(self, action: str, seconds: float) -> None:
+        setattr(self.f.faults, f"delay_{_CHANGES[action]}", 1)
+        self.f.faults.delay_s = seconds
+
+    def drop_after_next_change(self, action: str) -> None:
+        setattr(self.f.faults, f"drop_{_CHANGES[action]}", 1)
+
+    def fail_next_change(self, action: str, *, committed: bool) -> None:
+        when = "after" if committed else "before"
+        setattr(self.f.faults, f"fail_{_CHANGES[action]}_{when}_commit", 1)
+
+    def fill_on_stream_subscribe(self, client_order_id: str) -> None:
+        # spot: after the WS-API subscribe answer; USDⓈ-M: when the listenKey stream connects
+        self.f.faults.fill_on_subscribe.append(client_order_id)
+
     def drop_stream(self) -> None:
         self.f.drop_user_streams()
 
@@ -323,6 +338,9 @@ class BinanceUsdmHarness(_BinanceHarness):
     #: a reconciliation: openOrders 40 + userTrades 5 + account 5 + positionRisk 5
     low_weight = 70
 
+
+#: The harness's action names -> the fake's knob names (``delay_cancels``, ``drop_amends``...).
+_CHANGES = {"CANCEL": "cancels", "AMEND": "amends"}
 
 _WHY = {
     Capability.POSITIONS: "a spot venue holds balances, not positions",

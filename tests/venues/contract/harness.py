@@ -103,6 +103,25 @@ class VenueHarness(Protocol):
         venue committed it or without committing it."""
         ...
 
+    def delay_next_change(self, action: str, seconds: float) -> None:
+        """The next cancel (``action="CANCEL"``) or amend (``"AMEND"``) is applied, then its
+        reply is held ``seconds`` (past the timeout)."""
+        ...
+
+    def drop_after_next_change(self, action: str) -> None:
+        """The next cancel or amend is applied, then the connection is closed with no reply."""
+        ...
+
+    def fail_next_change(self, action: str, *, committed: bool) -> None:
+        """The next cancel or amend is answered with a server error (5xx, "status unknown"),
+        after the venue applied it or without applying it."""
+        ...
+
+    def fill_on_stream_subscribe(self, client_order_id: str) -> None:
+        """Fill the resting order in full right after the venue acknowledges the next private
+        stream subscription (connects it), before it serves the client's next request."""
+        ...
+
     def drop_stream(self) -> None:
         """Close the private stream's connection(s)."""
         ...

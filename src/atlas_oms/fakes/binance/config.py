@@ -161,6 +161,19 @@ class Faults:
     - ``trade_history_ms``: ``myTrades``/``userTrades`` return only trades younger than this.
     - ``cancel_races_fill``: the next N cancels find their order filled just before they
       arrive (the fill is pushed first); the cancel answers ``-2011 Unknown order sent.``.
+    - ``delay_cancels`` / ``drop_cancels`` / ``fail_cancels_after_commit`` /
+      ``fail_cancels_before_commit``: as the place knobs, for cancels (spot ``DELETE
+      /api/v3/order``, futures ``DELETE /fapi/v1/order``): the next N cancels are applied, then
+      their reply is held ``delay_s`` seconds / the connection is closed with no reply / they
+      answer HTTP 503 ``-1007``; or they answer 503 ``-1007`` without being applied.
+    - ``delay_amends`` / ``drop_amends`` / ``fail_amends_after_commit`` /
+      ``fail_amends_before_commit``: the same for amends (spot ``PUT
+      /api/v3/order/amend/keepPriority``, futures ``PUT /fapi/v1/order``).
+    - ``fill_on_subscribe``: client order ids of resting orders to fill in full (at their
+      price, the house on the other side) right after the account's next user-data
+      subscription is acknowledged (spot: the WS-API ``userDataStream.subscribe.signature``
+      answer is sent; futures: a listenKey stream connects), before anything else is
+      served. The orders of the subscription's market and account fire; the list empties.
     - ``delay_settings``: the next N leverage or margin type changes are committed, then their
       reply is held ``delay_s`` seconds (past the client's timeout).
     - ``lose_settings``: the next N leverage or margin type changes are *not* committed and
@@ -178,5 +191,14 @@ class Faults:
     clock_offset_ms: int = 0
     trade_history_ms: int | None = None
     cancel_races_fill: int = 0
+    delay_cancels: int = 0
+    drop_cancels: int = 0
+    fail_cancels_after_commit: int = 0
+    fail_cancels_before_commit: int = 0
+    delay_amends: int = 0
+    drop_amends: int = 0
+    fail_amends_after_commit: int = 0
+    fail_amends_before_commit: int = 0
+    fill_on_subscribe: list[str] = field(default_factory=list)
     delay_settings: int = 0
     lose_settings: int = 0

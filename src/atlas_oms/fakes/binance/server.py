@@ -530,6 +530,49 @@ class FakeBinance:
         body = self._place_answer(market, order, params, fills)
         return _json(body, headers=headers)
 
+    async def _change(
+        self, request: web.Request, kind: str, commit: Callable[[], web.Response]
+    ) -> web.StreamResponse:
+        """A cancel or amend (``kind``: ``cancels`` / ``amends``) through its fault knobs:
+        ``fail_<kind>_before_commit``, then ``commit()``, then ``fail_<kind>_after_commit``,
+        ``drop_<kind>``, ``delay_<kind>`` (as :meth:`_place` for placements)."""
+        faults = self.faults
+
+        def take(name: str) -> bool:
+            left: int = getattr(faults, name)
+            if left > 0:
+                setattr(faults, name, left - 1)
+                return True
+            return False
+
+        if take(f"fail_{kind}_before_commit"):
+            raise TIMEOUT_1007
+        response = commit()
+        if take(f"fail_{kind}_after_commit"):
+            raise TIMEOUT_1007
+        if take(f"drop_{kind}"):
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=500)
+        if take(f"delay_{kind}"):
+            await asyncio.sleep(faults.delay_s)
+        return response
+
+    def _fill_on_subscribe(self, market: str, account: str) -> None:
+        """``Faults.fill_on_subscribe``: fill the named resting orders of ``account`` now."""
+        wanted = self.faults.fill_on_subscribe
+        if not wanted:
+            return
+        mine = [
+            o
+            for o in self.venue.orders.values()
+            if o.market == market and o.account == account and o.client_id in wanted
+        ]
+        for o in mine:
+            wanted.remove(o.client_id)
+            if o.is_open:
+                self.venue.fill(o, o.leaves)
+
     def _place_answer(
         self, market: str, o: Order, params: dict[str, str], fills: list[Any]
     ) -> dict[str, Any]:
@@ -613,11 +656,15 @@ class FakeBinance:
         acct, params = await self._signed(request)
         return _json(wire.spot_order(self._lookup(SPOT, acct, params, True)))
 
-    async def _spot_cancel(self, request: web.Request) -> web.Response:
+    async def _spot_cancel(self, request: web.Request) -> web.StreamResponse:
         acct, params = await self._signed(request)
         o = self._lookup(SPOT, acct, params, False)
-        self.venue.cancel(o, params.get("newClientOrderId"))
-        return _json(wire.spot_cancel(o, self.venue.now_ms()))
+
+        def commit() -> web.Response:
+            self.venue.cancel(o, params.get("newClientOrderId"))
+            return _json(wire.spot_cancel(o, self.venue.now_ms()))
+
+        return await self._change(request, "cancels", commit)
 
     async def _spot_open_orders(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
@@ -659,13 +706,17 @@ class FakeBinance:
         acct, _ = await self._signed(request)
         return _json(wire.spot_account(acct))
 
-    async def _spot_amend(self, request: web.Request) -> web.Response:
+    async def _spot_amend(self, request: web.Request) -> web.StreamResponse:
         acct, params = await self._signed(request)
         o = self._lookup(SPOT, acct, params, False)
-        self.venue.amend_spot_keep_priority(
-            o, Decimal(params.get("newQty", "0")), params.get("newClientOrderId")
-        )
-        return _json(wire.spot_amended(o, self.venue.now_ms(), self.venue.next_execution_id()))
+
+        def commit() -> web.Response:
+            self.venue.amend_spot_keep_priority(
+                o, Decimal(params.get("newQty", "0")), params.get("newClientOrderId")
+            )
+            return _json(wire.spot_amended(o, self.venue.now_ms(), self.venue.next_execution_id()))
+
+        return await self._change(request, "amends", commit)
 
     async def _spot_cancel_replace(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
@@ -742,19 +793,27 @@ class FakeBinance:
             raise VenueError(-2013, "Order does not exist.")
         return _json(wire.futures_order(self.venue, o, query=True))
 
-    async def _futures_cancel(self, request: web.Request) -> web.Response:
+    async def _futures_cancel(self, request: web.Request) -> web.StreamResponse:
         acct, params = await self._signed(request)
         o = self._lookup(USDM, acct, params, False)
-        self.venue.cancel(o)
-        return _json(wire.futures_order(self.venue, o))
 
-    async def _futures_modify(self, request: web.Request) -> web.Response:
+        def commit() -> web.Response:
+            self.venue.cancel(o)
+            return _json(wire.futures_order(self.venue, o))
+
+        return await self._change(request, "cancels", commit)
+
+    async def _futures_modify(self, request: web.Request) -> web.StreamResponse:
         acct, params = await self._signed(request)
         o = self._lookup(USDM, acct, params, False)
-        self.venue.modify_futures(
-            o, Decimal(params.get("quantity", "0")), Decimal(params.get("price", "0"))
-        )
-        return _json(wire.futures_order(self.venue, o))
+
+        def commit() -> web.Response:
+            self.venue.modify_futures(
+                o, Decimal(params.get("quantity", "0")), Decimal(params.get("price", "0"))
+            )
+            return _json(wire.futures_order(self.venue, o))
+
+        return await self._change(request, "amends", commit)
 
     async def _futures_open_orders(self, request: web.Request) -> web.Response:
         acct, params = await self._signed(request)
@@ -935,6 +994,8 @@ class FakeBinance:
         conn = _Conn(ws, kind)
         conn.account = account.name if account else None
         self._conns.add(conn)
+        if account is not None:
+            self._fill_on_subscribe(USDM, account.name)
         try:
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
@@ -993,7 +1054,16 @@ class FakeBinance:
                 acct = self._ws_signed(params)
                 self._sub_ids += 1
                 conn.subs[self._sub_ids] = acct.name
-                result = {"subscriptionId": self._sub_ids}
+                conn.send(
+                    {
+                        "id": rid,
+                        "status": 200,
+                        "result": {"subscriptionId": self._sub_ids},
+                        "rateLimits": limits,
+                    }
+                )
+                self._fill_on_subscribe(SPOT, acct.name)
+                return
             elif method == "userDataStream.unsubscribe":
                 sid = params.get("subscriptionId")
                 ids = [int(sid)] if sid is not None else list(conn.subs)

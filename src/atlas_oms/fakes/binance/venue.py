@@ -724,6 +724,8 @@ class FakeVenue:
         self.check_filters(USDM, spec, probe, False)
         if new_qty <= o.executed:
             raise VenueError(-4005, "Quantity greater than max quantity.")
+        if new_qty == o.qty and new_price == o.price:
+            raise VenueError(-5027, "No need to modify the order.")
         now = self.now_ms()
         book = self.books[(USDM, o.symbol)]
         book.cancel(o.order_id)

@@ -602,6 +602,8 @@ class OrderFlow:
                 else:
                     await self._query_and_apply(cmd.symbol, cmd.client_order_id)
             elif isinstance(outcome, Refused):
+                if await self._amend_shown(cmd):
+                    return
                 s.process(
                     rep.VenueModifyRejected(
                         order_id=cmd.order_id,
@@ -617,6 +619,24 @@ class OrderFlow:
         finally:
             if cmd.order_id not in self._watch:
                 self.tracked.discard(cmd.order_id)
+
+    async def _amend_shown(self, cmd: AmendOrder) -> bool:
+        """A refused amend may repeat one the venue applied: an HTTP client resends an
+        idempotent request (PUT) once when its connection drops, and Binance refuses the
+        repeat (spot ``-2038``: the quantity is no longer a reduction; USDⓈ-M ``-5027`` no
+        need to modify). When the venue shows the order working with the wanted quantity and
+        price, the amend was applied: its state is booked, not a refusal (found by the
+        contract suite)."""
+        found = await self._query(cmd.symbol, cmd.client_order_id)
+        if (
+            found is None
+            or not found.state.is_open
+            or found.qty != cmd.qty
+            or (cmd.price is not None and found.price != cmd.price)
+        ):
+            return False
+        await self._apply_found(found, found.ts)
+        return True
 
 
 def _side_unknown() -> Any:
