@@ -92,6 +92,8 @@ class ScriptedAdapter:
         self.signing_offset_ns = 0
         self.instrument_list = instruments if instruments is not None else (spot_instrument(venue),)
         self.calls: list[str] = []
+        #: Every place command as the adapter got it.
+        self.placed: list[PlaceOrder] = []
         self.place_script: deque[Step] = deque()
         self.cancel_script: deque[Step] = deque()
         self.book: dict[str, VenueOrder] = {}
@@ -192,6 +194,7 @@ class ScriptedAdapter:
     # ------------------------------------------------------------------ commands
     async def place(self, order: PlaceOrder) -> Outcome:
         await self._request(f"place:{order.client_order_id}", True)
+        self.placed.append(order)
         step = self.place_script.popleft() if self.place_script else Step()
         if step.delay_s:
             await asyncio.sleep(step.delay_s)

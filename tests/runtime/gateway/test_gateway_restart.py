@@ -4,6 +4,7 @@ exactly one order at the venue; one sent whose answer was lost is found, not sen
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 from pathlib import Path
 
 from gw_world import FAST, Recorder, buy, new_node, running, until
@@ -110,5 +111,27 @@ def test_restart_too_late_to_send_rejects_not_sent(tmp_path: Path) -> None:
             assert rejected.order_id == order_id and rejected.reason == "NOT_SENT"
             assert adapter.places() == []
             assert rec.node.order(order_id).status == "REJECTED"
+
+    asyncio.run(main())
+
+
+def test_a_market_order_sent_at_restart_keeps_its_protection_price(tmp_path: Path) -> None:
+    """A market order's price bound is part of what was journaled: the order sent late after a
+    crash is bounded exactly as the one the user submitted."""
+    path = str(tmp_path / "atlas.db")
+    node = new_node(path)
+    node.venues["binance"] = _Lost()
+    node.process(c.AddInstrument(ts=node.clock.now(), instrument=spot_instrument()))
+    node.process(c.UpdatePrices(ts=node.clock.now(), symbol="BTC/USDT", last=Decimal(100)))
+    view = node.submit("A", "BTC/USDT", "BUY", "MARKET", Decimal("0.01"))
+    assert view.status == "SUBMITTED" and view.protection_price is not None
+    node.close()
+
+    async def main() -> None:
+        adapter = ScriptedAdapter()
+        async with running(adapter, node=new_node(path)) as (_gateway, _rec, _):
+            await until(lambda: adapter.placed)
+            (sent,) = adapter.placed
+            assert sent.price is None and sent.protection_price == view.protection_price
 
     asyncio.run(main())

@@ -137,6 +137,7 @@ class Order(msgspec.Struct, gc=False):
             expire_ts=self.expire_ts,
             extended_hours=self.intent is not None and self.intent.extended_hours,
             market_reason=None if self.intent is None else self.intent.market_reason,
+            protection_price=self.protection_price,
         )
 
 
@@ -182,6 +183,8 @@ class OrderView(msgspec.Struct, frozen=True, kw_only=True):
     external: bool = False
     #: A place, cancel or amend of it got no definitive answer yet (the venue will tell).
     in_doubt: bool = False
+    #: A market order's price bound (never fill a buy above it or a sell below it).
+    protection_price: Decimal | None = None
 
     @property
     def is_live(self) -> bool:

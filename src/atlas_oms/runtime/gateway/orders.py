@@ -309,6 +309,7 @@ class OrderFlow:
             tif=view.tif,
             post_only=view.post_only,
             reduce_only=view.reduce_only,
+            protection_price=view.protection_price,
         )
         self.tracked.add(view.order_id)
         self._watch[view.order_id] = asyncio.Event()
@@ -413,6 +414,7 @@ class OrderFlow:
                             tif=cmd.tif,
                             post_only=cmd.post_only,
                             reduce_only=cmd.reduce_only,
+                            protection_price=cmd.protection_price,
                         )
                     )
                     return
