@@ -406,3 +406,36 @@ def test_kill_9_while_the_venue_holds_the_answer_leaves_exactly_one_order(
         assert str(at_venue[0].order_id) == settled["venue_order_id"]
     finally:
         restarted.ensure_stopped()
+
+
+def test_a_wrong_accounts_file_or_a_missing_key_stops_the_start_with_78_and_one_sentence(
+    tmp_path: Path,
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("accounts:\n  binance:\n    main: {type: boss}\naccount_routing: {default: main}\n")
+    good = tmp_path / "accounts.yaml"
+    good.write_text(
+        "accounts:\n  binance:\n    main: {type: main, spot_enabled: true}\n"
+        "account_routing: {default: main}\n"
+    )
+    cases = [
+        (bad, {"ATLAS_MASTER_KEY": MASTER}, "bad.yaml"),
+        (good, {}, "master key"),  # no master key at all
+        (good, {"ATLAS_MASTER_KEY": MASTER}, SPOT_ACCOUNT),  # no key stored for the account
+    ]
+    for accounts, env, named in cases:
+        run = subprocess.run(
+            [sys.executable, "-m", "atlas_oms.cli", "serve", "--data-dir", str(tmp_path / "d")]
+            + ["--accounts-file", str(accounts), "--port", "0"],
+            env={
+                **{k: v for k, v in os.environ.items() if not k.startswith("ATLAS_")},
+                **env,
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert run.returncode == 78, (named, run.returncode, run.stderr[-2000:])
+        last = run.stderr.strip().splitlines()[-1]
+        assert last.startswith("atlas serve: ") and named in last, last
+        assert "Traceback" not in run.stderr
