@@ -412,7 +412,9 @@ def test_a_wrong_accounts_file_or_a_missing_key_stops_the_start_with_78_and_one_
     tmp_path: Path,
 ) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("accounts:\n  binance:\n    main: {type: boss}\naccount_routing: {default: main}\n")
+    bad.write_text(
+        "accounts:\n  binance:\n    main: {type: boss}\naccount_routing: {default: main}\n"
+    )
     good = tmp_path / "accounts.yaml"
     good.write_text(
         "accounts:\n  binance:\n    main: {type: main, spot_enabled: true}\n"
@@ -425,8 +427,11 @@ def test_a_wrong_accounts_file_or_a_missing_key_stops_the_start_with_78_and_one_
     ]
     for accounts, env, named in cases:
         run = subprocess.run(
-            [sys.executable, "-m", "atlas_oms.cli", "serve", "--data-dir", str(tmp_path / "d")]
-            + ["--accounts-file", str(accounts), "--port", "0"],
+            [
+                *(sys.executable, "-m", "atlas_oms.cli", "serve"),
+                *("--data-dir", str(tmp_path / "d"), "--accounts-file", str(accounts)),
+                *("--port", "0"),
+            ],
             env={
                 **{k: v for k, v in os.environ.items() if not k.startswith("ATLAS_")},
                 **env,
