@@ -281,6 +281,9 @@ class PriceTick(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defaul
     ask: Decimal | None = None
     last: Decimal | None = None
     mark: Decimal | None = None
+    #: Quantities at the best bid and ask (book ticker), when the venue gives them.
+    bid_qty: Decimal | None = None
+    ask_qty: Decimal | None = None
 
 
 # --------------------------------------------------------------------------- into the engine

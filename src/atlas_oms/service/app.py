@@ -21,6 +21,7 @@ import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -338,6 +339,26 @@ class Service:
         self.require_account(key, account_id)
         if not (key.has("risk") or self.may_trade(key, account_id)):
             raise Problem(403, "FORBIDDEN_ROLE", forbidden_trading(key, account_id, "cancel"))
+
+    def book(self, symbol: str, levels: int) -> dict[str, list[tuple[Decimal, Decimal]]] | None:
+        """The order book of ``symbol``: the built-in exchange's own, or for an instrument of
+        an external venue its top of book as the venue last streamed it (one level a side:
+        Atlas keeps no copy of a venue's depth). None: no book (unknown, or no quote yet)."""
+        instrument = self.node.instrument(symbol)
+        if instrument is None:
+            return None
+        if instrument.venue == self.node.sim.name:
+            return self.node.book(symbol, levels)
+        tick = self.venues.gateway.quotes.get(symbol) if self.venues is not None else None
+        if tick is None:
+            return None
+        bids: list[tuple[Decimal, Decimal]] = []
+        asks: list[tuple[Decimal, Decimal]] = []
+        if tick.bid is not None and tick.bid_qty:
+            bids.append((tick.bid, tick.bid_qty))
+        if tick.ask is not None and tick.ask_qty:
+            asks.append((tick.ask, tick.ask_qty))
+        return {"bids": bids, "asks": asks}
 
     def accounts_of(self, key: ApiKey) -> list[str]:
         return [a.account_id for a in self.node.accounts() if self.visible(key, a.account_id)]

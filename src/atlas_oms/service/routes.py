@@ -382,14 +382,14 @@ def register(app: FastAPI) -> None:
         instrument = service.node.instrument(symbol)
         if instrument is None:
             raise Problem(404, "UNKNOWN_INSTRUMENT", f"no instrument {symbol}")
-        if instrument.venue != service.node.sim.name:
+        book = service.book(symbol, levels)
+        if book is None:
             raise Problem(
                 404,
-                "NO_BOOK_KEPT",
-                f"{symbol} trades on {instrument.venue}: Atlas keeps no copy of its book; its "
-                f"best bid and ask are at /v1/venues/quotes/{symbol}",
+                "NO_QUOTE",
+                f"{symbol} trades on {instrument.venue}, which has sent no prices yet",
             )
-        return JSON({"symbol": symbol, **service.node.book(symbol, levels)})
+        return JSON({"symbol": symbol, **book})
 
     @app.get("/v1/trades/{symbol:path}", tags=["market data"])
     async def trades(

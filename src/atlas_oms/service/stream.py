@@ -417,8 +417,10 @@ class StreamHub:
 
     def book(self, symbol: str, levels: int) -> dict[str, Any] | None:
         try:
-            book = self.node.book(symbol, levels)
+            book = self.service.book(symbol, levels)
         except KeyError:  # an instrument the built-in exchange has no book for
+            return None
+        if book is None:
             return None
         sides = {"bids": book["bids"], "asks": book["asks"]}
         out: dict[str, Any] = self.service.numbers.builtins(sides, symbol)

@@ -101,6 +101,8 @@ async def run_prices(
                         ask=tick.ask if tick.ask is not None else known.ask,
                         last=tick.last if tick.last is not None else known.last,
                         mark=tick.mark if tick.mark is not None else known.mark,
+                        bid_qty=tick.bid_qty if tick.bid is not None else known.bid_qty,
+                        ask_qty=tick.ask_qty if tick.ask is not None else known.ask_qty,
                     )
                 )
             last, mark = throttle.prices(tick)

@@ -459,7 +459,14 @@ def parse_price_tick(message: Raw, ctx: Context, now_ns: int = 0) -> PriceTick |
     symbol = ctx.symbol(str(event["s"]))
     ts = ms_to_ns(event.get("E") or event.get("T")) or now_ns
     if kind in (None, "bookTicker") and "b" in event and "a" in event:
-        return PriceTick(symbol=symbol, ts=ts, bid=dec(event["b"]), ask=dec(event["a"]))
+        return PriceTick(
+            symbol=symbol,
+            ts=ts,
+            bid=dec(event["b"]),
+            ask=dec(event["a"]),
+            bid_qty=dec(event["B"]) if "B" in event else None,
+            ask_qty=dec(event["A"]) if "A" in event else None,
+        )
     if kind == "trade":
         return PriceTick(symbol=symbol, ts=ts, last=dec(event.get("p")))
     if kind == "markPriceUpdate":
