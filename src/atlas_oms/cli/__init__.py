@@ -1,5 +1,5 @@
 """The ``atlas`` command: ``demo``, ``replay``, ``audit``, ``risk``, ``futures``, ``transfer``,
-``kill``, ``bench``, ``serve``, ``venues`` and ``version``; and, as a client of a running server, ``order``,
+``kill``, ``bench``, ``serve``, ``venues``, ``policy`` and ``version``; and, as a client of a running server, ``order``,
 ``positions``, ``balances`` and ``kill --url``.
 
 One module per command group; :mod:`~atlas_oms.cli.options` holds the options they share,
@@ -30,6 +30,7 @@ from atlas_oms.cli import (
     history,
     kill,
     orders,
+    policy,
     replay,
     risk,
     serve,
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_parser(sub)
     serve.add_parser(sub)
     venues.add_parser(sub)
+    policy.add_parser(sub)
     version.add_parser(sub)
     return parser
 
