@@ -1,0 +1,1 @@
+"""Seed 001 execution policy: managed trades, their market data (bars, indicators) and stop maintenance."""
