@@ -40,7 +40,7 @@ def test_a_group_without_its_action_prints_the_groups_help(
 def test_every_command_is_listed_in_order() -> None:
     help_text = build_parser().format_help()
     commands = ["demo", "replay", "audit", "risk", "futures", "transfer", "kill", "order"]
-    commands += ["positions", "balances", "bench", "serve", "version"]
+    commands += ["positions", "balances", "pnl", "bench", "serve", "venues", "policy", "version"]
     where = [help_text.index(f"\n    {name}") for name in commands]
     assert where == sorted(where)
 

@@ -5,8 +5,13 @@ OCA, tranches, trailing stop maintenance, stop-market fallback, forced close, mu
 pre-market rules, slippage control). It is pure, like the rest of the core: it imports only
 :mod:`atlas_oms.model`, reads no clock and no file.
 
-Its first piece is :mod:`~atlas_oms.core.policy.params`: every parameter of seed 001 §16 (and the
-numbers of the seed's "Normativ" tables that §16 makes configurable), with the seed's names and
-defaults, in one immutable settings object; :mod:`~atlas_oms.core.policy.sources` parses a
-parameter file's text (YAML or Java-style ``.properties``).
+Its pieces so far (issue 13, the managed trade that uses them comes next):
+
+* :mod:`~.params`: every parameter of seed 001 §16 (and the numbers of the seed's "Normativ"
+  tables that §16 makes configurable), with the seed's names and defaults, in one immutable
+  settings object; :mod:`~.sources` parses a parameter file's text (YAML or ``.properties``);
+* :mod:`~.bars`, :mod:`~.indicators`, :mod:`~.stops`: 1-minute bars, ATR, EMA and the last higher
+  low, and the §10.2 trailing-stop formulas (the stop never loosens);
+* :mod:`~.tranches`, :mod:`~.slippage`, :mod:`~.repricing`: the §6 scale-out table, the §14
+  slippage escalation and the §8.2 repricing degradation, as pure decision functions.
 """
