@@ -74,6 +74,11 @@ NEWER_THAN_FIXTURE = {
     "VenueReconciled",
     "VenueStatusChanged",
     "OrderOutcomeUnknown",
+    # Linked orders (issue 13): tested in tests/core/orders/test_links.py (replay included).
+    "OrderListCreated",
+    "OrderListReleased",
+    "OrderListSiblingCanceled",
+    "OrderListClosed",
 }
 
 

@@ -22,7 +22,7 @@ from atlas_oms.core.deadlines import next_deadline
 from atlas_oms.core.derivatives import commands as derivatives
 from atlas_oms.core.derivatives.liquidation import follow_up
 from atlas_oms.core.derivatives.settlement import settle_future
-from atlas_oms.core.orders import amend, reports
+from atlas_oms.core.orders import amend, links, reports
 from atlas_oms.core.orders.submit import submit
 from atlas_oms.core.refusals import Refusal
 from atlas_oms.core.risk import controls
@@ -49,6 +49,7 @@ Handler = Callable[[Context, Any], None]
 #: Message type -> its handler. Every command and venue report has one (a test pins it).
 HANDLERS: dict[type, Handler] = {
     cmd.SubmitOrder: submit,
+    cmd.SubmitOrderList: links.submit_list,
     cmd.CancelOrder: amend.cancel,
     cmd.ModifyOrder: amend.modify,
     cmd.UpdatePrices: market.update_prices,
@@ -133,6 +134,8 @@ class Engine:
             raise TypeError(f"the engine does not handle {type(message).__name__}")
         handler(ctx, message)
         state = ctx.state
+        if out and state.links.by_order:
+            links.follow(ctx, out, message.ts)
         if state.liq.cases:
             follow_up(ctx, getattr(message, "order_id", None), message.ts)
         if out and (state.risk.after_needed or message.__class__ is _VENUE_REJECTED):

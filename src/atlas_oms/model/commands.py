@@ -131,6 +131,21 @@ def user_submit_fields() -> tuple[str, ...]:
     return tuple(f for f in SubmitOrder.__struct_fields__ if f not in ENGINE_SET_SUBMIT_FIELDS)
 
 
+class SubmitOrderList(Command, frozen=True):
+    """Submit linked orders (broker-style linkage, see ``core/orders/links.py``).
+
+    ``kind`` OCO: ``orders`` are the legs, all working at once; when one fills or ends the
+    engine cancels the others (``oco_partial`` REDUCE: a partial fill shrinks the others by
+    what filled instead). OTO: ``orders[0]`` is the parent, the rest its children, held by the
+    engine until the parent fills. BRACKET: an OTO whose released children form an OCO group.
+    Every order of the list must belong to ``account_id``."""
+
+    account_id: str
+    kind: str
+    orders: tuple[SubmitOrder, ...]
+    oco_partial: str = "CANCEL"
+
+
 class CancelOrder(Command, frozen=True):
     """Cancel by ``order_id`` or by the account's ``client_order_id``."""
 

@@ -98,6 +98,11 @@ class Reason(StrEnum):
     MISSING_ACTOR = "MISSING_ACTOR"
     # Engine-initiated actions
     KILL_SWITCH = "KILL_SWITCH"
+    # Linked orders (core/orders/links.py)
+    OCO_SIBLING_FILLED = "OCO_SIBLING_FILLED"
+    OCO_SIBLING_ENDED = "OCO_SIBLING_ENDED"
+    OTO_PARENT_ENDED = "OTO_PARENT_ENDED"
+    INVALID_ORDER_LIST = "INVALID_ORDER_LIST"
     CIRCUIT_BREAKER = "CIRCUIT_BREAKER"
     # Circuit-breaker trip causes and risk alerts
     DAILY_LOSS_LIMIT = "DAILY_LOSS_LIMIT"

@@ -9,7 +9,7 @@ reports back, until nothing is left to do; then it returns.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -48,6 +48,7 @@ from atlas_oms.runtime.clock import LiveClock, ManualClock
 from atlas_oms.runtime.damage import OnDamage, damage_policy, repair_command
 from atlas_oms.runtime.errors import CommandRefused
 from atlas_oms.runtime.history import History, catch_up, history_for
+from atlas_oms.runtime.list_views import OrderListView, list_command
 from atlas_oms.runtime.queries import Queries
 from atlas_oms.runtime.snapshots import Recovery, recover
 from atlas_oms.runtime.snapshots import save as save_snapshot
@@ -628,6 +629,51 @@ class Node(Queries):
             market_reason=MarketOrderReason(market_reason) if market_reason else None,
         )
         return self.submit_command(cmd)
+
+    def submit_order_list(
+        self,
+        account_id: str,
+        kind: str,
+        orders: Sequence[c.SubmitOrder | Mapping[str, Any]],
+        *,
+        oco_partial: str = "CANCEL",
+    ) -> OrderListView:
+        """Submit linked orders (``kind`` OCO, OTO or BRACKET; see core/orders/links.py):
+        each order a SubmitOrder or its fields as a mapping. Returns the list's view."""
+        command = list_command(self._now(), account_id, kind, orders, oco_partial)
+        for event in self.process(command):
+            if isinstance(event, ev.CommandRejected):
+                raise CommandRefused(event.reason, event.message)
+            if isinstance(event, ev.OrderListCreated):
+                return self.order_list(event.list_id)
+        raise RuntimeError("the engine recorded no list")  # pragma: no cover
+
+    def submit_oco(
+        self,
+        account_id: str,
+        *orders: c.SubmitOrder | Mapping[str, Any],
+        oco_partial: str = "CANCEL",
+    ) -> OrderListView:
+        """Submit an OCO list: when one leg fills or ends, the engine cancels the others."""
+        return self.submit_order_list(account_id, "OCO", orders, oco_partial=oco_partial)
+
+    def submit_oto(
+        self,
+        account_id: str,
+        parent: c.SubmitOrder | Mapping[str, Any],
+        *children: c.SubmitOrder | Mapping[str, Any],
+    ) -> OrderListView:
+        """Submit an OTO list: ``children`` are held until ``parent`` fills."""
+        return self.submit_order_list(account_id, "OTO", (parent, *children))
+
+    def submit_bracket(
+        self,
+        account_id: str,
+        entry: c.SubmitOrder | Mapping[str, Any],
+        *exits: c.SubmitOrder | Mapping[str, Any],
+    ) -> OrderListView:
+        """Submit a bracket: ``exits`` (target, stop) released as an OCO group when ``entry`` fills."""
+        return self.submit_order_list(account_id, "BRACKET", (entry, *exits))
 
     def submit_command(self, cmd: c.SubmitOrder) -> OrderView:
         """Process a ``SubmitOrder``; return the order's view (DENIED carries the reason; a

@@ -46,6 +46,7 @@ from atlas_oms.runtime.account_history import AccountHistory
 from atlas_oms.runtime.account_history import account_history as read_account_history
 from atlas_oms.runtime.errors import CommandRefused
 from atlas_oms.runtime.history import History
+from atlas_oms.runtime.list_views import OrderListView, list_view
 from atlas_oms.store.audit import AuditRecord, audit_trail
 from atlas_oms.store.base import Journal
 from atlas_oms.venues.sim import SimVenue
@@ -338,6 +339,15 @@ class Queries:
         self.account_history_check(account_id)
         self.journal.flush()
         return read_account_history(self.journal.read(), account_id)
+
+    def order_list(self, list_id: int) -> OrderListView:
+        """The linked-order list ``list_id`` (OCO, OTO, bracket); KeyError if there is none."""
+        return list_view(self.engine.state.links.lists[list_id])
+
+    def order_lists(self, open_only: bool = False) -> list[OrderListView]:
+        """Every linked-order list, oldest first."""
+        lists = self.engine.state.links.lists
+        return [list_view(x) for _, x in sorted(lists.items()) if x.open or not open_only]
 
     def order(self, order_id: int) -> OrderView:
         view = self.get_order(order_id)

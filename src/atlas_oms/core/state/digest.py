@@ -29,6 +29,9 @@ RETENTION_PART = "retention"
 #: before venues keep their digest).
 VENUES_PART = "venues"
 
+#: Linked orders (OCO, OTO, bracket), present only once a list was submitted.
+LINKS_PART = "order_lists"
+
 
 def _instrument(instrument: Instrument) -> Any:
     """An instrument as its encoding had it before ``venue_symbol`` existed (the field joins
@@ -89,6 +92,8 @@ def canonical(state: State) -> list[Any]:
         out.append([state.archived, list(state.client_id_queue)])
     if state.venues:
         out.append([VENUES_PART, state.venues.canonical()])
+    if state.links:
+        out.append([LINKS_PART, state.links.canonical()])
     return out
 
 
@@ -123,4 +128,6 @@ def canonical_parts(state: State) -> dict[str, Any]:
         names = (*names, RETENTION_PART)
     if state.venues:
         names = (*names, VENUES_PART)
+    if state.links:
+        names = (*names, LINKS_PART)
     return dict(zip(names, parts, strict=True))

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from atlas_oms.core.derivatives.book import Case
+from atlas_oms.core.orders.link_book import OrderList
 from atlas_oms.core.orders.order import Order
 from atlas_oms.core.risk.book import BreakerStatus, RateWindow
 from atlas_oms.core.state.booking import FirmExposure, track
@@ -230,6 +231,8 @@ class StateSnapshot(msgspec.Struct, gc=False):
     archived: int = 0
     #: External venue accounts (core/venues/); None when there are none (and in older snapshots).
     venues: VenueRecord | None = None
+    #: Linked orders (core/orders/links.py); None when there are none (and in older snapshots).
+    order_lists: list[OrderList] | None = None
 
 
 # ---------------------------------------------------------------------------------- export
@@ -286,6 +289,7 @@ def export_state(state: State) -> StateSnapshot:
         client_id_queue=list(state.client_id_queue),
         archived=state.archived,
         venues=export_venues(state.venues),
+        order_lists=[msgspec.structs.replace(x) for x in state.links.lists.values()] or None,
         risk=RiskRecord(
             limits=[(k[0], k[1], v) for k, v in risk.limits.items()],
             states=list(risk.states.values()),
@@ -402,6 +406,7 @@ def restore_state(state: State, snap: StateSnapshot) -> None:
     _restore_liq(state, snap.liq)
     _restore_retention(state, snap)
     restore_venues(state.venues, snap.venues)
+    state.links.restore(snap.order_lists)
     rebuild_indexes(state)
 
 

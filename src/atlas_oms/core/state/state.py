@@ -15,6 +15,7 @@ from sortedcontainers import SortedList
 
 from atlas_oms.core.derivatives.book import LiqBook, LiqIndex
 from atlas_oms.core.equities.book import EquityBook
+from atlas_oms.core.orders.link_book import LinkBook
 from atlas_oms.core.orders.order import Order
 from atlas_oms.core.orders.trigger_index import TriggerIndex
 from atlas_oms.core.risk.book import RiskBook
@@ -53,6 +54,7 @@ class State:
         "instruments",
         "last",
         "leverage",
+        "links",
         "liq",
         "liq_index",
         "mark",
@@ -121,6 +123,8 @@ class State:
         self.refs_cache: dict[tuple[str, str, PositionSide], PositionRefs] = {}
         #: External venue accounts: status, adopted orders, reconciliation (core/venues/).
         self.venues = VenueBook()
+        #: Linked orders: OCO, OTO, bracket lists (core/orders/links.py).
+        self.links = LinkBook()
 
     # ------------------------------------------------------------------ lookups
     def balance(self, account_id: str, asset: str) -> Balance:
