@@ -165,3 +165,21 @@ def test_replay_gives_the_same_digest_and_a_reopened_journal_keeps_the_links(
         assert again.order(protect).status is S.CANCELED
     finally:
         again.close()
+
+
+def test_a_snapshot_keeps_the_links(node: Node) -> None:
+    from atlas_oms.core.state.snapshot import (
+        decode_snapshot,
+        encode_snapshot,
+        export_state,
+        restore_state,
+    )
+
+    node.submit_bracket(
+        "alice", limit("BUY", "2", "100"), limit("SELL", "2", "110"), stop("SELL", "2", "90")
+    )
+    node.sell("mm", BTC, "1", "100")
+    restored = Engine()
+    restore_state(restored.state, decode_snapshot(encode_snapshot(export_state(node.engine.state))))
+    assert restored.digest() == node.digest()
+    assert restored.state.links.by_order == node.engine.state.links.by_order

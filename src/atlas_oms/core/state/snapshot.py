@@ -232,7 +232,7 @@ class StateSnapshot(msgspec.Struct, gc=False):
     #: External venue accounts (core/venues/); None when there are none (and in older snapshots).
     venues: VenueRecord | None = None
     #: Linked orders (core/orders/links.py); None when there are none (and in older snapshots).
-    order_lists: list[OrderList] | None = None
+    links: list[OrderList] | None = None
 
 
 # ---------------------------------------------------------------------------------- export
@@ -289,7 +289,7 @@ def export_state(state: State) -> StateSnapshot:
         client_id_queue=list(state.client_id_queue),
         archived=state.archived,
         venues=export_venues(state.venues),
-        order_lists=[msgspec.structs.replace(x) for x in state.links.lists.values()] or None,
+        links=[msgspec.structs.replace(x) for x in state.links.lists.values()] or None,
         risk=RiskRecord(
             limits=[(k[0], k[1], v) for k, v in risk.limits.items()],
             states=list(risk.states.values()),
@@ -406,7 +406,7 @@ def restore_state(state: State, snap: StateSnapshot) -> None:
     _restore_liq(state, snap.liq)
     _restore_retention(state, snap)
     restore_venues(state.venues, snap.venues)
-    state.links.restore(snap.order_lists)
+    state.links.restore(snap.links)
     rebuild_indexes(state)
 
 
