@@ -74,6 +74,17 @@ NEWER_THAN_FIXTURE = {
     "VenueReconciled",
     "VenueStatusChanged",
     "OrderOutcomeUnknown",
+    # Managed trades (issue 13): tested in tests/core/policy/test_trade*.py.
+    "TradeIntentAccepted",
+    "TradeIntentRefused",
+    "TradeEntryPlaced",
+    "TradeEntryRepriced",
+    "TradeEntryAbandoned",
+    "TradeBracketPlaced",
+    "TradeStopResized",
+    "TradeStopMoved",
+    "TradeTargetCanceled",
+    "TradeClosed",
 }
 
 

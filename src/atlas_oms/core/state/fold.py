@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from atlas_oms.core import retention
+from atlas_oms.core.policy.trade_state import TRADE_APPLIERS
 from atlas_oms.core.state import booking
 from atlas_oms.core.state import fold_derivatives as der
 from atlas_oms.core.state import fold_orders as ords
@@ -181,6 +182,7 @@ APPLIERS: dict[type, Applier] = {
     ev.VenueReconciled: venues.apply_venue_reconciled,
     ev.VenueStatusChanged: venues.apply_venue_status_changed,
     ev.OrderOutcomeUnknown: venues.apply_outcome_unknown,
+    **TRADE_APPLIERS,
 }
 
 
