@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from atlas_oms import Instrument, ManualClock, Node
 from atlas_oms.model import events as ev
+from atlas_oms.runtime.trade_view import TradeView
 
 D = Decimal
 SYMBOL = "XYZ/USD"
@@ -38,3 +39,9 @@ def long_intent(node: Node, intent_id: str = "t1", **kw: object) -> list[ev.Even
 
 def of(events: list[ev.EventBase], kind: type) -> list[ev.EventBase]:
     return [e for e in events if isinstance(e, kind)]
+
+
+def trade(node: Node, trade_id: str = "t1") -> TradeView:
+    view = node.managed_trade(trade_id)
+    assert view is not None
+    return view
