@@ -81,6 +81,7 @@ NEWER_THAN_FIXTURE = {
     "TradeEntryRepriced",
     "TradeEntryAbandoned",
     "TradeBracketPlaced",
+    "TradeStopPlaced",
     "TradeStopResized",
     "TradeStopMoved",
     "TradeTargetCanceled",

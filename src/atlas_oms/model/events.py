@@ -785,6 +785,18 @@ class TradeBracketPlaced(EventBase, frozen=True):
     entry_cancel_ts: int | None = None
 
 
+class TradeStopPlaced(EventBase, frozen=True):
+    """A new protective stop replaces one the venue canceled or refused (seed 001 section 5.2:
+    the position is never left without a stop); ``cause`` names why (``STOP_LOST``)."""
+
+    trade_id: str
+    order_id: int
+    qty: Decimal
+    trigger: Decimal
+    limit: Decimal
+    cause: str = ""
+
+
 class TradeStopResized(EventBase, frozen=True):
     """The stop's quantity follows the remaining position."""
 
@@ -882,6 +894,7 @@ Event = (
     | TradeEntryRepriced
     | TradeEntryAbandoned
     | TradeBracketPlaced
+    | TradeStopPlaced
     | TradeStopResized
     | TradeStopMoved
     | TradeTargetCanceled

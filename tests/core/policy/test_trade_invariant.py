@@ -87,3 +87,39 @@ def test_a_replay_of_the_journal_gives_the_same_digest_and_trades() -> None:
     assert replay.digest() == node.digest()
     again = Node(node.journal, clock=node.clock)
     assert again.managed_trades() == node.managed_trades()
+
+
+def test_a_trade_survives_a_restart_from_a_snapshot_and_goes_on() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "j.db")
+        clock = ManualClock()
+        node = make_node(Node.open(path, clock=clock))
+        node.sell("maker", SYMBOL, 100, 100)
+        long_intent(node)
+        node.buy("maker", SYMBOL, 30, 102)  # tranche 1: stop 70 at break-even
+        node.snapshot()
+        before = node.managed_trades()
+        node.close()
+        node = Node.open(path, clock=clock)
+        try:
+            assert node.recovery.snapshot_seq > 0
+            assert node.managed_trades() == before
+            node.buy("maker", SYMBOL, 30, 103)  # tranche 2 after the restart
+            t = trade(node)
+            assert t.position == D(40) and node.order(t.stop_order_id or 0).leaves_qty == D(40)
+        finally:
+            node.close()
+
+
+def test_a_stop_lost_to_self_trade_prevention_is_placed_again_for_the_position() -> None:
+    node = make_node()
+    long_intent(node)
+    node.sell("maker", SYMBOL, 1, D("97.5"))  # one lot fills the entry; the rest works at 100
+    first = trade(node).stop_order_id
+    events = node.update_prices(SYMBOL, last=D("97.5"))  # the stop would trade with the entry
+    assert any(isinstance(e, ev.TradeEntryAbandoned) for e in events)
+    placed = [e for e in events if isinstance(e, ev.TradeStopPlaced)]
+    assert placed and placed[0].qty == D(1) and placed[0].cause == "STOP_LOST"
+    t = trade(node)
+    assert t.stop_order_id != first and t.phase == "PROTECTED"
+    check_protected(node)

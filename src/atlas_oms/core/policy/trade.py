@@ -499,13 +499,67 @@ def on_fill(ctx: Context, fill: ev.OrderFilled) -> None:
         _resize_stop(ctx, t, ts, "TARGET_FILL", move)
 
 
+_STOP_GONE = (ev.OrderCanceled, ev.OrderRejected, ev.OrderExpired, ev.OrderDenied)
+
+
+def on_stop_gone(ctx: Context, order_id: int, ts: int) -> None:
+    """The venue canceled, refused or expired a trade's stop that the trade did not cancel
+    (self-trade prevention against the still-working entry, for one): while a position is open
+    it is protected again at once (section 5.2). The working entry is canceled first (it is what
+    such a stop would trade against), then a new stop goes out for the whole position."""
+    state = ctx.state
+    trade_id = state.trade_orders.get(order_id)
+    if trade_id is None:
+        return
+    t: TradeState = state.trades[trade_id]
+    if not t.is_open or order_id != t.stop_order_id or t.position(state) <= 0:
+        return
+    if t.entry_order_id is not None:
+        _abandon(ctx, t, ts, "STOP_LOST")
+    trigger = t.stop_trigger if t.stop_trigger is not None else t.stop0
+    trigger, limit = _stop_prices(ctx, t, trigger)
+    qty = t.position(state)
+    new_id = _order(
+        ctx,
+        cmd.SubmitOrder(
+            ts=ts,
+            account_id=t.account_id,
+            symbol=t.symbol,
+            side=_exit_side(t),
+            order_type=OrderType.STOP_LIMIT,
+            qty=qty,
+            price=limit,
+            trigger_price=trigger,
+            client_order_id=f"{t.trade_id}-s{len(t.stop_history)}",
+            tag=f"trade:{t.trade_id}",
+        ),
+    )
+    if new_id is None:
+        return  # refused: the invariant's breach stays visible (stop-market fallback: later)
+    ctx.emit(
+        ev.TradeStopPlaced(
+            seq=state.seq + 1,
+            ts_event=ts,
+            trade_id=t.trade_id,
+            order_id=new_id,
+            qty=qty,
+            trigger=trigger,
+            limit=limit,
+            cause="STOP_LOST",
+        )
+    )
+
+
 def after_events(ctx: Context, out: list[ev.EventBase], start: int) -> None:
     """Run the trade reactions for the fills among ``out[start:]`` (and those they cause)."""
     i = start
+    orders = ctx.state.trade_orders
     while i < len(out):
         event = out[i]
         if event.__class__ is ev.OrderFilled:
             on_fill(ctx, event)
+        elif isinstance(event, _STOP_GONE) and event.order_id in orders:
+            on_stop_gone(ctx, event.order_id, event.ts_event)
         i += 1
 
 

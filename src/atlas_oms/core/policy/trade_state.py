@@ -152,6 +152,16 @@ def apply_bracket_placed(state: State, e: ev.TradeBracketPlaced) -> None:
         t.entry_order_id = None
 
 
+def apply_stop_placed(state: State, e: ev.TradeStopPlaced) -> None:
+    t = _trade(state, e.trade_id)
+    t.stop_order_id = e.order_id
+    t.stop_trigger = e.trigger
+    t.stop_limit = e.limit
+    t.stop_history.append((e.ts_event, e.trigger, e.cause))
+    t.exit_orders.append(e.order_id)
+    state.trade_orders[e.order_id] = e.trade_id
+
+
 def apply_stop_resized(state: State, e: ev.TradeStopResized) -> None:
     t = _trade(state, e.trade_id)
     if e.cause == "ENTRY_DONE":
@@ -189,6 +199,7 @@ TRADE_APPLIERS: dict[type, Any] = {
     ev.TradeEntryRepriced: apply_entry_repriced,
     ev.TradeEntryAbandoned: apply_entry_abandoned,
     ev.TradeBracketPlaced: apply_bracket_placed,
+    ev.TradeStopPlaced: apply_stop_placed,
     ev.TradeStopResized: apply_stop_resized,
     ev.TradeStopMoved: apply_stop_moved,
     ev.TradeTargetCanceled: apply_target_canceled,

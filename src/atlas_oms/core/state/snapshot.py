@@ -18,6 +18,7 @@ import msgspec
 
 from atlas_oms.core.derivatives.book import Case
 from atlas_oms.core.orders.order import Order
+from atlas_oms.core.policy.trade_state import TradeState
 from atlas_oms.core.risk.book import BreakerStatus, RateWindow
 from atlas_oms.core.state.booking import FirmExposure, track
 from atlas_oms.core.state.positions import Balance, Lot, Position
@@ -230,6 +231,8 @@ class StateSnapshot(msgspec.Struct, gc=False):
     archived: int = 0
     #: External venue accounts (core/venues/); None when there are none (and in older snapshots).
     venues: VenueRecord | None = None
+    #: Managed trades (core/policy/trade_state.py); None when there are none (and before them).
+    trades: list[TradeState] | None = None
 
 
 # ---------------------------------------------------------------------------------- export
@@ -286,6 +289,7 @@ def export_state(state: State) -> StateSnapshot:
         client_id_queue=list(state.client_id_queue),
         archived=state.archived,
         venues=export_venues(state.venues),
+        trades=list(state.trades.values()) or None,
         risk=RiskRecord(
             limits=[(k[0], k[1], v) for k, v in risk.limits.items()],
             states=list(risk.states.values()),
@@ -402,6 +406,10 @@ def restore_state(state: State, snap: StateSnapshot) -> None:
     _restore_liq(state, snap.liq)
     _restore_retention(state, snap)
     restore_venues(state.venues, snap.venues)
+    for t in snap.trades or ():
+        state.trades[t.trade_id] = t
+        for order_id in (*t.entry_orders, *t.exit_orders):
+            state.trade_orders[order_id] = t.trade_id
     rebuild_indexes(state)
 
 
