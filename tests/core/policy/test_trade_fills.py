@@ -91,3 +91,13 @@ def test_a_partial_entry_fill_is_protected_at_once_and_the_rest_canceled_after_3
     assert node.order(entry).status is OrderStatus.CANCELED
     t = trade(node)
     assert t.phase == "PROTECTED" and t.position == D(40) and t.stop_qty == 40
+
+
+def test_a_triggered_stop_cancels_the_targets_before_it_trades_so_nothing_is_oversold() -> None:
+    node, b = _protected()
+    events = node.update_prices(SYMBOL, last=98)  # no bid: the stop-limit rests at 97.90
+    assert {e.cause for e in of(events, ev.TradeTargetCanceled)} == {"STOP_TRIGGERED"}  # type: ignore[attr-defined]
+    node.buy("maker", SYMBOL, 200, 110)  # one sweep: it meets the stop only
+    t = trade(node)
+    assert t.position == 0 and t.phase == "CLOSED" and t.close_cause == "STOP"
+    assert all(node.order(oid).cum_qty == 0 for oid, _, _, _ in b.targets)

@@ -14,7 +14,9 @@ apply), and records each decision as a ``Trade*`` event (folded in ``trade_state
 * **Bracket (5)**: on the first entry fill, in one event (``TradeBracketPlaced``), a stop-limit
   on the filled quantity (limit ``stop-limit-offset-pct`` beyond the trigger) and one independent
   limit per priced tranche of ``tranches.plan_tranches``: no OCA group.
-* **Fills (9.1)**: a target fill resizes the stop to the position; tranche 1 filled moves the
+* **Fills (9.1)**: a stop that triggers cancels every target at once (before it can trade, so
+  stop and targets never sell more than the position together); a target fill resizes the stop
+  to the position; tranche 1 filled moves the
   stop to break-even (the entry price), never loosening; a stop fill cancels every target; a
   partial target fill resizes the stop and places nothing for the remainder of that target.
   A partial entry fill protects what filled at once and cancels the rest
@@ -447,6 +449,32 @@ def _close(ctx: Context, t: TradeState, ts: int, cause: str) -> None:
     )
 
 
+def _cancel_targets(ctx: Context, t: TradeState, ts: int, cause: str) -> None:
+    state = ctx.state
+    for order_id in list(t.targets):
+        target = state.orders.get(order_id)
+        if target is not None and target.is_live:
+            cancel_for(ctx, target, ts, None)
+            ctx.emit(
+                ev.TradeTargetCanceled(
+                    seq=state.seq + 1,
+                    ts_event=ts,
+                    trade_id=t.trade_id,
+                    order_id=order_id,
+                    cause=cause,
+                )
+            )
+
+
+def on_stop_triggered(ctx: Context, order_id: int, ts: int) -> None:
+    """Section 9.1 "Stop ausgeloest": the stop fired, so every target is canceled at once (before
+    the stop can trade: a target filling too would sell more than the position)."""
+    state = ctx.state
+    t: TradeState = state.trades[state.trade_orders[order_id]]
+    if t.is_open and order_id == t.stop_order_id:
+        _cancel_targets(ctx, t, ts, "STOP_TRIGGERED")
+
+
 def on_fill(ctx: Context, fill: ev.OrderFilled) -> None:
     """React to a fill of one of a trade's orders (seed 001 section 9.1)."""
     state = ctx.state
@@ -469,19 +497,7 @@ def on_fill(ctx: Context, fill: ev.OrderFilled) -> None:
         if t.position(state) <= 0:
             _close(ctx, t, ts, "STOP")
         else:  # a partial stop fill: the targets go now, the rest stays on the stop
-            for order_id in list(t.targets):
-                target = state.orders.get(order_id)
-                if target is not None and target.is_live:
-                    cancel_for(ctx, target, ts, None)
-                    ctx.emit(
-                        ev.TradeTargetCanceled(
-                            seq=state.seq + 1,
-                            ts_event=ts,
-                            trade_id=t.trade_id,
-                            order_id=order_id,
-                            cause="STOP_FILLED",
-                        )
-                    )
+            _cancel_targets(ctx, t, ts, "STOP_FILLED")
         return
     if fill.order_id in t.targets:
         if t.position(state) <= 0:
@@ -558,6 +574,8 @@ def after_events(ctx: Context, out: list[ev.EventBase], start: int) -> None:
         event = out[i]
         if event.__class__ is ev.OrderFilled:
             on_fill(ctx, event)
+        elif event.__class__ is ev.OrderTriggered and event.order_id in orders:
+            on_stop_triggered(ctx, event.order_id, event.ts_event)
         elif isinstance(event, _STOP_GONE) and event.order_id in orders:
             on_stop_gone(ctx, event.order_id, event.ts_event)
         i += 1
