@@ -79,6 +79,18 @@ NEWER_THAN_FIXTURE = {
     "OrderListReleased",
     "OrderListSiblingCanceled",
     "OrderListClosed",
+    # Managed trades (issue 13): tested in tests/core/policy/test_trade*.py.
+    "TradeIntentAccepted",
+    "TradeIntentRefused",
+    "TradeEntryPlaced",
+    "TradeEntryRepriced",
+    "TradeEntryAbandoned",
+    "TradeBracketPlaced",
+    "TradeStopPlaced",
+    "TradeStopResized",
+    "TradeStopMoved",
+    "TradeTargetCanceled",
+    "TradeClosed",
 }
 
 

@@ -9,6 +9,7 @@ time, such as a mark price), so only deadlines strictly later than ``after`` are
 
 from __future__ import annotations
 
+from atlas_oms.core.policy.trade import next_trade_deadline
 from atlas_oms.core.state.state import State
 from atlas_oms.model.risk import BreakerState
 
@@ -66,6 +67,7 @@ def next_deadline(state: State, after: int) -> int | None:
             next_expiry(state, after),
             next_funding(state, after),
             next_breaker_reset(state, after),
+            next_trade_deadline(state, after),
         )
         if ts is not None
     ]

@@ -24,6 +24,7 @@ from atlas_oms.core.derivatives.liquidation import follow_up
 from atlas_oms.core.derivatives.settlement import settle_future
 from atlas_oms.core.orders import amend, links, reports
 from atlas_oms.core.orders.submit import submit
+from atlas_oms.core.policy import trade
 from atlas_oms.core.refusals import Refusal
 from atlas_oms.core.risk import controls
 from atlas_oms.core.risk.after import after_step
@@ -50,6 +51,7 @@ Handler = Callable[[Context, Any], None]
 HANDLERS: dict[type, Handler] = {
     cmd.SubmitOrder: submit,
     cmd.SubmitOrderList: links.submit_list,
+    cmd.SubmitTradeIntent: trade.submit_intent,
     cmd.CancelOrder: amend.cancel,
     cmd.ModifyOrder: amend.modify,
     cmd.UpdatePrices: market.update_prices,
@@ -136,6 +138,11 @@ class Engine:
         state = ctx.state
         if out and state.links.by_order:
             links.follow(ctx, out, message.ts)
+        if state.trades:
+            if message.__class__ is cmd.AdvanceTime:
+                trade.on_tick(ctx, message.ts)
+            if out:
+                trade.after_events(ctx, out, 0)
         if state.liq.cases:
             follow_up(ctx, getattr(message, "order_id", None), message.ts)
         if out and (state.risk.after_needed or message.__class__ is _VENUE_REJECTED):

@@ -286,3 +286,24 @@ class RepairJournal(OperatorCommand, frozen=True, kw_only=True):
     lost_events: int
     lost_chunks: int = 0
     kept_at: str = ""
+
+
+class SubmitTradeIntent(Command, frozen=True):
+    """A strategy's trade intent (seed 001 section 1): no order details, the OMS derives them.
+
+    ``risk_amount`` is R in the quote currency: the size is ``R / |entry_ideal - stop|`` in whole
+    lots. ``intent_id`` is the idempotency key (and the trade id)."""
+
+    intent_id: str
+    account_id: str
+    symbol: str
+    side: Side
+    entry_ideal: Decimal
+    entry_max: Decimal
+    stop: Decimal
+    risk_amount: Decimal
+    urgency: str = "NORMAL"
+    bias: str = "NEUTRAL"
+    scale_out: str = "STANDARD"
+    target_policy: str = "TRANCHES"
+    key_level: Decimal | None = None

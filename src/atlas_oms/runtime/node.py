@@ -688,6 +688,45 @@ class Node(Queries):
                 return self.order(event.order_id)
         raise RuntimeError("submit_command called while the node is processing a message")
 
+    def trade(
+        self,
+        intent_id: str,
+        account_id: str,
+        symbol: str,
+        side: Side | str,
+        *,
+        entry_ideal: Number,
+        entry_max: Number,
+        stop: Number,
+        risk_amount: Number,
+        urgency: str = "NORMAL",
+        bias: str = "NEUTRAL",
+        scale_out: str = "STANDARD",
+        target_policy: str = "TRANCHES",
+        key_level: Number | None = None,
+    ) -> list[ev.EventBase]:
+        """Submit a trade intent (issue 13, seed 001): Atlas derives and manages every order.
+        Returns the events it set off (``TradeIntentRefused`` carries a refusal); read the trade
+        with :meth:`managed_trade`. ``intent_id`` is the idempotency key and the trade id."""
+        return self.process(
+            c.SubmitTradeIntent(
+                ts=self._now(),
+                intent_id=intent_id,
+                account_id=account_id,
+                symbol=symbol,
+                side=Side(side),
+                entry_ideal=Decimal(str(entry_ideal)),
+                entry_max=Decimal(str(entry_max)),
+                stop=Decimal(str(stop)),
+                risk_amount=Decimal(str(risk_amount)),
+                urgency=urgency,
+                bias=bias,
+                scale_out=scale_out,
+                target_policy=target_policy,
+                key_level=to_decimal(key_level),
+            )
+        )
+
     def buy(
         self, account_id: str, symbol: str, qty: Number, price: Number | None = None, **kw: Any
     ) -> OrderView:

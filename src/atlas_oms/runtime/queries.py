@@ -47,6 +47,7 @@ from atlas_oms.runtime.account_history import account_history as read_account_hi
 from atlas_oms.runtime.errors import CommandRefused
 from atlas_oms.runtime.history import History
 from atlas_oms.runtime.list_views import OrderListView, list_view
+from atlas_oms.runtime.trade_view import TradeView, trade_view
 from atlas_oms.store.audit import AuditRecord, audit_trail
 from atlas_oms.store.base import Journal
 from atlas_oms.venues.sim import SimVenue
@@ -100,6 +101,17 @@ class Queries:
         return self.engine.state.next_order_id
 
     # ------------------------------------------------------------------ reference data
+    def managed_trade(self, trade_id: str) -> TradeView | None:
+        """One managed trade (issue 13), or None."""
+        state = self.engine.state
+        t = state.trades.get(trade_id)
+        return trade_view(state, t) if t is not None else None
+
+    def managed_trades(self) -> list[TradeView]:
+        """Every managed trade, by trade id."""
+        state = self.engine.state
+        return [trade_view(state, t) for _, t in sorted(state.trades.items())]
+
     def instrument(self, symbol: str) -> Instrument | None:
         return self.engine.state.instruments.get(symbol)
 

@@ -19,6 +19,7 @@ import msgspec
 from atlas_oms.core.derivatives.book import Case
 from atlas_oms.core.orders.link_book import OrderList
 from atlas_oms.core.orders.order import Order
+from atlas_oms.core.policy.trade_state import TradeState
 from atlas_oms.core.risk.book import BreakerStatus, RateWindow
 from atlas_oms.core.state.booking import FirmExposure, track
 from atlas_oms.core.state.positions import Balance, Lot, Position
@@ -233,6 +234,8 @@ class StateSnapshot(msgspec.Struct, gc=False):
     venues: VenueRecord | None = None
     #: Linked orders (core/orders/links.py); None when there are none (and in older snapshots).
     links: list[OrderList] | None = None
+    #: Managed trades (core/policy/trade_state.py); None when there are none (and before them).
+    trades: list[TradeState] | None = None
 
 
 # ---------------------------------------------------------------------------------- export
@@ -290,6 +293,7 @@ def export_state(state: State) -> StateSnapshot:
         archived=state.archived,
         venues=export_venues(state.venues),
         links=[msgspec.structs.replace(x) for x in state.links.lists.values()] or None,
+        trades=list(state.trades.values()) or None,
         risk=RiskRecord(
             limits=[(k[0], k[1], v) for k, v in risk.limits.items()],
             states=list(risk.states.values()),
@@ -407,6 +411,10 @@ def restore_state(state: State, snap: StateSnapshot) -> None:
     _restore_retention(state, snap)
     restore_venues(state.venues, snap.venues)
     state.links.restore(snap.links)
+    for t in snap.trades or ():
+        state.trades[t.trade_id] = t
+        for order_id in (*t.entry_orders, *t.exit_orders):
+            state.trade_orders[order_id] = t.trade_id
     rebuild_indexes(state)
 
 

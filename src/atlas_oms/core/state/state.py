@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sortedcontainers import SortedList
 
@@ -68,6 +68,8 @@ class State:
         "seq",
         "symbol_positions",
         "terminal",
+        "trade_orders",
+        "trades",
         "triggers",
         "venues",
     )
@@ -125,6 +127,9 @@ class State:
         self.venues = VenueBook()
         #: Linked orders: OCO, OTO, bracket lists (core/orders/links.py).
         self.links = LinkBook()
+        #: Managed trades (issue 13; core/policy/trade_state.py) and order id -> trade id.
+        self.trades: dict[str, Any] = {}
+        self.trade_orders: dict[int, str] = {}
 
     # ------------------------------------------------------------------ lookups
     def balance(self, account_id: str, asset: str) -> Balance:
