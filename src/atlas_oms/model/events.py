@@ -1,7 +1,9 @@
 """Events: what happened (past-tense names). The journal stores them; state is their fold.
 
 Every event carries ``seq`` (gap-free, global within one engine) and ``ts_event`` (integer ns).
-``Event`` below is the tagged union the journal encodes and decodes.
+``Event`` below is the tagged union the journal encodes and decodes. The events of external
+venues, linked orders and managed trades live in ``events_venues.py``, ``events_lists.py`` and
+``events_trades.py`` and are importable from here too.
 
 Every decision is carried in an event's fields, so the fold only books: the order's status after
 a fill, a correction, a replace or a refused cancel (``order_status``), whether a replace cost the
@@ -30,6 +32,34 @@ from atlas_oms.model.enums import (
     TrailingOffsetType,
     TriggerType,
 )
+from atlas_oms.model.event_base import EventBase as EventBase
+from atlas_oms.model.events_lists import (
+    OrderListClosed,
+    OrderListCreated,
+    OrderListReleased,
+    OrderListSiblingCanceled,
+)
+from atlas_oms.model.events_trades import (
+    TradeBracketPlaced,
+    TradeClosed,
+    TradeEntryAbandoned,
+    TradeEntryPlaced,
+    TradeEntryRepriced,
+    TradeIntentAccepted,
+    TradeIntentRefused,
+    TradeStopMoved,
+    TradeStopPlaced,
+    TradeStopResized,
+    TradeTargetCanceled,
+)
+from atlas_oms.model.events_venues import (
+    ExternalOrderAdopted,
+    OrderOutcomeUnknown,
+    PositionReconciled,
+    VenueReconciled,
+    VenueStatusChanged,
+)
+from atlas_oms.model.events_venues import VenueDifference as VenueDifference
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.margin import MarginMode, MarginTier
 from atlas_oms.model.risk import (
@@ -40,11 +70,6 @@ from atlas_oms.model.risk import (
     Scope,
     TradingState,
 )
-
-
-class EventBase(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True, omit_defaults=True):
-    seq: int
-    ts_event: int
 
 
 class InstrumentAdded(EventBase, frozen=True):
@@ -611,265 +636,6 @@ class JournalRepaired(EventBase, frozen=True):
     kept_at: str = ""
     detail: str = ""
     actor: str = ""
-
-
-# ---------------------------------------------------------------------- external venues
-class VenueDifference(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defaults=True):
-    """One difference a reconciliation found between Atlas and a venue, and what was done.
-
-    ``kind``: ORDER_ACCEPTED, ORDER_FILL, INFERRED_FILL, ORDER_CANCELED, ORDER_EXPIRED,
-    ORDER_REJECTED, ORDER_REPLACED, EXTERNAL_ORDER, STATUS_MISMATCH, NOT_FOUND, POSITION,
-    BALANCE. ``action``: what the engine did (``booked``, ``adopted``, ``set``, ``applied``,
-    ``seen, waiting for confirmation``, ``left to the gateway``, ``none``); ``seqs``: the events it
-    emitted for it."""
-
-    kind: str
-    action: str
-    order_id: int | None = None
-    client_order_id: str | None = None
-    venue_order_id: str | None = None
-    symbol: str | None = None
-    asset: str | None = None
-    position_side: PositionSide | None = None
-    atlas: str = ""
-    venue: str = ""
-    seqs: tuple[int, ...] = ()
-
-
-class ExternalOrderAdopted(EventBase, frozen=True):
-    """A venue order Atlas did not place (web UI, another program, the venue's auto-close) is
-    now an order of ``account_id``: created ACCEPTED with nothing filled and nothing reserved; its
-    fills and its end follow as ordinary events."""
-
-    order_id: int
-    account_id: str
-    symbol: str
-    venue: str
-    side: Side
-    order_type: OrderType
-    qty: Decimal
-    price: Decimal | None
-    venue_order_id: str
-    client_order_id: str | None = None
-    tif: TimeInForce = TimeInForce.GTC
-    reduce_only: bool = False
-    post_only: bool = False
-    position_side: PositionSide = PositionSide.BOTH
-    source: str | None = None
-
-
-class PositionReconciled(EventBase, frozen=True):
-    """A position set to the venue's quantity at the venue's entry price (one lot), with the
-    margin it holds (derivatives). ``previous_qty`` is what Atlas had."""
-
-    account_id: str
-    venue: str
-    symbol: str
-    position_side: PositionSide
-    qty: Decimal
-    entry_price: Decimal
-    previous_qty: Decimal
-    margin: Decimal = Decimal(0)
-
-
-class VenueReconciled(EventBase, frozen=True):
-    """The end of one reconciliation of a venue account: the exception report. ``pending``: the
-    balance differences seen for the first time while orders were working, (asset, Atlas total,
-    venue total), applied when the next reconciliation sees them again."""
-
-    venue: str
-    account_id: str
-    reason: str
-    differences: tuple[VenueDifference, ...] = ()
-    not_found: tuple[int, ...] = ()
-    pending: tuple[tuple[str, Decimal, Decimal], ...] = ()
-    orders: int = 0
-    fills: int = 0
-    fills_booked: int = 0
-    positions: int = 0
-    balances: int = 0
-
-
-class VenueStatusChanged(EventBase, frozen=True):
-    """Whether Atlas may send new orders to a venue account, and why (CONNECTING, RECONCILING,
-    DISCONNECTED, CLOCK_SKEW, BANNED, POSITION_MODE_MISMATCH, READY)."""
-
-    venue: str
-    account_id: str
-    tradable: bool
-    reason: str
-    message: str = ""
-
-
-class OrderOutcomeUnknown(EventBase, frozen=True):
-    """A place, cancel or amend (``action``) got no definitive answer; the order keeps its status
-    and is in doubt until the venue's word arrives (audit)."""
-
-    order_id: int
-    action: str
-    reason: str
-    message: str = ""
-
-
-class OrderListCreated(EventBase, frozen=True):
-    """A list of linked orders (core/orders/links.py): ``order_ids`` are its working legs (OCO)
-    or its parent (OTO, BRACKET); ``children`` are the held child intents, released when the
-    parent fills."""
-
-    list_id: int
-    kind: str
-    account_id: str
-    order_ids: tuple[int, ...]
-    children: tuple[SubmitOrder, ...] = ()
-    oco_partial: str = "CANCEL"
-
-
-class OrderListReleased(EventBase, frozen=True):
-    """The parent of an OTO list filled ``filled_qty`` in all: children were submitted as
-    ``order_ids`` (empty when this fill only resized children released before)."""
-
-    list_id: int
-    filled_qty: Decimal
-    order_ids: tuple[int, ...] = ()
-
-
-class OrderListSiblingCanceled(EventBase, frozen=True):
-    """The engine cancels (or, ``new_qty`` set, shrinks) ``order_id`` of a list because
-    ``cause_order_id`` filled or ended (``reason``: OCO_SIBLING_FILLED ...)."""
-
-    list_id: int
-    order_id: int
-    cause_order_id: int
-    reason: str
-    new_qty: Decimal | None = None
-
-
-class OrderListClosed(EventBase, frozen=True):
-    """The list has nothing left to link; held children (if any) were dropped for ``reason``."""
-
-    list_id: int
-    reason: str
-
-
-# ---------------------------------------------------------------------- managed trades (issue 13)
-class TradeIntentAccepted(EventBase, frozen=True):
-    """A trade intent became a managed trade (seed 001 section 1); ``qty`` is the derived size."""
-
-    trade_id: str
-    account_id: str
-    symbol: str
-    side: Side
-    entry_ideal: Decimal
-    entry_max: Decimal
-    stop: Decimal
-    risk_amount: Decimal
-    qty: Decimal
-    scale_out: str = "STANDARD"
-    target_policy: str = "TRANCHES"
-    urgency: str = "NORMAL"
-    bias: str = "NEUTRAL"
-    key_level: Decimal | None = None
-
-
-class TradeIntentRefused(EventBase, frozen=True):
-    """A trade intent was refused (``reason`` a code, ``message`` a sentence)."""
-
-    trade_id: str
-    account_id: str
-    reason: str
-    message: str = ""
-
-
-class TradeEntryPlaced(EventBase, frozen=True):
-    """The entry limit order of a trade (``cycle`` 0 = first placement, n = n-th reprice)."""
-
-    trade_id: str
-    order_id: int
-    price: Decimal
-    qty: Decimal
-    cycle: int = 0
-    next_reprice_ts: int | None = None
-
-
-class TradeEntryRepriced(EventBase, frozen=True):
-    """The working entry was canceled to be replaced at ``price`` (cycle ``cycle``)."""
-
-    trade_id: str
-    old_order_id: int
-    price: Decimal
-    cycle: int
-
-
-class TradeEntryAbandoned(EventBase, frozen=True):
-    """The entry gave up (``reason``); the trade is back to seeking entry with no order working."""
-
-    trade_id: str
-    reason: str
-    filled_qty: Decimal = Decimal(0)
-
-
-class TradeBracketPlaced(EventBase, frozen=True):
-    """The protective stop and every target, decided in one step (seed 001 section 5, atomic).
-
-    ``targets`` holds ``(order_id, tranche index, qty, price)`` per target order."""
-
-    trade_id: str
-    position_qty: Decimal
-    entry_px: Decimal
-    stop_order_id: int
-    stop_trigger: Decimal
-    stop_limit: Decimal
-    targets: tuple[tuple[int, int, Decimal, Decimal], ...] = ()
-    variant: str = ""
-    #: When the rest of a partially filled entry is canceled (None: the entry is complete).
-    entry_cancel_ts: int | None = None
-
-
-class TradeStopPlaced(EventBase, frozen=True):
-    """A new protective stop replaces one the venue canceled or refused (seed 001 section 5.2:
-    the position is never left without a stop); ``cause`` names why (``STOP_LOST``)."""
-
-    trade_id: str
-    order_id: int
-    qty: Decimal
-    trigger: Decimal
-    limit: Decimal
-    cause: str = ""
-
-
-class TradeStopResized(EventBase, frozen=True):
-    """The stop's quantity follows the remaining position."""
-
-    trade_id: str
-    order_id: int
-    qty: Decimal
-    cause: str = ""
-
-
-class TradeStopMoved(EventBase, frozen=True):
-    """The stop's trigger (and limit) moved, never loosening (``cause``: BREAK_EVEN, TRAIL...)."""
-
-    trade_id: str
-    order_id: int
-    trigger: Decimal
-    limit: Decimal
-    cause: str = ""
-
-
-class TradeTargetCanceled(EventBase, frozen=True):
-    """A target order the trade cancels (``cause``: STOP_FILLED, ...)."""
-
-    trade_id: str
-    order_id: int
-    cause: str = ""
-
-
-class TradeClosed(EventBase, frozen=True):
-    """The managed trade is flat (``cause``: STOP, TARGETS, ...)."""
-
-    trade_id: str
-    cause: str
-    realized_qty: Decimal = Decimal(0)
 
 
 Event = (
