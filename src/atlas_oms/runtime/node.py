@@ -9,8 +9,7 @@ reports back, until nothing is left to do; then it returns.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from decimal import Decimal
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import msgspec
@@ -33,7 +32,6 @@ from atlas_oms.model.enums import (
     TriggerType,
 )
 from atlas_oms.model.instrument import Instrument
-from atlas_oms.model.margin import MarginMode, MarginTier
 from atlas_oms.model.numbers import Number, to_decimal
 from atlas_oms.model.reasons import Reason
 from atlas_oms.model.risk import (
@@ -48,7 +46,8 @@ from atlas_oms.runtime.clock import LiveClock, ManualClock
 from atlas_oms.runtime.damage import OnDamage, damage_policy, repair_command
 from atlas_oms.runtime.errors import CommandRefused
 from atlas_oms.runtime.history import History, catch_up, history_for
-from atlas_oms.runtime.list_views import OrderListView, list_command
+from atlas_oms.runtime.node_derivatives import DerivativesVenue
+from atlas_oms.runtime.node_lists import LinkedOrders
 from atlas_oms.runtime.queries import Queries
 from atlas_oms.runtime.snapshots import Recovery, recover
 from atlas_oms.runtime.snapshots import save as save_snapshot
@@ -60,7 +59,7 @@ from atlas_oms.venues.sim import SimVenue
 Listener = Callable[[list[ev.EventBase]], None]
 
 
-class Node(Queries):
+class Node(LinkedOrders, DerivativesVenue, Queries):
     """An Atlas node: the engine, the built-in exchange ``sim``, a journal and a clock."""
 
     def __init__(
@@ -364,110 +363,6 @@ class Node(Queries):
             ):
                 raise CommandRefused(event.reason, event.message)
 
-    # ------------------------------------------------------------------ derivatives venue
-    def set_margin_mode(self, account_id: str, symbol: str, mode: MarginMode | str) -> None:
-        """Margin ``symbol`` ISOLATED or CROSS for the account (only while it has no position or
-        open orders there)."""
-        self._expect(
-            self.process(
-                c.SetMarginMode(
-                    ts=self._now(), account_id=account_id, symbol=symbol, mode=MarginMode(mode)
-                )
-            )
-        )
-
-    def add_margin(
-        self,
-        account_id: str,
-        symbol: str,
-        amount: Number,
-        position_side: PositionSide | None = None,
-    ) -> None:
-        """Move free collateral into an isolated position's margin."""
-        self._adjust_margin(account_id, symbol, amount, position_side, remove=False)
-
-    def remove_margin(
-        self,
-        account_id: str,
-        symbol: str,
-        amount: Number,
-        position_side: PositionSide | None = None,
-    ) -> None:
-        """Take margin out of an isolated position (no more than keeps its initial margin)."""
-        self._adjust_margin(account_id, symbol, amount, position_side, remove=True)
-
-    def _adjust_margin(
-        self,
-        account_id: str,
-        symbol: str,
-        amount: Number,
-        position_side: PositionSide | None,
-        remove: bool,
-    ) -> None:
-        self._expect(
-            self.process(
-                c.AdjustIsolatedMargin(
-                    ts=self._now(),
-                    account_id=account_id,
-                    symbol=symbol,
-                    amount=to_decimal(amount),
-                    remove=remove,
-                    position_side=position_side,
-                )
-            )
-        )
-
-    def set_margin_tiers(
-        self, symbol: str, tiers: Iterable[MarginTier], *, actor: str, reason: str = ""
-    ) -> None:
-        self._expect(
-            self.process(
-                c.SetMarginTiers(
-                    ts=self._now(), symbol=symbol, tiers=tuple(tiers), actor=actor, reason=reason
-                )
-            )
-        )
-
-    def set_funding_rate(self, symbol: str, rate: Number) -> None:
-        """The rate the perpetual's next funding settlement applies (0.0001 = 0.01%)."""
-        self._expect(
-            self.process(c.SetFundingRate(ts=self._now(), symbol=symbol, rate=to_decimal(rate)))
-        )
-
-    def deposit_insurance_fund(
-        self, asset: str, amount: Number, *, actor: str, reason: str = ""
-    ) -> Decimal:
-        """Add to (or, negative, take from) the insurance fund; return its new balance."""
-        self._expect(
-            self.process(
-                c.DepositInsuranceFund(
-                    ts=self._now(),
-                    asset=asset,
-                    amount=to_decimal(amount),
-                    actor=actor,
-                    reason=reason,
-                )
-            )
-        )
-        return self.insurance_fund(asset)
-
-    def settle_future(
-        self, symbol: str, price: Number, *, actor: str, reason: str = "expiry"
-    ) -> list[ev.EventBase]:
-        """Cash-settle a dated future at ``price`` once it has expired: orders cancelled, every
-        position closed at that price, the instrument no longer trades."""
-        events = self.process(
-            c.SettleFuture(
-                ts=self._now(),
-                symbol=symbol,
-                price=to_decimal(price),
-                actor=actor,
-                reason=reason,
-            )
-        )
-        self._expect(events)
-        return events
-
     # ------------------------------------------------------------------ risk operations
     def set_limits(
         self,
@@ -630,51 +525,6 @@ class Node(Queries):
         )
         return self.submit_command(cmd)
 
-    def submit_order_list(
-        self,
-        account_id: str,
-        kind: str,
-        orders: Sequence[c.SubmitOrder | Mapping[str, Any]],
-        *,
-        oco_partial: str = "CANCEL",
-    ) -> OrderListView:
-        """Submit linked orders (``kind`` OCO, OTO or BRACKET; see core/orders/links.py):
-        each order a SubmitOrder or its fields as a mapping. Returns the list's view."""
-        command = list_command(self._now(), account_id, kind, orders, oco_partial)
-        for event in self.process(command):
-            if isinstance(event, ev.CommandRejected):
-                raise CommandRefused(event.reason, event.message)
-            if isinstance(event, ev.OrderListCreated):
-                return self.order_list(event.list_id)
-        raise RuntimeError("the engine recorded no list")  # pragma: no cover
-
-    def submit_oco(
-        self,
-        account_id: str,
-        *orders: c.SubmitOrder | Mapping[str, Any],
-        oco_partial: str = "CANCEL",
-    ) -> OrderListView:
-        """Submit an OCO list: when one leg fills or ends, the engine cancels the others."""
-        return self.submit_order_list(account_id, "OCO", orders, oco_partial=oco_partial)
-
-    def submit_oto(
-        self,
-        account_id: str,
-        parent: c.SubmitOrder | Mapping[str, Any],
-        *children: c.SubmitOrder | Mapping[str, Any],
-    ) -> OrderListView:
-        """Submit an OTO list: ``children`` are held until ``parent`` fills."""
-        return self.submit_order_list(account_id, "OTO", (parent, *children))
-
-    def submit_bracket(
-        self,
-        account_id: str,
-        entry: c.SubmitOrder | Mapping[str, Any],
-        *exits: c.SubmitOrder | Mapping[str, Any],
-    ) -> OrderListView:
-        """Submit a bracket: ``exits`` (target, stop) released as an OCO group when ``entry`` fills."""
-        return self.submit_order_list(account_id, "BRACKET", (entry, *exits))
-
     def submit_command(self, cmd: c.SubmitOrder) -> OrderView:
         """Process a ``SubmitOrder``; return the order's view (DENIED carries the reason; a
         reused client order id returns the existing order, marked ``duplicate``)."""
@@ -687,45 +537,6 @@ class Node(Queries):
             if isinstance(event, ev.OrderDenied | ev.OrderSubmitted):
                 return self.order(event.order_id)
         raise RuntimeError("submit_command called while the node is processing a message")
-
-    def trade(
-        self,
-        intent_id: str,
-        account_id: str,
-        symbol: str,
-        side: Side | str,
-        *,
-        entry_ideal: Number,
-        entry_max: Number,
-        stop: Number,
-        risk_amount: Number,
-        urgency: str = "NORMAL",
-        bias: str = "NEUTRAL",
-        scale_out: str = "STANDARD",
-        target_policy: str = "TRANCHES",
-        key_level: Number | None = None,
-    ) -> list[ev.EventBase]:
-        """Submit a trade intent (issue 13, seed 001): Atlas derives and manages every order.
-        Returns the events it set off (``TradeIntentRefused`` carries a refusal); read the trade
-        with :meth:`managed_trade`. ``intent_id`` is the idempotency key and the trade id."""
-        return self.process(
-            c.SubmitTradeIntent(
-                ts=self._now(),
-                intent_id=intent_id,
-                account_id=account_id,
-                symbol=symbol,
-                side=Side(side),
-                entry_ideal=Decimal(str(entry_ideal)),
-                entry_max=Decimal(str(entry_max)),
-                stop=Decimal(str(stop)),
-                risk_amount=Decimal(str(risk_amount)),
-                urgency=urgency,
-                bias=bias,
-                scale_out=scale_out,
-                target_policy=target_policy,
-                key_level=to_decimal(key_level),
-            )
-        )
 
     def buy(
         self, account_id: str, symbol: str, qty: Number, price: Number | None = None, **kw: Any
