@@ -293,13 +293,17 @@ def _exit_side(t: TradeState) -> Side:
     return Side.SELL if t.side is Side.BUY else Side.BUY
 
 
-def _place_bracket(ctx: Context, t: TradeState, ts: int, entry_done: bool) -> None:
-    state = ctx.state
-    inst = state.instruments[t.symbol]
-    filled = t.entry_filled(state)
-    entry_px = _entry_px(ctx, t)
-    trigger, limit = _stop_prices(ctx, t, t.stop0)
-    stop_id = _order(
+def _stop_order(
+    ctx: Context,
+    t: TradeState,
+    ts: int,
+    qty: Decimal,
+    trigger: Decimal,
+    limit: Decimal,
+    client_order_id: str,
+) -> int | None:
+    """Submit the trade's protective stop-limit for ``qty`` (seed 001 §4)."""
+    return _order(
         ctx,
         cmd.SubmitOrder(
             ts=ts,
@@ -307,13 +311,22 @@ def _place_bracket(ctx: Context, t: TradeState, ts: int, entry_done: bool) -> No
             symbol=t.symbol,
             side=_exit_side(t),
             order_type=OrderType.STOP_LIMIT,
-            qty=filled,
+            qty=qty,
             price=limit,
             trigger_price=trigger,
-            client_order_id=f"{t.trade_id}-s",
+            client_order_id=client_order_id,
             tag=f"trade:{t.trade_id}",
         ),
     )
+
+
+def _place_bracket(ctx: Context, t: TradeState, ts: int, entry_done: bool) -> None:
+    state = ctx.state
+    inst = state.instruments[t.symbol]
+    filled = t.entry_filled(state)
+    entry_px = _entry_px(ctx, t)
+    trigger, limit = _stop_prices(ctx, t, t.stop0)
+    stop_id = _stop_order(ctx, t, ts, filled, trigger, limit, f"{t.trade_id}-s")
     targets: list[tuple[int, int, Decimal, Decimal]] = []
     variant = ""
     if t.target_policy == "TRANCHES":
@@ -535,21 +548,7 @@ def on_stop_gone(ctx: Context, order_id: int, ts: int) -> None:
     trigger = t.stop_trigger if t.stop_trigger is not None else t.stop0
     trigger, limit = _stop_prices(ctx, t, trigger)
     qty = t.position(state)
-    new_id = _order(
-        ctx,
-        cmd.SubmitOrder(
-            ts=ts,
-            account_id=t.account_id,
-            symbol=t.symbol,
-            side=_exit_side(t),
-            order_type=OrderType.STOP_LIMIT,
-            qty=qty,
-            price=limit,
-            trigger_price=trigger,
-            client_order_id=f"{t.trade_id}-s{len(t.stop_history)}",
-            tag=f"trade:{t.trade_id}",
-        ),
-    )
+    new_id = _stop_order(ctx, t, ts, qty, trigger, limit, f"{t.trade_id}-s{len(t.stop_history)}")
     if new_id is None:
         return  # refused: the invariant's breach stays visible (stop-market fallback: later)
     ctx.emit(
