@@ -542,6 +542,7 @@ def create_app(
         openapi,
         routes,
         routes_history,
+        routes_lists,
         routes_operator,
         routes_venues,
         stream,
@@ -552,6 +553,7 @@ def create_app(
     routes_operator.register(app)
     routes_history.register(app)
     routes_venues.register(app)
+    routes_lists.register(app)
     stream.register(app)
     blotter.register(app)
     docs.register(app)

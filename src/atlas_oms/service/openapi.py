@@ -44,6 +44,7 @@ from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.margin import MarginMode, MarginTier
 from atlas_oms.model.risk import MarketStatus, RiskLimits, Scope
 from atlas_oms.runtime.account_history import ClosedPosition, EquityPoint, PnlEntry
+from atlas_oms.runtime.list_views import OrderListView
 from atlas_oms.store.audit import AuditRecord
 
 PROBLEM = "application/problem+json"
@@ -482,6 +483,8 @@ ROUTES: dict[tuple[str, str], Doc] = {
         VenueHealth, 404, also={503: (VenueHealth, "The venue account is not tradable now")}
     ),
     ("GET", "/v1/venues"): ok(list[VenueAccountHealth]),
+    ("POST", "/v1/order-lists"): created(OrderListView, 403, 404, 422),
+    ("GET", "/v1/order-lists/{list_id}"): ok(OrderListView, 404),
     ("GET", "/v1/venues/route"): ok(VenueRoute, 404, 422),
     ("GET", "/v1/venues/quotes/{symbol}"): ok(VenueQuote, 404),
     ("POST", "/v1/venues/{venue}/{account_id}/reconcile"): ok(ev.VenueReconciled, 403, 404, 503),
