@@ -165,12 +165,18 @@ def _place_entry(ctx: Context, t: TradeState, price: Decimal, cycle: int, ts: in
     )
 
 
+def _cancel_if_working(ctx: Context, order_id: int | None, ts: int) -> bool:
+    """Cancel the order if it still works; whether a cancel was sent."""
+    order = ctx.state.orders.get(order_id) if order_id is not None else None
+    if order is None or not order.is_live:
+        return False
+    cancel_for(ctx, order, ts, None)
+    return True
+
+
 def _abandon(ctx: Context, t: TradeState, ts: int, reason: str) -> None:
     state = ctx.state
-    if t.entry_order_id is not None:
-        order = state.orders.get(t.entry_order_id)
-        if order is not None and order.is_live:
-            cancel_for(ctx, order, ts, None)
+    _cancel_if_working(ctx, t.entry_order_id, ts)
     ctx.emit(
         ev.TradeEntryAbandoned(
             seq=state.seq + 1,
@@ -253,10 +259,7 @@ def on_tick(ctx: Context, ts: int) -> None:
 
 def _finish_partial_entry(ctx: Context, t: TradeState, ts: int) -> None:
     state = ctx.state
-    if t.entry_order_id is not None:
-        order = state.orders.get(t.entry_order_id)
-        if order is not None and order.is_live:
-            cancel_for(ctx, order, ts, None)
+    _cancel_if_working(ctx, t.entry_order_id, ts)
     ctx.emit(
         ev.TradeStopResized(
             seq=state.seq + 1,
@@ -438,19 +441,16 @@ def _resize_stop(ctx: Context, t: TradeState, ts: int, cause: str, trigger: Deci
 def _close(ctx: Context, t: TradeState, ts: int, cause: str) -> None:
     state = ctx.state
     for order_id in [*t.targets, t.stop_order_id or 0, t.entry_order_id or 0]:
-        order = state.orders.get(order_id)
-        if order is not None and order.is_live:
-            cancel_for(ctx, order, ts, None)
-            if order_id in t.targets:
-                ctx.emit(
-                    ev.TradeTargetCanceled(
-                        seq=state.seq + 1,
-                        ts_event=ts,
-                        trade_id=t.trade_id,
-                        order_id=order_id,
-                        cause=cause,
-                    )
+        if _cancel_if_working(ctx, order_id, ts) and order_id in t.targets:
+            ctx.emit(
+                ev.TradeTargetCanceled(
+                    seq=state.seq + 1,
+                    ts_event=ts,
+                    trade_id=t.trade_id,
+                    order_id=order_id,
+                    cause=cause,
                 )
+            )
     ctx.emit(
         ev.TradeClosed(
             seq=state.seq + 1,
