@@ -90,6 +90,7 @@ NEWER_THAN_FIXTURE = {
     "TradeStopResized",
     "TradeStopMoved",
     "TradeTargetCanceled",
+    "PolicyParamsSet",
     "TradeClosed",
 }
 

@@ -25,6 +25,7 @@ from atlas_oms.core.derivatives.settlement import settle_future
 from atlas_oms.core.orders import amend, links, reports
 from atlas_oms.core.orders.submit import submit
 from atlas_oms.core.policy import trade
+from atlas_oms.core.policy.settings import set_policy_params
 from atlas_oms.core.refusals import Refusal
 from atlas_oms.core.risk import controls
 from atlas_oms.core.risk.after import after_step
@@ -52,6 +53,7 @@ HANDLERS: dict[type, Handler] = {
     cmd.SubmitOrder: submit,
     cmd.SubmitOrderList: links.submit_list,
     cmd.SubmitTradeIntent: trade.submit_intent,
+    cmd.SetPolicyParams: set_policy_params,
     cmd.CancelOrder: amend.cancel,
     cmd.ModifyOrder: amend.modify,
     cmd.UpdatePrices: market.update_prices,
@@ -140,7 +142,7 @@ class Engine:
             links.follow(ctx, out, message.ts)
         if state.trades:
             if message.__class__ is cmd.AdvanceTime:
-                trade.on_tick(ctx, message.ts)
+                trade.on_advance(ctx, message.ts)
             if out:
                 trade.after_events(ctx, out, 0)
         if state.liq.cases:

@@ -225,6 +225,15 @@ class SetMarketStatus(OperatorCommand, frozen=True, kw_only=True):
     status: MarketStatus | None = None
 
 
+class SetPolicyParams(OperatorCommand, frozen=True, kw_only=True):
+    """Replace the execution policy's parameters (seed 001 §16; ``core/policy/params.py``):
+    ``overrides`` holds ``(name, value text)`` pairs applied to the seed defaults (an empty
+    tuple returns to the defaults). Every name and value is checked; a bad one refuses the
+    whole command and nothing changes."""
+
+    overrides: tuple[tuple[str, str], ...] = ()
+
+
 # ---------------------------------------------------------------------- derivatives venue
 class SetMarginMode(Command, frozen=True):
     """Margin one account's positions in one derivative ISOLATED or CROSS (only while flat)."""

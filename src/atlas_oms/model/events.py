@@ -40,6 +40,7 @@ from atlas_oms.model.events_lists import (
     OrderListSiblingCanceled,
 )
 from atlas_oms.model.events_trades import (
+    PolicyParamsSet,
     TradeBracketPlaced,
     TradeClosed,
     TradeEntryAbandoned,
@@ -709,4 +710,5 @@ Event = (
     | TradeStopMoved
     | TradeTargetCanceled
     | TradeClosed
+    | PolicyParamsSet
 )

@@ -130,3 +130,12 @@ class TradeClosed(EventBase, frozen=True):
     trade_id: str
     cause: str
     realized_qty: Decimal = Decimal(0)
+
+
+class PolicyParamsSet(EventBase, frozen=True):
+    """The execution policy's parameters from now on: the seed defaults with ``overrides``
+    (``(canonical name, value text)`` pairs, sorted) applied."""
+
+    overrides: tuple[tuple[str, str], ...] = ()
+    actor: str = ""
+    reason: str = ""

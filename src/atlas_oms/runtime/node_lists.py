@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from atlas_oms.core.policy.params import format_value
 from atlas_oms.model import commands as c
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import Side
@@ -105,5 +106,20 @@ class LinkedOrders(Queries):
                 scale_out=scale_out,
                 target_policy=target_policy,
                 key_level=to_decimal(key_level),
+            )
+        )
+
+    def set_policy_params(
+        self, overrides: dict[str, object], *, actor: str, reason: str = ""
+    ) -> list[ev.EventBase]:
+        """Put seed 001's policy parameters in force (``name -> value``, applied to the seed
+        defaults; ``{}`` returns to them), journaled as ``PolicyParamsSet``. A bad name or value
+        is refused (``CommandRejected``) and nothing changes."""
+        return self.process(
+            c.SetPolicyParams(
+                ts=self._now(),
+                actor=actor,
+                reason=reason,
+                overrides=tuple((k, format_value(v)) for k, v in sorted(overrides.items())),
             )
         )

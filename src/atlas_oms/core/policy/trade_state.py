@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from atlas_oms.core.decimals import ZERO
+from atlas_oms.core.policy.params import PolicyParams
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import Side
 
@@ -192,7 +193,18 @@ def apply_closed(state: State, e: ev.TradeClosed) -> None:
     t.entry_cancel_ts = None
 
 
+def params_from(overrides: tuple[tuple[str, str], ...]) -> PolicyParams:
+    """The seed defaults with ``overrides`` applied (raises ``ParamError``)."""
+    return PolicyParams().with_overrides(dict(overrides)) if overrides else PolicyParams()
+
+
+def apply_policy_params_set(state: State, e: ev.PolicyParamsSet) -> None:
+    state.policy = params_from(e.overrides)
+    state.policy_overrides = e.overrides
+
+
 TRADE_APPLIERS: dict[type, Any] = {
+    ev.PolicyParamsSet: apply_policy_params_set,
     ev.TradeIntentAccepted: apply_accepted,
     ev.TradeIntentRefused: apply_nothing,
     ev.TradeEntryPlaced: apply_entry_placed,

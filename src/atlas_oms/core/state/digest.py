@@ -5,6 +5,7 @@ engine had. The encoding is frozen: journals of every schema must keep their dig
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -31,6 +32,10 @@ VENUES_PART = "venues"
 
 #: Linked orders (OCO, OTO, bracket), present only once a list was submitted.
 LINKS_PART = "order_lists"
+
+#: Managed trades (seed 001) and the policy parameters in force, present only once a trade
+#: exists or the parameters were set.
+TRADES_PART = "managed_trades"
 
 
 def _instrument(instrument: Instrument) -> Any:
@@ -94,7 +99,17 @@ def canonical(state: State) -> list[Any]:
         out.append([VENUES_PART, state.venues.canonical()])
     if state.links:
         out.append([LINKS_PART, state.links.canonical()])
+    if state.trades or state.policy_overrides:
+        out.append([TRADES_PART, _trades(state)])
     return out
+
+
+def _trades(state: State) -> Any:
+    """Every managed trade's fields in order (dataclass order), and the policy overrides."""
+    trades = [
+        msgspec.to_builtins(t, builtin_types=(Decimal,)) for _, t in sorted(state.trades.items())
+    ]
+    return [list(state.policy_overrides), trades]
 
 
 #: The named parts of :func:`canonical`, in order: tests compare parts by name, never by index.
@@ -130,4 +145,6 @@ def canonical_parts(state: State) -> dict[str, Any]:
         names = (*names, VENUES_PART)
     if state.links:
         names = (*names, LINKS_PART)
+    if state.trades or state.policy_overrides:
+        names = (*names, TRADES_PART)
     return dict(zip(names, parts, strict=True))

@@ -19,7 +19,7 @@ import msgspec
 from atlas_oms.core.derivatives.book import Case
 from atlas_oms.core.orders.link_book import OrderList
 from atlas_oms.core.orders.order import Order
-from atlas_oms.core.policy.trade_state import TradeState
+from atlas_oms.core.policy.trade_state import TradeState, params_from
 from atlas_oms.core.risk.book import BreakerStatus, RateWindow
 from atlas_oms.core.state.booking import FirmExposure, track
 from atlas_oms.core.state.positions import Balance, Lot, Position
@@ -236,6 +236,8 @@ class StateSnapshot(msgspec.Struct, gc=False):
     links: list[OrderList] | None = None
     #: Managed trades (core/policy/trade_state.py); None when there are none (and before them).
     trades: list[TradeState] | None = None
+    #: The execution policy's parameter overrides (``PolicyParamsSet``); None: the defaults.
+    policy_overrides: list[tuple[str, str]] | None = None
 
 
 # ---------------------------------------------------------------------------------- export
@@ -294,6 +296,7 @@ def export_state(state: State) -> StateSnapshot:
         venues=export_venues(state.venues),
         links=[msgspec.structs.replace(x) for x in state.links.lists.values()] or None,
         trades=list(state.trades.values()) or None,
+        policy_overrides=list(state.policy_overrides) or None,
         risk=RiskRecord(
             limits=[(k[0], k[1], v) for k, v in risk.limits.items()],
             states=list(risk.states.values()),
@@ -411,6 +414,9 @@ def restore_state(state: State, snap: StateSnapshot) -> None:
     _restore_retention(state, snap)
     restore_venues(state.venues, snap.venues)
     state.links.restore(snap.links)
+    if snap.policy_overrides:
+        state.policy_overrides = tuple(tuple(x) for x in snap.policy_overrides)  # type: ignore[misc]
+        state.policy = params_from(state.policy_overrides)
     for t in snap.trades or ():
         state.trades[t.trade_id] = t
         for order_id in (*t.entry_orders, *t.exit_orders):

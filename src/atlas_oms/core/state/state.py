@@ -18,6 +18,7 @@ from atlas_oms.core.equities.book import EquityBook
 from atlas_oms.core.orders.link_book import LinkBook
 from atlas_oms.core.orders.order import Order
 from atlas_oms.core.orders.trigger_index import TriggerIndex
+from atlas_oms.core.policy.params import PolicyParams
 from atlas_oms.core.risk.book import RiskBook
 from atlas_oms.core.state.positions import Balance, Position
 from atlas_oms.core.venues.book import VenueBook
@@ -62,6 +63,8 @@ class State:
         "open_orders",
         "order_fills",
         "orders",
+        "policy",
+        "policy_overrides",
         "positions",
         "refs_cache",
         "risk",
@@ -130,6 +133,9 @@ class State:
         #: Managed trades (issue 13; core/policy/trade_state.py) and order id -> trade id.
         self.trades: dict[str, Any] = {}
         self.trade_orders: dict[int, str] = {}
+        #: The execution policy's parameters (seed 001 §16), set by ``PolicyParamsSet``.
+        self.policy = PolicyParams()
+        self.policy_overrides: tuple[tuple[str, str], ...] = ()
 
     # ------------------------------------------------------------------ lookups
     def balance(self, account_id: str, asset: str) -> Balance:

@@ -1,0 +1,278 @@
+"""A managed trade's exits (seed 001 sections 5, 9.1): the bracket and the reactions to fills.
+
+* **Bracket (5)**: on the first entry fill, in one event (``TradeBracketPlaced``), a stop-limit
+  on the filled quantity (limit ``stop-limit-offset-pct`` beyond the trigger) and one independent
+  limit per priced tranche of ``tranches.plan_tranches``: no OCA group.
+* **Fills (9.1)**: a stop that triggers cancels every target at once (before it can trade, so
+  stop and targets never sell more than the position together); a target fill resizes the stop
+  to the position; tranche 1 filled moves the stop to break-even (the entry price), never
+  loosening; a stop fill cancels every target; a partial target fill resizes the stop and places
+  nothing for the remainder of that target. A partial entry fill protects what filled at once;
+  entry fills after the bracket grow the stop (the runner takes the extra quantity).
+* **Stop lost (5.2)**: a stop the venue cancels, refuses or expires while a position is open is
+  replaced at once for the whole position.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from atlas_oms.core.context import Context
+from atlas_oms.core.decimals import ZERO, round_to_tick
+from atlas_oms.core.orders.amend import cancel_for, modify
+from atlas_oms.core.policy.trade_orders import (
+    MS,
+    abandon_entry,
+    cancel_if_working,
+    exit_side,
+    params,
+    place,
+    stop_order,
+    stop_prices,
+)
+from atlas_oms.core.policy.trade_state import CLOSED, TradeState
+from atlas_oms.core.policy.tranches import ScaleOutProfile, plan_tranches
+from atlas_oms.model import commands as cmd
+from atlas_oms.model import events as ev
+from atlas_oms.model.enums import OrderType, Side
+
+
+def place_bracket(ctx: Context, t: TradeState, ts: int, entry_done: bool) -> None:
+    state = ctx.state
+    inst = state.instruments[t.symbol]
+    filled = t.entry_filled(state)
+    entry_px = _entry_px(ctx, t)
+    trigger, limit = stop_prices(ctx, t, t.stop0)
+    stop_id = stop_order(ctx, t, ts, filled, trigger, limit, f"{t.trade_id}-s")
+    targets: list[tuple[int, int, Decimal, Decimal]] = []
+    variant = ""
+    if t.target_policy == "TRANCHES":
+        plan = plan_tranches(
+            profile=ScaleOutProfile(t.scale_out),
+            is_buy=t.side is Side.BUY,
+            entry=entry_px,
+            r=abs(entry_px - t.stop0),
+            quantity=filled,
+            lot=inst.lot_size,
+            tick=inst.tick_size,
+            key_level=t.key_level,
+        )
+        variant = plan.variant.value
+        for tranche in plan.tranches:
+            if tranche.target is None:
+                continue  # the runner is trailed by the stop
+            order_id = place(
+                ctx,
+                cmd.SubmitOrder(
+                    ts=ts,
+                    account_id=t.account_id,
+                    symbol=t.symbol,
+                    side=exit_side(t),
+                    order_type=OrderType.LIMIT,
+                    qty=tranche.quantity,
+                    price=tranche.target,
+                    client_order_id=f"{t.trade_id}-t{tranche.index}",
+                    tag=f"trade:{t.trade_id}",
+                ),
+            )
+            if order_id is not None:
+                targets.append((order_id, tranche.index, tranche.quantity, tranche.target))
+    ctx.emit(
+        ev.TradeBracketPlaced(
+            seq=state.seq + 1,
+            ts_event=ts,
+            trade_id=t.trade_id,
+            position_qty=filled,
+            entry_px=entry_px,
+            stop_order_id=stop_id if stop_id is not None else 0,
+            stop_trigger=trigger,
+            stop_limit=limit,
+            targets=tuple(targets),
+            variant=variant,
+            entry_cancel_ts=None
+            if entry_done
+            else ts + params(state).execution.entry_partial_cancel_ms * MS,
+        )
+    )
+
+
+def _entry_px(ctx: Context, t: TradeState) -> Decimal:
+    state = ctx.state
+    qty = ZERO
+    notional = ZERO
+    for order_id in t.entry_orders:
+        order = state.orders.get(order_id)
+        if order is not None:
+            qty += order.cum_qty
+            notional += order.cum_notional
+    return notional / qty if qty else t.entry_ideal
+
+
+def resize_stop(ctx: Context, t: TradeState, ts: int, cause: str, trigger: Decimal | None) -> None:
+    state = ctx.state
+    stop = state.orders.get(t.stop_order_id or 0)
+    if stop is None or not stop.is_live:
+        return
+    position = t.position(state)
+    new_total = stop.cum_qty + position
+    price = None
+    if trigger is not None:
+        trigger, price = stop_prices(ctx, t, trigger)
+    if new_total != stop.qty or trigger is not None:
+        modify(
+            ctx,
+            cmd.ModifyOrder(
+                ts=ts,
+                account_id=t.account_id,
+                order_id=stop.order_id,
+                qty=new_total if new_total != stop.qty else None,
+                price=price,
+                trigger_price=trigger,
+            ),
+        )
+    ctx.emit(
+        ev.TradeStopResized(
+            seq=state.seq + 1,
+            ts_event=ts,
+            trade_id=t.trade_id,
+            order_id=stop.order_id,
+            qty=position,
+            cause=cause,
+        )
+    )
+    if trigger is not None and price is not None:
+        ctx.emit(
+            ev.TradeStopMoved(
+                seq=state.seq + 1,
+                ts_event=ts,
+                trade_id=t.trade_id,
+                order_id=stop.order_id,
+                trigger=trigger,
+                limit=price,
+                cause="BREAK_EVEN",
+            )
+        )
+
+
+def close(ctx: Context, t: TradeState, ts: int, cause: str) -> None:
+    state = ctx.state
+    for order_id in [*t.targets, t.stop_order_id or 0, t.entry_order_id or 0]:
+        if cancel_if_working(ctx, order_id, ts) and order_id in t.targets:
+            ctx.emit(
+                ev.TradeTargetCanceled(
+                    seq=state.seq + 1,
+                    ts_event=ts,
+                    trade_id=t.trade_id,
+                    order_id=order_id,
+                    cause=cause,
+                )
+            )
+    ctx.emit(
+        ev.TradeClosed(
+            seq=state.seq + 1,
+            ts_event=ts,
+            trade_id=t.trade_id,
+            cause=cause,
+            realized_qty=t.entry_filled(state),
+        )
+    )
+
+
+def cancel_targets(ctx: Context, t: TradeState, ts: int, cause: str) -> None:
+    state = ctx.state
+    for order_id in list(t.targets):
+        target = state.orders.get(order_id)
+        if target is not None and target.is_live:
+            cancel_for(ctx, target, ts, None)
+            ctx.emit(
+                ev.TradeTargetCanceled(
+                    seq=state.seq + 1,
+                    ts_event=ts,
+                    trade_id=t.trade_id,
+                    order_id=order_id,
+                    cause=cause,
+                )
+            )
+
+
+def on_stop_triggered(ctx: Context, order_id: int, ts: int) -> None:
+    """Section 9.1 "Stop ausgeloest": the stop fired, so every target is canceled at once (before
+    the stop can trade: a target filling too would sell more than the position)."""
+    state = ctx.state
+    t: TradeState = state.trades[state.trade_orders[order_id]]
+    if t.is_open and order_id == t.stop_order_id:
+        cancel_targets(ctx, t, ts, "STOP_TRIGGERED")
+
+
+def on_fill(ctx: Context, fill: ev.OrderFilled) -> None:
+    """React to a fill of one of a trade's orders (seed 001 section 9.1)."""
+    state = ctx.state
+    trade_id = state.trade_orders.get(fill.order_id)
+    if trade_id is None:
+        return
+    t: TradeState = state.trades[trade_id]
+    if t.phase == CLOSED:
+        return
+    ts = fill.ts_event
+    order = state.orders[fill.order_id]
+    if fill.order_id in t.entry_orders:
+        done = not order.is_live
+        if t.stop_order_id is None:
+            place_bracket(ctx, t, ts, entry_done=done)
+        else:
+            resize_stop(ctx, t, ts, "ENTRY_DONE" if done else "ENTRY_FILL", None)
+        return
+    if fill.order_id == t.stop_order_id:
+        if t.position(state) <= 0:
+            close(ctx, t, ts, "STOP")
+        else:  # a partial stop fill: the targets go now, the rest stays on the stop
+            cancel_targets(ctx, t, ts, "STOP_FILLED")
+        return
+    if fill.order_id in t.targets:
+        if t.position(state) <= 0:
+            close(ctx, t, ts, "TARGETS")
+            return
+        index = t.targets[fill.order_id][0]
+        move = None
+        if index == 1 and not order.is_live and not t.break_even and t.entry_px is not None:
+            tick = state.instruments[t.symbol].tick_size
+            be = round_to_tick(t.entry_px, tick, up=t.side is Side.BUY)
+            looser = t.stop_trigger is not None and (
+                be <= t.stop_trigger if t.side is Side.BUY else be >= t.stop_trigger
+            )
+            move = None if looser else be
+        resize_stop(ctx, t, ts, "TARGET_FILL", move)
+
+
+def on_stop_gone(ctx: Context, order_id: int, ts: int) -> None:
+    """The venue canceled, refused or expired a trade's stop that the trade did not cancel
+    (self-trade prevention against the still-working entry, for one): while a position is open
+    it is protected again at once (section 5.2). The working entry is canceled first (it is what
+    such a stop would trade against), then a new stop goes out for the whole position."""
+    state = ctx.state
+    trade_id = state.trade_orders.get(order_id)
+    if trade_id is None:
+        return
+    t: TradeState = state.trades[trade_id]
+    if not t.is_open or order_id != t.stop_order_id or t.position(state) <= 0:
+        return
+    if t.entry_order_id is not None:
+        abandon_entry(ctx, t, ts, "STOP_LOST")
+    trigger = t.stop_trigger if t.stop_trigger is not None else t.stop0
+    trigger, limit = stop_prices(ctx, t, trigger)
+    qty = t.position(state)
+    new_id = stop_order(ctx, t, ts, qty, trigger, limit, f"{t.trade_id}-s{len(t.stop_history)}")
+    if new_id is None:
+        return  # refused: the invariant's breach stays visible (stop-market fallback: later)
+    ctx.emit(
+        ev.TradeStopPlaced(
+            seq=state.seq + 1,
+            ts_event=ts,
+            trade_id=t.trade_id,
+            order_id=new_id,
+            qty=qty,
+            trigger=trigger,
+            limit=limit,
+            cause="STOP_LOST",
+        )
+    )
