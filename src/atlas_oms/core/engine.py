@@ -24,7 +24,7 @@ from atlas_oms.core.derivatives.liquidation import follow_up
 from atlas_oms.core.derivatives.settlement import settle_future
 from atlas_oms.core.orders import amend, links, reports
 from atlas_oms.core.orders.submit import submit
-from atlas_oms.core.policy import trade
+from atlas_oms.core.policy import trade, wiring  # noqa: F401  (wiring registers the hooks)
 from atlas_oms.core.policy.settings import set_policy_params
 from atlas_oms.core.refusals import Refusal
 from atlas_oms.core.risk import controls

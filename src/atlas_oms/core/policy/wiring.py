@@ -1,0 +1,9 @@
+"""Where the policy modules plug into the managed trade's hooks (``trade.TICK_HOOKS``,
+``trade.EVENT_HOOKS``, ``trade.DEADLINE_HOOKS``). The engine imports this module once; the order
+of the lines is the order in which the hooks run."""
+
+from __future__ import annotations
+
+from atlas_oms.core.policy import trade
+
+__all__ = ["trade"]
