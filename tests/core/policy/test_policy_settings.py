@@ -46,3 +46,21 @@ def test_the_parameters_survive_a_restart_from_the_journal_and_a_snapshot(tmp_pa
         assert again.digest() == digest
     finally:
         again.close()
+
+
+def test_the_tranche_table_comes_from_the_parameters() -> None:
+    """§6.1 "Schwellenwerte und Prozentaufteilungen sind als Properties konfigurierbar"."""
+    node = make_node()
+    node.sell("maker", SYMBOL, 500, 100)
+    node.set_policy_params({"tranches.standard": "0.50@1R,0.30@3R,0.20@RUNNER"}, actor="desk")
+    bracket = of(long_intent(node), ev.TradeBracketPlaced)[0]
+    assert [(i, q, p) for _, i, q, p in bracket.targets] == [  # type: ignore[attr-defined]
+        (1, D(50), D(102)),
+        (2, D(30), D(106)),
+    ]
+
+
+def test_a_tranche_row_without_a_runner_last_is_refused() -> None:
+    node = make_node()
+    out = node.set_policy_params({"tranches.standard": "0.50@1R,0.50@2R"}, actor="desk")
+    assert of(out, ev.CommandRejected)

@@ -31,7 +31,7 @@ from atlas_oms.core.policy.trade_orders import (
     stop_prices,
 )
 from atlas_oms.core.policy.trade_state import CLOSED, TradeState
-from atlas_oms.core.policy.tranches import ScaleOutProfile, plan_tranches
+from atlas_oms.core.policy.tranches import ScaleOutProfile, config_from_params, plan_tranches
 from atlas_oms.model import commands as cmd
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import OrderType, Side
@@ -56,6 +56,7 @@ def place_bracket(ctx: Context, t: TradeState, ts: int, entry_done: bool) -> Non
             lot=inst.lot_size,
             tick=inst.tick_size,
             key_level=t.key_level,
+            config=config_from_params(params(state).tranches),
         )
         variant = plan.variant.value
         for tranche in plan.tranches:

@@ -7,7 +7,9 @@ lots, and each tranche gets its limit target from entry, R and side (a key level
 supplies replaces the computed price of the table's ``Key-Level`` tranche); the runner gets no
 target (it is trailed, section 10).
 
-Decisions where the seed is silent (each a parameter of :class:`TrancheConfig`):
+The rows and thresholds come from the ``odin.tranches.*`` parameters (:func:`config_from_params`;
+their defaults are the seed's table). Decisions where the seed is silent (each a parameter of
+:class:`TrancheConfig`):
 
 * Boundaries: ``value < 5,000`` is 3T, ``5,000 <= value <= 15,000`` is 4T (the seed's
   "5.000 -- 15.000" read as inclusive at both ends), ``value > 15,000`` is 5T.
@@ -30,8 +32,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
+from functools import lru_cache
 
 from atlas_oms.core.decimals import ZERO, round_to_tick
+from atlas_oms.core.policy.params import TrancheParams
+from atlas_oms.core.policy.values import Tranche as ParamTranche
 
 
 class ScaleOutProfile(StrEnum):
@@ -79,31 +84,26 @@ class TrancheSpec:
     r_multiple: Decimal | None = None
 
 
-def _r(pct: str, r: str) -> TrancheSpec:
-    return TrancheSpec(Decimal(pct), TrancheKind.R_MULTIPLE, Decimal(r))
+def _spec(tranche: ParamTranche) -> TrancheSpec:
+    if tranche.target == "RUNNER":
+        return TrancheSpec(tranche.share, TrancheKind.RUNNER)
+    if tranche.target == "KEY":
+        return TrancheSpec(tranche.share, TrancheKind.KEY_LEVEL)
+    return TrancheSpec(tranche.share, TrancheKind.R_MULTIPLE, tranche.r_multiple)
 
 
-def _key(pct: str) -> TrancheSpec:
-    return TrancheSpec(Decimal(pct), TrancheKind.KEY_LEVEL)
+def table_from_params(p: TrancheParams) -> dict[Variant, tuple[TrancheSpec, ...]]:
+    """The §6.1 table as the ``odin.tranches.*`` parameters say (the one source of the rows)."""
+    return {
+        Variant.NONE: (TrancheSpec(Decimal(1), TrancheKind.RUNNER),),
+        Variant.COMPACT_3T: tuple(_spec(t) for t in p.compact),
+        Variant.STANDARD_4T: tuple(_spec(t) for t in p.standard),
+        Variant.FULL_5T: tuple(_spec(t) for t in p.full),
+    }
 
 
-def _runner(pct: str) -> TrancheSpec:
-    return TrancheSpec(Decimal(pct), TrancheKind.RUNNER)
-
-
-#: Seed 001 section 6.1, as written.
-SEED_TABLE: dict[Variant, tuple[TrancheSpec, ...]] = {
-    Variant.NONE: (_runner("1"),),
-    Variant.COMPACT_3T: (_r("0.40", "1"), _r("0.40", "2"), _runner("0.20")),
-    Variant.STANDARD_4T: (_r("0.30", "1"), _key("0.30"), _r("0.25", "2"), _runner("0.15")),
-    Variant.FULL_5T: (
-        _r("0.25", "1"),
-        _key("0.25"),
-        _r("0.25", "2"),
-        _r("0.15", "3"),
-        _runner("0.10"),
-    ),
-}
+#: Seed 001 section 6.1, as written (the parameters' defaults).
+SEED_TABLE: dict[Variant, tuple[TrancheSpec, ...]] = table_from_params(TrancheParams())
 
 _ORDER = (Variant.COMPACT_3T, Variant.STANDARD_4T, Variant.FULL_5T)
 
@@ -157,6 +157,14 @@ class TranchePlan:
     @property
     def quantity(self) -> Decimal:
         return sum((t.quantity for t in self.tranches), ZERO)
+
+
+@lru_cache(maxsize=16)
+def config_from_params(p: TrancheParams) -> TrancheConfig:
+    """The :class:`TrancheConfig` of the ``odin.tranches.*`` parameters in force."""
+    return TrancheConfig(
+        compact_below=p.compact_below_usd, full_above=p.full_above_usd, table=table_from_params(p)
+    )
 
 
 def variant_for_value(value: Decimal, config: TrancheConfig | None = None) -> Variant:

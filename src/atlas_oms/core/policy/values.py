@@ -150,6 +150,8 @@ def _tranche_list(value: object) -> tuple[Tranche, ...]:
         raise ValueError(f"the shares of {value!r} do not add up to 1")
     if any(t.share <= 0 for t in tranches):
         raise ValueError(f"every share of {value!r} must be > 0")
+    if tranches[-1].target != "RUNNER" or any(t.target == "RUNNER" for t in tranches[:-1]):
+        raise ValueError(f"the last tranche of {value!r}, and only it, must be the RUNNER")
     return tranches
 
 
