@@ -91,6 +91,7 @@ NEWER_THAN_FIXTURE = {
     "TradeStopMoved",
     "TradeTargetCanceled",
     "PolicyParamsSet",
+    "TradeStopFired",
     "TradeClosed",
 }
 

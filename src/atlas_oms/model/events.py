@@ -48,6 +48,7 @@ from atlas_oms.model.events_trades import (
     TradeEntryRepriced,
     TradeIntentAccepted,
     TradeIntentRefused,
+    TradeStopFired,
     TradeStopMoved,
     TradeStopPlaced,
     TradeStopResized,
@@ -711,4 +712,5 @@ Event = (
     | TradeTargetCanceled
     | TradeClosed
     | PolicyParamsSet
+    | TradeStopFired
 )

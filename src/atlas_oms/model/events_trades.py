@@ -83,6 +83,9 @@ class TradeBracketPlaced(EventBase, frozen=True):
     variant: str = ""
     #: When the rest of a partially filled entry is canceled (None: the entry is complete).
     entry_cancel_ts: int | None = None
+    #: The account cannot hold stop and targets at once (spot, cash equities): the stop covers
+    #: what the targets do not hold, an internal stop the rest (core/policy/cover.py).
+    covered: bool = False
 
 
 class TradeStopPlaced(EventBase, frozen=True):
@@ -139,3 +142,13 @@ class PolicyParamsSet(EventBase, frozen=True):
     overrides: tuple[tuple[str, str], ...] = ()
     actor: str = ""
     reason: str = ""
+
+
+class TradeStopFired(EventBase, frozen=True):
+    """The stop level was reached (``source``: LAST_PRICE, or VENUE_TRIGGER when the venue's
+    stop triggered): every target is canceled and the stop is made to cover the whole
+    position (core/policy/cover.py)."""
+
+    trade_id: str
+    price: Decimal
+    source: str = ""

@@ -20,6 +20,7 @@ from decimal import Decimal
 from atlas_oms.core.context import Context
 from atlas_oms.core.decimals import ZERO, round_to_tick
 from atlas_oms.core.orders.amend import cancel_for, modify
+from atlas_oms.core.policy.cover import fire, must_cover, stop_cover
 from atlas_oms.core.policy.trade_orders import (
     MS,
     abandon_entry,
@@ -38,14 +39,16 @@ from atlas_oms.model.enums import OrderType, Side
 
 
 def place_bracket(ctx: Context, t: TradeState, ts: int, entry_done: bool) -> None:
+    """The bracket, in one event: the stop and one target per priced tranche. Where the
+    account cannot hold them all (:func:`cover.must_cover`), the targets go first and the stop
+    covers the rest (core/policy/cover.py)."""
     state = ctx.state
     inst = state.instruments[t.symbol]
     filled = t.entry_filled(state)
     entry_px = _entry_px(ctx, t)
     trigger, limit = stop_prices(ctx, t, t.stop0)
-    stop_id = stop_order(ctx, t, ts, filled, trigger, limit, f"{t.trade_id}-s")
-    targets: list[tuple[int, int, Decimal, Decimal]] = []
     variant = ""
+    planned: list[tuple[int, Decimal, Decimal]] = []
     if t.target_policy == "TRANCHES":
         plan = plan_tranches(
             profile=ScaleOutProfile(t.scale_out),
@@ -59,25 +62,33 @@ def place_bracket(ctx: Context, t: TradeState, ts: int, entry_done: bool) -> Non
             config=config_from_params(params(state).tranches),
         )
         variant = plan.variant.value
-        for tranche in plan.tranches:
-            if tranche.target is None:
-                continue  # the runner is trailed by the stop
-            order_id = place(
-                ctx,
-                cmd.SubmitOrder(
-                    ts=ts,
-                    account_id=t.account_id,
-                    symbol=t.symbol,
-                    side=exit_side(t),
-                    order_type=OrderType.LIMIT,
-                    qty=tranche.quantity,
-                    price=tranche.target,
-                    client_order_id=f"{t.trade_id}-t{tranche.index}",
-                    tag=f"trade:{t.trade_id}",
-                ),
-            )
-            if order_id is not None:
-                targets.append((order_id, tranche.index, tranche.quantity, tranche.target))
+        # the runner (no target) is trailed by the stop
+        planned = [(x.index, x.quantity, x.target) for x in plan.tranches if x.target is not None]
+    covering = must_cover(state, t, filled + sum((q for _, q, _ in planned), ZERO))
+    stop_id = None
+    if not covering:
+        stop_id = stop_order(ctx, t, ts, filled, trigger, limit, f"{t.trade_id}-s")
+    targets: list[tuple[int, int, Decimal, Decimal]] = []
+    for index, qty, price in planned:
+        order_id = place(
+            ctx,
+            cmd.SubmitOrder(
+                ts=ts,
+                account_id=t.account_id,
+                symbol=t.symbol,
+                side=exit_side(t),
+                order_type=OrderType.LIMIT,
+                qty=qty,
+                price=price,
+                client_order_id=f"{t.trade_id}-t{index}",
+                tag=f"trade:{t.trade_id}",
+            ),
+        )
+        if order_id is not None:
+            targets.append((order_id, index, qty, price))
+    if covering:
+        held = sum((q for _, _, q, _ in targets), ZERO)
+        stop_id = stop_order(ctx, t, ts, filled - held, trigger, limit, f"{t.trade_id}-s")
     ctx.emit(
         ev.TradeBracketPlaced(
             seq=state.seq + 1,
@@ -93,6 +104,7 @@ def place_bracket(ctx: Context, t: TradeState, ts: int, entry_done: bool) -> Non
             entry_cancel_ts=None
             if entry_done
             else ts + params(state).execution.entry_partial_cancel_ms * MS,
+            covered=covering,
         )
     )
 
@@ -114,7 +126,7 @@ def resize_stop(ctx: Context, t: TradeState, ts: int, cause: str, trigger: Decim
     stop = state.orders.get(t.stop_order_id or 0)
     if stop is None or not stop.is_live:
         return
-    position = t.position(state)
+    position = stop_cover(state, t)
     new_total = stop.cum_qty + position
     price = None
     if trigger is not None:
@@ -202,7 +214,11 @@ def on_stop_triggered(ctx: Context, order_id: int, ts: int) -> None:
     state = ctx.state
     t: TradeState = state.trades[state.trade_orders[order_id]]
     if t.is_open and order_id == t.stop_order_id:
-        cancel_targets(ctx, t, ts, "STOP_TRIGGERED")
+        if t.covered and not t.stop_fired:
+            price = state.last.get(t.symbol) or t.stop_trigger or t.stop0
+            fire(ctx, t, price, ts, "VENUE_TRIGGER")
+        else:
+            cancel_targets(ctx, t, ts, "STOP_TRIGGERED")
 
 
 def on_fill(ctx: Context, fill: ev.OrderFilled) -> None:
@@ -261,7 +277,7 @@ def on_stop_gone(ctx: Context, order_id: int, ts: int) -> None:
         abandon_entry(ctx, t, ts, "STOP_LOST")
     trigger = t.stop_trigger if t.stop_trigger is not None else t.stop0
     trigger, limit = stop_prices(ctx, t, trigger)
-    qty = t.position(state)
+    qty = stop_cover(state, t)
     new_id = stop_order(ctx, t, ts, qty, trigger, limit, f"{t.trade_id}-s{len(t.stop_history)}")
     if new_id is None:
         return  # refused: the invariant's breach stays visible (stop-market fallback: later)
@@ -274,6 +290,6 @@ def on_stop_gone(ctx: Context, order_id: int, ts: int) -> None:
             qty=qty,
             trigger=trigger,
             limit=limit,
-            cause="STOP_LOST",
+            cause="STOP_FIRED" if t.stop_fired else "STOP_LOST",
         )
     )

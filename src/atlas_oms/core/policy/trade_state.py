@@ -60,6 +60,10 @@ class TradeState:
     stop_history: list[tuple[int, Decimal, str]] = field(default_factory=list)
     break_even: bool = False
     close_cause: str | None = None
+    #: The stop level was reached (``TradeStopFired``; core/policy/cover.py).
+    stop_fired: bool = False
+    #: The targets hold part of the position and the stop the rest (core/policy/cover.py).
+    covered: bool = False
 
     @property
     def is_open(self) -> bool:
@@ -148,6 +152,7 @@ def apply_bracket_placed(state: State, e: ev.TradeBracketPlaced) -> None:
         state.trade_orders[order_id] = e.trade_id
     t.next_reprice_ts = None
     t.entry_cancel_ts = e.entry_cancel_ts
+    t.covered = e.covered
     if e.entry_cancel_ts is None:
         t.phase = PROTECTED
         t.entry_order_id = None
@@ -193,6 +198,10 @@ def apply_closed(state: State, e: ev.TradeClosed) -> None:
     t.entry_cancel_ts = None
 
 
+def apply_stop_fired(state: State, e: ev.TradeStopFired) -> None:
+    _trade(state, e.trade_id).stop_fired = True
+
+
 def params_from(overrides: tuple[tuple[str, str], ...]) -> PolicyParams:
     """The seed defaults with ``overrides`` applied (raises ``ParamError``)."""
     return PolicyParams().with_overrides(dict(overrides)) if overrides else PolicyParams()
@@ -205,6 +214,7 @@ def apply_policy_params_set(state: State, e: ev.PolicyParamsSet) -> None:
 
 TRADE_APPLIERS: dict[type, Any] = {
     ev.PolicyParamsSet: apply_policy_params_set,
+    ev.TradeStopFired: apply_stop_fired,
     ev.TradeIntentAccepted: apply_accepted,
     ev.TradeIntentRefused: apply_nothing,
     ev.TradeEntryPlaced: apply_entry_placed,

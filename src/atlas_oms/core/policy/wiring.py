@@ -4,6 +4,8 @@ of the lines is the order in which the hooks run."""
 
 from __future__ import annotations
 
-from atlas_oms.core.policy import trade
+from atlas_oms.core.policy import cover, trade
+
+trade.EVENT_HOOKS.append(cover.on_event)
 
 __all__ = ["trade"]

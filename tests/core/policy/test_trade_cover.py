@@ -1,0 +1,71 @@
+"""Stop and targets on a spot wallet that holds only what the trade bought (core/policy/cover.py):
+every sell locks what it sells, so the targets go first, the venue stop covers the rest, and an
+internal stop at the same level protects what the targets hold (seed 001 §5.2: "Broker-Stop
+oder interner Stop + sofortige Exit-Policy")."""
+
+from __future__ import annotations
+
+from trade_kit import SYMBOL, D, long_intent, of
+
+from atlas_oms import Instrument, ManualClock, Node
+from atlas_oms.model import events as ev
+from atlas_oms.runtime.node import Node as _Node
+
+
+def _wallet() -> _Node:
+    node = Node.in_memory(clock=ManualClock())
+    node.add_instrument(Instrument.spot(SYMBOL, tick_size="0.01", lot_size="1"))
+    node.open_account("trader")
+    node.deposit("trader", "USD", 100_000)  # no XYZ: the position is all it will hold
+    node.open_account("maker")
+    node.deposit("maker", "USD", 10_000_000)
+    node.deposit("maker", "XYZ", 1_000_000)
+    node.update_prices(SYMBOL, last=100)
+    node.sell("maker", SYMBOL, 100, 100)
+    return node
+
+
+def _protected(node: _Node) -> tuple[D, D]:
+    """(what the venue stop and the targets hold, the position)."""
+    t = node.managed_trade("t1")
+    assert t is not None
+    held = sum((o.leaves_qty for o in node.orders("trader") if o.is_live), D(0))
+    return held, t.position
+
+
+def test_the_targets_go_first_and_the_stop_covers_the_rest() -> None:
+    node = _wallet()
+    bracket = of(long_intent(node), ev.TradeBracketPlaced)[0]
+    assert bracket.covered  # type: ignore[attr-defined]
+    # 4T on 100: 30 @ 1R, 30 @ key (1.5R), 25 @ 2R, runner 15 on the stop
+    assert [q for _, _, q, _ in bracket.targets] == [D(30), D(30), D(25)]  # type: ignore[attr-defined]
+    assert node.order(bracket.stop_order_id).qty == D(15)  # type: ignore[attr-defined]
+    assert _protected(node) == (D(100), D(100))
+    assert not of(long_intent(node, "t1"), ev.OrderRejected)
+
+
+def test_a_target_fill_leaves_the_stop_as_it_was_and_moves_it_to_break_even() -> None:
+    node = _wallet()
+    bracket = of(long_intent(node), ev.TradeBracketPlaced)[0]
+    node.buy("maker", SYMBOL, 30, 102)  # tranche 1 fills
+    t = node.managed_trade("t1")
+    assert t is not None and t.position == D(70)
+    stop = node.order(bracket.stop_order_id)  # type: ignore[attr-defined]
+    assert stop.qty == D(15) and stop.trigger_price == D(100)  # break-even
+    assert _protected(node) == (D(70), D(70))
+
+
+def test_the_stop_level_reached_cancels_the_targets_and_the_stop_covers_everything() -> None:
+    node = _wallet()
+    long_intent(node)
+    node.buy("maker", SYMBOL, 10, "97.00")  # a bid below the stop's limit (97.90)
+    events = node.update_prices(SYMBOL, last="97.95")
+    fired = of(events, ev.TradeStopFired)
+    assert fired and fired[0].source in ("LAST_PRICE", "VENUE_TRIGGER")  # type: ignore[attr-defined]
+    assert len(of(events, ev.TradeTargetCanceled)) == 3
+    placed = of(events, ev.TradeStopPlaced)
+    assert placed and placed[0].qty == D(100) and placed[0].cause == "STOP_FIRED"  # type: ignore[attr-defined]
+    stop = node.order(placed[0].order_id)  # type: ignore[attr-defined]
+    assert stop.status.value == "TRIGGERED" and stop.price == D("97.90")
+    held, position = _protected(node)
+    assert held == position == D(100)
