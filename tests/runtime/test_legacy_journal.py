@@ -92,6 +92,7 @@ NEWER_THAN_FIXTURE = {
     "TradeTargetCanceled",
     "PolicyParamsSet",
     "TradeStopFired",
+    "TradeTargetsAdded",
     "TradeClosed",
 }
 

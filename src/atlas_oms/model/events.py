@@ -53,6 +53,7 @@ from atlas_oms.model.events_trades import (
     TradeStopPlaced,
     TradeStopResized,
     TradeTargetCanceled,
+    TradeTargetsAdded,
 )
 from atlas_oms.model.events_venues import (
     ExternalOrderAdopted,
@@ -713,4 +714,5 @@ Event = (
     | TradeClosed
     | PolicyParamsSet
     | TradeStopFired
+    | TradeTargetsAdded
 )

@@ -152,3 +152,12 @@ class TradeStopFired(EventBase, frozen=True):
     trade_id: str
     price: Decimal
     source: str = ""
+
+
+class TradeTargetsAdded(EventBase, frozen=True):
+    """More target orders for tranches that grew (seed 001 §9.1: a later entry fill grows
+    stop and targets proportionally); ``targets`` as in ``TradeBracketPlaced``."""
+
+    trade_id: str
+    targets: tuple[tuple[int, int, Decimal, Decimal], ...] = ()
+    cause: str = ""

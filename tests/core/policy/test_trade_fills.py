@@ -80,8 +80,8 @@ def test_a_partial_entry_fill_is_protected_at_once_and_the_rest_canceled_after_3
     b = of(events, ev.TradeBracketPlaced)[0]
     assert isinstance(b, ev.TradeBracketPlaced)
     assert b.position_qty == D(40) and node.order(b.stop_order_id).qty == D(40)
-    # 4,000 USD: 3T, sized to what filled.
-    assert sum((q for _, _, q, _ in b.targets), D(0)) == D(32) and b.variant == "3T"
+    # The intended position (100 at 100 = 10,000 USD) picks the row, 4T; sized to what filled.
+    assert [q for _, _, q, _ in b.targets] == [D(12), D(12), D(10)] and b.variant == "4T"
     t = trade(node)
     assert t.phase == "ENTERING" and t.entry_order_id is not None
     entry = t.entry_order_id
@@ -101,3 +101,24 @@ def test_a_triggered_stop_cancels_the_targets_before_it_trades_so_nothing_is_ove
     t = trade(node)
     assert t.position == 0 and t.phase == "CLOSED" and t.close_cause == "STOP"
     assert all(node.order(oid).cum_qty == 0 for oid, _, _, _ in b.targets)
+
+
+def test_a_later_entry_fill_grows_the_targets_and_the_stop_proportionally() -> None:
+    """§9.1 "Partial Fill auf Entry: Position mit Teilmenge weiterverwalten. Rest stornieren
+    nach 30s. Stops und Targets proportional anpassen"; §2 "PARTIAL_FILLED aktualisiert
+    Stop/Targets proportional"."""
+    node = make_node()
+    node.sell("maker", SYMBOL, 40, 100)
+    b = of(long_intent(node), ev.TradeBracketPlaced)[0]
+    assert isinstance(b, ev.TradeBracketPlaced)
+    before = node.engine.state.seq
+    node.sell("maker", SYMBOL, 60, 100)
+    added = [e for e in node.events(before + 1) if isinstance(e, ev.TradeTargetsAdded)]
+    assert added
+    t = trade(node)
+    assert t.position == D(100) and t.phase == "PROTECTED" and t.stop_qty == D(100)
+    by_index: dict[int, D] = {}
+    for _, index, qty, price in (*b.targets, *added[0].targets):  # type: ignore[attr-defined]
+        by_index[index] = by_index.get(index, D(0)) + qty
+        assert price == {1: D(102), 2: D(103), 3: D(104)}[index]
+    assert by_index == {1: D(30), 2: D(30), 3: D(25)}  # the 4T row on the whole 100

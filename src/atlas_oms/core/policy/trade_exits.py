@@ -59,6 +59,7 @@ def place_bracket(ctx: Context, t: TradeState, ts: int, entry_done: bool) -> Non
             lot=inst.lot_size,
             tick=inst.tick_size,
             key_level=t.key_level,
+            value=t.qty * entry_px,  # the intended position picks the row, not a first partial
             config=config_from_params(params(state).tranches),
         )
         variant = plan.variant.value
@@ -107,6 +108,70 @@ def place_bracket(ctx: Context, t: TradeState, ts: int, entry_done: bool) -> Non
             covered=covering,
         )
     )
+
+
+def grow_targets(ctx: Context, t: TradeState, ts: int) -> None:
+    """Seed 001 §9.1 "Partial Fill auf Entry: Stops und Targets proportional anpassen": an entry
+    fill after the bracket grows each tranche to its share of what has filled now (the row and
+    the prices stay those of the bracket), by one more limit order per tranche for the
+    difference (no venue is asked to raise an order's quantity); the runner's share goes to
+    the stop (:func:`resize_stop`)."""
+    state = ctx.state
+    if t.target_policy != "TRANCHES" or t.entry_px is None or t.stop_fired or not t.is_open:
+        return
+    inst = state.instruments[t.symbol]
+    plan = plan_tranches(
+        profile=ScaleOutProfile(t.scale_out),
+        is_buy=t.side is Side.BUY,
+        entry=t.entry_px,
+        r=abs(t.entry_px - t.stop0),
+        quantity=t.entry_filled(state),
+        lot=inst.lot_size,
+        tick=inst.tick_size,
+        key_level=t.key_level,
+        value=t.qty * t.entry_px,
+        config=config_from_params(params(state).tranches),
+    )
+    have: dict[int, Decimal] = {}
+    price_of: dict[int, Decimal] = {}
+    for index, qty, price in t.targets.values():
+        have[index] = have.get(index, ZERO) + qty
+        price_of[index] = price
+    added: list[tuple[int, int, Decimal, Decimal]] = []
+    for tranche in plan.tranches:
+        if tranche.target is None:
+            continue
+        more = tranche.quantity - have.get(tranche.index, ZERO)
+        if more <= 0:
+            continue
+        price = price_of.get(tranche.index, tranche.target)
+        n = sum(1 for i, _, _ in t.targets.values() if i == tranche.index)
+        order_id = place(
+            ctx,
+            cmd.SubmitOrder(
+                ts=ts,
+                account_id=t.account_id,
+                symbol=t.symbol,
+                side=exit_side(t),
+                order_type=OrderType.LIMIT,
+                qty=more,
+                price=price,
+                client_order_id=f"{t.trade_id}-t{tranche.index}" + (f"-{n}" if n else ""),
+                tag=f"trade:{t.trade_id}",
+            ),
+        )
+        if order_id is not None:
+            added.append((order_id, tranche.index, more, price))
+    if added:
+        ctx.emit(
+            ev.TradeTargetsAdded(
+                seq=state.seq + 1,
+                ts_event=ts,
+                trade_id=t.trade_id,
+                targets=tuple(added),
+                cause="ENTRY_FILL",
+            )
+        )
 
 
 def _entry_px(ctx: Context, t: TradeState) -> Decimal:
@@ -237,6 +302,7 @@ def on_fill(ctx: Context, fill: ev.OrderFilled) -> None:
         if t.stop_order_id is None:
             place_bracket(ctx, t, ts, entry_done=done)
         else:
+            grow_targets(ctx, t, ts)
             resize_stop(ctx, t, ts, "ENTRY_DONE" if done else "ENTRY_FILL", None)
         return
     if fill.order_id == t.stop_order_id:

@@ -198,6 +198,14 @@ def apply_closed(state: State, e: ev.TradeClosed) -> None:
     t.entry_cancel_ts = None
 
 
+def apply_targets_added(state: State, e: ev.TradeTargetsAdded) -> None:
+    t = _trade(state, e.trade_id)
+    for order_id, index, qty, price in e.targets:
+        t.targets[order_id] = (index, qty, price)
+        t.exit_orders.append(order_id)
+        state.trade_orders[order_id] = e.trade_id
+
+
 def apply_stop_fired(state: State, e: ev.TradeStopFired) -> None:
     _trade(state, e.trade_id).stop_fired = True
 
@@ -215,6 +223,7 @@ def apply_policy_params_set(state: State, e: ev.PolicyParamsSet) -> None:
 TRADE_APPLIERS: dict[type, Any] = {
     ev.PolicyParamsSet: apply_policy_params_set,
     ev.TradeStopFired: apply_stop_fired,
+    ev.TradeTargetsAdded: apply_targets_added,
     ev.TradeIntentAccepted: apply_accepted,
     ev.TradeIntentRefused: apply_nothing,
     ev.TradeEntryPlaced: apply_entry_placed,
