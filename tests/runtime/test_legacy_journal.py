@@ -93,6 +93,9 @@ NEWER_THAN_FIXTURE = {
     "PolicyParamsSet",
     "TradeStopFired",
     "TradeTargetsAdded",
+    "TradeExitStarted",
+    "TradeExitPlaced",
+    "TradeExitEnded",
     "TradeClosed",
 }
 

@@ -225,6 +225,15 @@ class SetMarketStatus(OperatorCommand, frozen=True, kw_only=True):
     status: MarketStatus | None = None
 
 
+class TriggerScaleOut(Command, frozen=True):
+    """Seed 001 §6.2 "Parabolic/Exhaustion Events: Scale-Out-Ladder triggert sofort": the
+    trade's working targets are taken now, by a limit at the bid repriced until filled (§3.1
+    "Normal Exit (Tranchen)"); the runner stays on the stop. ``reason`` names the event."""
+
+    trade_id: str
+    reason: str = ""
+
+
 class SetPolicyParams(OperatorCommand, frozen=True, kw_only=True):
     """Replace the execution policy's parameters (seed 001 §16; ``core/policy/params.py``):
     ``overrides`` holds ``(name, value text)`` pairs applied to the seed defaults (an empty

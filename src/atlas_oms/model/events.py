@@ -46,6 +46,9 @@ from atlas_oms.model.events_trades import (
     TradeEntryAbandoned,
     TradeEntryPlaced,
     TradeEntryRepriced,
+    TradeExitEnded,
+    TradeExitPlaced,
+    TradeExitStarted,
     TradeIntentAccepted,
     TradeIntentRefused,
     TradeStopFired,
@@ -715,4 +718,7 @@ Event = (
     | PolicyParamsSet
     | TradeStopFired
     | TradeTargetsAdded
+    | TradeExitStarted
+    | TradeExitPlaced
+    | TradeExitEnded
 )

@@ -161,3 +161,32 @@ class TradeTargetsAdded(EventBase, frozen=True):
     trade_id: str
     targets: tuple[tuple[int, int, Decimal, Decimal], ...] = ()
     cause: str = ""
+
+
+class TradeExitStarted(EventBase, frozen=True):
+    """The trade sells ``qty`` now with a limit at the bid, repriced until filled (seed 001
+    §3.1 "Normal Exit (Tranchen)"); ``cause`` SCALE_OUT (§6.2), ``reason`` the event's name."""
+
+    trade_id: str
+    qty: Decimal
+    cause: str
+    reason: str = ""
+
+
+class TradeExitPlaced(EventBase, frozen=True):
+    """One exit limit of a started exit (``order_id`` 0: none could be placed yet, retried at
+    ``next_reprice_ts``)."""
+
+    trade_id: str
+    order_id: int
+    price: Decimal
+    qty: Decimal
+    next_reprice_ts: int | None = None
+
+
+class TradeExitEnded(EventBase, frozen=True):
+    """A started exit stops (``cause``: STOP_TRIGGERED, CLOSED...): its working limit is
+    canceled and it is not repriced again."""
+
+    trade_id: str
+    cause: str = ""

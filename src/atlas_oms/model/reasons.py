@@ -10,6 +10,9 @@ class Reason(StrEnum):
     UNKNOWN_ACCOUNT = "UNKNOWN_ACCOUNT"
     UNKNOWN_INSTRUMENT = "UNKNOWN_INSTRUMENT"
     UNKNOWN_ORDER = "UNKNOWN_ORDER"
+    #: A managed trade id that does not exist, or a trade that is no longer open.
+    UNKNOWN_TRADE = "UNKNOWN_TRADE"
+    TRADE_NOT_OPEN = "TRADE_NOT_OPEN"
     DUPLICATE_ACCOUNT = "DUPLICATE_ACCOUNT"
     DUPLICATE_INSTRUMENT = "DUPLICATE_INSTRUMENT"
     #: A client order id already names an order with other terms (a resend must repeat them).

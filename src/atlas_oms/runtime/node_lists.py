@@ -123,3 +123,8 @@ class LinkedOrders(Queries):
                 overrides=tuple((k, format_value(v)) for k, v in sorted(overrides.items())),
             )
         )
+
+    def trigger_scale_out(self, trade_id: str, reason: str = "") -> list[ev.EventBase]:
+        """Seed 001 §6.2: take the trade's working targets now, by a limit at the bid repriced
+        until filled (``CommandRejected`` when the trade has none)."""
+        return self.process(c.TriggerScaleOut(ts=self._now(), trade_id=trade_id, reason=reason))

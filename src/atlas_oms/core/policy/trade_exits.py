@@ -21,6 +21,7 @@ from atlas_oms.core.context import Context
 from atlas_oms.core.decimals import ZERO, round_to_tick
 from atlas_oms.core.orders.amend import cancel_for, modify
 from atlas_oms.core.policy.cover import fire, must_cover, stop_cover
+from atlas_oms.core.policy.scale_out import end_exit
 from atlas_oms.core.policy.trade_orders import (
     MS,
     abandon_entry,
@@ -234,7 +235,7 @@ def resize_stop(ctx: Context, t: TradeState, ts: int, cause: str, trigger: Decim
 
 def close(ctx: Context, t: TradeState, ts: int, cause: str) -> None:
     state = ctx.state
-    for order_id in [*t.targets, t.stop_order_id or 0, t.entry_order_id or 0]:
+    for order_id in [*t.targets, t.stop_order_id or 0, t.entry_order_id or 0, *t.exit_limits]:
         if cancel_if_working(ctx, order_id, ts) and order_id in t.targets:
             ctx.emit(
                 ev.TradeTargetCanceled(
@@ -284,6 +285,7 @@ def on_stop_triggered(ctx: Context, order_id: int, ts: int) -> None:
             fire(ctx, t, price, ts, "VENUE_TRIGGER")
         else:
             cancel_targets(ctx, t, ts, "STOP_TRIGGERED")
+        end_exit(ctx, t, ts, "STOP_TRIGGERED")
 
 
 def on_fill(ctx: Context, fill: ev.OrderFilled) -> None:
@@ -325,6 +327,12 @@ def on_fill(ctx: Context, fill: ev.OrderFilled) -> None:
             )
             move = None if looser else be
         resize_stop(ctx, t, ts, "TARGET_FILL", move)
+        return
+    if fill.order_id in t.exit_orders:  # an exit the trade started (scale-out, ...)
+        if t.position(state) <= 0:
+            close(ctx, t, ts, "EXIT")
+        else:
+            resize_stop(ctx, t, ts, "EXIT_FILL", None)
 
 
 def on_stop_gone(ctx: Context, order_id: int, ts: int) -> None:

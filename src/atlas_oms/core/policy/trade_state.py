@@ -64,6 +64,11 @@ class TradeState:
     stop_fired: bool = False
     #: The targets hold part of the position and the stop the rest (core/policy/cover.py).
     covered: bool = False
+    #: A started exit (core/policy/scale_out.py): what it must sell in all, its limit orders,
+    #: and when the working one is repriced.
+    exit_qty: Decimal = ZERO
+    exit_limits: list[int] = field(default_factory=list)
+    next_exit_ts: int | None = None
 
     @property
     def is_open(self) -> bool:
@@ -206,6 +211,25 @@ def apply_targets_added(state: State, e: ev.TradeTargetsAdded) -> None:
         state.trade_orders[order_id] = e.trade_id
 
 
+def apply_exit_started(state: State, e: ev.TradeExitStarted) -> None:
+    _trade(state, e.trade_id).exit_qty += e.qty
+
+
+def apply_exit_placed(state: State, e: ev.TradeExitPlaced) -> None:
+    t = _trade(state, e.trade_id)
+    t.next_exit_ts = e.next_reprice_ts
+    if e.order_id:
+        t.exit_limits.append(e.order_id)
+        t.exit_orders.append(e.order_id)
+        state.trade_orders[e.order_id] = e.trade_id
+
+
+def apply_exit_ended(state: State, e: ev.TradeExitEnded) -> None:
+    t = _trade(state, e.trade_id)
+    t.next_exit_ts = None
+    t.exit_qty = sum((_cum(state, o) for o in t.exit_limits), ZERO)
+
+
 def apply_stop_fired(state: State, e: ev.TradeStopFired) -> None:
     _trade(state, e.trade_id).stop_fired = True
 
@@ -224,6 +248,9 @@ TRADE_APPLIERS: dict[type, Any] = {
     ev.PolicyParamsSet: apply_policy_params_set,
     ev.TradeStopFired: apply_stop_fired,
     ev.TradeTargetsAdded: apply_targets_added,
+    ev.TradeExitStarted: apply_exit_started,
+    ev.TradeExitPlaced: apply_exit_placed,
+    ev.TradeExitEnded: apply_exit_ended,
     ev.TradeIntentAccepted: apply_accepted,
     ev.TradeIntentRefused: apply_nothing,
     ev.TradeEntryPlaced: apply_entry_placed,

@@ -4,8 +4,11 @@ of the lines is the order in which the hooks run."""
 
 from __future__ import annotations
 
-from atlas_oms.core.policy import cover, trade
+from atlas_oms.core.policy import cover, scale_out, trade
 
 trade.EVENT_HOOKS.append(cover.on_event)
+trade.TICK_HOOKS.append(scale_out.on_tick)
+trade.EVENT_HOOKS.append(scale_out.on_event)
+trade.DEADLINE_HOOKS.append(scale_out.next_deadline)
 
 __all__ = ["trade"]

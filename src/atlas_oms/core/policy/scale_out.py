@@ -1,0 +1,205 @@
+"""Exits the OMS decides now (seed 001 §3.1 "Normal Exit (Tranchen): Limit Order, Preis =
+aktueller Bid, Repricing alle 5s"; §6.2 "Parabolic/Exhaustion Events: Scale-Out-Ladder triggert
+sofort").
+
+``TriggerScaleOut`` takes the trade's working targets now: they are canceled (``SCALE_OUT``),
+``TradeExitStarted`` records the quantity, and a limit at the best bid (a short's: the best ask)
+sells it; every ``execution.exit-repricing-interval-ms`` an unfilled rest is canceled and placed
+again at the bid of that moment, until it is sold. No market order: §3.2 allows none here. The
+runner stays on the stop and is trailed. Where sells lock what they sell (cover.py), an exit
+that cannot be placed yet (the targets' cancels not confirmed) is tried again at the next
+deadline. :func:`start_exit` is the reusable part (any module may start such an exit).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from atlas_oms.core.context import Context
+from atlas_oms.core.decimals import ZERO
+from atlas_oms.core.policy.trade_orders import MS, cancel_if_working, exit_side, params, place
+from atlas_oms.core.policy.trade_state import TradeState
+from atlas_oms.core.refusals import reject_command
+from atlas_oms.model import commands as cmd
+from atlas_oms.model import events as ev
+from atlas_oms.model.enums import OrderType, Side
+from atlas_oms.model.reasons import Reason
+
+
+def best_bid_for(state: Any, t: TradeState) -> Decimal | None:
+    """Where the trade's exit sells now: the best resting buy of another account for a long's
+    exit (the best sell for a short's); without one, the last price."""
+    want = Side.BUY if t.side is Side.BUY else Side.SELL
+    best: Decimal | None = None
+    for order in state.orders.values():
+        if (
+            order.symbol != t.symbol
+            or order.side is not want
+            or order.account_id == t.account_id
+            or order.price is None
+            or order.held
+            or not order.is_live
+        ):
+            continue
+        if best is None or (order.price > best if want is Side.BUY else order.price < best):
+            best = order.price
+    return best if best is not None else state.last.get(t.symbol)
+
+
+def exit_remaining(state: Any, t: TradeState) -> Decimal:
+    """What a started exit still has to sell: its quantity minus what its limits sold, never
+    more than the position."""
+    sold = ZERO
+    for order_id in t.exit_limits:
+        order = state.orders.get(order_id)
+        if order is not None:
+            sold += order.cum_qty
+    return max(min(t.exit_qty - sold, t.position(state)), ZERO)
+
+
+def trigger_scale_out(ctx: Context, c: cmd.TriggerScaleOut) -> None:
+    """Handle ``TriggerScaleOut``."""
+    state = ctx.state
+    t: TradeState | None = state.trades.get(c.trade_id)
+    if t is None:
+        reject_command(ctx, c, Reason.UNKNOWN_TRADE, f"managed trade {c.trade_id} does not exist")
+        return
+    if not t.is_open or t.stop_order_id is None or t.stop_fired:
+        reject_command(
+            ctx, c, Reason.TRADE_NOT_OPEN, f"managed trade {c.trade_id} holds no protected position"
+        )
+        return
+    orders = state.orders
+    qty = ZERO
+    for order_id in list(t.targets):
+        order = orders.get(order_id)
+        if order is not None and order.is_live:
+            qty += order.leaves_qty
+    if qty <= 0:
+        reject_command(
+            ctx, c, Reason.TRADE_NOT_OPEN, f"managed trade {c.trade_id} has no working target"
+        )
+        return
+    from atlas_oms.core.policy.trade_exits import cancel_targets
+
+    cancel_targets(ctx, t, c.ts, "SCALE_OUT")
+    start_exit(ctx, t, c.ts, qty, "SCALE_OUT", c.reason)
+
+
+def start_exit(ctx: Context, t: TradeState, ts: int, qty: Decimal, cause: str, reason: str) -> None:
+    """Sell ``qty`` of the trade now by a limit at the bid, repriced until filled."""
+    ctx.emit(
+        ev.TradeExitStarted(
+            seq=ctx.state.seq + 1,
+            ts_event=ts,
+            trade_id=t.trade_id,
+            qty=qty,
+            cause=cause,
+            reason=reason,
+        )
+    )
+    _place(ctx, t, ts)
+
+
+def _place(ctx: Context, t: TradeState, ts: int) -> None:
+    state = ctx.state
+    qty = exit_remaining(state, t)
+    if qty <= 0:
+        return
+    price = best_bid_for(state, t)
+    due = ts + params(state).execution.exit_repricing_interval_ms * MS
+    order_id = None
+    if price is not None:
+        order_id = place(
+            ctx,
+            cmd.SubmitOrder(
+                ts=ts,
+                account_id=t.account_id,
+                symbol=t.symbol,
+                side=exit_side(t),
+                order_type=OrderType.LIMIT,
+                qty=qty,
+                price=price,
+                client_order_id=f"{t.trade_id}-x{len(t.exit_limits)}",
+                tag=f"trade:{t.trade_id}",
+            ),
+        )
+    ctx.emit(
+        ev.TradeExitPlaced(
+            seq=state.seq + 1,
+            ts_event=ts,
+            trade_id=t.trade_id,
+            order_id=order_id or 0,
+            price=price if price is not None else ZERO,
+            qty=qty,
+            next_reprice_ts=due,
+        )
+    )
+
+
+def end_exit(ctx: Context, t: TradeState, ts: int, cause: str) -> None:
+    """Stop a started exit: cancel its working limit; nothing is repriced any more."""
+    if t.next_exit_ts is None and not any(
+        ctx.state.orders[o].is_live for o in t.exit_limits if o in ctx.state.orders
+    ):
+        return
+    for order_id in t.exit_limits:
+        cancel_if_working(ctx, order_id, ts)
+    ctx.emit(
+        ev.TradeExitEnded(seq=ctx.state.seq + 1, ts_event=ts, trade_id=t.trade_id, cause=cause)
+    )
+
+
+def on_tick(ctx: Context, ts: int) -> None:
+    """Reprice every due exit at the bid of now (or place one that could not be placed)."""
+    state = ctx.state
+    for t in list(state.trades.values()):
+        if t.next_exit_ts is None or ts < t.next_exit_ts or not t.is_open:
+            continue
+        if exit_remaining(state, t) <= 0:
+            continue
+        working = t.exit_limits[-1] if t.exit_limits else None
+        order = state.orders.get(working) if working is not None else None
+        if order is not None and order.is_live:
+            if order.price == best_bid_for(state, t):
+                ctx.emit(  # the bid has not moved: the order keeps its place
+                    ev.TradeExitPlaced(
+                        seq=state.seq + 1,
+                        ts_event=ts,
+                        trade_id=t.trade_id,
+                        order_id=0,
+                        price=order.price or ZERO,
+                        qty=order.leaves_qty,
+                        next_reprice_ts=ts
+                        + params(state).execution.exit_repricing_interval_ms * MS,
+                    )
+                )
+                continue
+            cancel_if_working(ctx, order.order_id, ts)
+            if state.orders[order.order_id].is_live:
+                continue  # the replacement goes out when the cancel is confirmed (on_event)
+        _place(ctx, t, ts)
+
+
+def on_event(ctx: Context, event: ev.EventBase) -> None:
+    """A repriced exit's cancel confirmed: the rest goes out at the bid of now."""
+    if event.__class__ is not ev.OrderCanceled:
+        return
+    state = ctx.state
+    order_id = event.order_id  # type: ignore[attr-defined]
+    trade_id = state.trade_orders.get(order_id)
+    if trade_id is None:
+        return
+    t: TradeState = state.trades[trade_id]
+    if t.next_exit_ts is not None and t.is_open and t.exit_limits and t.exit_limits[-1] == order_id:
+        _place(ctx, t, event.ts_event)
+
+
+def next_deadline(state: Any, after: int) -> int | None:
+    best: int | None = None
+    for t in state.trades.values():
+        due = t.next_exit_ts
+        if due is not None and due > after and t.is_open and (best is None or due < best):
+            best = due
+    return best
