@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from trade_kit import SEC, SYMBOL, D, long_intent, make_node, trade
 
-from atlas_oms import ManualClock, Node
+from atlas_oms import Instrument, ManualClock, Node
 from atlas_oms.core.engine import Engine
 from atlas_oms.model import events as ev
 
@@ -24,29 +24,56 @@ step = st.one_of(
     st.tuples(st.just("last"), st.just(0), st.sampled_from(PRICES)),
     st.tuples(st.just("tick"), st.integers(1, 31), st.just(D(0))),
     st.tuples(st.just("restart"), st.just(0), st.just(D(0))),
+    st.tuples(st.just("scale_out"), st.just(0), st.just(D(0))),
 )
 
 
 def check_protected(node: Node) -> None:
-    """The invariant: an open position has a live stop whose open quantity is the position."""
+    """The invariant: an open position has a live stop whose open quantity is the position;
+    where the trade's sells lock what they sell (core/policy/cover.py), the stop and the
+    trade's other working exits together hold exactly the position."""
     for t in node.managed_trades():
         if t.position > 0:
             assert t.stop_order_id is not None, t
             stop = node.order(t.stop_order_id)
             assert stop.is_live, (t, stop)
-            assert stop.leaves_qty == t.position, (t, stop)
+            state = node.engine.state.trades[t.trade_id]
+            if state.covered:
+                others = sum(
+                    (
+                        node.order(o).leaves_qty
+                        for o in state.exit_orders
+                        if o != t.stop_order_id and node.order(o).is_live
+                    ),
+                    D(0),
+                )
+                assert stop.leaves_qty > 0 and stop.leaves_qty + others == t.position, (t, stop)
+            else:
+                assert stop.leaves_qty == t.position, (t, stop)
         assert t.position >= 0
 
 
+def wallet_node(node: Node) -> Node:
+    """A spot wallet holding only what its trades buy (the trader has no XYZ)."""
+    node.add_instrument(Instrument.spot(SYMBOL, tick_size="0.01", lot_size="1"))
+    node.open_account("trader")
+    node.deposit("trader", "USD", 1_000_000)
+    node.open_account("maker")
+    node.deposit("maker", "USD", 10_000_000)
+    node.deposit("maker", "XYZ", 1_000_000)
+    node.update_prices(SYMBOL, last=100)
+    return node
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(steps=st.lists(step, min_size=1, max_size=25))
+@given(steps=st.lists(step, min_size=1, max_size=25), wallet=st.booleans())
 def test_an_open_position_always_has_a_working_stop_for_exactly_its_quantity(
-    steps: list[tuple[str, int, Decimal]],
+    steps: list[tuple[str, int, Decimal]], wallet: bool
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "j.db")
         clock = ManualClock()
-        node = make_node(Node.open(path, clock=clock))
+        node = (wallet_node if wallet else make_node)(Node.open(path, clock=clock))
         try:
             long_intent(node)
             check_protected(node)
@@ -59,6 +86,8 @@ def test_an_open_position_always_has_a_working_stop_for_exactly_its_quantity(
                     node.update_prices(SYMBOL, last=price)
                 elif kind == "tick":
                     node.advance_time(n * SEC)
+                elif kind == "scale_out":
+                    node.trigger_scale_out("t1", reason="PARABOLIC")
                 else:
                     before = (node.digest(), node.managed_trades())
                     node.close()

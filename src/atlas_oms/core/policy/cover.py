@@ -35,11 +35,13 @@ if TYPE_CHECKING:
     from atlas_oms.core.state.state import State
 
 
-def must_cover(state: State, t: TradeState, sells: Decimal) -> bool:
-    """Decided once, at the bracket (journaled as ``TradeBracketPlaced.covered``): whether
-    the account cannot hold ``sells`` (the stop on the whole position plus every target) at
-    once: a long on a spot instrument or in a cash equities account whose free base is short
-    of it. A derivatives or margin equities account carries the seed's bracket as written."""
+def must_cover(state: State, t: TradeState) -> bool:
+    """Decided once, at the bracket (journaled as ``TradeBracketPlaced.covered``): whether the
+    account cannot hold the stop on the whole position and the targets at once: a long on a
+    spot instrument or in a cash equities account that does not hold, besides what the entry
+    bought, another intended position's worth of the base (what the targets of a whole entry
+    may sell). A derivatives or margin equities account carries the seed's bracket as
+    written."""
     if t.side is not Side.BUY:
         return False
     inst = state.instruments[t.symbol]
@@ -49,7 +51,7 @@ def must_cover(state: State, t: TradeState, sells: Decimal) -> bool:
         account = state.accounts.get(t.account_id)
         if account is not None and account.equity_type is EquityAccountType.MARGIN:
             return False
-    return state.free(t.account_id, inst.base) < sells
+    return state.free(t.account_id, inst.base) - t.entry_filled(state) < t.qty
 
 
 def covered(state: object, t: TradeState) -> bool:
@@ -109,7 +111,14 @@ def settle(ctx: Context, t: TradeState, ts: int) -> None:
     if not t.stop_fired or not t.is_open or target_leaves(state, t):
         return
     stop = state.orders.get(t.stop_order_id or 0)
-    if stop is None or not stop.is_live or stop.cum_qty:
+    if stop is None or not stop.is_live:
+        # the venue stop traded all it held: what the targets held needs a stop of its own
+        if t.position(state) > 0:
+            from atlas_oms.core.policy.trade_exits import protect_again
+
+            protect_again(ctx, t, ts, "STOP_FIRED")
+        return
+    if stop.cum_qty:
         return
     if stop.leaves_qty < t.position(state) and stop.status is not OrderStatus.PENDING_CANCEL:
         cancel_if_working(ctx, stop.order_id, ts)
@@ -136,9 +145,21 @@ def on_event(ctx: Context, event: ev.EventBase) -> None:
                 and _crossed(t, price)
             ):
                 fire(ctx, t, price, event.ts_event, "LAST_PRICE")
-    elif cls is ev.OrderCanceled or cls is ev.OrderExpired:
+    elif cls in _SETTLE_ON:
         trade_id = state.trade_orders.get(event.order_id)  # type: ignore[attr-defined]
         if trade_id is not None:
             t = state.trades[trade_id]
-            if t.stop_fired and event.order_id != t.stop_order_id:  # type: ignore[attr-defined]
+            if t.stop_fired:
                 settle(ctx, t, event.ts_event)
+
+
+#: After the stop fired, any of these for one of the trade's orders may let it cover more.
+_SETTLE_ON = frozenset(
+    {
+        ev.OrderCanceled,
+        ev.OrderExpired,
+        ev.OrderFilled,
+        ev.OrderCancelRejected,
+        ev.OrderRejected,
+    }
+)

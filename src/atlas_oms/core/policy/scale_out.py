@@ -121,7 +121,7 @@ def _place(ctx: Context, t: TradeState, ts: int) -> None:
                 order_type=OrderType.LIMIT,
                 qty=qty,
                 price=price,
-                client_order_id=f"{t.trade_id}-x{len(t.exit_limits)}",
+                client_order_id=f"{t.trade_id}-x{state.next_order_id}",
                 tag=f"trade:{t.trade_id}",
             ),
         )
@@ -183,16 +183,24 @@ def on_tick(ctx: Context, ts: int) -> None:
 
 
 def on_event(ctx: Context, event: ev.EventBase) -> None:
-    """A repriced exit's cancel confirmed: the rest goes out at the bid of now."""
+    """A cancel confirmed: a repriced exit's rest goes out at the bid of now, and an exit that
+    waited for its targets' cancels (sells that lock what they sell) goes out once none works."""
     if event.__class__ is not ev.OrderCanceled:
         return
     state = ctx.state
-    order_id = event.order_id
+    order_id = event.order_id  # type: ignore[attr-defined]
     trade_id = state.trade_orders.get(order_id)
     if trade_id is None:
         return
     t: TradeState = state.trades[trade_id]
-    if t.next_exit_ts is not None and t.is_open and t.exit_limits and t.exit_limits[-1] == order_id:
+    if t.next_exit_ts is None or not t.is_open:
+        return
+    orders = state.orders
+    if any(orders[o].is_live for o in t.exit_limits if o in orders):
+        return
+    if any(orders[o].is_live for o in t.targets if o in orders):
+        return
+    if exit_remaining(state, t) > 0:
         _place(ctx, t, event.ts_event)
 
 

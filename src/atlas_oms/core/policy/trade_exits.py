@@ -66,7 +66,7 @@ def place_bracket(ctx: Context, t: TradeState, ts: int, entry_done: bool) -> Non
         variant = plan.variant.value
         # the runner (no target) is trailed by the stop
         planned = [(x.index, x.quantity, x.target) for x in plan.tranches if x.target is not None]
-    covering = must_cover(state, t, filled + sum((q for _, q, _ in planned), ZERO))
+    covering = must_cover(state, t)
     stop_id = None
     if not covering:
         stop_id = stop_order(ctx, t, ts, filled, trigger, limit, f"{t.trade_id}-s")
@@ -349,12 +349,21 @@ def on_stop_gone(ctx: Context, order_id: int, ts: int) -> None:
         return
     if t.entry_order_id is not None:
         abandon_entry(ctx, t, ts, "STOP_LOST")
+    protect_again(ctx, t, ts, "STOP_FIRED" if t.stop_fired else "STOP_LOST")
+
+
+def protect_again(ctx: Context, t: TradeState, ts: int, cause: str) -> None:
+    """A new stop for what the trade's position needs covered now (:func:`cover.stop_cover`),
+    at the current stop level (``TradeStopPlaced`` with ``cause``)."""
+    state = ctx.state
+    qty = stop_cover(state, t)
+    if qty <= 0:
+        return
     trigger = t.stop_trigger if t.stop_trigger is not None else t.stop0
     trigger, limit = stop_prices(ctx, t, trigger)
-    qty = stop_cover(state, t)
     new_id = stop_order(ctx, t, ts, qty, trigger, limit, f"{t.trade_id}-s{len(t.stop_history)}")
     if new_id is None:
-        return  # refused: the invariant's breach stays visible (stop-market fallback: later)
+        return  # refused: the invariant's breach stays visible
     ctx.emit(
         ev.TradeStopPlaced(
             seq=state.seq + 1,
@@ -364,6 +373,6 @@ def on_stop_gone(ctx: Context, order_id: int, ts: int) -> None:
             qty=qty,
             trigger=trigger,
             limit=limit,
-            cause="STOP_FIRED" if t.stop_fired else "STOP_LOST",
+            cause=cause,
         )
     )
