@@ -284,7 +284,7 @@ def trade_view(state: State, t: TradeState, lookup: OrderLookup | None = None) -
                 qty=qty,
                 open_qty=open_qty,
                 realized_pnl=lot_realized,
-                unrealized_pnl=sign * open_qty * (last - px) if last is not None else None,
+                unrealized_pnl=sign * open_qty * (last - px) + ZERO if last is not None else None,
             )
         )
     stop = state.orders.get(t.stop_order_id or 0)
