@@ -149,7 +149,9 @@ def apply_policy_file(
     exactly them in force."""
     if node.policy_params() == params:
         return
-    for event in node.set_policy_params(overrides, actor="config", reason=f"policy file {path}"):
+    for event in node.set_policy_params(
+        dict[str, object](overrides), actor="config", reason=f"policy file {path}"
+    ):
         if isinstance(event, ev.CommandRejected):  # checked when read: a bug if it happens
             raise ParamError("INVALID_FILE", event.message, source=path)
     log.info("policy parameters from the file put in force", file=path, overrides=overrides)
