@@ -139,6 +139,11 @@ class Queries:
             out.append(view)
         return out
 
+    def trade_of_order(self, order_id: int) -> str | None:
+        """The managed trade an order belongs to (None: not a trade's order)."""
+        found: str | None = self.engine.state.trade_orders.get(order_id)
+        return found
+
     def policy_params(self) -> PolicyParams:
         """Seed 001's execution-policy parameters in force."""
         return self.engine.state.policy
