@@ -18,7 +18,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from atlas_oms.core.policy.params import ParamError
+from atlas_oms.runtime.policy_params import ParamError
 from atlas_oms.store.base import JournalDamagedError, JournalLockedError
 from atlas_oms.venues.accounts import AccountsConfigError
 from atlas_oms.venues.credentials import CredentialsError
