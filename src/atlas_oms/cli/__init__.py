@@ -1,6 +1,6 @@
 """The ``atlas`` command: ``demo``, ``replay``, ``audit``, ``risk``, ``futures``, ``transfer``,
 ``kill``, ``bench``, ``serve``, ``venues``, ``policy`` and ``version``; and, as a client of a running server, ``order``,
-``positions``, ``balances`` and ``kill --url``.
+``positions``, ``balances``, ``trades`` and ``kill --url``.
 
 One module per command group; :mod:`~atlas_oms.cli.options` holds the options they share,
 :mod:`~atlas_oms.cli.tables` the table and number formatting, :mod:`~atlas_oms.cli.on_journal`
@@ -34,6 +34,7 @@ from atlas_oms.cli import (
     replay,
     risk,
     serve,
+    trades,
     transfer,
     venues,
     version,
@@ -68,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_parser(sub)
     venues.add_parser(sub)
     policy.add_parser(sub)
+    trades.add_parser(sub)
     version.add_parser(sub)
     return parser
 

@@ -9,7 +9,8 @@ the one place that turns a journal's refusal to be opened into a sentence and an
   refuse it; ``atlas serve --repair-journal`` records the loss and carries on above it.
 - ``EXIT_CONFIG`` (78, ``EX_CONFIG``): the configuration is wrong: ``accounts.yaml`` does not
   validate (file, line and key named), or a venue account's API key cannot be read (no master
-  key, a wrong one, no such entry, Vault unreachable). Nothing was started.
+  key, a wrong one, no such entry, Vault unreachable), or the policy parameter file
+  (``policy_params_file``) is wrong. Nothing was started.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
+from atlas_oms.runtime.policy_params import ParamError
 from atlas_oms.store.base import JournalDamagedError, JournalLockedError
 from atlas_oms.venues.accounts import AccountsConfigError
 from atlas_oms.venues.credentials import CredentialsError
@@ -41,6 +43,6 @@ def guarded(name: str, run: Callable[[], int]) -> int:
     except JournalDamagedError as exc:
         print(f"{name}: {exc}", file=sys.stderr)
         return EXIT_JOURNAL_DAMAGED
-    except (AccountsConfigError, CredentialsError) as exc:
+    except (AccountsConfigError, CredentialsError, ParamError) as exc:
         print(f"{name}: {exc}", file=sys.stderr)
         return EXIT_CONFIG

@@ -19,6 +19,7 @@ _OVERRIDES = (
     "tls_cert",
     "tls_key",
     "accounts_file",
+    "policy_params_file",
 )
 
 
@@ -63,6 +64,12 @@ def add_parser(sub: Any) -> None:
         metavar="FILE",
         help="accounts.yaml: trade on the venue accounts it names (Binance spot and USDⓈ-M), "
         "keys from the encrypted key file (ATLAS_MASTER_KEY) or Vault (ATLAS_ACCOUNTS_FILE)",
+    )
+    srv.add_argument(
+        "--policy-params-file",
+        metavar="FILE",
+        help="seed 001's execution-policy parameters (YAML or .properties), put in force at "
+        "start when they differ from the journal's (ATLAS_POLICY_PARAMS_FILE); wrong: exit 78",
     )
     srv.add_argument("--no-market-maker", action="store_true", help="do not quote")
     srv.add_argument(

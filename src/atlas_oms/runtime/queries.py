@@ -28,6 +28,7 @@ from atlas_oms.core.derivatives.formulas import max_notional
 from atlas_oms.core.engine import Engine
 from atlas_oms.core.equities.buying_power import BuyingPower, buying_power
 from atlas_oms.core.orders.order import Order, OrderView
+from atlas_oms.core.policy.params import PolicyParams
 from atlas_oms.core.ports import Clock
 from atlas_oms.core.retention import order_of
 from atlas_oms.core.risk.breaker import breaker_report
@@ -47,7 +48,7 @@ from atlas_oms.runtime.account_history import account_history as read_account_hi
 from atlas_oms.runtime.errors import CommandRefused
 from atlas_oms.runtime.history import History
 from atlas_oms.runtime.list_views import OrderListView, list_view
-from atlas_oms.runtime.trade_view import TradeView, trade_view
+from atlas_oms.runtime.trade_view import TradeView, trade_events, trade_view
 from atlas_oms.store.audit import AuditRecord, audit_trail
 from atlas_oms.store.base import Journal
 from atlas_oms.venues.sim import SimVenue
@@ -101,16 +102,63 @@ class Queries:
         return self.engine.state.next_order_id
 
     # ------------------------------------------------------------------ reference data
-    def managed_trade(self, trade_id: str) -> TradeView | None:
-        """One managed trade (issue 13), or None."""
+    def managed_trade(self, trade_id: str, *, events: bool = False) -> TradeView | None:
+        """One managed trade (issue 13), or None; ``events``: with its events from the journal
+        (a scan of the journal: see :meth:`trade_events`)."""
         state = self.engine.state
         t = state.trades.get(trade_id)
-        return trade_view(state, t) if t is not None else None
+        if t is None:
+            return None
+        view = trade_view(state, t, self.get_order)
+        if events:
+            found = self.trade_events(trade_id)
+            view = msgspec.structs.replace(view, events=tuple(found))
+        return view
 
-    def managed_trades(self) -> list[TradeView]:
-        """Every managed trade, by trade id."""
+    def managed_trades(
+        self,
+        account_id: str | None = None,
+        *,
+        symbol: str | None = None,
+        phase: str | None = None,
+        open_only: bool = False,
+    ) -> list[TradeView]:
+        """Managed trades by trade id, optionally of one account, symbol or phase, or open only."""
         state = self.engine.state
-        return [trade_view(state, t) for _, t in sorted(state.trades.items())]
+        out = []
+        for _, t in sorted(state.trades.items()):
+            if account_id is not None and t.account_id != account_id:
+                continue
+            if symbol is not None and t.symbol != symbol:
+                continue
+            if phase is not None and t.phase != phase:
+                continue
+            view = trade_view(state, t, self.get_order)
+            if open_only and not view.is_open:
+                continue
+            out.append(view)
+        return out
+
+    def trade_of_order(self, order_id: int) -> str | None:
+        """The managed trade an order belongs to (None: not a trade's order)."""
+        found: str | None = self.engine.state.trade_orders.get(order_id)
+        return found
+
+    def policy_params(self) -> PolicyParams:
+        """Seed 001's execution-policy parameters in force."""
+        return self.engine.state.policy
+
+    def policy_overrides(self) -> dict[str, str]:
+        """The overrides in force over the seed defaults (canonical name -> value text)."""
+        return dict(self.engine.state.policy_overrides)
+
+    def trade_events(self, trade_id: str) -> list[ev.EventBase]:
+        """The journal's events of one managed trade (its ``Trade*`` events and its orders'),
+        in order. Reads the whole journal: for the single view, not for lists."""
+        t = self.engine.state.trades.get(trade_id)
+        if t is None:
+            return []
+        return trade_events(self.journal.read(), trade_id, (*t.entry_orders, *t.exit_orders))
 
     def instrument(self, symbol: str) -> Instrument | None:
         return self.engine.state.instruments.get(symbol)

@@ -544,11 +544,13 @@ def create_app(
         routes_history,
         routes_lists,
         routes_operator,
+        routes_trades,
         routes_venues,
         stream,
     )
     from atlas_oms.service.durable import DurableAnswers
 
+    routes_trades.register(app)  # first: routes' /v1/trades/{symbol:path} would catch trade ids
     routes.register(app)
     routes_operator.register(app)
     routes_history.register(app)

@@ -59,6 +59,15 @@ from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.margin import MarginTier
 from atlas_oms.runtime.account_history import ClosedPosition, EquityPoint, PnlEntry
 from atlas_oms.runtime.queries import NetPosition
+from atlas_oms.runtime.trade_view import (
+    StopChange,
+    TargetLeg,
+    TradeIntentView,
+    TradeLotView,
+    TradeOrderView,
+    TradeView,
+    TrancheView,
+)
 
 #: Places an average (and any other derived price) has beyond its instrument's tick.
 AVG_EXTRA = 4
@@ -160,6 +169,53 @@ VIEWS: dict[type, dict[str, Spec]] = {
         "total_net": MONEY,
     },
     EquityPoint: {"balance": MONEY, "unrealized_pnl": MONEY, "equity": MONEY},
+    # managed trades (issue 13): P&L in the instrument's settlement asset
+    TradeView: {
+        "qty": QTY,
+        "entry_filled": QTY,
+        "position": QTY,
+        "entry_px": AVG,
+        "entry_price": PRICE,
+        "stop_trigger": PRICE,
+        "stop_qty": QTY,
+        "entry_avg_px": AVG,
+        "stop_limit": PRICE,
+        "last_px": PRICE,
+        "realized_pnl": MONEY,
+        "unrealized_pnl": MONEY,
+    },
+    TradeIntentView: {
+        "entry_ideal": PRICE,
+        "entry_max": PRICE,
+        "stop0": PRICE,
+        "risk_amount": MONEY,
+        "qty": QTY,
+        "key_level": PRICE,
+    },
+    TradeOrderView: {
+        "qty": QTY,
+        "price": PRICE,
+        "trigger_price": PRICE,
+        "cum_qty": QTY,
+        "avg_px": AVG,
+        "realized_pnl": MONEY,
+    },
+    TrancheView: {
+        "planned_qty": QTY,
+        "price": PRICE,
+        "filled_qty": QTY,
+        "avg_px": AVG,
+        "realized_pnl": MONEY,
+    },
+    TradeLotView: {
+        "price": AVG,
+        "qty": QTY,
+        "open_qty": QTY,
+        "realized_pnl": MONEY,
+        "unrealized_pnl": MONEY,
+    },
+    StopChange: {"trigger": PRICE},
+    TargetLeg: {"qty": QTY, "price": PRICE},
 }
 
 #: Every other struct (events, commands) and the API's dictionaries: by field name.

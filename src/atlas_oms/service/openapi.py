@@ -45,6 +45,7 @@ from atlas_oms.model.margin import MarginMode, MarginTier
 from atlas_oms.model.risk import MarketStatus, RiskLimits, Scope
 from atlas_oms.runtime.account_history import ClosedPosition, EquityPoint, PnlEntry
 from atlas_oms.runtime.list_views import OrderListView
+from atlas_oms.runtime.trade_view import TradeView
 from atlas_oms.store.audit import AuditRecord
 
 PROBLEM = "application/problem+json"
@@ -455,6 +456,38 @@ class PnlHistory(msgspec.Struct, kw_only=True):
     next_after_seq: int | None
 
 
+# ---------------------------------------------------- managed trades (service/routes_trades.py)
+class TradesPage(msgspec.Struct, kw_only=True):
+    """Managed trades (without their events)."""
+
+    trades: list[TradeView]
+
+
+class TradeEvents(msgspec.Struct, kw_only=True):
+    """A managed trade's events: its own decisions and its orders' events, in order."""
+
+    trade_id: str
+    events: list[Any]
+
+
+class PolicyParam(msgspec.Struct, kw_only=True):
+    """One execution-policy parameter (seed 001 §16)."""
+
+    name: str
+    value: str
+    default: str
+    source: str
+    seed: str
+    section_16: bool
+    seed_default: bool
+
+
+class PolicyParamsDoc(msgspec.Struct, kw_only=True):
+    """Every execution-policy parameter, sorted by name."""
+
+    parameters: list[PolicyParam]
+
+
 # ---------------------------------------------------------------------- the routes
 class Doc(NamedTuple):
     """A route's answers: its success type and status, other success answers, extra errors."""
@@ -520,7 +553,21 @@ ROUTES: dict[tuple[str, str], Doc] = {
     ("POST", "/v1/transfers"): created(TransferResult, 403, 404, 409, 422),
     ("GET", "/v1/transfers"): ok(list[ev.FundsTransferred], 404),
     ("GET", "/v1/book/{symbol}"): ok(Book, 404),
-    ("GET", "/v1/trades/{symbol}"): ok(Trades, 404),
+    ("GET", "/v1/marketdata/trades/{symbol}"): ok(Trades, 404),
+    # managed trades (routes_trades.py)
+    ("POST", "/v1/trades"): created(
+        TradeView,
+        403,
+        404,
+        409,
+        422,
+        also={200: (TradeView, "The intent id again: the trade it already names")},
+    ),
+    ("GET", "/v1/trades"): ok(TradesPage, 404),
+    ("GET", "/v1/trades/{trade_id}"): ok(TradeView, 404),
+    ("GET", "/v1/trades/{trade_id}/events"): ok(TradeEvents, 404),
+    ("GET", "/v1/policy/params"): ok(PolicyParamsDoc),
+    ("PUT", "/v1/policy/params"): ok(PolicyParamsDoc, 403, 409, 422),
     ("POST", "/v1/marketdata/prices"): ok(PricesResult, 403, 404, 409, 422),
     ("GET", "/v1/risk/status"): ok(RiskStatus, 403, 404),
     ("PUT", "/v1/risk/limits"): ok(LimitsResult, 403, 404, 409, 422),

@@ -65,6 +65,28 @@ def _submit(service: Service, key: Any, o: s.OrderIn) -> tuple[int, dict[str, An
     return 201, body
 
 
+def market_trades(service: Service, symbol: str, limit: int) -> Response:
+    """The latest trades of a symbol (newest first), without accounts or order ids (also answered
+    at the old ``/v1/trades/{symbol}``: service/routes_trades.py)."""
+    if service.node.instrument(symbol) is None:
+        raise Problem(404, "UNKNOWN_INSTRUMENT", f"no instrument {symbol}")
+    out: list[dict[str, Any]] = []
+    for fill in reversed(service.node.fills(symbol=symbol)):
+        if fill.liquidity_side == "TAKER":
+            out.append(
+                {
+                    "seq": fill.seq,
+                    "ts": fill.ts_event,
+                    "price": fill.last_px,
+                    "qty": fill.last_qty,
+                    "taker_side": fill.side,
+                }
+            )
+            if len(out) == limit:
+                break
+    return JSON({"symbol": symbol, "trades": out})
+
+
 def _problem_body(problem: Problem) -> dict[str, Any]:
     return {
         "type": f"https://atlas-oms.dev/problems/{problem.reason.lower()}",
@@ -391,29 +413,12 @@ def register(app: FastAPI) -> None:
             )
         return JSON({"symbol": symbol, **book})
 
-    @app.get("/v1/trades/{symbol:path}", tags=["market data"])
+    @app.get("/v1/marketdata/trades/{symbol:path}", tags=["market data"])
     async def trades(
         request: Request, symbol: str, key: Key, limit: int = Query(50, ge=1, le=1000)
     ) -> Response:
         """The latest trades of a symbol (newest first), without accounts or order ids."""
-        service = service_of(request)
-        if service.node.instrument(symbol) is None:
-            raise Problem(404, "UNKNOWN_INSTRUMENT", f"no instrument {symbol}")
-        out: list[dict[str, Any]] = []
-        for fill in reversed(service.node.fills(symbol=symbol)):
-            if fill.liquidity_side == "TAKER":
-                out.append(
-                    {
-                        "seq": fill.seq,
-                        "ts": fill.ts_event,
-                        "price": fill.last_px,
-                        "qty": fill.last_qty,
-                        "taker_side": fill.side,
-                    }
-                )
-                if len(out) == limit:
-                    break
-        return JSON({"symbol": symbol, "trades": out})
+        return market_trades(service_of(request), symbol, limit)
 
     @app.post("/v1/marketdata/prices", tags=["market data"])
     async def prices(request: Request, body: s.PricesIn, key: Key) -> Response:

@@ -23,7 +23,14 @@ import structlog
 import uvicorn
 from fastapi import FastAPI
 
+from atlas_oms.model import events as ev
 from atlas_oms.runtime.node import Node
+from atlas_oms.runtime.policy_params import (
+    ParamError,
+    PolicyParams,
+    format_value,
+    load_params_with_sources,
+)
 from atlas_oms.runtime.venue_setup import VenuePlan, VenueSetup, plan_venues, setup_venues
 from atlas_oms.service.app import Service, create_app
 from atlas_oms.service.bootstrap import (
@@ -64,6 +71,7 @@ def build_app(settings: ServiceSettings) -> FastAPI:
     keys = KeyStore(settings.keys_path)
     plan = venue_plan(settings)
     venue_mode = plan is not None
+    policy = policy_file(settings)
     if settings.instruments_file is not None:
         instruments = load_instruments(settings.instruments_file)
     else:
@@ -93,6 +101,8 @@ def build_app(settings: ServiceSettings) -> FastAPI:
                 next_order_id=repaired.next_order_id,
             )
         first_start(node, instruments, demo_accounts=not venue_mode)
+        if policy is not None:
+            apply_policy_file(node, *policy, log)
         log.info("journal open", path=str(settings.journal_path), seq=node.seq)
 
     def background(service: Service) -> Any:
@@ -120,6 +130,31 @@ def build_app(settings: ServiceSettings) -> FastAPI:
         return setup
 
     return create_app(settings, keys=keys, setup=setup, background=background, venues=venues)
+
+
+def policy_file(settings: ServiceSettings) -> tuple[str, PolicyParams, dict[str, str]] | None:
+    """``policy_params_file`` read before anything starts: (path, its parameters, the values it
+    sets by canonical name); None without one. A wrong file raises ``ParamError`` (exit 78)."""
+    path = settings.policy_params_file
+    if path is None:
+        return None
+    params, sources = load_params_with_sources(path)
+    return str(path), params, {name: format_value(params.get(name)) for name in sources}
+
+
+def apply_policy_file(
+    node: Node, path: str, params: PolicyParams, overrides: dict[str, str], log: Any
+) -> None:
+    """Put the file's parameters in force (actor ``config``) unless the journal already has
+    exactly them in force."""
+    if node.policy_params() == params:
+        return
+    for event in node.set_policy_params(
+        dict[str, object](overrides), actor="config", reason=f"policy file {path}"
+    ):
+        if isinstance(event, ev.CommandRejected):  # checked when read: a bug if it happens
+            raise ParamError("INVALID_FILE", event.message, source=path)
+    log.info("policy parameters from the file put in force", file=path, overrides=overrides)
 
 
 def venue_plan(settings: ServiceSettings) -> VenuePlan | None:

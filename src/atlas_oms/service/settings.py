@@ -72,6 +72,10 @@ class ServiceSettings(BaseSettings):
     #: Access log: one JSON line per HTTP request and per WebSocket session (method, path with its
     #: secrets redacted, status, duration_ms, key_id, client) at INFO on logger ``atlas.access``.
     access_log: bool = True
+    #: Seed 001's execution-policy parameters (YAML or ``.properties``, see
+    #: atlas_oms.runtime.policy_params): at start, when they differ from those the journal has in
+    #: force, they are put in force (journaled, actor ``config``). A wrong file: exit code 78.
+    policy_params_file: Path | None = None
     #: Venues: ``accounts.yaml``, the venue accounts to trade on (see atlas_oms.venues.accounts).
     accounts_file: Path | None = None
     #: Venue API keys: the master key file of the encrypted key file (``venue_keys_path``); without

@@ -9,6 +9,8 @@ Client to server::
      "since_seq": 123, "subaccounts": true}             # since_seq and subaccounts optional
     {"op": "subscribe", "channel": "market", "symbol": "BTC/USDT", "levels": 10}
     {"op": "unsubscribe", "channel": "account", "account_id": "alice"}
+    {"op": "subscribe", "channel": "trades", "account_id": "alice"}  # managed trades:
+                                                        # see service/stream_trades.py
     {"op": "ping"}
 
 **The key** goes in a header of the upgrade request (``X-API-Key: <key>`` or
@@ -76,6 +78,7 @@ from atlas_oms.model.enums import LiquiditySide, PositionSide, Side
 from atlas_oms.service.app import Problem, Service
 from atlas_oms.service.keys import ApiKey
 from atlas_oms.service.numbers import PRICE, QTY
+from atlas_oms.service.stream_trades import deliver_trades, subscribe_trades, unsubscribe_trades
 from atlas_oms.store.audit import concerns_account
 
 log = logging.getLogger("atlas.service.stream")
@@ -181,6 +184,8 @@ class Connection:
     outbox: Outbox
     accounts: dict[str, AccountSub] = field(default_factory=dict)
     markets: dict[str, MarketSub] = field(default_factory=dict)
+    #: Trade subscriptions (service/stream_trades.py): account -> snapshot due at the next commit.
+    trades: dict[str, bool] = field(default_factory=dict)
 
     def send(self, message: dict[str, Any] | str) -> bool:
         """Queue a message now; a full queue closes the connection as too slow."""
@@ -233,6 +238,8 @@ class Connection:
             self._subscribe_account(msg)
         elif channel == "market":
             self._subscribe_market(msg)
+        elif channel == "trades":
+            subscribe_trades(self, msg)
         else:
             self.error("INVALID_MESSAGE", f"unknown channel {channel!r}: use account or market")
 
@@ -365,6 +372,9 @@ class Connection:
         elif channel == "market":
             found = self.markets.pop(str(msg.get("symbol")), None) is not None
             name = {"symbol": msg.get("symbol")}
+        elif channel == "trades":
+            found = unsubscribe_trades(self, msg)
+            name = {"account_id": msg.get("account_id")}
         else:
             self.error("INVALID_MESSAGE", f"unknown channel {channel!r}: use account or market")
             return
@@ -513,6 +523,8 @@ class StreamHub:
             self.published_seq = max(self.published_seq, events[-1].seq)
 
     def _deliver(self, events: list[ev.EventBase]) -> None:
+        if any(conn.trades for conn in self.connections):
+            deliver_trades(self, events)
         owner = self.node.order_owner
         views: dict[int, Any] = {}
         symbols: set[str] = set()

@@ -51,9 +51,16 @@ def run_demo(path: Path) -> str:
 
 
 def cmd_demo(args: argparse.Namespace, ctx: Context) -> int:
-    """Replace the journal and play the story on it (on the demo's own clock)."""
+    """Replace the journal and play the story on it (on the demo's own clock); ``atlas demo
+    trades`` plays a managed trade's day instead (cli/demo/trades.py)."""
     path = Path(args.journal)
     _fresh(path)
+    if args.scenario == "trades":
+        from atlas_oms.cli.demo.trades import run_trades_demo
+
+        run_trades_demo(path).node.close()
+        print(f"replay it: atlas replay {path}")
+        return 0
     run_demo(path)
     return 0
 
@@ -61,6 +68,13 @@ def cmd_demo(args: argparse.Namespace, ctx: Context) -> int:
 def add_parser(sub: Any) -> None:
     """``atlas demo``."""
     demo = sub.add_parser("demo", help="run a scripted trading session on the built-in exchange")
+    demo.add_argument(
+        "scenario",
+        nargs="?",
+        default="story",
+        choices=("story", "trades"),
+        help="story: the whole session (default); trades: a managed trade's day (seed 001)",
+    )
     demo.add_argument(
         "--journal",
         default=DEFAULT_JOURNAL,

@@ -69,6 +69,12 @@ class TradeState:
     exit_qty: Decimal = ZERO
     exit_limits: list[int] = field(default_factory=list)
     next_exit_ts: int | None = None
+    # -- interfaces (h13-api): what the read view shows that the policy does not need
+    urgency: str = "NORMAL"
+    bias: str = "NEUTRAL"
+    #: every target the trade ever placed (order id -> tranche index, qty, price); ``targets``
+    #: forgets canceled ones, this keeps them for the tranche table.
+    tranche_plan: dict[int, tuple[int, Decimal, Decimal]] = field(default_factory=dict)
 
     @property
     def is_open(self) -> bool:
@@ -107,6 +113,8 @@ def apply_accepted(state: State, e: ev.TradeIntentAccepted) -> None:
         target_policy=e.target_policy,
         key_level=e.key_level,
         opened_ts=e.ts_event,
+        urgency=e.urgency,
+        bias=e.bias,
     )
 
 
@@ -153,6 +161,7 @@ def apply_bracket_placed(state: State, e: ev.TradeBracketPlaced) -> None:
     state.trade_orders[e.stop_order_id] = e.trade_id
     for order_id, index, qty, price in e.targets:
         t.targets[order_id] = (index, qty, price)
+        t.tranche_plan[order_id] = (index, qty, price)
         t.exit_orders.append(order_id)
         state.trade_orders[order_id] = e.trade_id
     t.next_reprice_ts = None
@@ -207,6 +216,7 @@ def apply_targets_added(state: State, e: ev.TradeTargetsAdded) -> None:
     t = _trade(state, e.trade_id)
     for order_id, index, qty, price in e.targets:
         t.targets[order_id] = (index, qty, price)
+        t.tranche_plan[order_id] = (index, qty, price)
         t.exit_orders.append(order_id)
         state.trade_orders[order_id] = e.trade_id
 

@@ -196,12 +196,13 @@ async function refreshAll() {
   if (!account || !state.key) return;
   const a = q({ account_id: account });
   try {
-    const [orders, positions, balances, fills, risk] = await Promise.all([
+    const [orders, positions, balances, fills, risk, trades] = await Promise.all([
       api("GET", `/v1/orders?${q({ account_id: account, open_only: true, limit: 1000 })}`),
       api("GET", `/v1/positions?${a}`),
       api("GET", `/v1/balances?${a}`),
       api("GET", `/v1/fills?${a}`),
       api("GET", `/v1/risk/status?${a}`),
+      api("GET", `/v1/trades?${a}`),
     ]);
     if (account !== state.account) return; // the account changed meanwhile
     renderOrders(orders.orders);
@@ -209,6 +210,7 @@ async function refreshAll() {
     renderBalances(balances);
     renderFills(fills);
     renderRisk(risk);
+    renderTrades(trades.trades);
     renderClosed();
   } catch (err) {
     showError("Refreshing", err);
@@ -300,6 +302,35 @@ function renderPositions(positions) {
     cell(tr, p.realized_pnl, signClass(p.realized_pnl));
     cell(tr, p.liquidation_price ?? "—", "num");
     cell(tr, p.margin_ratio === null || p.margin_ratio === undefined ? "—" : `${(Number(p.margin_ratio) * 100).toFixed(2)}%`, "num");
+    tbody.appendChild(tr);
+  }
+}
+
+// Managed trades (issue 13): state, position, the stop (with break-even) and each tranche's
+// target: price x planned qty, and what filled.
+function renderTrades(trades) {
+  const tbody = $("trades").tBodies[0];
+  clear(tbody);
+  $("trades-empty").hidden = trades.length > 0;
+  $("trades-count").textContent = trades.length ? `(${trades.length})` : "";
+  for (const t of trades) {
+    const tr = document.createElement("tr");
+    tr.dataset.tradeId = t.trade_id;
+    cell(tr, t.trade_id);
+    cell(tr, t.symbol);
+    cell(tr, t.side, t.side);
+    cell(tr, t.phase, "trade-phase");
+    cell(tr, t.position, "num trade-position");
+    cell(tr, t.entry_avg_px ?? "—", "num");
+    const stop = t.stop_trigger ?? "—";
+    cell(tr, t.break_even ? `${stop} (BE)` : stop, "num trade-stop");
+    const targets = (t.tranches || []).map((x) => {
+      const done = x.status === "FILLED" ? " ✓" : Number(x.filled_qty) > 0 ? ` (${x.filled_qty} filled)` : "";
+      return `T${x.index} ${x.price}×${x.planned_qty}${done}`;
+    });
+    cell(tr, targets.join(", ") || "—", "trade-targets");
+    cell(tr, t.realized_pnl, signClass(t.realized_pnl));
+    cell(tr, t.unrealized_pnl ?? "—", signClass(t.unrealized_pnl));
     tbody.appendChild(tr);
   }
 }
