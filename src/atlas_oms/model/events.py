@@ -53,6 +53,13 @@ from atlas_oms.model.events_trades import (
     TradeStopResized,
     TradeTargetCanceled,
 )
+from atlas_oms.model.events_trailing import (
+    BarApplied,
+    BarClosed,
+    TradeEntryAtrSet,
+    TradeTargetPolicySet,
+    TradeTrailingStarted,
+)
 from atlas_oms.model.events_venues import (
     ExternalOrderAdopted,
     OrderOutcomeUnknown,
@@ -711,4 +718,9 @@ Event = (
     | TradeTargetCanceled
     | TradeClosed
     | PolicyParamsSet
+    | BarClosed
+    | BarApplied
+    | TradeTrailingStarted
+    | TradeEntryAtrSet
+    | TradeTargetPolicySet
 )
