@@ -201,8 +201,8 @@ def maintain(
             trigger_price=trigger,
         ),
     )
-    if any(e.__class__ is ev.OrderModifyRejected for e in out[start:]):
-        return False
+    if len(out) == start or out[start].__class__ is ev.OrderModifyRejected:
+        return False  # refused (its first event says so): the stop stays, nothing is journaled
     terms = (("trail", trail), ("mfe_lock", lock), ("runner", runner), ("tighten", tighten))
     ctx.emit(
         ev.TradeStopMoved(
