@@ -18,7 +18,6 @@ from decimal import Decimal
 from typing import Any
 
 from atlas_oms.benchmarks.core import settle_gc
-from atlas_oms.core.policy.bars import MINUTE_NS
 from atlas_oms.model import commands as c
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import Side
@@ -31,6 +30,7 @@ N_TRADES_QUICK = 50
 BARS = 7
 BARS_QUICK = 3
 SYMBOL = "XYZ/USD"
+MINUTE_NS = 60_000_000_000
 #: 30 s into a minute.
 START_NS = 1_767_623_400_000_000_000 + 30_000_000_000
 D = Decimal

@@ -37,7 +37,9 @@ def test_long_worked_example() -> None:
     lock = mfe_lock_stop(
         "long", D(100), mfe("long", D(100), D("103.20")), DEFAULT_MFE_LOCK_PCT, TICK, D(2)
     )
-    runner = runner_trail_candidate("long", D("102.345"), D("101.90"), DEFAULT_RUNNER_BUFFER_PCT, TICK)
+    runner = runner_trail_candidate(
+        "long", D("102.345"), D("101.90"), DEFAULT_RUNNER_BUFFER_PCT, TICK
+    )
     assert (trail, lock, runner) == (D("101.70"), D("101.60"), D("101.79"))
     move = effective_stop("long", D("99.50"), D(98), trail, lock, runner)
     assert (move.stop, move.source, move.moved) == (D("101.79"), "runner", True)
@@ -53,7 +55,9 @@ def test_short_worked_example_mirrors_the_long_one() -> None:
     lock = mfe_lock_stop(
         "short", D(100), mfe("short", D(100), D("96.80")), DEFAULT_MFE_LOCK_PCT, TICK, D(2)
     )
-    runner = runner_trail_candidate("short", D("97.655"), D("98.10"), DEFAULT_RUNNER_BUFFER_PCT, TICK)
+    runner = runner_trail_candidate(
+        "short", D("97.655"), D("98.10"), DEFAULT_RUNNER_BUFFER_PCT, TICK
+    )
     assert (trail, lock, runner) == (D("98.30"), D("98.40"), D("98.20"))
     assert effective_stop("short", D("100.50"), D(102), trail, lock, runner).stop == D("98.20")
 

@@ -9,8 +9,9 @@ Target-Orders stornieren", "Ausschliesslich den Trailing-Stop als Exit-Mechanism
 
 from __future__ import annotations
 
-from trade_kit import SYMBOL, of, trade
+from trade_kit import SYMBOL, long_intent, make_node, of, trade
 from trailing_kit import (
+    T0,
     D,
     bar,
     enter_long,
@@ -22,7 +23,7 @@ from trailing_kit import (
     state_of,
 )
 
-from atlas_oms import Node
+from atlas_oms import ManualClock, Node
 from atlas_oms.core.engine import Engine
 from atlas_oms.core.policy.bars import Bar
 from atlas_oms.core.policy.indicators import INDICATOR_QUANTUM
@@ -47,8 +48,6 @@ def test_section_7_trail_only_at_the_intent_places_no_targets_and_trails_the_who
     node = node_at_t0()
     feed(node, flat_bars(-20, 14))
     node.sell("maker", SYMBOL, 100, 100)
-    from trade_kit import long_intent
-
     events = long_intent(node, target_policy="TRAIL_ONLY")
     b = of(events, ev.TradeBracketPlaced)[0]
     assert isinstance(b, ev.TradeBracketPlaced)
@@ -126,7 +125,7 @@ def test_section_10_2_runner_trail_candidate_from_ema9_and_the_last_higher_low()
 
 
 def test_section_10_1_critical_monitor_event_tightens_at_once_and_never_loosens() -> None:
-    """"Bei CRITICAL Monitor Event (z.B. Blow-off -> tighten)": ``TightenTradeStop`` runs the
+    """ "Bei CRITICAL Monitor Event (z.B. Blow-off -> tighten)": ``TightenTradeStop`` runs the
     maintenance now; its level is taken only if it is tighter."""
     node = node_at_t0()
     b = enter_long(node, target_policy="TRAIL_ONLY")
@@ -159,9 +158,7 @@ def test_section_9_1_a_target_fill_runs_the_maintenance_too() -> None:
     assert stop.trigger_price == D("101.09") and stop.qty == D(70)
 
 
-def test_section_7_switching_to_trail_only_cancels_every_target_and_trails_the_whole_rest() -> (
-    None
-):
+def test_section_7_switching_to_trail_only_cancels_every_target_and_trails_the_whole_rest() -> None:
     """§7 "Alle offenen Target-Orders stornieren" + "Die gesamte Restposition per Trail managen"."""
     node = node_at_t0()
     feed(node, higher_low_bars(-10))
@@ -232,11 +229,6 @@ def test_the_same_commands_give_the_same_events_and_digest() -> None:
 
 
 def test_bars_and_trailing_survive_a_restart_from_a_snapshot(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from trailing_kit import T0
-
-    from atlas_oms import ManualClock
-    from trade_kit import make_node
-
     path = str(tmp_path / "j.db")
     clock = ManualClock(T0)
     node = make_node(Node.open(path, clock=clock))

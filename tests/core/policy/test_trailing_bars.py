@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from trade_kit import SEC, SYMBOL, of
 from trailing_kit import (
-    D,
     T0,
+    D,
     bar,
     enter_long,
     feed,
@@ -59,7 +59,7 @@ def test_section_10_1_a_last_price_tick_is_not_a_print() -> None:
 def test_section_10_1_a_later_print_closes_the_bar_and_feeds_the_indicators() -> None:
     node = node_at_t0()
     trades = []
-    for i, px in enumerate(["100", "100.5", "99.5", "101", "100.25"]):
+    for px in ["100", "100.5", "99.5", "101", "100.25"]:
         node.sell("maker", SYMBOL, 1, px)
         node.buy("trader", SYMBOL, 1, px)
         trades.append((D(px), D(1), node.clock.now()))
@@ -120,7 +120,9 @@ def test_section_10_2_the_periods_are_parameters() -> None:
     assert ind.ema == D(100)
 
 
-def test_section_10_1_a_bar_as_market_data_is_refused_when_inconsistent_and_dropped_when_late() -> None:
+def test_section_10_1_a_bar_as_market_data_is_refused_when_inconsistent_and_dropped_when_late() -> (
+    None
+):
     node = node_at_t0()
     refused = of(node.apply_bar(SYMBOL, minute_start(T0), 100, 99, 98, 100), ev.CommandRejected)
     assert refused and "BAR_INCONSISTENT" in refused[0].message

@@ -42,10 +42,10 @@ class State:
     __slots__ = (
         "account_balances",
         "account_positions",
-        "bar_book",
         "accounts",
         "archived",
         "balances",
+        "bar_book",
         "busted",
         "client_id_queue",
         "client_ids",
