@@ -133,3 +133,17 @@ def test_section_10_1_a_bar_as_market_data_is_refused_when_inconsistent_and_drop
     _, ind2 = node.bars_state(SYMBOL)
     assert ind2 == ind
     assert node.engine.state.bar_book.symbols[SYMBOL].bars.late_bars == 1
+
+
+def test_section_10_1_the_bar_length_is_the_parameter_bar_interval_ms() -> None:
+    """``trailing.bar-interval-ms`` (seed: 1m): with 120,000 the prints 60 s apart share a bar."""
+    node = node_at_t0()
+    node.set_policy_params({"trailing.bar-interval-ms": 120_000}, actor="test")
+    for px in ("100", "101"):
+        node.sell("maker", SYMBOL, 1, px)
+        node.buy("trader", SYMBOL, 1, px)
+        node.advance_time(60 * SEC)
+    current, ind = node.bars_state(SYMBOL)
+    assert current is not None and ind.bars == 0
+    assert current.start_ns == minute_start(T0, 2 * MINUTE_NS) and current.trades == 2
+    assert current.end_ns == current.start_ns + 2 * MINUTE_NS

@@ -29,7 +29,7 @@ feed; its time still closes due bars (any message does).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -105,6 +105,20 @@ class BarBook:
         self.refresh()
 
 
+def interval_ns(state: State) -> int:
+    """The bar length in force (``trailing.bar-interval-ms``; seed 001 §10.1: one minute)."""
+    return state.policy.trailing.bar_interval_ms * 1_000_000
+
+
+def _bars_of(state: State, symbol: str) -> SymbolBars:
+    """The symbol's bars; a changed bar length takes effect when no bar is in progress."""
+    sb = state.bar_book.of(symbol)
+    interval = interval_ns(state)
+    if sb.bars.interval_ns != interval and sb.bars.current is None:
+        sb.bars = replace(sb.bars, interval_ns=interval)
+    return sb
+
+
 def config(state: State) -> IndicatorConfig:
     p = state.policy.trailing
     return IndicatorConfig(atr_period=p.atr_period, ema_period=p.ema_period)
@@ -149,7 +163,7 @@ def _book(state: State, sb: SymbolBars, new: BarState, closed: tuple[Bar, ...]) 
 # ------------------------------------------------------------------------------- appliers
 def apply_print(state: State, e: ev.OrderFilled) -> None:
     """An execution: one print of its symbol (the second fill of a match is skipped)."""
-    sb = state.bar_book.of(e.symbol)
+    sb = _bars_of(state, e.symbol)
     trade_id = e.trade_id
     if trade_id and trade_id == sb.last_print:
         return
@@ -168,8 +182,8 @@ def apply_bar_closed(state: State, e: ev.BarClosed) -> None:
 
 
 def apply_bar_applied(state: State, e: ev.BarApplied) -> None:
-    sb = state.bar_book.of(e.symbol)
-    bar = Bar(e.start_ns, e.open, e.high, e.low, e.close, e.volume)
+    sb = _bars_of(state, e.symbol)
+    bar = Bar(e.start_ns, e.open, e.high, e.low, e.close, e.volume, 0, sb.bars.interval_ns)
     new, closed = bars.on_bar(sb.bars, bar)
     _book(state, sb, new, closed)
 

@@ -24,7 +24,7 @@
   (``TradeTargetCanceled`` cause ``TRAIL_ONLY``), the stop sized to the whole remaining position,
   and trails.
 
-Bar closes on time: the engine calls :func:`close_due` before a message whose ``ts`` reached the
+Bars are ``trailing.bar-interval-ms`` long (one minute, §10.1). Bar closes on time: the engine calls :func:`close_due` before a message whose ``ts`` reached the
 end of a bar in progress of a symbol with trailing trades; :func:`next_bar_close` names that end
 as a deadline, so the runtime's timer closes the bar on time.
 """
@@ -38,8 +38,8 @@ from atlas_oms.core.context import Context
 from atlas_oms.core.decimals import round_to_tick
 from atlas_oms.core.orders.amend import modify
 from atlas_oms.core.policy import stops, trade_exits
-from atlas_oms.core.policy.bar_book import SymbolBars
-from atlas_oms.core.policy.bars import MINUTE_NS, Bar, BarRefused, check_bar, minute_start
+from atlas_oms.core.policy.bar_book import SymbolBars, interval_ns
+from atlas_oms.core.policy.bars import Bar, BarRefused, check_bar, minute_start
 from atlas_oms.core.policy.indicators import IndicatorState
 from atlas_oms.core.policy.trade_orders import params, stop_prices
 from atlas_oms.core.policy.trade_state import TradeState
@@ -93,7 +93,7 @@ def apply_bar(ctx: Context, c: cmd.ApplyBar) -> None:
         reject_command(ctx, c, Reason.UNKNOWN_INSTRUMENT, f"instrument {c.symbol} does not exist")
         return
     try:
-        check_bar(Bar(c.start_ns, c.open, c.high, c.low, c.close, c.volume))
+        check_bar(Bar(c.start_ns, c.open, c.high, c.low, c.close, c.volume, 0, interval_ns(state)))
     except BarRefused as refused:
         reject_command(ctx, c, Reason.INVALID_FIELD, f"{refused.reason}: {refused.sentence}")
         return
@@ -137,13 +137,14 @@ def _start(ctx: Context, e: ev.TradeBracketPlaced) -> None:
     if t.trailing:
         return
     sb = state.bar_book.symbols.get(t.symbol)
+    interval = sb.bars.interval_ns if sb is not None else interval_ns(state)
     ctx.emit(
         ev.TradeTrailingStarted(
             seq=state.seq + 1,
             ts_event=e.ts_event,
             trade_id=t.trade_id,
             entry_atr=sb.ind.atr if sb is not None else None,
-            extremes_from_ns=minute_start(e.ts_event) + MINUTE_NS,
+            extremes_from_ns=minute_start(e.ts_event, interval) + interval,
         )
     )
 
