@@ -123,16 +123,20 @@ def on_trade(
         return replace(state, late_trades=state.late_trades + 1), closed
     if bar is None:
         bar = Bar(start, price, price, price, price, qty, 1, state.interval_ns)
-    else:
-        bar = replace(
-            bar,
-            high=max(bar.high, price),
-            low=min(bar.low, price),
-            close=price,
-            volume=bar.volume + qty,
-            trades=bar.trades + 1,
+    else:  # built directly (not ``replace``): this runs for every print Atlas sees
+        bar = Bar(
+            bar.start_ns,
+            bar.open,
+            price if price > bar.high else bar.high,
+            price if price < bar.low else bar.low,
+            price,
+            bar.volume + qty,
+            bar.trades + 1,
+            bar.interval_ns,
         )
-    return replace(state, current=bar), closed
+    return BarState(
+        bar, state.last_closed_start, state.late_trades, state.late_bars, state.interval_ns
+    ), closed
 
 
 def on_bar(state: BarState, bar: Bar) -> tuple[BarState, tuple[Bar, ...]]:
