@@ -24,6 +24,7 @@ from atlas_oms.benchmarks.core import (
 from atlas_oms.benchmarks.derivatives import bench_liquidations, bench_mark_update
 from atlas_oms.benchmarks.fanout import bench_fanout
 from atlas_oms.benchmarks.http import bench_http
+from atlas_oms.benchmarks.policy import bench_bar_close
 from atlas_oms.benchmarks.risk import bench_market_orders_with_risk, bench_risk_check
 
 __all__ = ["KEYS", "TARGETS", "run_all"]
@@ -54,6 +55,8 @@ TARGETS: dict[str, tuple[str, float]] = {
     "venue_submit_overhead_us": ("max", 500),
     # Through one gateway to the fake Binance in another process (benchmarks/venues.py)
     "venue_orders_per_s": ("min", 1_000),
+    # One 1-minute bar close tightening 1,000 managed trades' trailing stops (seed 001 §10)
+    "policy_bar_close_1k_trades_ms": ("max", 20),
 }
 KEYS = tuple(TARGETS)
 
@@ -98,6 +101,7 @@ _RUNNERS: list[tuple[tuple[str, ...], _Runner]] = [
     (("market_orders_risk_per_s", "market_risk_slowdown_pct"), bench_market_orders_with_risk),
     (("mark_update_10k_positions_us",), bench_mark_update),
     (("liquidations_per_s",), bench_liquidations),
+    (("policy_bar_close_1k_trades_ms",), bench_bar_close),
     (("http_orders_per_s", "http_submit_p99_ms"), bench_http),
     (("ws_fanout_clients",), bench_fanout),
     (("venue_submit_overhead_us",), bench_venue_overhead),

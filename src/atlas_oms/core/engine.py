@@ -24,7 +24,12 @@ from atlas_oms.core.derivatives.liquidation import follow_up
 from atlas_oms.core.derivatives.settlement import settle_future
 from atlas_oms.core.orders import amend, links, reports
 from atlas_oms.core.orders.submit import submit
-from atlas_oms.core.policy import scale_out, trade, wiring  # noqa: F401  (wiring registers the hooks)
+from atlas_oms.core.policy import (  # noqa: F401  (wiring registers the hooks)
+    scale_out,
+    trade,
+    trailing,
+    wiring,
+)
 from atlas_oms.core.policy.settings import set_policy_params
 from atlas_oms.core.refusals import Refusal
 from atlas_oms.core.risk import controls
@@ -55,6 +60,9 @@ HANDLERS: dict[type, Handler] = {
     cmd.SubmitTradeIntent: trade.submit_intent,
     cmd.SetPolicyParams: set_policy_params,
     cmd.TriggerScaleOut: scale_out.trigger_scale_out,
+    cmd.ApplyBar: trailing.apply_bar,
+    cmd.TightenTradeStop: trailing.tighten_stop,
+    cmd.SetTradeTargetPolicy: trailing.set_target_policy,
     cmd.CancelOrder: amend.cancel,
     cmd.ModifyOrder: amend.modify,
     cmd.UpdatePrices: market.update_prices,
@@ -137,8 +145,11 @@ class Engine:
         handler = self._handlers.get(message.__class__)
         if handler is None:
             raise TypeError(f"the engine does not handle {type(message).__name__}")
-        handler(ctx, message)
         state = ctx.state
+        due = state.bar_book.next_close  # a 1-minute bar of a trailed symbol is over
+        if due is not None and message.ts >= due:
+            trailing.close_due(ctx, message.ts)
+        handler(ctx, message)
         if out and state.links.by_order:
             links.follow(ctx, out, message.ts)
         if state.trades:

@@ -325,3 +325,37 @@ class SubmitTradeIntent(Command, frozen=True):
     scale_out: str = "STANDARD"
     target_policy: str = "TRANCHES"
     key_level: Decimal | None = None
+
+
+# ---------------------------------------------------------------- stop maintenance (issue 13)
+class ApplyBar(Command, frozen=True):
+    """Market data: one complete 1-minute OHLCV bar of ``symbol`` starting at ``start_ns`` (an
+    external venue's or a backtest's bar; seed 001 §10.1). Refused (``CommandRejected``) when its
+    numbers contradict each other or the symbol is unknown."""
+
+    symbol: str
+    start_ns: int
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal = Decimal(0)
+
+
+class TightenTradeStop(Command, frozen=True):
+    """A CRITICAL monitor event (seed 001 §10.1 "Bei CRITICAL Monitor Event (z.B. Blow-off ->
+    tighten)"): run the trade's stop maintenance at once; ``stop`` (optional) is one more
+    candidate level, taken only if it tightens (the stop never loosens)."""
+
+    trade_id: str
+    reason: str
+    stop: Decimal | None = None
+
+
+class SetTradeTargetPolicy(Command, frozen=True):
+    """Switch an open trade's target policy (seed 001 §7: ``TRAIL_ONLY`` cancels every open
+    target and trails the whole remaining position)."""
+
+    trade_id: str
+    target_policy: str
+    reason: str = ""

@@ -58,6 +58,13 @@ from atlas_oms.model.events_trades import (
     TradeTargetCanceled,
     TradeTargetsAdded,
 )
+from atlas_oms.model.events_trailing import (
+    BarApplied,
+    BarClosed,
+    TradeEntryAtrSet,
+    TradeTargetPolicySet,
+    TradeTrailingStarted,
+)
 from atlas_oms.model.events_venues import (
     ExternalOrderAdopted,
     OrderOutcomeUnknown,
@@ -721,4 +728,9 @@ Event = (
     | TradeExitStarted
     | TradeExitPlaced
     | TradeExitEnded
+    | BarClosed
+    | BarApplied
+    | TradeTrailingStarted
+    | TradeEntryAtrSet
+    | TradeTargetPolicySet
 )

@@ -117,6 +117,12 @@ class TradeStopMoved(EventBase, frozen=True):
     trigger: Decimal
     limit: Decimal
     cause: str = ""
+    #: Stop maintenance (§10.2, core/policy/trailing.py): the term that won (``trail``,
+    #: ``mfe_lock``, ``runner``, ``tighten``), every term that existed as ``(name, price)``, and
+    #: what ran the maintenance (``BAR_CLOSE``, ``TARGET_FILL``, ``CRITICAL: <reason>``, ...).
+    source: str = ""
+    terms: tuple[tuple[str, Decimal], ...] = ()
+    reason: str = ""
 
 
 class TradeTargetCanceled(EventBase, frozen=True):

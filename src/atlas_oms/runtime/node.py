@@ -48,6 +48,7 @@ from atlas_oms.runtime.errors import CommandRefused
 from atlas_oms.runtime.history import History, catch_up, history_for
 from atlas_oms.runtime.node_derivatives import DerivativesVenue
 from atlas_oms.runtime.node_lists import LinkedOrders
+from atlas_oms.runtime.node_trailing import TrailingStops
 from atlas_oms.runtime.queries import Queries
 from atlas_oms.runtime.snapshots import Recovery, recover
 from atlas_oms.runtime.snapshots import save as save_snapshot
@@ -59,7 +60,7 @@ from atlas_oms.venues.sim import SimVenue
 Listener = Callable[[list[ev.EventBase]], None]
 
 
-class Node(LinkedOrders, DerivativesVenue, Queries):
+class Node(LinkedOrders, TrailingStops, DerivativesVenue, Queries):
     """An Atlas node: the engine, the built-in exchange ``sim``, a journal and a clock."""
 
     def __init__(

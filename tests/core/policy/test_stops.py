@@ -8,10 +8,8 @@ from decimal import Decimal as D
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from atlas_oms.core.policy.params import TrailingParams
 from atlas_oms.core.policy.stops import (
-    DEFAULT_MFE_LOCK_PCT,
-    DEFAULT_RUNNER_BUFFER_ATR,
-    DEFAULT_TRAIL_ATR_FACTOR,
     Side,
     effective_stop,
     mfe,
@@ -21,39 +19,47 @@ from atlas_oms.core.policy.stops import (
 )
 
 TICK = D("0.01")
+#: The parameter defaults (params.py is their single source).
+DEFAULT_TRAIL_ATR_FACTOR = TrailingParams().trail_atr_factor
+DEFAULT_MFE_LOCK_PCT = TrailingParams().mfe_lock_pct
+DEFAULT_RUNNER_BUFFER_PCT = TrailingParams().runner_buffer_pct
 
 
 def test_long_worked_example() -> None:
     """§10.2, long: entry 100, stop0 98 (1R = 2), entry ATR 0.75, highest high 103.20, EMA9
-    102.345, last higher low 101.90, defaults factor 2, lock 50 %, buffer 0.1 x ATR = 0.075.
+    102.345, last higher low 101.90, defaults factor 2, lock 50 %, runner buffer 0.1 % of the
+    reference price (0.001 x 101.90 = 0.1019).
     trail = 103.20 - 2 x 0.75 = 101.70; MFE = 3.20 >= 1R so lock = 100 + 0.5 x 3.20 = 101.60;
-    runner = min(102.345, 101.90) - 0.075 = 101.825, down onto the tick: 101.82;
-    effective = max(99.50, 98, 101.70, 101.60, 101.82) = 101.82 (runner)."""
+    runner = min(102.345, 101.90) - 0.1019 = 101.7981, down onto the tick: 101.79;
+    effective = max(99.50, 98, 101.70, 101.60, 101.79) = 101.79 (runner)."""
     atr = D("0.75")
     trail = trail_candidate("long", D("103.20"), atr, DEFAULT_TRAIL_ATR_FACTOR, TICK)
     lock = mfe_lock_stop(
         "long", D(100), mfe("long", D(100), D("103.20")), DEFAULT_MFE_LOCK_PCT, TICK, D(2)
     )
     runner = runner_trail_candidate(
-        "long", D("102.345"), D("101.90"), DEFAULT_RUNNER_BUFFER_ATR * atr, TICK
+        "long", D("102.345"), D("101.90"), DEFAULT_RUNNER_BUFFER_PCT, TICK
     )
-    assert (trail, lock, runner) == (D("101.70"), D("101.60"), D("101.82"))
+    assert (trail, lock, runner) == (D("101.70"), D("101.60"), D("101.79"))
     move = effective_stop("long", D("99.50"), D(98), trail, lock, runner)
-    assert (move.stop, move.source, move.moved) == (D("101.82"), "runner", True)
+    assert (move.stop, move.source, move.moved) == (D("101.79"), "runner", True)
 
 
 def test_short_worked_example_mirrors_the_long_one() -> None:
     """Mirror: entry 100, stop0 102, lowest low 96.80, EMA9 97.655, last lower high 98.10.
     trail = 96.80 + 1.50 = 98.30; lock = 100 - 0.5 x 3.20 = 98.40; runner = max(97.655, 98.10)
-    + 0.075 = 98.175, up onto the tick: 98.18; effective = min(100.50, 102, 98.30, 98.40, 98.18)."""
+    + 0.001 x 98.10 = 98.1981, up onto the tick: 98.20;
+    effective = min(100.50, 102, 98.30, 98.40, 98.20) = 98.20."""
     atr = D("0.75")
     trail = trail_candidate("short", D("96.80"), atr, DEFAULT_TRAIL_ATR_FACTOR, TICK)
     lock = mfe_lock_stop(
         "short", D(100), mfe("short", D(100), D("96.80")), DEFAULT_MFE_LOCK_PCT, TICK, D(2)
     )
-    runner = runner_trail_candidate("short", D("97.655"), D("98.10"), D("0.075"), TICK)
-    assert (trail, lock, runner) == (D("98.30"), D("98.40"), D("98.18"))
-    assert effective_stop("short", D("100.50"), D(102), trail, lock, runner).stop == D("98.18")
+    runner = runner_trail_candidate(
+        "short", D("97.655"), D("98.10"), DEFAULT_RUNNER_BUFFER_PCT, TICK
+    )
+    assert (trail, lock, runner) == (D("98.30"), D("98.40"), D("98.20"))
+    assert effective_stop("short", D("100.50"), D(102), trail, lock, runner).stop == D("98.20")
 
 
 def test_mfe_lock_waits_for_its_activation_and_missing_terms_are_left_out() -> None:
@@ -61,7 +67,7 @@ def test_mfe_lock_waits_for_its_activation_and_missing_terms_are_left_out() -> N
     once, so it is inactive; no ATR / EMA / higher low yet: those terms drop out of the max."""
     assert mfe_lock_stop("long", D(100), D("1.5"), D("0.5"), TICK, D(2)) is None
     assert trail_candidate("long", D(103), None, D(2), TICK) is None
-    assert runner_trail_candidate("long", D(102), None, D("0.1"), TICK) is None
+    assert runner_trail_candidate("long", D(102), None, D("0.001"), TICK) is None
     move = effective_stop("long", None, D(98))
     assert (move.stop, move.source, move.moved) == (D(98), "stop0", True)
 

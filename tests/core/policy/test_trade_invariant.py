@@ -25,6 +25,9 @@ step = st.one_of(
     st.tuples(st.just("tick"), st.integers(1, 31), st.just(D(0))),
     st.tuples(st.just("restart"), st.just(0), st.just(D(0))),
     st.tuples(st.just("scale_out"), st.just(0), st.just(D(0))),
+    # A 1-minute bar as market data (seed 001 §10): the trailing stop moves on its close.
+    st.tuples(st.just("bar"), st.integers(0, 4), st.sampled_from(PRICES)),
+    st.tuples(st.just("critical"), st.just(0), st.sampled_from(PRICES)),
 )
 
 
@@ -88,6 +91,11 @@ def test_an_open_position_always_has_a_working_stop_for_exactly_its_quantity(
                     node.advance_time(n * SEC)
                 elif kind == "scale_out":
                     node.trigger_scale_out("t1", reason="PARABOLIC")
+                elif kind == "bar":
+                    start = node.clock.now() - node.clock.now() % (60 * SEC)
+                    node.apply_bar(SYMBOL, start, price, price + n, price - 1, price)
+                elif kind == "critical":
+                    node.tighten_trade_stop("t1", "blow-off", stop=price)
                 else:
                     before = (node.digest(), node.managed_trades())
                     node.close()

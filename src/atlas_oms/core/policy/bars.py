@@ -55,10 +55,12 @@ class Bar:
     close: Decimal
     volume: Decimal
     trades: int = 0
+    #: The bar's length (``trailing.bar-interval-ms``; seed 001 §10.1: one minute).
+    interval_ns: int = MINUTE_NS
 
     @property
     def end_ns(self) -> int:
-        return self.start_ns + MINUTE_NS
+        return self.start_ns + self.interval_ns
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,16 +72,18 @@ class BarState:
     last_closed_start: int | None = None
     late_trades: int = 0
     late_bars: int = 0
+    #: The length of the bars this builder makes (``trailing.bar-interval-ms``).
+    interval_ns: int = MINUTE_NS
 
 
-def minute_start(ts: int) -> int:
-    """The start of the minute holding ``ts`` (nanoseconds)."""
-    return ts - ts % MINUTE_NS
+def minute_start(ts: int, interval_ns: int = MINUTE_NS) -> int:
+    """The start of the minute (or bar interval) holding ``ts`` (nanoseconds)."""
+    return ts - ts % interval_ns
 
 
 def check_bar(bar: Bar) -> None:
     """Refuse a bar whose numbers contradict each other (raises :class:`BarRefused`)."""
-    if bar.start_ns % MINUTE_NS:
+    if bar.start_ns % bar.interval_ns:
         raise BarRefused(
             "BAR_NOT_ON_MINUTE", f"A bar must start on a minute, not at {bar.start_ns} ns."
         )
@@ -111,24 +115,28 @@ def on_trade(
     if not (price > ZERO and qty > ZERO):
         raise BarRefused("TRADE_NOT_POSITIVE", "A trade needs a positive price and quantity.")
     state, closed = _close_due(state, ts)
-    start = minute_start(ts)
+    start = minute_start(ts, state.interval_ns)
     bar = state.current
     if (bar is not None and start < bar.start_ns) or (
         state.last_closed_start is not None and start <= state.last_closed_start
     ):
         return replace(state, late_trades=state.late_trades + 1), closed
     if bar is None:
-        bar = Bar(start, price, price, price, price, qty, 1)
-    else:
-        bar = replace(
-            bar,
-            high=max(bar.high, price),
-            low=min(bar.low, price),
-            close=price,
-            volume=bar.volume + qty,
-            trades=bar.trades + 1,
+        bar = Bar(start, price, price, price, price, qty, 1, state.interval_ns)
+    else:  # built directly (not ``replace``): this runs for every print Atlas sees
+        bar = Bar(
+            bar.start_ns,
+            bar.open,
+            price if price > bar.high else bar.high,
+            price if price < bar.low else bar.low,
+            price,
+            bar.volume + qty,
+            bar.trades + 1,
+            bar.interval_ns,
         )
-    return replace(state, current=bar), closed
+    return BarState(
+        bar, state.last_closed_start, state.late_trades, state.late_bars, state.interval_ns
+    ), closed
 
 
 def on_bar(state: BarState, bar: Bar) -> tuple[BarState, tuple[Bar, ...]]:

@@ -185,8 +185,10 @@ class TrailingParams:
     trail_atr_factor: Decimal = Decimal("2.0")
     #: §10.2 ``mfe_lock_pct`` (the seed gives none; Atlas default 0.5 of the MFE).
     mfe_lock_pct: Decimal = Decimal("0.5")
-    #: §10.2 ``buffer`` below min(EMA9, last higher low), as a fraction of that price
-    #: (the seed gives none; Atlas default 0.001).
+    #: §10.2 ``buffer`` of ``runnerTrailCandidate = min(ema9_close, last_higher_low) - buffer``:
+    #: ``buffer = runner_buffer_pct x min(ema9_close, last_higher_low)`` (short: ``max(...)``),
+    #: a fraction of that reference price, so it exists from the first bar (no ATR needed).
+    #: The seed gives none; Atlas default 0.001 (0.1 %). The one definition: ``stops.py`` reads it.
     runner_buffer_pct: Decimal = Decimal("0.001")
 
 

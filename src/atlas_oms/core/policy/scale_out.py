@@ -188,7 +188,7 @@ def on_event(ctx: Context, event: ev.EventBase) -> None:
     if event.__class__ is not ev.OrderCanceled:
         return
     state = ctx.state
-    order_id = event.order_id  # type: ignore[attr-defined]
+    order_id = event.order_id
     trade_id = state.trade_orders.get(order_id)
     if trade_id is None:
         return

@@ -11,9 +11,16 @@ A short mirrors every line (``currentLow + ...``, ``entry - ...``, ``max(ema9, l
 + buffer``, and ``min`` of the stops). §10.2's high-water-mark invariant: the effective stop never
 loosens (a long's never falls, a short's never rises), since ``prevStop`` is one of its terms.
 
-The seed gives no defaults for the three factors; Atlas proposes the ``DEFAULT_*`` constants below
-(the parameter catalog may override them). Decisions where the seed is silent:
+The seed gives no defaults for the three factors; their values are parameters
+(``trailing.trail-atr-factor``, ``trailing.mfe-lock-pct``, ``trailing.runner-buffer-pct`` in
+``params.py``, the single source of their defaults), passed in by the caller or read from a
+:class:`~atlas_oms.core.policy.params.TrailingParams` by :func:`candidates`. Decisions where the
+seed is silent:
 
+* The runner ``buffer`` is ``runner-buffer-pct`` of the runner's reference price
+  ``min(ema9_close, last_higher_low)`` (short: ``max``), e.g. 0.001 x 101.90 = 0.1019. A fraction
+  of the price (rather than of the entry ATR) exists from the first bar, also for a trade
+  bracketed before the ATR warmed up, and scales with the instrument's price.
 * ``currentHigh`` is the highest high since entry (a chandelier trail); because ``prevStop`` is in
   the max, passing the just-closed bar's high instead gives the same stop when maintained on
   every bar close.
@@ -35,15 +42,10 @@ from decimal import Decimal
 from typing import Literal
 
 from atlas_oms.core.decimals import ZERO, round_to_tick
+from atlas_oms.core.policy.params import TrailingParams
 
 Side = Literal["long", "short"]
-#: Atlas's proposals where seed 001 gives none (§10.2 names the parameters only).
-DEFAULT_TRAIL_ATR_FACTOR = Decimal("2")
-DEFAULT_MFE_LOCK_PCT = Decimal("0.5")
-#: The runner buffer as a fraction of the entry ATR (``buffer = 0.1 x entryAtr``).
-DEFAULT_RUNNER_BUFFER_ATR = Decimal("0.1")
-
-StopSource = Literal["prev", "stop0", "trail", "mfe_lock", "runner"]
+StopSource = Literal["prev", "stop0", "trail", "mfe_lock", "runner", "tighten"]
 
 
 def _tick(price: Decimal, tick: Decimal, side: Side) -> Decimal | None:
@@ -62,8 +64,8 @@ def trail_candidate(
     """``currentHigh - trail_atr_factor x entryAtr`` (short: ``currentLow + ...``).
 
     ``current_extreme``: the highest high (short: lowest low) since entry. ``entry_atr``: the ATR
-    when the position (or, §12.1, this scale-up lot) was entered. Seed default of
-    ``trail_atr_factor``: none given; Atlas: :data:`DEFAULT_TRAIL_ATR_FACTOR`.
+    when the position (or, §12.1, this scale-up lot) was entered. ``trail_atr_factor``: the
+    parameter ``trailing.trail-atr-factor``.
     """
     if entry_atr is None:
         return None
@@ -88,8 +90,8 @@ def mfe_lock_stop(
 ) -> Decimal | None:
     """``entry + mfe_lock_pct x MFE`` (short: ``entry - ...``) once ``MFE >= mfe_lock_activation``.
 
-    Seed default of ``mfe_lock_pct``: none given; Atlas: :data:`DEFAULT_MFE_LOCK_PCT`. Atlas's
-    activation default: 1R (``|entry - stop0|``), passed by the caller.
+    ``mfe_lock_pct``: the parameter ``trailing.mfe-lock-pct``. Atlas's activation: 1R
+    (``|entry - stop0|``), passed by the caller.
     """
     if mfe_value <= ZERO or mfe_value < mfe_lock_activation:
         return None
@@ -98,19 +100,26 @@ def mfe_lock_stop(
 
 
 def runner_trail_candidate(
-    side: Side, ema9_close: Decimal | None, swing: Decimal | None, buffer: Decimal, tick: Decimal
+    side: Side,
+    ema9_close: Decimal | None,
+    swing: Decimal | None,
+    buffer_pct: Decimal,
+    tick: Decimal,
 ) -> Decimal | None:
-    """``min(ema9_close, last_higher_low) - buffer`` (short: ``max(ema9, last_lower_high) + buffer``).
+    """``min(ema9_close, last_higher_low) - buffer`` (short: ``max(ema9, last_lower_high) + buffer``)
+    with ``buffer = buffer_pct x`` that reference price.
 
     ``swing``: the last higher low (short: last lower high), see ``indicators.py``. With only one
-    of the two known, Atlas leaves the runner term out (the formula needs both). Seed default of
-    ``buffer``: none given; Atlas: :data:`DEFAULT_RUNNER_BUFFER_ATR` x entry ATR.
+    of the two known, Atlas leaves the runner term out (the formula needs both). ``buffer_pct``:
+    the parameter ``trailing.runner-buffer-pct``.
     """
     if ema9_close is None or swing is None:
         return None
     if side == "long":
-        return _tick(min(ema9_close, swing) - buffer, tick, side)
-    return _tick(max(ema9_close, swing) + buffer, tick, side)
+        ref = min(ema9_close, swing)
+        return _tick(ref - ref * buffer_pct, tick, side)
+    ref = max(ema9_close, swing)
+    return _tick(ref + ref * buffer_pct, tick, side)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,15 +140,18 @@ def effective_stop(
     trail: Decimal | None = None,
     mfe_lock: Decimal | None = None,
     runner: Decimal | None = None,
+    tighten: Decimal | None = None,
 ) -> StopMove:
     """``max(prevStop, stop0, trailCandidate, mfeLockStop, runnerTrailCandidate)`` for a long,
-    ``min`` for a short: never looser than ``prev_stop`` nor ``stop0``."""
+    ``min`` for a short: never looser than ``prev_stop`` nor ``stop0``. ``tighten``: one more
+    candidate (a CRITICAL monitor event's level, §10.1), taken only if it is the tightest."""
     terms: list[tuple[StopSource, Decimal | None]] = [
         ("prev", prev_stop),
         ("stop0", stop0),
         ("trail", trail),
         ("mfe_lock", mfe_lock),
         ("runner", runner),
+        ("tighten", tighten),
     ]
     best_source: StopSource = "stop0"
     best = stop0
@@ -149,3 +161,28 @@ def effective_stop(
         if source == "prev" or (value > best if side == "long" else value < best):
             best_source, best = source, value
     return StopMove(best, best_source, prev_stop is None or best != prev_stop)
+
+
+def candidates(
+    side: Side,
+    p: TrailingParams,
+    *,
+    entry: Decimal,
+    stop0: Decimal,
+    extreme: Decimal | None,
+    entry_atr: Decimal | None,
+    ema9_close: Decimal | None,
+    swing: Decimal | None,
+    tick: Decimal,
+) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+    """The three §10.2 candidates ``(trail, mfe_lock, runner)`` with the factors of ``p``
+    (``extreme``: the highest high, short: lowest low, since entry; None before the first bar).
+    The MFE lock activates at 1R = ``|entry - stop0|``."""
+    trail = lock = None
+    if extreme is not None:
+        trail = trail_candidate(side, extreme, entry_atr, p.trail_atr_factor, tick)
+        lock = mfe_lock_stop(
+            side, entry, mfe(side, entry, extreme), p.mfe_lock_pct, tick, abs(entry - stop0)
+        )
+    runner = runner_trail_candidate(side, ema9_close, swing, p.runner_buffer_pct, tick)
+    return trail, lock, runner

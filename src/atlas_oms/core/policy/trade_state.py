@@ -75,6 +75,15 @@ class TradeState:
     #: every target the trade ever placed (order id -> tranche index, qty, price); ``targets``
     #: forgets canceled ones, this keeps them for the tranche table.
     tranche_plan: dict[int, tuple[int, Decimal, Decimal]] = field(default_factory=dict)
+    # --- stop maintenance (§10, core/policy/trailing.py; booked by core/policy/bar_book.py)
+    #: Trailing is active (from the bracket on, ``TradeTrailingStarted``).
+    trailing: bool = False
+    #: The ATR at the bracket, or the first one available after it (None: not warmed up yet).
+    entry_atr: Decimal | None = None
+    #: Bars starting at or after this minute count for the MFE (the first minute after entry).
+    trail_from_ns: int = 0
+    #: Highest high (short: lowest low) of those bars: ``currentHigh`` and the MFE of §10.2.
+    trail_extreme: Decimal | None = None
 
     @property
     def is_open(self) -> bool:

@@ -4,11 +4,14 @@ of the lines is the order in which the hooks run."""
 
 from __future__ import annotations
 
-from atlas_oms.core.policy import cover, scale_out, trade
+from atlas_oms.core.policy import cover, scale_out, trade, trailing
 
 trade.EVENT_HOOKS.append(cover.on_event)
 trade.TICK_HOOKS.append(scale_out.on_tick)
 trade.EVENT_HOOKS.append(scale_out.on_event)
 trade.DEADLINE_HOOKS.append(scale_out.next_deadline)
+# Stop maintenance (§10) and TRAIL_ONLY (§7).
+trade.EVENT_HOOKS.append(trailing.on_event)
+trade.DEADLINE_HOOKS.append(trailing.next_bar_close)
 
 __all__ = ["trade"]

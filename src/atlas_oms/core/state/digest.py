@@ -109,7 +109,10 @@ def _trades(state: State) -> Any:
     trades = [
         msgspec.to_builtins(t, builtin_types=(Decimal,)) for _, t in sorted(state.trades.items())
     ]
-    return [list(state.policy_overrides), trades]
+    out: list[Any] = [list(state.policy_overrides), trades]
+    if state.bar_book:  # bars and indicators (core/policy/bar_book.py), while trades exist
+        out.append(state.bar_book.canonical())
+    return out
 
 
 #: The named parts of :func:`canonical`, in order: tests compare parts by name, never by index.

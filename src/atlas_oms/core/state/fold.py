@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from atlas_oms.core import retention
 from atlas_oms.core.orders import link_book
+from atlas_oms.core.policy.bar_book import TRAILING_APPLIERS, apply_print
 from atlas_oms.core.policy.trade_state import TRADE_APPLIERS
 from atlas_oms.core.state import booking
 from atlas_oms.core.state import fold_derivatives as der
@@ -124,6 +125,12 @@ def _bridged(seq: int, event: ev.EventBase) -> bool:
     )
 
 
+def apply_filled(state: State, e: ev.OrderFilled) -> None:
+    """Book the execution, then the print in its symbol's 1-minute bar (core/policy/bar_book.py)."""
+    booking.apply_filled(state, e)
+    apply_print(state, e)
+
+
 Applier = Callable[["State", Any], None]
 
 #: Event type -> its applier. Every member of the ``Event`` union has one (a test pins it).
@@ -149,7 +156,7 @@ APPLIERS: dict[type, Applier] = {
     ev.OrderReplaced: ords.apply_replaced,
     ev.OrderModifyRejected: ords.apply_modify_rejected,
     ev.OrderExpired: ords.apply_expired,
-    ev.OrderFilled: booking.apply_filled,
+    ev.OrderFilled: apply_filled,
     ev.OrderFillBusted: booking.apply_fill_busted,
     ev.OrderFillCorrected: booking.apply_fill_corrected,
     ev.VenueReportIgnored: ords.apply_nothing,
@@ -188,6 +195,7 @@ APPLIERS: dict[type, Applier] = {
     ev.OrderListSiblingCanceled: link_book.apply_nothing,
     ev.OrderListClosed: link_book.apply_list_closed,
     **TRADE_APPLIERS,
+    **TRAILING_APPLIERS,
 }
 
 

@@ -18,6 +18,7 @@ from atlas_oms.core.equities.book import EquityBook
 from atlas_oms.core.orders.link_book import LinkBook
 from atlas_oms.core.orders.order import Order
 from atlas_oms.core.orders.trigger_index import TriggerIndex
+from atlas_oms.core.policy.bar_book import BarBook
 from atlas_oms.core.policy.params import PolicyParams
 from atlas_oms.core.risk.book import RiskBook
 from atlas_oms.core.state.positions import Balance, Position
@@ -44,6 +45,7 @@ class State:
         "accounts",
         "archived",
         "balances",
+        "bar_book",
         "busted",
         "client_id_queue",
         "client_ids",
@@ -136,6 +138,8 @@ class State:
         #: The execution policy's parameters (seed 001 §16), set by ``PolicyParamsSet``.
         self.policy = PolicyParams()
         self.policy_overrides: tuple[tuple[str, str], ...] = ()
+        #: Per symbol: 1-minute bars and indicators (seed 001 §10; core/policy/bar_book.py).
+        self.bar_book = BarBook()
 
     # ------------------------------------------------------------------ lookups
     def balance(self, account_id: str, asset: str) -> Balance:
