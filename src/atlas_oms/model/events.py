@@ -39,6 +39,15 @@ from atlas_oms.model.events_lists import (
     OrderListReleased,
     OrderListSiblingCanceled,
 )
+from atlas_oms.model.events_exits import (
+    TradeCannotLiquidate,
+    TradeExitOrderPlaced,
+    TradeExitStarted,
+    TradeForcedCloseOrder,
+    TradeSessionObserved,
+    TradeStopRejected,
+    TradeStopTriggered,
+)
 from atlas_oms.model.events_trades import (
     PolicyParamsSet,
     TradeBracketPlaced,
@@ -711,4 +720,11 @@ Event = (
     | TradeTargetCanceled
     | TradeClosed
     | PolicyParamsSet
+    | TradeCannotLiquidate
+    | TradeExitOrderPlaced
+    | TradeExitStarted
+    | TradeForcedCloseOrder
+    | TradeSessionObserved
+    | TradeStopRejected
+    | TradeStopTriggered
 )

@@ -66,6 +66,8 @@ ATLAS_DEFAULTS = {
     "odin.trailing.trail-atr-factor": "2.0",
     "odin.trailing.mfe-lock-pct": "0.5",
     "odin.trailing.runner-buffer-pct": "0.001",
+    "odin.execution.stop-reject-retries": "2",  # §2/§9.3 "Retry begrenzt" (no number)
+    "odin.execution.forced-close-market-after-reprices": "2",  # §11 "Fallback Market"
 }
 
 

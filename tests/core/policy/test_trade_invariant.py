@@ -15,6 +15,7 @@ from trade_kit import SEC, SYMBOL, D, long_intent, make_node, trade
 from atlas_oms import ManualClock, Node
 from atlas_oms.core.engine import Engine
 from atlas_oms.model import events as ev
+from atlas_oms.model.risk import MarketOrderReason
 
 PRICES = [D(p) for p in ("97.5", "98", "99", "100", "101", "102", "103", "104", "106", "110")]
 
@@ -28,9 +29,22 @@ step = st.one_of(
 
 
 def check_protected(node: Node) -> None:
-    """The invariant: an open position has a live stop whose open quantity is the position."""
+    """The invariant: an open position has a live stop whose open quantity is the position, or
+    (seed 001 §5.2 "interner Stop + sofortige Exit-Policy") an emergency exit at market runs for
+    it: its other orders are canceled and its market order goes out as soon as they are gone
+    and the market is open (fallback.py)."""
+    core = node.engine.state.trades
     for t in node.managed_trades():
-        if t.position > 0:
+        exit_reason = core[t.trade_id].exit_reason
+        if t.position > 0 and exit_reason is not None:
+            assert t.phase != "CLOSED", t
+            assert exit_reason in {r.value for r in MarketOrderReason}, t
+            exit_id = core[t.trade_id].exit_order_id
+            if exit_id is not None and node.order(exit_id).is_live:
+                exit_order = node.order(exit_id)
+                assert exit_order.market_reason is not None
+                assert exit_order.leaves_qty <= t.position, (t, exit_order)
+        elif t.position > 0:
             assert t.stop_order_id is not None, t
             stop = node.order(t.stop_order_id)
             assert stop.is_live, (t, stop)

@@ -117,6 +117,10 @@ class ExecutionParams:
     exit_repricing_interval_ms: int = 5000
     #: §9.1 "Rest stornieren nach 30s", coined: cancel an entry's unfilled rest 30 s after a partial fill.
     entry_partial_cancel_ms: int = 30000
+    #: §2 / §9.3 "Retry begrenzt", coined: refused protective stops retried twice, then market.
+    stop_reject_retries: int = 2
+    #: §11 "Fallback Market", coined: after 2 unfilled repricings of the forced-close limit.
+    forced_close_market_after_reprices: int = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,6 +306,22 @@ PARAMETERS: tuple[ParamSpec, ...] = tuple(
                 "execution.entry_partial_cancel_ms",
                 "ms",
                 "§9.1",
+            ),
+            _p(
+                "execution.stop-reject-retries",
+                "execution.stop_reject_retries",
+                "count",
+                "§2, §9.3",
+                seed_default=False,
+                minimum=0,
+            ),
+            _p(
+                "execution.forced-close-market-after-reprices",
+                "execution.forced_close_market_after_reprices",
+                "count",
+                "§11",
+                seed_default=False,
+                minimum=0,
             ),
             _p(
                 "risk.max-position-pct",

@@ -34,7 +34,8 @@ from atlas_oms.core.policy.trade_state import CLOSED, TradeState
 from atlas_oms.core.policy.tranches import ScaleOutProfile, plan_tranches
 from atlas_oms.model import commands as cmd
 from atlas_oms.model import events as ev
-from atlas_oms.model.enums import OrderType, Side
+from atlas_oms.model.enums import OrderStatus, OrderType, Side
+from atlas_oms.model.risk import MarketOrderReason
 
 
 def place_bracket(ctx: Context, t: TradeState, ts: int, entry_done: bool) -> None:
@@ -225,8 +226,12 @@ def on_fill(ctx: Context, fill: ev.OrderFilled) -> None:
     if fill.order_id == t.stop_order_id:
         if t.position(state) <= 0:
             close(ctx, t, ts, "STOP")
-        else:  # a partial stop fill: the targets go now, the rest stays on the stop
-            cancel_targets(ctx, t, ts, "STOP_FILLED")
+        else:  # §9.1 partial stop fill: rest of the stop + all targets at market at once
+            from atlas_oms.core.policy import fallback
+
+            fallback.start_exit(
+                ctx, t, ts, MarketOrderReason.STOP_PARTIAL_FILL_EMERGENCY, "STOP_PARTIAL_FILL"
+            )
         return
     if fill.order_id in t.targets:
         if t.position(state) <= 0:
@@ -256,6 +261,14 @@ def on_stop_gone(ctx: Context, order_id: int, ts: int) -> None:
     t: TradeState = state.trades[trade_id]
     if not t.is_open or order_id != t.stop_order_id or t.position(state) <= 0:
         return
+    from atlas_oms.core.policy import fallback  # §2/§9.3: refused stops, then market
+
+    if t.exit_reason is not None:
+        return  # the trade's own emergency exit canceled it
+    gone = state.orders.get(order_id)
+    if gone is not None and gone.status in (OrderStatus.REJECTED, OrderStatus.DENIED):
+        if fallback.count_refusal(ctx, t, order_id, ts, str(gone.reason or "rejected")):
+            return
     if t.entry_order_id is not None:
         abandon_entry(ctx, t, ts, "STOP_LOST")
     trigger = t.stop_trigger if t.stop_trigger is not None else t.stop0
@@ -263,7 +276,8 @@ def on_stop_gone(ctx: Context, order_id: int, ts: int) -> None:
     qty = t.position(state)
     new_id = stop_order(ctx, t, ts, qty, trigger, limit, f"{t.trade_id}-s{len(t.stop_history)}")
     if new_id is None:
-        return  # refused: the invariant's breach stays visible (stop-market fallback: later)
+        fallback.stop_refused(ctx, t, ts, qty, trigger, limit)
+        return
     ctx.emit(
         ev.TradeStopPlaced(
             seq=state.seq + 1,

@@ -60,6 +60,24 @@ class TradeState:
     stop_history: list[tuple[int, Decimal, str]] = field(default_factory=list)
     break_even: bool = False
     close_cause: str | None = None
+    # -- emergency exits and forced close (fallback.py, forced_close.py)
+    #: When a triggered, unfilled stop-limit falls back to market (seed 001 §4).
+    stop_fallback_ts: int | None = None
+    #: The active market exit's MarketOrderReason and cause (None: no emergency exit).
+    exit_reason: str | None = None
+    exit_cause: str | None = None
+    #: The latest market exit order and how many were sent.
+    exit_order_id: int | None = None
+    exit_attempts: int = 0
+    #: Refusals/rejections of this trade's protective stops (seed 001 §9.3).
+    stop_rejects: int = 0
+    #: The session status the trade last saw (seed 001 §4 gap opening, LULD resume).
+    session_status: str | None = None
+    #: Forced close (§11): the working aggressive limit, its repricings, the next repricing.
+    fc_order_id: int | None = None
+    fc_reprices: int = 0
+    fc_next_ts: int | None = None
+    cannot_liquidate: bool = False
 
     @property
     def is_open(self) -> bool:

@@ -4,6 +4,11 @@ of the lines is the order in which the hooks run."""
 
 from __future__ import annotations
 
-from atlas_oms.core.policy import trade
+from atlas_oms.core.policy import fallback, trade
 
 __all__ = ["trade"]
+
+# Emergency exits at market (seed 001 §2, §4, §9.1, §9.3): fallback.py
+trade.TICK_HOOKS.append(fallback.on_tick)
+trade.EVENT_HOOKS.append(fallback.on_event)
+trade.DEADLINE_HOOKS.append(fallback.next_deadline)
