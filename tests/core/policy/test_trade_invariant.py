@@ -25,6 +25,10 @@ step = st.one_of(
     st.tuples(st.just("last"), st.just(0), st.sampled_from(PRICES)),
     st.tuples(st.just("tick"), st.integers(1, 31), st.just(D(0))),
     st.tuples(st.just("restart"), st.just(0), st.just(D(0))),
+    # emergency exits (fallback.py): LULD halts and resumes, the schedule's close and open
+    st.tuples(st.just("halt"), st.just(0), st.just(D(0))),
+    st.tuples(st.just("close"), st.just(0), st.just(D(0))),
+    st.tuples(st.just("resume"), st.just(0), st.just(D(0))),
 )
 
 
@@ -52,7 +56,7 @@ def check_protected(node: Node) -> None:
         assert t.position >= 0
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=st.lists(step, min_size=1, max_size=25))
 def test_an_open_position_always_has_a_working_stop_for_exactly_its_quantity(
     steps: list[tuple[str, int, Decimal]],
@@ -73,6 +77,12 @@ def test_an_open_position_always_has_a_working_stop_for_exactly_its_quantity(
                     node.update_prices(SYMBOL, last=price)
                 elif kind == "tick":
                     node.advance_time(n * SEC)
+                elif kind in ("halt", "close"):
+                    node.set_market_status(
+                        SYMBOL, "HALTED" if kind == "halt" else "CLOSED", actor="t"
+                    )
+                elif kind == "resume":
+                    node.set_market_status(SYMBOL, None, actor="t")
                 else:
                     before = (node.digest(), node.managed_trades())
                     node.close()
@@ -137,3 +147,36 @@ def test_a_stop_lost_to_self_trade_prevention_is_placed_again_for_the_position()
     t = trade(node)
     assert t.stop_order_id != first and t.phase == "PROTECTED"
     check_protected(node)
+
+
+def test_an_exit_without_liquidity_survives_a_restart_and_retries_on_new_liquidity() -> None:
+    """§9.1 partial stop fill whose market exit finds no bid: the exit policy (an internal stop
+    with an immediate exit) stays in force across a restart and sends again on new liquidity;
+    then a halt: nothing is sent until the resume."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "j.db")
+        clock = ManualClock()
+        node = make_node(Node.open(path, clock=clock))
+        node.sell("maker", SYMBOL, 100, 100)
+        long_intent(node)
+        node.update_prices(SYMBOL, last=98)  # triggers; the stop-limit rests at 97.90
+        node.buy("maker", SYMBOL, 30, D("97.95"))  # partial stop fill; the market exit: no bid
+        alerts = [e for e in node.journal.read() if isinstance(e, ev.RiskAlert)]
+        assert [a.code for a in alerts] == ["EXIT_UNFILLED"]
+        assert trade(node).position == D(70) and trade(node).phase == "PROTECTED"
+        check_protected(node)
+        before = (node.digest(), node.managed_trades())
+        node.close()
+        node = Node.open(path, clock=clock)
+        try:
+            assert (node.digest(), node.managed_trades()) == before
+            check_protected(node)
+            node.set_market_status(SYMBOL, "HALTED", actor="t")
+            node.advance_time(10 * SEC)  # halted: nothing is sent
+            assert trade(node).position == D(70)
+            node.set_market_status(SYMBOL, None, actor="t")
+            node.buy("maker", SYMBOL, 70, 96)  # new liquidity: the exit is sent again
+            check_protected(node)
+            assert trade(node).phase == "CLOSED" and trade(node).position == 0
+        finally:
+            node.close()
