@@ -33,12 +33,6 @@ from atlas_oms.model.enums import (
     TriggerType,
 )
 from atlas_oms.model.event_base import EventBase as EventBase
-from atlas_oms.model.events_lists import (
-    OrderListClosed,
-    OrderListCreated,
-    OrderListReleased,
-    OrderListSiblingCanceled,
-)
 from atlas_oms.model.events_exits import (
     TradeCannotLiquidate,
     TradeExitOrderPlaced,
@@ -47,6 +41,12 @@ from atlas_oms.model.events_exits import (
     TradeSessionObserved,
     TradeStopRejected,
     TradeStopTriggered,
+)
+from atlas_oms.model.events_lists import (
+    OrderListClosed,
+    OrderListCreated,
+    OrderListReleased,
+    OrderListSiblingCanceled,
 )
 from atlas_oms.model.events_trades import (
     PolicyParamsSet,

@@ -369,7 +369,8 @@ def next_deadline(state: Any, after: int) -> int | None:
     best: int | None = None
     for t in state.trades.values():
         due = t.stop_fallback_ts
-        if due is not None and due > after and t.exit_reason is None and t.phase != CLOSED:
-            if best is None or due < best:
-                best = due
+        if due is None or due <= after or t.exit_reason is not None or t.phase == CLOSED:
+            continue
+        if best is None or due < best:
+            best = due
     return best

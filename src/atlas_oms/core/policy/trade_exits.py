@@ -266,9 +266,10 @@ def on_stop_gone(ctx: Context, order_id: int, ts: int) -> None:
     if t.exit_reason is not None:
         return  # the trade's own emergency exit canceled it
     gone = state.orders.get(order_id)
-    if gone is not None and gone.status in (OrderStatus.REJECTED, OrderStatus.DENIED):
-        if fallback.count_refusal(ctx, t, order_id, ts, str(gone.reason or "rejected")):
-            return
+    refused = gone is not None and gone.status in (OrderStatus.REJECTED, OrderStatus.DENIED)
+    why = str(gone.reason or "rejected") if gone is not None else ""
+    if refused and fallback.count_refusal(ctx, t, order_id, ts, why):
+        return
     if t.entry_order_id is not None:
         abandon_entry(ctx, t, ts, "STOP_LOST")
     trigger = t.stop_trigger if t.stop_trigger is not None else t.stop0
