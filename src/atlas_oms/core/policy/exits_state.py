@@ -56,7 +56,7 @@ def apply_forced_close_order(state: State, e: ex.TradeForcedCloseOrder) -> None:
     t.fc_reprices = e.reprice
     t.fc_next_ts = e.next_ts
     t.fc_order_id = e.order_id or None
-    if e.order_id:
+    if e.order_id and e.order_id not in t.exit_orders:  # a repricing modifies the same order
         t.exit_orders.append(e.order_id)
         state.trade_orders[e.order_id] = e.trade_id
 

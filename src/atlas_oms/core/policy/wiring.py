@@ -4,7 +4,7 @@ of the lines is the order in which the hooks run."""
 
 from __future__ import annotations
 
-from atlas_oms.core.policy import fallback, trade
+from atlas_oms.core.policy import fallback, forced_close, trade
 
 __all__ = ["trade"]
 
@@ -12,3 +12,8 @@ __all__ = ["trade"]
 trade.TICK_HOOKS.append(fallback.on_tick)
 trade.EVENT_HOOKS.append(fallback.on_event)
 trade.DEADLINE_HOOKS.append(fallback.next_deadline)
+
+# Forced close before the session ends (seed 001 §11): forced_close.py
+trade.TICK_HOOKS.append(forced_close.on_tick)
+trade.EVENT_HOOKS.append(forced_close.on_event)
+trade.DEADLINE_HOOKS.append(forced_close.next_deadline)

@@ -1,0 +1,174 @@
+"""Seed 001 §11 forced close (core/policy/forced_close.py), on an instrument following the XNYS
+schedule, with a manual clock in New York time (EST in December, EDT in July)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from test_trade_invariant import check_protected
+from trade_kit import SEC, SYMBOL, D, long_intent, of, trade
+
+from atlas_oms import Instrument, ManualClock, Node
+from atlas_oms.core.config import EngineConfig
+from atlas_oms.core.engine import Engine
+from atlas_oms.core.sessions import days_from_civil
+from atlas_oms.model import events as ev
+from atlas_oms.model import events_exits as ex
+from atlas_oms.model.enums import OrderType
+from atlas_oms.model.risk import AlertLevel, MarketOrderReason, Scope
+
+MIN = 60 * SEC
+
+
+def et(y: int, m: int, d: int, hh: int, mm: int, ss: int = 0, utc_offset_h: int = -5) -> int:
+    """ns of a New York wall-clock time (``utc_offset_h``: -5 EST, -4 EDT)."""
+    return (days_from_civil(y, m, d) * 86400 + (hh - utc_offset_h) * 3600 + mm * 60 + ss) * SEC
+
+
+MONDAY_10 = et(2026, 12, 7, 10, 0)
+MONDAY_1545 = et(2026, 12, 7, 15, 45)
+
+
+def session_node(start: int = MONDAY_10) -> tuple[Node, ManualClock]:
+    clock = ManualClock(start)
+    # a day-long trade: terminal orders stay in memory (a trade's position is read from them)
+    node = Node.in_memory(clock=clock, config=EngineConfig(order_retention_ns=None))
+    node.add_instrument(Instrument.spot(SYMBOL, tick_size="0.01", lot_size="1", session="XNYS"))
+    for account in ("trader", "maker"):
+        node.open_account(account)
+        node.deposit(account, "USD", 10_000_000)
+        node.deposit(account, "XYZ", 1_000_000)
+    node.update_prices(SYMBOL, last=100)
+    return node, clock
+
+
+def entered(start: int = MONDAY_10) -> tuple[Node, ManualClock]:
+    node, clock = session_node(start)
+    node.sell("maker", SYMBOL, 100, 100)
+    long_intent(node)
+    assert trade(node).phase == "PROTECTED" and trade(node).position == D(100)
+    return node, clock
+
+
+def markets(node: Node) -> list:  # type: ignore[type-arg]
+    t = node.engine.state.trades["t1"]
+    return [node.order(o) for o in t.exit_orders if node.order(o).order_type is OrderType.MARKET]
+
+
+def test_section_11_from_1545_et_no_new_entries_are_accepted() -> None:
+    """§11: "Ab forcedCloseStart (Default: 15:45 ET) werden keine neuen Entries angenommen"."""
+    node, clock = session_node(et(2026, 12, 7, 15, 44, 59))
+    assert of(long_intent(node, "early"), ev.TradeIntentAccepted)
+    clock.set(MONDAY_1545)
+    refused = of(long_intent(node, "late"), ev.TradeIntentRefused)
+    assert refused and refused[0].reason == "FORCED_CLOSE_WINDOW"  # type: ignore[attr-defined]
+
+
+def test_section_11_the_window_follows_new_york_daylight_saving_time() -> None:
+    """§16 forced-close-start 15:45 "ET": 19:45 UTC is 15:45 EDT in July, 14:45 EST in December."""
+    node, _ = session_node(et(2026, 7, 6, 15, 45, utc_offset_h=-4))
+    assert of(long_intent(node), ev.TradeIntentRefused)
+    node, _ = session_node(et(2026, 12, 7, 14, 45))
+    assert of(long_intent(node), ev.TradeIntentAccepted)
+
+
+def test_section_11_a_holiday_without_a_session_has_no_forced_close() -> None:
+    """Decided: a day the calendar closes (``SetMarketStatus`` CLOSED) has no forced close."""
+    node, _ = session_node(MONDAY_1545)
+    node.set_market_status(SYMBOL, "CLOSED", actor="calendar", reason="holiday")
+    refused = of(long_intent(node), ev.TradeIntentRefused)
+    assert all(e.reason != "FORCED_CLOSE_WINDOW" for e in refused)  # type: ignore[attr-defined]
+
+
+def test_section_11_a_working_entry_is_canceled_at_1545() -> None:
+    """§11 "keine neuen Entries": an entry still working at 15:45 is abandoned."""
+    node, clock = session_node(et(2026, 12, 7, 15, 40))
+    node.set_policy_params({"execution.repricing-interval-ms": "3600000"}, actor="ops")
+    long_intent(node)
+    entry = trade(node).entry_order_id
+    assert node.engine.next_deadline(clock.now()) == MONDAY_1545
+    clock.set(MONDAY_1545)
+    events = node.advance_time(0)
+    abandoned = of(events, ev.TradeEntryAbandoned)
+    assert abandoned and abandoned[0].reason == "FORCED_CLOSE_WINDOW"  # type: ignore[attr-defined]
+    assert trade(node).phase == "SEEKING" and not node.order(entry or 0).is_live
+
+
+def test_section_11_positions_close_with_an_aggressive_limit_at_the_bid_repriced_every_5_s() -> (
+    None
+):
+    """§11: "Offene Positionen werden sukzessive geschlossen: Bevorzugt aggressive Limit (nahe
+    Bid)"; §3.1 exit "Preis = aktueller Bid. Repricing alle 5s". The stop keeps protecting."""
+    node, clock = entered()
+    node.buy("maker", SYMBOL, 50, D("99.50"))
+    clock.set(MONDAY_1545)
+    events = node.advance_time(0)
+    assert {e.cause for e in of(events, ev.TradeTargetCanceled)} == {"FORCED_CLOSE"}  # type: ignore[attr-defined]
+    (placed,) = of(events, ex.TradeForcedCloseOrder)
+    assert placed.price == D("99.50") and placed.qty == D(100)  # type: ignore[attr-defined]
+    t = trade(node)
+    assert t.position == D(50) and t.phase == "PROTECTED"
+    check_protected(node)  # the stop was resized to the 50 left
+    node.buy("maker", SYMBOL, 80, D("99.20"))
+    events = node.advance_time(5 * SEC)
+    (repriced,) = of(events, ex.TradeForcedCloseOrder)
+    assert repriced.price == D("99.20") and repriced.reprice == 1  # type: ignore[attr-defined]
+    t = trade(node)
+    assert t.phase == "CLOSED" and t.close_cause == "FORCED_CLOSE" and t.position == 0
+    assert not markets(node)  # no market order was needed
+    replay = Engine()
+    replay.apply_all(list(node.journal.read()))
+    assert replay.digest() == node.digest()
+
+
+def test_section_11_an_unfilled_forced_close_limit_falls_back_to_market() -> None:
+    """§11 "Fallback Market (wenn nicht liquidierbar)"; §3.2 item 1 (Forced Close)."""
+    node, clock = entered()
+    clock.set(MONDAY_1545)
+    node.advance_time(0)  # no bid: the limit rests at the last price
+    node.advance_time(5 * SEC)
+    node.advance_time(5 * SEC)  # two repricings, unfilled
+    check_protected(node)
+    node.buy("maker", SYMBOL, 100, D("99.50"))
+    events = node.advance_time(5 * SEC)
+    started = of(events, ex.TradeExitStarted)
+    assert started and started[0].reason == "FORCED_CLOSE"  # type: ignore[attr-defined]
+    (market,) = markets(node)
+    assert market.market_reason is MarketOrderReason.FORCED_CLOSE and market.cum_qty == D(100)
+    assert trade(node).close_cause == "FORCED_CLOSE"
+
+
+def test_section_11_cannot_liquidate_by_1555_is_an_emergency_with_kill_switch_and_escalation() -> (
+    None
+):
+    """§11: ""Cannot Liquidate" → EMERGENCY Alert + Kill-Switch + Eskalation"."""
+    node, clock = entered()
+    clock.set(MONDAY_1545)
+    for _ in range(4):
+        node.advance_time(5 * SEC)  # limit, repricings, then a market exit without any bid
+    assert trade(node).position == D(100)
+    end = et(2026, 12, 7, 15, 55)
+    assert node.engine.next_deadline(clock.now()) == end
+    clock.set(end)
+    events = node.advance_time(0)
+    (escalation,) = of(events, ex.TradeCannotLiquidate)
+    assert escalation.position == D(100)  # type: ignore[attr-defined]
+    alerts = [e for e in of(events, ev.RiskAlert) if e.code == "CANNOT_LIQUIDATE"]  # type: ignore[attr-defined]
+    assert alerts and alerts[0].level is AlertLevel.EMERGENCY  # type: ignore[attr-defined]
+    (kill,) = of(events, ev.KillSwitchTripped)
+    assert kill.scope is Scope.ACCOUNT and kill.scope_id == "trader" and kill.flatten  # type: ignore[attr-defined]
+    assert trade(node).close_cause == "CANNOT_LIQUIDATE"
+
+
+def test_section_11_a_stop_triggering_during_the_forced_close_goes_to_market_at_once() -> None:
+    """§11 with §5.2: the stop keeps working beside the limit; if it triggers, the position MUST
+    still close: both are canceled and the rest goes at market (FORCED_CLOSE)."""
+    node, clock = entered()
+    clock.set(MONDAY_1545)
+    node.advance_time(0)
+    node.buy("maker", SYMBOL, 100, D("97"))  # liquidity below the stop's limit only
+    events = node.update_prices(SYMBOL, last=Decimal("97.5"))
+    started = of(events, ex.TradeExitStarted)
+    assert started and started[0].reason == "FORCED_CLOSE"  # type: ignore[attr-defined]
+    (market,) = markets(node)
+    assert market.market_reason is MarketOrderReason.FORCED_CLOSE and trade(node).position == 0
