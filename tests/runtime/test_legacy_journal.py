@@ -92,6 +92,15 @@ NEWER_THAN_FIXTURE = {
     "TradeTargetCanceled",
     "PolicyParamsSet",
     "TradeClosed",
+    # Emergency exits and forced close (issue 13): tests/core/policy/test_trade_fallback.py,
+    # test_forced_close.py (replay digest included).
+    "TradeStopTriggered",
+    "TradeExitStarted",
+    "TradeExitOrderPlaced",
+    "TradeStopRejected",
+    "TradeSessionObserved",
+    "TradeForcedCloseOrder",
+    "TradeCannotLiquidate",
 }
 
 

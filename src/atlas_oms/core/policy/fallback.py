@@ -296,10 +296,12 @@ def on_event(ctx: Context, event: ev.EventBase) -> None:
     ts = event.ts_event
     if cls is ev.PricesUpdated or cls is ev.MarketStatusChanged:
         symbol = event.symbol  # type: ignore[attr-defined]
-        for t in _open_trades(ctx):
-            if t.symbol == symbol and (t.stop_order_id is not None or t.exit_reason is not None):
-                observe(ctx, t, ts)
-                try_send(ctx, t, ts)
+        for each in _open_trades(ctx):
+            if each.symbol == symbol and (
+                each.stop_order_id is not None or each.exit_reason is not None
+            ):
+                observe(ctx, each, ts)
+                try_send(ctx, each, ts)
         return
     if cls is ev.TradeBracketPlaced:
         _bracket_placed(ctx, event)  # type: ignore[arg-type]
