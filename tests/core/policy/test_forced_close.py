@@ -172,3 +172,29 @@ def test_section_11_a_stop_triggering_during_the_forced_close_goes_to_market_at_
     assert started and started[0].reason == "FORCED_CLOSE"  # type: ignore[attr-defined]
     (market,) = markets(node)
     assert market.market_reason is MarketOrderReason.FORCED_CLOSE and trade(node).position == 0
+
+
+def test_section_11_an_early_close_moves_the_window_to_close_minus_15_and_5_minutes() -> None:
+    """§11 "exchange calendar aware" (decided): 2026-11-27 closes at 13:00, so no entries from
+    12:45 ET and "cannot liquidate" at 12:55; the calendar is a journaled policy parameter."""
+    node, clock = session_node(et(2026, 11, 27, 12, 40))
+    node.set_policy_params({"execution.session-calendar": "2026-11-27=13:00"}, actor="ops")
+    node.sell("maker", SYMBOL, 100, 100)
+    long_intent(node)
+    assert node.engine.next_deadline(clock.now()) == et(2026, 11, 27, 12, 45)
+    clock.set(et(2026, 11, 27, 12, 45))
+    events = node.advance_time(0)
+    assert of(events, ex.TradeForcedCloseOrder)
+    assert of(long_intent(node, "late"), ev.TradeIntentRefused)
+    clock.set(et(2026, 11, 27, 12, 55))
+    assert of(node.advance_time(0), ex.TradeCannotLiquidate)
+    replay = Engine()
+    replay.apply_all(list(node.journal.read()))
+    assert replay.digest() == node.digest()
+
+
+def test_section_11_a_holiday_in_the_calendar_has_no_forced_close() -> None:
+    """§11 (decided): a day the calendar marks CLOSED has no forced-close window."""
+    node, _ = session_node(MONDAY_1545)
+    node.set_policy_params({"execution.session-calendar": "2026-12-07=CLOSED"}, actor="ops")
+    assert of(long_intent(node), ev.TradeIntentAccepted)

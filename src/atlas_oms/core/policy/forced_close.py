@@ -18,13 +18,17 @@
   position to the account's kill switch (``trip_kill`` with flatten, as ``TripKillSwitch``) and
   is closed with cause CANNOT_LIQUIDATE.
 
-**Calendar (decided).** The core stays pure: the window is the local time of each ``ts``. A
-holiday has no session: the operator or the runtime's calendar sets the instrument CLOSED
-(``SetMarketStatus``), and a CLOSED instrument has no forced close (nothing could trade). Early
-closes (13:00) do not move the window yet (missing: a journaled session-close command); the
-``exchange_calendars`` package was not added (it pulls numpy and pandas, ~29 MB of wheels, for one
-date table). Trades on instruments without a schedule (``session`` None: 24/7 markets) have no
-forced close. Only America/New_York is implemented as ``forced-close-timezone``.
+**Calendar (decided).** The core stays pure: the window is the New York local time of each
+``ts`` (``new_york_offset``). The calendar's exceptions are a policy parameter,
+``execution.session-calendar`` (``2026-11-27=13:00,2026-12-25=CLOSED``), so they enter through the
+journal (``SetPolicyParams`` -> ``PolicyParamsSet``, in snapshots and the digest) and a replay
+decides alike: an early close moves the window by as much as the close moved (13:00 -> 12:45 to
+12:55: close - 15 min / close - 5 min with the defaults); a holiday has no window. An instrument
+an operator or the runtime set CLOSED (``SetMarketStatus``) has no forced close either (nothing
+could trade). The ``exchange_calendars`` package was not added: it pulls numpy and pandas (~29 MB
+of wheels) for one table of dates a year, which the parameter file holds. Trades on instruments
+without a schedule (``session`` None: 24/7 markets) have no forced close. Only America/New_York
+is implemented as ``forced-close-timezone``.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ from atlas_oms.core.policy.trade_orders import (
 from atlas_oms.core.policy.trade_state import CLOSED, ENTERING, TradeState
 from atlas_oms.core.risk.gates import market_status
 from atlas_oms.core.risk.kill import trip_kill
-from atlas_oms.core.sessions import SECOND_NS, new_york_offset
+from atlas_oms.core.sessions import SECOND_NS, civil_from_days, new_york_offset
 from atlas_oms.model import commands as cmd
 from atlas_oms.model import events as ev
 from atlas_oms.model import events_exits as ex
@@ -55,22 +59,44 @@ from atlas_oms.model.risk import AlertLevel, MarketOrderReason, MarketStatus, Sc
 
 _DAY = 86400
 _SESSION_END_MIN = 20 * 60  # the forced-close window ends with the session day (post-market)
+_REGULAR_CLOSE_MIN = 16 * 60  # XNYS's regular close (core/sessions.py)
 
 
 def _local(ts: int) -> tuple[int, int]:
-    """(weekday 0 = Monday, minute of the day) in New York at ``ts``."""
+    """(New York day number since 1970-01-01, minute of the day) at ``ts``."""
     utc_s = ts // SECOND_NS
     local = utc_s + new_york_offset(utc_s)
-    return (local // _DAY + 3) % 7, (local % _DAY) // 60
+    return local // _DAY, (local % _DAY) // 60
+
+
+def window_of(state: Any, day: int) -> tuple[int, int] | None:
+    """The forced-close (start, end) minutes of a New York day, None when it has no session
+    (weekend, or a holiday in ``execution.session-calendar``). An early close there moves both
+    by as much as the close moved from 16:00."""
+    if (day + 3) % 7 >= 5:
+        return None
+    ex_params = params(state).execution
+    start = ex_params.forced_close_start.minutes
+    end = ex_params.forced_close_end.minutes
+    if ex_params.session_calendar:
+        y, m, d = civil_from_days(day)
+        text = f"{y:04d}-{m:02d}-{d:02d}"
+        for special in ex_params.session_calendar:
+            if special.day == text:
+                if special.close is None:
+                    return None
+                shift = special.close.minutes - _REGULAR_CLOSE_MIN
+                return start + shift, end + shift
+    return start, end
 
 
 def in_window(state: Any, inst: Instrument, ts: int) -> bool:
     """Whether ``ts`` lies in the forced-close window of ``inst``'s session day."""
     if inst.session is None:
         return False
-    weekday, minute = _local(ts)
-    start = params(state).execution.forced_close_start.minutes
-    if weekday >= 5 or not start <= minute < _SESSION_END_MIN:
+    day, minute = _local(ts)
+    window = window_of(state, day)
+    if window is None or not window[0] <= minute < _SESSION_END_MIN:
         return False
     return market_status(state, inst, ts) is not MarketStatus.CLOSED
 
@@ -79,12 +105,15 @@ def refusal(state: Any, inst: Instrument, ts: int) -> str | None:
     """The sentence refusing a new intent in the forced-close window, or None."""
     if not in_window(state, inst, ts):
         return None
-    start = params(state).execution.forced_close_start
-    return f"no new entries from {start} ET (forced close, seed 001 §11)"
+    window = window_of(state, _local(ts)[0])
+    start = window[0] if window is not None else 0
+    return f"no new entries from {start // 60:02d}:{start % 60:02d} ET (forced close, seed 001 §11)"
 
 
 def _past_end(state: Any, ts: int) -> bool:
-    return _local(ts)[1] >= params(state).execution.forced_close_end.minutes
+    day, minute = _local(ts)
+    window = window_of(state, day)
+    return window is not None and minute >= window[1]
 
 
 def best_bid(ctx: Context, t: TradeState) -> Decimal | None:
@@ -242,33 +271,35 @@ def on_event(ctx: Context, event: ev.EventBase) -> None:
         trade_exits.resize_stop(ctx, t, ts, "FORCED_CLOSE_FILL", None)
 
 
-def _next_local(after: int, minute: int) -> int:
-    """The first instant later than ``after`` at ``minute`` of a New York day."""
+def _boundaries(state: Any, after: int) -> int | None:
+    """The first forced-close start or end later than ``after`` (within the next week)."""
     utc_s = after // SECOND_NS
     offset = new_york_offset(utc_s)
-    day = (utc_s + offset) // _DAY
-    for d in (day, day + 1, day + 2):
-        local = d * _DAY + minute * 60
-        ts = (local - new_york_offset(local - offset)) * SECOND_NS
-        if ts > after:
-            return ts
-    raise AssertionError("unreachable")  # pragma: no cover
+    today = (utc_s + offset) // _DAY
+    for day in range(today, today + 8):
+        window = window_of(state, day)
+        if window is None:
+            continue
+        for minute in window:
+            local = day * _DAY + minute * 60
+            ts = (local - new_york_offset(local - offset)) * SECOND_NS
+            if ts > after:
+                return ts
+    return None
 
 
 def next_deadline(state: Any, after: int) -> int | None:
     """The next forced-close start, end or repricing of a trade with a session schedule."""
     best: int | None = None
-    ex_params = params(state).execution
+    boundary: int | None = None
     for t in state.trades.values():
         if t.phase == CLOSED or t.cannot_liquidate:
             continue
         if state.instruments[t.symbol].session is None:
             continue
-        for due in (
-            t.fc_next_ts,
-            _next_local(after, ex_params.forced_close_start.minutes),
-            _next_local(after, ex_params.forced_close_end.minutes),
-        ):
+        if boundary is None:
+            boundary = _boundaries(state, after)
+        for due in (t.fc_next_ts, boundary):
             if due is not None and due > after and (best is None or due < best):
                 best = due
     return best
