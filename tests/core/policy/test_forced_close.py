@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_trade_invariant import check_protected
 from trade_kit import SEC, SYMBOL, D, long_intent, of, trade
 
@@ -198,3 +200,41 @@ def test_section_11_a_holiday_in_the_calendar_has_no_forced_close() -> None:
     node, _ = session_node(MONDAY_1545)
     node.set_policy_params({"execution.session-calendar": "2026-12-07=CLOSED"}, actor="ops")
     assert of(long_intent(node), ev.TradeIntentAccepted)
+
+
+FC_PRICES = [D(p) for p in ("97", "97.5", "98", "99", "99.5", "100", "101", "103")]
+fc_step = st.one_of(
+    st.tuples(st.just("maker_buy"), st.integers(1, 120), st.sampled_from(FC_PRICES)),
+    st.tuples(st.just("maker_sell"), st.integers(1, 120), st.sampled_from(FC_PRICES)),
+    st.tuples(st.just("last"), st.just(0), st.sampled_from(FC_PRICES)),
+    st.tuples(st.just("tick"), st.integers(1, 40), st.just(D(0))),
+    st.tuples(st.just("halt"), st.just(0), st.just(D(0))),
+    st.tuples(st.just("resume"), st.just(0), st.just(D(0))),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=st.lists(fc_step, min_size=1, max_size=20))
+def test_section_5_2_holds_through_the_forced_close_window(
+    steps: list[tuple[str, int, Decimal]],
+) -> None:
+    """§5.2 after every event from 15:44:30 into the window: a stop for exactly the position,
+    or the exit policy at market; "cannot liquidate" hands the position to the kill switch."""
+    node, clock = entered(et(2026, 12, 7, 15, 44, 30))
+    for kind, n, price in steps:
+        if kind == "maker_buy":
+            node.buy("maker", SYMBOL, n, price)
+        elif kind == "maker_sell":
+            node.sell("maker", SYMBOL, n, price)
+        elif kind == "last":
+            node.update_prices(SYMBOL, last=price)
+        elif kind == "tick":
+            node.advance_time(n * SEC)
+        else:
+            node.set_market_status(SYMBOL, "HALTED" if kind == "halt" else None, actor="t")
+        t = trade(node)
+        if t.close_cause != "CANNOT_LIQUIDATE":
+            check_protected(node)
+    replay = Engine()
+    replay.apply_all(list(node.journal.read()))
+    assert replay.digest() == node.digest()
