@@ -220,7 +220,7 @@ def test_section_5_2_holds_through_the_forced_close_window(
 ) -> None:
     """§5.2 after every event from 15:44:30 into the window: a stop for exactly the position,
     or the exit policy at market; "cannot liquidate" hands the position to the kill switch."""
-    node, clock = entered(et(2026, 12, 7, 15, 44, 30))
+    node, _ = entered(et(2026, 12, 7, 15, 44, 30))
     for kind, n, price in steps:
         if kind == "maker_buy":
             node.buy("maker", SYMBOL, n, price)
