@@ -93,9 +93,10 @@ NEWER_THAN_FIXTURE = {
     "PolicyParamsSet",
     "TradeStopFired",
     "TradeTargetsAdded",
+    "TradeScaleOutStarted",
     "TradeExitStarted",
-    "TradeExitPlaced",
-    "TradeExitEnded",
+    "TradeScaleOutPlaced",
+    "TradeScaleOutEnded",
     "TradeClosed",
     # Bars and stop maintenance (issue 13): tested in tests/core/policy/test_trailing*.py.
     "BarClosed",
@@ -103,6 +104,14 @@ NEWER_THAN_FIXTURE = {
     "TradeTrailingStarted",
     "TradeEntryAtrSet",
     "TradeTargetPolicySet",
+    # Emergency exits and forced close (issue 13): tests/core/policy/test_trade_fallback.py,
+    # test_forced_close.py (replay digest included).
+    "TradeStopTriggered",
+    "TradeExitOrderPlaced",
+    "TradeStopRejected",
+    "TradeSessionObserved",
+    "TradeForcedCloseOrder",
+    "TradeCannotLiquidate",
 }
 
 

@@ -1,7 +1,8 @@
 """Retention: what leaves memory in a node that runs for months, decided on a timer tick.
 
 * A terminal order leaves memory ``EngineConfig.order_retention_ns`` after it ended (its last
-  change): the tick emits ``OrdersArchived`` with the order's record, executions included, and the
+  change), unless it belongs to a managed trade that is still open (the trade's position is
+  read from its orders; they leave once it is closed): the tick emits ``OrdersArchived`` with the order's record, executions included, and the
   fold drops the order, its executions and its busted exec ids. The journal keeps everything; the
   runtime's history reads find archived orders there. Exec-id dedupe is thereby per order: an
   order's exec ids are in memory while it is, and come back with it.
@@ -58,6 +59,8 @@ def archive_due(ctx: Context, ts: int) -> None:
     orders = state.orders
     picked: list[Order] = []
     if config.order_retention_ns is not None:
+        trade_orders = state.trade_orders
+        trades = state.trades
         cutoff = ts - config.order_retention_ns
         for order_id, ended in state.terminal.items():
             if ended > cutoff:
@@ -65,6 +68,9 @@ def archive_due(ctx: Context, ts: int) -> None:
             order = orders[order_id]
             # Reopened (a bust) or changed since (a late report): not yet.
             if order.status not in LIVE_STATUSES and order.ts_last <= cutoff:
+                trade_id = trade_orders.get(order_id)
+                if trade_id is not None and trades[trade_id].is_open:
+                    continue  # an open managed trade reads its position from its orders
                 picked.append(order)
     forgotten: list[tuple[str, str]] = []
     swept = 0

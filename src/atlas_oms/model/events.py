@@ -33,6 +33,15 @@ from atlas_oms.model.enums import (
     TriggerType,
 )
 from atlas_oms.model.event_base import EventBase as EventBase
+from atlas_oms.model.events_exits import (
+    TradeCannotLiquidate,
+    TradeExitOrderPlaced,
+    TradeExitStarted,
+    TradeForcedCloseOrder,
+    TradeSessionObserved,
+    TradeStopRejected,
+    TradeStopTriggered,
+)
 from atlas_oms.model.events_lists import (
     OrderListClosed,
     OrderListCreated,
@@ -46,11 +55,11 @@ from atlas_oms.model.events_trades import (
     TradeEntryAbandoned,
     TradeEntryPlaced,
     TradeEntryRepriced,
-    TradeExitEnded,
-    TradeExitPlaced,
-    TradeExitStarted,
     TradeIntentAccepted,
     TradeIntentRefused,
+    TradeScaleOutEnded,
+    TradeScaleOutPlaced,
+    TradeScaleOutStarted,
     TradeStopFired,
     TradeStopMoved,
     TradeStopPlaced,
@@ -725,12 +734,19 @@ Event = (
     | PolicyParamsSet
     | TradeStopFired
     | TradeTargetsAdded
-    | TradeExitStarted
-    | TradeExitPlaced
-    | TradeExitEnded
+    | TradeScaleOutStarted
+    | TradeScaleOutPlaced
+    | TradeScaleOutEnded
     | BarClosed
     | BarApplied
     | TradeTrailingStarted
     | TradeEntryAtrSet
     | TradeTargetPolicySet
+    | TradeCannotLiquidate
+    | TradeExitOrderPlaced
+    | TradeExitStarted
+    | TradeForcedCloseOrder
+    | TradeSessionObserved
+    | TradeStopRejected
+    | TradeStopTriggered
 )

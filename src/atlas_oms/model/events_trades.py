@@ -169,7 +169,7 @@ class TradeTargetsAdded(EventBase, frozen=True):
     cause: str = ""
 
 
-class TradeExitStarted(EventBase, frozen=True):
+class TradeScaleOutStarted(EventBase, frozen=True):
     """The trade sells ``qty`` now with a limit at the bid, repriced until filled (seed 001
     §3.1 "Normal Exit (Tranchen)"); ``cause`` SCALE_OUT (§6.2), ``reason`` the event's name."""
 
@@ -179,7 +179,7 @@ class TradeExitStarted(EventBase, frozen=True):
     reason: str = ""
 
 
-class TradeExitPlaced(EventBase, frozen=True):
+class TradeScaleOutPlaced(EventBase, frozen=True):
     """One exit limit of a started exit (``order_id`` 0: none could be placed yet, retried at
     ``next_reprice_ts``)."""
 
@@ -190,7 +190,7 @@ class TradeExitPlaced(EventBase, frozen=True):
     next_reprice_ts: int | None = None
 
 
-class TradeExitEnded(EventBase, frozen=True):
+class TradeScaleOutEnded(EventBase, frozen=True):
     """A started exit stops (``cause``: STOP_TRIGGERED, CLOSED...): its working limit is
     canceled and it is not repriced again."""
 

@@ -72,6 +72,8 @@ class EquityAccountType(StrEnum):
 class AlertLevel(StrEnum):
     WARNING = "WARNING"
     CRITICAL = "CRITICAL"
+    #: Seed 001 §11 "Cannot Liquidate": people must act now (a kill switch has tripped).
+    EMERGENCY = "EMERGENCY"
 
 
 class BreakerConfig(msgspec.Struct, frozen=True, kw_only=True):

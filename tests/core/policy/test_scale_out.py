@@ -23,9 +23,9 @@ def test_section_6_2_the_ladder_triggers_at_once_as_a_limit_at_the_bid() -> None
     events = node.trigger_scale_out("t1", reason="PARABOLIC")
     canceled = of(events, ev.TradeTargetCanceled)
     assert len(canceled) == 3 and {e.cause for e in canceled} == {"SCALE_OUT"}  # type: ignore[attr-defined]
-    started = of(events, ev.TradeExitStarted)[0]
+    started = of(events, ev.TradeScaleOutStarted)[0]
     assert started.qty == D(85) and started.reason == "PARABOLIC"  # type: ignore[attr-defined]
-    placed = of(events, ev.TradeExitPlaced)[0]
+    placed = of(events, ev.TradeScaleOutPlaced)[0]
     assert placed.price == D("100.50")  # type: ignore[attr-defined]
     exit_order = node.order(placed.order_id)  # type: ignore[attr-defined]
     assert exit_order.order_type is OrderType.LIMIT  # never a market order (§3.2)
@@ -39,17 +39,17 @@ def test_section_6_2_the_ladder_triggers_at_once_as_a_limit_at_the_bid() -> None
 def test_section_3_1_an_unfilled_exit_is_repriced_to_the_bid_every_5_s() -> None:
     node, _ = _protected()
     node.buy("maker", SYMBOL, 10, "100.50")
-    first = of(node.trigger_scale_out("t1"), ev.TradeExitPlaced)[0]
+    first = of(node.trigger_scale_out("t1"), ev.TradeScaleOutPlaced)[0]
     node.buy("maker", SYMBOL, 100, "100.20")  # a lower bid appears
     assert node.engine.next_deadline(node.clock.now()) == node.clock.now() + 5 * SEC
     events = node.advance_time(5 * SEC)
-    again = of(events, ev.TradeExitPlaced)
+    again = of(events, ev.TradeScaleOutPlaced)
     assert again and again[0].price == D("100.20")  # type: ignore[attr-defined]
     assert again[0].order_id != first.order_id  # type: ignore[attr-defined]
     t = trade(node)
     assert t.position == D(15)  # the runner stays, on the stop
     assert node.engine.next_deadline(node.clock.now()) is None or not of(
-        node.advance_time(5 * SEC), ev.TradeExitPlaced
+        node.advance_time(5 * SEC), ev.TradeScaleOutPlaced
     )
 
 
@@ -67,6 +67,6 @@ def test_a_stop_that_triggers_during_an_exit_ends_it() -> None:
     node, _ = _protected()
     node.trigger_scale_out("t1")  # no bid: the exit rests at the last price, 100
     events = node.update_prices(SYMBOL, last=98)
-    ended = of(events, ev.TradeExitEnded)
+    ended = of(events, ev.TradeScaleOutEnded)
     assert ended and ended[0].cause == "STOP_TRIGGERED"  # type: ignore[attr-defined]
-    assert not of(node.advance_time(5 * SEC), ev.TradeExitPlaced)
+    assert not of(node.advance_time(5 * SEC), ev.TradeScaleOutPlaced)

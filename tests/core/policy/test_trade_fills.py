@@ -122,3 +122,23 @@ def test_a_later_entry_fill_grows_the_targets_and_the_stop_proportionally() -> N
         by_index[index] = by_index.get(index, D(0)) + qty
         assert price == {1: D(102), 2: D(103), 3: D(104)}[index]
     assert by_index == {1: D(30), 2: D(30), 3: D(25)}  # the 4T row on the whole 100
+
+
+def test_an_open_trade_keeps_its_orders_in_memory_past_the_retention_window() -> None:
+    """Orders leave memory an hour after they end (core/retention.py), but not while their
+    managed trade is open: its position is read from them."""
+    node = make_node()
+    node.sell("maker", SYMBOL, 100, 100)
+    long_intent(node)
+    for _ in range(3):
+        node.advance_time(3600 * SEC)
+    t = trade(node)
+    assert t.position == D(100) and t.phase == "PROTECTED"
+    entry = t.entry_order_id or node.engine.state.trades["t1"].entry_orders[0]
+    assert entry in node.engine.state.orders
+    node.buy("maker", SYMBOL, 500, 98)
+    node.update_prices(SYMBOL, last=98)  # the stop closes the trade
+    assert trade(node).phase == "CLOSED"
+    node.advance_time(3600 * SEC)
+    node.advance_time(3600 * SEC)
+    assert entry not in node.engine.state.orders  # now it may go

@@ -15,6 +15,7 @@ from trade_kit import SEC, SYMBOL, D, long_intent, make_node, trade
 from atlas_oms import Instrument, ManualClock, Node
 from atlas_oms.core.engine import Engine
 from atlas_oms.model import events as ev
+from atlas_oms.model.risk import MarketOrderReason
 
 PRICES = [D(p) for p in ("97.5", "98", "99", "100", "101", "102", "103", "104", "106", "110")]
 
@@ -28,15 +29,32 @@ step = st.one_of(
     # A 1-minute bar as market data (seed 001 §10): the trailing stop moves on its close.
     st.tuples(st.just("bar"), st.integers(0, 4), st.sampled_from(PRICES)),
     st.tuples(st.just("critical"), st.just(0), st.sampled_from(PRICES)),
+    # emergency exits (fallback.py): LULD halts and resumes, the schedule's close and open
+    st.tuples(st.just("halt"), st.just(0), st.just(D(0))),
+    st.tuples(st.just("close"), st.just(0), st.just(D(0))),
+    st.tuples(st.just("resume"), st.just(0), st.just(D(0))),
 )
 
 
 def check_protected(node: Node) -> None:
     """The invariant: an open position has a live stop whose open quantity is the position;
     where the trade's sells lock what they sell (core/policy/cover.py), the stop and the
-    trade's other working exits together hold exactly the position."""
+    trade's other working exits together hold exactly the position; or (seed 001 §5.2
+    "interner Stop + sofortige Exit-Policy") an emergency exit at market runs for it: its other
+    orders are canceled and its market order goes out as soon as they are gone and the market
+    is open (fallback.py)."""
+    core = node.engine.state.trades
     for t in node.managed_trades():
-        if t.position > 0:
+        exit_reason = core[t.trade_id].exit_reason
+        if t.position > 0 and exit_reason is not None:
+            assert t.phase != "CLOSED", t
+            assert exit_reason in {r.value for r in MarketOrderReason}, t
+            exit_id = core[t.trade_id].exit_order_id
+            if exit_id is not None and node.order(exit_id).is_live:
+                exit_order = node.order(exit_id)
+                assert exit_order.market_reason is not None
+                assert exit_order.leaves_qty <= t.position, (t, exit_order)
+        elif t.position > 0:
             assert t.stop_order_id is not None, t
             stop = node.order(t.stop_order_id)
             assert stop.is_live, (t, stop)
@@ -50,7 +68,10 @@ def check_protected(node: Node) -> None:
                     ),
                     D(0),
                 )
-                assert stop.leaves_qty > 0 and stop.leaves_qty + others == t.position, (t, stop)
+                # what the stop and the other exits do not hold is under the internal stop,
+                # armed until the stop level is reached (then the stop covers it)
+                assert stop.leaves_qty > 0 and stop.leaves_qty + others <= t.position, (t, stop)
+                assert stop.leaves_qty + others == t.position or not state.stop_fired, (t, stop)
             else:
                 assert stop.leaves_qty == t.position, (t, stop)
         assert t.position >= 0
@@ -68,7 +89,7 @@ def wallet_node(node: Node) -> Node:
     return node
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=st.lists(step, min_size=1, max_size=25), wallet=st.booleans())
 def test_an_open_position_always_has_a_working_stop_for_exactly_its_quantity(
     steps: list[tuple[str, int, Decimal]], wallet: bool
@@ -96,6 +117,12 @@ def test_an_open_position_always_has_a_working_stop_for_exactly_its_quantity(
                     node.apply_bar(SYMBOL, start, price, price + n, price - 1, price)
                 elif kind == "critical":
                     node.tighten_trade_stop("t1", "blow-off", stop=price)
+                elif kind in ("halt", "close"):
+                    node.set_market_status(
+                        SYMBOL, "HALTED" if kind == "halt" else "CLOSED", actor="t"
+                    )
+                elif kind == "resume":
+                    node.set_market_status(SYMBOL, None, actor="t")
                 else:
                     before = (node.digest(), node.managed_trades())
                     node.close()
@@ -160,3 +187,36 @@ def test_a_stop_lost_to_self_trade_prevention_is_placed_again_for_the_position()
     t = trade(node)
     assert t.stop_order_id != first and t.phase == "PROTECTED"
     check_protected(node)
+
+
+def test_an_exit_without_liquidity_survives_a_restart_and_retries_on_new_liquidity() -> None:
+    """§9.1 partial stop fill whose market exit finds no bid: the exit policy (an internal stop
+    with an immediate exit) stays in force across a restart and sends again on new liquidity;
+    then a halt: nothing is sent until the resume."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "j.db")
+        clock = ManualClock()
+        node = make_node(Node.open(path, clock=clock))
+        node.sell("maker", SYMBOL, 100, 100)
+        long_intent(node)
+        node.update_prices(SYMBOL, last=98)  # triggers; the stop-limit rests at 97.90
+        node.buy("maker", SYMBOL, 30, D("97.95"))  # partial stop fill; the market exit: no bid
+        alerts = [e for e in node.journal.read() if isinstance(e, ev.RiskAlert)]
+        assert [a.code for a in alerts] == ["EXIT_UNFILLED"]
+        assert trade(node).position == D(70) and trade(node).phase == "PROTECTED"
+        check_protected(node)
+        before = (node.digest(), node.managed_trades())
+        node.close()
+        node = Node.open(path, clock=clock)
+        try:
+            assert (node.digest(), node.managed_trades()) == before
+            check_protected(node)
+            node.set_market_status(SYMBOL, "HALTED", actor="t")
+            node.advance_time(10 * SEC)  # halted: nothing is sent
+            assert trade(node).position == D(70)
+            node.set_market_status(SYMBOL, None, actor="t")
+            node.buy("maker", SYMBOL, 70, 96)  # new liquidity: the exit is sent again
+            check_protected(node)
+            assert trade(node).phase == "CLOSED" and trade(node).position == 0
+        finally:
+            node.close()

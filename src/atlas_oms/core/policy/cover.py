@@ -82,6 +82,13 @@ def stop_cover(state: object, t: TradeState) -> Decimal:
     return max(position - target_leaves(state, t), ZERO)
 
 
+def _uncovered(state: State, t: TradeState) -> Decimal:
+    """The part of the position the venue stop does not hold (the internal stop's part)."""
+    stop = state.orders.get(t.stop_order_id or 0)
+    held = stop.leaves_qty if stop is not None and stop.is_live else ZERO
+    return t.position(state) - held
+
+
 def _crossed(t: TradeState, price: Decimal) -> bool:
     trigger = t.stop_trigger
     if trigger is None:
@@ -108,7 +115,7 @@ def settle(ctx: Context, t: TradeState, ts: int) -> None:
     the position and has not traded is canceled; its cancel brings the stop for the whole
     position (``trade_exits.on_stop_gone``)."""
     state = ctx.state
-    if not t.stop_fired or not t.is_open or target_leaves(state, t):
+    if not t.stop_fired or not t.is_open or t.exit_reason is not None or target_leaves(state, t):
         return
     stop = state.orders.get(t.stop_order_id or 0)
     if stop is None or not stop.is_live:
@@ -139,9 +146,9 @@ def on_event(ctx: Context, event: ev.EventBase) -> None:
                 t.symbol == symbol
                 and t.is_open
                 and not t.stop_fired
-                and t.targets
+                and t.exit_reason is None
                 and covered(state, t)
-                and target_leaves(state, t)
+                and _uncovered(state, t) > 0
                 and _crossed(t, price)
             ):
                 fire(ctx, t, price, event.ts_event, "LAST_PRICE")

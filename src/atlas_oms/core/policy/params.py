@@ -37,6 +37,7 @@ from decimal import Decimal
 from atlas_oms.core.policy.values import (
     CONVERT,
     Kind,
+    SessionDay,
     TimeOfDay,
     Tranche,
     format_value,
@@ -117,6 +118,14 @@ class ExecutionParams:
     exit_repricing_interval_ms: int = 5000
     #: §9.1 "Rest stornieren nach 30s", coined: cancel an entry's unfilled rest 30 s after a partial fill.
     entry_partial_cancel_ms: int = 30000
+    #: §2 / §9.3 "Retry begrenzt", coined: refused protective stops retried twice, then market.
+    stop_reject_retries: int = 2
+    #: §11 "Fallback Market", coined: after 2 unfilled repricings of the forced-close limit.
+    forced_close_market_after_reprices: int = 2
+    #: §11 "exchange calendar aware", coined: early closes and holidays of the session days
+    #: (``2026-11-27=13:00,2026-12-25=CLOSED``); an early close moves the forced-close window
+    #: with it (close - 15 min / close - 5 min for the defaults).
+    session_calendar: tuple[SessionDay, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,6 +313,29 @@ PARAMETERS: tuple[ParamSpec, ...] = tuple(
                 "execution.entry_partial_cancel_ms",
                 "ms",
                 "§9.1",
+            ),
+            _p(
+                "execution.stop-reject-retries",
+                "execution.stop_reject_retries",
+                "count",
+                "§2, §9.3",
+                seed_default=False,
+                minimum=0,
+            ),
+            _p(
+                "execution.session-calendar",
+                "execution.session_calendar",
+                "calendar",
+                "§11",
+                seed_default=False,
+            ),
+            _p(
+                "execution.forced-close-market-after-reprices",
+                "execution.forced_close_market_after_reprices",
+                "count",
+                "§11",
+                seed_default=False,
+                minimum=0,
             ),
             _p(
                 "risk.max-position-pct",

@@ -3,7 +3,7 @@ aktueller Bid, Repricing alle 5s"; §6.2 "Parabolic/Exhaustion Events: Scale-Out
 sofort").
 
 ``TriggerScaleOut`` takes the trade's working targets now: they are canceled (``SCALE_OUT``),
-``TradeExitStarted`` records the quantity, and a limit at the best bid (a short's: the best ask)
+``TradeScaleOutStarted`` records the quantity, and a limit at the best bid (a short's: the best ask)
 sells it; every ``execution.exit-repricing-interval-ms`` an unfilled rest is canceled and placed
 again at the bid of that moment, until it is sold. No market order: §3.2 allows none here. The
 runner stays on the stop and is trailed. Where sells lock what they sell (cover.py), an exit
@@ -18,7 +18,14 @@ from typing import Any
 
 from atlas_oms.core.context import Context
 from atlas_oms.core.decimals import ZERO
-from atlas_oms.core.policy.trade_orders import MS, cancel_if_working, exit_side, params, place
+from atlas_oms.core.policy.trade_orders import (
+    MS,
+    abandon_entry,
+    cancel_if_working,
+    exit_side,
+    params,
+    place,
+)
 from atlas_oms.core.policy.trade_state import TradeState
 from atlas_oms.core.refusals import reject_command
 from atlas_oms.model import commands as cmd
@@ -65,7 +72,7 @@ def trigger_scale_out(ctx: Context, c: cmd.TriggerScaleOut) -> None:
     if t is None:
         reject_command(ctx, c, Reason.UNKNOWN_TRADE, f"managed trade {c.trade_id} does not exist")
         return
-    if not t.is_open or t.stop_order_id is None or t.stop_fired:
+    if not t.is_open or t.stop_order_id is None or t.stop_fired or t.exit_reason is not None:
         reject_command(
             ctx, c, Reason.TRADE_NOT_OPEN, f"managed trade {c.trade_id} holds no protected position"
         )
@@ -83,6 +90,8 @@ def trigger_scale_out(ctx: Context, c: cmd.TriggerScaleOut) -> None:
         return
     from atlas_oms.core.policy.trade_exits import cancel_targets
 
+    if t.entry_order_id is not None:  # the exit would meet the trade's own entry
+        abandon_entry(ctx, t, c.ts, "SCALE_OUT")
     cancel_targets(ctx, t, c.ts, "SCALE_OUT")
     start_exit(ctx, t, c.ts, qty, "SCALE_OUT", c.reason)
 
@@ -90,7 +99,7 @@ def trigger_scale_out(ctx: Context, c: cmd.TriggerScaleOut) -> None:
 def start_exit(ctx: Context, t: TradeState, ts: int, qty: Decimal, cause: str, reason: str) -> None:
     """Sell ``qty`` of the trade now by a limit at the bid, repriced until filled."""
     ctx.emit(
-        ev.TradeExitStarted(
+        ev.TradeScaleOutStarted(
             seq=ctx.state.seq + 1,
             ts_event=ts,
             trade_id=t.trade_id,
@@ -104,6 +113,8 @@ def start_exit(ctx: Context, t: TradeState, ts: int, qty: Decimal, cause: str, r
 
 def _place(ctx: Context, t: TradeState, ts: int) -> None:
     state = ctx.state
+    if t.exit_reason is not None:
+        return  # an emergency exit at market took over (fallback.py)
     qty = exit_remaining(state, t)
     if qty <= 0:
         return
@@ -126,7 +137,7 @@ def _place(ctx: Context, t: TradeState, ts: int) -> None:
             ),
         )
     ctx.emit(
-        ev.TradeExitPlaced(
+        ev.TradeScaleOutPlaced(
             seq=state.seq + 1,
             ts_event=ts,
             trade_id=t.trade_id,
@@ -147,7 +158,7 @@ def end_exit(ctx: Context, t: TradeState, ts: int, cause: str) -> None:
     for order_id in t.exit_limits:
         cancel_if_working(ctx, order_id, ts)
     ctx.emit(
-        ev.TradeExitEnded(seq=ctx.state.seq + 1, ts_event=ts, trade_id=t.trade_id, cause=cause)
+        ev.TradeScaleOutEnded(seq=ctx.state.seq + 1, ts_event=ts, trade_id=t.trade_id, cause=cause)
     )
 
 
@@ -164,7 +175,7 @@ def on_tick(ctx: Context, ts: int) -> None:
         if order is not None and order.is_live:
             if order.price == best_bid_for(state, t):
                 ctx.emit(  # the bid has not moved: the order keeps its place
-                    ev.TradeExitPlaced(
+                    ev.TradeScaleOutPlaced(
                         seq=state.seq + 1,
                         ts_event=ts,
                         trade_id=t.trade_id,
@@ -185,8 +196,8 @@ def on_tick(ctx: Context, ts: int) -> None:
 def on_event(ctx: Context, event: ev.EventBase) -> None:
     """A cancel confirmed: a repriced exit's rest goes out at the bid of now, and an exit that
     waited for its targets' cancels (sells that lock what they sell) goes out once none works."""
-    if event.__class__ is not ev.OrderCanceled:
-        return
+    if event.__class__ is not ev.OrderCanceled or event.reason != Reason.CANCELED_BY_USER:
+        return  # a venue's own cancel (self-trade prevention, a halt) waits for the next tick
     state = ctx.state
     order_id = event.order_id
     trade_id = state.trade_orders.get(order_id)

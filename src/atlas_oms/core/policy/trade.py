@@ -33,7 +33,7 @@ from typing import Any
 from atlas_oms.core.context import Context
 from atlas_oms.core.decimals import round_to_tick
 from atlas_oms.core.orders.amend import cancel_for
-from atlas_oms.core.policy import trade_exits
+from atlas_oms.core.policy import forced_close, trade_exits
 from atlas_oms.core.policy.trade_orders import (
     MS,
     abandon_entry,
@@ -80,6 +80,10 @@ def submit_intent(ctx: Context, c: cmd.SubmitTradeIntent) -> None:
         return
     if c.account_id not in state.accounts:
         _refuse(ctx, c, "UNKNOWN_ACCOUNT", f"account {c.account_id} does not exist")
+        return
+    late = forced_close.refusal(state, inst, c.ts)  # seed 001 §11: no new entries
+    if late is not None:
+        _refuse(ctx, c, "FORCED_CLOSE_WINDOW", late)
         return
     long = c.side is Side.BUY
     if (long and not c.stop < c.entry_ideal <= c.entry_max) or (

@@ -36,7 +36,8 @@ from atlas_oms.core.policy.trade_state import CLOSED, TradeState
 from atlas_oms.core.policy.tranches import ScaleOutProfile, config_from_params, plan_tranches
 from atlas_oms.model import commands as cmd
 from atlas_oms.model import events as ev
-from atlas_oms.model.enums import OrderType, Side
+from atlas_oms.model.enums import OrderStatus, OrderType, Side
+from atlas_oms.model.risk import MarketOrderReason
 
 
 def place_bracket(ctx: Context, t: TradeState, ts: int, entry_done: bool) -> None:
@@ -310,8 +311,12 @@ def on_fill(ctx: Context, fill: ev.OrderFilled) -> None:
     if fill.order_id == t.stop_order_id:
         if t.position(state) <= 0:
             close(ctx, t, ts, "STOP")
-        else:  # a partial stop fill: the targets go now, the rest stays on the stop
-            cancel_targets(ctx, t, ts, "STOP_FILLED")
+        else:  # §9.1 partial stop fill: rest of the stop + all targets at market at once
+            from atlas_oms.core.policy import fallback
+
+            fallback.start_exit(
+                ctx, t, ts, MarketOrderReason.STOP_PARTIAL_FILL_EMERGENCY, "STOP_PARTIAL_FILL"
+            )
         return
     if fill.order_id in t.targets:
         if t.position(state) <= 0:
@@ -328,7 +333,7 @@ def on_fill(ctx: Context, fill: ev.OrderFilled) -> None:
             move = None if looser else be
         resize_stop(ctx, t, ts, "TARGET_FILL", move)
         return
-    if fill.order_id in t.exit_orders:  # an exit the trade started (scale-out, ...)
+    if fill.order_id in t.exit_limits and t.exit_reason is None:  # a scale-out exit
         if t.position(state) <= 0:
             close(ctx, t, ts, "EXIT")
         else:
@@ -347,6 +352,15 @@ def on_stop_gone(ctx: Context, order_id: int, ts: int) -> None:
     t: TradeState = state.trades[trade_id]
     if not t.is_open or order_id != t.stop_order_id or t.position(state) <= 0:
         return
+    from atlas_oms.core.policy import fallback  # §2/§9.3: refused stops, then market
+
+    if t.exit_reason is not None:
+        return  # the trade's own emergency exit canceled it
+    gone = state.orders.get(order_id)
+    refused = gone is not None and gone.status in (OrderStatus.REJECTED, OrderStatus.DENIED)
+    why = str(gone.reason or "rejected") if gone is not None else ""
+    if refused and fallback.count_refusal(ctx, t, order_id, ts, why):
+        return
     if t.entry_order_id is not None:
         abandon_entry(ctx, t, ts, "STOP_LOST")
     protect_again(ctx, t, ts, "STOP_FIRED" if t.stop_fired else "STOP_LOST")
@@ -355,7 +369,11 @@ def on_stop_gone(ctx: Context, order_id: int, ts: int) -> None:
 def protect_again(ctx: Context, t: TradeState, ts: int, cause: str) -> None:
     """A new stop for what the trade's position needs covered now (:func:`cover.stop_cover`),
     at the current stop level (``TradeStopPlaced`` with ``cause``)."""
+    from atlas_oms.core.policy import fallback  # §2/§9.3: refused stops, then market
+
     state = ctx.state
+    if t.exit_reason is not None:
+        return  # an emergency exit at market runs for the position
     qty = stop_cover(state, t)
     if qty <= 0:
         return
@@ -363,7 +381,8 @@ def protect_again(ctx: Context, t: TradeState, ts: int, cause: str) -> None:
     trigger, limit = stop_prices(ctx, t, trigger)
     new_id = stop_order(ctx, t, ts, qty, trigger, limit, f"{t.trade_id}-s{len(t.stop_history)}")
     if new_id is None:
-        return  # refused: the invariant's breach stays visible
+        fallback.stop_refused(ctx, t, ts, qty, trigger, limit)
+        return
     ctx.emit(
         ev.TradeStopPlaced(
             seq=state.seq + 1,

@@ -84,6 +84,24 @@ class TradeState:
     trail_from_ns: int = 0
     #: Highest high (short: lowest low) of those bars: ``currentHigh`` and the MFE of §10.2.
     trail_extreme: Decimal | None = None
+    # -- emergency exits and forced close (fallback.py, forced_close.py)
+    #: When a triggered, unfilled stop-limit falls back to market (seed 001 §4).
+    stop_fallback_ts: int | None = None
+    #: The active market exit's MarketOrderReason and cause (None: no emergency exit).
+    exit_reason: str | None = None
+    exit_cause: str | None = None
+    #: The latest market exit order and how many were sent.
+    exit_order_id: int | None = None
+    exit_attempts: int = 0
+    #: Refusals/rejections of this trade's protective stops (seed 001 §9.3).
+    stop_rejects: int = 0
+    #: The session status the trade last saw (seed 001 §4 gap opening, LULD resume).
+    session_status: str | None = None
+    #: Forced close (§11): the working aggressive limit, its repricings, the next repricing.
+    fc_order_id: int | None = None
+    fc_reprices: int = 0
+    fc_next_ts: int | None = None
+    cannot_liquidate: bool = False
 
     @property
     def is_open(self) -> bool:
@@ -230,11 +248,11 @@ def apply_targets_added(state: State, e: ev.TradeTargetsAdded) -> None:
         state.trade_orders[order_id] = e.trade_id
 
 
-def apply_exit_started(state: State, e: ev.TradeExitStarted) -> None:
+def apply_scale_out_started(state: State, e: ev.TradeScaleOutStarted) -> None:
     _trade(state, e.trade_id).exit_qty += e.qty
 
 
-def apply_exit_placed(state: State, e: ev.TradeExitPlaced) -> None:
+def apply_scale_out_placed(state: State, e: ev.TradeScaleOutPlaced) -> None:
     t = _trade(state, e.trade_id)
     t.next_exit_ts = e.next_reprice_ts
     if e.order_id:
@@ -243,7 +261,7 @@ def apply_exit_placed(state: State, e: ev.TradeExitPlaced) -> None:
         state.trade_orders[e.order_id] = e.trade_id
 
 
-def apply_exit_ended(state: State, e: ev.TradeExitEnded) -> None:
+def apply_scale_out_ended(state: State, e: ev.TradeScaleOutEnded) -> None:
     t = _trade(state, e.trade_id)
     t.next_exit_ts = None
     t.exit_qty = sum((_cum(state, o) for o in t.exit_limits), ZERO)
@@ -267,9 +285,9 @@ TRADE_APPLIERS: dict[type, Any] = {
     ev.PolicyParamsSet: apply_policy_params_set,
     ev.TradeStopFired: apply_stop_fired,
     ev.TradeTargetsAdded: apply_targets_added,
-    ev.TradeExitStarted: apply_exit_started,
-    ev.TradeExitPlaced: apply_exit_placed,
-    ev.TradeExitEnded: apply_exit_ended,
+    ev.TradeScaleOutStarted: apply_scale_out_started,
+    ev.TradeScaleOutPlaced: apply_scale_out_placed,
+    ev.TradeScaleOutEnded: apply_scale_out_ended,
     ev.TradeIntentAccepted: apply_accepted,
     ev.TradeIntentRefused: apply_nothing,
     ev.TradeEntryPlaced: apply_entry_placed,

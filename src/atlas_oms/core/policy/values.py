@@ -16,9 +16,19 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
-__all__ = ["CONVERT", "Kind", "TimeOfDay", "Tranche", "format_value", "parse_tranches"]
+__all__ = [
+    "CONVERT",
+    "Kind",
+    "SessionDay",
+    "TimeOfDay",
+    "Tranche",
+    "format_value",
+    "parse_tranches",
+]
 
-Kind = Literal["ms", "count", "fraction", "ratio", "decimal", "time", "zone", "tranches"]
+Kind = Literal[
+    "ms", "count", "fraction", "ratio", "decimal", "time", "zone", "tranches", "calendar"
+]
 
 
 def _decimal(value: object) -> Decimal:
@@ -85,6 +95,40 @@ class Tranche:
 
     def __str__(self) -> str:
         return f"{self.share}@{self.target}"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionDay:
+    """One exchange-calendar exception (seed 001 §11 "exchange calendar aware"): on ``day``
+    (``YYYY-MM-DD``, local date) the regular session closes at ``close`` (an early close), or
+    there is no session (``close`` None, a holiday). Written ``2026-11-27=13:00`` or
+    ``2026-12-25=CLOSED``."""
+
+    day: str
+    close: TimeOfDay | None
+
+    def __str__(self) -> str:
+        return f"{self.day}={self.close if self.close is not None else 'CLOSED'}"
+
+
+def _session_day(text: str) -> SessionDay:
+    day, sep, close = text.strip().partition("=")
+    day = day.strip()
+    if not sep or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
+        raise ValueError(f"{text.strip()!r} is not YYYY-MM-DD=HH:MM or YYYY-MM-DD=CLOSED")
+    close = close.strip()
+    return SessionDay(day, None if close.upper() == "CLOSED" else _time(close))
+
+
+def _calendar(value: object) -> tuple[SessionDay, ...]:
+    if isinstance(value, str):
+        items: list[object] = [part for part in value.split(",") if part.strip()]
+    elif isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        raise ValueError(f"{value!r} is not a calendar (e.g. 2026-11-27=13:00,2026-12-25=CLOSED)")
+    days = tuple(i if isinstance(i, SessionDay) else _session_day(str(i)) for i in items)
+    return tuple(sorted(days, key=lambda d: d.day))
 
 
 def parse_tranches(text: str) -> tuple[Tranche, ...]:
@@ -164,6 +208,7 @@ CONVERT: dict[Kind, Callable[[object, int], object]] = {
     "time": lambda v, _m: _time(v),
     "zone": lambda v, _m: _zone(v),
     "tranches": lambda v, _m: _tranche_list(v),
+    "calendar": lambda v, _m: _calendar(v),
 }
 
 

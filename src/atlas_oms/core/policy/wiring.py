@@ -4,7 +4,7 @@ of the lines is the order in which the hooks run."""
 
 from __future__ import annotations
 
-from atlas_oms.core.policy import cover, scale_out, trade, trailing
+from atlas_oms.core.policy import cover, fallback, forced_close, scale_out, trade, trailing
 
 trade.EVENT_HOOKS.append(cover.on_event)
 trade.TICK_HOOKS.append(scale_out.on_tick)
@@ -14,4 +14,12 @@ trade.DEADLINE_HOOKS.append(scale_out.next_deadline)
 trade.EVENT_HOOKS.append(trailing.on_event)
 trade.DEADLINE_HOOKS.append(trailing.next_bar_close)
 
-__all__ = ["trade"]
+# Emergency exits at market (seed 001 §2, §4, §9.1, §9.3): fallback.py
+trade.TICK_HOOKS.append(fallback.on_tick)
+trade.EVENT_HOOKS.append(fallback.on_event)
+trade.DEADLINE_HOOKS.append(fallback.next_deadline)
+
+# Forced close before the session ends (seed 001 §11): forced_close.py
+trade.TICK_HOOKS.append(forced_close.on_tick)
+trade.EVENT_HOOKS.append(forced_close.on_event)
+trade.DEADLINE_HOOKS.append(forced_close.next_deadline)

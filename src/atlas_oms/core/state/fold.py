@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from atlas_oms.core import retention
 from atlas_oms.core.orders import link_book
 from atlas_oms.core.policy.bar_book import TRAILING_APPLIERS, apply_print
+from atlas_oms.core.policy.exits_state import EXIT_APPLIERS
 from atlas_oms.core.policy.trade_state import TRADE_APPLIERS
 from atlas_oms.core.state import booking
 from atlas_oms.core.state import fold_derivatives as der
@@ -196,6 +197,7 @@ APPLIERS: dict[type, Applier] = {
     ev.OrderListClosed: link_book.apply_list_closed,
     **TRADE_APPLIERS,
     **TRAILING_APPLIERS,
+    **EXIT_APPLIERS,
 }
 
 
