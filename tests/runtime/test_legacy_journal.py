@@ -91,6 +91,12 @@ NEWER_THAN_FIXTURE = {
     "TradeStopMoved",
     "TradeTargetCanceled",
     "PolicyParamsSet",
+    "TradingDayOpened",
+    "TradeSized",
+    "TradeSlippageRecorded",
+    "SlippageEscalated",
+    "RepricingDegraded",
+    "TradingResumed",
     "TradeClosed",
 }
 

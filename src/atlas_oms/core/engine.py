@@ -24,7 +24,7 @@ from atlas_oms.core.derivatives.liquidation import follow_up
 from atlas_oms.core.derivatives.settlement import settle_future
 from atlas_oms.core.orders import amend, links, reports
 from atlas_oms.core.orders.submit import submit
-from atlas_oms.core.policy import trade, wiring  # noqa: F401  (wiring registers the hooks)
+from atlas_oms.core.policy import guards, trade, wiring  # noqa: F401  (wiring registers the hooks)
 from atlas_oms.core.policy.settings import set_policy_params
 from atlas_oms.core.refusals import Refusal
 from atlas_oms.core.risk import controls
@@ -54,6 +54,7 @@ HANDLERS: dict[type, Handler] = {
     cmd.SubmitOrderList: links.submit_list,
     cmd.SubmitTradeIntent: trade.submit_intent,
     cmd.SetPolicyParams: set_policy_params,
+    cmd.ResumeTrading: guards.resume_trading,
     cmd.CancelOrder: amend.cancel,
     cmd.ModifyOrder: amend.modify,
     cmd.UpdatePrices: market.update_prices,

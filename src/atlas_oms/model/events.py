@@ -33,6 +33,14 @@ from atlas_oms.model.enums import (
     TriggerType,
 )
 from atlas_oms.model.event_base import EventBase as EventBase
+from atlas_oms.model.events_cycles import (
+    RepricingDegraded,
+    SlippageEscalated,
+    TradeSized,
+    TradeSlippageRecorded,
+    TradingDayOpened,
+    TradingResumed,
+)
 from atlas_oms.model.events_lists import (
     OrderListClosed,
     OrderListCreated,
@@ -711,4 +719,10 @@ Event = (
     | TradeTargetCanceled
     | TradeClosed
     | PolicyParamsSet
+    | TradingDayOpened
+    | TradeSized
+    | TradeSlippageRecorded
+    | SlippageEscalated
+    | RepricingDegraded
+    | TradingResumed
 )

@@ -66,6 +66,8 @@ ATLAS_DEFAULTS = {
     "odin.trailing.trail-atr-factor": "2.0",
     "odin.trailing.mfe-lock-pct": "0.5",
     "odin.trailing.runner-buffer-pct": "0.001",
+    "odin.risk.day-risk-budget-pct": "0.02",
+    "odin.slippage.min-reward-risk": "1.0",
 }
 
 

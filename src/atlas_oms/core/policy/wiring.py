@@ -4,6 +4,9 @@ of the lines is the order in which the hooks run."""
 
 from __future__ import annotations
 
-from atlas_oms.core.policy import trade
+from atlas_oms.core.policy import guards, trade
+
+trade.TICK_HOOKS.append(guards.on_tick)  # §8.2 degradation recovers on the timer
+trade.EVENT_HOOKS.append(guards.on_event)  # §14 slippage, §8.2 degradation
 
 __all__ = ["trade"]

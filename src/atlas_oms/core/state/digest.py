@@ -109,6 +109,10 @@ def _trades(state: State) -> Any:
     trades = [
         msgspec.to_builtins(t, builtin_types=(Decimal,)) for _, t in sorted(state.trades.items())
     ]
+    desks = state.cycles.desks
+    if desks:  # seed 001 §8.2, §12-14 (core/policy/desk.py)
+        out = [msgspec.to_builtins(d, builtin_types=(Decimal,)) for _, d in sorted(desks.items())]
+        return [list(state.policy_overrides), trades, out]
     return [list(state.policy_overrides), trades]
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from atlas_oms.core import retention
 from atlas_oms.core.orders import link_book
+from atlas_oms.core.policy.desk import DESK_APPLIERS, chain_filled
 from atlas_oms.core.policy.trade_state import TRADE_APPLIERS
 from atlas_oms.core.state import booking
 from atlas_oms.core.state import fold_derivatives as der
@@ -188,7 +189,9 @@ APPLIERS: dict[type, Applier] = {
     ev.OrderListSiblingCanceled: link_book.apply_nothing,
     ev.OrderListClosed: link_book.apply_list_closed,
     **TRADE_APPLIERS,
+    **DESK_APPLIERS,
 }
+APPLIERS[ev.OrderFilled] = chain_filled(booking.apply_filled)  # §13 prints (core/policy/desk.py)
 
 
 def apply(state: State, event: ev.EventBase) -> None:

@@ -19,6 +19,7 @@ import msgspec
 from atlas_oms.core.derivatives.book import Case
 from atlas_oms.core.orders.link_book import OrderList
 from atlas_oms.core.orders.order import Order
+from atlas_oms.core.policy.desk import CyclesBook
 from atlas_oms.core.policy.trade_state import TradeState, params_from
 from atlas_oms.core.risk.book import BreakerStatus, RateWindow
 from atlas_oms.core.state.booking import FirmExposure, track
@@ -238,6 +239,8 @@ class StateSnapshot(msgspec.Struct, gc=False):
     trades: list[TradeState] | None = None
     #: The execution policy's parameter overrides (``PolicyParamsSet``); None: the defaults.
     policy_overrides: list[tuple[str, str]] | None = None
+    #: Desks and pre-market prints (core/policy/desk.py); None when empty (and before them).
+    cycles: CyclesBook | None = None
 
 
 # ---------------------------------------------------------------------------------- export
@@ -297,6 +300,7 @@ def export_state(state: State) -> StateSnapshot:
         links=[msgspec.structs.replace(x) for x in state.links.lists.values()] or None,
         trades=list(state.trades.values()) or None,
         policy_overrides=list(state.policy_overrides) or None,
+        cycles=state.cycles if state.cycles.desks or state.cycles.prints else None,
         risk=RiskRecord(
             limits=[(k[0], k[1], v) for k, v in risk.limits.items()],
             states=list(risk.states.values()),
@@ -417,6 +421,8 @@ def restore_state(state: State, snap: StateSnapshot) -> None:
     if snap.policy_overrides:
         state.policy_overrides = tuple(tuple(x) for x in snap.policy_overrides)  # type: ignore[misc]
         state.policy = params_from(state.policy_overrides)
+    if snap.cycles is not None:
+        state.cycles = snap.cycles
     for t in snap.trades or ():
         state.trades[t.trade_id] = t
         for order_id in (*t.entry_orders, *t.exit_orders):

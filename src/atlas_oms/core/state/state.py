@@ -18,6 +18,7 @@ from atlas_oms.core.equities.book import EquityBook
 from atlas_oms.core.orders.link_book import LinkBook
 from atlas_oms.core.orders.order import Order
 from atlas_oms.core.orders.trigger_index import TriggerIndex
+from atlas_oms.core.policy.desk import CyclesBook
 from atlas_oms.core.policy.params import PolicyParams
 from atlas_oms.core.risk.book import RiskBook
 from atlas_oms.core.state.positions import Balance, Position
@@ -47,6 +48,7 @@ class State:
         "busted",
         "client_id_queue",
         "client_ids",
+        "cycles",
         "deriv_live",
         "equities",
         "expiries",
@@ -136,6 +138,8 @@ class State:
         #: The execution policy's parameters (seed 001 §16), set by ``PolicyParamsSet``.
         self.policy = PolicyParams()
         self.policy_overrides: tuple[tuple[str, str], ...] = ()
+        #: Trading days, cycles, slippage and degradation per account (core/policy/desk.py).
+        self.cycles = CyclesBook()
 
     # ------------------------------------------------------------------ lookups
     def balance(self, account_id: str, asset: str) -> Balance:
