@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import msgspec
 
+from atlas_oms.core.policy.cycles import realized_pnl
 from atlas_oms.core.policy.trade_state import TradeState
 from atlas_oms.core.state.state import State
 
@@ -32,6 +33,13 @@ class TradeView(msgspec.Struct, frozen=True, kw_only=True):
     stop_history: tuple[tuple[int, Decimal, str], ...]
     break_even: bool
     close_cause: str | None
+    #: Seed 001 §12-14: the pipeline's cycle number, the trade it adds to (scale-up), whether it
+    #: entered in pre-market, the entry's adverse slippage, and its realized P&L.
+    cycle_number: int = 0
+    add_to: str | None = None
+    premarket: bool = False
+    entry_slippage: Decimal | None = None
+    realized_pnl: Decimal = Decimal(0)
 
 
 def trade_view(state: State, t: TradeState) -> TradeView:
@@ -57,4 +65,9 @@ def trade_view(state: State, t: TradeState) -> TradeView:
         stop_history=tuple(t.stop_history),
         break_even=t.break_even,
         close_cause=t.close_cause,
+        cycle_number=t.cycle_number,
+        add_to=t.add_to,
+        premarket=t.premarket,
+        entry_slippage=t.entry_slippage,
+        realized_pnl=realized_pnl(state, t),
     )
