@@ -12,8 +12,8 @@ decide (``SlippageEscalated``): average > ``slippage.warn-avg-pct`` over ``warn-
 position × (1 - ``reduce-size-pct``), ``cycles.admit``) until it falls back. A single entry above
 ``single-fill-max-pct``: "Stop anpassen" = the stop moves so the risk per share from the real
 fill is the planned one (``|ideal - stop0|``), never loosening (SLIPPAGE_ADJUST_STOP,
-``TradeStopMoved`` cause SLIPPAGE); "R/R zerstoert" = even so, the first target's reward/risk from
-the fill is below ``slippage.min-reward-risk`` (or no target is priced beyond the fill):
+``TradeStopMoved`` cause SLIPPAGE); "R/R zerstoert" = even so, the nearest target's reward/risk
+from the fill is below ``slippage.min-reward-risk`` (TRAIL_ONLY: no target, never destroyed):
 SLIPPAGE_EXIT_RR_DESTROYED, and the trade exits at once **through its own stop**: the stop's
 trigger moves up to the last price (a tightening), so the stop-limit triggers and sells with its
 limit offset (an aggressive limit; §4's stop-market fallback takes over if it does not fill) —
@@ -224,14 +224,15 @@ def on_protected(ctx: Context, t: TradeState, e: ev.TradeBracketPlaced) -> None:
     )
     for d in monitor.record(adverse)[1]:
         _escalate(ctx, t, ts, d.action.value, d.value, d.text, None)
-    targets = sorted(t.targets.values())
+    prices = [price for _, _, price in t.targets.values()]
+    nearest = (min(prices) if is_buy else max(prices)) if prices else None
     decision = single_fill_decision(
         is_buy=is_buy,
         intent_price=t.entry_ideal,
         fill_price=e.entry_px,
         stop=t.stop_trigger if t.stop_trigger is not None else t.stop0,
         r=abs(t.entry_ideal - t.stop0),
-        first_target=targets[0][2] if targets else None,
+        first_target=nearest,
         tick=state.instruments[t.symbol].tick_size,
         config=cfg,
     )

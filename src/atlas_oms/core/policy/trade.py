@@ -143,6 +143,7 @@ def _place_entry(ctx: Context, t: TradeState, price: Decimal, cycle: int, ts: in
             price=price,
             client_order_id=f"{t.trade_id}-e{cycle}",
             tag=f"trade:{t.trade_id}",
+            extended_hours=t.premarket,  # §13: the pre-market entry is a limit for extended hours
         ),
     )
     if order_id is None:
