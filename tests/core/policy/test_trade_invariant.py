@@ -24,6 +24,9 @@ step = st.one_of(
     st.tuples(st.just("last"), st.just(0), st.sampled_from(PRICES)),
     st.tuples(st.just("tick"), st.integers(1, 31), st.just(D(0))),
     st.tuples(st.just("restart"), st.just(0), st.just(D(0))),
+    # §12.1 scale-up: an add-to-position child with its own entry and stop (refused unless the
+    # parent is protected and nothing enters)
+    st.tuples(st.just("add"), st.integers(1, 60), st.sampled_from(PRICES)),
 )
 
 
@@ -50,6 +53,7 @@ def test_an_open_position_always_has_a_working_stop_for_exactly_its_quantity(
         try:
             long_intent(node)
             check_protected(node)
+            adds = 0
             for kind, n, price in steps:
                 if kind == "maker_sell":
                     node.sell("maker", SYMBOL, n, price)
@@ -59,6 +63,12 @@ def test_an_open_position_always_has_a_working_stop_for_exactly_its_quantity(
                     node.update_prices(SYMBOL, last=price)
                 elif kind == "tick":
                     node.advance_time(n * SEC)
+                elif kind == "add":
+                    adds += 1
+                    long_intent(
+                        node, f"add{adds}", entry_ideal=price, entry_max=price,
+                        stop=price - 2, risk_amount=2 * n, add_to="t1",
+                    )  # fmt: skip
                 else:
                     before = (node.digest(), node.managed_trades())
                     node.close()
