@@ -234,3 +234,24 @@ def test_cycles_replay_to_the_same_digest_and_trades(tmp_path) -> None:  # type:
         assert s.cycle_number == 3 and s.budget_left == D(550 - 200 - 75)
     finally:
         again.close()
+
+
+def test_section_12_a_trade_held_overnight_still_blocks_its_pipeline_the_next_day() -> None:
+    node = make_node()
+    node.add_instrument(Instrument.spot(OTHER, tick_size="0.01", lot_size="1"))
+    node.sell("maker", SYMBOL, 100, 100)
+    long_intent(node, "n1")
+    node.advance_time(86_400 * SEC)
+    node.update_prices(OTHER, last=50)
+    node.trade(
+        "o1",
+        "trader",
+        OTHER,
+        "BUY",
+        entry_ideal="50",
+        entry_max="51",
+        stop="49",
+        risk_amount="100",
+    )  # fmt: skip  (opens the new day)
+    node.update_prices(SYMBOL, last=100)
+    assert _refused(long_intent(node, "n2")).reason == "PIPELINE_BUSY"

@@ -156,14 +156,12 @@ def admit(ctx: Context, c: cmd.SubmitTradeIntent, inst: Instrument) -> Sizing | 
     desk = desk_of(state, c.account_id)
     today = desk is not None and desk.day == day
     trades = pipeline(state, c.account_id, c.symbol, desk if today else None)
-    open_ = [t for t in trades if t.phase in (ENTERING, PROTECTED)]
-    # Trades opened on an earlier day still open block the pipeline too.
-    if desk is not None and not today:
-        open_ = [
-            t
-            for t in state.trades.values()
-            if t.account_id == c.account_id and t.symbol == c.symbol and t.is_open
-        ]
+    # Every open trade of the pipeline, an earlier day's (held overnight) included.
+    open_ = [
+        t
+        for t in state.trades.values()
+        if t.account_id == c.account_id and t.symbol == c.symbol and t.is_open
+    ]
     refusal = _pipeline_refusal(ctx, c, open_)
     if refusal is not None:
         refuse(ctx, c, *refusal)
