@@ -25,12 +25,16 @@ def test_the_day_reprices_twice_brackets_and_moves_the_stop_to_break_even(
     assert out.count("TradeEntryRepriced") == 2  # "an entry that reprices twice"
     assert "TradeBracketPlaced" in out and "cause=BREAK_EVEN" in out
     assert "stop 100.66 (break-even)" in out
+    assert "cause=TRAIL" in out  # trailing on bar closes (§10)
+    assert "reason=STOP_PARTIAL_FILL_EMERGENCY" in out  # a partial stop fill at market (§9.1)
+    assert "TradeForcedCloseOrder" in out and "(FORCED_CLOSE)" in out  # forced close (§11)
+    assert "refused: FORCED_CLOSE_WINDOW" in out
     digest = out.split("digest: ")[1].split()[0]
     code, replayed, _ = run_main(["replay", str(path)], capsys)
     assert code == 0 and f"digest: {digest}" in replayed
 
 
-def test_the_day_is_the_same_every_run_and_its_trade_ends_protected_at_break_even(
+def test_the_day_is_the_same_every_run_and_every_decision_is_in_the_journal(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     first = run_trades_demo()
@@ -38,5 +42,7 @@ def test_the_day_is_the_same_every_run_and_its_trade_ends_protected_at_break_eve
     capsys.readouterr()
     assert first.node.digest() == second.node.digest()
     t = first.trade()
-    assert t.phase == "PROTECTED" and t.break_even and t.position == 70
-    assert t.tranches[0].status == "FILLED" and t.realized_pnl == t.tranches[0].realized_pnl
+    assert t.phase == "CLOSED" and t.close_cause == "STOP_PARTIAL_FILL" and t.position == 0
+    assert t.tranches[0].status == "FILLED" and t.break_even
+    second = first.node.managed_trade("acme-2")
+    assert second is not None and second.close_cause == "FORCED_CLOSE"

@@ -97,6 +97,12 @@ NEWER_THAN_FIXTURE = {
     "TradeExitStarted",
     "TradeScaleOutPlaced",
     "TradeScaleOutEnded",
+    "TradingDayOpened",
+    "TradeSized",
+    "TradeSlippageRecorded",
+    "SlippageEscalated",
+    "RepricingDegraded",
+    "TradingResumed",
     "TradeClosed",
     # Bars and stop maintenance (issue 13): tested in tests/core/policy/test_trailing*.py.
     "BarClosed",

@@ -51,7 +51,9 @@ def test_trade_updates_carry_the_event_and_the_trades_view_to_its_account_only(
             assert [t["trade_id"] for t in snap["trades"]] == ["old"]
             # A new trade fills at once (the maker offers), then tranche 1 fills.
             api.node.sell("maker", SYMBOL, 200, 100)  # fills "old" too
-            assert api.call("POST", "/v1/trades", json=intent("t1")).status_code == 201
+            # one open trade per account and symbol (seed 001 §12): t1 adds to it (§12.1)
+            added = api.call("POST", "/v1/trades", json=intent("t1", add_to="old"))
+            assert added.status_code == 201
             api.node.buy("maker", SYMBOL, 60, 102)  # both tranche 1s
             got = [m for m in _settle(api, mine) if m.get("channel") == "trades"]
             seen_by_other = _settle(api, theirs)

@@ -2,8 +2,8 @@
 of 1,000 open managed trades (``policy_bar_close_1k_trades_ms``, target <= 20 ms).
 
 Set-up (not timed): one symbol on the built-in exchange, 14 warm-up bars (so the ATR, EMA and
-every §10.2 term exist), then 1,000 TRAIL_ONLY longs of 100 at 100 (stop0 98), each filled at
-once against a maker. Timed: ``Node.process(ApplyBar)`` of a bar whose high rises by 1 each
+every §10.2 term exist), then 1,000 TRAIL_ONLY longs of 100 at 100 (stop0 98), one per account
+(a pipeline holds one open trade), each filled at once against a maker. Timed: ``Node.process(ApplyBar)`` of a bar whose high rises by 1 each
 time, so every trade's trail candidate (high - 2 x ATR) tightens: per trade one stop MODIFY (the
 held stop-limit is replaced at once) and one ``TradeStopMoved``, all journaled. The last price is
 moved above the bar before each one (not timed), so no stop triggers. The figure is the median of
@@ -39,10 +39,11 @@ D = Decimal
 def _node(n: int) -> Node:
     node = Node.in_memory(clock=ManualClock(START_NS))
     node.add_instrument(Instrument.spot(SYMBOL, tick_size="0.01", lot_size="1"))
-    for account in ("trader", "maker"):
+    # one trade per account: a pipeline (account, symbol) holds one open trade (seed 001 §12)
+    for account in ("maker", *(f"trader{i}" for i in range(n))):
         node.open_account(account)
-        node.deposit(account, "USD", 10_000_000_000)
-        node.deposit(account, "XYZ", 100_000_000)
+        node.deposit(account, "USD", 10_000_000 if account != "maker" else 10_000_000_000)
+        node.deposit(account, "XYZ", 100_000 if account != "maker" else 100_000_000)
     node.update_prices(SYMBOL, last=100)
     first = START_NS - START_NS % MINUTE_NS - 20 * MINUTE_NS
     for i in range(14):  # ATR 0.5, EMA 100, no swing points
@@ -51,7 +52,7 @@ def _node(n: int) -> Node:
     for i in range(n):
         node.trade(
             f"t{i}",
-            "trader",
+            f"trader{i}",
             SYMBOL,
             Side.BUY,
             entry_ideal=100,

@@ -25,6 +25,7 @@ from atlas_oms.core.derivatives.settlement import settle_future
 from atlas_oms.core.orders import amend, links, reports
 from atlas_oms.core.orders.submit import submit
 from atlas_oms.core.policy import (  # noqa: F401  (wiring registers the hooks)
+    guards,
     scale_out,
     trade,
     trailing,
@@ -63,6 +64,7 @@ HANDLERS: dict[type, Handler] = {
     cmd.ApplyBar: trailing.apply_bar,
     cmd.TightenTradeStop: trailing.tighten_stop,
     cmd.SetTradeTargetPolicy: trailing.set_target_policy,
+    cmd.ResumeTrading: guards.resume_trading,
     cmd.CancelOrder: amend.cancel,
     cmd.ModifyOrder: amend.modify,
     cmd.UpdatePrices: market.update_prices,

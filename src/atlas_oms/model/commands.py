@@ -325,6 +325,9 @@ class SubmitTradeIntent(Command, frozen=True):
     scale_out: str = "STANDARD"
     target_policy: str = "TRANCHES"
     key_level: Decimal | None = None
+    #: §12.1 scale-up: the open trade of the same pipeline this intent adds to (a child trade
+    #: with its own entry, stop and targets; the parent's shares are untouched).
+    add_to: str | None = None
 
 
 # ---------------------------------------------------------------- stop maintenance (issue 13)
@@ -359,3 +362,10 @@ class SetTradeTargetPolicy(Command, frozen=True):
     trade_id: str
     target_policy: str
     reason: str = ""
+
+
+class ResumeTrading(OperatorCommand, frozen=True, kw_only=True):
+    """The strategy's next cycle (seed 001 §8.2 "bis naechster LLM-Zyklus"): ends the account's
+    low-fill-rate degradation and forgets its entry attempts (``TradingResumed``)."""
+
+    account_id: str

@@ -33,6 +33,14 @@ from atlas_oms.model.enums import (
     TriggerType,
 )
 from atlas_oms.model.event_base import EventBase as EventBase
+from atlas_oms.model.events_cycles import (
+    RepricingDegraded,
+    SlippageEscalated,
+    TradeSized,
+    TradeSlippageRecorded,
+    TradingDayOpened,
+    TradingResumed,
+)
 from atlas_oms.model.events_exits import (
     TradeCannotLiquidate,
     TradeExitOrderPlaced,
@@ -749,4 +757,10 @@ Event = (
     | TradeSessionObserved
     | TradeStopRejected
     | TradeStopTriggered
+    | TradingDayOpened
+    | TradeSized
+    | TradeSlippageRecorded
+    | SlippageEscalated
+    | RepricingDegraded
+    | TradingResumed
 )

@@ -86,6 +86,7 @@ class LinkedOrders(Queries):
         scale_out: str = "STANDARD",
         target_policy: str = "TRANCHES",
         key_level: Number | None = None,
+        add_to: str | None = None,
     ) -> list[ev.EventBase]:
         """Submit a trade intent (issue 13, seed 001): Atlas derives and manages every order.
         Returns the events it set off (``TradeIntentRefused`` carries a refusal); read the trade
@@ -106,8 +107,14 @@ class LinkedOrders(Queries):
                 scale_out=scale_out,
                 target_policy=target_policy,
                 key_level=to_decimal(key_level),
+                add_to=add_to,
             )
         )
+
+    def resume_trading(self, account_id: str, *, actor: str) -> list[ev.EventBase]:
+        """The strategy's next cycle (seed 001 §8.2): ends the account's low-fill-rate
+        degradation (``TradingResumed``)."""
+        return self.process(c.ResumeTrading(ts=self._now(), actor=actor, account_id=account_id))
 
     def set_policy_params(
         self, overrides: dict[str, object], *, actor: str, reason: str = ""

@@ -179,6 +179,12 @@ class TradeView(msgspec.Struct, frozen=True, kw_only=True):
     unrealized_pnl: Decimal | None = None
     #: The trade's events (single view only: :func:`trade_events`); None in lists.
     events: tuple[Any, ...] | None = None
+    #: Seed 001 §12-14: the pipeline's cycle number, the trade it adds to (scale-up), whether it
+    #: entered in pre-market, and the entry's adverse slippage.
+    cycle_number: int = 0
+    add_to: str | None = None
+    premarket: bool = False
+    entry_slippage: Decimal | None = None
 
 
 OrderLookup = Callable[[int], OrderView | None]
@@ -337,6 +343,10 @@ def trade_view(state: State, t: TradeState, lookup: OrderLookup | None = None) -
         last_px=last,
         realized_pnl=realized,
         unrealized_pnl=unrealized,
+        cycle_number=t.cycle_number,
+        add_to=t.add_to,
+        premarket=t.premarket,
+        entry_slippage=t.entry_slippage,
     )
 
 

@@ -59,6 +59,8 @@ class TradeIntentIn(s.Body):
     scale_out: Literal["OFF", "CONSERVATIVE", "STANDARD", "AGGRESSIVE"] = "STANDARD"
     target_policy: Literal["TRANCHES", "TRAIL_ONLY"] = "TRANCHES"
     key_level: s.Dec | None = None
+    #: §12.1 scale-up: the open trade of the same account and symbol this intent adds to.
+    add_to: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class ParamsIn(s.Body):
@@ -149,6 +151,7 @@ def register(app: FastAPI) -> None:
                 scale_out=body.scale_out,
                 target_policy=body.target_policy,
                 key_level=body.key_level,
+                add_to=body.add_to,
             )
         finally:
             await service.durable()

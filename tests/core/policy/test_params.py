@@ -69,6 +69,8 @@ ATLAS_DEFAULTS = {
     "odin.execution.stop-reject-retries": "2",  # §2/§9.3 "Retry begrenzt" (no number)
     "odin.execution.forced-close-market-after-reprices": "2",  # §11 "Fallback Market"
     "odin.execution.session-calendar": "",  # §11 "exchange calendar aware" (no exceptions)
+    "odin.risk.day-risk-budget-pct": "0.02",
+    "odin.slippage.min-reward-risk": "1.0",
 }
 
 

@@ -33,6 +33,9 @@ step = st.one_of(
     st.tuples(st.just("halt"), st.just(0), st.just(D(0))),
     st.tuples(st.just("close"), st.just(0), st.just(D(0))),
     st.tuples(st.just("resume"), st.just(0), st.just(D(0))),
+    # §12.1 scale-up: an add-to-position child with its own entry and stop (refused unless the
+    # parent is protected and nothing enters)
+    st.tuples(st.just("add"), st.integers(1, 60), st.sampled_from(PRICES)),
 )
 
 
@@ -54,6 +57,10 @@ def check_protected(node: Node) -> None:
                 exit_order = node.order(exit_id)
                 assert exit_order.market_reason is not None
                 assert exit_order.leaves_qty <= t.position, (t, exit_order)
+        elif t.position > 0 and core[t.trade_id].fc_order_id is not None:
+            # forced close (§11): its limit holds the position, the internal stop watches
+            fc = node.order(core[t.trade_id].fc_order_id)
+            assert not fc.is_live or fc.leaves_qty <= t.position, (t, fc)
         elif t.position > 0:
             assert t.stop_order_id is not None, t
             stop = node.order(t.stop_order_id)
@@ -101,6 +108,7 @@ def test_an_open_position_always_has_a_working_stop_for_exactly_its_quantity(
         try:
             long_intent(node)
             check_protected(node)
+            adds = 0
             for kind, n, price in steps:
                 if kind == "maker_sell":
                     node.sell("maker", SYMBOL, n, price)
@@ -123,6 +131,12 @@ def test_an_open_position_always_has_a_working_stop_for_exactly_its_quantity(
                     )
                 elif kind == "resume":
                     node.set_market_status(SYMBOL, None, actor="t")
+                elif kind == "add":
+                    adds += 1
+                    long_intent(
+                        node, f"add{adds}", entry_ideal=price, entry_max=price,
+                        stop=price - 2, risk_amount=2 * n, add_to="t1",
+                    )  # fmt: skip
                 else:
                     before = (node.digest(), node.managed_trades())
                     node.close()

@@ -106,7 +106,9 @@ class TradeDay:
 
 
 def _usd(value: Decimal | None) -> str:
-    return "-" if value is None else f"{value:,.2f}"
+    if value is None:
+        return "-"
+    return f"{value if value else Decimal(0):,.2f}"  # never "-0.00"
 
 
 def _fields(e: ev.EventBase) -> str:
@@ -189,6 +191,75 @@ def tranche_one(day: TradeDay) -> None:
     day.show()
 
 
+def trailing_bars(day: TradeDay) -> None:
+    """ACME climbs for 20 minutes (1-minute bars as market data): on each bar close the stop is
+    maintained (seed §10.2: ATR trail, MFE lock, EMA(9)/higher-low runner), never loosening."""
+    node = day.node
+    close = Decimal("100.60")
+    for _ in range(20):
+        day.wait(60)
+        start = day.clock.now() - day.clock.now() % (60 * SECOND) - 60 * SECOND
+        close += Decimal("0.15")
+        node.apply_bar(
+            SYMBOL,
+            start,
+            close - Decimal("0.1"),
+            close + Decimal("0.2"),
+            close - Decimal("0.3"),
+            close,
+            5000,
+        )
+    node.update_prices(SYMBOL, last=close)
+    moves = [e for e in day.decisions() if isinstance(e, ev.TradeStopMoved)]
+    day.say(
+        f"{day.now()}: ACME at {fmt(close, 2)} after 20 bars; the stop moved {len(moves)} times"
+    )
+    day.show()
+
+
+def partial_stop(day: TradeDay) -> None:
+    """ACME drops through the stop: the stop-limit sells only part before the bid is gone, so
+    the rest of the stop and every target go at market at once (seed §9.1, §3.2 item 4)."""
+    t = day.trade()
+    node = day.node
+    trigger = t.stop_trigger or Decimal(0)
+    node.buy("maker", SYMBOL, 20, trigger)  # a bid takes 20 at the stop level
+    day.wait(1)
+    node.update_prices(SYMBOL, last=trigger)
+    day.say(f"{day.now()}: ACME trades at the stop, {fmt(trigger, 2)}; 20 fill on the stop-limit")
+    day.decisions()
+    day.show()
+
+
+def forced_close(day: TradeDay) -> None:
+    """Cycle 2: a new intent enters at 100; at 15:45 New York time no entry is taken any more
+    and the position is closed with an aggressive limit at the bid (seed §11)."""
+    node = day.node
+    node.sell("maker", SYMBOL, 100, 100)
+    node.trade(
+        "acme-2", "trader", SYMBOL, "BUY", entry_ideal="100", entry_max="101", stop="98",
+        risk_amount="200", scale_out="OFF",
+    )  # fmt: skip
+    day.decisions()
+    close_at = DEMO_START_NS + (6 * 3600 + 15 * 60) * SECOND  # 09:30 ET + 6 h 15 min
+    day.clock.set(close_at)
+    node.advance_time(0)
+    day.say(f"{day.now()} (15:45 ET): forced close")
+    day.decisions()
+    late = node.trade(
+        "acme-3", "trader", SYMBOL, "BUY", entry_ideal="100", entry_max="101", stop="98",
+        risk_amount="200",
+    )  # fmt: skip
+    refused = [e for e in late if isinstance(e, ev.TradeIntentRefused)]
+    if refused:
+        day.say(f"a new intent now is refused: {refused[0].reason}")
+    second = node.managed_trade("acme-2")
+    if second is not None:
+        day.say(
+            f"trade acme-2: {second.phase} ({second.close_cause}), position {fmt(second.position)}"
+        )
+
+
 #: The day, in order: (title, step). Add steps here as seed 001's other parts are built.
 STEPS: list[tuple[str, Callable[[TradeDay], None]]] = [
     ("The open", opening),
@@ -196,6 +267,9 @@ STEPS: list[tuple[str, Callable[[TradeDay], None]]] = [
     ("The entry reprices twice", reprice_twice),
     ("The entry fills: the bracket", entry_fills),
     ("Tranche 1, then break-even", tranche_one),
+    ("Trailing on 1-minute bar closes", trailing_bars),
+    ("A partial stop fill, the rest at market", partial_stop),
+    ("Cycle 2 and the forced close at 15:45 ET", forced_close),
 ]
 
 

@@ -120,7 +120,8 @@ def settle(ctx: Context, t: TradeState, ts: int) -> None:
     stop = state.orders.get(t.stop_order_id or 0)
     if stop is None or not stop.is_live:
         # the venue stop traded all it held: what the targets held needs a stop of its own
-        if t.position(state) > 0:
+        # (a stop the venue canceled or refused is on_stop_gone's, with its retry count)
+        if stop is not None and stop.status is OrderStatus.FILLED and t.position(state) > 0:
             from atlas_oms.core.policy.trade_exits import protect_again
 
             protect_again(ctx, t, ts, "STOP_FIRED")

@@ -10,9 +10,10 @@
   it is moved to the then best bid (a modify: never two exits working at once). After
   ``forced-close-market-after-reprices`` unfilled repricings (default 2, i.e. 15 s) the trade
   closes at market (``MarketOrderReason.FORCED_CLOSE``, through ``fallback.start_exit``). The
-  protective stop keeps working beside the limit, resized after every partial exit fill, until
-  the market exit needs its quantity (§5.2 holds all along); a stop that triggers meanwhile
-  sends the trade to the market exit at once.
+  protective stop is canceled when the limit goes out (both on the whole position could sell it
+  twice in one sweep); while the limit works, an internal stop at the stop level (a last price
+  at or beyond it) sends the trade to the market exit at once (§5.2 "interner Stop + sofortige
+  Exit-Policy").
 * **"Cannot Liquidate"**: a position still open at ``forced-close-end`` (15:55) raises an
   EMERGENCY ``RiskAlert`` and a ``TradeCannotLiquidate`` escalation event; the trade hands the
   position to the account's kill switch (``trip_kill`` with flatten, as ``TripKillSwitch``) and
@@ -42,6 +43,7 @@ from atlas_oms.core.policy import fallback, trade_exits
 from atlas_oms.core.policy.trade_orders import (
     MS,
     abandon_entry,
+    cancel_if_working,
     exit_side,
     params,
     place,
@@ -236,6 +238,9 @@ def on_tick(ctx: Context, ts: int) -> None:
             continue  # a market exit runs (fallback.py)
         if t.fc_next_ts is None and t.fc_order_id is None:
             trade_exits.cancel_targets(ctx, t, ts, "FORCED_CLOSE")
+            # the limit sells the whole position: a stop beside it could sell it a second time
+            # (both can trade in one sweep); the internal stop (on_event) takes its place
+            cancel_if_working(ctx, t.stop_order_id, ts)
             _limit(ctx, t, ts, 0)
         elif t.fc_next_ts is not None and ts >= t.fc_next_ts:
             if t.fc_reprices >= params(state).execution.forced_close_market_after_reprices:
@@ -248,9 +253,11 @@ def on_event(ctx: Context, event: ev.EventBase) -> None:
     """A forced-close limit filled (resize the stop or close), or the stop triggered while it
     works (market at once)."""
     cls = event.__class__
+    state = ctx.state
+    if cls is ev.PricesUpdated or cls is ev.OrderFilled:
+        _internal_stop(ctx, event)
     if cls is not ev.OrderFilled and cls is not ev.OrderTriggered:
         return
-    state = ctx.state
     order_id: int = event.order_id  # type: ignore[attr-defined]
     trade_id = state.trade_orders.get(order_id)
     if trade_id is None:
@@ -269,6 +276,31 @@ def on_event(ctx: Context, event: ev.EventBase) -> None:
         trade_exits.close(ctx, t, ts, "FORCED_CLOSE")
     else:
         trade_exits.resize_stop(ctx, t, ts, "FORCED_CLOSE_FILL", None)
+
+
+def _internal_stop(ctx: Context, event: ev.EventBase) -> None:
+    """While a forced-close limit works in place of the stop, a last price at or beyond the
+    stop level sends the trade to market at once (seed 001 §5.2 "interner Stop + sofortige
+    Exit-Policy")."""
+    state = ctx.state
+    symbol = event.symbol  # type: ignore[attr-defined]
+    price = event.last if event.__class__ is ev.PricesUpdated else event.last_px  # type: ignore[attr-defined]
+    if price is None:
+        return
+    for t in list(state.trades.values()):
+        if (
+            t.symbol != symbol
+            or t.fc_order_id is None
+            or t.phase == CLOSED
+            or t.exit_reason is not None
+            or t.stop_trigger is None
+        ):
+            continue
+        crossed = price <= t.stop_trigger if t.side is Side.BUY else price >= t.stop_trigger
+        if crossed and t.position(state) > 0:
+            fallback.start_exit(
+                ctx, t, event.ts_event, MarketOrderReason.FORCED_CLOSE, "FORCED_CLOSE"
+            )
 
 
 def _boundaries(state: Any, after: int) -> int | None:

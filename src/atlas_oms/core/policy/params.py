@@ -9,8 +9,9 @@ settings object :class:`PolicyParams` holds:
   entry, §6 tranche profiles, §10 trailing, §11 time zone, §13 pre-market, §14 slippage), under
   names Atlas coined in the same ``odin.<group>.<kebab-name>`` style. :attr:`ParamSpec.in_section_16`
   tells them apart, :attr:`ParamSpec.seed` cites the section each number comes from, and
-  :attr:`ParamSpec.seed_default` is False for the four numbers the seed uses without giving one
-  (§10.2's ATR factor, MFE lock, runner buffer, and the ATR period): their defaults are Atlas's.
+  :attr:`ParamSpec.seed_default` is False for the numbers the seed uses without giving one
+  (§10.2's ATR factor, MFE lock, runner buffer, and the ATR period; §12's day risk budget;
+  §14.2's smallest reward/risk): their defaults are Atlas's.
 
 Conventions (where the seed is silent, decided here):
 
@@ -138,6 +139,9 @@ class RiskParams:
     cancel_replace_rate_warn: Decimal = Decimal("5.0")
     #: §16 / §8.2: order/trade ratio (10:1) above which repricing degrades to one cycle.
     order_trade_ratio_warn: Decimal = Decimal("10.0")
+    #: §12 "verbrauchtes Tagesbudget" (the seed gives no number; Atlas default 0.02): the risk
+    #: all of a day's cycles may take together, as a fraction of the day's capital.
+    day_risk_budget_pct: Decimal = Decimal("0.02")
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +237,9 @@ class SlippageParams:
     reduce_size_pct: Decimal = Decimal("0.25")
     #: §14.2: a single fill above 0.5% adjusts the stop (exit at once if R/R is destroyed).
     single_fill_max_pct: Decimal = Decimal("0.005")
+    #: §14.2 "R/R zerstoert" (the seed gives no number; Atlas default 1.0): below this
+    #: reward/risk to the first target from the fill, the trade exits at once.
+    min_reward_risk: Decimal = Decimal("1.0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,6 +427,20 @@ PARAMETERS: tuple[ParamSpec, ...] = tuple(
                 "trailing.runner_buffer_pct",
                 "fraction",
                 "§10.2",
+                seed_default=False,
+            ),
+            _p(
+                "risk.day-risk-budget-pct",
+                "risk.day_risk_budget_pct",
+                "fraction",
+                "§12",
+                seed_default=False,
+            ),
+            _p(
+                "slippage.min-reward-risk",
+                "slippage.min_reward_risk",
+                "ratio",
+                "§14.2",
                 seed_default=False,
             ),
             _p("premarket.max-position-pct", "premarket.max_position_pct", "fraction", "§13"),

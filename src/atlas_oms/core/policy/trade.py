@@ -27,13 +27,13 @@ book is made of Atlas orders); without any, the last price.
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 from typing import Any
 
 from atlas_oms.core.context import Context
 from atlas_oms.core.decimals import round_to_tick
 from atlas_oms.core.orders.amend import cancel_for
-from atlas_oms.core.policy import forced_close, trade_exits
+from atlas_oms.core.policy import cycles, forced_close, guards, trade_exits
 from atlas_oms.core.policy.trade_orders import (
     MS,
     abandon_entry,
@@ -104,13 +104,10 @@ def submit_intent(ctx: Context, c: cmd.SubmitTradeIntent) -> None:
     if c.risk_amount <= 0:
         _refuse(ctx, c, "INVALID_FIELD", "R must be positive")
         return
-    lots = (c.risk_amount / abs(c.entry_ideal - c.stop) / inst.lot_size).to_integral_value(
-        rounding=ROUND_FLOOR
-    )
-    qty = lots * inst.lot_size
-    if qty <= 0 or qty < inst.min_qty:
-        _refuse(ctx, c, "SIZE_TOO_SMALL", f"R {c.risk_amount} buys less than one lot")
+    sized = cycles.admit(ctx, c, inst)  # day budget, cycles, caps, pre-market (§12-14, §16)
+    if sized is None:
         return
+    qty = sized.qty
     ctx.emit(
         ev.TradeIntentAccepted(
             seq=state.seq + 1,
@@ -131,6 +128,7 @@ def submit_intent(ctx: Context, c: cmd.SubmitTradeIntent) -> None:
             key_level=c.key_level,
         )
     )
+    cycles.record(ctx, c, sized)
     _place_entry(ctx, state.trades[c.intent_id], c.entry_ideal, 0, c.ts)
 
 
@@ -149,6 +147,7 @@ def _place_entry(ctx: Context, t: TradeState, price: Decimal, cycle: int, ts: in
             price=price,
             client_order_id=f"{t.trade_id}-e{cycle}",
             tag=f"trade:{t.trade_id}",
+            extended_hours=t.premarket,  # §13: the pre-market entry is a limit for extended hours
         ),
     )
     if order_id is None:
@@ -163,7 +162,7 @@ def _place_entry(ctx: Context, t: TradeState, price: Decimal, cycle: int, ts: in
             price=price,
             qty=qty,
             cycle=cycle,
-            next_reprice_ts=ts + params(state).execution.repricing_interval_ms * MS,
+            next_reprice_ts=ts + guards.interval_ms(state, t) * MS,  # §8.2 degradation
         )
     )
 
@@ -218,7 +217,7 @@ def on_tick(ctx: Context, ts: int) -> None:
         order = state.orders.get(t.entry_order_id)
         if order is None or not order.is_live or order.cum_qty:
             continue
-        if t.cycle >= params(state).execution.max_repricing_cycles:
+        if t.cycle >= guards.max_cycles(state, t):  # §8.2 degradation, §13 pre-market
             abandon_entry(ctx, t, ts, "MAX_REPRICING_CYCLES")
             continue
         cycle = t.cycle + 1

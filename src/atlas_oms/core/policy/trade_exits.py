@@ -263,7 +263,8 @@ def cancel_targets(ctx: Context, t: TradeState, ts: int, cause: str) -> None:
     for order_id in list(t.targets):
         target = state.orders.get(order_id)
         if target is not None and target.is_live:
-            cancel_for(ctx, target, ts, None)
+            if target.status is not OrderStatus.PENDING_CANCEL:  # not already on its way
+                cancel_for(ctx, target, ts, None)
             ctx.emit(
                 ev.TradeTargetCanceled(
                     seq=state.seq + 1,
@@ -356,6 +357,8 @@ def on_stop_gone(ctx: Context, order_id: int, ts: int) -> None:
 
     if t.exit_reason is not None:
         return  # the trade's own emergency exit canceled it
+    if t.fc_order_id is not None:
+        return  # forced close: its limit and the internal stop protect (forced_close.py)
     gone = state.orders.get(order_id)
     refused = gone is not None and gone.status in (OrderStatus.REJECTED, OrderStatus.DENIED)
     why = str(gone.reason or "rejected") if gone is not None else ""

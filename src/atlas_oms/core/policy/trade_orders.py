@@ -19,7 +19,7 @@ from atlas_oms.core.policy.params import PolicyParams
 from atlas_oms.core.policy.trade_state import TradeState
 from atlas_oms.model import commands as cmd
 from atlas_oms.model import events as ev
-from atlas_oms.model.enums import OrderType, Side
+from atlas_oms.model.enums import OrderStatus, OrderType, Side
 from atlas_oms.model.risk import MarketOrderReason
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def place(ctx: Context, c: cmd.SubmitOrder) -> int | None:
 def cancel_if_working(ctx: Context, order_id: int | None, ts: int) -> bool:
     """Cancel the order if it still works; whether a cancel was sent."""
     order = ctx.state.orders.get(order_id) if order_id is not None else None
-    if order is None or not order.is_live:
+    if order is None or not order.is_live or order.status is OrderStatus.PENDING_CANCEL:
         return False
     cancel_for(ctx, order, ts, None)
     return True

@@ -102,6 +102,15 @@ class TradeState:
     fc_reprices: int = 0
     fc_next_ts: int | None = None
     cannot_liquidate: bool = False
+    # -- cycles and guards (seed 001 §12-14; core/policy/cycles.py, desk.py) --
+    #: The pipeline's (account, symbol) cycle number this trading day (1 = the first).
+    cycle_number: int = 0
+    #: The trade this one adds to (§12.1 scale-up: a child with its own entry, stop, targets).
+    add_to: str | None = None
+    #: Entered in pre-market (§13: one limit attempt, no repricing).
+    premarket: bool = False
+    #: The entry's adverse slippage against the intent price (§14.1), once measured.
+    entry_slippage: Decimal | None = None
 
     @property
     def is_open(self) -> bool:

@@ -4,7 +4,18 @@ of the lines is the order in which the hooks run."""
 
 from __future__ import annotations
 
-from atlas_oms.core.policy import cover, fallback, forced_close, scale_out, trade, trailing
+from atlas_oms.core.policy import (
+    cover,
+    fallback,
+    forced_close,
+    guards,
+    scale_out,
+    trade,
+    trailing,
+)
+
+trade.TICK_HOOKS.append(guards.on_tick)  # §8.2 degradation recovers on the timer
+trade.EVENT_HOOKS.append(guards.on_event)  # §14 slippage, §8.2 degradation
 
 trade.EVENT_HOOKS.append(cover.on_event)
 trade.TICK_HOOKS.append(scale_out.on_tick)

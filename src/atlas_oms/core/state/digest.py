@@ -110,6 +110,11 @@ def _trades(state: State) -> Any:
         msgspec.to_builtins(t, builtin_types=(Decimal,)) for _, t in sorted(state.trades.items())
     ]
     out: list[Any] = [list(state.policy_overrides), trades]
+    desks = state.cycles.desks
+    if desks:  # seed 001 §8.2, §12-14 (core/policy/desk.py)
+        out.append(
+            [msgspec.to_builtins(d, builtin_types=(Decimal,)) for _, d in sorted(desks.items())]
+        )
     if state.bar_book:  # bars and indicators (core/policy/bar_book.py), while trades exist
         out.append(state.bar_book.canonical())
     return out

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from atlas_oms.core import retention
 from atlas_oms.core.orders import link_book
 from atlas_oms.core.policy.bar_book import TRAILING_APPLIERS, apply_print
+from atlas_oms.core.policy.desk import DESK_APPLIERS, chain_filled
 from atlas_oms.core.policy.exits_state import EXIT_APPLIERS
 from atlas_oms.core.policy.trade_state import TRADE_APPLIERS
 from atlas_oms.core.state import booking
@@ -198,7 +199,9 @@ APPLIERS: dict[type, Applier] = {
     **TRADE_APPLIERS,
     **TRAILING_APPLIERS,
     **EXIT_APPLIERS,
+    **DESK_APPLIERS,
 }
+APPLIERS[ev.OrderFilled] = chain_filled(apply_filled)  # §13 prints (core/policy/desk.py)
 
 
 def apply(state: State, event: ev.EventBase) -> None:

@@ -20,6 +20,7 @@ from atlas_oms.core.derivatives.book import Case
 from atlas_oms.core.orders.link_book import OrderList
 from atlas_oms.core.orders.order import Order
 from atlas_oms.core.policy.bar_book import SymbolBars
+from atlas_oms.core.policy.desk import CyclesBook
 from atlas_oms.core.policy.trade_state import TradeState, params_from
 from atlas_oms.core.risk.book import BreakerStatus, RateWindow
 from atlas_oms.core.state.booking import FirmExposure, track
@@ -241,6 +242,8 @@ class StateSnapshot(msgspec.Struct, gc=False):
     policy_overrides: list[tuple[str, str]] | None = None
     #: Per symbol: 1-minute bars and indicators (core/policy/bar_book.py); None: none.
     bar_book: list[SymbolBars] | None = None
+    #: Desks and pre-market prints (core/policy/desk.py); None when empty (and before them).
+    cycles: CyclesBook | None = None
 
 
 # ---------------------------------------------------------------------------------- export
@@ -301,6 +304,7 @@ def export_state(state: State) -> StateSnapshot:
         trades=list(state.trades.values()) or None,
         policy_overrides=list(state.policy_overrides) or None,
         bar_book=state.bar_book.export(),
+        cycles=state.cycles if state.cycles.desks or state.cycles.prints else None,
         risk=RiskRecord(
             limits=[(k[0], k[1], v) for k, v in risk.limits.items()],
             states=list(risk.states.values()),
@@ -422,6 +426,8 @@ def restore_state(state: State, snap: StateSnapshot) -> None:
         state.policy_overrides = tuple(tuple(x) for x in snap.policy_overrides)  # type: ignore[misc]
         state.policy = params_from(state.policy_overrides)
     state.bar_book.restore(snap.bar_book)
+    if snap.cycles is not None:
+        state.cycles = snap.cycles
     for t in snap.trades or ():
         state.trades[t.trade_id] = t
         for order_id in (*t.entry_orders, *t.exit_orders):

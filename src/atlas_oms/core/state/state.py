@@ -19,6 +19,7 @@ from atlas_oms.core.orders.link_book import LinkBook
 from atlas_oms.core.orders.order import Order
 from atlas_oms.core.orders.trigger_index import TriggerIndex
 from atlas_oms.core.policy.bar_book import BarBook
+from atlas_oms.core.policy.desk import CyclesBook
 from atlas_oms.core.policy.params import PolicyParams
 from atlas_oms.core.risk.book import RiskBook
 from atlas_oms.core.state.positions import Balance, Position
@@ -49,6 +50,7 @@ class State:
         "busted",
         "client_id_queue",
         "client_ids",
+        "cycles",
         "deriv_live",
         "equities",
         "expiries",
@@ -140,6 +142,8 @@ class State:
         self.policy_overrides: tuple[tuple[str, str], ...] = ()
         #: Per symbol: 1-minute bars and indicators (seed 001 §10; core/policy/bar_book.py).
         self.bar_book = BarBook()
+        #: Trading days, cycles, slippage and degradation per account (core/policy/desk.py).
+        self.cycles = CyclesBook()
 
     # ------------------------------------------------------------------ lookups
     def balance(self, account_id: str, asset: str) -> Balance:
