@@ -362,6 +362,9 @@ def _bracket_placed(ctx: Context, e: ev.TradeBracketPlaced) -> None:
     if e.stop_order_id:
         return
     t: TradeState = ctx.state.trades[e.trade_id]
+    status = market_status(ctx.state, ctx.state.instruments[t.symbol], e.ts_event)
+    if status in (MarketStatus.PRE_MARKET, MarketStatus.POST_MARKET):
+        return  # extended hours take no stop order: extended.py protects until the open
     if t.phase != CLOSED and t.position(ctx.state) > 0:
         stop_refused(ctx, t, e.ts_event, e.position_qty, e.stop_trigger, e.stop_limit)
 

@@ -28,10 +28,14 @@ from atlas_oms.core.policy.trade_orders import (
 )
 from atlas_oms.core.policy.trade_state import TradeState
 from atlas_oms.core.refusals import reject_command
+from atlas_oms.core.risk.gates import market_status
 from atlas_oms.model import commands as cmd
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import OrderType, Side
 from atlas_oms.model.reasons import Reason
+from atlas_oms.model.risk import MarketStatus
+
+_EXTENDED = (MarketStatus.PRE_MARKET, MarketStatus.POST_MARKET)
 
 
 def best_bid_for(state: Any, t: TradeState) -> Decimal | None:
@@ -134,6 +138,8 @@ def _place(ctx: Context, t: TradeState, ts: int) -> None:
                 price=price,
                 client_order_id=f"{t.trade_id}-x{state.next_order_id}",
                 tag=f"trade:{t.trade_id}",
+                # outside the regular session only extended-hours limits trade
+                extended_hours=market_status(state, state.instruments[t.symbol], ts) in _EXTENDED,
             ),
         )
     ctx.emit(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from atlas_oms.core.policy import (
     cover,
+    extended,
     fallback,
     forced_close,
     guards,
@@ -34,3 +35,7 @@ trade.DEADLINE_HOOKS.append(fallback.next_deadline)
 trade.TICK_HOOKS.append(forced_close.on_tick)
 trade.EVENT_HOOKS.append(forced_close.on_event)
 trade.DEADLINE_HOOKS.append(forced_close.next_deadline)
+
+# Protection outside the regular session (§5.2 with §13): extended.py
+trade.EVENT_HOOKS.append(extended.on_event)
+trade.TICK_HOOKS.append(extended.on_tick)
