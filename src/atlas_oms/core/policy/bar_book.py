@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from atlas_oms.core.decimals import ZERO
 from atlas_oms.core.policy import bars, indicators
 from atlas_oms.core.policy.bars import Bar, BarState
 from atlas_oms.core.policy.indicators import IndicatorConfig, IndicatorState
@@ -163,12 +164,42 @@ def _book(state: State, sb: SymbolBars, new: BarState, closed: tuple[Bar, ...]) 
 # ------------------------------------------------------------------------------- appliers
 def apply_print(state: State, e: ev.OrderFilled) -> None:
     """An execution: one print of its symbol (the second fill of a match is skipped)."""
-    sb = _bars_of(state, e.symbol)
+    sb = state.bar_book.of(e.symbol)
     trade_id = e.trade_id
     if trade_id and trade_id == sb.last_print:
         return
     sb.last_print = trade_id
-    new, closed = bars.on_trade(sb.bars, e.last_px, e.last_qty, e.ts_event)
+    st = sb.bars
+    bar = st.current
+    px = e.last_px
+    qty = e.last_qty
+    # The common case, on every print: the minute in progress, in order. The same bar as
+    # bars.on_trade builds, without its checks for closing, late and refused trades.
+    if (
+        bar is not None
+        and bar.start_ns <= e.ts_event < bar.start_ns + bar.interval_ns
+        and px > ZERO
+        and qty > ZERO
+    ):
+        sb.bars = BarState(
+            Bar(
+                bar.start_ns,
+                bar.open,
+                px if px > bar.high else bar.high,
+                px if px < bar.low else bar.low,
+                px,
+                bar.volume + qty,
+                bar.trades + 1,
+                bar.interval_ns,
+            ),
+            st.last_closed_start,
+            st.late_trades,
+            st.late_bars,
+            st.interval_ns,
+        )
+        return
+    sb = _bars_of(state, e.symbol)
+    new, closed = bars.on_trade(sb.bars, px, qty, e.ts_event)
     _book(state, sb, new, closed)
 
 
