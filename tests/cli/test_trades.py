@@ -53,3 +53,12 @@ def test_params_shows_the_parameters_and_an_admin_sets_them(live: Live) -> None:
     assert rows[f"odin.{name}"]["value"] == "2000" and rows[f"odin.{name}"]["source"] == "journal"
     code, out, _ = live.run("trades", "params", "--reset", key="admin")
     assert code == 0 and "journal" not in out
+
+
+def test_act_sends_an_action_and_prints_the_engines_refusal(live: Live) -> None:
+    code, _, err = live.run(*INTENT, "--id", "cli-act")
+    assert code == 0, err
+    code, _, err = live.run("trades", "act", "cli-act", "SCALE_OUT", "--reason", "parabolic")
+    assert code == 2 and err.startswith("TRADE_NOT_OPEN: ")  # still entering: nothing to take
+    code, _, err = live.run("trades", "act", "nope", "TIGHTEN")
+    assert code == 2 and err.startswith("UNKNOWN_TRADE: ")

@@ -138,3 +138,28 @@ def test_policy_params_get_and_put_by_an_admin(tmp_path: Path) -> None:
         assert r.status_code == 422 and r.json()["reason"] == "INVALID_FIELD"
         r = api.call("PUT", "/v1/policy/params", "admin", json={"overrides": {}})
         assert r.status_code == 200 and api.node.policy_overrides() == {}
+
+
+def test_actions_on_an_open_trade_tighten_trail_only_and_scale_out(tmp_path: Path) -> None:
+    """§10.1 CRITICAL monitor event, §7 TRAIL_ONLY and §6.2 scale-out over REST; a refused
+    action is 422 with the engine's reason, another account's trade 404."""
+    with trades_api(tmp_path) as api:
+        api.node.sell("maker", SYMBOL, 100, 100)
+        assert api.call("POST", "/v1/trades", json=intent()).status_code == 201
+        r = api.call(
+            "POST",
+            "/v1/trades/t1/actions",
+            json={"action": "TIGHTEN", "reason": "blow-off", "stop": "99"},
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["stop_trigger"] == "99.00"
+        api.node.buy("maker", SYMBOL, 10, "99.50")  # a bid for the scale-out
+        r = api.call(
+            "POST", "/v1/trades/t1/actions", json={"action": "SCALE_OUT", "reason": "parabolic"}
+        )
+        assert r.status_code == 200, r.text
+        assert [o["role"] for o in r.json()["exits"]]  # a limit at the bid works
+        r = api.call("POST", "/v1/trades/t1/actions", json={"action": "SCALE_OUT"})
+        assert r.status_code == 422 and r.json()["reason"] == "TRADE_NOT_OPEN"
+        r = api.call("POST", "/v1/trades/t1/actions", json={"action": "TRAIL_ONLY"}, who="other")
+        assert r.status_code == 404

@@ -266,6 +266,19 @@ def cmd_params(args: argparse.Namespace, ctx: Context) -> int:
     return run_online(args, ctx, action)
 
 
+def cmd_act(args: argparse.Namespace, ctx: Context) -> int:
+    """An action on an open trade: scale out now, tighten its stop, trail only."""
+
+    def action(client: AtlasClient) -> int:
+        body: dict[str, Any] = {"action": args.action, "reason": args.reason}
+        if args.stop is not None:
+            body["stop"] = args.stop
+        reply = client.request("POST", f"/v1/trades/{args.trade_id}/actions", json=body)
+        return show(args, reply, trade_text(reply.data))
+
+    return run_online(args, ctx, action)
+
+
 def add_parser(sub: Any) -> None:
     """``atlas trades ACTION``."""
     trades = sub.add_parser("trades", help="managed trades (seed 001) on a running server")
@@ -311,6 +324,18 @@ def add_parser(sub: Any) -> None:
     one.add_argument("trade_id", metavar="ID")
     server_options(one)
     one.set_defaults(func=cmd_show)
+
+    act = tsub.add_parser(
+        "act", help="act on an open trade: SCALE_OUT (§6.2), TIGHTEN (§10.1), TRAIL_ONLY (§7)"
+    )
+    act.add_argument("trade_id", metavar="ID")
+    act.add_argument(
+        "action", type=choice(("SCALE_OUT", "TIGHTEN", "TRAIL_ONLY")), metavar="ACTION"
+    )
+    act.add_argument("--stop", type=decimal_text, metavar="PX", help="TIGHTEN: a level to take")
+    act.add_argument("--reason", default="", metavar="TEXT", help="why (journaled)")
+    server_options(act)
+    act.set_defaults(func=cmd_act)
 
     params = tsub.add_parser("params", help="the policy parameters in force on the server")
     params.add_argument(

@@ -63,6 +63,17 @@ class TradeIntentIn(s.Body):
     add_to: str | None = Field(default=None, min_length=1, max_length=64)
 
 
+class TradeActionIn(s.Body):
+    """An action on an open managed trade: ``SCALE_OUT`` (seed 001 §6.2: the targets now, by a
+    limit at the bid), ``TIGHTEN`` (§10.1: a CRITICAL monitor event; ``stop`` is one more
+    candidate level, taken only if it tightens), ``TRAIL_ONLY`` (§7: cancel every target and
+    trail the whole position)."""
+
+    action: Literal["SCALE_OUT", "TIGHTEN", "TRAIL_ONLY"]
+    reason: str = Field(default="", max_length=200)
+    stop: s.Dec | None = None
+
+
 class ParamsIn(s.Body):
     """The policy overrides from now on (name -> value; decimals as strings)."""
 
@@ -209,6 +220,34 @@ def register(app: FastAPI) -> None:
             raise _unknown(trade_id)
         full = await _with_events(service, view)
         return service.for_key(key, {"trade_id": trade_id, "events": list(full.events or ())})
+
+    @app.post("/v1/trades/{trade_id}/actions", tags=["trades"])
+    async def trade_action(
+        request: Request, trade_id: str, body: TradeActionIn, key: Key
+    ) -> Response:
+        """Act on an open managed trade (scale out now, tighten its stop, trail only)."""
+        service = service_of(request)
+        view = _visible_trade(service, key, trade_id)
+        if view is None:
+            raise _unknown(trade_id)
+        service.require_trading(key, view.account_id, "act on managed trades")
+        node = service.node
+        try:
+            if body.action == "SCALE_OUT":
+                events = node.trigger_scale_out(trade_id, reason=body.reason)
+            elif body.action == "TIGHTEN":
+                events = node.tighten_trade_stop(
+                    trade_id, body.reason or "CRITICAL", stop=body.stop
+                )
+            else:
+                events = node.set_trade_target_policy(trade_id, "TRAIL_ONLY", reason=body.reason)
+        finally:
+            await service.durable()
+        for event in events:
+            if isinstance(event, ev.CommandRejected):
+                log_refusal(request, 422, event.reason, event.message, view.account_id)
+                raise Problem(422, event.reason, event.message)
+        return JSON(node.managed_trade(trade_id))
 
     @app.get("/v1/trades/{symbol:path}", include_in_schema=False)
     async def old_market_trades(
