@@ -44,9 +44,9 @@ from atlas_oms.core.policy.trade_orders import (
     MS,
     abandon_entry,
     cancel_if_working,
-    exit_side,
+    exit_quote,
+    limit_exit,
     params,
-    place,
 )
 from atlas_oms.core.policy.trade_state import CLOSED, ENTERING, TradeState
 from atlas_oms.core.risk.gates import market_status
@@ -55,7 +55,7 @@ from atlas_oms.core.sessions import SECOND_NS, civil_from_days, new_york_offset
 from atlas_oms.model import commands as cmd
 from atlas_oms.model import events as ev
 from atlas_oms.model import events_exits as ex
-from atlas_oms.model.enums import OrderType, Side
+from atlas_oms.model.enums import Side
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.risk import AlertLevel, MarketOrderReason, MarketStatus, Scope
 
@@ -119,24 +119,8 @@ def _past_end(state: Any, ts: int) -> bool:
 
 
 def best_bid(ctx: Context, t: TradeState) -> Decimal | None:
-    """The best quote the trade's exit meets: the highest resting buy of another account for a
-    long (the lowest sell for a short); without one, the last price."""
-    state = ctx.state
-    want = t.side  # a long's exit sells to the buyers
-    best: Decimal | None = None
-    for order in state.orders.values():
-        if (
-            order.symbol != t.symbol
-            or order.side is not want
-            or order.account_id == t.account_id
-            or order.price is None
-            or order.held
-            or not order.is_live
-        ):
-            continue
-        if best is None or (order.price > best if want is Side.BUY else order.price < best):
-            best = order.price
-    return best if best is not None else state.last.get(t.symbol)
+    """The best quote the trade's exit meets (``trade_orders.exit_quote``)."""
+    return exit_quote(ctx.state, t)
 
 
 def _limit(ctx: Context, t: TradeState, ts: int, reprice: int) -> None:
@@ -155,21 +139,8 @@ def _limit(ctx: Context, t: TradeState, ts: int, reprice: int) -> None:
         )
         order_id = current.order_id
     else:
-        order_id = place(
-            ctx,
-            cmd.SubmitOrder(
-                ts=ts,
-                account_id=t.account_id,
-                symbol=t.symbol,
-                side=exit_side(t),
-                order_type=OrderType.LIMIT,
-                qty=position,
-                price=price,
-                client_order_id=f"{t.trade_id}-f{reprice}",
-                tag=f"trade:{t.trade_id}",
-                reduce_only=True,
-            ),
-        )
+        coid = f"{t.trade_id}-f{reprice}"
+        order_id = limit_exit(ctx, t, ts, position, price, coid, reduce_only=True)
     ctx.emit(
         ex.TradeForcedCloseOrder(
             seq=state.seq + 1,

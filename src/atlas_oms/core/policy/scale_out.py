@@ -22,16 +22,15 @@ from atlas_oms.core.policy.trade_orders import (
     MS,
     abandon_entry,
     cancel_if_working,
-    exit_side,
+    exit_quote,
+    limit_exit,
     params,
-    place,
 )
 from atlas_oms.core.policy.trade_state import TradeState
 from atlas_oms.core.refusals import reject_command
 from atlas_oms.core.risk.gates import market_status
 from atlas_oms.model import commands as cmd
 from atlas_oms.model import events as ev
-from atlas_oms.model.enums import OrderType, Side
 from atlas_oms.model.reasons import Reason
 from atlas_oms.model.risk import MarketStatus
 
@@ -39,23 +38,8 @@ _EXTENDED = (MarketStatus.PRE_MARKET, MarketStatus.POST_MARKET)
 
 
 def best_bid_for(state: Any, t: TradeState) -> Decimal | None:
-    """Where the trade's exit sells now: the best resting buy of another account for a long's
-    exit (the best sell for a short's); without one, the last price."""
-    want = Side.BUY if t.side is Side.BUY else Side.SELL
-    best: Decimal | None = None
-    for order in state.orders.values():
-        if (
-            order.symbol != t.symbol
-            or order.side is not want
-            or order.account_id == t.account_id
-            or order.price is None
-            or order.held
-            or not order.is_live
-        ):
-            continue
-        if best is None or (order.price > best if want is Side.BUY else order.price < best):
-            best = order.price
-    return best if best is not None else state.last.get(t.symbol)
+    """Where the trade's exit sells now (``trade_orders.exit_quote``)."""
+    return exit_quote(state, t)
 
 
 def exit_remaining(state: Any, t: TradeState) -> Decimal:
@@ -126,22 +110,10 @@ def _place(ctx: Context, t: TradeState, ts: int) -> None:
     due = ts + params(state).execution.exit_repricing_interval_ms * MS
     order_id = None
     if price is not None:
-        order_id = place(
-            ctx,
-            cmd.SubmitOrder(
-                ts=ts,
-                account_id=t.account_id,
-                symbol=t.symbol,
-                side=exit_side(t),
-                order_type=OrderType.LIMIT,
-                qty=qty,
-                price=price,
-                client_order_id=f"{t.trade_id}-x{state.next_order_id}",
-                tag=f"trade:{t.trade_id}",
-                # outside the regular session only extended-hours limits trade
-                extended_hours=market_status(state, state.instruments[t.symbol], ts) in _EXTENDED,
-            ),
-        )
+        # outside the regular session only extended-hours limits trade
+        extended = market_status(state, state.instruments[t.symbol], ts) in _EXTENDED
+        coid = f"{t.trade_id}-x{state.next_order_id}"
+        order_id = limit_exit(ctx, t, ts, qty, price, coid, extended_hours=extended)
     ctx.emit(
         ev.TradeScaleOutPlaced(
             seq=state.seq + 1,

@@ -37,6 +37,7 @@ from atlas_oms.core.policy import cycles, forced_close, guards, trade_exits
 from atlas_oms.core.policy.trade_orders import (
     MS,
     abandon_entry,
+    best_price,
     cancel_if_working,
     params,
     place,
@@ -170,22 +171,8 @@ def _place_entry(ctx: Context, t: TradeState, price: Decimal, cycle: int, ts: in
 def best_quote(ctx: Context, t: TradeState) -> Decimal | None:
     """The best opposite quote on the trade's venue: the lowest resting sell (for a buy) or the
     highest resting buy of another account; without one, the last price."""
-    state = ctx.state
-    best: Decimal | None = None
     want = Side.SELL if t.side is Side.BUY else Side.BUY
-    for order in state.orders.values():
-        if (
-            order.symbol != t.symbol
-            or order.side is not want
-            or order.account_id == t.account_id
-            or order.price is None
-            or order.held
-            or not order.is_live
-        ):
-            continue
-        if best is None or (order.price < best if want is Side.SELL else order.price > best):
-            best = order.price
-    return best if best is not None else state.last.get(t.symbol)
+    return best_price(ctx.state, t.symbol, want, t.account_id)
 
 
 def _reprice_price(ctx: Context, t: TradeState, cycle: int) -> Decimal:

@@ -26,9 +26,8 @@ from atlas_oms.core.policy.trade_orders import (
     MS,
     abandon_entry,
     cancel_if_working,
-    exit_side,
+    limit_exit,
     params,
-    place,
     stop_order,
     stop_prices,
 )
@@ -36,7 +35,7 @@ from atlas_oms.core.policy.trade_state import CLOSED, TradeState
 from atlas_oms.core.policy.tranches import ScaleOutProfile, config_from_params, plan_tranches
 from atlas_oms.model import commands as cmd
 from atlas_oms.model import events as ev
-from atlas_oms.model.enums import OrderStatus, OrderType, Side
+from atlas_oms.model.enums import OrderStatus, Side
 from atlas_oms.model.risk import MarketOrderReason
 
 
@@ -73,20 +72,7 @@ def place_bracket(ctx: Context, t: TradeState, ts: int, entry_done: bool) -> Non
         stop_id = stop_order(ctx, t, ts, filled, trigger, limit, f"{t.trade_id}-s")
     targets: list[tuple[int, int, Decimal, Decimal]] = []
     for index, qty, price in planned:
-        order_id = place(
-            ctx,
-            cmd.SubmitOrder(
-                ts=ts,
-                account_id=t.account_id,
-                symbol=t.symbol,
-                side=exit_side(t),
-                order_type=OrderType.LIMIT,
-                qty=qty,
-                price=price,
-                client_order_id=f"{t.trade_id}-t{index}",
-                tag=f"trade:{t.trade_id}",
-            ),
-        )
+        order_id = limit_exit(ctx, t, ts, qty, price, f"{t.trade_id}-t{index}")
         if order_id is not None:
             targets.append((order_id, index, qty, price))
     if covering:
@@ -148,20 +134,8 @@ def grow_targets(ctx: Context, t: TradeState, ts: int) -> None:
             continue
         price = price_of.get(tranche.index, tranche.target)
         n = sum(1 for i, _, _ in t.targets.values() if i == tranche.index)
-        order_id = place(
-            ctx,
-            cmd.SubmitOrder(
-                ts=ts,
-                account_id=t.account_id,
-                symbol=t.symbol,
-                side=exit_side(t),
-                order_type=OrderType.LIMIT,
-                qty=more,
-                price=price,
-                client_order_id=f"{t.trade_id}-t{tranche.index}" + (f"-{n}" if n else ""),
-                tag=f"trade:{t.trade_id}",
-            ),
-        )
+        coid = f"{t.trade_id}-t{tranche.index}" + (f"-{n}" if n else "")
+        order_id = limit_exit(ctx, t, ts, more, price, coid)
         if order_id is not None:
             added.append((order_id, tranche.index, more, price))
     if added:

@@ -43,6 +43,32 @@ def place(ctx: Context, c: cmd.SubmitOrder) -> int | None:
     return order_id if order is not None and order.is_live else None
 
 
+def best_price(state: State, symbol: str, side: Side, exclude_account: str) -> Decimal | None:
+    """The best resting ``side`` price of ``symbol`` from any account but ``exclude_account``
+    (the highest buy, the lowest sell) on the built-in book; without one, the last price (an
+    external venue's book is not in the state)."""
+    best: Decimal | None = None
+    buy = side is Side.BUY
+    for order in state.orders.values():
+        if (
+            order.symbol != symbol
+            or order.side is not side
+            or order.account_id == exclude_account
+            or order.price is None
+            or order.held
+            or not order.is_live
+        ):
+            continue
+        if best is None or (order.price > best if buy else order.price < best):
+            best = order.price
+    return best if best is not None else state.last.get(symbol)
+
+
+def exit_quote(state: State, t: TradeState) -> Decimal | None:
+    """Where the trade's exit sells now: the best bid for a long (the best ask for a short)."""
+    return best_price(state, t.symbol, t.side, t.account_id)
+
+
 def cancel_if_working(ctx: Context, order_id: int | None, ts: int) -> bool:
     """Cancel the order if it still works; whether a cancel was sent."""
     order = ctx.state.orders.get(order_id) if order_id is not None else None
@@ -90,6 +116,37 @@ def stop_order(
             trigger_price=trigger,
             client_order_id=client_order_id,
             tag=f"trade:{t.trade_id}",
+        ),
+    )
+
+
+def limit_exit(
+    ctx: Context,
+    t: TradeState,
+    ts: int,
+    qty: Decimal,
+    price: Decimal,
+    client_order_id: str,
+    *,
+    reduce_only: bool = False,
+    extended_hours: bool = False,
+) -> int | None:
+    """Submit a limit order reducing the trade's position (a target, a scale-out or a
+    forced-close exit); its order id, or None when it was refused."""
+    return place(
+        ctx,
+        cmd.SubmitOrder(
+            ts=ts,
+            account_id=t.account_id,
+            symbol=t.symbol,
+            side=exit_side(t),
+            order_type=OrderType.LIMIT,
+            qty=qty,
+            price=price,
+            client_order_id=client_order_id,
+            tag=f"trade:{t.trade_id}",
+            reduce_only=reduce_only,
+            extended_hours=extended_hours,
         ),
     )
 
