@@ -566,6 +566,7 @@ ROUTES: dict[tuple[str, str], Doc] = {
     ("GET", "/v1/trades"): ok(TradesPage, 404),
     ("GET", "/v1/trades/{trade_id}"): ok(TradeView, 404),
     ("GET", "/v1/trades/{trade_id}/events"): ok(TradeEvents, 404),
+    ("POST", "/v1/trades/{trade_id}/actions"): ok(TradeView, 403, 404, 409, 422),
     ("GET", "/v1/policy/params"): ok(PolicyParamsDoc),
     ("PUT", "/v1/policy/params"): ok(PolicyParamsDoc, 403, 409, 422),
     ("POST", "/v1/marketdata/prices"): ok(PricesResult, 403, 404, 409, 422),
