@@ -52,6 +52,22 @@ from atlas_oms.model.enums import OrderType, Side
 TICK_HOOKS: list[Callable[[Context, int], None]] = []
 #: ``hook(ctx, event)`` for every event of a message (and those the hooks cause), in order.
 EVENT_HOOKS: list[Callable[[Context, ev.EventBase], None]] = []
+#: Event class -> the hooks that want it (:func:`on_events`), in registration order.
+HOOKS_BY_CLASS: dict[type, list[Callable[[Context, ev.EventBase], None]]] = {}
+
+
+def on_events(
+    *classes: type,
+) -> Callable[[Callable[[Context, ev.EventBase], None]], None]:
+    """Register an event hook for ``classes`` only (the hot path skips the others)."""
+
+    def register(hook: Callable[[Context, ev.EventBase], None]) -> None:
+        for cls in classes:
+            HOOKS_BY_CLASS.setdefault(cls, []).append(hook)
+
+    return register
+
+
 #: ``hook(state, after) -> ts | None``: a module's earliest deadline later than ``after``.
 DEADLINE_HOOKS: list[Callable[[Any, int], int | None]] = []
 
@@ -273,6 +289,7 @@ def after_events(ctx: Context, out: list[ev.EventBase], start: int) -> None:
     i = start
     orders = ctx.state.trade_orders
     hooks = EVENT_HOOKS
+    by_class = HOOKS_BY_CLASS
     while i < len(out):
         event = out[i]
         if event.__class__ is ev.OrderFilled:
@@ -282,6 +299,8 @@ def after_events(ctx: Context, out: list[ev.EventBase], start: int) -> None:
         elif isinstance(event, _STOP_GONE) and event.order_id in orders:
             trade_exits.on_stop_gone(ctx, event.order_id, event.ts_event)
         for hook in hooks:
+            hook(ctx, event)
+        for hook in by_class.get(event.__class__, ()):
             hook(ctx, event)
         i += 1
 
