@@ -255,3 +255,20 @@ def test_section_12_a_trade_held_overnight_still_blocks_its_pipeline_the_next_da
     )  # fmt: skip  (opens the new day)
     node.update_prices(SYMBOL, last=100)
     assert _refused(long_intent(node, "n2")).reason == "PIPELINE_BUSY"
+
+
+def test_a_parent_stop_lost_to_a_childs_own_entry_is_replaced_a_bounded_number_of_times() -> None:
+    """Self-trade prevention cancels the parent's stop against the add-to child's working entry:
+    the child's entry is what it trades against, so it is abandoned, and a stop canceled that
+    way counts like a refusal (a bounded number of retries, never an endless loop)."""
+    import trade_kit
+
+    node = trade_kit.make_node()
+    node.sell("maker", trade_kit.SYMBOL, 100, 100)
+    trade_kit.long_intent(node)
+    node.buy("maker", trade_kit.SYMBOL, 30, 102)  # tranche 1: the parent is protected at break-even
+    trade_kit.long_intent(node, "child", entry_ideal="101", entry_max="101", stop="99", add_to="t1")
+    events = node.update_prices(trade_kit.SYMBOL, last="99.5")  # the parent's stop (100) fires
+    assert len(events) < 500  # it ends
+    child = node.managed_trade("child")
+    assert child is not None and child.entry_order_id is None  # no entry works any more

@@ -142,3 +142,11 @@ def test_an_open_trade_keeps_its_orders_in_memory_past_the_retention_window() ->
     node.advance_time(3600 * SEC)
     node.advance_time(3600 * SEC)
     assert entry not in node.engine.state.orders  # now it may go
+
+
+def test_an_intent_whose_stop_the_market_already_passed_is_refused() -> None:
+    """The entry limit would fill where the trade is already stopped out."""
+    node = make_node()
+    node.sell("maker", SYMBOL, 10, "97.50")  # the best offer lies below the stop (98)
+    refused = of(long_intent(node), ev.TradeIntentRefused)
+    assert refused and refused[0].reason == "STOP_THROUGH_MARKET"  # type: ignore[attr-defined]

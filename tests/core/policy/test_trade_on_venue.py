@@ -82,3 +82,14 @@ def test_a_target_filled_at_the_venue_twice_resizes_the_stop_once() -> None:
     assert update(node, vt, vfill(vt, "T9", "4", px="102")) == []
     t = node.managed_trade("v1")
     assert t is not None and t.position == D(6)
+
+
+def test_an_entry_the_venue_fills_through_its_stop_gets_the_stop_and_no_targets() -> None:
+    """A venue may fill a buy limit far below it (a gap): at or through the stop there is no R to
+    scale out by, so the bracket is the stop alone, and nothing crashes."""
+    node = world()
+    oid = _of(_intent(node), ev.TradeEntryPlaced)[0].order_id  # type: ignore[attr-defined]
+    done = vorder(oid, VS.FILLED, qty="10", price="100", cum="10", avg="97")
+    bracket = _of(update(node, done, vfill(done, "G1", "10", px="97")), ev.TradeBracketPlaced)
+    assert bracket and bracket[0].targets == ()  # type: ignore[attr-defined]
+    assert bracket[0].stop_order_id  # type: ignore[attr-defined]

@@ -110,6 +110,16 @@ def submit_intent(ctx: Context, c: cmd.SubmitTradeIntent) -> None:
             ctx, c, "INVALID_ZONE", "the stop must lie beyond the ideal entry, the max behind it"
         )
         return
+    quote = best_price(state, c.symbol, Side.SELL if long else Side.BUY, c.account_id)
+    if quote is not None and (quote <= c.stop if long else quote >= c.stop):
+        _refuse(
+            ctx,
+            c,
+            "STOP_THROUGH_MARKET",
+            f"the market ({quote}) is already at or beyond the stop {c.stop}: the entry would "
+            "fill where the trade is already stopped out",
+        )
+        return
     try:
         ScaleOutProfile(c.scale_out)
     except ValueError:

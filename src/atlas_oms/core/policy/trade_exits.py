@@ -36,6 +36,7 @@ from atlas_oms.core.policy.tranches import ScaleOutProfile, config_from_params, 
 from atlas_oms.model import commands as cmd
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import OrderStatus, Side
+from atlas_oms.model.reasons import Reason
 from atlas_oms.model.risk import MarketOrderReason
 
 
@@ -50,7 +51,8 @@ def place_bracket(ctx: Context, t: TradeState, ts: int, entry_done: bool) -> Non
     trigger, limit = stop_prices(ctx, t, t.stop0)
     variant = ""
     planned: list[tuple[int, Decimal, Decimal]] = []
-    if t.target_policy == "TRANCHES":
+    # An entry filled at or through its stop has no R to scale out by: the stop alone.
+    if t.target_policy == "TRANCHES" and _profit_side(t, entry_px) > 0:
         plan = plan_tranches(
             profile=ScaleOutProfile(t.scale_out),
             is_buy=t.side is Side.BUY,
@@ -98,6 +100,11 @@ def place_bracket(ctx: Context, t: TradeState, ts: int, entry_done: bool) -> Non
     )
 
 
+def _profit_side(t: TradeState, entry_px: Decimal) -> Decimal:
+    """R as a signed distance: positive when the stop lies on the loss side of the entry."""
+    return entry_px - t.stop0 if t.side is Side.BUY else t.stop0 - entry_px
+
+
 def grow_targets(ctx: Context, t: TradeState, ts: int) -> None:
     """Seed 001 §9.1 "Partial Fill auf Entry: Stops und Targets proportional anpassen": an entry
     fill after the bracket grows each tranche to its share of what has filled now (the row and
@@ -107,6 +114,8 @@ def grow_targets(ctx: Context, t: TradeState, ts: int) -> None:
     state = ctx.state
     if t.target_policy != "TRANCHES" or t.entry_px is None or t.stop_fired or not t.is_open:
         return
+    if _profit_side(t, t.entry_px) <= 0:
+        return  # filled at or through its stop: no R, no targets
     inst = state.instruments[t.symbol]
     plan = plan_tranches(
         profile=ScaleOutProfile(t.scale_out),
@@ -334,12 +343,25 @@ def on_stop_gone(ctx: Context, order_id: int, ts: int) -> None:
     if t.fc_order_id is not None:
         return  # forced close: its limit and the internal stop protect (forced_close.py)
     gone = state.orders.get(order_id)
-    refused = gone is not None and gone.status in (OrderStatus.REJECTED, OrderStatus.DENIED)
+    # A stop canceled by self-trade prevention counts like a refusal: replacing it again and
+    # again against the same own order would never end.
+    refused = gone is not None and (
+        gone.status in (OrderStatus.REJECTED, OrderStatus.DENIED)
+        or gone.reason == Reason.SELF_TRADE_PREVENTED
+    )
     why = str(gone.reason or "rejected") if gone is not None else ""
     if refused and fallback.count_refusal(ctx, t, order_id, ts, why):
         return
-    if t.entry_order_id is not None:
-        abandon_entry(ctx, t, ts, "STOP_LOST")
+    # what such a stop trades against: the working entries of the account's trades on the
+    # symbol (this one's, and a scale-up child's)
+    for other in list(state.trades.values()):
+        if (
+            other.entry_order_id is not None
+            and other.account_id == t.account_id
+            and other.symbol == t.symbol
+            and other.is_open
+        ):
+            abandon_entry(ctx, other, ts, "STOP_LOST")
     protect_again(ctx, t, ts, "STOP_FIRED" if t.stop_fired else "STOP_LOST")
 
 
