@@ -9,7 +9,7 @@ its client order id is ``<trade id>-<role><n>``. The policy parameters are read 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from atlas_oms.core.context import Context
 from atlas_oms.core.decimals import round_to_tick
@@ -93,6 +93,32 @@ def stop_prices(ctx: Context, t: TradeState, trigger: Decimal) -> tuple[Decimal,
     return trigger, round_to_tick(trigger + off, tick, up=True)
 
 
+def _exit_order(
+    ctx: Context,
+    t: TradeState,
+    ts: int,
+    order_type: OrderType,
+    qty: Decimal,
+    client_order_id: str,
+    **fields: Any,
+) -> int | None:
+    """Submit an order on the trade's exit side, tagged with the trade."""
+    return place(
+        ctx,
+        cmd.SubmitOrder(
+            ts=ts,
+            account_id=t.account_id,
+            symbol=t.symbol,
+            side=exit_side(t),
+            order_type=order_type,
+            qty=qty,
+            client_order_id=client_order_id,
+            tag=f"trade:{t.trade_id}",
+            **fields,
+        ),
+    )
+
+
 def stop_order(
     ctx: Context,
     t: TradeState,
@@ -103,20 +129,8 @@ def stop_order(
     client_order_id: str,
 ) -> int | None:
     """Submit the trade's protective stop-limit for ``qty`` (seed 001 §4)."""
-    return place(
-        ctx,
-        cmd.SubmitOrder(
-            ts=ts,
-            account_id=t.account_id,
-            symbol=t.symbol,
-            side=exit_side(t),
-            order_type=OrderType.STOP_LIMIT,
-            qty=qty,
-            price=limit,
-            trigger_price=trigger,
-            client_order_id=client_order_id,
-            tag=f"trade:{t.trade_id}",
-        ),
+    return _exit_order(
+        ctx, t, ts, OrderType.STOP_LIMIT, qty, client_order_id, price=limit, trigger_price=trigger
     )
 
 
@@ -133,21 +147,16 @@ def limit_exit(
 ) -> int | None:
     """Submit a limit order reducing the trade's position (a target, a scale-out or a
     forced-close exit); its order id, or None when it was refused."""
-    return place(
+    return _exit_order(
         ctx,
-        cmd.SubmitOrder(
-            ts=ts,
-            account_id=t.account_id,
-            symbol=t.symbol,
-            side=exit_side(t),
-            order_type=OrderType.LIMIT,
-            qty=qty,
-            price=price,
-            client_order_id=client_order_id,
-            tag=f"trade:{t.trade_id}",
-            reduce_only=reduce_only,
-            extended_hours=extended_hours,
-        ),
+        t,
+        ts,
+        OrderType.LIMIT,
+        qty,
+        client_order_id,
+        price=price,
+        reduce_only=reduce_only,
+        extended_hours=extended_hours,
     )
 
 
@@ -162,20 +171,8 @@ def market_exit(
     """Submit a reduce-only market order closing ``qty`` of the trade's position, for one of the
     reasons seed 001 §3.2 allows (the reason is journaled on the order). The order is recorded
     as one of the trade's exits by the caller's event."""
-    return place(
-        ctx,
-        cmd.SubmitOrder(
-            ts=ts,
-            account_id=t.account_id,
-            symbol=t.symbol,
-            side=exit_side(t),
-            order_type=OrderType.MARKET,
-            qty=qty,
-            client_order_id=client_order_id,
-            tag=f"trade:{t.trade_id}",
-            reduce_only=True,
-            market_reason=reason,
-        ),
+    return _exit_order(
+        ctx, t, ts, OrderType.MARKET, qty, client_order_id, reduce_only=True, market_reason=reason
     )
 
 
