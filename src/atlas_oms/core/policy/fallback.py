@@ -52,7 +52,7 @@ from atlas_oms.core.policy.trade_orders import (
     MS,
     market_exit,
     params,
-    stop_order,
+    place_stop,
 )
 from atlas_oms.core.policy.trade_state import CLOSED, TradeState
 from atlas_oms.core.risk.gates import market_status
@@ -207,20 +207,8 @@ def stop_refused(
         if count_refusal(ctx, t, 0, ts, _denial(ctx, refused_id)):
             return
         n = len(t.stop_history) + t.stop_rejects
-        new_id = stop_order(ctx, t, ts, qty, trigger, limit, f"{t.trade_id}-s{n}")
-        if new_id is not None:
-            ctx.emit(
-                ev.TradeStopPlaced(
-                    seq=state.seq + 1,
-                    ts_event=ts,
-                    trade_id=t.trade_id,
-                    order_id=new_id,
-                    qty=qty,
-                    trigger=trigger,
-                    limit=limit,
-                    cause="STOP_RETRY",
-                )
-            )
+        coid = f"{t.trade_id}-s{n}"
+        if place_stop(ctx, t, ts, qty, trigger, limit, coid, "STOP_RETRY") is not None:
             return
 
 

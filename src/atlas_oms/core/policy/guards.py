@@ -36,7 +36,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from atlas_oms.core.context import Context
-from atlas_oms.core.orders.amend import modify
 from atlas_oms.core.policy import repricing as rp
 from atlas_oms.core.policy.desk import DeskState, desk_of
 from atlas_oms.core.policy.slippage import (
@@ -46,7 +45,7 @@ from atlas_oms.core.policy.slippage import (
     adverse_fraction,
     single_fill_decision,
 )
-from atlas_oms.core.policy.trade_orders import stop_prices
+from atlas_oms.core.policy.trade_orders import move_stop
 from atlas_oms.core.policy.trade_state import SEEKING, TradeState
 from atlas_oms.model import commands as cmd
 from atlas_oms.model import events as ev
@@ -252,32 +251,8 @@ def on_protected(ctx: Context, t: TradeState, e: ev.TradeBracketPlaced) -> None:
 
 
 def _move_stop(ctx: Context, t: TradeState, ts: int, trigger: Decimal, cause: str) -> None:
-    state = ctx.state
-    stop = state.orders.get(t.stop_order_id or 0)
-    if stop is None or not stop.is_live or trigger == t.stop_trigger:
-        return
-    trigger, limit = stop_prices(ctx, t, trigger)
-    modify(
-        ctx,
-        cmd.ModifyOrder(
-            ts=ts,
-            account_id=t.account_id,
-            order_id=stop.order_id,
-            price=limit,
-            trigger_price=trigger,
-        ),
-    )
-    ctx.emit(
-        ev.TradeStopMoved(
-            seq=state.seq + 1,
-            ts_event=ts,
-            trade_id=t.trade_id,
-            order_id=stop.order_id,
-            trigger=trigger,
-            limit=limit,
-            cause=cause,
-        )
-    )
+    if trigger != t.stop_trigger:
+        move_stop(ctx, t, ts, trigger, cause)
 
 
 # ------------------------------------------------------------------------------- hooks

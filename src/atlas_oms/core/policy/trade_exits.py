@@ -28,6 +28,7 @@ from atlas_oms.core.policy.trade_orders import (
     cancel_if_working,
     limit_exit,
     params,
+    place_stop,
     stop_order,
     stop_prices,
 )
@@ -378,19 +379,6 @@ def protect_again(ctx: Context, t: TradeState, ts: int, cause: str) -> None:
         return
     trigger = t.stop_trigger if t.stop_trigger is not None else t.stop0
     trigger, limit = stop_prices(ctx, t, trigger)
-    new_id = stop_order(ctx, t, ts, qty, trigger, limit, f"{t.trade_id}-s{len(t.stop_history)}")
-    if new_id is None:
+    coid = f"{t.trade_id}-s{len(t.stop_history)}"
+    if place_stop(ctx, t, ts, qty, trigger, limit, coid, cause) is None:
         fallback.stop_refused(ctx, t, ts, qty, trigger, limit)
-        return
-    ctx.emit(
-        ev.TradeStopPlaced(
-            seq=state.seq + 1,
-            ts_event=ts,
-            trade_id=t.trade_id,
-            order_id=new_id,
-            qty=qty,
-            trigger=trigger,
-            limit=limit,
-            cause=cause,
-        )
-    )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from atlas_oms.core.context import Context
 from atlas_oms.core.decimals import round_to_tick
-from atlas_oms.core.orders.amend import cancel_for
+from atlas_oms.core.orders.amend import cancel_for, modify
 from atlas_oms.core.orders.submit import submit
 from atlas_oms.core.policy.params import PolicyParams
 from atlas_oms.core.policy.trade_state import TradeState
@@ -132,6 +132,74 @@ def stop_order(
     return _exit_order(
         ctx, t, ts, OrderType.STOP_LIMIT, qty, client_order_id, price=limit, trigger_price=trigger
     )
+
+
+def place_stop(
+    ctx: Context,
+    t: TradeState,
+    ts: int,
+    qty: Decimal,
+    trigger: Decimal,
+    limit: Decimal,
+    client_order_id: str,
+    cause: str,
+) -> int | None:
+    """Submit a protective stop and journal it as the trade's stop (``TradeStopPlaced`` with
+    ``cause``); its order id, or None when it was refused (nothing is journaled then)."""
+    new_id = stop_order(ctx, t, ts, qty, trigger, limit, client_order_id)
+    if new_id is not None:
+        ctx.emit(
+            ev.TradeStopPlaced(
+                seq=ctx.state.seq + 1,
+                ts_event=ts,
+                trade_id=t.trade_id,
+                order_id=new_id,
+                qty=qty,
+                trigger=trigger,
+                limit=limit,
+                cause=cause,
+            )
+        )
+    return new_id
+
+
+def move_stop(
+    ctx: Context, t: TradeState, ts: int, trigger: Decimal, cause: str, **fields: Any
+) -> bool:
+    """Modify the trade's working stop to ``trigger`` (its limit ``stop-limit-offset-pct``
+    beyond) and journal ``TradeStopMoved`` with ``cause`` and ``fields``; a modify the venue
+    path refuses journals nothing (the stop stays where it is). Whether it moved."""
+    stop = ctx.state.orders.get(t.stop_order_id or 0)
+    if stop is None or not stop.is_live:
+        return False
+    trigger, limit = stop_prices(ctx, t, trigger)
+    out = ctx.out
+    start = len(out)
+    modify(
+        ctx,
+        cmd.ModifyOrder(
+            ts=ts,
+            account_id=t.account_id,
+            order_id=stop.order_id,
+            price=limit,
+            trigger_price=trigger,
+        ),
+    )
+    if len(out) == start or out[start].__class__ is ev.OrderModifyRejected:
+        return False
+    ctx.emit(
+        ev.TradeStopMoved(
+            seq=ctx.state.seq + 1,
+            ts_event=ts,
+            trade_id=t.trade_id,
+            order_id=stop.order_id,
+            trigger=trigger,
+            limit=limit,
+            cause=cause,
+            **fields,
+        )
+    )
+    return True
 
 
 def limit_exit(

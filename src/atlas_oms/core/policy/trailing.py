@@ -36,12 +36,11 @@ from typing import Any
 
 from atlas_oms.core.context import Context
 from atlas_oms.core.decimals import round_to_tick
-from atlas_oms.core.orders.amend import modify
 from atlas_oms.core.policy import stops, trade_exits
 from atlas_oms.core.policy.bar_book import SymbolBars, interval_ns
 from atlas_oms.core.policy.bars import Bar, BarRefused, check_bar, minute_start
 from atlas_oms.core.policy.indicators import IndicatorState
-from atlas_oms.core.policy.trade_orders import params, stop_prices
+from atlas_oms.core.policy.trade_orders import move_stop, params
 from atlas_oms.core.policy.trade_state import TradeState
 from atlas_oms.core.refusals import reject_command
 from atlas_oms.model import commands as cmd
@@ -189,37 +188,17 @@ def maintain(
     move = stops.effective_stop(side, t.stop_trigger, t.stop0, trail, lock, runner, tighten)
     if not move.moved:
         return False
-    trigger, limit = stop_prices(ctx, t, move.stop)
-    out = ctx.out
-    start = len(out)
-    modify(
-        ctx,
-        cmd.ModifyOrder(
-            ts=ts,
-            account_id=t.account_id,
-            order_id=stop.order_id,
-            price=limit,
-            trigger_price=trigger,
-        ),
-    )
-    if len(out) == start or out[start].__class__ is ev.OrderModifyRejected:
-        return False  # refused (its first event says so): the stop stays, nothing is journaled
     terms = (("trail", trail), ("mfe_lock", lock), ("runner", runner), ("tighten", tighten))
-    ctx.emit(
-        ev.TradeStopMoved(
-            seq=state.seq + 1,
-            ts_event=ts,
-            trade_id=t.trade_id,
-            order_id=stop.order_id,
-            trigger=trigger,
-            limit=limit,
-            cause="TIGHTEN" if move.source == "tighten" else "TRAIL",
-            source=move.source,
-            terms=tuple((name, v) for name, v in terms if v is not None),
-            reason=reason,
-        )
+    return move_stop(
+        ctx,
+        t,
+        ts,
+        move.stop,
+        "TIGHTEN" if move.source == "tighten" else "TRAIL",
+        source=move.source,
+        terms=tuple((name, v) for name, v in terms if v is not None),
+        reason=reason,
     )
-    return True
 
 
 # ------------------------------------------------------------------------------ commands
