@@ -1,0 +1,1 @@
+"""Third-party trading frameworks on Atlas (freqtrade): optional extras."""
