@@ -113,3 +113,24 @@ def test_after_a_restart_the_venue_is_restored_from_the_nodes_resting_orders() -
     for report in fresh.on_market(TradePrint(symbol=SYM, ts=3, price=D("99.99"), qty=D("0.01"))):
         node.feed(report)
     assert node.order(order.order_id).status is OrderStatus.FILLED
+
+
+def test_a_market_order_before_any_paper_market_data_is_rejected_with_the_reason() -> None:
+    node, _venue = paper_node()
+    node.update_prices(SYM, last="100")  # the core has a price; the venue has seen no market
+    order = node.buy("alice", SYM, "0.1")
+    assert order.status is OrderStatus.REJECTED
+    assert order.reason == "NO_REFERENCE_PRICE"
+    assert node.balance("alice", "USDT").locked == 0
+
+
+def test_with_latency_the_order_is_acknowledged_then_fills_on_the_next_data() -> None:
+    node, venue = paper_node(FillConfig(model="fixed", fixed_slippage_pct=D(0), latency_ms=20))
+    market(node, venue, TradePrint(symbol=SYM, ts=0, price=D(100), qty=D(1)))
+    order = node.buy("alice", SYM, "0.1")
+    assert order.status is OrderStatus.ACCEPTED
+    late = node.clock.now() + 20_000_000
+    market(node, venue, TradePrint(symbol=SYM, ts=late, price=D(102), qty=D(1)))
+    filled = node.order(order.order_id)
+    assert filled.status is OrderStatus.FILLED and filled.avg_px == D(102)
+    assert filled.fees == D("0.1") * D(102) * D("0.001")
