@@ -360,3 +360,26 @@ def test_a_market_fill_is_never_better_than_the_market(model, side, qty, use_boo
         best = D(100)
     for _q, px, _ in fills(v.handle(submit(1, side, str(qty)))):
         assert px >= best if side is Side.BUY else px <= best
+
+
+def test_the_24h_volume_basis_compares_an_order_with_the_rolling_day_notional() -> None:
+    v = venue(model="volume", volume_basis="24h")
+    v.on_market(bar(60, "100", "100", "100", "100", "50"))
+    v.on_market(bar(120, "100", "100", "100", "100", "50"))  # 10,000 quote = 100 base in 24h
+    assert v.markets[SYM].volume_24h == D(10_000)
+    # 1 of 100 = 1 % -> 0.1 % -> 100.10
+    assert fills(v.handle(submit(1, Side.BUY, "1", ts=130))) == [
+        (D(1), D("100.10"), LiquiditySide.TAKER)
+    ]
+    v.on_market(bar(60 + 24 * 3600 * 10**9, "100", "100", "100", "100", "0"))
+    assert v.markets[SYM].volume_24h == D(5_000)  # the first bar left the window
+
+
+def test_working_tells_whether_any_order_of_a_symbol_is_at_the_venue() -> None:
+    v = venue()
+    v.on_market(book())
+    assert not v.working(SYM)
+    v.handle(submit(1, Side.BUY, "1", "99"))
+    assert v.working(SYM)
+    v.handle(CancelAtVenue(order_id=1, account_id="a", symbol=SYM, venue="paper", ts=11))
+    assert not v.working(SYM)

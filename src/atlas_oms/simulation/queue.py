@@ -14,6 +14,7 @@ side of the last book snapshot (0 without a book). Then, for a buy at ``P`` (a s
   range).
 
 With the queue turned off a touch fills the order entirely (the optimistic classic backtest).
+A print's aggressor side is not used: every print at the price counts against the queue.
 """
 
 from __future__ import annotations

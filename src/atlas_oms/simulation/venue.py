@@ -164,6 +164,10 @@ class SimulatedVenue:
             m = self.markets[symbol] = SymbolMarket()
         return m
 
+    def working(self, symbol: str) -> bool:
+        """Whether the venue works any order of ``symbol`` (a market driver's fast path)."""
+        return symbol in self._by_symbol
+
     def open_orders(self, symbol: str | None = None) -> list[SimOrder]:
         if symbol is None:
             return list(self.orders.values())
