@@ -16,10 +16,12 @@ Read through the node's queries only, so every front end shows the same figures:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 import msgspec
 
+from atlas_oms.runtime.account_history import ClosedPosition
 from atlas_oms.runtime.queries import Queries
 
 ZERO = Decimal(0)
@@ -60,12 +62,21 @@ class PositionStats(msgspec.Struct, frozen=True, kw_only=True):
     symbols: list[SymbolPositionStats]
 
 
-def position_stats(node: Queries, account_id: str, *, symbol: str | None = None) -> PositionStats:
+def position_stats(
+    node: Queries,
+    account_id: str,
+    *,
+    symbol: str | None = None,
+    closed: Sequence[ClosedPosition] | None = None,
+) -> PositionStats:
     """The statistics of ``account_id`` (only ``symbol`` if given). Raises ``CommandRefused``
-    (``UNKNOWN_ACCOUNT``) for an account that does not exist."""
-    closed = [
-        c for c in node.account_history(account_id).closed if symbol is None or c.symbol == symbol
-    ]
+    (``UNKNOWN_ACCOUNT``) for an account that does not exist. ``closed``: the account's round
+    trips when the caller already read them (the service reads the journal off its event loop);
+    otherwise ``node.account_history`` reads them."""
+    node.account_history_check(account_id)
+    if closed is None:
+        closed = node.account_history(account_id).closed
+    closed = [c for c in closed if symbol is None or c.symbol == symbol]
     views = [
         v
         for v in node.positions(account_id, include_flat=True)
