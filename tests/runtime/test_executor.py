@@ -201,3 +201,14 @@ def test_statistics_per_mode() -> None:
     seed = ex.get_statistics()
     assert seed["total_executions"] == 3 and seed["success_rate"] == pytest.approx(66.67)
     assert seed["by_mode"]["PAPER"]["retries"] == 1
+
+
+def test_the_default_size_check_is_seed_003s_validate_order_size() -> None:
+    pytest.importorskip("atlas_oms.simulation.sizing")  # helper "fills"' module, once merged
+    node = make_node()
+    ex = executor(node)
+    small = ex.execute(limit_buy(), market_data={"price": 100, "volume_24h": 10_000_000_000})
+    assert small.success
+    unknown_volume = ex.execute(limit_buy(), market_data={"price": 100, "volume_24h": 0})
+    assert not unknown_volume.success and unknown_volume.reason == "ORDER_TOO_LARGE"
+    assert len(node.orders(account_id="a")) == 1

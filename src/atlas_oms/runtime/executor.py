@@ -115,7 +115,7 @@ class RetryPolicy(msgspec.Struct, frozen=True, kw_only=True):
 class Attempt(msgspec.Struct, frozen=True, kw_only=True):
     """One try of an execution: a send, or a query for an order whose send had no answer."""
 
-    ts: int  # wall clock, ns
+    ts: int  # the port's clock (a node's; a backtest's is simulated), else the wall clock, ns
     attempt: int  # 1-based; 0 for the validation refusal (nothing sent)
     action: str  # "validate" | "send" | "query"
     outcome: Outcome
@@ -342,8 +342,9 @@ class OrderExecutor:
         self, number: int, action: str, outcome: Outcome, reason: str | None, started: int
     ) -> Attempt:
         latency = self._timer() - started if started else 0
+        clock = getattr(self.port, "clock", None)  # a node's clock (simulated in a backtest)
         return Attempt(
-            ts=time.time_ns(),
+            ts=clock.now() if clock is not None else time.time_ns(),
             attempt=number,
             action=action,
             outcome=outcome,
