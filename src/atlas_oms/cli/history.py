@@ -1,4 +1,4 @@
-"""``atlas positions --closed`` and ``atlas pnl``: an account's history on a running server.
+"""``atlas positions --closed``, ``atlas positions --stats`` and ``atlas pnl``: an account's history on a running server.
 
 Closed positions (round trips from flat to flat, with entry and exit averages, realized P&L,
 fees and funding) and the P&L history (each fill, fee and funding payment with running totals;
@@ -15,9 +15,17 @@ from atlas_oms.cli.client import AtlasClient
 from atlas_oms.cli.context import Context
 from atlas_oms.cli.on_server import account_of, run_online, show
 from atlas_oms.cli.options import account_option, server_options
-from atlas_oms.cli.tables import cell, render, utc
+from atlas_oms.cli.tables import cell, fmt, render, utc
 
-__all__ = ["add_parser", "closed_table", "cmd_closed", "cmd_pnl", "page_options"]
+__all__ = [
+    "add_parser",
+    "closed_table",
+    "cmd_closed",
+    "cmd_pnl",
+    "cmd_position_stats",
+    "page_options",
+    "position_stats_text",
+]
 
 
 def _more(data: dict[str, Any]) -> str:
@@ -121,3 +129,47 @@ def add_parser(sub: Any) -> None:
     page_options(pnl)
     server_options(pnl)
     pnl.set_defaults(func=cmd_pnl)
+
+
+def position_stats_text(stats: dict[str, Any]) -> str:
+    """Position statistics as the server sent them: a summary line, then one row per symbol."""
+    win_rate = "n/a" if stats["win_rate"] is None else f"{stats['win_rate']}%"
+    total = stats["total_pnl"]
+    lines = [
+        f"account {stats['account_id']}: {stats['open_positions']} open position(s), "
+        f"{stats['closed_trades']} closed round trip(s) ({stats['wins']} won, "
+        f"{stats['losses']} lost), win rate {win_rate}, total P&L "
+        + (fmt(cell(total)) if total is not None else "in several assets (below)"),
+        "",
+    ]
+    headers = ["symbol", "asset", "qty", "trips", "wins", "realized", "unrealized", "fees"]
+    headers += ["funding", "total"]
+    rows = [
+        [
+            s["symbol"],
+            s["pnl_asset"],
+            cell(s["qty"]),
+            str(s["closed_trades"]),
+            str(s["wins"]),
+            cell(s["realized_pnl"]),
+            cell(s["unrealized_pnl"]),
+            cell(s["fees"]),
+            cell(s["funding"]),
+            cell(s["total_pnl"]),
+        ]
+        for s in stats["symbols"]
+    ]
+    lines.append(render(headers, rows, align="llrrrrrrrr"))
+    return "\n".join(lines)
+
+
+def cmd_position_stats(args: argparse.Namespace, ctx: Context) -> int:
+    """The account's position statistics (GET /v1/accounts/{id}/position-stats)."""
+
+    def action(client: AtlasClient) -> int:
+        account = account_of(args)
+        path = f"/v1/accounts/{account}/position-stats"
+        reply = client.request("GET", path, params={"symbol": args.symbol})
+        return show(args, reply, position_stats_text(reply.data))
+
+    return run_online(args, ctx, action)

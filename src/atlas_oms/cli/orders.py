@@ -224,9 +224,11 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_positions(args: argparse.Namespace, ctx: Context) -> int:
-    """An account's open positions (``--closed``: its closed ones)."""
+    """An account's open positions (``--closed``: its closed ones; ``--stats``: statistics)."""
     if args.closed:
         return history.cmd_closed(args, ctx)
+    if args.stats:
+        return history.cmd_position_stats(args, ctx)
 
     def action(client: AtlasClient) -> int:
         reply = client.positions(account_of(args))
@@ -356,7 +358,14 @@ def add_holdings_parsers(sub: Any) -> None:
     positions = sub.add_parser("positions", help="an account's open positions (on a server)")
     account_option(positions)
     positions.add_argument("--closed", action="store_true", help="closed positions instead")
-    positions.add_argument("--symbol", metavar="SYMBOL", help="with --closed: only this one")
+    positions.add_argument(
+        "--stats",
+        action="store_true",
+        help="statistics: open positions, round trips, win rate, P&L, fees",
+    )
+    positions.add_argument(
+        "--symbol", metavar="SYMBOL", help="with --closed or --stats: only this one"
+    )
     history.page_options(positions)
     server_options(positions)
     positions.set_defaults(func=cmd_positions)

@@ -45,6 +45,7 @@ from atlas_oms.model.margin import MarginMode, MarginTier
 from atlas_oms.model.risk import MarketStatus, RiskLimits, Scope
 from atlas_oms.runtime.account_history import ClosedPosition, EquityPoint, PnlEntry
 from atlas_oms.runtime.list_views import OrderListView
+from atlas_oms.runtime.position_stats import PositionStats
 from atlas_oms.runtime.trade_view import TradeView
 from atlas_oms.store.audit import AuditRecord
 
@@ -604,6 +605,7 @@ ROUTES: dict[tuple[str, str], Doc] = {
     # account history (routes_history.py)
     ("GET", "/v1/accounts/{account_id}/positions/closed"): ok(ClosedPositions, 404),
     ("GET", "/v1/accounts/{account_id}/pnl"): ok(PnlHistory, 404),
+    ("GET", "/v1/accounts/{account_id}/position-stats"): ok(PositionStats, 404),
 }
 
 #: Security schemes: the key in either header; the optional signature's two headers.

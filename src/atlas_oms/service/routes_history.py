@@ -15,6 +15,7 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import Response
 
 from atlas_oms.runtime.account_history import AccountHistory, account_history
+from atlas_oms.runtime.position_stats import position_stats
 from atlas_oms.service.app import JSON, Key, Limit, Service, service_of
 from atlas_oms.service.journal_reads import read_committed
 
@@ -96,3 +97,16 @@ def register(app: FastAPI) -> None:
                 "next_after_seq": next_after,
             }
         )
+
+    @app.get("/v1/accounts/{account_id}/position-stats", tags=["portfolio"])
+    async def position_statistics(
+        request: Request, account_id: str, key: Key, symbol: str | None = None
+    ) -> Response:
+        """Position statistics (seed 003, POS-6): open positions, closed round trips, win rate,
+        realized, unrealized and total P&L and fees, per symbol and per P&L asset
+        (``runtime/position_stats.py``); ``symbol``: only that one."""
+        service = service_of(request)
+        service.require_account(key, account_id)
+        await service.durable()
+        closed = (await _history(service, account_id)).closed
+        return JSON(position_stats(service.node, account_id, symbol=symbol, closed=closed))
