@@ -323,8 +323,8 @@ class MarketMaker:
     def _live_orders(self) -> dict[str, list[tuple[int, Side, Decimal, Decimal, Decimal]]]:
         """The maker's live limit orders by symbol: (id, side, price, leaves, cum)."""
         out: dict[str, list[tuple[int, Side, Decimal, Decimal, Decimal]]] = {}
-        for o in self.node.engine.state.orders.values():
-            if o.account_id == MAKER and o.is_live and o.price is not None:
+        for o in self.node.orders(MAKER, open_only=True):
+            if o.price is not None:
                 out.setdefault(o.symbol, []).append(
                     (o.order_id, o.side, o.price, o.leaves_qty, o.cum_qty)
                 )
