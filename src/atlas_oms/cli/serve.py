@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from atlas_oms.cli.context import Context
@@ -20,11 +21,16 @@ _OVERRIDES = (
     "tls_key",
     "accounts_file",
     "policy_params_file",
+    "market",
+    "market_seed",
+    "market_file",
+    "market_every_s",
 )
 
 
 def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
     """Serve until stopped; ``ATLAS_*`` environment variables set what the options do not."""
+    from atlas_oms.service.market_maker import MarketFileError
     from atlas_oms.service.server import serve  # here: only this command needs the web stack
     from atlas_oms.service.settings import ServiceSettings
 
@@ -37,7 +43,11 @@ def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
         overrides["market_maker"] = False
     if args.repair_journal:
         overrides["repair_journal"] = True
-    return serve(ServiceSettings(**overrides))
+    try:
+        return serve(ServiceSettings(**overrides))
+    except MarketFileError as exc:
+        print(f"atlas serve: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
 
 
 def add_parser(sub: Any) -> None:
@@ -71,7 +81,20 @@ def add_parser(sub: Any) -> None:
         help="seed 001's execution-policy parameters (YAML or .properties), put in force at "
         "start when they differ from the journal's (ATLAS_POLICY_PARAMS_FILE); wrong: exit 78",
     )
-    srv.add_argument("--no-market-maker", action="store_true", help="do not quote")
+    srv.add_argument("--no-market-maker", action="store_true", help="do not quote (--market off)")
+    srv.add_argument(
+        "--market",
+        choices=("walk", "file", "off"),
+        help="the built-in market: a seeded random walk (default), a recorded file replayed in "
+        "a loop, or off (ATLAS_MARKET; volatility, spread, depth: ATLAS_MARKET_*)",
+    )
+    srv.add_argument("--market-seed", type=int, metavar="N", help="the walk's seed (random)")
+    srv.add_argument(
+        "--market-file", metavar="CSV", help="prices or OHLCV bars (ccxt rows) for --market file"
+    )
+    srv.add_argument(
+        "--market-every-s", type=float, metavar="S", help="seconds between market steps (1)"
+    )
     srv.add_argument(
         "--repair-journal",
         action="store_true",

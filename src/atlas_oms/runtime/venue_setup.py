@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from atlas_oms.core.ports import VenueAdapter
 from atlas_oms.model.enums import PositionMode
 from atlas_oms.model.risk import Scope
@@ -53,6 +55,8 @@ ADAPTERS: dict[str, type[BinanceSpotAdapter] | type[BinanceUsdmAdapter]] = {
 
 #: Who opens venue accounts and sets their limits (the audit trail names it).
 ACTOR = "accounts.yaml"
+#: A paper venue's market data adapter reads public data only: it has no key.
+_NO_KEY = Credentials(account_id="paper", api_key=SecretStr(""), secret=SecretStr(""))
 
 
 @dataclass
@@ -147,7 +151,7 @@ def plan_venues(
 def open_venue_accounts(node: Node, config: AccountsConfig) -> list[str]:
     """Open the accounts the file names that the journal does not hold; return their ids."""
     opened: list[str] = []
-    by_id = {a.account_id: a for a in config.accounts}
+    by_id = {a.account_id: a for a in config.accounts + config.paper}
     for account_id, parent_id in config.opening_order():
         if node.account(account_id) is not None:
             continue
@@ -160,7 +164,10 @@ def open_venue_accounts(node: Node, config: AccountsConfig) -> list[str]:
         name = f"{acc.exchange} {acc.market} {acc.name}" if acc is not None else account_id
         node.open_account(account_id, parent_id=parent_id, position_mode=mode, name=name)
         opened.append(account_id)
-    for acc in config.accounts:
+        if acc is not None and acc.mode == "paper":  # a paper account's money, once
+            for asset, amount in acc.paper_balances.items():
+                node.deposit(account_id, asset, amount)
+    for acc in config.accounts + config.paper:
         limits = acc.risk_limits
         if limits is not None and node.risk_limits(Scope.ACCOUNT, acc.account_id) != limits:
             node.set_limits(
@@ -174,12 +181,18 @@ def open_venue_accounts(node: Node, config: AccountsConfig) -> list[str]:
 
 
 def make_adapter(
-    acc: VenueAccountConfig, creds: Credentials, decode_client_id: Callable[[str], int | None]
+    acc: VenueAccountConfig,
+    creds: Credentials,
+    decode_client_id: Callable[[str], int | None],
+    *,
+    venue: str | None = None,
 ) -> Any:
-    """The adapter of one venue account (``acc.venue`` must be in :data:`ADAPTERS`)."""
-    cls = ADAPTERS.get(acc.venue)
+    """The adapter of one venue account (``venue``, default ``acc.venue``, must be in
+    :data:`ADAPTERS`)."""
+    venue = venue or acc.venue
+    cls = ADAPTERS.get(venue)
     if cls is None:
-        raise ValueError(f"no adapter for venue {acc.venue!r} (known: {', '.join(ADAPTERS)})")
+        raise ValueError(f"no adapter for venue {venue!r} (known: {', '.join(ADAPTERS)})")
     ep = acc.endpoints
     return cls(
         account_id=acc.account_id,
@@ -192,6 +205,31 @@ def make_adapter(
         recv_window_ms=ep.recv_window_ms,
         timeout_ms=ep.timeout_ms,
     )
+
+
+def setup_paper(
+    node: Node, config: AccountsConfig, gateway_config: GatewayConfig | None = None
+) -> list[tuple[str, Callable[[], Any]]]:
+    """The paper venues of the file's paper accounts (``paper-binance``...): each a simulated
+    venue registered with the node (its resting orders restored), fed by its own public-data
+    adapter of the real venue (no key). Returns the feed tasks (name, coroutine function)."""
+    from atlas_oms.runtime.paper import PaperFeed, attach_paper, run_paper
+    from atlas_oms.simulation.config import FillConfig
+    from atlas_oms.simulation.venue import SimulatedVenue
+
+    every_s = gateway_config.price_every_s if gateway_config is not None else 0.25
+    tasks: list[tuple[str, Callable[[], Any]]] = []
+    for venue_name in sorted({a.venue for a in config.paper}):
+        acc = next(a for a in config.paper if a.venue == venue_name)
+        venue = attach_paper(node, SimulatedVenue(name=venue_name, config=FillConfig()))
+        feed = PaperFeed(node, venue, every_s=every_s)
+        source = make_adapter(acc, _NO_KEY, lambda _client_order_id: None, venue=acc.real_venue)
+
+        def run(feed: PaperFeed = feed, source: Any = source) -> Any:
+            return run_paper(feed, source)
+
+        tasks.append((f"paper-feed-{venue_name}", run))
+    return tasks
 
 
 def setup_venues(
@@ -245,6 +283,8 @@ def setup_venues(
         log.warning("venue key of %s rotated: reconnecting its stream", change.account_id)
 
     setup.unsubscribe = keys.on_rotate(rotated)
+    for name, task in setup_paper(node, config, gateway_config):
+        setup.watchers.append((name, task))
     file, vault = sources.file, sources.vault
     if file is not None:
         setup.watchers.append(("venue-keys", lambda: file.watch(keys_poll_s)))

@@ -1,20 +1,17 @@
-"""First start of ``atlas serve``: instruments, a demo desk, the first API keys, and a market maker
-that keeps quotes around each instrument's reference price so that a new user can trade at once."""
+"""First start of ``atlas serve``: instruments, a demo desk, the first API keys, and the market
+maker's account (its quotes follow a moving price: :mod:`atlas_oms.service.market_maker`)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 import msgspec
 
-from atlas_oms.model.enums import Side
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.margin import tiers_from_rows
-from atlas_oms.runtime.node import CommandRefused, Node
+from atlas_oms.runtime.node import Node
 from atlas_oms.service.keys import KeyStore, write_first_keys
 
 log = logging.getLogger("atlas.service")
@@ -113,46 +110,3 @@ def first_keys(
     path = data_dir / "first-keys.txt"
     write_first_keys(path, issued)
     return path
-
-
-async def market_maker(
-    node: Node,
-    every_s: float = 1.0,
-    levels: int = 5,
-    paused: Callable[[], bool] = lambda: False,
-) -> None:
-    """Keep ``levels`` bids and asks around each instrument's last price (spread 0.05%, steps
-    0.05%, a small size each). Runs on the service's loop: one message at a time like any client;
-    quotes nothing while ``paused()`` (the node refuses writes)."""
-    while True:
-        if not paused():
-            quote(node, levels)
-        await asyncio.sleep(every_s)
-
-
-def quote(node: Node, levels: int = 5) -> int:
-    """Top the market maker's quotes up to ``levels`` per side; return how many it placed."""
-    placed = 0
-    live: dict[tuple[str, Side], int] = {}
-    for view in node.orders(MAKER, open_only=True):
-        live[(view.symbol, view.side)] = live.get((view.symbol, view.side), 0) + 1
-    for inst in node.instruments():
-        if inst.venue != node.sim.name:
-            continue  # the built-in exchange's instruments only: never quote on a real venue
-        symbol = inst.symbol
-        ref = node.reference_price(symbol)
-        if ref is None or not inst.tradable:
-            continue
-        size = max(inst.lot_size, (Decimal(1000) / ref).quantize(inst.lot_size))
-        for side in (Side.BUY, Side.SELL):
-            missing = levels - live.get((symbol, side), 0)
-            for i in range(missing):
-                step = Decimal("0.0005") * (levels - missing + i + 1)
-                px = ref * (1 - step) if side is Side.BUY else ref * (1 + step)
-                px = px.quantize(inst.tick_size)
-                try:
-                    node.submit(MAKER, symbol, side, "LIMIT", size, px, post_only=True)
-                    placed += 1
-                except CommandRefused as exc:  # logged, never swallowed silently
-                    log.warning("market maker quote refused: %s", exc)
-    return placed

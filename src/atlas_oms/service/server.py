@@ -38,10 +38,10 @@ from atlas_oms.service.bootstrap import (
     first_keys,
     first_start,
     load_instruments,
-    market_maker,
 )
 from atlas_oms.service.keys import KeyStore
 from atlas_oms.service.logs import log_config, log_uncaught
+from atlas_oms.service.market_maker import MarketFileError, load_path_file, run_market
 from atlas_oms.service.settings import ServiceSettings
 from atlas_oms.store.base import JournalDamagedError
 from atlas_oms.store.guard import WriterLock, lock_path
@@ -105,10 +105,16 @@ def build_app(settings: ServiceSettings) -> FastAPI:
             apply_policy_file(node, *policy, log)
         log.info("journal open", path=str(settings.journal_path), seq=node.seq)
 
+    market = settings.market_config()
+    if market.mode == "file":  # a wrong file stops the start (exit 78)
+        if market.file is None:
+            raise MarketFileError("ATLAS_MARKET=file needs ATLAS_MARKET_FILE (--market-file)")
+        load_path_file(market.file)
+
     def background(service: Service) -> Any:
-        if not settings.market_maker or not instruments:
+        if market.mode == "off" or not instruments:
             return _idle()
-        return market_maker(service.node, paused=lambda: service.unavailable is not None)
+        return run_market(service.node, market, paused=lambda: service.unavailable is not None)
 
     def venues(node: Node) -> VenueSetup | None:
         if plan is None:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import secrets
+from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from atlas_oms.runtime.gateway.config import GatewayConfig
+
+if TYPE_CHECKING:
+    from atlas_oms.service.market_maker import MarketConfig
 
 
 class ServiceSettings(BaseSettings):
@@ -23,8 +29,25 @@ class ServiceSettings(BaseSettings):
     port: int = 8000
     #: JSON file of instruments to list on first start (None: the built-in set).
     instruments_file: Path | None = None
-    #: Quote around each instrument's reference price with a built-in market maker.
+    #: Quote around each instrument's reference price with a built-in market maker (False:
+    #: no maker, as ``market="off"``).
     market_maker: bool = True
+    #: The built-in exchange's market (see atlas_oms.service.market_maker): ``walk`` (a seeded
+    #: random walk), ``file`` (``market_file`` replayed in a loop) or ``off`` (no maker at all).
+    market: Literal["walk", "file", "off"] = "walk"
+    #: The walk's seed (None: drawn at start and logged, so that a run can be replayed).
+    market_seed: int | None = None
+    #: The walk's annualised volatility (0.8 = 80 % a year).
+    market_volatility: float = 0.8
+    #: Best bid to best ask of the maker's quotes, as a fraction of the price (5 bp).
+    market_spread: Decimal = Decimal("0.0005")
+    #: A CSV of prices or OHLCV bars (ccxt's rows) for ``market="file"``.
+    market_file: Path | None = None
+    #: The market moves one step this often (seconds).
+    market_every_s: float = 1.0
+    #: Levels a side of the maker's book, each ``market_level_notional`` (quote currency).
+    market_depth: int = Field(default=10, ge=1, le=100)
+    market_level_notional: Decimal = Decimal(50_000)
     #: Requests a key may make per second (token bucket; burst = 2 s worth).
     rate_limit_per_s: float = 200.0
     #: A signed request's timestamp may be this far from the server's clock (ms).
@@ -101,6 +124,22 @@ class ServiceSettings(BaseSettings):
     venue_max_clock_offset_s: float = 2.5
     #: Market data: at most one price update per symbol this often.
     venue_price_every_s: float = 0.25
+
+    def market_config(self) -> MarketConfig:
+        """The built-in market maker's settings (``mode="off"`` without a maker)."""
+        from atlas_oms.service.market_maker import MarketConfig  # only serve needs it
+
+        seed = self.market_seed if self.market_seed is not None else secrets.randbelow(1 << 31)
+        return MarketConfig(
+            mode=self.market if self.market_maker else "off",
+            seed=seed,
+            volatility=self.market_volatility,
+            spread=self.market_spread,
+            file=self.market_file,
+            every_s=self.market_every_s,
+            depth=self.market_depth,
+            level_notional=self.market_level_notional,
+        )
 
     def gateway_config(self) -> GatewayConfig:
         """The venue gateway's knobs from these settings."""

@@ -141,6 +141,11 @@ class AccountEntry(_Strict):
     max_leverage: Decimal | None = None
     max_position_usdt: Decimal | None = None
     position_mode: Literal["one_way", "hedge"] = "one_way"
+    #: ``paper``: the account trades on the simulated venue ``paper-<venue>`` against the real
+    #: venue's public market data (no key needed); ``live`` (default): on the venue itself.
+    mode: Literal["live", "paper"] = "live"
+    #: A paper account's starting money, deposited once when the account is opened.
+    paper_balances: dict[str, Decimal] = {}
 
     _numbers = field_validator(
         "max_balance_usdt", "max_leverage", "max_position_usdt", mode="before"
@@ -263,6 +268,10 @@ class VenueAccountConfig:
     max_position_usdt: Decimal | None = None
     #: Futures: the position mode the account must be in (the gateway checks it at start).
     position_mode: Literal["one_way", "hedge"] = "one_way"
+    #: ``paper``: trades on ``venue`` = ``paper-<real venue>`` (see atlas_oms.runtime.paper).
+    mode: Literal["live", "paper"] = "live"
+    real_venue: str = ""
+    paper_balances: Mapping[str, Decimal] = field(default_factory=dict)
 
     @property
     def risk_limits(self) -> RiskLimits | None:
@@ -320,9 +329,11 @@ class AccountsConfig:
     routing: Routing
     venues: Mapping[str, VenueEndpoints]
     entries: Mapping[str, Mapping[str, AccountEntry]] = field(repr=False)
+    #: Paper accounts (``mode: paper``): opened like the others, no key, no venue session.
+    paper: tuple[VenueAccountConfig, ...] = ()
 
     def account(self, account_id: str) -> VenueAccountConfig:
-        for acc in self.accounts:
+        for acc in self.accounts + self.paper:
             if acc.account_id == account_id:
                 return acc
         raise KeyError(account_id)
@@ -330,8 +341,9 @@ class AccountsConfig:
     def opening_order(self) -> list[tuple[str, str | None]]:
         """(account id, parent id) for every Atlas account to open, parents first."""
         out: list[tuple[str, str | None]] = [(u.account_id, None) for u in self.umbrellas]
-        out += [(a.account_id, a.parent_id) for a in self.accounts if a.type == "main"]
-        out += [(a.account_id, a.parent_id) for a in self.accounts if a.type == "sub"]
+        every = self.accounts + self.paper
+        out += [(a.account_id, a.parent_id) for a in every if a.type == "main"]
+        out += [(a.account_id, a.parent_id) for a in every if a.type == "sub"]
         return out
 
     def keyring(
@@ -504,6 +516,7 @@ def _resolve(
 
     rules = parsed.account_routing.balance_rules
     accounts: list[VenueAccountConfig] = []
+    paper: list[VenueAccountConfig] = []
     umbrellas: dict[str, UmbrellaAccount] = {}
     ids: dict[str, tuple[str, ...]] = {}
     claimed: dict[str, tuple[str, str]] = {}
@@ -540,6 +553,10 @@ def _resolve(
                 problem((*where, "max_leverage"), "applies to futures only (futures_enabled)")
             if entry.position_mode != "one_way" and not entry.futures_enabled:
                 problem((*where, "position_mode"), "applies to futures only (futures_enabled)")
+            if entry.paper_balances and entry.mode != "paper":
+                problem((*where, "paper_balances"), "applies to paper accounts only (mode: paper)")
+            if entry.mode == "paper" and entry.api_key_vault_path is not None:
+                problem((*where, "api_key_vault_path"), "a paper account has no key")
             cap, bal = rules.max_sub_balance, entry.max_balance_usdt
             if entry.type == "sub" and cap is not None and bal is not None and bal > cap:
                 problem(
@@ -577,14 +594,16 @@ def _resolve(
                     )
                 else:
                     ref = CredentialRef("file", account_id)
-                venue = MARKET_VENUES[(exchange, market)]
+                venue = real_venue = MARKET_VENUES[(exchange, market)]
+                if entry.mode == "paper":
+                    venue = f"paper-{real_venue}"
                 if account_id in ids:
                     problem(
                         where,
                         f"Atlas account id {account_id} is also made by {'.'.join(ids[account_id])}",
                     )
                 ids[account_id] = where
-                accounts.append(
+                (paper if entry.mode == "paper" else accounts).append(
                     VenueAccountConfig(
                         account_id=account_id,
                         parent_id=parent_id,
@@ -595,11 +614,14 @@ def _resolve(
                         type=entry.type,
                         strategy=entry.strategy,
                         credentials=ref,
-                        endpoints=venues[venue],
+                        endpoints=venues[real_venue],
                         max_balance_usdt=entry.max_balance_usdt,
                         max_leverage=entry.max_leverage if market == "futures" else None,
                         max_position_usdt=entry.max_position_usdt,
                         position_mode=entry.position_mode,
+                        mode=entry.mode,
+                        real_venue=real_venue,
+                        paper_balances=dict(entry.paper_balances),
                     )
                 )
     for umbrella in umbrellas.values():
@@ -620,4 +642,6 @@ def _resolve(
     if problems:
         raise AccountsConfigError(source, problems)
     entries = {ex: dict(named) for ex, named in parsed.accounts.items()}
-    return AccountsConfig(tuple(accounts), tuple(umbrellas.values()), routing, venues, entries)
+    return AccountsConfig(
+        tuple(accounts), tuple(umbrellas.values()), routing, venues, entries, tuple(paper)
+    )
