@@ -218,9 +218,9 @@ class EmbeddedAtlas:
         )
         for event in node.process(cmd):
             if isinstance(event, ev.CommandRejected):
-                return Verdict(False, event.reason, event.message)
+                return Verdict(False, str(event.reason), event.message)
             if isinstance(event, ev.OrderDenied):
-                return Verdict(False, event.reason, event.message, str(event.order_id))
+                return Verdict(False, str(event.reason), event.message, str(event.order_id))
             if isinstance(event, ev.OrderSubmitted):
                 return Verdict(True, ref=str(event.order_id))
         return Verdict(False, "NO_ANSWER", "Atlas gave no answer to the order")
