@@ -7,11 +7,13 @@ its limits or meet a kill switch, accepts the others, and its positions follow f
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from freqtrade.data import history
 from freqtrade.enums import RunMode
 from freqtrade.exchange import Binance
@@ -19,11 +21,20 @@ from freqtrade.optimize.backtesting import Backtesting
 from freqtrade.persistence import LocalTrade
 from freqtrade.util import dt_ts
 
-from atlas_oms.integrations.freqtrade import EmbeddedAtlas, FreqtradeVenue, Verdict
+from atlas_oms.integrations.freqtrade import (
+    AtlasGuard,
+    EmbeddedAtlas,
+    FreqtradeVenue,
+    RestAtlas,
+    Verdict,
+)
 from atlas_oms.model.enums import InstrumentKind
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.runtime.clock import ManualClock
 from atlas_oms.runtime.node import Node
+from atlas_oms.service.app import create_app
+from atlas_oms.service.keys import KeyStore
+from atlas_oms.service.settings import ServiceSettings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "freqtrade"
 PAIR = "BTC/USDT"
@@ -214,7 +225,51 @@ def test_an_error_while_asking_atlas_denies_the_entry(tmp_path: Path) -> None:
     strategy = bt.strategylist[0]
     strategy.atlas = Broken(node, ACCOUNT)
     ok = strategy.confirm_trade_entry(
-        PAIR, "limit", 0.02, 50000.0, "GTC", __import__("datetime").datetime.now(), None, "long"
+        PAIR, "limit", 0.02, 50000.0, "GTC", datetime.now(UTC), None, "long"
     )
     assert ok is False
     assert strategy.atlas_refusals[0][2] == "ATLAS_UNAVAILABLE"
+
+
+# --------------------------------------------------------------------------- over REST
+def rest_world(node: Node) -> None:
+    node.add_instrument(Instrument.spot(PAIR, tick_size="0.01", lot_size="0.00001"))
+    for account in (ACCOUNT, "maker"):
+        node.open_account(account)
+        node.deposit(account, "USDT", 100_000)
+        node.deposit(account, "BTC", 10)
+    node.set_limits("account", ACCOUNT, actor="risk", max_order_notional=Decimal(3 * STAKE))
+    node.sell("maker", PAIR, "1", "50000")  # liquidity the bot's buys take
+
+
+class Bot(AtlasGuard):
+    """The mixin's callbacks as freqtrade calls them (a live bot's strategy object)."""
+
+
+def test_over_rest_atlas_places_the_accepted_orders_and_refuses_the_others(
+    tmp_path: Path,
+) -> None:
+    keys = KeyStore(tmp_path / "keys.json")
+    token = keys.issue(("trader",), (ACCOUNT,)).token
+    risk = keys.issue(("risk",)).token
+    settings = ServiceSettings(data_dir=tmp_path, rate_limit_per_s=1000)
+    app = create_app(settings, node=Node.in_memory(), keys=keys, setup=rest_world)
+    now = datetime.now(UTC)
+    with TestClient(app) as client:
+        bot = Bot()
+        bot.atlas = RestAtlas("", token, ACCOUNT, http=client)
+        # 0.02 BTC at 50,000 = 1,000 USDT: Atlas places it and its exchange fills it.
+        assert bot.confirm_trade_entry(PAIR, "limit", 0.02, 50000.0, "GTC", now, None, "long")
+        assert bot.atlas.position_qty(PAIR) == Decimal("0.02")
+        # 0.1 BTC = 5,000 USDT: over the account's order-notional limit.
+        assert not bot.confirm_trade_entry(PAIR, "limit", 0.1, 50000.0, "GTC", now, None, "long")
+        assert bot.atlas_refusals[-1][2] == "ORDER_NOTIONAL_TOO_LARGE"
+        killed = client.post(
+            "/v1/risk/kill",
+            headers={"X-API-Key": risk},
+            json={"scope": "account", "scope_id": ACCOUNT, "reason": "desk closed"},
+        )
+        assert killed.status_code < 300, killed.text
+        assert not bot.confirm_trade_entry(PAIR, "limit", 0.02, 50000.0, "GTC", now, None, "long")
+        assert bot.atlas_refusals[-1][2] == "KILL_SWITCH_ACTIVE"
+        assert bot.atlas.position_qty(PAIR) == Decimal("0.02")
