@@ -1,0 +1,351 @@
+"""The market driver: THE one function a backtest and a paper session call per market event.
+
+:meth:`MarketDriver.apply` takes one :data:`~atlas_oms.simulation.market.MarketEvent` and, in this
+order:
+
+1. sets the node's clock to the event's ``ts`` (a :class:`ManualClock`: a backtest's simulated
+   clock, and a paper session's clock that follows its feed);
+2. gives the market to the simulated venue: a trade print or a book snapshot as it is; a **bar as
+   an intra-bar path of ticks**: open → the extreme nearer the open → the other extreme → close
+   (a tie goes to the low first: adverse for the commoner long positions). The ticks are
+   trade prints of a quarter of the bar's volume each, at ``start_ns``, ``+1/3``, ``+2/3`` of the
+   bar and its close time ``ts``; a tick equal to the previous one is skipped. So a stop and a
+   limit inside one bar fire in a defined, conservative order. Each tick's reports go to
+   ``node.feed``;
+3. sends the core ``UpdatePrices(last=tick)`` for each tick, **only while the core needs prices
+   for that symbol**: a live order (held stops and triggers included), an open position or an open
+   managed trade there. The driver knows it without asking the node per event: it listens to the
+   node's events (``node.subscribe``) and keeps, per symbol, the sets of live order ids, open
+   positions and open managed trades. A strategy that submits an order first brings the core's
+   last price up to date (:meth:`sync_price`), so the core's risk checks see the market;
+4. sends ``ApplyBar`` for each complete 1-minute bar of a symbol while a managed trade is open on
+   it; the first intent on a symbol is preceded by the last ``K`` bars buffered (``K`` = the
+   policy's ATR period + a margin) so the stop maintenance has its ATR history;
+5. sends ``AdvanceTime`` when the core's next deadline (order expiry, bar close of trailing
+   trades, funding, breaker reset...; ``node.next_deadline``, asked again only after the node
+   produced events) is due;
+6. calls the strategies' callbacks (``on_bar``/``on_trade``/``on_book``), then delivers their
+   accounts' fills (``on_fill``) and due timers (``on_timer``).
+
+Nothing goes through ``node.process`` for an event while nothing is live on its symbol.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any, Protocol
+
+from atlas_oms.backtest.strategy import Strategy, StrategyContext
+from atlas_oms.model import commands as c
+from atlas_oms.model import events as ev
+from atlas_oms.model.enums import PositionSide
+from atlas_oms.model.reports import Report
+from atlas_oms.runtime.clock import ManualClock
+from atlas_oms.runtime.node import Node
+from atlas_oms.simulation.market import Bar, BookSnapshot, MarketEvent, TradePrint
+
+__all__ = ["MarketDriver", "MarketVenue", "bar_path"]
+
+_ONE_MINUTE_NS = 60_000_000_000
+_FOUR = Decimal(4)
+_ZERO = Decimal(0)
+_SIDES = (PositionSide.BOTH, PositionSide.LONG, PositionSide.SHORT)
+#: Bars buffered beyond the ATR period for the first intent's history.
+ATR_MARGIN = 5
+
+
+class MarketVenue(Protocol):
+    """What the driver needs from the simulated venue."""
+
+    name: str
+
+    def on_market(self, event: MarketEvent) -> list[Report]: ...
+
+
+def bar_path(bar: Bar) -> list[tuple[int, Decimal]]:
+    """The intra-bar ticks ``(ts, price)`` of a bar: open, nearer extreme, other extreme, close
+    (a tie: the low first), at the start, one third, two thirds and the close time; a tick equal
+    to the previous one is dropped."""
+    o, h, lo, cl = bar.open, bar.high, bar.low, bar.close
+    first, second = (h, lo) if h - o < o - lo else (lo, h)
+    start = bar.start_ns
+    span = bar.ts - start
+    out = [(start, o)]
+    if first != o:
+        out.append((start + span // 3, first))
+    if second != first:
+        out.append((start + 2 * span // 3, second))
+    if cl != second:
+        out.append((bar.ts, cl))
+    return out
+
+
+class MarketDriver:
+    """Drives one node and its simulated venue with market events, and the strategies with them.
+
+    ``strategies``: ``{account_id: strategy}`` (or pairs): each strategy trades its account."""
+
+    def __init__(
+        self,
+        node: Node,
+        venue: MarketVenue,
+        strategies: Mapping[str, Strategy] | Iterable[tuple[str, Strategy]] = (),
+        *,
+        atr_margin: int = ATR_MARGIN,
+    ) -> None:
+        self.node = node
+        self.venue = venue
+        clock = node.clock
+        self._clock: ManualClock | None = clock if isinstance(clock, ManualClock) else None
+        pairs = strategies.items() if isinstance(strategies, Mapping) else strategies
+        self.contexts: list[StrategyContext] = [StrategyContext(self, a, s) for a, s in pairs]
+        self._by_account: dict[str, StrategyContext] = {x.account_id: x for x in self.contexts}
+        self._prices: dict[str, Decimal] = {}
+        # What the core holds, per symbol (kept from the node's events).
+        self._live_orders: dict[str, set[int]] = {}
+        self._positions: dict[str, set[tuple[str, PositionSide]]] = {}
+        self._trades: dict[str, set[str]] = {}
+        #: Symbols whose core needs every tick (UpdatePrices).
+        self.need_prices: set[str] = set()
+        self._dirty = True
+        self._deadline: int | None = None
+        self._fills: deque[ev.OrderFilled] = deque()
+        self._timers: list[tuple[int, int, StrategyContext]] = []
+        self._timer_seq = 0
+        k = node.policy_params().trailing.atr_period + atr_margin
+        self._history_len = k
+        self._bars: dict[str, deque[Bar]] = {}
+        self._bars_fed: dict[str, int] = {}  # symbol -> start_ns of the last ApplyBar sent
+        self._bar_symbols: set[str] = set()  # symbols getting ApplyBar (an intent was sent)
+        self.events_applied = 0
+        self.started = False
+        self.stopped = False
+        node.subscribe(self._on_events)
+
+    # ----------------------------------------------------------------- lifecycle
+    def start(self) -> None:
+        """``on_start`` of every strategy (once)."""
+        if self.started:
+            return
+        self.started = True
+        for ctx in self.contexts:
+            ctx.strategy.on_start(ctx)
+        self._deliver()
+
+    def stop(self) -> None:
+        """``on_stop`` of every strategy (once)."""
+        if self.stopped:
+            return
+        self.stopped = True
+        for ctx in self.contexts:
+            ctx.strategy.on_stop(ctx)
+        self._deliver()
+
+    def run(self, events: Iterable[MarketEvent]) -> int:
+        """Start, apply every event, stop; return how many were applied."""
+        self.start()
+        n = 0
+        for event in events:
+            self.apply(event)
+            n += 1
+        self.stop()
+        return n
+
+    # ----------------------------------------------------------------- the one function
+    def apply(self, event: MarketEvent) -> None:
+        """One market event through venue, core and strategies (see the module's docstring)."""
+        if not self.started:
+            self.start()
+        self.events_applied += 1
+        cls = event.__class__
+        clock = self._clock
+        if cls is Bar:
+            bar: Bar = event  # type: ignore[assignment]
+            symbol = bar.symbol
+            buf = self._bars.get(symbol)
+            if buf is None:
+                buf = self._bars[symbol] = deque(maxlen=self._history_len)
+            buf.append(bar)
+            qty = bar.volume / _FOUR if bar.volume else _ZERO
+            for ts, price in bar_path(bar):
+                if clock is not None:
+                    # Several symbols' bars closing together: a later bar's ticks never go back.
+                    now = clock.now()
+                    if ts < now:
+                        ts = now
+                    clock.set(ts)
+                self._tick(TradePrint(symbol=symbol, ts=ts, price=price, qty=qty))
+            if symbol in self._bar_symbols:
+                self._apply_bars(symbol)
+            self._core_time(bar.ts)
+            for ctx in self.contexts:
+                ctx.strategy.on_bar(ctx, bar)
+        elif cls is TradePrint:
+            if clock is not None:
+                clock.set(event.ts)
+            self._tick(event)  # type: ignore[arg-type]
+            self._core_time(event.ts)
+            for ctx in self.contexts:
+                ctx.strategy.on_trade(ctx, event)  # type: ignore[arg-type]
+        elif cls is BookSnapshot:
+            book: BookSnapshot = event  # type: ignore[assignment]
+            if clock is not None:
+                clock.set(book.ts)
+            self._reports(self.venue.on_market(book))
+            if book.bids and book.asks:
+                mid = (book.bids[0][0] + book.asks[0][0]) / 2
+                self._prices[book.symbol] = mid
+                if book.symbol in self.need_prices:
+                    self.node.process(c.UpdatePrices(ts=book.ts, symbol=book.symbol, last=mid))
+            self._core_time(book.ts)
+            for ctx in self.contexts:
+                ctx.strategy.on_book(ctx, book)
+        else:
+            raise TypeError(f"not a market event: {cls.__name__}")
+        if self._fills:
+            self._deliver()
+        if self._timers and self._timers[0][0] <= event.ts:
+            self._fire_timers(event.ts)
+
+    def _tick(self, tick: TradePrint) -> None:
+        reports = self.venue.on_market(tick)
+        if reports:
+            self._reports(reports)
+        symbol = tick.symbol
+        self._prices[symbol] = tick.price
+        if symbol in self.need_prices:
+            self.node.process(c.UpdatePrices(ts=tick.ts, symbol=symbol, last=tick.price))
+
+    def _reports(self, reports: Sequence[Report]) -> None:
+        feed = self.node.feed
+        for report in reports:
+            feed(report)
+
+    def _core_time(self, ts: int) -> None:
+        if self._dirty:
+            self._dirty = False
+            self._deadline = self.node.next_deadline(ts - 1)
+        due = self._deadline
+        if due is not None and ts >= due:
+            self.node.process(c.AdvanceTime(ts=ts))
+            self._dirty = True
+
+    def _apply_bars(self, symbol: str) -> None:
+        """Send the buffered complete 1-minute bars of ``symbol`` not sent yet (ApplyBar)."""
+        last = self._bars_fed.get(symbol, -1)
+        now = self.node.clock.now()
+        for bar in self._bars.get(symbol, ()):
+            if bar.start_ns <= last or bar.ts - bar.start_ns != _ONE_MINUTE_NS:
+                continue
+            self.node.process(
+                c.ApplyBar(
+                    ts=max(now, bar.ts),
+                    symbol=symbol,
+                    start_ns=bar.start_ns,
+                    open=bar.open,
+                    high=bar.high,
+                    low=bar.low,
+                    close=bar.close,
+                    volume=bar.volume,
+                )
+            )
+            last = bar.start_ns
+        self._bars_fed[symbol] = last
+
+    # ----------------------------------------------------------------- for the strategies
+    def last_price(self, symbol: str) -> Decimal | None:
+        return self._prices.get(symbol)
+
+    def sync_price(self, symbol: str) -> None:
+        """Bring the core's last price of ``symbol`` to the market's before an order."""
+        price = self._prices.get(symbol)
+        if price is not None and self.node.last_price(symbol) != price:
+            self.node.process(c.UpdatePrices(ts=self.node.clock.now(), symbol=symbol, last=price))
+
+    def before_intent(self, symbol: str) -> None:
+        """Before a trade intent: the core's last price, and the bar history (ApplyBar)."""
+        self.sync_price(symbol)
+        self._bar_symbols.add(symbol)
+        self._apply_bars(symbol)
+
+    def set_timer(self, ts: int, ctx: StrategyContext) -> None:
+        self._timer_seq += 1
+        heapq.heappush(self._timers, (ts, self._timer_seq, ctx))
+
+    def _fire_timers(self, now: int) -> None:
+        timers = self._timers
+        while timers and timers[0][0] <= now:
+            ts, _seq, ctx = heapq.heappop(timers)
+            ctx.strategy.on_timer(ctx, ts)
+            self._deliver()
+
+    def _deliver(self) -> None:
+        fills = self._fills
+        by_account = self._by_account
+        while fills:
+            fill = fills.popleft()
+            ctx = by_account.get(fill.account_id)
+            if ctx is not None:
+                ctx.strategy.on_fill(ctx, fill)
+
+    # ----------------------------------------------------------------- what the core holds
+    def _on_events(self, events: list[Any]) -> None:
+        self._dirty = True
+        state = self.node.engine.state
+        orders = state.orders
+        for e in events:
+            cls = e.__class__
+            if cls is ev.OrderFilled:
+                if e.account_id in self._by_account:
+                    self._fills.append(e)
+                self._position_changed(state, e.account_id, e.symbol)
+            order_id = getattr(e, "order_id", None)
+            if order_id is not None:
+                o = orders.get(order_id)
+                if o is not None:
+                    live = self._live_orders.setdefault(o.symbol, set())
+                    if o.is_live:
+                        live.add(order_id)
+                    else:
+                        live.discard(order_id)
+                    self._update_need(o.symbol)
+            if cls is not ev.OrderFilled:
+                trade_id = getattr(e, "trade_id", None)
+                if trade_id is not None:
+                    t = state.trades.get(trade_id)
+                    if t is not None:
+                        open_trades = self._trades.setdefault(t.symbol, set())
+                        if t.is_open:
+                            open_trades.add(trade_id)
+                        else:
+                            open_trades.discard(trade_id)
+                            if not open_trades:
+                                self._bar_symbols.discard(t.symbol)
+                        self._update_need(t.symbol)
+
+    def _position_changed(self, state: Any, account_id: str, symbol: str) -> None:
+        held = self._positions.setdefault(symbol, set())
+        for side in _SIDES:
+            p = state.positions.get((account_id, symbol, side))
+            if p is not None and p.qty:
+                held.add((account_id, side))
+            else:
+                held.discard((account_id, side))
+        self._update_need(symbol)
+
+    def _update_need(self, symbol: str) -> None:
+        if (
+            self._live_orders.get(symbol)
+            or self._positions.get(symbol)
+            or self._trades.get(symbol)
+        ):
+            self.need_prices.add(symbol)
+        else:
+            self.need_prices.discard(symbol)
+
+    def live_on(self, symbol: str) -> bool:
+        """Whether the core holds anything that needs ``symbol``'s prices."""
+        return symbol in self.need_prices
