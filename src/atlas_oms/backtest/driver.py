@@ -346,6 +346,13 @@ class MarketDriver:
         else:
             self.need_prices.discard(symbol)
 
+    def open_trades(self, account_id: str) -> list[str]:
+        """The ids of ``account_id``'s open managed trades (from the driver's index)."""
+        trades = self.node.engine.state.trades
+        return sorted(
+            t for ids in self._trades.values() for t in ids if trades[t].account_id == account_id
+        )
+
     def live_on(self, symbol: str) -> bool:
         """Whether the core holds anything that needs ``symbol``'s prices."""
         return symbol in self.need_prices

@@ -162,8 +162,11 @@ class StrategyContext:
         return self.node.orders(self.account_id, open_only=open_only)
 
     def trades(self, open_only: bool = True) -> list[TradeView]:
-        """This account's managed trades."""
-        return self.node.managed_trades(self.account_id, open_only=open_only)
+        """This account's managed trades (open ones: found from the driver's own index, cheap)."""
+        if not open_only:
+            return self.node.managed_trades(self.account_id)
+        views = (self.node.managed_trade(t) for t in self.driver.open_trades(self.account_id))
+        return [v for v in views if v is not None]
 
 
 class StrategyLoadError(ValueError):
