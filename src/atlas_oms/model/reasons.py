@@ -142,3 +142,5 @@ class Reason(StrEnum):
     VENUE_NOT_TRADABLE = "VENUE_NOT_TRADABLE"
     #: An instrument's symbol is already taken by an instrument of another venue.
     INSTRUMENT_ON_OTHER_VENUE = "INSTRUMENT_ON_OTHER_VENUE"
+    #: The simulated venue refused an order whose estimated slippage exceeds the configured maximum.
+    SLIPPAGE_TOO_HIGH = "SLIPPAGE_TOO_HIGH"
