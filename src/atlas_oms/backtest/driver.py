@@ -8,10 +8,12 @@ order:
 2. gives the market to the simulated venue: a trade print or a book snapshot as it is; a **bar as
    an intra-bar path of ticks**: open → the extreme nearer the open → the other extreme → close
    (a tie goes to the low first: adverse for the commoner long positions). The ticks are
-   trade prints of a quarter of the bar's volume each, at ``start_ns``, ``+1/3``, ``+2/3`` of the
-   bar and its close time ``ts``; a tick equal to the previous one is skipped. So a stop and a
-   limit inside one bar fire in a defined, conservative order. Each tick's reports go to
-   ``node.feed``;
+   trade prints of a quarter of the bar's volume each, at ``start_ns``, ``+1/3`` and ``+2/3`` of
+   the bar (an extreme equal to the tick before it is skipped); the close is the bar itself at
+   its close time ``ts`` (so the venue learns the bar's volume, which its volume-based models and
+   its volume cap use for the next orders, and works the market orders its cap held back). So a
+   stop and a limit inside one bar fire in a defined, conservative order. Each tick's reports go
+   to ``node.feed``;
 3. sends the core ``UpdatePrices(last=tick)`` for each tick, **only while the core needs prices
    for that symbol**: a live order (held stops and triggers included), an open position or an open
    managed trade there. The driver knows it without asking the node per event: it listens to the
@@ -66,9 +68,9 @@ class MarketVenue(Protocol):
 
 
 def bar_path(bar: Bar) -> list[tuple[int, Decimal]]:
-    """The intra-bar ticks ``(ts, price)`` of a bar: open, nearer extreme, other extreme, close
-    (a tie: the low first), at the start, one third, two thirds and the close time; a tick equal
-    to the previous one is dropped."""
+    """The intra-bar ticks ``(ts, price)`` of a bar: open, nearer extreme, other extreme (a tie:
+    the low first), at the start, one third and two thirds of the bar, an extreme equal to the
+    tick before it dropped; then always the close at the close time."""
     o, h, lo, cl = bar.open, bar.high, bar.low, bar.close
     first, second = (h, lo) if h - o < o - lo else (lo, h)
     start = bar.start_ns
@@ -78,8 +80,7 @@ def bar_path(bar: Bar) -> list[tuple[int, Decimal]]:
         out.append((start + span // 3, first))
     if second != first:
         out.append((start + 2 * span // 3, second))
-    if cl != second:
-        out.append((bar.ts, cl))
+    out.append((bar.ts, cl))
     return out
 
 
@@ -170,14 +171,21 @@ class MarketDriver:
                 buf = self._bars[symbol] = deque(maxlen=self._history_len)
             buf.append(bar)
             qty = bar.volume / _FOUR if bar.volume else _ZERO
-            for ts, price in bar_path(bar):
+            path = bar_path(bar)
+            last = len(path) - 1
+            previous: Decimal | None = None
+            for i, (ts, price) in enumerate(path):
                 if clock is not None:
                     # Several symbols' bars closing together: a later bar's ticks never go back.
                     now = clock.now()
                     if ts < now:
                         ts = now
                     clock.set(ts)
-                self._tick(TradePrint(symbol=symbol, ts=ts, price=price, qty=qty))
+                if i < last:
+                    self._tick(TradePrint(symbol=symbol, ts=ts, price=price, qty=qty))
+                else:  # the close: the bar itself to the venue
+                    self._tick(bar, price if price != previous else None)
+                previous = price
             if symbol in self._bar_symbols:
                 self._apply_bars(symbol)
             self._core_time(bar.ts)
@@ -210,14 +218,19 @@ class MarketDriver:
         if self._timers and self._timers[0][0] <= event.ts:
             self._fire_timers(event.ts)
 
-    def _tick(self, tick: TradePrint) -> None:
+    def _tick(self, tick: TradePrint | Bar, close: Decimal | None = None) -> None:
+        """One tick to the venue, then (when the core needs it) its price to the core. A bar is
+        its close tick (``close``: the price, None when the tick before had it already)."""
         reports = self.venue.on_market(tick)
         if reports:
             self._reports(reports)
         symbol = tick.symbol
-        self._prices[symbol] = tick.price
+        price = tick.price if tick.__class__ is TradePrint else close  # type: ignore[union-attr]
+        if price is None:
+            return
+        self._prices[symbol] = price
         if symbol in self.need_prices:
-            self.node.process(c.UpdatePrices(ts=tick.ts, symbol=symbol, last=tick.price))
+            self.node.process(c.UpdatePrices(ts=tick.ts, symbol=symbol, last=price))
 
     def _reports(self, reports: Sequence[Report]) -> None:
         feed = self.node.feed

@@ -138,22 +138,19 @@ def make_venue(
 ) -> MarketVenue:
     """The simulated venue (helper "fills"'s ``SimulatedVenue``) with its fill configuration
     (a ``FillConfig``, a dict of its fields, or a YAML file's path)."""
-    from atlas_oms.simulation import venue as simvenue  # type: ignore[attr-defined, unused-ignore]
+    from atlas_oms.simulation.config import FillConfig
+    from atlas_oms.simulation.venue import SimulatedVenue
 
-    config = fills
-    if isinstance(fills, str | Path):
-        loader = getattr(simvenue, "load_fill_config", None)
-        if loader is not None:
-            config = loader(str(fills))
-        else:
-            import yaml
-
-            config = yaml.safe_load(Path(fills).read_text()) or {}
-    if isinstance(config, dict):
-        config = simvenue.FillConfig(**config)
-    if config is None:
-        return simvenue.SimulatedVenue(dict(instruments), name=name)  # type: ignore[no-any-return]
-    return simvenue.SimulatedVenue(dict(instruments), name=name, config=config)  # type: ignore[no-any-return]
+    config: FillConfig | None
+    if fills is None or isinstance(fills, FillConfig):
+        config = fills
+    elif isinstance(fills, str | Path):
+        config = FillConfig.from_yaml(str(fills))
+    elif isinstance(fills, Mapping):
+        config = FillConfig.from_dict(fills)
+    else:
+        raise BacktestConfigError("fills: expected a FillConfig, a mapping or a YAML path")
+    return SimulatedVenue(dict(instruments), name=name, config=config)
 
 
 def load_events(data: Sequence[DataSpec], default_symbol: str | None = None) -> list[MarketEvent]:
