@@ -112,7 +112,8 @@ class BacktestResult:
 
 def default_instrument(symbol: str, venue: str = "paper") -> Instrument:
     """A spot instrument for a ``BASEQUOTE`` symbol (``BTCUSDT``; ``BTC/USDT`` also works):
-    tick 0.01, lot 0.00001, no fees at the core (the venue's fill config charges them)."""
+    tick 0.01, lot 0.00001, maker and taker fee 0.1% (Binance's base spot rate; the fill
+    config's commission tiers, when given, replace them)."""
     if "/" in symbol:
         base, quote = symbol.split("/", 1)
     else:
@@ -130,6 +131,8 @@ def default_instrument(symbol: str, venue: str = "paper") -> Instrument:
         tick_size=Decimal("0.01"),
         lot_size=Decimal("0.00001"),
         venue=venue,
+        maker_fee=Decimal("0.001"),
+        taker_fee=Decimal("0.001"),
     )
 
 
