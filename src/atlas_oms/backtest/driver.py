@@ -15,8 +15,10 @@ order:
    stop and a limit inside one bar fire in a defined, conservative order. Each tick's reports go
    to ``node.feed``;
 3. sends the core ``UpdatePrices(last=tick)`` for each tick, **only while the core needs prices
-   for that symbol**: a live order (held stops and triggers included), an open position or an open
-   managed trade there. The driver knows it without asking the node per event: it listens to the
+   for that symbol**: a live order (held stops and triggers included), an open managed trade or a
+   derivative position there (margin and liquidations); while it holds only spot positions
+   there, the bar's close alone (their mark: nothing in the core acts on a spot position's
+   intra-bar prices). The driver knows it without asking the node per event: it listens to the
    node's events (``node.subscribe``) and keeps, per symbol, the sets of live order ids, open
    positions and open managed trades. A strategy that submits an order first brings the core's
    last price up to date (:meth:`sync_price`), so the core's risk checks see the market;
@@ -43,7 +45,7 @@ from typing import Any, Protocol
 from atlas_oms.backtest.strategy import Strategy, StrategyContext
 from atlas_oms.model import commands as c
 from atlas_oms.model import events as ev
-from atlas_oms.model.enums import PositionSide
+from atlas_oms.model.enums import DERIVATIVE_KINDS, PositionSide
 from atlas_oms.model.reports import Report
 from atlas_oms.runtime.clock import ManualClock
 from atlas_oms.runtime.node import Node
@@ -109,8 +111,12 @@ class MarketDriver:
         self._live_orders: dict[str, set[int]] = {}
         self._positions: dict[str, set[tuple[str, PositionSide]]] = {}
         self._trades: dict[str, set[str]] = {}
-        #: Symbols whose core needs every tick (UpdatePrices).
+        #: Symbols whose core needs every tick (UpdatePrices): live orders (held triggers
+        #: included), open managed trades, derivative positions (margin, liquidation).
         self.need_prices: set[str] = set()
+        #: Symbols where the core holds only spot positions: it gets each bar's close (their
+        #: marks), not the intra-bar ticks nothing in the core would act on.
+        self.need_close: set[str] = set()
         self._dirty = True
         self._deadline: int | None = None
         self._fills: deque[ev.OrderFilled] = deque()
@@ -229,7 +235,7 @@ class MarketDriver:
         if price is None:
             return
         self._prices[symbol] = price
-        if symbol in self.need_prices:
+        if symbol in self.need_prices or (tick.__class__ is Bar and symbol in self.need_close):
             self.node.process(c.UpdatePrices(ts=tick.ts, symbol=symbol, last=price))
 
     def _reports(self, reports: Sequence[Report]) -> None:
@@ -350,14 +356,24 @@ class MarketDriver:
         self._update_need(symbol)
 
     def _update_need(self, symbol: str) -> None:
+        positions = self._positions.get(symbol)
         if (
             self._live_orders.get(symbol)
-            or self._positions.get(symbol)
             or self._trades.get(symbol)
+            or (positions and self._derivative(symbol))
         ):
             self.need_prices.add(symbol)
+            self.need_close.discard(symbol)
+        elif positions:
+            self.need_prices.discard(symbol)
+            self.need_close.add(symbol)
         else:
             self.need_prices.discard(symbol)
+            self.need_close.discard(symbol)
+
+    def _derivative(self, symbol: str) -> bool:
+        inst = self.node.engine.state.instruments.get(symbol)
+        return inst is not None and inst.kind in DERIVATIVE_KINDS
 
     def open_trades(self, account_id: str) -> list[str]:
         """The ids of ``account_id``'s open managed trades (from the driver's index)."""
