@@ -255,10 +255,17 @@ class Backtest:
         return out
 
     def build(
-        self, events: Sequence[MarketEvent]
+        self,
+        events: Sequence[MarketEvent] = (),
+        *,
+        symbols: Sequence[str] = (),
+        start_ns: int | None = None,
     ) -> tuple[Node, MarketVenue, MarketDriver, Recorder, dict[str, Decimal]]:
-        """The node, venue, driver and recorder of the run, set up at the first event's time."""
-        symbols = sorted({e.symbol for e in events}) or ([self.symbol] if self.symbol else [])
+        """The node, venue, driver and recorder of the run, set up at ``start_ns`` (default: the
+        first event's time), with an instrument for each symbol of ``events`` and ``symbols``."""
+        symbols = sorted({e.symbol for e in events} | set(symbols)) or (
+            [self.symbol] if self.symbol else []
+        )
         instruments = {i.symbol: i for i in self.instruments}
         for s in symbols:
             if s not in instruments:
@@ -267,7 +274,7 @@ class Backtest:
             s: (i if i.venue == self.venue_name else _on_venue(i, self.venue_name))
             for s, i in instruments.items()
         }
-        start = _start_of(events[0]) if events else 0
+        start = start_ns if start_ns is not None else (_start_of(events[0]) if events else 0)
         clock = ManualClock(start)
         venue = self.venue_factory(instruments, self.venue_name, self.fills)
         node = (
@@ -313,6 +320,30 @@ class Backtest:
         show = self.progress if self.progress is not None else sys.stderr.isatty()
         n_bars = self._drive(driver, recorder, events, show)
         elapsed = time.perf_counter() - t0
+        return self.result(
+            node,
+            recorder,
+            capitals,
+            events=len(events),
+            bars=n_bars,
+            start_ns=_start_of(events[0]),
+            end_ns=events[-1].ts,
+            elapsed_s=elapsed,
+        )
+
+    def result(
+        self,
+        node: Node,
+        recorder: Recorder,
+        capitals: Mapping[str, Decimal],
+        *,
+        events: int,
+        bars: int,
+        start_ns: int,
+        end_ns: int,
+        elapsed_s: float,
+    ) -> BacktestResult:
+        """The result of a run on ``node`` (a backtest's, or a paper session's)."""
         node.flush()
         accounts = {
             a.name: AccountResult(
@@ -330,11 +361,11 @@ class Backtest:
             accounts=accounts,
             instruments=instruments,
             correlation=correlation({k: v.equity for k, v in accounts.items()}),
-            events=len(events),
-            bars=n_bars,
-            start_ns=_start_of(events[0]),
-            end_ns=events[-1].ts,
-            elapsed_s=elapsed,
+            events=events,
+            bars=bars,
+            start_ns=start_ns,
+            end_ns=end_ns,
+            elapsed_s=elapsed_s,
             journal_events=node.seq,
             digest=node.digest(),
             quote=next(iter(instruments.values())).quote if instruments else "USDT",
