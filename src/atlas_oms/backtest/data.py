@@ -189,19 +189,17 @@ def load_bars(
         start = _ts_ns(row[columns["timestamp"]], p, lineno)
         close_col = columns.get("close_time")
         close = _ts_ns(row[close_col], p, lineno, "close time") if close_col is not None else None
+        if raw and start <= raw[-1][1]:
+            raise DataError(
+                "OUT_OF_ORDER", str(p), lineno, "bars must be in time order, one per open time"
+            )
         raw.append((lineno, start, close, row))
     if not raw:
         raise DataError("EMPTY", str(p), 0, "no bars in the file")
     interval = interval_ns or _infer_interval(raw, p)
     c = columns or {}
     out: list[Bar] = []
-    last_start = -1
     for lineno, start, _close, row in raw:
-        if start <= last_start:
-            raise DataError(
-                "OUT_OF_ORDER", str(p), lineno, "bars must be in time order, one per open time"
-            )
-        last_start = start
         o = _dec(row[c["open"]], p, lineno, "open")
         h = _dec(row[c["high"]], p, lineno, "high")
         lo = _dec(row[c["low"]], p, lineno, "low")
@@ -354,8 +352,9 @@ def merge(streams: Iterable[Sequence[Any]]) -> Iterator[Any]:
     order the streams were given, then their own order): a heap merge, lazy."""
     import heapq
 
-    keyed = (
-        ((e.ts, i, j, e) for j, e in enumerate(stream)) for i, stream in enumerate(streams)
-    )
-    for _ts, _i, _j, event in heapq.merge(*keyed):
+    def keyed(i: int, stream: Sequence[Any]) -> Iterator[tuple[int, int, int, Any]]:
+        for j, e in enumerate(stream):
+            yield e.ts, i, j, e
+
+    for _ts, _i, _j, event in heapq.merge(*(keyed(i, s) for i, s in enumerate(streams))):
         yield event
