@@ -172,7 +172,8 @@ def load_bars(
         raise DataError(
             "NO_SYMBOL", str(p), 0, "the symbol is not in the file name: give it (--symbol)"
         )
-    raw: list[tuple[int, int, int | None, list[str]]] = []  # (line, open ns, close ns, cells)
+    # (line, open ns, close ns, (open, high, low, close, volume))
+    raw: list[tuple[int, int, int | None, tuple[Decimal, ...]]] = []
     columns: dict[str, int] | None = None
     for lineno, row in _rows(p):
         if columns is None and (lineno == 0 or _is_header(row)):
@@ -193,25 +194,12 @@ def load_bars(
             raise DataError(
                 "OUT_OF_ORDER", str(p), lineno, "bars must be in time order, one per open time"
             )
-        raw.append((lineno, start, close, row))
+        raw.append((lineno, start, close, _ohlcv(row, columns, p, lineno)))
     if not raw:
         raise DataError("EMPTY", str(p), 0, "no bars in the file")
     interval = interval_ns or _infer_interval(raw, p)
-    c = columns or {}
     out: list[Bar] = []
-    for lineno, start, _close, row in raw:
-        o = _dec(row[c["open"]], p, lineno, "open")
-        h = _dec(row[c["high"]], p, lineno, "high")
-        lo = _dec(row[c["low"]], p, lineno, "low")
-        cl = _dec(row[c["close"]], p, lineno, "close")
-        v = _dec(row[c["volume"]], p, lineno, "volume")
-        if not (lo <= o <= h and lo <= cl <= h) or lo <= 0 or v < 0:
-            raise DataError(
-                "BAD_BAR",
-                str(p),
-                lineno,
-                f"inconsistent bar: open {o} high {h} low {lo} close {cl} volume {v}",
-            )
+    for _lineno, start, _close, (o, h, lo, cl, v) in raw:
         out.append(
             Bar(
                 symbol=sym,
@@ -225,6 +213,24 @@ def load_bars(
             )
         )
     return out
+
+
+def _ohlcv(
+    row: Sequence[str], c: dict[str, int], p: Path, lineno: int
+) -> tuple[Decimal, Decimal, Decimal, Decimal, Decimal]:
+    o = _dec(row[c["open"]], p, lineno, "open")
+    h = _dec(row[c["high"]], p, lineno, "high")
+    lo = _dec(row[c["low"]], p, lineno, "low")
+    cl = _dec(row[c["close"]], p, lineno, "close")
+    v = _dec(row[c["volume"]], p, lineno, "volume")
+    if not (lo <= o <= h and lo <= cl <= h) or lo <= 0 or v < 0:
+        raise DataError(
+            "BAD_BAR",
+            str(p),
+            lineno,
+            f"inconsistent bar: open {o} high {h} low {lo} close {cl} volume {v}",
+        )
+    return o, h, lo, cl, v
 
 
 def _bar_columns(header: Sequence[str], path: Path, lineno: int) -> dict[str, int]:
@@ -250,7 +256,7 @@ def _bar_columns(header: Sequence[str], path: Path, lineno: int) -> dict[str, in
     return out
 
 
-def _infer_interval(raw: Sequence[tuple[int, int, int | None, list[str]]], path: Path) -> int:
+def _infer_interval(raw: Sequence[tuple[int, int, int | None, Any]], path: Path) -> int:
     close = raw[0][2]
     if close is not None and close > raw[0][1]:  # Binance: close time is the last ms/µs in it
         span = close - raw[0][1]  # interval - 1 ms (or - 1 µs in µs files)

@@ -232,7 +232,9 @@ class Backtest:
 
     # ----------------------------------------------------------------- set-up
     def capitals(self) -> dict[str, Decimal]:
-        """Each account's starting capital: its own, else its share of the total capital."""
+        """Each account's starting capital: its own; else its allocation's share of the total
+        capital; else (no allocation) an equal share of the total with the other accounts that
+        have no capital of their own."""
         out: dict[str, Decimal] = {}
         alloc = self.allocation
         if alloc:
@@ -249,7 +251,10 @@ class Backtest:
             elif a.name in alloc and self.total_capital is not None:
                 out[a.name] = self.total_capital * alloc[a.name]
             elif self.total_capital is not None and not alloc:
-                out[a.name] = self.total_capital / len(self.accounts)
+                # no allocation: the accounts without a capital of their own share it equally
+                out[a.name] = self.total_capital / sum(
+                    1 for x in self.accounts if x.capital is None
+                )
             else:
                 raise BacktestConfigError(f"account {a.name}: no capital and no allocation")
         return out
