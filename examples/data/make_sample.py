@@ -1,6 +1,6 @@
 """Regenerate BTCUSDT-1m-sample.csv: a SYNTHETIC seeded random walk (not market data).
 
-    python examples/data/make_sample.py
+python examples/data/make_sample.py
 """
 
 from __future__ import annotations

@@ -33,9 +33,10 @@ class BreakoutIntents(Strategy):
             return
         if bar.close > max(b.high for b in window):
             # below the last 10 bars' low, and at least 0.3% away (bounds the size R / distance)
-            stop = min(*(b.low for b in window[-10:]), (bar.close * Decimal("0.997")).quantize(
-                Decimal("0.01")
-            ))
+            stop = min(
+                *(b.low for b in window[-10:]),
+                (bar.close * Decimal("0.997")).quantize(Decimal("0.01")),
+            )
             if stop >= bar.close:
                 return
             ctx.submit_intent(

@@ -125,7 +125,7 @@ def test_binance_trades_csv_with_and_without_header(tmp_path: Path) -> None:
 
 
 def test_a_bad_trade_row_names_its_line(tmp_path: Path) -> None:
-    p = write(tmp_path, "t.csv", "timestamp,price,amount\n" f"{T0},1,1\n{T0 + 1},1,-2\n")
+    p = write(tmp_path, "t.csv", f"timestamp,price,amount\n{T0},1,1\n{T0 + 1},1,-2\n")
     with pytest.raises(DataError) as info:
         load_trades(p, "X")
     assert info.value.line == 3

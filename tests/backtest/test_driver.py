@@ -103,7 +103,7 @@ class OneRoundTrip(Strategy):
 
 def test_prices_reach_the_core_only_while_a_position_is_open_and_fills_reach_on_fill() -> None:
     strategy = OneRoundTrip()
-    node, driver, calls = make(strategy)
+    _node, driver, calls = make(strategy)
     driver.run(bars(100))
     kinds = Counter(type(m).__name__ for m in calls)
     assert [f.side.value for f in strategy.fills] == ["BUY", "SELL"]
@@ -134,7 +134,7 @@ class StopBuyer(Strategy):
 
 def test_a_held_stop_fires_inside_the_bar_at_the_tick_that_crosses_it() -> None:
     strategy = StopBuyer()
-    node, driver, calls = make(strategy)
+    node, driver, _calls = make(strategy)
     data = [bar(0, "100", "100.5", "99.5", "100"), bar(1, "100", "100.5", "99.5", "100")]
     # the open is nearer the high: 100 -> 101 -> 94 -> 99: the stop fires at the 94 tick
     data.append(bar(2, "100", "101", "94", "99"))

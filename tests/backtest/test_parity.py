@@ -50,9 +50,7 @@ def test_backtest_and_paper_journals_are_identical_event_for_event(
     recorded = read_feed(feed)
     assert recorded == bars  # the recording round-trips exactly (Decimal from text)
 
-    session = PaperSession(
-        _accounts(), symbols=["BTCUSDT"], start_ns=bars[0].start_ns
-    )
+    session = PaperSession(_accounts(), symbols=["BTCUSDT"], start_ns=bars[0].start_ns)
 
     async def main() -> int:
         n = await session.run(replay(recorded, speed=0))

@@ -89,7 +89,10 @@ def test_strategies_load_from_a_file_or_a_module() -> None:
 
 def test_result_files_hold_plain_decimal_strings_at_instrument_precision(tmp_path: Path) -> None:
     result = Backtest(
-        [AccountSpec("a", SMA, capital=Decimal(10_000)), AccountSpec("b", BREAKOUT, capital=Decimal(10_000))],
+        [
+            AccountSpec("a", SMA, capital=Decimal(10_000)),
+            AccountSpec("b", BREAKOUT, capital=Decimal(10_000)),
+        ],
         data=[DataSpec(SAMPLE)],
         progress=False,
     ).run()
@@ -186,5 +189,19 @@ def test_atlas_backtest_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main([*args, "--data", str(bad), "--symbol", "BTCUSDT"]) == 65
     assert "bad.csv:2" in capsys.readouterr().err
     assert main([*args, "--data", SAMPLE, "--fills", str(bad)]) == 78
-    assert main(["backtest", "--strategy", "nowhere.py:X", "--account", "a=1", "--data", SAMPLE,
-                 "--out", str(tmp_path)]) == 78
+    assert (
+        main(
+            [
+                "backtest",
+                "--strategy",
+                "nowhere.py:X",
+                "--account",
+                "a=1",
+                "--data",
+                SAMPLE,
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 78
+    )

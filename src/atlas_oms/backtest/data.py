@@ -29,6 +29,7 @@ file and the line.
 from __future__ import annotations
 
 import csv
+import itertools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal, InvalidOperation
@@ -98,7 +99,7 @@ def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
 
 def _parquet_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
     try:
-        import pyarrow.parquet as pq  # type: ignore[import-not-found, unused-ignore]
+        import pyarrow.parquet as pq  # type: ignore[import-not-found, import-untyped, unused-ignore]
     except ImportError:
         raise DataError(
             "PARQUET_UNAVAILABLE",
@@ -120,7 +121,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return repr(value)
     if hasattr(value, "timestamp") and callable(value.timestamp):  # a datetime column
-        return str(int(round(value.timestamp() * 1000)))
+        return str(round(value.timestamp() * 1000))
     return "" if value is None else str(value)
 
 
@@ -261,7 +262,7 @@ def _infer_interval(raw: Sequence[tuple[int, int, int | None, Any]], path: Path)
     if close is not None and close > raw[0][1]:  # Binance: close time is the last ms/µs in it
         span = close - raw[0][1]  # interval - 1 ms (or - 1 µs in µs files)
         return span + (_MS if span % _MS == 0 else _US)
-    gaps = [b[1] - a[1] for a, b in zip(raw, raw[1:], strict=False) if b[1] > a[1]]
+    gaps = [b[1] - a[1] for a, b in itertools.pairwise(raw) if b[1] > a[1]]
     if not gaps:
         raise DataError(
             "NO_INTERVAL",
@@ -331,9 +332,7 @@ def load_trades(path: str | Path, symbol: str | None = None) -> list[TradePrint]
     return out
 
 
-def _trade_columns(
-    header: Sequence[str], path: Path, lineno: int
-) -> tuple[dict[str, int], bool]:
+def _trade_columns(header: Sequence[str], path: Path, lineno: int) -> tuple[dict[str, int], bool]:
     names = [h.strip().lower() for h in header]
     if "is_buyer_maker" in names:  # Binance
         need = {"price": "price", "qty": "qty", "time": "time", "maker": "is_buyer_maker"}

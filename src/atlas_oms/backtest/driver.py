@@ -47,6 +47,7 @@ from atlas_oms.model import commands as c
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import DERIVATIVE_KINDS, PositionSide
 from atlas_oms.model.reports import Report
+from atlas_oms.model.requests import VenueRequest
 from atlas_oms.runtime.clock import ManualClock
 from atlas_oms.runtime.node import Node
 from atlas_oms.simulation.market import Bar, BookSnapshot, MarketEvent, TradePrint
@@ -62,9 +63,12 @@ ATR_MARGIN = 5
 
 
 class MarketVenue(Protocol):
-    """What the driver needs from the simulated venue."""
+    """What the driver needs from the simulated venue (a node's venue that takes market data)."""
 
     name: str
+    synchronous: bool
+
+    def handle(self, request: VenueRequest) -> list[Report]: ...
 
     def on_market(self, event: MarketEvent) -> list[Report]: ...
 
@@ -111,6 +115,7 @@ class MarketDriver:
         self._live_orders: dict[str, set[int]] = {}
         self._positions: dict[str, set[tuple[str, PositionSide]]] = {}
         self._trades: dict[str, set[str]] = {}
+        self._trade_accounts: dict[str, str] = {}
         #: Symbols whose core needs every tick (UpdatePrices): live orders (held triggers
         #: included), open managed trades, derivative positions (margin, liquidation).
         self.need_prices: set[str] = set()
@@ -231,7 +236,7 @@ class MarketDriver:
         if reports:
             self._reports(reports)
         symbol = tick.symbol
-        price = tick.price if tick.__class__ is TradePrint else close  # type: ignore[union-attr]
+        price = tick.price if isinstance(tick, TradePrint) else close
         if price is None:
             return
         self._prices[symbol] = price
@@ -312,48 +317,68 @@ class MarketDriver:
 
     # ----------------------------------------------------------------- what the core holds
     def _on_events(self, events: list[Any]) -> None:
+        """After each processed message: which orders, positions and trades are live now (read
+        through the node's queries, once per order, position or trade the message touched)."""
         self._dirty = True
-        state = self.node.engine.state
-        orders = state.orders
+        node = self.node
+        order_ids: set[int] = set()
+        trade_ids: set[str] = set()
+        fills: set[tuple[str, str]] = set()
         for e in events:
             cls = e.__class__
             if cls is ev.OrderFilled:
                 if e.account_id in self._by_account:
                     self._fills.append(e)
-                self._position_changed(state, e.account_id, e.symbol)
+                fills.add((e.account_id, e.symbol))
+                order_ids.add(e.order_id)
+                continue
             order_id = getattr(e, "order_id", None)
             if order_id is not None:
-                o = orders.get(order_id)
-                if o is not None:
-                    live = self._live_orders.setdefault(o.symbol, set())
-                    if o.is_live:
-                        live.add(order_id)
-                    else:
-                        live.discard(order_id)
-                    self._update_need(o.symbol)
-            if cls is not ev.OrderFilled:
-                trade_id = getattr(e, "trade_id", None)
-                if trade_id is not None:
-                    t = state.trades.get(trade_id)
-                    if t is not None:
-                        open_trades = self._trades.setdefault(t.symbol, set())
-                        if t.is_open:
-                            open_trades.add(trade_id)
-                        else:
-                            open_trades.discard(trade_id)
-                            if not open_trades:
-                                self._bar_symbols.discard(t.symbol)
-                        self._update_need(t.symbol)
+                order_ids.add(order_id)
+            trade_id = getattr(e, "trade_id", None)
+            if trade_id is not None:
+                trade_ids.add(trade_id)
+        for order_id in order_ids:
+            o = node.get_order(order_id)
+            if o is not None:
+                live = self._live_orders.setdefault(o.symbol, set())
+                if o.is_live:
+                    live.add(order_id)
+                else:
+                    live.discard(order_id)
+                self._update_need(o.symbol)
+        for account_id, symbol in fills:
+            self._position_changed(account_id, symbol)
+        for trade_id in trade_ids:
+            t = node.managed_trade(trade_id)
+            if t is None:
+                continue
+            self._trade_accounts[trade_id] = t.account_id
+            open_trades = self._trades.setdefault(t.symbol, set())
+            if t.is_open:
+                open_trades.add(trade_id)
+            else:
+                open_trades.discard(trade_id)
+                if not open_trades:
+                    self._bar_symbols.discard(t.symbol)
+            self._update_need(t.symbol)
 
-    def _position_changed(self, state: Any, account_id: str, symbol: str) -> None:
+    def _position_changed(self, account_id: str, symbol: str) -> None:
         held = self._positions.setdefault(symbol, set())
         for side in _SIDES:
-            p = state.positions.get((account_id, symbol, side))
+            p = self.node.position(account_id, symbol, side)
             if p is not None and p.qty:
                 held.add((account_id, side))
             else:
                 held.discard((account_id, side))
         self._update_need(symbol)
+
+    def exposed_accounts(self) -> set[str]:
+        """The accounts holding a position (in any symbol)."""
+        positions = self._positions
+        if not positions:
+            return set()
+        return {a for held in positions.values() for a, _side in held}
 
     def _update_need(self, symbol: str) -> None:
         positions = self._positions.get(symbol)
@@ -372,15 +397,13 @@ class MarketDriver:
             self.need_close.discard(symbol)
 
     def _derivative(self, symbol: str) -> bool:
-        inst = self.node.engine.state.instruments.get(symbol)
+        inst = self.node.instrument(symbol)
         return inst is not None and inst.kind in DERIVATIVE_KINDS
 
     def open_trades(self, account_id: str) -> list[str]:
         """The ids of ``account_id``'s open managed trades (from the driver's index)."""
-        trades = self.node.engine.state.trades
-        return sorted(
-            t for ids in self._trades.values() for t in ids if trades[t].account_id == account_id
-        )
+        owner = self._trade_accounts
+        return sorted(t for ids in self._trades.values() for t in ids if owner[t] == account_id)
 
     def live_on(self, symbol: str) -> bool:
         """Whether the core holds anything that needs ``symbol``'s prices."""

@@ -136,7 +136,7 @@ class PaperSession:
         The strategies' ``on_stop`` runs when the source ends (or at :meth:`stop`)."""
         driver = self.driver
         sample = self.recorder.sample
-        positions = driver._positions
+        exposed_accounts = driver.exposed_accounts
         driver.start()
         n = 0
         t0 = time.perf_counter()
@@ -145,10 +145,7 @@ class PaperSession:
                 driver.apply(event)
                 if event.__class__ is Bar:
                     self.bars += 1
-                exposed = (
-                    {a for held in positions.values() for a, _ in held} if positions else set()
-                )
-                sample(event.ts, exposed)
+                sample(event.ts, exposed_accounts())
                 self._last_ts = event.ts
                 n += 1
                 if limit is not None and n >= limit:

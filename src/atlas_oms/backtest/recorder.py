@@ -15,13 +15,14 @@ from typing import Any
 
 from atlas_oms.backtest.records import EquityPoint, FillRecord, TradeRecord
 from atlas_oms.model import events as ev
-from atlas_oms.model.enums import InstrumentKind, OrderType, Side
+from atlas_oms.model.enums import InstrumentKind, OrderType, PositionSide, Side
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.runtime.node import Node
 
 __all__ = ["Recorder"]
 
 _ZERO = Decimal(0)
+_SIDES = (PositionSide.BOTH, PositionSide.LONG, PositionSide.SHORT)
 
 
 class _RoundTrip:
@@ -103,8 +104,9 @@ class Recorder:
             )
         )
         fee_quote = f.fee * f.last_px if inst is not None and f.fee_asset == inst.base else f.fee
-        self._round_trip(account, f.symbol, f.side, f.last_qty, f.last_px, fee_quote, f.ts_event,
-                         trade_id)
+        self._round_trip(
+            account, f.symbol, f.side, f.last_qty, f.last_px, fee_quote, f.ts_event, trade_id
+        )
         self._dirty.add(account)
 
     def _round_trip(
@@ -159,9 +161,13 @@ class Recorder:
         sq = sum((q for q, _ in rt.sells), _ZERO)
         inst = self.instruments.get(symbol)
         mult = inst.multiplier if inst is not None else Decimal(1)
-        entry, exit_ = (bought / bq, sold / sq) if rt.entry_side is Side.BUY else (
-            sold / sq,
-            bought / bq,
+        entry, exit_ = (
+            (bought / bq, sold / sq)
+            if rt.entry_side is Side.BUY
+            else (
+                sold / sq,
+                bought / bq,
+            )
         )
         tick = inst.tick_size if inst is not None else None
         if tick is not None:
@@ -195,7 +201,9 @@ class Recorder:
                 point = self._point(account, ts)
             else:
                 last = points[-1]
-                point = last if same else EquityPoint(ts=ts, equity=last.equity, exposure=last.exposure)
+                point = (
+                    last if same else EquityPoint(ts=ts, equity=last.equity, exposure=last.exposure)
+                )
             if same and points:
                 points[-1] = point
             else:
@@ -203,8 +211,7 @@ class Recorder:
         dirty.clear()
 
     def _point(self, account: str, ts: int) -> EquityPoint:
-        state = self.node.engine.state
-        balances = state.balances
+        node = self.node
         equity = _ZERO
         exposure = _ZERO
         quotes: set[str] = set()
@@ -212,19 +219,19 @@ class Recorder:
             price = self.price_of(symbol)
             if inst.kind is InstrumentKind.SPOT or inst.kind is InstrumentKind.EQUITY:
                 quotes.add(inst.quote)
-                b = balances.get((account, inst.base))
-                held = b.total if b is not None else _ZERO
+                held = node.balance(account, inst.base).total
                 if held and price is not None:
                     equity += held * price
                     exposure += abs(held) * price
             else:
                 quotes.add(inst.settle_asset)
-                for (acct, sym, _side), p in state.positions.items():
-                    if acct == account and sym == symbol and p.qty and price is not None:
-                        equity += p.unrealized_pnl(price)
+                if price is None:
+                    continue
+                for side in _SIDES:
+                    p = node.position(account, symbol, side)
+                    if p is not None and p.qty and p.avg_entry_px is not None:
+                        equity += (price - p.avg_entry_px) * p.qty * inst.multiplier
                         exposure += abs(p.qty) * price * inst.multiplier
         for asset in sorted(quotes):
-            b = balances.get((account, asset))
-            if b is not None:
-                equity += b.total
+            equity += node.balance(account, asset).total
         return EquityPoint(ts=ts, equity=equity, exposure=exposure)

@@ -14,6 +14,7 @@ correlation of the accounts' returns.
 
 from __future__ import annotations
 
+import itertools
 import math
 import sys
 import time
@@ -35,8 +36,8 @@ from atlas_oms.runtime.node import Node
 from atlas_oms.simulation.market import Bar, MarketEvent
 
 __all__ = [
-    "AccountSpec",
     "AccountResult",
+    "AccountSpec",
     "Backtest",
     "BacktestConfigError",
     "BacktestResult",
@@ -283,9 +284,9 @@ class Backtest:
         clock = ManualClock(start)
         venue = self.venue_factory(instruments, self.venue_name, self.fills)
         node = (
-            Node(self.journal, clock=clock, venues=[venue])  # type: ignore[list-item]
+            Node(self.journal, clock=clock, venues=[venue])
             if self.journal
-            else Node.in_memory(clock=clock, venues=[venue])  # type: ignore[list-item]
+            else Node.in_memory(clock=clock, venues=[venue])
         )
         for inst in instruments.values():
             node.add_instrument(inst)
@@ -298,9 +299,7 @@ class Backtest:
             node.open_account(a.name)
             node.deposit(a.name, quote, capitals[a.name], reason="backtest capital")
             strategy = (
-                load_strategy(a.strategy, **a.params)
-                if isinstance(a.strategy, str)
-                else a.strategy
+                load_strategy(a.strategy, **a.params) if isinstance(a.strategy, str) else a.strategy
             )
             if not strategy.name:
                 strategy.name = type(strategy).__name__
@@ -314,16 +313,14 @@ class Backtest:
     # ----------------------------------------------------------------- the run
     def run(self) -> BacktestResult:
         events = (
-            list(self._events)
-            if self._events is not None
-            else load_events(self.data, self.symbol)
+            list(self._events) if self._events is not None else load_events(self.data, self.symbol)
         )
         if not events:
             raise BacktestConfigError("the data holds no market events")
         node, _venue, driver, recorder, capitals = self.build(events)
         t0 = time.perf_counter()
         show = self.progress if self.progress is not None else sys.stderr.isatty()
-        n_bars = self._drive(driver, recorder, events, show)
+        n_bars = self.drive(driver, recorder, events, show)
         elapsed = time.perf_counter() - t0
         return self.result(
             node,
@@ -379,12 +376,12 @@ class Backtest:
         )
 
     @staticmethod
-    def _drive(
+    def drive(
         driver: MarketDriver, recorder: Recorder, events: Sequence[MarketEvent], show: bool
     ) -> int:
         apply = driver.apply
         sample = recorder.sample
-        positions = driver._positions  # symbol -> {(account, side)}: who is exposed
+        exposed_accounts = driver.exposed_accounts
         n_bars = 0
         driver.start()
         progress = None
@@ -406,10 +403,7 @@ class Backtest:
                 apply(event)
                 if event.__class__ is Bar:
                     n_bars += 1
-                exposed = (
-                    {a for held in positions.values() for a, _side in held} if positions else set()
-                )
-                sample(event.ts, exposed)
+                sample(event.ts, exposed_accounts())
                 if progress is not None and task is not None and i % 5_000 == 0:
                     progress.update(task, completed=i)
         finally:
@@ -435,8 +429,8 @@ def correlation(curves: Mapping[str, Sequence[EquityPoint]]) -> dict[str, dict[s
     returns: dict[str, list[float]] = {}
     for name, points in curves.items():
         r: list[float] = []
-        for a, b in zip(points, points[1:], strict=False):
-            r.append(float(b.equity / a.equity - 1) if a.equity else 0.0)
+        for prev, cur in itertools.pairwise(points):
+            r.append(float(cur.equity / prev.equity - 1) if prev.equity else 0.0)
         returns[name] = r
     out: dict[str, dict[str, float | None]] = {}
     for a, ra in returns.items():

@@ -20,8 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from atlas_oms.core.orders.order import OrderView
-from atlas_oms.core.state.positions import BalanceView
+from atlas_oms.core.views import BalanceView, OrderView, PositionView
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import OrderType, Side
 from atlas_oms.model.numbers import Number
@@ -29,7 +28,6 @@ from atlas_oms.simulation.market import Bar, BookSnapshot, TradePrint
 
 if TYPE_CHECKING:
     from atlas_oms.backtest.driver import MarketDriver
-    from atlas_oms.runtime.queries import PositionView
     from atlas_oms.runtime.trade_view import TradeView
 
 __all__ = ["Strategy", "StrategyContext", "StrategyLoadError", "load_strategy"]
@@ -111,7 +109,9 @@ class StrategyContext:
         self.driver.sync_price(symbol)
         return self.node.sell(self.account_id, symbol, qty, price, **kw)
 
-    def cancel(self, order_id: int | None = None, *, client_order_id: str | None = None) -> OrderView:
+    def cancel(
+        self, order_id: int | None = None, *, client_order_id: str | None = None
+    ) -> OrderView:
         return self.node.cancel(self.account_id, order_id, client_order_id=client_order_id)
 
     def submit_intent(

@@ -5,7 +5,7 @@
 - ``backtest_bars_per_s_orders`` (target >= 20,000): the same with a market order every 10 bars
   (buy, then sell it back 10 bars later), filled by the simulated venue's default fill model.
 
-Timed: :meth:`Backtest._drive`, i.e. per bar the :class:`MarketDriver` (the intra-bar ticks to
+Timed: :meth:`Backtest.drive`, i.e. per bar the :class:`MarketDriver` (the intra-bar ticks to
 the simulated venue, the core's messages when something is live, the strategy's callbacks and
 fills) and the recorder's equity sample. Not timed: making the bars (generated in memory, a
 seeded random walk: file loading is excluded) and setting up the node, venue and accounts.
@@ -98,7 +98,7 @@ def _rate(strategy: Strategy, bars: list[Bar]) -> tuple[float, int]:
     _node, _venue, driver, recorder, _cap = backtest.build(bars)
     settle_gc()
     t0 = time.perf_counter()
-    Backtest._drive(driver, recorder, bars, False)
+    Backtest.drive(driver, recorder, bars, False)
     elapsed = time.perf_counter() - t0
     fills = len(recorder.fills["bench"])
     return len(bars) / elapsed, fills

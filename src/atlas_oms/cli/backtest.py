@@ -80,8 +80,21 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
             raise ValueError(f"--config {path}: not valid YAML: {exc}") from None
         if not isinstance(loaded, dict):
             raise ValueError(f"--config {path}: expected a mapping at the top")
-        known = {"data", "symbol", "interval", "capital", "allocation", "accounts", "fills",
-                 "out", "journal", "report", "strategy", "params", "policy"}
+        known = {
+            "data",
+            "symbol",
+            "interval",
+            "capital",
+            "allocation",
+            "accounts",
+            "fills",
+            "out",
+            "journal",
+            "report",
+            "strategy",
+            "params",
+            "policy",
+        }
         unknown = set(loaded) - known
         if unknown:
             raise ValueError(f"--config {path}: unknown keys {sorted(unknown)}")
