@@ -60,18 +60,21 @@ def spread_cost_pct(config: FillConfig) -> Decimal:
     return config.spread_pct / 2
 
 
-def realistic_pct(config: FillConfig, participation: Decimal) -> Decimal:
+def realistic_pct(config: FillConfig, participation: Decimal, spread: bool = True) -> Decimal:
     return (
-        spread_cost_pct(config)
+        (spread_cost_pct(config) if spread else ZERO)
         + fixed_pct(config)
         + volume_pct(config, participation)
         + sqrt_impact_pct(config, participation)
     )
 
 
-def slippage_pct(config: FillConfig, participation: Decimal, model: str | None = None) -> Decimal:
+def slippage_pct(
+    config: FillConfig, participation: Decimal, model: str | None = None, spread: bool = True
+) -> Decimal:
     """The slippage (percent of the reference) of ``model`` (default: the config's). ``book``
-    without a book falls back to ``realistic``."""
+    without a book falls back to ``realistic``. ``spread=False`` leaves the spread term out (the
+    reference is already the touch of a book: the spread is paid)."""
     model = model or config.model
     if model == "fixed":
         return fixed_pct(config)
@@ -80,8 +83,8 @@ def slippage_pct(config: FillConfig, participation: Decimal, model: str | None =
     if model == "sqrt_impact":
         return sqrt_impact_pct(config, participation)
     if model == "spread":
-        return spread_cost_pct(config)
-    return realistic_pct(config, participation)
+        return spread_cost_pct(config) if spread else ZERO
+    return realistic_pct(config, participation, spread)
 
 
 def round_adverse(price: Decimal, tick: Decimal, side: Side) -> Decimal:
@@ -122,10 +125,12 @@ def market_fill(
     lot: Decimal,
     volume: Decimal | None = None,
     model: str | None = None,
+    spread: bool = True,
 ) -> ModelFill:
     """The price and fillable quantity of a market order of ``qty`` at ``reference`` under
     ``model`` (default: the config's), ``volume`` being what the order competes with (the last
-    bar's volume in base units). The slippage is computed on the quantity that fills now."""
+    bar's volume in base units). The slippage is computed on the quantity that fills now.
+    ``spread=False``: the reference is a book's touch, the spread term is left out."""
     fillable = capped_qty(qty, volume, config.max_volume_pct, lot)
-    pct = slippage_pct(config, participation_pct(fillable, volume), model)
+    pct = slippage_pct(config, participation_pct(fillable, volume), model, spread)
     return ModelFill(slipped_price(reference, pct, side, tick), fillable)

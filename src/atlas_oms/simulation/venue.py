@@ -42,7 +42,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 import msgspec
 
@@ -364,23 +364,36 @@ class SimulatedVenue:
         model = self.config.model
         return "realistic" if model == "book" else model
 
+    def _reference(self, m: SymbolMarket, side: Side) -> tuple[Decimal | None, bool]:
+        """The price a taker's slippage is measured from: the touch of the book (best ask for a
+        buy, best bid for a sell) when one is known, else the last trade or bar close; and
+        whether it is the touch (then the spread is already paid and its term is left out)."""
+        book = m.book
+        if book is not None:
+            opposite = q.other_side(book, side)
+            if opposite:
+                return opposite[0][0], True
+        return m.last, False
+
     def _fillable(
         self, o: SimOrder, m: SymbolMarket, inst: Instrument, limit: Decimal | None
     ) -> Decimal:
         if self._uses_book(m, o.side):
             assert m.book is not None
             return available(q.other_side(m.book, o.side), o.side, limit)
-        if m.last is None:
+        ref, touch = self._reference(m, o.side)
+        if ref is None:
             return ZERO
         fill = market_fill(
             self.config,
             o.side,
             o.leaves,
-            m.last,
+            ref,
             inst.tick_size,
             inst.lot_size,
             self._volume(m),
             self._model(),
+            spread=not touch,
         )
         return fill.qty if crosses(o.side, fill.price, limit) else ZERO
 
@@ -398,17 +411,19 @@ class SimulatedVenue:
             else:
                 m.book = msgspec.structs.replace(book, bids=result.remaining)
             return list(result.fills), False
-        if m.last is None:
+        ref, touch = self._reference(m, o.side)
+        if ref is None:
             return [], False
         fill = market_fill(
             self.config,
             o.side,
             o.leaves,
-            m.last,
+            ref,
             inst.tick_size,
             inst.lot_size,
             self._volume(m),
             self._model(),
+            spread=not touch,
         )
         if not crosses(o.side, fill.price, limit):
             return [], False
@@ -614,6 +629,8 @@ class SimulatedVenue:
                 step = q.QueueStep(capped, step.ahead)
         o.ahead = step.ahead
         filled = step.filled
+        if filled < o.leaves:  # a partial fill is a whole number of lots
+            filled = (filled / inst.lot_size).to_integral_value(ROUND_FLOOR) * inst.lot_size
         if filled > 0:
             self._fill(out, o, inst, filled, price, _MAKER, event.ts)
             if o.leaves <= 0:
