@@ -8,12 +8,14 @@ order:
 2. gives the market to the simulated venue: a trade print or a book snapshot as it is; a **bar as
    an intra-bar path of ticks**: open → the extreme nearer the open → the other extreme → close
    (a tie goes to the low first: adverse for the commoner long positions). The ticks are
-   trade prints of a quarter of the bar's volume each, at ``start_ns``, ``+1/3`` and ``+2/3`` of
-   the bar (an extreme equal to the tick before it is skipped); the close is the bar itself at
-   its close time ``ts`` (so the venue learns the bar's volume, which its volume-based models and
-   its volume cap use for the next orders, and works the market orders its cap held back). So a
-   stop and a limit inside one bar fire in a defined, conservative order. Each tick's reports go
-   to ``node.feed``;
+   trade prints at ``start_ns``, ``+1/3`` and ``+2/3`` of the bar (an extreme equal to the tick
+   before it is skipped) carrying no volume; the close is the bar itself at its close time ``ts``
+   (so the venue learns the bar's volume once, which its queue rules, volume-based models and
+   volume cap use, and works the market orders its cap held back). So a stop and a limit inside
+   one bar fire in a defined, conservative order: a resting limit the path trades through fills
+   at that tick; one the path only touches waits for the bar's volume at the close. Each tick's
+   reports go to ``node.feed``. While nothing is live on the symbol (so no order rests at the
+   venue either), the path is skipped: the venue gets the bar alone;
 3. sends the core ``UpdatePrices(last=tick)`` for each tick, **only while the core needs prices
    for that symbol**: a live order (held stops and triggers included), an open managed trade or a
    derivative position there (margin and liquidations); while it holds only spot positions
@@ -55,7 +57,6 @@ from atlas_oms.simulation.market import Bar, BookSnapshot, MarketEvent, TradePri
 __all__ = ["MarketDriver", "MarketVenue", "bar_path"]
 
 _ONE_MINUTE_NS = 60_000_000_000
-_FOUR = Decimal(4)
 _ZERO = Decimal(0)
 _SIDES = (PositionSide.BOTH, PositionSide.LONG, PositionSide.SHORT)
 #: Bars buffered beyond the ATR period for the first intent's history.
@@ -181,22 +182,26 @@ class MarketDriver:
             if buf is None:
                 buf = self._bars[symbol] = deque(maxlen=self._history_len)
             buf.append(bar)
-            qty = bar.volume / _FOUR if bar.volume else _ZERO
-            path = bar_path(bar)
-            last = len(path) - 1
-            previous: Decimal | None = None
-            for i, (ts, price) in enumerate(path):
+            if symbol in self.need_prices:
+                path = bar_path(bar)
+                last = len(path) - 1
+                previous: Decimal | None = None
+                for i, (ts, price) in enumerate(path):
+                    if clock is not None:
+                        # Several symbols' bars closing together: a later bar's ticks never go back.
+                        now = clock.now()
+                        if ts < now:
+                            ts = now
+                        clock.set(ts)
+                    if i < last:
+                        self._tick(TradePrint(symbol=symbol, ts=ts, price=price, qty=_ZERO))
+                    else:  # the close: the bar itself to the venue
+                        self._tick(bar, price if price != previous else None)
+                    previous = price
+            else:  # nothing live: the venue (no orders there either) needs only the bar
                 if clock is not None:
-                    # Several symbols' bars closing together: a later bar's ticks never go back.
-                    now = clock.now()
-                    if ts < now:
-                        ts = now
-                    clock.set(ts)
-                if i < last:
-                    self._tick(TradePrint(symbol=symbol, ts=ts, price=price, qty=qty))
-                else:  # the close: the bar itself to the venue
-                    self._tick(bar, price if price != previous else None)
-                previous = price
+                    clock.set(bar.ts)
+                self._tick(bar, bar.close)
             if symbol in self._bar_symbols:
                 self._apply_bars(symbol)
             self._core_time(bar.ts)
