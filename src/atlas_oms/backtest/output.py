@@ -137,16 +137,42 @@ def _fee_in_quote(f: FillRecord, result: BacktestResult) -> Decimal:
     return f.fee * f.price if inst is not None and f.fee_asset == inst.base else f.fee
 
 
+def account_runs(result: BacktestResult) -> dict[str, Any] | None:
+    """The accounts as helper "stats"'s ``backtest/results.py::AccountRun`` (None: no such
+    module): what ``stats.summarize_runs`` and ``report.write_report`` take."""
+    try:
+        from atlas_oms.backtest import results  # type: ignore[attr-defined, unused-ignore]
+    except ImportError:
+        return None
+    params = {
+        "symbols": ", ".join(sorted(result.instruments)),
+        "events": str(result.events),
+        "bars": str(result.bars),
+    }
+    return {
+        name: results.AccountRun(
+            strategy=acct.strategy,
+            starting_capital=acct.capital,
+            fills=tuple(acct.fills),
+            trades=tuple(acct.trades),
+            equity=tuple(acct.equity),
+            params=params,
+        )
+        for name, acct in result.accounts.items()
+    }
+
+
 def _stats(result: BacktestResult) -> Any:
-    """HOOK: helper "stats"'s ``summarize(result)`` when the module exists."""
+    """HOOK: helper "stats"'s ``summarize_runs`` when its modules exist (None otherwise)."""
     try:
         from atlas_oms.backtest import stats  # type: ignore[attr-defined, unused-ignore]
     except ImportError:
         return None
-    summarize = getattr(stats, "summarize", None)
-    if summarize is None:
+    runs = account_runs(result)
+    summarize_runs = getattr(stats, "summarize_runs", None)
+    if runs is None or summarize_runs is None:
         return None
-    return _jsonable(summarize(result))
+    return _jsonable(summarize_runs(runs))
 
 
 def _jsonable(value: Any) -> Any:
@@ -191,12 +217,15 @@ def write_results(result: BacktestResult, out_dir: str | Path) -> list[Path]:
     return written
 
 
-def write_report(result: BacktestResult, path: str | Path) -> Path | None:
+def write_report(result: BacktestResult, path: str | Path, title: str = "Backtest") -> Path | None:
     """HOOK: the HTML report (helper "stats"'s ``backtest/report.py::write_report``), if present;
     None when that module is not installed."""
     try:
         from atlas_oms.backtest import report  # type: ignore[attr-defined, unused-ignore]
     except ImportError:
         return None
-    report.write_report(result, Path(path))
-    return Path(path)
+    runs = account_runs(result)
+    if runs is None:
+        return None
+    written = report.write_report(Path(path), title=title, accounts=runs)
+    return Path(written) if written is not None else Path(path)
