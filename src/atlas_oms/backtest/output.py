@@ -172,20 +172,21 @@ def _stats(result: BacktestResult) -> Any:
     summarize_runs = getattr(stats, "summarize_runs", None)
     if runs is None or summarize_runs is None:
         return None
-    return _jsonable(summarize_runs(runs))
+    return _jsonable(summarize_runs(runs), _money_step(result))
 
 
-def _jsonable(value: Any) -> Any:
+def _jsonable(value: Any, step: Decimal | None = None) -> Any:
+    """Plain JSON data; Decimals (money amounts in the statistics) as strings at ``step``."""
     if isinstance(value, Decimal):
-        return fmt(value)
+        return fmt(value, step)
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): _jsonable(v, step) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [_jsonable(v, step) for v in value]
     if hasattr(value, "__struct_fields__"):
-        return {k: _jsonable(getattr(value, k)) for k in value.__struct_fields__}
+        return {k: _jsonable(getattr(value, k), step) for k in value.__struct_fields__}
     if hasattr(value, "__dataclass_fields__"):
-        return {k: _jsonable(getattr(value, k)) for k in value.__dataclass_fields__}
+        return {k: _jsonable(getattr(value, k), step) for k in value.__dataclass_fields__}
     return value
 
 
