@@ -158,6 +158,7 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_backtest(args: argparse.Namespace, ctx: Context) -> int:
+    """Run the backtest the options (or ``--config``) describe; write its files; print a summary."""
     from atlas_oms.backtest.data import DataError
     from atlas_oms.backtest.output import write_report, write_results
     from atlas_oms.backtest.runner import AccountSpec, Backtest, BacktestConfigError, DataSpec
