@@ -57,6 +57,9 @@ TARGETS: dict[str, tuple[str, float]] = {
     "venue_orders_per_s": ("min", 1_000),
     # One 1-minute bar close tightening 1,000 managed trades' trailing stops (seed 001 §10)
     "policy_bar_close_1k_trades_ms": ("max", 20),
+    # The backtest loop, one instrument, bars made in memory (loading excluded; benchmarks/backtest.py)
+    "backtest_bars_per_s": ("min", 100_000),
+    "backtest_bars_per_s_orders": ("min", 20_000),  # a market order every 10 bars
 }
 KEYS = tuple(TARGETS)
 
@@ -87,6 +90,12 @@ def bench_soak(quick: bool) -> dict[str, Any]:
     return run(quick)
 
 
+def bench_backtest(quick: bool) -> dict[str, Any]:
+    from atlas_oms.benchmarks.backtest import bench_backtest as run
+
+    return run(quick)
+
+
 _Runner = Callable[[bool], dict[str, Any]]
 #: Which runner produces which keys (durable and replay share one journal).
 #: The memory benchmark runs first, in a child process, while this process is still small.
@@ -106,6 +115,7 @@ _RUNNERS: list[tuple[tuple[str, ...], _Runner]] = [
     (("ws_fanout_clients",), bench_fanout),
     (("venue_submit_overhead_us",), bench_venue_overhead),
     (("venue_orders_per_s",), bench_venue_orders),
+    (("backtest_bars_per_s", "backtest_bars_per_s_orders"), bench_backtest),
 ]
 
 

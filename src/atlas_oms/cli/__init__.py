@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from atlas_oms.cli import (
     audit,
+    backtest,
     bench,
     demo,
     futures,
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     orders.add_holdings_parsers(sub)
     history.add_parser(sub)
     bench.add_parser(sub)
+    backtest.add_parser(sub)
     serve.add_parser(sub)
     venues.add_parser(sub)
     policy.add_parser(sub)

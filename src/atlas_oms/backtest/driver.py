@@ -1,0 +1,415 @@
+"""The market driver: THE one function a backtest and a paper session call per market event.
+
+:meth:`MarketDriver.apply` takes one :data:`~atlas_oms.simulation.market.MarketEvent` and, in this
+order:
+
+1. sets the node's clock to the event's ``ts`` (a :class:`ManualClock`: a backtest's simulated
+   clock, and a paper session's clock that follows its feed);
+2. gives the market to the simulated venue: a trade print or a book snapshot as it is; a **bar as
+   an intra-bar path of ticks**: open → the extreme nearer the open → the other extreme → close
+   (a tie goes to the low first: adverse for the commoner long positions). The ticks are
+   trade prints at ``start_ns``, ``+1/3`` and ``+2/3`` of the bar (an extreme equal to the tick
+   before it is skipped) carrying no volume; the close is the bar itself at its close time ``ts``
+   (so the venue learns the bar's volume once, which its queue rules, volume-based models and
+   volume cap use, and works the market orders its cap held back). So a stop and a limit inside
+   one bar fire in a defined, conservative order: a resting limit the path trades through fills
+   at that tick; one the path only touches waits for the bar's volume at the close. Each tick's
+   reports go to ``node.feed``. While nothing is live on the symbol (so no order rests at the
+   venue either), the path is skipped: the venue gets the bar alone;
+3. sends the core ``UpdatePrices(last=tick)`` for each tick, **only while the core needs prices
+   for that symbol**: a live order (held stops and triggers included), an open managed trade or a
+   derivative position there (margin and liquidations); while it holds only spot positions
+   there, the bar's close alone (their mark: nothing in the core acts on a spot position's
+   intra-bar prices). The driver knows it without asking the node per event: it listens to the
+   node's events (``node.subscribe``) and keeps, per symbol, the sets of live order ids, open
+   positions and open managed trades. A strategy that submits an order first brings the core's
+   last price up to date (:meth:`sync_price`), so the core's risk checks see the market;
+4. sends ``ApplyBar`` for each complete 1-minute bar of a symbol while a managed trade is open on
+   it; the first intent on a symbol is preceded by the last ``K`` bars buffered (``K`` = the
+   policy's ATR period + a margin) so the stop maintenance has its ATR history;
+5. sends ``AdvanceTime`` when the core's next deadline (order expiry, bar close of trailing
+   trades, funding, breaker reset...; ``node.next_deadline``, asked again only after the node
+   produced events) is due;
+6. calls the strategies' callbacks (``on_bar``/``on_trade``/``on_book``), then delivers their
+   accounts' fills (``on_fill``) and due timers (``on_timer``).
+
+Nothing goes through ``node.process`` for an event while nothing is live on its symbol.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any, Protocol
+
+from atlas_oms.backtest.strategy import Strategy, StrategyContext
+from atlas_oms.model import commands as c
+from atlas_oms.model import events as ev
+from atlas_oms.model.enums import DERIVATIVE_KINDS, PositionSide
+from atlas_oms.model.reports import Report
+from atlas_oms.model.requests import VenueRequest
+from atlas_oms.runtime.clock import ManualClock
+from atlas_oms.runtime.node import Node
+from atlas_oms.simulation.market import Bar, BookSnapshot, MarketEvent, TradePrint
+
+__all__ = ["MarketDriver", "MarketVenue", "bar_path"]
+
+_ONE_MINUTE_NS = 60_000_000_000
+_ZERO = Decimal(0)
+_SIDES = (PositionSide.BOTH, PositionSide.LONG, PositionSide.SHORT)
+#: Bars buffered beyond the ATR period for the first intent's history.
+ATR_MARGIN = 5
+
+
+class MarketVenue(Protocol):
+    """What the driver needs from the simulated venue (a node's venue that takes market data)."""
+
+    name: str
+    synchronous: bool
+
+    def handle(self, request: VenueRequest) -> list[Report]: ...
+
+    def on_market(self, event: MarketEvent) -> list[Report]: ...
+
+
+def bar_path(bar: Bar) -> list[tuple[int, Decimal]]:
+    """The intra-bar ticks ``(ts, price)`` of a bar: open, nearer extreme, other extreme (a tie:
+    the low first), at the start, one third and two thirds of the bar, an extreme equal to the
+    tick before it dropped; then always the close at the close time."""
+    o, h, lo, cl = bar.open, bar.high, bar.low, bar.close
+    first, second = (h, lo) if h - o < o - lo else (lo, h)
+    start = bar.start_ns
+    span = bar.ts - start
+    out = [(start, o)]
+    if first != o:
+        out.append((start + span // 3, first))
+    if second != first:
+        out.append((start + 2 * span // 3, second))
+    out.append((bar.ts, cl))
+    return out
+
+
+class MarketDriver:
+    """Drives one node and its simulated venue with market events, and the strategies with them.
+
+    ``strategies``: ``{account_id: strategy}`` (or pairs): each strategy trades its account."""
+
+    def __init__(
+        self,
+        node: Node,
+        venue: MarketVenue,
+        strategies: Mapping[str, Strategy] | Iterable[tuple[str, Strategy]] = (),
+        *,
+        atr_margin: int = ATR_MARGIN,
+    ) -> None:
+        self.node = node
+        self.venue = venue
+        clock = node.clock
+        self._clock: ManualClock | None = clock if isinstance(clock, ManualClock) else None
+        pairs = strategies.items() if isinstance(strategies, Mapping) else strategies
+        self.contexts: list[StrategyContext] = [StrategyContext(self, a, s) for a, s in pairs]
+        self._by_account: dict[str, StrategyContext] = {x.account_id: x for x in self.contexts}
+        self._prices: dict[str, Decimal] = {}
+        # What the core holds, per symbol (kept from the node's events).
+        self._live_orders: dict[str, set[int]] = {}
+        self._positions: dict[str, set[tuple[str, PositionSide]]] = {}
+        self._trades: dict[str, set[str]] = {}
+        self._trade_accounts: dict[str, str] = {}
+        #: Symbols whose core needs every tick (UpdatePrices): live orders (held triggers
+        #: included), open managed trades, derivative positions (margin, liquidation).
+        self.need_prices: set[str] = set()
+        #: Symbols where the core holds only spot positions: it gets each bar's close (their
+        #: marks), not the intra-bar ticks nothing in the core would act on.
+        self.need_close: set[str] = set()
+        self._dirty = True
+        self._deadline: int | None = None
+        self._fills: deque[ev.OrderFilled] = deque()
+        self._timers: list[tuple[int, int, StrategyContext]] = []
+        self._timer_seq = 0
+        k = node.policy_params().trailing.atr_period + atr_margin
+        self._history_len = k
+        self._bars: dict[str, deque[Bar]] = {}
+        self._bars_fed: dict[str, int] = {}  # symbol -> start_ns of the last ApplyBar sent
+        self._bar_symbols: set[str] = set()  # symbols getting ApplyBar (an intent was sent)
+        self.events_applied = 0
+        self.started = False
+        self.stopped = False
+        node.subscribe(self._on_events)
+
+    # ----------------------------------------------------------------- lifecycle
+    def start(self) -> None:
+        """``on_start`` of every strategy (once)."""
+        if self.started:
+            return
+        self.started = True
+        for ctx in self.contexts:
+            ctx.strategy.on_start(ctx)
+        self._deliver()
+
+    def stop(self) -> None:
+        """``on_stop`` of every strategy (once)."""
+        if self.stopped:
+            return
+        self.stopped = True
+        for ctx in self.contexts:
+            ctx.strategy.on_stop(ctx)
+        self._deliver()
+
+    def run(self, events: Iterable[MarketEvent]) -> int:
+        """Start, apply every event, stop; return how many were applied."""
+        self.start()
+        n = 0
+        for event in events:
+            self.apply(event)
+            n += 1
+        self.stop()
+        return n
+
+    # ----------------------------------------------------------------- the one function
+    def apply(self, event: MarketEvent) -> None:
+        """One market event through venue, core and strategies (see the module's docstring)."""
+        if not self.started:
+            self.start()
+        self.events_applied += 1
+        cls = event.__class__
+        clock = self._clock
+        if cls is Bar:
+            bar: Bar = event  # type: ignore[assignment]
+            symbol = bar.symbol
+            buf = self._bars.get(symbol)
+            if buf is None:
+                buf = self._bars[symbol] = deque(maxlen=self._history_len)
+            buf.append(bar)
+            if symbol in self.need_prices:
+                path = bar_path(bar)
+                last = len(path) - 1
+                previous: Decimal | None = None
+                for i, (ts, price) in enumerate(path):
+                    if clock is not None:
+                        # Several symbols' bars closing together: a later bar's ticks never go back.
+                        now = clock.now()
+                        if ts < now:
+                            ts = now
+                        clock.set(ts)
+                    if i < last:
+                        self._tick(TradePrint(symbol=symbol, ts=ts, price=price, qty=_ZERO))
+                    else:  # the close: the bar itself to the venue
+                        self._tick(bar, price if price != previous else None)
+                    previous = price
+            else:  # nothing live: the venue (no orders there either) needs only the bar
+                if clock is not None:
+                    clock.set(bar.ts)
+                self._tick(bar, bar.close)
+            if symbol in self._bar_symbols:
+                self._apply_bars(symbol)
+            self._core_time(bar.ts)
+            for ctx in self.contexts:
+                ctx.strategy.on_bar(ctx, bar)
+        elif cls is TradePrint:
+            if clock is not None:
+                clock.set(event.ts)
+            self._tick(event)  # type: ignore[arg-type]
+            self._core_time(event.ts)
+            for ctx in self.contexts:
+                ctx.strategy.on_trade(ctx, event)  # type: ignore[arg-type]
+        elif cls is BookSnapshot:
+            book: BookSnapshot = event  # type: ignore[assignment]
+            if clock is not None:
+                clock.set(book.ts)
+            self._reports(self.venue.on_market(book))
+            if book.bids and book.asks:
+                mid = (book.bids[0][0] + book.asks[0][0]) / 2
+                self._prices[book.symbol] = mid
+                if book.symbol in self.need_prices:
+                    self.node.process(c.UpdatePrices(ts=book.ts, symbol=book.symbol, last=mid))
+            self._core_time(book.ts)
+            for ctx in self.contexts:
+                ctx.strategy.on_book(ctx, book)
+        else:
+            raise TypeError(f"not a market event: {cls.__name__}")
+        if self._fills:
+            self._deliver()
+        if self._timers and self._timers[0][0] <= event.ts:
+            self._fire_timers(event.ts)
+
+    def _tick(self, tick: TradePrint | Bar, close: Decimal | None = None) -> None:
+        """One tick to the venue, then (when the core needs it) its price to the core. A bar is
+        its close tick (``close``: the price, None when the tick before had it already)."""
+        reports = self.venue.on_market(tick)
+        if reports:
+            self._reports(reports)
+        symbol = tick.symbol
+        price = tick.price if isinstance(tick, TradePrint) else close
+        if price is None:
+            return
+        self._prices[symbol] = price
+        if symbol in self.need_prices or (tick.__class__ is Bar and symbol in self.need_close):
+            self.node.process(c.UpdatePrices(ts=tick.ts, symbol=symbol, last=price))
+
+    def _reports(self, reports: Sequence[Report]) -> None:
+        feed = self.node.feed
+        for report in reports:
+            feed(report)
+
+    def _core_time(self, ts: int) -> None:
+        if self._dirty:
+            self._dirty = False
+            self._deadline = self.node.next_deadline(ts - 1)
+        due = self._deadline
+        if due is not None and ts >= due:
+            self.node.process(c.AdvanceTime(ts=ts))
+            self._dirty = True
+
+    def _apply_bars(self, symbol: str) -> None:
+        """Send the buffered complete 1-minute bars of ``symbol`` not sent yet (ApplyBar)."""
+        last = self._bars_fed.get(symbol, -1)
+        now = self.node.clock.now()
+        for bar in self._bars.get(symbol, ()):
+            if bar.start_ns <= last or bar.ts - bar.start_ns != _ONE_MINUTE_NS:
+                continue
+            self.node.process(
+                c.ApplyBar(
+                    ts=max(now, bar.ts),
+                    symbol=symbol,
+                    start_ns=bar.start_ns,
+                    open=bar.open,
+                    high=bar.high,
+                    low=bar.low,
+                    close=bar.close,
+                    volume=bar.volume,
+                )
+            )
+            last = bar.start_ns
+        self._bars_fed[symbol] = last
+
+    # ----------------------------------------------------------------- for the strategies
+    def last_price(self, symbol: str) -> Decimal | None:
+        return self._prices.get(symbol)
+
+    def sync_price(self, symbol: str) -> None:
+        """Bring the core's last price of ``symbol`` to the market's before an order."""
+        price = self._prices.get(symbol)
+        if price is not None and self.node.last_price(symbol) != price:
+            self.node.process(c.UpdatePrices(ts=self.node.clock.now(), symbol=symbol, last=price))
+
+    def before_intent(self, symbol: str) -> None:
+        """Before a trade intent: the core's last price, and the bar history (ApplyBar)."""
+        self.sync_price(symbol)
+        self._bar_symbols.add(symbol)
+        self._apply_bars(symbol)
+
+    def set_timer(self, ts: int, ctx: StrategyContext) -> None:
+        self._timer_seq += 1
+        heapq.heappush(self._timers, (ts, self._timer_seq, ctx))
+
+    def _fire_timers(self, now: int) -> None:
+        timers = self._timers
+        while timers and timers[0][0] <= now:
+            ts, _seq, ctx = heapq.heappop(timers)
+            ctx.strategy.on_timer(ctx, ts)
+            self._deliver()
+
+    def _deliver(self) -> None:
+        fills = self._fills
+        by_account = self._by_account
+        while fills:
+            fill = fills.popleft()
+            ctx = by_account.get(fill.account_id)
+            if ctx is not None:
+                ctx.strategy.on_fill(ctx, fill)
+
+    # ----------------------------------------------------------------- what the core holds
+    def _on_events(self, events: list[Any]) -> None:
+        """After each processed message: which orders, positions and trades are live now (read
+        through the node's queries, once per order, position or trade the message touched)."""
+        self._dirty = True
+        node = self.node
+        order_ids: set[int] = set()
+        trade_ids: set[str] = set()
+        fills: set[tuple[str, str]] = set()
+        for e in events:
+            cls = e.__class__
+            if cls is ev.OrderFilled:
+                if e.account_id in self._by_account:
+                    self._fills.append(e)
+                fills.add((e.account_id, e.symbol))
+                order_ids.add(e.order_id)
+                continue
+            order_id = getattr(e, "order_id", None)
+            if order_id is not None:
+                order_ids.add(order_id)
+            trade_id = getattr(e, "trade_id", None)
+            if trade_id is not None:
+                trade_ids.add(trade_id)
+        for order_id in order_ids:
+            o = node.get_order(order_id)
+            if o is not None:
+                live = self._live_orders.setdefault(o.symbol, set())
+                if o.is_live:
+                    live.add(order_id)
+                else:
+                    live.discard(order_id)
+                self._update_need(o.symbol)
+        for account_id, symbol in fills:
+            self._position_changed(account_id, symbol)
+        for trade_id in trade_ids:
+            t = node.managed_trade(trade_id)
+            if t is None:
+                continue
+            self._trade_accounts[trade_id] = t.account_id
+            open_trades = self._trades.setdefault(t.symbol, set())
+            if t.is_open:
+                open_trades.add(trade_id)
+            else:
+                open_trades.discard(trade_id)
+                if not open_trades:
+                    self._bar_symbols.discard(t.symbol)
+            self._update_need(t.symbol)
+
+    def _position_changed(self, account_id: str, symbol: str) -> None:
+        held = self._positions.setdefault(symbol, set())
+        for side in _SIDES:
+            p = self.node.position(account_id, symbol, side)
+            if p is not None and p.qty:
+                held.add((account_id, side))
+            else:
+                held.discard((account_id, side))
+        self._update_need(symbol)
+
+    def exposed_accounts(self) -> set[str]:
+        """The accounts holding a position (in any symbol)."""
+        positions = self._positions
+        if not positions:
+            return set()
+        return {a for held in positions.values() for a, _side in held}
+
+    def _update_need(self, symbol: str) -> None:
+        positions = self._positions.get(symbol)
+        if (
+            self._live_orders.get(symbol)
+            or self._trades.get(symbol)
+            or (positions and self._derivative(symbol))
+        ):
+            self.need_prices.add(symbol)
+            self.need_close.discard(symbol)
+        elif positions:
+            self.need_prices.discard(symbol)
+            self.need_close.add(symbol)
+        else:
+            self.need_prices.discard(symbol)
+            self.need_close.discard(symbol)
+
+    def _derivative(self, symbol: str) -> bool:
+        inst = self.node.instrument(symbol)
+        return inst is not None and inst.kind in DERIVATIVE_KINDS
+
+    def open_trades(self, account_id: str) -> list[str]:
+        """The ids of ``account_id``'s open managed trades (from the driver's index)."""
+        owner = self._trade_accounts
+        return sorted(t for ids in self._trades.values() for t in ids if owner[t] == account_id)
+
+    def live_on(self, symbol: str) -> bool:
+        """Whether the core holds anything that needs ``symbol``'s prices."""
+        return symbol in self.need_prices
