@@ -93,9 +93,9 @@ def test_the_report_is_one_offline_html_file_with_the_runs_numbers(tmp_path: Pat
         "beta-acct",
         "Strategy trend",
         "Strategy meanrev",
-        ">40<",  # alpha's total P&L
-        ">-10<",  # beta's total P&L
-        ">30<",  # total P&L
+        ">40.00<",  # alpha's total P&L, at the money step (2 decimals by default)
+        ">-10.00<",  # beta's total P&L
+        ">30.00<",  # total P&L
         "btc-1m.csv",
         "Equity and drawdown",
         "P&amp;L per trade",

@@ -146,7 +146,7 @@ def test_atlas_backtest_writes_the_files_and_two_runs_are_identical(
     names = sorted(p.name for p in outs[0].iterdir())
     kinds = ("trades.jsonl", "fills.jsonl", "equity.csv")
     expected = [f"{a}.{k}" for a in ("acct-a", "acct-b") for k in kinds]
-    assert names == sorted([*expected, "summary.json"])
+    assert names == sorted([*expected, "summary.json", "report.html"])
     for name in names:
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
     summary = json.loads((outs[0] / "summary.json").read_text())

@@ -4,9 +4,9 @@
 Numbers are strings at the instrument's precision (prices at its tick size, quantities at its lot
 size, money at the quote's tick size), never in exponent notation. The summary holds what this
 module computes itself (capital, final equity, P&L, fills, trades, fees, the accounts'
-correlation); when the statistics module (``backtest/stats.py::summarize``) is there, its figures
-are added under ``"stats"``; :func:`write_report` calls ``backtest/report.py::write_report`` when
-it is there (the HTML report). Both are hooks: this module works without them.
+correlation) and, under ``"stats"``, the statistics of ``backtest/stats.py::summarize_runs`` per
+account, per strategy and in total; :func:`write_report` writes the HTML report
+(``backtest/report.py``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from atlas_oms.backtest import report, stats
 from atlas_oms.backtest.records import FillRecord, TradeRecord
+from atlas_oms.backtest.results import AccountRun
 from atlas_oms.backtest.runner import BacktestResult
 
 __all__ = ["fmt", "summary", "write_report", "write_results"]
@@ -45,7 +47,7 @@ def _steps(result: BacktestResult, symbol: str | None) -> tuple[Decimal | None, 
     return (inst.tick_size, inst.lot_size) if inst is not None else (None, None)
 
 
-def _money_step(result: BacktestResult) -> Decimal | None:
+def money_step(result: BacktestResult) -> Decimal | None:
     return _steps(result, None)[0]
 
 
@@ -89,7 +91,7 @@ def fill_row(f: FillRecord, result: BacktestResult) -> dict[str, Any]:
 
 def summary(result: BacktestResult) -> dict[str, Any]:
     """The summary JSON's content (minimal; ``stats`` adds the statistics when present)."""
-    step = _money_step(result)
+    step = money_step(result)
     accounts: dict[str, Any] = {}
     for name, acct in result.accounts.items():
         final = acct.final_equity
@@ -126,9 +128,7 @@ def summary(result: BacktestResult) -> dict[str, Any]:
         "accounts": accounts,
         "correlation": result.correlation,
     }
-    stats = _stats(result)
-    if stats is not None:
-        out["stats"] = stats
+    out["stats"] = _jsonable(stats.summarize_runs(account_runs(result)), step)
     return out
 
 
@@ -137,20 +137,16 @@ def _fee_in_quote(f: FillRecord, result: BacktestResult) -> Decimal:
     return f.fee * f.price if inst is not None and f.fee_asset == inst.base else f.fee
 
 
-def account_runs(result: BacktestResult) -> dict[str, Any] | None:
-    """The accounts as helper "stats"'s ``backtest/results.py::AccountRun`` (None: no such
-    module): what ``stats.summarize_runs`` and ``report.write_report`` take."""
-    try:
-        from atlas_oms.backtest import results  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        return None
+def account_runs(result: BacktestResult) -> dict[str, AccountRun]:
+    """The accounts as ``backtest/results.py::AccountRun``: what ``stats.summarize_runs`` and
+    ``report.write_report`` take."""
     params = {
         "symbols": ", ".join(sorted(result.instruments)),
         "events": str(result.events),
         "bars": str(result.bars),
     }
     return {
-        name: results.AccountRun(
+        name: AccountRun(
             strategy=acct.strategy,
             starting_capital=acct.capital,
             fills=tuple(acct.fills),
@@ -160,19 +156,6 @@ def account_runs(result: BacktestResult) -> dict[str, Any] | None:
         )
         for name, acct in result.accounts.items()
     }
-
-
-def _stats(result: BacktestResult) -> Any:
-    """HOOK: helper "stats"'s ``summarize_runs`` when its modules exist (None otherwise)."""
-    try:
-        from atlas_oms.backtest import stats  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        return None
-    runs = account_runs(result)
-    summarize_runs = getattr(stats, "summarize_runs", None)
-    if runs is None or summarize_runs is None:
-        return None
-    return _jsonable(summarize_runs(runs), _money_step(result))
 
 
 def _jsonable(value: Any, step: Decimal | None = None) -> Any:
@@ -195,7 +178,7 @@ def write_results(result: BacktestResult, out_dir: str | Path) -> list[Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    step = _money_step(result)
+    step = money_step(result)
     for name, acct in result.accounts.items():
         trades = out / f"{name}.trades.jsonl"
         with trades.open("w") as fh:
@@ -218,15 +201,10 @@ def write_results(result: BacktestResult, out_dir: str | Path) -> list[Path]:
     return written
 
 
-def write_report(result: BacktestResult, path: str | Path, title: str = "Backtest") -> Path | None:
-    """HOOK: the HTML report (helper "stats"'s ``backtest/report.py::write_report``), if present;
-    None when that module is not installed."""
-    try:
-        from atlas_oms.backtest import report  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        return None
-    runs = account_runs(result)
-    if runs is None:
-        return None
-    written = report.write_report(Path(path), title=title, accounts=runs)
-    return Path(written) if written is not None else Path(path)
+def write_report(result: BacktestResult, path: str | Path, title: str = "Backtest") -> Path:
+    """Write the run's self-contained HTML report (``backtest/report.py``) to ``path``."""
+    return Path(
+        report.write_report(
+            Path(path), title=title, accounts=account_runs(result), money_step=money_step(result)
+        )
+    )

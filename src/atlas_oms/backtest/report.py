@@ -22,7 +22,7 @@ from typing import Any
 
 from atlas_oms.backtest.records import EquityPoint
 from atlas_oms.backtest.results import AccountRun
-from atlas_oms.backtest.stats import RunSummary, Summary, summarize_runs
+from atlas_oms.backtest.stats import RunSummary, Summary, fixed, summarize_runs
 
 #: The statistics rows of the summary table: (label, field of Summary).
 SUMMARY_ROWS: tuple[tuple[str, str], ...] = (
@@ -67,13 +67,17 @@ def write_report(
     params: Mapping[str, str] | None = None,
     periods_per_year: Decimal | int | None = None,
     summary: RunSummary | None = None,
+    money_step: Decimal | None = None,
 ) -> Path:
     """Write the report of a run of ``accounts`` to ``path`` and return the path.
 
     ``params`` are the run's parameters (data file, interval, fill model...), shown with each
     account's own ``AccountRun.params``; ``summary`` may be passed when the caller already has
-    it (otherwise it is computed with ``periods_per_year``).
+    it (otherwise it is computed with ``periods_per_year``). Money amounts are shown at
+    ``money_step``'s places (the quote's tick size; 2 decimals when not given), never in
+    exponent notation.
     """
+    places = _places(money_step if money_step is not None else Decimal("0.01"))
     stats = summary or summarize_runs(accounts, periods_per_year=periods_per_year)
     parts = [
         "<!DOCTYPE html>",
@@ -82,7 +86,7 @@ def write_report(
         f"<h1>{html.escape(title)}</h1>",
         f'<p class="muted">{len(accounts)} account(s); times in UTC.</p>',
         "<h2>Statistics</h2>",
-        _summary_table(stats),
+        _summary_table(stats, places),
     ]
     figures = _figures(accounts)
     for index, (heading, figure) in enumerate(figures):
@@ -91,6 +95,7 @@ def write_report(
             figure.to_html(
                 full_html=False,
                 include_plotlyjs=index == 0,
+                div_id=f"chart-{index}",  # fixed ids: the same run gives the same file
                 config={"displaylogo": False, "responsive": True},
             )
         )
@@ -108,13 +113,24 @@ def write_report(
 # -- tables -------------------------------------------------------------------------------------
 
 
-def _cell(value: object) -> str:
+def _places(step: Decimal) -> int:
+    exponent = step.normalize().as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def _money(value: Decimal, places: int) -> str:
+    shown = fixed(value, places) or ""
+    return shown[1:] if shown.startswith("-") and not Decimal(shown) else shown  # never "-0.00"
+
+
+def _cell(value: object, places: int = 2) -> str:
+    """Money (``Decimal``) at ``places``; ratios and percentages come as strings already."""
     if value is None:
         return '<span class="muted">n/a</span>'
     if isinstance(value, Decimal):
-        return html.escape(format(value, "f"))
+        return html.escape(_money(value, places))
     if isinstance(value, dict):
-        return html.escape(", ".join(f"{k}: {format(v, 'f')}" for k, v in value.items())) or "-"
+        return html.escape(", ".join(f"{k}: {_money(v, places)}" for k, v in value.items())) or "-"
     return html.escape(str(value))
 
 
@@ -126,7 +142,7 @@ def _duration(ns: int) -> str:
     return f"{days}d {hours:02d}:{minutes:02d}:{seconds:02d}"
 
 
-def _summary_table(stats: RunSummary) -> str:
+def _summary_table(stats: RunSummary, places: int) -> str:
     columns: list[tuple[str, Summary]] = [("Total", stats.total)]
     columns += [(f"Account {name}", s) for name, s in stats.accounts.items()]
     columns += [(f"Strategy {name}", s) for name, s in stats.strategies.items()]
@@ -138,7 +154,7 @@ def _summary_table(stats: RunSummary) -> str:
         for _, summary in columns:
             value = getattr(summary, field)
             cells.append(
-                f"<td>{_duration(value) if field == 'max_drawdown_duration_ns' else _cell(value)}</td>"
+                f"<td>{_duration(value) if field == 'max_drawdown_duration_ns' else _cell(value, places)}</td>"
             )
         rows.append(f"<tr><td>{html.escape(label)}</td>{''.join(cells)}</tr>")
     rows.append("</tbody></table>")

@@ -1,7 +1,7 @@
 """``atlas backtest``: run strategies over data files and write the result files (and the report).
 
     atlas backtest --strategy examples/strategies/sma_crossover.py:SmaCrossover \\
-        --data examples/data/BTCUSDT-1m-sample.csv --account demo=10000 --out out/ [--report]
+        --data examples/data/BTCUSDT-1m-sample.csv --account demo=10000 --out out/ [--no-report]
 
 or ``atlas backtest --config backtest.yaml`` naming all of it (paths in it are relative to the
 file's folder)::
@@ -16,7 +16,7 @@ file's folder)::
     fills: fills.yaml                                  # or the fill settings inline
     out: out/
     journal: run.journal                               # optional: keep the journal to audit
-    report: true
+    report: true                                       # the HTML report (the default)
 
 Command-line options override the file's. Exit codes: 0 done; 2 misused (a missing option); 78
 (``EXIT_CONFIG``) a wrong configuration (config file, fill settings, strategy, accounts); 65
@@ -152,8 +152,8 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
         if params and "params" not in spec:
             spec["params"] = params
     plan["accounts"] = accounts
-    if args.report:
-        plan["report"] = True
+    if args.report is not None:
+        plan["report"] = args.report
     return plan
 
 
@@ -231,15 +231,13 @@ def cmd_backtest(args: argparse.Namespace, ctx: Context) -> int:
         return EXIT_CONFIG
     out = Path(plan["out"])
     written = write_results(result, out)
-    report = None
-    if plan.get("report"):
-        report = write_report(result, out / "report.html")
-        if report is None:
-            print(f"{name}: no HTML report: the report module is not installed", file=sys.stderr)
+    report = write_report(result, out / "report.html") if plan.get("report", True) else None
     if result.node is not None:
         result.node.close()
     if not args.quiet:
-        from atlas_oms.backtest.output import fmt
+        from atlas_oms.backtest.output import fmt, money_step
+
+        step = money_step(result)
 
         rate = result.events / result.elapsed_s if result.elapsed_s else 0.0
         print(
@@ -248,8 +246,8 @@ def cmd_backtest(args: argparse.Namespace, ctx: Context) -> int:
         )
         for acct in result.accounts.values():
             print(
-                f"  {acct.account_id} ({acct.strategy}): capital {fmt(acct.capital)} -> "
-                f"{fmt(acct.final_equity)} {result.quote}, {len(acct.trades)} trades, "
+                f"  {acct.account_id} ({acct.strategy}): capital {fmt(acct.capital, step)} -> "
+                f"{fmt(acct.final_equity, step)} {result.quote}, {len(acct.trades)} trades, "
                 f"{len(acct.fills)} fills"
             )
         for path in [*written, *([report] if report else [])]:
@@ -286,6 +284,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--fills", metavar="FILE.yaml", help="the simulated venue's fill settings")
     p.add_argument("--journal", metavar="PATH", help="keep the run's journal there")
     p.add_argument("--out", metavar="DIR", help="where the result files go")
-    p.add_argument("--report", action="store_true", help="also write the HTML report")
+    p.add_argument(
+        "--report",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="write the self-contained HTML report report.html (the default; --no-report: not)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar, no summary lines")
     p.set_defaults(func=cmd_backtest)
