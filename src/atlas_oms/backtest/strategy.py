@@ -16,17 +16,23 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from dataclasses import dataclass
 
 from atlas_oms.core.views import BalanceView, OrderView, PositionView
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import OrderStatus, OrderType, Side, TimeInForce
 from atlas_oms.model.numbers import Number, to_decimal
-from atlas_oms.runtime.executor import ExecutionResult, OrderExecutor, OrderRequest
+from atlas_oms.runtime.executor import (
+    ExecutionMode,
+    ExecutionResult,
+    OrderExecutor,
+    OrderRequest,
+)
 from atlas_oms.simulation.market import Bar, BookSnapshot, TradePrint
 
 if TYPE_CHECKING:
@@ -121,15 +127,20 @@ class StrategyContext:
     @property
     def executor(self) -> OrderExecutor:
         """Seed 003's executor every order of this context goes through (in the driver's mode:
-        BACKTEST in a backtest, PAPER in a paper session); ``executor.statistics()``."""
+        BACKTEST in a backtest, PAPER in a paper session); ``executor.statistics()``.
+
+        Its latencies are measured on the node's clock in BACKTEST (a simulated clock: the run's
+        files stay identical from run to run) and on the wall clock otherwise."""
         ex = self._executor
         if ex is None:
+            mode = self.driver.mode
             ex = self._executor = OrderExecutor(
                 self.node,
-                self.driver.mode,
+                mode,
                 size_check=self.driver.size_check,
                 max_slippage_pct=self.driver.max_slippage_pct or 0,
                 sleep=_no_wait,
+                timer=executor_timer(self.node, mode),
             )
         return ex
 
@@ -266,6 +277,13 @@ class StrategyContext:
 
 def _no_wait(_seconds: float) -> None:
     return None
+
+
+def executor_timer(node: Any, mode: ExecutionMode) -> Callable[[], int]:
+    """The executor's latency timer in ``mode``: the node's clock in BACKTEST, else the wall's."""
+    if mode is ExecutionMode.BACKTEST:
+        return node.clock.now  # type: ignore[no-any-return]
+    return time.perf_counter_ns
 
 
 class StrategyLoadError(ValueError):
