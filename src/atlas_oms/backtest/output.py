@@ -129,6 +129,7 @@ def summary(result: BacktestResult) -> dict[str, Any]:
         "correlation": result.correlation,
         "executor": result.executor,
         "stress": list(result.stress),
+        "fills": result.fills,
     }
     out["stats"] = _jsonable(stats.summarize_runs(account_runs(result)), step)
     return out

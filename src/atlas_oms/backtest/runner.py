@@ -115,6 +115,8 @@ class BacktestResult:
     executor: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     #: The stress scenarios applied (one line each).
     stress: list[str] = field(default_factory=list)
+    #: The simulated venue's fill settings in force (FillConfig's fields; empty: unknown venue).
+    fills: dict[str, Any] = field(default_factory=dict)
 
 
 def default_instrument(symbol: str, venue: str = "paper") -> Instrument:
@@ -394,7 +396,17 @@ class Backtest:
             node=node,
             executor=self.driver.executor_statistics() if self.driver is not None else {},
             stress=[s.describe() for s in self.stress],
+            fills=self._fill_settings(),
         )
+
+    def _fill_settings(self) -> dict[str, Any]:
+        import msgspec
+
+        config = getattr(self.driver.venue, "config", None) if self.driver is not None else None
+        if config is None or not hasattr(config, "__struct_fields__"):
+            return {}
+        out: dict[str, Any] = msgspec.to_builtins(config)
+        return out
 
     def _tick_of(self, symbol: str) -> Decimal | None:
         for inst in self.instruments:
