@@ -114,7 +114,7 @@ class MarketDriver:
         config = getattr(venue, "config", None)
         self.max_slippage_pct: Decimal | None = getattr(config, "max_slippage_pct", None)
         self.size_check: SizeCheck | None = None
-        if self.max_slippage_pct is not None:
+        if self.max_slippage_pct is not None and config is not None:
             from functools import partial
 
             from atlas_oms.simulation.sizing import validate_order_size

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from atlas_oms.core.views import BalanceView, OrderView, PositionView
 from atlas_oms.model import events as ev
@@ -31,6 +31,7 @@ from atlas_oms.runtime.executor import (
     ExecutionMode,
     ExecutionResult,
     OrderExecutor,
+    OrderPort,
     OrderRequest,
 )
 from atlas_oms.simulation.market import Bar, BookSnapshot, TradePrint
@@ -135,10 +136,12 @@ class StrategyContext:
         if ex is None:
             mode = self.driver.mode
             ex = self._executor = OrderExecutor(
-                self.node,
+                cast(
+                    OrderPort, self.node
+                ),  # Node.submit: the port's signature, keywords spelled out
                 mode,
                 size_check=self.driver.size_check,
-                max_slippage_pct=self.driver.max_slippage_pct or 0,
+                max_slippage_pct=self.driver.max_slippage_pct or Decimal(0),
                 sleep=_no_wait,
                 timer=executor_timer(self.node, mode),
             )
@@ -282,7 +285,7 @@ def _no_wait(_seconds: float) -> None:
 def executor_timer(node: Any, mode: ExecutionMode) -> Callable[[], int]:
     """The executor's latency timer in ``mode``: the node's clock in BACKTEST, else the wall's."""
     if mode is ExecutionMode.BACKTEST:
-        return node.clock.now  # type: ignore[no-any-return]
+        return cast(Callable[[], int], node.clock.now)
     return time.perf_counter_ns
 
 
