@@ -371,3 +371,17 @@ def test_on_trade_sees_every_print_of_a_trades_file() -> None:
     prints = load_trades(TRADES)
     run(Watch(), list(prints))
     assert [p.price for p in seen] == [p.price for p in prints] and len(seen) == 7
+
+
+def test_setting_the_drivers_mode_moves_the_executions_that_follow_to_that_mode() -> None:
+    backtest = Backtest([AccountSpec("a", Flip())], events=bars(40), progress=False)
+    backtest.total_capital = Decimal(10_000)
+    node, _venue, driver, _recorder, _capitals = backtest.build(bars(40))
+    for bar in bars(40)[:20]:
+        driver.apply(bar)
+    driver.mode = "PAPER"  # type: ignore[assignment]
+    for bar in bars(40)[20:]:
+        driver.apply(bar)
+    stats = driver.executor_statistics()["a"]
+    assert (stats["BACKTEST"]["executions"], stats["PAPER"]["executions"]) == (2, 2)
+    node.close()

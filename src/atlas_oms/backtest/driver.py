@@ -44,7 +44,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Protocol
 
-from atlas_oms.backtest.strategy import OrderRefusal, Strategy, StrategyContext, executor_timer
+from atlas_oms.backtest.strategy import OrderRefusal, Strategy, StrategyContext
 from atlas_oms.model import commands as c
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import DERIVATIVE_KINDS, PositionSide
@@ -163,10 +163,7 @@ class MarketDriver:
     def mode(self, mode: ExecutionMode | str) -> None:
         self._mode = ExecutionMode(mode)
         for ctx in self.contexts:
-            ex = ctx._executor
-            if ex is not None:
-                ex.mode = self._mode
-                ex._timer = executor_timer(self.node, self._mode)
+            ctx.set_mode(self._mode)
 
     def market_data(self, symbol: str) -> dict[str, Any] | None:
         """What the executor's size check needs (None when no check is configured)."""
@@ -185,8 +182,7 @@ class MarketDriver:
 
         out: dict[str, dict[str, dict[str, Any]]] = {}
         for ctx in self.contexts:
-            ex = ctx._executor
-            stats = ex.statistics() if ex is not None else {}
+            stats = ctx.executor_statistics()
             out[ctx.account_id] = {m.value: msgspec.to_builtins(s) for m, s in stats.items()}
         return out
 

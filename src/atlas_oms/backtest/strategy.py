@@ -30,6 +30,7 @@ from atlas_oms.model.numbers import Number, to_decimal
 from atlas_oms.runtime.executor import (
     ExecutionMode,
     ExecutionResult,
+    ExecutionStatistics,
     OrderExecutor,
     OrderPort,
     OrderRequest,
@@ -146,6 +147,15 @@ class StrategyContext:
                 timer=executor_timer(self.node, mode),
             )
         return ex
+
+    def executor_statistics(self) -> dict[ExecutionMode, ExecutionStatistics]:
+        """The executor's statistics per mode (empty: no order yet)."""
+        return self._executor.statistics() if self._executor is not None else {}
+
+    def set_mode(self, mode: ExecutionMode) -> None:
+        """Execute in ``mode`` from now on (the driver's ``mode`` setter calls it)."""
+        if self._executor is not None:
+            self._executor.set_mode(mode, executor_timer(self.node, mode))
 
     def submit(
         self,

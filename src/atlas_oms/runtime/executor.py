@@ -220,6 +220,12 @@ class OrderExecutor:
         self._tallies: dict[ExecutionMode, _Tally] = {}
         self.history: list[ExecutionResult] = []
 
+    def set_mode(self, mode: ExecutionMode | str, timer: Callable[[], int] | None = None) -> None:
+        """Execute in ``mode`` from now on (statistics stay per mode), timing with ``timer``."""
+        self.mode = ExecutionMode(mode)
+        if timer is not None:
+            self._timer = timer
+
     # ------------------------------------------------------------------ executing
     def execute(
         self, request: OrderRequest, market_data: Mapping[str, Any] | None = None
