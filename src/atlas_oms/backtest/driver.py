@@ -44,13 +44,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Protocol
 
-from atlas_oms.backtest.strategy import Strategy, StrategyContext
+from atlas_oms.backtest.strategy import OrderRefusal, Strategy, StrategyContext
 from atlas_oms.model import commands as c
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import DERIVATIVE_KINDS, PositionSide
 from atlas_oms.model.reports import Report
 from atlas_oms.model.requests import VenueRequest
 from atlas_oms.runtime.clock import ManualClock
+from atlas_oms.runtime.executor import ExecutionMode, SizeCheck
 from atlas_oms.runtime.node import Node
 from atlas_oms.simulation.market import Bar, BookSnapshot, MarketEvent, TradePrint
 
@@ -103,9 +104,23 @@ class MarketDriver:
         strategies: Mapping[str, Strategy] | Iterable[tuple[str, Strategy]] = (),
         *,
         atr_margin: int = ATR_MARGIN,
+        mode: ExecutionMode | str = ExecutionMode.BACKTEST,
     ) -> None:
         self.node = node
         self.venue = venue
+        self._mode = ExecutionMode(mode)
+        # The pre-trade size check (seed 003's validate_order_size) when the venue's fill
+        # settings set max_slippage_pct: against the 24h volume the venue has seen.
+        config = getattr(venue, "config", None)
+        self.max_slippage_pct: Decimal | None = getattr(config, "max_slippage_pct", None)
+        self.size_check: SizeCheck | None = None
+        if self.max_slippage_pct is not None and config is not None:
+            from functools import partial
+
+            from atlas_oms.simulation.sizing import validate_order_size
+
+            self.size_check = partial(validate_order_size, config=config)
+        self._refusals: deque[tuple[StrategyContext, OrderRefusal]] = deque()
         clock = node.clock
         self._clock: ManualClock | None = clock if isinstance(clock, ManualClock) else None
         pairs = strategies.items() if isinstance(strategies, Mapping) else strategies
@@ -137,6 +152,45 @@ class MarketDriver:
         self.started = False
         self.stopped = False
         node.subscribe(self._on_events)
+
+    # ----------------------------------------------------------------- mode and executors
+    @property
+    def mode(self) -> ExecutionMode:
+        """The executors' mode: BACKTEST (a backtest's runner), PAPER (a paper session sets it)."""
+        return self._mode
+
+    @mode.setter
+    def mode(self, mode: ExecutionMode | str) -> None:
+        self._mode = ExecutionMode(mode)
+        for ctx in self.contexts:
+            ctx.set_mode(self._mode)
+
+    def market_data(self, symbol: str) -> dict[str, Any] | None:
+        """What the executor's size check needs (None when no check is configured)."""
+        if self.max_slippage_pct is None:
+            return None
+        markets = getattr(self.venue, "markets", None)
+        m = markets.get(symbol) if markets is not None else None
+        return {
+            "price": self._prices.get(symbol),
+            "volume_24h": m.volume_24h if m is not None else _ZERO,
+        }
+
+    def executor_statistics(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Per account, per mode: the executor's statistics (plain data)."""
+        import msgspec
+
+        out: dict[str, dict[str, dict[str, Any]]] = {}
+        for ctx in self.contexts:
+            stats = ctx.executor_statistics()
+            out[ctx.account_id] = {m.value: msgspec.to_builtins(s) for m, s in stats.items()}
+        return out
+
+    def refused(self, refusal: OrderRefusal) -> None:
+        """Queue ``refusal`` for its account's strategy (``on_reject``, after the callback)."""
+        ctx = self._by_account.get(refusal.account_id)
+        if ctx is not None:
+            self._refusals.append((ctx, refusal))
 
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> None:
@@ -229,7 +283,7 @@ class MarketDriver:
                 ctx.strategy.on_book(ctx, book)
         else:
             raise TypeError(f"not a market event: {cls.__name__}")
-        if self._fills:
+        if self._fills or self._refusals:
             self._deliver()
         if self._timers and self._timers[0][0] <= event.ts:
             self._fire_timers(event.ts)
@@ -313,12 +367,17 @@ class MarketDriver:
 
     def _deliver(self) -> None:
         fills = self._fills
+        refusals = self._refusals
         by_account = self._by_account
-        while fills:
-            fill = fills.popleft()
-            ctx = by_account.get(fill.account_id)
-            if ctx is not None:
-                ctx.strategy.on_fill(ctx, fill)
+        while fills or refusals:
+            while fills:
+                fill = fills.popleft()
+                ctx = by_account.get(fill.account_id)
+                if ctx is not None:
+                    ctx.strategy.on_fill(ctx, fill)
+            while refusals:
+                ctx, refusal = refusals.popleft()
+                ctx.strategy.on_reject(ctx, refusal)
 
     # ----------------------------------------------------------------- what the core holds
     def _on_events(self, events: list[Any]) -> None:
@@ -340,6 +399,8 @@ class MarketDriver:
             order_id = getattr(e, "order_id", None)
             if order_id is not None:
                 order_ids.add(order_id)
+                if cls is ev.OrderDenied or cls is ev.OrderRejected:
+                    self._refusal_event(e)
             trade_id = getattr(e, "trade_id", None)
             if trade_id is not None:
                 trade_ids.add(trade_id)
@@ -367,6 +428,23 @@ class MarketDriver:
                 if not open_trades:
                     self._bar_symbols.discard(t.symbol)
             self._update_need(t.symbol)
+
+    def _refusal_event(self, e: Any) -> None:
+        o = self.node.get_order(e.order_id)
+        if o is None or o.account_id not in self._by_account:
+            return
+        self.refused(
+            OrderRefusal(
+                ts=e.ts_event,
+                account_id=o.account_id,
+                symbol=o.symbol,
+                reason=str(e.reason),
+                message=e.message,
+                stage="risk" if e.__class__ is ev.OrderDenied else "venue",
+                order_id=o.order_id,
+                client_order_id=o.client_order_id,
+            )
+        )
 
     def _position_changed(self, account_id: str, symbol: str) -> None:
         held = self._positions.setdefault(symbol, set())

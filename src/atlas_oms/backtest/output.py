@@ -127,6 +127,9 @@ def summary(result: BacktestResult) -> dict[str, Any]:
         "digest": result.digest,
         "accounts": accounts,
         "correlation": result.correlation,
+        "executor": result.executor,
+        "stress": list(result.stress),
+        "fills": result.fills,
     }
     out["stats"] = _jsonable(stats.summarize_runs(account_runs(result)), step)
     return out
@@ -205,6 +208,11 @@ def write_report(result: BacktestResult, path: str | Path, title: str = "Backtes
     """Write the run's self-contained HTML report (``backtest/report.py``) to ``path``."""
     return Path(
         report.write_report(
-            Path(path), title=title, accounts=account_runs(result), money_step=money_step(result)
+            Path(path),
+            title=title,
+            accounts=account_runs(result),
+            money_step=money_step(result),
+            executor=result.executor,
+            stress=result.stress,
         )
     )

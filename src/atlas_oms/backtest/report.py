@@ -68,6 +68,8 @@ def write_report(
     periods_per_year: Decimal | int | None = None,
     summary: RunSummary | None = None,
     money_step: Decimal | None = None,
+    executor: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
+    stress: Sequence[str] = (),
 ) -> Path:
     """Write the report of a run of ``accounts`` to ``path`` and return the path.
 
@@ -75,7 +77,9 @@ def write_report(
     account's own ``AccountRun.params``; ``summary`` may be passed when the caller already has
     it (otherwise it is computed with ``periods_per_year``). Money amounts are shown at
     ``money_step``'s places (the quote's tick size; 2 decimals when not given), never in
-    exponent notation.
+    exponent notation. ``executor``: the order executor's statistics per account and mode
+    (a small table under the statistics); ``stress``: the stress scenarios applied (named at
+    the top).
     """
     places = _places(money_step if money_step is not None else Decimal("0.01"))
     stats = summary or summarize_runs(accounts, periods_per_year=periods_per_year)
@@ -85,9 +89,13 @@ def write_report(
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
         f'<p class="muted">{len(accounts)} account(s); times in UTC.</p>',
-        "<h2>Statistics</h2>",
-        _summary_table(stats, places),
     ]
+    if stress:
+        items = "".join(f"<li>{html.escape(line)}</li>" for line in stress)
+        parts.append(f"<h2>Stress scenarios</h2><ul>{items}</ul>")
+    parts += ["<h2>Statistics</h2>", _summary_table(stats, places)]
+    if executor:
+        parts += ["<h2>Order executor</h2>", _executor_table(executor)]
     figures = _figures(accounts)
     for index, (heading, figure) in enumerate(figures):
         parts.append(f"<h2>{html.escape(heading)}</h2>")
@@ -157,6 +165,36 @@ def _summary_table(stats: RunSummary, places: int) -> str:
                 f"<td>{_duration(value) if field == 'max_drawdown_duration_ns' else _cell(value, places)}</td>"
             )
         rows.append(f"<tr><td>{html.escape(label)}</td>{''.join(cells)}</tr>")
+    rows.append("</tbody></table>")
+    return "".join(rows)
+
+
+#: The order executor's statistics shown: (label, key of ExecutionStatistics).
+EXECUTOR_ROWS: tuple[tuple[str, str], ...] = (
+    ("Executions", "executions"),
+    ("Successes", "successes"),
+    ("Success rate %", "success_rate"),
+    ("Rejections", "rejections"),
+    ("Retries", "retries"),
+    ("Attempts", "attempts"),
+    ("Average latency (ms)", "average_latency_ms"),
+    ("Max latency (ms)", "max_latency_ms"),
+)
+
+
+def _executor_table(executor: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> str:
+    columns = [
+        (f"{account} ({mode})", stats)
+        for account, modes in executor.items()
+        for mode, stats in modes.items()
+    ]
+    if not columns:
+        return '<p class="muted">No orders were submitted.</p>'
+    head = "".join(f"<th>{html.escape(label)}</th>" for label, _ in columns)
+    rows = [f"<table><thead><tr><th>Executor</th>{head}</tr></thead><tbody>"]
+    for label, key in EXECUTOR_ROWS:
+        cells = "".join(f"<td>{_cell(stats.get(key))}</td>" for _, stats in columns)
+        rows.append(f"<tr><td>{html.escape(label)}</td>{cells}</tr>")
     rows.append("</tbody></table>")
     return "".join(rows)
 

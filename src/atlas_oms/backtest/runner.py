@@ -28,10 +28,12 @@ from atlas_oms.backtest.data import infer_symbol, load_bars, load_trades, merge,
 from atlas_oms.backtest.driver import MarketDriver, MarketVenue
 from atlas_oms.backtest.recorder import Recorder
 from atlas_oms.backtest.records import EquityPoint, FillRecord, TradeRecord
+from atlas_oms.backtest.scenarios import Scenario, apply_events, apply_fills, apply_venue, parse_all
 from atlas_oms.backtest.strategy import Strategy, load_strategy
 from atlas_oms.model.enums import InstrumentKind
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.runtime.clock import ManualClock
+from atlas_oms.runtime.executor import ExecutionMode
 from atlas_oms.runtime.node import Node
 from atlas_oms.simulation.market import Bar, MarketEvent
 
@@ -109,6 +111,12 @@ class BacktestResult:
     quote: str
     journal: str | None = None
     node: Node | None = None
+    #: Per account, per mode (BACKTEST, PAPER): the order executor's statistics.
+    executor: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    #: The stress scenarios applied (one line each).
+    stress: list[str] = field(default_factory=list)
+    #: The simulated venue's fill settings in force (FillConfig's fields; empty: unknown venue).
+    fills: dict[str, Any] = field(default_factory=dict)
 
 
 def default_instrument(symbol: str, venue: str = "paper") -> Instrument:
@@ -209,7 +217,12 @@ class Backtest:
         venue_factory: Callable[[Mapping[str, Instrument], str, Any], MarketVenue] | None = None,
         progress: bool | None = None,
         policy_overrides: Mapping[str, object] | None = None,
+        stress: Sequence[Scenario | str | Mapping[str, Any]] = (),
+        mode: ExecutionMode | str = ExecutionMode.BACKTEST,
     ) -> None:
+        """``stress``: scenarios (``backtest/scenarios.py``: ``conservative``, ``gap:AT:PCT``,
+        ``halt:FROM:TO`` or their mappings); ``mode``: the executors' mode (PAPER for a paper
+        session)."""
         if not accounts:
             raise BacktestConfigError("a backtest needs at least one account with a strategy")
         names = [a.name for a in accounts]
@@ -224,7 +237,10 @@ class Backtest:
         self.symbol = symbol
         self.total_capital = total_capital
         self.allocation = dict(allocation or {})
-        self.fills = fills
+        self.stress = parse_all(stress)
+        self.fills = apply_fills(self.stress, fills)
+        self.mode = ExecutionMode(mode)
+        self.driver: MarketDriver | None = None
         self.journal = journal
         self.venue_name = venue_name
         self.venue_factory = venue_factory or make_venue
@@ -283,6 +299,7 @@ class Backtest:
         start = start_ns if start_ns is not None else (_start_of(events[0]) if events else 0)
         clock = ManualClock(start)
         venue = self.venue_factory(instruments, self.venue_name, self.fills)
+        apply_venue(self.stress, venue)
         node = (
             Node(self.journal, clock=clock, venues=[venue])
             if self.journal
@@ -304,7 +321,7 @@ class Backtest:
             if not strategy.name:
                 strategy.name = type(strategy).__name__
             strategies.append((a.name, strategy))
-        driver = MarketDriver(node, venue, strategies)
+        driver = self.driver = MarketDriver(node, venue, strategies, mode=self.mode)
         recorder = Recorder(
             node, instruments, {a: s.name for a, s in strategies}, driver.last_price
         )
@@ -317,6 +334,10 @@ class Backtest:
         )
         if not events:
             raise BacktestConfigError("the data holds no market events")
+        if any(s.kind != "conservative" for s in self.stress):
+            events = apply_events(self.stress, events, self._tick_of, {e.symbol for e in events})
+            if not events:
+                raise BacktestConfigError("the stress scenarios left no market events")
         node, _venue, driver, recorder, capitals = self.build(events)
         t0 = time.perf_counter()
         show = self.progress if self.progress is not None else sys.stderr.isatty()
@@ -373,7 +394,28 @@ class Backtest:
             quote=next(iter(instruments.values())).quote if instruments else "USDT",
             journal=self.journal,
             node=node,
+            executor=self.driver.executor_statistics() if self.driver is not None else {},
+            stress=[s.describe() for s in self.stress],
+            fills=self._fill_settings(),
         )
+
+    def _fill_settings(self) -> dict[str, Any]:
+        import msgspec
+
+        config = getattr(self.driver.venue, "config", None) if self.driver is not None else None
+        if config is None or not hasattr(config, "__struct_fields__"):
+            return {}
+        out: dict[str, Any] = msgspec.to_builtins(config)
+        return out
+
+    def _tick_of(self, symbol: str) -> Decimal | None:
+        for inst in self.instruments:
+            if inst.symbol == symbol:
+                return inst.tick_size
+        try:
+            return default_instrument(symbol).tick_size
+        except BacktestConfigError:
+            return None
 
     @staticmethod
     def drive(

@@ -16,21 +16,57 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from atlas_oms.core.views import BalanceView, OrderView, PositionView
 from atlas_oms.model import events as ev
-from atlas_oms.model.enums import OrderType, Side
-from atlas_oms.model.numbers import Number
+from atlas_oms.model.enums import OrderStatus, OrderType, Side, TimeInForce
+from atlas_oms.model.numbers import Number, to_decimal
+from atlas_oms.runtime.executor import (
+    ExecutionMode,
+    ExecutionResult,
+    ExecutionStatistics,
+    OrderExecutor,
+    OrderPort,
+    OrderRequest,
+)
 from atlas_oms.simulation.market import Bar, BookSnapshot, TradePrint
 
 if TYPE_CHECKING:
     from atlas_oms.backtest.driver import MarketDriver
     from atlas_oms.runtime.trade_view import TradeView
 
-__all__ = ["Strategy", "StrategyContext", "StrategyLoadError", "load_strategy"]
+__all__ = ["OrderRefusal", "Strategy", "StrategyContext", "StrategyLoadError", "load_strategy"]
+
+#: Node.submit keywords that are fields of the executor's OrderRequest.
+_REQUEST_FIELDS = frozenset(
+    {"trigger_price", "tif", "post_only", "reduce_only", "client_order_id", "tag"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRefusal:
+    """An order of the strategy that was refused, as ``Strategy.on_reject`` gets it.
+
+    ``stage``: ``validation`` (the executor's checks before sending: the node's dry pre-trade
+    check, the order size against the 24h volume; nothing was sent), ``command`` (the node
+    refused the command), ``risk`` (the core's risk checks denied the order: it is in the journal,
+    DENIED) or ``venue`` (the venue rejected it, e.g. ``INSTRUMENT_HALTED``: REJECTED).
+    ``reason`` is the code, ``message`` the sentence; ``order_id`` is None when no order exists."""
+
+    ts: int
+    account_id: str
+    symbol: str
+    reason: str
+    message: str
+    stage: str
+    order_id: int | None = None
+    client_order_id: str | None = None
 
 
 class Strategy:
@@ -56,6 +92,10 @@ class Strategy:
     def on_timer(self, ctx: StrategyContext, ts: int) -> None:
         """A timer set with :meth:`StrategyContext.set_timer` is due (``ts``: when it was set for)."""
 
+    def on_reject(self, ctx: StrategyContext, refusal: OrderRefusal) -> None:
+        """One of this strategy's account's orders was refused (before sending, by the risk
+        checks, or by the venue): ``refusal.reason`` and ``refusal.message`` say why."""
+
     def on_stop(self, ctx: StrategyContext) -> None:
         """After the last market event."""
 
@@ -69,6 +109,7 @@ class StrategyContext:
         self.account_id = account_id
         self.strategy = strategy
         self._intents = 0
+        self._executor: OrderExecutor | None = None
 
     # ----------------------------------------------------------------- time and prices
     @property
@@ -85,6 +126,37 @@ class StrategyContext:
         self.driver.set_timer(ts, self)
 
     # ----------------------------------------------------------------- orders
+    @property
+    def executor(self) -> OrderExecutor:
+        """Seed 003's executor every order of this context goes through (in the driver's mode:
+        BACKTEST in a backtest, PAPER in a paper session); ``executor.statistics()``.
+
+        Its latencies are measured on the node's clock in BACKTEST (a simulated clock: the run's
+        files stay identical from run to run) and on the wall clock otherwise."""
+        ex = self._executor
+        if ex is None:
+            mode = self.driver.mode
+            ex = self._executor = OrderExecutor(
+                cast(
+                    OrderPort, self.node
+                ),  # Node.submit: the port's signature, keywords spelled out
+                mode,
+                size_check=self.driver.size_check,
+                max_slippage_pct=self.driver.max_slippage_pct or Decimal(0),
+                sleep=_no_wait,
+                timer=executor_timer(self.node, mode),
+            )
+        return ex
+
+    def executor_statistics(self) -> dict[ExecutionMode, ExecutionStatistics]:
+        """The executor's statistics per mode (empty: no order yet)."""
+        return self._executor.statistics() if self._executor is not None else {}
+
+    def set_mode(self, mode: ExecutionMode) -> None:
+        """Execute in ``mode`` from now on (the driver's ``mode`` setter calls it)."""
+        if self._executor is not None:
+            self._executor.set_mode(mode, executor_timer(self.node, mode))
+
     def submit(
         self,
         symbol: str,
@@ -93,21 +165,68 @@ class StrategyContext:
         qty: Number,
         price: Number | None = None,
         **kw: Any,
-    ) -> OrderView:
+    ) -> OrderView | None:
         """Any order the library's ``Node.submit`` takes (market, limit, stop, stop-limit,
-        trailing...), for this account. The core's last price is brought up to date first."""
-        self.driver.sync_price(symbol)
-        return self.node.submit(self.account_id, symbol, side, order_type, qty, price, **kw)
+        trailing...), for this account, through :attr:`executor` (validated, then sent; every
+        attempt recorded). The core's last price is brought up to date first. Returns the order's
+        view (DENIED or REJECTED ones included), or None when nothing was created (refused
+        before sending, or the command was refused); every refusal also goes to
+        ``Strategy.on_reject``."""
+        driver = self.driver
+        driver.sync_price(symbol)
+        fields = {k: kw.pop(k) for k in list(kw) if k in _REQUEST_FIELDS}
+        if "tif" in fields:
+            fields["tif"] = TimeInForce(fields["tif"])
+        if fields.get("trigger_price") is not None:
+            fields["trigger_price"] = to_decimal(fields["trigger_price"])
+        request = OrderRequest(
+            account_id=self.account_id,
+            symbol=symbol,
+            side=Side(side),
+            order_type=OrderType(order_type),
+            qty=to_decimal(qty),
+            price=to_decimal(price),
+            options=kw,
+            **fields,
+        )
+        result = self.executor.execute(request, driver.market_data(symbol))
+        return self._answer(result, symbol)
 
-    def buy(self, symbol: str, qty: Number, price: Number | None = None, **kw: Any) -> OrderView:
+    def buy(
+        self, symbol: str, qty: Number, price: Number | None = None, **kw: Any
+    ) -> OrderView | None:
         """A limit buy when ``price`` is given, else a market buy."""
-        self.driver.sync_price(symbol)
-        return self.node.buy(self.account_id, symbol, qty, price, **kw)
+        kind = OrderType.LIMIT if price is not None else OrderType.MARKET
+        return self.submit(symbol, Side.BUY, kind, qty, price, **kw)
 
-    def sell(self, symbol: str, qty: Number, price: Number | None = None, **kw: Any) -> OrderView:
+    def sell(
+        self, symbol: str, qty: Number, price: Number | None = None, **kw: Any
+    ) -> OrderView | None:
         """A limit sell when ``price`` is given, else a market sell."""
-        self.driver.sync_price(symbol)
-        return self.node.sell(self.account_id, symbol, qty, price, **kw)
+        kind = OrderType.LIMIT if price is not None else OrderType.MARKET
+        return self.submit(symbol, Side.SELL, kind, qty, price, **kw)
+
+    def _answer(self, result: ExecutionResult, symbol: str) -> OrderView | None:
+        view = result.order
+        if view is not None and (result.success or view.status is OrderStatus.DENIED):
+            # DENIED and venue REJECTED orders reach on_reject from the node's events (the
+            # driver's listener), like a stop the core fires later and the venue rejects.
+            return view
+        last = result.attempts[-1] if result.attempts else None
+        stage = "validation" if last is None or last.action == "validate" else "command"
+        self.driver.refused(
+            OrderRefusal(
+                ts=self.now,
+                account_id=self.account_id,
+                symbol=symbol,
+                reason=result.reason or "UNKNOWN",
+                message=result.message or "",
+                stage=stage,
+                order_id=None,
+                client_order_id=result.client_order_id,
+            )
+        )
+        return view
 
     def cancel(
         self, order_id: int | None = None, *, client_order_id: str | None = None
@@ -167,6 +286,17 @@ class StrategyContext:
             return self.node.managed_trades(self.account_id)
         views = (self.node.managed_trade(t) for t in self.driver.open_trades(self.account_id))
         return [v for v in views if v is not None]
+
+
+def _no_wait(_seconds: float) -> None:
+    return None
+
+
+def executor_timer(node: Any, mode: ExecutionMode) -> Callable[[], int]:
+    """The executor's latency timer in ``mode``: the node's clock in BACKTEST, else the wall's."""
+    if mode is ExecutionMode.BACKTEST:
+        return cast(Callable[[], int], node.clock.now)
+    return time.perf_counter_ns
 
 
 class StrategyLoadError(ValueError):

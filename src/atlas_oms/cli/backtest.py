@@ -14,6 +14,7 @@ file's folder)::
       acct-a: {strategy: strategies/sma.py:SmaCrossover, params: {fast: 5}}
       acct-b: {strategy: strategies/breakout.py:BreakoutIntents}
     fills: fills.yaml                                  # or the fill settings inline
+    stress: [conservative, "gap:2024-01-02T00:00:-5"]  # stress scenarios (also --stress)
     out: out/
     journal: run.journal                               # optional: keep the journal to audit
     report: true                                       # the HTML report (the default)
@@ -94,6 +95,7 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
             "strategy",
             "params",
             "policy",
+            "stress",
         }
         unknown = set(loaded) - known
         if unknown:
@@ -154,6 +156,10 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
     plan["accounts"] = accounts
     if args.report is not None:
         plan["report"] = args.report
+    stress = plan.get("stress") or []
+    if not isinstance(stress, list):
+        stress = [stress]
+    plan["stress"] = [*stress, *(args.stress or [])]
     return plan
 
 
@@ -219,6 +225,7 @@ def cmd_backtest(args: argparse.Namespace, ctx: Context) -> int:
             journal=plan.get("journal"),
             progress=False if args.quiet else None,
             policy_overrides=plan.get("policy"),
+            stress=plan["stress"],
         )
         t0 = time.perf_counter()
         result = backtest.run()
@@ -244,6 +251,8 @@ def cmd_backtest(args: argparse.Namespace, ctx: Context) -> int:
             f"{result.events} events ({result.bars} bars) in {wall:.2f}s "
             f"({rate:,.0f} events/s in the loop); {result.journal_events} journal events"
         )
+        for line in result.stress:
+            print(f"  stress: {line}")
         for acct in result.accounts.values():
             print(
                 f"  {acct.account_id} ({acct.strategy}): capital {fmt(acct.capital, step)} -> "
@@ -282,6 +291,13 @@ def add_parser(sub: Any) -> None:
         "--allocation", action="append", metavar="NAME=SHARE", help="an account's share (0..1)"
     )
     p.add_argument("--fills", metavar="FILE.yaml", help="the simulated venue's fill settings")
+    p.add_argument(
+        "--stress",
+        action="append",
+        metavar="SCENARIO",
+        help="a stress scenario (repeat): conservative[:K], gap:AT:PCT, halt:FROM:TO "
+        "(AT/FROM/TO: ns or ISO time, UTC)",
+    )
     p.add_argument("--journal", metavar="PATH", help="keep the run's journal there")
     p.add_argument("--out", metavar="DIR", help="where the result files go")
     p.add_argument(

@@ -34,6 +34,7 @@ from typing import Any, Protocol, cast
 
 import msgspec
 
+from atlas_oms.core.engine import DryRunWouldAct
 from atlas_oms.core.orders.order import OrderView
 from atlas_oms.model.commands import SubmitOrder
 from atlas_oms.model.enums import OrderStatus, OrderType, Side, TimeInForce
@@ -97,6 +98,9 @@ class OrderRequest(msgspec.Struct, frozen=True, kw_only=True):
     reduce_only: bool = False
     client_order_id: str | None = None
     tag: str | None = None
+    #: Any other ``Node.submit`` keyword (``trigger_type``, ``trailing_offset``, ``expire_ts``,
+    #: ``position_side``...), passed through as given.
+    options: dict[str, Any] = {}
 
 
 class RetryPolicy(msgspec.Struct, frozen=True, kw_only=True):
@@ -216,6 +220,12 @@ class OrderExecutor:
         self._tallies: dict[ExecutionMode, _Tally] = {}
         self.history: list[ExecutionResult] = []
 
+    def set_mode(self, mode: ExecutionMode | str, timer: Callable[[], int] | None = None) -> None:
+        """Execute in ``mode`` from now on (statistics stay per mode), timing with ``timer``."""
+        self.mode = ExecutionMode(mode)
+        if timer is not None:
+            self._timer = timer
+
     # ------------------------------------------------------------------ executing
     def execute(
         self, request: OrderRequest, market_data: Mapping[str, Any] | None = None
@@ -286,6 +296,7 @@ class OrderExecutor:
             reduce_only=r.reduce_only,
             client_order_id=coid,
             tag=r.tag,
+            **r.options,
         )
 
     def _validate(
@@ -296,25 +307,13 @@ class OrderExecutor:
         check = getattr(self.port, "pre_trade_check", None)
         if check is not None:
             clock = getattr(self.port, "clock", None)
-            cmd = SubmitOrder(
-                ts=clock.now() if clock is not None else 0,
-                account_id=r.account_id,
-                symbol=r.symbol,
-                side=r.side,
-                order_type=r.order_type,
-                qty=r.qty,
-                price=r.price,
-                trigger_price=r.trigger_price,
-                tif=r.tif,
-                post_only=r.post_only,
-                reduce_only=r.reduce_only,
-                client_order_id=r.client_order_id,
-                tag=r.tag,
-            )
+            cmd = _command(r, clock.now() if clock is not None else 0)
             try:
                 refusal = check(cmd)
             except CommandRefused as exc:
                 return exc.reason, exc.message
+            except DryRunWouldAct:
+                refusal = None  # a check that would act (a breaker tripping): the send decides
             if refusal is not None:
                 return str(refusal[0]), refusal[1]
         if market_data and market_data.get("volume_24h") is not None:
@@ -429,6 +428,34 @@ class OrderExecutor:
         if self.mode is ExecutionMode.BACKTEST:
             return f"bt-{self._counter}"
         return f"ex-{uuid.uuid4().hex[:24]}"
+
+
+def _command(r: OrderRequest, ts: int) -> SubmitOrder:
+    """The ``SubmitOrder`` the port would build for ``r`` (for the dry pre-trade check)."""
+    if not r.options:
+        return SubmitOrder(
+            ts=ts,
+            account_id=r.account_id,
+            symbol=r.symbol,
+            side=r.side,
+            order_type=r.order_type,
+            qty=r.qty,
+            price=r.price,
+            trigger_price=r.trigger_price,
+            tif=r.tif,
+            post_only=r.post_only,
+            reduce_only=r.reduce_only,
+            client_order_id=r.client_order_id,
+            tag=r.tag,
+        )
+    fields = {k: getattr(r, k) for k in r.__struct_fields__ if k != "options"}
+    fields.update(r.options)
+    fields["ts"] = ts
+    return msgspec.convert(
+        {k: str(v) if isinstance(v, Decimal) else v for k, v in fields.items() if v is not None},
+        SubmitOrder,
+        strict=False,
+    )
 
 
 def _no_wait(_seconds: float) -> None:
