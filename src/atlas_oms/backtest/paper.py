@@ -31,27 +31,73 @@ from typing import Any
 import msgspec
 
 from atlas_oms.backtest.runner import AccountSpec, Backtest, BacktestResult
+from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.venue import PriceTick
 from atlas_oms.simulation.market import Bar, BookSnapshot, MarketEvent, TradePrint
 
-__all__ = ["PaperSession", "from_price_ticks", "read_feed", "replay", "write_feed"]
+__all__ = [
+    "PaperSession",
+    "feed_line",
+    "from_price_ticks",
+    "instruments_path",
+    "monotonic",
+    "read_feed",
+    "read_instruments",
+    "recording",
+    "replay",
+    "write_feed",
+    "write_instruments",
+]
 
 _KINDS: dict[str, type[Any]] = {"bar": Bar, "trade": TradePrint, "book": BookSnapshot}
 _NAMES = {v: k for k, v in _KINDS.items()}
 
 
 # ------------------------------------------------------------------------------ recorded feeds
+def feed_line(event: MarketEvent) -> str:
+    """One market event as a line of a recorded feed (``{"type": "bar", ...}``; numbers as
+    strings), newline included."""
+    row = msgspec.to_builtins(event)
+    row["type"] = _NAMES[type(event)]
+    return json.dumps(row, sort_keys=True) + "\n"
+
+
 def write_feed(path: str | Path, events: Iterable[MarketEvent]) -> int:
-    """Record market events, one JSON object a line (``{"type": "bar", ...}``; numbers as
-    strings); return how many."""
+    """Record market events, one JSON object a line (:func:`feed_line`); return how many."""
     n = 0
     with Path(path).open("w") as fh:
         for e in events:
-            row = msgspec.to_builtins(e)
-            row["type"] = _NAMES[type(e)]
-            fh.write(json.dumps(row, sort_keys=True) + "\n")
+            fh.write(feed_line(e))
             n += 1
     return n
+
+
+async def recording(
+    source: AsyncIterable[MarketEvent], path: str | Path
+) -> AsyncIterator[MarketEvent]:
+    """Pass ``source`` through, appending each event to the feed file ``path`` (created empty)
+    as it goes by, flushed a line at a time: a session stopped at any point leaves a feed that
+    :func:`read_feed` reads back, the events the session applied."""
+    with Path(path).open("w") as fh:
+        async for event in source:
+            fh.write(feed_line(event))
+            fh.flush()
+            yield event
+
+
+async def monotonic(source: AsyncIterable[MarketEvent]) -> AsyncIterator[MarketEvent]:
+    """``source`` with times that never go back (a venue's book ticker and trade streams are
+    stamped by different clocks): an event older than the one before it takes that one's time.
+    The session's clock follows the events' times, and a clock cannot go back."""
+    last: int | None = None
+    async for event in source:
+        if last is not None and event.ts < last:
+            if isinstance(event, Bar):
+                event = msgspec.structs.replace(event, ts=last, start_ns=min(event.start_ns, last))
+            else:
+                event = msgspec.structs.replace(event, ts=last)
+        last = event.ts
+        yield event
 
 
 def read_feed(path: str | Path) -> list[MarketEvent]:
@@ -68,6 +114,30 @@ def read_feed(path: str | Path) -> list[MarketEvent]:
             except (ValueError, KeyError, msgspec.ValidationError) as exc:
                 raise ValueError(f"{path}:{lineno}: not a market event: {exc}") from None
     return out
+
+
+def instruments_path(feed: str | Path) -> Path:
+    """Where a recorded feed's instruments are kept: ``FEED.instruments.json`` beside it (a
+    venue's instruments: tick, lot, fees and limits; a backtest of the feed lists the same)."""
+    return Path(f"{feed}.instruments.json")
+
+
+def write_instruments(feed: str | Path, instruments: Iterable[Instrument]) -> Path:
+    """Keep ``instruments`` beside the recorded ``feed`` (:func:`instruments_path`)."""
+    path = instruments_path(feed)
+    path.write_bytes(msgspec.json.encode(list(instruments)))
+    return path
+
+
+def read_instruments(feed: str | Path) -> list[Instrument]:
+    """The instruments kept beside ``feed`` (none when there is no such file)."""
+    path = instruments_path(feed)
+    if not path.exists():
+        return []
+    try:
+        return msgspec.json.decode(path.read_bytes(), type=list[Instrument])
+    except msgspec.DecodeError as exc:
+        raise ValueError(f"{path}: not a list of instruments: {exc}") from None
 
 
 async def replay(

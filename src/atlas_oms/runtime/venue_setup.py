@@ -207,6 +207,36 @@ def make_adapter(
     )
 
 
+def public_adapter(
+    venue: str, *, rest_url: str | None = None, ws_url: str | None = None, timeout_ms: int = 10_000
+) -> Any:
+    """An adapter of ``venue`` (in :data:`ADAPTERS`) that reads its public market data only
+    (instruments, book ticker, trades): no key. ``rest_url``/``ws_url``: another host than the
+    venue's own (a testnet, the fake); ``ws_url`` defaults to ``rest_url``'s host with ``ws``
+    and ``/ws``."""
+    from atlas_oms.venues.binance.endpoints import DEFAULTS
+
+    cls = ADAPTERS.get(venue)
+    if cls is None:
+        raise ValueError(f"no adapter for venue {venue!r} (known: {', '.join(ADAPTERS)})")
+    ep = DEFAULTS[venue]
+    if rest_url:
+        rest_url = rest_url.rstrip("/")
+        if not ws_url:
+            ws_url = "ws" + rest_url.removeprefix("http") + "/ws"
+        ep = BinanceEndpoints(rest_url=rest_url, ws_url=ws_url, ws_api_url="")
+    elif ws_url:
+        ep = BinanceEndpoints(rest_url=ep.rest_url, ws_url=ws_url, ws_api_url=ep.ws_api_url)
+    return cls(
+        account_id="paper",
+        api_key="",
+        secret="",
+        decode_client_id=lambda _client_order_id: None,
+        endpoints=ep,
+        timeout_ms=timeout_ms,
+    )
+
+
 def setup_paper(
     node: Node, config: AccountsConfig, gateway_config: GatewayConfig | None = None
 ) -> list[tuple[str, Callable[[], Any]]]:
