@@ -27,7 +27,7 @@ class SmaCrossover(Strategy):
         if on not in ("bar", "trade", "book"):
             raise ValueError("on must be bar, trade or book")
         self.on = on
-        self.fast, self.slow, self.qty = fast, slow, Decimal(qty)
+        self.fast, self.slow, self.qty = fast, slow, Decimal(str(qty))  # str: a YAML 0.001
         self._closes: deque[Decimal] = deque(maxlen=slow)
         self._above: bool | None = None
 
