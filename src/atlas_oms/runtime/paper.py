@@ -97,25 +97,33 @@ class PaperFeed:
         *,
         every_s: float = 0.25,
         now: Callable[[], float] | None = None,
+        only: Iterable[str] | None = None,
     ) -> None:
         self.node = node
         self.venue = venue
+        #: The real symbols this venue lists and follows (None: all the real venue's).
+        self.only: frozenset[str] | None = frozenset(only) if only else None
         self.throttle = PriceThrottle(every_s, now or _monotonic)
         self.reports = 0
 
     def symbols(self) -> dict[str, str]:
-        """Real unified symbol -> paper symbol, for every instrument listed on the paper venue."""
-        return {
-            i.venue_symbol or i.symbol: i.symbol
-            for i in self.node.instruments()
-            if i.venue == self.venue.name
-        }
+        """Real unified symbol -> paper symbol, for every instrument listed on the paper venue
+        (and in :attr:`only` when it is set)."""
+        only = self.only
+        out: dict[str, str] = {}
+        for i in self.node.instruments():
+            real = i.venue_symbol or i.symbol
+            if i.venue == self.venue.name and (only is None or real in only):
+                out[real] = i.symbol
+        return out
 
     def list_instruments(self, real: Iterable[Instrument]) -> int:
         """List (or update) the paper copies of the real venue's instruments; return how many
         changed."""
         changed = 0
         for inst in real:
+            if self.only is not None and inst.symbol not in self.only:
+                continue
             copy = paper_instrument(inst, self.venue.name)
             if self.node.instrument(copy.symbol) != copy:
                 self.node.process(c.AddInstrument(ts=self.node.clock.now(), instrument=copy))
