@@ -19,9 +19,7 @@ from atlas_oms.simulation.market import Bar, BookSnapshot, TradePrint
 
 
 class SmaCrossover(Strategy):
-    def __init__(
-        self, fast: int = 10, slow: int = 30, qty: str = "0.05", on: str = "bar"
-    ) -> None:
+    def __init__(self, fast: int = 10, slow: int = 30, qty: str = "0.05", on: str = "bar") -> None:
         if fast >= slow:
             raise ValueError("fast must be shorter than slow")
         if on not in ("bar", "trade", "book"):

@@ -55,13 +55,31 @@ def test_paper_on_a_recorded_feed_decides_as_backtest_of_the_same_feed(tmp_path:
     common = ["--config", str(config), "--quiet"]
     paper, back = tmp_path / "paper", tmp_path / "back"
     rc = main(
-        ["paper", *common, "--feed", str(feed), "--speed", "0", "--out", str(paper)]
-        + ["--journal", str(paper / "run.journal")]
+        [
+            "paper",
+            *common,
+            "--feed",
+            str(feed),
+            "--speed",
+            "0",
+            "--out",
+            str(paper),
+            "--journal",
+            str(paper / "run.journal"),
+        ]
     )
     assert rc == 0
     rc = main(
-        ["backtest", *common, "--feed", str(feed), "--out", str(back)]
-        + ["--journal", str(back / "run.journal")]
+        [
+            "backtest",
+            *common,
+            "--feed",
+            str(feed),
+            "--out",
+            str(back),
+            "--journal",
+            str(back / "run.journal"),
+        ]
     )
     assert rc == 0
     for name in FILES:
@@ -85,9 +103,25 @@ def test_paper_stops_after_until_events_and_writes_the_files(tmp_path: Path) -> 
     write_feed(feed, load_bars(SAMPLE)[:300])
     out = tmp_path / "out"
     rc = main(
-        ["paper", "--feed", str(feed), "--speed", "0", "--until-events", "100"]
-        + ["--strategy", SMA, "--account", "demo=10000", "--out", str(out), "--no-report"]
-        + ["--record", str(tmp_path / "again.jsonl"), "--quiet"]
+        [
+            "paper",
+            "--feed",
+            str(feed),
+            "--speed",
+            "0",
+            "--until-events",
+            "100",
+            "--strategy",
+            SMA,
+            "--account",
+            "demo=10000",
+            "--out",
+            str(out),
+            "--no-report",
+            "--record",
+            str(tmp_path / "again.jsonl"),
+            "--quiet",
+        ]
     )
     assert rc == 0
     assert (out / "summary.json").exists() and not (out / "report.html").exists()
@@ -189,10 +223,29 @@ def test_paper_on_the_venues_market_data_fills_at_its_prices_and_stops_on_sigter
     # The recording replays as a backtest with the same decisions.
     back = tmp_path / "back"
     rc = main(
-        ["backtest", "--feed", str(record), "--strategy", SMA, "--param", "on=book"]
-        + ["--param", "fast=2", "--param", "slow=4", "--param", "qty=0.001"]
-        + ["--account", "demo=10000", "--out", str(back), "--journal", str(back / "run.journal")]
-        + ["--quiet", "--no-report"]
+        [
+            "backtest",
+            "--feed",
+            str(record),
+            "--strategy",
+            SMA,
+            "--param",
+            "on=book",
+            "--param",
+            "fast=2",
+            "--param",
+            "slow=4",
+            "--param",
+            "qty=0.001",
+            "--account",
+            "demo=10000",
+            "--out",
+            str(back),
+            "--journal",
+            str(back / "run.journal"),
+            "--quiet",
+            "--no-report",
+        ]
     )
     assert rc == 0
     assert (back / "demo.fills.jsonl").read_bytes() == (out / "demo.fills.jsonl").read_bytes()

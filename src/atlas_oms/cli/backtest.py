@@ -297,7 +297,7 @@ def cmd_backtest(args: argparse.Namespace, ctx: Context) -> int:
                 events = read_feed(plan["feed"])
                 settings["instruments"] = read_instruments(plan["feed"])
             except (OSError, ValueError) as exc:
-                raise DataError(f"--feed {plan['feed']}: {exc}") from None
+                raise DataError("BAD_FEED", str(plan["feed"]), 0, str(exc)) from None
             if data:
                 from atlas_oms.backtest.runner import load_events
 
