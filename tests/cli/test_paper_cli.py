@@ -4,23 +4,25 @@ backtest --feed`` of the recording makes the same decisions, event for event."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from atlas_oms.backtest.data import load_bars
-from atlas_oms.backtest.paper import read_feed, write_feed
+from atlas_oms.backtest.paper import bars_of, read_feed, write_feed
 from atlas_oms.cli import main
 from atlas_oms.fakes.binance import FakeBinance
 from atlas_oms.runtime.node import Node
+from atlas_oms.simulation.market import Bar, BookSnapshot, MarketEvent, TradePrint
 from atlas_oms.store.codec import encode_event
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,6 +31,8 @@ SMA = str(ROOT / "examples" / "strategies" / "sma_crossover.py") + ":SmaCrossove
 BREAKOUT = str(ROOT / "examples" / "strategies" / "breakout_intents.py") + ":BreakoutIntents"
 FILES = ("summary.json", "report.html")
 PER_ACCOUNT = ("trades.jsonl", "fills.jsonl", "equity.csv")
+D1 = Decimal(1)
+D = Decimal
 
 
 def _journal(path: Path) -> list[bytes]:
@@ -250,3 +254,96 @@ def test_paper_on_the_venues_market_data_fills_at_its_prices_and_stops_on_sigter
     assert rc == 0
     assert (back / "demo.fills.jsonl").read_bytes() == (out / "demo.fills.jsonl").read_bytes()
     assert _journal(back / "run.journal") == _journal(out / "run.journal")
+
+
+# ------------------------------------------------------------------------- bars from ticks
+def _trades(n_bars: int) -> list[TradePrint]:
+    """Four trade prints a minute along each sample bar's path (open, extremes, close)."""
+    out: list[TradePrint] = []
+    for bar in load_bars(SAMPLE)[:n_bars]:
+        step = (bar.ts - bar.start_ns) // 4
+        for i, price in enumerate((bar.open, bar.high, bar.low, bar.close)):
+            out.append(
+                TradePrint(symbol=bar.symbol, ts=bar.start_ns + i * step, price=price, qty=D1)
+            )
+    return out
+
+
+def test_bars_of_builds_ohlcv_bars_from_trades_and_mids_and_yields_each_when_it_is_over() -> None:
+    minute = 60_000_000_000
+    t0 = 1_700_000_000 * 1_000_000_000 - (1_700_000_000 * 1_000_000_000) % minute
+
+    def trade(s: int, price: int, qty: str = "1") -> TradePrint:
+        return TradePrint(symbol="BTCUSDT", ts=t0 + s * 1_000_000_000, price=D(price), qty=D(qty))
+
+    def book(s: int, bid: int, ask: int) -> BookSnapshot:
+        return BookSnapshot(
+            symbol="BTCUSDT", ts=t0 + s * 1_000_000_000, bids=((D(bid), D1),), asks=((D(ask), D1),)
+        )
+
+    ticks = [
+        book(1, 99, 101),  # a mid, then trades: the bar is the trades'
+        trade(2, 100),
+        trade(10, 105, "2"),
+        trade(30, 98),
+        trade(59, 101),
+        book(61, 109, 111),  # the next minute: no trade, its mids make the bar
+        book(70, 111, 113),
+        trade(125, 120),  # two minutes on: both bars are over
+    ]
+
+    async def source() -> AsyncIterator[MarketEvent]:
+        for t in ticks:
+            yield t
+
+    async def main() -> list[MarketEvent]:
+        return [e async for e in bars_of(source(), minute)]
+
+    first, second = asyncio.run(main())
+    assert isinstance(first, Bar) and isinstance(second, Bar)
+    assert (first.start_ns, first.ts) == (t0, t0 + minute)
+    assert (first.open, first.high, first.low, first.close, first.volume) == (
+        D(100), D(105), D(98), D(101), D(5)
+    )  # fmt: skip
+    assert (second.open, second.high, second.low, second.close, second.volume) == (
+        D(110), D(112), D(110), D(112), D(0)
+    )  # fmt: skip
+
+
+def test_paper_with_bars_runs_a_bar_strategy_on_ticks_and_its_recording_backtests_the_same(
+    tmp_path: Path,
+) -> None:
+    feed = tmp_path / "trades.jsonl"
+    write_feed(feed, _trades(400))
+    paper, back, record = tmp_path / "paper", tmp_path / "back", tmp_path / "bars.jsonl"
+    common = ["--strategy", SMA, "--account", "demo=10000", "--quiet", "--no-report"]
+    rc = main(
+        [
+            "paper",
+            *common,
+            "--feed",
+            str(feed),
+            "--speed",
+            "0",
+            "--bars",
+            "1m",
+            "--out",
+            str(paper),
+            "--record",
+            str(record),
+        ]
+    )
+    assert rc == 0
+    recorded = read_feed(record)
+    assert len(recorded) == 399 and all(
+        isinstance(e, Bar) for e in recorded
+    )  # the last: unfinished
+    bars = load_bars(SAMPLE)[:399]
+    assert [(b.open, b.high, b.low, b.close) for b in recorded] == [
+        (b.open, b.high, b.low, b.close) for b in bars
+    ]
+    fills = (paper / "demo.fills.jsonl").read_text()
+    assert fills.count("\n") >= 2
+    rc = main(["backtest", *common, "--feed", str(record), "--out", str(back)])
+    assert rc == 0
+    assert (back / "demo.fills.jsonl").read_text() == fills

@@ -37,6 +37,7 @@ from atlas_oms.simulation.market import Bar, BookSnapshot, MarketEvent, TradePri
 
 __all__ = [
     "PaperSession",
+    "bars_of",
     "feed_line",
     "from_price_ticks",
     "instruments_path",
@@ -174,6 +175,47 @@ async def from_price_ticks(
             )
         if t.last is not None:
             yield TradePrint(symbol=symbol, ts=t.ts, price=t.last, qty=Decimal(0), side=None)
+
+
+async def bars_of(
+    source: AsyncIterable[MarketEvent], interval_ns: int
+) -> AsyncIterator[MarketEvent]:
+    """``source``'s ticks as bars of ``interval_ns`` (aligned on the epoch), per symbol: OHLC of
+    the bar's trade prices (its book mids when it had no trade), volume the trades' quantities
+    (0 from a ticker stream, which gives none). A bar is yielded when the first event at or after
+    its end arrives (a quiet market's bar comes late; an unfinished bar at the end is dropped);
+    bars that come in go through as they are. So a bar strategy runs unchanged in paper mode, on
+    the data a backtest on bar files sees."""
+    open_bars: dict[str, list[Any]] = {}  # symbol -> [start, o, h, l, c, volume, from_trades]
+    async for event in source:
+        if isinstance(event, Bar):
+            yield event
+            continue
+        symbol, ts = event.symbol, event.ts
+        start = ts - ts % interval_ns
+        current = open_bars.get(symbol)
+        if current is not None and start > current[0]:
+            b0, o, h, lo, cl, vol, _ = current
+            yield Bar(
+                symbol=symbol, start_ns=b0, ts=b0 + interval_ns, open=o, high=h, low=lo,
+                close=cl, volume=vol,
+            )  # fmt: skip
+            current = None
+            del open_bars[symbol]
+        if isinstance(event, TradePrint):
+            price, qty, trade = event.price, event.qty, True
+        elif isinstance(event, BookSnapshot) and event.bids and event.asks:
+            price, qty, trade = (event.bids[0][0] + event.asks[0][0]) / 2, Decimal(0), False
+        else:
+            continue
+        if current is None or (trade and not current[6]):
+            # a new bar; or the first trade of a bar that had only mids: trades make it
+            current = open_bars[symbol] = [start, price, price, price, price, Decimal(0), trade]
+        elif trade or not current[6]:
+            current[2] = max(current[2], price)
+            current[3] = min(current[3], price)
+            current[4] = price
+        current[5] += qty
 
 
 # ------------------------------------------------------------------------------ the session

@@ -2,14 +2,16 @@
 backtest`` (the same options and config file), on market data that arrives as it happens:
 
     # a venue's public market data (no key): Binance spot, or USDⓈ-M with binanceusdm
-    atlas paper --venue binance --symbol BTC/USDT \\
-        --strategy examples/strategies/sma_crossover.py:SmaCrossover --param on=trade \\
+    atlas paper --venue binance --symbol BTC/USDT --bars 1m \\
+        --strategy examples/strategies/sma_crossover.py:SmaCrossover \\
         --account demo=10000 --out out/paper --record out/feed.jsonl [--duration 600]
 
     # a recorded feed played back (--speed 0: as fast as it goes; 60: a minute a second)
     atlas paper --feed out/feed.jsonl --speed 0 --strategy ... --account demo=10000 --out out/p2
 
-``--base-url URL`` (and ``--ws-url``) point at another host than the venue's own: its testnet, or
+``--bars 1m`` builds bars from the ticks (trade prices; book mids when a bar has no trade) and
+gives the session those instead, so a bar strategy runs unchanged, on the data a backtest on bar
+files sees. ``--base-url URL`` (and ``--ws-url``) point at another host than the venue's own: its testnet, or
 the fake (``python -m atlas_oms.fakes.binance``). The session runs until Ctrl-C or SIGTERM, or
 ``--duration`` seconds, or ``--until-events`` market events, or the end of a recorded feed; it
 then finishes the event it is on, calls the strategies' ``on_stop``, writes the same result files
@@ -141,6 +143,11 @@ async def _session(
                 raise ValueError(f"{args.venue} does not list {', '.join(unknown)}")
             instruments = [by_symbol[s] for s in symbols]
             source = monotonic(from_price_ticks(adapter.prices(symbols)))
+        if args.bars:
+            from atlas_oms.backtest.data import parse_interval
+            from atlas_oms.backtest.paper import bars_of
+
+            source = bars_of(source, parse_interval(args.bars))
         if args.record:
             write_instruments(args.record, instruments)
             source = recording(source, args.record)
@@ -212,6 +219,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--symbol", help="the venue's symbol(s), unified (BTC/USDT; a,b for several)")
     p.add_argument("--base-url", metavar="URL", help="the venue's REST host (testnet, fake)")
     p.add_argument("--ws-url", metavar="URL", help="its market data stream (default: from URL)")
+    p.add_argument(
+        "--bars",
+        metavar="INTERVAL",
+        help="give the strategies bars (1m, 5s...) built from the ticks, instead of the ticks",
+    )
     p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
     p.add_argument("--until-events", type=int, metavar="N", help="stop after N market events")
     p.add_argument("--record", metavar="FILE.jsonl", help="record the feed (atlas backtest --feed)")
