@@ -40,18 +40,15 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from atlas_oms.backtest.strategy import OrderRefusal, Strategy, StrategyContext
 from atlas_oms.model import commands as c
 from atlas_oms.model import events as ev
-from atlas_oms.model.enums import DERIVATIVE_KINDS, PositionSide
-from atlas_oms.model.reports import Report
-from atlas_oms.model.requests import VenueRequest
-from atlas_oms.runtime.clock import ManualClock
 from atlas_oms.runtime.executor import ExecutionMode, SizeCheck
+from atlas_oms.runtime.market_driver import MarketCore, MarketVenue
 from atlas_oms.runtime.node import Node
 from atlas_oms.simulation.market import Bar, BookSnapshot, MarketEvent, TradePrint
 
@@ -59,20 +56,8 @@ __all__ = ["MarketDriver", "MarketVenue", "bar_path"]
 
 _ONE_MINUTE_NS = 60_000_000_000
 _ZERO = Decimal(0)
-_SIDES = (PositionSide.BOTH, PositionSide.LONG, PositionSide.SHORT)
 #: Bars buffered beyond the ATR period for the first intent's history.
 ATR_MARGIN = 5
-
-
-class MarketVenue(Protocol):
-    """What the driver needs from the simulated venue (a node's venue that takes market data)."""
-
-    name: str
-    synchronous: bool
-
-    def handle(self, request: VenueRequest) -> list[Report]: ...
-
-    def on_market(self, event: MarketEvent) -> list[Report]: ...
 
 
 def bar_path(bar: Bar) -> list[tuple[int, Decimal]]:
@@ -92,8 +77,10 @@ def bar_path(bar: Bar) -> list[tuple[int, Decimal]]:
     return out
 
 
-class MarketDriver:
-    """Drives one node and its simulated venue with market events, and the strategies with them.
+class MarketDriver(MarketCore):
+    """Drives one node and its simulated venue with market events (the venue-and-core half is
+    :class:`~atlas_oms.runtime.market_driver.MarketCore`, shared with ``atlas serve``'s paper
+    accounts), and the strategies with them.
 
     ``strategies``: ``{account_id: strategy}`` (or pairs): each strategy trades its account."""
 
@@ -106,8 +93,7 @@ class MarketDriver:
         atr_margin: int = ATR_MARGIN,
         mode: ExecutionMode | str = ExecutionMode.BACKTEST,
     ) -> None:
-        self.node = node
-        self.venue = venue
+        super().__init__(node, venue)
         self._mode = ExecutionMode(mode)
         # The pre-trade size check (seed 003's validate_order_size) when the venue's fill
         # settings set max_slippage_pct: against the 24h volume the venue has seen.
@@ -121,25 +107,9 @@ class MarketDriver:
 
             self.size_check = partial(validate_order_size, config=config)
         self._refusals: deque[tuple[StrategyContext, OrderRefusal]] = deque()
-        clock = node.clock
-        self._clock: ManualClock | None = clock if isinstance(clock, ManualClock) else None
         pairs = strategies.items() if isinstance(strategies, Mapping) else strategies
         self.contexts: list[StrategyContext] = [StrategyContext(self, a, s) for a, s in pairs]
         self._by_account: dict[str, StrategyContext] = {x.account_id: x for x in self.contexts}
-        self._prices: dict[str, Decimal] = {}
-        # What the core holds, per symbol (kept from the node's events).
-        self._live_orders: dict[str, set[int]] = {}
-        self._positions: dict[str, set[tuple[str, PositionSide]]] = {}
-        self._trades: dict[str, set[str]] = {}
-        self._trade_accounts: dict[str, str] = {}
-        #: Symbols whose core needs every tick (UpdatePrices): live orders (held triggers
-        #: included), open managed trades, derivative positions (margin, liquidation).
-        self.need_prices: set[str] = set()
-        #: Symbols where the core holds only spot positions: it gets each bar's close (their
-        #: marks), not the intra-bar ticks nothing in the core would act on.
-        self.need_close: set[str] = set()
-        self._dirty = True
-        self._deadline: int | None = None
         self._fills: deque[ev.OrderFilled] = deque()
         self._timers: list[tuple[int, int, StrategyContext]] = []
         self._timer_seq = 0
@@ -151,7 +121,6 @@ class MarketDriver:
         self.events_applied = 0
         self.started = False
         self.stopped = False
-        node.subscribe(self._on_events)
 
     # ----------------------------------------------------------------- mode and executors
     @property
@@ -272,12 +241,7 @@ class MarketDriver:
             book: BookSnapshot = event  # type: ignore[assignment]
             if clock is not None:
                 clock.set(book.ts)
-            self._reports(self.venue.on_market(book))
-            if book.bids and book.asks:
-                mid = (book.bids[0][0] + book.asks[0][0]) / 2
-                self._prices[book.symbol] = mid
-                if book.symbol in self.need_prices:
-                    self.node.process(c.UpdatePrices(ts=book.ts, symbol=book.symbol, last=mid))
+            self._book(book)
             self._core_time(book.ts)
             for ctx in self.contexts:
                 ctx.strategy.on_book(ctx, book)
@@ -287,34 +251,6 @@ class MarketDriver:
             self._deliver()
         if self._timers and self._timers[0][0] <= event.ts:
             self._fire_timers(event.ts)
-
-    def _tick(self, tick: TradePrint | Bar, close: Decimal | None = None) -> None:
-        """One tick to the venue, then (when the core needs it) its price to the core. A bar is
-        its close tick (``close``: the price, None when the tick before had it already)."""
-        reports = self.venue.on_market(tick)
-        if reports:
-            self._reports(reports)
-        symbol = tick.symbol
-        price = tick.price if isinstance(tick, TradePrint) else close
-        if price is None:
-            return
-        self._prices[symbol] = price
-        if symbol in self.need_prices or (tick.__class__ is Bar and symbol in self.need_close):
-            self.node.process(c.UpdatePrices(ts=tick.ts, symbol=symbol, last=price))
-
-    def _reports(self, reports: Sequence[Report]) -> None:
-        feed = self.node.feed
-        for report in reports:
-            feed(report)
-
-    def _core_time(self, ts: int) -> None:
-        if self._dirty:
-            self._dirty = False
-            self._deadline = self.node.next_deadline(ts - 1)
-        due = self._deadline
-        if due is not None and ts >= due:
-            self.node.process(c.AdvanceTime(ts=ts))
-            self._dirty = True
 
     def _apply_bars(self, symbol: str) -> None:
         """Send the buffered complete 1-minute bars of ``symbol`` not sent yet (ApplyBar)."""
@@ -339,15 +275,6 @@ class MarketDriver:
         self._bars_fed[symbol] = last
 
     # ----------------------------------------------------------------- for the strategies
-    def last_price(self, symbol: str) -> Decimal | None:
-        return self._prices.get(symbol)
-
-    def sync_price(self, symbol: str) -> None:
-        """Bring the core's last price of ``symbol`` to the market's before an order."""
-        price = self._prices.get(symbol)
-        if price is not None and self.node.last_price(symbol) != price:
-            self.node.process(c.UpdatePrices(ts=self.node.clock.now(), symbol=symbol, last=price))
-
     def before_intent(self, symbol: str) -> None:
         """Before a trade intent: the core's last price, and the bar history (ApplyBar)."""
         self.sync_price(symbol)
@@ -380,56 +307,14 @@ class MarketDriver:
                 ctx.strategy.on_reject(ctx, refusal)
 
     # ----------------------------------------------------------------- what the core holds
-    def _on_events(self, events: list[Any]) -> None:
-        """After each processed message: which orders, positions and trades are live now (read
-        through the node's queries, once per order, position or trade the message touched)."""
-        self._dirty = True
-        node = self.node
-        order_ids: set[int] = set()
-        trade_ids: set[str] = set()
-        fills: set[tuple[str, str]] = set()
-        for e in events:
-            cls = e.__class__
-            if cls is ev.OrderFilled:
-                if e.account_id in self._by_account:
-                    self._fills.append(e)
-                fills.add((e.account_id, e.symbol))
-                order_ids.add(e.order_id)
-                continue
-            order_id = getattr(e, "order_id", None)
-            if order_id is not None:
-                order_ids.add(order_id)
-                if cls is ev.OrderDenied or cls is ev.OrderRejected:
-                    self._refusal_event(e)
-            trade_id = getattr(e, "trade_id", None)
-            if trade_id is not None:
-                trade_ids.add(trade_id)
-        for order_id in order_ids:
-            o = node.get_order(order_id)
-            if o is not None:
-                live = self._live_orders.setdefault(o.symbol, set())
-                if o.is_live:
-                    live.add(order_id)
-                else:
-                    live.discard(order_id)
-                self._update_need(o.symbol)
-        for account_id, symbol in fills:
-            self._position_changed(account_id, symbol)
-        for trade_id in trade_ids:
-            t = node.managed_trade(trade_id)
-            if t is None:
-                continue
-            self._trade_accounts[trade_id] = t.account_id
-            open_trades = self._trades.setdefault(t.symbol, set())
-            if t.is_open:
-                open_trades.add(trade_id)
-            else:
-                open_trades.discard(trade_id)
-                if not open_trades:
-                    self._bar_symbols.discard(t.symbol)
-            self._update_need(t.symbol)
+    def _on_fill(self, fill: ev.OrderFilled) -> None:
+        if fill.account_id in self._by_account:
+            self._fills.append(fill)
 
-    def _refusal_event(self, e: Any) -> None:
+    def _trades_closed(self, symbol: str) -> None:
+        self._bar_symbols.discard(symbol)
+
+    def _on_refusal(self, e: ev.OrderDenied | ev.OrderRejected) -> None:
         o = self.node.get_order(e.order_id)
         if o is None or o.account_id not in self._by_account:
             return
@@ -445,49 +330,3 @@ class MarketDriver:
                 client_order_id=o.client_order_id,
             )
         )
-
-    def _position_changed(self, account_id: str, symbol: str) -> None:
-        held = self._positions.setdefault(symbol, set())
-        for side in _SIDES:
-            p = self.node.position(account_id, symbol, side)
-            if p is not None and p.qty:
-                held.add((account_id, side))
-            else:
-                held.discard((account_id, side))
-        self._update_need(symbol)
-
-    def exposed_accounts(self) -> set[str]:
-        """The accounts holding a position (in any symbol)."""
-        positions = self._positions
-        if not positions:
-            return set()
-        return {a for held in positions.values() for a, _side in held}
-
-    def _update_need(self, symbol: str) -> None:
-        positions = self._positions.get(symbol)
-        if (
-            self._live_orders.get(symbol)
-            or self._trades.get(symbol)
-            or (positions and self._derivative(symbol))
-        ):
-            self.need_prices.add(symbol)
-            self.need_close.discard(symbol)
-        elif positions:
-            self.need_prices.discard(symbol)
-            self.need_close.add(symbol)
-        else:
-            self.need_prices.discard(symbol)
-            self.need_close.discard(symbol)
-
-    def _derivative(self, symbol: str) -> bool:
-        inst = self.node.instrument(symbol)
-        return inst is not None and inst.kind in DERIVATIVE_KINDS
-
-    def open_trades(self, account_id: str) -> list[str]:
-        """The ids of ``account_id``'s open managed trades (from the driver's index)."""
-        owner = self._trade_accounts
-        return sorted(t for ids in self._trades.values() for t in ids if owner[t] == account_id)
-
-    def live_on(self, symbol: str) -> bool:
-        """Whether the core holds anything that needs ``symbol``'s prices."""
-        return symbol in self.need_prices

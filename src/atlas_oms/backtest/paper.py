@@ -31,27 +31,75 @@ from typing import Any
 import msgspec
 
 from atlas_oms.backtest.runner import AccountSpec, Backtest, BacktestResult
+from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.venue import PriceTick
+from atlas_oms.runtime.executor import ExecutionMode
 from atlas_oms.simulation.market import Bar, BookSnapshot, MarketEvent, TradePrint
 
-__all__ = ["PaperSession", "from_price_ticks", "read_feed", "replay", "write_feed"]
+__all__ = [
+    "PaperSession",
+    "bars_of",
+    "feed_line",
+    "from_price_ticks",
+    "instruments_path",
+    "monotonic",
+    "read_feed",
+    "read_instruments",
+    "recording",
+    "replay",
+    "write_feed",
+    "write_instruments",
+]
 
 _KINDS: dict[str, type[Any]] = {"bar": Bar, "trade": TradePrint, "book": BookSnapshot}
 _NAMES = {v: k for k, v in _KINDS.items()}
 
 
 # ------------------------------------------------------------------------------ recorded feeds
+def feed_line(event: MarketEvent) -> str:
+    """One market event as a line of a recorded feed (``{"type": "bar", ...}``; numbers as
+    strings), newline included."""
+    row = msgspec.to_builtins(event)
+    row["type"] = _NAMES[type(event)]
+    return json.dumps(row, sort_keys=True) + "\n"
+
+
 def write_feed(path: str | Path, events: Iterable[MarketEvent]) -> int:
-    """Record market events, one JSON object a line (``{"type": "bar", ...}``; numbers as
-    strings); return how many."""
+    """Record market events, one JSON object a line (:func:`feed_line`); return how many."""
     n = 0
     with Path(path).open("w") as fh:
         for e in events:
-            row = msgspec.to_builtins(e)
-            row["type"] = _NAMES[type(e)]
-            fh.write(json.dumps(row, sort_keys=True) + "\n")
+            fh.write(feed_line(e))
             n += 1
     return n
+
+
+async def recording(
+    source: AsyncIterable[MarketEvent], path: str | Path
+) -> AsyncIterator[MarketEvent]:
+    """Pass ``source`` through, appending each event to the feed file ``path`` (created empty)
+    as it goes by, flushed a line at a time: a session stopped at any point leaves a feed that
+    :func:`read_feed` reads back, the events the session applied."""
+    with Path(path).open("w") as fh:
+        async for event in source:
+            fh.write(feed_line(event))
+            fh.flush()
+            yield event
+
+
+async def monotonic(source: AsyncIterable[MarketEvent]) -> AsyncIterator[MarketEvent]:
+    """``source`` with times that never go back (a venue's book ticker and trade streams are
+    stamped by different clocks): an event older than the one before it takes that one's time.
+    The session's clock follows the events' times, and a clock cannot go back."""
+    last: int | None = None
+    async for event in source:
+        if last is not None and event.ts < last:
+            if isinstance(event, Bar):
+                event = msgspec.structs.replace(event, ts=last, start_ns=min(event.start_ns, last))
+            else:
+                event = msgspec.structs.replace(event, ts=last)
+        last = event.ts
+        yield event
 
 
 def read_feed(path: str | Path) -> list[MarketEvent]:
@@ -68,6 +116,30 @@ def read_feed(path: str | Path) -> list[MarketEvent]:
             except (ValueError, KeyError, msgspec.ValidationError) as exc:
                 raise ValueError(f"{path}:{lineno}: not a market event: {exc}") from None
     return out
+
+
+def instruments_path(feed: str | Path) -> Path:
+    """Where a recorded feed's instruments are kept: ``FEED.instruments.json`` beside it (a
+    venue's instruments: tick, lot, fees and limits; a backtest of the feed lists the same)."""
+    return Path(f"{feed}.instruments.json")
+
+
+def write_instruments(feed: str | Path, instruments: Iterable[Instrument]) -> Path:
+    """Keep ``instruments`` beside the recorded ``feed`` (:func:`instruments_path`)."""
+    path = instruments_path(feed)
+    path.write_bytes(msgspec.json.encode(list(instruments)))
+    return path
+
+
+def read_instruments(feed: str | Path) -> list[Instrument]:
+    """The instruments kept beside ``feed`` (none when there is no such file)."""
+    path = instruments_path(feed)
+    if not path.exists():
+        return []
+    try:
+        return msgspec.json.decode(path.read_bytes(), type=list[Instrument])
+    except msgspec.DecodeError as exc:
+        raise ValueError(f"{path}: not a list of instruments: {exc}") from None
 
 
 async def replay(
@@ -106,6 +178,47 @@ async def from_price_ticks(
             yield TradePrint(symbol=symbol, ts=t.ts, price=t.last, qty=Decimal(0), side=None)
 
 
+async def bars_of(
+    source: AsyncIterable[MarketEvent], interval_ns: int
+) -> AsyncIterator[MarketEvent]:
+    """``source``'s ticks as bars of ``interval_ns`` (aligned on the epoch), per symbol: OHLC of
+    the bar's trade prices (its book mids when it had no trade), volume the trades' quantities
+    (0 from a ticker stream, which gives none). A bar is yielded when the first event at or after
+    its end arrives (a quiet market's bar comes late; an unfinished bar at the end is dropped);
+    bars that come in go through as they are. So a bar strategy runs unchanged in paper mode, on
+    the data a backtest on bar files sees."""
+    open_bars: dict[str, list[Any]] = {}  # symbol -> [start, o, h, l, c, volume, from_trades]
+    async for event in source:
+        if isinstance(event, Bar):
+            yield event
+            continue
+        symbol, ts = event.symbol, event.ts
+        start = ts - ts % interval_ns
+        current = open_bars.get(symbol)
+        if current is not None and start > current[0]:
+            b0, o, h, lo, cl, vol, _ = current
+            yield Bar(
+                symbol=symbol, start_ns=b0, ts=b0 + interval_ns, open=o, high=h, low=lo,
+                close=cl, volume=vol,
+            )  # fmt: skip
+            current = None
+            del open_bars[symbol]
+        if isinstance(event, TradePrint):
+            price, qty, trade = event.price, event.qty, True
+        elif isinstance(event, BookSnapshot) and event.bids and event.asks:
+            price, qty, trade = (event.bids[0][0] + event.asks[0][0]) / 2, Decimal(0), False
+        else:
+            continue
+        if current is None or (trade and not current[6]):
+            # a new bar; or the first trade of a bar that had only mids: trades make it
+            current = open_bars[symbol] = [start, price, price, price, price, Decimal(0), trade]
+        elif trade or not current[6]:
+            current[2] = max(current[2], price)
+            current[3] = min(current[3], price)
+            current[4] = price
+        current[5] += qty
+
+
 # ------------------------------------------------------------------------------ the session
 class PaperSession:
     """Strategies trading paper accounts on the simulated venue from a live source of market
@@ -121,7 +234,9 @@ class PaperSession:
     ) -> None:
         """``settings``: what :class:`Backtest` takes besides data (``instruments``,
         ``total_capital``, ``allocation``, ``fills``, ``journal``, ``venue_name``,
-        ``venue_factory``, ``policy_overrides``)."""
+        ``venue_factory``, ``policy_overrides``, ``stress``); the executors run in PAPER mode
+        unless ``mode`` says otherwise."""
+        settings.setdefault("mode", ExecutionMode.PAPER)
         self._setup = Backtest(accounts, events=(), progress=False, **settings)
         self.start_ns = start_ns
         built = self._setup.build(symbols=symbols, start_ns=start_ns)

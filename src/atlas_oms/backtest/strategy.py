@@ -110,6 +110,7 @@ class StrategyContext:
         self.strategy = strategy
         self._intents = 0
         self._executor: OrderExecutor | None = None
+        self._ids = 0
 
     # ----------------------------------------------------------------- time and prices
     @property
@@ -145,8 +146,15 @@ class StrategyContext:
                 max_slippage_pct=self.driver.max_slippage_pct or Decimal(0),
                 sleep=_no_wait,
                 timer=executor_timer(self.node, mode),
+                id_factory=self._next_client_id,
             )
         return ex
+
+    def _next_client_id(self) -> str:
+        """Client order ids that depend only on the run (``st-1``, ``st-2``... per account), in
+        every mode: a paper session and a backtest of the same data journal the same ids."""
+        self._ids += 1
+        return f"st-{self._ids}"
 
     def executor_statistics(self) -> dict[ExecutionMode, ExecutionStatistics]:
         """The executor's statistics per mode (empty: no order yet)."""

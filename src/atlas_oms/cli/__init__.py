@@ -1,5 +1,5 @@
 """The ``atlas`` command: ``demo``, ``replay``, ``audit``, ``risk``, ``futures``, ``transfer``,
-``kill``, ``bench``, ``serve``, ``venues``, ``policy`` and ``version``; and, as a client of a running server, ``order``,
+``kill``, ``bench``, ``backtest``, ``paper``, ``serve``, ``venues``, ``policy`` and ``version``; and, as a client of a running server, ``order``,
 ``positions``, ``balances``, ``trades`` and ``kill --url``.
 
 One module per command group; :mod:`~atlas_oms.cli.options` holds the options they share,
@@ -31,6 +31,7 @@ from atlas_oms.cli import (
     history,
     kill,
     orders,
+    paper,
     policy,
     replay,
     risk,
@@ -68,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_parser(sub)
     bench.add_parser(sub)
     backtest.add_parser(sub)
+    paper.add_parser(sub)
     serve.add_parser(sub)
     venues.add_parser(sub)
     policy.add_parser(sub)

@@ -3,6 +3,10 @@
     atlas backtest --strategy examples/strategies/sma_crossover.py:SmaCrossover \\
         --data examples/data/BTCUSDT-1m-sample.csv --account demo=10000 --out out/ [--no-report]
 
+or over a feed recorded by ``atlas paper --record FILE`` (with the venue's instruments kept beside
+it in ``FILE.instruments.json``): ``atlas backtest --feed FILE ...``, the same data as the paper
+session that recorded it, so the same decisions;
+
 or ``atlas backtest --config backtest.yaml`` naming all of it (paths in it are relative to the
 file's folder)::
 
@@ -36,7 +40,15 @@ from typing import Any
 from atlas_oms.cli.context import Context
 from atlas_oms.cli.exit_codes import EXIT_CONFIG, EXIT_JOURNAL_DAMAGED
 
-__all__ = ["EXIT_BAD_DATA", "add_parser", "cmd_backtest"]
+__all__ = [
+    "EXIT_BAD_DATA",
+    "add_parser",
+    "add_run_options",
+    "cmd_backtest",
+    "finish",
+    "missing_options",
+    "run_settings",
+]
 
 #: A data file that cannot be read (EX_DATAERR, the code of a damaged journal too).
 EXIT_BAD_DATA = EXIT_JOURNAL_DAMAGED
@@ -83,6 +95,7 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
             raise ValueError(f"--config {path}: expected a mapping at the top")
         known = {
             "data",
+            "feed",
             "symbol",
             "interval",
             "capital",
@@ -112,9 +125,13 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
         spec = {"path": d} if isinstance(d, str) else dict(d)
         spec["path"] = rel(str(spec["path"]))
         data.append(spec)
-    for d in args.data or []:
+    for d in getattr(args, "data", None) or []:
         data.append({"path": d})
     plan["data"] = data
+    if getattr(args, "feed", None):
+        plan["feed"] = args.feed
+    elif plan.get("feed"):
+        plan["feed"] = rel(str(plan["feed"]))
     for key in ("symbol", "interval", "journal", "out"):
         value = getattr(args, key, None)
         if value:
@@ -163,11 +180,99 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
     return plan
 
 
+def run_settings(plan: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+    """The accounts (``AccountSpec``) of a plan and the settings a ``Backtest`` or a
+    ``PaperSession`` takes besides its data (capital, allocation, fills, journal, policy).
+    Raises ``ValueError`` on a wrong number."""
+    from atlas_oms.backtest.runner import AccountSpec
+
+    accounts = [
+        AccountSpec(
+            name=acct,
+            strategy=str(spec["strategy"]),
+            capital=_decimal(spec["capital"], f"account {acct}")
+            if spec.get("capital") not in (None, "")
+            else None,
+            params=dict(spec.get("params") or {}),
+        )
+        for acct, spec in plan["accounts"].items()
+    ]
+    allocation = {
+        k: _decimal(v, f"allocation {k}") for k, v in (plan.get("allocation") or {}).items()
+    }
+    capital = _decimal(plan["capital"], "capital") if plan.get("capital") is not None else None
+    if plan.get("journal"):
+        Path(plan["journal"]).parent.mkdir(parents=True, exist_ok=True)
+    settings: dict[str, Any] = {
+        "total_capital": capital,
+        "allocation": allocation,
+        "fills": plan.get("fills"),
+        "journal": plan.get("journal"),
+        "policy_overrides": plan.get("policy"),
+    }
+    return accounts, settings
+
+
+def missing_options(plan: dict[str, Any], data: str | None) -> list[str]:
+    """The options a run cannot go without that the plan lacks (``data``: the name of the
+    data option when the plan has no data, None when it has)."""
+    missing = [
+        opt
+        for opt, ok in (
+            (data or "", data is None),
+            ("--account", plan["accounts"]),
+            ("--out", plan.get("out")),
+        )
+        if not ok
+    ]
+    if not missing and any(not s.get("strategy") for s in plan["accounts"].values()):
+        missing.append("--strategy")
+    return missing
+
+
+def finish(
+    result: Any,
+    plan: dict[str, Any],
+    *,
+    wall: float,
+    quiet: bool,
+    what: str = "events",
+    title: str = "Backtest",
+) -> list[Path]:
+    """Write a run's result files (and the report unless the plan says not), close its node,
+    print the summary (unless ``quiet``); return the files written."""
+    from atlas_oms.backtest.output import fmt, money_step, write_report, write_results
+
+    out = Path(plan["out"])
+    written = write_results(result, out)
+    if plan.get("report", True):
+        written.append(write_report(result, out / "report.html", title=title))
+    if result.node is not None:
+        result.node.close()
+    if not quiet:
+        step = money_step(result)
+        rate = result.events / result.elapsed_s if result.elapsed_s else 0.0
+        print(
+            f"{result.events} {what} ({result.bars} bars) in {wall:.2f}s "
+            f"({rate:,.0f} events/s in the loop); {result.journal_events} journal events"
+        )
+        for line in getattr(result, "stress", ()):
+            print(f"  stress: {line}")
+        for acct in result.accounts.values():
+            print(
+                f"  {acct.account_id} ({acct.strategy}): capital {fmt(acct.capital, step)} -> "
+                f"{fmt(acct.final_equity, step)} {result.quote}, {len(acct.trades)} trades, "
+                f"{len(acct.fills)} fills"
+            )
+        for path in written:
+            print(f"  wrote {path}")
+    return written
+
+
 def cmd_backtest(args: argparse.Namespace, ctx: Context) -> int:
     """Run the backtest the options (or ``--config``) describe; write its files; print a summary."""
     from atlas_oms.backtest.data import DataError
-    from atlas_oms.backtest.output import write_report, write_results
-    from atlas_oms.backtest.runner import AccountSpec, Backtest, BacktestConfigError, DataSpec
+    from atlas_oms.backtest.runner import Backtest, BacktestConfigError, DataSpec
     from atlas_oms.backtest.strategy import StrategyLoadError
 
     name = "atlas backtest"
@@ -176,36 +281,13 @@ def cmd_backtest(args: argparse.Namespace, ctx: Context) -> int:
     except ValueError as exc:
         print(f"{name}: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    missing = [
-        opt
-        for opt, ok in (
-            ("--data", plan["data"]),
-            ("--account", plan["accounts"]),
-            ("--out", plan.get("out")),
-        )
-        if not ok
-    ]
-    if not missing and any(not s.get("strategy") for s in plan["accounts"].values()):
-        missing.append("--strategy")
+    has_data = bool(plan["data"] or plan.get("feed"))
+    missing = missing_options(plan, None if has_data else "--data (or --feed)")
     if missing:
         print(f"{name}: missing {', '.join(missing)} (or name them in --config)", file=sys.stderr)
         return 2
     try:
-        accounts = [
-            AccountSpec(
-                name=acct,
-                strategy=str(spec["strategy"]),
-                capital=_decimal(spec["capital"], f"account {acct}")
-                if spec.get("capital") not in (None, "")
-                else None,
-                params=dict(spec.get("params") or {}),
-            )
-            for acct, spec in plan["accounts"].items()
-        ]
-        allocation = {
-            k: _decimal(v, f"allocation {k}") for k, v in (plan.get("allocation") or {}).items()
-        }
-        capital = _decimal(plan["capital"], "capital") if plan.get("capital") is not None else None
+        accounts, settings = run_settings(plan)
         data = [
             DataSpec(
                 path=d["path"],
@@ -215,17 +297,27 @@ def cmd_backtest(args: argparse.Namespace, ctx: Context) -> int:
             )
             for d in plan["data"]
         ]
+        events = None
+        if plan.get("feed"):
+            from atlas_oms.backtest.paper import read_feed, read_instruments
+
+            try:
+                events = read_feed(plan["feed"])
+                settings["instruments"] = read_instruments(plan["feed"])
+            except (OSError, ValueError) as exc:
+                raise DataError("BAD_FEED", str(plan["feed"]), 0, str(exc)) from None
+            if data:
+                from atlas_oms.backtest.runner import load_events
+
+                events = sorted([*events, *load_events(data, plan.get("symbol"))], key=_ts)
         backtest = Backtest(
             accounts,
             data=data,
+            events=events,
             symbol=plan.get("symbol"),
-            total_capital=capital,
-            allocation=allocation,
-            fills=plan.get("fills"),
-            journal=plan.get("journal"),
             progress=False if args.quiet else None,
-            policy_overrides=plan.get("policy"),
             stress=plan["stress"],
+            **settings,
         )
         t0 = time.perf_counter()
         result = backtest.run()
@@ -236,50 +328,22 @@ def cmd_backtest(args: argparse.Namespace, ctx: Context) -> int:
     except (BacktestConfigError, StrategyLoadError, ValueError) as exc:
         print(f"{name}: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    out = Path(plan["out"])
-    written = write_results(result, out)
-    report = write_report(result, out / "report.html") if plan.get("report", True) else None
-    if result.node is not None:
-        result.node.close()
-    if not args.quiet:
-        from atlas_oms.backtest.output import fmt, money_step
-
-        step = money_step(result)
-
-        rate = result.events / result.elapsed_s if result.elapsed_s else 0.0
-        print(
-            f"{result.events} events ({result.bars} bars) in {wall:.2f}s "
-            f"({rate:,.0f} events/s in the loop); {result.journal_events} journal events"
-        )
-        for line in result.stress:
-            print(f"  stress: {line}")
-        for acct in result.accounts.values():
-            print(
-                f"  {acct.account_id} ({acct.strategy}): capital {fmt(acct.capital, step)} -> "
-                f"{fmt(acct.final_equity, step)} {result.quote}, {len(acct.trades)} trades, "
-                f"{len(acct.fills)} fills"
-            )
-        for path in [*written, *([report] if report else [])]:
-            print(f"  wrote {path}")
+    finish(result, plan, wall=wall, quiet=args.quiet)
     return 0
 
 
-def add_parser(sub: Any) -> None:
-    """``atlas backtest``."""
-    p = sub.add_parser(
-        "backtest",
-        help="run strategies over data files; write trades, equity and a summary",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("--config", metavar="FILE.yaml", help="a backtest file naming all of it")
+def _ts(event: Any) -> int:
+    return int(event.ts)
+
+
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    """The options ``atlas backtest`` and ``atlas paper`` share (strategies, accounts, capital,
+    fills, journal, results)."""
+    p.add_argument("--config", metavar="FILE.yaml", help="a run file naming all of it")
     p.add_argument("--strategy", metavar="FILE.py:Class", help="the strategy (or module:Class)")
     p.add_argument(
         "--param", action="append", metavar="KEY=VALUE", help="a strategy parameter (repeat)"
     )
-    p.add_argument("--data", action="append", metavar="FILE", help="a data file (repeat)")
-    p.add_argument("--symbol", help="the symbol when the file name does not say it")
-    p.add_argument("--interval", help="the bar interval (1m, 1h...) when not inferred")
     p.add_argument(
         "--account",
         action="append",
@@ -306,5 +370,22 @@ def add_parser(sub: Any) -> None:
         default=None,
         help="write the self-contained HTML report report.html (the default; --no-report: not)",
     )
+
+
+def add_parser(sub: Any) -> None:
+    """``atlas backtest``."""
+    p = sub.add_parser(
+        "backtest",
+        help="run strategies over data files; write trades, equity and a summary",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_run_options(p)
+    p.add_argument("--data", action="append", metavar="FILE", help="a data file (repeat)")
+    p.add_argument(
+        "--feed", metavar="FILE.jsonl", help="a recorded feed (atlas paper --record) as data"
+    )
+    p.add_argument("--symbol", help="the symbol when the file name does not say it")
+    p.add_argument("--interval", help="the bar interval (1m, 1h...) when not inferred")
     p.add_argument("--quiet", action="store_true", help="no progress bar, no summary lines")
     p.set_defaults(func=cmd_backtest)

@@ -15,9 +15,14 @@ Feeding (:class:`PaperFeed`, one message at a time on the service's loop, like t
 
 1. a tick becomes market events: a one-level :class:`BookSnapshot` from bid/ask (and their
    quantities when the venue gives them), a :class:`TradePrint` from the last trade;
-2. each event goes to ``venue.on_market`` and every report it returns to ``node.feed``;
-3. the core gets ``UpdatePrices`` for the paper symbol (last trade, else mid; mark) when a price
-   changed, at most every ``every_s`` (stops and take-profits are held in the core and fire on it).
+2. each event goes through :meth:`MarketCore.on_market
+   <atlas_oms.runtime.market_driver.MarketCore.on_market>`, the per-event function a backtest
+   and a paper session use too: ``venue.on_market`` and every report it returns to ``node.feed``,
+   then ``UpdatePrices`` for every tick while the core holds live orders (held stops and
+   take-profits fire on it), open managed trades or derivative positions on the symbol;
+3. otherwise the core gets ``UpdatePrices`` for the paper symbol (last trade, else mid; mark) when
+   a price changed, at most every ``every_s``: the reference price of the next order's risk
+   checks (a backtest's strategy brings it up to date before an order instead).
 
 After a restart :func:`attach_paper` rebuilds the simulated venue's resting orders from the
 node's (as ``Node`` does for the built-in exchange), so a paper account's resting orders survive.
@@ -37,6 +42,7 @@ from atlas_oms.model import commands as c
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.venue import PriceTick
 from atlas_oms.runtime.gateway.marketdata import PriceThrottle
+from atlas_oms.runtime.market_driver import MarketCore
 from atlas_oms.runtime.node import Node
 from atlas_oms.simulation.market import BookSnapshot, MarketEvent, TradePrint
 from atlas_oms.simulation.venue import SimulatedVenue
@@ -97,25 +103,37 @@ class PaperFeed:
         *,
         every_s: float = 0.25,
         now: Callable[[], float] | None = None,
+        only: Iterable[str] | None = None,
     ) -> None:
         self.node = node
         self.venue = venue
+        #: The venue-and-core half of the market driver, as a backtest's (venue fills, then the
+        #: core's prices while it holds orders, trades or derivative positions there); the
+        #: node's clock and its timers stay the service's.
+        self.core = MarketCore(node, venue, follow_clock=False, advance_time=False)
+        #: The real symbols this venue lists and follows (None: all the real venue's).
+        self.only: frozenset[str] | None = frozenset(only) if only else None
         self.throttle = PriceThrottle(every_s, now or _monotonic)
-        self.reports = 0
+        self._primed: set[str] = set()
 
     def symbols(self) -> dict[str, str]:
-        """Real unified symbol -> paper symbol, for every instrument listed on the paper venue."""
-        return {
-            i.venue_symbol or i.symbol: i.symbol
-            for i in self.node.instruments()
-            if i.venue == self.venue.name
-        }
+        """Real unified symbol -> paper symbol, for every instrument listed on the paper venue
+        (and in :attr:`only` when it is set)."""
+        only = self.only
+        out: dict[str, str] = {}
+        for i in self.node.instruments():
+            real = i.venue_symbol or i.symbol
+            if i.venue == self.venue.name and (only is None or real in only):
+                out[real] = i.symbol
+        return out
 
     def list_instruments(self, real: Iterable[Instrument]) -> int:
         """List (or update) the paper copies of the real venue's instruments; return how many
         changed."""
         changed = 0
         for inst in real:
+            if self.only is not None and inst.symbol not in self.only:
+                continue
             copy = paper_instrument(inst, self.venue.name)
             if self.node.instrument(copy.symbol) != copy:
                 self.node.process(c.AddInstrument(ts=self.node.clock.now(), instrument=copy))
@@ -127,10 +145,14 @@ class PaperFeed:
         target = symbol or self.symbols().get(tick.symbol)
         if target is None:
             return
+        core = self.core
+        if target not in self._primed:
+            self._primed.add(target)
+            core.prime([target])
         for event in tick_events(tick, target):
-            for report in self.venue.on_market(event):
-                self.node.feed(report)
-                self.reports += 1
+            core.on_market(event)
+        if tick.mark is None and target in core.need_prices:
+            return  # the core has this tick's price already
         last = tick.last
         if last is None and tick.bid is not None and tick.ask is not None:
             last = (tick.bid + tick.ask) / TWO

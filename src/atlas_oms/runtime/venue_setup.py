@@ -207,12 +207,43 @@ def make_adapter(
     )
 
 
+def public_adapter(
+    venue: str, *, rest_url: str | None = None, ws_url: str | None = None, timeout_ms: int = 10_000
+) -> Any:
+    """An adapter of ``venue`` (in :data:`ADAPTERS`) that reads its public market data only
+    (instruments, book ticker, trades): no key. ``rest_url``/``ws_url``: another host than the
+    venue's own (a testnet, the fake); ``ws_url`` defaults to ``rest_url``'s host with ``ws``
+    and ``/ws``."""
+    from atlas_oms.venues.binance.endpoints import DEFAULTS
+
+    cls = ADAPTERS.get(venue)
+    if cls is None:
+        raise ValueError(f"no adapter for venue {venue!r} (known: {', '.join(ADAPTERS)})")
+    ep = DEFAULTS[venue]
+    if rest_url:
+        rest_url = rest_url.rstrip("/")
+        if not ws_url:
+            ws_url = "ws" + rest_url.removeprefix("http") + "/ws"
+        ep = BinanceEndpoints(rest_url=rest_url, ws_url=ws_url, ws_api_url="")
+    elif ws_url:
+        ep = BinanceEndpoints(rest_url=ep.rest_url, ws_url=ws_url, ws_api_url=ep.ws_api_url)
+    return cls(
+        account_id="paper",
+        api_key="",
+        secret="",
+        decode_client_id=lambda _client_order_id: None,
+        endpoints=ep,
+        timeout_ms=timeout_ms,
+    )
+
+
 def setup_paper(
     node: Node, config: AccountsConfig, gateway_config: GatewayConfig | None = None
 ) -> list[tuple[str, Callable[[], Any]]]:
     """The paper venues of the file's paper accounts (``paper-binance``...): each a simulated
     venue registered with the node (its resting orders restored), fed by its own public-data
-    adapter of the real venue (no key). Returns the feed tasks (name, coroutine function)."""
+    adapter of the real venue (no key), listing and following only the accounts' ``symbols`` when
+    they all name some. Returns the feed tasks (name, coroutine function)."""
     from atlas_oms.runtime.paper import PaperFeed, attach_paper, run_paper
     from atlas_oms.simulation.config import FillConfig
     from atlas_oms.simulation.venue import SimulatedVenue
@@ -220,9 +251,12 @@ def setup_paper(
     every_s = gateway_config.price_every_s if gateway_config is not None else 0.25
     tasks: list[tuple[str, Callable[[], Any]]] = []
     for venue_name in sorted({a.venue for a in config.paper}):
-        acc = next(a for a in config.paper if a.venue == venue_name)
+        accs = [a for a in config.paper if a.venue == venue_name]
+        acc = accs[0]
+        # The symbols the venue's paper accounts name (any account naming none: all of them).
+        only = None if any(not a.symbols for a in accs) else {s for a in accs for s in a.symbols}
         venue = attach_paper(node, SimulatedVenue(name=venue_name, config=FillConfig()))
-        feed = PaperFeed(node, venue, every_s=every_s)
+        feed = PaperFeed(node, venue, every_s=every_s, only=only)
         source = make_adapter(acc, _NO_KEY, lambda _client_order_id: None, venue=acc.real_venue)
 
         def run(feed: PaperFeed = feed, source: Any = source) -> Any:

@@ -146,6 +146,9 @@ class AccountEntry(_Strict):
     mode: Literal["live", "paper"] = "live"
     #: A paper account's starting money, deposited once when the account is opened.
     paper_balances: dict[str, Decimal] = {}
+    #: A paper account's instruments (unified: ``BTC/USDT``): the paper venue lists and
+    #: subscribes only these (empty: every instrument of the real venue).
+    symbols: list[str] = []
 
     _numbers = field_validator(
         "max_balance_usdt", "max_leverage", "max_position_usdt", mode="before"
@@ -272,6 +275,8 @@ class VenueAccountConfig:
     mode: Literal["live", "paper"] = "live"
     real_venue: str = ""
     paper_balances: Mapping[str, Decimal] = field(default_factory=dict)
+    #: A paper account's instruments (empty: all the real venue's).
+    symbols: tuple[str, ...] = ()
 
     @property
     def risk_limits(self) -> RiskLimits | None:
@@ -557,6 +562,8 @@ def _resolve(
                 problem((*where, "paper_balances"), "applies to paper accounts only (mode: paper)")
             if entry.mode == "paper" and entry.api_key_vault_path is not None:
                 problem((*where, "api_key_vault_path"), "a paper account has no key")
+            if entry.symbols and entry.mode != "paper":
+                problem((*where, "symbols"), "applies to paper accounts only (mode: paper)")
             cap, bal = rules.max_sub_balance, entry.max_balance_usdt
             if entry.type == "sub" and cap is not None and bal is not None and bal > cap:
                 problem(
@@ -622,6 +629,7 @@ def _resolve(
                         mode=entry.mode,
                         real_venue=real_venue,
                         paper_balances=dict(entry.paper_balances),
+                        symbols=tuple(entry.symbols),
                     )
                 )
     for umbrella in umbrellas.values():
