@@ -69,3 +69,24 @@ def test_the_stop_level_reached_cancels_the_targets_and_the_stop_covers_everythi
     assert stop.status.value == "TRIGGERED" and stop.price == D("97.90")
     held, position = _protected(node)
     assert held == position == D(100)
+
+
+def test_a_stop_that_trades_all_it_holds_sends_the_exit_once_the_targets_released_theirs() -> None:
+    # The venue stop (15) fills at once against a bid above its limit while the three targets
+    # (85) still lock what they sell: the market exit for the rest must wait for their cancels
+    # (the targets' TradeTargetCanceled is journaled when the cancel is *requested*), not go out
+    # first and be refused for want of XYZ (INSUFFICIENT_BALANCE, retried on every confirmation).
+    node = _wallet()
+    long_intent(node)
+    node.buy("maker", SYMBOL, 1000, "97.95")
+    events = node.update_prices(SYMBOL, last="97.95")
+    assert not of(events, ev.OrderDenied) and not of(events, ev.RiskAlert)
+    placed = of(events, ev.TradeExitOrderPlaced)
+    assert [(p.attempt, p.qty) for p in placed] == [(1, D(85))]  # type: ignore[attr-defined]
+    target_cancels = {e.order_id for e in of(events, ev.TradeTargetCanceled)}  # type: ignore[attr-defined]
+    confirmed = [i for i, e in enumerate(events) if isinstance(e, ev.OrderCanceled)]
+    assert {events[i].order_id for i in confirmed} >= target_cancels  # type: ignore[attr-defined]
+    assert max(confirmed) < events.index(placed[0])
+    t = node.managed_trade("t1")
+    assert t is not None and t.phase == "CLOSED" and t.position == 0
+    assert node.balance("trader", "XYZ").total == 0
