@@ -90,3 +90,102 @@ def test_a_stop_that_trades_all_it_holds_sends_the_exit_once_the_targets_release
     t = node.managed_trade("t1")
     assert t is not None and t.phase == "CLOSED" and t.position == 0
     assert node.balance("trader", "XYZ").total == 0
+
+
+def test_a_scale_out_on_a_spot_wallet_sells_what_the_targets_held_once_their_cancels_landed() -> (
+    None
+):
+    # §6.2 on a wallet that holds only the position: the targets (85) lock their XYZ until
+    # their cancels are confirmed; the exit limit goes out after that (not refused before).
+    node = _wallet()
+    long_intent(node)
+    node.buy("maker", SYMBOL, 20, "100.50")  # the bid
+    events = node.trigger_scale_out("t1", reason="PARABOLIC")
+    assert not of(events, ev.OrderDenied)
+    placed = next(p for p in of(events, ev.TradeScaleOutPlaced) if p.order_id)  # type: ignore[attr-defined]
+    last_cancel = max(i for i, e in enumerate(events) if isinstance(e, ev.OrderCanceled))
+    assert events.index(placed) > last_cancel
+    assert placed.qty == D(85) and node.order(placed.order_id).cum_qty == D(20)  # type: ignore[attr-defined]
+    held, position = _protected(node)
+    assert held == position == D(80)
+
+
+class _LateVenue:
+    """A venue whose cancels race with its fills: an order listed in ``traded`` has traded at the
+    venue (its fill report is still on the way), so its cancel is refused."""
+
+    name = "late"
+    synchronous = True
+
+    def __init__(self) -> None:
+        self.traded: set[int] = set()
+
+    def handle(self, request: object) -> list[object]:
+        from atlas_oms.model import reports as rep
+        from atlas_oms.model import requests as req
+
+        if isinstance(request, req.SubmitToVenue):
+            return [
+                rep.VenueAccepted(
+                    order_id=request.order_id, ts=request.ts, venue_order_id=f"v{request.order_id}"
+                )
+            ]
+        if isinstance(request, req.CancelAtVenue):
+            if request.order_id in self.traded:
+                return [
+                    rep.VenueCancelRejected(
+                        order_id=request.order_id, ts=request.ts, reason="ORDER_NOT_LIVE"
+                    )
+                ]
+            return [rep.VenueCanceled(order_id=request.order_id, ts=request.ts, reason="CANCELED")]
+        raise TypeError(type(request).__name__)
+
+    def restore(self, orders: object) -> None:
+        pass
+
+
+def _fill(node: _Node, order_id: int, qty: int, px: str) -> list[ev.EventBase]:
+    from atlas_oms.model import reports as rep
+    from atlas_oms.model.enums import LiquiditySide
+
+    return node.feed(
+        rep.VenueFilled(
+            order_id=order_id,
+            ts=0,
+            exec_id=f"x{order_id}-{qty}",
+            trade_id=f"x{order_id}-{qty}",
+            last_qty=D(qty),
+            last_px=D(px),
+            liquidity_side=LiquiditySide.MAKER,
+            fee=D(0),
+            fee_asset="USD",
+        )
+    )
+
+
+def test_a_target_that_traded_before_its_cancel_leaves_the_stop_covering_the_whole_position() -> (
+    None
+):
+    # The stop level is reached and the targets are canceled, but one of them (30 @ 102) has
+    # already traded at the venue: its cancel is refused, its fill arrives after. The 70 left
+    # must all be under the stop (before: the stop kept its 15 and 55 stayed unprotected).
+    venue = _LateVenue()
+    node = Node.in_memory(clock=ManualClock(), venues=[venue])
+    node.add_instrument(Instrument.spot(SYMBOL, tick_size="0.01", lot_size="1", venue="late"))
+    node.open_account("trader")
+    node.deposit("trader", "USD", 100_000)
+    node.update_prices(SYMBOL, last=100)
+    entry = of(long_intent(node), ev.OrderSubmitted)[0]
+    bracket = of(_fill(node, entry.order_id, 100, "100"), ev.TradeBracketPlaced)[0]  # type: ignore[attr-defined]
+    assert bracket.covered  # type: ignore[attr-defined]
+    second = bracket.targets[1][0]  # type: ignore[attr-defined]
+    venue.traded.add(second)
+    events = node.update_prices(SYMBOL, last="97.95")
+    assert of(events, ev.TradeStopFired) and of(events, ev.OrderCancelRejected)
+    events = _fill(node, second, 30, "102")
+    t = node.managed_trade("t1")
+    assert t is not None and t.position == D(70) and t.phase == "PROTECTED"
+    stop = node.order(t.stop_order_id)  # type: ignore[arg-type]
+    assert stop.is_live and stop.leaves_qty == D(70)
+    held, position = _protected(node)
+    assert held == position == D(70)
