@@ -130,6 +130,16 @@ class _LateVenue:
                     order_id=request.order_id, ts=request.ts, venue_order_id=f"v{request.order_id}"
                 )
             ]
+        if isinstance(request, req.ModifyAtVenue):
+            return [
+                rep.VenueModified(
+                    order_id=request.order_id,
+                    ts=request.ts,
+                    qty=request.qty,
+                    leaves_qty=request.leaves_qty,
+                    price=request.price,
+                )
+            ]
         if isinstance(request, req.CancelAtVenue):
             if request.order_id in self.traded:
                 return [
@@ -189,3 +199,29 @@ def test_a_target_that_traded_before_its_cancel_leaves_the_stop_covering_the_who
     assert stop.is_live and stop.leaves_qty == D(70)
     held, position = _protected(node)
     assert held == position == D(70)
+
+
+def test_a_target_fill_that_arrives_after_its_cancel_cuts_the_stop_to_the_position() -> None:
+    # The venue traded a target, then confirmed its cancel (the rest), then reports the fill:
+    # the stop, by then placed for the whole position (100), must be cut to the 70 left, though
+    # the late fill left the wallet's free XYZ below zero (the modify needs nothing more).
+    venue = _LateVenue()
+    node = Node.in_memory(clock=ManualClock(), venues=[venue])
+    node.add_instrument(Instrument.spot(SYMBOL, tick_size="0.01", lot_size="1", venue="late"))
+    node.open_account("trader")
+    node.deposit("trader", "USD", 100_000)
+    node.update_prices(SYMBOL, last=100)
+    entry = of(long_intent(node), ev.OrderSubmitted)[0]
+    bracket = of(_fill(node, entry.order_id, 100, "100"), ev.TradeBracketPlaced)[0]  # type: ignore[attr-defined]
+    second = bracket.targets[1][0]  # type: ignore[attr-defined]
+    events = node.update_prices(SYMBOL, last="97.95")
+    placed = of(events, ev.TradeStopPlaced)[0]
+    assert placed.qty == D(100)  # type: ignore[attr-defined]
+    events = _fill(node, second, 30, "102")
+    assert not of(events, ev.OrderModifyRejected)
+    t = node.managed_trade("t1")
+    assert t is not None and t.position == D(70)
+    stop = node.order(t.stop_order_id)  # type: ignore[arg-type]
+    assert stop.is_live and stop.leaves_qty == D(70)
+    balance = node.balance("trader", "XYZ")
+    assert balance.total == D(70) and balance.locked == D(70) and balance.free == 0
