@@ -25,8 +25,12 @@ def test_section_6_2_the_ladder_triggers_at_once_as_a_limit_at_the_bid() -> None
     assert len(canceled) == 3 and {e.cause for e in canceled} == {"SCALE_OUT"}  # type: ignore[attr-defined]
     started = of(events, ev.TradeScaleOutStarted)[0]
     assert started.qty == D(85) and started.reason == "PARABOLIC"  # type: ignore[attr-defined]
-    placed = of(events, ev.TradeScaleOutPlaced)[0]
+    # the limit goes out in the same step, once the targets' cancels are confirmed (it sells
+    # what they held: a venue that locks what resting sells sell would refuse it before)
+    placed = next(p for p in of(events, ev.TradeScaleOutPlaced) if p.order_id)  # type: ignore[attr-defined]
     assert placed.price == D("100.50")  # type: ignore[attr-defined]
+    last_cancel = max(i for i, e in enumerate(events) if isinstance(e, ev.OrderCanceled))
+    assert events.index(placed) > last_cancel and not of(events, ev.OrderDenied)
     exit_order = node.order(placed.order_id)  # type: ignore[attr-defined]
     assert exit_order.order_type is OrderType.LIMIT  # never a market order (§3.2)
     assert exit_order.cum_qty == D(20)  # the bid took 20

@@ -277,7 +277,7 @@ def _plan_modify(ctx: Context, c: cmd.ModifyOrder, order: Order | None) -> Refus
         if extra < 0:
             extra = ZERO
         free = state.free(order.account_id, asset)
-        if extra > free:
+        if extra > 0 and extra > free:  # a change that needs nothing more is never refused
             return (
                 Reason.INSUFFICIENT_BALANCE,
                 f"the change needs {plain(extra)} {asset} more but only {plain(free)} is free",

@@ -153,7 +153,9 @@ def on_event(ctx: Context, event: ev.EventBase) -> None:
                 and _crossed(t, price)
             ):
                 fire(ctx, t, price, event.ts_event, "LAST_PRICE")
-    elif cls in _SETTLE_ON:
+        if cls is ev.PricesUpdated:
+            return
+    if cls in _SETTLE_ON:  # a fill too: a target that traded before its cancel arrived
         trade_id = state.trade_orders.get(event.order_id)  # type: ignore[attr-defined]
         if trade_id is not None:
             t = state.trades[trade_id]

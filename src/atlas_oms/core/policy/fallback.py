@@ -100,8 +100,12 @@ def start_exit(ctx: Context, t: TradeState, ts: int, reason: MarketOrderReason, 
 
 
 def _waiting(ctx: Context, t: TradeState) -> bool:
+    """Whether any order of the trade still works: also targets whose cancel is not confirmed
+    yet (``TradeTargetCanceled`` and ``TradeExitStarted`` drop them from ``t.targets`` when the
+    cancel is *requested*; until it is confirmed they still lock what they sell on a spot
+    wallet, and a market exit sent now would be refused for want of balance)."""
     orders = ctx.state.orders
-    for order_id in (*_others(t), t.exit_order_id):
+    for order_id in (*_others(t), *t.exit_orders, *t.entry_orders, t.exit_order_id):
         order = orders.get(order_id) if order_id else None
         if order is not None and order.is_live:
             return True

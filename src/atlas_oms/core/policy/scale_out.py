@@ -53,6 +53,21 @@ def exit_remaining(state: Any, t: TradeState) -> Decimal:
     return max(min(t.exit_qty - sold, t.position(state)), ZERO)
 
 
+def _held(state: Any, t: TradeState) -> bool:
+    """Whether another exit of the trade (a target whose cancel is not confirmed yet: the
+    targets are dropped from ``t.targets`` when the cancel is *requested*) still works besides
+    its stop: where sells lock what they sell it still holds what the exit would sell, so the
+    exit waits for its cancel (``on_event``) instead of being refused for want of balance."""
+    orders = state.orders
+    for order_id in t.exit_orders:
+        if order_id == t.stop_order_id or order_id in t.exit_limits:
+            continue
+        order = orders.get(order_id)
+        if order is not None and order.is_live:
+            return True
+    return False
+
+
 def trigger_scale_out(ctx: Context, c: cmd.TriggerScaleOut) -> None:
     """Handle ``TriggerScaleOut``."""
     state = ctx.state
@@ -109,7 +124,7 @@ def _place(ctx: Context, t: TradeState, ts: int) -> None:
     price = best_bid_for(state, t)
     due = ts + params(state).execution.exit_repricing_interval_ms * MS
     order_id = None
-    if price is not None:
+    if price is not None and not _held(state, t):
         # outside the regular session only extended-hours limits trade
         extended = market_status(state, state.instruments[t.symbol], ts) in _EXTENDED
         coid = f"{t.trade_id}-x{state.next_order_id}"
@@ -185,9 +200,7 @@ def on_event(ctx: Context, event: ev.EventBase) -> None:
     if t.next_exit_ts is None or not t.is_open:
         return
     orders = state.orders
-    if any(orders[o].is_live for o in t.exit_limits if o in orders):
-        return
-    if any(orders[o].is_live for o in t.targets if o in orders):
+    if any(orders[o].is_live for o in t.exit_limits if o in orders) or _held(state, t):
         return
     if exit_remaining(state, t) > 0:
         _place(ctx, t, event.ts_event)

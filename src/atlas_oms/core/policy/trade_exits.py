@@ -303,9 +303,20 @@ def on_fill(ctx: Context, fill: ev.OrderFilled) -> None:
                 ctx, t, ts, MarketOrderReason.STOP_PARTIAL_FILL_EMERGENCY, "STOP_PARTIAL_FILL"
             )
         return
-    if fill.order_id in t.targets:
+    if fill.order_id in t.tranche_plan:  # a target, also one whose cancel was only requested
         if t.position(state) <= 0:
             close(ctx, t, ts, "TARGETS")
+            return
+        if fill.order_id not in t.targets:
+            # it traded before its cancel (stop triggered, scale-out, exit) arrived: the stop
+            # must not sell what it sold; after the stop level was reached on a covered trade, a
+            # stop that holds less than the position is cover.settle's (on this fill: replaced
+            # by one for the whole position), one that holds more is cut here
+            stop = state.orders.get(t.stop_order_id or 0)
+            if not t.stop_fired or (
+                stop is not None and stop.is_live and stop.leaves_qty > stop_cover(state, t)
+            ):
+                resize_stop(ctx, t, ts, "TARGET_FILL", None)
             return
         index = t.targets[fill.order_id][0]
         move = None
