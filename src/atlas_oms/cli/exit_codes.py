@@ -15,6 +15,7 @@ the one place that turns a journal's refusal to be opened into a sentence and an
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 
@@ -46,3 +47,8 @@ def guarded(name: str, run: Callable[[], int]) -> int:
     except (AccountsConfigError, CredentialsError, ParamError) as exc:
         print(f"{name}: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except BrokenPipeError:
+        # The reader went away (``atlas ... | head``): the work is done, nothing more to say.
+        # stdout is pointed at devnull so the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
