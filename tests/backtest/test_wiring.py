@@ -152,6 +152,10 @@ class StopBelow(Strategy):
 
     def __init__(self) -> None:
         self.done = False
+        self.refusals: list[OrderRefusal] = []
+
+    def on_reject(self, ctx: StrategyContext, refusal: OrderRefusal) -> None:
+        self.refusals.append(refusal)
 
     def on_bar(self, ctx: StrategyContext, bar: Bar) -> None:
         if not self.done:
@@ -172,6 +176,18 @@ def test_a_gap_fills_the_stop_at_the_gapped_price_worse_than_the_stop() -> None:
     assert Decimal("92.15") <= sells[0].price < Decimal(96) < Decimal(97)
     assert sells[0].ts == at - MIN  # the first bar after the gap (its start tick)
     assert gapped.stress == ["gap: prices -4% from 2023-11-14T22:23:20Z"]
+
+
+def test_a_gap_beyond_the_market_collar_cancels_the_fired_stop_and_the_strategy_is_told() -> None:
+    """-10 %: from 100 to 90, beyond the core's 5 % protection below the stop's trigger (97 ->
+    92.15): the venue has nothing to trade within it, cancels the fired stop's rest, the position
+    stays open, and ``on_reject`` says so with MARKET_NO_LIQUIDITY (never a silent loss of
+    protection)."""
+    s = StopBelow()
+    result = run(s, flat(20), stress=[f"gap:{T0 + 10 * MIN}:-10"])
+    assert not [f for f in result.accounts["a"].fills if f.side.value == "SELL"]
+    told = [r for r in s.refusals if r.reason == "MARKET_NO_LIQUIDITY"]
+    assert len(told) == 1 and told[0].stage == "venue" and "collar" in told[0].message
 
 
 def test_a_halt_refuses_orders_with_instrument_halted_and_fills_nothing_in_the_window() -> None:

@@ -77,6 +77,13 @@ def bar_path(bar: Bar) -> list[tuple[int, Decimal]]:
     return out
 
 
+#: The sentence of a market order (a fired stop) whose rest the venue canceled.
+_NO_LIQUIDITY = (
+    "the venue canceled what was left of the market order: nothing to trade within its price "
+    "protection (a gap beyond the market collar)"
+)
+
+
 class MarketDriver(MarketCore):
     """Drives one node and its simulated venue with market events (the venue-and-core half is
     :class:`~atlas_oms.runtime.market_driver.MarketCore`, shared with ``atlas serve``'s paper
@@ -314,7 +321,7 @@ class MarketDriver(MarketCore):
     def _trades_closed(self, symbol: str) -> None:
         self._bar_symbols.discard(symbol)
 
-    def _on_refusal(self, e: ev.OrderDenied | ev.OrderRejected) -> None:
+    def _on_refusal(self, e: ev.OrderDenied | ev.OrderRejected | ev.OrderCanceled) -> None:
         o = self.node.get_order(e.order_id)
         if o is None or o.account_id not in self._by_account:
             return
@@ -324,7 +331,7 @@ class MarketDriver(MarketCore):
                 account_id=o.account_id,
                 symbol=o.symbol,
                 reason=str(e.reason),
-                message=e.message,
+                message=getattr(e, "message", None) or _NO_LIQUIDITY,
                 stage="risk" if e.__class__ is ev.OrderDenied else "venue",
                 order_id=o.order_id,
                 client_order_id=o.client_order_id,

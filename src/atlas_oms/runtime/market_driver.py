@@ -33,6 +33,7 @@ from typing import Any, Protocol
 from atlas_oms.model import commands as c
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import DERIVATIVE_KINDS, PositionSide
+from atlas_oms.model.reasons import Reason
 from atlas_oms.model.reports import Report
 from atlas_oms.model.requests import VenueRequest
 from atlas_oms.runtime.clock import ManualClock
@@ -41,6 +42,7 @@ from atlas_oms.simulation.market import Bar, BookSnapshot, MarketEvent, TradePri
 
 __all__ = ["MarketCore", "MarketVenue"]
 
+_NO_LIQUIDITY = Reason.MARKET_NO_LIQUIDITY.value
 _SIDES = (PositionSide.BOTH, PositionSide.LONG, PositionSide.SHORT)
 _TWO = Decimal(2)
 
@@ -192,7 +194,12 @@ class MarketCore:
             order_id = getattr(e, "order_id", None)
             if order_id is not None:
                 order_ids.add(order_id)
-                if e.__class__ is ev.OrderDenied or e.__class__ is ev.OrderRejected:
+                cls = e.__class__
+                if (
+                    cls is ev.OrderDenied
+                    or cls is ev.OrderRejected
+                    or (cls is ev.OrderCanceled and e.reason == _NO_LIQUIDITY)
+                ):
                     self._on_refusal(e)
             trade_id = getattr(e, "trade_id", None)
             if trade_id is not None:
@@ -225,9 +232,10 @@ class MarketCore:
     def _on_fill(self, fill: ev.OrderFilled) -> None:
         """A fill the node booked (the backtest's driver hands its accounts' to the strategies)."""
 
-    def _on_refusal(self, event: ev.OrderDenied | ev.OrderRejected) -> None:
-        """An order denied by risk or rejected by its venue (a driver with strategies tells
-        them)."""
+    def _on_refusal(self, event: ev.OrderDenied | ev.OrderRejected | ev.OrderCanceled) -> None:
+        """An order denied by risk, rejected by its venue, or a market order (a fired stop)
+        whose rest the venue canceled for want of liquidity within its price protection: a
+        driver with strategies tells them (``on_reject``)."""
 
     def _trades_closed(self, symbol: str) -> None:
         """The last open managed trade on ``symbol`` closed."""
