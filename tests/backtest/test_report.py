@@ -117,3 +117,17 @@ def test_a_run_without_trades_still_writes_a_report(tmp_path: Path) -> None:
     path = write_report(tmp_path / "r.html", title="idle", accounts=accounts)
     text = path.read_text(encoding="utf-8")
     assert "idle" in text and "n/a" in text  # undefined ratios are shown as n/a
+
+
+def test_a_long_runs_curves_are_thinned_for_the_charts_without_losing_a_peak_or_a_trough() -> None:
+    from atlas_oms.backtest.report import thin
+
+    n = 100_000
+    equity = [float(i % 977) for i in range(n)]
+    equity[54_321] = 5_000.0  # one peak
+    drawdown = [0.0] * n
+    drawdown[77_777] = -42.0  # one trough
+    kept = thin([equity, drawdown], limit=2_000)
+    assert len(kept) <= 2_000 + 2 and kept == sorted(set(kept))
+    assert {0, n - 1, 54_321, 77_777} <= set(kept)
+    assert thin([[1.0, 2.0, 3.0]], limit=10) == [0, 1, 2]  # short curves: every point

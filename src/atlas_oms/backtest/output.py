@@ -131,8 +131,17 @@ def summary(result: BacktestResult) -> dict[str, Any]:
         "stress": list(result.stress),
         "fills": result.fills,
     }
-    out["stats"] = _jsonable(stats.summarize_runs(account_runs(result)), step)
+    out["stats"] = _jsonable(run_summary(result), step)
     return out
+
+
+def run_summary(result: BacktestResult) -> stats.RunSummary:
+    """The run's statistics (computed once per result: the summary file and the report share
+    them)."""
+    if result.statistics is None:
+        result.statistics = stats.summarize_runs(account_runs(result))
+    summary: stats.RunSummary = result.statistics
+    return summary
 
 
 def _fee_in_quote(f: FillRecord, result: BacktestResult) -> Decimal:
@@ -212,6 +221,7 @@ def write_report(result: BacktestResult, path: str | Path, title: str = "Backtes
             title=title,
             accounts=account_runs(result),
             money_step=money_step(result),
+            summary=run_summary(result),
             executor=result.executor,
             stress=result.stress,
         )

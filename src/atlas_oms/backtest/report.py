@@ -242,6 +242,32 @@ def _drawdown_curve(equity: Sequence[EquityPoint], start: Decimal) -> list[float
     return out
 
 
+#: At most this many points per curve in the charts (a long run's curves are thinned; the
+#: statistics always use every point).
+MAX_CHART_POINTS = 5_000
+
+
+def thin(series: Sequence[Sequence[float]], limit: int = MAX_CHART_POINTS) -> list[int]:
+    """The indices of the points to draw when the curves (of equal length) have more than
+    ``limit`` points: in each of about ``limit / (2 × curves)`` buckets, the lowest and the
+    highest point of every curve (so no peak, trough or drawdown disappears), plus the first
+    and the last point; every index when the curves are short enough."""
+    n = len(series[0]) if series else 0
+    if n <= limit:
+        return list(range(n))
+    per_bucket = 2 * len(series)
+    buckets = max(1, limit // per_bucket)
+    size = -(-n // buckets)
+    keep = {0, n - 1}
+    for start in range(0, n, size):
+        end = min(start + size, n)
+        for values in series:
+            window = range(start, end)
+            keep.add(min(window, key=values.__getitem__))
+            keep.add(max(window, key=values.__getitem__))
+    return sorted(keep)
+
+
 def _figures(accounts: Mapping[str, AccountRun]) -> list[tuple[str, Any]]:
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
@@ -257,16 +283,20 @@ def _figures(accounts: Mapping[str, AccountRun]) -> list[tuple[str, Any]]:
     pnl = go.Figure()
     exposure = go.Figure()
     for name, run in accounts.items():
-        xs = [_time(p.ts) for p in run.equity]
+        values = [float(p.equity) for p in run.equity]
+        drawdown = _drawdown_curve(run.equity, run.starting_capital)
+        exposures = [float(p.exposure) for p in run.equity]
+        drawn = thin([values, drawdown, exposures])
+        xs = [_time(run.equity[i].ts) for i in drawn]
         equity.add_trace(
-            go.Scatter(x=xs, y=[float(p.equity) for p in run.equity], mode="lines", name=name),
+            go.Scatter(x=xs, y=[values[i] for i in drawn], mode="lines", name=name),
             row=1,
             col=1,
         )
         equity.add_trace(
             go.Scatter(
                 x=xs,
-                y=_drawdown_curve(run.equity, run.starting_capital),
+                y=[drawdown[i] for i in drawn],
                 mode="lines",
                 fill="tozeroy",
                 name=f"{name} drawdown",
@@ -283,7 +313,7 @@ def _figures(accounts: Mapping[str, AccountRun]) -> list[tuple[str, Any]]:
             )
         )
         exposure.add_trace(
-            go.Scatter(x=xs, y=[float(p.exposure) for p in run.equity], mode="lines", name=name)
+            go.Scatter(x=xs, y=[exposures[i] for i in drawn], mode="lines", name=name)
         )
     equity.update_layout(height=560, margin={"t": 40})
     pnl.update_layout(height=360, margin={"t": 20}, yaxis_title="P&L", barmode="group")

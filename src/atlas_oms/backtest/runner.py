@@ -117,6 +117,8 @@ class BacktestResult:
     stress: list[str] = field(default_factory=list)
     #: The simulated venue's fill settings in force (FillConfig's fields; empty: unknown venue).
     fills: dict[str, Any] = field(default_factory=dict)
+    #: The statistics (``backtest/output.py::run_summary``), computed once when first asked.
+    statistics: Any = field(default=None, repr=False, compare=False)
 
 
 def default_instrument(symbol: str, venue: str = "paper") -> Instrument:
