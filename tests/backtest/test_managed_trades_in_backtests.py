@@ -314,3 +314,26 @@ def test_the_breakout_example_runs_without_a_refused_exit_and_ends_closed_or_pro
     trades = node.managed_trades("demo")
     assert len(trades) > 20
     assert all(t.phase in ("CLOSED", "PROTECTED") for t in trades)
+
+
+def test_a_backtest_of_managed_trades_reports_the_pnl_of_each_tranche_stop_and_exit() -> None:
+    """POS-6 per tranche: each round trip of a managed trade carries the realized P&L (before
+    fees, against the entry average) of its tranches' targets (T1, T2...), its stops and its
+    other exits; they add up to the round trip's P&L plus its fees, and each fill names its
+    part."""
+    root = Path(__file__).resolve().parents[2]
+    strategy = str(root / "examples" / "strategies" / "breakout_intents.py") + ":BreakoutIntents"
+    result = Backtest(
+        [AccountSpec("demo", strategy, capital=D(10_000))],
+        data=[DataSpec(str(root / "examples" / "data" / "BTCUSDT-1m-sample.csv"))],
+        progress=False,
+    ).run()
+    demo = result.accounts["demo"]
+    managed = [t for t in demo.trades if t.trade_id is not None]
+    assert managed and all(t.tranche_pnl for t in managed)
+    for t in managed:
+        assert sum(t.tranche_pnl.values(), D(0)) - t.fees == t.pnl, t
+    parts = {k for t in managed for k in t.tranche_pnl}
+    assert {"T1", "STOP"} <= parts and parts <= {"T1", "T2", "T3", "STOP", "EXIT"}
+    roles = {f.tranche for f in demo.fills if f.trade_id is not None}
+    assert {"ENTRY", "T1", "STOP"} <= roles

@@ -66,6 +66,7 @@ def trade_row(t: TradeRecord, result: BacktestResult) -> dict[str, Any]:
         "pnl": fmt(t.pnl, tick),
         "fees": fmt(t.fees, tick),
         "trade_id": t.trade_id,
+        "tranche_pnl": {k: fmt(v, tick) for k, v in t.tranche_pnl.items()},
     }
 
 
@@ -86,6 +87,7 @@ def fill_row(f: FillRecord, result: BacktestResult) -> dict[str, Any]:
         "reference_price": fmt(f.reference_price, tick),
         "slippage": fmt(f.slippage),
         "trade_id": f.trade_id,
+        "tranche": f.tranche,
     }
 
 

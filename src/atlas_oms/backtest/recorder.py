@@ -9,7 +9,7 @@ holds a position or got a fill since the last sample; otherwise the last value i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +26,7 @@ _SIDES = (PositionSide.BOTH, PositionSide.LONG, PositionSide.SHORT)
 
 
 class _RoundTrip:
-    __slots__ = ("buys", "entry_side", "fees", "max_qty", "opened_ts", "qty", "sells")
+    __slots__ = ("buys", "entry_side", "fees", "max_qty", "opened_ts", "qty", "sells", "trade_ids")
 
     def __init__(self, side: Side, ts: int) -> None:
         self.entry_side = side
@@ -36,6 +36,8 @@ class _RoundTrip:
         self.buys: list[tuple[Decimal, Decimal]] = []
         self.sells: list[tuple[Decimal, Decimal]] = []
         self.fees = _ZERO
+        #: The managed trades (issue 13) whose fills this round trip holds, in order.
+        self.trade_ids: dict[str, None] = {}
 
 
 class Recorder:
@@ -101,6 +103,7 @@ class Recorder:
                 reference_price=ref,
                 slippage=slippage,
                 trade_id=trade_id,
+                tranche=self._role(trade_id, f.order_id) if trade_id is not None else None,
             )
         )
         fee_quote = f.fee * f.last_px if inst is not None and f.fee_asset == inst.base else f.fee
@@ -124,6 +127,8 @@ class Recorder:
         rt = self._open.get(key)
         if rt is None:
             rt = self._open[key] = _RoundTrip(side, ts)
+        if trade_id is not None:
+            rt.trade_ids[trade_id] = None
         signed = qty if side is Side.BUY else -qty
         before = rt.qty
         after = before + signed
@@ -146,6 +151,42 @@ class Recorder:
         if not after:
             self._close(account, symbol, rt, ts, trade_id)
             del self._open[key]
+
+    def _role(self, trade_id: str, order_id: int) -> str | None:
+        """A managed trade's order's part: ``ENTRY``, ``T1``, ``T2``... (a tranche's target),
+        ``STOP``, or ``EXIT`` (market, scale-out, forced-close exits)."""
+        view = self.node.managed_trade(trade_id)
+        if view is None:
+            return None
+        for role, orders in (
+            ("ENTRY", view.entries),
+            ("STOP", view.stops),
+            ("TARGET", view.target_orders),
+            ("EXIT", view.exits),
+        ):
+            for o in orders:
+                if o.order_id == order_id:
+                    return f"T{o.tranche}" if role == "TARGET" and o.tranche else role
+        return None
+
+    def _tranche_pnl(self, trade_ids: Iterable[str]) -> dict[str, Decimal]:
+        """Realized P&L (before fees, against the entry average) per part of the managed
+        trades: each tranche's target (``T1``...), the stops (``STOP``), the other exits
+        (``EXIT``), summed over ``trade_ids``."""
+        out: dict[str, Decimal] = {}
+        for trade_id in trade_ids:
+            view = self.node.managed_trade(trade_id)
+            if view is None:
+                continue
+            for t in view.tranches:
+                if t.filled_qty:
+                    key = f"T{t.index}"
+                    out[key] = out.get(key, _ZERO) + t.realized_pnl
+            for role, orders in (("STOP", view.stops), ("EXIT", view.exits)):
+                for o in orders:
+                    if o.cum_qty and o.realized_pnl is not None:
+                        out[role] = out.get(role, _ZERO) + o.realized_pnl
+        return out
 
     @staticmethod
     def _book(rt: _RoundTrip, side: Side, qty: Decimal, px: Decimal, fee: Decimal) -> None:
@@ -186,6 +227,7 @@ class Recorder:
                 pnl=(sold - bought) * mult - rt.fees,
                 fees=rt.fees,
                 trade_id=trade_id,
+                tranche_pnl=self._tranche_pnl(rt.trade_ids) if rt.trade_ids else {},
             )
         )
 
