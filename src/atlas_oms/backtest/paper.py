@@ -21,7 +21,6 @@ venue, accounts funded by their capital or allocation, strategies), from ``start
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from decimal import Decimal
@@ -31,9 +30,16 @@ from typing import Any
 import msgspec
 
 from atlas_oms.backtest.runner import AccountSpec, Backtest, BacktestResult
-from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.venue import PriceTick
 from atlas_oms.runtime.executor import ExecutionMode
+from atlas_oms.simulation.feed import (
+    feed_line,
+    instruments_path,
+    read_feed,
+    read_instruments,
+    write_feed,
+    write_instruments,
+)
 from atlas_oms.simulation.market import Bar, BookSnapshot, MarketEvent, TradePrint
 
 __all__ = [
@@ -51,29 +57,7 @@ __all__ = [
     "write_instruments",
 ]
 
-_KINDS: dict[str, type[Any]] = {"bar": Bar, "trade": TradePrint, "book": BookSnapshot}
-_NAMES = {v: k for k, v in _KINDS.items()}
-
-
 # ------------------------------------------------------------------------------ recorded feeds
-def feed_line(event: MarketEvent) -> str:
-    """One market event as a line of a recorded feed (``{"type": "bar", ...}``; numbers as
-    strings), newline included."""
-    row = msgspec.to_builtins(event)
-    row["type"] = _NAMES[type(event)]
-    return json.dumps(row, sort_keys=True) + "\n"
-
-
-def write_feed(path: str | Path, events: Iterable[MarketEvent]) -> int:
-    """Record market events, one JSON object a line (:func:`feed_line`); return how many."""
-    n = 0
-    with Path(path).open("w") as fh:
-        for e in events:
-            fh.write(feed_line(e))
-            n += 1
-    return n
-
-
 async def recording(
     source: AsyncIterable[MarketEvent], path: str | Path
 ) -> AsyncIterator[MarketEvent]:
@@ -100,46 +84,6 @@ async def monotonic(source: AsyncIterable[MarketEvent]) -> AsyncIterator[MarketE
                 event = msgspec.structs.replace(event, ts=last)
         last = event.ts
         yield event
-
-
-def read_feed(path: str | Path) -> list[MarketEvent]:
-    """A feed written by :func:`write_feed` (numbers back to ``Decimal`` from their text)."""
-    out: list[MarketEvent] = []
-    with Path(path).open() as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                cls = _KINDS[row.pop("type")]
-                out.append(msgspec.convert(row, cls, strict=False))
-            except (ValueError, KeyError, msgspec.ValidationError) as exc:
-                raise ValueError(f"{path}:{lineno}: not a market event: {exc}") from None
-    return out
-
-
-def instruments_path(feed: str | Path) -> Path:
-    """Where a recorded feed's instruments are kept: ``FEED.instruments.json`` beside it (a
-    venue's instruments: tick, lot, fees and limits; a backtest of the feed lists the same)."""
-    return Path(f"{feed}.instruments.json")
-
-
-def write_instruments(feed: str | Path, instruments: Iterable[Instrument]) -> Path:
-    """Keep ``instruments`` beside the recorded ``feed`` (:func:`instruments_path`)."""
-    path = instruments_path(feed)
-    path.write_bytes(msgspec.json.encode(list(instruments)))
-    return path
-
-
-def read_instruments(feed: str | Path) -> list[Instrument]:
-    """The instruments kept beside ``feed`` (none when there is no such file)."""
-    path = instruments_path(feed)
-    if not path.exists():
-        return []
-    try:
-        return msgspec.json.decode(path.read_bytes(), type=list[Instrument])
-    except msgspec.DecodeError as exc:
-        raise ValueError(f"{path}: not a list of instruments: {exc}") from None
 
 
 async def replay(

@@ -3,7 +3,7 @@
 A paper account trades on a :class:`~atlas_oms.simulation.venue.SimulatedVenue` named after the
 real venue (``paper-binance`` for ``binance``); the simulated venue fills its orders against the
 real venue's public market data (book ticker and trades, :class:`~atlas_oms.model.venue.PriceTick`)
-or against a recorded feed. The account, its risk limits and the execution policy are the live
+or against a recorded feed (:mod:`atlas_oms.runtime.paper_replay`). The account, its risk limits and the execution policy are the live
 ones: the node is the same, only the venue differs.
 
 Instruments. A node keys instruments by symbol, and the live venue already lists ``BTC/USDT``; the
@@ -142,23 +142,44 @@ class PaperFeed:
 
     def on_tick(self, tick: PriceTick, symbol: str | None = None) -> None:
         """One tick of the real symbol ``tick.symbol`` (or for the paper ``symbol`` given)."""
-        target = symbol or self.symbols().get(tick.symbol)
+        target = self._target(symbol or tick.symbol, symbol is not None)
         if target is None:
             return
-        core = self.core
-        if target not in self._primed:
-            self._primed.add(target)
-            core.prime([target])
         for event in tick_events(tick, target):
-            core.on_market(event)
-        if tick.mark is None and target in core.need_prices:
-            return  # the core has this tick's price already
+            self.core.on_market(event)
         last = tick.last
         if last is None and tick.bid is not None and tick.ask is not None:
             last = (tick.bid + tick.ask) / TWO
-        if (last is not None or tick.mark is not None) and self.throttle.offer(
-            target, last, tick.mark
-        ):
+        self._offer(target, last, tick.mark)
+
+    def on_event(self, event: MarketEvent) -> None:
+        """One recorded market event of the real symbol ``event.symbol`` (a recorded feed:
+        :mod:`atlas_oms.runtime.paper_replay`), as :meth:`on_tick` does a tick."""
+        target = self._target(event.symbol, False)
+        if target is None:
+            return
+        self.core.on_market(msgspec.structs.replace(event, symbol=target))
+        if isinstance(event, TradePrint):
+            last: Decimal | None = event.price
+        elif isinstance(event, BookSnapshot):
+            last = (event.bids[0][0] + event.asks[0][0]) / TWO if event.bids and event.asks else None
+        else:
+            last = event.close
+        self._offer(target, last, None)
+
+    def _target(self, symbol: str, paper: bool) -> str | None:
+        """The paper symbol of real ``symbol`` (``paper``: it is one), learnt by the core."""
+        target = symbol if paper else self.symbols().get(symbol)
+        if target is not None and target not in self._primed:
+            self._primed.add(target)
+            self.core.prime([target])
+        return target
+
+    def _offer(self, target: str, last: Decimal | None, mark: Decimal | None) -> None:
+        """The core's reference price of ``target``, throttled."""
+        if mark is None and target in self.core.need_prices:
+            return  # the core has this tick's price already
+        if (last is not None or mark is not None) and self.throttle.offer(target, last, mark):
             self._send(target, *self.throttle.sent[target][1:])
 
     def flush(self) -> None:
@@ -222,14 +243,3 @@ async def _stream(feed: PaperFeed, ticks: AsyncIterator[PriceTick], every_s: flo
         finally:
             flusher.cancel()
     raise RuntimeError("the market data stream ended")
-
-
-async def replay_ticks(feed: PaperFeed, ticks: Iterable[PriceTick], every_s: float) -> None:
-    """A recorded feed: ``ticks`` (real symbols) one every ``every_s``, in a loop."""
-    recorded = list(ticks)
-    if not recorded:
-        return
-    while True:
-        for tick in recorded:
-            feed.on_tick(tick)
-            await asyncio.sleep(every_s)

@@ -21,8 +21,9 @@ node's :class:`~atlas_oms.runtime.live.LiveRuntime`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,9 @@ class VenuePlan:
 
     config: AccountsConfig
     sources: KeySources
+    #: The recorded feeds of the paper venues that replay one (paper venue -> feed), read and
+    #: checked (:func:`atlas_oms.runtime.paper_replay.load_feeds`).
+    feeds: Mapping[str, Any] = field(default_factory=dict)
 
     def trader_accounts(self) -> tuple[str, ...]:
         """The top accounts of the file (a trader key on them trades their sub-accounts)."""
@@ -137,7 +141,10 @@ def plan_venues(
     """Load ``accounts_file`` and open its key sources, reading every venue account's key once.
     Raises :class:`~atlas_oms.venues.accounts.AccountsConfigError` or
     :class:`~atlas_oms.venues.credentials.CredentialsError` when the file is wrong or a key
-    cannot be read: a node in front of real venues never starts half-configured."""
+    cannot be read, or a paper account's recorded feed cannot be used: a node in front of real
+    venues never starts half-configured."""
+    from atlas_oms.runtime.paper_replay import load_feeds
+
     config = load_accounts(accounts_file)
     sources = key_sources(
         config, keys_path=keys_path, master_key_file=master_key_file, vault_mount=vault_mount
@@ -145,7 +152,8 @@ def plan_venues(
     keyring = config.keyring(sources.file, sources.vault)
     for account in config.accounts:
         keyring.get(account.account_id)  # raises, naming the account, when it cannot
-    return VenuePlan(config=config, sources=sources)
+    feeds = load_feeds(config, str(accounts_file))
+    return VenuePlan(config=config, sources=sources, feeds=feeds)
 
 
 def open_venue_accounts(node: Node, config: AccountsConfig) -> list[str]:
@@ -238,17 +246,24 @@ def public_adapter(
 
 
 def setup_paper(
-    node: Node, config: AccountsConfig, gateway_config: GatewayConfig | None = None
+    node: Node,
+    config: AccountsConfig,
+    gateway_config: GatewayConfig | None = None,
+    feeds: Mapping[str, Any] | None = None,
 ) -> list[tuple[str, Callable[[], Any]]]:
     """The paper venues of the file's paper accounts (``paper-binance``...): each a simulated
     venue registered with the node (its resting orders restored), fed by its own public-data
-    adapter of the real venue (no key), listing and following only the accounts' ``symbols`` when
-    they all name some. Returns the feed tasks (name, coroutine function)."""
+    adapter of the real venue (no key), or by the recorded feed its accounts name (``feeds``:
+    read by :func:`plan_venues`; None: read here), listing and following only the accounts'
+    ``symbols`` when they all name some. Returns the feed tasks (name, coroutine function)."""
     from atlas_oms.runtime.paper import PaperFeed, attach_paper, run_paper
+    from atlas_oms.runtime.paper_replay import load_feeds, run_recorded
     from atlas_oms.simulation.config import FillConfig
     from atlas_oms.simulation.venue import SimulatedVenue
 
     every_s = gateway_config.price_every_s if gateway_config is not None else 0.25
+    if feeds is None:
+        feeds = load_feeds(config)
     tasks: list[tuple[str, Callable[[], Any]]] = []
     for venue_name in sorted({a.venue for a in config.paper}):
         accs = [a for a in config.paper if a.venue == venue_name]
@@ -257,6 +272,15 @@ def setup_paper(
         only = None if any(not a.symbols for a in accs) else {s for a in accs for s in a.symbols}
         venue = attach_paper(node, SimulatedVenue(name=venue_name, config=FillConfig()))
         feed = PaperFeed(node, venue, every_s=every_s, only=only)
+        recorded = feeds.get(venue_name)
+        if recorded is not None:
+
+            async def replay(feed: PaperFeed = feed, recorded: Any = recorded) -> None:
+                await run_recorded(feed, recorded)
+                await asyncio.Event().wait()  # a feed without a loop ended: its market stays
+
+            tasks.append((f"paper-feed-{venue_name}", replay))
+            continue
         source = make_adapter(acc, _NO_KEY, lambda _client_order_id: None, venue=acc.real_venue)
 
         def run(feed: PaperFeed = feed, source: Any = source) -> Any:
@@ -276,8 +300,10 @@ def setup_venues(
     market_data: bool = True,
     keys_poll_s: float = 1.0,
     vault_poll_s: float = 30.0,
+    feeds: Mapping[str, Any] | None = None,
 ) -> VenueSetup:
-    """Open the file's accounts, build every adapter with its key and the gateway over them."""
+    """Open the file's accounts, build every adapter with its key and the gateway over them
+    (``feeds``: the paper venues' recorded feeds, :attr:`VenuePlan.feeds`)."""
     keys = config.keyring(sources.file, sources.vault)
     open_venue_accounts(node, config)
     tag = node_tag(data_dir / "node-tag")
@@ -317,7 +343,7 @@ def setup_venues(
         log.warning("venue key of %s rotated: reconnecting its stream", change.account_id)
 
     setup.unsubscribe = keys.on_rotate(rotated)
-    for name, task in setup_paper(node, config, gateway_config):
+    for name, task in setup_paper(node, config, gateway_config, feeds):
         setup.watchers.append((name, task))
     file, vault = sources.file, sources.vault
     if file is not None:

@@ -127,6 +127,7 @@ def build_app(settings: ServiceSettings) -> FastAPI:
             gateway_config=settings.gateway_config(),
             keys_poll_s=settings.venue_keys_poll_s,
             vault_poll_s=settings.vault_poll_s,
+            feeds=plan.feeds,
         )
         log.info(
             "venues",

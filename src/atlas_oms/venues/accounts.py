@@ -67,8 +67,9 @@ Resolution (:func:`load_accounts` -> :class:`AccountsConfig`):
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -149,6 +150,15 @@ class AccountEntry(_Strict):
     #: A paper account's instruments (unified: ``BTC/USDT``): the paper venue lists and
     #: subscribes only these (empty: every instrument of the real venue).
     symbols: list[str] = []
+    #: A paper account's recorded feed (``atlas paper --record``'s JSON lines, its instruments in
+    #: ``FEED.instruments.json``), relative to the accounts file's folder: the paper venue replays
+    #: it instead of following the real venue (no adapter, no network).
+    feed: str | None = None
+    #: The feed's playback speed: 1 real time (the recording's gaps), 2 twice as fast, 0 as fast
+    #: as the loop goes.
+    feed_speed: float | None = None
+    #: Replay the feed in a loop (default true) or stop at its end (the last prices stay).
+    feed_loop: StrictBool | None = None
 
     _numbers = field_validator(
         "max_balance_usdt", "max_leverage", "max_position_usdt", mode="before"
@@ -277,6 +287,11 @@ class VenueAccountConfig:
     paper_balances: Mapping[str, Decimal] = field(default_factory=dict)
     #: A paper account's instruments (empty: all the real venue's).
     symbols: tuple[str, ...] = ()
+    #: A paper account's recorded feed (resolved against the accounts file's folder; None: the
+    #: real venue's public market data), its playback speed and whether it loops.
+    feed: Path | None = None
+    feed_speed: float = 1.0
+    feed_loop: bool = True
 
     @property
     def risk_limits(self) -> RiskLimits | None:
@@ -416,7 +431,8 @@ class AccountsConfig:
 
 # ------------------------------------------------------------------------------------- loading
 def load_accounts(path: str | Path) -> AccountsConfig:
-    """Read, validate and resolve an ``accounts.yaml``; :class:`AccountsConfigError` if wrong."""
+    """Read, validate and resolve an ``accounts.yaml``; :class:`AccountsConfigError` if wrong.
+    Paths in it (a paper account's ``feed``) are relative to the file's folder."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -424,11 +440,14 @@ def load_accounts(path: str | Path) -> AccountsConfig:
         raise AccountsConfigError(
             str(p), [ConfigProblem("(file)", exc.strerror or str(exc))]
         ) from None
-    return parse_accounts(text, source=str(p))
+    return parse_accounts(text, source=str(p), base=p.parent)
 
 
-def parse_accounts(text: str, *, source: str = "accounts.yaml") -> AccountsConfig:
-    """:func:`load_accounts` on the file's text (``source`` names it in errors)."""
+def parse_accounts(
+    text: str, *, source: str = "accounts.yaml", base: Path | None = None
+) -> AccountsConfig:
+    """:func:`load_accounts` on the file's text (``source`` names it in errors; ``base``: the
+    folder its relative paths start from, default the working directory)."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -453,7 +472,7 @@ def parse_accounts(text: str, *, source: str = "accounts.yaml") -> AccountsConfi
             # dict[str, AccountEntry] etc. add no model-name segments; a Literal's adds none
             problems.append(ConfigProblem(".".join(loc), _message(err), _line_of(lines, loc)))
         raise AccountsConfigError(source, problems) from None
-    return _resolve(parsed, source, lines)
+    return _resolve(parsed, source, lines, base or Path())
 
 
 def _message(err: Any) -> str:
@@ -498,7 +517,7 @@ def _line_of(lines: Mapping[tuple[str, ...], int], loc: tuple[str, ...]) -> int 
 
 
 def _resolve(
-    parsed: AccountsFile, source: str, lines: Mapping[tuple[str, ...], int]
+    parsed: AccountsFile, source: str, lines: Mapping[tuple[str, ...], int], base: Path
 ) -> AccountsConfig:
     problems: list[ConfigProblem] = []
 
@@ -564,6 +583,7 @@ def _resolve(
                 problem((*where, "api_key_vault_path"), "a paper account has no key")
             if entry.symbols and entry.mode != "paper":
                 problem((*where, "symbols"), "applies to paper accounts only (mode: paper)")
+            feed = _feed_of(entry, where, base, problem)
             cap, bal = rules.max_sub_balance, entry.max_balance_usdt
             if entry.type == "sub" and cap is not None and bal is not None and bal > cap:
                 problem(
@@ -630,8 +650,12 @@ def _resolve(
                         real_venue=real_venue,
                         paper_balances=dict(entry.paper_balances),
                         symbols=tuple(entry.symbols),
+                        feed=feed,
+                        feed_speed=1.0 if entry.feed_speed is None else entry.feed_speed,
+                        feed_loop=True if entry.feed_loop is None else entry.feed_loop,
                     )
                 )
+    _same_feed(paper, ids, problem)
     for umbrella in umbrellas.values():
         if umbrella.account_id in ids:
             problem(
@@ -653,3 +677,52 @@ def _resolve(
     return AccountsConfig(
         tuple(accounts), tuple(umbrellas.values()), routing, venues, entries, tuple(paper)
     )
+
+
+def _feed_of(
+    entry: AccountEntry,
+    where: tuple[str, ...],
+    base: Path,
+    problem: Callable[[Iterable[str], str], None],
+) -> Path | None:
+    """A paper account's ``feed`` resolved against ``base`` (it must be a file), its settings
+    checked."""
+    if entry.feed is None:
+        for key in ("feed_speed", "feed_loop"):
+            if getattr(entry, key) is not None:
+                problem((*where, key), "applies to a paper account with a feed only (feed:)")
+        return None
+    if entry.mode != "paper":
+        problem((*where, "feed"), "applies to paper accounts only (mode: paper)")
+        return None
+    speed = entry.feed_speed
+    if speed is not None and not (math.isfinite(speed) and speed >= 0):
+        problem((*where, "feed_speed"), f"must be zero or more, not {speed}")
+    path = base / entry.feed
+    if not path.is_file():
+        problem((*where, "feed"), f"no such file: {path}")
+        return None
+    return path
+
+
+def _same_feed(
+    paper: Sequence[VenueAccountConfig],
+    ids: Mapping[str, tuple[str, ...]],
+    problem: Callable[[Iterable[str], str], None],
+) -> None:
+    """The paper accounts of one real venue share its paper venue, so one source of market data:
+    the same feed (or none), speed and loop."""
+    first: dict[str, VenueAccountConfig] = {}
+    for acc in paper:
+        other = first.setdefault(acc.venue, acc)
+        if (acc.feed, acc.feed_speed, acc.feed_loop) != (
+            other.feed,
+            other.feed_speed,
+            other.feed_loop,
+        ):
+            problem(
+                (*ids[acc.account_id], "feed"),
+                f"the paper accounts of {acc.venue} share one market: {other.account_id} "
+                f"{'replays ' + str(other.feed) if other.feed else 'follows the real venue'} "
+                "(feed, feed_speed and feed_loop must be the same)",
+            )
