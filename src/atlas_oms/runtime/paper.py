@@ -162,7 +162,9 @@ class PaperFeed:
         if isinstance(event, TradePrint):
             last: Decimal | None = event.price
         elif isinstance(event, BookSnapshot):
-            last = (event.bids[0][0] + event.asks[0][0]) / TWO if event.bids and event.asks else None
+            last = (
+                (event.bids[0][0] + event.asks[0][0]) / TWO if event.bids and event.asks else None
+            )
         else:
             last = event.close
         self._offer(target, last, None)
