@@ -57,6 +57,7 @@ __all__ = [
     "write_instruments",
 ]
 
+
 # ------------------------------------------------------------------------------ recorded feeds
 async def recording(
     source: AsyncIterable[MarketEvent], path: str | Path
