@@ -157,14 +157,9 @@ def _is_header(row: Sequence[str]) -> bool:
     return False
 
 
-# ------------------------------------------------------------------------------------ bars
-def load_bars(
-    path: str | Path, symbol: str | None = None, *, interval_ns: int | None = None
-) -> list[Bar]:
-    """Every bar of a ccxt or Binance OHLCV file (CSV or Parquet), in time order.
-
-    ``symbol`` defaults to the one in a Binance-style file name; ``interval_ns`` to the one the
-    timestamps show. Raises :class:`DataError` for a malformed file or row."""
+def _file_and_symbol(path: str | Path, symbol: str | None) -> tuple[Path, str]:
+    """The data file (it must exist) and its symbol: ``symbol``, else the one in a
+    Binance-style file name."""
     p = Path(path)
     if not p.exists():
         raise DataError("NO_FILE", str(p), 0, "no such file")
@@ -173,6 +168,18 @@ def load_bars(
         raise DataError(
             "NO_SYMBOL", str(p), 0, "the symbol is not in the file name: give it (--symbol)"
         )
+    return p, sym
+
+
+# ------------------------------------------------------------------------------------ bars
+def load_bars(
+    path: str | Path, symbol: str | None = None, *, interval_ns: int | None = None
+) -> list[Bar]:
+    """Every bar of a ccxt or Binance OHLCV file (CSV or Parquet), in time order.
+
+    ``symbol`` defaults to the one in a Binance-style file name; ``interval_ns`` to the one the
+    timestamps show. Raises :class:`DataError` for a malformed file or row."""
+    p, sym = _file_and_symbol(path, symbol)
     # (line, open ns, close ns, (open, high, low, close, volume))
     raw: list[tuple[int, int, int | None, tuple[Decimal, ...]]] = []
     columns: dict[str, int] | None = None
@@ -277,14 +284,7 @@ def _infer_interval(raw: Sequence[tuple[int, int, int | None, Any]], path: Path)
 def load_trades(path: str | Path, symbol: str | None = None) -> list[TradePrint]:
     """Every trade of a ccxt ``fetch_trades`` or Binance trades file (CSV or Parquet), in time
     order (stable for equal times). Raises :class:`DataError` for a malformed file or row."""
-    p = Path(path)
-    if not p.exists():
-        raise DataError("NO_FILE", str(p), 0, "no such file")
-    sym = symbol or infer_symbol(p)
-    if not sym:
-        raise DataError(
-            "NO_SYMBOL", str(p), 0, "the symbol is not in the file name: give it (--symbol)"
-        )
+    p, sym = _file_and_symbol(path, symbol)
     out: list[TradePrint] = []
     columns: dict[str, int] | None = None
     binance = False

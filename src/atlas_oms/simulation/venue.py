@@ -65,7 +65,7 @@ from atlas_oms.simulation.book_walk import Level, available, crosses, walk
 from atlas_oms.simulation.commission import Commissions
 from atlas_oms.simulation.config import FillConfig
 from atlas_oms.simulation.market import Bar, BookSnapshot, MarketEvent, TradePrint
-from atlas_oms.simulation.models import capped_qty, market_fill
+from atlas_oms.simulation.models import ModelFill, capped_qty, market_fill
 from atlas_oms.simulation.sizing import validate_order_size
 
 ZERO = Decimal(0)
@@ -385,10 +385,15 @@ class SimulatedVenue:
         if self._uses_book(m, o.side):
             assert m.book is not None
             return available(q.other_side(m.book, o.side), o.side, limit)
+        fill = self._formula_fill(o, m, inst)
+        return fill.qty if fill is not None and crosses(o.side, fill.price, limit) else ZERO
+
+    def _formula_fill(self, o: SimOrder, m: SymbolMarket, inst: Instrument) -> ModelFill | None:
+        """What the fill model gives a taker for its leaves now (None: no price to fill at)."""
         ref, touch = self._reference(m, o.side)
         if ref is None:
-            return ZERO
-        fill = market_fill(
+            return None
+        return market_fill(
             self.config,
             o.side,
             o.leaves,
@@ -399,7 +404,6 @@ class SimulatedVenue:
             self._model(),
             spread=not touch,
         )
-        return fill.qty if crosses(o.side, fill.price, limit) else ZERO
 
     def _take(
         self, o: SimOrder, m: SymbolMarket, inst: Instrument, limit: Decimal | None
@@ -415,21 +419,8 @@ class SimulatedVenue:
             else:
                 m.book = msgspec.structs.replace(book, bids=result.remaining)
             return list(result.fills), False
-        ref, touch = self._reference(m, o.side)
-        if ref is None:
-            return [], False
-        fill = market_fill(
-            self.config,
-            o.side,
-            o.leaves,
-            ref,
-            inst.tick_size,
-            inst.lot_size,
-            self._volume(m),
-            self._model(),
-            spread=not touch,
-        )
-        if not crosses(o.side, fill.price, limit):
+        fill = self._formula_fill(o, m, inst)
+        if fill is None or not crosses(o.side, fill.price, limit):
             return [], False
         fills = [(fill.price, fill.qty)] if fill.qty > 0 else []
         return fills, fill.qty < o.leaves
