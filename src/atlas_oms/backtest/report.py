@@ -189,7 +189,11 @@ def _executor_table(executor: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> 
         for mode, stats in modes.items()
     ]
     if not columns:
-        return '<p class="muted">No orders were submitted.</p>'
+        return (
+            '<p class="muted">The strategies sent no order of their own through the executor '
+            "(the orders of managed trades are derived by Atlas's policy, not sent by the "
+            "strategy).</p>"
+        )
     head = "".join(f"<th>{html.escape(label)}</th>" for label, _ in columns)
     rows = [f"<table><thead><tr><th>Executor</th>{head}</tr></thead><tbody>"]
     for label, key in EXECUTOR_ROWS:
