@@ -3,7 +3,7 @@ money quantum, the sanity bound, and how a number reads in a sentence."""
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import MAX_EMAX, MIN_EMIN, ROUND_CEILING, ROUND_FLOOR, Context, Decimal
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -30,8 +30,20 @@ def round_to_tick(price: Decimal, tick: Decimal, up: bool) -> Decimal:
 
 
 def plain(value: Decimal) -> str:
-    """A number for a human sentence: no exponent, no trailing zeros."""
-    return format(value.normalize(), "f")
+    """A number for a human sentence: no exponent, no trailing zeros. Never raises: a value
+    beyond any sane magnitude (bad input being refused) reads as words, not a million digits."""
+    if not value.is_finite():
+        return str(value)
+    if value and value.adjusted() > 36:
+        return "an absurdly large number" if value > 0 else "an absurdly large negative number"
+    if value and value.adjusted() < -36:
+        return "an absurdly small number"
+    return format(value.normalize(_WIDE), "f")
+
+
+#: Wide enough to normalize any value :func:`plain` shows (the default context's exponent
+#: limits would raise ``Overflow`` on values a request can carry).
+_WIDE = Context(prec=80, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
 
 def is_amount(value: object) -> bool:

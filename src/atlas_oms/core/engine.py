@@ -165,6 +165,11 @@ class Engine:
             after_step(ctx, out, message.ts)
         return out
 
+    def folded_before_failure(self) -> list[ev.EventBase]:
+        """The events the last :meth:`handle` emitted (and folded) before it raised: the state
+        holds them, so the journal must too (or every later append would leave a gap)."""
+        return list(self._ctx.out)
+
     def take_requests(self) -> list[VenueRequest]:
         """Return and clear the venue requests produced so far."""
         ctx = self._ctx

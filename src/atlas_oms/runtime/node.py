@@ -169,7 +169,13 @@ class Node(LinkedOrders, TrailingStops, DerivativesVenue, Queries):
             while queue:
                 if state.archived:
                     self._load_back(queue[0], produced)
-                events = engine.handle(queue[0])
+                try:
+                    events = engine.handle(queue[0])
+                except BaseException:
+                    # A handler that failed half-way has folded what it emitted: journal that
+                    # too, so the journal stays the state's (a replay folds the same events).
+                    produced.extend(engine.folded_before_failure())
+                    raise
                 if events:
                     produced.extend(events)
                 if engine.has_requests:
