@@ -65,6 +65,23 @@ def test_a_repeated_intent_id_does_nothing() -> None:
     assert long_intent(node) == []
 
 
+def test_an_intent_with_absurd_numbers_or_a_stop_inside_a_tick_is_refused_not_a_crash() -> None:
+    # Found by the REST fuzzing: R / |ideal - stop| overflowed half-way through the handler (a
+    # 500) when the stop sat 1E-999999 from the ideal entry or a price was 1E+999999.
+    node = make_node()
+    cases = [
+        ({"stop": "99.9999999999"}, "INVALID_ZONE"),  # less than one tick (0.01) from 100
+        ({"entry_max": "1E+999999"}, "INVALID_FIELD"),
+        ({"risk_amount": "1E+30"}, "INVALID_FIELD"),
+        ({"stop": "-1"}, "INVALID_FIELD"),
+        ({"key_level": "NaN"}, "INVALID_FIELD"),
+    ]
+    for i, (kw, reason) in enumerate(cases):
+        refused = of(long_intent(node, f"bad-{i}", **kw), ev.TradeIntentRefused)
+        assert refused and refused[0].reason == reason, kw  # type: ignore[attr-defined]
+    assert node.journal.last_seq == node.engine.seq
+
+
 def test_an_intent_with_the_stop_on_the_wrong_side_is_refused() -> None:
     node = make_node()
     refused = of(long_intent(node, stop="101"), ev.TradeIntentRefused)

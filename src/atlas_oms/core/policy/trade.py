@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from atlas_oms.core.context import Context
-from atlas_oms.core.decimals import round_to_tick
+from atlas_oms.core.decimals import is_amount, round_to_tick
 from atlas_oms.core.orders.amend import cancel_for
 from atlas_oms.core.policy import cycles, forced_close, guards, trade_exits
 from atlas_oms.core.policy.trade_orders import (
@@ -101,6 +101,17 @@ def submit_intent(ctx: Context, c: cmd.SubmitTradeIntent) -> None:
     late = forced_close.refusal(state, inst, c.ts)  # seed 001 §11: no new entries
     if late is not None:
         _refuse(ctx, c, "FORCED_CLOSE_WINDOW", late)
+        return
+    numbers = (c.entry_ideal, c.entry_max, c.stop, c.risk_amount)
+    if not all(is_amount(v) and v > 0 for v in numbers) or (
+        c.key_level is not None and not (is_amount(c.key_level) and c.key_level > 0)
+    ):
+        _refuse(
+            ctx, c, "INVALID_FIELD", "prices and R must be positive numbers of a sane magnitude"
+        )
+        return
+    if abs(c.entry_ideal - c.stop) < inst.tick_size:
+        _refuse(ctx, c, "INVALID_ZONE", "the stop must be at least one tick from the ideal entry")
         return
     long = c.side is Side.BUY
     if (long and not c.stop < c.entry_ideal <= c.entry_max) or (
