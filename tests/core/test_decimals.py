@@ -17,3 +17,11 @@ def test_plain_never_raises_and_never_writes_an_exponent() -> None:
     assert plain(Decimal("1E+3")) == "1000"
     assert plain(Decimal("0E+5")) == "0"
     assert plain(Decimal("0.000000001")) == "0.000000001"
+
+
+def test_is_amount_refuses_a_huge_exponent_without_raising() -> None:
+    from atlas_oms.core.decimals import is_amount
+
+    assert not is_amount(Decimal("1E+1000000"))  # abs() of it overflowed in the default context
+    assert not is_amount(Decimal("-1E+1000000"))
+    assert is_amount(Decimal("1E-1000000")) and is_amount(Decimal("-5"))

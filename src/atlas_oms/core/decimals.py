@@ -48,4 +48,5 @@ _WIDE = Context(prec=80, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
 def is_amount(value: object) -> bool:
     """Whether ``value`` is a finite Decimal of sane magnitude (any sign, zero included)."""
-    return isinstance(value, Decimal) and value.is_finite() and abs(value) < ABSURD
+    # copy_abs(), not abs(): abs() rounds in the context and overflows on 1E+1000000.
+    return isinstance(value, Decimal) and value.is_finite() and value.copy_abs() < ABSURD
