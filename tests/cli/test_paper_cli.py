@@ -35,6 +35,24 @@ D1 = Decimal(1)
 D = Decimal
 
 
+#: The SMA example on book ticks with small windows, one account: the strategy options every
+#: venue run and its backtest share.
+BOOK_SMA = [
+    "--strategy",
+    SMA,
+    "--param",
+    "on=book",
+    "--param",
+    "fast=2",
+    "--param",
+    "slow=4",
+    "--param",
+    "qty=0.001",
+    "--account",
+    "demo=10000",
+]
+
+
 def _journal(path: Path) -> list[bytes]:
     node = Node(str(path))
     try:
@@ -167,18 +185,7 @@ def test_paper_on_the_venues_market_data_fills_at_its_prices_and_stops_on_sigter
         fake.http,
         "--symbol",
         "BTC/USDT",
-        "--strategy",
-        SMA,
-        "--param",
-        "on=book",
-        "--param",
-        "fast=2",
-        "--param",
-        "slow=4",
-        "--param",
-        "qty=0.001",
-        "--account",
-        "demo=10000",
+        *BOOK_SMA,
         "--out",
         str(out),
         "--journal",
@@ -231,18 +238,7 @@ def test_paper_on_the_venues_market_data_fills_at_its_prices_and_stops_on_sigter
             "backtest",
             "--feed",
             str(record),
-            "--strategy",
-            SMA,
-            "--param",
-            "on=book",
-            "--param",
-            "fast=2",
-            "--param",
-            "slow=4",
-            "--param",
-            "qty=0.001",
-            "--account",
-            "demo=10000",
+            *BOOK_SMA,
             "--out",
             str(back),
             "--journal",
