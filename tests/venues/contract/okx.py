@@ -141,7 +141,9 @@ class _OkxHarness:
         self.f.faults.half_open = on
 
     def expire_stream_auth(self) -> None:
-        raise NotImplementedError("OKX's login does not expire")
+        """OKX's login has no expiry; the nearest event is the venue ending the session: a
+        ``notice`` (``64008``, "the connection will soon be closed") and the close."""
+        self.f.end_private_sessions()
 
     def duplicate_executions(self, on: bool) -> None:
         self.f.faults.duplicate_events = on
@@ -236,7 +238,12 @@ class OkxSpotHarness(_OkxHarness):
     inst_id = "BTC-USDT"
     capabilities = frozenset({Capability.SHORT_FILL_HISTORY})
     instrument = Instrument(
-        symbol="BTC/USDT", base="BTC", quote="USDT", qty=D("0.01"), price=D("50000"), derivative=False
+        symbol="BTC/USDT",
+        base="BTC",
+        quote="USDT",
+        qty=D("0.01"),
+        price=D("50000"),
+        derivative=False,
     )
 
 
@@ -262,4 +269,10 @@ _WHY = {
     Capability.THIRD_ASSET_FEES: "OKX charges fees in the traded assets only",
     Capability.STREAM_AUTH_EXPIRY: "OKX's WebSocket login does not expire",
     Capability.SHORT_FILL_HISTORY: "",
+    Capability.SELF_TRADES: (
+        "OKX enforces self-trade prevention (cancel maker by default) since 2024-03-14"
+    ),
+    Capability.SHORT_RECV_WINDOW: (
+        "OKX accepts a request timestamp within 30 s: a 6 s skew is not refused"
+    ),
 }

@@ -626,6 +626,21 @@ class FakeOkx:
                 for _ in range(times):
                     conn.send(push)
 
+    def end_private_sessions(self) -> None:
+        """The venue ends every private session: ``notice`` 64008, then the close."""
+        for conn in list(self._conns):
+            if conn.kind == "private":
+                conn.send(
+                    {
+                        "event": "notice",
+                        "code": "64008",
+                        "msg": "The connection will soon be closed for a service upgrade. "
+                        "Please reconnect.",
+                        "connId": "c1",
+                    }
+                )
+                asyncio.get_running_loop().create_task(conn.close())
+
     def drop_private_streams(self) -> None:
         for conn in list(self._conns):
             if conn.kind == "private":

@@ -251,7 +251,21 @@ class FakeOkxVenue:
                 total += o.leaves
         return total
 
+    def _self_trade_prevention(self, o: Order) -> None:
+        """OKX's mandatory STP (since 2024-03-14), default ``cancel_maker``: a resting order of
+        the same account that the new order would trade with is canceled (``cancelSource``
+        ``32``) and the new order goes on."""
+        for rest in list(self.orders.values()):
+            if rest is o or rest.account != o.account or not rest.is_open:
+                continue
+            if rest.inst is not o.inst or rest.side == o.side or rest.px is None:
+                continue
+            crosses = o.px is None or (o.px >= rest.px if o.side == "buy" else o.px <= rest.px)
+            if crosses:
+                self.cancel(rest, source="32")
+
     def _match(self, o: Order) -> None:
+        self._self_trade_prevention(o)
         book = sorted(
             (q for q in self.quotes[o.inst.inst_id] if q.side != o.side),
             key=lambda q: q.px if o.side == "buy" else -q.px,

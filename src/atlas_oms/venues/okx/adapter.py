@@ -402,7 +402,8 @@ class OkxAdapter:
             self._stream_up = True
             self._gap("STARTED")
             return
-        if message.get("event") == "error":
+        if message.get("event") in ("error", "notice"):
+            # a refused login or subscription, or the venue ending the session (64008)
             self._stream_lost("STREAM_TERMINATED")
             return
         if arg.get("channel") == "orders":
