@@ -467,9 +467,9 @@ class FakeOkx:
         if not ord_id and not cl:
             raise OkxError("51000", "Parameter ordId or clOrdId error", item=not query)
         o = self.venue.find(acct.name, inst_id, ord_id, cl)
-        if o is not None and query and self.faults.visibility_lag_s:
-            if self.venue.now_ms() - o.c_time < self.faults.visibility_lag_s * 1000:
-                o = None
+        lag_ms = self.faults.visibility_lag_s * 1000
+        if o is not None and query and self.venue.now_ms() - o.c_time < lag_ms:
+            o = None
         if o is None:
             if query:
                 raise OkxError("51603", "Order does not exist")

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 D = Decimal
 ZERO = D(0)
+ONE = D(1)
 
 
 class OkxError(Exception):
@@ -37,7 +38,7 @@ class Inst:
     tick: Decimal
     lot: Decimal
     min_sz: Decimal
-    ct_val: Decimal = D(1)
+    ct_val: Decimal = ONE
 
     @property
     def settle(self) -> str:
@@ -113,10 +114,10 @@ class Account:
     hedge: bool = False
     positions: dict[tuple[str, str], Position] = field(default_factory=dict)
     fills: list[Fill] = field(default_factory=list)
-    maker: Decimal = D("0.0008")
-    taker: Decimal = D("0.001")
-    swap_maker: Decimal = D("0.0002")
-    swap_taker: Decimal = D("0.0005")
+    maker: Decimal = field(default_factory=lambda: D("0.0008"))
+    taker: Decimal = field(default_factory=lambda: D("0.001"))
+    swap_maker: Decimal = field(default_factory=lambda: D("0.0002"))
+    swap_taker: Decimal = field(default_factory=lambda: D("0.0005"))
 
 
 @dataclass

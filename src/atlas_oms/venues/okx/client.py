@@ -96,9 +96,9 @@ class AtlasOkx(AtlasHooks, ccxt.pro.okx):
         sink = self.atlas_on_message
         if sink is not None:
             sink(str(client.url), message)
-        if isinstance(message, dict) and (message.get("arg") or {}).get("channel") == "orders":
-            if "data" in message:
-                return
+        arg = message.get("arg") if isinstance(message, dict) else None
+        if isinstance(arg, dict) and arg.get("channel") == "orders" and "data" in message:
+            return
         with contextlib.suppress(Exception):
             ccxt.pro.okx.handle_message(self, client, message)
 

@@ -26,6 +26,7 @@ from atlas_oms.venues.binance.errors import (
     SERVER_ERROR,
     TIMEOUT,
     UNKNOWN_ORDER,
+    UNSUPPORTED_ORDER,
     VENUE_REJECTED,
     Action,
     Failure,
@@ -52,6 +53,29 @@ BY_CODE = {
     "51001": INVALID_REQUEST,
     "51026": POSITION_SIDE_MISMATCH,
 }
+
+__all__ = [
+    "AUTH",
+    "CLOCK_SKEW",
+    "DISCONNECTED",
+    "DUPLICATE",
+    "FILTER_PREFIX",
+    "INSUFFICIENT_FUNDS",
+    "INVALID_REQUEST",
+    "POSITION_SIDE_MISMATCH",
+    "RATE_LIMITED",
+    "REDUCE_ONLY_REJECTED",
+    "SERVER_ERROR",
+    "TIMEOUT",
+    "UNKNOWN_ORDER",
+    "UNSUPPORTED_ORDER",
+    "VENUE_REJECTED",
+    "Action",
+    "Failure",
+    "classify_read",
+    "classify_write",
+    "is_not_found",
+]
 
 
 def classify_write(
