@@ -224,7 +224,10 @@ class _OkxHarness:
 
     def positions(self) -> dict[tuple[str, PositionSide], tuple[Decimal, Decimal]]:
         return {
-            (unified_symbol(inst_id), _SIDES[side]): (pos.pos * self._ct(), pos.avg_px)
+            (unified_symbol(inst_id), _SIDES[side]): (
+                (-pos.pos if side == "short" else pos.pos) * self._ct(),
+                pos.avg_px,
+            )
             for (inst_id, side), pos in self._acct().positions.items()
             if pos.pos and inst_id == self.inst_id
         }
@@ -250,7 +253,9 @@ class OkxSpotHarness(_OkxHarness):
 class OkxSwapHarness(_OkxHarness):
     name = "okx-swap"
     inst_id = "BTC-USDT-SWAP"
-    capabilities = frozenset({Capability.POSITIONS, Capability.SHORT_FILL_HISTORY})
+    capabilities = frozenset(
+        {Capability.POSITIONS, Capability.HEDGE_MODE, Capability.SHORT_FILL_HISTORY}
+    )
     instrument = Instrument(
         symbol="BTC/USDT:USDT",
         base="BTC",
@@ -265,7 +270,7 @@ _CHANGES = {"CANCEL": "cancels", "AMEND": "amends"}
 
 _WHY = {
     Capability.POSITIONS: "a spot pair holds balances, not positions",
-    Capability.HEDGE_MODE: "the OKX fake's hedge mode (long_short_mode) is not wired yet",
+    Capability.HEDGE_MODE: "a spot pair has no position mode (no long/short legs)",
     Capability.THIRD_ASSET_FEES: "OKX charges fees in the traded assets only",
     Capability.STREAM_AUTH_EXPIRY: "OKX's WebSocket login does not expire",
     Capability.SHORT_FILL_HISTORY: "",
