@@ -321,3 +321,72 @@ def test_50011_too_many_requests_is_rate_limited_for_reads_and_unknown_for_write
         assert fake.throttled == 2
 
     run(t)
+
+
+# ---------------------------------------------------------------- public market data
+def test_prices_come_from_the_public_tickers_channel_in_exact_decimals() -> None:
+    async def t(fake: FakeOkx, a: OkxAdapter) -> None:
+        fake.venue.last["BTC-USDT-SWAP"] = D("61234.5")
+        stream = a.prices(["BTC/USDT:USDT"])
+        first = await asyncio.wait_for(anext(stream), 3)
+        assert (first.symbol, first.last) == ("BTC/USDT:USDT", D("61234.5"))
+        assert (first.bid, first.ask) == (D("61234.4"), D("61234.6"))
+        fake.venue.house_quote("BTC-USDT-SWAP", "sell", D("61300"), D("1"))
+        fake.push_tickers("BTC-USDT-SWAP")
+        second = await asyncio.wait_for(anext(stream), 3)
+        assert second.ask == D("61300")
+        await stream.aclose()
+
+    run(t)
+
+
+def test_a_fill_rides_on_the_orders_push_with_okx_fee_sign_and_contracts() -> None:
+    """An ``orders`` push with ``tradeId``: a fill of ``fillSz`` contracts × ``ctVal``; OKX's
+    ``fillFee`` is negative when charged, Atlas's fee positive; ``execType`` M is maker."""
+    from atlas_oms.model.enums import LiquiditySide, PositionSide
+    from atlas_oms.venues.okx.parse import Context, parse_order_push
+
+    ctx = Context(
+        "okx", "acc", decode, {"BTC-USDT-SWAP": "BTC/USDT:USDT"}, {"BTC-USDT-SWAP": D("0.01")}
+    )
+    row = {
+        "instType": "SWAP",
+        "instId": "BTC-USDT-SWAP",
+        "ordId": "7001",
+        "clOrdId": f"{PREFIX}12",
+        "px": "50000",
+        "sz": "3",
+        "ordType": "limit",
+        "side": "buy",
+        "posSide": "net",
+        "accFillSz": "2",
+        "fillPx": "50000",
+        "tradeId": "9001",
+        "fillSz": "2",
+        "fillTime": "1765000000123",
+        "avgPx": "50000",
+        "state": "partially_filled",
+        "execType": "M",
+        "fillFee": "-0.2",
+        "fillFeeCcy": "USDT",
+        "uTime": "1765000000123",
+        "cTime": "1765000000000",
+    }
+    update = parse_order_push(row, ctx)
+    assert update.exec_type == "TRADE" and update.order.order_id == 12
+    assert (update.order.qty, update.order.cum_qty) == (D("0.03"), D("0.02"))
+    assert update.order.state is VenueOrderState.PARTIALLY_FILLED
+    fill = update.fill
+    assert fill is not None
+    assert (fill.qty, fill.px, fill.fee, fill.fee_asset) == (
+        D("0.02"),
+        D("50000"),
+        D("0.2"),
+        "USDT",
+    )
+    assert (fill.liquidity_side, fill.position_side, fill.trade_id) == (
+        LiquiditySide.MAKER,
+        PositionSide.BOTH,
+        "9001",
+    )
+    assert fill.ts == 1765000000123 * 1_000_000

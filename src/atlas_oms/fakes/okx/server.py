@@ -84,6 +84,7 @@ class _Conn:
         self.kind = kind  # private | public
         self.account: str | None = None
         self.channels: set[str] = set()
+        self.tickers: set[str] = set()
         self.queue: asyncio.Queue[str | None] = asyncio.Queue()
         self.writer = asyncio.get_running_loop().create_task(self._write())
 
@@ -601,6 +602,9 @@ class FakeOkx:
                     return
                 conn.channels.add(channel)
                 conn.send({"event": "subscribe", "arg": arg, "connId": "c1"})
+                if channel == "tickers" and arg.get("instId") in INSTRUMENTS:
+                    conn.tickers.add(str(arg["instId"]))
+                    conn.send(self._ticker(str(arg["instId"])))
                 if channel == "orders" and conn.account is not None:
                     self._fill_on_subscribe(conn.account)
             return
@@ -625,6 +629,31 @@ class FakeOkx:
             if conn.kind == "private" and conn.account == o.account and "orders" in conn.channels:
                 for _ in range(times):
                     conn.send(push)
+
+    def _ticker(self, inst_id: str) -> dict[str, Any]:
+        venue = self.venue
+        book = venue.quotes[inst_id]
+        bids = [q.px for q in book if q.side == "buy"]
+        asks = [q.px for q in book if q.side == "sell"]
+        last = venue.last[inst_id]
+        row = {
+            "instType": INSTRUMENTS[inst_id].inst_type,
+            "instId": inst_id,
+            "last": num(last),
+            "lastSz": "0",
+            "bidPx": num(max(bids)) if bids else num(last - INSTRUMENTS[inst_id].tick),
+            "bidSz": "1",
+            "askPx": num(min(asks)) if asks else num(last + INSTRUMENTS[inst_id].tick),
+            "askSz": "1",
+            "ts": str(venue.now_ms()),
+        }
+        return {"arg": {"channel": "tickers", "instId": inst_id}, "data": [row]}
+
+    def push_tickers(self, inst_id: str) -> None:
+        """Push the ``tickers`` row of ``inst_id`` to its public subscribers."""
+        for conn in self._conns:
+            if conn.kind == "public" and inst_id in conn.tickers:
+                conn.send(self._ticker(inst_id))
 
     def end_private_sessions(self) -> None:
         """The venue ends every private session: ``notice`` 64008, then the close."""
