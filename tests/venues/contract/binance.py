@@ -271,6 +271,8 @@ class BinanceSpotHarness(_BinanceHarness):
             Capability.THIRD_ASSET_FEES,
             Capability.STREAM_AUTH_EXPIRY,
             Capability.SHORT_FILL_HISTORY,
+            Capability.SELF_TRADES,
+            Capability.SHORT_RECV_WINDOW,
         }
     )
     instrument = Instrument(
@@ -316,6 +318,8 @@ class BinanceUsdmHarness(_BinanceHarness):
             Capability.THIRD_ASSET_FEES,
             Capability.STREAM_AUTH_EXPIRY,
             Capability.SHORT_FILL_HISTORY,
+            Capability.SELF_TRADES,
+            Capability.SHORT_RECV_WINDOW,
         }
     )
     instrument = Instrument(
@@ -348,4 +352,6 @@ _WHY = {
     Capability.THIRD_ASSET_FEES: "the venue charges fees in the traded assets only",
     Capability.STREAM_AUTH_EXPIRY: "the venue's private stream has no expiring authentication",
     Capability.SHORT_FILL_HISTORY: "the venue's fill history is not shorter than a position",
+    Capability.SELF_TRADES: "the venue prevents self-trades",
+    Capability.SHORT_RECV_WINDOW: "the venue's signed requests stay valid for 30 s",
 }

@@ -15,8 +15,14 @@ import pytest
 
 from .binance import BinanceSpotHarness, BinanceUsdmHarness
 from .harness import VenueHarness
+from .okx import OkxSpotHarness, OkxSwapHarness
 
-HARNESSES: list[Callable[[], VenueHarness]] = [BinanceSpotHarness, BinanceUsdmHarness]
+HARNESSES: list[Callable[[], VenueHarness]] = [
+    BinanceSpotHarness,
+    BinanceUsdmHarness,
+    OkxSpotHarness,
+    OkxSwapHarness,
+]
 
 
 def pytest_configure(config: pytest.Config) -> None:

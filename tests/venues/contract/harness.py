@@ -37,6 +37,10 @@ class Capability(StrEnum):
     STREAM_AUTH_EXPIRY = "stream_auth_expiry"
     #: A fill history shorter than an old position's age.
     SHORT_FILL_HISTORY = "short_fill_history"
+    #: An account's orders may trade with each other (no mandatory self-trade prevention).
+    SELF_TRADES = "self_trades"
+    #: Signed requests expire within a few seconds (Binance ``recvWindow``; OKX allows 30 s).
+    SHORT_RECV_WINDOW = "short_recv_window"
 
 
 @dataclass(frozen=True)

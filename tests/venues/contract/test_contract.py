@@ -251,6 +251,7 @@ def test_five_partial_fills_within_one_millisecond_are_five_fills_and_filled(
     run(main)
 
 
+@pytest.mark.requires(Capability.SELF_TRADES)
 def test_a_self_trade_books_both_sides_of_the_one_trade_id(
     harness: VenueHarness, journal: Path
 ) -> None:
@@ -319,6 +320,7 @@ def test_a_venue_clock_two_seconds_ahead_still_trades(harness: VenueHarness, jou
     run(main)
 
 
+@pytest.mark.requires(Capability.SHORT_RECV_WINDOW)
 def test_a_venue_clock_six_seconds_behind_is_resynced_and_resent_once_then_untradable(
     harness: VenueHarness, journal: Path
 ) -> None:
