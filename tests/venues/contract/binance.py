@@ -271,6 +271,8 @@ class BinanceSpotHarness(_BinanceHarness):
             Capability.THIRD_ASSET_FEES,
             Capability.STREAM_AUTH_EXPIRY,
             Capability.SHORT_FILL_HISTORY,
+            Capability.AMEND,
+            Capability.SIGNED_TIMESTAMP,
         }
     )
     instrument = Instrument(
@@ -316,6 +318,8 @@ class BinanceUsdmHarness(_BinanceHarness):
             Capability.THIRD_ASSET_FEES,
             Capability.STREAM_AUTH_EXPIRY,
             Capability.SHORT_FILL_HISTORY,
+            Capability.AMEND,
+            Capability.SIGNED_TIMESTAMP,
         }
     )
     instrument = Instrument(
@@ -348,4 +352,6 @@ _WHY = {
     Capability.THIRD_ASSET_FEES: "the venue charges fees in the traded assets only",
     Capability.STREAM_AUTH_EXPIRY: "the venue's private stream has no expiring authentication",
     Capability.SHORT_FILL_HISTORY: "the venue's fill history is not shorter than a position",
+    Capability.AMEND: "the venue cannot change a working order in place",
+    Capability.SIGNED_TIMESTAMP: "the venue's signatures carry no timestamp",
 }

@@ -15,8 +15,13 @@ import pytest
 
 from .binance import BinanceSpotHarness, BinanceUsdmHarness
 from .harness import VenueHarness
+from .upbit import UpbitHarness
 
-HARNESSES: list[Callable[[], VenueHarness]] = [BinanceSpotHarness, BinanceUsdmHarness]
+HARNESSES: list[Callable[[], VenueHarness]] = [
+    BinanceSpotHarness,
+    BinanceUsdmHarness,
+    UpbitHarness,
+]
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -37,6 +37,11 @@ class Capability(StrEnum):
     STREAM_AUTH_EXPIRY = "stream_auth_expiry"
     #: A fill history shorter than an old position's age.
     SHORT_FILL_HISTORY = "short_fill_history"
+    #: A working order's price or quantity changed in place, same venue order id (Upbit: no).
+    AMEND = "amend"
+    #: Signed requests carry a timestamp the venue checks against its clock (Upbit's JWT has
+    #: a nonce only, and Upbit publishes no server time).
+    SIGNED_TIMESTAMP = "signed_timestamp"
 
 
 @dataclass(frozen=True)

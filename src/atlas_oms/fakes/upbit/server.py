@@ -57,7 +57,7 @@ class Limits:
     ban_after_429_s: float = 0.0
 
 
-@dataclass
+@dataclass(eq=False)
 class _Conn:
     ws: web.WebSocketResponse
     account: str

@@ -26,7 +26,7 @@ import ccxt.pro
 #: Upbit's per-second limits by ``Remaining-Req`` group (reference/venues.md §1.6).
 GROUP_LIMITS = {"order": 8, "default": 30}
 
-_AnyBase: Any = object
+_UpbitBase: Any = ccxt.pro.upbit
 
 
 class UpbitHttpError(ccxt.ExchangeError):
@@ -70,7 +70,7 @@ def is_order_request(path: str, method: str) -> bool:
     return path in ("orders", "order", "orders/cancel_and_new") and method in ("POST", "DELETE")
 
 
-class AtlasUpbit(_AnyBase, ccxt.pro.upbit):
+class AtlasUpbit(_UpbitBase):
     atlas_before_request: Callable[[int, bool], Awaitable[None]] | None = None
     atlas_on_response: Callable[[int, Mapping[str, str]], None] | None = None
     atlas_on_message: Callable[[str, Any], None] | None = None
