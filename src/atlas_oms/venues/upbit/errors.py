@@ -33,7 +33,6 @@ _AUTH = {
     "expired_access_key",
     "no_authorization_token",
     "invalid_query_payload",
-    "nonce_used",
     "out_of_scope",
     "no_authorization_ip",
 }
@@ -65,7 +64,10 @@ def classify_write(
         return Unknown(reason=RATE_LIMITED, code=name, message=msg or "HTTP 429")
     if status is None or status >= 500:
         return Unknown(reason=SERVER_ERROR, code=name, message=msg or f"HTTP {status}")
-    if name == "duplicate_identifier":
+    if name in ("duplicate_identifier", "nonce_used"):
+        # An order with this identifier exists, or this very request (its JWT nonce) arrived
+        # before (aiohttp repeats a request whose connection dropped): the first may have
+        # taken effect. Resolved by query.
         return Unknown(reason=DUPLICATE, code=name, message=msg)
     if name in _AUTH:
         return Refused(reason=AUTH, code=name, message=msg)
