@@ -158,8 +158,7 @@ class UpbitHarness:
     def rate_limit_low(self, on: bool) -> None:
         # A reconciliation: open orders, closed orders, one order query per executed order,
         # accounts (+ market/all on start): 6 per second fit one, a burst does not.
-        self.f.limits.per_second["default"] = 6 if on else 30
-        self.f.limits.per_second["order"] = 2 if on else 8
+        self.f.limits.enforced = {"default": 6, "order": 2} if on else {}
 
     def rate_limit_state(self) -> tuple[bool, bool]:
         return self.f.throttled, self.f.banned

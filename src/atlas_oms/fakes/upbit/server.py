@@ -53,6 +53,9 @@ class Faults:
 class Limits:
     #: Upbit's exchange API: orders 8/s, everything else 30/s, per account.
     per_second: dict[str, int] = field(default_factory=lambda: {"order": 8, "default": 30})
+    #: A lower limit actually enforced, while ``Remaining-Req`` still counts down from
+    #: ``per_second`` (the contract's "the limit is low and Atlas is not told").
+    enforced: dict[str, int] = field(default_factory=dict)
     #: After a 429, requests inside this many seconds are answered 418.
     ban_after_429_s: float = 0.0
 
@@ -202,7 +205,7 @@ class FakeUpbit:
         slot = (key, group, second)
         self._counts[slot] = used = self._counts.get(slot, 0) + 1
         limit = self.limits.per_second[group]
-        if used > limit:
+        if used > self.limits.enforced.get(group, limit):
             self.throttled = True
             if self.limits.ban_after_429_s:
                 self._backoff_until[key] = now + self.limits.ban_after_429_s
