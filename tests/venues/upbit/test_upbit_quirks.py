@@ -82,7 +82,9 @@ def test_cancel_by_identifier_calls_the_raw_endpoint_where_ccxt_would_send_uuid_
             await adapter._client.cancel_order(None, "BTC/KRW", {"identifier": "x1"})
         method, path, sent = fake.requests[-1]
         assert (method, path, sent.get("uuid")) == ("DELETE", "/v1/order", "None")
-        outcome = await adapter.cancel(CancelOrder(order_id=1, client_order_id="x1", symbol="BTC/KRW"))
+        outcome = await adapter.cancel(
+            CancelOrder(order_id=1, client_order_id="x1", symbol="BTC/KRW")
+        )
         assert isinstance(outcome, Acknowledged)
         method, path, sent = fake.requests[-1]
         assert (method, path, sent) == ("DELETE", "/v1/order", {"identifier": "x1"})
@@ -144,13 +146,23 @@ def test_a_cancel_state_with_executed_volume_is_a_partial_fill_then_cancel() -> 
         "paid_fee": "100",
         "identifier": "x7",
         "trades": [
-            {"uuid": "t-1", "price": "50000000", "volume": "0.004", "funds": "200000",
-             "created_at": "2026-12-07T10:00:01+09:00", "side": "bid"},
+            {
+                "uuid": "t-1",
+                "price": "50000000",
+                "volume": "0.004",
+                "funds": "200000",
+                "created_at": "2026-12-07T10:00:01+09:00",
+                "side": "bid",
+            },
         ],
     }
     ctx = p.Context("upbit", "a", lambda cid: 7)
     order = p.parse_order(raw, ctx)
-    assert (order.state, order.cum_qty, order.qty) == (VenueOrderState.CANCELED, D("0.004"), D("0.01"))
+    assert (order.state, order.cum_qty, order.qty) == (
+        VenueOrderState.CANCELED,
+        D("0.004"),
+        D("0.01"),
+    )
     assert order.venue_status == "cancel" and order.leaves_qty == 0
     (fill,) = p.parse_order_trades(raw, order)
     assert (fill.trade_id, fill.qty, fill.fee) == ("t-1", D("0.004"), D("100"))
@@ -171,12 +183,15 @@ def test_a_cancel_state_with_executed_volume_is_a_partial_fill_then_cancel() -> 
 # ---------------------------------------------------------------- Remaining-Req
 def test_the_remaining_req_header_feeds_the_limiter() -> None:
     assert parse_remaining_req("group=default; min=1800; sec=29") == ("default", 1800, 29)
-    assert limiter_headers({"Remaining-Req": "group=order; min=1800; sec=3"})[
-        "x-upbit-used-order-1s"
-    ] == "5"
+    assert (
+        limiter_headers({"Remaining-Req": "group=order; min=1800; sec=3"})["x-upbit-used-order-1s"]
+        == "5"
+    )
     clock = [1000.0]
     limiter = RateLimiter("upbit", upbit(), now=lambda: clock[0])
-    limiter.on_response("a", 200, limiter_headers({"Remaining-Req": "group=default; min=1800; sec=2"}))
+    limiter.on_response(
+        "a", 200, limiter_headers({"Remaining-Req": "group=default; min=1800; sec=2"})
+    )
     assert limiter.budget("a")["default_1s"] == 2
     clock[0] = 1001.0  # the next second: the whole budget again
     assert limiter.budget("a")["default_1s"] == 30
@@ -233,8 +248,13 @@ def test_an_off_tick_price_is_refused_before_sending() -> None:
 
 def test_the_fake_refuses_an_off_tick_price_with_upbits_error_name() -> None:
     async def main(fake: FakeUpbit, adapter: UpbitAdapter) -> None:
-        body = {"market": "KRW-BTC", "side": "bid", "ord_type": "limit", "price": "50000500",
-                "volume": "0.01"}
+        body = {
+            "market": "KRW-BTC",
+            "side": "bid",
+            "ord_type": "limit",
+            "price": "50000500",
+            "volume": "0.01",
+        }
         with pytest.raises(Exception) as refused:
             await adapter._client.privatePostOrders(body)
         assert getattr(refused.value, "name", "") == "invalid_price_bid"
@@ -253,15 +273,24 @@ def test_the_fake_checks_the_jwt_signature_nonce_and_query_hash() -> None:
         good_hash = hashlib.sha512(query.encode()).hexdigest()
 
         async def get(token: str) -> tuple[int, str]:
-            async with aiohttp.ClientSession() as s, s.get(
-                f"{fake.http}/v1/order?{query}", headers={"Authorization": f"Bearer {token}"}
-            ) as r:
+            async with (
+                aiohttp.ClientSession() as s,
+                s.get(
+                    f"{fake.http}/v1/order?{query}", headers={"Authorization": f"Bearer {token}"}
+                ) as r,
+            ):
                 return r.status, (await r.json())["error"]["name"]
 
         nonce = str(uuid.uuid4())
         base = {"access_key": KEY, "nonce": nonce, "query_hash_alg": "SHA512"}
-        assert await get(_token({**base, "query_hash": good_hash}, "w" * 40)) == (401, "jwt_verification")
-        assert await get(_token({**base, "query_hash": "0" * 128})) == (401, "invalid_query_payload")
+        assert await get(_token({**base, "query_hash": good_hash}, "w" * 40)) == (
+            401,
+            "jwt_verification",
+        )
+        assert await get(_token({**base, "query_hash": "0" * 128})) == (
+            401,
+            "invalid_query_payload",
+        )
         ok = _token({**base, "nonce": str(uuid.uuid4()), "query_hash": good_hash})
         assert await get(ok) == (404, "order_not_found")  # authenticated; no such order
         assert await get(ok) == (401, "nonce_used")  # the same nonce twice
@@ -277,8 +306,14 @@ def test_amend_is_refused_as_not_supported() -> None:
 
     async def main(fake: FakeUpbit, adapter: UpbitAdapter) -> None:
         outcome = await adapter.amend(
-            AmendOrder(order_id=1, client_order_id="x1", symbol="BTC/KRW", side=Side.BUY,
-                       qty=D("0.005"), leaves_qty=D("0.005"))
+            AmendOrder(
+                order_id=1,
+                client_order_id="x1",
+                symbol="BTC/KRW",
+                side=Side.BUY,
+                qty=D("0.005"),
+                leaves_qty=D("0.005"),
+            )
         )
         assert isinstance(outcome, Refused) and outcome.reason == "MODIFY_NOT_SUPPORTED"
 
@@ -287,8 +322,9 @@ def test_amend_is_refused_as_not_supported() -> None:
 
 def test_a_market_buy_by_quantity_without_a_price_is_refused() -> None:
     async def main(fake: FakeUpbit, adapter: UpbitAdapter) -> None:
-        order = PlaceOrder(order_id=11, client_order_id="x11", symbol="BTC/KRW", side=Side.BUY,
-                           qty=D("0.01"))
+        order = PlaceOrder(
+            order_id=11, client_order_id="x11", symbol="BTC/KRW", side=Side.BUY, qty=D("0.01")
+        )
         outcome = await adapter.place(order)
         assert isinstance(outcome, Refused) and outcome.reason == "UNSUPPORTED_ORDER"
 

@@ -81,6 +81,7 @@ class FakeUpbit:
         self._counts: dict[tuple[str, str, int], int] = {}
         self._backoff_until: dict[str, float] = {}
         self._conns: set[_Conn] = set()
+        self._tasks: set[asyncio.Future[Any]] = set()
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.requests: list[tuple[str, str, dict[str, Any]]] = []
@@ -111,6 +112,11 @@ class FakeUpbit:
             await self._runner.cleanup()
 
     # ------------------------------------------------------------------ the stream
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     def _push(self, account: str, message: dict[str, Any]) -> None:
         if self.faults.half_open:
             return
@@ -120,7 +126,7 @@ class FakeUpbit:
                 times = 2 if self.faults.duplicate_events and message.get("trade_uuid") else 1
                 for _ in range(times):
                     # Upbit sends its WebSocket messages as binary frames of UTF-8 JSON.
-                    asyncio.ensure_future(self._send(conn, text))
+                    self._spawn(self._send(conn, text))
 
     @staticmethod
     async def _send(conn: _Conn, text: str) -> None:
@@ -130,7 +136,7 @@ class FakeUpbit:
     def drop_streams(self) -> None:
         for conn in list(self._conns):
             self._conns.discard(conn)
-            asyncio.ensure_future(conn.ws.close())
+            self._spawn(conn.ws.close())
 
     async def _websocket(self, request: web.Request, acct: Account) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True)
@@ -189,8 +195,13 @@ class FakeUpbit:
             query = unquote(urlencode([(k, v) for k, v in body.items()]))
         if query:
             expected = hashlib.sha512(query.encode()).hexdigest()
-            if payload.get("query_hash") != expected or payload.get("query_hash_alg", "SHA512") != "SHA512":
-                raise UpbitError(401, "invalid_query_payload", "JWT 토큰의 쿼리가 일치하지 않습니다.")
+            if (
+                payload.get("query_hash") != expected
+                or payload.get("query_hash_alg", "SHA512") != "SHA512"
+            ):
+                raise UpbitError(
+                    401, "invalid_query_payload", "JWT 토큰의 쿼리가 일치하지 않습니다."
+                )
         elif "query_hash" in payload:
             raise UpbitError(401, "invalid_query_payload", "query_hash without a query")
         return acct
@@ -215,7 +226,11 @@ class FakeUpbit:
     # ------------------------------------------------------------------ dispatch
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         path = request.path
-        group = "order" if path in ("/v1/orders", "/v1/order") and request.method in ("POST", "DELETE") else "default"
+        group = (
+            "order"
+            if path in ("/v1/orders", "/v1/order") and request.method in ("POST", "DELETE")
+            else "default"
+        )
         left: int | None = None
         try:
             body: dict[str, Any] | None = None

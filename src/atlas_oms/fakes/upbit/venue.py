@@ -22,6 +22,9 @@ from atlas_oms.venues.upbit.ticks import on_tick
 D = Decimal
 ZERO = D(0)
 KST = timezone(timedelta(hours=9))
+#: Upbit KRW market: 0.05 % fee, 5,000 KRW minimum order total.
+FEE_RATE = D("0.0005")
+MIN_TOTAL = D("5000")
 
 
 def iso(ms: int) -> str:
@@ -184,7 +187,7 @@ Push = Callable[[str, dict[str, Any]], None]
 class UpbitVenue:
     """The matching and the books. ``push`` is called with each ``myOrder``/``myAsset``."""
 
-    def __init__(self, fee_rate: Decimal = D("0.0005"), min_total: Decimal = D("5000")) -> None:
+    def __init__(self, fee_rate: Decimal = FEE_RATE, min_total: Decimal = MIN_TOTAL) -> None:
         self.accounts: dict[str, Account] = {}
         self.orders: dict[str, Order] = {}
         self.fee_rate = fee_rate
@@ -249,7 +252,9 @@ class UpbitVenue:
             raise UpbitError(404, "market_does_not_exist", "Market does not exist.")
         side = body.get("side")
         if side not in ("bid", "ask"):
-            raise UpbitError(400, "validation_error", "side is missing, side does not have a valid value")
+            raise UpbitError(
+                400, "validation_error", "side is missing, side does not have a valid value"
+            )
         ord_type = body.get("ord_type")
         if ord_type not in ("limit", "price", "market"):
             raise UpbitError(400, "validation_error", "ord_type does not have a valid value")
@@ -268,7 +273,9 @@ class UpbitVenue:
             if not on_tick(price):
                 name = "invalid_price_bid" if side == "bid" else "invalid_price_ask"
                 raise UpbitError(
-                    400, name, "The price unit has not been input correctly. Please check it and try again."
+                    400,
+                    name,
+                    "The price unit has not been input correctly. Please check it and try again.",
                 )
             if price * volume < self.min_total:
                 raise UpbitError(
@@ -297,17 +304,22 @@ class UpbitVenue:
         )
         # lock
         if side == "bid":
-            need = (price * volume if ord_type == "limit" else price or ZERO) * (1 + self.fee_rate)
+            funds = (price or ZERO) * volume if ord_type == "limit" and volume else price or ZERO
+            need = funds * (1 + self.fee_rate)
             row = self._row(acct, quote)
             if row[0] < need:
-                raise UpbitError(400, "insufficient_funds_bid", f"주문가능한 금액({quote})이 부족합니다.")
+                raise UpbitError(
+                    400, "insufficient_funds_bid", f"주문가능한 금액({quote})이 부족합니다."
+                )
             row[0] -= need
             row[1] += need
         else:
             assert volume is not None
             row = self._row(acct, base)
             if row[0] < volume:
-                raise UpbitError(400, "insufficient_funds_ask", f"주문가능한 금액({base})이 부족합니다.")
+                raise UpbitError(
+                    400, "insufficient_funds_ask", f"주문가능한 금액({base})이 부족합니다."
+                )
             row[0] -= volume
             row[1] += volume
             need = volume

@@ -74,9 +74,7 @@ def upbit(orders_1s: int = 8, default_1s: int = 30) -> ScopeSpec:
     return ScopeSpec(
         (
             WindowSpec("order_1s", Counts.ORDERS, orders_1s, 1, "x-upbit-used-order-1s", True),
-            WindowSpec(
-                "default_1s", Counts.WEIGHT, default_1s, 1, "x-upbit-used-default-1s", True
-            ),
+            WindowSpec("default_1s", Counts.WEIGHT, default_1s, 1, "x-upbit-used-default-1s", True),
         ),
         default_retry_after_s=1.0,
     )

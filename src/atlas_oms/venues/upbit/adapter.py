@@ -146,7 +146,9 @@ class UpbitAdapter:
         method: Callable[[dict[str, Any]], Awaitable[Any]] = getattr(self._client, name)
         return method
 
-    async def _write(self, call: Callable[[], Awaitable[Any]]) -> tuple[Any, Refused | Unknown | None]:
+    async def _write(
+        self, call: Callable[[], Awaitable[Any]]
+    ) -> tuple[Any, Refused | Unknown | None]:
         try:
             return await call(), None
         except UpbitHttpError as e:
@@ -211,7 +213,9 @@ class UpbitAdapter:
                 params["time_in_force"] = tif.value.lower()
             elif tif is not TimeInForce.GTC:
                 return Refused(
-                    reason=UNSUPPORTED_ORDER, code="", message=f"Upbit takes GTC, IOC, FOK; not {tif}"
+                    reason=UNSUPPORTED_ORDER,
+                    code="",
+                    message=f"Upbit takes GTC, IOC, FOK; not {tif}",
                 )
         params["identifier"] = order.client_order_id
         return params

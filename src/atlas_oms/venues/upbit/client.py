@@ -185,5 +185,9 @@ def build_client(
             "timeout": timeout_ms,
         }
     )
-    client.urls["api"] = {"public": rest_url.rstrip("/"), "private": rest_url.rstrip("/"), "ws": ws_url}
+    client.urls["api"] = {
+        "public": rest_url.rstrip("/"),
+        "private": rest_url.rstrip("/"),
+        "ws": ws_url,
+    }
     return client

@@ -83,7 +83,9 @@ def is_not_found(status: int, name: str) -> bool:
     return name == "order_not_found" or (status == 404 and not name)
 
 
-def classify_read(failure: Failure, *, status: int | None = None, name: str = "", msg: str = "") -> VenueQueryFailed:
+def classify_read(
+    failure: Failure, *, status: int | None = None, name: str = "", msg: str = ""
+) -> VenueQueryFailed:
     if failure is Failure.TIMEOUT:
         return VenueQueryFailed(TIMEOUT, msg or "no answer within the client timeout")
     if failure is Failure.DISCONNECTED:

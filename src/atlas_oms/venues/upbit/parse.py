@@ -187,9 +187,9 @@ def parse_my_order(msg: dict[str, Any], ctx: Context) -> OrderUpdate:
         order_id=ctx.order_id(identifier),
         side=side,
         order_type="LIMIT" if ord_type in ("limit", "best") else "MARKET",
-        qty=executed + remaining if state in ("wait", "watch", "trade") else (
-            dec(msg.get("volume")) if not trade else executed + remaining
-        ),
+        qty=executed + remaining
+        if state in ("wait", "watch", "trade")
+        else (dec(msg.get("volume")) if not trade else executed + remaining),
         price=None if trade or ord_type != "limit" else dec(msg.get("price")) or None,
         cum_qty=executed,
         avg_px=(funds / executed) if executed and funds else None,
