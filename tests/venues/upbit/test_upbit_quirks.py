@@ -329,3 +329,9 @@ def test_a_market_buy_by_quantity_without_a_price_is_refused() -> None:
         assert isinstance(outcome, Refused) and outcome.reason == "UNSUPPORTED_ORDER"
 
     _run(main)
+
+
+def test_the_fake_and_the_adapter_use_the_same_published_tick_table() -> None:
+    from atlas_oms.fakes.upbit import ticks as fake_ticks
+
+    assert fake_ticks.KRW_PRICE_UNITS == KRW_PRICE_UNITS

@@ -246,10 +246,10 @@ class FakeUpbit:
             acct = self._auth(request, body)
             left = self._meter(acct.name, group)
             self.requests.append((request.method, path, dict(body or request.query)))
-            handler = _ROUTES.get((request.method, path))
-            if handler is None:
+            name = _ROUTES.get((request.method, path))
+            if name is None:
                 raise UpbitError(404, "not_found", f"{request.method} {path}")
-            answer = await handler(self, request, acct, body or {})
+            answer = await getattr(self, name)(request, acct, body or {})
             if isinstance(answer, web.StreamResponse):
                 return answer
             return self._json(answer, group, left)
@@ -395,14 +395,14 @@ class FakeUpbit:
         return [o.rest() for o in rows[: min(int(request.query.get("limit", 100)), 1000)]]
 
 
-_ROUTES = {
-    ("GET", "/v1/accounts"): FakeUpbit._accounts,
-    ("GET", "/v1/orders/chance"): FakeUpbit._chance,
-    ("POST", "/v1/orders"): FakeUpbit._place,
-    ("GET", "/v1/order"): FakeUpbit._get_order,
-    ("DELETE", "/v1/order"): FakeUpbit._cancel,
-    ("GET", "/v1/orders/open"): FakeUpbit._open,
-    ("GET", "/v1/orders/closed"): FakeUpbit._closed,
+_ROUTES: dict[tuple[str, str], str] = {
+    ("GET", "/v1/accounts"): "_accounts",
+    ("GET", "/v1/orders/chance"): "_chance",
+    ("POST", "/v1/orders"): "_place",
+    ("GET", "/v1/order"): "_get_order",
+    ("DELETE", "/v1/order"): "_cancel",
+    ("GET", "/v1/orders/open"): "_open",
+    ("GET", "/v1/orders/closed"): "_closed",
 }
 
 __all__ = ["Account", "FakeUpbit", "Faults", "Limits", "iso", "math"]

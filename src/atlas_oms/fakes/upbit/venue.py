@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from atlas_oms.venues.upbit.ticks import on_tick
+from atlas_oms.fakes.upbit.ticks import on_tick
 
 D = Decimal
 ZERO = D(0)
