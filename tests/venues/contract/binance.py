@@ -273,6 +273,8 @@ class BinanceSpotHarness(_BinanceHarness):
             Capability.SHORT_FILL_HISTORY,
             Capability.SELF_TRADES,
             Capability.SHORT_RECV_WINDOW,
+            Capability.AMEND,
+            Capability.SIGNED_TIMESTAMP,
         }
     )
     instrument = Instrument(
@@ -320,6 +322,8 @@ class BinanceUsdmHarness(_BinanceHarness):
             Capability.SHORT_FILL_HISTORY,
             Capability.SELF_TRADES,
             Capability.SHORT_RECV_WINDOW,
+            Capability.AMEND,
+            Capability.SIGNED_TIMESTAMP,
         }
     )
     instrument = Instrument(
@@ -354,4 +358,6 @@ _WHY = {
     Capability.SHORT_FILL_HISTORY: "the venue's fill history is not shorter than a position",
     Capability.SELF_TRADES: "the venue prevents self-trades",
     Capability.SHORT_RECV_WINDOW: "the venue's signed requests stay valid for 30 s",
+    Capability.AMEND: "the venue cannot change a working order in place",
+    Capability.SIGNED_TIMESTAMP: "the venue's signatures carry no timestamp",
 }

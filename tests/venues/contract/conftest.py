@@ -16,12 +16,14 @@ import pytest
 from .binance import BinanceSpotHarness, BinanceUsdmHarness
 from .harness import VenueHarness
 from .okx import OkxSpotHarness, OkxSwapHarness
+from .upbit import UpbitHarness
 
 HARNESSES: list[Callable[[], VenueHarness]] = [
     BinanceSpotHarness,
     BinanceUsdmHarness,
     OkxSpotHarness,
     OkxSwapHarness,
+    UpbitHarness,
 ]
 
 
@@ -34,8 +36,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "harness" not in metafunc.fixturenames:
         return
-    marker = metafunc.definition.get_closest_marker("requires")
-    needed = set(marker.args) if marker is not None else set()
+    needed = {c for m in metafunc.definition.iter_markers("requires") for c in m.args}
     applicable = [h for h in HARNESSES if needed <= set(getattr(h, "capabilities", ()))]
     if not applicable:
         raise pytest.UsageError(

@@ -41,6 +41,11 @@ class Capability(StrEnum):
     SELF_TRADES = "self_trades"
     #: Signed requests expire within a few seconds (Binance ``recvWindow``; OKX allows 30 s).
     SHORT_RECV_WINDOW = "short_recv_window"
+    #: A working order's price or quantity changed in place, same venue order id (Upbit: no).
+    AMEND = "amend"
+    #: Signed requests carry a timestamp the venue checks against its clock (Upbit's JWT has
+    #: a nonce only, and Upbit publishes no server time).
+    SIGNED_TIMESTAMP = "signed_timestamp"
 
 
 @dataclass(frozen=True)

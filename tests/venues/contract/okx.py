@@ -239,7 +239,9 @@ class _OkxHarness:
 class OkxSpotHarness(_OkxHarness):
     name = "okx-spot"
     inst_id = "BTC-USDT"
-    capabilities = frozenset({Capability.SHORT_FILL_HISTORY})
+    capabilities = frozenset(
+        {Capability.SHORT_FILL_HISTORY, Capability.AMEND, Capability.SIGNED_TIMESTAMP}
+    )
     instrument = Instrument(
         symbol="BTC/USDT",
         base="BTC",
@@ -254,7 +256,13 @@ class OkxSwapHarness(_OkxHarness):
     name = "okx-swap"
     inst_id = "BTC-USDT-SWAP"
     capabilities = frozenset(
-        {Capability.POSITIONS, Capability.HEDGE_MODE, Capability.SHORT_FILL_HISTORY}
+        {
+            Capability.POSITIONS,
+            Capability.HEDGE_MODE,
+            Capability.SHORT_FILL_HISTORY,
+            Capability.AMEND,
+            Capability.SIGNED_TIMESTAMP,
+        }
     )
     instrument = Instrument(
         symbol="BTC/USDT:USDT",
@@ -274,6 +282,8 @@ _WHY = {
     Capability.THIRD_ASSET_FEES: "OKX charges fees in the traded assets only",
     Capability.STREAM_AUTH_EXPIRY: "OKX's WebSocket login does not expire",
     Capability.SHORT_FILL_HISTORY: "",
+    Capability.AMEND: "",
+    Capability.SIGNED_TIMESTAMP: "",
     Capability.SELF_TRADES: (
         "OKX enforces self-trade prevention (cancel maker by default) since 2024-03-14"
     ),

@@ -153,6 +153,7 @@ def test_fills_while_the_stream_is_down_are_booked_once_each(
     run(main)
 
 
+@pytest.mark.requires(Capability.STREAM_AUTH_EXPIRY)
 def test_an_expired_stream_authentication_opens_a_new_stream_and_backfills(
     harness: VenueHarness, journal: Path
 ) -> None:
@@ -304,6 +305,7 @@ def test_order_does_not_exist_right_after_accept_is_not_a_rejection(
 
 
 # ---------------------------------------------------------------- 9: the venue's clock
+@pytest.mark.requires(Capability.SIGNED_TIMESTAMP)
 def test_a_venue_clock_two_seconds_ahead_still_trades(harness: VenueHarness, journal: Path) -> None:
     """§4 #6: +2 s is inside half the receive window: measured, signed with, traded."""
 
@@ -320,7 +322,7 @@ def test_a_venue_clock_two_seconds_ahead_still_trades(harness: VenueHarness, jou
     run(main)
 
 
-@pytest.mark.requires(Capability.SHORT_RECV_WINDOW)
+@pytest.mark.requires(Capability.SHORT_RECV_WINDOW, Capability.SIGNED_TIMESTAMP)
 def test_a_venue_clock_six_seconds_behind_is_resynced_and_resent_once_then_untradable(
     harness: VenueHarness, journal: Path
 ) -> None:
@@ -736,6 +738,7 @@ def test_a_partial_fill_then_a_cancel_ends_canceled_with_the_partial_quantity(
     run(main)
 
 
+@pytest.mark.requires(Capability.AMEND)
 def test_a_partial_fill_then_a_smaller_quantity_then_the_rest_ends_filled(
     harness: VenueHarness, journal: Path
 ) -> None:

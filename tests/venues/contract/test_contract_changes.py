@@ -15,7 +15,7 @@ import pytest
 from atlas_oms.model import events as ev
 from atlas_oms.model.venue import VenueOrderState
 
-from .harness import VenueHarness
+from .harness import Capability, VenueHarness
 from .world import ACCOUNT, S, assert_agrees, cid, run, running, wait_until
 
 D = Decimal
@@ -86,6 +86,7 @@ def test_a_cancel_whose_reply_is_lost_ends_in_the_venues_state(
     run(main)
 
 
+@pytest.mark.requires(Capability.AMEND)
 @pytest.mark.parametrize("loss", list(LOSSES))
 def test_an_amend_whose_reply_is_lost_ends_in_the_venues_state(
     harness: VenueHarness, journal: Path, loss: str

@@ -67,8 +67,21 @@ def binance_usdm(weight_1m: int = 2400, orders_1m: int = 1200) -> ScopeSpec:
     )
 
 
+def upbit(orders_1s: int = 8, default_1s: int = 30) -> ScopeSpec:
+    """Upbit meters each account per second and per group (``order``: place/cancel, 8/s;
+    ``default``: the other exchange calls, 30/s). The adapter turns ``Remaining-Req: group=g;
+    min=..; sec=left`` into ``x-upbit-used-<g>-1s`` (the limit less ``sec``)."""
+    return ScopeSpec(
+        (
+            WindowSpec("order_1s", Counts.ORDERS, orders_1s, 1, "x-upbit-used-order-1s", True),
+            WindowSpec("default_1s", Counts.WEIGHT, default_1s, 1, "x-upbit-used-default-1s", True),
+        ),
+        default_retry_after_s=1.0,
+    )
+
+
 def default_specs() -> dict[str, ScopeSpec]:
-    return {"binance": binance_spot(), "binanceusdm": binance_usdm()}
+    return {"binance": binance_spot(), "binanceusdm": binance_usdm(), "upbit": upbit()}
 
 
 @dataclass
