@@ -14,9 +14,15 @@ from pathlib import Path
 import pytest
 
 from .binance import BinanceSpotHarness, BinanceUsdmHarness
+from .bybit import BybitLinearHarness, BybitSpotHarness
 from .harness import VenueHarness
 
-HARNESSES: list[Callable[[], VenueHarness]] = [BinanceSpotHarness, BinanceUsdmHarness]
+HARNESSES: list[Callable[[], VenueHarness]] = [
+    BinanceSpotHarness,
+    BinanceUsdmHarness,
+    BybitSpotHarness,
+    BybitLinearHarness,
+]
 
 
 def pytest_configure(config: pytest.Config) -> None:

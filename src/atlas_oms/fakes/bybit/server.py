@@ -34,6 +34,7 @@ from atlas_oms.fakes.bybit.venue import (
     BybitError,
     FakeBybitVenue,
     Order,
+    Position,
     num,
 )
 
@@ -478,11 +479,16 @@ class FakeBybit:
 
     async def _positions(self, request: web.Request) -> web.StreamResponse:
         async def body(acct: Account, p: dict[str, Any]) -> Any:
-            rows = [
-                r
-                for r in self.venue.position_rows(acct, str(p.get("symbol") or "") or None)
-                if Decimal(r["size"]) != 0
-            ]
+            symbol = str(p.get("symbol") or "")
+            if symbol:  # by symbol: every leg of the account's position mode, flat or not
+                for idx in (1, 2) if acct.hedge else (0,):
+                    acct.positions.setdefault((symbol, idx), Position())
+                return {
+                    "category": p.get("category", "linear"),
+                    "list": self.venue.position_rows(acct, symbol),
+                    "nextPageCursor": "",
+                }
+            rows = [r for r in self.venue.position_rows(acct) if Decimal(r["size"]) != 0]
             return {"category": p.get("category", "linear"), "list": rows, "nextPageCursor": ""}
 
         return await self._guard(request, False, body)

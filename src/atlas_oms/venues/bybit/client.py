@@ -18,7 +18,6 @@ from typing import Any
 import ccxt
 import ccxt.pro
 
-_AnyBase: Any = object
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,7 @@ class BybitHttpError(ccxt.ExchangeError):
 ORDER_PATHS = frozenset({"v5/order/create", "v5/order/cancel", "v5/order/amend"})
 
 
-class AtlasBybit(_AnyBase, ccxt.pro.bybit):
+class AtlasBybit(ccxt.pro.bybit):  # type: ignore[misc]
     atlas_before_request: Callable[[int, bool], Awaitable[None]] | None = None
     atlas_on_response: Callable[[int, Mapping[str, str]], None] | None = None
     atlas_on_message: Callable[[str, Any], bool] | None = None
