@@ -151,7 +151,9 @@ class _BybitHarness:
         self.f.faults.half_open = on
 
     def expire_stream_auth(self) -> None:
-        raise NotImplementedError("Bybit's private stream has no expiring authentication")
+        """Bybit authenticates a private connection once; what ends is the connection itself
+        (``max_active_time``, a key change): the venue closes it and a new one must log in."""
+        self.f.drop_private_streams()
 
     def duplicate_executions(self, on: bool) -> None:
         self.f.faults.duplicate_events = on
@@ -235,9 +237,7 @@ class _BybitHarness:
         for (symbol, idx), pos in self._acct().positions.items():
             if not pos.size:
                 continue
-            side = _IDX[idx]
-            qty = abs(pos.size) if side is not PositionSide.BOTH else pos.size
-            out[(self._unified(symbol), side)] = (qty, pos.entry)
+            out[(self._unified(symbol), _IDX[idx])] = (pos.size, pos.entry)
         return out
 
     def balances(self) -> dict[str, Decimal]:
