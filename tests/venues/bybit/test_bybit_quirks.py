@@ -23,8 +23,7 @@ from atlas_oms.model.venue import (
     Unknown,
     VenueOrderState,
 )
-from atlas_oms.venues.bybit import BybitEndpoints, BybitLinearAdapter, BybitSpotAdapter
-from atlas_oms.venues.bybit import errors
+from atlas_oms.venues.bybit import BybitEndpoints, BybitLinearAdapter, BybitSpotAdapter, errors
 from atlas_oms.venues.bybit.errors import Action, Failure
 
 D = Decimal
@@ -105,7 +104,9 @@ def test_a_wrong_secret_fails_the_header_signature_check() -> None:
     ("cls", "symbol", "code"),
     [(BybitSpotAdapter, "BTC/USDT", "170141"), (BybitLinearAdapter, "BTC/USDT:USDT", "110072")],
 )
-def test_a_duplicate_order_link_id_is_an_unknown_duplicate(cls: Any, symbol: str, code: str) -> None:
+def test_a_duplicate_order_link_id_is_an_unknown_duplicate(
+    cls: Any, symbol: str, code: str
+) -> None:
     async def body(fake: FakeBybit) -> None:
         a = adapter(fake, cls)
         try:

@@ -43,7 +43,21 @@ _WHY = {
 }
 
 
+#: Contract cases not yet met by the Bybit adapter (strict xfail, see conftest.py).
+PENDING = {
+    "test_a_self_trade_books_both_sides_of_the_one_trade_id": (
+        "the Bybit fake matches only house liquidity (no self-trade), and Bybit's execId is "
+        "per side: the shared trade id the case expects is not modelled yet"
+    ),
+    "test_a_429_retry_after_is_honoured_and_418_is_never_reached": (
+        "Bybit answers a per-UID limit with retCode 10006 in HTTP 200 and X-Bapi-Limit-* "
+        "headers; the gateway's limiter pauses on HTTP 429/Retry-After only (not yet taught)"
+    ),
+}
+
+
 class _BybitHarness:
+    pending = PENDING
     name = ""
     venue = ""
     category = ""
@@ -250,7 +264,11 @@ class BybitSpotHarness(_BybitHarness):
     category = "spot"
     capabilities = frozenset({Capability.SHORT_FILL_HISTORY})
     instrument = Instrument(
-        symbol="BTC/USDT", base="BTC", quote="USDT", qty=D("0.01"), price=D("50000"),
+        symbol="BTC/USDT",
+        base="BTC",
+        quote="USDT",
+        qty=D("0.01"),
+        price=D("50000"),
         derivative=False,
     )
 
@@ -263,6 +281,10 @@ class BybitLinearHarness(_BybitHarness):
         {Capability.POSITIONS, Capability.HEDGE_MODE, Capability.SHORT_FILL_HISTORY}
     )
     instrument = Instrument(
-        symbol="BTC/USDT:USDT", base="BTC", quote="USDT", qty=D("0.01"), price=D("50000"),
+        symbol="BTC/USDT:USDT",
+        base="BTC",
+        quote="USDT",
+        qty=D("0.01"),
+        price=D("50000"),
         derivative=True,
     )

@@ -74,14 +74,32 @@ class Limits:
 
 
 class _Conn:
+    """One private connection; messages go out in order through one writer task."""
+
     def __init__(self, ws: web.WebSocketResponse) -> None:
         self.ws = ws
         self.account: str | None = None
         self.topics: set[str] = set()
+        self._out: asyncio.Queue[str] = asyncio.Queue()
+        self._writer = asyncio.create_task(self._write())
+
+    async def _write(self) -> None:
+        while True:
+            text = await self._out.get()
+            if self.ws.closed:
+                continue
+            with contextlib.suppress(Exception):
+                await self.ws.send_str(text)
 
     def send(self, payload: Any) -> None:
-        if not self.ws.closed:
-            asyncio.ensure_future(self.ws.send_str(json.dumps(payload)))
+        self._out.put_nowait(json.dumps(payload))
+
+    async def close(self) -> None:
+        self._writer.cancel()
+        with contextlib.suppress(BaseException):
+            await self._writer
+        with contextlib.suppress(Exception):
+            await self.ws.close()
 
 
 class FakeBybit:
@@ -94,6 +112,7 @@ class FakeBybit:
         self._windows: dict[tuple[str, str], deque[float]] = {}
         self._accepted_at: dict[str, float] = {}
         self._conns: list[_Conn] = []
+        self._closing: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
         self.port = 0
         app = web.Application()
@@ -129,19 +148,20 @@ class FakeBybit:
         await site.start()
         server = site._server
         assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
 
     async def stop(self) -> None:
         for conn in list(self._conns):
-            with contextlib.suppress(Exception):
-                await conn.ws.close()
+            await conn.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
     def drop_private_streams(self) -> None:
         for conn in list(self._conns):
             if conn.account is not None:
-                asyncio.ensure_future(conn.ws.close())
+                task = asyncio.get_running_loop().create_task(conn.close())
+                self._closing.add(task)
+                task.add_done_callback(self._closing.discard)
 
     # ------------------------------------------------------------------ envelope and auth
     def _ok(self, result: Any, headers: dict[str, str] | None = None) -> web.Response:
@@ -172,8 +192,10 @@ class FakeBybit:
         acct = next((a for a in self.venue.accounts.values() if a.cfg.api_key == key), None)
         if acct is None:
             raise BybitError(10003, "API key is invalid.")
-        ts, recv, sign = h.get("X-BAPI-TIMESTAMP", ""), h.get("X-BAPI-RECV-WINDOW", "5000"), h.get(
-            "X-BAPI-SIGN", ""
+        ts, recv, sign = (
+            h.get("X-BAPI-TIMESTAMP", ""),
+            h.get("X-BAPI-RECV-WINDOW", "5000"),
+            h.get("X-BAPI-SIGN", ""),
         )
         if request.method == "GET":
             payload = request.query_string
@@ -267,7 +289,11 @@ class FakeBybit:
                     deliveryTime="0",
                     deliveryFeeRate="",
                     priceScale="2",
-                    leverageFilter={"minLeverage": "1", "maxLeverage": "100", "leverageStep": "0.01"},
+                    leverageFilter={
+                        "minLeverage": "1",
+                        "maxLeverage": "100",
+                        "leverageStep": "0.01",
+                    },
                     lotSizeFilter={
                         "maxOrderQty": "1190",
                         "minOrderQty": num(s.min_qty),
@@ -306,9 +332,7 @@ class FakeBybit:
             return True
         return False
 
-    async def _faulted(
-        self, request: web.Request, prefix: str, commit: Any, answer: Any
-    ) -> Any:
+    async def _faulted(self, request: web.Request, prefix: str, commit: Any, answer: Any) -> Any:
         """Apply the fault knobs of a write around ``commit()``."""
         f = self.faults
         before = "fail_before_commit" if prefix == "places" else f"fail_{prefix}_before_commit"
@@ -517,7 +541,12 @@ class FakeBybit:
             elif op == "subscribe":
                 await ws.send_str(
                     json.dumps(
-                        {"success": True, "ret_msg": "", "op": "subscribe", "req_id": data.get("req_id")}
+                        {
+                            "success": True,
+                            "ret_msg": "",
+                            "op": "subscribe",
+                            "req_id": data.get("req_id"),
+                        }
                     )
                 )
         return ws
@@ -538,8 +567,12 @@ class FakeBybit:
                 if op == "ping":
                     await ws.send_str(
                         json.dumps(
-                            {"req_id": req_id, "op": "pong", "args": [str(self.venue.now_ms())],
-                             "conn_id": conn_id}
+                            {
+                                "req_id": req_id,
+                                "op": "pong",
+                                "args": [str(self.venue.now_ms())],
+                                "conn_id": conn_id,
+                            }
                         )
                     )
                 elif op == "auth":
@@ -548,29 +581,45 @@ class FakeBybit:
                         conn.account = why
                     await ws.send_str(
                         json.dumps(
-                            {"success": ok, "ret_msg": "" if ok else why, "op": "auth",
-                             "conn_id": conn_id, "req_id": req_id}
+                            {
+                                "success": ok,
+                                "ret_msg": "" if ok else why,
+                                "op": "auth",
+                                "conn_id": conn_id,
+                                "req_id": req_id,
+                            }
                         )
                     )
                 elif op == "subscribe":
                     if conn.account is None:
                         await ws.send_str(
                             json.dumps(
-                                {"success": False, "ret_msg": "Request not authorized",
-                                 "op": "subscribe", "conn_id": conn_id, "req_id": req_id}
+                                {
+                                    "success": False,
+                                    "ret_msg": "Request not authorized",
+                                    "op": "subscribe",
+                                    "conn_id": conn_id,
+                                    "req_id": req_id,
+                                }
                             )
                         )
                         continue
                     conn.topics.update(str(t) for t in data.get("args") or ())
                     await ws.send_str(
                         json.dumps(
-                            {"success": True, "ret_msg": "", "op": "subscribe",
-                             "conn_id": conn_id, "req_id": req_id}
+                            {
+                                "success": True,
+                                "ret_msg": "",
+                                "op": "subscribe",
+                                "conn_id": conn_id,
+                                "req_id": req_id,
+                            }
                         )
                     )
                     self._fill_on_subscribe(conn.account)
         finally:
             self._conns.remove(conn)
+            conn._writer.cancel()
         return ws
 
     def _ws_auth(self, args: list[Any]) -> tuple[bool, str]:

@@ -48,12 +48,28 @@ class Spec:
 
 SPECS = {
     ("spot", "BTCUSDT"): Spec(
-        "spot", "BTCUSDT", "BTC", "USDT", D("0.01"), D("0.000001"), D("0.000048"), D("1"),
-        D("0.001"), D("0.001"),
+        "spot",
+        "BTCUSDT",
+        "BTC",
+        "USDT",
+        D("0.01"),
+        D("0.000001"),
+        D("0.000048"),
+        D("1"),
+        D("0.001"),
+        D("0.001"),
     ),
     ("linear", "BTCUSDT"): Spec(
-        "linear", "BTCUSDT", "BTC", "USDT", D("0.1"), D("0.001"), D("0.001"), D("5"),
-        D("0.0002"), D("0.00055"),
+        "linear",
+        "BTCUSDT",
+        "BTC",
+        "USDT",
+        D("0.1"),
+        D("0.001"),
+        D("0.001"),
+        D("5"),
+        D("0.0002"),
+        D("0.00055"),
     ),
 }
 
@@ -186,7 +202,9 @@ class FakeBybitVenue:
             return 170213, "Order does not exist."
         return 110001, "order not exists or too late to cancel"
 
-    def place(self, account: str, category: str, p: dict[str, Any], *, house: bool = False) -> Order:
+    def place(
+        self, account: str, category: str, p: dict[str, Any], *, house: bool = False
+    ) -> Order:
         acct = self.accounts[account]
         spec = self.spec(category, str(p.get("symbol", "")))
         side = str(p.get("side", ""))
@@ -281,8 +299,12 @@ class FakeBybitVenue:
         rows = [
             o
             for o in self.orders.values()
-            if o.open and o.category == order.category and o.symbol == order.symbol
-            and o.side == other and o.house and o is not order
+            if o.open
+            and o.category == order.category
+            and o.symbol == order.symbol
+            and o.side == other
+            and o.house
+            and o is not order
         ]
         rows.sort(key=lambda o: (o.price if other == "Sell" else -o.price, o.created_ms))
         return rows
@@ -291,7 +313,10 @@ class FakeBybitVenue:
         rows = [
             o.price
             for o in self.orders.values()
-            if o.open and o.house and o.side == side and o.symbol == spec.symbol
+            if o.open
+            and o.house
+            and o.side == side
+            and o.symbol == spec.symbol
             and o.category == spec.category
         ]
         if not rows:
@@ -406,8 +431,8 @@ class FakeBybitVenue:
 
     def _close(self, order: Order, cancel_type: str) -> None:
         partial = order.cum_qty > 0
-        order.status = "PartiallyFilledCanceled" if partial and order.category == "spot" else (
-            "Cancelled"
+        order.status = (
+            "PartiallyFilledCanceled" if partial and order.category == "spot" else ("Cancelled")
         )
         order.cancel_type = cancel_type
         order.updated_ms = self.now_ms()
@@ -434,9 +459,17 @@ class FakeBybitVenue:
     def fill(self, order: Order, qty: Decimal, price: Decimal | None = None) -> Execution:
         return self.execute(order, min(qty, order.leaves), price or order.price, maker=True)
 
-    def house_quote(self, category: str, symbol: str, side: str, price: Decimal, qty: Decimal) -> Order:
-        params = {"symbol": symbol, "side": side, "orderType": "Limit", "qty": num(qty),
-                  "price": num(price), "timeInForce": "GTC"}
+    def house_quote(
+        self, category: str, symbol: str, side: str, price: Decimal, qty: Decimal
+    ) -> Order:
+        params = {
+            "symbol": symbol,
+            "side": side,
+            "orderType": "Limit",
+            "qty": num(qty),
+            "price": num(price),
+            "timeInForce": "GTC",
+        }
         return self.place(next(iter(self.accounts)), category, params, house=True)
 
     def seed_old_position(
@@ -444,7 +477,9 @@ class FakeBybitVenue:
     ) -> None:
         acct = self.accounts[account]
         idx = 0 if not acct.hedge else (1 if qty > 0 else 2)
-        acct.positions[(symbol, idx)] = Position(size=qty, entry=price, created_ms=self.now_ms() - age_ms)
+        acct.positions[(symbol, idx)] = Position(
+            size=qty, entry=price, created_ms=self.now_ms() - age_ms
+        )
 
     # ------------------------------------------------------------------ rows
     def order_row(self, o: Order) -> dict[str, Any]:

@@ -409,10 +409,10 @@ class BybitAdapter:
             return self._on_public(message)
         topic = str(message.get("topic") or "")
         if not topic:
-            if message.get("op") == "subscribe" and message.get("success") and self._facts:
-                if not self._stream_up:
-                    self._stream_up = True
-                    self._gap("STARTED")
+            subscribed = message.get("op") == "subscribe" and message.get("success")
+            if subscribed and self._facts is not None and not self._stream_up:
+                self._stream_up = True
+                self._gap("STARTED")
             return False
         kind = topic.split(".")[0]
         if kind not in PRIVATE_TOPICS:

@@ -19,7 +19,6 @@ import ccxt
 import ccxt.pro
 
 
-
 @dataclass(frozen=True)
 class BybitEndpoints:
     """``rest_url``: scheme and host (``/v5/...`` is appended); ``ws_url``: scheme and host of
@@ -41,7 +40,7 @@ class BybitHttpError(ccxt.ExchangeError):
 ORDER_PATHS = frozenset({"v5/order/create", "v5/order/cancel", "v5/order/amend"})
 
 
-class AtlasBybit(ccxt.pro.bybit):  # type: ignore[misc]
+class AtlasBybit(ccxt.pro.bybit):
     atlas_before_request: Callable[[int, bool], Awaitable[None]] | None = None
     atlas_on_response: Callable[[int, Mapping[str, str]], None] | None = None
     atlas_on_message: Callable[[str, Any], bool] | None = None
@@ -76,7 +75,13 @@ class AtlasBybit(ccxt.pro.bybit):  # type: ignore[misc]
         if hook is not None:
             hook(int(code), dict(response_headers or {}))
         return super().on_rest_response(
-            code, reason, url, method, response_headers, response_body, request_headers,
+            code,
+            reason,
+            url,
+            method,
+            response_headers,
+            response_body,
+            request_headers,
             request_body,
         )
 
@@ -96,7 +101,7 @@ class AtlasBybit(ccxt.pro.bybit):  # type: ignore[misc]
         msg = ""
         if isinstance(response, dict):
             try:
-                ret = int(response.get("retCode", response.get("ret_code", 0)))
+                ret = int(str(response.get("retCode", response.get("ret_code", 0))))
             except (TypeError, ValueError):
                 ret = None
             msg = str(response.get("retMsg") or response.get("ret_msg") or "")
@@ -164,7 +169,7 @@ def build_client(
     )
     rest = endpoints.rest_url.rstrip("/")
     ws = endpoints.ws_url.rstrip("/")
-    api = {key: rest for key in ("spot", "futures", "v2", "public", "private")}
+    api: dict[str, Any] = {key: rest for key in ("spot", "futures", "v2", "public", "private")}
     api["ws"] = {
         "public": {c: f"{ws}/v5/public/{c}" for c in ("spot", "linear", "inverse", "option")},
         "private": {

@@ -26,12 +26,20 @@ from atlas_oms.venues.binance.errors import (
     SERVER_ERROR,
     TIMEOUT,
     UNKNOWN_ORDER,
+    UNSUPPORTED_ORDER,
     VENUE_REJECTED,
     Action,
     Failure,
 )
 
-__all__ = ["Action", "Failure", "classify_read", "classify_write", "is_not_found"]
+__all__ = [
+    "UNSUPPORTED_ORDER",
+    "Action",
+    "Failure",
+    "classify_read",
+    "classify_write",
+    "is_not_found",
+]
 
 DUPLICATE_CODES = frozenset({110072, 170141})
 NOT_FOUND_CODES = frozenset({110001, 170213, 110008, 170142})

@@ -214,7 +214,11 @@ def execution_update(row: Raw, ctx: Context) -> OrderUpdate:
         venue_status="Filled" if leaves == 0 else "PartiallyFilled",
     )
     return OrderUpdate(
-        venue=ctx.venue, account_id=ctx.account_id, ts=fill.ts, order=order, exec_type="TRADE",
+        venue=ctx.venue,
+        account_id=ctx.account_id,
+        ts=fill.ts,
+        order=order,
+        exec_type="TRADE",
         fill=fill,
     )
 
@@ -240,7 +244,9 @@ def parse_wallet(rows: Iterable[Raw]) -> list[VenueBalance]:
         for coin in account.get("coin") or ():
             total = dec(coin.get("walletBalance"))
             locked = dec(coin.get("locked"))
-            out.append(VenueBalance(asset=str(coin.get("coin", "")), free=total - locked, locked=locked))
+            out.append(
+                VenueBalance(asset=str(coin.get("coin", "")), free=total - locked, locked=locked)
+            )
     return out
 
 
