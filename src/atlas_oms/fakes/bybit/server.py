@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import socket
 import time
 import uuid
 from collections import deque
@@ -94,6 +95,9 @@ class _Conn:
     def send(self, payload: Any) -> None:
         self._out.put_nowait(json.dumps(payload))
 
+    def stop_writing(self) -> None:
+        self._writer.cancel()
+
     async def close(self) -> None:
         self._writer.cancel()
         with contextlib.suppress(BaseException):
@@ -144,11 +148,11 @@ class FakeBybit:
     async def start(self) -> None:
         self._runner = web.AppRunner(self.app, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        await web.SockSite(self._runner, sock).start()
 
     async def stop(self) -> None:
         for conn in list(self._conns):
@@ -619,7 +623,7 @@ class FakeBybit:
                     self._fill_on_subscribe(conn.account)
         finally:
             self._conns.remove(conn)
-            conn._writer.cancel()
+            conn.stop_writing()
         return ws
 
     def _ws_auth(self, args: list[Any]) -> tuple[bool, str]:
