@@ -1,0 +1,306 @@
+"""The Bybit v5 harnesses: spot (``bybit``) and linear perpetuals (``bybitlinear``) of one
+Unified Trading Account on :class:`~atlas_oms.fakes.bybit.FakeBybit`, with the real
+:class:`BybitSpotAdapter` / :class:`BybitLinearAdapter` (real ccxt clients, real sockets, real
+header signatures)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from atlas_oms.core.ports import VenueAdapter
+from atlas_oms.fakes.bybit import AccountConfig, FakeBybit
+from atlas_oms.fakes.bybit.venue import Order, num
+from atlas_oms.model.enums import PositionSide
+from atlas_oms.model.venue import VenueOrderState
+from atlas_oms.venues.bybit import BybitEndpoints, BybitLinearAdapter, BybitSpotAdapter
+
+from .harness import Capability, Instrument, TruthOrder
+
+D = Decimal
+ACCOUNT = "acc-1"
+KEY = "bybitcontractkey0001"
+SECRET = "bybitcontractsecret000000000000000001"
+TIMEOUT_MS = 800
+
+_STATES = {
+    "New": VenueOrderState.NEW,
+    "PartiallyFilled": VenueOrderState.PARTIALLY_FILLED,
+    "Filled": VenueOrderState.FILLED,
+    "Cancelled": VenueOrderState.CANCELED,
+    "PartiallyFilledCanceled": VenueOrderState.CANCELED,
+    "Rejected": VenueOrderState.REJECTED,
+}
+_IDX = {0: PositionSide.BOTH, 1: PositionSide.LONG, 2: PositionSide.SHORT}
+_CHANGES = {"CANCEL": "cancels", "AMEND": "amends"}
+_WHY = {
+    Capability.POSITIONS: "a spot venue holds balances, not positions",
+    Capability.HEDGE_MODE: "a spot venue has no position mode (no LONG/SHORT legs)",
+    Capability.THIRD_ASSET_FEES: "Bybit charges fees in the traded assets only",
+    Capability.STREAM_AUTH_EXPIRY: "Bybit's private stream is authenticated once per connection",
+    Capability.SHORT_FILL_HISTORY: "not yet modelled by the Bybit harness",
+}
+
+
+#: Contract cases not yet met by the Bybit adapter (strict xfail, see conftest.py).
+PENDING = {
+    "test_a_self_trade_books_both_sides_of_the_one_trade_id": (
+        "the Bybit fake matches only house liquidity (no self-trade), and Bybit's execId is "
+        "per side: the shared trade id the case expects is not modelled yet"
+    ),
+    "test_a_429_retry_after_is_honoured_and_418_is_never_reached": (
+        "Bybit answers a per-UID limit with retCode 10006 in HTTP 200 and X-Bapi-Limit-* "
+        "headers; the gateway's limiter pauses on HTTP 429/Retry-After only (not yet taught)"
+    ),
+}
+
+
+class _BybitHarness:
+    pending = PENDING
+    name = ""
+    venue = ""
+    category = ""
+    capabilities: frozenset[Capability] = frozenset()
+    instrument: Instrument
+
+    def __init__(self) -> None:
+        self.fake: FakeBybit | None = None
+
+    def not_applicable(self, capability: Capability) -> str:
+        return f"{self.name}: {_WHY[capability]}"
+
+    async def start(self, *, hedge_mode: bool = False) -> None:
+        self.fake = FakeBybit(
+            [
+                AccountConfig(
+                    name=ACCOUNT,
+                    api_key=KEY,
+                    secret=SECRET,
+                    wallet={"USDT": D("100000"), "BTC": D("2")},
+                    hedge_mode=hedge_mode,
+                )
+            ]
+        )
+        await self.fake.start()
+
+    async def stop(self) -> None:
+        if self.fake is not None:
+            await self.fake.stop()
+
+    @property
+    def f(self) -> FakeBybit:
+        assert self.fake is not None, "the harness is not started"
+        return self.fake
+
+    def adapter(
+        self, account_id: str, decode_client_id: Callable[[str], int | None]
+    ) -> VenueAdapter:
+        cls: Any = BybitSpotAdapter if self.category == "spot" else BybitLinearAdapter
+        adapter: VenueAdapter = cls(
+            account_id=account_id,
+            api_key=KEY,
+            secret=SECRET,
+            decode_client_id=decode_client_id,
+            endpoints=BybitEndpoints(self.f.http, self.f.ws),
+            timeout_ms=TIMEOUT_MS,
+            heartbeat_s=0.1,
+            reconnect_min_s=0.05,
+            reconnect_max_s=0.2,
+        )
+        return adapter
+
+    # ------------------------------------------------------------------ helpers
+    def _acct(self) -> Any:
+        return self.f.venue.accounts[ACCOUNT]
+
+    def _mine(self) -> list[Order]:
+        return [
+            o
+            for o in self.f.venue.orders.values()
+            if o.category == self.category and o.account == ACCOUNT and not o.house
+        ]
+
+    def _by_client(self, client_order_id: str) -> Order:
+        found = [o for o in self._mine() if o.link_id == client_order_id]
+        assert len(found) == 1, f"{len(found)} venue orders with client id {client_order_id}"
+        return found[0]
+
+    def _unified(self, symbol: str) -> str:
+        base = symbol[: -len("USDT")]
+        return f"{base}/USDT:USDT" if self.category == "linear" else f"{base}/USDT"
+
+    # ------------------------------------------------------------------ knobs
+    def delay_next_place(self, seconds: float) -> None:
+        self.f.faults.delay_places = 1
+        self.f.faults.delay_s = seconds
+
+    def drop_after_next_place(self) -> None:
+        self.f.faults.drop_places = 1
+
+    def fail_next_place(self, *, committed: bool) -> None:
+        if committed:
+            self.f.faults.fail_after_commit = 1
+        else:
+            self.f.faults.fail_before_commit = 1
+
+    def delay_next_change(self, action: str, seconds: float) -> None:
+        setattr(self.f.faults, f"delay_{_CHANGES[action]}", 1)
+        self.f.faults.delay_s = seconds
+
+    def drop_after_next_change(self, action: str) -> None:
+        setattr(self.f.faults, f"drop_{_CHANGES[action]}", 1)
+
+    def fail_next_change(self, action: str, *, committed: bool) -> None:
+        when = "after" if committed else "before"
+        setattr(self.f.faults, f"fail_{_CHANGES[action]}_{when}_commit", 1)
+
+    def fill_on_stream_subscribe(self, client_order_id: str) -> None:
+        self.f.faults.fill_on_subscribe.append(client_order_id)
+
+    def drop_stream(self) -> None:
+        self.f.drop_private_streams()
+
+    def half_open(self, on: bool) -> None:
+        self.f.faults.half_open = on
+
+    def expire_stream_auth(self) -> None:
+        """Bybit authenticates a private connection once; what ends is the connection itself
+        (``max_active_time``, a key change): the venue closes it and a new one must log in."""
+        self.f.drop_private_streams()
+
+    def duplicate_executions(self, on: bool) -> None:
+        self.f.faults.duplicate_events = on
+
+    def visibility_lag(self, seconds: float) -> None:
+        self.f.faults.visibility_lag_s = seconds
+
+    def clock_offset(self, seconds: float) -> None:
+        self.f.venue.clock_offset_ms = int(seconds * 1000)
+
+    def rate_limit_low(self, on: bool) -> None:
+        limits = self.f.limits
+        limits.read_per_s = 2 if on else 50
+        limits.write_per_s = 2 if on else 10
+
+    def rate_limit_state(self) -> tuple[bool, bool]:
+        return self.f.throttled > 0, False
+
+    def fees_in_third_asset(self, fills: int) -> str:
+        raise NotImplementedError("Bybit charges fees in the traded assets only")
+
+    def short_fill_history(self, seconds: float) -> None:
+        self.f.faults.execution_history_ms = int(seconds * 1000)
+
+    def hedge_mode(self, on: bool) -> None:
+        self._acct().hedge = on
+
+    def seed_old_position(self, qty: Decimal, price: Decimal, age_s: float) -> None:
+        self.f.venue.seed_old_position(ACCOUNT, "BTCUSDT", qty, price, int(age_s * 1000))
+
+    def place_external(self, side: str, qty: Decimal, price: Decimal) -> str:
+        params: dict[str, Any] = {
+            "symbol": "BTCUSDT",
+            "side": "Buy" if side.upper() == "BUY" else "Sell",
+            "orderType": "Limit",
+            "price": num(price),
+            "qty": num(qty),
+            "timeInForce": "GTC",
+        }
+        if self.category == "linear" and self._acct().hedge:
+            params["positionIdx"] = 1 if params["side"] == "Buy" else 2
+        return self.f.venue.place(ACCOUNT, self.category, params).order_id
+
+    def rest_liquidity(self, side: str, qty: Decimal, price: Decimal) -> None:
+        side_ = "Buy" if side.upper() == "BUY" else "Sell"
+        self.f.venue.house_quote(self.category, "BTCUSDT", side_, price, qty)
+
+    def fill(self, client_order_id: str, qty: Decimal, price: Decimal | None = None) -> None:
+        self.f.venue.fill(self._by_client(client_order_id), qty, price)
+
+    def fill_in_parts(self, client_order_id: str, parts: list[Decimal]) -> None:
+        order = self._by_client(client_order_id)
+        for part in parts:
+            self.f.venue.fill(order, part)
+
+    def fill_venue_order(self, venue_order_id: str, qty: Decimal) -> None:
+        self.f.venue.fill(self.f.venue.orders[venue_order_id], qty)
+
+    def cancel_races_fill(self) -> None:
+        self.f.faults.cancel_races_fill = 1
+
+    # ------------------------------------------------------------------ truth
+    def orders(self) -> list[TruthOrder]:
+        return [
+            TruthOrder(
+                client_order_id=o.link_id,
+                venue_order_id=o.order_id,
+                symbol=self._unified(o.symbol),
+                state=_STATES[o.status],
+                qty=o.qty,
+                cum_qty=o.cum_qty,
+                position_side=_IDX[o.position_idx] if self.category == "linear" else None,
+            )
+            for o in self._mine()
+        ]
+
+    def positions(self) -> dict[tuple[str, PositionSide], tuple[Decimal, Decimal]]:
+        if self.category == "spot":
+            return {}
+        out = {}
+        for (symbol, idx), pos in self._acct().positions.items():
+            if not pos.size:
+                continue
+            out[(self._unified(symbol), _IDX[idx])] = (pos.size, pos.entry)
+        return out
+
+    def balances(self) -> dict[str, Decimal]:
+        return {coin: total for coin, total in self._acct().wallet.items() if total}
+
+
+class BybitSpotHarness(_BybitHarness):
+    name = "bybit-spot"
+    venue = "bybit"
+    category = "spot"
+    capabilities = frozenset(
+        {
+            Capability.SHORT_FILL_HISTORY,
+            Capability.SELF_TRADES,
+            Capability.SHORT_RECV_WINDOW,
+            Capability.AMEND,
+            Capability.SIGNED_TIMESTAMP,
+        }
+    )
+    instrument = Instrument(
+        symbol="BTC/USDT",
+        base="BTC",
+        quote="USDT",
+        qty=D("0.01"),
+        price=D("50000"),
+        derivative=False,
+    )
+
+
+class BybitLinearHarness(_BybitHarness):
+    name = "bybit-linear"
+    venue = "bybitlinear"
+    category = "linear"
+    capabilities = frozenset(
+        {
+            Capability.POSITIONS,
+            Capability.HEDGE_MODE,
+            Capability.SHORT_FILL_HISTORY,
+            Capability.SELF_TRADES,
+            Capability.SHORT_RECV_WINDOW,
+            Capability.AMEND,
+            Capability.SIGNED_TIMESTAMP,
+        }
+    )
+    instrument = Instrument(
+        symbol="BTC/USDT:USDT",
+        base="BTC",
+        quote="USDT",
+        qty=D("0.01"),
+        price=D("50000"),
+        derivative=True,
+    )
