@@ -13,10 +13,15 @@ from pathlib import Path
 
 import pytest
 
+from .alpaca import AlpacaHarness
 from .binance import BinanceSpotHarness, BinanceUsdmHarness
 from .harness import VenueHarness
 
-HARNESSES: list[Callable[[], VenueHarness]] = [BinanceSpotHarness, BinanceUsdmHarness]
+HARNESSES: list[Callable[[], VenueHarness]] = [
+    BinanceSpotHarness,
+    BinanceUsdmHarness,
+    AlpacaHarness,
+]
 
 
 def pytest_configure(config: pytest.Config) -> None:

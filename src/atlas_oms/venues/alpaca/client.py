@@ -1,0 +1,107 @@
+"""alpaca-py's clients, set up for Atlas.
+
+- ``TradingClient`` (sync, ``requests``) with **no blind retries**: alpaca-py 0.44 retries 429
+  and 504 three times, 3 s apart, on every method (``common/rest.py``), and a 504 may come after
+  the order was accepted (reference/venues.md §0.5). ``TradingClient.__init__`` does not take
+  ``retry_attempts``/``retry_exception_codes`` at all (only ``RESTClient`` does, and it ignores
+  0 and ``[]``: ``if retry_attempts and …``), so the retry count and codes are set off after
+  construction (:func:`build_trading_client`, pinned by
+  tests/venues/alpaca/test_alpaca_quirks.py).
+- Its ``requests.Session`` has no timeout at all: :class:`_Session` adds one (a held reply
+  becomes a timeout, hence Unknown) and reports each answer's status and headers
+  (``X-RateLimit-*``) to the gateway's limiter.
+- Calls run in a worker thread (``asyncio.to_thread``): the event loop never blocks.
+- ``TradingStream`` (``websockets.legacy``, JSON in text or binary frames) is subclassed as
+  :class:`AtlasTradingStream` to see each (re)connection and loss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import requests
+from alpaca.trading.client import TradingClient
+from alpaca.trading.stream import TradingStream
+
+PAPER_URL = "https://paper-api.alpaca.markets"
+LIVE_URL = "https://api.alpaca.markets"
+PAPER_STREAM = "wss://paper-api.alpaca.markets/stream"
+LIVE_STREAM = "wss://api.alpaca.markets/stream"
+
+
+class _Session(requests.Session):
+    def __init__(
+        self, timeout_s: float, on_response: Callable[[int, Mapping[str, str]], None]
+    ) -> None:
+        super().__init__()
+        self.timeout_s = timeout_s
+        self.on_response = on_response
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kw: Any) -> Any:
+        kw.setdefault("timeout", self.timeout_s)
+        response = super().request(method, url, *args, **kw)
+        self.on_response(response.status_code, dict(response.headers))
+        return response
+
+
+def build_trading_client(
+    api_key: str,
+    secret: str,
+    *,
+    paper: bool,
+    base_url: str | None,
+    timeout_s: float,
+    on_response: Callable[[int, Mapping[str, str]], None],
+) -> TradingClient:
+    client = TradingClient(
+        api_key,
+        secret,
+        paper=paper,
+        raw_data=True,
+        url_override=base_url,
+    )
+    client._retry = 0
+    client._retry_codes = []
+    client._session = _Session(timeout_s, on_response)
+    return client
+
+
+class AtlasTradingStream(TradingStream):
+    """``TradingStream`` that calls ``on_up()`` once subscribed and ``on_down()`` when the
+    connection is closed (by either side)."""
+
+    def __init__(
+        self,
+        api_key: str,
+        secret: str,
+        *,
+        paper: bool,
+        url: str | None,
+        on_up: Callable[[], None],
+        on_down: Callable[[], None],
+        reconnect_min_s: float,
+        reconnect_max_s: float,
+    ) -> None:
+        super().__init__(api_key, secret, paper=paper, raw_data=True, url_override=url)
+        self._reconnect_min_backoff = reconnect_min_s
+        self._reconnect_max_backoff = reconnect_max_s
+        self._atlas_up = on_up
+        self._atlas_down = on_down
+
+    async def _start_ws(self) -> None:
+        await super()._start_ws()
+        self._atlas_up()
+
+    async def close(self) -> None:
+        was_open = self._ws is not None
+        await super().close()
+        if was_open:
+            self._atlas_down()
+
+    def is_open(self) -> bool:
+        ws = self._ws
+        return ws is not None and bool(getattr(ws, "open", False))
+
+    def on_trade_update(self, handler: Callable[[Any], Awaitable[None]]) -> None:
+        self._trade_updates_handler = handler
