@@ -124,7 +124,9 @@ class AlpacaHarness:
         self.f.faults.half_open = on
 
     def expire_stream_auth(self) -> None:
-        raise NotImplementedError(_WHY[Capability.STREAM_AUTH_EXPIRY])
+        """Alpaca's stream keys do not expire; the nearest thing is the venue ending the
+        session (``unauthorized``, then a close): the adapter reconnects and re-authenticates."""
+        self.f.end_stream_sessions(ACCOUNT)
 
     def duplicate_executions(self, on: bool) -> None:
         self.f.faults.duplicate_events = on

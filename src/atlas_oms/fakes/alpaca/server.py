@@ -149,6 +149,24 @@ class FakeAlpaca:
             asyncio.get_running_loop().create_task(conn.ws.close())
             self._conns.discard(conn)
 
+    def end_stream_sessions(self, account: str) -> None:
+        """The venue ends the account's stream sessions (a key regenerated in the dashboard, a
+        second connection taking the slot): an ``unauthorized`` message, then a close."""
+        for conn in list(self._conns):
+            if conn.account != account:
+                continue
+            conn.listening = False
+            frame = {"stream": "authorization", "data": {"status": "unauthorized", "action": "listen"}}
+            conn.queue.put_nowait(json.dumps(frame).encode())
+            conn.queue.put_nowait(None)
+            self._conns.discard(conn)
+            asyncio.get_running_loop().create_task(self._close_later(conn))
+
+    async def _close_later(self, conn: _Conn) -> None:
+        await asyncio.sleep(0.01)
+        with contextlib.suppress(Exception):
+            await conn.ws.close()
+
     # ------------------------------------------------------------------ stream out
     def _push(self, account: str, data: dict[str, Any]) -> None:
         if self.faults.half_open:
@@ -239,7 +257,17 @@ class FakeAlpaca:
             return _error(*API_ERROR_UNAUTHORIZED)
         headers = self._limit(acct.name)
         if headers is None:
-            return _error(429, 42910000, "rate limit exceeded")
+            reset = str(int(time.time() + self.limits.window_s) + 1)
+            return _error(
+                429,
+                42910000,
+                "rate limit exceeded",
+                {
+                    "X-RateLimit-Limit": str(self.limits.requests_per_window),
+                    "X-RateLimit-Remaining": "0",
+                    "X-RateLimit-Reset": reset,
+                },
+            )
         try:
             return await self._route(request, acct, path, headers)
         except AlpacaError as e:

@@ -47,7 +47,6 @@ from atlas_oms.model.venue import (
     PlaceOrder,
     PriceTick,
     Refused,
-    StreamAlive,
     StreamGap,
     Unknown,
     VenueAccountSettings,
@@ -60,10 +59,7 @@ from atlas_oms.model.venue import (
 )
 from atlas_oms.venues.alpaca import errors
 from atlas_oms.venues.alpaca import parse as p
-from atlas_oms.venues.alpaca.client import (
-    AtlasTradingStream,
-    build_trading_client,
-)
+from atlas_oms.venues.alpaca.client import ANSWERS, AtlasTradingStream, build_trading_client
 from atlas_oms.venues.alpaca.errors import Action, Failure
 
 T = TypeVar("T")
@@ -111,6 +107,21 @@ def _retry_after(e: BaseException) -> float | None:
     return None
 
 
+def limiter_headers(status: int, headers: Mapping[str, str]) -> Mapping[str, str]:
+    """Alpaca answers a 429 with ``X-RateLimit-Reset`` (epoch seconds), not ``Retry-After``:
+    give the limiter the wait in its words."""
+    if status != 429 or any(k.lower() == "retry-after" for k in headers):
+        return headers
+    reset = next((v for k, v in headers.items() if k.lower() == "x-ratelimit-reset"), None)
+    if reset is None:
+        return headers
+    try:
+        wait = max(1.0, float(reset) - time.time())
+    except ValueError:
+        return headers
+    return {**headers, "Retry-After": str(int(wait + 0.999))}
+
+
 class AlpacaAdapter:
     venue = "alpaca"
 
@@ -145,7 +156,6 @@ class AlpacaAdapter:
             paper=paper,
             base_url=base_url,
             timeout_s=timeout_ms / 1000,
-            on_response=self._on_response,
         )
         #: venue order id -> what earlier legs of the same Atlas order filled
         self._carried: OrderedDict[str, Decimal] = OrderedDict()
@@ -180,7 +190,14 @@ class AlpacaAdapter:
     async def _call(self, weight: int, is_order: bool, fn: Callable[[], T]) -> T:
         if self.before_request is not None:
             await self.before_request(weight, is_order)
-        return await asyncio.to_thread(fn)
+        answers: list[tuple[int, dict[str, str]]] = []
+        token = ANSWERS.set(answers)
+        try:
+            return await asyncio.to_thread(fn)
+        finally:
+            ANSWERS.reset(token)
+            for status, headers in answers:
+                self._on_response(status, limiter_headers(status, headers))
 
     async def _write(self, action: Action, fn: Callable[[], Any]) -> tuple[Any, Refused | Unknown | None]:
         try:
@@ -519,19 +536,11 @@ class AlpacaAdapter:
         runner = asyncio.create_task(stream._run_forever())
         try:
             while True:
-                try:
-                    if queue.empty():
-                        async with asyncio.timeout(self.heartbeat_s):
-                            fact = await queue.get()
-                    else:
-                        fact = queue.get_nowait()
-                except TimeoutError:
-                    if self._stream_up and stream.is_open():
-                        yield StreamAlive(
-                            venue=self.venue, account_id=self.account_id, ts=self._now_ns()
-                        )
-                    continue
-                yield fact
+                # No StreamAlive: ``trade_updates`` has no heartbeat message, and a pong only
+                # shows the socket is up (a half-open stream answers pings). websockets closes
+                # a connection whose pongs stop (``ping_timeout``): a gap; a quiet stream is
+                # left to the gateway's silent-stream reconciliation.
+                yield await queue.get()
         finally:
             self._facts = None
             self._stream = None

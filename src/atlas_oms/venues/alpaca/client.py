@@ -8,8 +8,8 @@
   construction (:func:`build_trading_client`, pinned by
   tests/venues/alpaca/test_alpaca_quirks.py).
 - Its ``requests.Session`` has no timeout at all: :class:`_Session` adds one (a held reply
-  becomes a timeout, hence Unknown) and reports each answer's status and headers
-  (``X-RateLimit-*``) to the gateway's limiter.
+  becomes a timeout, hence Unknown) and keeps each answer's status and headers
+  (``X-RateLimit-*``) for the gateway's limiter (:data:`ANSWERS`).
 - Calls run in a worker thread (``asyncio.to_thread``): the event loop never blocks.
 - ``TradingStream`` (``websockets.legacy``, JSON in text or binary frames) is subclassed as
   :class:`AtlasTradingStream` to see each (re)connection and loss.
@@ -17,7 +17,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 import requests
@@ -30,18 +31,25 @@ PAPER_STREAM = "wss://paper-api.alpaca.markets/stream"
 LIVE_STREAM = "wss://api.alpaca.markets/stream"
 
 
+#: The answers (status, headers) of the requests made in this context: ``asyncio.to_thread``
+#: copies the context into the worker thread, so the caller reads them back in its loop (the
+#: gateway's limiter is not thread-safe).
+ANSWERS: ContextVar[list[tuple[int, dict[str, str]]] | None] = ContextVar(
+    "alpaca_answers", default=None
+)
+
+
 class _Session(requests.Session):
-    def __init__(
-        self, timeout_s: float, on_response: Callable[[int, Mapping[str, str]], None]
-    ) -> None:
+    def __init__(self, timeout_s: float) -> None:
         super().__init__()
         self.timeout_s = timeout_s
-        self.on_response = on_response
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kw: Any) -> Any:
         kw.setdefault("timeout", self.timeout_s)
         response = super().request(method, url, *args, **kw)
-        self.on_response(response.status_code, dict(response.headers))
+        answers = ANSWERS.get()
+        if answers is not None:
+            answers.append((response.status_code, dict(response.headers)))
         return response
 
 
@@ -52,7 +60,6 @@ def build_trading_client(
     paper: bool,
     base_url: str | None,
     timeout_s: float,
-    on_response: Callable[[int, Mapping[str, str]], None],
 ) -> TradingClient:
     client = TradingClient(
         api_key,
@@ -63,7 +70,7 @@ def build_trading_client(
     )
     client._retry = 0
     client._retry_codes = []
-    client._session = _Session(timeout_s, on_response)
+    client._session = _Session(timeout_s)
     return client
 
 
