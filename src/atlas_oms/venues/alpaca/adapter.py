@@ -381,8 +381,11 @@ class AlpacaAdapter:
         )
         if failed is not None:
             return failed
-        carried = order.qty - order.leaves_qty
-        self._carry(str(raw.get("id")), carried)
+        new_id = str(raw.get("id"))
+        carried = self._carried.get(new_id)
+        if carried is None:  # not learnt from the stream yet: Atlas's own count
+            carried = order.qty - order.leaves_qty
+            self._carry(new_id, carried)
         amended = p.parse_order(raw, self._ctx, carried)
         self._remember(amended)
         return Acknowledged(venue_order_id=amended.venue_order_id, order=amended)
@@ -509,7 +512,13 @@ class AlpacaAdapter:
                 old_carried = self._carried.get(str(raw.get("id")), ZERO)
                 self._carry(str(raw["replaced_by"]), old_carried + p.dec(raw.get("filled_qty")))
             return
-        carried = self._carried.get(str(raw.get("id") or ""), ZERO)
+        try:
+            # a replacement leg's first event may come before the PATCH answer: its earlier
+            # legs' fills are read from the venue (final: a replaced leg fills no more)
+            carried = await self._carried_of(raw)
+        except VenueQueryFailed:
+            self._gap("DISCONNECTED")  # this update is lost: the gateway reconciles
+            return
         update = p.parse_trade_update(data, self._ctx, carried)
         if update is None:
             return
