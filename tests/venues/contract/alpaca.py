@@ -111,7 +111,9 @@ class AlpacaHarness:
         self.f.faults.drop_changes[_CHANGES[action]] = 1
 
     def fail_next_change(self, action: str, *, committed: bool) -> None:
-        target = self.f.faults.fail_changes_after if committed else self.f.faults.fail_changes_before
+        target = (
+            self.f.faults.fail_changes_after if committed else self.f.faults.fail_changes_before
+        )
         target[_CHANGES[action]] = 1
 
     def fill_on_stream_subscribe(self, client_order_id: str) -> None:

@@ -87,7 +87,9 @@ class _Conn:
                 await self.ws.send_bytes(frame)
 
 
-def _error(status: int, code: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+def _error(
+    status: int, code: int, message: str, headers: dict[str, str] | None = None
+) -> web.Response:
     return web.json_response({"code": code, "message": message}, status=status, headers=headers)
 
 
@@ -156,7 +158,10 @@ class FakeAlpaca:
             if conn.account != account:
                 continue
             conn.listening = False
-            frame = {"stream": "authorization", "data": {"status": "unauthorized", "action": "listen"}}
+            frame = {
+                "stream": "authorization",
+                "data": {"status": "unauthorized", "action": "listen"},
+            }
             conn.queue.put_nowait(json.dumps(frame).encode())
             conn.queue.put_nowait(None)
             self._conns.discard(conn)

@@ -288,17 +288,18 @@ class FakeAlpacaVenue:
             raise AlpacaError(422, 40010001, "limit_price is required for limit orders")
         extended = bool(body.get("extended_hours"))
         if extended and (kind != "limit" or tif != "day"):
-            raise AlpacaError(
-                422, 42210000, "extended hours order must be DAY limit orders"
-            )
+            raise AlpacaError(422, 42210000, "extended hours order must be DAY limit orders")
         cid = str(body.get("client_order_id") or uuid.uuid4())
         if len(cid) > 128:
             raise AlpacaError(422, 40010001, "client_order_id must be no more than 128 characters")
         if self.by_client(account, cid) is not None:
             raise AlpacaError(422, 40010001, "client_order_id must be unique")
         acct = self.accounts[account]
-        if side == "buy" and limit is not None and limit * qty > acct.cash + (
-            replaces.leaves * (replaces.limit_price or ZERO) if replaces else ZERO
+        if (
+            side == "buy"
+            and limit is not None
+            and limit * qty
+            > acct.cash + (replaces.leaves * (replaces.limit_price or ZERO) if replaces else ZERO)
         ):
             raise AlpacaError(403, 40310000, "insufficient buying power")
         now = self.now_ns()

@@ -32,6 +32,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any, TypeVar
 
 import requests
@@ -77,8 +78,8 @@ _TIF = {
 
 
 def num(value: Decimal) -> str:
-    return format(value.normalize(), "f") if value == value.to_integral_value() else format(
-        value, "f"
+    return (
+        format(value.normalize(), "f") if value == value.to_integral_value() else format(value, "f")
     )
 
 
@@ -199,7 +200,9 @@ class AlpacaAdapter:
             for status, headers in answers:
                 self._on_response(status, limiter_headers(status, headers))
 
-    async def _write(self, action: Action, fn: Callable[[], Any]) -> tuple[Any, Refused | Unknown | None]:
+    async def _write(
+        self, action: Action, fn: Callable[[], Any]
+    ) -> tuple[Any, Refused | Unknown | None]:
         try:
             return await self._call(1, True, fn), None
         except Exception as e:
@@ -248,9 +251,9 @@ class AlpacaAdapter:
         that works now (``replaced_by``), so a query by the Atlas client id finds the order."""
         hops = 0
         while follow and raw.get("status") == "replaced" and raw.get("replaced_by") and hops < 20:
+            newer_id = str(raw["replaced_by"])
             newer = await self._read(
-                lambda r=raw: self._client.get_order_by_id(str(r["replaced_by"])),
-                not_found_ok=True,
+                partial(self._client.get_order_by_id, newer_id), not_found_ok=True
             )
             if not isinstance(newer, dict):
                 break
@@ -440,8 +443,7 @@ class AlpacaAdapter:
         while True:
             page = dict(params)
             rows = list(
-                await self._read(lambda q=page: self._client.get("/account/activities/FILL", q))
-                or ()
+                await self._read(partial(self._client.get, "/account/activities/FILL", page)) or ()
             )
             for row in rows:
                 if symbol and row.get("symbol") != symbol:

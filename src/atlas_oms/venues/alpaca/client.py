@@ -44,7 +44,7 @@ class _Session(requests.Session):
         super().__init__()
         self.timeout_s = timeout_s
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kw: Any) -> Any:
+    def request(self, method: Any, url: Any, *args: Any, **kw: Any) -> Any:
         kw.setdefault("timeout", self.timeout_s)
         response = super().request(method, url, *args, **kw)
         answers = ANSWERS.get()
@@ -90,7 +90,13 @@ class AtlasTradingStream(TradingStream):
         reconnect_min_s: float,
         reconnect_max_s: float,
     ) -> None:
-        super().__init__(api_key, secret, paper=paper, raw_data=True, url_override=url)
+        super().__init__(
+            api_key,
+            secret,
+            paper=paper,
+            raw_data=True,
+            url_override=url or (PAPER_STREAM if paper else LIVE_STREAM),
+        )
         self._reconnect_min_backoff = reconnect_min_s
         self._reconnect_max_backoff = reconnect_max_s
         self._atlas_up = on_up
@@ -111,4 +117,4 @@ class AtlasTradingStream(TradingStream):
         return ws is not None and bool(getattr(ws, "open", False))
 
     def on_trade_update(self, handler: Callable[[Any], Awaitable[None]]) -> None:
-        self._trade_updates_handler = handler
+        self._trade_updates_handler = handler  # type: ignore[assignment]

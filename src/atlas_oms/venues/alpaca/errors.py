@@ -75,9 +75,7 @@ def classify_write(
         return Unknown(reason=DUPLICATE, code=code, message=message)
     if status == 401:
         return Refused(reason=AUTH, code=code, message=message)
-    if action is not Action.PLACE and (
-        status == 404 or (status == 422 and "state" in message)
-    ):
+    if action is not Action.PLACE and (status == 404 or (status == 422 and "state" in message)):
         # unknown, or no longer open ('order is already in "filled" state'): the gateway
         # queries the order to learn what it is
         return Refused(reason=UNKNOWN_ORDER, code=code, message=message)

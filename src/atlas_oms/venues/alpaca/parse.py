@@ -185,9 +185,7 @@ def parse_order(raw: Raw, ctx: Context, carried: Decimal = ZERO) -> VenueOrder:
     )
 
 
-def parse_trade_update(
-    data: Raw, ctx: Context, carried: Decimal = ZERO
-) -> OrderUpdate | None:
+def parse_trade_update(data: Raw, ctx: Context, carried: Decimal = ZERO) -> OrderUpdate | None:
     """A ``trade_updates`` message's ``data`` as an :class:`OrderUpdate` (None for an event of
     an old leg that was ``replaced``: its replacement speaks for the order).
 
@@ -241,9 +239,7 @@ def _liquidity(order: VenueOrder) -> LiquiditySide:
     return LiquiditySide.TAKER if order.order_type == "MARKET" else LiquiditySide.MAKER
 
 
-def parse_activity(
-    row: Raw, ctx: Context, order: VenueOrder | None
-) -> VenueFill:
+def parse_activity(row: Raw, ctx: Context, order: VenueOrder | None) -> VenueFill:
     """A ``FILL`` account activity as a :class:`VenueFill` (``order``: the order it belongs
     to, when known, for its client id)."""
     venue_order_id = str(row.get("order_id") or "")
