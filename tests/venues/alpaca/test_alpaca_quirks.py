@@ -325,3 +325,19 @@ def test_a_cancel_goes_to_the_working_leg_and_an_unknown_order_is_refused() -> N
         assert isinstance(missing, Refused) and missing.reason == "UNKNOWN_ORDER"
 
     run(body)
+
+
+def test_an_order_that_would_trade_against_the_accounts_own_order_is_refused() -> None:
+    """Alpaca has no self-trades: a sell crossing the account's resting buy is refused (403
+    "potential wash trade detected"), definitively."""
+
+    async def body(fake: FakeAlpaca, adapter: AlpacaAdapter) -> None:
+        assert isinstance(await adapter.place(place()), Acknowledged)
+        fake.venue.accounts["a"].positions["AAPL"] = [D("10"), D("100")]
+        sell = await adapter.place(place(2, side=Side.SELL, price=D("149")))
+        assert isinstance(sell, Refused) and sell.reason == "VENUE_REJECTED"
+        assert sell.message == "potential wash trade detected. use complex orders"
+        above = await adapter.place(place(3, side=Side.SELL, price=D("160")))
+        assert isinstance(above, Acknowledged)
+
+    run(body)

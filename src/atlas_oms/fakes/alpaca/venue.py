@@ -294,6 +294,8 @@ class FakeAlpacaVenue:
             raise AlpacaError(422, 40010001, "client_order_id must be no more than 128 characters")
         if self.by_client(account, cid) is not None:
             raise AlpacaError(422, 40010001, "client_order_id must be unique")
+        if self._would_wash(account, symbol, side, limit, replaces):
+            raise AlpacaError(403, 40310000, "potential wash trade detected. use complex orders")
         acct = self.accounts[account]
         if (
             side == "buy"
@@ -323,6 +325,24 @@ class FakeAlpacaVenue:
         self._event(order, "new")
         self._match(order)
         return order
+
+    def _would_wash(
+        self, account: str, symbol: str, side: str, limit: Decimal | None, replaces: Order | None
+    ) -> bool:
+        """Alpaca refuses an order that could trade against the account's own resting order
+        of the other side (no self-trades)."""
+        for o in self.orders.values():
+            if o.account != account or o.symbol != symbol or not o.is_open or o.side == side:
+                continue
+            if replaces is not None and o.id == replaces.id:
+                continue
+            if limit is None or o.limit_price is None:
+                return True
+            if (side == "buy" and limit >= o.limit_price) or (
+                side == "sell" and limit <= o.limit_price
+            ):
+                return True
+        return False
 
     def _match(self, order: Order) -> None:
         """Take house liquidity at or better than the limit; a market order takes the rest at

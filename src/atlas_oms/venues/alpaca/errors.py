@@ -81,6 +81,8 @@ def classify_write(
         return Refused(reason=UNKNOWN_ORDER, code=code, message=message)
     if status == 403 and ("buying power" in message or "insufficient" in message):
         return Refused(reason=INSUFFICIENT_FUNDS, code=code, message=message)
+    if status == 403 and "wash trade" in message:
+        return Refused(reason=VENUE_REJECTED, code=code, message=message)
     if status == 403:
         return Refused(reason=AUTH, code=code, message=message)
     if status in (400, 404, 422):
