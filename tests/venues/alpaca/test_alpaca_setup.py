@@ -26,8 +26,8 @@ def test_an_alpaca_account_is_paper_by_default_and_gets_the_alpaca_adapter() -> 
     assert acc.endpoints.ws_url == "wss://paper-api.alpaca.markets/stream"
     adapter = make_adapter(acc, Credentials.of(acc.account_id, "PK1", "s1"), lambda _c: None)
     assert isinstance(adapter, AlpacaAdapter)
-    assert adapter._client._base_url == "https://paper-api.alpaca.markets"
-    assert adapter._client._retry == 0 and adapter._client._retry_codes == []
+    assert adapter._client.base_url == "https://paper-api.alpaca.markets"
+    assert adapter._client.retries == 0 and adapter._client._retry_codes == []
 
 
 def test_live_urls_come_from_the_venues_section() -> None:
@@ -39,5 +39,5 @@ def test_live_urls_come_from_the_venues_section() -> None:
     (acc,) = [a for a in config.accounts if a.venue == "alpaca"]
     adapter = make_adapter(acc, Credentials.of(acc.account_id, "AK1", "s1"), lambda _c: None)
     assert isinstance(adapter, AlpacaAdapter)
-    assert adapter._client._base_url == "https://api.alpaca.markets"
+    assert adapter._client.base_url == "https://api.alpaca.markets"
     assert adapter._stream_url == "wss://api.alpaca.markets/stream"

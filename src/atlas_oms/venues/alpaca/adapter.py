@@ -182,7 +182,7 @@ class AlpacaAdapter:
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):
-            self._client._session.close()
+            self._client.close()
 
     async def account_settings(self) -> VenueAccountSettings:
         return VenueAccountSettings()
@@ -544,7 +544,7 @@ class AlpacaAdapter:
         )
         stream.on_trade_update(self._on_trade_update)
         self._stream = stream
-        runner = asyncio.create_task(stream._run_forever())
+        runner = asyncio.create_task(stream.run_forever())
         try:
             while True:
                 # No StreamAlive: ``trade_updates`` has no heartbeat message, and a pong only
@@ -563,9 +563,8 @@ class AlpacaAdapter:
 
     def drop_stream(self) -> None:
         """Close the stream's connection (it reconnects: a gap)."""
-        stream = self._stream
-        if stream is not None and stream._ws is not None:
-            asyncio.get_running_loop().create_task(stream._ws.close())
+        if self._stream is not None:
+            self._stream.drop()
 
     # ------------------------------------------------------------------ market data
     async def prices(self, symbols: list[str]) -> AsyncIterator[PriceTick]:

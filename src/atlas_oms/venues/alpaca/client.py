@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any
@@ -53,6 +54,29 @@ class _Session(requests.Session):
         return response
 
 
+class AtlasTradingClient(TradingClient):
+    """``TradingClient`` with raw answers, no blind retries and a timeout."""
+
+    def __init__(
+        self, api_key: str, secret: str, *, paper: bool, base_url: str | None, timeout_s: float
+    ) -> None:
+        super().__init__(api_key, secret, paper=paper, raw_data=True, url_override=base_url)
+        self._retry = 0
+        self._retry_codes = []
+        self._session = _Session(timeout_s)
+
+    @property
+    def retries(self) -> int:
+        return self._retry
+
+    @property
+    def base_url(self) -> str:
+        return str(self._base_url)
+
+    def close(self) -> None:
+        self._session.close()
+
+
 def build_trading_client(
     api_key: str,
     secret: str,
@@ -60,18 +84,8 @@ def build_trading_client(
     paper: bool,
     base_url: str | None,
     timeout_s: float,
-) -> TradingClient:
-    client = TradingClient(
-        api_key,
-        secret,
-        paper=paper,
-        raw_data=True,
-        url_override=base_url,
-    )
-    client._retry = 0
-    client._retry_codes = []
-    client._session = _Session(timeout_s)
-    return client
+) -> AtlasTradingClient:
+    return AtlasTradingClient(api_key, secret, paper=paper, base_url=base_url, timeout_s=timeout_s)
 
 
 class AtlasTradingStream(TradingStream):
@@ -103,8 +117,21 @@ class AtlasTradingStream(TradingStream):
         self._atlas_down = on_down
 
     async def _start_ws(self) -> None:
-        await super()._start_ws()
+        # TradingStream._start_ws, then the news that the subscription is live
+        await self._connect()
+        await self._auth()
+        await self._subscribe_trade_updates()
         self._atlas_up()
+
+    async def run_forever(self) -> None:
+        """Connect, subscribe, consume and reconnect until cancelled or stopped."""
+        await self._run_forever()
+
+    def drop(self) -> None:
+        """Close the connection (as the venue would): it reconnects."""
+        ws = self._ws
+        if ws is not None:
+            asyncio.get_running_loop().create_task(ws.close())
 
     async def close(self) -> None:
         was_open = self._ws is not None
