@@ -32,6 +32,8 @@ class SubmitToVenue(VenueRequest, frozen=True):
     reduce_only: bool = False
     #: The venue's own liquidation order (the built-in exchange charges it no trading fee).
     liquidation: bool = False
+    #: Work in the extended-hours sessions too (US equities; Alpaca: limit DAY orders only).
+    extended_hours: bool = False
 
 
 class CancelAtVenue(VenueRequest, frozen=True):

@@ -240,6 +240,9 @@ class PlaceOrder(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     position_side: PositionSide | None = None
     #: Bound on a market order's price (None: a plain market order).
     protection_price: Decimal | None = None
+    #: Work outside the regular session too (US equities: pre- and after-market; Alpaca takes
+    #: it on limit DAY orders only).
+    extended_hours: bool = False
 
 
 class CancelOrder(msgspec.Struct, frozen=True, kw_only=True, gc=False):

@@ -198,10 +198,23 @@ def make_adapter(
     """The adapter of one venue account (``venue``, default ``acc.venue``, must be in
     :data:`ADAPTERS`)."""
     venue = venue or acc.venue
+    ep = acc.endpoints
+    if venue == "alpaca":
+        from atlas_oms.venues.alpaca import AlpacaAdapter
+
+        return AlpacaAdapter(
+            account_id=acc.account_id,
+            api_key=creds.api_key.get_secret_value(),
+            secret=creds.secret.get_secret_value(),
+            decode_client_id=decode_client_id,
+            paper="paper-api." in ep.rest_url,
+            base_url=ep.rest_url,
+            stream_url=ep.ws_url,
+            timeout_ms=ep.timeout_ms,
+        )
     cls = ADAPTERS.get(venue)
     if cls is None:
         raise ValueError(f"no adapter for venue {venue!r} (known: {', '.join(ADAPTERS)})")
-    ep = acc.endpoints
     return cls(
         account_id=acc.account_id,
         api_key=creds.api_key.get_secret_value(),

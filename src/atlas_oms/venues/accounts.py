@@ -104,6 +104,8 @@ MARKETS: tuple[Market, ...] = ("spot", "futures")
 MARKET_VENUES: dict[tuple[str, str], str] = {
     ("binance", "spot"): "binance",
     ("binance", "futures"): "binanceusdm",
+    # US equities on a cash account are held like spot assets (cash and shares)
+    ("alpaca", "spot"): "alpaca",
 }
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 _EXCHANGE = re.compile(r"^[a-z0-9]+$")
@@ -241,6 +243,11 @@ DEFAULT_VENUES: dict[str, VenueEndpoints] = {
     "binanceusdm": VenueEndpoints(
         rest_url="https://fapi.binance.com",
         ws_url="wss://fstream.binance.com/ws",
+    ),
+    # Alpaca's paper URLs by default; live (api.alpaca.markets) only when ``venues:`` says so
+    "alpaca": VenueEndpoints(
+        rest_url="https://paper-api.alpaca.markets",
+        ws_url="wss://paper-api.alpaca.markets/stream",
     ),
 }
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from .alpaca import AlpacaHarness
 from .binance import BinanceSpotHarness, BinanceUsdmHarness
 from .bybit import BybitLinearHarness, BybitSpotHarness
 from .harness import VenueHarness
@@ -27,6 +28,7 @@ HARNESSES: list[Callable[[], VenueHarness]] = [
     UpbitHarness,
     BybitSpotHarness,
     BybitLinearHarness,
+    AlpacaHarness,
 ]
 
 

@@ -211,6 +211,7 @@ def submit(ctx: Context, c: cmd.SubmitOrder) -> None:
                 tif=c.tif,
                 post_only=c.post_only,
                 reduce_only=c.reduce_only,
+                extended_hours=c.extended_hours,
             )
         )
 

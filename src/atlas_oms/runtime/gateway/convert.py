@@ -120,6 +120,7 @@ def place_command(
         reduce_only=request.reduce_only,
         position_side=None if position_side is PositionSide.BOTH else position_side,
         protection_price=request.protection_price,
+        extended_hours=request.extended_hours,
     )
 
 

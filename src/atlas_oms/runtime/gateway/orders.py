@@ -415,6 +415,7 @@ class OrderFlow:
                             post_only=cmd.post_only,
                             reduce_only=cmd.reduce_only,
                             protection_price=cmd.protection_price,
+                            extended_hours=cmd.extended_hours,
                         )
                     )
                     return
