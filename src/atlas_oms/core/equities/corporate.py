@@ -9,7 +9,7 @@ fold books (``us_fold.py``):
   divided by the ratio. Open orders are then modified through the ordinary modify path (so a
   venue order is changed at the venue): leaves × ratio (down to the lot size) on top of what
   has filled, limit and trigger prices ÷ ratio to the tick (buys down, sells up: never a worse
-  price than the holder asked for).
+  price than the holder asked for). The last and mark prices ÷ ratio too.
 * **BONUS** ``ratio`` (0.2 = one new share per five held): shares × ratio more, as a new lot at
   zero cost; the average cost falls.
 * **DIVIDEND** ``amount`` per share: cash (quote currency) = shares × amount, into the balance
@@ -102,7 +102,10 @@ def apply_corporate_action(ctx: Context, c: cmd.ApplyCorporateAction) -> None:
         return
     assert c.ratio is not None
     live = [o for o in state.orders.values() if o.symbol == c.symbol and o.is_live and o.leaves_qty]
-    for order in sorted(live, key=lambda o: o.order_id):
+    # Prices fall in a split (rise in a reverse one): buys are lowered before sells (sells
+    # raised before buys), so no order crosses another on the way at a venue.
+    first = Side.BUY if c.ratio > 1 else Side.SELL
+    for order in sorted(live, key=lambda o: (o.side is not first, o.order_id)):
         leaves = _to_step(order.leaves_qty * c.ratio, inst.lot_size, ROUND_FLOOR)
         buy = order.side is Side.BUY
         amend.modify(

@@ -37,6 +37,11 @@ def apply_corporate_action_applied(state: State, e: ev.CorporateActionApplied) -
             elif cash:
                 pos.realized_pnl += cash
                 cash = ZERO  # once per holder (a hedge-mode holder's first position)
+    if e.kind == "SPLIT":
+        assert e.ratio is not None
+        for prices in (state.last, state.mark):
+            if e.symbol in prices:
+                prices[e.symbol] /= e.ratio
     if e.kind != "DIVIDEND":
         firm = state.firm.get(e.symbol)
         if firm is not None:
