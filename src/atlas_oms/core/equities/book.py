@@ -79,8 +79,9 @@ class EquityBook:
         out: list[Any] = sorted(
             (key, sorted(entries.items())) for key, entries in self.unsettled.items()
         )
-        if self.us:  # appended only when used: older journals keep their digests
-            out.append(["us", self.us.canonical()])
+        us = self.us.canonical()
+        if us is not None:  # appended only when used: older journals keep their digests
+            out.append(["us", us])
         return out
 
     def equity_of_base(self, instruments: dict[str, Instrument], asset: str) -> Instrument | None:

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from atlas_oms.core.refusals import operator_reject
 from atlas_oms.core.sessions import (
     SECOND_NS,
     civil_from_days,
@@ -34,13 +33,10 @@ from atlas_oms.core.sessions import (
     scheduled_status,
 )
 from atlas_oms.model import events as ev
-from atlas_oms.model.reasons import Reason
 from atlas_oms.model.risk import MarketStatus
 
 if TYPE_CHECKING:
-    from atlas_oms.core.context import Context
     from atlas_oms.core.state.state import State
-    from atlas_oms.model.commands import SetSessionCalendar
 
 REGULAR_CLOSE_MIN = 16 * 60
 #: After-hours runs four hours past the regular close (20:00; 17:00 after a 13:00 close).
@@ -51,7 +47,7 @@ _OPEN = MarketStatus.OPEN
 _POST = MarketStatus.POST_MARKET
 #: Stored close minute of a holiday.
 HOLIDAY = -1
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class UsMarketBook(msgspec.Struct, gc=False):
@@ -75,8 +71,17 @@ class UsMarketBook(msgspec.Struct, gc=False):
             self.calendars or self.day_trades or self.legs or self.close_equity or self.actions
         )
 
-    def canonical(self) -> object:
-        return msgspec.to_builtins(self, builtin_types=(Decimal,), order="sorted")
+    def canonical(self) -> list[object] | None:
+        """What the state's digest covers: calendars, close equity, corporate actions. The
+        day-trade counts are left out: they follow from the fills (hashed already) in journal
+        order, and leaving them out keeps the digests of journals recorded before them."""
+        if not (self.calendars or self.close_equity or self.actions):
+            return None
+        return [
+            sorted((s, sorted(days.items())) for s, days in self.calendars.items()),
+            sorted(self.close_equity.items()),
+            list(self.actions),
+        ]
 
 
 def day_number(text: str) -> int:
@@ -177,42 +182,6 @@ def business_days_back(book: UsMarketBook | None, session: str, day: int, count:
 
 
 # ------------------------------------------------------------------------------ handler, fold
-def set_session_calendar(ctx: Context, c: SetSessionCalendar) -> None:
-    refusal = None
-    if not isinstance(c.actor, str) or not c.actor.strip():
-        refusal = Reason.MISSING_ACTOR, "say who acts: actor must not be empty"
-    elif c.session != "XNYS":
-        refusal = Reason.INVALID_CALENDAR, f"unknown session {c.session!r} (XNYS)"
-    else:
-        for text in (c.first_day, c.last_day, *(x.day for x in c.exceptions)):
-            if not _DATE.fullmatch(text):
-                refusal = Reason.INVALID_CALENDAR, f"{text!r} is not a YYYY-MM-DD day"
-                break
-        else:
-            if c.last_day < c.first_day:
-                refusal = Reason.INVALID_CALENDAR, "last_day is before first_day"
-            for x in c.exceptions:
-                if not c.first_day <= x.day <= c.last_day:
-                    refusal = Reason.INVALID_CALENDAR, f"{x.day} is outside the calendar's days"
-                elif x.close_min is not None and not 9 * 60 + 30 < x.close_min <= 16 * 60:
-                    refusal = Reason.INVALID_CALENDAR, f"{x.day}: close must be 09:31-16:00"
-    if refusal:
-        operator_reject(ctx, c, refusal)
-        return
-    ctx.emit(
-        ev.SessionCalendarSet(
-            seq=ctx.state.seq + 1,
-            ts_event=c.ts,
-            session=c.session,
-            first_day=c.first_day,
-            last_day=c.last_day,
-            exceptions=tuple((x.day, x.close_min, x.name) for x in c.exceptions),
-            actor=c.actor,
-            reason=c.reason,
-        )
-    )
-
-
 def apply_session_calendar_set(state: State, e: ev.SessionCalendarSet) -> None:
     days = state.equities.us.calendars.setdefault(e.session, {})
     first, last = day_number(e.first_day), day_number(e.last_day)

@@ -1,4 +1,5 @@
-"""Corporate actions on US equities (POS-5): splits, stock bonuses, cash dividends.
+"""The US-market commands: corporate actions on US equities (POS-5) -- splits, stock bonuses,
+cash dividends -- and, at the end, the session calendar and the close's equity record.
 
 An operator (or the runtime, from a feed file) sends ``ApplyCorporateAction``; the handler
 decides each holder's shares and cash and journals them in ``CorporateActionApplied``, which the
@@ -23,15 +24,19 @@ from __future__ import annotations
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING
 
+from atlas_oms.core.context import Context
+from atlas_oms.core.equities.book import trade_day
+from atlas_oms.core.equities.buying_power import buying_power
+from atlas_oms.core.equities.calendar import DATE, day_text
 from atlas_oms.core.orders import amend
 from atlas_oms.core.refusals import operator_reject
 from atlas_oms.model import commands as cmd
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import InstrumentKind, Side
 from atlas_oms.model.reasons import Reason
+from atlas_oms.model.risk import EquityAccountType
 
 if TYPE_CHECKING:
-    from atlas_oms.core.context import Context
     from atlas_oms.core.state.state import State
 
 ZERO = Decimal(0)
@@ -129,3 +134,58 @@ def _adjusted(px: Decimal | None, ratio: Decimal, tick: Decimal, buy: bool) -> D
     if px is None:
         return None
     return _to_step(px / ratio, tick, ROUND_FLOOR if buy else ROUND_CEILING)
+
+
+# --------------------------------------------------------- the calendar and the close
+def set_session_calendar(ctx: Context, c: cmd.SetSessionCalendar) -> None:
+    refusal = None
+    if not isinstance(c.actor, str) or not c.actor.strip():
+        refusal = Reason.MISSING_ACTOR, "say who acts: actor must not be empty"
+    elif c.session != "XNYS":
+        refusal = Reason.INVALID_CALENDAR, f"unknown session {c.session!r} (XNYS)"
+    else:
+        for text in (c.first_day, c.last_day, *(x.day for x in c.exceptions)):
+            if not DATE.fullmatch(text):
+                refusal = Reason.INVALID_CALENDAR, f"{text!r} is not a YYYY-MM-DD day"
+                break
+        else:
+            if c.last_day < c.first_day:
+                refusal = Reason.INVALID_CALENDAR, "last_day is before first_day"
+            for x in c.exceptions:
+                if not c.first_day <= x.day <= c.last_day:
+                    refusal = Reason.INVALID_CALENDAR, f"{x.day} is outside the calendar's days"
+                elif x.close_min is not None and not 9 * 60 + 30 < x.close_min <= 16 * 60:
+                    refusal = Reason.INVALID_CALENDAR, f"{x.day}: close must be 09:31-16:00"
+    if refusal:
+        operator_reject(ctx, c, refusal)
+        return
+    ctx.emit(
+        ev.SessionCalendarSet(
+            seq=ctx.state.seq + 1,
+            ts_event=c.ts,
+            session=c.session,
+            first_day=c.first_day,
+            last_day=c.last_day,
+            exceptions=tuple((x.day, x.close_min, x.name) for x in c.exceptions),
+            actor=c.actor,
+            reason=c.reason,
+        )
+    )
+
+
+def record_close_equity(ctx: Context, c: cmd.RecordCloseEquity) -> None:
+    state = ctx.state
+    currencies = sorted(
+        {i.quote for i in state.instruments.values() if i.kind is InstrumentKind.EQUITY}
+    )
+    rows = tuple(
+        (a.account_id, cur, buying_power(state, a.account_id, cur, c.ts).equity)
+        for a in sorted(state.accounts.values(), key=lambda a: a.account_id)
+        if a.equity_type is EquityAccountType.MARGIN
+        for cur in currencies
+    )
+    ctx.emit(
+        ev.CloseEquityRecorded(
+            seq=state.seq + 1, ts_event=c.ts, day=day_text(trade_day(c.ts)), equities=rows
+        )
+    )

@@ -33,9 +33,8 @@ from atlas_oms.model.reasons import Reason
 from atlas_oms.model.risk import EquityAccountType
 
 if TYPE_CHECKING:
-    from atlas_oms.core.context import Context
     from atlas_oms.core.state.state import State
-    from atlas_oms.model.commands import RecordCloseEquity, SubmitOrder
+    from atlas_oms.model.commands import SubmitOrder
     from atlas_oms.model.instrument import Instrument
 
 ZERO = Decimal(0)
@@ -161,22 +160,6 @@ def _note(state: State, account_id: str, symbol: str, day: int, before: Any, aft
         for s in [s for s, (d, _) in legs.items() if d < day]:  # yesterday's legs are over
             del legs[s]
         legs[symbol] = (day, _OPENED)
-
-
-def record_close_equity(ctx: Context, c: RecordCloseEquity) -> None:
-    state = ctx.state
-    currencies = sorted({i.quote for i in state.instruments.values() if i.kind is _EQUITY})
-    rows = tuple(
-        (a.account_id, cur, buying_power(state, a.account_id, cur, c.ts).equity)
-        for a in sorted(state.accounts.values(), key=lambda a: a.account_id)
-        if a.equity_type is _MARGIN
-        for cur in currencies
-    )
-    ctx.emit(
-        ev.CloseEquityRecorded(
-            seq=state.seq + 1, ts_event=c.ts, day=day_text(trade_day(c.ts)), equities=rows
-        )
-    )
 
 
 def apply_close_equity_recorded(state: State, e: ev.CloseEquityRecorded) -> None:
