@@ -22,6 +22,7 @@ from atlas_oms.core.deadlines import next_deadline
 from atlas_oms.core.derivatives import commands as derivatives
 from atlas_oms.core.derivatives.liquidation import follow_up
 from atlas_oms.core.derivatives.settlement import settle_future
+from atlas_oms.core.equities import corporate
 from atlas_oms.core.orders import amend, links, reports
 from atlas_oms.core.orders.submit import submit
 from atlas_oms.core.policy import (  # noqa: F401  (wiring registers the hooks)
@@ -80,6 +81,9 @@ HANDLERS: dict[type, Handler] = {
     cmd.ResetKillSwitch: controls.reset_kill_switch,
     cmd.ResetCircuitBreaker: controls.reset_circuit_breaker,
     cmd.SetMarketStatus: controls.set_market_status,
+    cmd.SetSessionCalendar: corporate.set_session_calendar,
+    cmd.ApplyCorporateAction: corporate.apply_corporate_action,
+    cmd.RecordCloseEquity: corporate.record_close_equity,
     cmd.SetMarginMode: derivatives.set_margin_mode,
     cmd.AdjustIsolatedMargin: derivatives.adjust_isolated_margin,
     cmd.SetMarginTiers: derivatives.set_margin_tiers,

@@ -369,3 +369,47 @@ class ResumeTrading(OperatorCommand, frozen=True, kw_only=True):
     low-fill-rate degradation and forgets its entry attempts (``TradingResumed``)."""
 
     account_id: str
+
+
+# ---------------------------------------------------------------------- US markets (issue 15 §3)
+class SessionException(msgspec.Struct, frozen=True, kw_only=True):
+    """One day off a session's weekly schedule: ``day`` (``YYYY-MM-DD``, exchange-local) has no
+    session (``close_min`` None, a holiday) or its regular session closes early, ``close_min``
+    minutes after local midnight (780 = 13:00)."""
+
+    day: str
+    close_min: int | None = None
+    name: str = ""
+
+
+class SetSessionCalendar(OperatorCommand, frozen=True, kw_only=True):
+    """The exchange calendar of ``session`` from ``first_day`` to ``last_day`` (inclusive,
+    ``YYYY-MM-DD``): its holidays and early closes, computed by the runtime
+    (``runtime/calendars.py``) and handed to the core as data. It replaces what an earlier
+    calendar said about those days."""
+
+    session: str = "XNYS"
+    first_day: str
+    last_day: str
+    exceptions: tuple[SessionException, ...] = ()
+
+
+class ApplyCorporateAction(OperatorCommand, frozen=True, kw_only=True):
+    """A corporate action on an equity (POS-5), effective at ``ts``.
+
+    ``SPLIT``: every holding × ``ratio`` (2 for a 2-for-1, 0.1 for a 1-for-10 reverse split),
+    cost per share ÷ ``ratio``, open orders' leaves × ``ratio`` and prices ÷ ``ratio`` (to the
+    tick). ``BONUS``: ``ratio`` new shares per share held, at zero cost. ``DIVIDEND``: ``amount``
+    of the quote currency per share held, paid in cash (a short pays it); no position change.
+    ``action_id`` names it (a second action with the same id is refused)."""
+
+    symbol: str
+    kind: str
+    action_id: str
+    ratio: Decimal | None = None
+    amount: Decimal | None = None
+
+
+class RecordCloseEquity(Command, frozen=True):
+    """The regular close: record every US-equities margin account's equity at ``ts``; the
+    pattern-day-trader rule reads it the next business day ("prior-close equity")."""

@@ -668,6 +668,42 @@ class JournalRepaired(EventBase, frozen=True):
     actor: str = ""
 
 
+# ---------------------------------------------------------------------- US markets (issue 15 §3)
+class SessionCalendarSet(EventBase, frozen=True):
+    """A session's holidays and early closes from ``first_day`` to ``last_day`` (``YYYY-MM-DD``):
+    each exception is (day, close minute after local midnight, or None for a holiday, name)."""
+
+    session: str
+    first_day: str
+    last_day: str
+    exceptions: tuple[tuple[str, int | None, str], ...]
+    actor: str
+    reason: str = ""
+
+
+class CorporateActionApplied(EventBase, frozen=True):
+    """A split, bonus or cash dividend on ``symbol`` (POS-5), as booked: ``holdings`` lists
+    (account, shares before, shares after, cash paid in the quote currency) per holder; a
+    split's open orders are then modified (``OrderPendingReplace``/``OrderReplaced``)."""
+
+    symbol: str
+    kind: str
+    action_id: str
+    ratio: Decimal | None
+    amount: Decimal | None
+    holdings: tuple[tuple[str, Decimal, Decimal, Decimal], ...]
+    actor: str
+    reason: str = ""
+
+
+class CloseEquityRecorded(EventBase, frozen=True):
+    """US equities: each margin account's equity at the regular close of trade day ``day``
+    (``YYYY-MM-DD``), as (account, currency, equity)."""
+
+    day: str
+    equities: tuple[tuple[str, str, Decimal], ...]
+
+
 Event = (
     InstrumentAdded
     | AccountOpened
@@ -763,4 +799,7 @@ Event = (
     | SlippageEscalated
     | RepricingDegraded
     | TradingResumed
+    | SessionCalendarSet
+    | CorporateActionApplied
+    | CloseEquityRecorded
 )

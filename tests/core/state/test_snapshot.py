@@ -88,7 +88,7 @@ def test_the_records_mirror_the_state_field_for_field() -> None:
     assert set(LiqRecord.__struct_fields__) == _attributes(LiqBook())
     assert set(StateSnapshot.__struct_fields__) == (
         set(State.__slots__) - DERIVED_STATE - {"client_ids"}
-    ) | {"schema", "client_ids", "unsettled", "risk", "liq"}
+    ) | {"schema", "client_ids", "unsettled", "us_markets", "risk", "liq"}
 
 
 def _fixture_events() -> list[Any]:

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from atlas_oms.core.orders.order import Order
     from atlas_oms.core.state.state import State
     from atlas_oms.model.events import OrderFilled
-from atlas_oms.core.sessions import SECOND_NS, civil_from_days, new_york_offset, scheduled_status
+from atlas_oms.core.equities.calendar import UsMarketBook, closed_days, session_status
+from atlas_oms.core.sessions import SECOND_NS, civil_from_days, new_york_offset
 from atlas_oms.model.risk import MarketStatus
 
 ZERO = Decimal(0)
@@ -34,18 +35,21 @@ class EquityBook:
     rebuilt when a snapshot is loaded; margin accounts value them).
     """
 
-    __slots__ = ("_bases", "live", "unsettled")
+    __slots__ = ("_bases", "live", "unsettled", "us")
 
     def __init__(self) -> None:
         self.unsettled: dict[tuple[str, str], dict[int, Decimal]] = {}
+        #: Calendars, day-trade counts, close equity, corporate actions (``calendar.py``).
+        self.us = UsMarketBook()
         self.live: dict[str, dict[int, Order]] = {}
         self._bases: tuple[int, dict[str, Instrument]] = (-1, {})
 
     def __getstate__(self) -> tuple[Any, ...]:
-        return (self.unsettled,)  # ``live`` is derived: import_state rebuilds it
+        return (self.unsettled, self.us)  # ``live`` is derived: import_state rebuilds it
 
     def __setstate__(self, data: tuple[Any, ...]) -> None:
         self.unsettled = data[0]
+        self.us = data[1] if len(data) > 1 else UsMarketBook()
         self.live = {}
         self._bases = (-1, {})
 
@@ -72,7 +76,13 @@ class EquityBook:
         return total, max(t for t, _ in pending)
 
     def canonical(self) -> list[Any]:
-        return sorted((key, sorted(entries.items())) for key, entries in self.unsettled.items())
+        out: list[Any] = sorted(
+            (key, sorted(entries.items())) for key, entries in self.unsettled.items()
+        )
+        us = self.us.canonical()
+        if us is not None:  # appended only when used: older journals keep their digests
+            out.append(["us", us])
+        return out
 
     def equity_of_base(self, instruments: dict[str, Instrument], asset: str) -> Instrument | None:
         """The equity whose shares ``asset`` is (a pure cache: instruments are only ever added)."""
@@ -103,7 +113,7 @@ def book_sale(
     if entries:
         for settled in [t for t in entries if t <= now]:
             del entries[settled]
-    settle = settlement_ts(fill.ts_event)
+    settle = settlement_ts(fill.ts_event, closed=closed_days(state.equities.us, INTRADAY_SESSION))
     if settle > now:
         amount = fill.last_qty * fill.last_px * inst.multiplier
         if fill.fee and fill.fee_asset == inst.quote:
@@ -134,15 +144,18 @@ def trade_day(ts: int) -> int:
     return (utc_s + new_york_offset(utc_s)) // _DAY_S
 
 
-def settlement_ts(ts: int, days: int = SETTLEMENT_DAYS) -> int:
-    """When a trade made at ``ts`` settles: 00:00 New York time on the ``days``-th weekday after
-    its trade date (so a Friday sale settles on Monday). Exchange holidays are not modelled: a
-    sale the day before one settles a day early."""
+def settlement_ts(
+    ts: int, days: int = SETTLEMENT_DAYS, closed: set[int] | dict[int, int] | None = None
+) -> int:
+    """When a trade made at ``ts`` settles: 00:00 New York time on the ``days``-th business day
+    after its trade date (so a Friday sale settles on Monday). ``closed``: the exchange holidays
+    (day numbers) of the calendar the core was given (``calendar.py``), skipped too; without
+    one, a sale the day before a holiday settles a day early."""
     day = trade_day(ts)
     left = days
     while left:
         day += 1
-        if (day + 3) % 7 < 5:  # 0 = Monday; 1970-01-01 was a Thursday
+        if (day + 3) % 7 < 5 and not (closed and day in closed):  # 0 = Monday
             left -= 1
     # A weekday never holds a daylight-saving change (they happen on Sundays): noon's offset
     # is midnight's.
@@ -154,6 +167,7 @@ def trade_date_text(ts: int) -> str:
     return f"{y:04d}-{m:02d}-{d:02d}"
 
 
-def is_intraday(ts: int) -> bool:
-    """Whether ``ts`` is in the regular session (09:30-16:00 New York, Monday to Friday)."""
-    return scheduled_status(INTRADAY_SESSION, ts) is MarketStatus.OPEN
+def is_intraday(ts: int, us: UsMarketBook | None = None) -> bool:
+    """Whether ``ts`` is in the regular session (09:30-16:00 New York, Monday to Friday; with a
+    calendar, not on a holiday and not after an early close)."""
+    return session_status(us, INTRADAY_SESSION, ts) is MarketStatus.OPEN

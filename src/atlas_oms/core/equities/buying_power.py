@@ -144,7 +144,7 @@ def buying_power(
     long_value = sum((v[0] for v in per.values() if v[0] > 0), ZERO)
     short_value = -sum((v[0] for v in per.values() if v[0] < 0), ZERO)
     equity = cash + long_value - short_value
-    intraday = is_intraday(ts)
+    intraday = is_intraday(ts, state.equities.us)
     if account.equity_type is _CASH:
         unsettled, settles = state.equities.unsettled_at(account_id, currency, ts)
         return BuyingPower(

@@ -14,6 +14,7 @@ from atlas_oms.core.equities.buying_power import (
     live_notional,
     order_px,
 )
+from atlas_oms.core.equities.day_trades import pdt_refusal
 from atlas_oms.core.orders.order import Order
 from atlas_oms.core.refusals import Refusal
 from atlas_oms.model.enums import Side
@@ -53,6 +54,9 @@ def check_submit(
             f"no price for {inst.symbol} yet: a margin account's order is valued at a price",
         )
     notional = c.qty * px * inst.multiplier
+    refusal = pdt_refusal(state, c, inst)
+    if refusal:
+        return refusal
     return _margin_refusal(state, account, inst, c.side, ZERO, notional, c.ts, what)
 
 

@@ -12,6 +12,7 @@ from atlas_oms.core.context import Context
 from atlas_oms.core.decimals import ZERO, plain
 from atlas_oms.core.derivatives.figures import unrealized_loss
 from atlas_oms.core.derivatives.pretrade import margin_refusal
+from atlas_oms.core.equities.calendar import day_order_expiry, has_calendar
 from atlas_oms.core.equities.checks import check_submit
 from atlas_oms.core.orders.order import Order
 from atlas_oms.core.orders.pricing import protect, reserve_unit, trail
@@ -347,7 +348,11 @@ def _plan(ctx: Context, c: cmd.SubmitOrder) -> Refusal | Plan:
             )
     expire_ts = c.expire_ts
     if c.tif is TimeInForce.DAY and otype is not OrderType.MARKET:
-        expire_ts = day_expiry(c.ts, inst.day_close_utc_min)
+        us = state.equities.us
+        if inst.session is not None and has_calendar(us, inst.session):  # the real close
+            expire_ts = day_order_expiry(us, inst.session, c.ts, c.extended_hours)
+        else:
+            expire_ts = day_expiry(c.ts, inst.day_close_utc_min)
     return Plan(inst, asset, unit, protection, trigger, expire_ts, watermark)
 
 

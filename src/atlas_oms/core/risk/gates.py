@@ -6,10 +6,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from atlas_oms.core.context import Context
+from atlas_oms.core.equities.calendar import session_status
 from atlas_oms.core.refusals import Refusal
 from atlas_oms.core.risk.book import scope_keys, scope_name
 from atlas_oms.core.risk.breaker import auto_reset, rate_trip
-from atlas_oms.core.sessions import scheduled_status
 from atlas_oms.core.state.state import State
 from atlas_oms.model import commands as cmd
 from atlas_oms.model.enums import OrderType, PositionSide, Side
@@ -29,7 +29,7 @@ def market_status(state: State, inst: Instrument, ts: int) -> MarketStatus:
         return status
     if inst.session is None:
         return MarketStatus.OPEN
-    return scheduled_status(inst.session, ts)
+    return session_status(state.equities.us, inst.session, ts)
 
 
 def session_refusal(c: cmd.SubmitOrder, inst: Instrument, status: MarketStatus) -> Refusal | None:

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from atlas_oms.core import retention
+from atlas_oms.core.equities.day_trades import chain_day_trades
+from atlas_oms.core.equities.us_fold import US_MARKET_APPLIERS
 from atlas_oms.core.orders import link_book
 from atlas_oms.core.policy.bar_book import TRAILING_APPLIERS, apply_print
 from atlas_oms.core.policy.desk import DESK_APPLIERS, chain_filled
@@ -200,8 +202,11 @@ APPLIERS: dict[type, Applier] = {
     **TRAILING_APPLIERS,
     **EXIT_APPLIERS,
     **DESK_APPLIERS,
+    **US_MARKET_APPLIERS,
 }
 APPLIERS[ev.OrderFilled] = chain_filled(apply_filled)  # §13 prints (core/policy/desk.py)
+# Day trades of margin accounts' equities (core/equities/day_trades.py)
+APPLIERS[ev.OrderFilled] = chain_day_trades(APPLIERS[ev.OrderFilled])
 
 
 def apply(state: State, event: ev.EventBase) -> None:

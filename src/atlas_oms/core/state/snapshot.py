@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from atlas_oms.core.derivatives.book import Case
+from atlas_oms.core.equities.calendar import UsMarketBook
 from atlas_oms.core.orders.link_book import OrderList
 from atlas_oms.core.orders.order import Order
 from atlas_oms.core.policy.bar_book import SymbolBars
@@ -244,6 +245,8 @@ class StateSnapshot(msgspec.Struct, gc=False):
     bar_book: list[SymbolBars] | None = None
     #: Desks and pre-market prints (core/policy/desk.py); None when empty (and before them).
     cycles: CyclesBook | None = None
+    #: US markets: calendars, day trades, close equity, corporate actions; None when empty.
+    us_markets: UsMarketBook | None = None
 
 
 # ---------------------------------------------------------------------------------- export
@@ -305,6 +308,7 @@ def export_state(state: State) -> StateSnapshot:
         policy_overrides=list(state.policy_overrides) or None,
         bar_book=state.bar_book.export(),
         cycles=state.cycles if state.cycles.desks or state.cycles.prints else None,
+        us_markets=state.equities.us or None,
         risk=RiskRecord(
             limits=[(k[0], k[1], v) for k, v in risk.limits.items()],
             states=list(risk.states.values()),
@@ -417,6 +421,8 @@ def restore_state(state: State, snap: StateSnapshot) -> None:
     state.busted.update(snap.busted)
     state.expiries.update(snap.expiries)
     state.equities.unsettled.update(((a, c), dict(entries)) for a, c, entries in snap.unsettled)
+    if snap.us_markets is not None:
+        state.equities.us = snap.us_markets
     _restore_risk(state, snap.risk)
     _restore_liq(state, snap.liq)
     _restore_retention(state, snap)
