@@ -3,10 +3,10 @@ journals the switch as :class:`~atlas_oms.model.events_routing.RouteSwitched`)."
 
 from __future__ import annotations
 
-from atlas_oms.model.venue import VenueMessage
+from atlas_oms.model.commands import Command
 
 
-class SwitchRoute(VenueMessage, frozen=True):
+class SwitchRoute(Command, frozen=True):
     """Route new orders of ``account_id``/``symbol`` to the alternative named (the primary
     itself, ``restored=True``, when it is back). A repeat of the current route is nothing."""
 
