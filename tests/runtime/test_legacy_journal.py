@@ -79,6 +79,8 @@ NEWER_THAN_FIXTURE = {
     "VenueReconciled",
     "VenueStatusChanged",
     "OrderOutcomeUnknown",
+    # Failover routes (issue 15): tested in tests/runtime/gateway/test_failover.py.
+    "RouteSwitched",
     # Linked orders (issue 13): tested in tests/core/orders/test_links.py (replay included).
     "OrderListCreated",
     "OrderListReleased",

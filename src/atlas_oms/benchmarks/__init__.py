@@ -60,6 +60,8 @@ TARGETS: dict[str, tuple[str, float]] = {
     # The backtest loop, one instrument, bars made in memory (loading excluded; benchmarks/backtest.py)
     "backtest_bars_per_s": ("min", 100_000),
     "backtest_bars_per_s_orders": ("min", 20_000),  # a market order every 10 bars
+    # Choosing the account with rate-limit budget left among 200 (benchmarks/spread.py)
+    "account_switch_ns": ("max", 1_000),
 }
 KEYS = tuple(TARGETS)
 
@@ -96,6 +98,12 @@ def bench_backtest(quick: bool) -> dict[str, Any]:
     return run(quick)
 
 
+def bench_account_switch(quick: bool) -> dict[str, Any]:
+    from atlas_oms.benchmarks.spread import bench_account_switch as run
+
+    return run(quick)
+
+
 _Runner = Callable[[bool], dict[str, Any]]
 #: Which runner produces which keys (durable and replay share one journal).
 #: The memory benchmark runs first, in a child process, while this process is still small.
@@ -116,6 +124,7 @@ _RUNNERS: list[tuple[tuple[str, ...], _Runner]] = [
     (("venue_submit_overhead_us",), bench_venue_overhead),
     (("venue_orders_per_s",), bench_venue_orders),
     (("backtest_bars_per_s", "backtest_bars_per_s_orders"), bench_backtest),
+    (("account_switch_ns",), bench_account_switch),
 ]
 
 

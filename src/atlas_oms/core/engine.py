@@ -42,7 +42,7 @@ from atlas_oms.core.state.digest import canonical, digest
 from atlas_oms.core.state.state import State
 from atlas_oms.core.venues import instruments as venue_instruments
 from atlas_oms.core.venues import orders as venue_orders
-from atlas_oms.core.venues import reconcile, status
+from atlas_oms.core.venues import reconcile, routing, status
 from atlas_oms.model import commands as cmd
 from atlas_oms.model import events as ev
 from atlas_oms.model import reports as rep
@@ -50,6 +50,7 @@ from atlas_oms.model import venue as vm
 from atlas_oms.model.archive import RestoreOrder
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.requests import VenueRequest
+from atlas_oms.model.routing import SwitchRoute
 
 __all__ = ["HANDLERS", "DryRunWouldAct", "Engine", "EngineConfig"]
 
@@ -106,6 +107,7 @@ HANDLERS: dict[type, Handler] = {
     vm.ReconcileVenue: reconcile.reconcile_venue,
     vm.SetVenueStatus: status.set_venue_status,
     vm.NoteOutcomeUnknown: status.note_outcome_unknown,
+    SwitchRoute: routing.switch_route,
 }
 
 _VENUE_REJECTED = rep.VenueRejected

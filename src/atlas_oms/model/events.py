@@ -56,6 +56,7 @@ from atlas_oms.model.events_lists import (
     OrderListReleased,
     OrderListSiblingCanceled,
 )
+from atlas_oms.model.events_routing import RouteSwitched
 from atlas_oms.model.events_trades import (
     PolicyParamsSet,
     TradeBracketPlaced,
@@ -760,6 +761,7 @@ Event = (
     | VenueReconciled
     | VenueStatusChanged
     | OrderOutcomeUnknown
+    | RouteSwitched
     | OrderListCreated
     | OrderListReleased
     | OrderListSiblingCanceled

@@ -194,6 +194,7 @@ APPLIERS: dict[type, Applier] = {
     ev.VenueReconciled: venues.apply_venue_reconciled,
     ev.VenueStatusChanged: venues.apply_venue_status_changed,
     ev.OrderOutcomeUnknown: venues.apply_outcome_unknown,
+    ev.RouteSwitched: venues.apply_route_switched,
     ev.OrderListCreated: link_book.apply_list_created,
     ev.OrderListReleased: link_book.apply_list_released,
     ev.OrderListSiblingCanceled: link_book.apply_nothing,

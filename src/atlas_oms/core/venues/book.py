@@ -17,7 +17,7 @@ VenueKey = tuple[str, str]
 class VenueBook:
     """External venue accounts as the engine knows them."""
 
-    __slots__ = ("adopted", "external", "in_doubt", "pending", "reports", "status")
+    __slots__ = ("adopted", "external", "in_doubt", "pending", "reports", "routes", "status")
 
     def __init__(self) -> None:
         #: (venue, account) -> its latest status change.
@@ -34,19 +34,31 @@ class VenueBook:
         self.pending: dict[VenueKey, dict[str, tuple[Decimal, Decimal]]] = {}
         #: (venue, account) -> its latest reconciliation report.
         self.reports: dict[VenueKey, ev.VenueReconciled] = {}
+        #: (account, symbol) -> the failover switch in force (never a restored one).
+        self.routes: dict[tuple[str, str], ev.RouteSwitched] = {}
 
     def __bool__(self) -> bool:
-        return bool(self.status or self.adopted or self.in_doubt or self.pending or self.reports)
+        return bool(
+            self.status
+            or self.adopted
+            or self.in_doubt
+            or self.pending
+            or self.reports
+            or self.routes
+        )
 
     def venue_managed(self, venue: str) -> bool:
         """Whether a gateway has ever reported on ``venue`` (its accounts then need a status)."""
         return any(k[0] == venue for k in self.status)
 
     def canonical(self) -> list[Any]:
-        return [
+        out: list[Any] = [
             sorted(self.status.items()),
             sorted(self.adopted.items()),
             sorted(self.in_doubt.items()),
             sorted((k, sorted(v.items())) for k, v in self.pending.items()),
             sorted(self.reports.items()),
         ]
+        if self.routes:  # only once a failover happened (older digests unchanged)
+            out.append(sorted(self.routes.items()))
+        return out

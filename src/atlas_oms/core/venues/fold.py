@@ -89,6 +89,15 @@ def apply_venue_status_changed(state: State, e: ev.VenueStatusChanged) -> None:
     state.venues.status[(e.venue, e.account_id)] = e
 
 
+def apply_route_switched(state: State, e: ev.RouteSwitched) -> None:
+    """A failover route in force per (account, symbol); a restore ends it (core/venues/routing.py)."""
+    key = (e.account_id, e.symbol)
+    if e.restored:
+        state.venues.routes.pop(key, None)
+    else:
+        state.venues.routes[key] = e
+
+
 def apply_outcome_unknown(state: State, e: ev.OrderOutcomeUnknown) -> None:
     book = state.venues
     orders = state.orders
