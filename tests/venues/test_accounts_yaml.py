@@ -230,7 +230,7 @@ def test_other_mistakes_each_named() -> None:
         SMALL.replace("max_leverage: 5", "max_leverage: 5\n      spot_enabled: true").replace(
             "      futures_enabled: true\n      strategy", "      strategy"
         ): "futures only",
-        SMALL + "venues:\n  okx:\n    rest_url: https://x\n": "unknown venue",
+        SMALL + "venues:\n  kraken:\n    rest_url: https://x\n": "unknown venue",
         SMALL + "venues:\n  binance:\n    rest_url: ftp://x\n": "URL",
         SMALL.replace("default: main", "default: main\n  rebalance:\n    time: noon"): "00:00 UTC",
     }

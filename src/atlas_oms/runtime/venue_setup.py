@@ -39,6 +39,7 @@ from atlas_oms.venues.accounts import AccountsConfig, VenueAccountConfig, load_a
 from atlas_oms.venues.binance import BinanceEndpoints, BinanceSpotAdapter, BinanceUsdmAdapter
 from atlas_oms.venues.credentials import (
     Credentials,
+    CredentialsError,
     CredentialSource,
     KeyChange,
     KeyStore,
@@ -53,6 +54,9 @@ ADAPTERS: dict[str, type[BinanceSpotAdapter] | type[BinanceUsdmAdapter]] = {
     "binance": BinanceSpotAdapter,
     "binanceusdm": BinanceUsdmAdapter,
 }
+
+#: Every venue ``accounts.yaml`` can trade on (:func:`make_adapter` builds each).
+VENUES = ("binance", "binanceusdm", "bybit", "bybitlinear", "okx", "upbit", "alpaca")
 
 #: Who opens venue accounts and sets their limits (the audit trail names it).
 ACTOR = "accounts.yaml"
@@ -151,7 +155,13 @@ def plan_venues(
     )
     keyring = config.keyring(sources.file, sources.vault)
     for account in config.accounts:
-        keyring.get(account.account_id)  # raises, naming the account, when it cannot
+        creds = keyring.get(account.account_id)  # raises, naming the account, when it cannot
+        if account.venue == "okx" and creds.passphrase is None:
+            raise CredentialsError(
+                "NO_PASSPHRASE",
+                f"the OKX key of {account.account_id} has no passphrase (OKX signs with one: "
+                "atlas venues keys set ... --passphrase-env VAR)",
+            )
     feeds = load_feeds(config, str(accounts_file))
     return VenuePlan(config=config, sources=sources, feeds=feeds)
 
@@ -199,26 +209,69 @@ def make_adapter(
     :data:`ADAPTERS`)."""
     venue = venue or acc.venue
     ep = acc.endpoints
+    key, secret = creds.api_key.get_secret_value(), creds.secret.get_secret_value()
     if venue == "alpaca":
         from atlas_oms.venues.alpaca import AlpacaAdapter
 
         return AlpacaAdapter(
             account_id=acc.account_id,
-            api_key=creds.api_key.get_secret_value(),
-            secret=creds.secret.get_secret_value(),
+            api_key=key,
+            secret=secret,
             decode_client_id=decode_client_id,
             paper="paper-api." in ep.rest_url,
             base_url=ep.rest_url,
             stream_url=ep.ws_url,
             timeout_ms=ep.timeout_ms,
         )
+    if venue in ("bybit", "bybitlinear"):
+        from atlas_oms.venues.bybit import BybitEndpoints, BybitLinearAdapter, BybitSpotAdapter
+
+        bybit = BybitSpotAdapter if venue == "bybit" else BybitLinearAdapter
+        return bybit(
+            account_id=acc.account_id,
+            api_key=key,
+            secret=secret,
+            decode_client_id=decode_client_id,
+            endpoints=BybitEndpoints(rest_url=ep.rest_url, ws_url=ep.ws_url),
+            recv_window_ms=ep.recv_window_ms,
+            timeout_ms=ep.timeout_ms,
+        )
+    if venue == "okx":
+        from atlas_oms.venues.okx import OkxAdapter
+
+        if creds.passphrase is None:  # plan_venues refuses it first; a direct caller too
+            raise CredentialsError(
+                "NO_PASSPHRASE", f"the OKX key of {acc.account_id} has no passphrase"
+            )
+        return OkxAdapter(
+            account_id=acc.account_id,
+            api_key=key,
+            secret=secret,
+            passphrase=creds.passphrase.get_secret_value(),
+            decode_client_id=decode_client_id,
+            rest_url=ep.rest_url,
+            ws_url=ep.ws_url,
+            timeout_ms=ep.timeout_ms,
+        )
+    if venue == "upbit":
+        from atlas_oms.venues.upbit import UpbitAdapter
+
+        return UpbitAdapter(
+            account_id=acc.account_id,
+            api_key=key,
+            secret=secret,
+            decode_client_id=decode_client_id,
+            rest_url=ep.rest_url,
+            ws_url=ep.ws_url,
+            timeout_ms=ep.timeout_ms,
+        )
     cls = ADAPTERS.get(venue)
     if cls is None:
-        raise ValueError(f"no adapter for venue {venue!r} (known: {', '.join(ADAPTERS)})")
+        raise ValueError(f"no adapter for venue {venue!r} (known: {', '.join(VENUES)})")
     return cls(
         account_id=acc.account_id,
-        api_key=creds.api_key.get_secret_value(),
-        secret=creds.secret.get_secret_value(),
+        api_key=key,
+        secret=secret,
         decode_client_id=decode_client_id,
         endpoints=BinanceEndpoints(
             rest_url=ep.rest_url, ws_url=ep.ws_url, ws_api_url=ep.ws_api_url or ""

@@ -104,6 +104,11 @@ MARKETS: tuple[Market, ...] = ("spot", "futures")
 MARKET_VENUES: dict[tuple[str, str], str] = {
     ("binance", "spot"): "binance",
     ("binance", "futures"): "binanceusdm",
+    ("bybit", "spot"): "bybit",
+    ("bybit", "futures"): "bybitlinear",  # USDT linear perpetuals of the unified account
+    ("okx", "spot"): "okx",  # one OKX adapter trades spot and SWAP (BTC-USDT-SWAP)
+    ("okx", "futures"): "okx",
+    ("upbit", "spot"): "upbit",  # KRW markets
     # US equities on a cash account are held like spot assets (cash and shares)
     ("alpaca", "spot"): "alpaca",
 }
@@ -233,7 +238,7 @@ class VenueEndpoints(_Strict):
         return value
 
 
-#: Binance's real endpoints; ``venues:`` in the file overrides them field by field.
+#: Each venue's real endpoints; ``venues:`` in the file overrides them field by field.
 DEFAULT_VENUES: dict[str, VenueEndpoints] = {
     "binance": VenueEndpoints(
         rest_url="https://api.binance.com",
@@ -243,6 +248,14 @@ DEFAULT_VENUES: dict[str, VenueEndpoints] = {
     "binanceusdm": VenueEndpoints(
         rest_url="https://fapi.binance.com",
         ws_url="wss://fstream.binance.com/ws",
+    ),
+    "bybit": VenueEndpoints(rest_url="https://api.bybit.com", ws_url="wss://stream.bybit.com"),
+    "bybitlinear": VenueEndpoints(
+        rest_url="https://api.bybit.com", ws_url="wss://stream.bybit.com"
+    ),
+    "okx": VenueEndpoints(rest_url="https://www.okx.com", ws_url="wss://ws.okx.com:8443/ws/v5"),
+    "upbit": VenueEndpoints(
+        rest_url="https://api.upbit.com", ws_url="wss://api.upbit.com/websocket/v1"
     ),
     # Alpaca's paper URLs by default; live (api.alpaca.markets) only when ``venues:`` says so
     "alpaca": VenueEndpoints(
