@@ -82,6 +82,26 @@ def test_binance_usdm_position_risk_carries_the_venues_liquidation_price_and_mar
     _run(BinanceUsdmHarness(), body)
 
 
+def test_binance_isolated_position_is_margined_by_its_own_wallet() -> None:
+    """Binance FAQ [B-LP] (https://www.binance.com/en/support/faq/b3c689c1f50a44cabb3a84e663b81d93):
+    "In Isolated margin mode, WB is isolatedWalletBalance". 0.02 BTC long at 50,000, 20x:
+    wallet 50 → (50 − 1,000) / (0.02 × 0.004 − 0.02) = 47,690.76."""
+
+    async def body(h: BinanceUsdmHarness) -> None:
+        h._acct().margin_type["BTCUSDT"] = "isolated"
+        h.seed_old_position(D("0.02"), D(50_000), 60)
+        (pos,) = await _positions(h)
+        assert pos.margin_mode == "isolated" and pos.initial_margin == D(50)
+        assert pos.liquidation_price is not None
+        assert pos.liquidation_price.quantize(D("0.01")) == D("47690.76")
+        ours = estimate_liquidation_price(
+            "binanceusdm", D("0.02"), D(50_000), D(50), single_tier(D("0.004"), D(125))
+        )
+        assert ours is not None and abs(ours - pos.liquidation_price) < D("0.00000001")
+
+    _run(BinanceUsdmHarness(), body)
+
+
 def test_binance_reports_no_liquidation_price_as_none_not_zero() -> None:
     """Binance prints ``liquidationPrice`` "0" for a position no price move alone liquidates
     (FAQ: "If the liquidation price is less than 0, the UI display would be '--'")."""

@@ -554,6 +554,8 @@ def parse_position_risk(rows: Iterable[Raw], ctx: Context) -> list[VenuePosition
         mode = p.get("marginType") or (
             None if isolated is None else ("isolated" if isolated else "cross")
         )
+        if mode is None and "isolatedWallet" in p:  # v3 names no mode: an isolated wallet does
+            mode = "isolated" if optional(p.get("isolatedWallet")) else "cross"
         out.append(
             _position(
                 ctx,
