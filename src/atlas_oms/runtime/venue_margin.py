@@ -13,9 +13,12 @@ import msgspec
 from atlas_oms.core.config import EngineConfig
 from atlas_oms.core.derivatives.conventions import estimate_liquidation_price, venue_family
 from atlas_oms.core.derivatives.figures import margin_info, tiers_of
+from atlas_oms.core.derivatives.order_estimate import OrderMarginEstimate
 from atlas_oms.core.state.state import State
 from atlas_oms.model.enums import PositionSide
 from atlas_oms.model.venue import VenuePosition
+
+__all__ = ["OrderMarginEstimate", "VenuePositionView", "venue_positions"]
 
 ZERO = Decimal(0)
 

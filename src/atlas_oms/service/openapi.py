@@ -36,7 +36,6 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
-from atlas_oms.core.derivatives.order_estimate import OrderMarginEstimate
 from atlas_oms.core.views import BalanceView, OrderView, PositionView
 from atlas_oms.model import events as ev
 from atlas_oms.model.account import Account
@@ -48,7 +47,7 @@ from atlas_oms.runtime.account_history import ClosedPosition, EquityPoint, PnlEn
 from atlas_oms.runtime.list_views import OrderListView
 from atlas_oms.runtime.position_stats import PositionStats
 from atlas_oms.runtime.trade_view import TradeView
-from atlas_oms.runtime.venue_margin import VenuePositionView
+from atlas_oms.runtime.venue_margin import OrderMarginEstimate, VenuePositionView
 from atlas_oms.store.audit import AuditRecord
 
 PROBLEM = "application/problem+json"
