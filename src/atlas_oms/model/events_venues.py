@@ -14,6 +14,7 @@ from atlas_oms.model.enums import (
     TimeInForce,
 )
 from atlas_oms.model.event_base import EventBase
+from atlas_oms.model.venue import VenuePosition
 
 
 # ---------------------------------------------------------------------- external venues
@@ -91,6 +92,11 @@ class VenueReconciled(EventBase, frozen=True):
     fills_booked: int = 0
     positions: int = 0
     balances: int = 0
+    #: The venue's own figures of each position it reported (liquidation price, mark,
+    #: maintenance and initial margin, margin ratio; issue 15 §2), as its position report gave
+    #: them: shown next to Atlas's estimate, decided on by nothing. Only positions that carry a
+    #: figure; journaled so that a replay shows the same.
+    position_figures: tuple[VenuePosition, ...] = ()
 
 
 class VenueStatusChanged(EventBase, frozen=True):

@@ -131,6 +131,23 @@ class VenuePosition(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_de
     margin_mode: str | None = None
     unrealized_pnl: Decimal | None = None
     ts: int = 0
+    # The venue's own figures from its position report (issue 15 §2), shown next to Atlas's
+    # estimate; None where the venue gives none (or none applies, e.g. Binance's "0"
+    # liquidation price of a position that cannot be liquidated).
+    #: The venue's liquidation price (Binance ``liquidationPrice``, Bybit ``liqPrice``, OKX
+    #: ``liqPx``).
+    liquidation_price: Decimal | None = None
+    #: The mark price the venue valued the position at (``markPrice``, OKX ``markPx``).
+    mark_price: Decimal | None = None
+    #: Maintenance margin in the settlement asset (``maintMargin``, ``positionMM``, OKX ``mmr``).
+    maintenance_margin: Decimal | None = None
+    #: Initial / position margin (``initialMargin`` or isolated ``isolatedWallet``; Bybit
+    #: ``positionIM``; OKX ``imr`` cross, ``margin`` isolated).
+    initial_margin: Decimal | None = None
+    #: The venue's margin ratio in the venue's own convention, where it gives one per position
+    #: (OKX ``mgnRatio``: margin balance / (maintenance margin + fees), liquidation at 1 or
+    #: below; Binance and Bybit report theirs per account, not per position).
+    margin_ratio: Decimal | None = None
 
 
 class VenueInstrument(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defaults=True):

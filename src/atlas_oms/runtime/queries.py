@@ -25,6 +25,7 @@ from atlas_oms.core.derivatives.figures import (
     tiers_of,
 )
 from atlas_oms.core.derivatives.formulas import max_notional
+from atlas_oms.core.derivatives.order_estimate import OrderMarginEstimate, order_margin_estimate
 from atlas_oms.core.engine import Engine
 from atlas_oms.core.equities.buying_power import BuyingPower, buying_power
 from atlas_oms.core.orders.order import Order, OrderView
@@ -49,6 +50,7 @@ from atlas_oms.runtime.errors import CommandRefused
 from atlas_oms.runtime.history import History
 from atlas_oms.runtime.list_views import OrderListView, list_view
 from atlas_oms.runtime.trade_view import TradeView, trade_events, trade_view
+from atlas_oms.runtime.venue_margin import VenuePositionView, venue_positions
 from atlas_oms.store.audit import AuditRecord, audit_trail
 from atlas_oms.store.base import Journal
 from atlas_oms.venues.sim import SimVenue
@@ -246,6 +248,13 @@ class Queries:
             for k, e in sorted(self.engine.state.venues.status.items())
             if (venue is None or k[0] == venue) and (account_id is None or k[1] == account_id)
         ]
+
+    def venue_positions(
+        self, account_id: str | None = None, venue: str | None = None
+    ) -> list[VenuePositionView]:
+        """Positions as the venues last reported them, each venue's own liquidation price and
+        margin figures next to Atlas's estimate by that venue's convention (issue 15 §2)."""
+        return venue_positions(self.engine.state, self.engine.config, account_id, venue)
 
     def reconciliation_reports(
         self, venue: str | None = None, account_id: str | None = None, *, latest: bool = True
@@ -712,6 +721,27 @@ class Queries:
                 Reason.UNKNOWN_INSTRUMENT, f"instrument {cmd.symbol} does not exist"
             )
         return self.engine.pre_trade_check(cmd, inst, cmd.price if worst is None else worst)
+
+    def margin_estimate(
+        self, cmd: SubmitOrder, price: Decimal | None = None
+    ) -> OrderMarginEstimate | None:
+        """Before a fill: the position ``cmd`` would make if it filled in full at ``price``
+        (default: its limit price, else the mark, else the last trade) and that position's
+        liquidation price by the convention of the order's venue (Binance, Bybit, OKX; Atlas's
+        own exchange: Binance's). None for spot and equities. Nothing is journaled."""
+        state = self.engine.state
+        inst = state.instruments.get(cmd.symbol)
+        if inst is None:
+            raise CommandRefused(
+                Reason.UNKNOWN_INSTRUMENT, f"instrument {cmd.symbol} does not exist"
+            )
+        px = price or cmd.price or state.reference_price(cmd.symbol, prefer_mark=True)
+        if px is None:
+            raise CommandRefused(
+                Reason.NO_REFERENCE_PRICE,
+                f"{cmd.symbol} has no price to estimate a market order at",
+            )
+        return order_margin_estimate(state, self.engine.config, cmd, inst, px)
 
     # ------------------------------------------------------------------ derivative settings
     def derivative_settings(self, account_id: str) -> dict[str, tuple[Decimal | None, MarginMode]]:

@@ -543,6 +543,7 @@ def create_app(
         routes,
         routes_history,
         routes_lists,
+        routes_margin,
         routes_operator,
         routes_trades,
         routes_venues,
@@ -556,6 +557,7 @@ def create_app(
     routes_history.register(app)
     routes_venues.register(app)
     routes_lists.register(app)
+    routes_margin.register(app)
     stream.register(app)
     blotter.register(app)
     docs.register(app)

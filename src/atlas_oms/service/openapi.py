@@ -47,6 +47,7 @@ from atlas_oms.runtime.account_history import ClosedPosition, EquityPoint, PnlEn
 from atlas_oms.runtime.list_views import OrderListView
 from atlas_oms.runtime.position_stats import PositionStats
 from atlas_oms.runtime.trade_view import TradeView
+from atlas_oms.runtime.venue_margin import OrderMarginEstimate, VenuePositionView
 from atlas_oms.store.audit import AuditRecord
 
 PROBLEM = "application/problem+json"
@@ -550,6 +551,8 @@ ROUTES: dict[tuple[str, str], Doc] = {
     ("POST", "/v1/orders/cancel-all"): ok(CancelAllResult, 403, 404),
     ("GET", "/v1/fills"): ok(list[ev.OrderFilled], 404),
     ("GET", "/v1/positions"): ok(list[PositionView], 404),
+    ("GET", "/v1/venue-positions"): ok(list[VenuePositionView], 404),
+    ("POST", "/v1/margin/estimate"): ok(OrderMarginEstimate, 404, 422),
     ("GET", "/v1/balances"): ok(list[BalanceView], 404),
     ("POST", "/v1/transfers"): created(TransferResult, 403, 404, 409, 422),
     ("GET", "/v1/transfers"): ok(list[ev.FundsTransferred], 404),

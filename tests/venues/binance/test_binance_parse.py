@@ -380,3 +380,37 @@ def test_symbol_config_gives_leverage_and_margin_mode() -> None:
     leverage, margin = p.parse_symbol_config(fixture("usdm_symbol_config.json"), ctx("binanceusdm"))
     assert leverage == {"BTC/USDT:USDT": D("21"), "ETH/USDT": D("5")}
     assert margin == {"BTC/USDT:USDT": "cross", "ETH/USDT": "isolated"}
+
+
+def test_position_risk_carries_binances_own_liquidation_price_and_mark() -> None:
+    """Issue 15 §2: the venue's figures from a published ``positionRisk`` answer (fixture: its
+    ``_source``); ``maintMargin`` is absent there, so None (not zero)."""
+    legs = p.parse_position_risk(fixture("usdm_position_risk_hedge.json"), ctx("binanceusdm"))
+    assert [(x.liquidation_price, x.mark_price) for x in legs] == [
+        (D("45000.0"), D("51000.0")),
+        (D("57000.0"), D("51000.0")),
+    ]
+    assert legs[0].maintenance_margin is None and legs[0].margin_ratio is None
+
+
+def test_a_v3_position_with_an_isolated_wallet_is_isolated_and_margined_by_it() -> None:
+    row = {
+        "symbol": "BTCUSDT",
+        "positionSide": "BOTH",
+        "positionAmt": "0.02",
+        "entryPrice": "50000",
+        "markPrice": "49000",
+        "unRealizedProfit": "-20",
+        "liquidationPrice": "0",
+        "isolatedWallet": "50",
+        "initialMargin": "49",
+        "maintMargin": "3.92",
+        "positionInitialMargin": "49",
+        "updateTime": 1,
+    }
+    (pos,) = p.parse_position_risk([row], ctx("binanceusdm"))
+    assert pos.margin_mode == "isolated" and pos.initial_margin == D(50)
+    assert pos.liquidation_price is None  # Binance's "0": none
+    assert pos.maintenance_margin == D("3.92")
+    cross = p.parse_position_risk([row | {"isolatedWallet": "0"}], ctx("binanceusdm"))
+    assert cross[0].margin_mode == "cross" and cross[0].initial_margin == D(49)

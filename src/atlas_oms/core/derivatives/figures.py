@@ -12,6 +12,7 @@ import msgspec
 from atlas_oms.core.config import EngineConfig
 from atlas_oms.core.decimals import ONE, ZERO
 from atlas_oms.core.derivatives import formulas as m
+from atlas_oms.core.derivatives.conventions import estimate_liquidation_price, venue_family
 from atlas_oms.core.state.positions import Position
 from atlas_oms.core.state.state import State
 from atlas_oms.model.instrument import Instrument
@@ -200,11 +201,24 @@ def margin_info(state: State, config: EngineConfig, pos: Position) -> MarginInfo
         balance = pos.margin + pos.unrealized_pnl(px)
         ratio_maint = maint
         entry = pos.cost / abs(pos.qty)
-        lp = m.isolated_liquidation_price(pos.qty, entry, pos.margin, tiers, inst.multiplier)
+        if liquidates_here(config, inst):
+            lp = m.isolated_liquidation_price(pos.qty, entry, pos.margin, tiers, inst.multiplier)
+        else:  # a venue's position: Atlas's estimate follows that venue's published formula
+            lp = estimate_liquidation_price(
+                inst.venue,
+                pos.qty,
+                entry,
+                pos.margin,
+                tiers,
+                taker_fee_rate=inst.taker_fee,
+                multiplier=inst.multiplier,
+            )
         bp = m.isolated_bankruptcy_price(pos.qty, entry, pos.margin, inst.multiplier)
     else:
         balance, ratio_maint = cross_status(state, config, account_id, inst.settle_asset)
-        lp, _ = cross_prices(state, config, account_id, inst)
+        lp = _venue_cross_estimate(state, config, inst, pos)
+        if lp is None:
+            lp, _ = cross_prices(state, config, account_id, inst)
         _, bp = cross_prices(state, config, account_id, inst, pos.position_side)
     return MarginInfo(
         margin_mode=mode,
@@ -219,6 +233,36 @@ def margin_info(state: State, config: EngineConfig, pos: Position) -> MarginInfo
         liquidation_price=lp,
         bankruptcy_price=bp,
         funding=funding,
+    )
+
+
+def _venue_cross_estimate(
+    state: State, config: EngineConfig, inst: Instrument, pos: Position
+) -> Decimal | None:
+    """A cross position at Bybit or OKX (not Atlas's own exchange): the venue's convention on
+    what the cross account can lose in this symbol, ``wallet − other maintenance + other P&L``
+    (the other symbols at their marks), as the margin of one net leg. None (use Binance's exact
+    cross formula, :func:`cross_prices`) for Binance, Atlas's own venues and hedge-mode pairs."""
+    if liquidates_here(config, inst) or venue_family(inst.venue) not in ("bybit", "okx"):
+        return None
+    account_id = pos.account_id
+    margin = cross_wallet(state, account_id, inst.settle_asset)
+    for other, held in cross_positions(state, account_id, inst.settle_asset):
+        if held is pos:
+            continue
+        if other.symbol == inst.symbol:
+            return None  # both legs of a hedge-mode pair: the exact formula
+        px = valuation(state, held)
+        margin += held.unrealized_pnl(px)
+        margin -= m.maintenance_margin(tiers_of(config, other), held.qty * px * other.multiplier)
+    return estimate_liquidation_price(
+        inst.venue,
+        pos.qty,
+        pos.cost / abs(pos.qty),
+        margin,
+        tiers_of(config, inst),
+        taker_fee_rate=inst.taker_fee,
+        multiplier=inst.multiplier,
     )
 
 

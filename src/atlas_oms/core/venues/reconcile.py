@@ -12,7 +12,13 @@ from atlas_oms.core.decimals import plain, round_money
 from atlas_oms.core.venues.orders import book_fills, find_order, sync_order
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import PositionSide
-from atlas_oms.model.venue import FactSource, ReconcileVenue, VenueFill, VenueOrder
+from atlas_oms.model.venue import (
+    FactSource,
+    ReconcileVenue,
+    VenueFill,
+    VenueOrder,
+    VenuePosition,
+)
 from atlas_oms.model.venue import VenueOrderState as VS
 
 ZERO = Decimal(0)
@@ -101,6 +107,21 @@ def reconcile_venue(ctx: Context, c: ReconcileVenue) -> None:
             fills_booked=booked,
             positions=len(m.positions or ()),
             balances=len(m.balances or ()),
+            position_figures=tuple(p for p in m.positions or () if has_figures(p)),
+        )
+    )
+
+
+def has_figures(p: VenuePosition) -> bool:
+    """Whether a reported position carries any of the venue's own margin figures."""
+    return any(
+        x is not None
+        for x in (
+            p.liquidation_price,
+            p.mark_price,
+            p.maintenance_margin,
+            p.initial_margin,
+            p.margin_ratio,
         )
     )
 

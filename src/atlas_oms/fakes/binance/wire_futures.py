@@ -97,6 +97,48 @@ def _unrealized(venue: VenueState, symbol: str, pos: Any) -> Decimal:
     return (mark - pos.entry) * pos.amt if pos.amt else ZERO
 
 
+#: The fake's one maintenance tier (BTCUSDT level 1: 0.40 %, maintenance amount 0).
+MMR = Decimal("0.004")
+
+
+def _leg(ps: str, pos: Any) -> Decimal:
+    """The signed quantity of a leg (hedge mode: LONG positive, SHORT negative)."""
+    return -abs(pos.amt) if ps == "SHORT" else (abs(pos.amt) if ps == "LONG" else pos.amt)
+
+
+def _isolated_wallet(acct: Account, sym: str, pos: Any) -> Decimal:
+    """The fake's isolated wallet: the initial margin at entry (no margin added or removed)."""
+    lev = Decimal(acct.leverage.get(sym, acct.cfg.default_leverage))
+    return abs(pos.amt) * pos.entry / lev
+
+
+def liquidation_price(venue: VenueState, acct: Account, sym: str) -> Decimal | None:
+    """Binance's published formula (FAQ "How to Calculate Liquidation Price of USDⓈ-M Futures
+    Contracts"), the fake's own implementation with one tier (MMR 0.4 %, cum 0): every leg of
+    ``sym`` moves together, other symbols held at their marks; isolated: the position's wallet
+    alone. ``LP = (WB − TMM1 + UPNL1 − Σ q·EP) / (Σ |q|·MMR − Σ q)``; None at or below 0."""
+    isolated = acct.margin_type.get(sym, "cross") == "isolated"
+    wallet = ZERO if isolated else acct.wallet.get("USDT", ZERO)
+    other_mm = other_upnl = num = den = ZERO
+    for s, ps, pos in _position_rows(venue, acct):
+        if not pos.amt:
+            continue
+        if s == sym:
+            q = _leg(ps, pos)
+            num -= q * pos.entry
+            den += abs(q) * MMR - q
+            if isolated:
+                wallet += _isolated_wallet(acct, s, pos)
+        elif not isolated and acct.margin_type.get(s, "cross") != "isolated":
+            mark = venue.mark_prices.get(s, pos.entry)
+            other_mm += abs(pos.amt) * mark * MMR
+            other_upnl += _unrealized(venue, s, pos)
+    if not den:
+        return None
+    lp = (wallet - other_mm + other_upnl + num) / den
+    return lp if lp > 0 else None
+
+
 def position_risk_v3(venue: VenueState, acct: Account, symbol: str | None) -> list[dict[str, Any]]:
     """``GET /fapi/v3/positionRisk``: only symbols with a position (or open orders)."""
     out = []
@@ -110,6 +152,9 @@ def position_risk_v3(venue: VenueState, acct: Account, symbol: str | None) -> li
         lev = Decimal(acct.leverage.get(sym, acct.cfg.default_leverage))
         notional = pos.amt * mark
         im = abs(notional) / lev
+        liq = liquidation_price(venue, acct, sym) if pos.amt else None
+        isolated = acct.margin_type.get(sym, "cross") == "isolated"
+        iso = _isolated_wallet(acct, sym, pos) if isolated and pos.amt else ZERO
         out.append(
             {
                 "symbol": sym,
@@ -119,13 +164,13 @@ def position_risk_v3(venue: VenueState, acct: Account, symbol: str | None) -> li
                 "breakEvenPrice": f"{pos.entry.normalize():f}" if pos.entry else "0.0",
                 "markPrice": s8(mark),
                 "unRealizedProfit": s8(_unrealized(venue, sym, pos)),
-                "liquidationPrice": "0",
-                "isolatedMargin": "0",
+                "liquidationPrice": s8(liq) if liq is not None else "0",
+                "isolatedMargin": s8(iso + _unrealized(venue, sym, pos)) if iso else "0",
                 "notional": s8(notional),
                 "marginAsset": "USDT",
-                "isolatedWallet": "0",
+                "isolatedWallet": s8(iso) if iso else "0",
                 "initialMargin": s8(im),
-                "maintMargin": s8(abs(notional) * Decimal("0.004")),
+                "maintMargin": s8(abs(notional) * MMR),
                 "positionInitialMargin": s8(im),
                 "openOrderInitialMargin": "0",
                 "adl": 0,

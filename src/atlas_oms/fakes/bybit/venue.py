@@ -83,6 +83,11 @@ class AccountConfig:
     hedge_mode: bool = False
 
 
+#: The fake's leverage and maintenance margin rate of every linear position.
+FAKE_LEVERAGE = Decimal(10)
+FAKE_MMR = Decimal("0.005")
+
+
 @dataclass
 class Position:
     size: Decimal = ZERO  # signed: + long, - short
@@ -98,6 +103,8 @@ class Account:
     hedge: bool
     #: (symbol, positionIdx) -> position (linear).
     positions: dict[tuple[str, int], Position] = field(default_factory=dict)
+    #: Linear symbols margined isolated (``tradeMode`` 1); the others are cross (0).
+    isolated: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -161,6 +168,8 @@ class FakeBybitVenue:
         self.executions: list[Execution] = []
         self.clock_offset_ms = 0
         self._seq = itertools.count(1)
+        #: Mark prices by linear symbol (a position is valued at its entry without one).
+        self.mark_prices: dict[str, Decimal] = {}
         #: Called with (account, topic, rows) for each private-stream message.
         self.publish: Callable[[str, str, list[dict[str, Any]]], None] = lambda a, t, r: None
 
@@ -593,12 +602,45 @@ class FakeBybitVenue:
             "coin": coins,
         }
 
+    def position_margin(self, acct: Account, sym: str, pos: Position) -> dict[str, Any]:
+        """Bybit's figures of one position by Bybit's published formulas (help centre
+        "Liquidation Price (USDT Contract)"), the fake's own implementation: position value at
+        entry, ``IM = value / leverage``, ``MM = value × MMR`` (0.5 %, risk limit 1), both at the
+        *entry* value. Isolated: ``LP = entry ∓ (IM − MM) / size``; cross: the loss the account
+        can bear is ``available balance + IM − MM`` ("Total Sustainable Loss"), available
+        balance being the USDT wallet less every position's IM."""
+        size = abs(pos.size)
+        if not size:
+            return {"liqPrice": "", "bustPrice": "", "positionMM": "0", "positionIM": "0"}
+        value = size * pos.entry
+        im, mm = value / FAKE_LEVERAGE, value * FAKE_MMR
+        if sym in acct.isolated:
+            loss, bust_loss = im - mm, im
+        else:
+            used = sum(
+                (abs(p.size) * p.entry / FAKE_LEVERAGE for (s, _), p in acct.positions.items()),
+                ZERO,
+            )
+            available = acct.wallet.get("USDT", ZERO) - used
+            loss, bust_loss = available + im - mm, available + im
+        sign = 1 if pos.size > 0 else -1
+        liq = pos.entry - sign * loss / size
+        bust = pos.entry - sign * bust_loss / size
+        return {
+            "liqPrice": num(liq.quantize(Decimal("0.01"))) if liq > 0 else "",
+            "bustPrice": num(bust.quantize(Decimal("0.01"))) if bust > 0 else "",
+            "positionMM": num(mm),
+            "positionIM": num(im),
+        }
+
     def position_rows(self, acct: Account, symbol: str | None = None) -> list[dict[str, Any]]:
         rows = []
         for (sym, idx), pos in sorted(acct.positions.items()):
             if symbol and sym != symbol:
                 continue
             side = "" if pos.size == 0 else ("Buy" if pos.size > 0 else "Sell")
+            mark = self.mark_prices.get(sym, pos.entry)
+            margin = self.position_margin(acct, sym, pos)
             rows.append(
                 {
                     "positionIdx": idx,
@@ -609,22 +651,19 @@ class FakeBybitVenue:
                     "size": num(abs(pos.size)),
                     "avgPrice": num(pos.entry),
                     "positionValue": num(abs(pos.size) * pos.entry),
-                    "tradeMode": 0,
+                    "tradeMode": 1 if sym in acct.isolated else 0,
                     "positionStatus": "Normal",
                     "autoAddMargin": 0,
                     "adlRankIndicator": 2 if pos.size else 0,
-                    "leverage": "10",
-                    "positionBalance": "0",
-                    "markPrice": num(pos.entry),
-                    "liqPrice": "",
-                    "bustPrice": "",
-                    "positionMM": "0",
-                    "positionIM": "0",
+                    "leverage": num(FAKE_LEVERAGE),
+                    "positionBalance": margin["positionIM"] if sym in acct.isolated else "0",
+                    "markPrice": num(mark),
+                    **margin,
                     "tpslMode": "Full",
                     "takeProfit": "0",
                     "stopLoss": "0",
                     "trailingStop": "0",
-                    "unrealisedPnl": "0",
+                    "unrealisedPnl": num((mark - pos.entry) * pos.size),
                     "curRealisedPnl": num(pos.realised),
                     "cumRealisedPnl": num(pos.realised),
                     "seq": next(self._seq),

@@ -31,6 +31,7 @@ from atlas_oms.fakes.okx.venue import (
     Fill,
     OkxError,
     Order,
+    position_figures,
 )
 
 D = Decimal
@@ -396,21 +397,22 @@ class FakeOkx:
     async def _positions(self, request: web.Request, acct: Account | None, p: Any) -> Any:
         assert acct is not None
         out = []
-        for (inst_id, side), pos in acct.positions.items():
-            if not pos.pos:
-                continue
+        held = [
+            (INSTRUMENTS[inst_id], side, pos, self.venue.last[inst_id])
+            for (inst_id, side), pos in acct.positions.items()
+            if pos.pos
+        ]
+        for inst, side, pos, mark in held:
+            others = [h for h in held if h[2] is not pos and h[0].inst_id not in acct.isolated]
             out.append(
                 {
                     "instType": "SWAP",
-                    "instId": inst_id,
+                    "instId": inst.inst_id,
                     "posSide": side,
                     "pos": num(pos.pos),
                     "avgPx": num(pos.avg_px),
-                    "mgnMode": "cross",
-                    "lever": "10",
-                    "upl": "0",
-                    "liqPx": "",
                     "ccy": "USDT",
+                    **position_figures(acct, inst, side, pos, mark, others),
                     "cTime": str(pos.c_time),
                     "uTime": str(self.venue.now_ms()),
                 }

@@ -118,6 +118,67 @@ class Account:
     taker: Decimal = field(default_factory=lambda: D("0.001"))
     swap_maker: Decimal = field(default_factory=lambda: D("0.0002"))
     swap_taker: Decimal = field(default_factory=lambda: D("0.0005"))
+    #: SWAP instruments margined isolated (``mgnMode`` isolated); the others are cross.
+    isolated: set[str] = field(default_factory=set)
+
+
+#: The fake's leverage and maintenance margin rate (BTC-USDT-SWAP tier 1) of every position.
+FAKE_LEVER = D(10)
+FAKE_MMR = D("0.004")
+
+
+def position_figures(
+    acct: Account,
+    inst: Inst,
+    side: str,
+    pos: Position,
+    mark: Decimal,
+    others: list[tuple[Inst, str, Position, Decimal]],
+) -> dict[str, str]:
+    """OKX's figures of one SWAP position, by OKX's published margin-ratio rule (help centre
+    6997123251341: margin ratio = (margin balance) / (maintenance margin + fees to close)), the
+    fake's own implementation with one tier: ``mmr = |q|·mark·MMR`` (an amount, as OKX's
+    ``mmr`` field), the fee to close ``|q|·P·taker``; isolated margin = value at entry / lever.
+    ``liqPx`` is the price ``P`` where ``margin + q·(P − E) = |q|·P·(MMR + taker)``; cross: the
+    margin is the USDT cash plus the other positions' P&L less their maintenance and fees."""
+    q = pos.pos * inst.ct_val
+    if side == "short":
+        q = -abs(q)
+    elif side == "long":
+        q = abs(q)
+    size = abs(q)
+    value_entry = size * pos.avg_px
+    upl = q * (mark - pos.avg_px)
+    mmr = size * mark * FAKE_MMR
+    fee = size * mark * acct.swap_taker
+    isolated = inst.inst_id in acct.isolated
+    if isolated:
+        margin = value_entry / FAKE_LEVER
+    else:
+        margin = acct.cash.get(inst.settle, ZERO)
+        for o_inst, o_side, o_pos, o_mark in others:
+            oq = o_pos.pos * o_inst.ct_val * (-1 if o_side == "short" else 1)
+            margin += oq * (o_mark - o_pos.avg_px)
+            margin -= abs(oq) * o_mark * (FAKE_MMR + acct.swap_taker)
+    den = size * (FAKE_MMR + acct.swap_taker) - q
+    liq = (margin - q * pos.avg_px) / den if den else ZERO
+    ratio = (margin + upl) / (mmr + fee) if mmr + fee else ZERO
+    out = {
+        "markPx": fmt(mark),
+        "upl": fmt(upl),
+        "liqPx": fmt(liq.quantize(D("0.1"))) if liq > 0 else "",
+        "mmr": fmt(mmr),
+        "mgnRatio": fmt(ratio.quantize(D("0.0001"))),
+        "imr": "" if isolated else fmt(size * mark / FAKE_LEVER),
+        "margin": fmt(margin) if isolated else "",
+        "lever": fmt(FAKE_LEVER),
+        "mgnMode": "isolated" if isolated else "cross",
+    }
+    return out
+
+
+def fmt(value: Decimal) -> str:
+    return format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
 
 
 @dataclass

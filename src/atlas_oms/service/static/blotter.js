@@ -196,17 +196,18 @@ async function refreshAll() {
   if (!account || !state.key) return;
   const a = q({ account_id: account });
   try {
-    const [orders, positions, balances, fills, risk, trades] = await Promise.all([
+    const [orders, positions, balances, fills, risk, trades, venuePositions] = await Promise.all([
       api("GET", `/v1/orders?${q({ account_id: account, open_only: true, limit: 1000 })}`),
       api("GET", `/v1/positions?${a}`),
       api("GET", `/v1/balances?${a}`),
       api("GET", `/v1/fills?${a}`),
       api("GET", `/v1/risk/status?${a}`),
       api("GET", `/v1/trades?${a}`),
+      api("GET", `/v1/venue-positions?${a}`),
     ]);
     if (account !== state.account) return; // the account changed meanwhile
     renderOrders(orders.orders);
-    renderPositions(positions);
+    renderPositions(positions, venuePositions);
     renderBalances(balances);
     renderFills(fills);
     renderRisk(risk);
@@ -287,8 +288,11 @@ function renderClosed() {
   }
 }
 
-function renderPositions(positions) {
+// A position held at an external venue also shows the venue's own liquidation price and
+// maintenance margin from its last position report (issue 15 §2), next to Atlas's estimate.
+function renderPositions(positions, venuePositions = []) {
   const tbody = $("positions").tBodies[0];
+  const reported = new Map(venuePositions.map((v) => [`${v.symbol}|${v.position_side}`, v]));
   clear(tbody);
   $("positions-empty").hidden = positions.length > 0;
   for (const p of positions) {
@@ -301,6 +305,9 @@ function renderPositions(positions) {
     cell(tr, p.unrealized_pnl, signClass(p.unrealized_pnl));
     cell(tr, p.realized_pnl, signClass(p.realized_pnl));
     cell(tr, p.liquidation_price ?? "—", "num");
+    const venue = reported.get(`${p.symbol}|${p.position_side}`);
+    cell(tr, venue?.venue_liquidation_price ?? "—", "num");
+    cell(tr, venue?.venue_maint_margin ?? "—", "num");
     cell(tr, p.margin_ratio === null || p.margin_ratio === undefined ? "—" : `${(Number(p.margin_ratio) * 100).toFixed(2)}%`, "num");
     tbody.appendChild(tr);
   }

@@ -35,6 +35,7 @@ from atlas_oms.model.venue import (
     VenueOrderState,
     VenuePosition,
 )
+from atlas_oms.venues.figures import optional, positive_price
 
 ZERO = Decimal(0)
 MS = 1_000_000
@@ -507,6 +508,7 @@ def _position(
     upnl: Any,
     leverage: Any,
     ts: int,
+    figures: Raw | None = None,
 ) -> VenuePosition:
     position_side = _position_side(side) or PositionSide.BOTH
     qty = abs(amount) if position_side in (PositionSide.LONG, PositionSide.SHORT) else amount
@@ -520,7 +522,24 @@ def _position(
         margin_mode=mode,
         unrealized_pnl=dec(upnl) if upnl not in (None, "") else None,
         ts=ts,
+        **_figures(figures or {}, mode),
     )
+
+
+def _figures(p: Raw, mode: str | None) -> dict[str, Decimal | None]:
+    """The venue's own figures of a ``positionRisk`` row: ``liquidationPrice`` ("0" when none),
+    ``markPrice``, ``maintMargin``, and the position's margin (isolated: ``isolatedWallet``, the
+    wallet of the position, non-zero only when isolated (v3 names no margin mode); cross:
+    ``positionInitialMargin``, else ``initialMargin``)."""
+    im = optional(p.get("isolatedWallet"))
+    if not im or mode == "cross":
+        im = optional(p.get("positionInitialMargin", p.get("initialMargin")))
+    return {
+        "liquidation_price": positive_price(p.get("liquidationPrice")),
+        "mark_price": positive_price(p.get("markPrice")),
+        "maintenance_margin": optional(p.get("maintMargin")),
+        "initial_margin": im,
+    }
 
 
 def parse_position_risk(rows: Iterable[Raw], ctx: Context) -> list[VenuePosition]:
@@ -535,6 +554,8 @@ def parse_position_risk(rows: Iterable[Raw], ctx: Context) -> list[VenuePosition
         mode = p.get("marginType") or (
             None if isolated is None else ("isolated" if isolated else "cross")
         )
+        if mode is None and "isolatedWallet" in p:  # v3 names no mode: an isolated wallet does
+            mode = "isolated" if optional(p.get("isolatedWallet")) else "cross"
         out.append(
             _position(
                 ctx,
@@ -546,6 +567,7 @@ def parse_position_risk(rows: Iterable[Raw], ctx: Context) -> list[VenuePosition
                 upnl=p.get("unRealizedProfit", p.get("unrealizedProfit")),
                 leverage=p.get("leverage"),
                 ts=ms_to_ns(p.get("updateTime")),
+                figures=p,
             )
         )
     return out

@@ -32,6 +32,7 @@ from atlas_oms.model.venue import (
     VenueOrderState,
     VenuePosition,
 )
+from atlas_oms.venues.figures import optional, positive_price
 
 ZERO = Decimal(0)
 MS = 1_000_000
@@ -274,6 +275,11 @@ def parse_position(row: Raw, ctx: Context) -> VenuePosition:
         margin_mode="isolated" if int(row.get("tradeMode") or 0) == 1 else "cross",
         unrealized_pnl=dec(row.get("unrealisedPnl")),
         ts=ms_to_ns(row.get("updatedTime")),
+        # Bybit's own figures (``liqPrice`` is "" when there is none); no per-position ratio.
+        liquidation_price=positive_price(row.get("liqPrice")),
+        mark_price=positive_price(row.get("markPrice")),
+        maintenance_margin=optional(row.get("positionMM")),
+        initial_margin=optional(row.get("positionIM")),
     )
 
 

@@ -26,6 +26,7 @@ from atlas_oms.model.venue import (
     VenueOrderState,
     VenuePosition,
 )
+from atlas_oms.venues.figures import optional, positive_price
 
 ZERO = Decimal(0)
 MS = 1_000_000
@@ -276,6 +277,15 @@ def parse_positions(rows: Iterable[Raw], ctx: Context) -> list[VenuePosition]:
                 margin_mode=str(row.get("mgnMode") or "") or None,
                 unrealized_pnl=dec(row.get("upl")),
                 ts=ms_to_ns(row.get("uTime")),
+                # OKX's own figures: ``mmr`` is the maintenance margin *amount*; the position's
+                # margin is ``imr`` in cross mode and ``margin`` in isolated mode.
+                liquidation_price=positive_price(row.get("liqPx")),
+                mark_price=positive_price(row.get("markPx")),
+                maintenance_margin=optional(row.get("mmr")),
+                initial_margin=optional(row.get("margin"))
+                if str(row.get("mgnMode")) == "isolated"
+                else optional(row.get("imr")),
+                margin_ratio=optional(row.get("mgnRatio")),
             )
         )
     return out
