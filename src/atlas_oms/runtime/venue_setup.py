@@ -403,8 +403,11 @@ def setup_venues(
         except Exception as exc:  # a removed key: the adapter keeps the one it has
             log.error("venue key of %s changed but cannot be read: %s", change.account_id, exc)
             return
+        passphrase = creds.passphrase.get_secret_value() if creds.passphrase else None
         adapter.rotate_credentials(
-            creds.api_key.get_secret_value(), creds.secret.get_secret_value()
+            creds.api_key.get_secret_value(),
+            creds.secret.get_secret_value(),
+            passphrase=passphrase,
         )
         log.warning("venue key of %s rotated: reconnecting its stream", change.account_id)
 

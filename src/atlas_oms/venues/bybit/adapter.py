@@ -146,6 +146,17 @@ class BybitAdapter:
     def set_clock_offset(self, offset_ns: int) -> None:
         set_time_offset(self._client, offset_ns)
 
+    def rotate_credentials(self, api_key: str, secret: str, **_: Any) -> None:
+        """Sign with a new key from the next request on; the private stream was authenticated
+        with the old one: drop it, so it reconnects and authenticates anew (a gap, which the
+        gateway reconciles)."""
+        self._client.apiKey = api_key
+        self._client.secret = secret
+        ws = self._private_ws()
+        self._stream_lost("KEY_ROTATED")
+        if ws is not None:
+            ws.on_error(ccxt.NetworkError(f"{self.venue} private stream: KEY_ROTATED"))
+
     async def start(self) -> None:
         await self.instruments()
         self.settings = await self.account_settings()

@@ -131,6 +131,18 @@ class UpbitAdapter:
         :meth:`_now_ns`."""
         self._clock_offset_ns = offset_ns
 
+    def rotate_credentials(self, api_key: str, secret: str, **_: Any) -> None:
+        """Sign (JWT) with a new key from the next request on; the private stream's handshake
+        carried a JWT of the old key: forget the cached token and drop the stream, so it
+        reconnects with a new one (a gap, which the gateway reconciles)."""
+        client = self._client
+        client.apiKey = api_key
+        client.secret = secret
+        ws_options = client.options.get("ws")
+        if isinstance(ws_options, dict):
+            ws_options.pop("token", None)
+        self.drop_private_stream("KEY_ROTATED")
+
     async def start(self) -> None:
         await self.instruments()
 
