@@ -123,6 +123,7 @@ class FakeBybit:
         r = app.router
         r.add_get("/v5/market/time", self._time)
         r.add_get("/v5/market/instruments-info", self._instruments)
+        r.add_get("/v5/market/tickers", self._tickers)
         r.add_post("/v5/order/create", self._create)
         r.add_post("/v5/order/cancel", self._cancel)
         r.add_post("/v5/order/amend", self._amend)
@@ -312,6 +313,16 @@ class FakeBybit:
                 )
             rows.append(row)
         return self._ok({"category": category, "list": rows, "nextPageCursor": ""})
+
+    async def _tickers(self, request: web.Request) -> web.Response:
+        category = request.query.get("category", "spot")
+        symbol = request.query.get("symbol", "")
+        rows = [
+            self.venue.ticker_row(s)
+            for (cat, sym), s in SPECS.items()
+            if cat == category and (not symbol or sym == symbol)
+        ]
+        return self._ok({"category": category, "list": rows})
 
     # ------------------------------------------------------------------ private REST
     async def _guard(self, request: web.Request, write: bool, body: Any) -> web.StreamResponse:

@@ -271,8 +271,8 @@ class FakeUpbit:
                 for m, (base, _) in self.venue.markets.items()
             ]
         if path == "/v1/ticker":
-            now = self.venue.now_ms()
-            return [{"market": m, "timestamp": now} for m in self.venue.markets]
+            asked = [m for m in request.query.get("markets", "").split(",") if m]
+            return [self.venue.ticker(m) for m in self.venue.markets if not asked or m in asked]
         raise UpbitError(404, "not_found", path)
 
     # ------------------------------------------------------------------ REST handlers

@@ -182,12 +182,10 @@ class AlpacaAdapter:
         the old key: it gets the new one and is dropped, so it reconnects and authenticates
         anew (a gap, which the gateway reconciles)."""
         self._key, self._secret = api_key, secret
-        self._client._api_key = api_key
-        self._client._secret_key = secret
+        self._client.set_credentials(api_key, secret)
         stream = self._stream
         if stream is not None:
-            stream._api_key = api_key
-            stream._secret_key = secret
+            stream.set_credentials(api_key, secret)
             self._down()
             stream.drop()
 

@@ -80,6 +80,8 @@ def num(value: Decimal) -> str:
 
 class UpbitAdapter:
     venue = "upbit"
+    #: How often :meth:`prices` reads the public ticker (seconds).
+    price_poll_s: float = 1.0
 
     def __init__(
         self,
@@ -448,8 +450,23 @@ class UpbitAdapter:
 
     # ------------------------------------------------------------------ public market data
     async def prices(self, symbols: list[str]) -> AsyncIterator[PriceTick]:
-        """Not done yet: Upbit's public ``ticker``/``orderbook`` streams are not translated.
-        Yields nothing (runs until cancelled)."""
-        await asyncio.Event().wait()
-        if False:  # pragma: no cover - makes this an async generator
-            yield PriceTick(symbol="", ts=0)
+        """The last trade price of ``symbols`` from Upbit's public ``GET /v1/ticker`` (no key),
+        polled every :attr:`price_poll_s` (the gateway sends only changes on). A failed poll
+        is skipped: the next one tries again. Upbit's public WebSocket ``ticker`` would push
+        instead; polling keeps one code path for the fake and the venue (documented)."""
+        by_market = {p.market_of(s): s for s in symbols}
+        params = {"markets": ",".join(by_market)}
+        while True:
+            try:
+                rows = await self._get("publicGetTicker", dict(params)) or []
+            except Exception:  # a failed poll: the next one tries again
+                rows = []
+            for row in rows:
+                if not isinstance(row, dict) or row.get("trade_price") is None:
+                    continue
+                symbol = by_market.get(str(row.get("market")))
+                if symbol is None:
+                    continue
+                ts = int(row.get("timestamp") or 0) * 1_000_000 or self._now_ns()
+                yield PriceTick(symbol=symbol, ts=ts, last=p.dec(str(row["trade_price"])))
+            await asyncio.sleep(self.price_poll_s)
