@@ -225,16 +225,17 @@ def make_adapter(
 ) -> Any:
     """The adapter of one venue account (``venue``, default ``acc.venue``, one of
     :data:`VENUES`)."""
-    return _build(venue or acc.venue, acc.account_id, acc.endpoints, creds, decode_client_id)
+    return build_adapter(venue or acc.venue, acc.account_id, acc.endpoints, creds, decode_client_id)
 
 
-def _build(
+def build_adapter(
     venue: str,
     account_id: str,
     ep: VenueEndpoints,
     creds: Credentials,
     decode_client_id: Callable[[str], int | None],
 ) -> Any:
+    """The adapter of ``venue`` for ``account_id`` at the endpoints ``ep`` with ``creds``."""
     key, secret = creds.api_key.get_secret_value(), creds.secret.get_secret_value()
     if venue == "alpaca":
         from atlas_oms.venues.alpaca import AlpacaAdapter
@@ -347,7 +348,7 @@ def public_adapter(
     if venue in ("binance", "binanceusdm") and rest_url:
         ep = ep.model_copy(update={"ws_api_url": None})
     ep = ep.model_copy(update={"timeout_ms": timeout_ms})
-    return _build(venue, "paper", ep, _NO_KEY, lambda _client_order_id: None)
+    return build_adapter(venue, "paper", ep, _NO_KEY, lambda _client_order_id: None)
 
 
 def setup_paper(
