@@ -225,7 +225,15 @@ def make_adapter(
 ) -> Any:
     """The adapter of one venue account (``venue``, default ``acc.venue``, one of
     :data:`VENUES`)."""
-    return build_adapter(venue or acc.venue, acc.account_id, acc.endpoints, creds, decode_client_id)
+    adapter = build_adapter(
+        venue or acc.venue, acc.account_id, acc.endpoints, creds, decode_client_id
+    )
+    suffix = acc.endpoints.symbol_suffix
+    if suffix:  # this venue's instruments under their own Atlas names (one symbol, many venues)
+        from atlas_oms.venues.aliased import AliasedAdapter
+
+        return AliasedAdapter(adapter, suffix)
+    return adapter
 
 
 def build_adapter(
