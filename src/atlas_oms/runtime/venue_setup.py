@@ -35,7 +35,15 @@ from atlas_oms.model.enums import PositionMode
 from atlas_oms.model.risk import Scope
 from atlas_oms.runtime.gateway import Gateway, GatewayConfig, decode, node_tag, prefix_for
 from atlas_oms.runtime.node import Node
-from atlas_oms.venues.accounts import AccountsConfig, VenueAccountConfig, load_accounts
+from atlas_oms.venues.accounts import (
+    DEFAULT_VENUES,
+    AccountsConfig,
+    AccountsConfigError,
+    ConfigProblem,
+    VenueAccountConfig,
+    VenueEndpoints,
+    load_accounts,
+)
 from atlas_oms.venues.binance import BinanceEndpoints, BinanceSpotAdapter, BinanceUsdmAdapter
 from atlas_oms.venues.credentials import (
     Credentials,
@@ -61,7 +69,9 @@ VENUES = ("binance", "binanceusdm", "bybit", "bybitlinear", "okx", "upbit", "alp
 #: Who opens venue accounts and sets their limits (the audit trail names it).
 ACTOR = "accounts.yaml"
 #: A paper venue's market data adapter reads public data only: it has no key.
-_NO_KEY = Credentials(account_id="paper", api_key=SecretStr(""), secret=SecretStr(""))
+_NO_KEY = Credentials(
+    account_id="paper", api_key=SecretStr(""), secret=SecretStr(""), passphrase=SecretStr("")
+)
 
 
 @dataclass
@@ -163,6 +173,14 @@ def plan_venues(
                 "atlas venues keys set ... --passphrase-env VAR)",
             )
     feeds = load_feeds(config, str(accounts_file))
+    for acc in config.paper:
+        why = NO_PUBLIC_DATA.get(acc.real_venue)
+        if why is not None and acc.venue not in feeds:
+            key = f"accounts.{acc.exchange}.{acc.name}.mode"
+            raise AccountsConfigError(
+                str(accounts_file),
+                [ConfigProblem(key, f"a paper account on {acc.real_venue} needs a feed: {why}")],
+            )
     return VenuePlan(config=config, sources=sources, feeds=feeds)
 
 
@@ -205,16 +223,33 @@ def make_adapter(
     *,
     venue: str | None = None,
 ) -> Any:
-    """The adapter of one venue account (``venue``, default ``acc.venue``, must be in
-    :data:`ADAPTERS`)."""
-    venue = venue or acc.venue
-    ep = acc.endpoints
+    """The adapter of one venue account (``venue``, default ``acc.venue``, one of
+    :data:`VENUES`)."""
+    adapter = build_adapter(
+        venue or acc.venue, acc.account_id, acc.endpoints, creds, decode_client_id
+    )
+    suffix = acc.endpoints.symbol_suffix
+    if suffix:  # this venue's instruments under their own Atlas names (one symbol, many venues)
+        from atlas_oms.venues.aliased import AliasedAdapter
+
+        return AliasedAdapter(adapter, suffix)
+    return adapter
+
+
+def build_adapter(
+    venue: str,
+    account_id: str,
+    ep: VenueEndpoints,
+    creds: Credentials,
+    decode_client_id: Callable[[str], int | None],
+) -> Any:
+    """The adapter of ``venue`` for ``account_id`` at the endpoints ``ep`` with ``creds``."""
     key, secret = creds.api_key.get_secret_value(), creds.secret.get_secret_value()
     if venue == "alpaca":
         from atlas_oms.venues.alpaca import AlpacaAdapter
 
         return AlpacaAdapter(
-            account_id=acc.account_id,
+            account_id=account_id,
             api_key=key,
             secret=secret,
             decode_client_id=decode_client_id,
@@ -228,7 +263,7 @@ def make_adapter(
 
         bybit = BybitSpotAdapter if venue == "bybit" else BybitLinearAdapter
         return bybit(
-            account_id=acc.account_id,
+            account_id=account_id,
             api_key=key,
             secret=secret,
             decode_client_id=decode_client_id,
@@ -241,10 +276,10 @@ def make_adapter(
 
         if creds.passphrase is None:  # plan_venues refuses it first; a direct caller too
             raise CredentialsError(
-                "NO_PASSPHRASE", f"the OKX key of {acc.account_id} has no passphrase"
+                "NO_PASSPHRASE", f"the OKX key of {account_id} has no passphrase"
             )
         return OkxAdapter(
-            account_id=acc.account_id,
+            account_id=account_id,
             api_key=key,
             secret=secret,
             passphrase=creds.passphrase.get_secret_value(),
@@ -257,7 +292,7 @@ def make_adapter(
         from atlas_oms.venues.upbit import UpbitAdapter
 
         return UpbitAdapter(
-            account_id=acc.account_id,
+            account_id=account_id,
             api_key=key,
             secret=secret,
             decode_client_id=decode_client_id,
@@ -269,7 +304,7 @@ def make_adapter(
     if cls is None:
         raise ValueError(f"no adapter for venue {venue!r} (known: {', '.join(VENUES)})")
     return cls(
-        account_id=acc.account_id,
+        account_id=account_id,
         api_key=key,
         secret=secret,
         decode_client_id=decode_client_id,
@@ -281,34 +316,47 @@ def make_adapter(
     )
 
 
+#: The WebSocket path of each venue under its host (a ``rest_url`` without a ``ws_url``).
+_WS_PATHS = {
+    "binance": "/ws",
+    "binanceusdm": "/ws",
+    "bybit": "",
+    "bybitlinear": "",
+    "okx": "/ws/v5",
+    "upbit": "/websocket/v1",
+}
+#: Venues whose adapter has no public market data (a paper account there needs a ``feed``).
+NO_PUBLIC_DATA = {
+    "alpaca": "Alpaca's market data is a separate, subscribed API (data.alpaca.markets) that "
+    "Atlas does not read yet",
+}
+
+
 def public_adapter(
     venue: str, *, rest_url: str | None = None, ws_url: str | None = None, timeout_ms: int = 10_000
 ) -> Any:
-    """An adapter of ``venue`` (in :data:`ADAPTERS`) that reads its public market data only
-    (instruments, book ticker, trades): no key. ``rest_url``/``ws_url``: another host than the
-    venue's own (a testnet, the fake); ``ws_url`` defaults to ``rest_url``'s host with ``ws``
-    and ``/ws``."""
-    from atlas_oms.venues.binance.endpoints import DEFAULTS
-
-    cls = ADAPTERS.get(venue)
-    if cls is None:
-        raise ValueError(f"no adapter for venue {venue!r} (known: {', '.join(ADAPTERS)})")
-    ep = DEFAULTS[venue]
+    """An adapter of ``venue`` (one of :data:`VENUES`) that reads its public market data only
+    (instruments, book ticker, trades, marks): no key. ``rest_url``/``ws_url``: another host
+    than the venue's own (a testnet, the fake); ``ws_url`` defaults to ``rest_url``'s host with
+    ``ws`` and the venue's WebSocket path. A venue without public data in Atlas
+    (:data:`NO_PUBLIC_DATA`) or an unknown one raises ``ValueError`` saying so."""
+    if venue in NO_PUBLIC_DATA:
+        raise ValueError(f"no public market data for {venue}: {NO_PUBLIC_DATA[venue]}")
+    if venue not in _WS_PATHS:
+        known = ", ".join(v for v in VENUES if v not in NO_PUBLIC_DATA)
+        raise ValueError(f"no adapter for venue {venue!r} (known: {known})")
+    ep = DEFAULT_VENUES[venue]
     if rest_url:
         rest_url = rest_url.rstrip("/")
         if not ws_url:
-            ws_url = "ws" + rest_url.removeprefix("http") + "/ws"
-        ep = BinanceEndpoints(rest_url=rest_url, ws_url=ws_url, ws_api_url="")
+            ws_url = "ws" + rest_url.removeprefix("http") + _WS_PATHS[venue]
+        ep = VenueEndpoints(rest_url=rest_url, ws_url=ws_url)
     elif ws_url:
-        ep = BinanceEndpoints(rest_url=ep.rest_url, ws_url=ws_url, ws_api_url=ep.ws_api_url)
-    return cls(
-        account_id="paper",
-        api_key="",
-        secret="",
-        decode_client_id=lambda _client_order_id: None,
-        endpoints=ep,
-        timeout_ms=timeout_ms,
-    )
+        ep = ep.model_copy(update={"ws_url": ws_url})
+    if venue in ("binance", "binanceusdm") and rest_url:
+        ep = ep.model_copy(update={"ws_api_url": None})
+    ep = ep.model_copy(update={"timeout_ms": timeout_ms})
+    return build_adapter(venue, "paper", ep, _NO_KEY, lambda _client_order_id: None)
 
 
 def setup_paper(
@@ -403,8 +451,11 @@ def setup_venues(
         except Exception as exc:  # a removed key: the adapter keeps the one it has
             log.error("venue key of %s changed but cannot be read: %s", change.account_id, exc)
             return
+        passphrase = creds.passphrase.get_secret_value() if creds.passphrase else None
         adapter.rotate_credentials(
-            creds.api_key.get_secret_value(), creds.secret.get_secret_value()
+            creds.api_key.get_secret_value(),
+            creds.secret.get_secret_value(),
+            passphrase=passphrase,
         )
         log.warning("venue key of %s rotated: reconnecting its stream", change.account_id)
 

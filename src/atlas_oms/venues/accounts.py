@@ -222,6 +222,16 @@ class VenueEndpoints(_Strict):
     ws_api_url: str | None = None
     recv_window_ms: int = 5000
     timeout_ms: int = 10_000
+    #: Atlas names this venue's instruments with this suffix (``@bybit``: ``BTC/USDT@bybit``),
+    #: so one Atlas trades a unified symbol on several venues (see ``venues/aliased.py``).
+    symbol_suffix: str | None = None
+
+    @field_validator("symbol_suffix")
+    @classmethod
+    def _suffix(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^@[a-z0-9_]+$", value):
+            raise ValueError(f"{value!r} is not a symbol suffix like '@bybit'")
+        return value
 
     @field_validator("rest_url", "ws_url", "ws_api_url")
     @classmethod

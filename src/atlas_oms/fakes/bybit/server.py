@@ -123,6 +123,7 @@ class FakeBybit:
         r = app.router
         r.add_get("/v5/market/time", self._time)
         r.add_get("/v5/market/instruments-info", self._instruments)
+        r.add_get("/v5/market/tickers", self._tickers)
         r.add_post("/v5/order/create", self._create)
         r.add_post("/v5/order/cancel", self._cancel)
         r.add_post("/v5/order/amend", self._amend)
@@ -145,12 +146,12 @@ class FakeBybit:
     def ws(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
-    async def start(self) -> None:
+    async def start(self, port: int = 0) -> None:
         self._runner = web.AppRunner(self.app, handle_signals=False)
         await self._runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.1", port))
         self.port = sock.getsockname()[1]
         await web.SockSite(self._runner, sock).start()
 
@@ -312,6 +313,16 @@ class FakeBybit:
                 )
             rows.append(row)
         return self._ok({"category": category, "list": rows, "nextPageCursor": ""})
+
+    async def _tickers(self, request: web.Request) -> web.Response:
+        category = request.query.get("category", "spot")
+        symbol = request.query.get("symbol", "")
+        rows = [
+            self.venue.ticker_row(s)
+            for (cat, sym), s in SPECS.items()
+            if cat == category and (not symbol or sym == symbol)
+        ]
+        return self._ok({"category": category, "list": rows})
 
     # ------------------------------------------------------------------ private REST
     async def _guard(self, request: web.Request, write: bool, body: Any) -> web.StreamResponse:

@@ -167,6 +167,8 @@ class FakeBybitVenue:
         self.orders: dict[str, Order] = {}
         self.executions: list[Execution] = []
         self.clock_offset_ms = 0
+        #: (category, symbol) -> the price of the last execution (the public ticker's).
+        self.last_price: dict[tuple[str, str], Decimal] = {}
         self._seq = itertools.count(1)
         #: Mark prices by linear symbol (a position is valued at its entry without one).
         self.mark_prices: dict[str, Decimal] = {}
@@ -380,6 +382,7 @@ class FakeBybitVenue:
             fee, fee_ccy = qty * price * rate, spec.quote
             realised = self._position_trade(acct, order, qty, price, now)
             acct.wallet[spec.quote] = acct.wallet.get(spec.quote, ZERO) + realised - fee
+        self.last_price[(order.category, order.symbol)] = price
         order.cum_qty += qty
         order.cum_value += qty * price
         order.cum_fee += fee
@@ -480,6 +483,44 @@ class FakeBybitVenue:
             "timeInForce": "GTC",
         }
         return self.place(next(iter(self.accounts)), category, params, house=True)
+
+    def ticker_row(self, spec: Spec) -> dict[str, Any]:
+        """``/v5/market/tickers``' row: the house's best bid and ask, the last execution's price
+        (else the mid), and for linear the mark (= last: the fake has no index)."""
+        bid, ask = self._best("Buy", spec), self._best("Sell", spec)
+
+        def size(side: str, px: Decimal | None) -> str:
+            if px is None:
+                return ""
+            return num(
+                sum(
+                    (
+                        o.leaves
+                        for o in self.orders.values()
+                        if o.open
+                        and o.house
+                        and o.side == side
+                        and o.price == px
+                        and (o.category, o.symbol) == (spec.category, spec.symbol)
+                    ),
+                    ZERO,
+                )
+            )
+
+        last = self.last_price.get((spec.category, spec.symbol))
+        if last is None and bid is not None and ask is not None:
+            last = (bid + ask) / 2
+        row: dict[str, Any] = {
+            "symbol": spec.symbol,
+            "bid1Price": num(bid) if bid is not None else "",
+            "bid1Size": size("Buy", bid),
+            "ask1Price": num(ask) if ask is not None else "",
+            "ask1Size": size("Sell", ask),
+            "lastPrice": num(last) if last is not None else "",
+        }
+        if spec.category == "linear":
+            row["markPrice"] = row["indexPrice"] = row["lastPrice"]
+        return row
 
     def seed_old_position(
         self, account: str, symbol: str, qty: Decimal, price: Decimal, age_ms: int

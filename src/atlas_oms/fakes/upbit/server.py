@@ -94,14 +94,14 @@ class FakeUpbit:
     def ws(self) -> str:
         return f"ws://127.0.0.1:{self.port}/websocket/v1"
 
-    async def start(self) -> None:
+    async def start(self, port: int = 0) -> None:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5)
         await self._runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.1", port))
         self.port = sock.getsockname()[1]
         site = web.SockSite(self._runner, sock)
         await site.start()
@@ -271,8 +271,8 @@ class FakeUpbit:
                 for m, (base, _) in self.venue.markets.items()
             ]
         if path == "/v1/ticker":
-            now = self.venue.now_ms()
-            return [{"market": m, "timestamp": now} for m in self.venue.markets]
+            asked = [m for m in request.query.get("markets", "").split(",") if m]
+            return [self.venue.ticker(m) for m in self.venue.markets if not asked or m in asked]
         raise UpbitError(404, "not_found", path)
 
     # ------------------------------------------------------------------ REST handlers

@@ -196,6 +196,8 @@ class UpbitVenue:
         #: The venue's own resting liquidity: (market, side, price) -> volume.
         self.house: dict[tuple[str, str, Decimal], Decimal] = {}
         self.clock_offset_ms = 0
+        #: market -> (price, ms) of the last trade (the public ticker's ``trade_price``).
+        self.last_trade: dict[str, tuple[Decimal, int]] = {}
         self.push: Push = lambda account, message: None
         self._trade_seq = 0
 
@@ -385,6 +387,7 @@ class UpbitVenue:
         funds = px * volume
         fee = funds * self.fee_rate
         trade = Trade(trade_id or self._trade_id(), px, volume, fee, order.side, now, is_maker)
+        self.last_trade[order.market] = (px, now)
         acct = self.accounts[order.account]
         base, quote = self.markets[order.market]
         if order.side == "bid":
@@ -413,6 +416,21 @@ class UpbitVenue:
         else:
             self._asset_push(acct, {base, quote})
         return trade
+
+    def ticker(self, market: str) -> dict[str, Any]:
+        """``/v1/ticker``'s row: the last trade's price (else the mid of the house's best bid and
+        ask), as JSON numbers like Upbit's."""
+        now = self.now_ms()
+        px, at = self.last_trade.get(market, (None, now))
+        if px is None:
+            bids = [p for (m, s, p), v in self.house.items() if m == market and s == "bid" and v]
+            asks = [p for (m, s, p), v in self.house.items() if m == market and s == "ask" and v]
+            if bids and asks:
+                px = (max(bids) + min(asks)) / 2
+        row: dict[str, Any] = {"market": market, "timestamp": now, "trade_timestamp": at}
+        if px is not None:
+            row["trade_price"] = float(px)
+        return row
 
     def _match(self, order: Order) -> None:
         """Cross a new order with the house's liquidity and the account's own resting orders

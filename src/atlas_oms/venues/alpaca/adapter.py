@@ -177,6 +177,18 @@ class AlpacaAdapter:
         """Alpaca signs nothing with a time (static key headers): kept for timestamps only."""
         self._offset_ns = offset_ns
 
+    def rotate_credentials(self, api_key: str, secret: str, **_: Any) -> None:
+        """Send the new key's headers from the next request on; the stream authenticated with
+        the old key: it gets the new one and is dropped, so it reconnects and authenticates
+        anew (a gap, which the gateway reconciles)."""
+        self._key, self._secret = api_key, secret
+        self._client.set_credentials(api_key, secret)
+        stream = self._stream
+        if stream is not None:
+            stream.set_credentials(api_key, secret)
+            self._down()
+            stream.drop()
+
     async def start(self) -> None:
         await self.instruments()
 

@@ -76,6 +76,10 @@ class AtlasTradingClient(TradingClient):
     def close(self) -> None:
         self._session.close()
 
+    def set_credentials(self, api_key: str, secret: str) -> None:
+        """Send this key's headers from the next request on (a rotated key)."""
+        self._api_key, self._secret_key = api_key, secret
+
 
 def build_trading_client(
     api_key: str,
@@ -126,6 +130,10 @@ class AtlasTradingStream(TradingStream):
     async def run_forever(self) -> None:
         """Connect, subscribe, consume and reconnect until cancelled or stopped."""
         await self._run_forever()
+
+    def set_credentials(self, api_key: str, secret: str) -> None:
+        """Authenticate the next connection with this key (a rotated key)."""
+        self._api_key, self._secret_key = api_key, secret
 
     def drop(self) -> None:
         """Close the connection (as the venue would): it reconnects."""

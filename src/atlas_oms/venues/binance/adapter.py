@@ -128,8 +128,9 @@ class BinanceAdapter:
     def set_clock_offset(self, offset_ns: int) -> None:
         set_time_offset(self._client, offset_ns)
 
-    def rotate_credentials(self, api_key: str, secret: str) -> None:
-        """Sign with a new key from the next request on. The private stream belongs to the old
+    def rotate_credentials(self, api_key: str, secret: str, **_: Any) -> None:
+        """Sign with a new key from the next request on (a passphrase, which Binance keys do
+        not have, is ignored). The private stream belongs to the old
         key (a listenKey, a WS-API subscription signed with it): forget it and drop the
         connection, so the stream reconnects under the new key (a gap, which the gateway
         reconciles)."""

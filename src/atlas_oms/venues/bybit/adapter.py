@@ -79,6 +79,8 @@ def num(value: Decimal) -> str:
 class BybitAdapter:
     venue: str = "bybit"
     category: str = "spot"
+    #: How often :meth:`prices` reads the public tickers (seconds).
+    price_poll_s: float = 1.0
 
     def __init__(
         self,
@@ -145,6 +147,17 @@ class BybitAdapter:
 
     def set_clock_offset(self, offset_ns: int) -> None:
         set_time_offset(self._client, offset_ns)
+
+    def rotate_credentials(self, api_key: str, secret: str, **_: Any) -> None:
+        """Sign with a new key from the next request on; the private stream was authenticated
+        with the old one: drop it, so it reconnects and authenticates anew (a gap, which the
+        gateway reconciles)."""
+        self._client.apiKey = api_key
+        self._client.secret = secret
+        ws = self._private_ws()
+        self._stream_lost("KEY_ROTATED")
+        if ws is not None:
+            ws.on_error(ccxt.NetworkError(f"{self.venue} private stream: KEY_ROTATED"))
 
     async def start(self) -> None:
         await self.instruments()
@@ -518,9 +531,30 @@ class BybitAdapter:
         return False
 
     async def prices(self, symbols: list[str]) -> AsyncIterator[PriceTick]:
-        """Not yet implemented for Bybit: the generator waits (no ticks) until cancelled."""
-        never: asyncio.Future[PriceTick] = asyncio.get_running_loop().create_future()
-        yield await never
+        """Best bid and ask (with sizes), last price and, for linear, the mark price of
+        ``symbols`` from the public ``GET /v5/market/tickers`` (no key), polled every
+        :attr:`price_poll_s` (the gateway sends only changes on). A failed poll is skipped: the
+        next one tries again. Bybit's public WebSocket ``tickers`` topic would push instead;
+        polling keeps one code path for the fake and the venue (documented)."""
+        if not self._markets_loaded:
+            with contextlib.suppress(VenueQueryFailed):
+                await self.instruments()
+        by_venue = {self.venue_symbol(s): s for s in symbols}
+        while True:
+            for venue_symbol, symbol in by_venue.items():
+                try:
+                    raw = await self._get(
+                        "publicGetV5MarketTickers",
+                        {"category": self.category, "symbol": venue_symbol},
+                    )
+                except Exception:  # a failed poll: the next one tries again
+                    continue
+                for row in raw.get("list") or ():
+                    if isinstance(row, dict) and row.get("symbol") == venue_symbol:
+                        tick = p.parse_ticker(row, symbol, self._now_ns())
+                        if tick is not None:
+                            yield tick
+            await asyncio.sleep(self.price_poll_s)
 
 
 class BybitSpotAdapter(BybitAdapter):

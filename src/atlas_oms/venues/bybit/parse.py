@@ -25,6 +25,7 @@ from atlas_oms.model.venue import (
     BalanceUpdate,
     OrderUpdate,
     PositionUpdate,
+    PriceTick,
     VenueBalance,
     VenueFill,
     VenueInstrument,
@@ -333,3 +334,26 @@ def parse_instruments(raw: Raw, venue: str, category: str) -> list[VenueInstrume
             )
         )
     return out
+
+
+def parse_ticker(row: dict[str, Any], symbol: str, ts: int) -> PriceTick | None:
+    """A ``/v5/market/tickers`` row as a :class:`PriceTick` of ``symbol`` (unified); empty
+    fields are absent (None); None when the row has no price at all."""
+
+    def opt(key: str) -> Decimal | None:
+        value = row.get(key)
+        return None if value in (None, "") else dec(value)
+
+    bid, ask, last, mark = opt("bid1Price"), opt("ask1Price"), opt("lastPrice"), opt("markPrice")
+    if bid is None and ask is None and last is None and mark is None:
+        return None
+    return PriceTick(
+        symbol=symbol,
+        ts=ts,
+        bid=bid,
+        ask=ask,
+        last=last,
+        mark=mark,
+        bid_qty=opt("bid1Size") if bid is not None else None,
+        ask_qty=opt("ask1Size") if ask is not None else None,
+    )

@@ -123,6 +123,22 @@ class OkxAdapter:
     def set_clock_offset(self, offset_ns: int) -> None:
         set_time_offset(self._client, offset_ns)
 
+    def rotate_credentials(
+        self, api_key: str, secret: str, *, passphrase: str | None = None, **_: Any
+    ) -> None:
+        """Sign with a new key (and its passphrase: an OKX key has one; None keeps the old)
+        from the next request on; the private stream logged in with the old key: drop it, so it
+        reconnects and logs in anew (a gap, which the gateway reconciles)."""
+        client = self._client
+        client.apiKey = api_key
+        client.secret = secret
+        if passphrase is not None:
+            client.password = passphrase
+        ws = self._private_ws()
+        self._stream_lost("KEY_ROTATED")
+        if ws is not None:
+            ws.on_error(ccxt.NetworkError("okx private stream: KEY_ROTATED"))
+
     async def start(self) -> None:
         await self.instruments()
         self.settings = await self.account_settings()

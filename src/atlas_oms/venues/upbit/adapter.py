@@ -80,6 +80,8 @@ def num(value: Decimal) -> str:
 
 class UpbitAdapter:
     venue = "upbit"
+    #: How often :meth:`prices` reads the public ticker (seconds).
+    price_poll_s: float = 1.0
 
     def __init__(
         self,
@@ -130,6 +132,18 @@ class UpbitAdapter:
         """Upbit's JWT carries no timestamp (a nonce only): nothing to sign with; kept for
         :meth:`_now_ns`."""
         self._clock_offset_ns = offset_ns
+
+    def rotate_credentials(self, api_key: str, secret: str, **_: Any) -> None:
+        """Sign (JWT) with a new key from the next request on; the private stream's handshake
+        carried a JWT of the old key: forget the cached token and drop the stream, so it
+        reconnects with a new one (a gap, which the gateway reconciles)."""
+        client = self._client
+        client.apiKey = api_key
+        client.secret = secret
+        ws_options = client.options.get("ws")
+        if isinstance(ws_options, dict):
+            ws_options.pop("token", None)
+        self.drop_private_stream("KEY_ROTATED")
 
     async def start(self) -> None:
         await self.instruments()
@@ -436,8 +450,23 @@ class UpbitAdapter:
 
     # ------------------------------------------------------------------ public market data
     async def prices(self, symbols: list[str]) -> AsyncIterator[PriceTick]:
-        """Not done yet: Upbit's public ``ticker``/``orderbook`` streams are not translated.
-        Yields nothing (runs until cancelled)."""
-        await asyncio.Event().wait()
-        if False:  # pragma: no cover - makes this an async generator
-            yield PriceTick(symbol="", ts=0)
+        """The last trade price of ``symbols`` from Upbit's public ``GET /v1/ticker`` (no key),
+        polled every :attr:`price_poll_s` (the gateway sends only changes on). A failed poll
+        is skipped: the next one tries again. Upbit's public WebSocket ``ticker`` would push
+        instead; polling keeps one code path for the fake and the venue (documented)."""
+        by_market = {p.market_of(s): s for s in symbols}
+        params = {"markets": ",".join(by_market)}
+        while True:
+            try:
+                rows = await self._get("publicGetTicker", dict(params)) or []
+            except Exception:  # a failed poll: the next one tries again
+                rows = []
+            for row in rows:
+                if not isinstance(row, dict) or row.get("trade_price") is None:
+                    continue
+                symbol = by_market.get(str(row.get("market")))
+                if symbol is None:
+                    continue
+                ts = int(row.get("timestamp") or 0) * 1_000_000 or self._now_ns()
+                yield PriceTick(symbol=symbol, ts=ts, last=p.dec(str(row["trade_price"])))
+            await asyncio.sleep(self.price_poll_s)
