@@ -29,6 +29,7 @@ from atlas_oms.core.accounts import transferable
 from atlas_oms.core.context import Context
 from atlas_oms.core.decimals import ZERO, plain
 from atlas_oms.core.refusals import reject_command
+from atlas_oms.core.state.state import State
 from atlas_oms.model import events as ev
 from atlas_oms.model.reasons import Reason
 from atlas_oms.model.rebalance import (
@@ -143,9 +144,9 @@ def plan(
 
 
 def holdings_of(
-    ctx: Context, accounts: Sequence[RebalanceAccount], asset: str, ts: int
+    state: State, accounts: Sequence[RebalanceAccount], asset: str, ts: int
 ) -> dict[str, Holding]:
-    state = ctx.state
+    """Each known account's :class:`Holding` of ``asset`` at ``ts``."""
     out: dict[str, Holding] = {}
     for acc in accounts:
         if acc.account_id not in state.accounts:
@@ -171,7 +172,7 @@ def plan_rebalance(ctx: Context, c: PlanRebalance) -> None:
     seq = state.seq + 1
     transfers, notes = plan(
         c.accounts,
-        holdings_of(ctx, c.accounts, c.asset, c.ts),
+        holdings_of(state, c.accounts, c.asset, c.ts),
         min_main_balance=c.min_main_balance,
         new_id=lambda n: f"{c.id_prefix}rb{seq}-{n}",
     )
