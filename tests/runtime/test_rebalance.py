@@ -113,7 +113,7 @@ def test_paper_accounts_are_rebalanced_in_atlas_only_and_a_second_run_does_nothi
         ("binance_spot_sub_a", D(100), "min_main_balance", "BOOKED"),
     ]
     assert (usdt(node, "binance_spot_main"), usdt(node, "binance_spot_sub_a")) == (D(300), D(700))
-    [first, second] = node.transfers()
+    [first, _second] = node.transfers()
     assert first.transfer_id == report.transfers[0].transfer_id and first.venue_transfer_id == ""
     assert first.reason == "rebalance: max_sub_balance"
     assert run(reb.run()).status == "nothing to do"
@@ -146,7 +146,7 @@ def test_venue_accounts_move_at_the_venue_first_then_in_atlas_with_the_venue_id(
 
 
 def test_a_refusal_moves_nothing_in_atlas_and_is_journaled() -> None:
-    node, reb, venue = live_world(["REFUSED"])
+    node, reb, _venue = live_world(["REFUSED"])
     report = run(reb.run())
     assert report.transfers[0].outcome == "REFUSED"
     noted = [e for e in node.events() if isinstance(e, ev.VenueTransferNoted)]
