@@ -187,6 +187,7 @@ def plan_rebalance(ctx: Context, c: PlanRebalance) -> None:
             max_sub_balance=c.max_sub_balance,
             transfers=tuple(transfers),
             notes=tuple(notes),
+            account_ids=tuple(sorted(a.account_id for a in c.accounts)),
         )
     )
 

@@ -23,6 +23,8 @@ class RebalancePlanned(EventBase, frozen=True):
     max_sub_balance: Decimal | None = None
     transfers: tuple[PlannedTransfer, ...] = ()
     notes: tuple[str, ...] = ()
+    #: Every account of the run (in each one's audit trail).
+    account_ids: tuple[str, ...] = ()
 
 
 class VenueTransferNoted(EventBase, frozen=True):

@@ -158,8 +158,8 @@ class SubAccountRest(ServerBase):
                 client_tran_id=client_id,
             )
             records.append(record)
-            self.venue._balances_changed(TYPES[from_type], src, {asset}, now)
-            self.venue._balances_changed(TYPES[to_type], dst, {asset}, now)
+            self.venue.balances_changed(TYPES[from_type], src, {asset}, now)
+            self.venue.balances_changed(TYPES[to_type], dst, {asset}, now)
             body: dict[str, Any] = {"tranId": record.tran_id}
             if client_id:
                 body["clientTranId"] = client_id
