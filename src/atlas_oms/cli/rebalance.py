@@ -58,6 +58,9 @@ def report_text(report: dict[str, Any]) -> str:
 
 
 def cmd_rebalance(args: argparse.Namespace, ctx: Context) -> int:
+    """``atlas rebalance``: one run (or ``--dry-run``: its plan) on the server; print the
+    report."""
+
     def act(client: AtlasClient) -> int:
         reply = client.request("POST", "/v1/rebalance", json={"dry_run": bool(args.dry_run)})
         report = reply.data or {}
@@ -71,6 +74,7 @@ def cmd_rebalance(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def add_parser(sub: Any) -> None:
+    """Add ``atlas rebalance``."""
     p = sub.add_parser(
         "rebalance",
         help="move money between main and sub-accounts to keep accounts.yaml's balance rules",

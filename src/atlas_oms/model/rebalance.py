@@ -47,7 +47,8 @@ class PlannedTransfer(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_
     to_account_id: str
     amount: Decimal
     rule: str
-    path: TransferPath = "atlas"
+    #: A :data:`TransferPath` (a plain str in the journal).
+    path: str = "atlas"
     detail: str = ""
 
 
