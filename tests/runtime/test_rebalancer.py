@@ -227,3 +227,37 @@ def test_the_schedule_runs_at_its_times_on_an_injected_clock() -> None:
     assert [(p.trigger, len(p.transfers)) for p in plans] == [("schedule", 2), ("schedule", 0)]
     assert now[0] == T0 + (60 + 15) * 60 * 10**9
     assert plans[0].actor == "schedule hourly"
+
+
+BYBIT = """
+accounts:
+  bybit:
+    main: {type: main, spot_enabled: true, uid: "1001"}
+    sub_a: {type: sub, parent: main, spot_enabled: true, uid: "2002"}
+    sub_b: {type: sub, parent: main, spot_enabled: true}
+account_routing:
+  default: main
+  balance_rules: {max_sub_balance: 100}
+"""
+
+
+def test_bybit_subs_move_by_uid_between_unified_accounts_and_a_sub_without_uid_is_left_out() -> (
+    None
+):
+    config = parse_accounts(BYBIT)
+    node = Node(MemoryJournal(), clock=ManualClock(T0))
+    open_venue_accounts(node, config)
+    node.deposit("bybit_spot_sub_a", "USDT", 150)
+    node.deposit("bybit_spot_sub_b", "USDT", 150)
+    venue = StubVenue()
+    reb = Rebalancer(node, config, {"bybit_spot_main": venue, "bybit_spot_sub_a": object()})
+    report = run(reb.run())
+    assert [(t.from_account, t.amount) for t in report.transfers] == [("bybit_spot_sub_a", D(50))]
+    [sent] = venue.sent
+    assert (sent.from_uid, sent.to_uid, sent.from_type, sent.to_type) == (
+        "2002",
+        "1001",
+        "UNIFIED",
+        "UNIFIED",
+    )
+    assert any("bybit_spot_sub_b left out: no uid" in n for n in report.notes)

@@ -87,8 +87,9 @@ class NoteVenueTransfer(Command, frozen=True):
 
 class VenueTransfer(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """A transfer between a master and one of its sub-accounts as the venue names them: the
-    emails (Binance: "" for the master itself) and the account types (Binance ``SPOT``,
-    ``USDT_FUTURE``) of each side. ``transfer_id`` is the client's id (``clientTranId``)."""
+    emails (Binance: "" for the master itself) or UIDs (Bybit) and the account types (Binance
+    ``SPOT``, ``USDT_FUTURE``; Bybit ``UNIFIED``) of each side. ``transfer_id`` is the client's
+    id (Binance ``clientTranId``; Bybit's ``transferId`` is a UUID made from it)."""
 
     transfer_id: str
     asset: str
@@ -97,6 +98,9 @@ class VenueTransfer(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     to_email: str = ""
     from_type: str = "SPOT"
     to_type: str = "SPOT"
+    #: Bybit: the members' UIDs (both sides: the master's too).
+    from_uid: str = ""
+    to_uid: str = ""
 
 
 class VenueTransferResult(msgspec.Struct, frozen=True, kw_only=True, gc=False):

@@ -13,16 +13,16 @@ A run (:meth:`Rebalancer.run`: ``POST /v1/rebalance``, ``atlas rebalance``, or t
    :mod:`atlas_oms.core.rebalance`) from Atlas's balances, which follow each venue's at every
    reconciliation. It is made durable before any venue is called.
 3. **Each transfer**, in the plan's order: an account trading at a venue with a sub-account
-   transfer API (Binance: the main account's adapter, i.e. the master key, and the sub's
-   ``email``) is moved there first and booked (``TransferFunds`` with the transfer id and the
+   transfer API (the main account's adapter, i.e. the master key; Binance: the sub's ``email``;
+   Bybit: the ``uid`` of the sub and of its main) is moved there first and booked (``TransferFunds`` with the transfer id and the
    venue's ``tranId``) only once the venue confirmed it; a refusal is noted ``REFUSED``; no answer
    is noted ``UNKNOWN`` and looked up at once (then at the next run). Paper accounts are moved in
    Atlas only. A transfer id is never booked twice.
 
 Accounts left out (in the plan's notes): a sub whose main does not trade its market (its Atlas
-parent is an umbrella account, another account tree), a live sub without ``email`` or on a venue
-whose adapter has no ``transfer`` (Bybit, OKX, Upbit, Alpaca: not yet), a paper sub of a live
-main or the reverse.
+parent is an umbrella account, another account tree), a live Binance sub without ``email`` or
+Bybit sub without ``uid`` (or whose main has none), a venue whose adapter has no ``transfer``
+(OKX, Upbit, Alpaca: not yet), a paper sub of a live main or the reverse.
 
 :func:`next_run_ns` and :func:`run_schedule` run it at ``schedule`` (``hourly``: at the minute of
 ``time``; ``daily``: at ``time`` UTC; ``weekly``: Mondays at ``time`` UTC) on an injected clock.
@@ -57,8 +57,13 @@ log = logging.getLogger("atlas.rebalance")
 
 NS = 1_000_000_000
 DAY_NS = 86_400 * NS
-#: Binance's account type of each market in universal transfers.
-ACCOUNT_TYPES = {"spot": "SPOT", "futures": "USDT_FUTURE"}
+#: The venue's account type of each (exchange, market) in universal transfers.
+ACCOUNT_TYPES = {
+    ("binance", "spot"): "SPOT",
+    ("binance", "futures"): "USDT_FUTURE",
+    ("bybit", "spot"): "UNIFIED",  # one Unified Trading Account wallet
+    ("bybit", "futures"): "UNIFIED",
+}
 #: Statuses after which a planned venue transfer is settled (nothing left to find out).
 SETTLED = frozenset({"REFUSED", "NOT_DONE", "BOOK_REFUSED"})
 #: How far before its plan a transfer is looked for in the venue's history (clock skew).
@@ -169,7 +174,12 @@ class Rebalancer:
         adapter = self.adapters.get(main.account_id)
         if adapter is None or not hasattr(adapter, "transfer"):
             return f"Atlas has no sub-account transfer for {main.venue} yet"
-        if not sub.email:
+        if (sub.exchange, sub.market) not in ACCOUNT_TYPES:
+            return f"Atlas has no sub-account transfer for {main.venue} yet"
+        if sub.exchange == "bybit":
+            if not (sub.uid and main.uid):
+                return "no uid in accounts.yaml for it or its main (Bybit names members by UID)"
+        elif not sub.email:
             return "no email in accounts.yaml (the venue names sub-accounts by email)"
         return ""
 
@@ -299,8 +309,10 @@ class Rebalancer:
             amount=t.amount,
             from_email="" if src.type == "main" else (src.email or ""),
             to_email="" if dst.type == "main" else (dst.email or ""),
-            from_type=ACCOUNT_TYPES[src.market],
-            to_type=ACCOUNT_TYPES[dst.market],
+            from_type=ACCOUNT_TYPES[(src.exchange, src.market)],
+            to_type=ACCOUNT_TYPES[(dst.exchange, dst.market)],
+            from_uid=src.uid or "",
+            to_uid=dst.uid or "",
         )
 
     # ------------------------------------------------------------------ journal

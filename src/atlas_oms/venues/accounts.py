@@ -152,6 +152,8 @@ class AccountEntry(_Strict):
     #: A sub-account's login email: how the master's key names it in sub-account transfers
     #: (Binance ``fromEmail``/``toEmail``), needed to rebalance it at the venue.
     email: str | None = None
+    #: The account's UID (Bybit's universal transfer names master and subs by it).
+    uid: str | None = None
     #: ``paper``: the account trades on the simulated venue ``paper-<venue>`` against the real
     #: venue's public market data (no key needed); ``live`` (default): on the venue itself.
     mode: Literal["live", "paper"] = "live"
@@ -319,6 +321,8 @@ class VenueAccountConfig:
     feed_loop: bool = True
     #: A sub-account's login email (sub-account transfers name it), None when not given.
     email: str | None = None
+    #: The account's UID (Bybit transfers name it), None when not given.
+    uid: str | None = None
 
     @property
     def risk_limits(self) -> RiskLimits | None:
@@ -681,6 +685,7 @@ def _resolve(
                         feed_speed=1.0 if entry.feed_speed is None else entry.feed_speed,
                         feed_loop=True if entry.feed_loop is None else entry.feed_loop,
                         email=entry.email,
+                        uid=entry.uid,
                     )
                 )
     _same_feed(paper, ids, problem)
