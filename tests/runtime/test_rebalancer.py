@@ -145,6 +145,24 @@ def test_venue_accounts_move_at_the_venue_first_then_in_atlas_with_the_venue_id(
     assert all(t.venue_transfer_id for t in node.transfers())
 
 
+def test_after_a_run_each_venue_account_whose_money_moved_is_reconciled() -> None:
+    node, reb, _venue = live_world()
+    asked: list[tuple[str, str]] = []
+
+    async def reconcile(venue: str, account_id: str) -> None:
+        asked.append((venue, account_id))
+        if account_id.endswith("sub_b"):
+            raise RuntimeError("venue down")  # logged; the run's answer stands
+
+    reb.reconcile = reconcile
+    assert run(reb.run()).status == "done"
+    assert asked == [
+        ("binance", "binance_spot_main"),
+        ("binance", "binance_spot_sub_a"),
+        ("binance", "binance_spot_sub_b"),
+    ]
+
+
 def test_a_refusal_moves_nothing_in_atlas_and_is_journaled() -> None:
     node, reb, _venue = live_world(["REFUSED"])
     report = run(reb.run())

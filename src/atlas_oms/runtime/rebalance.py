@@ -121,6 +121,9 @@ class Rebalancer:
     adapters: Mapping[str, Any] = field(default_factory=dict)
     id_prefix: str = "atlas-"
     durable: Callable[[], Awaitable[None]] | None = None
+    #: ``reconcile(venue, account_id)``: a reconciliation of each venue account a run moved
+    #: money of, once the run is booked (the gateway's); None: none.
+    reconcile: Callable[[str, str], Awaitable[Any]] | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _planned: dict[str, _Planned] | None = None
     _done: set[str] = field(default_factory=set)
@@ -252,6 +255,7 @@ class Rebalancer:
         for t in planned.transfers:
             lines.append(await self._carry_out(t, planned.asset))
         await self._commit()
+        await self._reconcile([*lines, *resolved])
         return RunReport(
             run_id=planned.seq,
             status="done" if planned.transfers else "nothing to do",
@@ -394,6 +398,28 @@ class Rebalancer:
 
     def _in_doubt(self) -> set[str]:
         return set(self._index())
+
+    async def _reconcile(self, lines: list[TransferLine]) -> None:
+        """Reconcile the venue accounts whose money moved at the venue: a reconciliation that
+        read their balances before a transfer and booked them after it is corrected at once."""
+        if self.reconcile is None:
+            return
+        by_id = self._by_id()
+        moved = sorted(
+            {
+                (by_id[a].venue, a)
+                for line in lines
+                if line.path == "venue" and line.outcome == "BOOKED"
+                for a in (line.from_account, line.to_account)
+            }
+        )
+        for venue, account_id in moved:
+            try:
+                await self.reconcile(venue, account_id)
+            except Exception as exc:  # its periodic reconciliation comes anyway
+                log.warning(
+                    "reconciling %s/%s after rebalancing failed: %s", venue, account_id, exc
+                )
 
     async def _commit(self) -> None:
         if self.durable is not None:

@@ -413,7 +413,9 @@ def setup_venues(
     setup.unsubscribe = keys.on_rotate(rotated)
     from atlas_oms.runtime.rebalance import Rebalancer, run_schedule
 
-    rebalancer = setup.rebalancer = Rebalancer(node, config, adapters, id_prefix=f"{prefix}-")
+    rebalancer = setup.rebalancer = Rebalancer(
+        node, config, adapters, id_prefix=f"{prefix}-", reconcile=gateway.reconcile
+    )
     if config.routing.rebalance.enabled:  # account_routing.rebalance: at its times
         setup.watchers.append(("rebalance", lambda: run_schedule(rebalancer)))
     for name, task in setup_paper(node, config, gateway_config, feeds):
