@@ -146,7 +146,7 @@ def test_venue_accounts_move_at_the_venue_first_then_in_atlas_with_the_venue_id(
 
 
 def test_after_a_run_each_venue_account_whose_money_moved_is_reconciled() -> None:
-    node, reb, _venue = live_world()
+    _node, reb, _venue = live_world()
     asked: list[tuple[str, str]] = []
 
     async def reconcile(venue: str, account_id: str) -> None:
@@ -279,3 +279,15 @@ def test_bybit_subs_move_by_uid_between_unified_accounts_and_a_sub_without_uid_i
         "UNIFIED",
     )
     assert any("bybit_spot_sub_b left out: no uid" in n for n in report.notes)
+
+
+def test_a_venue_account_that_is_not_tradable_now_is_left_out_of_the_run() -> None:
+    _node, reb, venue = live_world()
+    reb.tradable = lambda venue_name, account_id: account_id != "binance_spot_sub_b"
+    report = run(reb.run())
+    assert {t.from_account for t in report.transfers} == {"binance_spot_sub_a"}
+    assert any(
+        n.startswith("binance_spot_sub_b left out: binance_spot_sub_b is not tradable")
+        for n in report.notes
+    )
+    assert all(t.from_email == "a@desk.test" for t in venue.sent)

@@ -124,6 +124,9 @@ class Rebalancer:
     #: ``reconcile(venue, account_id)``: a reconciliation of each venue account a run moved
     #: money of, once the run is booked (the gateway's); None: none.
     reconcile: Callable[[str, str], Awaitable[Any]] | None = None
+    #: ``tradable(venue, account_id)``: whether the venue account is connected and reconciled
+    #: (its Atlas balances are the venue's); one that is not is left out of the run. None: all.
+    tradable: Callable[[str, str], bool] | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _planned: dict[str, _Planned] | None = None
     _done: set[str] = field(default_factory=set)
@@ -174,6 +177,9 @@ class Rebalancer:
             return f"it is {sub.mode} and its main {main.account_id} is {main.mode}"
         if sub.mode == "paper":
             return ""
+        for acc in (sub, main):
+            if self.tradable is not None and not self.tradable(acc.venue, acc.account_id):
+                return f"{acc.account_id} is not tradable now (its balances may not be the venue's)"
         adapter = self.adapters.get(main.account_id)
         if adapter is None or not hasattr(adapter, "transfer"):
             return f"Atlas has no sub-account transfer for {main.venue} yet"

@@ -413,8 +413,19 @@ def setup_venues(
     setup.unsubscribe = keys.on_rotate(rotated)
     from atlas_oms.runtime.rebalance import Rebalancer, run_schedule
 
+    def tradable(venue: str, account_id: str) -> bool:
+        try:
+            return gateway.session(venue, account_id).tradable
+        except KeyError:
+            return False
+
     rebalancer = setup.rebalancer = Rebalancer(
-        node, config, adapters, id_prefix=f"{prefix}-", reconcile=gateway.reconcile
+        node,
+        config,
+        adapters,
+        id_prefix=f"{prefix}-",
+        reconcile=gateway.reconcile,
+        tradable=tradable,
     )
     if config.routing.rebalance.enabled:  # account_routing.rebalance: at its times
         setup.watchers.append(("rebalance", lambda: run_schedule(rebalancer)))
