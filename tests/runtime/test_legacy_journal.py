@@ -81,6 +81,10 @@ NEWER_THAN_FIXTURE = {
     "OrderOutcomeUnknown",
     # Failover routes (issue 15): tested in tests/runtime/gateway/test_failover.py.
     "RouteSwitched",
+    # Rebalancing (issue 15 §2): tested in tests/core/test_rebalance_plan.py (replay included)
+    # and tests/runtime/test_rebalancer.py.
+    "RebalancePlanned",
+    "VenueTransferNoted",
     # Linked orders (issue 13): tested in tests/core/orders/test_links.py (replay included).
     "OrderListCreated",
     "OrderListReleased",

@@ -1,6 +1,6 @@
 """The ``atlas`` command: ``demo``, ``replay``, ``audit``, ``risk``, ``futures``, ``transfer``,
 ``kill``, ``bench``, ``backtest``, ``paper``, ``serve``, ``venues``, ``policy`` and ``version``; and, as a client of a running server, ``order``,
-``positions``, ``balances``, ``trades`` and ``kill --url``.
+``positions``, ``balances``, ``trades``, ``rebalance`` and ``kill --url``.
 
 One module per command group; :mod:`~atlas_oms.cli.options` holds the options they share,
 :mod:`~atlas_oms.cli.tables` the table and number formatting, :mod:`~atlas_oms.cli.on_journal`
@@ -33,6 +33,7 @@ from atlas_oms.cli import (
     orders,
     paper,
     policy,
+    rebalance,
     replay,
     risk,
     serve,
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     risk.add_parser(sub)
     futures.add_parser(sub)
     transfer.add_parser(sub)
+    rebalance.add_parser(sub)
     kill.add_kill_parser(sub, "kill", "fire a kill switch: block new orders, cancel open ones")
     orders.add_parser(sub)
     orders.add_holdings_parsers(sub)

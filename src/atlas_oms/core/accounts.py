@@ -135,6 +135,8 @@ def transfer_funds(ctx: Context, c: cmd.TransferFunds) -> None:
             asset=asset,
             amount=amount,
             reason=c.reason,
+            transfer_id=c.transfer_id,
+            venue_transfer_id=c.venue_transfer_id,
         )
     )
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from atlas_oms.core import accounts, journal, market
+from atlas_oms.core import accounts, journal, market, rebalance
 from atlas_oms.core.config import EngineConfig
 from atlas_oms.core.context import Context
 from atlas_oms.core.deadlines import next_deadline
@@ -49,6 +49,7 @@ from atlas_oms.model import reports as rep
 from atlas_oms.model import venue as vm
 from atlas_oms.model.archive import RestoreOrder
 from atlas_oms.model.instrument import Instrument
+from atlas_oms.model.rebalance import NoteVenueTransfer, PlanRebalance
 from atlas_oms.model.requests import VenueRequest
 from atlas_oms.model.routing import SwitchRoute
 
@@ -108,6 +109,8 @@ HANDLERS: dict[type, Handler] = {
     vm.SetVenueStatus: status.set_venue_status,
     vm.NoteOutcomeUnknown: status.note_outcome_unknown,
     SwitchRoute: routing.switch_route,
+    PlanRebalance: rebalance.plan_rebalance,
+    NoteVenueTransfer: rebalance.note_venue_transfer,
 }
 
 _VENUE_REJECTED = rep.VenueRejected

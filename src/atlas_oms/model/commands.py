@@ -77,6 +77,8 @@ class TransferFunds(Command, frozen=True):
     asset: str
     amount: Decimal
     reason: str = "transfer"
+    transfer_id: str = ""
+    venue_transfer_id: str = ""
 
 
 class SetLeverage(Command, frozen=True):

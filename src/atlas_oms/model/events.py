@@ -56,6 +56,7 @@ from atlas_oms.model.events_lists import (
     OrderListReleased,
     OrderListSiblingCanceled,
 )
+from atlas_oms.model.events_rebalance import RebalancePlanned, VenueTransferNoted
 from atlas_oms.model.events_routing import RouteSwitched
 from atlas_oms.model.events_trades import (
     PolicyParamsSet,
@@ -128,6 +129,10 @@ class FundsTransferred(EventBase, frozen=True):
     asset: str
     amount: Decimal
     reason: str
+    #: A planned (rebalancing) transfer's id, its idempotency key ("" for a manual transfer).
+    transfer_id: str = ""
+    #: The venue's id of the transfer (Binance ``tranId``), "" when it was made in Atlas only.
+    venue_transfer_id: str = ""
 
 
 class LeverageSet(EventBase, frozen=True):
@@ -762,6 +767,8 @@ Event = (
     | VenueStatusChanged
     | OrderOutcomeUnknown
     | RouteSwitched
+    | RebalancePlanned
+    | VenueTransferNoted
     | OrderListCreated
     | OrderListReleased
     | OrderListSiblingCanceled

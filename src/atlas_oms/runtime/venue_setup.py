@@ -84,6 +84,8 @@ class VenueSetup:
     watchers: list[tuple[str, Callable[[], Any]]] = field(default_factory=list)
     #: Stops the rotation subscription (set by :func:`setup_venues`).
     unsubscribe: Callable[[], None] | None = None
+    #: Rebalancing of the file's main and sub-accounts (runtime/rebalance.py).
+    rebalancer: Any = None
 
     def close(self) -> None:
         if self.unsubscribe is not None:
@@ -460,6 +462,24 @@ def setup_venues(
         log.warning("venue key of %s rotated: reconnecting its stream", change.account_id)
 
     setup.unsubscribe = keys.on_rotate(rotated)
+    from atlas_oms.runtime.rebalance import Rebalancer, run_schedule
+
+    def tradable(venue: str, account_id: str) -> bool:
+        try:
+            return gateway.session(venue, account_id).tradable
+        except KeyError:
+            return False
+
+    rebalancer = setup.rebalancer = Rebalancer(
+        node,
+        config,
+        adapters,
+        id_prefix=f"{prefix}-",
+        reconcile=gateway.reconcile,
+        tradable=tradable,
+    )
+    if config.routing.rebalance.enabled:  # account_routing.rebalance: at its times
+        setup.watchers.append(("rebalance", lambda: run_schedule(rebalancer)))
     for name, task in setup_paper(node, config, gateway_config, feeds):
         setup.watchers.append((name, task))
     file, vault = sources.file, sources.vault

@@ -465,6 +465,8 @@ def create_app(
         venue_setup = service.venues = venues(the_node) if venues is not None else None
         if venue_setup is not None:
             venue_setup.gateway.attach(runtime)
+            if venue_setup.rebalancer is not None:  # a run's plan is durable before a venue call
+                venue_setup.rebalancer.durable = service.durable
             for name, watcher in venue_setup.watchers:
                 runtime.add(name, watcher)
         runtime.on_stop(hub.close_all)
@@ -545,6 +547,7 @@ def create_app(
         routes_lists,
         routes_margin,
         routes_operator,
+        routes_rebalance,
         routes_trades,
         routes_venues,
         stream,
@@ -558,6 +561,7 @@ def create_app(
     routes_venues.register(app)
     routes_lists.register(app)
     routes_margin.register(app)
+    routes_rebalance.register(app)
     stream.register(app)
     blotter.register(app)
     docs.register(app)

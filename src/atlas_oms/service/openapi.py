@@ -46,6 +46,7 @@ from atlas_oms.model.risk import MarketStatus, RiskLimits, Scope
 from atlas_oms.runtime.account_history import ClosedPosition, EquityPoint, PnlEntry
 from atlas_oms.runtime.list_views import OrderListView
 from atlas_oms.runtime.position_stats import PositionStats
+from atlas_oms.runtime.rebalance import RunReport
 from atlas_oms.runtime.trade_view import TradeView
 from atlas_oms.runtime.venue_margin import OrderMarginEstimate, VenuePositionView
 from atlas_oms.store.audit import AuditRecord
@@ -556,6 +557,7 @@ ROUTES: dict[tuple[str, str], Doc] = {
     ("GET", "/v1/balances"): ok(list[BalanceView], 404),
     ("POST", "/v1/transfers"): created(TransferResult, 403, 404, 409, 422),
     ("GET", "/v1/transfers"): ok(list[ev.FundsTransferred], 404),
+    ("POST", "/v1/rebalance"): ok(RunReport, 403, 409),
     ("GET", "/v1/book/{symbol}"): ok(Book, 404),
     ("GET", "/v1/marketdata/trades/{symbol}"): ok(Trades, 404),
     # managed trades (routes_trades.py)

@@ -5,7 +5,7 @@ they can read and load elsewhere. :func:`audit_trail` decides which events conce
 turns each into an :class:`AuditRecord`; :func:`write_audit` writes records as JSON Lines or CSV.
 
 The rule is generic on purpose: it reads attributes (``account_id``, ``to_account_id``,
-``intent``, ``account``, ``order_id``, ``scope``/``scope_id``, ``actor``, ``reason``), never a
+``account_ids``, ``intent``, ``account``, ``order_id``, ``scope``/``scope_id``, ``actor``, ``reason``), never a
 list of event classes, so event types added later (risk limits, kill switches, circuit
 breakers…) land in the right trails without a change here. See docs/DECISIONS.md, "Audit trail".
 """
@@ -170,6 +170,9 @@ def _named_accounts(event: object) -> list[str]:
     scope_id = getattr(event, "scope_id", None)
     if getattr(event, "scope", None) == "account" and isinstance(scope_id, str):
         names.append(scope_id)
+    several = getattr(event, "account_ids", None)  # an event about several accounts (a plan)
+    if isinstance(several, tuple):
+        names.extend(a for a in several if isinstance(a, str))
     return names
 
 

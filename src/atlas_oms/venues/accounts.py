@@ -56,8 +56,8 @@ Resolution (:func:`load_accounts` -> :class:`AccountsConfig`):
   instrument by its margin tiers): it is carried on :class:`VenueAccountConfig` for the node to
   refuse a higher ``SetLeverage`` and for the gateway to set on the venue; it applies to futures
   only. ``max_balance_usdt`` and ``balance_rules`` have no RiskLimits field either: they bound
-  transfers and rebalancing (not done here), and are checked for consistency
-  (``max_balance_usdt`` <= ``max_sub_balance``). ``rebalance`` is parsed and validated only.
+  transfers and rebalancing (:mod:`atlas_oms.runtime.rebalance`, with ``rebalance`` and a
+  sub's ``email``), and are checked for consistency (``max_balance_usdt`` <= ``max_sub_balance``).
 - **Validation** (every problem names the file, the line and the key): unknown keys, wrong
   types, a negative limit, a duplicate key, a sub without a parent or whose parent is missing or
   is not main, a main with a parent, a routing target (default or strategy) that does not exist,
@@ -149,6 +149,11 @@ class AccountEntry(_Strict):
     max_leverage: Decimal | None = None
     max_position_usdt: Decimal | None = None
     position_mode: Literal["one_way", "hedge"] = "one_way"
+    #: A sub-account's login email: how the master's key names it in sub-account transfers
+    #: (Binance ``fromEmail``/``toEmail``), needed to rebalance it at the venue.
+    email: str | None = None
+    #: The account's UID (Bybit's universal transfer names master and subs by it).
+    uid: str | None = None
     #: ``paper``: the account trades on the simulated venue ``paper-<venue>`` against the real
     #: venue's public market data (no key needed); ``live`` (default): on the venue itself.
     mode: Literal["live", "paper"] = "live"
@@ -189,6 +194,8 @@ class AccountEntry(_Strict):
 class BalanceRules(_Strict):
     min_main_balance: Decimal | None = None
     max_sub_balance: Decimal | None = None
+    #: The asset the rules count (and rebalancing moves): USDT unless told.
+    asset: str = "USDT"
 
     _numbers = field_validator("min_main_balance", "max_sub_balance", mode="before")(_decimal)
 
@@ -322,6 +329,10 @@ class VenueAccountConfig:
     feed: Path | None = None
     feed_speed: float = 1.0
     feed_loop: bool = True
+    #: A sub-account's login email (sub-account transfers name it), None when not given.
+    email: str | None = None
+    #: The account's UID (Bybit transfers name it), None when not given.
+    uid: str | None = None
 
     @property
     def risk_limits(self) -> RiskLimits | None:
@@ -683,6 +694,8 @@ def _resolve(
                         feed=feed,
                         feed_speed=1.0 if entry.feed_speed is None else entry.feed_speed,
                         feed_loop=True if entry.feed_loop is None else entry.feed_loop,
+                        email=entry.email,
+                        uid=entry.uid,
                     )
                 )
     _same_feed(paper, ids, problem)

@@ -195,6 +195,8 @@ APPLIERS: dict[type, Applier] = {
     ev.VenueStatusChanged: venues.apply_venue_status_changed,
     ev.OrderOutcomeUnknown: venues.apply_outcome_unknown,
     ev.RouteSwitched: venues.apply_route_switched,
+    ev.RebalancePlanned: ords.apply_nothing,  # a plan moves nothing: its transfers do
+    ev.VenueTransferNoted: ords.apply_nothing,
     ev.OrderListCreated: link_book.apply_list_created,
     ev.OrderListReleased: link_book.apply_list_released,
     ev.OrderListSiblingCanceled: link_book.apply_nothing,

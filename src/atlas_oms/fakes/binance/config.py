@@ -88,6 +88,10 @@ class AccountConfig:
     futures_maker: Decimal = Decimal("0.0002")
     futures_taker: Decimal = Decimal("0.0005")
     default_leverage: int = 20
+    #: The account's login email (how the master names its sub-accounts in transfers).
+    email: str = ""
+    #: A sub-account's master account (its ``name``); None: a master (or a lone) account.
+    master: str | None = None
 
     @staticmethod
     def from_dict(raw: dict[str, Any]) -> AccountConfig:
@@ -102,6 +106,8 @@ class AccountConfig:
             futures=money(raw.get("futures")),
             hedge_mode=bool(raw.get("hedge_mode", False)),
             bnb_fees=bool(raw.get("bnb_fees", False)),
+            email=str(raw.get("email", "")),
+            master=str(raw["master"]) if raw.get("master") else None,
         )
         for key in ("spot_maker", "spot_taker", "futures_maker", "futures_taker"):
             if key in raw:
@@ -115,7 +121,8 @@ def load_accounts(path: str | Path) -> list[AccountConfig]:
     """Read accounts from a JSON file: a list of objects, or ``{"accounts": [...]}``.
 
     Each object: ``name``, ``api_key``, ``secret``, optional ``spot``/``futures`` balances by
-    asset, ``hedge_mode``, ``bnb_fees``, fee rates and ``default_leverage``.
+    asset, ``hedge_mode``, ``bnb_fees``, fee rates, ``default_leverage``, and for sub-accounts
+    ``email`` and ``master`` (the master account's name).
     """
     data: Any = json.loads(Path(path).read_text())
     if isinstance(data, dict):
@@ -178,6 +185,9 @@ class Faults:
       reply is held ``delay_s`` seconds (past the client's timeout).
     - ``lose_settings``: the next N leverage or margin type changes are *not* committed and
       their reply is held ``delay_s`` seconds (the request was lost on the way).
+    - ``delay_transfers`` / ``drop_transfers`` / ``fail_transfers_after_commit`` /
+      ``fail_transfers_before_commit``: as the place knobs, for sub-account universal transfers
+      (``POST /sapi/v1/sub-account/universalTransfer``).
     """
 
     delay_places: int = 0
@@ -202,3 +212,7 @@ class Faults:
     fill_on_subscribe: list[str] = field(default_factory=list)
     delay_settings: int = 0
     lose_settings: int = 0
+    delay_transfers: int = 0
+    drop_transfers: int = 0
+    fail_transfers_after_commit: int = 0
+    fail_transfers_before_commit: int = 0

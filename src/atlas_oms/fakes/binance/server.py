@@ -18,7 +18,7 @@ real: ``X-MBX-APIKEY`` (-2015), HMAC-SHA256 over the query string concatenated w
 
 The server is built from mixins on ``ServerBase`` (``server_base.py``: lifecycle, limits
 middleware, dispatch, auth, placing machinery): ``SpotRest`` (``rest_spot.py``), ``FuturesRest``
-(``rest_futures.py``) and ``Streams`` (``streams.py``); ``FakeBinance`` composes them and holds
+(``rest_futures.py``), ``SubAccountRest`` (``rest_subaccount.py``) and ``Streams`` (``streams.py``); ``FakeBinance`` composes them and holds
 the route table.
 """
 
@@ -29,13 +29,14 @@ from decimal import Decimal
 from atlas_oms.fakes.binance.config import AccountConfig, Faults, Limits
 from atlas_oms.fakes.binance.rest_futures import FuturesRest
 from atlas_oms.fakes.binance.rest_spot import SpotRest
+from atlas_oms.fakes.binance.rest_subaccount import SubAccountRest
 from atlas_oms.fakes.binance.server_base import Handler
 from atlas_oms.fakes.binance.streams import Streams
 
 __all__ = ["FakeBinance"]
 
 
-class FakeBinance(SpotRest, FuturesRest, Streams):
+class FakeBinance(SpotRest, FuturesRest, SubAccountRest, Streams):
     """A fake Binance (spot and USDⓈ-M) on 127.0.0.1.
 
     In the client's own event loop::
@@ -119,3 +120,9 @@ class FakeBinance(SpotRest, FuturesRest, Streams):
         ]
         for method, path, weight, handler in futures:
             r[(method, path)] = (weight, handler)
+        # Sub-account universal transfer (master key): rest_subaccount.py
+        r[("POST", "/sapi/v1/sub-account/universalTransfer")] = (
+            1,
+            self._universal_transfer,
+        )  # UID: 360
+        r[("GET", "/sapi/v1/sub-account/universalTransfer")] = (1, self._universal_transfer_history)

@@ -165,6 +165,11 @@ class VenueState:
             event = wire.order_trade_update(self, o, exec_type, ts, fill)
         self._emit_user(o.market, o.account, event)
 
+    def balances_changed(self, market: str, acct: Account, assets: set[str], ts: int) -> None:
+        """Push ``acct``'s balance event for ``assets`` (something outside trading moved them:
+        a sub-account transfer)."""
+        self._balances_changed(market, acct, assets, ts)
+
     def _balances_changed(self, market: str, acct: Account, assets: set[str], ts: int) -> None:
         if acct.name == HOUSE:
             return

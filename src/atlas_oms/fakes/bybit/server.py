@@ -6,7 +6,8 @@ query string or JSON body; accepted when ``server - recvWindow <= timestamp < se
 per-UID per-endpoint limits in a rolling second with ``X-Bapi-Limit-Status`` / ``X-Bapi-Limit``
 / ``X-Bapi-Limit-Reset-Timestamp`` headers (``10006 Too many visits!`` past them), and the
 private WebSocket ``/v5/private`` (``op: auth`` with HMAC of ``GET/realtime`` + expires,
-``subscribe``, ``ping``; topics ``order``, ``execution``, ``wallet``, ``position``).
+``subscribe``, ``ping``; topics ``order``, ``execution``, ``wallet``, ``position``), and the
+master's universal transfer to and from its sub-accounts (``transfers.py``).
 
 Fault knobs are on :attr:`FakeBybit.faults` (see :class:`Faults`).
 """
@@ -28,6 +29,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from atlas_oms.fakes.bybit.transfers import TransferRoutes
 from atlas_oms.fakes.bybit.venue import (
     SPECS,
     Account,
@@ -59,6 +61,10 @@ class Faults:
     fail_amends_before_commit: int = 0
     fail_amends_after_commit: int = 0
     delay_s: float = 0.0
+    delay_transfers: int = 0
+    drop_transfers: int = 0
+    fail_transfers_before_commit: int = 0
+    fail_transfers_after_commit: int = 0
     fill_on_subscribe: list[str] = field(default_factory=list)
     half_open: bool = False
     duplicate_events: bool = False
@@ -106,9 +112,10 @@ class _Conn:
             await self.ws.close()
 
 
-class FakeBybit:
+class FakeBybit(TransferRoutes):
     def __init__(self, accounts: list[AccountConfig]) -> None:
         self.venue = FakeBybitVenue(accounts)
+        self.transfers = []
         self.venue.publish = self._publish
         self.faults = Faults()
         self.limits = Limits()
@@ -133,6 +140,8 @@ class FakeBybit:
         r.add_get("/v5/account/wallet-balance", self._wallet)
         r.add_get("/v5/position/list", self._positions)
         r.add_post("/v5/position/switch-mode", self._switch_mode)
+        r.add_post("/v5/asset/transfer/universal-transfer", self._universal_transfer)
+        r.add_get("/v5/asset/transfer/query-universal-transfer-list", self._universal_transfer_list)
         r.add_get("/v5/private", self._private_ws)
         r.add_get("/v5/public/{category}", self._public_ws)
         self.app = app

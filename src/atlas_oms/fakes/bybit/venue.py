@@ -81,6 +81,10 @@ class AccountConfig:
     secret: str
     wallet: dict[str, Decimal] = field(default_factory=dict)
     hedge_mode: bool = False
+    #: The account's UID (universal transfers name members by it).
+    uid: str = ""
+    #: A sub-account's master account (its ``name``); None: a master (or a lone) account.
+    master: str | None = None
 
 
 #: The fake's leverage and maintenance margin rate of every linear position.
@@ -720,6 +724,10 @@ class FakeBybitVenue:
         if order.house:
             return
         self.publish(order.account, "order", [dict(self.order_row(order), category=order.category)])
+
+    def wallet_changed(self, acct: Account) -> None:
+        """Push ``acct``'s wallet (something outside trading moved it: a transfer)."""
+        self._wallet_out(acct)
 
     def _wallet_out(self, acct: Account) -> None:
         self.publish(acct.cfg.name, "wallet", [self.wallet_row(acct)])

@@ -28,6 +28,7 @@ import ccxt
 
 from atlas_oms.core.ports import VenueQueryFailed
 from atlas_oms.model.enums import TimeInForce
+from atlas_oms.model.rebalance import VenueTransfer, VenueTransferResult
 from atlas_oms.model.venue import (
     Acknowledged,
     AmendOrder,
@@ -406,6 +407,76 @@ class BinanceAdapter:
 
     async def positions(self) -> list[VenuePosition]:
         return []
+
+    # ------------------------------------------------------------------ sub-account transfers
+    async def transfer(self, t: VenueTransfer) -> VenueTransferResult:
+        """Move funds between this (master) account and one of its sub-accounts:
+        ``POST /sapi/v1/sub-account/universalTransfer`` with ``clientTranId`` = ``t.transfer_id``
+        (Binance refuses a repeated one, so a retry never moves money twice). A timeout, a
+        dropped connection, a 5xx or ``-1007`` is ``UNKNOWN``: ask :meth:`transfer_status`."""
+        params: dict[str, Any] = {
+            "fromAccountType": t.from_type,
+            "toAccountType": t.to_type,
+            "asset": t.asset,
+            "amount": num(t.amount),
+            "clientTranId": t.transfer_id,
+        }
+        if t.from_email:
+            params["fromEmail"] = t.from_email
+        if t.to_email:
+            params["toEmail"] = t.to_email
+        call = self._api("sapiPostSubAccountUniversalTransfer")
+        try:
+            raw = await call(params)
+        except BinanceHttpError as e:
+            if e.status >= 500 or e.code in (-1007, -1006, -1003) or e.status in (418, 429):
+                return VenueTransferResult(
+                    status="UNKNOWN", reason=errors.SERVER_ERROR, message=e.msg or str(e)
+                )
+            reason = (
+                errors.AUTH
+                if e.status in (401, 403) or e.code in (-2015, -1002, -1022)
+                else (
+                    errors.INSUFFICIENT_FUNDS
+                    if "amount" in (e.msg or "")
+                    else errors.VENUE_REJECTED
+                )
+            )
+            return VenueTransferResult(
+                status="REFUSED", reason=reason, message=f"{e.code}: {e.msg}"
+            )
+        except (TimeoutError, ccxt.RequestTimeout) as e:
+            return VenueTransferResult(status="UNKNOWN", reason=errors.TIMEOUT, message=str(e))
+        except ccxt.NetworkError as e:
+            return VenueTransferResult(status="UNKNOWN", reason=errors.DISCONNECTED, message=str(e))
+        except ccxt.BaseError as e:  # built, never sent
+            return VenueTransferResult(
+                status="REFUSED", reason=errors.INVALID_REQUEST, message=str(e)
+            )
+        return VenueTransferResult(status="DONE", venue_transfer_id=str(raw.get("tranId", "")))
+
+    async def transfer_status(self, t: VenueTransfer, since_ms: int) -> VenueTransferResult:
+        """What became of transfer ``t``: the master's transfer history
+        (``GET /sapi/v1/sub-account/universalTransfer``, by ``clientTranId`` and the sending
+        side's email, from ``since_ms``, at most 7 days). ``NOT_FOUND`` when it holds no such
+        transfer; raises :class:`~atlas_oms.core.ports.VenueQueryFailed` when it cannot tell."""
+        params: dict[str, Any] = {"clientTranId": t.transfer_id, "startTime": since_ms}
+        params["endTime"] = since_ms + 7 * 24 * 3600 * 1000 - 1
+        if t.from_email:
+            params["fromEmail"] = t.from_email
+        elif t.to_email:
+            params["toEmail"] = t.to_email
+        raw = await self._get("sapiGetSubAccountUniversalTransfer", params)
+        for row in (raw or {}).get("result") or ():
+            if str(row.get("clientTranId", "")) != t.transfer_id:
+                continue
+            status = str(row.get("status", "")).upper()
+            if status == "SUCCESS":
+                return VenueTransferResult(status="DONE", venue_transfer_id=str(row.get("tranId")))
+            if status in ("FAILURE", "FAILED"):
+                return VenueTransferResult(status="NOT_FOUND", message=f"the venue says {status}")
+            return VenueTransferResult(status="UNKNOWN", message=f"the venue says {status}")
+        return VenueTransferResult(status="NOT_FOUND")
 
     # ------------------------------------------------------------------ the private stream
     def _is_private(self, url: str) -> bool:
