@@ -32,6 +32,7 @@ def _show(kind: str, symbol: str, action_id: str, holders: list[tuple[str, Any, 
 
 
 def cmd_corporate_action(args: argparse.Namespace, ctx: Context) -> int:
+    """Apply the action on the journal or the server the arguments name."""
     if args.kind == "dividend" and args.amount is None:
         print("atlas corporate-action: a dividend needs --amount (cash per share)")
         return 2
@@ -73,6 +74,7 @@ def cmd_corporate_action(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def add_parser(sub: Any) -> None:
+    """``atlas corporate-action KIND SYMBOL``."""
     p = sub.add_parser(
         "corporate-action",
         help="apply a split, stock bonus or cash dividend to an equity",
