@@ -70,6 +70,9 @@ NEWER_THAN_FIXTURE = {
     "SessionCalendarSet",
     "CorporateActionApplied",
     "CloseEquityRecorded",
+    # Orders queued for their session: tests/core/equities/test_session_queue.py.
+    "OrderSessionQueued",
+    "OrderSessionReleased",
     "OrdersArchived",
     "OrderRestored",
     "JournalRepaired",

@@ -26,6 +26,7 @@ from atlas_oms.cli import (
     audit,
     backtest,
     bench,
+    corporate,
     demo,
     futures,
     history,
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     futures.add_parser(sub)
     transfer.add_parser(sub)
     rebalance.add_parser(sub)
+    corporate.add_parser(sub)
     kill.add_kill_parser(sub, "kill", "fire a kill switch: block new orders, cancel open ones")
     orders.add_parser(sub)
     orders.add_holdings_parsers(sub)

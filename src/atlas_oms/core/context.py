@@ -41,6 +41,7 @@ class Context:
         "out",
         "outbox",
         "protect_cache",
+        "session_release",
         "state",
     )
 
@@ -58,6 +59,8 @@ class Context:
         self.liq_sweep = True
         #: A warning the duplicate guard raised for the order being submitted (an alert follows).
         self.dup_warning: str | None = None
+        #: When the order being submitted is released, if it is queued for its session.
+        self.session_release: int | None = None
         # Pure caches.
         self.fee_mult: dict[str, Decimal] = {}
         self.protect_cache: dict[tuple[Side, Decimal, Decimal], Decimal] = {}

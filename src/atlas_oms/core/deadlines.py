@@ -9,6 +9,7 @@ time, such as a mark price), so only deadlines strictly later than ``after`` are
 
 from __future__ import annotations
 
+from atlas_oms.core.equities.session_queue import next_release
 from atlas_oms.core.policy.trade import next_trade_deadline
 from atlas_oms.core.state.state import State
 from atlas_oms.model.risk import BreakerState
@@ -68,6 +69,7 @@ def next_deadline(state: State, after: int) -> int | None:
             next_funding(state, after),
             next_breaker_reset(state, after),
             next_trade_deadline(state, after),
+            next_release(state, after),
         )
         if ts is not None
     ]

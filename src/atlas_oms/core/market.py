@@ -7,6 +7,7 @@ from __future__ import annotations
 from atlas_oms.core.context import Context
 from atlas_oms.core.derivatives.liquidation import check_liquidations
 from atlas_oms.core.derivatives.settlement import settle_funding_due
+from atlas_oms.core.equities.session_queue import release_due
 from atlas_oms.core.orders.amend import cancel_request
 from atlas_oms.core.orders.triggers import check_triggers
 from atlas_oms.core.orders.validation import bad_number
@@ -50,6 +51,8 @@ def update_prices(ctx: Context, c: cmd.UpdatePrices) -> None:
 def advance_time(ctx: Context, c: cmd.AdvanceTime) -> None:
     expire_due(ctx, c.ts)
     state = ctx.state
+    if state.equities.us.queued:
+        release_due(ctx, c.ts)
     if state.liq.funding_rate:
         settle_funding_due(ctx, c.ts)
     if state.risk.breakers:

@@ -34,8 +34,9 @@ if TYPE_CHECKING:
 ZERO = Decimal(0)
 #: Orders per ``OrdersArchived`` event (a long pause archives in several events).
 BATCH = 256
-#: The order's fields an archived record carries (all but the ``refs`` lookup cache).
-ARCHIVED_FIELDS = tuple(f for f in Order.__struct_fields__ if f != "refs")
+#: The order's fields an archived record carries (all but the ``refs`` lookup cache and the
+#: session queue's mirror, None once an order is done).
+ARCHIVED_FIELDS = tuple(f for f in Order.__struct_fields__ if f not in ("refs", "session_release"))
 
 
 # ---------------------------------------------------------------------------------- deciding

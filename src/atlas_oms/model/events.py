@@ -710,6 +710,26 @@ class CloseEquityRecorded(EventBase, frozen=True):
     equities: tuple[tuple[str, str, Decimal], ...]
 
 
+class OrderSessionQueued(EventBase, frozen=True):
+    """An order accepted while its session is closed (US equities with a journaled calendar):
+    Atlas holds it (status ACCEPTED, pending the session) until ``release_ts``, the open of the
+    next session it may trade in (pre-market for an extended-hours order, else the regular open);
+    it may be canceled or modified meanwhile."""
+
+    order_id: int
+    session: str
+    release_ts: int
+
+
+class OrderSessionReleased(EventBase, frozen=True):
+    """A session-queued order released at its session's open: sent to its venue (status
+    SUBMITTED), or, a stop or take-profit, held by its trigger from now on."""
+
+    order_id: int
+    session: str
+    order_status: OrderStatus
+
+
 Event = (
     InstrumentAdded
     | AccountOpened
@@ -811,4 +831,6 @@ Event = (
     | SessionCalendarSet
     | CorporateActionApplied
     | CloseEquityRecorded
+    | OrderSessionQueued
+    | OrderSessionReleased
 )

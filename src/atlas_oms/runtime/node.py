@@ -481,6 +481,42 @@ class Node(LinkedOrders, TrailingStops, DerivativesVenue, Queries):
         self._expect(events)
         return events
 
+    def apply_corporate_action(
+        self,
+        symbol: str,
+        kind: str,
+        *,
+        action_id: str,
+        ratio: Number | None = None,
+        amount: Number | None = None,
+        actor: str,
+        reason: str = "",
+    ) -> list[ev.EventBase]:
+        """A split, stock bonus or cash dividend on an equity (POS-5; ``core/equities/
+        corporate.py``); raise :class:`CommandRefused` if the core refuses it."""
+        events = self.process(
+            c.ApplyCorporateAction(
+                ts=self._now(),
+                actor=actor,
+                reason=reason,
+                symbol=symbol,
+                kind=kind.upper(),
+                action_id=action_id,
+                ratio=to_decimal(ratio) if ratio is not None else None,
+                amount=to_decimal(amount) if amount is not None else None,
+            )
+        )
+        self._expect(events)
+        return events
+
+    def us_market_step(self) -> list[ev.EventBase]:
+        """US equities: hand the core this year's and next year's NYSE calendar and record the
+        close's equity once it is due, whatever the journal lacks (``runtime/us_markets.py``;
+        ``atlas serve`` runs it by itself). Call it at start and from time to time."""
+        from atlas_oms.runtime.us_markets import us_market_step
+
+        return us_market_step(self)
+
     # ------------------------------------------------------------------ trading
     def submit(
         self,

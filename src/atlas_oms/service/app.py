@@ -396,6 +396,29 @@ def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
+def add_us_markets(runtime: LiveRuntime, node: Node, settings: ServiceSettings) -> None:
+    """US equities: the calendar, the close's equity and the corporate-action feed
+    (runtime/us_markets.py), once now (before the first request) and then as a task."""
+    from atlas_oms.runtime.us_markets import FeedWatcher, run_us_markets, us_market_step
+
+    if not isinstance(node.clock, ManualClock):
+        us_market_step(node)
+    feed = settings.corporate_feed
+    if feed is not None:
+        FeedWatcher(feed).step(node)
+    if isinstance(node.clock, ManualClock):
+        return  # a manual clock moves only when told: no timer
+    runtime.add(
+        "us-markets",
+        lambda: run_us_markets(
+            node,
+            paused=lambda: runtime.unavailable is not None,
+            feed=feed,
+            every_s=settings.us_markets_every_s,
+        ),
+    )
+
+
 def engine_config(settings: ServiceSettings) -> EngineConfig:
     """The engine's settings that the service exposes (the retention windows)."""
 
@@ -458,6 +481,8 @@ def create_app(
                     max_interval_s=settings.clock_interval_s,
                 ),
             )
+        if not isinstance(the_node.clock, ManualClock) or settings.corporate_feed is not None:
+            add_us_markets(runtime, the_node, settings)
         if background is not None:
             runtime.add("background", lambda: background(service), forever=False)
         # External venues: one producer task per venue account (its session), one market data
@@ -543,6 +568,7 @@ def create_app(
         docs,
         openapi,
         routes,
+        routes_corporate,
         routes_history,
         routes_lists,
         routes_margin,
@@ -557,6 +583,7 @@ def create_app(
     routes_trades.register(app)  # first: routes' /v1/trades/{symbol:path} would catch trade ids
     routes.register(app)
     routes_operator.register(app)
+    routes_corporate.register(app)
     routes_history.register(app)
     routes_venues.register(app)
     routes_lists.register(app)

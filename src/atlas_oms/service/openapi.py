@@ -390,6 +390,29 @@ class MarketStatusResult(msgspec.Struct, kw_only=True):
     seq: int
 
 
+class CorporateHolding(msgspec.Struct, kw_only=True):
+    """One holder of a corporate action: shares before and after, cash paid (a dividend)."""
+
+    account_id: str
+    before: Decimal
+    after: Decimal
+    cash: Decimal
+
+
+class CorporateActionResult(msgspec.Struct, kw_only=True):
+    """A corporate action applied (routes_corporate.py): who held what, orders adjusted."""
+
+    action_id: str
+    symbol: str
+    kind: str
+    ratio: Decimal | None
+    amount: Decimal | None
+    actor: str
+    holdings: list[CorporateHolding]
+    orders_adjusted: int
+    seq: int
+
+
 class SettledPosition(msgspec.Struct, kw_only=True):
     """A position the settlement closed: its quantity before, its realized P&L after."""
 
@@ -602,6 +625,7 @@ ROUTES: dict[tuple[str, str], Doc] = {
     ("PUT", "/v1/instruments/{symbol}/margin-tiers"): ok(MarginTiersSet, 403, 404, 409, 422),
     ("PUT", "/v1/instruments/{symbol}/market-status"): ok(MarketStatusResult, 403, 404, 409, 422),
     ("POST", "/v1/instruments/{symbol}/settle"): ok(SettleResult, 403, 404, 409, 422),
+    ("POST", "/v1/corporate-actions"): ok(CorporateActionResult, 403, 404, 409, 422),
     ("POST", "/v1/instruments/{symbol}/mark"): ok(MarkResult, 403, 404, 409, 422),
     ("GET", "/v1/insurance-funds"): ok(InsuranceFunds, 403),
     ("POST", "/v1/insurance-funds/{asset}/deposits"): created(

@@ -109,6 +109,11 @@ class ServiceSettings(BaseSettings):
     #: Venue API keys are checked for a rotation this often (the file; Vault: ``vault_poll_s``).
     venue_keys_poll_s: float = 1.0
     vault_poll_s: float = 30.0
+    #: US equities (runtime/us_markets.py): a CSV of corporate actions (``action_id,symbol,
+    #: kind,ratio,amount``), applied at start and whenever the file changes (actor
+    #: ``feed:<name>``); the calendar and close-equity task wakes at least this often.
+    corporate_feed: Path | None = None
+    us_markets_every_s: float = 30.0
 
     #: Venue gateway (see atlas_oms.runtime.gateway.config): after an unknown outcome, wait this
     #: long for the stream before querying; "not found" means "not visible yet" this long.

@@ -82,22 +82,27 @@ def trade(node: Node, account: str, side: str, qty: int, px: str) -> None:
 def test_a_holiday_is_closed_all_day_and_an_early_close_ends_the_session_at_13(
     node: Node,
 ) -> None:
+    # Outside a session an order is accepted and queued for the next one it may trade in
+    # (tests/core/equities/test_session_queue.py): the release instant shows the session.
     at(node, ny(2026, 4, 3, 5))  # Good Friday: no pre-market either
     view = node.submit("margy", AAPL, "BUY", "LIMIT", 1, "99", extended_hours=True)
-    assert view.reason == Reason.MARKET_CLOSED
+    assert view.session_release == ny(2026, 4, 6, 4)  # Monday's pre-market
     at(node, ny(2026, 11, 26, 10))  # Thanksgiving, 10:00: a regular hour of a weekday
     view = node.submit("margy", AAPL, "BUY", "LIMIT", 1, "100", extended_hours=True)
-    assert view.status is S.DENIED and view.reason == Reason.MARKET_CLOSED
+    assert view.status is S.ACCEPTED and view.session_release == ny(2026, 11, 27, 4)
     at(node, ny(2026, 11, 27, 12, 59))  # the day after: open until 13:00
-    assert node.submit("margy", AAPL, "BUY", "LIMIT", 1, "99").status is S.ACCEPTED
+    view = node.submit("margy", AAPL, "BUY", "LIMIT", 1, "99")
+    assert view.status is S.ACCEPTED and view.session_release is None
     at(node, ny(2026, 11, 27, 13, 0))  # after-hours from 13:00: extended-hours limits only
     view = node.submit("margy", AAPL, "BUY", "LIMIT", 1, "99")
-    assert view.reason == Reason.EXTENDED_HOURS_REQUIRED
+    assert view.session_release == ny(2026, 11, 30, 9, 30)  # others wait for Monday's open
     view = node.submit("margy", AAPL, "BUY", "LIMIT", 1, "99", extended_hours=True)
-    assert view.status is S.ACCEPTED
+    assert view.status is S.ACCEPTED and view.session_release is None
     at(node, ny(2026, 11, 27, 17, 0))  # after-hours ends four hours after the early close
     view = node.submit("margy", AAPL, "BUY", "LIMIT", 1, "99", extended_hours=True)
-    assert view.reason == Reason.MARKET_CLOSED
+    assert view.session_release == ny(2026, 11, 30, 4)
+    view = node.submit("margy", AAPL, "BUY", "LIMIT", 1, "99", tif="IOC")
+    assert view.reason == Reason.MARKET_CLOSED  # IOC and FOK are still refused
 
 
 def test_day_orders_expire_at_the_real_close(node: Node) -> None:

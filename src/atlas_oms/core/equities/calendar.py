@@ -57,7 +57,8 @@ class UsMarketBook(msgspec.Struct, gc=False):
     holiday}. ``day_trades``: account -> trade days of its day trades (one entry per day trade,
     the last ten business days kept). ``legs``: account -> {symbol: (trade day, 1 opened today /
     2 closed since)}. ``close_equity``: account -> (trade day, equity at its regular close).
-    ``actions``: ids of corporate actions applied.
+    ``actions``: ids of corporate actions applied. ``queued``: order id -> when it is released
+    (orders accepted outside their session, ``session_queue.py``).
     """
 
     calendars: dict[str, dict[int, int]] = msgspec.field(default_factory=dict)
@@ -65,23 +66,32 @@ class UsMarketBook(msgspec.Struct, gc=False):
     legs: dict[str, dict[str, tuple[int, int]]] = msgspec.field(default_factory=dict)
     close_equity: dict[str, tuple[int, Decimal]] = msgspec.field(default_factory=dict)
     actions: list[str] = msgspec.field(default_factory=list)
+    queued: dict[int, int] = msgspec.field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(
-            self.calendars or self.day_trades or self.legs or self.close_equity or self.actions
+            self.calendars
+            or self.day_trades
+            or self.legs
+            or self.close_equity
+            or self.actions
+            or self.queued
         )
 
     def canonical(self) -> list[object] | None:
         """What the state's digest covers: calendars, close equity, corporate actions. The
         day-trade counts are left out: they follow from the fills (hashed already) in journal
         order, and leaving them out keeps the digests of journals recorded before them."""
-        if not (self.calendars or self.close_equity or self.actions):
+        if not (self.calendars or self.close_equity or self.actions or self.queued):
             return None
-        return [
+        out: list[object] = [
             sorted((s, sorted(days.items())) for s, days in self.calendars.items()),
             sorted(self.close_equity.items()),
             list(self.actions),
         ]
+        if self.queued:  # appended only when used: older digests stay as they were
+            out.append(sorted(self.queued.items()))
+        return out
 
 
 def day_number(text: str) -> int:

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from atlas_oms.core.equities.calendar import apply_session_calendar_set
 from atlas_oms.core.equities.day_trades import apply_close_equity_recorded
+from atlas_oms.core.orders.transitions import Tx, next_status
 from atlas_oms.core.state.positions import Lot, Position
 from atlas_oms.model import events as ev
+from atlas_oms.model.enums import OrderStatus
 
 if TYPE_CHECKING:
     from atlas_oms.core.state.state import State
@@ -68,8 +70,41 @@ def _bonus(pos: Position, ratio: Decimal, ts: int) -> None:
     pos.qty += added
 
 
+# ------------------------------------ orders queued for their session (session_queue.py)
+def apply_session_queued(state: State, e: ev.OrderSessionQueued) -> None:
+    order = state.orders[e.order_id]
+    order.status = next_status(order, Tx.ACCEPT)
+    order.accepted = True
+    order.held = True  # in no venue's queue: canceled, modified and expired by Atlas
+    order.session_release = e.release_ts
+    order.ts_last = e.ts_event
+    state.equities.us.queued[e.order_id] = e.release_ts
+
+
+def apply_session_released(state: State, e: ev.OrderSessionReleased) -> None:
+    order = state.orders[e.order_id]
+    state.equities.us.queued.pop(e.order_id, None)
+    order.session_release = None
+    order.status = e.order_status
+    order.ts_last = e.ts_event
+    if e.order_status is OrderStatus.SUBMITTED:
+        order.held = False
+        order.accepted = False  # the venue's acknowledgement comes next
+    elif order.trigger_price is not None:
+        state.triggers.add(
+            order.order_id,
+            order.symbol,
+            order.trigger_type,
+            order.side,
+            order.order_type,
+            order.trigger_price,
+        )
+
+
 US_MARKET_APPLIERS: dict[type, Callable[[Any, Any], None]] = {
     ev.SessionCalendarSet: apply_session_calendar_set,
     ev.CorporateActionApplied: apply_corporate_action_applied,
     ev.CloseEquityRecorded: apply_close_equity_recorded,
+    ev.OrderSessionQueued: apply_session_queued,
+    ev.OrderSessionReleased: apply_session_released,
 }

@@ -84,6 +84,9 @@ class Order(msgspec.Struct, gc=False):
     #: The position, balances and exposure this order's fills and reservation move (a cached
     #: lookup, not state: never hashed or snapshotted).
     refs: PositionRefs | None = None
+    #: Accepted outside its session: when it is released to its venue (ns; None otherwise).
+    #: Mirrors ``state.equities.us.queued`` (not in the order record).
+    session_release: int | None = None
 
     @property
     def is_live(self) -> bool:
@@ -138,6 +141,7 @@ class Order(msgspec.Struct, gc=False):
             extended_hours=self.intent is not None and self.intent.extended_hours,
             market_reason=None if self.intent is None else self.intent.market_reason,
             protection_price=self.protection_price,
+            session_release=self.session_release,
         )
 
 
@@ -185,6 +189,9 @@ class OrderView(msgspec.Struct, frozen=True, kw_only=True):
     in_doubt: bool = False
     #: A market order's price bound (never fill a buy above it or a sell below it).
     protection_price: Decimal | None = None
+    #: Pending its session: accepted while the market was closed, Atlas sends it to the venue
+    #: at this instant (ns), the next session's open; None when it is not queued.
+    session_release: int | None = None
 
     @property
     def is_live(self) -> bool:

@@ -14,6 +14,7 @@ from atlas_oms.core.derivatives.figures import unrealized_loss
 from atlas_oms.core.derivatives.pretrade import margin_refusal
 from atlas_oms.core.equities.calendar import day_order_expiry, has_calendar
 from atlas_oms.core.equities.checks import check_submit
+from atlas_oms.core.equities.session_queue import queue_order
 from atlas_oms.core.orders.order import Order
 from atlas_oms.core.orders.pricing import protect, reserve_unit, trail
 from atlas_oms.core.orders.triggers import fire_if_reached, trigger_source
@@ -138,6 +139,7 @@ def submit(ctx: Context, c: cmd.SubmitOrder) -> None:
             return
     order_id = state.next_order_id
     ctx.dup_warning = None
+    ctx.session_release = None
     plan = _plan(ctx, c)
     if not isinstance(plan, Plan):
         ctx.emit(
@@ -178,6 +180,12 @@ def submit(ctx: Context, c: cmd.SubmitOrder) -> None:
                 symbol=c.symbol,
             )
         )
+    if ctx.session_release is not None:
+        # Its session is closed: held by Atlas until the next one opens (session_queue.py).
+        assert plan.inst.session is not None
+        queue_order(ctx, order_id, plan.inst.session, ctx.session_release, c.ts)
+        ctx.session_release = None
+        return
     if c.order_type in TRIGGERED_TYPES:
         # Held by the engine: accepted here, released to the venue when the trigger fires.
         ctx.emit(

@@ -60,7 +60,12 @@ def check_triggers(
 def fire_if_reached(ctx: Context, order: Order, ts: int) -> None:
     """Fire a held order at once if its price source is already at its trigger."""
     price = trigger_source(ctx.state, order.symbol, order.trigger_type)
-    if price is not None and order.held and would_fire(order, price):
+    if (
+        price is not None
+        and order.held
+        and would_fire(order, price)
+        and order.session_release is None  # queued for its session: not watching yet
+    ):
         fire(ctx, order, price, ts)
 
 

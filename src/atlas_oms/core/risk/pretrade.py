@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from atlas_oms.core.context import Context
 from atlas_oms.core.decimals import HUNDRED, ZERO, plain
+from atlas_oms.core.equities.session_queue import queue_release
 from atlas_oms.core.orders.order import Order
 from atlas_oms.core.refusals import Refusal
 from atlas_oms.core.risk.gates import (
@@ -49,9 +50,13 @@ def risk_submit(
     if inst.session is not None or risk.market_status:
         status = market_status(state, inst, c.ts)
         if status is not MarketStatus.OPEN:
-            refusal = session_refusal(c, inst, status)
-            if refusal:
-                return refusal
+            release = queue_release(state, c, inst, status)
+            if release is not None:  # accepted now, sent at the next session's open
+                ctx.session_release = release
+            else:
+                refusal = session_refusal(c, inst, status)
+                if refusal:
+                    return refusal
     if c.market_reason is MarketOrderReason.KILL_SWITCH and c.reduce_only and c.tag == FLATTEN_TAG:
         # A kill switch's own flattening: it only reduces, and no limit may keep it from
         # closing the position (a fat-finger limit smaller than the position, an open breaker).

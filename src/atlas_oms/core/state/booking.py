@@ -165,6 +165,9 @@ def finish(state: State, order: Order) -> None:
         release_pending(state, order)
     if order.held:
         state.triggers.remove(order.order_id)
+        if order.session_release is not None:  # queued for its session (session_queue.py)
+            state.equities.us.queued.pop(order.order_id, None)
+            order.session_release = None
     if order.expire_ts is not None:
         state.expiries.discard((order.expire_ts, order.order_id))
 

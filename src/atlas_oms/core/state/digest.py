@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 #: The order's fields in name order; ``refs`` is a lookup cache, not state. ``intent`` (the
 #: request as submitted, which the journal's OrderSubmitted holds) is left out so that the
 #: encoding stays frozen; what it decides (refusing a resend with other terms) is journaled.
-ORDER_FIELDS = tuple(sorted(set(Order.__struct_fields__) - {"refs", "intent"}))
+#: ``session_release`` mirrors the US-market book's queue, hashed there.
+ORDER_FIELDS = tuple(sorted(set(Order.__struct_fields__) - {"refs", "intent", "session_release"}))
 
 
 #: The retention part, present only once something was archived or restored (so journals

@@ -423,6 +423,8 @@ def restore_state(state: State, snap: StateSnapshot) -> None:
     state.equities.unsettled.update(((a, c), dict(entries)) for a, c, entries in snap.unsettled)
     if snap.us_markets is not None:
         state.equities.us = snap.us_markets
+        for order_id, release_ts in snap.us_markets.queued.items():
+            state.orders[order_id].session_release = release_ts
     _restore_risk(state, snap.risk)
     _restore_liq(state, snap.liq)
     _restore_retention(state, snap)
@@ -543,7 +545,13 @@ def rebuild_indexes(state: State) -> None:
         if order.leaves_qty:
             track(state, order, ZERO)
     for order in state.orders.values():
-        if order.held and order.is_live and order.accepted and order.trigger_price is not None:
+        if (
+            order.held
+            and order.is_live
+            and order.accepted
+            and order.trigger_price is not None
+            and order.session_release is None
+        ):
             state.triggers.add(
                 order.order_id,
                 order.symbol,

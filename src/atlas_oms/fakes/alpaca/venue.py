@@ -464,3 +464,13 @@ class FakeAlpacaVenue:
 
     def positions_of(self, account: str) -> dict[str, list[Decimal]]:
         return self.accounts[account].positions
+
+    def apply_split(self, symbol: str, ratio: Decimal) -> None:
+        """A stock split at the broker (2 = 2-for-1, 0.1 = 1-for-10): every account's position
+        quantity × ratio, its average entry ÷ ratio (cost unchanged), the last price ÷ ratio.
+        Open orders are left as they are (Alpaca cancels or adjusts them itself; not modelled)."""
+        for acct in self.accounts.values():
+            pos = acct.positions.get(symbol)
+            if pos is not None:
+                pos[0], pos[1] = pos[0] * ratio, pos[1] / ratio
+        self.last_price /= ratio
