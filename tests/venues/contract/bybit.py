@@ -44,12 +44,7 @@ _WHY = {
 
 
 #: Contract cases not yet met by the Bybit adapter (strict xfail, see conftest.py).
-PENDING = {
-    "test_a_self_trade_books_both_sides_of_the_one_trade_id": (
-        "the Bybit fake matches only house liquidity (no self-trade), and Bybit's execId is "
-        "per side: the shared trade id the case expects is not modelled yet"
-    ),
-}
+PENDING: dict[str, str] = {}
 
 
 class _BybitHarness:
