@@ -66,7 +66,7 @@ TARGETS: dict[str, tuple[str, float]] = {
     "backtest_bars_per_s_orders": ("min", 20_000),  # a market order every 10 bars
     # Choosing the account with rate-limit budget left among 200 (benchmarks/spread.py)
     "account_switch_ns": ("max", 1_000),
-    # Per adapter: limit orders filled by the house, through one gateway, 4 accounts, the fake in
+    # Per adapter: limit orders filled by the house, through one gateway, 10 accounts, the fake in
     # another process with its limits lifted (benchmarks/venue_each.py). Ours: the issue sets no
     # figure; 100/s is ten times what one Bybit UID may place per second.
     **{f"venue_orders_per_s_{venue}": ("min", 100) for venue in _EACH},

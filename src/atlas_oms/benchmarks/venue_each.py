@@ -40,7 +40,7 @@ from atlas_oms.benchmarks.venues import _cpu_s
 
 D = Decimal
 TAG = "bench1"
-ACCOUNTS = 4
+ACCOUNTS = 10
 ACCOUNTS_QUICK = 1
 IN_FLIGHT = 2
 N_ORDERS = 1_000
