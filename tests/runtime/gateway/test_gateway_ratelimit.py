@@ -10,7 +10,13 @@ from scripted import ScriptedAdapter, Step
 
 from atlas_oms.model import reports as rep
 from atlas_oms.model.venue import NoteOutcomeUnknown, SetVenueStatus
-from atlas_oms.runtime.gateway.ratelimit import Limits, RateLimiter, binance_spot, binance_usdm
+from atlas_oms.runtime.gateway.ratelimit import (
+    Limits,
+    RateLimiter,
+    binance_spot,
+    binance_usdm,
+    bybit,
+)
 
 
 class FakeTime:
@@ -136,3 +142,44 @@ def _node_with_b():  # type: ignore[no-untyped-def]
     node.open_account("B")
     node.deposit("B", "USDT", 1_000_000)
     return node
+
+
+def test_bybit_10006_headers_pause_the_scope_until_the_reset_timestamp() -> None:
+    """Bybit answers its per-UID limit in HTTP 200 (retCode 10006) with X-Bapi-Limit-Status 0 and
+    the reset ahead in X-Bapi-Limit-Reset-Timestamp (ms): the next request waits until then."""
+
+    async def main() -> None:
+        clock = FakeTime()
+        limiter = RateLimiter("bybit", bybit(), now=clock.now, sleep=clock.sleep)
+        await limiter.before_request("A", 1, True)
+        reset_ms = int((clock.t + 0.4) * 1000)
+        headers = {
+            "X-Bapi-Limit-Status": "0",
+            "X-Bapi-Limit": "10",
+            "X-Bapi-Limit-Reset-Timestamp": str(reset_ms),
+        }
+        limiter.on_response("A", 200, headers)
+        assert limiter.pause_reason.startswith("limit used up at bybit")
+        assert abs(limiter.paused_for() - 0.4) < 0.002
+        await limiter.before_request("B", 1, False)  # the scope's other accounts wait too
+        assert clock.t >= reset_ms / 1000 and limiter.waits == 1
+
+    asyncio.run(main())
+
+
+def test_bybit_last_request_of_the_budget_does_not_pause() -> None:
+    """Remaining 0 with the reset at the current time (Bybit: not exceeded) and any remaining
+    above 0: no pause. A reset far ahead (a venue clock far off) is capped."""
+    clock = FakeTime()
+    limiter = RateLimiter("bybit", bybit(), now=clock.now, sleep=clock.sleep)
+    now_ms = str(int(clock.t * 1000))
+    limiter.on_response(
+        "A", 200, {"x-bapi-limit-status": "0", "x-bapi-limit-reset-timestamp": now_ms}
+    )
+    limiter.on_response(
+        "A", 200, {"x-bapi-limit-status": "3", "x-bapi-limit-reset-timestamp": "9" * 13}
+    )
+    assert limiter.paused_for() == 0 and not limiter.pause_reason
+    far = str(int((clock.t + 3600) * 1000))
+    limiter.on_response("A", 200, {"x-bapi-limit-status": "0", "x-bapi-limit-reset-timestamp": far})
+    assert limiter.paused_for() == bybit().max_reset_pause_s

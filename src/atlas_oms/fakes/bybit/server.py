@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import math
 import socket
 import time
 import uuid
@@ -243,9 +244,12 @@ class FakeBybit(TransferRoutes):
         while window and window[0] <= now - 1.0:
             window.popleft()
         limit = self.limits.write_per_s if write else self.limits.read_per_s
-        reset = int((window[0] + 1.0 if window else now + 1.0) * 0) + self.venue.now_ms() + 1000
+        # Bybit: the reset timestamp is when the limit resets once exceeded (here: when the
+        # oldest request of the rolling second leaves it); otherwise just the current time.
+        now_ms = self.venue.now_ms()
         if len(window) >= limit:
             self.throttled += 1
+            reset = now_ms + max(1, math.ceil((window[0] + 1.0 - now) * 1000))
             headers = {
                 "X-Bapi-Limit-Status": "0",
                 "X-Bapi-Limit": str(limit),
@@ -256,7 +260,7 @@ class FakeBybit(TransferRoutes):
         return {
             "X-Bapi-Limit-Status": str(limit - len(window)),
             "X-Bapi-Limit": str(limit),
-            "X-Bapi-Limit-Reset-Timestamp": str(reset),
+            "X-Bapi-Limit-Reset-Timestamp": str(now_ms),
         }
 
     async def _signed(

@@ -134,6 +134,9 @@ class Order:
     cancel_type: str = "UNKNOWN"
     reject_reason: str = "EC_NoError"
     house: bool = False
+    #: Self Match Prevention of the order as a taker: None (default: the account's own orders
+    #: trade with each other), CancelMaker, CancelTaker, CancelBoth.
+    smp_type: str = "None"
 
     @property
     def open(self) -> bool:
@@ -266,6 +269,7 @@ class FakeBybitVenue:
             created_ms=now,
             updated_ms=now,
             house=house,
+            smp_type=str(p.get("smpType") or "None"),
         )
         if tif == "PostOnly" and self._crosses(order):
             order.status = "Cancelled"
@@ -318,7 +322,6 @@ class FakeBybitVenue:
             and o.category == order.category
             and o.symbol == order.symbol
             and o.side == other
-            and o.house
             and o is not order
         ]
         rows.sort(key=lambda o: (o.price if other == "Sell" else -o.price, o.created_ms))
@@ -357,9 +360,25 @@ class FakeBybitVenue:
                 or (order.side == "Sell" and px < order.price)
             ):
                 break
+            if not resting.house and resting.account == order.account:
+                if order.smp_type in ("CancelMaker", "CancelBoth"):
+                    self._close(resting, "CancelBySmp")
+                if order.smp_type in ("CancelTaker", "CancelBoth"):
+                    self._close(order, "CancelBySmp")
+                    break
+                if order.smp_type == "CancelMaker":
+                    continue
             qty = min(order.leaves, resting.leaves)
-            self._fill_house(resting, qty)
-            self.execute(order, qty, px, maker=False)
+            if resting.house:
+                self._fill_house(resting, qty)
+                self.execute(order, qty, px, maker=False)
+                continue
+            # A trade between two orders at the venue (the same account's: a self-trade when no
+            # smpType stops it): one execId and one seq for the trade, carried by both sides'
+            # executions (Bybit's public trade of the match has that execId too).
+            exec_id, seq = str(uuid.uuid4()), next(self._seq)
+            self.execute(resting, qty, px, maker=True, exec_id=exec_id, seq=seq)
+            self.execute(order, qty, px, maker=False, exec_id=exec_id, seq=seq)
 
     def _fill_house(self, resting: Order, qty: Decimal) -> None:
         resting.cum_qty += qty
@@ -368,7 +387,16 @@ class FakeBybitVenue:
             resting.status = "Filled"
 
     # ------------------------------------------------------------------ executions
-    def execute(self, order: Order, qty: Decimal, price: Decimal, *, maker: bool) -> Execution:
+    def execute(
+        self,
+        order: Order,
+        qty: Decimal,
+        price: Decimal,
+        *,
+        maker: bool,
+        exec_id: str = "",
+        seq: int = 0,
+    ) -> Execution:
         acct = self.accounts[order.account]
         spec = self.spec(order.category, order.symbol)
         rate = spec.maker if maker else spec.taker
@@ -393,7 +421,7 @@ class FakeBybitVenue:
         order.updated_ms = now
         order.status = "Filled" if order.cum_qty >= order.qty else "PartiallyFilled"
         ex = Execution(
-            exec_id=str(uuid.uuid4()),
+            exec_id=exec_id or str(uuid.uuid4()),
             order=order,
             qty=qty,
             price=price,
@@ -403,7 +431,7 @@ class FakeBybitVenue:
             is_maker=maker,
             time_ms=now,
             leaves=order.leaves,
-            seq=next(self._seq),
+            seq=seq or next(self._seq),
         )
         self.executions.append(ex)
         self._order_out(order)
@@ -571,7 +599,7 @@ class FakeBybitVenue:
             "lastPriceOnCreated": "",
             "reduceOnly": o.reduce_only,
             "closeOnTrigger": False,
-            "smpType": "None",
+            "smpType": o.smp_type,
             "smpGroup": 0,
             "smpOrderId": "",
             "tpslMode": "",

@@ -9,7 +9,11 @@ scope for ``Retry-After``; a 418 (Binance: IP banned) pauses the whole venue unt
 ``Retry-After``: the sessions see :attr:`VenueLimits.banned_until` and stop trading meanwhile.
 
 Other venues plug in with their own :class:`ScopeSpec` (Bybit and OKX meter per UID and per
-endpoint: a spec per endpoint group whose windows are ``per_account``).
+endpoint: a spec per endpoint group whose windows are ``per_account``). A venue that answers its
+limit in HTTP 200 (Bybit: ``retCode 10006`` with ``X-Bapi-Limit-Status: 0`` and
+``X-Bapi-Limit-Reset-Timestamp``) names its remaining and reset headers in the spec
+(:attr:`ScopeSpec.remaining_header`, :attr:`ScopeSpec.reset_header`): nothing left and a reset
+still ahead pauses the scope until that reset.
 """
 
 from __future__ import annotations
@@ -44,6 +48,13 @@ class ScopeSpec:
     windows: tuple[WindowSpec, ...] = ()
     #: Default pause after a 429/418 without ``Retry-After``.
     default_retry_after_s: float = 10.0
+    #: The header with the requests left (lower case; Bybit ``x-bapi-limit-status``) and the one
+    #: with the epoch milliseconds when the limit resets (``x-bapi-limit-reset-timestamp``):
+    #: 0 left with a reset ahead pauses the scope until the reset (at most ``max_reset_pause_s``,
+    #: against a venue clock far off ours).
+    remaining_header: str = ""
+    reset_header: str = ""
+    max_reset_pause_s: float = 60.0
 
 
 def binance_spot(
@@ -80,8 +91,27 @@ def upbit(orders_1s: int = 8, default_1s: int = 30) -> ScopeSpec:
     )
 
 
+def bybit() -> ScopeSpec:
+    """Bybit meters each UID per endpoint in a rolling second (10 orders/s, more for reads) and
+    tells what is left in every answer: ``X-Bapi-Limit-Status`` (remaining), ``X-Bapi-Limit``,
+    ``X-Bapi-Limit-Reset-Timestamp`` (ms; the current time unless the limit was exceeded). Past
+    it, the answer is HTTP 200 with ``retCode 10006 "Too many visits!"``, remaining 0 and the
+    reset ahead: the scope pauses until then."""
+    return ScopeSpec(
+        remaining_header="x-bapi-limit-status",
+        reset_header="x-bapi-limit-reset-timestamp",
+        default_retry_after_s=1.0,
+    )
+
+
 def default_specs() -> dict[str, ScopeSpec]:
-    return {"binance": binance_spot(), "binanceusdm": binance_usdm(), "upbit": upbit()}
+    return {
+        "binance": binance_spot(),
+        "binanceusdm": binance_usdm(),
+        "upbit": upbit(),
+        "bybit": bybit(),
+        "bybitlinear": bybit(),
+    }
 
 
 @dataclass
@@ -197,6 +227,28 @@ class RateLimiter:
             elif until > self.paused_until:
                 self.paused_until = until
                 self.pause_reason = f"HTTP 429 from {self.venue}: paused for {retry_after:g} s"
+        self._reset_pause(lower, now)
+
+    def _reset_pause(self, lower: Mapping[str, str], now: float) -> None:
+        """Nothing left (the remaining header at 0) and the reset still ahead (Bybit: the limit
+        was exceeded; otherwise it sends the current time): pause until the reset. The pause is
+        the scope's (every endpoint of the venue's accounts) though the venue meters per UID and
+        endpoint: a wait of at most the rolling window, only once the limit was met."""
+        spec = self.spec
+        if not spec.remaining_header or lower.get(spec.remaining_header, "").strip() != "0":
+            return
+        try:
+            reset_s = int(lower.get(spec.reset_header, "")) / 1000
+        except ValueError:
+            return
+        pause = min(reset_s - now, spec.max_reset_pause_s)
+        if pause <= 0 or now + pause <= self.paused_until:
+            return
+        self.paused_until = now + pause
+        self.pause_reason = (
+            f"limit used up at {self.venue} ({spec.remaining_header} 0): "
+            f"paused for {pause:.3g} s until {spec.reset_header}"
+        )
 
     # ------------------------------------------------------------------ health
     def budget(self, account_id: str) -> dict[str, int]:

@@ -505,7 +505,10 @@ class BybitAdapter:
                 self._put(p.order_update(row, self._ctx))
         elif kind == "execution":
             for row in mine:
-                if not p.is_trade(row) or self._seen(str(row.get("execId") or "")):
+                # Keyed by execId and orderId: a self-trade's two sides share the execId.
+                exec_id = str(row.get("execId") or "")
+                key = f"{exec_id}:{row.get('orderId') or ''}" if exec_id else ""
+                if not p.is_trade(row) or self._seen(key):
                     continue
                 self._put(p.execution_update(row, self._ctx))
         elif kind == "wallet":
