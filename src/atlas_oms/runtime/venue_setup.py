@@ -34,7 +34,9 @@ from atlas_oms.core.ports import VenueAdapter
 from atlas_oms.model.enums import PositionMode
 from atlas_oms.model.risk import Scope
 from atlas_oms.runtime.gateway import Gateway, GatewayConfig, decode, node_tag, prefix_for
+from atlas_oms.runtime.gateway.qualified import qualified
 from atlas_oms.runtime.node import Node
+from atlas_oms.runtime.order_routing import OrderRouting
 from atlas_oms.venues.accounts import AccountsConfig, VenueAccountConfig, load_accounts
 from atlas_oms.venues.binance import BinanceEndpoints, BinanceSpotAdapter, BinanceUsdmAdapter
 from atlas_oms.venues.credentials import (
@@ -74,6 +76,8 @@ class VenueSetup:
     watchers: list[tuple[str, Callable[[], Any]]] = field(default_factory=list)
     #: Stops the rotation subscription (set by :func:`setup_venues`).
     unsubscribe: Callable[[], None] | None = None
+    #: Where new orders go: failover and a strategy's accounts (runtime/order_routing.py).
+    routing: Any = None
 
     def close(self) -> None:
         if self.unsubscribe is not None:
@@ -380,7 +384,9 @@ def setup_venues(
 
     adapters: dict[str, Any] = {}
     for acc in config.accounts:
-        adapters[acc.account_id] = make_adapter(acc, keys.get(acc.account_id), decode_client_id)
+        adapter = make_adapter(acc, keys.get(acc.account_id), decode_client_id)
+        # a venue whose unified symbols another venue also lists: its own (BTC/USDT@bybit)
+        adapters[acc.account_id] = qualified(adapter, acc.endpoints.symbol_suffix)
     venue_adapters: list[VenueAdapter] = list(adapters.values())
     gateway = Gateway(
         node,
@@ -393,6 +399,9 @@ def setup_venues(
         },
     )
     setup = VenueSetup(config=config, gateway=gateway, keys=keys, adapters=adapters)
+    setup.routing = OrderRouting.build(node, config, gateway)
+    if config.failover:  # a venue going down or coming back is journaled without orders
+        setup.watchers.append(("failover-check", setup.routing.run_checks))
 
     def rotated(change: KeyChange) -> None:
         adapter = adapters.get(change.account_id)
