@@ -34,7 +34,9 @@ from atlas_oms.core.ports import VenueAdapter
 from atlas_oms.model.enums import PositionMode
 from atlas_oms.model.risk import Scope
 from atlas_oms.runtime.gateway import Gateway, GatewayConfig, decode, node_tag, prefix_for
+from atlas_oms.runtime.gateway.qualified import qualified
 from atlas_oms.runtime.node import Node
+from atlas_oms.runtime.order_routing import OrderRouting
 from atlas_oms.venues.accounts import (
     DEFAULT_VENUES,
     AccountsConfig,
@@ -86,6 +88,8 @@ class VenueSetup:
     unsubscribe: Callable[[], None] | None = None
     #: Rebalancing of the file's main and sub-accounts (runtime/rebalance.py).
     rebalancer: Any = None
+    #: Where new orders go: failover and a strategy's accounts (runtime/order_routing.py).
+    routing: Any = None
 
     def close(self) -> None:
         if self.unsubscribe is not None:
@@ -227,15 +231,7 @@ def make_adapter(
 ) -> Any:
     """The adapter of one venue account (``venue``, default ``acc.venue``, one of
     :data:`VENUES`)."""
-    adapter = build_adapter(
-        venue or acc.venue, acc.account_id, acc.endpoints, creds, decode_client_id
-    )
-    suffix = acc.endpoints.symbol_suffix
-    if suffix:  # this venue's instruments under their own Atlas names (one symbol, many venues)
-        from atlas_oms.venues.aliased import AliasedAdapter
-
-        return AliasedAdapter(adapter, suffix)
-    return adapter
+    return build_adapter(venue or acc.venue, acc.account_id, acc.endpoints, creds, decode_client_id)
 
 
 def build_adapter(
@@ -430,7 +426,9 @@ def setup_venues(
 
     adapters: dict[str, Any] = {}
     for acc in config.accounts:
-        adapters[acc.account_id] = make_adapter(acc, keys.get(acc.account_id), decode_client_id)
+        adapter = make_adapter(acc, keys.get(acc.account_id), decode_client_id)
+        # a venue whose unified symbols another venue also lists: its own (BTC/USDT@bybit)
+        adapters[acc.account_id] = qualified(adapter, acc.endpoints.symbol_suffix)
     venue_adapters: list[VenueAdapter] = list(adapters.values())
     gateway = Gateway(
         node,
@@ -443,6 +441,9 @@ def setup_venues(
         },
     )
     setup = VenueSetup(config=config, gateway=gateway, keys=keys, adapters=adapters)
+    setup.routing = OrderRouting.build(node, config, gateway)
+    if config.failover:  # a venue going down or coming back is journaled without orders
+        setup.watchers.append(("failover-check", setup.routing.run_checks))
 
     def rotated(change: KeyChange) -> None:
         adapter = adapters.get(change.account_id)

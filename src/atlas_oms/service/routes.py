@@ -28,18 +28,22 @@ from atlas_oms.service.app import (
     service_of,
 )
 from atlas_oms.service.journal_reads import read_committed
+from atlas_oms.service.routing import remember, route_order, routing_section
 from atlas_oms.store.audit import audit_trail, write_audit
 
 
 def _order_cmd(o: s.OrderIn, ts: int) -> c.SubmitOrder:
     """The body as the command: OrderIn has SubmitOrder's user fields by the same names, so the
     body converts as it is (nothing listed twice); ``ts`` is the node's clock."""
-    return msgspec.convert(o.model_dump() | {"ts": ts}, c.SubmitOrder)
+    body = o.model_dump(exclude=set(s.OrderIn.ROUTING_FIELDS))
+    return msgspec.convert(body | {"ts": ts}, c.SubmitOrder)
 
 
 def _submit(service: Service, key: Any, o: s.OrderIn) -> tuple[int, dict[str, Any]]:
     """Submit one order; (HTTP status, body). A denied order is journaled and answered 422
-    with its reason and id; a retry with the same client_order_id returns the original (200)."""
+    with its reason and id; a retry with the same client_order_id returns the original (200).
+    accounts.yaml's failover and strategy accounts may send it elsewhere (``routing``)."""
+    o, routed = route_order(service, key, o)
     service.require_trading(key, o.account_id, "place orders")
     node = service.node
     events = node.process(_order_cmd(o, node.clock.now()))
@@ -50,6 +54,9 @@ def _submit(service: Service, key: Any, o: s.OrderIn) -> tuple[int, dict[str, An
         raise RuntimeError(f"a submit answered {type(first).__name__} first")  # a bug
     view = node.order(first.order_id)
     body = service.numbers.builtins(view)
+    section = remember(service, first.order_id, routed)
+    if section is not None:
+        body["routing"] = section
     if isinstance(first, ev.OrderDuplicateIgnored):
         body["duplicate"] = True  # the order this client order id already named
         return 200, body
@@ -309,7 +316,11 @@ def register(app: FastAPI) -> None:
     async def get_order(request: Request, order_id: int, account_id: str, key: Key) -> Response:
         service = service_of(request)
         _owned(service, key, account_id, order_id)
-        return JSON(service.node.order(order_id))
+        view = service.node.order(order_id)
+        section = routing_section(service, order_id)
+        if section is None:
+            return JSON(view)
+        return JSON(service.numbers.builtins(view) | {"routing": section})
 
     @app.delete("/v1/orders/{order_id}", tags=["orders"])
     async def cancel(request: Request, order_id: int, account_id: str, key: Key) -> Response:

@@ -4,7 +4,7 @@ decimal is sent as a JSON string (``"0.1"``) or an integer, never a float."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
@@ -61,6 +61,16 @@ class OrderIn(Body):
     tag: str | None = Field(default=None, max_length=64)
     extended_hours: bool = False
     market_reason: MarketOrderReason | None = None
+    # Where the order goes, not what it is (service/routing.py; not SubmitOrder fields):
+    #: ``auto``: accounts.yaml's failover may send it to another venue account when this one is
+    #: down; ``strict``: here or nowhere (a down venue refuses it ``VENUE_NOT_TRADABLE``).
+    route: Literal["auto", "strict"] = "auto"
+    #: The strategy it belongs to: any of the strategy's accounts with rate-limit budget left
+    #: may take it (accounts.yaml ``account_routing.strategies``).
+    strategy: str | None = Field(default=None, min_length=1, max_length=64)
+
+    #: The fields that route the order (left out of the SubmitOrder command).
+    ROUTING_FIELDS: ClassVar[frozenset[str]] = frozenset({"route", "strategy"})
 
 
 class BatchIn(Body):

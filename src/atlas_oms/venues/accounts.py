@@ -89,6 +89,8 @@ __all__ = [
     "AccountsConfigError",
     "ConfigProblem",
     "CredentialRef",
+    "FailoverConfig",
+    "FailoverTarget",
     "Market",
     "RoutingError",
     "UmbrellaAccount",
@@ -215,7 +217,9 @@ class Rebalance(_Strict):
 
 class Routing(_Strict):
     default: str
-    strategies: dict[str, str] = {}
+    #: Strategy -> the account name that trades it, or several (rate limits spread across them:
+    #: an order goes to the first, in this order, with budget left).
+    strategies: dict[str, str | list[str]] = {}
     balance_rules: BalanceRules = BalanceRules()
     rebalance: Rebalance = Rebalance()
 
@@ -229,15 +233,15 @@ class VenueEndpoints(_Strict):
     ws_api_url: str | None = None
     recv_window_ms: int = 5000
     timeout_ms: int = 10_000
-    #: Atlas names this venue's instruments with this suffix (``@bybit``: ``BTC/USDT@bybit``),
-    #: so one Atlas trades a unified symbol on several venues (see ``venues/aliased.py``).
-    symbol_suffix: str | None = None
+    #: Added to this venue's unified symbols in Atlas (``BTC/USDT@bybit``) so that it can list
+    #: the same unified symbol as another venue of the node (runtime/gateway/qualified.py).
+    symbol_suffix: str = ""
 
     @field_validator("symbol_suffix")
     @classmethod
-    def _suffix(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^@[a-z0-9_]+$", value):
-            raise ValueError(f"{value!r} is not a symbol suffix like '@bybit'")
+    def _suffix(cls, value: str) -> str:
+        if value and not re.match(r"^@[a-z0-9_]+$", value):
+            raise ValueError(f"{value!r} is not a suffix like '@bybit'")
         return value
 
     @field_validator("rest_url", "ws_url", "ws_api_url")
@@ -282,10 +286,48 @@ DEFAULT_VENUES: dict[str, VenueEndpoints] = {
 }
 
 
+class FailoverAlternativeEntry(_Strict):
+    #: An Atlas account id (``bybit_spot_main``): its venue takes the orders.
+    account: str
+    #: The symbol there (default: the primary's unified symbol as that venue names it).
+    symbol: str | None = None
+
+
+class FailoverRuleEntry(_Strict):
+    #: The Atlas account id whose new orders fail over.
+    account: str
+    #: Only this symbol (default: every symbol of the account).
+    symbol: str | None = None
+    alternatives: list[FailoverAlternativeEntry]
+
+
+class FailoverSection(_Strict):
+    #: A venue account whose health score is below this is down too (0 to 1).
+    min_health: float = 0.5
+    #: How often the routes are checked (a switch and a restore are journaled without orders).
+    check_every_s: float = 1.0
+    rules: list[FailoverRuleEntry] = []
+
+    @field_validator("min_health")
+    @classmethod
+    def _health(cls, value: float) -> float:
+        if not (math.isfinite(value) and 0 <= value <= 1):
+            raise ValueError(f"must be between 0 and 1, not {value}")
+        return value
+
+    @field_validator("check_every_s")
+    @classmethod
+    def _every(cls, value: float) -> float:
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"must be positive, not {value}")
+        return value
+
+
 class AccountsFile(_Strict):
     accounts: dict[str, dict[str, AccountEntry]]
     account_routing: Routing
     venues: dict[str, dict[str, Any]] = {}
+    failover: FailoverSection = FailoverSection()
 
 
 # ------------------------------------------------------------------------------ resolved accounts
@@ -343,6 +385,27 @@ class VenueAccountConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class FailoverTarget:
+    """One alternative of a failover rule: the venue account and its symbol (None: the
+    primary's symbol as this venue names it)."""
+
+    venue: str
+    account_id: str
+    symbol: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FailoverConfig:
+    """``failover.rules[i]`` resolved: the primary account (and symbol; None: every symbol) and
+    its alternatives, in order."""
+
+    account_id: str
+    venue: str
+    symbol: str | None
+    alternatives: tuple[FailoverTarget, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class UmbrellaAccount:
     """An Atlas account with no venue session: the parent of a main account's subs in a market
     the main account does not trade."""
@@ -392,6 +455,10 @@ class AccountsConfig:
     entries: Mapping[str, Mapping[str, AccountEntry]] = field(repr=False)
     #: Paper accounts (``mode: paper``): opened like the others, no key, no venue session.
     paper: tuple[VenueAccountConfig, ...] = ()
+    #: ``failover:``: the rules, the health threshold and how often routes are checked.
+    failover: tuple[FailoverConfig, ...] = ()
+    min_health: float = 0.5
+    failover_check_s: float = 1.0
 
     def account(self, account_id: str) -> VenueAccountConfig:
         for acc in self.accounts + self.paper:
@@ -433,8 +500,9 @@ class AccountsConfig:
         }
 
     def strategy_table(self) -> dict[str, str]:
-        """Strategy -> account name: the routing table, then accounts' own ``strategy:``."""
-        table = dict(self.routing.strategies)
+        """Strategy -> account name: the routing table (the first of several), then accounts'
+        own ``strategy:``."""
+        table = {k: v if isinstance(v, str) else v[0] for k, v in self.routing.strategies.items()}
         for exchange_accounts in self.entries.values():
             for name, entry in exchange_accounts.items():
                 if entry.strategy is not None:
@@ -468,6 +536,30 @@ class AccountsConfig:
                 )
             return f"{ex}_{market}_{name}"
         raise RoutingError("UNKNOWN_STRATEGY", f"account {name!r} is not on {exchange}")
+
+    def strategy_accounts(self, strategy: str, market: str, exchange: str) -> list[str]:
+        """Every Atlas account id that may trade ``strategy`` in ``market`` on ``exchange``, in
+        the file's order (``account_routing.strategies``: one name or several; else the one
+        account whose own ``strategy:`` names it). Accounts of other exchanges, or that do not
+        trade the market, are left out; none is :class:`RoutingError` ``UNKNOWN_STRATEGY``."""
+        routed = self.routing.strategies.get(strategy)
+        if routed is None:
+            table = self.strategy_table()
+            names = [table[strategy]] if strategy in table else []
+        else:
+            names = [routed] if isinstance(routed, str) else list(routed)
+        named = self.entries.get(exchange, {})
+        out = [
+            f"{exchange}_{market}_{n}"
+            for n in names
+            if n in named and getattr(named[n], f"{market}_enabled", False)
+        ]
+        if not out:
+            raise RoutingError(
+                "UNKNOWN_STRATEGY",
+                f"strategy {strategy!r} has no account trading {market} on {exchange}",
+            )
+        return out
 
 
 # ------------------------------------------------------------------------------------- loading
@@ -639,7 +731,9 @@ def _resolve(
                         (*where, "strategy"),
                         f"{entry.strategy!r} is also the strategy of {other[1]}",
                     )
-                elif routed is not None and routed != name:
+                elif routed is not None and name not in (
+                    [routed] if isinstance(routed, str) else routed
+                ):
                     problem(
                         (*where, "strategy"),
                         f"{entry.strategy!r} is routed to {routed} in account_routing.strategies",
@@ -712,14 +806,81 @@ def _resolve(
     if routing.default not in names:
         problem(("account_routing", "default"), f"no account {routing.default!r}")
     for strategy, target in routing.strategies.items():
-        if target not in names:
-            problem(("account_routing", "strategies", strategy), f"no account {target!r}")
+        targets = [target] if isinstance(target, str) else target
+        where_s = ("account_routing", "strategies", strategy)
+        if not targets:
+            problem(where_s, "names no account")
+        for i, name in enumerate(targets):
+            if name not in names:
+                problem(
+                    where_s if isinstance(target, str) else (*where_s, str(i)),
+                    f"no account {name!r}",
+                )
+            elif targets.index(name) != i:
+                problem((*where_s, str(i)), f"{name!r} is named twice")
+    failover = _failover(parsed.failover, accounts + paper, problem)
     if problems:
         raise AccountsConfigError(source, problems)
     entries = {ex: dict(named) for ex, named in parsed.accounts.items()}
     return AccountsConfig(
-        tuple(accounts), tuple(umbrellas.values()), routing, venues, entries, tuple(paper)
+        tuple(accounts),
+        tuple(umbrellas.values()),
+        routing,
+        venues,
+        entries,
+        tuple(paper),
+        failover,
+        parsed.failover.min_health,
+        parsed.failover.check_every_s,
     )
+
+
+def _failover(
+    section: FailoverSection,
+    accounts: Sequence[VenueAccountConfig],
+    problem: Callable[[Iterable[str], str], None],
+) -> tuple[FailoverConfig, ...]:
+    """``failover.rules`` resolved: every account named must be an Atlas account of the file;
+    an alternative is another venue account; without symbols, an alternative trades the same
+    market (spot for spot, futures for futures) so the unified symbol means the same thing."""
+    by_id = {a.account_id: a for a in accounts}
+    known = ", ".join(sorted(by_id)) or "none"
+    out: list[FailoverConfig] = []
+    seen: set[tuple[str, str | None]] = set()
+    for i, rule in enumerate(section.rules):
+        where = ("failover", "rules", str(i))
+        primary = by_id.get(rule.account)
+        if primary is None:
+            problem((*where, "account"), f"no Atlas account {rule.account!r} (known: {known})")
+            continue
+        if (rule.account, rule.symbol) in seen:
+            problem(where, f"a second rule for {rule.account} {rule.symbol or '(every symbol)'}")
+        seen.add((rule.account, rule.symbol))
+        if not rule.alternatives:
+            problem((*where, "alternatives"), "names no alternative")
+        targets: list[FailoverTarget] = []
+        for j, alt in enumerate(rule.alternatives):
+            at = (*where, "alternatives", str(j))
+            acc = by_id.get(alt.account)
+            if acc is None:
+                problem((*at, "account"), f"no Atlas account {alt.account!r} (known: {known})")
+                continue
+            if acc.account_id == primary.account_id:
+                problem((*at, "account"), "is the primary account itself")
+                continue
+            if alt.symbol is None and acc.market != primary.market:
+                problem(
+                    (*at, "account"),
+                    f"trades {acc.market}, the primary {primary.market}: name the symbol",
+                )
+                continue
+            if rule.symbol is None and alt.symbol is not None:
+                problem((*at, "symbol"), "a rule for every symbol maps symbols by venue only")
+                continue
+            targets.append(FailoverTarget(acc.venue, acc.account_id, alt.symbol))
+        if targets:
+            out.append(FailoverConfig(rule.account, primary.venue, rule.symbol, tuple(targets)))
+    return tuple(out)
 
 
 def _feed_of(

@@ -25,9 +25,13 @@ from decimal import Decimal
 from typing import Any
 
 from atlas_oms.model.routing import SwitchRoute
+from atlas_oms.runtime.gateway.qualified import map_symbol
 from atlas_oms.runtime.gateway.session import SessionHealth
 
 HEALTH_BELOW_THRESHOLD = "HEALTH_BELOW_THRESHOLD"
+#: A rule's symbol meaning every symbol of the account (accounts.yaml: a rule without
+#: ``symbol``): one switch per account, each order's symbol mapped to the alternative's venue.
+ANY = "*"
 RESTORED = "RESTORED"
 NO_STATUS = "NO_STATUS"
 
@@ -92,8 +96,14 @@ class FailoverRouter:
         health: Callable[[str, str], SessionHealth | None] | None = None,
         min_health: float = 0.5,
         silent_after_s: float = 60.0,
+        venue_of: Mapping[str, str] | None = None,
+        suffixes: Mapping[str, str] | None = None,
     ) -> None:
         self.node = node
+        #: Account -> its venue (the primary of a rule for every symbol); venue -> the suffix of
+        #: its symbols in Atlas (runtime/gateway/qualified.py).
+        self.venue_of = dict(venue_of or {})
+        self.suffixes = dict(suffixes or {})
         self.silent_after_s = silent_after_s
         self.rules: dict[tuple[str, str], FailoverRule] = {
             (r.account_id, r.symbol): r for r in rules
@@ -103,7 +113,13 @@ class FailoverRouter:
 
     @classmethod
     def for_gateway(
-        cls, gateway: Any, rules: Iterable[FailoverRule], *, min_health: float = 0.5
+        cls,
+        gateway: Any,
+        rules: Iterable[FailoverRule],
+        *,
+        min_health: float = 0.5,
+        venue_of: Mapping[str, str] | None = None,
+        suffixes: Mapping[str, str] | None = None,
     ) -> FailoverRouter:
         def read(venue: str, account_id: str) -> SessionHealth | None:
             session = gateway.sessions.get((venue, account_id))
@@ -115,13 +131,42 @@ class FailoverRouter:
             health=read,
             min_health=min_health,
             silent_after_s=gateway.config.silent_after_s,
+            venue_of=venue_of,
+            suffixes=suffixes,
         )
 
     # ------------------------------------------------------------------ decisions
     def primary(self, account_id: str, symbol: str) -> Route:
-        inst = self.node.instrument(symbol)
-        venue = inst.venue if inst is not None else ""
+        inst = None if symbol == ANY else self.node.instrument(symbol)
+        venue = inst.venue if inst is not None else self.venue_of.get(account_id, "")
         return Route(venue, account_id, symbol)
+
+    def rule_key(self, account_id: str, symbol: str) -> tuple[str, str] | None:
+        """The rule that covers (account, symbol): its own, else the account's for every
+        symbol; None: no failover for it."""
+        if (account_id, symbol) in self.rules:
+            return account_id, symbol
+        if (account_id, ANY) in self.rules:
+            return account_id, ANY
+        return None
+
+    def resolve(self, account_id: str, symbol: str, *, check: bool = True) -> Route:
+        """Where a new order of (account, symbol) goes now: the rule's route is checked first
+        (a switch journaled), then its symbol is named as the route's venue names it."""
+        key = self.rule_key(account_id, symbol)
+        if key is None:
+            return self.primary(account_id, symbol)
+        if check:
+            self._check(*key)
+        route = self.current(*key)
+        if route.symbol == ANY:
+            if route.account_id == account_id:
+                return Route(route.venue, account_id, symbol)
+            here = self.node.instrument(symbol)
+            mine = self.suffixes.get(here.venue if here is not None else "", "")
+            to = map_symbol(symbol, mine, self.suffixes.get(route.venue, ""))
+            return Route(route.venue, route.account_id, to)
+        return route
 
     def status(self, route: Route) -> Health:
         """Whether ``route``'s venue account takes new orders now, and why not."""
@@ -209,9 +254,7 @@ class FailoverRouter:
         **kw: Any,
     ) -> Any:
         """Submit a new order to the route in force (checked first); returns the order view."""
-        if (account_id, symbol) in self.rules:
-            self._check(account_id, symbol)
-        route = self.current(account_id, symbol)
+        route = self.resolve(account_id, symbol)
         return self.node.submit(route.account_id, route.symbol, side, order_type, qty, price, **kw)
 
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from atlas_oms.model.venue import PriceTick, VenueAccountSettings
+from atlas_oms.runtime.gateway.qualified import qualified, rename
 from atlas_oms.venues.accounts import AccountsConfigError, parse_accounts
-from atlas_oms.venues.aliased import AliasedAdapter, rename
 
 D = Decimal
 
@@ -40,7 +40,7 @@ class Inner:
 
 def test_symbols_gain_the_suffix_coming_out_and_lose_it_going_in() -> None:
     inner = Inner()
-    adapter = AliasedAdapter(inner, "@bybit")
+    adapter = qualified(inner, "@bybit")
 
     async def main() -> None:
         await adapter.order("BTC/USDT@bybit", client_order_id="c1")
@@ -70,5 +70,5 @@ def test_a_symbol_suffix_is_an_at_sign_and_a_name() -> None:
     base += "account_routing: {default: main}\n"
     ok = parse_accounts(base + "venues:\n  bybit: {symbol_suffix: '@bybit'}\n")
     assert ok.accounts[0].endpoints.symbol_suffix == "@bybit"
-    with pytest.raises(AccountsConfigError, match="symbol suffix"):
+    with pytest.raises(AccountsConfigError, match="suffix like"):
         parse_accounts(base + "venues:\n  bybit: {symbol_suffix: 'bybit x'}\n")
