@@ -13,9 +13,11 @@ from atlas_oms.model.venue import NoteOutcomeUnknown, SetVenueStatus
 from atlas_oms.runtime.gateway.ratelimit import (
     Limits,
     RateLimiter,
+    alpaca,
     binance_spot,
     binance_usdm,
     bybit,
+    default_specs,
 )
 
 
@@ -183,3 +185,60 @@ def test_bybit_last_request_of_the_budget_does_not_pause() -> None:
     far = str(int((clock.t + 3600) * 1000))
     limiter.on_response("A", 200, {"x-bapi-limit-status": "0", "x-bapi-limit-reset-timestamp": far})
     assert limiter.paused_for() == bybit().max_reset_pause_s
+
+
+def _alpaca_headers(limit: int, remaining: int, reset_s: float) -> dict[str, str]:
+    return {
+        "X-RateLimit-Limit": str(limit),
+        "X-RateLimit-Remaining": str(remaining),
+        "X-RateLimit-Reset": str(int(reset_s)),
+    }
+
+
+def test_alpaca_budget_follows_the_rate_limit_headers_per_account() -> None:
+    """Alpaca: 200 requests a minute per account; every answer says the limit, what is left and
+    when the window resets (epoch seconds). The budget is the venue's, not our count."""
+    clock = FakeTime()
+    assert default_specs()["alpaca"] == alpaca()
+    limiter = RateLimiter("alpaca", alpaca(), now=clock.now, sleep=clock.sleep)
+    assert limiter.budget("A") == {"requests_1m": 200}
+    limiter.on_response("A", 200, _alpaca_headers(200, 150, clock.t + 30))
+    assert limiter.budget("A") == {"requests_1m": 150}
+    assert limiter.budget("B") == {"requests_1m": 200}  # metered per account
+    # a larger allowance on this account: the venue's limit wins
+    limiter.on_response("B", 200, _alpaca_headers(1000, 990, clock.t + 30))
+    assert limiter.budget("B") == {"requests_1m": 990}
+    assert limiter.paused_for() == 0
+
+
+def test_alpaca_last_request_of_the_window_waits_for_the_reset_header() -> None:
+    async def main() -> None:
+        clock = FakeTime(1_000_000.0)
+        limiter = RateLimiter("alpaca", alpaca(), now=clock.now, sleep=clock.sleep)
+        await limiter.before_request("A", 1, True)
+        # nothing left, the window resets in 7 s (not at our calendar minute)
+        limiter.on_response("A", 200, _alpaca_headers(200, 0, clock.t + 7))
+        assert limiter.budget("A") == {"requests_1m": 0}
+        assert limiter.pause_reason.startswith("limit used up at alpaca")
+        await limiter.before_request("A", 1, False)
+        assert clock.t == 1_000_007.0 and limiter.waits == 1  # waited exactly until the reset
+        assert limiter.budget("A") == {"requests_1m": 199}
+
+    asyncio.run(main())
+
+
+def test_alpaca_429_pauses_until_x_ratelimit_reset() -> None:
+    """A 429 with only the reset header (the adapter also turns it into Retry-After) pauses
+    every account of the scope until the reset; a reset far ahead is capped."""
+
+    async def main() -> None:
+        clock = FakeTime(1_000_000.0)
+        limiter = RateLimiter("alpaca", alpaca(), now=clock.now, sleep=clock.sleep)
+        limiter.on_response("A", 429, _alpaca_headers(200, 0, clock.t + 12))
+        assert 11.9 < limiter.paused_for() <= 12
+        await limiter.before_request("B", 1, True)
+        assert clock.t >= 1_000_012.0
+        limiter.on_response("A", 429, _alpaca_headers(200, 0, clock.t + 3600))
+        assert limiter.paused_for() == alpaca().max_reset_pause_s
+
+    asyncio.run(main())

@@ -41,6 +41,11 @@ class WindowSpec:
     header: str = ""
     #: Counted per account (Binance order counts) rather than for the whole scope (IP weight).
     per_account: bool = False
+    #: Headers with the venue's own limit and what is left of it (lower case; Alpaca
+    #: ``x-ratelimit-limit``/``x-ratelimit-remaining``): its limit replaces ``limit`` and the
+    #: used count is the limit less what is left.
+    limit_header: str = ""
+    remaining_header: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,8 @@ class ScopeSpec:
     remaining_header: str = ""
     reset_header: str = ""
     max_reset_pause_s: float = 60.0
+    #: The reset header's unit in seconds (Bybit: milliseconds; Alpaca: seconds).
+    reset_unit_s: float = 0.001
 
 
 def binance_spot(
@@ -104,6 +111,30 @@ def bybit() -> ScopeSpec:
     )
 
 
+def alpaca(requests_1m: int = 200) -> ScopeSpec:
+    """Alpaca's trading API allows each account 200 requests a minute and says where it stands
+    in every answer: ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset``
+    (epoch seconds). Past it, a 429 (the adapter turns its reset into ``Retry-After``); nothing
+    left with the reset ahead pauses the scope until the reset either way."""
+    return ScopeSpec(
+        (
+            WindowSpec(
+                "requests_1m",
+                Counts.WEIGHT,
+                requests_1m,
+                60,
+                per_account=True,
+                limit_header="x-ratelimit-limit",
+                remaining_header="x-ratelimit-remaining",
+            ),
+        ),
+        default_retry_after_s=1.0,
+        remaining_header="x-ratelimit-remaining",
+        reset_header="x-ratelimit-reset",
+        reset_unit_s=1.0,
+    )
+
+
 def default_specs() -> dict[str, ScopeSpec]:
     return {
         "binance": binance_spot(),
@@ -111,6 +142,7 @@ def default_specs() -> dict[str, ScopeSpec]:
         "upbit": upbit(),
         "bybit": bybit(),
         "bybitlinear": bybit(),
+        "alpaca": alpaca(),
     }
 
 
@@ -119,8 +151,19 @@ class _Window:
     spec: WindowSpec
     start: float = 0.0
     used: int = 0
+    #: The venue's own limit when it names one (``limit_header``), else the spec's.
+    limit: int = 0
+    #: When the venue said this window resets (its reset header; 0: our calendar window).
+    ends: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.limit = self.limit or self.spec.limit
 
     def roll(self, now: float) -> None:
+        if self.ends:  # the venue's window: it resets when the venue said
+            if now < self.ends:
+                return
+            self.ends, self.used = 0.0, 0
         # Binance's windows are calendar intervals (a minute starts at :00).
         start = math.floor(now / self.spec.window_s) * self.spec.window_s
         if start != self.start:
@@ -130,9 +173,9 @@ class _Window:
     def wait_for(self, amount: int, now: float) -> float:
         """Seconds until ``amount`` more fits (0: now)."""
         self.roll(now)
-        if self.used + amount <= self.spec.limit or amount > self.spec.limit:
+        if self.used + amount <= self.limit or amount > self.limit:
             return 0.0
-        return self.start + self.spec.window_s - now
+        return (self.ends or self.start + self.spec.window_s) - now
 
 
 @dataclass
@@ -206,15 +249,13 @@ class RateLimiter:
         now = self.now()
         lower = {k.lower(): v for k, v in headers.items()}
         for window in self._windows(account_id):
-            value = lower.get(window.spec.header) if window.spec.header else None
-            if value is None:
-                continue
-            try:
-                used = int(value)
-            except ValueError:
+            used = _used(window, lower)
+            if used is None:
                 continue
             window.roll(now)
             window.used = used  # the venue's count wins over ours
+            if window.spec.remaining_header:
+                window.ends = self._reset_at(lower, now) or 0.0
         if status in (418, 429):
             retry_after = _retry_after(lower.get("retry-after"), self.spec.default_retry_after_s)
             until = now + retry_after
@@ -237,18 +278,29 @@ class RateLimiter:
         spec = self.spec
         if not spec.remaining_header or lower.get(spec.remaining_header, "").strip() != "0":
             return
-        try:
-            reset_s = int(lower.get(spec.reset_header, "")) / 1000
-        except ValueError:
+        reset_at = self._reset_at(lower, now)
+        if reset_at is None:
             return
-        pause = min(reset_s - now, spec.max_reset_pause_s)
-        if pause <= 0 or now + pause <= self.paused_until:
+        pause = reset_at - now
+        if now + pause <= self.paused_until:
             return
         self.paused_until = now + pause
         self.pause_reason = (
             f"limit used up at {self.venue} ({spec.remaining_header} 0): "
             f"paused for {pause:.3g} s until {spec.reset_header}"
         )
+
+    def _reset_at(self, lower: Mapping[str, str], now: float) -> float | None:
+        """When the reset header says the limit resets, if ahead (at most
+        ``max_reset_pause_s`` ahead, against a venue clock far off ours)."""
+        spec = self.spec
+        try:
+            reset_s = int(lower.get(spec.reset_header, "")) * spec.reset_unit_s
+        except ValueError:
+            return None
+        if reset_s <= now:
+            return None
+        return min(reset_s, now + spec.max_reset_pause_s)
 
     # ------------------------------------------------------------------ health
     def budget(self, account_id: str) -> dict[str, int]:
@@ -257,11 +309,27 @@ class RateLimiter:
         out = {}
         for window in self._windows(account_id):
             window.roll(now)
-            out[window.spec.name] = max(0, window.spec.limit - window.used)
+            out[window.spec.name] = max(0, window.limit - window.used)
         return out
 
     def paused_for(self) -> float:
         return max(0.0, max(self.paused_until, self.venue_limits.banned_until) - self.now())
+
+
+def _used(window: _Window, lower: Mapping[str, str]) -> int | None:
+    """The venue's count for ``window`` in an answer's headers (None: it says nothing); a limit
+    header sets the window's limit."""
+    spec = window.spec
+    try:
+        if spec.limit_header and spec.limit_header in lower:
+            window.limit = int(lower[spec.limit_header])
+        if spec.header and spec.header in lower:
+            return int(lower[spec.header])
+        if spec.remaining_header and spec.remaining_header in lower:
+            return max(0, window.limit - int(lower[spec.remaining_header]))
+    except ValueError:
+        return None
+    return None
 
 
 def _retry_after(value: str | None, default: float) -> float:
