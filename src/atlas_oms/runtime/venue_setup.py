@@ -255,6 +255,7 @@ def build_adapter(
             base_url=ep.rest_url,
             stream_url=ep.ws_url,
             timeout_ms=ep.timeout_ms,
+            data_url=ep.data_url,
         )
     if venue in ("bybit", "bybitlinear"):
         from atlas_oms.venues.bybit import BybitEndpoints, BybitLinearAdapter, BybitSpotAdapter

@@ -236,6 +236,8 @@ class VenueEndpoints(_Strict):
     #: Added to this venue's unified symbols in Atlas (``BTC/USDT@bybit``) so that it can list
     #: the same unified symbol as another venue of the node (runtime/gateway/qualified.py).
     symbol_suffix: str = ""
+    #: A separate market data API (Alpaca: ``https://data.alpaca.markets``, paper and live).
+    data_url: str | None = None
 
     @field_validator("symbol_suffix")
     @classmethod
@@ -282,6 +284,7 @@ DEFAULT_VENUES: dict[str, VenueEndpoints] = {
     "alpaca": VenueEndpoints(
         rest_url="https://paper-api.alpaca.markets",
         ws_url="wss://paper-api.alpaca.markets/stream",
+        data_url="https://data.alpaca.markets",
     ),
 }
 

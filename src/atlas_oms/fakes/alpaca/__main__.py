@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
                     HouseQuote("buy", depth, mid - GAP),
                     HouseQuote("sell", depth, mid + GAP),
                 ]
-        ep = {"rest_url": fake.http, "ws_url": fake.stream_url}
+        ep = {"rest_url": fake.http, "ws_url": fake.stream_url, "data_url": fake.http}
         return {"http": fake.http, "stream_url": fake.stream_url, "venues": {"alpaca": ep}}
 
     return serve(start, fake.stop)

@@ -8,6 +8,10 @@ aiohttp server, for the real alpaca-py ``TradingClient`` and ``TradingStream``.
   alpaca-py's ``json.loads`` takes bytes.
 - Errors are Alpaca's ``{"code": N, "message": "..."}``; a duplicate client order id is
   ``422 {"code":40010001,"message":"client_order_id must be unique"}``.
+- Market data (``data_url`` = this server): ``/v2/stocks/snapshots``,
+  ``/v2/stocks/{symbol}/snapshot``, ``…/trades/latest``, ``…/quotes/latest`` with the house's
+  best bid/ask and the last execution; prices are JSON **numbers** written exactly from
+  Decimals (as Alpaca's data API sends them). Metered apart from the trading API.
 - :class:`Faults` holds the knobs (held, dropped or 504/500 answers to places and changes,
   half-open stream, duplicate events, visibility lag, a low request limit).
 """
@@ -24,6 +28,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 from aiohttp import WSMsgType, web
 
 from atlas_oms.fakes.alpaca.venue import (
@@ -85,6 +90,10 @@ class _Conn:
                 return
             with contextlib.suppress(Exception):
                 await self.ws.send_bytes(frame)
+
+
+#: Market data answers: Decimals as JSON numbers, digit for digit.
+_EXACT_JSON = msgspec.json.Encoder(decimal_format="number")
 
 
 def _error(
@@ -260,7 +269,8 @@ class FakeAlpaca:
         )
         if acct is None:
             return _error(*API_ERROR_UNAUTHORIZED)
-        headers = self._limit(acct.name)
+        data_api = path.startswith("/v2/stocks")
+        headers = self._limit(acct.name + ("/data" if data_api else ""))
         if headers is None:
             reset = str(int(time.time() + self.limits.window_s) + 1)
             return _error(
@@ -274,9 +284,41 @@ class FakeAlpaca:
                 },
             )
         try:
+            if data_api:
+                return self._market_data(request, path, headers)
             return await self._route(request, acct, path, headers)
         except AlpacaError as e:
             return _error(e.status, e.code, e.message, headers)
+
+    def _market_data(
+        self, request: web.Request, path: str, headers: dict[str, str]
+    ) -> web.Response:
+        v = self.venue
+
+        def ok(body: Any) -> web.Response:
+            return web.Response(
+                body=_EXACT_JSON.encode(body), content_type="application/json", headers=headers
+            )
+
+        if request.method != "GET":
+            raise AlpacaError(405, 40510000, "method not allowed")
+        if path == "/v2/stocks/snapshots":
+            wanted = [s for s in request.query.get("symbols", "").split(",") if s]
+            if not wanted:
+                raise AlpacaError(400, 40010001, "symbols is required")
+            return ok({s: m for s in wanted if (m := v.market(s)) is not None})
+        parts = path.split("/")  # ["", "v2", "stocks", symbol, ...]
+        market = v.market(parts[3]) if len(parts) > 4 else None
+        if market is None:
+            raise AlpacaError(404, 40410000, "not found")
+        tail = "/".join(parts[4:])
+        if tail == "snapshot":
+            return ok({"symbol": parts[3], **market})
+        if tail == "trades/latest":
+            return ok({"symbol": parts[3], "trade": market["latestTrade"]})
+        if tail == "quotes/latest":
+            return ok({"symbol": parts[3], "quote": market["latestQuote"]})
+        raise AlpacaError(404, 40410000, "endpoint not found")
 
     def _visible(self, order: Order) -> bool:
         lag = self.faults.visibility_lag_s

@@ -462,6 +462,41 @@ class FakeAlpacaVenue:
         self._event(order, "replaced")
         return new
 
+    def market(self, symbol: str) -> dict[str, Any] | None:
+        """Market data of ``symbol`` as Alpaca's data API names it (``latestTrade``,
+        ``latestQuote``; prices and sizes are Decimals, sent as JSON numbers): the house's best
+        bid and ask, the last execution (else :attr:`last_price`). None: not an asset."""
+        if symbol not in self.assets:
+            return None
+        now = rfc3339(self.now_ns())
+        book = self.house.get(symbol, [])
+        bids = [q for q in book if q.side == "buy" and q.qty > 0]
+        asks = [q for q in book if q.side == "sell" and q.qty > 0]
+        bid = max(bids, key=lambda q: q.price, default=None)
+        ask = min(asks, key=lambda q: q.price, default=None)
+        last = next((f for f in reversed(self.fills) if f.symbol == symbol), None)
+        trade = {
+            "t": rfc3339(last.ts) if last else now,
+            "x": "V",
+            "p": last.price if last else self.last_price,
+            "s": last.qty if last else Decimal(100),
+            "c": ["@"],
+            "i": len(self.fills),
+            "z": "C",
+        }
+        quote = {
+            "t": now,
+            "ax": "V",
+            "ap": ask.price if ask else ZERO,
+            "as": ask.qty if ask else ZERO,
+            "bx": "V",
+            "bp": bid.price if bid else ZERO,
+            "bs": bid.qty if bid else ZERO,
+            "c": ["R"],
+            "z": "C",
+        }
+        return {"latestTrade": trade, "latestQuote": quote}
+
     def positions_of(self, account: str) -> dict[str, list[Decimal]]:
         return self.accounts[account].positions
 

@@ -21,6 +21,9 @@ with its blind retries off and a timeout (:mod:`.client`). Errors are classified
   both the stream and this query, so the two sources dedupe.
 - Equities are held like spot assets: :meth:`balances` lists cash (USD) and each position's
   shares; :meth:`positions` is empty (no derivatives).
+- **Prices** come from the market data API (``data_url``, default ``data.alpaca.markets``,
+  the same key): ``GET /v2/stocks/snapshots`` polled every :attr:`price_poll_s` (best bid/ask
+  with sizes, last trade), numbers read exactly (:class:`.client.AtlasStockDataClient`).
 """
 
 from __future__ import annotations
@@ -60,7 +63,12 @@ from atlas_oms.model.venue import (
 )
 from atlas_oms.venues.alpaca import errors
 from atlas_oms.venues.alpaca import parse as p
-from atlas_oms.venues.alpaca.client import ANSWERS, AtlasTradingStream, build_trading_client
+from atlas_oms.venues.alpaca.client import (
+    ANSWERS,
+    AtlasStockDataClient,
+    AtlasTradingStream,
+    build_trading_client,
+)
 from atlas_oms.venues.alpaca.errors import Action, Failure
 
 T = TypeVar("T")
@@ -125,6 +133,10 @@ def limiter_headers(status: int, headers: Mapping[str, str]) -> Mapping[str, str
 
 class AlpacaAdapter:
     venue = "alpaca"
+    #: How often :meth:`prices` reads the snapshots (seconds).
+    price_poll_s: float = 1.0
+    #: The longest wait after a market data 429 (until its ``X-RateLimit-Reset``).
+    max_price_pause_s: float = 60.0
 
     def __init__(
         self,
@@ -141,6 +153,8 @@ class AlpacaAdapter:
         reconnect_min_s: float = 1.0,
         reconnect_max_s: float = 30.0,
         session: str | None = "XNYS",
+        data_url: str | None = None,
+        data_feed: str | None = None,
     ) -> None:
         self.account_id = account_id
         self.before_request: Callable[[int, bool], Awaitable[None]] | None = None
@@ -158,6 +172,11 @@ class AlpacaAdapter:
             base_url=base_url,
             timeout_s=timeout_ms / 1000,
         )
+        #: market data (``data_feed``: ``iex``, ``sip``…; none: the subscription's default)
+        self._data = AtlasStockDataClient(
+            api_key, secret, url=data_url, timeout_s=timeout_ms / 1000
+        )
+        self._data_feed = data_feed
         #: venue order id -> what earlier legs of the same Atlas order filled
         self._carried: OrderedDict[str, Decimal] = OrderedDict()
         #: venue order id -> the order as last seen (for fills rows' client ids)
@@ -183,6 +202,7 @@ class AlpacaAdapter:
         anew (a gap, which the gateway reconciles)."""
         self._key, self._secret = api_key, secret
         self._client.set_credentials(api_key, secret)
+        self._data.set_credentials(api_key, secret)
         stream = self._stream
         if stream is not None:
             stream.set_credentials(api_key, secret)
@@ -195,6 +215,8 @@ class AlpacaAdapter:
     async def close(self) -> None:
         with contextlib.suppress(Exception):
             self._client.close()
+        with contextlib.suppress(Exception):
+            self._data.close()
 
     async def account_settings(self) -> VenueAccountSettings:
         return VenueAccountSettings()
@@ -580,8 +602,26 @@ class AlpacaAdapter:
 
     # ------------------------------------------------------------------ market data
     async def prices(self, symbols: list[str]) -> AsyncIterator[PriceTick]:
-        """Alpaca's market data is a separate API (``data.alpaca.markets``, a subscription):
-        not part of this adapter yet; yields nothing and runs until cancelled."""
-        await asyncio.Event().wait()
-        if False:  # pragma: no cover - makes this an async generator
-            yield PriceTick(symbol="", ts=0)
+        """Best bid and ask (with sizes) and the last trade of ``symbols`` from the market data
+        API's ``GET /v2/stocks/snapshots`` (one request for all), polled every
+        :attr:`price_poll_s` in a worker thread (the gateway sends only changes on). It has its
+        own rate limit (not the trading API's): a 429 waits until its ``X-RateLimit-Reset``;
+        any other failed poll is skipped (the next one tries again)."""
+        wanted = list(dict.fromkeys(symbols))
+        while wanted:
+            wait = self.price_poll_s
+            try:
+                snaps = await asyncio.to_thread(self._data.snapshots, wanted, self._data_feed)
+            except Exception as e:
+                snaps = {}
+                if isinstance(e, APIError) and e.status_code == 429:
+                    reset = _retry_after(e)
+                    wait = min(max(wait, reset or 0.0), self.max_price_pause_s)
+            now = self._now_ns()
+            for symbol in wanted:
+                snap = snaps.get(symbol)
+                tick = p.parse_snapshot(symbol, snap, now) if isinstance(snap, dict) else None
+                if tick is not None:
+                    yield tick
+            await asyncio.sleep(wait)
+        await asyncio.Event().wait()  # nothing to read: run until cancelled

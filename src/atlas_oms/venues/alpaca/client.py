@@ -13,16 +13,26 @@
 - Calls run in a worker thread (``asyncio.to_thread``): the event loop never blocks.
 - ``TradingStream`` (``websockets.legacy``, JSON in text or binary frames) is subclassed as
   :class:`AtlasTradingStream` to see each (re)connection and loss.
+- ``StockHistoricalDataClient`` (market data, ``data.alpaca.markets``, the same key headers) is
+  subclassed as :class:`AtlasStockDataClient`: raw answers, no retries, the same timeout, and
+  JSON numbers read as ``Decimal`` (market data prices are JSON numbers; alpaca-py would read
+  them as floats).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
+from decimal import Decimal
 from typing import Any
 
 import requests
+from alpaca.common.exceptions import APIError
+from alpaca.data.enums import DataFeed
+from alpaca.data.historical.stock import StockHistoricalDataClient
+from alpaca.data.requests import StockSnapshotRequest
 from alpaca.trading.client import TradingClient
 from alpaca.trading.stream import TradingStream
 
@@ -30,6 +40,7 @@ PAPER_URL = "https://paper-api.alpaca.markets"
 LIVE_URL = "https://api.alpaca.markets"
 PAPER_STREAM = "wss://paper-api.alpaca.markets/stream"
 LIVE_STREAM = "wss://api.alpaca.markets/stream"
+DATA_URL = "https://data.alpaca.markets"
 
 
 #: The answers (status, headers) of the requests made in this context: ``asyncio.to_thread``
@@ -90,6 +101,38 @@ def build_trading_client(
     timeout_s: float,
 ) -> AtlasTradingClient:
     return AtlasTradingClient(api_key, secret, paper=paper, base_url=base_url, timeout_s=timeout_s)
+
+
+class AtlasStockDataClient(StockHistoricalDataClient):
+    """``StockHistoricalDataClient`` with raw answers, no retries, a timeout and exact numbers."""
+
+    def __init__(self, api_key: str, secret: str, *, url: str | None, timeout_s: float) -> None:
+        super().__init__(api_key, secret, raw_data=True, url_override=url or DATA_URL)
+        self._retry = 0
+        self._retry_codes = []
+        self._session = _Session(timeout_s)
+
+    def _one_request(self, method: str, url: str, opts: dict[str, Any], retry: int) -> Any:
+        # RESTClient._one_request without the retry, with Decimal numbers (never floats)
+        response = self._session.request(method, url, **opts)
+        try:
+            response.raise_for_status()
+        except requests.HTTPError as e:
+            raise APIError(response.text, e) from e
+        return json.loads(response.text, parse_float=Decimal) if response.text else None
+
+    def snapshots(self, symbols: list[str], feed: str | None = None) -> dict[str, Any]:
+        """``GET /v2/stocks/snapshots?symbols=…``: each symbol's latest trade and quote."""
+        request = StockSnapshotRequest(
+            symbol_or_symbols=symbols, feed=DataFeed(feed) if feed else None
+        )
+        return dict(self.get_stock_snapshot(request) or {})
+
+    def close(self) -> None:
+        self._session.close()
+
+    def set_credentials(self, api_key: str, secret: str) -> None:
+        self._api_key, self._secret_key = api_key, secret
 
 
 class AtlasTradingStream(TradingStream):

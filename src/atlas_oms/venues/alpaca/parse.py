@@ -23,6 +23,7 @@ from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.venue import (
     FactSource,
     OrderUpdate,
+    PriceTick,
     VenueBalance,
     VenueFill,
     VenueInstrument,
@@ -312,4 +313,30 @@ def parse_asset(raw: Raw, venue: str, session: str | None) -> VenueInstrument | 
         venue_symbol=symbol,
         status=status,
         order_types=("LIMIT", "MARKET"),
+    )
+
+
+def _price(value: Any) -> Decimal | None:
+    """A market data price (a JSON number read as Decimal); 0 or none (no quote on that side,
+    e.g. outside the session) is no price."""
+    price = dec(value)
+    return price if price > 0 else None
+
+
+def parse_snapshot(symbol: str, snap: Raw, ts: int) -> PriceTick | None:
+    """One symbol of ``GET /v2/stocks/snapshots``: the latest quote's best bid/ask with sizes
+    (``bp``/``bs``/``ap``/``as``) and the latest trade's price (``p``); None if neither."""
+    trade = snap.get("latestTrade") or {}
+    quote = snap.get("latestQuote") or {}
+    bid, ask, last = _price(quote.get("bp")), _price(quote.get("ap")), _price(trade.get("p"))
+    if bid is None and ask is None and last is None:
+        return None
+    return PriceTick(
+        symbol=symbol,
+        ts=ts,
+        bid=bid,
+        ask=ask,
+        last=last,
+        bid_qty=dec(quote.get("bs")) if bid is not None else None,
+        ask_qty=dec(quote.get("as")) if ask is not None else None,
     )
