@@ -240,7 +240,8 @@ venues:
   okx: {{rest_url: "{f.okx.http}", ws_url: "{f.okx.ws}", timeout_ms: 2000,
          symbol_suffix: "@okx"}}
   upbit: {{rest_url: "{f.upbit.http}", ws_url: "{f.upbit.ws}", timeout_ms: 2000}}
-  alpaca: {{rest_url: "{f.alpaca.http}", ws_url: "{f.alpaca.stream_url}", timeout_ms: 2000}}
+  alpaca: {{rest_url: "{f.alpaca.http}", ws_url: "{f.alpaca.stream_url}", timeout_ms: 2000,
+           data_url: "{f.alpaca.http}"}}
 """
     )
     store = KeyStore(data / "venue-keys.json", base64.b64decode(MASTER))
@@ -402,9 +403,11 @@ def test_one_desk_trades_five_venues_and_survives_one_going_down(
         for venue, account in SESSIONS:
             assert desk.reconcile(venue, account) == [], account
             assert desk.health(venue, account)["status"] == "ok"
-        # Marks and last prices of the venues' public data reach the node (Bybit, Upbit too).
+        # Marks and last prices of the venues' data reach the node (Bybit, Upbit, Alpaca too).
         for symbol in ("BTC/USDT", "BTC/USDT@bybit", "BTC/USDT:USDT@bybit", "BTC/KRW"):
             wait_for(lambda s=symbol: desk.last_price(s), what=f"a price of {symbol}")
+        # AAPL's last trade from Alpaca's market data API (the fake: its last execution)
+        assert wait_for(lambda: desk.last_price("AAPL"), what="AAPL's last price") == D("150.05")
 
         # A resting order at OKX, then OKX goes down.
         resting = desk.submit("okx_spot_main", "BTC/USDT@okx", "BUY", "0.02", "59000")

@@ -326,8 +326,8 @@ _WS_PATHS = {
 }
 #: Venues whose adapter has no public market data (a paper account there needs a ``feed``).
 NO_PUBLIC_DATA = {
-    "alpaca": "Alpaca's market data is a separate, subscribed API (data.alpaca.markets) that "
-    "Atlas does not read yet",
+    "alpaca": "Alpaca's market data (data.alpaca.markets) needs an account's key: "
+    "a paper account has none",
 }
 
 
