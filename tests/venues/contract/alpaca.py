@@ -30,6 +30,9 @@ class AlpacaHarness:
     name = "alpaca"
     venue = "alpaca"
     capabilities: frozenset[Capability] = frozenset()
+    #: A 429, or (once the limiter follows the X-RateLimit-* headers) nothing left before the
+    #: reset: the scope pauses either way (str.startswith takes a tuple).
+    rate_limit_signal = ("HTTP 429", "limit used up at alpaca")
     instrument = Instrument(
         symbol=SYMBOL, base=SYMBOL, quote="USD", qty=D("10"), price=D("150"), derivative=False
     )

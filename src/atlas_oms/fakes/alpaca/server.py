@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import socket
 import time
 from dataclasses import dataclass, field
@@ -248,14 +249,16 @@ class FakeAlpaca:
         window.append(now)
         self._requests[account] = window
         limit = self.limits.requests_per_window
-        reset = int(time.time() + self.limits.window_s)
+        # a sliding window: the oldest request it holds leaves it first (whole seconds, up)
+        reset = str(math.ceil(time.time() + window[0] + self.limits.window_s - now))
         headers = {
             "X-RateLimit-Limit": str(limit),
             "X-RateLimit-Remaining": str(max(0, limit - len(window))),
-            "X-RateLimit-Reset": str(reset),
+            "X-RateLimit-Reset": reset,
         }
         if len(window) > limit:
             self.throttled = True
+            window.pop()  # refused: not counted
             return None
         return headers
 
@@ -270,9 +273,11 @@ class FakeAlpaca:
         if acct is None:
             return _error(*API_ERROR_UNAUTHORIZED)
         data_api = path.startswith("/v2/stocks")
-        headers = self._limit(acct.name + ("/data" if data_api else ""))
+        bucket = acct.name + ("/data" if data_api else "")
+        headers = self._limit(bucket)
         if headers is None:
-            reset = str(int(time.time() + self.limits.window_s) + 1)
+            oldest = self._requests[bucket][0]
+            reset = str(math.ceil(time.time() + oldest + self.limits.window_s - time.monotonic()))
             return _error(
                 429,
                 42910000,
