@@ -730,6 +730,18 @@ class OrderSessionReleased(EventBase, frozen=True):
     order_status: OrderStatus
 
 
+class OrderSessionReleaseRefused(EventBase, frozen=True):
+    """A session-queued order that fails, at its release, a check that depends on the market or
+    the account at that moment (price band after a gap, kill switch, halt, buying power, PDT,
+    blocked account: ``core/equities/release_checks.py``): canceled by Atlas with ``reason`` (a
+    ``Reason`` code) and ``message``; it never reaches the venue."""
+
+    order_id: int
+    session: str
+    reason: str
+    message: str
+
+
 Event = (
     InstrumentAdded
     | AccountOpened
@@ -833,4 +845,5 @@ Event = (
     | CloseEquityRecorded
     | OrderSessionQueued
     | OrderSessionReleased
+    | OrderSessionReleaseRefused
 )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from atlas_oms.core.equities.calendar import apply_session_calendar_set
 from atlas_oms.core.equities.day_trades import apply_close_equity_recorded
 from atlas_oms.core.orders.transitions import Tx, next_status
+from atlas_oms.core.state.fold_orders import apply_canceled
 from atlas_oms.core.state.positions import Lot, Position
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import OrderStatus
@@ -101,10 +102,19 @@ def apply_session_released(state: State, e: ev.OrderSessionReleased) -> None:
         )
 
 
+def apply_session_release_refused(state: State, e: ev.OrderSessionReleaseRefused) -> None:
+    """Canceled by Atlas at its release (``finish`` drops it from the queue, frees its funds)."""
+    apply_canceled(
+        state,
+        ev.OrderCanceled(seq=e.seq, ts_event=e.ts_event, order_id=e.order_id, reason=e.reason),
+    )
+
+
 US_MARKET_APPLIERS: dict[type, Callable[[Any, Any], None]] = {
     ev.SessionCalendarSet: apply_session_calendar_set,
     ev.CorporateActionApplied: apply_corporate_action_applied,
     ev.CloseEquityRecorded: apply_close_equity_recorded,
     ev.OrderSessionQueued: apply_session_queued,
     ev.OrderSessionReleased: apply_session_released,
+    ev.OrderSessionReleaseRefused: apply_session_release_refused,
 }
