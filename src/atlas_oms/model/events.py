@@ -742,6 +742,22 @@ class OrderSessionReleaseRefused(EventBase, frozen=True):
     message: str
 
 
+class PositionQtyAdopted(EventBase, frozen=True):
+    """A reconciliation adopted the broker's share count of an equity (a corporate action
+    applied in Atlas but not at the broker, or the reverse): the position's lots are rescaled
+    from ``qty_before`` to ``qty_after`` with their total cost kept (each lot's price scaled the
+    other way), so position and balance agree again. ``action_ids``: the corporate actions
+    Atlas applied to the symbol (the likely cause), newest last."""
+
+    account_id: str
+    symbol: str
+    position_side: PositionSide
+    qty_before: Decimal
+    qty_after: Decimal
+    venue: str
+    action_ids: tuple[str, ...] = ()
+
+
 Event = (
     InstrumentAdded
     | AccountOpened
@@ -846,4 +862,5 @@ Event = (
     | OrderSessionQueued
     | OrderSessionReleased
     | OrderSessionReleaseRefused
+    | PositionQtyAdopted
 )

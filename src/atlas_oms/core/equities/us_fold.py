@@ -23,6 +23,9 @@ ZERO = Decimal(0)
 def apply_corporate_action_applied(state: State, e: ev.CorporateActionApplied) -> None:
     inst = state.instruments[e.symbol]
     state.equities.us.actions.append(e.action_id)
+    if e.kind != "DIVIDEND" and e.ratio is not None:
+        factor = e.ratio if e.kind == "SPLIT" else 1 + e.ratio
+        state.equities.us.share_actions.setdefault(e.symbol, []).append((e.action_id, factor))
     for account_id, before, after, cash in e.holdings:
         bal = state.balance(account_id, inst.base)
         bal.total += after - before
@@ -46,13 +49,35 @@ def apply_corporate_action_applied(state: State, e: ev.CorporateActionApplied) -
             if e.symbol in prices:
                 prices[e.symbol] /= e.ratio
     if e.kind != "DIVIDEND":
-        firm = state.firm.get(e.symbol)
-        if firm is not None:
-            net = gross = ZERO
-            for pos in state.symbol_positions.get(e.symbol, ()):
-                net += pos.qty
-                gross += abs(pos.qty)
-            firm.net, firm.gross = net, gross
+        _firm(state, e.symbol)
+
+
+def _firm(state: State, symbol: str) -> None:
+    firm = state.firm.get(symbol)
+    if firm is not None:
+        net = gross = ZERO
+        for pos in state.symbol_positions.get(symbol, ()):
+            net += pos.qty
+            gross += abs(pos.qty)
+        firm.net, firm.gross = net, gross
+
+
+def apply_position_qty_adopted(state: State, e: ev.PositionQtyAdopted) -> None:
+    """Rescale the lots to the adopted quantity, keeping their total cost."""
+    pos = state.positions.get((e.account_id, e.symbol, e.position_side))
+    if pos is None or not pos.qty or pos.qty != e.qty_before:  # pragma: no cover - decided so
+        return
+    ratio = e.qty_after / e.qty_before
+    left = e.qty_after
+    lots = pos.lots
+    for i, lot in enumerate(lots):
+        qty = left if i == len(lots) - 1 else lot.qty * ratio  # the last takes the remainder
+        left -= qty
+        if qty:
+            lot.price = lot.qty * lot.price / qty  # the lot's cost is kept
+        lot.qty = qty
+    pos.qty = e.qty_after
+    _firm(state, e.symbol)
 
 
 def _split(pos: Position, ratio: Decimal) -> None:
@@ -117,4 +142,5 @@ US_MARKET_APPLIERS: dict[type, Callable[[Any, Any], None]] = {
     ev.OrderSessionQueued: apply_session_queued,
     ev.OrderSessionReleased: apply_session_released,
     ev.OrderSessionReleaseRefused: apply_session_release_refused,
+    ev.PositionQtyAdopted: apply_position_qty_adopted,
 }
