@@ -73,6 +73,10 @@ NEWER_THAN_FIXTURE = {
     # Orders queued for their session: tests/core/equities/test_session_queue.py.
     "OrderSessionQueued",
     "OrderSessionReleased",
+    # Re-checked at release, a split Atlas alone applied: tests/core/equities/
+    # test_release_checks.py and test_share_recon.py (replay and snapshot included).
+    "OrderSessionReleaseRefused",
+    "PositionQtyAdopted",
     "OrdersArchived",
     "OrderRestored",
     "JournalRepaired",

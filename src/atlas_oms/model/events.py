@@ -730,6 +730,34 @@ class OrderSessionReleased(EventBase, frozen=True):
     order_status: OrderStatus
 
 
+class OrderSessionReleaseRefused(EventBase, frozen=True):
+    """A session-queued order that fails, at its release, a check that depends on the market or
+    the account at that moment (price band after a gap, kill switch, halt, buying power, PDT,
+    blocked account: ``core/equities/release_checks.py``): canceled by Atlas with ``reason`` (a
+    ``Reason`` code) and ``message``; it never reaches the venue."""
+
+    order_id: int
+    session: str
+    reason: str
+    message: str
+
+
+class PositionQtyAdopted(EventBase, frozen=True):
+    """A reconciliation adopted the broker's share count of an equity (a corporate action
+    applied in Atlas but not at the broker, or the reverse): the position's lots are rescaled
+    from ``qty_before`` to ``qty_after`` with their total cost kept (each lot's price scaled the
+    other way), so position and balance agree again. ``action_ids``: the corporate actions
+    Atlas applied to the symbol (the likely cause), newest last."""
+
+    account_id: str
+    symbol: str
+    position_side: PositionSide
+    qty_before: Decimal
+    qty_after: Decimal
+    venue: str
+    action_ids: tuple[str, ...] = ()
+
+
 Event = (
     InstrumentAdded
     | AccountOpened
@@ -833,4 +861,6 @@ Event = (
     | CloseEquityRecorded
     | OrderSessionQueued
     | OrderSessionReleased
+    | OrderSessionReleaseRefused
+    | PositionQtyAdopted
 )

@@ -78,6 +78,9 @@ class Reason(StrEnum):
     PATTERN_DAY_TRADER = "PATTERN_DAY_TRADER"
     #: A corporate action that cannot be applied (bad ratio or amount, repeated id).
     INVALID_CORPORATE_ACTION = "INVALID_CORPORATE_ACTION"
+    #: A reconciliation found an equity's share count differing at the broker after a corporate
+    #: action applied in Atlas: the broker's figure was adopted (balance and position).
+    CORPORATE_ACTION_MISMATCH = "CORPORATE_ACTION_MISMATCH"
     INVALID_CALENDAR = "INVALID_CALENDAR"
     PRICE_OUTSIDE_BAND = "PRICE_OUTSIDE_BAND"
     ORDER_QTY_TOO_LARGE = "ORDER_QTY_TOO_LARGE"

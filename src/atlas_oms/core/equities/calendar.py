@@ -67,6 +67,11 @@ class UsMarketBook(msgspec.Struct, gc=False):
     close_equity: dict[str, tuple[int, Decimal]] = msgspec.field(default_factory=dict)
     actions: list[str] = msgspec.field(default_factory=list)
     queued: dict[int, int] = msgspec.field(default_factory=dict)
+    #: symbol -> (id, share factor) of the splits and bonus issues applied to it, oldest first:
+    #: a reconciliation that finds the broker's share count off by such a factor names it
+    #: (``share_recon.py``). Not hashed: the ids are (``actions``), and the rest is the
+    #: journaled events'.
+    share_actions: dict[str, list[tuple[str, Decimal]]] = msgspec.field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(

@@ -21,8 +21,10 @@ an extended-hours order that is not a limit; any order when an operator set the 
 by hand (``SetMarketStatus``: the operator, not the calendar, says when it reopens) or when no
 calendar was journaled (older journals decide as they did).
 
-The checks (risk limits, buying power, reservation) run when the order is accepted, not again
-at release.
+The checks (risk limits, buying power, reservation) run when the order is accepted; those that
+depend on the market or the account at that moment run again at release
+(``release_checks.py``): an order that now fails is canceled by Atlas with its reason
+(``OrderSessionReleaseRefused``) and never reaches the venue.
 """
 
 from __future__ import annotations
@@ -115,12 +117,27 @@ def release_due(ctx: Context, ts: int) -> None:
     queued = state.equities.us.queued
     if not queued:
         return
+    from atlas_oms.core.equities.release_checks import release_refusal  # imports pretrade
+
     due = sorted((rel, oid) for oid, rel in queued.items() if rel <= ts)
     for _, order_id in due:
         order = state.orders[order_id]
         if not order.is_live:  # pragma: no cover - the fold drops finished orders
             continue
         inst = state.instruments[order.symbol]
+        refusal = release_refusal(ctx, order, inst, ts)
+        if refusal is not None:  # the market or the account changed while it waited
+            ctx.emit(
+                ev.OrderSessionReleaseRefused(
+                    seq=state.seq + 1,
+                    ts_event=ts,
+                    order_id=order_id,
+                    session=inst.session or "",
+                    reason=refusal[0],
+                    message=refusal[1],
+                )
+            )
+            continue
         held = order.order_type in TRIGGERED_TYPES
         ctx.emit(
             ev.OrderSessionReleased(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from atlas_oms.core.equities.calendar import apply_session_calendar_set
 from atlas_oms.core.equities.day_trades import apply_close_equity_recorded
 from atlas_oms.core.orders.transitions import Tx, next_status
+from atlas_oms.core.state.fold_orders import apply_canceled
 from atlas_oms.core.state.positions import Lot, Position
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import OrderStatus
@@ -22,6 +23,9 @@ ZERO = Decimal(0)
 def apply_corporate_action_applied(state: State, e: ev.CorporateActionApplied) -> None:
     inst = state.instruments[e.symbol]
     state.equities.us.actions.append(e.action_id)
+    if e.kind != "DIVIDEND" and e.ratio is not None:
+        factor = e.ratio if e.kind == "SPLIT" else 1 + e.ratio
+        state.equities.us.share_actions.setdefault(e.symbol, []).append((e.action_id, factor))
     for account_id, before, after, cash in e.holdings:
         bal = state.balance(account_id, inst.base)
         bal.total += after - before
@@ -45,13 +49,35 @@ def apply_corporate_action_applied(state: State, e: ev.CorporateActionApplied) -
             if e.symbol in prices:
                 prices[e.symbol] /= e.ratio
     if e.kind != "DIVIDEND":
-        firm = state.firm.get(e.symbol)
-        if firm is not None:
-            net = gross = ZERO
-            for pos in state.symbol_positions.get(e.symbol, ()):
-                net += pos.qty
-                gross += abs(pos.qty)
-            firm.net, firm.gross = net, gross
+        _firm(state, e.symbol)
+
+
+def _firm(state: State, symbol: str) -> None:
+    firm = state.firm.get(symbol)
+    if firm is not None:
+        net = gross = ZERO
+        for pos in state.symbol_positions.get(symbol, ()):
+            net += pos.qty
+            gross += abs(pos.qty)
+        firm.net, firm.gross = net, gross
+
+
+def apply_position_qty_adopted(state: State, e: ev.PositionQtyAdopted) -> None:
+    """Rescale the lots to the adopted quantity, keeping their total cost."""
+    pos = state.positions.get((e.account_id, e.symbol, e.position_side))
+    if pos is None or not pos.qty or pos.qty != e.qty_before:  # pragma: no cover - decided so
+        return
+    ratio = e.qty_after / e.qty_before
+    left = e.qty_after
+    lots = pos.lots
+    for i, lot in enumerate(lots):
+        qty = left if i == len(lots) - 1 else lot.qty * ratio  # the last takes the remainder
+        left -= qty
+        if qty:
+            lot.price = lot.qty * lot.price / qty  # the lot's cost is kept
+        lot.qty = qty
+    pos.qty = e.qty_after
+    _firm(state, e.symbol)
 
 
 def _split(pos: Position, ratio: Decimal) -> None:
@@ -101,10 +127,20 @@ def apply_session_released(state: State, e: ev.OrderSessionReleased) -> None:
         )
 
 
+def apply_session_release_refused(state: State, e: ev.OrderSessionReleaseRefused) -> None:
+    """Canceled by Atlas at its release (``finish`` drops it from the queue, frees its funds)."""
+    apply_canceled(
+        state,
+        ev.OrderCanceled(seq=e.seq, ts_event=e.ts_event, order_id=e.order_id, reason=e.reason),
+    )
+
+
 US_MARKET_APPLIERS: dict[type, Callable[[Any, Any], None]] = {
     ev.SessionCalendarSet: apply_session_calendar_set,
     ev.CorporateActionApplied: apply_corporate_action_applied,
     ev.CloseEquityRecorded: apply_close_equity_recorded,
     ev.OrderSessionQueued: apply_session_queued,
     ev.OrderSessionReleased: apply_session_released,
+    ev.OrderSessionReleaseRefused: apply_session_release_refused,
+    ev.PositionQtyAdopted: apply_position_qty_adopted,
 }

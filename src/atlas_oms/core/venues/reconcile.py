@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from atlas_oms.core.context import Context
 from atlas_oms.core.decimals import plain, round_money
+from atlas_oms.core.equities.share_recon import adopt_shares
 from atlas_oms.core.venues.orders import book_fills, find_order, sync_order
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import PositionSide
@@ -247,4 +248,6 @@ def _balances(
                 seqs=seqs,
             )
         )
+        if seqs:  # an equity's shares: its position follows (a split Atlas alone applied)
+            adopt_shares(ctx, m.venue, m.account_id, asset, ours, theirs, m.ts, diffs)
     return tuple(pending)
