@@ -54,7 +54,12 @@ class Served:
         self._starts += 1
         if self._log is not None:
             self._log.close()
+        # A new Served on the same folder (a restart) keeps the earlier logs: a failure after a
+        # restart can be told from one before it.
         self.log_path = self.data.parent / f"{self.data.name}-serve-{self._starts}.log"
+        while self.log_path.exists():
+            self._starts += 1
+            self.log_path = self.data.parent / f"{self.data.name}-serve-{self._starts}.log"
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed when the process ends
         self.proc = proc = subprocess.Popen(
             args,
