@@ -802,3 +802,27 @@ def test_a_kill_after_sending_with_the_order_not_yet_visible_by_query_sends_it_o
             await assert_agrees(world)
 
     run(main)
+
+
+# ---------------------------------------------------------------- a failed connection, again
+def test_an_adapter_closed_after_a_failed_connection_starts_again(
+    harness: VenueHarness, journal: Path
+) -> None:
+    """The gateway closes a session's adapter after a failed connection (a timeout on a loaded
+    machine) and starts the same adapter again: the new start must work (found under load: a
+    closed ccxt client refused every later REST call, "instance was closed by the user", and
+    the session never became tradable)."""
+
+    async def main() -> None:
+        await harness.start()
+        adapter = harness.adapter(ACCOUNT, lambda _cid: None)
+        try:
+            await adapter.start()
+            await adapter.close()
+            await adapter.start()
+            assert await adapter.instruments()
+        finally:
+            await adapter.close()
+            await harness.stop()
+
+    run(main)
