@@ -15,6 +15,15 @@ from typing import Any
 
 import httpx
 
+#: A request's bound in the end-to-end tests. Generous: on a loaded CI machine (2 cores, load
+#: above 10) a server that is still connecting its venues (ccxt loading markets, on the event loop)
+#: can take seconds to answer a poll, and a poll that times out fails its test although the wait
+#: around it has time left. It bounds a hang; a passing test never waits for it.
+REQUEST_TIMEOUT_S = 30.0
+#: How long the tests wait for a server to reach a state (tradable, an order filled): a bound
+#: against a hang, as above, never the expected time.
+WAIT_S = 60.0
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -54,7 +63,12 @@ class Served:
         self._starts += 1
         if self._log is not None:
             self._log.close()
+        # A new Served on the same folder (a restart) keeps the earlier logs: a failure after a
+        # restart can be told from one before it.
         self.log_path = self.data.parent / f"{self.data.name}-serve-{self._starts}.log"
+        while self.log_path.exists():
+            self._starts += 1
+            self.log_path = self.data.parent / f"{self.data.name}-serve-{self._starts}.log"
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed when the process ends
         self.proc = proc = subprocess.Popen(
             args,
@@ -63,10 +77,14 @@ class Served:
             env={**os.environ, "ATLAS_LOG_LEVEL": "INFO", **self.env},
             preexec_fn=self.preexec_fn,
         )
-        deadline = time.monotonic() + 30
+        # Bounds against a hang, not the expected time: on a loaded machine a start that sets up
+        # venues takes tens of seconds, and its event loop can be busy for seconds at a time (a
+        # probe that gives up after 1 s then never sees it up).
+        deadline = time.monotonic() + WAIT_S
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                probe = max(1.0, min(REQUEST_TIMEOUT_S, deadline - time.monotonic()))
+                if httpx.get(f"{self.url}/health", timeout=probe).status_code == 200:
                     return self
             except httpx.TransportError:
                 time.sleep(0.05)

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from tests.service.serving import Served
+from tests.service.serving import REQUEST_TIMEOUT_S, WAIT_S, Served
 
 from atlas_oms.fakes.alpaca import Account as AlpacaAccount
 from atlas_oms.fakes.alpaca import FakeAlpaca
@@ -256,7 +256,7 @@ venues:
     }
 
 
-def wait_for(check: Callable[[], Any], timeout: float = 20.0, what: str = "") -> Any:
+def wait_for(check: Callable[[], Any], timeout: float = WAIT_S, what: str = "") -> Any:
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
@@ -274,7 +274,9 @@ class Desk:
         self.trader = served.keys()["trader"]
 
     def health(self, venue: str, account: str) -> dict[str, Any]:
-        r = httpx.get(f"{self.url}/health/{venue}/{account}", headers=self.admin, timeout=5)
+        r = httpx.get(
+            f"{self.url}/health/{venue}/{account}", headers=self.admin, timeout=REQUEST_TIMEOUT_S
+        )
         body: dict[str, Any] = r.json()
         assert r.status_code == (200 if body["tradable"] else 503), r.text
         return body
@@ -297,12 +299,12 @@ class Desk:
             f"{self.url}/v1/orders/{order_id}",
             params={"account_id": account},
             headers=self.admin,
-            timeout=5,
+            timeout=REQUEST_TIMEOUT_S,
         )
         assert r.status_code == 200, r.text
         return r.json()  # type: ignore[no-any-return]
 
-    def filled(self, account: str, order_id: int, timeout: float = 15) -> dict[str, Any]:
+    def filled(self, account: str, order_id: int, timeout: float = WAIT_S) -> dict[str, Any]:
         return wait_for(  # type: ignore[no-any-return]
             lambda: (o := self.order(account, order_id))["status"] == "FILLED" and o,
             timeout,
@@ -310,20 +312,28 @@ class Desk:
         )
 
     def balances(self, account: str) -> dict[str, Decimal]:
-        r = httpx.get(f"{self.url}/v1/balances", params={"account_id": account}, headers=self.admin)
+        r = httpx.get(
+            f"{self.url}/v1/balances",
+            params={"account_id": account},
+            headers=self.admin,
+            timeout=REQUEST_TIMEOUT_S,
+        )
         assert r.status_code == 200, r.text
         return {b["asset"]: D(b["total"]) for b in r.json() if D(b["total"])}
 
     def positions(self, account: str) -> dict[str, Decimal]:
         r = httpx.get(
-            f"{self.url}/v1/positions", params={"account_id": account}, headers=self.admin
+            f"{self.url}/v1/positions",
+            params={"account_id": account},
+            headers=self.admin,
+            timeout=REQUEST_TIMEOUT_S,
         )
         assert r.status_code == 200, r.text
         return {p["symbol"]: D(p["qty"]) for p in r.json() if D(p["qty"])}
 
     def reconcile(self, venue: str, account: str) -> list[Any]:
         r = httpx.post(
-            f"{self.url}/v1/venues/{venue}/{account}/reconcile", headers=self.admin, timeout=15
+            f"{self.url}/v1/venues/{venue}/{account}/reconcile", headers=self.admin, timeout=WAIT_S
         )
         assert r.status_code == 200, r.text
         return r.json()["differences"]  # type: ignore[no-any-return]

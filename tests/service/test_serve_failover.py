@@ -27,7 +27,7 @@ from tests.runtime.test_failover_venues import (
     accounts_yaml,
     fakes,
 )
-from tests.service.serving import Served
+from tests.service.serving import REQUEST_TIMEOUT_S, Served
 from tests.service.test_serve_venues import wait_for
 
 from atlas_oms.fakes.binance import FakeBinance
@@ -89,18 +89,27 @@ def view(served: Served, order_id: int, account: str) -> dict[str, Any]:
         f"{served.url}/v1/orders/{order_id}",
         params={"account_id": account},
         headers=served.keys()["admin"],
+        timeout=REQUEST_TIMEOUT_S,
     )
     assert r.status_code == 200, r.text
     return r.json()  # type: ignore[no-any-return]
 
 
 def tradable(served: Served, venue: str, account: str) -> bool:
-    r = httpx.get(f"{served.url}/health/{venue}/{account}", headers=served.keys()["admin"])
+    r = httpx.get(
+        f"{served.url}/health/{venue}/{account}",
+        headers=served.keys()["admin"],
+        timeout=REQUEST_TIMEOUT_S,
+    )
     return r.status_code == 200 and bool(r.json()["tradable"])
 
 
 def switched(served: Served) -> list[dict[str, Any]]:
-    r = httpx.get(f"{served.url}/v1/audit/{BINANCE}", headers=served.keys()["admin"])
+    r = httpx.get(
+        f"{served.url}/v1/audit/{BINANCE}",
+        headers=served.keys()["admin"],
+        timeout=REQUEST_TIMEOUT_S,
+    )
     assert r.status_code == 200, r.text
     return [rec["detail"] for rec in r.json() if rec["event"] == "RouteSwitched"]
 
@@ -169,7 +178,7 @@ def test_binance_down_reroutes_rest_orders_to_bybit_and_back_through_atlas_serve
 
         # Binance returns: the fill while down is booked once; the route is restored.
         loop.run(binance.start(port=port))
-        wait_for(lambda: tradable(served, "binance", BINANCE), timeout=40, what="binance back")
+        wait_for(lambda: tradable(served, "binance", BINANCE), timeout=60, what="binance back")
         done = wait_for(
             lambda: (v := view(served, resting, BINANCE))["status"] == "FILLED" and v,
             what="the fill while down booked",
@@ -179,6 +188,7 @@ def test_binance_down_reroutes_rest_orders_to_bybit_and_back_through_atlas_serve
             f"{served.url}/v1/fills",
             params={"account_id": BINANCE},
             headers=served.keys()["admin"],
+            timeout=REQUEST_TIMEOUT_S,
         ).json()
         assert len([f for f in fills if f["order_id"] == resting]) == 1
         records = wait_for(lambda: len(s := switched(served)) == 2 and s, what="RESTORED")

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.service.serving import Served
+from tests.service.serving import REQUEST_TIMEOUT_S, WAIT_S, Served
 
 from atlas_oms.fakes.binance import AccountConfig, FakeBinance
 from atlas_oms.venues.credentials import KeyStore
@@ -33,7 +33,7 @@ SPOT_ACCOUNT = "binance_spot_main"
 USDM_ACCOUNT = "binance_futures_main"
 
 
-def wait_for(check: Callable[[], Any], timeout: float = 20.0, what: str = "") -> Any:
+def wait_for(check: Callable[[], Any], timeout: float = WAIT_S, what: str = "") -> Any:
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
@@ -103,13 +103,20 @@ venues:
 
 
 def tradable(served: Served, account: str, venue: str = "binance") -> bool:
-    r = httpx.get(f"{served.url}/health/{venue}/{account}", headers=served.keys()["admin"])
+    r = httpx.get(
+        f"{served.url}/health/{venue}/{account}",
+        headers=served.keys()["admin"],
+        timeout=REQUEST_TIMEOUT_S,
+    )
     return r.status_code == 200 and r.json()["tradable"]
 
 
 def atlas_balances(served: Served, account: str) -> dict[str, Decimal]:
     r = httpx.get(
-        f"{served.url}/v1/balances", params={"account_id": account}, headers=served.keys()["admin"]
+        f"{served.url}/v1/balances",
+        params={"account_id": account},
+        headers=served.keys()["admin"],
+        timeout=REQUEST_TIMEOUT_S,
     )
     assert r.status_code == 200, r.text
     return {b["asset"]: D(b["total"]) for b in r.json() if D(b["total"])}
@@ -128,6 +135,7 @@ def order_of(served: Served, order_id: int, account: str = SPOT_ACCOUNT) -> dict
         f"{served.url}/v1/orders/{order_id}",
         params={"account_id": account},
         headers=served.keys()["admin"],
+        timeout=REQUEST_TIMEOUT_S,
     )
     assert r.status_code == 200, r.text
     return r.json()  # type: ignore[no-any-return]

@@ -65,7 +65,7 @@ def test_a_place_reply_held_past_the_client_timeout_leaves_one_order_resolved_by
             harness.half_open(True)
             harness.delay_next_place(1.5)
             order_id = world.buy()
-            await world.until_status(order_id, S.ACCEPTED, timeout=4)
+            await world.until_status(order_id, S.ACCEPTED)
             assert world.n.order(order_id).venue_order_id
             assert len(world.venue_orders_with(order_id)) == 1
             assert not _rejections(world, order_id)
@@ -113,7 +113,7 @@ def test_a_server_error_on_a_place_is_unknown_and_resolved_either_way(
             await world.until_status(landed, S.ACCEPTED)
             harness.fail_next_place(committed=False)
             lost = world.buy()
-            await world.until_status(lost, S.REJECTED, timeout=4)
+            await world.until_status(lost, S.REJECTED)
             assert world.n.order(lost).reason == "NOT_FOUND_AFTER_UNKNOWN"
             assert [len(world.venue_orders_with(o)) for o in (landed, lost)] == [1, 0]
             assert len(harness.orders()) == 1
@@ -194,7 +194,7 @@ def test_a_half_open_stream_is_detected_by_its_silence_and_the_fills_are_found(
             await world.until_status(order_id, S.ACCEPTED)
             harness.half_open(True)
             harness.fill(cid(order_id), harness.instrument.qty)
-            await world.until_status(order_id, S.FILLED, timeout=3)
+            await world.until_status(order_id, S.FILLED)
             assert len(world.n.order_fills(order_id)) == 1
             harness.half_open(False)
             await assert_agrees(world)
@@ -292,9 +292,9 @@ def test_order_does_not_exist_right_after_accept_is_not_a_rejection(
             harness.visibility_lag(1.0)
             harness.drop_after_next_place()
             order_id = world.buy()
-            await wait_until(lambda: world.venue_orders_with(order_id), 2.0, "committed")
+            await wait_until(lambda: world.venue_orders_with(order_id), what="committed")
             harness.fill(cid(order_id), harness.instrument.qty)
-            await world.until_status(order_id, S.FILLED, timeout=4)
+            await world.until_status(order_id, S.FILLED)
             assert not _rejections(world, order_id)
             assert len(world.n.order_fills(order_id)) == 1
             harness.half_open(False)
@@ -342,7 +342,7 @@ def test_a_venue_clock_six_seconds_behind_is_resynced_and_resent_once_then_untra
             assert (health.tradable, health.reason) == (False, "CLOCK_SKEW")
             assert world.refused() == "VENUE_NOT_TRADABLE"
             harness.clock_offset(0)  # the venue's clock is right again: trading resumes
-            await world.ready(timeout=2)
+            await world.ready()
             assert world.status(world.buy()) is S.SUBMITTED
             await assert_agrees(world)
 
@@ -380,11 +380,11 @@ def test_a_429_retry_after_is_honoured_and_418_is_never_reached(
             assert limiter.pause_reason.startswith(signal) and limiter.waits >= 1
             await world.ready()
             after = world.buy()
-            await world.until_status(after, S.ACCEPTED, timeout=4)
+            await world.until_status(after, S.ACCEPTED)
             harness.rate_limit_low(False)
             await assert_agrees(world)
 
-    run(main, timeout=20)
+    run(main)
 
 
 # ---------------------------------------------------------------- 11: fees in a third asset
@@ -574,10 +574,10 @@ def test_an_order_placed_outside_atlas_is_adopted_and_its_fills_count(
                     (o for o in world.n.orders(ACCOUNT) if o.venue_order_id == venue_id), None
                 )
 
-            await wait_until(adopted, 3.0, "the external order is adopted")
+            await wait_until(adopted, what="the external order is adopted")
             assert adopted().external
             harness.fill_venue_order(venue_id, inst.qty)
-            await wait_until(lambda: adopted().status is S.FILLED, 3.0, "its fill is booked")
+            await wait_until(lambda: adopted().status is S.FILLED, what="its fill is booked")
             assert adopted().cum_qty == inst.qty
             # moved by the fill itself, before any reconciliation
             if inst.derivative:
@@ -613,7 +613,7 @@ def test_an_order_placed_outside_atlas_while_it_is_stopped_is_adopted_at_the_res
             assert view is not None and view.external and view.cum_qty == inst.qty / 2
             assert len(world.n.order_fills(view.order_id)) == 1
             harness.fill_venue_order(venue_id, inst.qty / 2)
-            await wait_until(lambda: adopted().status is S.FILLED, 3.0, "the second fill")
+            await wait_until(lambda: adopted().status is S.FILLED, what="the second fill")
             assert len(world.n.order_fills(view.order_id)) == 2
             await assert_agrees(world)
 
@@ -707,7 +707,7 @@ def test_a_kill_between_sending_and_the_answer_ends_with_exactly_one_order(
             harness.half_open(True)  # nothing reaches the first node but the held reply
             harness.delay_next_place(2.0)
             order_id = world.buy()
-            await wait_until(lambda: world.venue_orders_with(order_id), 2.0, "committed")
+            await wait_until(lambda: world.venue_orders_with(order_id), what="committed")
             await world.stop()  # "killed" before the answer
             harness.half_open(False)
             await world.start()
@@ -791,14 +791,38 @@ def test_a_kill_after_sending_with_the_order_not_yet_visible_by_query_sends_it_o
             harness.visibility_lag(1.5)
             harness.delay_next_place(2.0)
             order_id = world.buy()
-            await wait_until(lambda: world.venue_orders_with(order_id), 2.0, "committed")
+            await wait_until(lambda: world.venue_orders_with(order_id), what="committed")
             await world.stop()  # "killed" before the answer
             harness.half_open(False)
             await world.start()
-            await world.until_status(order_id, S.ACCEPTED, timeout=4)
+            await world.until_status(order_id, S.ACCEPTED)
             assert len(world.venue_orders_with(order_id)) == 1
             assert not _rejections(world, order_id)
             harness.visibility_lag(0)
             await assert_agrees(world)
+
+    run(main)
+
+
+# ---------------------------------------------------------------- a failed connection, again
+def test_an_adapter_closed_after_a_failed_connection_starts_again(
+    harness: VenueHarness, journal: Path
+) -> None:
+    """The gateway closes a session's adapter after a failed connection (a timeout on a loaded
+    machine) and starts the same adapter again: the new start must work (found under load: a
+    closed ccxt client refused every later REST call, "instance was closed by the user", and
+    the session never became tradable)."""
+
+    async def main() -> None:
+        await harness.start()
+        adapter = harness.adapter(ACCOUNT, lambda _cid: None)
+        try:
+            await adapter.start()
+            await adapter.close()
+            await adapter.start()
+            assert await adapter.instruments()
+        finally:
+            await adapter.close()
+            await harness.stop()
 
     run(main)

@@ -68,8 +68,7 @@ def test_a_cancel_whose_reply_is_lost_ends_in_the_venues_state(
             else:
                 await wait_until(
                     lambda: _events(world, ev.OrderCancelRejected, order_id),
-                    3.0,
-                    "the cancel is refused as not confirmed",
+                    what="the cancel is refused as not confirmed",
                 )
                 (refused,) = _events(world, ev.OrderCancelRejected, order_id)
                 assert refused.reason == "CANCEL_NOT_CONFIRMED"
@@ -113,15 +112,13 @@ def test_an_amend_whose_reply_is_lost_ends_in_the_venues_state(
                         world.n.order(order_id).qty == smaller
                         and world.status(order_id) is S.ACCEPTED
                     ),
-                    3.0,
-                    "the amend is booked",
+                    what="the amend is booked",
                 )
                 assert _events(world, ev.OrderModifyRejected, order_id) == []
             else:
                 await wait_until(
                     lambda: _events(world, ev.OrderModifyRejected, order_id),
-                    3.0,
-                    "the amend is refused as not confirmed",
+                    what="the amend is refused as not confirmed",
                 )
                 (refused,) = _events(world, ev.OrderModifyRejected, order_id)
                 assert refused.reason == "MODIFY_NOT_CONFIRMED"

@@ -152,6 +152,9 @@ class BinanceAdapter:
     async def start(self) -> None:
         """Load the instruments (also into ccxt, whose streams need its markets) and, for
         futures, read the account's position mode into :attr:`settings`."""
+        # After a failed connection the gateway closes the adapter and starts it again: reopen
+        # the ccxt client, which otherwise refuses every REST call once closed.
+        self._client.open()
         await self.instruments()
         if self.futures:
             self.settings = await self.account_settings()

@@ -140,6 +140,9 @@ class OkxAdapter:
             ws.on_error(ccxt.NetworkError("okx private stream: KEY_ROTATED"))
 
     async def start(self) -> None:
+        # After a failed connection the gateway closes the adapter and starts it again: reopen
+        # the ccxt client, which otherwise refuses every REST call once closed.
+        self._client.open()
         await self.instruments()
         self.settings = await self.account_settings()
 

@@ -146,6 +146,9 @@ class UpbitAdapter:
         self.drop_private_stream("KEY_ROTATED")
 
     async def start(self) -> None:
+        # After a failed connection the gateway closes the adapter and starts it again: reopen
+        # the ccxt client, which otherwise refuses every REST call once closed.
+        self._client.open()
         await self.instruments()
 
     async def close(self) -> None:
