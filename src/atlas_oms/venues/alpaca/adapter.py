@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -70,6 +71,8 @@ from atlas_oms.venues.alpaca.client import (
     build_trading_client,
 )
 from atlas_oms.venues.alpaca.errors import Action, Failure
+
+log = logging.getLogger("atlas.venues.alpaca")
 
 T = TypeVar("T")
 ZERO = Decimal(0)
@@ -589,9 +592,8 @@ class AlpacaAdapter:
         finally:
             self._facts = None
             self._stream = None
-            runner.cancel()
             with contextlib.suppress(BaseException):
-                await runner
+                await _stop_runner(stream, runner)
             with contextlib.suppress(BaseException):
                 await stream.close()
 
@@ -625,3 +627,18 @@ class AlpacaAdapter:
                     yield tick
             await asyncio.sleep(wait)
         await asyncio.Event().wait()  # nothing to read: run until cancelled
+
+
+async def _stop_runner(stream: AtlasTradingStream, runner: asyncio.Task[None]) -> None:
+    """Stop alpaca-py's stream loop: ask it to stop (its ``_consume`` checks every 5 s), then
+    cancel it until it ends. One cancellation is not enough: the loop's
+    ``asyncio.wait_for(ws.recv(), 5)`` can swallow it on Python 3.11 when the receive completes
+    at the same moment, and the loop then runs on (a stream that never stopped held the gateway's
+    stop forever)."""
+    await stream.stop_ws()
+    for _ in range(100):
+        if runner.done():
+            return
+        runner.cancel()
+        await asyncio.wait({runner}, timeout=0.1)
+    log.error("the Alpaca trade_updates stream loop did not stop within 10 s")
