@@ -10,6 +10,8 @@ from contextlib import asynccontextmanager, suppress
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from atlas_oms.fakes.binance import AccountConfig, FakeBinance, Limits
 from atlas_oms.model.enums import LiquiditySide, PositionSide, Side, TimeInForce
 from atlas_oms.model.venue import (
@@ -854,6 +856,42 @@ def test_spot_prices_come_from_book_ticker_and_trades() -> None:
                 assert asyncio.get_running_loop().time() < deadline, ticks
             assert any(t.last == D("60000") and t.symbol == "BTC/USDT" for t in ticks)
             assert any(t.ask == D("60000") for t in ticks)
+            task.cancel()
+            with suppress(asyncio.CancelledError, Exception):
+                await task
+
+    run(main)
+
+
+@pytest.mark.parametrize("market", [SPOT, USDM])
+def test_a_quiet_market_is_priced_from_the_rest_tickers_when_prices_start(market: str) -> None:
+    """Binance's ``bookTicker`` and ``trade`` streams send changes only: a book that does not
+    move and a symbol that does not trade would have no price. The adapter asks the REST book
+    ticker and last price once its streams are subscribed."""
+    symbol = "BTC/USDT" if market == SPOT else "BTC/USDT:USDT"
+
+    async def main() -> None:
+        async with world(market) as (fake, adapter):
+            # a trade and a resting quote before anyone listens
+            fake.venue.house_quote(market, "BTCUSDT", "SELL", "60000", "1")
+            buy = PlaceOrder(
+                order_id=7, client_order_id=cid(7), symbol=symbol, side=Side.BUY, qty=D("0.01")
+            )
+            assert isinstance(await adapter.place(buy), Acknowledged)
+            fake.venue.house_quote(market, "BTCUSDT", "SELL", "60010", "1")
+            ticks: list[Any] = []
+
+            async def collect() -> None:
+                async for tick in adapter.prices([symbol]):
+                    ticks.append(tick)
+
+            task = asyncio.ensure_future(collect())
+            deadline = asyncio.get_running_loop().time() + 3
+            while not any(t.last for t in ticks) or not any(t.ask for t in ticks):
+                await asyncio.sleep(0.05)  # nothing moves at the venue meanwhile
+                assert asyncio.get_running_loop().time() < deadline, ticks
+            assert any(t.last == D("60000") and t.symbol == symbol for t in ticks)
+            assert any(t.ask == D("60000") and t.ask_qty is not None for t in ticks)
             task.cancel()
             with suppress(asyncio.CancelledError, Exception):
                 await task

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 
 from atlas_oms.fakes.binance import wire
-from atlas_oms.fakes.binance.config import SPOT
+from atlas_oms.fakes.binance.config import SPOT, USDM
 from atlas_oms.fakes.binance.server_base import ServerBase, _json, _window
 from atlas_oms.fakes.binance.venue import Order, VenueError
+from atlas_oms.fakes.binance.wire_common import s8
 
 
 class SpotRest(ServerBase):
@@ -19,6 +21,62 @@ class SpotRest(ServerBase):
 
     async def _spot_exchange_info(self, request: web.Request) -> web.Response:
         return _json(wire.spot_exchange_info(self.venue))
+
+    async def _book_ticker(self, request: web.Request, market: str) -> web.Response:
+        """``GET .../ticker/bookTicker``: one symbol (``symbol``), some (``symbols``, a JSON list,
+        spot only) or all."""
+        query = request.query
+        if "symbol" in query:
+            return _json(
+                wire.book_ticker_rest(
+                    self.venue, market, self.venue.spec(market, query["symbol"]).symbol
+                )
+            )
+        if "symbols" in query:
+            try:
+                names = json.loads(query["symbols"])
+            except ValueError:
+                raise VenueError(
+                    -1100, "Illegal characters found in parameter 'symbols'."
+                ) from None
+            specs = [self.venue.spec(market, str(n)) for n in names]
+        else:
+            specs = [self.venue.spec(market, sym) for (m, sym) in self.venue.books if m == market]
+        return _json([wire.book_ticker_rest(self.venue, market, s.symbol) for s in specs])
+
+    async def _last_price(self, request: web.Request, market: str) -> web.Response:
+        """``GET .../ticker/price``: the last trade's price (symbols the fake has traded)."""
+        query = request.query
+        ts = self.venue.now_ms()
+
+        def row(symbol: str) -> dict[str, Any]:
+            out: dict[str, Any] = {
+                "symbol": symbol,
+                "price": s8(self.venue.day_stats[(market, symbol)][3]),
+            }
+            if market != SPOT:
+                out["time"] = ts
+            return out
+
+        if "symbol" in query:
+            symbol = self.venue.spec(market, query["symbol"]).symbol
+            if (market, symbol) not in self.venue.day_stats:
+                raise VenueError(-1121, "Invalid symbol.")
+            return _json(row(symbol))
+        traded = sorted(sym for (m, sym) in self.venue.day_stats if m == market)
+        return _json([row(sym) for sym in traded])
+
+    async def _spot_last_price(self, request: web.Request) -> web.Response:
+        return await self._last_price(request, SPOT)
+
+    async def _futures_last_price(self, request: web.Request) -> web.Response:
+        return await self._last_price(request, USDM)
+
+    async def _spot_book_ticker(self, request: web.Request) -> web.Response:
+        return await self._book_ticker(request, SPOT)
+
+    async def _futures_book_ticker(self, request: web.Request) -> web.Response:
+        return await self._book_ticker(request, USDM)
 
     async def _spot_place(self, request: web.Request) -> web.StreamResponse:
         return await self._place(request, SPOT)

@@ -28,6 +28,7 @@ from atlas_oms.fakes.binance.wire_futures import (
 from atlas_oms.fakes.binance.wire_market import (
     agg_trade,
     book_ticker,
+    book_ticker_rest,
     mark_price,
     mini_ticker,
     public_trade,
@@ -52,6 +53,7 @@ __all__ = [
     "account_update",
     "agg_trade",
     "book_ticker",
+    "book_ticker_rest",
     "execution_report",
     "fnum",
     "futures_account_v3",

@@ -43,6 +43,25 @@ def book_ticker(
     }
 
 
+def book_ticker_rest(venue: VenueState, market: str, symbol: str) -> dict[str, Any]:
+    """One row of ``GET /api/v3/ticker/bookTicker`` (spot) or ``GET /fapi/v1/ticker/bookTicker``
+    (USDⓈ-M: with ``time`` and ``lastUpdateId``)."""
+    book = venue.books[(market, symbol)]
+    tick = book_ticker(venue, market, symbol, book, venue.now_ms())
+    row = {
+        "symbol": symbol,
+        "bidPrice": tick["b"],
+        "bidQty": tick["B"],
+        "askPrice": tick["a"],
+        "askQty": tick["A"],
+    }
+    if market != SPOT:
+        row = {"symbol": symbol, **{k: v for k, v in row.items() if k != "symbol"}}
+        row["time"] = tick["T"]
+        row["lastUpdateId"] = tick["u"]
+    return row
+
+
 def public_trade(
     market: str,
     symbol: str,

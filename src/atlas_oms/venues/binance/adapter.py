@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from decimal import Decimal
@@ -53,6 +55,8 @@ from atlas_oms.venues.binance import parse as p
 from atlas_oms.venues.binance.client import BinanceHttpError, build_client, set_time_offset
 from atlas_oms.venues.binance.endpoints import DEFAULTS, BinanceEndpoints
 from atlas_oms.venues.binance.errors import Action, Failure
+
+log = logging.getLogger("atlas.venues.binance")
 
 #: How many orders' client ids (by venue order id) the adapter remembers for fills rows.
 CLIENT_ID_MEMORY = 50_000
@@ -113,6 +117,10 @@ class BinanceAdapter:
         self._client.atlas_on_connection = self._on_ws_connection
         self._facts: asyncio.Queue[VenueFact] | None = None
         self._prices: asyncio.Queue[PriceTick] | None = None
+        #: Symbols the book ticker stream has priced (the REST snapshot does not overwrite).
+        self._booked: set[str] = set()
+        #: Symbols the trade stream has priced.
+        self._last_seen: set[str] = set()
         self._stream_up = False
         self._last_ts = 0
         self._markets_loaded = False
@@ -608,7 +616,39 @@ class BinanceAdapter:
             return
         tick = p.parse_price_tick(message, self._ctx, self._now_ns())
         if tick is not None:
+            if tick.bid is not None:
+                self._booked.add(tick.symbol)
+            if tick.last is not None:
+                self._last_seen.add(tick.symbol)
             self._prices.put_nowait(tick)
+
+    async def _seed_prices(self, symbols: list[str], queue: asyncio.Queue[PriceTick]) -> None:
+        """The best bid and ask and the last price of ``symbols`` from the REST tickers, once
+        the streams are subscribed: the ``bookTicker`` and ``trade`` streams send changes only,
+        so a quiet market would have no price until it moves. A symbol the stream already priced
+        keeps the stream's (newer) figure."""
+        wanted = {self.venue_symbol(s) for s in symbols}
+        if self.futures:  # one request for all (weight 5); USDⓈ-M takes no symbol list
+            raw = await self._get("fapiPublicGetTickerBookTicker", {})
+        else:
+            listed = json.dumps(sorted(wanted), separators=(",", ":"))
+            raw = await self._get("publicGetTickerBookTicker", {"symbols": listed})
+        for row in raw if isinstance(raw, list) else [raw]:
+            if row.get("symbol") not in wanted:
+                continue
+            tick = p.parse_book_ticker_row(row, self._ctx, self._now_ns())
+            if tick.symbol not in self._booked:
+                queue.put_nowait(tick)
+        # and the last trade's price (the trade stream, too, sends only new trades)
+        name = "fapiPublicGetTickerPrice" if self.futures else "publicGetTickerPrice"
+        raw = await self._get(name, {})
+        for row in raw if isinstance(raw, list) else [raw]:
+            if row.get("symbol") not in wanted or row.get("price") in (None, ""):
+                continue
+            symbol = self._ctx.symbol(str(row["symbol"]))
+            if symbol not in self._last_seen:
+                ts = p.ms_to_ns(row.get("time")) or self._now_ns()
+                queue.put_nowait(PriceTick(symbol=symbol, ts=ts, last=p.dec(row["price"])))
 
     def _price_watchers(self, symbols: list[str]) -> list[Callable[[], Awaitable[Any]]]:
         watchers: list[Callable[[], Awaitable[Any]]] = [
@@ -645,8 +685,13 @@ class BinanceAdapter:
         if not self._markets_loaded:
             with contextlib.suppress(VenueQueryFailed):
                 await self.instruments()
+        self._booked, self._last_seen = set(), set()
         tasks = [asyncio.create_task(self._keep_watching(w)) for w in self._price_watchers(symbols)]
         try:
+            try:
+                await self._seed_prices(symbols, queue)
+            except VenueQueryFailed as exc:  # the streams still price the book at its next move
+                log.warning("price snapshot of %s failed: %s", self.venue, exc)
             while True:
                 yield await queue.get()
         finally:

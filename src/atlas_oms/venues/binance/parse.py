@@ -475,6 +475,18 @@ def parse_price_tick(message: Raw, ctx: Context, now_ns: int = 0) -> PriceTick |
     return None
 
 
+def parse_book_ticker_row(row: Raw, ctx: Context, now_ns: int = 0) -> PriceTick:
+    """A row of ``GET /api/v3/ticker/bookTicker`` or ``/fapi/v1/ticker/bookTicker``."""
+    return PriceTick(
+        symbol=ctx.symbol(str(row["symbol"])),
+        ts=ms_to_ns(row.get("time")) or now_ns,
+        bid=dec(row["bidPrice"]),
+        ask=dec(row["askPrice"]),
+        bid_qty=dec(row["bidQty"]) if "bidQty" in row else None,
+        ask_qty=dec(row["askQty"]) if "askQty" in row else None,
+    )
+
+
 # --------------------------------------------------------------------------- account (REST)
 def parse_spot_balances(raw: Raw) -> list[VenueBalance]:
     """``GET /api/v3/account``: every asset held (zero rows dropped)."""
