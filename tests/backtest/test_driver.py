@@ -7,14 +7,13 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
-from conftest import bars, spot, venue_class
-
 from atlas_oms.backtest.driver import MarketDriver, bar_path
 from atlas_oms.backtest.strategy import Strategy, StrategyContext
 from atlas_oms.model import events as ev
 from atlas_oms.runtime.clock import ManualClock
 from atlas_oms.runtime.node import Node
 from atlas_oms.simulation.market import Bar, TradePrint
+from conftest import bars, spot, venue_class
 
 D = Decimal
 START = 1_700_000_000_000_000_000

@@ -9,13 +9,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import bars
 
 from atlas_oms.backtest.output import fmt, write_results
 from atlas_oms.backtest.runner import AccountSpec, Backtest, BacktestConfigError, DataSpec
 from atlas_oms.backtest.strategy import Strategy, StrategyContext, StrategyLoadError, load_strategy
 from atlas_oms.cli import main
 from atlas_oms.simulation.market import Bar
+from conftest import bars
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = str(ROOT / "examples" / "data" / "BTCUSDT-1m-sample.csv")

@@ -11,7 +11,6 @@ from pathlib import Path
 import msgspec
 import pytest
 import yaml
-from conftest import bars
 
 from atlas_oms.backtest.output import write_report, write_results
 from atlas_oms.backtest.runner import AccountSpec, Backtest, BacktestResult
@@ -21,6 +20,7 @@ from atlas_oms.cli import main
 from atlas_oms.model import events as ev
 from atlas_oms.simulation.config import FillConfig
 from atlas_oms.simulation.market import Bar, TradePrint
+from conftest import bars
 
 ROOT = Path(__file__).resolve().parents[2]
 FILLS = ROOT / "examples" / "fills.yaml"
