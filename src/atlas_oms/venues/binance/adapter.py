@@ -121,6 +121,8 @@ class BinanceAdapter:
         self._booked: set[str] = set()
         #: Symbols the trade stream has priced.
         self._last_seen: set[str] = set()
+        #: How often symbols no stream has priced yet are priced from the REST tickers (s).
+        self.price_refresh_s = 30.0
         self._stream_up = False
         self._last_ts = 0
         self._markets_loaded = False
@@ -622,6 +624,21 @@ class BinanceAdapter:
                 self._last_seen.add(tick.symbol)
             self._prices.put_nowait(tick)
 
+    async def _price_unpriced(self, symbols: list[str], queue: asyncio.Queue[PriceTick]) -> None:
+        """Price from the REST tickers the symbols the streams have not priced yet: at once, 2 s
+        later (a trade made while the subscriptions were being set up is in no stream), then
+        every :attr:`price_refresh_s` while some symbol is still unpriced (a quiet market)."""
+        delays = [0.0, 2.0]
+        while True:
+            await asyncio.sleep(delays.pop(0) if delays else self.price_refresh_s)
+            unpriced = [s for s in symbols if s not in self._booked or s not in self._last_seen]
+            if not unpriced:
+                return
+            try:
+                await self._seed_prices(unpriced, queue)
+            except VenueQueryFailed as exc:  # the streams still price it at its next move
+                log.warning("price snapshot of %s failed: %s", self.venue, exc)
+
     async def _seed_prices(self, symbols: list[str], queue: asyncio.Queue[PriceTick]) -> None:
         """The best bid and ask and the last price of ``symbols`` from the REST tickers, once
         the streams are subscribed: the ``bookTicker`` and ``trade`` streams send changes only,
@@ -687,11 +704,8 @@ class BinanceAdapter:
                 await self.instruments()
         self._booked, self._last_seen = set(), set()
         tasks = [asyncio.create_task(self._keep_watching(w)) for w in self._price_watchers(symbols)]
+        tasks.append(asyncio.create_task(self._price_unpriced(symbols, queue)))
         try:
-            try:
-                await self._seed_prices(symbols, queue)
-            except VenueQueryFailed as exc:  # the streams still price the book at its next move
-                log.warning("price snapshot of %s failed: %s", self.venue, exc)
             while True:
                 yield await queue.get()
         finally:
