@@ -55,6 +55,7 @@ from atlas_oms.venues.binance import parse as p
 from atlas_oms.venues.binance.client import BinanceHttpError, build_client, set_time_offset
 from atlas_oms.venues.binance.endpoints import DEFAULTS, BinanceEndpoints
 from atlas_oms.venues.binance.errors import Action, Failure
+from atlas_oms.venues.rewatch import keep_watching
 
 log = logging.getLogger("atlas.venues.binance")
 
@@ -555,20 +556,9 @@ class BinanceAdapter:
             ws.on_error(ccxt.NetworkError(f"{self.venue} user data stream: {reason}"))
 
     async def _keep_subscribed(self) -> None:
-        delay = self.reconnect_min_s
-        while True:
-            try:
-                await self._client.watch_orders()
-                delay = self.reconnect_min_s
-            except asyncio.CancelledError:
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():
-                    raise
-                await asyncio.sleep(delay)
-            except Exception:
-                self._stream_lost("DISCONNECTED")
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.reconnect_max_s)
+        await keep_watching(
+            lambda: self._client.watch_orders(), self, lambda: self._stream_lost("DISCONNECTED")
+        )
 
     def _private_ws(self) -> Any:
         for url, ws in (getattr(self._client, "clients", None) or {}).items():
@@ -680,19 +670,7 @@ class BinanceAdapter:
         return lambda: self._client.watch_trades(symbol)
 
     async def _keep_watching(self, watch: Callable[[], Awaitable[Any]]) -> None:
-        delay = self.reconnect_min_s
-        while True:
-            try:
-                await watch()
-                delay = self.reconnect_min_s
-            except asyncio.CancelledError:
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():
-                    raise
-                await asyncio.sleep(delay)
-            except Exception:
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.reconnect_max_s)
+        await keep_watching(watch, self)
 
     async def prices(self, symbols: list[str]) -> AsyncIterator[PriceTick]:
         """Book ticker and trades (and the mark price for perpetuals) of ``symbols`` (unified),

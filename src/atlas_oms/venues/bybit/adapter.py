@@ -66,6 +66,7 @@ from atlas_oms.venues.bybit.client import (
     set_time_offset,
 )
 from atlas_oms.venues.bybit.errors import Action, Failure
+from atlas_oms.venues.rewatch import keep_watching
 
 #: How many execution ids the stream remembers (Bybit repeats a fill on a cancel race).
 EXEC_MEMORY = 10_000
@@ -545,20 +546,7 @@ class BybitAdapter:
         await self._client.watch_topics(url, [f"atlas:{self.category}"], self._topics())
 
     async def _keep_subscribed(self) -> None:
-        delay = self.reconnect_min_s
-        while True:
-            try:
-                await self._subscribe()
-                delay = self.reconnect_min_s
-            except asyncio.CancelledError:
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():
-                    raise
-                await asyncio.sleep(delay)
-            except Exception:
-                self._stream_lost("DISCONNECTED")
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.reconnect_max_s)
+        await keep_watching(self._subscribe, self, lambda: self._stream_lost("DISCONNECTED"))
 
     def _private_ws(self) -> Any:
         return (getattr(self._client, "clients", None) or {}).get(self._private_url)

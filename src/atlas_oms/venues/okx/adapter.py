@@ -49,6 +49,7 @@ from atlas_oms.venues.binance.errors import Action, Failure
 from atlas_oms.venues.okx import errors
 from atlas_oms.venues.okx import parse as p
 from atlas_oms.venues.okx.client import OkxHttpError, build_client, set_time_offset, venue_code
+from atlas_oms.venues.rewatch import keep_watching
 
 REST_URL = "https://www.okx.com"
 WS_URL = "wss://ws.okx.com:8443/ws/v5"
@@ -432,20 +433,9 @@ class OkxAdapter:
                 self._put(update)
 
     async def _keep_subscribed(self) -> None:
-        delay = self.reconnect_min_s
-        while True:
-            try:
-                await self._client.watch_orders()
-                delay = self.reconnect_min_s
-            except asyncio.CancelledError:
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():
-                    raise
-                await asyncio.sleep(delay)
-            except Exception:
-                self._stream_lost("DISCONNECTED")
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.reconnect_max_s)
+        await keep_watching(
+            lambda: self._client.watch_orders(), self, lambda: self._stream_lost("DISCONNECTED")
+        )
 
     def _private_ws(self) -> Any:
         for url, ws in (getattr(self._client, "clients", None) or {}).items():
@@ -498,19 +488,7 @@ class OkxAdapter:
                 self._prices.put_nowait(tick)
 
     async def _keep_watching(self, symbol: str) -> None:
-        delay = self.reconnect_min_s
-        while True:
-            try:
-                await self._client.watch_ticker(symbol)
-                delay = self.reconnect_min_s
-            except asyncio.CancelledError:
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():
-                    raise
-                await asyncio.sleep(delay)
-            except Exception:
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.reconnect_max_s)
+        await keep_watching(lambda: self._client.watch_ticker(symbol), self)
 
     async def prices(self, symbols: list[str]) -> AsyncIterator[PriceTick]:
         """The ``tickers`` channel of ``symbols`` (bid, ask, last), from the raw pushes."""

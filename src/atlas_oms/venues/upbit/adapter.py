@@ -63,6 +63,7 @@ from atlas_oms.venues.binance.errors import (
     UNSUPPORTED_ORDER,
     Failure,
 )
+from atlas_oms.venues.rewatch import keep_watching
 from atlas_oms.venues.upbit import errors
 from atlas_oms.venues.upbit import parse as p
 from atlas_oms.venues.upbit.client import UpbitHttpError, build_client
@@ -386,20 +387,7 @@ class UpbitAdapter:
             self._put(p.parse_my_asset(message, self._ctx))
 
     async def _keep_subscribed(self, watch: Callable[[], Awaitable[Any]]) -> None:
-        delay = self.reconnect_min_s
-        while True:
-            try:
-                await watch()
-                delay = self.reconnect_min_s
-            except asyncio.CancelledError:
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():
-                    raise
-                await asyncio.sleep(delay)
-            except Exception:
-                self._stream_lost("DISCONNECTED")
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.reconnect_max_s)
+        await keep_watching(watch, self, lambda: self._stream_lost("DISCONNECTED"))
 
     def _private_ws(self) -> Any:
         for url, ws in (getattr(self._client, "clients", None) or {}).items():
