@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from atlas_oms.model.reports import Report
 from atlas_oms.model.requests import VenueRequest
+from atlas_oms.model.route_book import VenueBook
 from atlas_oms.model.venue import (
     AmendOrder,
     CancelOrder,
@@ -112,6 +113,17 @@ class VenueMarketData(Protocol):
     (unified); reconnects by itself and runs until cancelled."""
 
     def prices(self, symbols: list[str]) -> AsyncIterator[PriceTick]: ...
+
+
+@runtime_checkable
+class VenueBooks(Protocol):
+    """Public order books (issue 16, MD-1): the venue's top ``depth`` levels of each of
+    ``symbols`` (Atlas symbols), one :class:`VenueBook` per change (the whole top ``depth``, not a
+    diff: the adapter keeps the venue's diff protocol). Reconnects by itself (a fresh snapshot
+    after each reconnect) and runs until cancelled. Optional: the runtime checks with
+    ``isinstance(adapter, VenueBooks)`` (``runtime_checkable``)."""
+
+    def books(self, symbols: list[str], depth: int) -> AsyncIterator[VenueBook]: ...
 
 
 class VenueAdapter(VenueCommands, VenueStream, VenueQueries, VenueMarketData, Protocol):
