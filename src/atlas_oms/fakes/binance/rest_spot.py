@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from atlas_oms.fakes.binance import wire
+from atlas_oms.fakes.binance import books, wire
 from atlas_oms.fakes.binance.config import SPOT, USDM
 from atlas_oms.fakes.binance.server_base import ServerBase, _json, _window
 from atlas_oms.fakes.binance.venue import Order, VenueError
@@ -43,6 +43,33 @@ class SpotRest(ServerBase):
         else:
             specs = [self.venue.spec(market, sym) for (m, sym) in self.venue.books if m == market]
         return _json([wire.book_ticker_rest(self.venue, market, s.symbol) for s in specs])
+
+    async def _depth(self, request: web.Request, market: str) -> web.Response:
+        """``GET /api/v3/depth`` (limit 1..5000, default 100) and ``GET /fapi/v1/depth`` (limit
+        5, 10, 20, 50, 100, 500 or 1000, default 500): the book's top levels and its update id."""
+        query = request.query
+        if not query.get("symbol"):
+            raise VenueError(
+                -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed."
+            )
+        spec = self.venue.spec(market, query["symbol"])
+        try:
+            limit = int(query.get("limit", "100" if market == SPOT else "500"))
+        except ValueError:
+            raise VenueError(-1100, "Illegal characters found in parameter 'limit'.") from None
+        if market == SPOT:
+            if limit < 1:
+                raise VenueError(-1130, "Data sent for parameter 'limit' is not valid.")
+            limit = min(limit, 5000)
+        elif limit not in books.FUTURES_LIMITS:
+            raise VenueError(-1130, "Data sent for parameter 'limit' is not valid.")
+        return _json(books.depth_rest(self.venue, self.venue.book_feed, market, spec.symbol, limit))
+
+    async def _spot_depth(self, request: web.Request) -> web.Response:
+        return await self._depth(request, SPOT)
+
+    async def _futures_depth(self, request: web.Request) -> web.Response:
+        return await self._depth(request, USDM)
 
     async def _last_price(self, request: web.Request, market: str) -> web.Response:
         """``GET .../ticker/price``: the last trade's price (symbols the fake has traded)."""

@@ -73,6 +73,8 @@ class _Conn:
         #: ws-api: subscriptionId -> account name; private: the account.
         self.subs: dict[int, str] = {}
         self.account: str | None = None
+        #: A combined stream (``/stream``): payloads wrapped as ``{"stream": name, "data": ...}``.
+        self.combined = False
         self.writer = asyncio.get_running_loop().create_task(self._write())
 
     async def _write(self) -> None:

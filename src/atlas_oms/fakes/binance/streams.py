@@ -32,6 +32,15 @@ class Streams(ServerBase):
                 self._conns.discard(conn)
                 asyncio.get_running_loop().create_task(conn.close())
 
+    def drop_public_streams(self) -> None:
+        """Close every public market-stream connection (both markets)."""
+        if self._off_loop():
+            return self.call(self.drop_public_streams)
+        for conn in list(self._conns):
+            if conn.kind.startswith("public"):
+                self._conns.discard(conn)
+                asyncio.get_running_loop().create_task(conn.close())
+
     def expire_listen_key(self, account: str) -> None:
         """Push ``listenKeyExpired`` to the account's futures streams, close them, drop the key."""
         if self._off_loop():
@@ -70,7 +79,11 @@ class Streams(ServerBase):
             names.add(stream + "@1s")
         for conn in self._conns:
             if conn.kind in kinds and conn.streams & names:
-                conn.send(payload)
+                if conn.combined:
+                    for name in sorted(conn.streams & names):
+                        conn.send({"stream": name, "data": payload})
+                else:
+                    conn.send(payload)
 
     # ------------------------------------------------------------------ websockets
 
@@ -104,6 +117,12 @@ class Streams(ServerBase):
         await ws.prepare(request)
         conn = _Conn(ws, kind)
         conn.account = account.name if account else None
+        if kind.startswith("public") and (
+            _under(base, "/stream") or _under(base, "/fstream/stream")
+        ):
+            # combined streams: ``/stream?streams=a/b`` (and SUBSCRIBE on it)
+            conn.combined = True
+            conn.streams.update(s for s in request.query.get("streams", "").split("/") if s)
         self._conns.add(conn)
         if account is not None:
             self._fill_on_subscribe(USDM, account.name)

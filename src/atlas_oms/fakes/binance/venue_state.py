@@ -12,7 +12,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from atlas_oms.fakes.binance import wire
+from atlas_oms.fakes.binance import books, wire
 from atlas_oms.fakes.binance.config import (
     SPOT,
     USDM,
@@ -75,6 +75,8 @@ class VenueState:
         self.day_stats: dict[tuple[str, str], list[Any]] = {}
         self.user_listeners: list[UserListener] = []
         self.market_listeners: list[MarketListener] = []
+        #: The public order book's update ids and last published levels (``books.py``).
+        self.book_feed = books.BookFeed()
         for cfg in accounts or []:
             self.add_account(cfg)
 
@@ -184,6 +186,8 @@ class VenueState:
         self._emit_market(
             market, f"{symbol.lower()}@bookTicker", wire.book_ticker(self, market, symbol, book, ts)
         )
+        for stream, payload in books.book_changed(self, self.book_feed, market, symbol, ts):
+            self._emit_market(market, stream, payload)
 
     # ------------------------------------------------------------------ book prices
 

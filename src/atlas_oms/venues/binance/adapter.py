@@ -31,6 +31,7 @@ import ccxt
 from atlas_oms.core.ports import VenueQueryFailed
 from atlas_oms.model.enums import TimeInForce
 from atlas_oms.model.rebalance import VenueTransfer, VenueTransferResult
+from atlas_oms.model.route_book import VenueBook
 from atlas_oms.model.venue import (
     Acknowledged,
     AmendOrder,
@@ -52,6 +53,7 @@ from atlas_oms.model.venue import (
 )
 from atlas_oms.venues.binance import errors
 from atlas_oms.venues.binance import parse as p
+from atlas_oms.venues.binance.books import BinanceBooks
 from atlas_oms.venues.binance.client import BinanceHttpError, build_client, set_time_offset
 from atlas_oms.venues.binance.endpoints import DEFAULTS, BinanceEndpoints
 from atlas_oms.venues.binance.errors import Action, Failure
@@ -671,6 +673,13 @@ class BinanceAdapter:
 
     async def _keep_watching(self, watch: Callable[[], Awaitable[Any]]) -> None:
         await keep_watching(watch, self)
+
+    async def books(self, symbols: list[str], depth: int) -> AsyncIterator[VenueBook]:
+        """The top ``depth`` levels (20 at most) of ``symbols`` after every change, from the
+        partial book depth stream and a REST snapshot after each (re)connection
+        (:mod:`.books`)."""
+        async for book in BinanceBooks(self, symbols, depth).run():
+            yield book
 
     async def prices(self, symbols: list[str]) -> AsyncIterator[PriceTick]:
         """Book ticker and trades (and the mark price for perpetuals) of ``symbols`` (unified),
