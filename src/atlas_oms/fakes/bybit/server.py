@@ -30,6 +30,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from atlas_oms.fakes.bybit.books import PublicBooks
 from atlas_oms.fakes.bybit.transfers import TransferRoutes
 from atlas_oms.fakes.bybit.venue import (
     SPECS,
@@ -118,6 +119,9 @@ class FakeBybit(TransferRoutes):
         self.venue = FakeBybitVenue(accounts)
         self.transfers = []
         self.venue.publish = self._publish
+        #: The public order book (``books.py``): REST, the ``orderbook`` topics, their knobs.
+        self.books = PublicBooks(self.venue)
+        self.venue.on_book = self.books.changed
         self.faults = Faults()
         self.limits = Limits()
         self.throttled = 0
@@ -132,6 +136,7 @@ class FakeBybit(TransferRoutes):
         r.add_get("/v5/market/time", self._time)
         r.add_get("/v5/market/instruments-info", self._instruments)
         r.add_get("/v5/market/tickers", self._tickers)
+        r.add_get("/v5/market/orderbook", self._orderbook)
         r.add_post("/v5/order/create", self._create)
         r.add_post("/v5/order/cancel", self._cancel)
         r.add_post("/v5/order/amend", self._amend)
@@ -144,7 +149,7 @@ class FakeBybit(TransferRoutes):
         r.add_post("/v5/asset/transfer/universal-transfer", self._universal_transfer)
         r.add_get("/v5/asset/transfer/query-universal-transfer-list", self._universal_transfer_list)
         r.add_get("/v5/private", self._private_ws)
-        r.add_get("/v5/public/{category}", self._public_ws)
+        r.add_get("/v5/public/{category}", self.books.handle)
         self.app = app
 
     # ------------------------------------------------------------------ life
@@ -168,6 +173,8 @@ class FakeBybit(TransferRoutes):
     async def stop(self) -> None:
         for conn in list(self._conns):
             await conn.close()
+        for public in list(self.books.conns):
+            await public.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -336,6 +343,12 @@ class FakeBybit(TransferRoutes):
             if cat == category and (not symbol or sym == symbol)
         ]
         return self._ok({"category": category, "list": rows})
+
+    async def _orderbook(self, request: web.Request) -> web.Response:
+        try:
+            return self._ok(self.books.rest(request.query))
+        except BybitError as e:
+            return self._err(e.code, e.msg)
 
     # ------------------------------------------------------------------ private REST
     async def _guard(self, request: web.Request, write: bool, body: Any) -> web.StreamResponse:
@@ -556,29 +569,6 @@ class FakeBybit(TransferRoutes):
         return await self._guard(request, True, body)
 
     # ------------------------------------------------------------------ WebSockets
-    async def _public_ws(self, request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        async for msg in ws:
-            if msg.type != WSMsgType.TEXT:
-                continue
-            data = json.loads(msg.data)
-            op = data.get("op")
-            if op == "ping":
-                await ws.send_str(json.dumps({"success": True, "ret_msg": "pong", "op": "ping"}))
-            elif op == "subscribe":
-                await ws.send_str(
-                    json.dumps(
-                        {
-                            "success": True,
-                            "ret_msg": "",
-                            "op": "subscribe",
-                            "req_id": data.get("req_id"),
-                        }
-                    )
-                )
-        return ws
-
     async def _private_ws(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)

@@ -181,6 +181,8 @@ class FakeBybitVenue:
         self.mark_prices: dict[str, Decimal] = {}
         #: Called with (account, topic, rows) for each private-stream message.
         self.publish: Callable[[str, str, list[dict[str, Any]]], None] = lambda a, t, r: None
+        #: Called with (category, symbol) after anything that may change the public book.
+        self.on_book: Callable[[str, str], None] = lambda c, s: None
 
     # ------------------------------------------------------------------ clock, lookups
     def now_ms(self) -> int:
@@ -285,6 +287,7 @@ class FakeBybitVenue:
             self._close(order, "CancelByUser")
         if not house and category == "spot":
             self._wallet_out(acct)
+        self.on_book(category, spec.symbol)
         return order
 
     def _check_spot_funds(
@@ -439,6 +442,7 @@ class FakeBybitVenue:
         self._wallet_out(acct)
         if order.category == "linear":
             self._position_out(acct, order.symbol)
+        self.on_book(order.category, order.symbol)
         return ex
 
     def _position_trade(
@@ -484,6 +488,7 @@ class FakeBybitVenue:
             self._order_out(order)
             if order.category == "spot":
                 self._wallet_out(self.accounts[order.account])
+        self.on_book(order.category, order.symbol)
 
     def amend(self, order: Order, qty: Decimal | None, price: Decimal | None) -> None:
         if not order.open:
@@ -498,6 +503,7 @@ class FakeBybitVenue:
         order.updated_ms = self.now_ms()
         self._order_out(order)
         self._match(order)
+        self.on_book(order.category, order.symbol)
 
     # ------------------------------------------------------------------ knobs
     def fill(self, order: Order, qty: Decimal, price: Decimal | None = None) -> Execution:

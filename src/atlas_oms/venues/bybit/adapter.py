@@ -37,6 +37,7 @@ import ccxt
 from atlas_oms.core.ports import VenueQueryFailed
 from atlas_oms.model.enums import PositionSide, TimeInForce
 from atlas_oms.model.rebalance import VenueTransfer, VenueTransferResult
+from atlas_oms.model.route_book import VenueBook
 from atlas_oms.model.venue import (
     Acknowledged,
     AmendOrder,
@@ -58,6 +59,7 @@ from atlas_oms.model.venue import (
 )
 from atlas_oms.venues.bybit import errors
 from atlas_oms.venues.bybit import parse as p
+from atlas_oms.venues.bybit.books import BybitBooks
 from atlas_oms.venues.bybit.client import (
     BybitEndpoints,
     BybitHttpError,
@@ -587,6 +589,13 @@ class BybitAdapter:
     # ------------------------------------------------------------------ public market data
     def _on_public(self, message: dict[str, Any]) -> bool:
         return False
+
+    async def books(self, symbols: list[str], depth: int) -> AsyncIterator[VenueBook]:
+        """The top ``depth`` levels of ``symbols`` after every change, from the public
+        ``orderbook.{depth}.{symbol}`` topic (snapshot, then deltas; a gap in ``u`` or a
+        reconnection brings a fresh snapshot: :mod:`.books`)."""
+        async for book in BybitBooks(self, symbols, depth).run():
+            yield book
 
     async def prices(self, symbols: list[str]) -> AsyncIterator[PriceTick]:
         """Best bid and ask (with sizes), last price and, for linear, the mark price of
