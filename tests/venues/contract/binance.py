@@ -275,6 +275,7 @@ class BinanceSpotHarness(_BinanceHarness):
             Capability.SHORT_RECV_WINDOW,
             Capability.AMEND,
             Capability.SIGNED_TIMESTAMP,
+            Capability.BOOKS,
         }
     )
     instrument = Instrument(
@@ -324,6 +325,7 @@ class BinanceUsdmHarness(_BinanceHarness):
             Capability.SHORT_RECV_WINDOW,
             Capability.AMEND,
             Capability.SIGNED_TIMESTAMP,
+            Capability.BOOKS,
         }
     )
     instrument = Instrument(

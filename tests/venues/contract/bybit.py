@@ -266,6 +266,7 @@ class BybitSpotHarness(_BybitHarness):
             Capability.SHORT_RECV_WINDOW,
             Capability.AMEND,
             Capability.SIGNED_TIMESTAMP,
+            Capability.BOOKS,
         }
     )
     instrument = Instrument(
@@ -291,6 +292,7 @@ class BybitLinearHarness(_BybitHarness):
             Capability.SHORT_RECV_WINDOW,
             Capability.AMEND,
             Capability.SIGNED_TIMESTAMP,
+            Capability.BOOKS,
         }
     )
     instrument = Instrument(
