@@ -90,8 +90,11 @@ class _PublicConn:
     def send(self, payload: Any) -> None:
         self._out.put_nowait(json.dumps(payload))
 
-    async def close(self) -> None:
+    def stop_writing(self) -> None:
         self._out.put_nowait(None)
+
+    async def close(self) -> None:
+        self.stop_writing()
         with contextlib.suppress(Exception):
             await self.ws.close()
 
@@ -261,7 +264,7 @@ class PublicBooks:
         finally:
             if conn in self.conns:
                 self.conns.remove(conn)
-            conn._out.put_nowait(None)
+            conn.stop_writing()
         return ws
 
 

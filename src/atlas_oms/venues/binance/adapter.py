@@ -678,7 +678,7 @@ class BinanceAdapter:
         """The top ``depth`` levels (20 at most) of ``symbols`` after every change, from the
         partial book depth stream and a REST snapshot after each (re)connection
         (:mod:`.books`)."""
-        async for book in BinanceBooks(self, symbols, depth).run():
+        async for book in BinanceBooks(self, symbols, depth, self._get, self._now_ns).run():
             yield book
 
     async def prices(self, symbols: list[str]) -> AsyncIterator[PriceTick]:

@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -66,8 +66,17 @@ def side_levels(rows: Any, depth: int, multiplier: Decimal) -> tuple[BookLevel, 
 class BinanceBooks:
     """One ``books()`` run of an adapter: the connection loop and the last book per symbol."""
 
-    def __init__(self, adapter: BinanceAdapter, symbols: list[str], depth: int) -> None:
+    def __init__(
+        self,
+        adapter: BinanceAdapter,
+        symbols: list[str],
+        depth: int,
+        get: Callable[[str, dict[str, Any]], Awaitable[Any]],
+        now_ns: Callable[[], int],
+    ) -> None:
         self.a = adapter
+        self.get = get
+        self.now_ns = now_ns
         self.levels = stream_levels(depth)
         self.depth = max(1, min(depth, self.levels))
         self.by_venue = {adapter.venue_symbol(s): s for s in symbols}
@@ -94,8 +103,8 @@ class BinanceBooks:
     async def _snapshot(self, venue_symbol: str) -> VenueBook | None:
         if self.a.futures:
             limit = next(n for n in FUTURES_LIMITS if n >= self.depth)
-            raw = await self.a._get("fapiPublicGetDepth", {"symbol": venue_symbol, "limit": limit})
-            ts = p.ms_to_ns(raw.get("E")) or self.a._now_ns()
+            raw = await self.get("fapiPublicGetDepth", {"symbol": venue_symbol, "limit": limit})
+            ts = p.ms_to_ns(raw.get("E")) or self.now_ns()
             raw = {
                 "e": "depthUpdate",
                 "u": raw.get("lastUpdateId"),
@@ -103,8 +112,8 @@ class BinanceBooks:
                 "a": raw.get("asks"),
             }
         else:
-            raw = await self.a._get("publicGetDepth", {"symbol": venue_symbol, "limit": self.depth})
-            ts = self.a._now_ns()
+            raw = await self.get("publicGetDepth", {"symbol": venue_symbol, "limit": self.depth})
+            ts = self.now_ns()
         return self._book(venue_symbol, raw, ts)
 
     def _message(self, text: str) -> VenueBook | None:
@@ -120,14 +129,13 @@ class BinanceBooks:
             return None
         data = message["data"]
         ts = p.ms_to_ns(data.get("E")) if "e" in data else 0
-        return self._book(venue_symbol, data, ts or self.a._now_ns())
+        return self._book(venue_symbol, data, ts or self.now_ns())
 
     async def run(self) -> AsyncIterator[VenueBook]:
         a = self.a
-        if not a._markets_loaded or not self.multiplier:
-            with contextlib.suppress(Exception):
-                for vi in await a.instruments():
-                    self.multiplier[vi.venue_symbol] = vi.instrument.multiplier
+        with contextlib.suppress(Exception):
+            for vi in await a.instruments():
+                self.multiplier[vi.venue_symbol] = vi.instrument.multiplier
         streams = [f"{s.lower()}@depth{self.levels}@100ms" for s in self.by_venue]
         url = combined_url(a.endpoints.ws_url, streams)
         delay = a.reconnect_min_s

@@ -594,7 +594,7 @@ class BybitAdapter:
         """The top ``depth`` levels of ``symbols`` after every change, from the public
         ``orderbook.{depth}.{symbol}`` topic (snapshot, then deltas; a gap in ``u`` or a
         reconnection brings a fresh snapshot: :mod:`.books`)."""
-        async for book in BybitBooks(self, symbols, depth).run():
+        async for book in BybitBooks(self, symbols, depth, self._now_ns).run():
             yield book
 
     async def prices(self, symbols: list[str]) -> AsyncIterator[PriceTick]:

@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -73,8 +73,11 @@ class _Gap(Exception):
 class BybitBooks:
     """One ``books()`` run of an adapter: the connection loop and the local book per symbol."""
 
-    def __init__(self, adapter: BybitAdapter, symbols: list[str], depth: int) -> None:
+    def __init__(
+        self, adapter: BybitAdapter, symbols: list[str], depth: int, now_ns: Callable[[], int]
+    ) -> None:
         self.a = adapter
+        self.now_ns = now_ns
         self.depth = max(1, min(depth, DEPTHS[-1]))
         self.topic_depth = topic_depth(self.depth)
         self.by_venue = {adapter.venue_symbol(s): s for s in symbols}
@@ -121,9 +124,9 @@ class BybitBooks:
         self.last[venue_symbol] = (bids, asks)
         ms = message.get("cts") or message.get("ts")
         try:
-            ts = int(ms) * 1_000_000 if ms else self.a._now_ns()
+            ts = int(ms) * 1_000_000 if ms else self.now_ns()
         except (TypeError, ValueError):
-            ts = self.a._now_ns()
+            ts = self.now_ns()
         return VenueBook(
             venue=self.a.venue,
             symbol=self.by_venue[venue_symbol],
