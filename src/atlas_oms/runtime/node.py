@@ -147,7 +147,7 @@ class Node(LinkedOrders, TrailingStops, DerivativesVenue, Queries):
     def _restore_books(self) -> None:
         """Rebuild the built-in exchange's books from the orders resting there, in queue order."""
         self.sim.restore(
-            (o.symbol, o.order_id, o.account_id, o.side, o.price, o.leaves_qty)
+            (o.symbol, o.order_id, o.account_id, o.side, o.price, o.leaves_qty, o.display_qty)
             for o in self.resting_orders(self.sim.name)
             if o.price is not None
         )
