@@ -146,3 +146,12 @@ def test_bad_values_are_refused_before_any_request(
     code, out, err = run("BTC/USDT", "sell", "0.5", *args)
     assert (code, out) == (2, "") and message in err
     assert bodies == []
+
+
+def test_a_display_qty_makes_the_order_an_iceberg(sent: tuple[list[dict[str, Any]], Any]) -> None:
+    bodies, run = sent
+    code, _, err = run("BTC/USDT", "buy", "1", "59000", "--display-qty", "0.25")
+    assert code == 0, err
+    assert bodies[0]["display_qty"] == "0.25" and bodies[0]["order_type"] == "LIMIT"
+    code, out, err = run("BTC/USDT", "buy", "1", "59000", "--display-qty", "some")
+    assert (code, out) == (2, "") and "not a number: 'some'" in err

@@ -263,6 +263,12 @@ def _submit_parser(osub: Any) -> None:
     submit.add_argument(
         "--expire-ts", type=int, metavar="NS", help="GTD: when it expires, epoch nanoseconds"
     )
+    submit.add_argument(
+        "--display-qty",
+        type=decimal_text,
+        metavar="QTY",
+        help="an iceberg: only this much shows in the book at a time (limit orders)",
+    )
     submit.add_argument("--trigger-price", type=decimal_text, metavar="PX")
     submit.add_argument(
         "--trigger-type",

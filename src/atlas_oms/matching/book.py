@@ -12,6 +12,12 @@ Layout, chosen for the hot path:
 - cancel is O(1) by lazy deletion: the entry is marked dead and dropped from the id index, and
   matching skips dead entries when it meets them; a level with nothing live is removed at once,
   and one that piles up dead entries behind a live one is compacted (amortised O(1)).
+
+Icebergs (``display_qty``): an entry's ``qty`` is its visible part (the only part in its level's
+total, so depth shows only that) and ``hidden`` the rest. When the visible part is filled the
+entry is refilled from the hidden rest and moves to the back of its level (new time priority, as
+on real exchanges); a taker still at that price meets it again there. Only that branch of the
+matching loop looks at ``hidden``: ordinary orders pay nothing for it.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from itertools import islice
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import msgspec
 from sortedcontainers import SortedDict
@@ -73,8 +79,12 @@ class Fill(msgspec.Struct, frozen=True, gc=False):
     maker_account_id: str
     price: Decimal
     qty: Decimal
-    #: The maker's leaves after this fill; 0 means it is done and has left the book.
+    #: The maker's leaves after this fill (an iceberg's hidden part included); 0 means it is
+    #: done and has left the book.
     maker_leaves_qty: Decimal
+    #: An iceberg maker: which of its visible parts this fill took (0: the first shown, 1: the
+    #: first refill, ...); with the maker and taker ids it names the fill uniquely.
+    part: int = 0
 
 
 class SubmitResult(msgspec.Struct, frozen=True, gc=False):
@@ -120,6 +130,10 @@ class RestingOrder(NamedTuple):
     price: Decimal
     leaves_qty: Decimal
     stp_key: str
+    #: An iceberg's visible size (None: all of it shows).
+    display_qty: Decimal | None = None
+    #: What shows now (an iceberg's current visible part; else ``leaves_qty``).
+    shown_qty: Decimal | None = None
 
 
 class _Entry(msgspec.Struct, gc=False):
@@ -129,9 +143,13 @@ class _Entry(msgspec.Struct, gc=False):
     account_id: str
     side: Side
     price: Decimal
-    qty: Decimal  # leaves
+    qty: Decimal  # leaves (an iceberg: its visible part)
     stp_key: str
     live: bool = True
+    #: An iceberg: the part not shown yet, its visible size and how many refills it had.
+    hidden: Decimal = _ZERO
+    display: Decimal = _ZERO
+    part: int = 0
 
 
 class _Level(msgspec.Struct, gc=False):
@@ -202,14 +220,19 @@ class OrderBook:
         tif: TimeInForce = _GTC,
         post_only: bool = False,
         stp_key: str | None = None,
+        display_qty: Decimal | None = None,
     ) -> SubmitResult:
         """Match an order against the book and rest what is left if its time in force allows.
 
-        ``price=None`` is a market order: it never rests. Raise ``ValueError`` for ``qty <= 0`` or
-        an ``order_id`` already resting (both are the caller's bugs).
+        ``price=None`` is a market order: it never rests. ``display_qty`` makes a resting order
+        an iceberg: it takes liquidity with all of its quantity, then rests showing at most
+        ``display_qty``. Raise ``ValueError`` for ``qty <= 0``, a ``display_qty <= 0`` or an
+        ``order_id`` already resting (all the caller's bugs).
         """
         if qty <= _ZERO:
             raise ValueError(f"order {order_id}: qty must be positive, got {qty}")
+        if display_qty is not None and not display_qty > _ZERO:
+            raise ValueError(f"order {order_id}: display_qty must be positive, got {display_qty}")
         orders = self._orders
         if order_id in orders:
             raise ValueError(f"order {order_id} is already resting in {self.symbol}")
@@ -258,12 +281,39 @@ class OrderBook:
                     level.total -= maker_qty
                     if stp_canceled is None:
                         stp_canceled = []
-                    stp_canceled.append((entry.order_id, maker_qty))
+                    stp_canceled.append((entry.order_id, maker_qty + entry.hidden))
                     if self.stp is _CANCEL_MAKER:
                         continue
                     stp_stopped = True
                     break
                 if maker_qty <= remaining:
+                    if entry.hidden:
+                        # An iceberg's visible part is gone: refill it from the hidden rest,
+                        # at the back of this level (a new time priority).
+                        remaining -= maker_qty
+                        hidden = entry.hidden
+                        shown = entry.display if entry.display < hidden else hidden
+                        hidden -= shown
+                        entry.hidden = hidden
+                        entry.qty = shown
+                        part = entry.part
+                        entry.part = part + 1
+                        queue.popleft()
+                        queue.append(entry)
+                        level.total += shown - maker_qty
+                        fills.append(
+                            Fill(
+                                entry.order_id,
+                                entry.account_id,
+                                level_price,
+                                maker_qty,
+                                shown + hidden,
+                                part,
+                            )
+                        )
+                        if not remaining:
+                            break
+                        continue
                     queue.popleft()
                     entry.live = False
                     del orders[entry.order_id]
@@ -271,7 +321,14 @@ class OrderBook:
                     level.total -= maker_qty
                     remaining -= maker_qty
                     fills.append(
-                        Fill(entry.order_id, entry.account_id, level_price, maker_qty, _ZERO)
+                        Fill(
+                            entry.order_id,
+                            entry.account_id,
+                            level_price,
+                            maker_qty,
+                            _ZERO,
+                            entry.part,  # an iceberg's last part: not its first
+                        )
                     )
                     if not remaining:
                         break
@@ -279,9 +336,28 @@ class OrderBook:
                     maker_qty -= remaining
                     entry.qty = maker_qty
                     level.total -= remaining
-                    fills.append(
-                        Fill(entry.order_id, entry.account_id, level_price, remaining, maker_qty)
-                    )
+                    if entry.hidden:
+                        fills.append(
+                            Fill(
+                                entry.order_id,
+                                entry.account_id,
+                                level_price,
+                                remaining,
+                                maker_qty + entry.hidden,
+                                entry.part,
+                            )
+                        )
+                    else:
+                        fills.append(
+                            Fill(
+                                entry.order_id,
+                                entry.account_id,
+                                level_price,
+                                remaining,
+                                maker_qty,
+                                entry.part,
+                            )
+                        )
                     remaining = _ZERO
                     break
             if not level.live:
@@ -316,8 +392,14 @@ class OrderBook:
                 remaining,
                 stp_key,
             )
+            if display_qty is not None and display_qty < remaining:
+                entry.qty = display_qty
+                entry.hidden = remaining - display_qty
+                entry.display = display_qty
+            elif display_qty is not None:
+                entry.display = display_qty  # all of what is left shows
             rest_level.queue.append(entry)
-            rest_level.total += remaining
+            rest_level.total += entry.qty
             rest_level.live += 1
             orders[order_id] = entry
             return SubmitResult(fills, filled, remaining, True, _ZERO, None, stp_done)
@@ -339,7 +421,7 @@ class OrderBook:
                     if skip_self:
                         continue
                     return False  # the taker would be canceled here
-                need -= entry.qty
+                need -= entry.qty + entry.hidden
                 if need <= _ZERO:
                     return True
         return False
@@ -350,7 +432,7 @@ class OrderBook:
         if entry is None:
             return None
         self._unlink(entry)
-        return entry.qty
+        return entry.qty + entry.hidden
 
     def _unlink(self, entry: _Entry) -> None:
         """Mark an entry (already out of the id index) dead and fix up its level."""
@@ -380,19 +462,23 @@ class OrderBook:
         it: the order re-enters as a fresh GTC limit (matching first if it now crosses, the
         remainder resting at the back of its level). ``new_leaves_qty <= 0`` cancels. With
         ``post_only``, a change that would take liquidity is refused and the order is left
-        exactly as it was (reason ``POST_ONLY_WOULD_TAKE``).
+        exactly as it was (reason ``POST_ONLY_WOULD_TAKE``). An iceberg stays one: a decrease
+        takes from its hidden part first, and it re-enters showing its display quantity.
         """
         entry = self._orders.get(order_id)
         if entry is None:
             return None
-        old_qty = entry.qty
+        shown = entry.qty
+        old_qty = shown + entry.hidden
         if new_leaves_qty <= _ZERO:
             self.cancel(order_id)
             return ModifyResult(False, [], _ZERO, _ZERO, False, old_qty, REASON_MODIFY_TO_ZERO)
         if new_price == entry.price and new_leaves_qty <= old_qty:
             book_side = self._bids if entry.side is _BUY else self._asks
-            book_side.levels[entry.price].total -= old_qty - new_leaves_qty
-            entry.qty = new_leaves_qty
+            now_shown = new_leaves_qty if new_leaves_qty < shown else shown
+            book_side.levels[entry.price].total -= shown - now_shown
+            entry.qty = now_shown
+            entry.hidden = new_leaves_qty - now_shown
             return ModifyResult(True, [], _ZERO, new_leaves_qty, True, _ZERO, None)
         if post_only:
             is_buy = entry.side is _BUY
@@ -414,6 +500,7 @@ class OrderBook:
             _GTC,
             False,
             entry.stp_key,
+            entry.display or None,
         )
         return ModifyResult(
             False,
@@ -426,17 +513,18 @@ class OrderBook:
             r.stp_canceled,
         )
 
-    def restore(
-        self, orders: Iterable[tuple[int, str, Side, Decimal, Decimal, str | None]]
-    ) -> None:
+    def restore(self, orders: Iterable[tuple[Any, ...]]) -> None:
         """Rest orders without matching, in the given time-priority order (after a restart).
 
-        Each item is ``(order_id, account_id, side, price, leaves_qty, stp_key)``; a
-        ``RestingOrder`` is such a tuple, so ``restore(old.orders_in_priority())`` rebuilds a
-        book. Raise ``ValueError`` for a duplicate id, ``leaves_qty <= 0``, or a crossed result.
+        Each item is ``(order_id, account_id, side, price, leaves_qty, stp_key)``, optionally
+        followed by an iceberg's ``display_qty`` and the part it shows now (None: a full
+        display); a ``RestingOrder`` is such a tuple, so ``restore(old.orders_in_priority())``
+        rebuilds a book. Raise ``ValueError`` for a duplicate id, ``leaves_qty <= 0``, or a crossed result.
         """
         index = self._orders
-        for order_id, account_id, side, price, leaves_qty, stp_key in orders:
+        for item in orders:
+            order_id, account_id, side, price, leaves_qty, stp_key = item[:6]
+            display = item[6] if len(item) > 6 else None
             if leaves_qty <= _ZERO:
                 raise ValueError(f"order {order_id}: leaves_qty must be positive")
             if order_id in index:
@@ -452,8 +540,10 @@ class OrderBook:
                 leaves_qty,
                 account_id if stp_key is None else stp_key,
             )
+            if display is not None:
+                _hide(entry, display, item[7] if len(item) > 7 else None)
             level.queue.append(entry)
-            level.total += leaves_qty
+            level.total += entry.qty
             level.live += 1
             index[order_id] = entry
         if self.is_crossed():
@@ -481,6 +571,8 @@ class OrderBook:
         entry = self._orders.get(order_id)
         if entry is None:
             return None
+        if entry.display:
+            return _iceberg_view(entry, entry.price)
         return RestingOrder(
             entry.order_id,
             entry.account_id,
@@ -497,6 +589,9 @@ class OrderBook:
                 price = level.price
                 for e in level.queue:
                     if e.live:
+                        if e.display:
+                            yield _iceberg_view(e, price)
+                            continue
                         yield RestingOrder(
                             e.order_id, e.account_id, e.side, price, e.qty, e.stp_key
                         )
@@ -518,3 +613,20 @@ class OrderBook:
             f"OrderBook({self.symbol!r}, orders={len(self._orders)}, "
             f"bid={self.best_bid()}, ask={self.best_ask()})"
         )
+
+
+def _hide(entry: _Entry, display: Decimal, shown: Decimal | None) -> None:
+    """Make a freshly restored entry (``qty`` = all its leaves) an iceberg showing ``shown``
+    (None: a full visible part)."""
+    leaves = entry.qty
+    if shown is None or not _ZERO < shown <= leaves:
+        shown = display if display < leaves else leaves
+    entry.qty = shown
+    entry.hidden = leaves - shown
+    entry.display = display
+
+
+def _iceberg_view(e: _Entry, price: Decimal) -> RestingOrder:
+    return RestingOrder(
+        e.order_id, e.account_id, e.side, price, e.qty + e.hidden, e.stp_key, e.display, e.qty
+    )

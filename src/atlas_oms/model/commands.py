@@ -102,6 +102,10 @@ class SubmitOrder(Command, frozen=True):
     order_type: OrderType
     qty: Decimal
     price: Decimal | None = None
+    #: An iceberg: only this much of the order shows in the venue's book at a time, refilled
+    #: from the hidden rest as it fills (limit orders on a venue with native icebergs; None:
+    #: all of it shows).
+    display_qty: Decimal | None = None
     trigger_price: Decimal | None = None
     trigger_type: TriggerType = TriggerType.LAST
     trailing_offset: Decimal | None = None

@@ -50,6 +50,17 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     expiry_ts: int | None = None
     #: The venue's own name for it (``BTCUSDT``) when that differs from the unified symbol.
     venue_symbol: str | None = None
+    #: The venue takes native iceberg orders (a display quantity) for it: Binance spot's
+    #: ``icebergAllowed``; the built-in exchange (venue ``sim``) always does.
+    iceberg_allowed: bool = False
+    #: Most parts an iceberg may have, ceil(qty / display qty) (Binance ``ICEBERG_PARTS``);
+    #: None: no limit.
+    iceberg_parts: int | None = None
+
+    @property
+    def native_iceberg(self) -> bool:
+        """Whether an order on it may carry a display quantity."""
+        return self.iceberg_allowed or self.venue == "sim"
 
     def __post_init__(self) -> None:
         for name in ("tick_size", "lot_size", "multiplier"):

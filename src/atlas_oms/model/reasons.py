@@ -38,6 +38,10 @@ class Reason(StrEnum):
     INVALID_TIME_IN_FORCE = "INVALID_TIME_IN_FORCE"
     INVALID_EXPIRE_TIME = "INVALID_EXPIRE_TIME"
     POST_ONLY_NOT_ALLOWED = "POST_ONLY_NOT_ALLOWED"
+    #: An iceberg's display quantity does not fit the order (limit GTC/GTD/DAY, 0 < shown < qty).
+    INVALID_DISPLAY_QTY = "INVALID_DISPLAY_QTY"
+    #: The instrument's venue has no native iceberg (the ICEBERG algorithm emulates one).
+    ICEBERG_NOT_SUPPORTED = "ICEBERG_NOT_SUPPORTED"
     INVALID_CLIENT_ORDER_ID = "INVALID_CLIENT_ORDER_ID"
     INVALID_FIELD = "INVALID_FIELD"
     POSITION_SIDE_REQUIRED = "POSITION_SIDE_REQUIRED"

@@ -34,6 +34,8 @@ class SubmitToVenue(VenueRequest, frozen=True):
     liquidation: bool = False
     #: Work in the extended-hours sessions too (US equities; Alpaca: limit DAY orders only).
     extended_hours: bool = False
+    #: A native iceberg: only this much shows in the venue's book at a time (None: all).
+    display_qty: Decimal | None = None
 
 
 class CancelAtVenue(VenueRequest, frozen=True):

@@ -260,6 +260,8 @@ class PlaceOrder(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     #: Work outside the regular session too (US equities: pre- and after-market; Alpaca takes
     #: it on limit DAY orders only).
     extended_hours: bool = False
+    #: A native iceberg's visible part (Binance spot ``icebergQty``); None: all of it shows.
+    display_qty: Decimal | None = None
 
 
 class CancelOrder(msgspec.Struct, frozen=True, kw_only=True, gc=False):

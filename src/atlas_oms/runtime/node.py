@@ -147,7 +147,7 @@ class Node(LinkedOrders, TrailingStops, DerivativesVenue, Queries):
     def _restore_books(self) -> None:
         """Rebuild the built-in exchange's books from the orders resting there, in queue order."""
         self.sim.restore(
-            (o.symbol, o.order_id, o.account_id, o.side, o.price, o.leaves_qty)
+            (o.symbol, o.order_id, o.account_id, o.side, o.price, o.leaves_qty, o.display_qty)
             for o in self.resting_orders(self.sim.name)
             if o.price is not None
         )
@@ -527,6 +527,7 @@ class Node(LinkedOrders, TrailingStops, DerivativesVenue, Queries):
         qty: Number,
         price: Number | None = None,
         *,
+        display_qty: Number | None = None,
         trigger_price: Number | None = None,
         trigger_type: TriggerType | str = TriggerType.LAST,
         trailing_offset: Number | None = None,
@@ -551,6 +552,7 @@ class Node(LinkedOrders, TrailingStops, DerivativesVenue, Queries):
             order_type=OrderType(order_type),
             qty=to_decimal(qty),
             price=to_decimal(price),
+            display_qty=to_decimal(display_qty),
             trigger_price=to_decimal(trigger_price),
             trigger_type=TriggerType(trigger_type),
             trailing_offset=to_decimal(trailing_offset),

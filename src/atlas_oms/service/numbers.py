@@ -115,6 +115,7 @@ VIEWS: dict[type, dict[str, Spec]] = {
         "protection_price": PRICE,
         "cum_qty": QTY,
         "leaves_qty": QTY,
+        "display_qty": QTY,
         "avg_px": AVG,
         "fees": (MONEY, "fee_asset"),
         "trailing_offset": OFFSET,

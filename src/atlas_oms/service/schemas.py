@@ -47,6 +47,7 @@ class OrderIn(Body):
     order_type: OrderType = OrderType.LIMIT
     qty: Dec
     price: Dec | None = None
+    display_qty: Dec | None = None
     trigger_price: Dec | None = None
     trigger_type: TriggerType = TriggerType.LAST
     trailing_offset: Dec | None = None

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from typing import Any
 
 from atlas_oms.matching.book import Fill, ModifyResult, OrderBook, SubmitResult
 from atlas_oms.model.enums import (
     LiquiditySide,
     SelfTradePrevention,
-    Side,
     TimeInForce,
 )
 from atlas_oms.model.instrument import Instrument
@@ -71,14 +71,16 @@ class SimVenue:
             return self._modify(request)
         raise TypeError(f"sim venue cannot handle {type(request).__name__}")
 
-    def restore(self, orders: Iterable[tuple[str, int, str, Side, Decimal, Decimal]]) -> None:
-        """Rebuild the books from resting orders ``(symbol, order_id, account_id, side, price, leaves)``
-        given in time priority."""
+    def restore(self, orders: Iterable[tuple[Any, ...]]) -> None:
+        """Rebuild the books from resting orders ``(symbol, order_id, account_id, side, price,
+        leaves[, display_qty])`` given in time priority (an iceberg shows a full visible part)."""
         self.books.clear()
-        per_symbol: dict[str, list[tuple[int, str, Side, Decimal, Decimal, str | None]]] = {}
-        for symbol, order_id, account_id, side, price, leaves in orders:
+        per_symbol: dict[str, list[tuple[Any, ...]]] = {}
+        for item in orders:
+            symbol, order_id, account_id, side, price, leaves = item[:6]
+            display = item[6] if len(item) > 6 else None
             per_symbol.setdefault(symbol, []).append(
-                (order_id, account_id, side, price, leaves, None)
+                (order_id, account_id, side, price, leaves, None, display)
             )
         for symbol, entries in per_symbol.items():
             self.book(symbol).restore(entries)
@@ -94,7 +96,7 @@ class SimVenue:
         if market and r.protection_price is not None:
             price, tif = r.protection_price, _IOC  # a protected market order is an IOC limit
         result = self.book(r.symbol).submit(
-            order_id, r.account_id, r.side, r.qty, price, tif, r.post_only
+            order_id, r.account_id, r.side, r.qty, price, tif, r.post_only, None, r.display_qty
         )
         reason = result.reason
         if reason == Reason.POST_ONLY_WOULD_TAKE:
@@ -168,6 +170,8 @@ class SimVenue:
             notional = qty * px * mult
             maker_id = f.maker_order_id
             trade_id = f"{name}-{taker_id}x{maker_id}"
+            if f.part:  # an iceberg's refill: the same two orders may meet again
+                trade_id = f"{trade_id}p{f.part}"
             out.append(
                 VenueFilled(
                     order_id=maker_id,

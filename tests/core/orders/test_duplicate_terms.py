@@ -72,6 +72,7 @@ OTHER = {
     "order_type": OrderType.STOP_LIMIT,
     "qty": D("0.6"),
     "price": D(28000),
+    "display_qty": D("0.1"),
     "trigger_price": D(29500),
     "trigger_type": "MARK",
     "trailing_offset": D(5),

@@ -167,5 +167,6 @@ def release_due(ctx: Context, ts: int) -> None:
                 post_only=order.post_only,
                 reduce_only=order.reduce_only,
                 extended_hours=intent is not None and intent.extended_hours,
+                display_qty=None if intent is None else intent.display_qty,
             )
         )

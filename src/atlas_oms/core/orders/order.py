@@ -140,6 +140,7 @@ class Order(msgspec.Struct, gc=False):
             expire_ts=self.expire_ts,
             extended_hours=self.intent is not None and self.intent.extended_hours,
             market_reason=None if self.intent is None else self.intent.market_reason,
+            display_qty=None if self.intent is None else self.intent.display_qty,
             protection_price=self.protection_price,
             session_release=self.session_release,
         )
@@ -192,6 +193,8 @@ class OrderView(msgspec.Struct, frozen=True, kw_only=True):
     #: Pending its session: accepted while the market was closed, Atlas sends it to the venue
     #: at this instant (ns), the next session's open; None when it is not queued.
     session_release: int | None = None
+    #: An iceberg's visible part (None: all of it shows).
+    display_qty: Decimal | None = None
 
     @property
     def is_live(self) -> bool:

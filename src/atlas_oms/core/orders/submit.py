@@ -221,6 +221,7 @@ def submit(ctx: Context, c: cmd.SubmitOrder) -> None:
                 post_only=c.post_only,
                 reduce_only=c.reduce_only,
                 extended_hours=c.extended_hours,
+                display_qty=c.display_qty,
             )
         )
 

@@ -150,6 +150,54 @@ def check_shape(cmd: SubmitOrder, inst: Instrument, now: int) -> Refusal | None:
         return Reason.INVALID_EXPIRE_TIME, "only GTD orders take an expire time"
     if otype is OrderType.MARKET and cmd.tif is TimeInForce.GTD:
         return Reason.INVALID_TIME_IN_FORCE, "a market order cannot be GTD"
+    if cmd.display_qty is not None:
+        return check_display(cmd, inst)
+    return None
+
+
+def check_display(cmd: SubmitOrder, inst: Instrument) -> Refusal | None:
+    """An iceberg (``display_qty`` set): a resting limit order (GTC, GTD or DAY; post-only may
+    be, as Binance's LIMIT_MAKER may) on a venue with native icebergs, showing a positive
+    part of its quantity below the whole, on the lot grid, in at most the venue's parts."""
+    shown = cmd.display_qty
+    if not inst.native_iceberg:
+        return (
+            Reason.ICEBERG_NOT_SUPPORTED,
+            f"{inst.symbol} on {inst.venue} takes no native iceberg orders: "
+            "use the ICEBERG algorithm, which emulates one",
+        )
+    if cmd.order_type is not OrderType.LIMIT:
+        return Reason.INVALID_DISPLAY_QTY, "only a limit order can show a display quantity"
+    if cmd.tif in (TimeInForce.IOC, TimeInForce.FOK):
+        return (
+            Reason.INVALID_DISPLAY_QTY,
+            f"an iceberg rests in the book: GTC, GTD or DAY, not {cmd.tif}",
+        )
+    if not isinstance(shown, Decimal) or not shown.is_finite() or shown <= 0:
+        return Reason.INVALID_DISPLAY_QTY, f"display quantity must be positive, got {shown}"
+    if shown >= cmd.qty:
+        return (
+            Reason.INVALID_DISPLAY_QTY,
+            f"display quantity {shown} must be below the quantity {cmd.qty}",
+        )
+    if _off_grid(shown, inst.lot_size):
+        return (
+            Reason.INVALID_DISPLAY_QTY,
+            f"display quantity {shown} is not a multiple of the lot size {inst.lot_size} "
+            f"of {inst.symbol}",
+        )
+    if shown < inst.min_qty:
+        return (
+            Reason.INVALID_DISPLAY_QTY,
+            f"display quantity {shown} is below the minimum {inst.min_qty} of {inst.symbol}",
+        )
+    parts = inst.iceberg_parts
+    if parts is not None and -(-cmd.qty // shown) > parts:
+        return (
+            Reason.INVALID_DISPLAY_QTY,
+            f"display quantity {shown} splits {cmd.qty} into more than the {parts} parts "
+            f"{inst.symbol} allows",
+        )
     return None
 
 

@@ -39,14 +39,22 @@ LINKS_PART = "order_lists"
 TRADES_PART = "managed_trades"
 
 
+#: Instrument fields newer than the first journals, with their defaults: each joins the map only
+#: when it differs from its default, so older journals keep their digest.
+_NEWER_INSTRUMENT_FIELDS: dict[str, object] = {
+    "venue_symbol": None,
+    "iceberg_allowed": False,
+    "iceberg_parts": None,
+}
+
+
 def _instrument(instrument: Instrument) -> Any:
-    """An instrument as its encoding had it before ``venue_symbol`` existed (the field joins
-    the map only when set), so older journals keep their digest."""
-    if instrument.venue_symbol is None:
-        fields = msgspec.structs.asdict(instrument)
-        del fields["venue_symbol"]
-        return fields
-    return instrument
+    """An instrument as its encoding had it before the newer fields existed."""
+    fields = msgspec.structs.asdict(instrument)
+    for name, default in _NEWER_INSTRUMENT_FIELDS.items():
+        if fields[name] == default:
+            del fields[name]
+    return fields
 
 
 def digest(state: State) -> str:

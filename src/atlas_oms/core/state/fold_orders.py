@@ -64,7 +64,9 @@ def new_order(state: State, order_id: int, intent: SubmitOrder, venue: str, ts: 
         state.client_ids[(intent.account_id, intent.client_order_id)] = order_id
         state.client_id_queue.append((ts, intent.account_id, intent.client_order_id, order_id))
         order.intent = intent
-    elif intent.extended_hours or intent.market_reason is not None:
+    elif (
+        intent.extended_hours or intent.market_reason is not None or intent.display_qty is not None
+    ):
         order.intent = intent
     if order_id >= state.next_order_id:
         state.next_order_id = order_id + 1

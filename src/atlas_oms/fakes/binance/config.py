@@ -32,6 +32,9 @@ class SymbolSpec:
     min_notional: Decimal
     price_precision: int
     qty_precision: int
+    #: Spot: ``icebergAllowed`` and the ``ICEBERG_PARTS`` filter's limit.
+    iceberg_allowed: bool = True
+    iceberg_parts: int = 10
 
 
 def _spec(

@@ -57,6 +57,8 @@ class Order:
     cancel_client_id: str = ""
     #: Spot keepPriority amend: the client id before the amend.
     orig_client_id: str = ""
+    #: Spot iceberg: the visible part (``icebergQty``; 0: not an iceberg).
+    iceberg_qty: Decimal = ZERO
 
     @property
     def leaves(self) -> Decimal:

@@ -44,6 +44,32 @@ class Trading(Funds):
                 )
             raise VenueError(-1013, "Filter failure: NOTIONAL")
 
+    def _iceberg_qty(self, market: str, spec: SymbolSpec, o: Order, raw: str) -> Decimal:
+        """An order's ``icebergQty``, refused as Binance refuses it: not on USDⓈ-M, not where
+        the symbol disallows it, only on a GTC LIMIT or a LIMIT_MAKER, below the quantity, on
+        the LOT_SIZE grid and in at most ICEBERG_PARTS parts."""
+        if market != SPOT:
+            raise VenueError(-1106, "Parameter 'icebergQty' sent when not required.")
+        try:
+            shown = Decimal(raw)
+        except ArithmeticError:
+            raise VenueError(-1100, "Illegal characters found in a parameter.") from None
+        if not shown.is_finite():
+            raise VenueError(-1100, "Illegal characters found in a parameter.")
+        if shown == 0:
+            return ZERO  # icebergQty=0: an ordinary order
+        if not spec.iceberg_allowed:
+            raise VenueError(-2010, "Iceberg orders are not supported for this symbol.")
+        if o.type == "MARKET" or (o.type == "LIMIT" and o.tif != "GTC"):
+            raise VenueError(-2010, "Unsupported order combination")
+        if shown >= o.qty:
+            raise VenueError(-2010, "IcebergQty exceeds QTY.")
+        if shown < 0 or shown % spec.step != 0 or shown < spec.min_qty:
+            raise VenueError(-1013, "Filter failure: LOT_SIZE")
+        if -(-o.qty // shown) > spec.iceberg_parts:
+            raise VenueError(-1013, "Filter failure: ICEBERG_PARTS")
+        return shown
+
     # ------------------------------------------------------------------ place
 
     def place(self, market: str, acct: Account, p: dict[str, str], house: bool = False) -> Order:
@@ -102,6 +128,8 @@ class Trading(Funds):
             reduce_only=reduce_only,
             position_side=position_side,
         )
+        if "icebergQty" in p:
+            o.iceberg_qty = self._iceberg_qty(market, spec, o, p["icebergQty"])
         if not house:
             self.check_filters(market, spec, o, is_market)
             other = self._by_client.get((market, acct.name, client_id))
@@ -149,6 +177,7 @@ class Trading(Funds):
             tif,
             False,
             f"o{o.order_id}",  # self-trade prevention NONE, as exchangeInfo says
+            o.iceberg_qty or None,  # an iceberg shows only icebergQty, refilled as it fills
         )
         for f in result.fills:
             maker = self.orders[(o.market, f.maker_order_id)]

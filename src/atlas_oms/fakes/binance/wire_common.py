@@ -68,6 +68,7 @@ def _filters(spec: SymbolSpec, market: str) -> list[dict[str, Any]]:
             lot,
             market_lot,
             notional,
+            {"filterType": "ICEBERG_PARTS", "limit": spec.iceberg_parts},
             {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": 200},
         ]
     return [

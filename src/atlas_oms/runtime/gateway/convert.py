@@ -121,6 +121,7 @@ def place_command(
         position_side=None if position_side is PositionSide.BOTH else position_side,
         protection_price=request.protection_price,
         extended_hours=request.extended_hours,
+        display_qty=request.display_qty,
     )
 
 

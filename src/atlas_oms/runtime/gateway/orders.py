@@ -416,6 +416,7 @@ class OrderFlow:
                             reduce_only=cmd.reduce_only,
                             protection_price=cmd.protection_price,
                             extended_hours=cmd.extended_hours,
+                            display_qty=cmd.display_qty,
                         )
                     )
                     return

@@ -238,7 +238,15 @@ function renderOrders(orders) {
       editCell(tr, "qty", o.qty);
       editCell(tr, "price", o.price);
     } else {
-      cell(tr, o.qty, "num order-qty");
+      const qty = cell(tr, o.qty, "num order-qty");
+      if (o.display_qty) {
+        // An iceberg: only display_qty of it shows in the venue's book at a time.
+        qty.appendChild(document.createTextNode(" "));
+        const shown = document.createElement("small");
+        shown.className = "order-display-qty";
+        shown.textContent = `(${o.display_qty} shown)`;
+        qty.appendChild(shown);
+      }
       cell(tr, o.price, "num order-price");
     }
     cell(tr, o.cum_qty, "num");

@@ -100,6 +100,8 @@ class BinanceAdapter:
         self.settings = VenueAccountSettings()
         self._ctx = p.Context(self.venue, account_id, decode_client_id)
         self._venue_symbols: dict[str, str] = {}
+        #: Whether each loaded symbol takes native icebergs (exchangeInfo ``icebergAllowed``).
+        self._iceberg_allowed: dict[str, bool] = {}
         self._traded: set[str] = set(symbols or ())
         self._client_ids: OrderedDict[str, str] = OrderedDict()
         #: The last price seen of each order (by client order id): a spot amend that keeps it
@@ -337,6 +339,7 @@ class BinanceAdapter:
         self._ctx.learn(found)
         for vi in found:
             self._venue_symbols[vi.instrument.symbol] = vi.venue_symbol
+            self._iceberg_allowed[vi.instrument.symbol] = vi.instrument.iceberg_allowed
         if not self._markets_loaded:
             # ccxt's streams need its markets; give it the same answer (no second request).
             with contextlib.suppress(Exception):

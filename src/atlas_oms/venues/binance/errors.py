@@ -144,6 +144,12 @@ def classify_write(
         return Refused(reason=INSUFFICIENT_FUNDS, code=c, message=msg)
     if code == -2010 and "immediately match and take" in lowered:
         return Refused(reason=POST_ONLY_WOULD_TAKE, code=c, message=msg)
+    if code == -2010 and (
+        "iceberg orders are not supported" in lowered or "unsupported order combination" in lowered
+    ):
+        return Refused(reason=UNSUPPORTED_ORDER, code=c, message=msg)
+    if (code == -2010 and "icebergqty exceeds qty" in lowered) or code == -1106:
+        return Refused(reason=INVALID_REQUEST, code=c, message=msg)
     if status is not None and 400 <= status < 500 and code is None:
         # An HTTP 4xx without Binance's JSON (a WAF 403, a proxy): the request was refused
         # before the matching engine, so the order was not placed.

@@ -674,6 +674,9 @@ def parse_instrument(raw: Raw, venue: str, *, futures: bool) -> VenueInstrument 
         "tradable": status == "TRADING",
     }
     if not futures:
+        rules["iceberg_allowed"] = bool(raw.get("icebergAllowed"))
+        parts = filters.get("ICEBERG_PARTS", {}).get("limit")
+        rules["iceberg_parts"] = int(parts) if parts else None
         instrument = Instrument.spot(f"{base}/{quote}", tick_size=tick, lot_size=step, **rules)
     else:
         settle = str(raw.get("marginAsset") or quote)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from atlas_oms.model.enums import PositionSide
+from atlas_oms.model.enums import PositionSide, TimeInForce
 from atlas_oms.model.venue import (
     Acknowledged,
     AmendOrder,
@@ -36,11 +36,43 @@ class BinanceSpotAdapter(BinanceAdapter):
         params = self._limit_params(order)
         if isinstance(params, Refused):
             return params
+        if order.display_qty is not None:
+            refused = self._iceberg_refusal(order)
+            if refused is not None:
+                return refused
+            # A native iceberg: Binance shows icebergQty, refilled from the rest as it fills.
+            params["icebergQty"] = num(order.display_qty)
         if order.post_only:
-            params["type"] = "LIMIT_MAKER"
+            params["type"] = "LIMIT_MAKER"  # LIMIT_MAKER takes icebergQty too
             params.pop("timeInForce", None)
         params["newOrderRespType"] = "FULL"
         return params
+
+    def _iceberg_refusal(self, order: PlaceOrder) -> Refused | None:
+        """Binance's iceberg rules, checked before sending: the symbol allows icebergs
+        (``icebergAllowed``), the order is a GTC limit (or LIMIT_MAKER) and shows less than
+        its quantity."""
+        if not self._iceberg_allowed.get(order.symbol, True):  # unknown: the venue decides
+            return Refused(
+                reason=errors.UNSUPPORTED_ORDER,
+                code="",
+                message=f"Binance takes no iceberg orders on {order.symbol} (icebergAllowed false)",
+            )
+        if order.price is None or (order.tif is not TimeInForce.GTC and not order.post_only):
+            return Refused(
+                reason=errors.UNSUPPORTED_ORDER,
+                code="",
+                message="a Binance iceberg (icebergQty) is a GTC limit or LIMIT_MAKER order",
+            )
+        assert order.display_qty is not None
+        if not 0 < order.display_qty < order.qty:
+            return Refused(
+                reason=errors.INVALID_REQUEST,
+                code="",
+                message=f"icebergQty {order.display_qty} must be above 0 and below the "
+                f"quantity {order.qty}",
+            )
+        return None
 
     async def amend(self, order: AmendOrder) -> Outcome:
         """Spot can only reduce a working order's quantity, keeping its priority

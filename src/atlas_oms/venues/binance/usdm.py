@@ -31,6 +31,13 @@ class BinanceUsdmAdapter(BinanceAdapter):
     futures = True
 
     def _order_params(self, order: PlaceOrder) -> dict[str, Any] | Refused:
+        if order.display_qty is not None:
+            return Refused(
+                reason=errors.UNSUPPORTED_ORDER,
+                code="",
+                message="Binance USDⓈ-M has no iceberg orders (no icebergQty): the ICEBERG "
+                "algorithm emulates one",
+            )
         params = self._limit_params(order)
         if isinstance(params, Refused):
             return params
