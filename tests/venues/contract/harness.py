@@ -46,6 +46,8 @@ class Capability(StrEnum):
     #: Signed requests carry a timestamp the venue checks against its clock (Upbit's JWT has
     #: a nonce only, and Upbit publishes no server time).
     SIGNED_TIMESTAMP = "signed_timestamp"
+    #: The venue streams its order book (``books()``, issue 16).
+    BOOKS = "books"
 
 
 @dataclass(frozen=True)
