@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +30,15 @@ import aiohttp
 from atlas_oms.model.route_book import BookLevel, VenueBook
 from atlas_oms.venues.rewatch import Backoff
 
-__all__ = ["Resync", "TopFilter", "decode", "levels", "stream_books"]
+__all__ = ["Delays", "Resync", "TopFilter", "decode", "levels", "stream_books"]
+
+
+@dataclass
+class Delays:
+    """A reconnection backoff for an adapter that keeps its delays elsewhere."""
+
+    reconnect_min_s: float
+    reconnect_max_s: float
 
 
 class Resync(Exception):
@@ -97,7 +106,7 @@ async def stream_books(
                 await asyncio.sleep(delay)
             except Resync:
                 continue
-            except (aiohttp.ClientError, OSError, TimeoutError, ValueError):
+            except Exception:  # a lost connection, a refusal, a failed snapshot: retry
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, backoff.reconnect_max_s)
 
