@@ -29,7 +29,7 @@ SYMBOL = "AAPL"
 class AlpacaHarness:
     name = "alpaca"
     venue = "alpaca"
-    capabilities: frozenset[Capability] = frozenset()
+    capabilities: frozenset[Capability] = frozenset({Capability.BOOKS})
     #: A 429, or (once the limiter follows the X-RateLimit-* headers) nothing left before the
     #: reset: the scope pauses either way (str.startswith takes a tuple).
     rate_limit_signal = ("HTTP 429", "limit used up at alpaca")
@@ -70,6 +70,7 @@ class AlpacaHarness:
             decode_client_id=decode_client_id,
             base_url=self.f.http,
             stream_url=self.f.stream_url,
+            data_url=self.f.http,
             timeout_ms=TIMEOUT_MS,
             heartbeat_s=0.1,
             reconnect_min_s=0.05,
@@ -245,4 +246,5 @@ _WHY = {
     Capability.SHORT_RECV_WINDOW: "Alpaca's requests carry static key headers, no timestamp",
     Capability.SIGNED_TIMESTAMP: "Alpaca's requests carry static key headers, no timestamp",
     Capability.AMEND: "Alpaca's replace makes a new order with a new id (PATCH /v2/orders/{id})",
+    Capability.BOOKS: "",
 }

@@ -240,7 +240,12 @@ class OkxSpotHarness(_OkxHarness):
     name = "okx-spot"
     inst_id = "BTC-USDT"
     capabilities = frozenset(
-        {Capability.SHORT_FILL_HISTORY, Capability.AMEND, Capability.SIGNED_TIMESTAMP}
+        {
+            Capability.SHORT_FILL_HISTORY,
+            Capability.AMEND,
+            Capability.SIGNED_TIMESTAMP,
+            Capability.BOOKS,
+        }
     )
     instrument = Instrument(
         symbol="BTC/USDT",
@@ -262,6 +267,7 @@ class OkxSwapHarness(_OkxHarness):
             Capability.SHORT_FILL_HISTORY,
             Capability.AMEND,
             Capability.SIGNED_TIMESTAMP,
+            Capability.BOOKS,
         }
     )
     instrument = Instrument(
@@ -284,6 +290,7 @@ _WHY = {
     Capability.SHORT_FILL_HISTORY: "",
     Capability.AMEND: "",
     Capability.SIGNED_TIMESTAMP: "",
+    Capability.BOOKS: "",
     Capability.SELF_TRADES: (
         "OKX enforces self-trade prevention (cancel maker by default) since 2024-03-14"
     ),

@@ -31,6 +31,7 @@ _WHY = {
     Capability.SIGNED_TIMESTAMP: "Upbit's JWT carries a nonce, no timestamp; no server time",
     Capability.SELF_TRADES: "the Upbit fake models no self-trades (Upbit's smp_type is optional)",
     Capability.SHORT_RECV_WINDOW: "Upbit's signatures carry no timestamp, so no receive window",
+    Capability.BOOKS: "",
 }
 
 
@@ -45,7 +46,7 @@ def _state(order: Order) -> VenueOrderState:
 class UpbitHarness:
     name = "upbit"
     venue = "upbit"
-    capabilities: frozenset[Capability] = frozenset()
+    capabilities: frozenset[Capability] = frozenset({Capability.BOOKS})
     instrument = Instrument(
         symbol="BTC/KRW",
         base="BTC",

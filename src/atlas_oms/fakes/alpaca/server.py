@@ -9,9 +9,11 @@ aiohttp server, for the real alpaca-py ``TradingClient`` and ``TradingStream``.
 - Errors are Alpaca's ``{"code": N, "message": "..."}``; a duplicate client order id is
   ``422 {"code":40010001,"message":"client_order_id must be unique"}``.
 - Market data (``data_url`` = this server): ``/v2/stocks/snapshots``,
-  ``/v2/stocks/{symbol}/snapshot``, ``…/trades/latest``, ``…/quotes/latest`` with the house's
-  best bid/ask and the last execution; prices are JSON **numbers** written exactly from
-  Decimals (as Alpaca's data API sends them). Metered apart from the trading API.
+  ``/v2/stocks/{symbol}/snapshot``, ``…/trades/latest``, ``…/quotes/latest``,
+  ``/v2/stocks/quotes/latest?symbols=`` with the NBBO of the fake's book (sizes in round lots)
+  and the last execution; prices are JSON **numbers** written exactly from Decimals (as
+  Alpaca's data API sends them). Metered apart from the trading API. The real-time data stream
+  ``/v2/{feed}`` (``quotes``) is :mod:`.quotes`.
 - :class:`Faults` holds the knobs (held, dropped or 504/500 answers to places and changes,
   half-open stream, duplicate events, visibility lag, a low request limit).
 """
@@ -32,6 +34,7 @@ from typing import Any
 import msgspec
 from aiohttp import WSMsgType, web
 
+from atlas_oms.fakes.alpaca.quotes import FEEDS, AlpacaQuotes
 from atlas_oms.fakes.alpaca.venue import (
     Account,
     AlpacaError,
@@ -117,6 +120,7 @@ class FakeAlpaca:
             accounts, assets or [Asset("AAPL", "Apple Inc. Common Stock")], last_price
         )
         self.venue.push = self._push
+        self.quotes = AlpacaQuotes(self.venue)
         self.faults = faults or Faults()
         self.limits = limits or Limits()
         self.port = 0
@@ -146,6 +150,7 @@ class FakeAlpaca:
         await web.SockSite(self._runner, sock).start()
 
     async def stop(self) -> None:
+        self.quotes.drop()
         for conn in list(self._conns):
             conn.queue.put_nowait(None)
             with contextlib.suppress(Exception):
@@ -184,6 +189,7 @@ class FakeAlpaca:
 
     # ------------------------------------------------------------------ stream out
     def _push(self, account: str, data: dict[str, Any]) -> None:
+        self.quotes.changed()
         if self.faults.half_open:
             return
         frame = json.dumps({"stream": "trade_updates", "data": data}).encode()
@@ -266,6 +272,8 @@ class FakeAlpaca:
         path = request.path
         if path == "/stream":
             return await self._stream(request)
+        if path.startswith("/v2/") and path[4:] in FEEDS:
+            return await self.quotes.websocket(request, path[4:])
         acct = self.venue.account_by_key(
             request.headers.get("APCA-API-KEY-ID", ""),
             request.headers.get("APCA-API-SECRET-KEY", ""),
@@ -312,6 +320,11 @@ class FakeAlpaca:
             if not wanted:
                 raise AlpacaError(400, 40010001, "symbols is required")
             return ok({s: m for s in wanted if (m := v.market(s)) is not None})
+        if path == "/v2/stocks/quotes/latest":
+            wanted = [s for s in request.query.get("symbols", "").split(",") if s]
+            if not wanted:
+                raise AlpacaError(400, 40010001, "symbols is required")
+            return ok({"quotes": {s: v.quote(s) for s in wanted if s in v.assets}})
         parts = path.split("/")  # ["", "v2", "stocks", symbol, ...]
         market = v.market(parts[3]) if len(parts) > 4 else None
         if market is None:

@@ -207,6 +207,10 @@ class Fill:
         }
 
 
+#: Shares in a round lot: Alpaca's quote sizes (``bs``/``as``) count round lots.
+ROUND_LOT = Decimal(100)
+
+
 @dataclass
 class HouseQuote:
     """Another participant's resting order (liquidity an Atlas order can take)."""
@@ -469,11 +473,6 @@ class FakeAlpacaVenue:
         if symbol not in self.assets:
             return None
         now = rfc3339(self.now_ns())
-        book = self.house.get(symbol, [])
-        bids = [q for q in book if q.side == "buy" and q.qty > 0]
-        asks = [q for q in book if q.side == "sell" and q.qty > 0]
-        bid = max(bids, key=lambda q: q.price, default=None)
-        ask = min(asks, key=lambda q: q.price, default=None)
         last = next((f for f in reversed(self.fills) if f.symbol == symbol), None)
         trade = {
             "t": rfc3339(last.ts) if last else now,
@@ -484,18 +483,44 @@ class FakeAlpacaVenue:
             "i": len(self.fills),
             "z": "C",
         }
-        quote = {
-            "t": now,
+        return {"latestTrade": trade, "latestQuote": self.quote(symbol)}
+
+    def depth(self, symbol: str) -> tuple[dict[Decimal, Decimal], dict[Decimal, Decimal]]:
+        """(bids, asks) in shares per price: the house's liquidity and every open limit order
+        of the fake's accounts."""
+        bids: dict[Decimal, Decimal] = {}
+        asks: dict[Decimal, Decimal] = {}
+        resting = [(q.side, q.price, q.qty) for q in self.house.get(symbol, [])]
+        resting += [
+            (o.side, o.limit_price, o.leaves)
+            for o in self.orders.values()
+            if o.symbol == symbol and o.is_open and o.type == "limit" and o.limit_price
+        ]
+        for side, price, qty in resting:
+            if qty > 0:
+                book = bids if side == "buy" else asks
+                book[price] = book.get(price, ZERO) + qty
+        return bids, asks
+
+    def quote(self, symbol: str) -> dict[str, Any]:
+        """The NBBO of ``symbol`` as Alpaca's data API sends it (``latestQuote``, a stream
+        ``q`` without ``T``/``S``): the best bid and ask that hold at least one round lot, their
+        sizes in round lots of :data:`ROUND_LOT` shares (odd lots are not part of the NBBO;
+        Alpaca's quote sizes count round lots); ``0`` price and size for a side with none."""
+        bids, asks = self.depth(symbol)
+        bid = max((p for p, q in bids.items() if q >= ROUND_LOT), default=None)
+        ask = min((p for p, q in asks.items() if q >= ROUND_LOT), default=None)
+        return {
+            "t": rfc3339(self.now_ns()),
             "ax": "V",
-            "ap": ask.price if ask else ZERO,
-            "as": ask.qty if ask else ZERO,
+            "ap": ask if ask is not None else ZERO,
+            "as": asks[ask] // ROUND_LOT if ask is not None else ZERO,
             "bx": "V",
-            "bp": bid.price if bid else ZERO,
-            "bs": bid.qty if bid else ZERO,
+            "bp": bid if bid is not None else ZERO,
+            "bs": bids[bid] // ROUND_LOT if bid is not None else ZERO,
             "c": ["R"],
             "z": "C",
         }
-        return {"latestTrade": trade, "latestQuote": quote}
 
     def positions_of(self, account: str) -> dict[str, list[Decimal]]:
         return self.accounts[account].positions

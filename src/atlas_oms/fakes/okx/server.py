@@ -1,7 +1,8 @@
 """The fake OKX v5 server on 127.0.0.1: REST (``/api/v5/...``, every private call signed with
 OKX's base64 HMAC-SHA256 over ``timestamp + METHOD + path?query + body`` and the passphrase,
 checked for real) and the WebSocket ``/ws/v5/private`` (``login`` op, checked for real; the
-``orders`` channel) and ``/ws/v5/public`` (``tickers``, ``trades``).
+``orders`` channel) and ``/ws/v5/public`` (``tickers``, ``trades``, and the order book:
+``books``/``books5`` and ``GET /api/v5/market/books``, see :mod:`.books`).
 
 Answers are OKX's envelope ``{"code":"0","msg":"","data":[...]}``; a failed order operation is
 HTTP 200 with ``code "1"`` and the per-order ``sCode``/``sMsg`` in ``data``. Fault knobs are in
@@ -24,6 +25,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from atlas_oms.fakes.okx.books import OkxBooks
 from atlas_oms.fakes.okx.venue import (
     INSTRUMENTS,
     Account,
@@ -49,6 +51,7 @@ LIMITS = {
     "/api/v5/account/balance": 10,
     "/api/v5/account/positions": 10,
     "/api/v5/public/instruments": 20,
+    "/api/v5/market/books": 40,
 }
 
 
@@ -86,6 +89,8 @@ class _Conn:
         self.account: str | None = None
         self.channels: set[str] = set()
         self.tickers: set[str] = set()
+        #: (channel, instId) of the order-book subscriptions (``books``, ``books5``).
+        self.books: set[tuple[str, str]] = set()
         self.queue: asyncio.Queue[str | None] = asyncio.Queue()
         self.writer = asyncio.get_running_loop().create_task(self._write())
 
@@ -204,11 +209,16 @@ class FakeOkx:
         self.throttled = 0
         self._pending_notes: list[Order] = []
         self.venue.on_change.append(self._on_order_change)
+        self.books = OkxBooks(self.venue, self._send_book)
+        self._dirty_books: set[str] = set()
+        self.venue.on_change.append(lambda o: self._book_changed(o.inst.inst_id))
+        self.venue.on_book.append(self._book_changed)
         self._routes: dict[
             tuple[str, str], Callable[[web.Request, Account | None, Any], Awaitable[Any]]
         ] = {
             ("GET", "/api/v5/public/time"): self._time,
             ("GET", "/api/v5/public/instruments"): self._instruments,
+            ("GET", "/api/v5/market/books"): self._market_books,
             ("GET", "/api/v5/account/config"): self._config,
             ("GET", "/api/v5/account/balance"): self._balance,
             ("GET", "/api/v5/account/positions"): self._positions,
@@ -260,7 +270,7 @@ class FakeOkx:
         body = await request.text()
         try:
             acct = None
-            if not request.path.startswith("/api/v5/public/"):
+            if not request.path.startswith(("/api/v5/public/", "/api/v5/market/")):
                 acct = self._authenticate(request, body)
             limited = self._limit(acct.name if acct else request.remote or "", request.path)
             if limited is not None:
@@ -364,6 +374,16 @@ class FakeOkx:
                 }
             )
         return out
+
+    async def _market_books(self, request: web.Request, acct: Account | None, p: Any) -> Any:
+        inst_id = str(p.get("instId", ""))
+        if inst_id not in INSTRUMENTS:
+            raise OkxError("51001", "Instrument ID doesn't exist.")
+        try:
+            sz = int(p.get("sz") or 1)
+        except ValueError as e:
+            raise OkxError("51000", "Parameter sz error") from e
+        return self.books.rest(inst_id, sz)
 
     # ------------------------------------------------------------------ account
     async def _config(self, request: web.Request, acct: Account | None, p: Any) -> Any:
@@ -603,12 +623,37 @@ class FakeOkx:
                     )
                     return
                 conn.channels.add(channel)
+                if channel in ("books", "books5") and conn.kind == "public":
+                    inst_id = str(arg.get("instId", ""))
+                    if inst_id not in INSTRUMENTS:
+                        conn.channels.discard(channel)
+                        conn.send(
+                            {
+                                "event": "error",
+                                "code": "60018",
+                                "msg": f"Wrong URL or channel:{channel},instId:{inst_id} "
+                                "doesn't exist. Please use the correct URL, channel and "
+                                "parameters referring to API document.",
+                                "connId": "c1",
+                            }
+                        )
+                        continue
+                    conn.send({"event": "subscribe", "arg": arg, "connId": "c1"})
+                    snapshot = self.books.snapshot(channel, inst_id)
+                    conn.books.add((channel, inst_id))
+                    conn.send(snapshot)
+                    continue
                 conn.send({"event": "subscribe", "arg": arg, "connId": "c1"})
                 if channel == "tickers" and arg.get("instId") in INSTRUMENTS:
                     conn.tickers.add(str(arg["instId"]))
                     conn.send(self._ticker(str(arg["instId"])))
                 if channel == "orders" and conn.account is not None:
                     self._fill_on_subscribe(conn.account)
+            return
+        if op == "unsubscribe":
+            for arg in args:
+                conn.books.discard((str(arg.get("channel", "")), str(arg.get("instId", ""))))
+                conn.send({"event": "unsubscribe", "arg": arg, "connId": "c1"})
             return
         conn.send({"event": "error", "code": "60012", "msg": f"Illegal request: {_dumps(req)}"})
 
@@ -656,6 +701,34 @@ class FakeOkx:
         for conn in self._conns:
             if conn.kind == "public" and inst_id in conn.tickers:
                 conn.send(self._ticker(inst_id))
+
+    def _book_changed(self, inst_id: str) -> None:
+        """Coalesce the changes of one operation (a place that fills against quotes): the
+        book is pushed once the operation is done (at the next turn of the loop)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.books.changed(inst_id)
+            return
+        if not self._dirty_books:
+            loop.call_soon(self._flush_books)
+        self._dirty_books.add(inst_id)
+
+    def _flush_books(self) -> None:
+        dirty, self._dirty_books = self._dirty_books, set()
+        for inst_id in sorted(dirty):
+            self.books.changed(inst_id)
+
+    def _send_book(self, channel: str, inst_id: str, push: dict[str, Any]) -> None:
+        for conn in self._conns:
+            if conn.kind == "public" and (channel, inst_id) in conn.books:
+                conn.send(push)
+
+    def drop_public_streams(self) -> None:
+        """Close every public WebSocket session (a venue restart for the market data)."""
+        for conn in list(self._conns):
+            if conn.kind == "public":
+                asyncio.get_running_loop().create_task(conn.close())
 
     def end_private_sessions(self) -> None:
         """The venue ends every private session: ``notice`` 64008, then the close."""

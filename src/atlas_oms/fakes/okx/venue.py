@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -204,6 +205,8 @@ class FakeOkxVenue:
         #: Called with each changed order (the private stream pushes it).
         self.listeners: list[object] = []
         self.on_change: list[object] = []
+        #: Called with an instrument id when the house quotes of it change (its order book).
+        self.on_book: list[Callable[[str], None]] = []
 
     def now_ms(self) -> int:
         return int(time.time() * 1000) + self.clock_offset_ms
@@ -476,3 +479,11 @@ class FakeOkxVenue:
     # ------------------------------------------------------------------ the house
     def house_quote(self, inst_id: str, side: str, px: Decimal, sz: Decimal) -> None:
         self.quotes[inst_id].append(Quote(side, px, sz))
+        for listener in self.on_book:
+            listener(inst_id)
+
+    def remove_house_quotes(self, inst_id: str, side: str | None = None) -> None:
+        """Take the house's quotes of ``inst_id`` (one side, or both) off the book."""
+        self.quotes[inst_id] = [q for q in self.quotes[inst_id] if side not in (None, q.side)]
+        for listener in self.on_book:
+            listener(inst_id)

@@ -1,5 +1,6 @@
 """A loopback fake of Upbit's Exchange API (REST ``/v1/...``) and private WebSocket
-(``/websocket/v1/private``: ``myOrder``, ``myAsset``), on aiohttp.
+(``/websocket/v1/private``: ``myOrder``, ``myAsset``), on aiohttp; the public order book
+(``GET /v1/orderbook``, WebSocket ``/websocket/v1`` type ``orderbook``) is :mod:`.books`.
 
 Authentication is checked for real with PyJWT: ``Authorization: Bearer <JWT HS256>`` whose
 payload has ``access_key``, a ``nonce`` never seen before, and, when the request has a query or a
@@ -28,6 +29,7 @@ from urllib.parse import unquote, urlencode
 import jwt
 from aiohttp import WSMsgType, web
 
+from atlas_oms.fakes.upbit.books import EXACT, UpbitBooks
 from atlas_oms.fakes.upbit.venue import Account, Order, UpbitError, UpbitVenue, iso, num
 
 
@@ -73,6 +75,7 @@ class FakeUpbit:
         for account in accounts:
             self.venue.add_account(account)
         self.venue.push = self._push
+        self.books = UpbitBooks(self.venue)
         self.faults = Faults()
         self.limits = Limits()
         self.throttled = False
@@ -108,6 +111,7 @@ class FakeUpbit:
 
     async def stop(self) -> None:
         self.drop_streams()
+        self.books.drop()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -118,6 +122,7 @@ class FakeUpbit:
         task.add_done_callback(self._tasks.discard)
 
     def _push(self, account: str, message: dict[str, Any]) -> None:
+        self.books.changed()
         if self.faults.half_open:
             return
         text = json.dumps(message)
@@ -237,6 +242,18 @@ class FakeUpbit:
             if request.method == "POST":
                 raw = await request.read()
                 body = json.loads(raw) if raw else {}
+            if path == "/websocket/v1":
+                return await self.books.websocket(request)
+            if path == "/v1/orderbook":
+                left = self._meter(request.remote or "ip", "default")
+                markets = [m for m in request.query.get("markets", "").split(",") if m]
+                if not markets or any(m not in self.venue.markets for m in markets):
+                    raise UpbitError(404, "404", "Code not found")
+                response = web.Response(
+                    body=EXACT.encode(self.books.rest(markets)), content_type="application/json"
+                )
+                response.headers["Remaining-Req"] = f"group=orderbook; min=1800; sec={left}"
+                return response
             if path == "/websocket/v1/private":
                 acct = self._auth(request, None)
                 return await self._websocket(request, acct)

@@ -454,8 +454,10 @@ class UpbitVenue:
             tid = self._trade_id()
             self.fill(other, qty, other.price, trade_id=tid, is_maker=True)
             self.fill(order, qty, other.price, trade_id=tid, is_maker=False)
-        # house liquidity
-        for (market, side, px), vol in sorted(self.house.items(), key=lambda kv: kv[0][2]):
+        # house liquidity, best price first (highest bid for a sell)
+        for (market, side, px), vol in sorted(
+            self.house.items(), key=lambda kv: kv[0][2], reverse=order.side == "ask"
+        ):
             if order.state != "wait":
                 return
             if market != order.market or side != opposite or vol <= 0:

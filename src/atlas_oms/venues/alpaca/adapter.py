@@ -39,11 +39,13 @@ from decimal import Decimal
 from functools import partial
 from typing import Any, TypeVar
 
+import aiohttp
 import requests
 from alpaca.common.exceptions import APIError
 
 from atlas_oms.core.ports import VenueQueryFailed
 from atlas_oms.model.enums import PositionSide, TimeInForce
+from atlas_oms.model.route_book import VenueBook
 from atlas_oms.model.venue import (
     Acknowledged,
     AmendOrder,
@@ -62,6 +64,7 @@ from atlas_oms.model.venue import (
     VenueOrder,
     VenuePosition,
 )
+from atlas_oms.venues.alpaca import books as alpaca_books
 from atlas_oms.venues.alpaca import errors
 from atlas_oms.venues.alpaca import parse as p
 from atlas_oms.venues.alpaca.client import (
@@ -71,6 +74,7 @@ from atlas_oms.venues.alpaca.client import (
     build_trading_client,
 )
 from atlas_oms.venues.alpaca.errors import Action, Failure
+from atlas_oms.venues.book_ws import Delays, decode, stream_books
 
 log = logging.getLogger("atlas.venues.alpaca")
 
@@ -158,6 +162,7 @@ class AlpacaAdapter:
         session: str | None = "XNYS",
         data_url: str | None = None,
         data_feed: str | None = None,
+        data_stream_url: str | None = None,
     ) -> None:
         self.account_id = account_id
         self.before_request: Callable[[int, bool], Awaitable[None]] | None = None
@@ -180,6 +185,13 @@ class AlpacaAdapter:
             api_key, secret, url=data_url, timeout_s=timeout_ms / 1000
         )
         self._data_feed = data_feed
+        #: the real-time data stream's base (``/{feed}`` is appended): the data server's own
+        #: host when ``data_url`` is given (the fake serves both), else Alpaca's
+        self._data_stream_url = data_stream_url or (
+            data_url.replace("http", "ws", 1).rstrip("/") + "/v2"
+            if data_url
+            else alpaca_books.STREAM_URL
+        )
         #: venue order id -> what earlier legs of the same Atlas order filled
         self._carried: OrderedDict[str, Decimal] = OrderedDict()
         #: venue order id -> the order as last seen (for fills rows' client ids)
@@ -627,6 +639,52 @@ class AlpacaAdapter:
                     yield tick
             await asyncio.sleep(wait)
         await asyncio.Event().wait()  # nothing to read: run until cancelled
+
+    async def books(self, symbols: list[str], depth: int) -> AsyncIterator[VenueBook]:
+        """The NBBO of ``symbols`` as one-level books (``venues/alpaca/books.py``): the data
+        stream's ``quotes`` (``{data_stream_url}/{feed}``, ``iex`` unless ``data_feed`` names
+        another), each session starting from ``GET /v2/stocks/quotes/latest`` once subscribed;
+        sizes in shares. ``depth`` beyond 1 gets one level (equities have no depth here)."""
+        wanted = list(dict.fromkeys(symbols))
+        url = f"{self._data_stream_url.rstrip('/')}/{self._data_feed or 'iex'}"
+
+        async def opened(ws: Any) -> list[VenueBook]:
+            await ws.send_str(alpaca_books.auth(self._key, self._secret))
+            await ws.send_str(alpaca_books.subscribe(wanted))
+            async with asyncio.timeout(10):
+                while True:  # connected, authenticated, then the subscription
+                    msg = await ws.receive()
+                    if msg.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+                        raise ConnectionError(f"alpaca data stream closed: {msg.type}")
+                    items = alpaca_books.check(decode(msg.data))
+                    if any(m.get("T") == "subscription" for m in items):
+                        break
+            quotes = await asyncio.to_thread(self._data.latest_quotes, wanted, self._data_feed)
+            out = []
+            for symbol in wanted:
+                book = alpaca_books.book_of_quote(symbol, quotes.get(symbol), self.venue)
+                if book is not None:
+                    out.append(book)
+            return out
+
+        def handle(message: Any) -> list[VenueBook]:
+            out = []
+            for m in alpaca_books.check(message):
+                if m.get("T") == "q" and m.get("S") in wanted:
+                    book = alpaca_books.book_of_quote(str(m["S"]), m, self.venue)
+                    if book is not None:
+                        out.append(book)
+            return out
+
+        async for book in stream_books(
+            url,
+            opened=opened,
+            handle=handle,
+            backoff=Delays(*self._reconnect),
+            idle_s=30.0,
+            ping=None,
+        ):
+            yield book
 
 
 async def _stop_runner(stream: AtlasTradingStream, runner: asyncio.Task[None]) -> None:

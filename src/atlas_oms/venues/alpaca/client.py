@@ -32,7 +32,7 @@ import requests
 from alpaca.common.exceptions import APIError
 from alpaca.data.enums import DataFeed
 from alpaca.data.historical.stock import StockHistoricalDataClient
-from alpaca.data.requests import StockSnapshotRequest
+from alpaca.data.requests import StockLatestQuoteRequest, StockSnapshotRequest
 from alpaca.trading.client import TradingClient
 from alpaca.trading.stream import TradingStream
 
@@ -127,6 +127,13 @@ class AtlasStockDataClient(StockHistoricalDataClient):
             symbol_or_symbols=symbols, feed=DataFeed(feed) if feed else None
         )
         return dict(self.get_stock_snapshot(request) or {})
+
+    def latest_quotes(self, symbols: list[str], feed: str | None = None) -> dict[str, Any]:
+        """``GET /v2/stocks/quotes/latest?symbols=…``: each symbol's latest NBBO quote."""
+        request = StockLatestQuoteRequest(
+            symbol_or_symbols=symbols, feed=DataFeed(feed) if feed else None
+        )
+        return dict(self.get_stock_latest_quote(request) or {})
 
     def close(self) -> None:
         self._session.close()

@@ -316,6 +316,10 @@ def parse_asset(raw: Raw, venue: str, session: str | None) -> VenueInstrument | 
     )
 
 
+#: Shares in one round lot: Alpaca's quote sizes (``bs``/``as``) are in round lots.
+ROUND_LOT = Decimal(100)
+
+
 def _price(value: Any) -> Decimal | None:
     """A market data price (a JSON number read as Decimal); 0 or none (no quote on that side,
     e.g. outside the session) is no price."""
@@ -325,7 +329,9 @@ def _price(value: Any) -> Decimal | None:
 
 def parse_snapshot(symbol: str, snap: Raw, ts: int) -> PriceTick | None:
     """One symbol of ``GET /v2/stocks/snapshots``: the latest quote's best bid/ask with sizes
-    (``bp``/``bs``/``ap``/``as``) and the latest trade's price (``p``); None if neither."""
+    (``bp``/``bs``/``ap``/``as``; Alpaca's quote sizes count round lots of
+    :data:`ROUND_LOT` shares: read as shares) and the latest trade's price (``p``); None if
+    neither."""
     trade = snap.get("latestTrade") or {}
     quote = snap.get("latestQuote") or {}
     bid, ask, last = _price(quote.get("bp")), _price(quote.get("ap")), _price(trade.get("p"))
@@ -337,6 +343,6 @@ def parse_snapshot(symbol: str, snap: Raw, ts: int) -> PriceTick | None:
         bid=bid,
         ask=ask,
         last=last,
-        bid_qty=dec(quote.get("bs")) if bid is not None else None,
-        ask_qty=dec(quote.get("as")) if ask is not None else None,
+        bid_qty=dec(quote.get("bs")) * ROUND_LOT if bid is not None else None,
+        ask_qty=dec(quote.get("as")) * ROUND_LOT if ask is not None else None,
     )

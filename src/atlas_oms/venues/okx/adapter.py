@@ -26,6 +26,7 @@ import ccxt
 
 from atlas_oms.core.ports import VenueQueryFailed
 from atlas_oms.model.enums import PositionSide, TimeInForce
+from atlas_oms.model.route_book import VenueBook
 from atlas_oms.model.venue import (
     Acknowledged,
     AmendOrder,
@@ -46,8 +47,10 @@ from atlas_oms.model.venue import (
     VenuePosition,
 )
 from atlas_oms.venues.binance.errors import Action, Failure
+from atlas_oms.venues.book_ws import stream_books
 from atlas_oms.venues.okx import errors
 from atlas_oms.venues.okx import parse as p
+from atlas_oms.venues.okx.books import OkxBooks
 from atlas_oms.venues.okx.client import OkxHttpError, build_client, set_time_offset, venue_code
 from atlas_oms.venues.rewatch import keep_watching
 
@@ -93,6 +96,7 @@ class OkxAdapter:
         self.settings = VenueAccountSettings()
         self._ctx = p.Context(self.venue, account_id, decode_client_id)
         self._venue_symbols: dict[str, str] = {}
+        self._ws_url = ws_url.rstrip("/")
         self._client = build_client(
             rest_url,
             ws_url,
@@ -508,3 +512,28 @@ class OkxAdapter:
             for task in tasks:
                 with contextlib.suppress(BaseException):
                     await task
+
+    async def books(self, symbols: list[str], depth: int) -> AsyncIterator[VenueBook]:
+        """The ``books`` channel of ``symbols`` (``venues/okx/books.py``): the top ``depth``
+        levels after each change, sizes in base units; a new session (and snapshot) after a
+        reconnect, a ``seqId`` gap or a checksum mismatch."""
+        if not self._markets_loaded:
+            with contextlib.suppress(VenueQueryFailed):
+                await self.instruments()
+        inst_ids = [self.venue_symbol(s) for s in symbols]
+        state: dict[str, OkxBooks] = {}
+
+        async def opened(ws: Any) -> list[VenueBook]:
+            state["books"] = OkxBooks(self._ctx, self.venue, depth)
+            await ws.send_str(OkxBooks.subscribe(inst_ids))
+            return []
+
+        async for book in stream_books(
+            f"{self._ws_url}/public",
+            opened=opened,
+            handle=lambda message: state["books"].handle(message),
+            backoff=self,
+            idle_s=20.0,
+            ping="ping",
+        ):
+            yield book

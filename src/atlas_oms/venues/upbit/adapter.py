@@ -38,6 +38,7 @@ import ccxt
 
 from atlas_oms.core.ports import VenueQueryFailed
 from atlas_oms.model.enums import Side, TimeInForce
+from atlas_oms.model.route_book import VenueBook
 from atlas_oms.model.venue import (
     Acknowledged,
     AmendOrder,
@@ -63,7 +64,9 @@ from atlas_oms.venues.binance.errors import (
     UNSUPPORTED_ORDER,
     Failure,
 )
+from atlas_oms.venues.book_ws import stream_books
 from atlas_oms.venues.rewatch import keep_watching
+from atlas_oms.venues.upbit import books as upbit_books
 from atlas_oms.venues.upbit import errors
 from atlas_oms.venues.upbit import parse as p
 from atlas_oms.venues.upbit.client import UpbitHttpError, build_client
@@ -107,6 +110,7 @@ class UpbitAdapter:
         self.reconnect_max_s = reconnect_max_s
         self.subscribe_settle_s = subscribe_settle_s
         self._ctx = p.Context(self.venue, account_id, decode_client_id)
+        self._ws_url = ws_url.rstrip("/")
         self._client = build_client(
             rest_url, ws_url, api_key=api_key, secret=secret, timeout_ms=timeout_ms
         )
@@ -461,3 +465,26 @@ class UpbitAdapter:
                 ts = int(row.get("timestamp") or 0) * 1_000_000 or self._now_ns()
                 yield PriceTick(symbol=symbol, ts=ts, last=p.dec(str(row["trade_price"])))
             await asyncio.sleep(self.price_poll_s)
+
+    async def books(self, symbols: list[str], depth: int) -> AsyncIterator[VenueBook]:
+        """The public WebSocket's ``orderbook`` of ``symbols`` (``venues/upbit/books.py``): each
+        message is the market's whole top, so each is a book; a reconnect starts with the
+        ``SNAPSHOT`` message."""
+        markets = [p.market_of(s) for s in symbols]
+
+        async def opened(ws: Any) -> list[VenueBook]:
+            await ws.send_str(upbit_books.subscribe(markets, depth))
+            return []
+
+        def handle(message: Any) -> list[VenueBook]:
+            return upbit_books.parse_orderbook(message, self._ctx, self.venue, depth)
+
+        async for book in stream_books(
+            self._ws_url,
+            opened=opened,
+            handle=handle,
+            backoff=self,
+            idle_s=30.0,
+            ping="PING",
+        ):
+            yield book
