@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+import msgspec
+
 from atlas_oms import Instrument, ManualClock, Node
 from atlas_oms.model import events as ev
 
@@ -18,7 +20,8 @@ def world(*, second: bool = False, asks: tuple[tuple[str, str], ...] = (("100", 
     node = Node.in_memory(clock=ManualClock(T0))
     node.add_instrument(Instrument.spot("BTC/USDT", tick_size="0.1", lot_size="0.01"))
     if second:
-        node.add_instrument(Instrument.spot("BTC/USDT@x", tick_size="0.1", lot_size="0.01"))
+        base = Instrument.spot("BTC/USDT", tick_size="0.1", lot_size="0.01")
+        node.add_instrument(msgspec.structs.replace(base, symbol="BTC/USDT@x"))
     for acc in ("mm", "t1"):
         node.open_account(acc)
         node.deposit(acc, "USDT", 1_000_000)
