@@ -4,7 +4,6 @@ pluggable; the execution report."""
 
 from __future__ import annotations
 
-import sys
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -12,8 +11,8 @@ from atlas_oms import Instrument, ManualClock, Node
 from atlas_oms.model.algos import AlgoStatus
 from atlas_oms.model.route_book import BookLevel, RouteBook, VenueBook
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "core" / "algos"))
-from algo_world import SEC, T0  # noqa: E402
+SEC = 1_000_000_000
+T0 = 1_000 * SEC
 
 
 def durable(path: Path, now: int) -> Node:
