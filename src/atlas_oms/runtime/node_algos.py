@@ -20,7 +20,7 @@ from typing import Any
 import msgspec
 
 from atlas_oms.core.algos.report import execution_report
-from atlas_oms.core.algos.state import AlgoState, filled, working
+from atlas_oms.core.algos.state import AlgoState, working
 from atlas_oms.core.decimals import ZERO
 from atlas_oms.core.orders.order import OrderView
 from atlas_oms.core.state.state import State
@@ -299,8 +299,16 @@ class AlgoOrders(Queries):
 
     def _algo_view(self, a: AlgoState) -> AlgoView:
         state = self.engine.state
-        qty, notional = filled(state, a)
+        # Sums over the children's views: an archived child is read back from the history.
         children = [v for v in (self.get_order(i) for i, _ in a.children) if v is not None]
+        qty = notional = ZERO
+        for v in children:
+            order = state.orders.get(v.order_id)
+            qty += v.cum_qty
+            if order is not None:
+                notional += order.cum_notional  # exact
+            elif v.avg_px is not None:
+                notional += v.cum_qty * v.avg_px
         return AlgoView(
             algo_id=a.algo_id,
             account_id=a.account_id,
