@@ -103,6 +103,9 @@ class AlgoSliceStarted(EventBase, frozen=True):
     target: Decimal
     price: Decimal | None = None
     quote: Decimal | None = None
+    #: With a participation cap: the market volume traded since the start that bounded ``qty``
+    #: (filled + qty <= volume x participation).
+    market_volume: Decimal | None = None
 
 
 class AlgoChildPlaced(EventBase, frozen=True):

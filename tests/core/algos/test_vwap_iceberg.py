@@ -126,3 +126,32 @@ def test_iceberg_display_variance_is_seeded() -> None:
         sizes.append([e.qty for e in events_of(node, AlgoChildPlaced, "ice")])
     assert sizes[0] == sizes[1] and sizes[0] != sizes[2]
     assert all(D("0.15") <= q <= D("0.45") for q in sizes[0][:-1])
+
+
+def test_a_participation_cap_holds_slices_to_a_share_of_the_market_volume() -> None:
+    node = world()
+    node.open_account("t2")
+    node.deposit("t2", "USDT", 10_000)
+    node.submit_algo(
+        "t1",
+        "BTC/USDT",
+        "BUY",
+        "1",
+        "VWAP",
+        algo_id="pv",
+        duration_ms=40_000,
+        weights=["1", "1", "1", "1"],
+        participation_pct=50,
+    )
+    node.clock.set(T0 + 5 * SEC)  # type: ignore[attr-defined]
+    node.buy("t2", "BTC/USDT", "0.4", "100")  # the market trades 0.4
+    drive(node)
+    started = events_of(node, AlgoSliceStarted, "pv")
+    # Nothing traded before slice 0; then 50% of 0.4; later slices: 50% of 0.4 + own 0.2 ...
+    assert [(e.qty, e.market_volume) for e in started][:2] == [
+        (D("0"), D("0")),
+        (D("0.2"), D("0.4")),
+    ]
+    assert all(e.market_volume is not None for e in started)
+    view = node.algo("pv")
+    assert view.cum_qty <= D("0.5") * (D("0.4") + view.cum_qty)

@@ -8,6 +8,9 @@ open; :func:`next_algo_deadline` for the live clock).
   minus what filled and what still works (catch-up: an unfilled slice rolls into the next; the
   last slice's target is everything). At ``end_ts`` live children are canceled and the parent
   ends DONE (all filled) or EXPIRED.
+* **Participation cap** (``participation_pct``, on the built-in exchange): a slice sends at
+  most ``volume x pct / 100 - filled - working``, ``volume`` being what traded on the symbol
+  since the parent's acceptance (recorded in ``AlgoSliceStarted.market_volume``).
 * **ICEBERG**: one child of the display size at the limit price (GTC); when it fills completely
   the next one is placed (``display_variance_pct`` seeded). A child the venue or a user ends
   otherwise ends the parent (EXPIRED, ``CHILD_ENDED``). Native icebergs: see docs/notes/algo.md.
@@ -20,6 +23,7 @@ open; :func:`next_algo_deadline` for the live clock).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from atlas_oms.core.algos import routing
@@ -32,6 +36,7 @@ from atlas_oms.core.algos.children import (
     place_child,
     slice_price,
 )
+from atlas_oms.core.algos.report import sim_volume
 from atlas_oms.core.algos.schedule import display_size, plan_slices
 from atlas_oms.core.algos.state import MS, AlgoState, filled, working
 from atlas_oms.core.context import Context
@@ -53,6 +58,7 @@ from atlas_oms.model.algos import (
 from atlas_oms.model.enums import OrderType, Side, TimeInForce
 from atlas_oms.model.reasons import Reason
 
+HUNDRED = Decimal(100)
 _SCHEDULED = (AlgoKind.TWAP.value, AlgoKind.VWAP.value)
 _WORKING = AlgoStatus.WORKING.value
 _ENDED = (ev.OrderCanceled, ev.OrderRejected, ev.OrderExpired)
@@ -241,6 +247,11 @@ def _start_slice(ctx: Context, a: AlgoState, k: int, ts: int) -> None:
     done, _ = filled(state, a)
     qty = lot_down(target - done - working(state, a), inst.lot_size)
     routed = a.venue == SMART
+    volume = None
+    if a.participation_pct is not None and inst.venue == "sim" and not routed:
+        volume = sim_volume(state, a, ts)
+        allowed = volume * a.participation_pct / HUNDRED - done - working(state, a)
+        qty = min(qty, lot_down(allowed, inst.lot_size))
     price, seen = (None, None) if routed else slice_price(ctx, a, inst)
     ctx.emit(
         ea.AlgoSliceStarted(
@@ -252,6 +263,7 @@ def _start_slice(ctx: Context, a: AlgoState, k: int, ts: int) -> None:
             target=target,
             price=price,
             quote=seen,
+            market_volume=volume,
         )
     )
     if qty <= 0:
