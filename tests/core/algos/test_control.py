@@ -115,3 +115,38 @@ def test_a_child_refused_by_a_risk_limit_shows_on_the_parent() -> None:
     node.tick()  # slice 2 catches up the refused slice 1
     assert events_of(node, AlgoSliceStarted, "tw")[-1].qty == D("0.5")
     assert node.algo("tw").cum_qty == D("0.75")
+
+
+def test_a_repeated_algo_id_is_the_same_parent_and_an_unknown_one_is_refused() -> None:
+    node = world()
+    first = node.submit_algo(
+        "t1",
+        "BTC/USDT",
+        "SELL",
+        "1",
+        "ICEBERG",
+        algo_id="ice",
+        limit_price="95",
+        display_qty="0.3",
+    )
+    again = node.submit_algo(
+        "t1",
+        "BTC/USDT",
+        "SELL",
+        "1",
+        "ICEBERG",
+        algo_id="ice",
+        limit_price="95",
+        display_qty="0.3",
+    )
+    assert again.algo_id == first.algo_id and len(node.algos()) == 1
+    assert len(again.children) == 1
+    with pytest.raises(CommandRefused) as refused:
+        node.pause_algo("nope")
+    assert refused.value.reason == Reason.UNKNOWN_ORDER
+    with pytest.raises(CommandRefused) as refused:
+        node.submit_algo("t1", "BTC/USDT", "SELL", "1", "ICEBERG", limit_price="95")
+    assert refused.value.reason == Reason.INVALID_FIELD  # an iceberg needs a display quantity
+    node.cancel_algo("ice")  # else the buy would meet t1's own iceberg (self-trade prevention)
+    auto = node.submit_algo("t1", "BTC/USDT", "BUY", "0.1", "SMART")
+    assert auto.algo_id.startswith("A") and auto.status == AlgoStatus.DONE
