@@ -9,6 +9,7 @@ time, such as a mark price), so only deadlines strictly later than ``after`` are
 
 from __future__ import annotations
 
+from atlas_oms.core.algos.algo import next_algo_deadline
 from atlas_oms.core.equities.session_queue import next_release
 from atlas_oms.core.policy.trade import next_trade_deadline
 from atlas_oms.core.state.state import State
@@ -70,6 +71,7 @@ def next_deadline(state: State, after: int) -> int | None:
             next_breaker_reset(state, after),
             next_trade_deadline(state, after),
             next_release(state, after),
+            next_algo_deadline(state, after),
         )
         if ts is not None
     ]

@@ -16,6 +16,8 @@ from functools import partial
 from typing import Any
 
 from atlas_oms.core import accounts, journal, market, rebalance
+from atlas_oms.core.algos import algo as algos
+from atlas_oms.core.algos import routing as algo_routing
 from atlas_oms.core.config import EngineConfig
 from atlas_oms.core.context import Context
 from atlas_oms.core.deadlines import next_deadline
@@ -47,6 +49,7 @@ from atlas_oms.model import commands as cmd
 from atlas_oms.model import events as ev
 from atlas_oms.model import reports as rep
 from atlas_oms.model import venue as vm
+from atlas_oms.model.algos import CancelAlgo, PauseAlgo, ResumeAlgo, RouteAlgo, SubmitAlgo
 from atlas_oms.model.archive import RestoreOrder
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.rebalance import NoteVenueTransfer, PlanRebalance
@@ -111,6 +114,11 @@ HANDLERS: dict[type, Handler] = {
     SwitchRoute: routing.switch_route,
     PlanRebalance: rebalance.plan_rebalance,
     NoteVenueTransfer: rebalance.note_venue_transfer,
+    SubmitAlgo: algos.submit_algo,
+    PauseAlgo: algos.pause_algo,
+    ResumeAlgo: algos.resume_algo,
+    CancelAlgo: algos.cancel_algo,
+    RouteAlgo: algo_routing.route_algo,
 }
 
 _VENUE_REJECTED = rep.VenueRejected
@@ -168,6 +176,8 @@ class Engine:
                 trade.on_advance(ctx, message.ts)
             if out:
                 trade.after_events(ctx, out, 0)
+        if state.algos_open:  # parent orders (issue 16): slices, refills, routes
+            algos.after_message(ctx, message, out)
         if state.liq.cases:
             follow_up(ctx, getattr(message, "order_id", None), message.ts)
         if out and (state.risk.after_needed or message.__class__ is _VENUE_REJECTED):

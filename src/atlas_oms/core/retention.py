@@ -1,8 +1,8 @@
 """Retention: what leaves memory in a node that runs for months, decided on a timer tick.
 
 * A terminal order leaves memory ``EngineConfig.order_retention_ns`` after it ended (its last
-  change), unless it belongs to a managed trade that is still open (the trade's position is
-  read from its orders; they leave once it is closed): the tick emits ``OrdersArchived`` with the order's record, executions included, and the
+  change), unless it belongs to a managed trade or a parent order that is still open (the
+  trade's position and the parent's fills are read from its orders; they leave once it ends): the tick emits ``OrdersArchived`` with the order's record, executions included, and the
   fold drops the order, its executions and its busted exec ids. The journal keeps everything; the
   runtime's history reads find archived orders there. Exec-id dedupe is thereby per order: an
   order's exec ids are in memory while it is, and come back with it.
@@ -72,6 +72,8 @@ def archive_due(ctx: Context, ts: int) -> None:
                 trade_id = trade_orders.get(order_id)
                 if trade_id is not None and trades[trade_id].is_open:
                     continue  # an open managed trade reads its position from its orders
+                if state.algos_open and state.algo_orders.get(order_id) in state.algos_open:
+                    continue  # an open parent order reads its fills from its children
                 picked.append(order)
     forgotten: list[tuple[str, str]] = []
     swept = 0

@@ -33,6 +33,21 @@ from atlas_oms.model.enums import (
     TriggerType,
 )
 from atlas_oms.model.event_base import EventBase as EventBase
+from atlas_oms.model.events_algos import (
+    AlgoAccepted,
+    AlgoCanceled,
+    AlgoChildPlaced,
+    AlgoChildRefused,
+    AlgoCompleted,
+    AlgoPaused,
+    AlgoRefused,
+    AlgoRerouted,
+    AlgoResumed,
+    AlgoRouted,
+    AlgoRouteRequested,
+    AlgoSlicesPlanned,
+    AlgoSliceStarted,
+)
 from atlas_oms.model.events_cycles import (
     RepricingDegraded,
     SlippageEscalated,
@@ -863,4 +878,17 @@ Event = (
     | OrderSessionReleased
     | OrderSessionReleaseRefused
     | PositionQtyAdopted
+    | AlgoAccepted
+    | AlgoRefused
+    | AlgoSlicesPlanned
+    | AlgoSliceStarted
+    | AlgoChildPlaced
+    | AlgoChildRefused
+    | AlgoRouteRequested
+    | AlgoRouted
+    | AlgoRerouted
+    | AlgoPaused
+    | AlgoResumed
+    | AlgoCanceled
+    | AlgoCompleted
 )

@@ -51,3 +51,14 @@ class ModifyAtVenue(VenueRequest, frozen=True):
     price: Decimal | None = None
     #: A post-only order must not take liquidity through a modify either.
     post_only: bool = False
+
+
+class NeedRouteBook(VenueRequest, frozen=True):
+    """Not for a venue: the engine asks the runtime for a route book of unified ``symbol`` for
+    parent order ``algo_id`` (``order_id`` 0, ``venue`` ``"SMART"``); the runtime answers with
+    ``RouteAlgo`` (``model/algos.py``). ``strategy``: the parent's routing rule."""
+
+    algo_id: str
+    side: Side
+    qty: Decimal
+    strategy: str | None = None

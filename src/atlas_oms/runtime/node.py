@@ -34,6 +34,7 @@ from atlas_oms.model.enums import (
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.numbers import Number, to_decimal
 from atlas_oms.model.reasons import Reason
+from atlas_oms.model.requests import NeedRouteBook
 from atlas_oms.model.risk import (
     EquityAccountType,
     MarketOrderReason,
@@ -46,6 +47,7 @@ from atlas_oms.runtime.clock import LiveClock, ManualClock
 from atlas_oms.runtime.damage import OnDamage, damage_policy, repair_command
 from atlas_oms.runtime.errors import CommandRefused
 from atlas_oms.runtime.history import History, catch_up, history_for
+from atlas_oms.runtime.node_algos import AlgoOrders
 from atlas_oms.runtime.node_derivatives import DerivativesVenue
 from atlas_oms.runtime.node_lists import LinkedOrders
 from atlas_oms.runtime.node_trailing import TrailingStops
@@ -60,7 +62,7 @@ from atlas_oms.venues.sim import SimVenue
 Listener = Callable[[list[ev.EventBase]], None]
 
 
-class Node(LinkedOrders, TrailingStops, DerivativesVenue, Queries):
+class Node(AlgoOrders, LinkedOrders, TrailingStops, DerivativesVenue, Queries):
     """An Atlas node: the engine, the built-in exchange ``sim``, a journal and a clock."""
 
     def __init__(
@@ -180,6 +182,9 @@ class Node(LinkedOrders, TrailingStops, DerivativesVenue, Queries):
                     produced.extend(events)
                 if engine.has_requests:
                     for request in engine.take_requests():
+                        if request.__class__ is NeedRouteBook:  # a parent order's route
+                            queue.append(self.answer_route(request))
+                            continue
                         venue = venues[request.venue]
                         if not venue.synchronous:
                             # Record before acting: the intent is durable before it leaves the process.

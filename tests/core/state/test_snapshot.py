@@ -38,6 +38,8 @@ FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "legacy_v1"
 #: What the state derives from the rest (rebuilt on restore, never snapshotted).
 DERIVED_STATE = {
     "trade_orders",
+    "algo_orders",  # parent orders' children, rebuilt from state.algos (core/algos/state.py)
+    "algos_open",
     "policy",  # built from policy_overrides
     "triggers",
     "liq_index",

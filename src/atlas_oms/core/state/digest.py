@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from atlas_oms.core.algos.state import canonical as algo_canonical
 from atlas_oms.core.orders.order import Order
 from atlas_oms.model.instrument import Instrument
 
@@ -37,6 +38,9 @@ LINKS_PART = "order_lists"
 #: Managed trades (seed 001) and the policy parameters in force, present only once a trade
 #: exists or the parameters were set.
 TRADES_PART = "managed_trades"
+
+#: Parent orders (issue 16, core/algos/), present only once one was accepted.
+ALGOS_PART = "algos"
 
 
 #: Instrument fields newer than the first journals, with their defaults: each joins the map only
@@ -110,6 +114,8 @@ def canonical(state: State) -> list[Any]:
         out.append([LINKS_PART, state.links.canonical()])
     if state.trades or state.policy_overrides:
         out.append([TRADES_PART, _trades(state)])
+    if state.algos:
+        out.append([ALGOS_PART, algo_canonical(state)])
     return out
 
 
@@ -164,4 +170,6 @@ def canonical_parts(state: State) -> dict[str, Any]:
         names = (*names, LINKS_PART)
     if state.trades or state.policy_overrides:
         names = (*names, TRADES_PART)
+    if state.algos:
+        names = (*names, ALGOS_PART)
     return dict(zip(names, parts, strict=True))

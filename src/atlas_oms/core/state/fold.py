@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from atlas_oms.core import retention
+from atlas_oms.core.algos.state import ALGO_APPLIERS
 from atlas_oms.core.equities.day_trades import chain_day_trades
 from atlas_oms.core.equities.us_fold import US_MARKET_APPLIERS
 from atlas_oms.core.orders import link_book
@@ -206,6 +207,7 @@ APPLIERS: dict[type, Applier] = {
     **EXIT_APPLIERS,
     **DESK_APPLIERS,
     **US_MARKET_APPLIERS,
+    **ALGO_APPLIERS,
 }
 APPLIERS[ev.OrderFilled] = chain_filled(apply_filled)  # §13 prints (core/policy/desk.py)
 # Day trades of margin accounts' equities (core/equities/day_trades.py)

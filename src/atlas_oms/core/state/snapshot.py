@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from atlas_oms.core.algos.state import AlgoState
+from atlas_oms.core.algos.state import restore as restore_algos
 from atlas_oms.core.derivatives.book import Case
 from atlas_oms.core.equities.calendar import UsMarketBook
 from atlas_oms.core.orders.link_book import OrderList
@@ -247,6 +249,8 @@ class StateSnapshot(msgspec.Struct, gc=False):
     cycles: CyclesBook | None = None
     #: US markets: calendars, day trades, close equity, corporate actions; None when empty.
     us_markets: UsMarketBook | None = None
+    #: Parent orders (core/algos/state.py); None when there are none (and in older snapshots).
+    algos: list[AlgoState] | None = None
 
 
 # ---------------------------------------------------------------------------------- export
@@ -309,6 +313,7 @@ def export_state(state: State) -> StateSnapshot:
         bar_book=state.bar_book.export(),
         cycles=state.cycles if state.cycles.desks or state.cycles.prints else None,
         us_markets=state.equities.us or None,
+        algos=list(state.algos.values()) or None,
         risk=RiskRecord(
             limits=[(k[0], k[1], v) for k, v in risk.limits.items()],
             states=list(risk.states.values()),
@@ -440,6 +445,7 @@ def restore_state(state: State, snap: StateSnapshot) -> None:
         state.trades[t.trade_id] = t
         for order_id in (*t.entry_orders, *t.exit_orders):
             state.trade_orders[order_id] = t.trade_id
+    restore_algos(state, snap.algos)
     rebuild_indexes(state)
 
 

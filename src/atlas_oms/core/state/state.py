@@ -44,6 +44,9 @@ class State:
         "account_balances",
         "account_positions",
         "accounts",
+        "algo_orders",
+        "algos",
+        "algos_open",
         "archived",
         "balances",
         "bar_book",
@@ -137,6 +140,11 @@ class State:
         #: Managed trades (issue 13; core/policy/trade_state.py) and order id -> trade id.
         self.trades: dict[str, Any] = {}
         self.trade_orders: dict[int, str] = {}
+        #: Parent orders (issue 16; core/algos/state.py), child order id -> parent id (derived)
+        #: and the open parents (derived: the engine's hooks run only while one is open).
+        self.algos: dict[str, Any] = {}
+        self.algo_orders: dict[int, str] = {}
+        self.algos_open: dict[str, None] = {}
         #: The execution policy's parameters (seed 001 §16), set by ``PolicyParamsSet``.
         self.policy = PolicyParams()
         self.policy_overrides: tuple[tuple[str, str], ...] = ()
