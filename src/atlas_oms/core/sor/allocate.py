@@ -22,7 +22,7 @@ children already made (best worst-level first), priced at their limit price. Wha
 
 from __future__ import annotations
 
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 
 from atlas_oms.core.decimals import round_money, round_to_tick
 from atlas_oms.model.enums import Side
@@ -297,7 +297,7 @@ def _decision(
                 account_id=c.account_id,
                 qty=base / c.multiplier if c.multiplier != ONE else base,
                 limit_price=px_lim,
-                expected_avg_px=round_money(notional / base),
+                expected_avg_px=round_money(notional / base, ROUND_HALF_EVEN),
                 expected_cost=cost,
                 fee_rate=c.taker_fee,
                 levels=worst_j + 1,
@@ -335,7 +335,9 @@ def _decision(
         qty=qty,
         allocations=tuple(allocs),
         unallocated=qty - total_base,
-        expected_avg_px=round_money(total_ref / total_base) if total_base else None,
+        expected_avg_px=(
+            round_money(total_ref / total_base, ROUND_HALF_EVEN) if total_base else None
+        ),
         expected_cost=total_cost,
         seen=tuple(seen),
         book_ts=book.ts,
