@@ -38,6 +38,9 @@ LINKS_PART = "order_lists"
 #: exists or the parameters were set.
 TRADES_PART = "managed_trades"
 
+#: Paired arbitrage orders in flight (core/sor/pair.py), present only while one is.
+PAIRS_PART = "arbitrage_pairs"
+
 
 def _instrument(instrument: Instrument) -> Any:
     """An instrument as its encoding had it before ``venue_symbol`` existed (the field joins
@@ -102,6 +105,8 @@ def canonical(state: State) -> list[Any]:
         out.append([LINKS_PART, state.links.canonical()])
     if state.trades or state.policy_overrides:
         out.append([TRADES_PART, _trades(state)])
+    if state.pairs:
+        out.append([PAIRS_PART, [msgspec.to_builtins(p) for _, p in sorted(state.pairs.items())]])
     return out
 
 
@@ -156,4 +161,6 @@ def canonical_parts(state: State) -> dict[str, Any]:
         names = (*names, LINKS_PART)
     if state.trades or state.policy_overrides:
         names = (*names, TRADES_PART)
+    if state.pairs:
+        names = (*names, PAIRS_PART)
     return dict(zip(names, parts, strict=True))
