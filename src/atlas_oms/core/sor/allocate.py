@@ -22,6 +22,8 @@ children already made (best worst-level first), priced at their limit price. Wha
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Iterator
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 
 from atlas_oms.core.decimals import round_money, round_to_tick
@@ -89,11 +91,18 @@ def allocate(
     levels: list[tuple[BookLevel, ...]] = []
     depth_n: list[int] = []
     skip: list[str] = []
+    within: dict[tuple[str, str, Decimal], int] = {}
     for c in cands:
         vb = books.get((c.venue, c.symbol))
         lv = () if vb is None else (vb.asks if buy else vb.bids)
         levels.append(lv)
-        k = _within(lv, c.rate, buy, limit_price) if not c.skipped else 0
+        if c.skipped:
+            k = 0
+        else:
+            wkey = (c.venue, c.symbol, c.rate)
+            k = within.get(wkey, -1)
+            if k < 0:
+                k = within[wkey] = _within(lv, c.rate, buy, limit_price)
         depth_n.append(k)
         if c.skipped:
             why = c.skipped
@@ -111,23 +120,21 @@ def allocate(
             why = ""
         skip.append(why)
 
-    # The consolidated book: (sort key, candidate, level) of each usable level within the limit.
-    entries: list[tuple[tuple[Decimal, int, str, str, str, int], int, int]] = []
-    for i, c in enumerate(cands):
-        if skip[i]:
-            continue
-        f = c.rate * (ONE + c.taker_fee if buy else ONE - c.taker_fee)
-        for j in range(depth_n[i]):
-            adj = levels[i][j].price * f
-            entries.append(
-                ((adj if buy else -adj, c.rank, c.venue, c.symbol, c.account_id, j), i, j)
-            )
-    entries.sort(key=lambda e: e[0])
+    # The consolidated book: each usable candidate's levels within the limit, merged lazily
+    # (each side of a book is already best first, so only the levels walked are priced).
+    usable = [i for i in range(len(cands)) if not skip[i]]
 
     caps: dict[int, Decimal] = {}
     dropped: dict[int, str] = {}
     while True:
-        walk = _walk(entries, cands, levels, buy, qty, caps, dropped)
+        merged = heapq.merge(
+            *(
+                _levels_of(i, cands[i], levels[i], depth_n[i], buy)
+                for i in usable
+                if i not in dropped
+            )
+        )
+        walk = _walk(merged, cands, levels, buy, qty, caps, dropped)
         changed = False
         for i, taken in walk.total.items():
             c = cands[i]
@@ -153,8 +160,23 @@ def allocate(
     )
 
 
+_Entry = tuple[Decimal, int, str, str, str, int, int]
+
+
+def _levels_of(
+    i: int, c: RouteCandidate, lv: tuple[BookLevel, ...], k: int, buy: bool
+) -> Iterator[_Entry]:
+    """Candidate ``i``'s first ``k`` levels as walk entries: (fee-adjusted reference price,
+    negated for a sell; rank; venue; symbol; account; level; candidate), best first."""
+    f = c.rate * (ONE + c.taker_fee if buy else ONE - c.taker_fee)
+    rank, venue, symbol, account = c.rank, c.venue, c.symbol, c.account_id
+    for j in range(k):
+        adj = lv[j].price * f
+        yield (adj if buy else -adj, rank, venue, symbol, account, j, i)
+
+
 def _walk(
-    entries: list[tuple[tuple[Decimal, int, str, str, str, int], int, int]],
+    entries: Iterator[_Entry],
     cands: list[RouteCandidate],
     levels: list[tuple[BookLevel, ...]],
     buy: bool,
@@ -165,15 +187,15 @@ def _walk(
     w = _Walk(qty)
     left: dict[tuple[str, str, int], Decimal] = {}
     power: dict[int, Decimal] = {}
-    for _key, i, j in entries:
+    for _adj, _rank, venue, symbol, _account, j, i in entries:
         if w.remaining <= 0:
             break
-        if i in dropped:
-            continue
-        c = cands[i]
-        lkey = (c.venue, c.symbol, j)
+        lkey = (venue, symbol, j)
         lvl = levels[i][j]
         avail = left.get(lkey, lvl.qty)
+        if avail <= 0:
+            continue
+        c = cands[i]
         take = min(w.remaining, avail)
         got = w.total.get(i, ZERO)
         cap = caps.get(i)
@@ -308,9 +330,14 @@ def _decision(
         total_ref += notional * c.rate
         total_cost += cost
     seen: list[VenueSeen] = []
+    depth_of: dict[tuple[str, str, int], Decimal] = {}
     for i, c in enumerate(cands):
         vb_levels_bid, vb_levels_ask = _sides(book, c)
         lv = levels[i]
+        dkey = (c.venue, c.symbol, depth_n[i])
+        depth = depth_of.get(dkey)
+        if depth is None:
+            depth = depth_of[dkey] = sum((lvl.qty for lvl in lv[: depth_n[i]]), ZERO)
         f = c.rate * (ONE + c.taker_fee if buy else ONE - c.taker_fee)
         used = i in walk.total
         why = skip[i] or dropped.get(i, "") or ("" if used else Skip.NOT_NEEDED)
@@ -324,7 +351,7 @@ def _decision(
                 best_ask=vb_levels_ask[0].price if vb_levels_ask else None,
                 ask_qty=vb_levels_ask[0].qty if vb_levels_ask else ZERO,
                 adjusted_px=lv[0].price * f if lv and not c.skipped else None,
-                depth_qty=sum((lvl.qty for lvl in lv[: depth_n[i]]), ZERO),
+                depth_qty=depth,
                 used=used,
                 skipped=why,
             )
