@@ -38,6 +38,7 @@ FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "legacy_v1"
 #: What the state derives from the rest (rebuilt on restore, never snapshotted).
 DERIVED_STATE = {
     "trade_orders",
+    "pair_orders",  # order id -> arbitrage pair, rebuilt from the pairs
     "policy",  # built from policy_overrides
     "triggers",
     "liq_index",
