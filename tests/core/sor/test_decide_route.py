@@ -263,3 +263,39 @@ def test_accounts_on_one_venue_share_its_levels_in_routing_order() -> None:
     d = route(state, book, "1.5")
     assert [(a.account_id, a.qty) for a in d.allocations] == [("b", D("1.5"))]
     assert sum(a.qty for a in d.allocations) <= 2
+
+
+def test_a_linear_derivatives_capacity_is_free_margin_times_leverage() -> None:
+    from atlas_oms.core.sor.candidates import route_candidates
+    from atlas_oms.model import commands as cmd
+    from atlas_oms.model.instrument import Instrument
+
+    perp = Instrument.perpetual("BTC/USDT:USDT", tick_size="0.1", lot_size="0.001", taker_fee="0")
+    inverse = Instrument.perpetual("BTC/USD:BTC", tick_size="0.1", lot_size="1")
+    state = world(
+        [perp, inverse],
+        accounts={"a": {"USDT": "1000", "BTC": "1"}},
+        extra=[cmd.SetLeverage(ts=1, account_id="a", symbol=perp.symbol, leverage=D(5))],
+    )
+    book = rbook(
+        vbook("sim", perp.symbol, asks=[("100", "100")], bids=[("99", "100")]),
+        vbook("sim", inverse.symbol, asks=[("100", "100")]),
+    )
+    for side in (Side.BUY, Side.SELL):
+        lin, inv = route_candidates(state, "a", side, book)
+        assert (lin.buy_power, lin.sell_qty) == (D(5000), None)
+        assert (inv.buy_power, inv.sell_qty) == (None, None)
+    # 5,000 of notional buys 50 at 100 (no fee), the rest is unallocated.
+    d = route(state, rbook(book.books[0]), "80")
+    assert [(a.symbol, a.qty) for a in d.allocations] == [(perp.symbol, D(50))]
+    assert d.unallocated == 30
+
+
+def test_an_off_tick_level_is_rounded_to_stay_marketable_unless_that_crosses_the_limit() -> None:
+    state = world([inst("BTC/USDT", tick="0.01", taker="0")])
+    book = rbook(
+        vbook("sim", "BTC/USDT", asks=[("100.005", "1")], bids=[("99.995", "1")]),
+    )
+    assert route(state, book, "1").allocations[0].limit_price == D("100.01")
+    assert route(state, book, "1", side=Side.SELL).allocations[0].limit_price == D("99.99")
+    assert route(state, book, "1", limit="100.005").allocations[0].limit_price == D("100.00")
