@@ -299,3 +299,17 @@ def test_an_off_tick_level_is_rounded_to_stay_marketable_unless_that_crosses_the
     assert route(state, book, "1").allocations[0].limit_price == D("100.01")
     assert route(state, book, "1", side=Side.SELL).allocations[0].limit_price == D("99.99")
     assert route(state, book, "1", limit="100.005").allocations[0].limit_price == D("100.00")
+
+
+def test_a_decision_round_trips_through_msgpack_and_json_for_the_audit_event() -> None:
+    import msgspec
+
+    from atlas_oms.model.route_decision import RouteDecision
+
+    state, book = three_venues()
+    d = route(state, book, "10", limit="100.5", margin="20")
+    for enc, dec in (
+        (msgspec.msgpack.encode, msgspec.msgpack.Decoder(RouteDecision)),
+        (msgspec.json.encode, msgspec.json.Decoder(RouteDecision)),
+    ):
+        assert dec.decode(enc(d)) == d

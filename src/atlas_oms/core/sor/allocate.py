@@ -187,34 +187,49 @@ def _walk(
     w = _Walk(qty)
     left: dict[tuple[str, str, int], Decimal] = {}
     power: dict[int, Decimal] = {}
+    total = w.total
+    takes = w.takes
+    remaining = qty
+    sell = not buy
     for _adj, _rank, venue, symbol, _account, j, i in entries:
-        if w.remaining <= 0:
-            break
         lkey = (venue, symbol, j)
         lvl = levels[i][j]
-        avail = left.get(lkey, lvl.qty)
-        if avail <= 0:
+        avail = left.get(lkey)
+        if avail is None:
+            avail = lvl.qty
+        elif avail <= 0:
             continue
         c = cands[i]
-        take = min(w.remaining, avail)
-        got = w.total.get(i, ZERO)
+        take = remaining if remaining < avail else avail
+        got = total.get(i, ZERO)
         cap = caps.get(i)
-        if cap is not None:
-            take = min(take, cap - got)
+        if cap is not None and take > cap - got:
+            take = cap - got
         if c.buy_power is not None:
-            pw = power.get(i, c.buy_power)
+            pw = power.get(i)
+            if pw is None:
+                pw = c.buy_power
             unit = lvl.price * (ONE + c.taker_fee)
-            if take * unit > pw:
+            spend = take * unit
+            if spend > pw:
                 take = _floor_to(pw / unit, c.lot_size * c.multiplier)
-            power[i] = pw - take * unit
-        if not buy and c.sell_qty is not None:
-            take = min(take, c.sell_qty - got)
+                spend = take * unit
+            power[i] = pw - spend
+        if sell and c.sell_qty is not None and take > c.sell_qty - got:
+            take = c.sell_qty - got
         if take <= 0:
             continue
         left[lkey] = avail - take
-        w.remaining -= take
-        w.total[i] = got + take
-        w.takes.setdefault(i, []).append((j, take))
+        remaining -= take
+        total[i] = got + take
+        mine = takes.get(i)
+        if mine is None:
+            takes[i] = [(j, take)]
+        else:
+            mine.append((j, take))
+        if remaining <= 0:
+            break
+    w.remaining = remaining
     return w
 
 
