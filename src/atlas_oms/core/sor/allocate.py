@@ -2,10 +2,10 @@
 
 The walk: every level on the side the order takes (a buy takes asks, a sell bids) of every usable
 candidate's book, converted to the reference quote (x ``rate``) and fee-adjusted (buy:
-x (1 + taker), sell: x (1 - taker)), best first; ties by the account's rank, then venue, symbol and
-account names, then level (deterministic). It stops at the order's limit price (reference quote,
-compared on the converted price before fees). A level's quantity is shared by the accounts trading
-that venue: the first in walk order takes what its capacity allows, the next the rest.
+x (1 + taker), sell: x (1 - taker)), best first; ties by the best rank among the accounts trading
+that book, then venue, symbol, level (deterministic). It stops at the order's limit price
+(reference quote, compared on the converted price before fees). A level's quantity is shared by
+the accounts trading that venue book: in rank order, each takes what its capacity allows.
 
 Venue filters: each child is rounded down onto its lot; a child below its ``min_qty`` or whose
 notional (qty x its limit price) is below ``min_notional`` is dropped and the walk is redone
@@ -22,8 +22,6 @@ children already made (best worst-level first), priced at their limit price. Wha
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Iterator
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 
 from atlas_oms.core.decimals import round_money, round_to_tick
@@ -62,6 +60,11 @@ def _within(levels: tuple[BookLevel, ...], rate: Decimal, buy: bool, limit: Deci
             break
         n += 1
     return n
+
+
+#: One walk entry: (fee-adjusted reference price, negated for a sell; the best rank among the
+#: accounts sharing it; venue; symbol; level; the candidates sharing it, in rank order).
+_Entry = tuple[Decimal, int, str, str, int, tuple[int, ...]]
 
 
 class _Walk:
@@ -120,21 +123,30 @@ def allocate(
             why = ""
         skip.append(why)
 
-    # The consolidated book: each usable candidate's levels within the limit, merged lazily
-    # (each side of a book is already best first, so only the levels walked are priced).
-    usable = [i for i in range(len(cands)) if not skip[i]]
+    # The consolidated book: the levels within the limit of each usable venue book, once per
+    # fee-adjustment (the accounts trading it at that fee share its levels, in rank order),
+    # best first.
+    groups: dict[tuple[str, str, Decimal], list[int]] = {}
+    for i, c in enumerate(cands):
+        if not skip[i]:
+            f = c.rate * (ONE + c.taker_fee if buy else ONE - c.taker_fee)
+            groups.setdefault((c.venue, c.symbol, f), []).append(i)
+    entries: list[_Entry] = []
+    for (venue, symbol, f), members in groups.items():
+        members.sort(key=lambda i: (cands[i].rank, cands[i].account_id))
+        first = members[0]
+        lv = levels[first]
+        rank = cands[first].rank
+        group = tuple(members)
+        for j in range(depth_n[first]):
+            adj = lv[j].price * f
+            entries.append((adj if buy else -adj, rank, venue, symbol, j, group))
+    entries.sort()
 
     caps: dict[int, Decimal] = {}
     dropped: dict[int, str] = {}
     while True:
-        merged = heapq.merge(
-            *(
-                _levels_of(i, cands[i], levels[i], depth_n[i], buy)
-                for i in usable
-                if i not in dropped
-            )
-        )
-        walk = _walk(merged, cands, levels, buy, qty, caps, dropped)
+        walk = _walk(entries, cands, levels, buy, qty, caps, dropped)
         changed = False
         for i, taken in walk.total.items():
             c = cands[i]
@@ -160,23 +172,8 @@ def allocate(
     )
 
 
-_Entry = tuple[Decimal, int, str, str, str, int, int]
-
-
-def _levels_of(
-    i: int, c: RouteCandidate, lv: tuple[BookLevel, ...], k: int, buy: bool
-) -> Iterator[_Entry]:
-    """Candidate ``i``'s first ``k`` levels as walk entries: (fee-adjusted reference price,
-    negated for a sell; rank; venue; symbol; account; level; candidate), best first."""
-    f = c.rate * (ONE + c.taker_fee if buy else ONE - c.taker_fee)
-    rank, venue, symbol, account = c.rank, c.venue, c.symbol, c.account_id
-    for j in range(k):
-        adj = lv[j].price * f
-        yield (adj if buy else -adj, rank, venue, symbol, account, j, i)
-
-
 def _walk(
-    entries: Iterator[_Entry],
+    entries: list[_Entry],
     cands: list[RouteCandidate],
     levels: list[tuple[BookLevel, ...]],
     buy: bool,
@@ -191,42 +188,45 @@ def _walk(
     takes = w.takes
     remaining = qty
     sell = not buy
-    for _adj, _rank, venue, symbol, _account, j, i in entries:
+    for _adj, _rank, venue, symbol, j, group in entries:
         lkey = (venue, symbol, j)
-        lvl = levels[i][j]
         avail = left.get(lkey)
         if avail is None:
-            avail = lvl.qty
-        elif avail <= 0:
-            continue
-        c = cands[i]
-        take = remaining if remaining < avail else avail
-        got = total.get(i, ZERO)
-        cap = caps.get(i)
-        if cap is not None and take > cap - got:
-            take = cap - got
-        if c.buy_power is not None:
-            pw = power.get(i)
-            if pw is None:
-                pw = c.buy_power
-            unit = lvl.price * (ONE + c.taker_fee)
-            spend = take * unit
-            if spend > pw:
-                take = _floor_to(pw / unit, c.lot_size * c.multiplier)
+            avail = levels[group[0]][j].qty
+        for i in group:
+            if avail <= 0 or remaining <= 0:
+                break
+            if i in dropped:
+                continue
+            c = cands[i]
+            take = remaining if remaining < avail else avail
+            got = total.get(i, ZERO)
+            cap = caps.get(i)
+            if cap is not None and take > cap - got:
+                take = cap - got
+            if c.buy_power is not None:
+                pw = power.get(i)
+                if pw is None:
+                    pw = c.buy_power
+                unit = levels[i][j].price * (ONE + c.taker_fee)
                 spend = take * unit
-            power[i] = pw - spend
-        if sell and c.sell_qty is not None and take > c.sell_qty - got:
-            take = c.sell_qty - got
-        if take <= 0:
-            continue
-        left[lkey] = avail - take
-        remaining -= take
-        total[i] = got + take
-        mine = takes.get(i)
-        if mine is None:
-            takes[i] = [(j, take)]
-        else:
-            mine.append((j, take))
+                if spend > pw:
+                    take = _floor_to(pw / unit, c.lot_size * c.multiplier)
+                    spend = take * unit
+                power[i] = pw - spend
+            if sell and c.sell_qty is not None and take > c.sell_qty - got:
+                take = c.sell_qty - got
+            if take <= 0:
+                continue
+            avail -= take
+            remaining -= take
+            total[i] = got + take
+            mine = takes.get(i)
+            if mine is None:
+                takes[i] = [(j, take)]
+            else:
+                mine.append((j, take))
+        left[lkey] = avail
         if remaining <= 0:
             break
     w.remaining = remaining
