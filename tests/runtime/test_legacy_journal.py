@@ -103,6 +103,11 @@ NEWER_THAN_FIXTURE = {
     "OrderOutcomeUnknown",
     # Failover routes (issue 15): tested in tests/runtime/gateway/test_failover.py.
     "RouteSwitched",
+    # Smart order routing (issue 16): tested in tests/core/sor/ (replay included).
+    "ArbitrageDetected",
+    "ArbitragePairPlaced",
+    "ArbitragePairUnwound",
+    "ArbitragePairDone",
     # Rebalancing (issue 15 §2): tested in tests/core/test_rebalance_plan.py (replay included)
     # and tests/runtime/test_rebalancer.py.
     "RebalancePlanned",

@@ -26,6 +26,7 @@ from atlas_oms.benchmarks.fanout import bench_fanout
 from atlas_oms.benchmarks.http import bench_http
 from atlas_oms.benchmarks.policy import bench_bar_close
 from atlas_oms.benchmarks.risk import bench_market_orders_with_risk, bench_risk_check
+from atlas_oms.benchmarks.route import bench_route_decision
 
 __all__ = ["KEYS", "TARGETS", "run_all"]
 
@@ -70,6 +71,9 @@ TARGETS: dict[str, tuple[str, float]] = {
     # another process with its limits lifted (benchmarks/venue_each.py). Ours: the issue sets no
     # figure; 100/s is ten times what one Bybit UID may place per second.
     **{f"venue_orders_per_s_{venue}": ("min", 100) for venue in _EACH},
+    # One smart-order-router decision, 5 venues x 10 levels, 2 accounts each (benchmarks/route.py)
+    "route_decision_us": ("max", 200),  # the p99
+    "route_decision_p50_us": ("max", 200),
 }
 KEYS = tuple(TARGETS)
 
@@ -143,6 +147,7 @@ _RUNNERS: list[tuple[tuple[str, ...], _Runner]] = [
     (("backtest_bars_per_s", "backtest_bars_per_s_orders"), bench_backtest),
     (("account_switch_ns",), bench_account_switch),
     *(((f"venue_orders_per_s_{venue}",), _bench_each(venue)) for venue in _EACH),
+    (("route_decision_us", "route_decision_p50_us"), bench_route_decision),
 ]
 
 

@@ -39,6 +39,8 @@ from atlas_oms.core.refusals import Refusal
 from atlas_oms.core.risk import controls
 from atlas_oms.core.risk.after import after_step
 from atlas_oms.core.risk.pretrade import risk_submit
+from atlas_oms.core.sor import pair as sor_pair
+from atlas_oms.core.sor.wiring import SOR_HANDLERS
 from atlas_oms.core.state import fold
 from atlas_oms.core.state.digest import canonical, digest
 from atlas_oms.core.state.state import State
@@ -112,6 +114,7 @@ HANDLERS: dict[type, Handler] = {
     vm.SetVenueStatus: status.set_venue_status,
     vm.NoteOutcomeUnknown: status.note_outcome_unknown,
     SwitchRoute: routing.switch_route,
+    **SOR_HANDLERS,
     PlanRebalance: rebalance.plan_rebalance,
     NoteVenueTransfer: rebalance.note_venue_transfer,
     SubmitAlgo: algos.submit_algo,
@@ -178,6 +181,8 @@ class Engine:
                 trade.after_events(ctx, out, 0)
         if state.algos_open:  # parent orders (issue 16): slices, refills, routes
             algos.after_message(ctx, message, out)
+        if state.pairs and out:
+            sor_pair.after_events(ctx, out, 0)
         if state.liq.cases:
             follow_up(ctx, getattr(message, "order_id", None), message.ts)
         if out and (state.risk.after_needed or message.__class__ is _VENUE_REJECTED):

@@ -73,6 +73,12 @@ from atlas_oms.model.events_lists import (
 )
 from atlas_oms.model.events_rebalance import RebalancePlanned, VenueTransferNoted
 from atlas_oms.model.events_routing import RouteSwitched
+from atlas_oms.model.events_sor import (
+    ArbitrageDetected,
+    ArbitragePairDone,
+    ArbitragePairPlaced,
+    ArbitragePairUnwound,
+)
 from atlas_oms.model.events_trades import (
     PolicyParamsSet,
     TradeBracketPlaced,
@@ -830,6 +836,10 @@ Event = (
     | VenueStatusChanged
     | OrderOutcomeUnknown
     | RouteSwitched
+    | ArbitrageDetected
+    | ArbitragePairPlaced
+    | ArbitragePairUnwound
+    | ArbitragePairDone
     | RebalancePlanned
     | VenueTransferNoted
     | OrderListCreated

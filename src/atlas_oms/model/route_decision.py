@@ -22,6 +22,7 @@ import msgspec
 from atlas_oms.model.enums import Side
 
 __all__ = [
+    "ArbOpportunity",
     "ChildAllocation",
     "RouteCandidate",
     "RouteDecision",
@@ -137,3 +138,32 @@ class RouteDecision(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     book_ts: int
     limit_price: Decimal | None = None
     quote: str = ""
+
+
+class ArbOpportunity(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """A crossed consolidated book (MD-1, VEN-5): buying ``qty`` (base units) on ``buy_symbol``
+    (venue ``buy_venue``) and selling it on ``sell_symbol`` earns more than both taker fees plus
+    the threshold. ``buy_px``/``sell_px``: the best ask and bid (venue quotes); ``buy_limit``/
+    ``sell_limit``: the worst levels the size walks (marketable limits for the two legs);
+    ``edge_bps``: the top-of-book profit after fees in basis points of the ask (reference quote);
+    ``expected_profit``: over ``qty``, reference quote, fees included."""
+
+    symbol: str
+    buy_venue: str
+    buy_symbol: str
+    sell_venue: str
+    sell_symbol: str
+    buy_px: Decimal
+    sell_px: Decimal
+    buy_limit: Decimal
+    sell_limit: Decimal
+    qty: Decimal
+    edge_bps: Decimal
+    expected_profit: Decimal
+    buy_fee: Decimal = ZERO
+    sell_fee: Decimal = ZERO
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """(buy symbol, sell symbol): one opportunity per ordered pair of venue instruments."""
+        return (self.buy_symbol, self.sell_symbol)

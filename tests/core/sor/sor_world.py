@@ -34,6 +34,7 @@ def inst(
 def world(
     instruments: list[Instrument],
     accounts: dict[str, dict[str, str]] | None = None,
+    extra: list[Any] = (),  # type: ignore[assignment]
 ) -> State:
     """An engine state with ``instruments`` and ``accounts`` ({account: {asset: amount}}; default
     one account ``a`` with plenty of USDT, KRW and BTC)."""
@@ -45,6 +46,8 @@ def world(
         e.handle(c.OpenAccount(ts=1, account_id=acc))
         for asset, amount in bal.items():
             e.handle(c.AdjustBalance(ts=1, account_id=acc, asset=asset, amount=D(amount)))
+    for msg in extra:
+        e.handle(msg)
     return e.state
 
 

@@ -40,6 +40,7 @@ DERIVED_STATE = {
     "trade_orders",
     "algo_orders",  # parent orders' children, rebuilt from state.algos (core/algos/state.py)
     "algos_open",
+    "pair_orders",  # order id -> arbitrage pair, rebuilt from the pairs
     "policy",  # built from policy_overrides
     "triggers",
     "liq_index",

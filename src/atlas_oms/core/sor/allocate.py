@@ -2,10 +2,10 @@
 
 The walk: every level on the side the order takes (a buy takes asks, a sell bids) of every usable
 candidate's book, converted to the reference quote (x ``rate``) and fee-adjusted (buy:
-x (1 + taker), sell: x (1 - taker)), best first; ties by the account's rank, then venue, symbol and
-account names, then level (deterministic). It stops at the order's limit price (reference quote,
-compared on the converted price before fees). A level's quantity is shared by the accounts trading
-that venue: the first in walk order takes what its capacity allows, the next the rest.
+x (1 + taker), sell: x (1 - taker)), best first; ties by the best rank among the accounts trading
+that book, then venue, symbol, level (deterministic). It stops at the order's limit price
+(reference quote, compared on the converted price before fees). A level's quantity is shared by
+the accounts trading that venue book: in rank order, each takes what its capacity allows.
 
 Venue filters: each child is rounded down onto its lot; a child below its ``min_qty`` or whose
 notional (qty x its limit price) is below ``min_notional`` is dropped and the walk is redone
@@ -22,7 +22,7 @@ children already made (best worst-level first), priced at their limit price. Wha
 
 from __future__ import annotations
 
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 
 from atlas_oms.core.decimals import round_money, round_to_tick
 from atlas_oms.model.enums import Side
@@ -62,6 +62,11 @@ def _within(levels: tuple[BookLevel, ...], rate: Decimal, buy: bool, limit: Deci
     return n
 
 
+#: One walk entry: (fee-adjusted reference price, negated for a sell; the best rank among the
+#: accounts sharing it; venue; symbol; level; the candidates sharing it, in rank order).
+_Entry = tuple[Decimal, int, str, str, int, tuple[int, ...]]
+
+
 class _Walk:
     """One walk's result: per candidate index, the (level index, base qty) taken."""
 
@@ -89,11 +94,18 @@ def allocate(
     levels: list[tuple[BookLevel, ...]] = []
     depth_n: list[int] = []
     skip: list[str] = []
+    within: dict[tuple[str, str, Decimal], int] = {}
     for c in cands:
         vb = books.get((c.venue, c.symbol))
         lv = () if vb is None else (vb.asks if buy else vb.bids)
         levels.append(lv)
-        k = _within(lv, c.rate, buy, limit_price) if not c.skipped else 0
+        if c.skipped:
+            k = 0
+        else:
+            wkey = (c.venue, c.symbol, c.rate)
+            k = within.get(wkey, -1)
+            if k < 0:
+                k = within[wkey] = _within(lv, c.rate, buy, limit_price)
         depth_n.append(k)
         if c.skipped:
             why = c.skipped
@@ -111,18 +123,25 @@ def allocate(
             why = ""
         skip.append(why)
 
-    # The consolidated book: (sort key, candidate, level) of each usable level within the limit.
-    entries: list[tuple[tuple[Decimal, int, str, str, str, int], int, int]] = []
+    # The consolidated book: the levels within the limit of each usable venue book, once per
+    # fee-adjustment (the accounts trading it at that fee share its levels, in rank order),
+    # best first.
+    groups: dict[tuple[str, str, Decimal], list[int]] = {}
     for i, c in enumerate(cands):
-        if skip[i]:
-            continue
-        f = c.rate * (ONE + c.taker_fee if buy else ONE - c.taker_fee)
-        for j in range(depth_n[i]):
-            adj = levels[i][j].price * f
-            entries.append(
-                ((adj if buy else -adj, c.rank, c.venue, c.symbol, c.account_id, j), i, j)
-            )
-    entries.sort(key=lambda e: e[0])
+        if not skip[i]:
+            f = c.rate * (ONE + c.taker_fee if buy else ONE - c.taker_fee)
+            groups.setdefault((c.venue, c.symbol, f), []).append(i)
+    entries: list[_Entry] = []
+    for (venue, symbol, f), members in groups.items():
+        members.sort(key=lambda i: (cands[i].rank, cands[i].account_id))
+        first = members[0]
+        lv = levels[first]
+        rank = cands[first].rank
+        group = tuple(members)
+        for j in range(depth_n[first]):
+            adj = lv[j].price * f
+            entries.append((adj if buy else -adj, rank, venue, symbol, j, group))
+    entries.sort()
 
     caps: dict[int, Decimal] = {}
     dropped: dict[int, str] = {}
@@ -154,7 +173,7 @@ def allocate(
 
 
 def _walk(
-    entries: list[tuple[tuple[Decimal, int, str, str, str, int], int, int]],
+    entries: list[_Entry],
     cands: list[RouteCandidate],
     levels: list[tuple[BookLevel, ...]],
     buy: bool,
@@ -165,34 +184,52 @@ def _walk(
     w = _Walk(qty)
     left: dict[tuple[str, str, int], Decimal] = {}
     power: dict[int, Decimal] = {}
-    for _key, i, j in entries:
-        if w.remaining <= 0:
+    total = w.total
+    takes = w.takes
+    remaining = qty
+    sell = not buy
+    for _adj, _rank, venue, symbol, j, group in entries:
+        lkey = (venue, symbol, j)
+        avail = left.get(lkey)
+        if avail is None:
+            avail = levels[group[0]][j].qty
+        for i in group:
+            if avail <= 0 or remaining <= 0:
+                break
+            if i in dropped:
+                continue
+            c = cands[i]
+            take = remaining if remaining < avail else avail
+            got = total.get(i, ZERO)
+            cap = caps.get(i)
+            if cap is not None and take > cap - got:
+                take = cap - got
+            if c.buy_power is not None:
+                pw = power.get(i)
+                if pw is None:
+                    pw = c.buy_power
+                unit = levels[i][j].price * (ONE + c.taker_fee)
+                spend = take * unit
+                if spend > pw:
+                    take = _floor_to(pw / unit, c.lot_size * c.multiplier)
+                    spend = take * unit
+                power[i] = pw - spend
+            if sell and c.sell_qty is not None and take > c.sell_qty - got:
+                take = c.sell_qty - got
+            if take <= 0:
+                continue
+            avail -= take
+            remaining -= take
+            total[i] = got + take
+            mine = takes.get(i)
+            if mine is None:
+                takes[i] = [(j, take)]
+            else:
+                mine.append((j, take))
+        left[lkey] = avail
+        if remaining <= 0:
             break
-        if i in dropped:
-            continue
-        c = cands[i]
-        lkey = (c.venue, c.symbol, j)
-        lvl = levels[i][j]
-        avail = left.get(lkey, lvl.qty)
-        take = min(w.remaining, avail)
-        got = w.total.get(i, ZERO)
-        cap = caps.get(i)
-        if cap is not None:
-            take = min(take, cap - got)
-        if c.buy_power is not None:
-            pw = power.get(i, c.buy_power)
-            unit = lvl.price * (ONE + c.taker_fee)
-            if take * unit > pw:
-                take = _floor_to(pw / unit, c.lot_size * c.multiplier)
-            power[i] = pw - take * unit
-        if not buy and c.sell_qty is not None:
-            take = min(take, c.sell_qty - got)
-        if take <= 0:
-            continue
-        left[lkey] = avail - take
-        w.remaining -= take
-        w.total[i] = got + take
-        w.takes.setdefault(i, []).append((j, take))
+    w.remaining = remaining
     return w
 
 
@@ -297,7 +334,7 @@ def _decision(
                 account_id=c.account_id,
                 qty=base / c.multiplier if c.multiplier != ONE else base,
                 limit_price=px_lim,
-                expected_avg_px=round_money(notional / base),
+                expected_avg_px=round_money(notional / base, ROUND_HALF_EVEN),
                 expected_cost=cost,
                 fee_rate=c.taker_fee,
                 levels=worst_j + 1,
@@ -308,9 +345,14 @@ def _decision(
         total_ref += notional * c.rate
         total_cost += cost
     seen: list[VenueSeen] = []
+    depth_of: dict[tuple[str, str, int], Decimal] = {}
     for i, c in enumerate(cands):
         vb_levels_bid, vb_levels_ask = _sides(book, c)
         lv = levels[i]
+        dkey = (c.venue, c.symbol, depth_n[i])
+        depth = depth_of.get(dkey)
+        if depth is None:
+            depth = depth_of[dkey] = sum((lvl.qty for lvl in lv[: depth_n[i]]), ZERO)
         f = c.rate * (ONE + c.taker_fee if buy else ONE - c.taker_fee)
         used = i in walk.total
         why = skip[i] or dropped.get(i, "") or ("" if used else Skip.NOT_NEEDED)
@@ -324,7 +366,7 @@ def _decision(
                 best_ask=vb_levels_ask[0].price if vb_levels_ask else None,
                 ask_qty=vb_levels_ask[0].qty if vb_levels_ask else ZERO,
                 adjusted_px=lv[0].price * f if lv and not c.skipped else None,
-                depth_qty=sum((lvl.qty for lvl in lv[: depth_n[i]]), ZERO),
+                depth_qty=depth,
                 used=used,
                 skipped=why,
             )
@@ -335,7 +377,9 @@ def _decision(
         qty=qty,
         allocations=tuple(allocs),
         unallocated=qty - total_base,
-        expected_avg_px=round_money(total_ref / total_base) if total_base else None,
+        expected_avg_px=(
+            round_money(total_ref / total_base, ROUND_HALF_EVEN) if total_base else None
+        ),
         expected_cost=total_cost,
         seen=tuple(seen),
         book_ts=book.ts,

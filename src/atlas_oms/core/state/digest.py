@@ -50,6 +50,8 @@ _NEWER_INSTRUMENT_FIELDS: dict[str, object] = {
     "iceberg_allowed": False,
     "iceberg_parts": None,
 }
+#: Paired arbitrage orders in flight (core/sor/pair.py), present only while one is.
+PAIRS_PART = "arbitrage_pairs"
 
 
 def _instrument(instrument: Instrument) -> Any:
@@ -116,6 +118,8 @@ def canonical(state: State) -> list[Any]:
         out.append([TRADES_PART, _trades(state)])
     if state.algos:
         out.append([ALGOS_PART, algo_canonical(state)])
+    if state.pairs:
+        out.append([PAIRS_PART, [msgspec.to_builtins(p) for _, p in sorted(state.pairs.items())]])
     return out
 
 
@@ -172,4 +176,6 @@ def canonical_parts(state: State) -> dict[str, Any]:
         names = (*names, TRADES_PART)
     if state.algos:
         names = (*names, ALGOS_PART)
+    if state.pairs:
+        names = (*names, PAIRS_PART)
     return dict(zip(names, parts, strict=True))

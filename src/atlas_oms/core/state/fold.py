@@ -20,6 +20,7 @@ from atlas_oms.core.policy.bar_book import TRAILING_APPLIERS, apply_print
 from atlas_oms.core.policy.desk import DESK_APPLIERS, chain_filled
 from atlas_oms.core.policy.exits_state import EXIT_APPLIERS
 from atlas_oms.core.policy.trade_state import TRADE_APPLIERS
+from atlas_oms.core.sor.pair_state import SOR_APPLIERS
 from atlas_oms.core.state import booking
 from atlas_oms.core.state import fold_derivatives as der
 from atlas_oms.core.state import fold_orders as ords
@@ -203,6 +204,7 @@ APPLIERS: dict[type, Applier] = {
     ev.OrderListSiblingCanceled: link_book.apply_nothing,
     ev.OrderListClosed: link_book.apply_list_closed,
     **TRADE_APPLIERS,
+    **SOR_APPLIERS,
     **TRAILING_APPLIERS,
     **EXIT_APPLIERS,
     **DESK_APPLIERS,

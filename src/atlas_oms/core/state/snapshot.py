@@ -26,6 +26,7 @@ from atlas_oms.core.policy.bar_book import SymbolBars
 from atlas_oms.core.policy.desk import CyclesBook
 from atlas_oms.core.policy.trade_state import TradeState, params_from
 from atlas_oms.core.risk.book import BreakerStatus, RateWindow
+from atlas_oms.core.sor.pair_state import PairState, restore_pairs
 from atlas_oms.core.state.booking import FirmExposure, track
 from atlas_oms.core.state.positions import Balance, Lot, Position
 from atlas_oms.core.venues.records import VenueRecord, export_venues, restore_venues
@@ -251,6 +252,8 @@ class StateSnapshot(msgspec.Struct, gc=False):
     us_markets: UsMarketBook | None = None
     #: Parent orders (core/algos/state.py); None when there are none (and in older snapshots).
     algos: list[AlgoState] | None = None
+    #: Paired arbitrage orders in flight (core/sor/pair_state.py); None when there are none.
+    pairs: list[PairState] | None = None
 
 
 # ---------------------------------------------------------------------------------- export
@@ -314,6 +317,7 @@ def export_state(state: State) -> StateSnapshot:
         cycles=state.cycles if state.cycles.desks or state.cycles.prints else None,
         us_markets=state.equities.us or None,
         algos=list(state.algos.values()) or None,
+        pairs=[msgspec.structs.replace(p) for p in state.pairs.values()] or None,
         risk=RiskRecord(
             limits=[(k[0], k[1], v) for k, v in risk.limits.items()],
             states=list(risk.states.values()),
@@ -446,6 +450,7 @@ def restore_state(state: State, snap: StateSnapshot) -> None:
         for order_id in (*t.entry_orders, *t.exit_orders):
             state.trade_orders[order_id] = t.trade_id
     restore_algos(state, snap.algos)
+    restore_pairs(state, snap.pairs)
     rebuild_indexes(state)
 
 

@@ -70,6 +70,8 @@ class State:
         "open_orders",
         "order_fills",
         "orders",
+        "pair_orders",
+        "pairs",
         "policy",
         "policy_overrides",
         "positions",
@@ -152,6 +154,9 @@ class State:
         self.bar_book = BarBook()
         #: Trading days, cycles, slippage and degradation per account (core/policy/desk.py).
         self.cycles = CyclesBook()
+        #: Paired arbitrage orders in flight (core/sor/pair.py) and order id -> pair id (derived).
+        self.pairs: dict[str, Any] = {}
+        self.pair_orders: dict[int, str] = {}
 
     # ------------------------------------------------------------------ lookups
     def balance(self, account_id: str, asset: str) -> Balance:
