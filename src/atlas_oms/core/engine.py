@@ -37,6 +37,7 @@ from atlas_oms.core.refusals import Refusal
 from atlas_oms.core.risk import controls
 from atlas_oms.core.risk.after import after_step
 from atlas_oms.core.risk.pretrade import risk_submit
+from atlas_oms.core import market_data
 from atlas_oms.core.state import fold
 from atlas_oms.core.state.digest import canonical, digest
 from atlas_oms.core.state.state import State
@@ -48,6 +49,7 @@ from atlas_oms.model import events as ev
 from atlas_oms.model import reports as rep
 from atlas_oms.model import venue as vm
 from atlas_oms.model.archive import RestoreOrder
+from atlas_oms.model.events_market_data import NoteVenueSpread
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.rebalance import NoteVenueTransfer, PlanRebalance
 from atlas_oms.model.requests import VenueRequest
@@ -111,6 +113,7 @@ HANDLERS: dict[type, Handler] = {
     SwitchRoute: routing.switch_route,
     PlanRebalance: rebalance.plan_rebalance,
     NoteVenueTransfer: rebalance.note_venue_transfer,
+    NoteVenueSpread: market_data.note_venue_spread,
 }
 
 _VENUE_REJECTED = rep.VenueRejected

@@ -56,6 +56,7 @@ from atlas_oms.model.events_lists import (
     OrderListReleased,
     OrderListSiblingCanceled,
 )
+from atlas_oms.model.events_market_data import VenueSpreadCrossed
 from atlas_oms.model.events_rebalance import RebalancePlanned, VenueTransferNoted
 from atlas_oms.model.events_routing import RouteSwitched
 from atlas_oms.model.events_trades import (
@@ -817,6 +818,7 @@ Event = (
     | RouteSwitched
     | RebalancePlanned
     | VenueTransferNoted
+    | VenueSpreadCrossed
     | OrderListCreated
     | OrderListReleased
     | OrderListSiblingCanceled
