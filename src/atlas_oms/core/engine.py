@@ -15,7 +15,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from atlas_oms.core import accounts, journal, market, rebalance
+from atlas_oms.core import accounts, journal, market, market_data, rebalance
 from atlas_oms.core.config import EngineConfig
 from atlas_oms.core.context import Context
 from atlas_oms.core.deadlines import next_deadline
@@ -37,7 +37,6 @@ from atlas_oms.core.refusals import Refusal
 from atlas_oms.core.risk import controls
 from atlas_oms.core.risk.after import after_step
 from atlas_oms.core.risk.pretrade import risk_submit
-from atlas_oms.core import market_data
 from atlas_oms.core.state import fold
 from atlas_oms.core.state.digest import canonical, digest
 from atlas_oms.core.state.state import State

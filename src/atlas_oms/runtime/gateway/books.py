@@ -47,19 +47,23 @@ async def keep_books(
     while True:
         adapter = source()
         names = symbols()
-        delivered = [0]
-
-        def count(_: VenueBook) -> None:
-            delivered[0] += 1
-
+        counter = _Counter()
         try:
             if adapter is not None and names:
-                await run_books(adapter, names, depth, [count, *sinks])
+                await run_books(adapter, names, depth, [counter, *sinks])
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             log.warning("order books of %s failed: %s", venue, exc)
-        if delivered[0]:
+        if counter.n:
             delay = initial_s
         await asyncio.sleep(delay)
         delay = min(delay * 2, max_s)
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __call__(self, _: VenueBook) -> None:
+        self.n += 1
