@@ -493,6 +493,9 @@ def create_app(
         from atlas_oms.service.market_data import attach_market_data
 
         service.market_data = attach_market_data(the_node, settings, venue_setup, runtime)
+        from atlas_oms.service.stream_books import push_books
+
+        runtime.add("consolidated-push", lambda: push_books(hub, settings.md_push_every_ms / 1000))
         if venue_setup is not None:
             venue_setup.gateway.attach(runtime)
             if venue_setup.rebalancer is not None:  # a run's plan is durable before a venue call
