@@ -110,3 +110,12 @@ def test_market_stats_show_vwap_and_twap_per_venue_and_window(api: Any) -> None:
     )
     (consolidated,) = body["consolidated"]
     assert D(consolidated["windows"][0]["vwap"]) == D("102")
+
+
+def test_the_blotter_has_a_consolidated_book_panel() -> None:
+    from atlas_oms.service.blotter import STATIC
+
+    page = (STATIC / "index.html").read_text()
+    script = (STATIC / "blotter.js").read_text()
+    assert 'id="cbook"' in page and 'id="cbook-venues"' in page and 'id="cbook-form"' in page
+    assert "/consolidated?" in script and 'channel: "consolidated"' in script
