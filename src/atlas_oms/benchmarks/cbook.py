@@ -50,10 +50,7 @@ def bench_consolidated_book(quick: bool) -> dict[str, Any]:
     book = ConsolidatedBook(config, now=lambda: 1)
     for venue, symbol, scale in VENUES:
         book.apply(_book(venue, symbol, scale, 0, 1))
-    stream = [
-        _book(*VENUES[i % len(VENUES)], i, 1)  # type: ignore[misc]
-        for i in range(1, updates + 1)
-    ]
+    stream = [_book(*VENUES[i % len(VENUES)], i, 1) for i in range(1, updates + 1)]
     apply, levels = book.apply, book.levels
     times: list[float] = []
     clock = time.perf_counter_ns

@@ -33,7 +33,7 @@ def _market_data(service: Service) -> MarketData:
     md = service.market_data
     if md is None:
         raise Problem(503, "NOT_READY", "the consolidated market data is not running yet")
-    return md  # type: ignore[no-any-return]
+    return md
 
 
 def _level(level: MergedLevel) -> dict[str, Any]:

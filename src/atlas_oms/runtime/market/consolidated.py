@@ -115,7 +115,7 @@ class ConsolidatedBook:
         self.strategy_accounts = strategy_accounts
         self.throttled = throttled
         #: Called before every view (the built-in exchange's book is pushed in by one).
-        self.refreshers: list[Callable[[], None]] = []
+        self.refreshers: list[Callable[[], object]] = []
         self._books: dict[str, VenueBook] = {}
         #: group key -> its Atlas symbols, in the order first seen
         self._groups: dict[str, list[str]] = {}

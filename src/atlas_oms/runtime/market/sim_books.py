@@ -58,9 +58,9 @@ class SimBooks:
             if (
                 self.on_trade is not None
                 and event.__class__ is ev.OrderFilled
-                and event.liquidity_side is LiquiditySide.MAKER  # type: ignore[attr-defined]
+                and event.liquidity_side is LiquiditySide.MAKER
             ):
-                self.on_trade(order.symbol, event.ts_event, event.last_px, event.last_qty)  # type: ignore[attr-defined]
+                self.on_trade(order.symbol, event.ts_event, event.last_px, event.last_qty)
 
     def flush(self) -> list[str]:
         """Store the dirty symbols' books in the consolidated book; return those symbols."""
