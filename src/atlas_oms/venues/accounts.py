@@ -25,6 +25,8 @@ The file::
       rebalance: {enabled: true, schedule: daily, time: "00:00 UTC"}
     venues:                             # optional: where each venue is (tests, testnets)
       binanceusdm: {rest_url: "http://127.0.0.1:8081", ws_url: "ws://127.0.0.1:8081/ws"}
+    fees:                               # optional: an Atlas account's fee tier per venue
+      binance_spot_main: {binance: {maker: "0.0002", taker: "0.0004"}}
 
 Resolution (:func:`load_accounts` -> :class:`AccountsConfig`):
 
