@@ -11,6 +11,8 @@ Client to server::
     {"op": "unsubscribe", "channel": "account", "account_id": "alice"}
     {"op": "subscribe", "channel": "trades", "account_id": "alice"}  # managed trades:
                                                         # see service/stream_trades.py
+    {"op": "subscribe", "channel": "consolidated", "symbol": "BTC/USDT"}  # consolidated book:
+                                                        # see service/stream_books.py
     {"op": "ping"}
 
 **The key** goes in a header of the upgrade request (``X-API-Key: <key>`` or
@@ -186,6 +188,8 @@ class Connection:
     markets: dict[str, MarketSub] = field(default_factory=dict)
     #: Trade subscriptions (service/stream_trades.py): account -> snapshot due at the next commit.
     trades: dict[str, bool] = field(default_factory=dict)
+    #: Consolidated-book subscriptions (service/stream_books.py): symbol -> its subscription.
+    books: dict[str, Any] = field(default_factory=dict)
 
     def send(self, message: dict[str, Any] | str) -> bool:
         """Queue a message now; a full queue closes the connection as too slow."""
@@ -240,6 +244,10 @@ class Connection:
             self._subscribe_market(msg)
         elif channel == "trades":
             subscribe_trades(self, msg)
+        elif channel == "consolidated":
+            from atlas_oms.service.stream_books import subscribe_books
+
+            subscribe_books(self, msg)
         else:
             self.error("INVALID_MESSAGE", f"unknown channel {channel!r}: use account or market")
 
@@ -375,6 +383,11 @@ class Connection:
         elif channel == "trades":
             found = unsubscribe_trades(self, msg)
             name = {"account_id": msg.get("account_id")}
+        elif channel == "consolidated":
+            from atlas_oms.service.stream_books import unsubscribe_books
+
+            found = unsubscribe_books(self, msg)
+            name = {"symbol": msg.get("symbol")}
         else:
             self.error("INVALID_MESSAGE", f"unknown channel {channel!r}: use account or market")
             return
