@@ -30,6 +30,9 @@ class AlpacaHarness:
     name = "alpaca"
     venue = "alpaca"
     capabilities: frozenset[Capability] = frozenset({Capability.BOOKS})
+    #: An equities NBBO: one level a side, in round lots of 100 shares (odd lots are not in it).
+    book_levels = 1
+    book_lot = D("100")
     #: A 429, or (once the limiter follows the X-RateLimit-* headers) nothing left before the
     #: reset: the scope pauses either way (str.startswith takes a tuple).
     rate_limit_signal = ("HTTP 429", "limit used up at alpaca")

@@ -34,6 +34,17 @@ WAIT_S = 10.0
 pytestmark = pytest.mark.requires(Capability.BOOKS)
 
 
+def _levels(harness: VenueHarness) -> int:
+    """How many levels a side of the venue's book can show: an equities NBBO (Alpaca) is one."""
+    return min(DEPTH, getattr(harness, "book_levels", DEPTH))
+
+
+def _book_qty(harness: VenueHarness) -> Decimal:
+    """The order quantity the case rests: at least the venue's round lot (Alpaca quotes round
+    lots of 100 shares: an odd lot is not in the NBBO)."""
+    return max(harness.instrument.qty, getattr(harness, "book_lot", harness.instrument.qty))
+
+
 def _price(harness: VenueHarness, percent: int) -> Decimal:
     """``percent`` % off the instrument's price, at the price's own precision."""
     base = harness.instrument.price
@@ -69,7 +80,7 @@ def _books(adapter: VenueAdapter, symbol: str) -> AsyncIterator[VenueBook]:
 
 
 def _quote_both_sides(harness: VenueHarness) -> None:
-    qty = harness.instrument.qty
+    qty = _book_qty(harness)
     for k in (3, 4, 5, 6):
         harness.rest_liquidity("BUY", qty, _price(harness, -k))
         harness.rest_liquidity("SELL", qty, _price(harness, k))
@@ -82,12 +93,13 @@ def test_a_book_has_both_sides_best_first_within_the_depth(harness: VenueHarness
             _quote_both_sides(harness)
             symbol = harness.instrument.symbol
             books = _books(adapter, symbol)
-            book = await _until(books, lambda b: len(b.bids) == DEPTH and len(b.asks) == DEPTH)
+            levels = _levels(harness)
+            book = await _until(books, lambda b: len(b.bids) == levels and len(b.asks) == levels)
             assert book.venue == harness.venue and book.symbol == symbol
             bids = [lv.price for lv in book.bids]
             asks = [lv.price for lv in book.asks]
-            assert bids == sorted(bids, reverse=True) and len(set(bids)) == DEPTH
-            assert asks == sorted(asks) and len(set(asks)) == DEPTH
+            assert bids == sorted(bids, reverse=True) and len(set(bids)) == levels
+            assert asks == sorted(asks) and len(set(asks)) == levels
             assert bids[0] < asks[0]
             assert bids[0] >= _price(harness, -3) and asks[0] <= _price(harness, 3)
             assert all(lv.qty > 0 for lv in book.bids + book.asks)
@@ -119,14 +131,14 @@ def test_a_resting_order_appears_at_its_price_with_its_size_in_base_units_and_it
                     client_order_id=cid(order_id),
                     symbol=inst.symbol,
                     side=Side.BUY,
-                    qty=inst.qty,
+                    qty=_book_qty(harness),
                     price=price,
                 )
             )
             assert isinstance(placed, Acknowledged), placed
             rested = await _until(books, lambda b: bool(b.bids) and b.bids[0].price == price)
             # base units: the order's quantity times the contract size
-            assert rested.bids[0].qty == inst.qty * multiplier
+            assert rested.bids[0].qty == _book_qty(harness) * multiplier
             assert len(rested.bids) <= DEPTH
             canceled = await adapter.cancel(
                 CancelOrder(
