@@ -19,6 +19,7 @@ from decimal import Decimal
 import msgspec
 
 __all__ = [
+    "AccountFee",
     "BookLevel",
     "QuoteRate",
     "RouteBook",
@@ -60,6 +61,16 @@ class QuoteRate(msgspec.Struct, frozen=True, array_like=True, gc=False):
     rate: Decimal
 
 
+class AccountFee(msgspec.Struct, frozen=True, array_like=True, gc=False):
+    """An account's own fee tier at a venue (``accounts.yaml`` ``fees:``): it replaces the
+    instrument's maker/taker fees for that (venue, account) when the router weighs prices."""
+
+    venue: str
+    account_id: str
+    maker: Decimal
+    taker: Decimal
+
+
 class RouteBook(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """What the router may use for one decision on unified ``symbol`` (reference quote ``quote``).
 
@@ -68,7 +79,8 @@ class RouteBook(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     order may be spread over, in the strategy's routing order (empty: the order's own account
     only). ``throttled``: ``"venue/account"`` pairs with no rate-limit budget left now (the
     router skips them). ``stale_ns``: books older than ``ts - stale_ns`` are not used (0: no
-    limit)."""
+    limit). ``fees``: the accounts' own fee tiers (optional; without one the instrument's fees
+    apply)."""
 
     symbol: str
     quote: str
@@ -78,3 +90,4 @@ class RouteBook(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     accounts: tuple[str, ...] = ()
     throttled: tuple[str, ...] = ()
     stale_ns: int = 0
+    fees: tuple[AccountFee, ...] = ()

@@ -46,6 +46,9 @@ class Skip:
     BELOW_MIN_QTY = "BELOW_MIN_QTY"
     BELOW_MIN_NOTIONAL = "BELOW_MIN_NOTIONAL"
     LIMIT_PRICE = "LIMIT_PRICE"
+    #: The parent's earlier child on this venue account was rejected by the venue (a re-route
+    #: leaves it out).
+    VENUE_REJECTED = "VENUE_REJECTED"
     #: Its levels were worse than what filled the order first.
     NOT_NEEDED = "NOT_NEEDED"
 

@@ -13,7 +13,9 @@ instrument and account.
 expired by its venue) or has rested unfilled ``reroute_after_ms`` (it is then canceled first):
 ``STAY`` leaves it (a resting child rests; an ended one is gone: a SMART parent with nothing left
 working ends EXPIRED); ``REROUTE`` routes the parent's remainder again from a fresh book (at most
-:data:`MAX_REROUTES` times); ``CANCEL`` cancels every child and ends the parent CANCELED.
+:data:`MAX_REROUTES` times), leaving out the venue accounts where a child of this parent was
+rejected by the venue (``VENUE_REJECTED`` in the decision); ``CANCEL`` cancels every child and
+ends the parent CANCELED.
 """
 
 from __future__ import annotations
@@ -89,6 +91,11 @@ def route_with(
 ) -> None:
     """Decide, journal the decision, place its children."""
     state = ctx.state
+    avoid = frozenset(
+        f"{o.venue}/{o.account_id}"
+        for o in (state.orders.get(i) for i, _ in a.children)
+        if o is not None and o.status is OrderStatus.REJECTED
+    )
     decision = decide_route(
         state,
         account_id=a.account_id,
@@ -97,6 +104,7 @@ def route_with(
         limit_price=a.limit_price,
         book=book,
         depth_margin_pct=a.depth_margin_pct,
+        avoid=avoid,
     )
     ctx.emit(
         ea.AlgoRouted(

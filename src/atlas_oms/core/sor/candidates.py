@@ -50,7 +50,11 @@ def capacity(
 
 
 def route_candidates(
-    state: State, account_id: str, side: Side, book: RouteBook
+    state: State,
+    account_id: str,
+    side: Side,
+    book: RouteBook,
+    avoid: frozenset[str] = frozenset(),
 ) -> list[RouteCandidate]:
     """Every (venue instrument, account) of ``book``: one candidate per book whose instrument the
     engine knows and per account (``book.accounts``, else ``account_id`` alone) that exists.
@@ -59,9 +63,18 @@ def route_candidates(
     venue account is not (``NOT_TRADABLE``; the built-in venue ``sim`` takes any account, a venue
     a gateway manages needs a tradable status, see ``core/venues/status.py``), it has no
     rate-limit budget (``THROTTLED``: ``venue/account`` in ``book.throttled``), or its quote has no
-    conversion (``NO_RATE``). Order: books as given, accounts in routing order (``rank``)."""
+    conversion (``NO_RATE``), or ``"venue/account"`` is in ``avoid`` (``VENUE_REJECTED``: the
+    parent's earlier child there was rejected by the venue). A venue account that a gateway
+    manages (it has a venue status) trades only on its own venue: elsewhere (the built-in
+    exchange) it is ``NOT_TRADABLE``, since its balances are the venue's. Fees: the account's
+    tier in ``book.fees``, else the instrument's. Order: books as given, accounts in routing
+    order (``rank``)."""
     accounts = book.accounts or (account_id,)
     throttled = set(book.throttled)
+    home: dict[str, set[str]] = {}
+    for venue, acc in state.venues.status:
+        home.setdefault(acc, set()).add(venue)
+    tiers = {(f.venue, f.account_id): f for f in book.fees}
     out: list[RouteCandidate] = []
     for vb in book.books:
         inst = state.instruments.get(vb.symbol)
@@ -72,20 +85,28 @@ def route_candidates(
             if acc not in state.accounts:
                 continue
             skipped = ""
-            if not inst.tradable or venue_refusal(state, acc, inst) is not None:
+            pair = f"{vb.venue}/{acc}"
+            if (
+                not inst.tradable
+                or (acc in home and inst.venue not in home[acc])
+                or venue_refusal(state, acc, inst) is not None
+            ):
                 skipped = Skip.NOT_TRADABLE
-            elif f"{vb.venue}/{acc}" in throttled:
+            elif pair in throttled:
                 skipped = Skip.THROTTLED
+            elif pair in avoid:
+                skipped = Skip.VENUE_REJECTED
             elif rate is None:
                 skipped = Skip.NO_RATE
             buy_power, sell_qty = capacity(state, acc, inst, side)
+            tier = tiers.get((vb.venue, acc))
             out.append(
                 RouteCandidate(
                     venue=vb.venue,
                     symbol=vb.symbol,
                     account_id=acc,
-                    taker_fee=inst.taker_fee,
-                    maker_fee=inst.maker_fee,
+                    taker_fee=inst.taker_fee if tier is None else tier.taker,
+                    maker_fee=inst.maker_fee if tier is None else tier.maker,
                     rate=rate if rate is not None else ZERO,
                     tick_size=inst.tick_size,
                     lot_size=inst.lot_size,

@@ -26,6 +26,7 @@ def decide_route(
     limit_price: Decimal | None,
     book: RouteBook,
     depth_margin_pct: Decimal = ZERO,
+    avoid: frozenset[str] = frozenset(),
 ) -> RouteDecision:
     """Split ``qty`` (base units) of ``book.symbol`` over the venues and accounts of ``book``.
 
@@ -34,6 +35,7 @@ def decide_route(
     used (``STALE_BOOK`` in ``seen``); ``limit_price`` is in the reference quote
     (``book.quote``), None for no limit; ``depth_margin_pct`` is a percentage (``Decimal("10")``
     = 10 %) of a venue's visible depth it may be sent beyond that depth, only for what no venue
-    shows. See :mod:`~atlas_oms.core.sor.allocate` for the walk."""
-    cands = route_candidates(state, account_id, side, book)
+    shows; ``avoid``: ``"venue/account"`` pairs not to use (``VENUE_REJECTED``). See
+    :mod:`~atlas_oms.core.sor.allocate` for the walk."""
+    cands = route_candidates(state, account_id, side, book, avoid)
     return allocate(book, cands, side, qty, limit_price, depth_margin_pct)

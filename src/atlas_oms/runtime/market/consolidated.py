@@ -26,7 +26,13 @@ from typing import Literal
 import msgspec
 
 from atlas_oms.model.instrument import Instrument
-from atlas_oms.model.route_book import QuoteRate, RouteBook, VenueBook, unified_symbol
+from atlas_oms.model.route_book import (
+    AccountFee,
+    QuoteRate,
+    RouteBook,
+    VenueBook,
+    unified_symbol,
+)
 from atlas_oms.runtime.market.config import MarketDataConfig
 
 __all__ = [
@@ -277,7 +283,10 @@ class ConsolidatedBook:
         book of the group with a known conversion (stale ones too: the router leaves out those
         older than ``stale_ns``), the conversions, the strategy's accounts (``accounts.yaml``
         ``account_routing.strategies``; none without a strategy: the order's own account) and
-        which of them, with ``account_id``, have no rate-limit budget left."""
+        which of them, with ``account_id``, have no rate-limit budget left. With a strategy,
+        ``account_id`` (the order's own) is added last when the strategy does not name it (the
+        router skips it where it may not trade). ``fees``: the configured fee tiers of those
+        accounts at the group's venues."""
         unified = unified_symbol(symbol)
         reference = self.reference_quote(unified)
         members = self._members(unified, fresh_only=False)
@@ -286,7 +295,15 @@ class ConsolidatedBook:
         pairs: list[tuple[str, str]] = []
         if strategy is not None and self.strategy_accounts is not None:
             pairs = self.strategy_accounts(strategy, venues)
-        accounts = tuple(a for _, a in pairs)
+        accounts = tuple(dict.fromkeys(a for _, a in pairs))
+        if accounts and account_id is not None and account_id not in accounts:
+            accounts += (account_id,)
+        fees = tuple(
+            AccountFee(venue, account, tier.maker, tier.taker)
+            for account in (accounts or ((account_id,) if account_id is not None else ()))
+            for venue, tier in sorted(self.config.fees.get(account, {}).items())
+            if venue in venues
+        )
         throttled: tuple[str, ...] = ()
         if self.throttled is not None:
             check = list(pairs)
@@ -302,6 +319,7 @@ class ConsolidatedBook:
             accounts=accounts,
             throttled=throttled,
             stale_ns=self.config.stale_ns,
+            fees=fees,
         )
 
 
