@@ -32,6 +32,7 @@ from atlas_oms.model import events as ev
 from atlas_oms.runtime.clock import LiveClock
 from atlas_oms.runtime.gateway import GatewayConfig
 from atlas_oms.runtime.live import run_clock
+from atlas_oms.runtime.market.arbitrage import ArbitrageConfig
 from atlas_oms.runtime.market.config import MarketDataConfig
 from atlas_oms.runtime.market.hub import MarketData
 from atlas_oms.runtime.node import Node
@@ -115,6 +116,12 @@ class Desk:
             out.setdefault(level.venue, []).append((level.price, level.qty))
         return out
 
+    def bids(self) -> dict[str, list[tuple[Decimal, Decimal]]]:
+        out: dict[str, list[tuple[Decimal, Decimal]]] = {}
+        for level in self.md.book.levels("BTC/USDT", "bid", depth=30):
+            out.setdefault(level.venue, []).append((level.price, level.qty))
+        return out
+
     def events(self, kind: type[Any]) -> list[Any]:
         return [e for e in self.node.journal.read() if isinstance(e, kind)]
 
@@ -128,6 +135,9 @@ async def desk(
     sim_asks: list[tuple[str, str]],
     fees: str,
     sim_taker: str = "0.001",
+    binance_bids: list[tuple[str, str]] = [],  # noqa: B006 - read only
+    bybit_bids: list[tuple[str, str]] = [],  # noqa: B006 - read only
+    arbitrage: ArbitrageConfig | None = None,
 ) -> AsyncIterator[Desk]:
     binance = FakeBinance(
         [
@@ -155,6 +165,10 @@ async def desk(
         binance.venue.house_quote("spot", "BTCUSDT", "SELL", px, qty)
     for px, qty in bybit_asks:
         bybit.venue.house_quote("spot", "BTCUSDT", "Sell", D(px), D(qty))
+    for px, qty in binance_bids:
+        binance.venue.house_quote("spot", "BTCUSDT", "BUY", px, qty)
+    for px, qty in bybit_bids:
+        bybit.venue.house_quote("spot", "BTCUSDT", "Buy", D(px), D(qty))
     accounts = tmp_path / "accounts.yaml"
     accounts.write_text(accounts_yaml(binance, bybit, fees))
     master = write_keys(tmp_path)
@@ -180,7 +194,7 @@ async def desk(
             stream_wait_s=0.2, visibility_s=1.0, reconnect_initial_s=0.1, reconnect_max_s=0.5
         ),
     )
-    md = MarketData(node, MarketDataConfig(depth=10), accounts=plan.config)
+    md = MarketData(node, MarketDataConfig(depth=10), accounts=plan.config, arbitrage=arbitrage)
     md.attach_gateway(setup.gateway)  # before the gateway starts: its book streams start with it
     node.route_books = md.route_book
     setup.gateway.start()
@@ -199,7 +213,12 @@ async def desk(
             "bybit": [(D(p), D(q)) for p, q in bybit_asks],
             "sim": [(D(p), D(q)) for p, q in sim_asks],
         }
-        await until(lambda: d.asks() == want, what=f"the consolidated book {want}")
+        await until(lambda: d.asks() == want, what=f"the consolidated book {want}, not {d.asks()}")
+        bids = {
+            "binance": [(D(p), D(q)) for p, q in binance_bids],
+            "bybit": [(D(p), D(q)) for p, q in bybit_bids],
+        }
+        await until(lambda: d.bids() == {k: v for k, v in bids.items() if v}, what="the bids")
         yield d
     finally:
         for task in tasks:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from atlas_oms.runtime.market.arbitrage import ArbitrageConfig
 from atlas_oms.runtime.market.config import MarketDataConfig
 from atlas_oms.runtime.market.hub import MarketData
 from atlas_oms.service.settings import ServiceSettings
 
-__all__ = ["attach_market_data", "market_data_config"]
+__all__ = ["arbitrage_config", "attach_market_data", "market_data_config"]
 
 
 def market_data_config(settings: ServiceSettings) -> MarketDataConfig:
@@ -26,6 +27,19 @@ def market_data_config(settings: ServiceSettings) -> MarketDataConfig:
     )
 
 
+def arbitrage_config(settings: ServiceSettings) -> ArbitrageConfig | None:
+    """The arbitrage watcher's settings (None: ``ATLAS_MD_ARBITRAGE=false``)."""
+    if not settings.md_arbitrage:
+        return None
+    return ArbitrageConfig(
+        threshold_bps=settings.md_arbitrage_bps,
+        strategy=settings.md_arbitrage_strategy,
+        account=settings.md_arbitrage_account,
+        auto=settings.md_arbitrage_auto,
+        max_qty=dict(settings.md_arbitrage_max_qty),
+    )
+
+
 def attach_market_data(
     node: Any, settings: ServiceSettings, venues: Any, runtime: Any
 ) -> MarketData:
@@ -37,6 +51,7 @@ def attach_market_data(
         market_data_config(settings),
         accounts=venues.config if venues is not None else None,
         hysteresis_bps=settings.md_spread_hysteresis_bps,
+        arbitrage=arbitrage_config(settings),
     )
     if venues is not None:
         md.attach_gateway(venues.gateway)

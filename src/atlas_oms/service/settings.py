@@ -144,6 +144,18 @@ class ServiceSettings(BaseSettings):
     md_windows_s: list[int] = [60, 300]
     md_sim_every_ms: int = Field(default=50, ge=1)
     md_push_every_ms: int = Field(default=250, ge=10)
+    #: Arbitrage watcher (issue 16 §2; runtime/market/arbitrage.py, docs/notes/wire.md): on by
+    #: default (cheap, debounced: journals ``ArbitrageDetected`` when an opportunity appears,
+    #: moves or ends); the edge after both taker fees it needs in bps; the strategy whose
+    #: accounts and fee tiers count and an extra account (the built-in exchange's legs);
+    #: auto-execution of both legs as a paired order, OFF by default, at most ``max_qty`` base
+    #: units per pair (JSON ``{"BTC/USDT": "0.1"}`` or ``{"*": ...}``; no entry: not executed).
+    md_arbitrage: bool = True
+    md_arbitrage_bps: Decimal = Field(default=Decimal(5), ge=0)
+    md_arbitrage_strategy: str | None = None
+    md_arbitrage_account: str | None = None
+    md_arbitrage_auto: bool = False
+    md_arbitrage_max_qty: dict[str, Decimal] = {}
 
     def market_config(self) -> MarketConfig:
         """The built-in market maker's settings (``mode="off"`` without a maker)."""

@@ -13,6 +13,7 @@ Wiring (``service/app.py`` does this; a library user the same)::
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 from atlas_oms.model.route_book import RouteBook, VenueBook, unified_symbol
 from atlas_oms.model.venue import PriceTick
 from atlas_oms.runtime.market.accounts import gateway_throttled, strategy_accounts_of
+from atlas_oms.runtime.market.arbitrage import ArbitrageConfig, ArbitrageWatcher
 from atlas_oms.runtime.market.config import FeeTier, MarketDataConfig
 from atlas_oms.runtime.market.consolidated import ConsolidatedBook
 from atlas_oms.runtime.market.sim_books import SimBooks
@@ -28,6 +30,8 @@ from atlas_oms.runtime.market.trade_stats import TradeStats, consolidated_symbol
 from atlas_oms.venues.accounts import AccountsConfig
 
 __all__ = ["MarketData"]
+
+log = logging.getLogger("atlas.market")
 
 
 class MarketData:
@@ -40,6 +44,7 @@ class MarketData:
         *,
         accounts: AccountsConfig | None = None,
         hysteresis_bps: Decimal = Decimal(1),
+        arbitrage: ArbitrageConfig | None = None,
     ) -> None:
         self.node = node
         config = config or MarketDataConfig()
@@ -58,7 +63,16 @@ class MarketData:
         )
         self.stats = TradeStats(config.windows_s)
         self.sim = SimBooks(node, self.book, config.depth, on_trade=self._sim_trade)
+        # A view read between two flushes refreshes the sim's books: remember what it flushed,
+        # so the next :meth:`flush_sim` still checks those groups.
+        self._sim_flushed: set[str] = set()
+        refreshers = self.book.refreshers
+        refreshers[refreshers.index(self.sim.flush)] = self._refresh_sim
         self.spread = SpreadMonitor(self.book, node.process, node.clock.now, hysteresis_bps)
+        #: The arbitrage watcher (None: detection off); checked after each book change.
+        self.arbitrage = (
+            ArbitrageWatcher(node, self.book, arbitrage) if arbitrage is not None else None
+        )
 
     # ------------------------------------------------------------------ feeding
     def apply(self, book: VenueBook) -> None:
@@ -67,6 +81,8 @@ class MarketData:
             unified = unified_symbol(book.symbol)
             if self.config.levels_for(unified):
                 self.spread.check(book.symbol, unified)
+            if self.arbitrage is not None:
+                self.arbitrage.check(unified)
 
     def on_tick(self, venue: str, tick: PriceTick) -> None:
         """A public tick: a trade (``last`` with ``last_qty``; ``last`` alone counts for the
@@ -84,12 +100,23 @@ class MarketData:
         gateway.book_depth = self.config.depth
         self.book.throttled = gateway_throttled(gateway)
 
+    def _refresh_sim(self) -> None:
+        self._sim_flushed.update(self.sim.flush())
+
     def flush_sim(self) -> None:
-        """Push the built-in exchange's changed books; check their groups' spreads."""
-        for symbol in self.sim.flush():
+        """Push the built-in exchange's changed books; check their groups' spreads (and
+        arbitrage)."""
+        self._refresh_sim()
+        flushed, self._sim_flushed = self._sim_flushed, set()
+        for symbol in sorted(flushed):
             unified = unified_symbol(symbol)
             if self.config.levels_for(unified):
                 self.spread.check(symbol, unified)
+            if self.arbitrage is not None:
+                try:
+                    self.arbitrage.check(unified)
+                except Exception:
+                    log.exception("the arbitrage watcher failed on %s", unified)
 
     async def run(self) -> None:
         """Flush the built-in exchange's books every ``sim_every_ms`` until cancelled."""
