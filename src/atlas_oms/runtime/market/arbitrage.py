@@ -75,9 +75,8 @@ class ArbitrageWatcher:
         """Look for opportunities on ``unified`` now; process what changed; return it."""
         cfg = self.config
         rb = self.book.route_book(unified, cfg.account, cfg.strategy)
-        if len(rb.books) < 2:
-            if not any(k[0] == rb.symbol for k in self.tracker.live):
-                return []
+        if len(rb.books) < 2 and not any(k[0] == rb.symbol for k in self.tracker.live):
+            return []
         cands = self._candidates(rb, Side.BUY)
         commands = self.tracker.update(rb, self._fees(rb, cands))
         for command in commands:
@@ -167,9 +166,12 @@ def _leg(
     for c in cands:
         if c.symbol != symbol or c.skipped:
             continue
-        if limit is not None and c.buy_power is not None:
-            if c.buy_power < qty * limit * (1 + c.taker_fee):
-                continue
+        if (
+            limit is not None
+            and c.buy_power is not None
+            and c.buy_power < qty * limit * (1 + c.taker_fee)
+        ):
+            continue
         if limit is None and c.sell_qty is not None and c.sell_qty < qty * c.multiplier:
             continue
         usable.append(c)
