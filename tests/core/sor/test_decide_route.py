@@ -214,12 +214,14 @@ def test_capacity_bounds_each_account_and_the_next_account_takes_the_rest() -> N
 def test_throttled_and_not_tradable_accounts_are_skipped_with_the_reason() -> None:
     from atlas_oms.model.venue import SetVenueStatus
 
+    plenty = {"USDT": "10000000", "BTC": "1000"}
     state = world(
         [
             inst("BTC/USDT@bin", venue="binance"),
             inst("BTC/USDT@by", venue="bybit"),
             inst("BTC/USDT"),
         ],
+        accounts={"a": plenty, "s": plenty},
         extra=[
             SetVenueStatus(ts=1, venue="binance", account_id="a", tradable=False, reason="BANNED"),
             SetVenueStatus(ts=1, venue="bybit", account_id="a", tradable=True, reason="READY"),
@@ -230,15 +232,55 @@ def test_throttled_and_not_tradable_accounts_are_skipped_with_the_reason() -> No
         vbook("bybit", "BTC/USDT@by", asks=[("91", "5")]),
         vbook("sim", "BTC/USDT", asks=[("100", "5")]),
         throttled=("bybit/a",),
+        accounts=("a", "s"),
+    )
+    d = route(state, book, "1")
+    assert [(a.symbol, a.account_id) for a in d.allocations] == [("BTC/USDT", "s")]
+    assert {(s.symbol, s.account_id): s.skipped for s in d.seen} == {
+        ("BTC/USDT@bin", "a"): "NOT_TRADABLE",
+        ("BTC/USDT@bin", "s"): "NOT_TRADABLE",  # binance manages its accounts: s has no status
+        ("BTC/USDT@by", "a"): "THROTTLED",
+        ("BTC/USDT@by", "s"): "NOT_TRADABLE",
+        # a venue account trades only on its own venues (its balances are theirs)
+        ("BTC/USDT", "a"): "NOT_TRADABLE",
+        ("BTC/USDT", "s"): "",
+    }
+    assert d.seen[0].best_ask == D("90") and d.seen[0].adjusted_px is None
+
+
+def test_an_accounts_fee_tier_in_the_route_book_replaces_the_instruments_fee() -> None:
+    from atlas_oms.model.route_book import AccountFee
+
+    state = world([inst("BTC/USDT", taker="0.001"), inst("BTC/USDT@x", taker="0.001")])
+    book = rbook(
+        vbook("sim", "BTC/USDT", asks=[("100.0", "5")]),
+        vbook("x", "BTC/USDT@x", asks=[("99.9", "5")]),
+        fees=(AccountFee("x", "a", D("0.002"), D("0.004")),),
     )
     d = route(state, book, "1")
     assert [a.symbol for a in d.allocations] == ["BTC/USDT"]
-    assert {s.symbol: s.skipped for s in d.seen} == {
-        "BTC/USDT@bin": "NOT_TRADABLE",
-        "BTC/USDT@by": "THROTTLED",
-        "BTC/USDT": "",
-    }
-    assert d.seen[0].best_ask == D("90") and d.seen[0].adjusted_px is None
+    seen = {s.symbol: s for s in d.seen}
+    assert seen["BTC/USDT@x"].adjusted_px == D("99.9") * D("1.004")
+    assert d.expected_cost == D("100.1")
+
+
+def test_avoided_venue_accounts_are_skipped_as_venue_rejected() -> None:
+    state = world([inst("BTC/USDT"), inst("BTC/USDT@x", venue="x")])
+    book = rbook(
+        vbook("x", "BTC/USDT@x", asks=[("99", "5")]),
+        vbook("sim", "BTC/USDT", asks=[("100", "5")]),
+    )
+    d = decide_route(
+        state,
+        account_id="a",
+        side=Side.BUY,
+        qty=D("1"),
+        limit_price=None,
+        book=book,
+        avoid=frozenset({"x/a"}),
+    )
+    assert [a.symbol for a in d.allocations] == ["BTC/USDT"]
+    assert {s.symbol: s.skipped for s in d.seen}["BTC/USDT@x"] == "VENUE_REJECTED"
 
 
 def test_a_stale_book_is_not_used() -> None:
