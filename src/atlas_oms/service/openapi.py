@@ -49,6 +49,7 @@ from atlas_oms.runtime.position_stats import PositionStats
 from atlas_oms.runtime.rebalance import RunReport
 from atlas_oms.runtime.trade_view import TradeView
 from atlas_oms.runtime.venue_margin import OrderMarginEstimate, VenuePositionView
+from atlas_oms.service.schemas_arbitrage import ArbitrageEventsDoc
 from atlas_oms.service.schemas_books import ConsolidatedBookDoc, MarketStatsDoc
 from atlas_oms.store.audit import AuditRecord
 
@@ -587,6 +588,7 @@ ROUTES: dict[tuple[str, str], Doc] = {
     # consolidated market data (routes_books.py)
     ("GET", "/v1/books/{symbol}/consolidated"): ok(ConsolidatedBookDoc, 404),
     ("GET", "/v1/market/{symbol}/stats"): ok(MarketStatsDoc),
+    ("GET", "/v1/arbitrage"): ok(ArbitrageEventsDoc),  # routes_arbitrage.py
     # managed trades (routes_trades.py)
     ("POST", "/v1/trades"): created(
         TradeView,
