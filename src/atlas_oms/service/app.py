@@ -568,6 +568,7 @@ def create_app(
         docs,
         openapi,
         routes,
+        routes_algos,
         routes_corporate,
         routes_history,
         routes_lists,
@@ -589,6 +590,7 @@ def create_app(
     routes_lists.register(app)
     routes_margin.register(app)
     routes_rebalance.register(app)
+    routes_algos.register(app)
     stream.register(app)
     blotter.register(app)
     docs.register(app)
