@@ -263,3 +263,47 @@ def test_the_rationale_survives_a_restart(api: Api, tmp_path: Path) -> None:
     got = api.get("/v1/algos/s").json()
     assert got["routes"][0]["decision"] == r.json()["routing"]["decision"]
     assert D(got["cum_qty"]) == D("0.2")
+
+
+# ---------------------------------------------------------------------------- WebSocket
+def _settle(api: Api, ws: Any) -> list[dict[str, Any]]:
+    """Everything sent once every processed event is published (ping until the pong's seq)."""
+    out: list[dict[str, Any]] = []
+    while True:
+        ws.send_json({"op": "ping"})
+        while True:
+            m = ws.receive_json()
+            out.append(m)
+            if m.get("op") == "pong":
+                break
+        if out[-1]["seq"] == api.node.seq:
+            return [m for m in out if m.get("op") != "pong"]
+
+
+def test_the_algos_channel_pushes_a_parents_view_when_it_changes(api: Api) -> None:
+    api.post("/v1/algos", twap(algo_id="old", qty="0.2", limit_price="99"))  # open, not filling
+    c = api.client
+    with (
+        c.websocket_connect("/v1/ws", headers=api.headers()) as mine,
+        c.websocket_connect("/v1/ws", headers=api.headers("bob")) as theirs,
+    ):
+        for ws in (mine, theirs):
+            assert ws.receive_json()["op"] == "authenticated"
+        theirs.send_json({"op": "subscribe", "channel": "algos", "account_id": "alice"})
+        assert theirs.receive_json()["reason"] == "UNKNOWN_ACCOUNT"
+        theirs.send_json({"op": "subscribe", "channel": "algos", "account_id": "bob"})
+        mine.send_json({"op": "subscribe", "channel": "algos", "account_id": "alice"})
+        first = _settle(api, mine)
+        assert first[0]["op"] == "subscribed"
+        snap = next(m for m in first if m.get("type") == "snapshot")
+        assert [a["algo_id"] for a in snap["algos"]] == ["old"]
+        assert api.post("/v1/algos", twap()).status_code == 201  # its first slice fills
+        api.at(10)  # the second slice
+        got = [m for m in _settle(api, mine) if m.get("channel") == "algos"]
+        seen_by_bob = _settle(api, theirs)
+    tw = [m for m in got if m["algo_id"] == "tw1"]
+    assert "AlgoAccepted" in tw[0]["events"] and "OrderFilled" in tw[0]["events"]
+    assert tw[0]["algo"]["cum_qty"] == "0.25"
+    assert tw[-1]["algo"]["cum_qty"] == "0.50" and tw[-1]["algo"]["slices_done"] == 2
+    assert all(m["subscription"] == "alice" for m in got)
+    assert [m for m in seen_by_bob if m.get("channel") == "algos" and m.get("algo_id")] == []

@@ -11,6 +11,8 @@ Client to server::
     {"op": "unsubscribe", "channel": "account", "account_id": "alice"}
     {"op": "subscribe", "channel": "trades", "account_id": "alice"}  # managed trades:
                                                         # see service/stream_trades.py
+    {"op": "subscribe", "channel": "algos", "account_id": "alice"}   # parent orders:
+                                                        # see service/stream_algos.py
     {"op": "ping"}
 
 **The key** goes in a header of the upgrade request (``X-API-Key: <key>`` or
@@ -78,6 +80,7 @@ from atlas_oms.model.enums import LiquiditySide, PositionSide, Side
 from atlas_oms.service.app import Problem, Service
 from atlas_oms.service.keys import ApiKey
 from atlas_oms.service.numbers import PRICE, QTY
+from atlas_oms.service.stream_algos import deliver_algos, subscribe_algos, unsubscribe_algos
 from atlas_oms.service.stream_trades import deliver_trades, subscribe_trades, unsubscribe_trades
 from atlas_oms.store.audit import concerns_account
 
@@ -186,6 +189,8 @@ class Connection:
     markets: dict[str, MarketSub] = field(default_factory=dict)
     #: Trade subscriptions (service/stream_trades.py): account -> snapshot due at the next commit.
     trades: dict[str, bool] = field(default_factory=dict)
+    #: Parent-order subscriptions (service/stream_algos.py), as ``trades``.
+    algos: dict[str, bool] = field(default_factory=dict)
 
     def send(self, message: dict[str, Any] | str) -> bool:
         """Queue a message now; a full queue closes the connection as too slow."""
@@ -240,6 +245,8 @@ class Connection:
             self._subscribe_market(msg)
         elif channel == "trades":
             subscribe_trades(self, msg)
+        elif channel == "algos":
+            subscribe_algos(self, msg)
         else:
             self.error("INVALID_MESSAGE", f"unknown channel {channel!r}: use account or market")
 
@@ -374,6 +381,9 @@ class Connection:
             name = {"symbol": msg.get("symbol")}
         elif channel == "trades":
             found = unsubscribe_trades(self, msg)
+            name = {"account_id": msg.get("account_id")}
+        elif channel == "algos":
+            found = unsubscribe_algos(self, msg)
             name = {"account_id": msg.get("account_id")}
         else:
             self.error("INVALID_MESSAGE", f"unknown channel {channel!r}: use account or market")
@@ -525,6 +535,8 @@ class StreamHub:
     def _deliver(self, events: list[ev.EventBase]) -> None:
         if any(conn.trades for conn in self.connections):
             deliver_trades(self, events)
+        if any(conn.algos for conn in self.connections):
+            deliver_algos(self, events)
         owner = self.node.order_owner
         views: dict[int, Any] = {}
         symbols: set[str] = set()
