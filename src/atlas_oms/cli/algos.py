@@ -16,6 +16,7 @@ why a venue was skipped, and where the children went (the best-execution rationa
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -246,7 +247,7 @@ def report_text(r: dict[str, Any]) -> str:
     rows.append(["fees", fees])
     rows.append(["status", f"{r['status']} {r.get('end_reason') or ''}".strip()])
     title = f"{r['kind']} {r['algo_id']}: {r['side']} {r['qty']} {r['symbol']}"
-    return title + "\n" + render(["", ""], rows, align="lr")
+    return title + "\n" + render(["measure", "value"], rows, align="lr")
 
 
 # ---------------------------------------------------------------------------- on a journal
@@ -306,7 +307,8 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
         return _on_journal(args, ctx)
 
     def action(client: AtlasClient) -> int:
-        params = {"account_id": args.account, "open": True if args.open else None}
+        account = args.account or os.environ.get("ATLAS_ACCOUNT")  # none: every account seen
+        params = {"account_id": account, "open": True if args.open else None}
         reply = client.request("GET", "/v1/algos", params=params)
         return show(args, reply, algos_table(reply.data["algos"]))
 
