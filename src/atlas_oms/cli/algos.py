@@ -133,6 +133,7 @@ def algos_table(algos: Sequence[dict[str, Any]]) -> str:
 
 
 def children_table(children: Sequence[dict[str, Any]]) -> str:
+    """A parent's children as the server sent them, one row each (venue, account, fills)."""
     headers = ["order", "venue", "account", "symbol", "side", "qty", "price", "filled", "avg px"]
     headers += ["fills", "status", "client id"]
     rows = [
@@ -251,10 +252,16 @@ def report_text(r: dict[str, Any]) -> str:
 
 
 # ---------------------------------------------------------------------------- on a journal
+def _known(node: Node, algo_id: str) -> None:
+    try:
+        node.algo(algo_id)
+    except KeyError:
+        raise UsageError(f"no parent order {algo_id!r} in this journal") from None
+
+
 def _offline(node: Node, algo_id: str) -> dict[str, Any]:
     """The parent as the server would show it (exact decimals), with its route decisions."""
-    if algo_id not in node.engine.state.algos:
-        raise UsageError(f"no parent order {algo_id!r} in this journal")
+    _known(node, algo_id)
     body: dict[str, Any] = msgspec.to_builtins(node.algo(algo_id))
     body["routes"] = [
         msgspec.to_builtins(
@@ -276,8 +283,7 @@ def _on_journal(args: argparse.Namespace, ctx: Context) -> int:
                 print(algos_table(algos))
             return 0
         if args.algo_command == "report":
-            if args.algo_id not in node.engine.state.algos:
-                raise UsageError(f"no parent order {args.algo_id!r} in this journal")
+            _known(node, args.algo_id)
             report = node.algo_report(args.algo_id)
             print_json(report) if args.json else print(report_text(report))
             return 0

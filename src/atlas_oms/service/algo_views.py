@@ -17,7 +17,7 @@ from typing import Any
 
 import msgspec
 
-from atlas_oms.core.orders.order import OrderView
+from atlas_oms.core.views import OrderView
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import LiquiditySide
 from atlas_oms.model.route_decision import RouteDecision
@@ -123,12 +123,13 @@ class RouteLog:
         else:
             self.reroutes.setdefault(event.algo_id, []).append(numbers.builtins(event))
 
-    async def of(self, algo_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """(route decisions, re-routes) of ``algo_id``; complete once the journal holds them."""
-        a = self.service.node.engine.state.algos.get(algo_id)
+    async def of(self, view: AlgoView) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """(route decisions, re-routes) of the parent ``view`` shows; read from the committed
+        journal when the log holds fewer than the parent counts."""
+        algo_id = view.algo_id
         routes = self.routes.get(algo_id, [])
         reroutes = self.reroutes.get(algo_id, [])
-        if a is None or (len(routes) >= a.routes and len(reroutes) >= a.reroutes):
+        if len(routes) >= view.report["routes"] and len(reroutes) >= view.report["reroutes"]:
             return routes, reroutes
 
         def read(events: Iterator[ev.Event]) -> list[ev.AlgoRouted | ev.AlgoRerouted]:
@@ -162,14 +163,17 @@ def owned_algo(service: Service, key: ApiKey, algo_id: str, act: str | None = No
     answer whether it does not exist or is another account's), and, with ``act``, act on it:
     ``cancel`` (a trader of the account's tree, or a risk key) or any other action (a trader:
     403 ``FORBIDDEN_ROLE`` for a key that only sees the account)."""
-    a = service.node.engine.state.algos.get(algo_id)
-    if a is None or not service.visible(key, a.account_id):
+    try:
+        view = service.node.algo(algo_id)
+    except KeyError:
+        view = None
+    if view is None or not service.visible(key, view.account_id):
         raise Problem(404, "UNKNOWN_ALGO", f"no parent order {algo_id!r} for this key")
     if act == "cancel":
-        service.require_cancel(key, a.account_id)
+        service.require_cancel(key, view.account_id)
     elif act is not None:
-        service.require_trading(key, a.account_id, f"{act} parent orders")
-    return service.node.algo(algo_id)
+        service.require_trading(key, view.account_id, f"{act} parent orders")
+    return view
 
 
 def report_body(service: Service, report: dict[str, Any], symbol: str) -> dict[str, Any]:

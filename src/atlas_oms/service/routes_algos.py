@@ -72,12 +72,21 @@ def check_venue(service: Service, venue: str, symbol: str) -> None:
         )
 
 
+def _existing(service: Service, algo_id: str) -> AlgoView | None:
+    if not algo_id:
+        return None
+    try:
+        return service.node.algo(algo_id)
+    except KeyError:
+        return None
+
+
 def _start(service: Service, key: ApiKey, body: s.AlgoIn) -> tuple[int, AlgoView]:
     """Submit a parent; (HTTP status, view): 200 for a repeat of a known algo_id."""
     service.require_trading(key, body.account_id, "start parent orders")
     check_venue(service, body.venue, body.symbol)
     node = service.node
-    known = node.engine.state.algos.get(body.algo_id) if body.algo_id else None
+    known = _existing(service, body.algo_id)
     if known is not None and known.account_id != body.account_id:
         raise Problem(409, "DUPLICATE_ALGO_ID", f"the algo id {body.algo_id!r} is already taken")
     route_log(service)  # subscribed before the parent routes: its decisions are kept
@@ -138,7 +147,7 @@ def check_order_venue(service: Service, o: s.OrderIn) -> None:
 
 
 async def _view(service: Service, view: AlgoView) -> dict[str, Any]:
-    routes, reroutes = await route_log(service).of(view.algo_id)
+    routes, reroutes = await route_log(service).of(view)
     return algo_body(service, view, routes, reroutes)
 
 

@@ -86,8 +86,7 @@ def unsubscribe_algos(conn: Connection, msg: dict[str, Any]) -> bool:
 
 def deliver_algos(hub: StreamHub, events: list[ev.EventBase]) -> None:
     """Send the parents the committed ``events`` changed to their accounts' subscriptions."""
-    state = hub.node.engine.state
-    owners = state.algo_orders
+    node = hub.node
     touched: dict[str, tuple[int, list[str]]] = {}  # algo id -> (last seq, event types)
     for event in events:
         algo_id: str | None = None
@@ -96,15 +95,18 @@ def deliver_algos(hub: StreamHub, events: list[ev.EventBase]) -> None:
         else:
             order_id = getattr(event, "order_id", None)
             if isinstance(order_id, int):
-                algo_id = owners.get(order_id)
-        if algo_id is None or algo_id not in state.algos:
+                algo_id = node.algo_of_order(order_id)
+        if algo_id is None:
             continue
         _, kinds = touched.setdefault(algo_id, (event.seq, []))
         kinds.append(type(event).__name__)
         touched[algo_id] = (event.seq, kinds)
     messages: dict[str, list[dict[str, Any]]] = {}  # account -> messages
     for algo_id, (seq, kinds) in touched.items():
-        view = hub.node.algo(algo_id)
+        try:
+            view = node.algo(algo_id)
+        except KeyError:  # a refused parent (AlgoRefused): nothing is kept
+            continue
         messages.setdefault(view.account_id, []).append(
             {
                 "channel": "algos",
