@@ -12,7 +12,7 @@ import msgspec
 import pytest
 
 from atlas_oms.core.engine import HANDLERS, DryRunWouldAct, Engine
-from atlas_oms.model import algos, archive, commands_sor, rebalance, routing
+from atlas_oms.model import algos, archive, commands_sor, events_market_data, rebalance, routing
 from atlas_oms.model import commands as c
 from atlas_oms.model import reports as rep
 from atlas_oms.model import venue as vm
@@ -38,6 +38,7 @@ def test_every_command_and_venue_report_has_a_handler() -> None:
     commands |= _concrete(c.Command, rebalance)  # rebalancing's (issue 15)
     commands |= _concrete(c.Command, algos)  # parent orders' (issue 16)
     commands |= _concrete(c.Command, commands_sor)  # the smart order router's (issue 16)
+    commands |= _concrete(c.Command, events_market_data)  # the spread monitor's (issue 16)
     venue = set(typing.get_args(vm.VenueMsg))  # what the venue gateway sends (issue 12)
     assert commands == set(HANDLERS) - set(typing.get_args(rep.ReportMsg)) - venue
     assert set(typing.get_args(rep.ReportMsg)) <= set(HANDLERS)

@@ -112,6 +112,8 @@ NEWER_THAN_FIXTURE = {
     # and tests/runtime/test_rebalancer.py.
     "RebalancePlanned",
     "VenueTransferNoted",
+    # Cross-venue spread monitor (issue 16): tested in tests/runtime/market/test_spread.py.
+    "VenueSpreadCrossed",
     # Linked orders (issue 13): tested in tests/core/orders/test_links.py (replay included).
     "OrderListCreated",
     "OrderListReleased",

@@ -15,7 +15,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from atlas_oms.core import accounts, journal, market, rebalance
+from atlas_oms.core import accounts, journal, market, market_data, rebalance
 from atlas_oms.core.algos import algo as algos
 from atlas_oms.core.algos import routing as algo_routing
 from atlas_oms.core.config import EngineConfig
@@ -53,6 +53,7 @@ from atlas_oms.model import reports as rep
 from atlas_oms.model import venue as vm
 from atlas_oms.model.algos import CancelAlgo, PauseAlgo, ResumeAlgo, RouteAlgo, SubmitAlgo
 from atlas_oms.model.archive import RestoreOrder
+from atlas_oms.model.events_market_data import NoteVenueSpread
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.rebalance import NoteVenueTransfer, PlanRebalance
 from atlas_oms.model.requests import VenueRequest
@@ -122,6 +123,7 @@ HANDLERS: dict[type, Handler] = {
     ResumeAlgo: algos.resume_algo,
     CancelAlgo: algos.cancel_algo,
     RouteAlgo: algo_routing.route_algo,
+    NoteVenueSpread: market_data.note_venue_spread,
 }
 
 _VENUE_REJECTED = rep.VenueRejected

@@ -71,6 +71,7 @@ from atlas_oms.model.events_lists import (
     OrderListReleased,
     OrderListSiblingCanceled,
 )
+from atlas_oms.model.events_market_data import VenueSpreadCrossed
 from atlas_oms.model.events_rebalance import RebalancePlanned, VenueTransferNoted
 from atlas_oms.model.events_routing import RouteSwitched
 from atlas_oms.model.events_sor import (
@@ -842,6 +843,7 @@ Event = (
     | ArbitragePairDone
     | RebalancePlanned
     | VenueTransferNoted
+    | VenueSpreadCrossed
     | OrderListCreated
     | OrderListReleased
     | OrderListSiblingCanceled

@@ -306,6 +306,8 @@ class PriceTick(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defaul
     #: Quantities at the best bid and ask (book ticker), when the venue gives them.
     bid_qty: Decimal | None = None
     ask_qty: Decimal | None = None
+    #: The last trade's quantity, when the tick is a trade (rolling VWAP, runtime/market/).
+    last_qty: Decimal | None = None
 
 
 # --------------------------------------------------------------------------- into the engine

@@ -190,6 +190,8 @@ class Service:
         self.committer.on_commit(self._committed_now)
         #: The owner of the node's tasks (set when the app starts).
         self.runtime: LiveRuntime | None = None
+        #: Consolidated market data (service/market_data.py; set when the app starts).
+        self.market_data: Any = None
         node.subscribe(self._on_events)
         self._time_engine(node)
 
@@ -488,6 +490,12 @@ def create_app(
         # External venues: one producer task per venue account (its session), one market data
         # feed per venue, and the watchers of the key sources (rotations without a restart).
         venue_setup = service.venues = venues(the_node) if venues is not None else None
+        from atlas_oms.service.market_data import attach_market_data
+
+        service.market_data = attach_market_data(the_node, settings, venue_setup, runtime)
+        from atlas_oms.service.stream_books import push_books
+
+        runtime.add("consolidated-push", lambda: push_books(hub, settings.md_push_every_ms / 1000))
         if venue_setup is not None:
             venue_setup.gateway.attach(runtime)
             if venue_setup.rebalancer is not None:  # a run's plan is durable before a venue call
@@ -569,6 +577,7 @@ def create_app(
         openapi,
         routes,
         routes_algos,
+        routes_books,
         routes_corporate,
         routes_history,
         routes_lists,
@@ -591,6 +600,7 @@ def create_app(
     routes_margin.register(app)
     routes_rebalance.register(app)
     routes_algos.register(app)
+    routes_books.register(app)
     stream.register(app)
     blotter.register(app)
     docs.register(app)

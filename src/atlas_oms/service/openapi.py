@@ -50,6 +50,7 @@ from atlas_oms.runtime.rebalance import RunReport
 from atlas_oms.runtime.trade_view import TradeView
 from atlas_oms.runtime.venue_margin import OrderMarginEstimate, VenuePositionView
 from atlas_oms.service.algo_views import AlgoDoc, AlgoList
+from atlas_oms.service.schemas_books import ConsolidatedBookDoc, MarketStatsDoc
 from atlas_oms.store.audit import AuditRecord
 
 PROBLEM = "application/problem+json"
@@ -600,6 +601,9 @@ ROUTES: dict[tuple[str, str], Doc] = {
     ("POST", "/v1/rebalance"): ok(RunReport, 403, 409),
     ("GET", "/v1/book/{symbol}"): ok(Book, 404),
     ("GET", "/v1/marketdata/trades/{symbol}"): ok(Trades, 404),
+    # consolidated market data (routes_books.py)
+    ("GET", "/v1/books/{symbol}/consolidated"): ok(ConsolidatedBookDoc, 404),
+    ("GET", "/v1/market/{symbol}/stats"): ok(MarketStatsDoc),
     # managed trades (routes_trades.py)
     ("POST", "/v1/trades"): created(
         TradeView,

@@ -129,6 +129,21 @@ class ServiceSettings(BaseSettings):
     venue_max_clock_offset_s: float = 2.5
     #: Market data: at most one price update per symbol this often.
     venue_price_every_s: float = 0.25
+    #: Consolidated market data (issue 16, MD-1; runtime/market/, docs/notes/cbook.md): levels
+    #: kept per venue book, age after which a venue book is stale (0: never), quote conversions
+    #: (JSON ``{"KRW/USDT": "0.00068", "USDT/USD": "1"}``), reference quote per base asset
+    #: (``{"BTC": "USDT"}``), spread levels in bps per unified symbol or ``*``
+    #: (``{"*": ["0", "10"]}``), spread hysteresis, the rolling VWAP/TWAP windows, how often the
+    #: built-in exchange's book is re-read for the spread monitor, and the WebSocket push throttle.
+    md_depth: int = Field(default=10, ge=1, le=100)
+    md_stale_ms: int = Field(default=5_000, ge=0)
+    md_rates: dict[str, Decimal] = {}
+    md_reference: dict[str, str] = {}
+    md_spread_levels_bps: dict[str, list[Decimal]] = {}
+    md_spread_hysteresis_bps: Decimal = Decimal(1)
+    md_windows_s: list[int] = [60, 300]
+    md_sim_every_ms: int = Field(default=50, ge=1)
+    md_push_every_ms: int = Field(default=250, ge=10)
 
     def market_config(self) -> MarketConfig:
         """The built-in market maker's settings (``mode="off"`` without a maker)."""

@@ -13,6 +13,8 @@ Client to server::
                                                         # see service/stream_trades.py
     {"op": "subscribe", "channel": "algos", "account_id": "alice"}   # parent orders:
                                                         # see service/stream_algos.py
+    {"op": "subscribe", "channel": "consolidated", "symbol": "BTC/USDT"}  # consolidated book:
+                                                        # see service/stream_books.py
     {"op": "ping"}
 
 **The key** goes in a header of the upgrade request (``X-API-Key: <key>`` or
@@ -191,6 +193,8 @@ class Connection:
     trades: dict[str, bool] = field(default_factory=dict)
     #: Parent-order subscriptions (service/stream_algos.py), as ``trades``.
     algos: dict[str, bool] = field(default_factory=dict)
+    #: Consolidated-book subscriptions (service/stream_books.py): symbol -> its subscription.
+    books: dict[str, Any] = field(default_factory=dict)
 
     def send(self, message: dict[str, Any] | str) -> bool:
         """Queue a message now; a full queue closes the connection as too slow."""
@@ -247,6 +251,10 @@ class Connection:
             subscribe_trades(self, msg)
         elif channel == "algos":
             subscribe_algos(self, msg)
+        elif channel == "consolidated":
+            from atlas_oms.service.stream_books import subscribe_books
+
+            subscribe_books(self, msg)
         else:
             self.error("INVALID_MESSAGE", f"unknown channel {channel!r}: use account or market")
 
@@ -385,6 +393,11 @@ class Connection:
         elif channel == "algos":
             found = unsubscribe_algos(self, msg)
             name = {"account_id": msg.get("account_id")}
+        elif channel == "consolidated":
+            from atlas_oms.service.stream_books import unsubscribe_books
+
+            found = unsubscribe_books(self, msg)
+            name = {"symbol": msg.get("symbol")}
         else:
             self.error("INVALID_MESSAGE", f"unknown channel {channel!r}: use account or market")
             return

@@ -25,6 +25,8 @@ The file::
       rebalance: {enabled: true, schedule: daily, time: "00:00 UTC"}
     venues:                             # optional: where each venue is (tests, testnets)
       binanceusdm: {rest_url: "http://127.0.0.1:8081", ws_url: "ws://127.0.0.1:8081/ws"}
+    fees:                               # optional: an Atlas account's fee tier per venue
+      binance_spot_main: {binance: {maker: "0.0002", taker: "0.0004"}}
 
 Resolution (:func:`load_accounts` -> :class:`AccountsConfig`):
 
@@ -326,11 +328,35 @@ class FailoverSection(_Strict):
         return value
 
 
+class FeeEntry(_Strict):
+    """An account's fee tier at one venue (``fees: {account: {venue: {maker, taker}}}``):
+    fractions of the notional (``"0.0004"`` = 4 bps; a maker rebate is negative)."""
+
+    maker: Decimal
+    taker: Decimal
+
+    @field_validator("maker", "taker", mode="before")
+    @classmethod
+    def _rate(cls, value: Any) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+            raise ValueError("must be a number")
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            raise ValueError(f"{value!r} is not a number") from None
+        if not number.is_finite() or abs(number) >= 1:
+            raise ValueError(f"must be a fraction of the notional, not {value}")
+        return number
+
+
 class AccountsFile(_Strict):
     accounts: dict[str, dict[str, AccountEntry]]
     account_routing: Routing
     venues: dict[str, dict[str, Any]] = {}
     failover: FailoverSection = FailoverSection()
+    #: Per Atlas account id, per venue: the account's fee tier (issue 16: the consolidated
+    #: book's fee-adjusted prices; without one, the instrument's fees).
+    fees: dict[str, dict[str, FeeEntry]] = {}
 
 
 # ------------------------------------------------------------------------------ resolved accounts
@@ -462,6 +488,8 @@ class AccountsConfig:
     failover: tuple[FailoverConfig, ...] = ()
     min_health: float = 0.5
     failover_check_s: float = 1.0
+    #: ``fees:``: Atlas account id -> venue -> its fee tier.
+    fees: Mapping[str, Mapping[str, FeeEntry]] = field(default_factory=dict)
 
     def account(self, account_id: str) -> VenueAccountConfig:
         for acc in self.accounts + self.paper:
@@ -835,6 +863,7 @@ def _resolve(
         failover,
         parsed.failover.min_health,
         parsed.failover.check_every_s,
+        parsed.fees,
     )
 
 

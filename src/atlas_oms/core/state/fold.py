@@ -199,6 +199,7 @@ APPLIERS: dict[type, Applier] = {
     ev.RouteSwitched: venues.apply_route_switched,
     ev.RebalancePlanned: ords.apply_nothing,  # a plan moves nothing: its transfers do
     ev.VenueTransferNoted: ords.apply_nothing,
+    ev.VenueSpreadCrossed: ords.apply_nothing,  # the desk was told; nothing changes
     ev.OrderListCreated: link_book.apply_list_created,
     ev.OrderListReleased: link_book.apply_list_released,
     ev.OrderListSiblingCanceled: link_book.apply_nothing,

@@ -17,10 +17,12 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from atlas_oms.core.ports import VenueAdapter
+from atlas_oms.core.ports import VenueAdapter, VenueBooks
 from atlas_oms.model.margin import MarginMode
 from atlas_oms.model.reasons import Reason
+from atlas_oms.model.route_book import VenueBook
 from atlas_oms.model.venue import PriceTick
+from atlas_oms.runtime.gateway.books import keep_books
 from atlas_oms.runtime.gateway.client_ids import prefix_for
 from atlas_oms.runtime.gateway.config import GatewayConfig
 from atlas_oms.runtime.gateway.facade import VenueFacade
@@ -62,6 +64,12 @@ class Gateway:
         #: The latest public tick of each venue symbol (bid, ask, last, mark), as it came.
         self.quotes: dict[str, PriceTick] = {}
         self.facades: dict[str, VenueFacade] = {}
+        #: Consolidated market data (issue 16; runtime/market/hub.py attaches itself): each venue
+        #: book streamed (one ``books`` stream per venue with an adapter that has them, started
+        #: only when a sink is set), and every public tick with its venue.
+        self.book_sinks: list[Callable[[VenueBook], None]] = []
+        self.tick_sinks: list[Callable[[str, PriceTick], None]] = []
+        self.book_depth = 10
         self._tasks: list[asyncio.Task[None]] = []
         #: Leverage and margin mode, venue first (settings.py); ``max_leverage`` per account.
         self.futures_settings = FuturesSettings(
@@ -112,6 +120,8 @@ class Gateway:
         if self.market_data:
             for venue in self.facades:
                 out.append((f"prices:{venue}", self._price_feed(venue)))
+                if self.book_sinks and self._book_source(venue) is not None:
+                    out.append((f"books:{venue}", self._book_feed(venue)))
         return out
 
     def attach(self, runtime: Any) -> None:
@@ -155,6 +165,7 @@ class Gateway:
                             symbols,
                             self.config.price_every_s,
                             self.quotes,
+                            self._on_tick(venue) if self.tick_sinks else None,
                         )
                 except asyncio.CancelledError:
                     raise
@@ -162,6 +173,35 @@ class Gateway:
                     log.warning("prices of %s failed: %s", venue, exc)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.config.reconnect_max_s)
+
+        return feed
+
+    def _on_tick(self, venue: str) -> Callable[[PriceTick], None]:
+        sinks = self.tick_sinks
+
+        def on_tick(tick: PriceTick) -> None:
+            for sink in sinks:
+                sink(venue, tick)
+
+        return on_tick
+
+    def _book_source(self, venue: str) -> VenueBooks | None:
+        for (v, _), session in self.sessions.items():
+            if v == venue and isinstance(session.adapter, VenueBooks):
+                return session.adapter
+        return None
+
+    def _book_feed(self, venue: str) -> Callable[[], Awaitable[None]]:
+        async def feed() -> None:
+            await keep_books(
+                lambda: self._book_source(venue),
+                lambda: _venue_symbols(self.node, venue),
+                self.book_depth,
+                self.book_sinks,
+                initial_s=self.config.reconnect_initial_s,
+                max_s=self.config.reconnect_max_s,
+                venue=venue,
+            )
 
         return feed
 

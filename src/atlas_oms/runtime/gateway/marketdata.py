@@ -69,9 +69,11 @@ async def run_prices(
     symbols: list[str],
     every_s: float,
     quotes: dict[str, PriceTick] | None = None,
+    on_tick: Callable[[PriceTick], None] | None = None,
 ) -> None:
     """Feed ``symbols``' prices from ``source`` into ``node`` until cancelled; ``quotes`` keeps
-    the latest tick of each symbol as it came (bid, ask, last, mark: what the API shows)."""
+    the latest tick of each symbol as it came (bid, ask, last, mark: what the API shows);
+    ``on_tick`` sees every tick (the trade statistics, runtime/market/trade_stats.py)."""
     loop = asyncio.get_running_loop()
     throttle = PriceThrottle(every_s, loop.time)
 
@@ -89,6 +91,8 @@ async def run_prices(
     async with asyncio.TaskGroup() as group:
         group.create_task(flush_pending())
         async for tick in source.prices(symbols):
+            if on_tick is not None:
+                on_tick(tick)
             if quotes is not None:
                 known = quotes.get(tick.symbol)
                 quotes[tick.symbol] = (

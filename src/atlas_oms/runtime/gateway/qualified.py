@@ -139,10 +139,25 @@ class _QualifiedSettings(QualifiedSymbols):
         return self._out(await self.inner.symbol_settings(self._sym(symbol)))
 
 
+class _QualifiedBooks(QualifiedSymbols):
+    """Public order books (``core/ports.py::VenueBooks``): offered only when the wrapped adapter
+    has them (the gateway checks with ``isinstance``, which looks at the class)."""
+
+    async def books(self, symbols: list[str], depth: int) -> AsyncIterator[Any]:
+        async for book in self.inner.books([unqualify(s, self.suffix) for s in symbols], depth):
+            yield self._out(book)
+
+
+class _QualifiedSettingsBooks(_QualifiedSettings, _QualifiedBooks):
+    pass
+
+
 def qualified(adapter: Any, suffix: str) -> Any:
     """``adapter`` with its Atlas symbols suffixed (itself when ``suffix`` is empty)."""
     if not suffix:
         return adapter
-    if all(callable(getattr(adapter, name, None)) for name in _SETTINGS):
-        return _QualifiedSettings(adapter, suffix)
-    return QualifiedSymbols(adapter, suffix)
+    settings = all(callable(getattr(adapter, name, None)) for name in _SETTINGS)
+    books = callable(getattr(adapter, "books", None))
+    if settings:
+        return (_QualifiedSettingsBooks if books else _QualifiedSettings)(adapter, suffix)
+    return (_QualifiedBooks if books else QualifiedSymbols)(adapter, suffix)

@@ -18,6 +18,7 @@ const state = {
   editing: null,        // {orderId, price, qty} while an order row is being modified
   closed: new Map(),    // order id -> view of orders that stopped being live this session
   marketSymbol: null,
+  cbook: null,          // the symbol of the consolidated book panel
   top: {},              // symbol -> {bid, ask}
   expanded: new Set(),  // parent order ids whose children are shown
 };
@@ -658,6 +659,7 @@ function onMessage(m) {
     if (state.account) subscribeAccount(state.account);
     const symbol = $("o-symbol").value;
     if (symbol) subscribeMarket(symbol);
+    if (state.cbook) subscribeBook(state.cbook);
     setStatus("live", "on");
     scheduleRefresh(); // catch up with anything that happened while offline
     return;
@@ -685,6 +687,8 @@ function onMessage(m) {
     scheduleRefresh();
   } else if (m.channel === "algos") {
     if (m.account_id === state.account || m.subscription === state.account) scheduleRefresh();
+  } else if (m.channel === "consolidated") {
+    if (m.symbol === state.cbook) renderBook(m);
   } else if (m.channel === "market") {
     const top = state.top[m.symbol] || (state.top[m.symbol] = {});
     if (m.type === "book") {
@@ -713,6 +717,65 @@ function logEvent(m) {
   const list = $("events");
   list.insertBefore(li, list.firstChild);
   while (list.children.length > 100) list.removeChild(list.lastChild);
+}
+
+// ------------------------------------------------------------------ consolidated book
+function subscribeBook(symbol) {
+  const msg = { op: "subscribe", channel: "consolidated", symbol, depth: 10 };
+  if (state.account) msg.account_id = state.account;
+  send(msg);
+}
+
+async function showBook(event) {
+  if (event) event.preventDefault();
+  const symbol = $("cbook-symbol").value.trim();
+  if (!symbol) return;
+  if (state.cbook && state.cbook !== symbol) {
+    send({ op: "unsubscribe", channel: "consolidated", symbol: state.cbook });
+  }
+  state.cbook = symbol;
+  const params = { depth: 10 };
+  if (state.account) params.account_id = state.account;
+  try {
+    renderBook(await api("GET", `/v1/books/${symbol}/consolidated?${q(params)}`));
+  } catch (err) {
+    renderBook(null);
+    if (err.reason !== "NO_BOOK") showError("Consolidated book", err);
+  }
+  subscribeBook(symbol);
+}
+
+function renderBook(view) {
+  const tbody = $("cbook").tBodies[0];
+  const venues = $("cbook-venues").tBodies[0];
+  clear(tbody);
+  clear(venues);
+  $("cbook-empty").hidden = !!view;
+  $("cbook-empty").textContent = state.cbook ? `No venue has a book of ${state.cbook} yet.` : "Choose a symbol.";
+  $("cbook-quote").textContent = view ? `(in ${view.quote})` : "";
+  if (!view) return;
+  const rows = [...view.asks.slice().reverse().map((l) => ["SELL", l]), ...view.bids.map((l) => ["BUY", l])];
+  for (const [side, l] of rows) {
+    const tr = document.createElement("tr");
+    cell(tr, side === "SELL" ? "ask" : "bid", side);
+    cell(tr, l.venue);
+    cell(tr, l.symbol);
+    cell(tr, `${l.price} ${l.quote}`, "num");
+    cell(tr, l.normalized_price, "num");
+    cell(tr, l.fee_adjusted_price, "num");
+    cell(tr, l.qty, "num");
+    tbody.appendChild(tr);
+  }
+  for (const v of view.venues) {
+    const tr = document.createElement("tr");
+    cell(tr, v.venue);
+    cell(tr, v.symbol);
+    cell(tr, v.bid, "num");
+    cell(tr, v.ask, "num");
+    cell(tr, v.age_ms, "num");
+    cell(tr, v.stale ? "stale" : "");
+    venues.appendChild(tr);
+  }
 }
 
 // ------------------------------------------------------------------ wiring
@@ -744,6 +807,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("order-form").addEventListener("submit", submitOrder);
   $("kill").addEventListener("click", kill);
   $("kill-reset").addEventListener("click", resetKill);
+  $("cbook-form").addEventListener("submit", showBook);
   const saved = localStorage.getItem(KEY_STORE);
   if (saved) connect(saved);
 });
