@@ -289,6 +289,10 @@ class AlgoOrders(Queries):
             if (account_id is None or a.account_id == account_id) and (a.is_open or not open_only)
         ]
 
+    def algo_of_order(self, order_id: int) -> str | None:
+        """The parent of child order ``order_id`` (None: not a child order)."""
+        return self.engine.state.algo_orders.get(order_id)
+
     def algo_report(self, algo_id: str, market_volume: Number | None = None) -> dict[str, Any]:
         """The execution report (``core/algos/report.py``); ``market_volume``: the volume
         traded on the symbol during the window, for an external venue."""

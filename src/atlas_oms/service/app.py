@@ -576,6 +576,7 @@ def create_app(
         docs,
         openapi,
         routes,
+        routes_algos,
         routes_books,
         routes_corporate,
         routes_history,
@@ -598,6 +599,7 @@ def create_app(
     routes_lists.register(app)
     routes_margin.register(app)
     routes_rebalance.register(app)
+    routes_algos.register(app)
     routes_books.register(app)
     stream.register(app)
     blotter.register(app)
