@@ -99,12 +99,12 @@ def quote(ctx: Context, a: AlgoState, symbol: str | None = None) -> Decimal | No
 
 
 def arrival_price(ctx: Context, account_id: str, symbol: str) -> Decimal | None:
-    """The mid of the best bid and ask on the built-in book (another account's), else the last
-    price."""
+    """The arrival (decision) price: the mid of the best bid and ask on the built-in book
+    (another account's orders) when both sides show, else the last price."""
     bid = best_price(ctx.state, symbol, Side.BUY, account_id)
     ask = best_price(ctx.state, symbol, Side.SELL, account_id)
     last = ctx.state.last.get(symbol)
-    if bid is not None and ask is not None and bid != last and ask != last and bid < ask:
+    if bid is not None and ask is not None and bid < ask:
         return (bid + ask) / TWO
     return last if last is not None else (bid if bid is not None else ask)
 
