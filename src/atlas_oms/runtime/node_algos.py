@@ -195,7 +195,7 @@ class AlgoOrders(Queries):
         participation_pct: Number | None = None,
         display_qty: Number | None = None,
         display_variance_pct: Number = 0,
-        native: bool = False,
+        native: bool | None = None,
         depth_margin_pct: Number = 0,
         reroute_after_ms: int = 0,
         book: RouteBook | None = None,

@@ -13,7 +13,9 @@ open; :func:`next_algo_deadline` for the live clock).
   since the parent's acceptance (recorded in ``AlgoSliceStarted.market_volume``).
 * **ICEBERG**: one child of the display size at the limit price (GTC); when it fills completely
   the next one is placed (``display_variance_pct`` seeded). A child the venue or a user ends
-  otherwise ends the parent (EXPIRED, ``CHILD_ENDED``). Native icebergs: see docs/notes/algo.md.
+  otherwise ends the parent (EXPIRED, ``CHILD_ENDED``). **Native** (the default where the
+  instrument takes native icebergs, ``AlgoAccepted.native``): ONE GTC child of everything left
+  with ``display_qty`` (the venue refills it; ``display_variance_pct`` does not apply).
 * **SMART** and any parent whose ``venue`` is SMART: each slice is routed (``routing.py``).
 * **Pause** cancels the live children and stops slicing; **resume** carries on at once (a due
   slice starts, an iceberg refills, a routed remainder is routed again). **Cancel** cancels every
@@ -41,6 +43,7 @@ from atlas_oms.core.algos.schedule import display_size, plan_slices
 from atlas_oms.core.algos.state import MS, AlgoState, filled, working
 from atlas_oms.core.context import Context
 from atlas_oms.core.decimals import ZERO, is_amount
+from atlas_oms.core.orders.validation import check_display
 from atlas_oms.core.refusals import reject_command
 from atlas_oms.model import commands as cmd
 from atlas_oms.model import events as ev
@@ -56,6 +59,7 @@ from atlas_oms.model.algos import (
     SubmitAlgo,
 )
 from atlas_oms.model.enums import OrderType, Side, TimeInForce
+from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.reasons import Reason
 
 HUNDRED = Decimal(100)
@@ -195,7 +199,7 @@ def submit_algo(ctx: Context, c: SubmitAlgo) -> None:
             participation_pct=c.participation_pct,
             display_qty=c.display_qty,
             display_variance_pct=c.display_variance_pct,
-            native=c.native,
+            native=kind == AlgoKind.ICEBERG.value and _native(c, inst),
             depth_margin_pct=c.depth_margin_pct,
             reroute_after_ms=c.reroute_after_ms,
             arrival_price=arrival,
@@ -275,12 +279,38 @@ def _start_slice(ctx: Context, a: AlgoState, k: int, ts: int) -> None:
 
 
 # ---------------------------------------------------------------------------- iceberg
+def _native(c: SubmitAlgo, inst: Instrument) -> bool:
+    """Whether the iceberg is the venue's own (one child with ``display_qty``): asked for or
+    by default (``native`` None), the instrument takes native icebergs, and the whole
+    quantity with that display passes the venue's iceberg checks (else: emulated)."""
+    if c.native is False or not inst.native_iceberg or c.display_qty is None:
+        return False
+    probe = cmd.SubmitOrder(
+        ts=c.ts,
+        account_id=c.account_id,
+        symbol=c.symbol,
+        side=Side(c.side),
+        order_type=OrderType.LIMIT,
+        qty=c.qty,
+        price=c.limit_price,
+        tif=TimeInForce.GTC,
+        display_qty=c.display_qty,
+    )
+    return check_display(probe, inst) is None
+
+
 def _refill(ctx: Context, a: AlgoState, ts: int) -> None:
     state = ctx.state
     inst = state.instruments[a.symbol]
     done, _ = filled(state, a)
     left = a.qty - done - working(state, a)
     if left <= 0 or a.display_qty is None:
+        return
+    if a.native:  # one child of everything left, showing the display quantity (no variance)
+        shown = a.display_qty if a.display_qty < left else None
+        place_child(
+            ctx, a, a.refills, left, a.limit_price, ts, tif=TimeInForce.GTC, display_qty=shown
+        )
         return
     size = display_size(
         a.display_qty, a.display_variance_pct, a.seed, a.refills, left, inst.lot_size

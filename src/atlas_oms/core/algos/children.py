@@ -139,6 +139,7 @@ def place_child(
     account_id: str | None = None,
     tif: TimeInForce = TimeInForce.IOC,
     display: bool = False,
+    display_qty: Decimal | None = None,
 ) -> int | None:
     """Submit one child; journal ``AlgoChildPlaced`` (or ``AlgoChildRefused`` with the
     pre-trade refusal). Its order id, or None when refused."""
@@ -159,6 +160,7 @@ def place_child(
             qty=qty,
             price=price,
             tif=tif,
+            display_qty=display_qty,
             client_order_id=f"{a.algo_id}-{n}",
             tag=algo_tag(a.algo_id),
         ),
@@ -196,7 +198,7 @@ def place_child(
             symbol=symbol,
             qty=qty,
             price=price,
-            display_qty=qty if display else None,
+            display_qty=display_qty if display_qty is not None else (qty if display else None),
         )
     )
     return order_id
