@@ -222,8 +222,12 @@ class AlgoOrders(Queries):
         return sim_route_book(self.engine.state, unified_symbol(symbol), account_id, self._now())
 
     def answer_route(self, request: NeedRouteBook) -> RouteAlgo:
-        """The answer to the core's ``NeedRouteBook``."""
+        """The answer to the core's ``NeedRouteBook`` (a request naming one venue gets that
+        venue's books only: a slice on an external venue is priced from them)."""
         book = self.route_book(request.symbol, request.account_id, request.strategy)
+        if request.venue != SMART:
+            mine = tuple(b for b in book.books if b.venue == request.venue)
+            book = msgspec.structs.replace(book, books=mine)
         return RouteAlgo(ts=request.ts, algo_id=request.algo_id, book=book)
 
     # ------------------------------------------------------------------ commands

@@ -32,6 +32,7 @@ from atlas_oms.core.algos import routing
 from atlas_oms.core.algos.children import (
     algo_tag,
     arrival_price,
+    book_quote,
     cancel_children,
     lot_down,
     parent_refusal,
@@ -56,11 +57,13 @@ from atlas_oms.model.algos import (
     PauseAlgo,
     Remainder,
     ResumeAlgo,
+    RouteAlgo,
     SubmitAlgo,
 )
 from atlas_oms.model.enums import OrderType, Side, TimeInForce
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.reasons import Reason
+from atlas_oms.model.route_book import RouteBook
 
 HUNDRED = Decimal(100)
 _SCHEDULED = (AlgoKind.TWAP.value, AlgoKind.VWAP.value)
@@ -244,19 +247,29 @@ def _run_schedule(ctx: Context, a: AlgoState, ts: int) -> None:
         _start_slice(ctx, a, due, ts)
 
 
-def _start_slice(ctx: Context, a: AlgoState, k: int, ts: int) -> None:
+def _start_slice(
+    ctx: Context, a: AlgoState, k: int, ts: int, book: RouteBook | None = None
+) -> None:
+    """Start slice ``k``. On an external venue the slice first asks the runtime for that
+    venue's book (``AlgoRouteRequested`` + ``NeedRouteBook`` with the venue's name) and starts
+    when the book comes back (:func:`route_algo` -> here with ``book``): priced from its best
+    opposite level (none there: the last price)."""
     state = ctx.state
     inst = state.instruments[a.symbol]
     target = a.qty if k == len(a.schedule) - 1 else a.cumulative(k)
     done, _ = filled(state, a)
     qty = lot_down(target - done - working(state, a), inst.lot_size)
     routed = a.venue == SMART
+    if book is None and not routed and inst.venue != "sim" and qty > 0:
+        routing.request_book(ctx, a, k, qty, ts, inst.venue)
+        return
     volume = None
     if a.participation_pct is not None and inst.venue == "sim" and not routed:
         volume = sim_volume(state, a, ts)
         allowed = volume * a.participation_pct / HUNDRED - done - working(state, a)
         qty = min(qty, lot_down(allowed, inst.lot_size))
-    price, seen = (None, None) if routed else slice_price(ctx, a, inst)
+    seen = book_quote(book, a) if book is not None else None
+    price, seen = (None, None) if routed else slice_price(ctx, a, inst, seen)
     ctx.emit(
         ea.AlgoSliceStarted(
             seq=state.seq + 1,
@@ -319,6 +332,22 @@ def _refill(ctx: Context, a: AlgoState, ts: int) -> None:
 
 
 # ---------------------------------------------------------------------------- commands
+def route_algo(ctx: Context, c: RouteAlgo) -> None:
+    """Handle ``RouteAlgo``: a slice on an external venue waiting for its venue's book starts
+    priced from it; anything else is a routed slice (``routing.route_algo``)."""
+    a = ctx.state.algos.get(c.algo_id)
+    if (
+        a is not None
+        and a.venue != SMART
+        and a.route_pending is not None
+        and a.status == _WORKING
+        and a.kind in _SCHEDULED
+    ):
+        _start_slice(ctx, a, a.route_pending[0], c.ts, c.book)
+        return
+    routing.route_algo(ctx, c)
+
+
 def _open_algo(ctx: Context, c: Any) -> AlgoState | None:
     a = ctx.state.algos.get(c.algo_id)
     if a is None:
@@ -512,5 +541,6 @@ __all__ = [
     "next_algo_deadline",
     "pause_algo",
     "resume_algo",
+    "route_algo",
     "submit_algo",
 ]
