@@ -57,6 +57,7 @@ def test_a_restart_replays_to_the_same_digest_and_the_parents_carry_on(tmp_path:
         algo_id="ice",
         limit_price="103",
         display_qty="0.2",
+        native=False,
     )
     node.submit_algo("t1", "BTC/USDT", "BUY", "0.2", "SMART", algo_id="sm", limit_price="103")
     node.clock.set(T0 + 12 * SEC)  # type: ignore[attr-defined]

@@ -77,6 +77,10 @@ TARGETS: dict[str, tuple[str, float]] = {
     # One smart-order-router decision, 5 venues x 10 levels, 2 accounts each (benchmarks/route.py)
     "route_decision_us": ("max", 200),  # the p99
     "route_decision_p50_us": ("max", 200),
+    # One TWAP slice on the built-in exchange: the tick, the slice's decision, its IOC child
+    # placed and filled (benchmarks/algos.py). Ours: the issue sets no figure.
+    "algo_slice_us": ("max", 1_000),  # the p99
+    "algo_slice_p50_us": ("max", 500),
 }
 KEYS = tuple(TARGETS)
 
@@ -125,6 +129,12 @@ def bench_consolidated_book(quick: bool) -> dict[str, Any]:
     return run(quick)
 
 
+def bench_algo_slice(quick: bool) -> dict[str, Any]:
+    from atlas_oms.benchmarks.algos import bench_algo_slice as run
+
+    return run(quick)
+
+
 def _bench_each(venue: str) -> Callable[[bool], dict[str, Any]]:
     def run(quick: bool) -> dict[str, Any]:
         from atlas_oms.benchmarks.venue_each import bench_venue
@@ -158,6 +168,7 @@ _RUNNERS: list[tuple[tuple[str, ...], _Runner]] = [
     (("consolidated_book_update_us",), bench_consolidated_book),
     *(((f"venue_orders_per_s_{venue}",), _bench_each(venue)) for venue in _EACH),
     (("route_decision_us", "route_decision_p50_us"), bench_route_decision),
+    (("algo_slice_us", "algo_slice_p50_us"), bench_algo_slice),
 ]
 
 

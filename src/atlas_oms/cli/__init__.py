@@ -1,6 +1,6 @@
 """The ``atlas`` command: ``demo``, ``replay``, ``audit``, ``risk``, ``futures``, ``transfer``,
 ``kill``, ``bench``, ``backtest``, ``paper``, ``serve``, ``venues``, ``policy`` and ``version``; and, as a client of a running server, ``order``,
-``positions``, ``balances``, ``trades``, ``rebalance`` and ``kill --url``.
+``positions``, ``balances``, ``trades``, ``algo``, ``rebalance`` and ``kill --url``.
 
 One module per command group; :mod:`~atlas_oms.cli.options` holds the options they share,
 :mod:`~atlas_oms.cli.tables` the table and number formatting, :mod:`~atlas_oms.cli.on_journal`
@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from atlas_oms.cli import (
+    algos,
     audit,
     backtest,
     bench,
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     kill.add_kill_parser(sub, "kill", "fire a kill switch: block new orders, cancel open ones")
     orders.add_parser(sub)
     orders.add_holdings_parsers(sub)
+    algos.add_parser(sub)
     history.add_parser(sub)
     bench.add_parser(sub)
     backtest.add_parser(sub)

@@ -128,6 +128,8 @@ def submit_body(args: argparse.Namespace) -> dict[str, Any]:
             body[field] = value
     body["account_id"] = account_of(args)
     body["order_type"] = args.type or ("LIMIT" if args.price is not None else "MARKET")
+    if args.venue is not None:
+        body["venue"] = "SMART" if args.venue.upper() == "SMART" else args.venue
     return body
 
 
@@ -137,6 +139,13 @@ def cmd_submit(args: argparse.Namespace, ctx: Context) -> int:
     def action(client: AtlasClient) -> int:
         reply = client.submit(submit_body(args))
         o = reply.data
+        if "algo_id" in o:  # venue SMART: a parent order, and where and why it went
+            from atlas_oms.cli.algos import algo_text
+
+            note = " (a retry: the parent with this client id)" if reply.status == 200 else ""
+            return show(
+                args, reply, f"SMART parent {o['algo_id']} {o['status']}{note}\n" + algo_text(o)
+            )
         note = " (a retry: the original order with this client id)" if reply.status == 200 else ""
         return show(
             args, reply, f"order #{o['order_id']} {o['status']}{note}\n" + orders_table([o])
@@ -295,6 +304,12 @@ def _submit_parser(osub: Any) -> None:
         help="a trailing-stop-limit's limit price, this far beyond its trigger",
     )
     submit.add_argument("--client-id", metavar="ID", help="idempotency key (client_order_id)")
+    submit.add_argument(
+        "--venue",
+        metavar="VENUE",
+        help="SMART: route it across venues (a parent order: atlas algo show); "
+        "or the symbol's own venue",
+    )
     submit.add_argument("--tag", metavar="TAG", help="strategy tag")
     submit.add_argument("--position-side", type=choice(PositionSide), metavar="SIDE")
     submit.add_argument("--post-only", action="store_true")

@@ -17,7 +17,6 @@ from typing import Any
 
 from atlas_oms.core import accounts, journal, market, market_data, rebalance
 from atlas_oms.core.algos import algo as algos
-from atlas_oms.core.algos import routing as algo_routing
 from atlas_oms.core.config import EngineConfig
 from atlas_oms.core.context import Context
 from atlas_oms.core.deadlines import next_deadline
@@ -122,7 +121,7 @@ HANDLERS: dict[type, Handler] = {
     PauseAlgo: algos.pause_algo,
     ResumeAlgo: algos.resume_algo,
     CancelAlgo: algos.cancel_algo,
-    RouteAlgo: algo_routing.route_algo,
+    RouteAlgo: algos.route_algo,
     NoteVenueSpread: market_data.note_venue_spread,
 }
 

@@ -75,7 +75,10 @@ class SubmitAlgo(Command, frozen=True):
     * VWAP: as TWAP, with ``weights`` (one per slice, the volume profile; the Node computes them
       from recent trades when none are given) and ``participation_pct`` (recorded; see notes).
     * ICEBERG: ``limit_price`` (required), ``display_qty`` (required), ``display_variance_pct``
-      (seeded), ``native`` (ask the venue's own iceberg where it has one; see notes).
+      (seeded, emulated only), ``native``: None (default) = the venue's own iceberg where the
+      instrument has one (``Instrument.native_iceberg``; always on ``sim``), emulated
+      elsewhere; False = always emulated; True = the same as None (a venue without native
+      icebergs still emulates). The decision is recorded in ``AlgoAccepted.native``.
     * SMART: the whole quantity routed at once; ``book`` (optional): the route book to decide
       from now (else the engine asks the runtime for one); ``depth_margin_pct``.
     """
@@ -100,7 +103,7 @@ class SubmitAlgo(Command, frozen=True):
     participation_pct: Decimal | None = None
     display_qty: Decimal | None = None
     display_variance_pct: Decimal = Decimal(0)
-    native: bool = False
+    native: bool | None = None
     depth_margin_pct: Decimal = Decimal(0)
     #: A routed child resting unfilled this long (ms) is handled by ``remainder`` (0: only when
     #: the venue ends it: rejected, canceled, expired).

@@ -134,7 +134,9 @@ class AlgoChildRefused(EventBase, frozen=True):
 
 
 class AlgoRouteRequested(EventBase, frozen=True):
-    """A routed slice (venue SMART) waits for a route book from the runtime (``RouteAlgo``)."""
+    """A routed slice (venue SMART) waits for a route book from the runtime (``RouteAlgo``);
+    or a slice on an external venue waits for that venue's book to be priced from (its
+    ``AlgoSliceStarted`` follows the answer)."""
 
     algo_id: str
     slice_no: int

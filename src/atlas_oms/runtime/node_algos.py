@@ -26,6 +26,7 @@ from atlas_oms.core.orders.order import OrderView
 from atlas_oms.core.state.state import State
 from atlas_oms.model import events as ev
 from atlas_oms.model.algos import (
+    SMART,
     AlgoKind,
     CancelAlgo,
     PauseAlgo,
@@ -43,7 +44,14 @@ from atlas_oms.runtime.queries import Queries
 
 RouteBooks = Callable[[str, str, "str | None"], RouteBook]
 
-__all__ = ["AlgoChildRefusal", "AlgoOrders", "AlgoView", "RouteBooks", "sim_route_book"]
+__all__ = [
+    "AlgoChildRefusal",
+    "AlgoOrders",
+    "AlgoView",
+    "RouteBooks",
+    "hub_weights",
+    "sim_route_book",
+]
 
 
 class AlgoChildRefusal(msgspec.Struct, frozen=True, kw_only=True):
@@ -148,6 +156,26 @@ def vwap_weights(
     return tuple(weights)
 
 
+def hub_weights(
+    stats: Any, symbols: list[str], start: int, end: int, slices: int, windows: int
+) -> tuple[Decimal, ...] | None:
+    """A volume profile from a market data hub's trade statistics
+    (``runtime/market/trade_stats.py::TradeStats.volume``: the venues' trades with a quantity,
+    kept for its longest window): as :func:`vwap_weights`, slice ``k``'s weight is the volume of
+    ``symbols`` traded in the ``k``-th part of each of the ``windows`` earlier windows of the
+    same length. None when nothing traded (the caller falls back)."""
+    length = end - start
+    step = length // slices
+    weights = [ZERO] * slices
+    for w in range(1, windows + 1):
+        first = start - w * length
+        for k in range(slices):
+            lo = first + k * step
+            hi = first + length if k == slices - 1 else lo + step
+            weights[k] += stats.volume(symbols, lo - 1, hi - 1)  # [lo, hi)
+    return tuple(weights) if any(weights) else None
+
+
 class AlgoOrders(Queries):
     """Parent orders, submitted through the node's loop."""
 
@@ -155,6 +183,35 @@ class AlgoOrders(Queries):
     process: Callable[[Any], list[ev.EventBase]]
     #: Where route books come from (None: the built-in exchange's own, :func:`sim_route_book`).
     route_books: RouteBooks | None = None
+    #: The market data hub (``runtime/market/hub.py::MarketData``) when one is attached
+    #: (``service/market_data.py`` does; a library user sets it): its trade statistics give
+    #: VWAP weights and the report's market volume for symbols traded on external venues.
+    market_data: Any | None = None
+
+    def _hub_symbols(self, symbol: str, venue: str) -> list[str]:
+        """The Atlas symbols whose venue trades the hub counts for a parent on ``symbol``:
+        the symbol itself on an external venue; every instrument of its unified symbol for a
+        routed (SMART) parent when one of them is external; none otherwise (the built-in
+        exchange's own fills are exact: ``core/algos/report.py::sim_volume``)."""
+        if self.market_data is None:
+            return []
+        instruments = self.engine.state.instruments
+        if venue == SMART:
+            unified = unified_symbol(symbol)
+            same = sorted(s for s in instruments if unified_symbol(s) == unified)
+            return same if any(instruments[s].venue != "sim" for s in same) else []
+        inst = instruments.get(symbol)
+        return [symbol] if inst is not None and inst.venue != "sim" else []
+
+    def _market_volume(self, a: AlgoState) -> Decimal | None:
+        """The hub's volume on the parent's symbols over its window (None: no hub, or the
+        built-in exchange's own count applies)."""
+        symbols = self._hub_symbols(a.symbol, a.venue)
+        if not symbols or self.market_data is None:
+            return None
+        until = a.ended_ts if a.ended_ts is not None else self._now()
+        volume: Decimal = self.market_data.stats.volume(symbols, a.accepted_ts - 1, until)
+        return volume
 
     # ------------------------------------------------------------------ route books
     def route_book(self, symbol: str, account_id: str, strategy: str | None = None) -> RouteBook:
@@ -165,8 +222,12 @@ class AlgoOrders(Queries):
         return sim_route_book(self.engine.state, unified_symbol(symbol), account_id, self._now())
 
     def answer_route(self, request: NeedRouteBook) -> RouteAlgo:
-        """The answer to the core's ``NeedRouteBook``."""
+        """The answer to the core's ``NeedRouteBook`` (a request naming one venue gets that
+        venue's books only: a slice on an external venue is priced from them)."""
         book = self.route_book(request.symbol, request.account_id, request.strategy)
+        if request.venue != SMART:
+            mine = tuple(b for b in book.books if b.venue == request.venue)
+            book = msgspec.structs.replace(book, books=mine)
         return RouteAlgo(ts=request.ts, algo_id=request.algo_id, book=book)
 
     # ------------------------------------------------------------------ commands
@@ -195,7 +256,7 @@ class AlgoOrders(Queries):
         participation_pct: Number | None = None,
         display_qty: Number | None = None,
         display_variance_pct: Number = 0,
-        native: bool = False,
+        native: bool | None = None,
         depth_margin_pct: Number = 0,
         reroute_after_ms: int = 0,
         book: RouteBook | None = None,
@@ -214,7 +275,15 @@ class AlgoOrders(Queries):
         if weights:
             w = tuple(to_decimal(x) for x in weights)
         elif kind is AlgoKind.VWAP and end_ts is not None and end_ts > start and slices >= 1:
-            w = vwap_weights(self.engine.state, symbol, start, end_ts, slices, lookback_windows)
+            hub = self._hub_symbols(symbol, venue)
+            found = (
+                hub_weights(self.market_data.stats, hub, start, end_ts, slices, lookback_windows)
+                if hub and self.market_data is not None
+                else None
+            )
+            w = found or vwap_weights(
+                self.engine.state, symbol, start, end_ts, slices, lookback_windows
+            )
         cmd = SubmitAlgo(
             ts=now,
             account_id=account_id,
@@ -289,12 +358,21 @@ class AlgoOrders(Queries):
             if (account_id is None or a.account_id == account_id) and (a.is_open or not open_only)
         ]
 
+    def algo_of_order(self, order_id: int) -> str | None:
+        """The parent of child order ``order_id`` (None: not a child order)."""
+        return self.engine.state.algo_orders.get(order_id)
+
     def algo_report(self, algo_id: str, market_volume: Number | None = None) -> dict[str, Any]:
         """The execution report (``core/algos/report.py``); ``market_volume``: the volume
-        traded on the symbol during the window, for an external venue."""
+        traded on the symbol during the window, for an external venue (default: the market
+        data hub's count, :attr:`market_data`, when there is one)."""
         a = self.engine.state.algos[algo_id]
+        volume = to_decimal(market_volume)
         return execution_report(
-            self.engine.state, a, now=self._now(), market_volume=to_decimal(market_volume)
+            self.engine.state,
+            a,
+            now=self._now(),
+            market_volume=volume if volume is not None else self._market_volume(a),
         )
 
     def _algo_view(self, a: AlgoState) -> AlgoView:
@@ -339,5 +417,7 @@ class AlgoOrders(Queries):
                 AlgoChildRefusal(slice_no=s, order_id=o, reason=r, message=m)
                 for s, o, r, m in a.refused
             ],
-            report=execution_report(state, a, now=self._now()),
+            report=execution_report(
+                state, a, now=self._now(), market_volume=self._market_volume(a)
+            ),
         )

@@ -576,6 +576,7 @@ def create_app(
         docs,
         openapi,
         routes,
+        routes_algos,
         routes_arbitrage,
         routes_books,
         routes_corporate,
@@ -599,6 +600,7 @@ def create_app(
     routes_lists.register(app)
     routes_margin.register(app)
     routes_rebalance.register(app)
+    routes_algos.register(app)
     routes_books.register(app)
     routes_arbitrage.register(app)
     stream.register(app)

@@ -58,4 +58,6 @@ def attach_market_data(
     runtime.add("market-data", md.run)
     if hasattr(node, "route_books"):
         node.route_books = md.route_book
+    if hasattr(node, "market_data"):
+        node.market_data = md  # VWAP weights and report volume off the built-in exchange
     return md

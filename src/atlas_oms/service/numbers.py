@@ -58,6 +58,7 @@ from atlas_oms.model.enums import TrailingOffsetType
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.margin import MarginTier
 from atlas_oms.runtime.account_history import ClosedPosition, EquityPoint, PnlEntry
+from atlas_oms.runtime.node_algos import AlgoView
 from atlas_oms.runtime.queries import NetPosition
 from atlas_oms.runtime.trade_view import (
     StopChange,
@@ -217,6 +218,16 @@ VIEWS: dict[type, dict[str, Spec]] = {
     },
     StopChange: {"trigger": PRICE},
     TargetLeg: {"qty": QTY, "price": PRICE},
+    # parent orders (issue 16): sums over the children, in the parent's symbol
+    AlgoView: {
+        "qty": QTY,
+        "limit_price": PRICE,
+        "cum_qty": QTY,
+        "avg_px": AVG,
+        "leaves_qty": QTY,
+        "working_qty": QTY,
+        "arrival_price": AVG,
+    },
 }
 
 #: Every other struct (events, commands) and the API's dictionaries: by field name.

@@ -49,6 +49,7 @@ from atlas_oms.runtime.position_stats import PositionStats
 from atlas_oms.runtime.rebalance import RunReport
 from atlas_oms.runtime.trade_view import TradeView
 from atlas_oms.runtime.venue_margin import OrderMarginEstimate, VenuePositionView
+from atlas_oms.service.algo_views import AlgoDoc, AlgoList
 from atlas_oms.service.schemas_arbitrage import ArbitrageEventsDoc
 from atlas_oms.service.schemas_books import ConsolidatedBookDoc, MarketStatsDoc
 from atlas_oms.store.audit import AuditRecord
@@ -566,6 +567,22 @@ ROUTES: dict[tuple[str, str], Doc] = {
             422: (DeniedOrder, "The engine denied the order (journaled, with its id)"),
         },
     ),
+    # parent orders (routes_algos.py)
+    ("POST", "/v1/algos"): created(
+        AlgoDoc,
+        403,
+        404,
+        409,
+        422,
+        also={200: (AlgoDoc, "The algo_id again: the parent it already names")},
+    ),
+    ("GET", "/v1/algos"): ok(AlgoList, 404),
+    ("GET", "/v1/algos/{algo_id}"): ok(AlgoDoc, 404),
+    ("GET", "/v1/algos/{algo_id}/report"): ok(dict[str, Any], 404),
+    ("POST", "/v1/algos/{algo_id}/pause"): ok(AlgoDoc, 403, 404, 409),
+    ("POST", "/v1/algos/{algo_id}/resume"): ok(AlgoDoc, 403, 404, 409),
+    ("POST", "/v1/algos/{algo_id}/cancel"): ok(AlgoDoc, 403, 404, 409),
+    ("DELETE", "/v1/algos/{algo_id}"): ok(AlgoDoc, 403, 404, 409),
     ("POST", "/v1/orders/batch"): ok(BatchResult, 403, 404, 409, 422),
     ("GET", "/v1/orders"): ok(OrdersPage, 404),
     ("GET", "/v1/orders/{order_id}"): ok(OrderView, 404),

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from atlas_oms.model import commands as c
 from atlas_oms.model import events as ev
+from atlas_oms.model.algos import SMART
 from atlas_oms.model.enums import OrderStatus
 from atlas_oms.model.risk import RiskLimits, Scope
 from atlas_oms.runtime.node import CommandRefused
@@ -28,6 +29,7 @@ from atlas_oms.service.app import (
     service_of,
 )
 from atlas_oms.service.journal_reads import read_committed
+from atlas_oms.service.routes_algos import check_order_venue, smart_order
 from atlas_oms.service.routing import remember, route_order, routing_section
 from atlas_oms.store.audit import audit_trail, write_audit
 
@@ -43,6 +45,9 @@ def _submit(service: Service, key: Any, o: s.OrderIn) -> tuple[int, dict[str, An
     """Submit one order; (HTTP status, body). A denied order is journaled and answered 422
     with its reason and id; a retry with the same client_order_id returns the original (200).
     accounts.yaml's failover and strategy accounts may send it elsewhere (``routing``)."""
+    if o.venue == SMART:  # a parent the smart order router splits (service/routes_algos.py)
+        return smart_order(service, key, o)
+    check_order_venue(service, o)
     o, routed = route_order(service, key, o)
     service.require_trading(key, o.account_id, "place orders")
     node = service.node
@@ -190,6 +195,10 @@ def register(app: FastAPI) -> None:
     # ------------------------------------------------------------------ orders
     @app.post("/v1/orders", tags=["orders"], status_code=201)
     async def submit(request: Request, order: s.OrderIn, key: Key) -> Response:
+        """Submit one order. With ``"venue": "SMART"`` it becomes a SMART parent order
+        (``price`` its limit, ``client_order_id`` its algo id) split by the smart order router:
+        the answer is the parent as ``GET /v1/algos/{id}`` shows it, plus ``routing``, the
+        route decision (where it went and why)."""
         service = service_of(request)
         start = time.perf_counter()
         status, body = _submit(service, key, order)

@@ -8,6 +8,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+from atlas_oms.model.algos import AlgoKind, Remainder
 from atlas_oms.model.enums import (
     OrderType,
     PositionSide,
@@ -69,9 +70,21 @@ class OrderIn(Body):
     #: The strategy it belongs to: any of the strategy's accounts with rate-limit budget left
     #: may take it (accounts.yaml ``account_routing.strategies``).
     strategy: str | None = Field(default=None, min_length=1, max_length=64)
+    #: ``SMART``: a parent order the smart order router splits over the venues (the answer's
+    #: ``routing`` says where and why: service/routes_algos.py); a venue's name: it must be the
+    #: symbol's venue (``VENUE_MISMATCH`` otherwise); None: the symbol's venue.
+    venue: str | None = Field(default=None, min_length=1, max_length=64)
+    #: SMART only: what an unfilled routed child does (``STAY``, ``REROUTE``, ``CANCEL``).
+    remainder: Remainder | None = None
+    #: SMART only: how far beyond a venue's visible depth a child may go (percent).
+    depth_margin_pct: Dec | None = None
+    #: SMART only: a routed child resting unfilled this long (ms) meets ``remainder``.
+    reroute_after_ms: int | None = Field(default=None, ge=0)
 
     #: The fields that route the order (left out of the SubmitOrder command).
-    ROUTING_FIELDS: ClassVar[frozenset[str]] = frozenset({"route", "strategy"})
+    ROUTING_FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {"route", "strategy", "venue", "remainder", "depth_margin_pct", "reroute_after_ms"}
+    )
 
 
 class BatchIn(Body):
@@ -143,3 +156,38 @@ class LimitsIn(Body):
     #: RiskLimits fields (see docs/RISK.md); decimals as strings.
     limits: dict[str, Any]
     reason: str = Field(min_length=1)
+
+
+class AlgoIn(Body):
+    """A parent order: every parameter of ``Node.submit_algo`` but ``book`` (see
+    :class:`~atlas_oms.model.algos.SubmitAlgo` for what each kind reads)."""
+
+    account_id: str = Field(min_length=1, max_length=64)
+    symbol: str = Field(min_length=1, max_length=64)
+    side: Side
+    qty: Dec
+    kind: AlgoKind
+    #: The client's idempotency key (a repeat answers the parent it names, 200); empty: Atlas
+    #: assigns ``A<seq>``.
+    algo_id: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9._:-]*$")
+    limit_price: Dec | None = None
+    #: Empty: the symbol's venue; ``SMART``: each slice routed; a venue's name: the symbol's.
+    venue: str = Field(default="", max_length=64)
+    strategy: str | None = Field(default=None, min_length=1, max_length=64)
+    remainder: Remainder = Remainder.STAY
+    start_ts: int | None = None
+    end_ts: int | None = None
+    #: Sets ``end_ts`` from the start (ms).
+    duration_ms: int | None = Field(default=None, gt=0)
+    slices: int = Field(default=1, ge=1, le=10_000)
+    randomize_pct: Dec = Decimal(0)
+    seed: int = 0
+    slice_aggression_bps: Dec = Decimal(0)
+    weights: list[Dec] | None = Field(default=None, max_length=10_000)
+    lookback_windows: int = Field(default=5, ge=1, le=1000)
+    participation_pct: Dec | None = None
+    display_qty: Dec | None = None
+    display_variance_pct: Dec = Decimal(0)
+    native: bool = False
+    depth_margin_pct: Dec = Decimal(0)
+    reroute_after_ms: int = Field(default=0, ge=0)

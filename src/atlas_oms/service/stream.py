@@ -11,6 +11,8 @@ Client to server::
     {"op": "unsubscribe", "channel": "account", "account_id": "alice"}
     {"op": "subscribe", "channel": "trades", "account_id": "alice"}  # managed trades:
                                                         # see service/stream_trades.py
+    {"op": "subscribe", "channel": "algos", "account_id": "alice"}   # parent orders:
+                                                        # see service/stream_algos.py
     {"op": "subscribe", "channel": "consolidated", "symbol": "BTC/USDT"}  # consolidated book:
                                                         # see service/stream_books.py
     {"op": "ping"}
@@ -80,6 +82,7 @@ from atlas_oms.model.enums import LiquiditySide, PositionSide, Side
 from atlas_oms.service.app import Problem, Service
 from atlas_oms.service.keys import ApiKey
 from atlas_oms.service.numbers import PRICE, QTY
+from atlas_oms.service.stream_algos import deliver_algos, subscribe_algos, unsubscribe_algos
 from atlas_oms.service.stream_trades import deliver_trades, subscribe_trades, unsubscribe_trades
 from atlas_oms.store.audit import concerns_account
 
@@ -188,6 +191,8 @@ class Connection:
     markets: dict[str, MarketSub] = field(default_factory=dict)
     #: Trade subscriptions (service/stream_trades.py): account -> snapshot due at the next commit.
     trades: dict[str, bool] = field(default_factory=dict)
+    #: Parent-order subscriptions (service/stream_algos.py), as ``trades``.
+    algos: dict[str, bool] = field(default_factory=dict)
     #: Consolidated-book subscriptions (service/stream_books.py): symbol -> its subscription.
     books: dict[str, Any] = field(default_factory=dict)
 
@@ -244,6 +249,8 @@ class Connection:
             self._subscribe_market(msg)
         elif channel == "trades":
             subscribe_trades(self, msg)
+        elif channel == "algos":
+            subscribe_algos(self, msg)
         elif channel == "consolidated":
             from atlas_oms.service.stream_books import subscribe_books
 
@@ -382,6 +389,9 @@ class Connection:
             name = {"symbol": msg.get("symbol")}
         elif channel == "trades":
             found = unsubscribe_trades(self, msg)
+            name = {"account_id": msg.get("account_id")}
+        elif channel == "algos":
+            found = unsubscribe_algos(self, msg)
             name = {"account_id": msg.get("account_id")}
         elif channel == "consolidated":
             from atlas_oms.service.stream_books import unsubscribe_books
@@ -538,6 +548,8 @@ class StreamHub:
     def _deliver(self, events: list[ev.EventBase]) -> None:
         if any(conn.trades for conn in self.connections):
             deliver_trades(self, events)
+        if any(conn.algos for conn in self.connections):
+            deliver_algos(self, events)
         owner = self.node.order_owner
         views: dict[int, Any] = {}
         symbols: set[str] = set()

@@ -40,6 +40,7 @@ def test_pause_cancels_live_children_resume_refills_cancel_ends_with_what_filled
         algo_id="ice",
         limit_price="95",
         display_qty="0.3",
+        native=False,  # the emulated path
     )
     node.buy("mm", "BTC/USDT", "0.1", "95")
     assert len(live(node, "ice")) == 1

@@ -89,6 +89,7 @@ def test_iceberg_shows_the_display_quantity_and_refills_until_done() -> None:
         algo_id="ice",
         limit_price="95",
         display_qty="0.3",
+        native=False,  # the emulated path (native: test_native_iceberg.py)
     )
     shown = []
     for _ in range(5):
@@ -117,6 +118,7 @@ def test_iceberg_display_variance_is_seeded() -> None:
             "ICEBERG",
             algo_id="ice",
             limit_price="95",
+            native=False,
             display_qty="0.3",
             display_variance_pct=50,
             seed=seed,

@@ -112,6 +112,27 @@ def test_the_last_price_follows_executions() -> None:
     run(body)
 
 
+def test_a_trades_size_rides_on_the_first_tick_that_sees_it_only() -> None:
+    """``last_qty`` = the latest trade's size in shares (``s``), once per trade (``i``): the
+    next polls repeat that trade and carry no volume (the rolling VWAP counts it once)."""
+
+    async def body(fake: FakeAlpaca, adapter: AlpacaAdapter) -> None:
+        order = PlaceOrder(
+            order_id=1,
+            client_order_id="atp1",
+            symbol="AAPL",
+            side=Side.BUY,
+            qty=D(5),
+            price=D("150.06"),
+        )
+        assert isinstance(await adapter.place(order), Acknowledged)
+        ticks = await first_ticks(adapter, ["AAPL"], 3)
+        assert [t.last for t in ticks] == [D("150.05")] * 3
+        assert [t.last_qty for t in ticks] == [D(5), None, None]
+
+    run(body)
+
+
 def test_the_fake_sends_market_data_numbers_as_alpaca_does() -> None:
     """Alpaca's data API sends prices as JSON numbers (not strings, unlike the trading API)."""
 

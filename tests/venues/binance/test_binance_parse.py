@@ -371,6 +371,8 @@ def test_public_stream_messages_become_price_ticks() -> None:
     assert book.ts == 1568014460893 * 1_000_000
     trade = p.parse_price_tick(fixture("usdm_trade_stream.json"), c)
     assert trade is not None and trade.last == D("0.001")
+    assert trade.last_qty == D("100")  # the trade's quantity: the rolling VWAP's volume
+    assert book.last_qty is None and mark.last_qty is None
     spot_book = p.parse_price_tick(fixture("spot_book_ticker_stream.json"), ctx(), now_ns=7)
     assert spot_book is not None and (spot_book.symbol, spot_book.ts) == ("BNBUSDT", 7)
     assert p.parse_price_tick({"result": None, "id": 1}, c) is None

@@ -390,3 +390,24 @@ def test_a_fill_rides_on_the_orders_push_with_okx_fee_sign_and_contracts() -> No
         "9001",
     )
     assert fill.ts == 1765000000123 * 1_000_000
+
+
+def test_a_ticker_carries_the_last_trades_size_in_base_units_once() -> None:
+    """``lastSz`` counts contracts (× ``ctVal``); a push that repeats the same last trade (only
+    the book moved) carries no volume, so the rolling VWAP counts each trade once."""
+    from atlas_oms.venues.okx.parse import Context, new_trade, parse_ticker
+
+    ctx = Context(
+        "okx", "acc", decode, {"BTC-USDT-SWAP": "BTC/USDT:USDT"}, {"BTC-USDT-SWAP": D("0.01")}
+    )
+    row = {"instId": "BTC-USDT-SWAP", "last": "61234.5", "lastSz": "3", "bidPx": "61234.4"}
+    tick = parse_ticker(row, ctx)
+    assert tick is not None and tick.last_qty == D("0.03") and tick.last == D("61234.5")
+    seen: dict = {}
+    assert new_trade(tick, seen).last_qty == D("0.03")
+    again = parse_ticker({**row, "bidPx": "61234.3"}, ctx)
+    assert again is not None and new_trade(again, seen).last_qty is None
+    nxt = parse_ticker({**row, "last": "61235", "lastSz": "0.5"}, ctx)
+    assert nxt is not None and new_trade(nxt, seen).last_qty == D("0.005")
+    spot = parse_ticker({"instId": "ETH-USDT", "last": "3000", "lastSz": "0"}, ctx)
+    assert spot is not None and spot.last_qty is None  # no size: the TWAP only

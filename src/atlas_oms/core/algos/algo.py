@@ -13,7 +13,9 @@ open; :func:`next_algo_deadline` for the live clock).
   since the parent's acceptance (recorded in ``AlgoSliceStarted.market_volume``).
 * **ICEBERG**: one child of the display size at the limit price (GTC); when it fills completely
   the next one is placed (``display_variance_pct`` seeded). A child the venue or a user ends
-  otherwise ends the parent (EXPIRED, ``CHILD_ENDED``). Native icebergs: see docs/notes/algo.md.
+  otherwise ends the parent (EXPIRED, ``CHILD_ENDED``). **Native** (the default where the
+  instrument takes native icebergs, ``AlgoAccepted.native``): ONE GTC child of everything left
+  with ``display_qty`` (the venue refills it; ``display_variance_pct`` does not apply).
 * **SMART** and any parent whose ``venue`` is SMART: each slice is routed (``routing.py``).
 * **Pause** cancels the live children and stops slicing; **resume** carries on at once (a due
   slice starts, an iceberg refills, a routed remainder is routed again). **Cancel** cancels every
@@ -30,6 +32,7 @@ from atlas_oms.core.algos import routing
 from atlas_oms.core.algos.children import (
     algo_tag,
     arrival_price,
+    book_quote,
     cancel_children,
     lot_down,
     parent_refusal,
@@ -41,6 +44,7 @@ from atlas_oms.core.algos.schedule import display_size, plan_slices
 from atlas_oms.core.algos.state import MS, AlgoState, filled, working
 from atlas_oms.core.context import Context
 from atlas_oms.core.decimals import ZERO, is_amount
+from atlas_oms.core.orders.validation import check_display
 from atlas_oms.core.refusals import reject_command
 from atlas_oms.model import commands as cmd
 from atlas_oms.model import events as ev
@@ -53,10 +57,13 @@ from atlas_oms.model.algos import (
     PauseAlgo,
     Remainder,
     ResumeAlgo,
+    RouteAlgo,
     SubmitAlgo,
 )
 from atlas_oms.model.enums import OrderType, Side, TimeInForce
+from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.reasons import Reason
+from atlas_oms.model.route_book import RouteBook
 
 HUNDRED = Decimal(100)
 _SCHEDULED = (AlgoKind.TWAP.value, AlgoKind.VWAP.value)
@@ -195,7 +202,7 @@ def submit_algo(ctx: Context, c: SubmitAlgo) -> None:
             participation_pct=c.participation_pct,
             display_qty=c.display_qty,
             display_variance_pct=c.display_variance_pct,
-            native=c.native,
+            native=kind == AlgoKind.ICEBERG.value and _native(c, inst),
             depth_margin_pct=c.depth_margin_pct,
             reroute_after_ms=c.reroute_after_ms,
             arrival_price=arrival,
@@ -240,19 +247,29 @@ def _run_schedule(ctx: Context, a: AlgoState, ts: int) -> None:
         _start_slice(ctx, a, due, ts)
 
 
-def _start_slice(ctx: Context, a: AlgoState, k: int, ts: int) -> None:
+def _start_slice(
+    ctx: Context, a: AlgoState, k: int, ts: int, book: RouteBook | None = None
+) -> None:
+    """Start slice ``k``. On an external venue the slice first asks the runtime for that
+    venue's book (``AlgoRouteRequested`` + ``NeedRouteBook`` with the venue's name) and starts
+    when the book comes back (:func:`route_algo` -> here with ``book``): priced from its best
+    opposite level (none there: the last price)."""
     state = ctx.state
     inst = state.instruments[a.symbol]
     target = a.qty if k == len(a.schedule) - 1 else a.cumulative(k)
     done, _ = filled(state, a)
     qty = lot_down(target - done - working(state, a), inst.lot_size)
     routed = a.venue == SMART
+    if book is None and not routed and inst.venue != "sim" and qty > 0:
+        routing.request_book(ctx, a, k, qty, ts, inst.venue)
+        return
     volume = None
     if a.participation_pct is not None and inst.venue == "sim" and not routed:
         volume = sim_volume(state, a, ts)
         allowed = volume * a.participation_pct / HUNDRED - done - working(state, a)
         qty = min(qty, lot_down(allowed, inst.lot_size))
-    price, seen = (None, None) if routed else slice_price(ctx, a, inst)
+    seen = book_quote(book, a) if book is not None else None
+    price, seen = (None, None) if routed else slice_price(ctx, a, inst, seen)
     ctx.emit(
         ea.AlgoSliceStarted(
             seq=state.seq + 1,
@@ -275,12 +292,38 @@ def _start_slice(ctx: Context, a: AlgoState, k: int, ts: int) -> None:
 
 
 # ---------------------------------------------------------------------------- iceberg
+def _native(c: SubmitAlgo, inst: Instrument) -> bool:
+    """Whether the iceberg is the venue's own (one child with ``display_qty``): asked for or
+    by default (``native`` None), the instrument takes native icebergs, and the whole
+    quantity with that display passes the venue's iceberg checks (else: emulated)."""
+    if c.native is False or not inst.native_iceberg or c.display_qty is None:
+        return False
+    probe = cmd.SubmitOrder(
+        ts=c.ts,
+        account_id=c.account_id,
+        symbol=c.symbol,
+        side=Side(c.side),
+        order_type=OrderType.LIMIT,
+        qty=c.qty,
+        price=c.limit_price,
+        tif=TimeInForce.GTC,
+        display_qty=c.display_qty,
+    )
+    return check_display(probe, inst) is None
+
+
 def _refill(ctx: Context, a: AlgoState, ts: int) -> None:
     state = ctx.state
     inst = state.instruments[a.symbol]
     done, _ = filled(state, a)
     left = a.qty - done - working(state, a)
     if left <= 0 or a.display_qty is None:
+        return
+    if a.native:  # one child of everything left, showing the display quantity (no variance)
+        shown = a.display_qty if a.display_qty < left else None
+        place_child(
+            ctx, a, a.refills, left, a.limit_price, ts, tif=TimeInForce.GTC, display_qty=shown
+        )
         return
     size = display_size(
         a.display_qty, a.display_variance_pct, a.seed, a.refills, left, inst.lot_size
@@ -289,6 +332,22 @@ def _refill(ctx: Context, a: AlgoState, ts: int) -> None:
 
 
 # ---------------------------------------------------------------------------- commands
+def route_algo(ctx: Context, c: RouteAlgo) -> None:
+    """Handle ``RouteAlgo``: a slice on an external venue waiting for its venue's book starts
+    priced from it; anything else is a routed slice (``routing.route_algo``)."""
+    a = ctx.state.algos.get(c.algo_id)
+    if (
+        a is not None
+        and a.venue != SMART
+        and a.route_pending is not None
+        and a.status == _WORKING
+        and a.kind in _SCHEDULED
+    ):
+        _start_slice(ctx, a, a.route_pending[0], c.ts, c.book)
+        return
+    routing.route_algo(ctx, c)
+
+
 def _open_algo(ctx: Context, c: Any) -> AlgoState | None:
     a = ctx.state.algos.get(c.algo_id)
     if a is None:
@@ -482,5 +541,6 @@ __all__ = [
     "next_algo_deadline",
     "pause_algo",
     "resume_algo",
+    "route_algo",
     "submit_algo",
 ]

@@ -34,6 +34,7 @@ from atlas_oms.model import events_algos as ea
 from atlas_oms.model.enums import OrderStatus, OrderType, PositionSide, Side, TimeInForce
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.reasons import Reason
+from atlas_oms.model.route_book import RouteBook
 
 TEN_THOUSAND = Decimal(10_000)
 TWO = Decimal(2)
@@ -99,21 +100,38 @@ def quote(ctx: Context, a: AlgoState, symbol: str | None = None) -> Decimal | No
 
 
 def arrival_price(ctx: Context, account_id: str, symbol: str) -> Decimal | None:
-    """The mid of the best bid and ask on the built-in book (another account's), else the last
-    price."""
+    """The arrival (decision) price: the mid of the best bid and ask on the built-in book
+    (another account's orders) when both sides show, else the last price."""
     bid = best_price(ctx.state, symbol, Side.BUY, account_id)
     ask = best_price(ctx.state, symbol, Side.SELL, account_id)
     last = ctx.state.last.get(symbol)
-    if bid is not None and ask is not None and bid != last and ask != last and bid < ask:
+    if bid is not None and ask is not None and bid < ask:
         return (bid + ask) / TWO
     return last if last is not None else (bid if bid is not None else ask)
 
 
+def book_quote(book: RouteBook, a: AlgoState) -> Decimal | None:
+    """The best opposite price for the parent in its own instrument's book within ``book``
+    (the venue's book the runtime sent; None: no such book, no level, or older than
+    ``book.ts - book.stale_ns``, as the router reads staleness)."""
+    buy = a.side is Side.BUY
+    for vb in book.books:
+        if vb.symbol != a.symbol:
+            continue
+        if book.stale_ns and vb.ts < book.ts - book.stale_ns:
+            return None
+        levels = vb.asks if buy else vb.bids
+        return levels[0].price if levels else None
+    return None
+
+
 def slice_price(
-    ctx: Context, a: AlgoState, inst: Instrument
+    ctx: Context, a: AlgoState, inst: Instrument, seen: Decimal | None = None
 ) -> tuple[Decimal | None, Decimal | None]:
-    """(child limit price or None for a market order, the quote seen)."""
-    seen = quote(ctx, a)
+    """(child limit price or None for a market order, the quote seen); ``seen``: the best
+    opposite price from the venue's book (default: the built-in book, else the last price)."""
+    if seen is None:
+        seen = quote(ctx, a)
     cap = a.limit_price
     if seen is None:
         return cap, None
@@ -139,6 +157,7 @@ def place_child(
     account_id: str | None = None,
     tif: TimeInForce = TimeInForce.IOC,
     display: bool = False,
+    display_qty: Decimal | None = None,
 ) -> int | None:
     """Submit one child; journal ``AlgoChildPlaced`` (or ``AlgoChildRefused`` with the
     pre-trade refusal). Its order id, or None when refused."""
@@ -159,6 +178,7 @@ def place_child(
             qty=qty,
             price=price,
             tif=tif,
+            display_qty=display_qty,
             client_order_id=f"{a.algo_id}-{n}",
             tag=algo_tag(a.algo_id),
         ),
@@ -196,7 +216,7 @@ def place_child(
             symbol=symbol,
             qty=qty,
             price=price,
-            display_qty=qty if display else None,
+            display_qty=display_qty if display_qty is not None else (qty if display else None),
         )
     )
     return order_id

@@ -66,9 +66,18 @@ def route_rest(
     if book is not None:
         route_with(ctx, a, slice_no, qty, book, ts)
         return
+    request_book(ctx, a, slice_no, qty, ts, "SMART")
+
+
+def request_book(
+    ctx: Context, a: AlgoState, slice_no: int, qty: Decimal, ts: int, venue: str
+) -> None:
+    """Journal ``AlgoRouteRequested`` and ask the runtime for a book (``NeedRouteBook``):
+    ``venue`` SMART = every venue of the unified symbol (a routed slice); a venue's name = that
+    venue's book only (a slice on an external venue, priced from it: ``algo.py``)."""
     ctx.emit(
         ea.AlgoRouteRequested(
-            seq=state.seq + 1, ts_event=ts, algo_id=a.algo_id, slice_no=slice_no, qty=qty
+            seq=ctx.state.seq + 1, ts_event=ts, algo_id=a.algo_id, slice_no=slice_no, qty=qty
         )
     )
     ctx.outbox.append(
@@ -76,7 +85,7 @@ def route_rest(
             order_id=0,
             account_id=a.account_id,
             symbol=unified_symbol(a.symbol),
-            venue="SMART",
+            venue=venue,
             ts=ts,
             algo_id=a.algo_id,
             side=a.side,

@@ -157,6 +157,9 @@ def apply_planned(state: State, e: ea.AlgoSlicesPlanned) -> None:
 def apply_slice_started(state: State, e: ea.AlgoSliceStarted) -> None:
     a = state.algos[e.algo_id]
     a.next_slice = max(a.next_slice, e.slice_no + 1)
+    pending = a.route_pending
+    if pending is not None and pending[0] == e.slice_no and a.venue != "SMART":
+        a.route_pending = None  # an external venue's slice got its book
 
 
 def apply_child_placed(state: State, e: ea.AlgoChildPlaced) -> None:

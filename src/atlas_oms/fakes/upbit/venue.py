@@ -197,7 +197,7 @@ class UpbitVenue:
         self.house: dict[tuple[str, str, Decimal], Decimal] = {}
         self.clock_offset_ms = 0
         #: market -> (price, ms) of the last trade (the public ticker's ``trade_price``).
-        self.last_trade: dict[str, tuple[Decimal, int]] = {}
+        self.last_trade: dict[str, tuple[Decimal, int, Decimal | None]] = {}  # px, ms, volume
         self.push: Push = lambda account, message: None
         self._trade_seq = 0
 
@@ -387,7 +387,7 @@ class UpbitVenue:
         funds = px * volume
         fee = funds * self.fee_rate
         trade = Trade(trade_id or self._trade_id(), px, volume, fee, order.side, now, is_maker)
-        self.last_trade[order.market] = (px, now)
+        self.last_trade[order.market] = (px, now, volume)
         acct = self.accounts[order.account]
         base, quote = self.markets[order.market]
         if order.side == "bid":
@@ -421,7 +421,7 @@ class UpbitVenue:
         """``/v1/ticker``'s row: the last trade's price (else the mid of the house's best bid and
         ask), as JSON numbers like Upbit's."""
         now = self.now_ms()
-        px, at = self.last_trade.get(market, (None, now))
+        px, at, volume = self.last_trade.get(market, (None, now, None))
         if px is None:
             bids = [p for (m, s, p), v in self.house.items() if m == market and s == "bid" and v]
             asks = [p for (m, s, p), v in self.house.items() if m == market and s == "ask" and v]
@@ -430,6 +430,8 @@ class UpbitVenue:
         row: dict[str, Any] = {"market": market, "timestamp": now, "trade_timestamp": at}
         if px is not None:
             row["trade_price"] = float(px)
+        if volume is not None:  # the last trade's quantity, as Upbit's ticker gives it
+            row["trade_volume"] = float(volume)
         return row
 
     def _match(self, order: Order) -> None:

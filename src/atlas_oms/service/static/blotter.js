@@ -20,6 +20,7 @@ const state = {
   marketSymbol: null,
   cbook: null,          // the symbol of the consolidated book panel
   top: {},              // symbol -> {bid, ask}
+  expanded: new Set(),  // parent order ids whose children are shown
 };
 
 // ------------------------------------------------------------------ REST
@@ -197,7 +198,7 @@ async function refreshAll() {
   if (!account || !state.key) return;
   const a = q({ account_id: account });
   try {
-    const [orders, positions, balances, fills, risk, trades, venuePositions] = await Promise.all([
+    const [orders, positions, balances, fills, risk, trades, venuePositions, algos] = await Promise.all([
       api("GET", `/v1/orders?${q({ account_id: account, open_only: true, limit: 1000 })}`),
       api("GET", `/v1/positions?${a}`),
       api("GET", `/v1/balances?${a}`),
@@ -205,6 +206,7 @@ async function refreshAll() {
       api("GET", `/v1/risk/status?${a}`),
       api("GET", `/v1/trades?${a}`),
       api("GET", `/v1/venue-positions?${a}`),
+      api("GET", `/v1/algos?${a}`),
     ]);
     if (account !== state.account) return; // the account changed meanwhile
     renderOrders(orders.orders);
@@ -213,6 +215,7 @@ async function refreshAll() {
     renderFills(fills);
     renderRisk(risk);
     renderTrades(trades.trades);
+    renderAlgos(algos.algos);
     renderClosed();
   } catch (err) {
     showError("Refreshing", err);
@@ -348,6 +351,73 @@ function renderTrades(trades) {
     cell(tr, t.realized_pnl, signClass(t.realized_pnl));
     cell(tr, t.unrealized_pnl ?? "—", signClass(t.unrealized_pnl));
     tbody.appendChild(tr);
+  }
+}
+
+// Parent orders (issue 16): kind, progress (filled / qty), average price, status; a row expands
+// into the children (venue, account, qty, price, filled, status); pause, resume, cancel.
+function renderAlgos(algos) {
+  const tbody = $("algos").tBodies[0];
+  clear(tbody);
+  $("algos-empty").hidden = algos.length > 0;
+  const open = algos.filter((a) => a.status === "WORKING" || a.status === "PAUSED").length;
+  $("algos-count").textContent = algos.length ? `(${open} open of ${algos.length})` : "";
+  for (const a of algos.slice().reverse()) {
+    const tr = document.createElement("tr");
+    tr.dataset.algoId = a.algo_id;
+    const shown = state.expanded.has(a.algo_id);
+    const toggle = cell(tr, "");
+    toggle.appendChild(button(shown ? "▾" : "▸", () => {
+      if (shown) state.expanded.delete(a.algo_id); else state.expanded.add(a.algo_id);
+      renderAlgos(algos);
+    }, "algo-toggle"));
+    cell(tr, a.algo_id);
+    cell(tr, a.venue === "SMART" && a.kind !== "SMART" ? `${a.kind} · SMART` : a.kind, "algo-kind");
+    cell(tr, a.symbol);
+    cell(tr, a.side, a.side);
+    cell(tr, `${a.cum_qty} / ${a.qty}`, "num algo-progress");
+    cell(tr, a.avg_px ?? "—", "num algo-avg");
+    cell(tr, a.limit_price ?? "—", "num");
+    cell(tr, a.end_reason ? `${a.status} (${a.end_reason})` : a.status, "algo-status");
+    const actions = cell(tr, "");
+    if (a.status === "WORKING") actions.appendChild(button("Pause", () => algoAction(a, "pause")));
+    if (a.status === "PAUSED") actions.appendChild(button("Resume", () => algoAction(a, "resume")));
+    if (a.status === "WORKING" || a.status === "PAUSED") {
+      actions.appendChild(button("Cancel", () => algoAction(a, "cancel"), "danger"));
+    }
+    tbody.appendChild(tr);
+    if (!shown) continue;
+    const sub = document.createElement("tr");
+    sub.className = "algo-children";
+    sub.dataset.parent = a.algo_id;
+    const td = cell(sub, "");
+    td.colSpan = 10;
+    const lines = (a.children || []).map((c) =>
+      `#${c.order_id} ${c.venue}/${c.account_id} ${c.symbol} ${c.side} ${c.qty}` +
+      `${c.price ? " @ " + c.price : ""}: ${c.cum_qty} filled` +
+      `${c.avg_px ? " @ " + c.avg_px : ""} · ${c.status}`);
+    for (const r of a.refused || []) lines.push(`refused (slice ${r.slice_no}): ${r.reason}: ${r.message}`);
+    const rep = a.report || {};
+    lines.push(`arrival ${rep.arrival_price ?? "—"} · avg ${rep.avg_px ?? "—"} · slippage ` +
+      `${rep.slippage_bps ?? "—"} bps · participation ${rep.participation_pct ?? "—"}%`);
+    const list = document.createElement("ul");
+    for (const line of lines.length > 1 ? lines : ["No children yet.", ...lines]) {
+      const li = document.createElement("li");
+      li.textContent = line;
+      list.appendChild(li);
+    }
+    td.appendChild(list);
+    tbody.appendChild(sub);
+  }
+}
+
+async function algoAction(a, verb) {
+  try {
+    const view = await api("POST", `/v1/algos/${encodeURIComponent(a.algo_id)}/${verb}`);
+    showOk(`Parent ${view.algo_id} ${view.status.toLowerCase()}.`);
+    scheduleRefresh();
+  } catch (err) {
+    showError(`${verb[0].toUpperCase()}${verb.slice(1)} parent ${a.algo_id}`, err);
   }
 }
 
@@ -544,6 +614,7 @@ function subscribeAccount(account) {
   const message = { op: "subscribe", channel: "account", account_id: account };
   if (state.lastSeq[account] !== undefined) message.since_seq = state.lastSeq[account];
   send(message);
+  send({ op: "subscribe", channel: "algos", account_id: account });
 }
 
 function subscribeMarket(symbol) {
@@ -614,6 +685,8 @@ function onMessage(m) {
     logEvent(m);
     setStatus(`live · seq ${m.seq}`, "on");
     scheduleRefresh();
+  } else if (m.channel === "algos") {
+    if (m.account_id === state.account || m.subscription === state.account) scheduleRefresh();
   } else if (m.channel === "consolidated") {
     if (m.symbol === state.cbook) renderBook(m);
   } else if (m.channel === "market") {
@@ -723,6 +796,8 @@ document.addEventListener("DOMContentLoaded", () => {
     state.closed.clear();
     clear($("events"));
     if (previous) send({ op: "unsubscribe", channel: "account", account_id: previous });
+    if (previous) send({ op: "unsubscribe", channel: "algos", account_id: previous });
+    state.expanded.clear();
     delete state.lastSeq[state.account];
     subscribeAccount(state.account);
     refreshAll();

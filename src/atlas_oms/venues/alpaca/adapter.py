@@ -622,6 +622,7 @@ class AlpacaAdapter:
         own rate limit (not the trading API's): a 429 waits until its ``X-RateLimit-Reset``;
         any other failed poll is skipped (the next one tries again)."""
         wanted = list(dict.fromkeys(symbols))
+        seen: dict[str, Any] = {}  # symbol -> the latest trade counted (its volume once)
         while wanted:
             wait = self.price_poll_s
             try:
@@ -634,7 +635,7 @@ class AlpacaAdapter:
             now = self._now_ns()
             for symbol in wanted:
                 snap = snaps.get(symbol)
-                tick = p.parse_snapshot(symbol, snap, now) if isinstance(snap, dict) else None
+                tick = p.parse_snapshot(symbol, snap, now, seen) if isinstance(snap, dict) else None
                 if tick is not None:
                     yield tick
             await asyncio.sleep(wait)

@@ -327,16 +327,27 @@ def _price(value: Any) -> Decimal | None:
     return price if price > 0 else None
 
 
-def parse_snapshot(symbol: str, snap: Raw, ts: int) -> PriceTick | None:
+def parse_snapshot(
+    symbol: str, snap: Raw, ts: int, seen: dict[str, Any] | None = None
+) -> PriceTick | None:
     """One symbol of ``GET /v2/stocks/snapshots``: the latest quote's best bid/ask with sizes
     (``bp``/``bs``/``ap``/``as``; Alpaca's quote sizes count round lots of
     :data:`ROUND_LOT` shares: read as shares) and the latest trade's price (``p``); None if
-    neither."""
+    neither. With ``seen`` (symbol -> the last trade counted, updated), ``last_qty`` is the
+    latest trade's size in shares (``s``) the first time that trade (``i``, ``t``) is seen:
+    the next polls repeat it and carry no volume (trades between polls are not seen)."""
     trade = snap.get("latestTrade") or {}
     quote = snap.get("latestQuote") or {}
     bid, ask, last = _price(quote.get("bp")), _price(quote.get("ap")), _price(trade.get("p"))
     if bid is None and ask is None and last is None:
         return None
+    last_qty = None
+    if seen is not None and last is not None and trade.get("s") is not None:
+        key = (trade.get("i"), trade.get("t"))
+        size = dec(trade.get("s"))
+        if size > 0 and seen.get(symbol) != key:
+            last_qty = size
+        seen[symbol] = key
     return PriceTick(
         symbol=symbol,
         ts=ts,
@@ -345,4 +356,5 @@ def parse_snapshot(symbol: str, snap: Raw, ts: int) -> PriceTick | None:
         last=last,
         bid_qty=dec(quote.get("bs")) * ROUND_LOT if bid is not None else None,
         ask_qty=dec(quote.get("as")) * ROUND_LOT if ask is not None else None,
+        last_qty=last_qty,
     )

@@ -468,8 +468,9 @@ def parse_price_tick(message: Raw, ctx: Context, now_ns: int = 0) -> PriceTick |
             bid_qty=dec(event["B"]) if "B" in event else None,
             ask_qty=dec(event["A"]) if "A" in event else None,
         )
-    if kind == "trade":
-        return PriceTick(symbol=symbol, ts=ts, last=dec(event.get("p")))
+    if kind == "trade":  # ``q``: the trade's quantity in base units (spot and USDⓈ-M)
+        qty = dec(event["q"]) if event.get("q") not in (None, "") else None
+        return PriceTick(symbol=symbol, ts=ts, last=dec(event.get("p")), last_qty=qty)
     if kind == "markPriceUpdate":
         return PriceTick(symbol=symbol, ts=ts, mark=dec(event.get("p")))
     return None

@@ -112,6 +112,7 @@ class OkxAdapter:
         self._client.atlas_on_connection = self._on_ws_connection
         self._facts: asyncio.Queue[VenueFact] | None = None
         self._prices: asyncio.Queue[PriceTick] | None = None
+        self._trades_seen: dict[str, tuple[Any, Any]] = {}  # symbol -> (last, last_qty)
         self._stream_up = False
         self._last_ts = 0
         self._markets_loaded = False
@@ -489,7 +490,7 @@ class OkxAdapter:
         for row in message.get("data") or ():
             tick = p.parse_ticker(row, self._ctx)
             if tick is not None:
-                self._prices.put_nowait(tick)
+                self._prices.put_nowait(p.new_trade(tick, self._trades_seen))
 
     async def _keep_watching(self, symbol: str) -> None:
         await keep_watching(lambda: self._client.watch_ticker(symbol), self)

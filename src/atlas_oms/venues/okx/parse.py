@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import msgspec
+
 from atlas_oms.model.enums import LiquiditySide, PositionSide, Side, TimeInForce
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.model.venue import (
@@ -292,13 +294,33 @@ def parse_positions(rows: Iterable[Raw], ctx: Context) -> list[VenuePosition]:
 
 
 def parse_ticker(row: Raw, ctx: Context) -> PriceTick | None:
+    """A ``tickers`` row; ``last_qty`` = ``lastSz`` (contracts x ``ctVal``: base units) when
+    positive. A ticker push repeats the last trade when only the book moved: the adapter
+    counts a trade only when ``(last, lastSz)`` changed (:func:`new_trade`)."""
     inst_id = str(row.get("instId", ""))
     if not inst_id:
         return None
+    last = dec(row.get("last")) or None
+    size = ctx.qty(inst_id, row.get("lastSz")) if last is not None else ZERO
     return PriceTick(
         symbol=ctx.symbol(inst_id),
         ts=ms_to_ns(row.get("ts")),
         bid=dec(row.get("bidPx")) or None,
         ask=dec(row.get("askPx")) or None,
-        last=dec(row.get("last")) or None,
+        last=last,
+        last_qty=size if size > 0 else None,
     )
+
+
+def new_trade(tick: PriceTick, seen: dict[str, tuple[Any, Any]]) -> PriceTick:
+    """``tick`` with ``last_qty`` only when its ``(last, last_qty)`` differs from the previous
+    ticker's of that symbol (``seen`` is updated): a repeated last trade is no new volume.
+    Two equal trades in a row count once (OKX's ticker carries no trade id; the ``trades``
+    channel would be exact)."""
+    if tick.last_qty is None:
+        return tick
+    key = (tick.last, tick.last_qty)
+    if seen.get(tick.symbol) == key:
+        return msgspec.structs.replace(tick, last_qty=None)
+    seen[tick.symbol] = key
+    return tick

@@ -451,6 +451,7 @@ class UpbitAdapter:
         instead; polling keeps one code path for the fake and the venue (documented)."""
         by_market = {p.market_of(s): s for s in symbols}
         params = {"markets": ",".join(by_market)}
+        seen: dict[str, tuple[Any, ...]] = {}  # symbol -> the last trade counted
         while True:
             try:
                 rows = await self._get("publicGetTicker", dict(params)) or []
@@ -462,8 +463,7 @@ class UpbitAdapter:
                 symbol = by_market.get(str(row.get("market")))
                 if symbol is None:
                     continue
-                ts = int(row.get("timestamp") or 0) * 1_000_000 or self._now_ns()
-                yield PriceTick(symbol=symbol, ts=ts, last=p.dec(str(row["trade_price"])))
+                yield p.parse_ticker(row, symbol, self._now_ns(), seen)
             await asyncio.sleep(self.price_poll_s)
 
     async def books(self, symbols: list[str], depth: int) -> AsyncIterator[VenueBook]:

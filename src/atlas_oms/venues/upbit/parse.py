@@ -23,6 +23,7 @@ from atlas_oms.model.venue import (
     BalanceUpdate,
     FactSource,
     OrderUpdate,
+    PriceTick,
     VenueBalance,
     VenueFill,
     VenueInstrument,
@@ -32,6 +33,26 @@ from atlas_oms.model.venue import (
 
 ZERO = Decimal(0)
 EIGHT = Decimal("0.00000001")
+
+
+def parse_ticker(
+    row: dict[str, Any], symbol: str, now_ns: int, seen: dict[str, tuple[Any, ...]]
+) -> PriceTick:
+    """A ``GET /v1/ticker`` row (it has ``trade_price``) as a tick: ``last`` = the last trade's
+    price; ``last_qty`` = its ``trade_volume`` (base units) only when that trade
+    (``trade_timestamp``, price, volume) differs from the one the previous poll saw (``seen``,
+    updated): a poll repeats the last trade until the next one. Trades between two polls are
+    not seen (Upbit's ``trades`` WebSocket would give each)."""
+    ts = int(row.get("timestamp") or 0) * 1_000_000 or now_ns
+    last = dec(str(row["trade_price"]))
+    qty = None
+    if row.get("trade_volume") not in (None, ""):
+        volume = dec(str(row["trade_volume"]))
+        key = (row.get("trade_timestamp"), last, volume)
+        if volume > 0 and seen.get(symbol) != key:
+            qty = volume
+        seen[symbol] = key
+    return PriceTick(symbol=symbol, ts=ts, last=last, last_qty=qty)
 
 
 def dec(value: Any, default: Decimal = ZERO) -> Decimal:
