@@ -16,7 +16,7 @@ from atlas_oms.model.venue import VenueOrderState
 from atlas_oms.venues.binance import BinanceEndpoints, BinanceSpotAdapter, BinanceUsdmAdapter
 
 from .harness import Capability, Instrument, TruthOrder
-from .harness_base import CountedChangeFaults
+from .harness_base import BTC_USDT, BTC_USDT_PERP, CountedChangeFaults
 
 D = Decimal
 ACCOUNT = "acc-1"
@@ -216,14 +216,7 @@ class BinanceSpotHarness(_BinanceHarness):
             Capability.BOOKS,
         }
     )
-    instrument = Instrument(
-        symbol="BTC/USDT",
-        base="BTC",
-        quote="USDT",
-        qty=D("0.01"),
-        price=D("50000"),
-        derivative=False,
-    )
+    instrument = BTC_USDT
 
     def _endpoints(self) -> BinanceEndpoints:
         return BinanceEndpoints(self.f.http, f"{self.f.ws}/ws", f"{self.f.ws}/ws-api/v3")
@@ -266,14 +259,7 @@ class BinanceUsdmHarness(_BinanceHarness):
             Capability.BOOKS,
         }
     )
-    instrument = Instrument(
-        symbol="BTC/USDT:USDT",
-        base="BTC",
-        quote="USDT",
-        qty=D("0.01"),
-        price=D("50000"),
-        derivative=True,
-    )
+    instrument = BTC_USDT_PERP
 
     def _endpoints(self) -> BinanceEndpoints:
         return BinanceEndpoints(self.f.http, f"{self.f.ws}/fstream/ws")

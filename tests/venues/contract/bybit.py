@@ -17,7 +17,7 @@ from atlas_oms.model.venue import VenueOrderState
 from atlas_oms.venues.bybit import BybitEndpoints, BybitLinearAdapter, BybitSpotAdapter
 
 from .harness import Capability, Instrument, TruthOrder
-from .harness_base import CountedChangeFaults
+from .harness_base import BTC_USDT, BTC_USDT_PERP, CountedChangeFaults
 
 D = Decimal
 ACCOUNT = "acc-1"
@@ -203,14 +203,7 @@ class BybitSpotHarness(_BybitHarness):
             Capability.BOOKS,
         }
     )
-    instrument = Instrument(
-        symbol="BTC/USDT",
-        base="BTC",
-        quote="USDT",
-        qty=D("0.01"),
-        price=D("50000"),
-        derivative=False,
-    )
+    instrument = BTC_USDT
 
 
 class BybitLinearHarness(_BybitHarness):
@@ -229,11 +222,4 @@ class BybitLinearHarness(_BybitHarness):
             Capability.BOOKS,
         }
     )
-    instrument = Instrument(
-        symbol="BTC/USDT:USDT",
-        base="BTC",
-        quote="USDT",
-        qty=D("0.01"),
-        price=D("50000"),
-        derivative=True,
-    )
+    instrument = BTC_USDT_PERP

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Generic, Protocol, TypeVar
 
+from .harness import Instrument
+
 #: The adapter's HTTP timeout in the contract; a held reply is held longer than this.
 TIMEOUT_MS = 800
 #: The adapter's timings in the contract (small: a lost reply, a dropped stream show fast).
@@ -26,6 +28,23 @@ ADAPTER_TIMINGS: dict[str, Any] = {
     "reconnect_min_s": 0.05,
     "reconnect_max_s": 0.2,
 }
+#: The crypto venues' contract instruments: BTC/USDT spot and its USDT-margined perpetual.
+BTC_USDT = Instrument(
+    symbol="BTC/USDT",
+    base="BTC",
+    quote="USDT",
+    qty=Decimal("0.01"),
+    price=Decimal("50000"),
+    derivative=False,
+)
+BTC_USDT_PERP = Instrument(
+    symbol="BTC/USDT:USDT",
+    base="BTC",
+    quote="USDT",
+    qty=Decimal("0.01"),
+    price=Decimal("50000"),
+    derivative=True,
+)
 #: The harness's action names -> the fakes' counter names (``delay_cancels``, ``drop_amends``...).
 CHANGES = {"CANCEL": "cancels", "AMEND": "amends"}
 

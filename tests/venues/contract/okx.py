@@ -17,7 +17,7 @@ from atlas_oms.venues.okx import OkxAdapter
 from atlas_oms.venues.okx.parse import unified_symbol
 
 from .harness import Capability, Instrument, TruthOrder
-from .harness_base import CountedChangeFaults
+from .harness_base import BTC_USDT, BTC_USDT_PERP, CountedChangeFaults
 
 D = Decimal
 ACCOUNT = "acc-1"
@@ -191,14 +191,7 @@ class OkxSpotHarness(_OkxHarness):
             Capability.BOOKS,
         }
     )
-    instrument = Instrument(
-        symbol="BTC/USDT",
-        base="BTC",
-        quote="USDT",
-        qty=D("0.01"),
-        price=D("50000"),
-        derivative=False,
-    )
+    instrument = BTC_USDT
 
 
 class OkxSwapHarness(_OkxHarness):
@@ -214,14 +207,7 @@ class OkxSwapHarness(_OkxHarness):
             Capability.BOOKS,
         }
     )
-    instrument = Instrument(
-        symbol="BTC/USDT:USDT",
-        base="BTC",
-        quote="USDT",
-        qty=D("0.01"),
-        price=D("50000"),
-        derivative=True,
-    )
+    instrument = BTC_USDT_PERP
 
 
 _WHY = {
