@@ -162,6 +162,12 @@ def test_an_iceberg_shows_its_display_child(api: Api) -> None:
     }
     r = api.post("/v1/algos", body)
     assert r.status_code == 201, r.text
+    # native on the built-in exchange: one child of the whole quantity showing 0.2
+    children = r.json()["children"]
+    assert [(c["leaves_qty"], c["display_qty"]) for c in children] == [("1.00", "0.20")]
+    emulated = body | {"algo_id": "ice2", "native": False}
+    r = api.post("/v1/algos", emulated)
+    assert r.status_code == 201, r.text
     assert [c["leaves_qty"] for c in r.json()["children"]] == ["0.20"]
 
 

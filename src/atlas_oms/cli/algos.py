@@ -96,7 +96,7 @@ def submit_body(args: argparse.Namespace) -> dict[str, Any]:
             raise UsageError(f"--{dest.replace('_', '-')} is not an option of a {kind} order")
     for dest, field in own.items():
         value = getattr(args, dest)
-        if value is None or value is False:
+        if value is None or (value is False and dest != "native"):
             continue
         if dest == "weights":
             value = [w.strip() for w in value.split(",") if w.strip()]
@@ -393,7 +393,12 @@ def _submit_parser(asub: Any) -> None:
     ice = submit.add_argument_group("iceberg")
     ice.add_argument("--display-qty", type=decimal_text, metavar="QTY")
     ice.add_argument("--display-variance-pct", type=decimal_text, metavar="PCT")
-    ice.add_argument("--native", action="store_true", help="the venue's own iceberg if it has one")
+    ice.add_argument(
+        "--native",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the venue's own iceberg (the default where it has one); --no-native: emulated",
+    )
     smart = submit.add_argument_group("smart")
     smart.add_argument("--depth-margin-pct", type=decimal_text, metavar="PCT")
     server_options(submit)

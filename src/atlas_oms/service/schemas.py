@@ -188,6 +188,7 @@ class AlgoIn(Body):
     participation_pct: Dec | None = None
     display_qty: Dec | None = None
     display_variance_pct: Dec = Decimal(0)
-    native: bool = False
+    #: None: the venue's own iceberg where it has one (else emulated); False: always emulated.
+    native: bool | None = None
     depth_margin_pct: Dec = Decimal(0)
     reroute_after_ms: int = Field(default=0, ge=0)

@@ -65,22 +65,46 @@ Resolution (:func:`load_accounts` -> :class:`AccountsConfig`):
   is not main, a main with a parent, a routing target (default or strategy) that does not exist,
   two accounts claiming one strategy, an exchange without known venues, two Atlas ids alike,
   an unknown venue under ``venues:``.
+
+The file's sections have modules of their own, and every name is importable from here:
+``accounts_base.py`` (markets, the venue of each market, the strict model base),
+``accounts_endpoints.py`` (``venues:``), ``accounts_routing.py`` (``account_routing:`` and the
+routing of strategies), ``accounts_failover.py`` (``failover:``), ``accounts_fees.py``
+(``fees:``) and ``accounts_paper.py`` (paper accounts' feeds).
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError, field_validator
+from pydantic import StrictBool, ValidationError, field_validator
 
 from atlas_oms.model.risk import RiskLimits
+from atlas_oms.venues.accounts_base import MARKET_VENUES as MARKET_VENUES
+from atlas_oms.venues.accounts_base import MARKETS as MARKETS
+from atlas_oms.venues.accounts_base import Market as Market
+from atlas_oms.venues.accounts_base import _decimal, _Strict
+from atlas_oms.venues.accounts_endpoints import DEFAULT_VENUES as DEFAULT_VENUES
+from atlas_oms.venues.accounts_endpoints import VenueEndpoints as VenueEndpoints
+from atlas_oms.venues.accounts_failover import FailoverAlternativeEntry as FailoverAlternativeEntry
+from atlas_oms.venues.accounts_failover import FailoverConfig as FailoverConfig
+from atlas_oms.venues.accounts_failover import FailoverRuleEntry as FailoverRuleEntry
+from atlas_oms.venues.accounts_failover import FailoverSection as FailoverSection
+from atlas_oms.venues.accounts_failover import FailoverTarget as FailoverTarget
+from atlas_oms.venues.accounts_failover import _failover
+from atlas_oms.venues.accounts_fees import FeeEntry as FeeEntry
+from atlas_oms.venues.accounts_paper import _feed_of, _same_feed
+from atlas_oms.venues.accounts_routing import BalanceRules as BalanceRules
+from atlas_oms.venues.accounts_routing import Rebalance as Rebalance
+from atlas_oms.venues.accounts_routing import Routing as Routing
+from atlas_oms.venues.accounts_routing import RoutingError as RoutingError
+from atlas_oms.venues.accounts_routing import StrategyRouting
 from atlas_oms.venues.credentials import CredentialsError, CredentialSource, Keyring
 
 __all__ = [
@@ -102,42 +126,11 @@ __all__ = [
     "parse_accounts",
 ]
 
-Market = Literal["spot", "futures"]
-MARKETS: tuple[Market, ...] = ("spot", "futures")
-#: (exchange, market) -> the Atlas venue that trades it. A later adapter adds its rows.
-MARKET_VENUES: dict[tuple[str, str], str] = {
-    ("binance", "spot"): "binance",
-    ("binance", "futures"): "binanceusdm",
-    ("bybit", "spot"): "bybit",
-    ("bybit", "futures"): "bybitlinear",  # USDT linear perpetuals of the unified account
-    ("okx", "spot"): "okx",  # one OKX adapter trades spot and SWAP (BTC-USDT-SWAP)
-    ("okx", "futures"): "okx",
-    ("upbit", "spot"): "upbit",  # KRW markets
-    # US equities on a cash account are held like spot assets (cash and shares)
-    ("alpaca", "spot"): "alpaca",
-}
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 _EXCHANGE = re.compile(r"^[a-z0-9]+$")
-_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d UTC$")
 
 
 # ------------------------------------------------------------------------------- the file's models
-def _decimal(value: Any) -> Decimal | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        raise ValueError("must be a number")
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise ValueError(f"{value!r} is not a number") from None
-    if not number.is_finite() or number < 0:
-        raise ValueError(f"must be zero or more, not {value}")
-    return number
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class AccountEntry(_Strict):
@@ -193,160 +186,6 @@ class AccountEntry(_Strict):
         if value is not None and (not value.strip() or value.startswith("/") or ".." in value):
             raise ValueError("must be a relative path under exchanges/, without '..'")
         return value
-
-
-class BalanceRules(_Strict):
-    min_main_balance: Decimal | None = None
-    max_sub_balance: Decimal | None = None
-    #: The asset the rules count (and rebalancing moves): USDT unless told.
-    asset: str = "USDT"
-
-    _numbers = field_validator("min_main_balance", "max_sub_balance", mode="before")(_decimal)
-
-
-class Rebalance(_Strict):
-    enabled: StrictBool = False
-    schedule: Literal["hourly", "daily", "weekly"] = "daily"
-    time: str = "00:00 UTC"
-
-    @field_validator("time")
-    @classmethod
-    def _time(cls, value: str) -> str:
-        if not _TIME.match(value):
-            raise ValueError(f"{value!r} is not a time like '00:00 UTC'")
-        return value
-
-
-class Routing(_Strict):
-    default: str
-    #: Strategy -> the account name that trades it, or several (rate limits spread across them:
-    #: an order goes to the first, in this order, with budget left).
-    strategies: dict[str, str | list[str]] = {}
-    balance_rules: BalanceRules = BalanceRules()
-    rebalance: Rebalance = Rebalance()
-
-
-class VenueEndpoints(_Strict):
-    """Where one venue is. ``ws_api_url`` is the WebSocket API (spot user data and orders);
-    USDⓈ-M futures' user data uses a listenKey stream on ``ws_url``."""
-
-    rest_url: str
-    ws_url: str
-    ws_api_url: str | None = None
-    recv_window_ms: int = 5000
-    timeout_ms: int = 10_000
-    #: Added to this venue's unified symbols in Atlas (``BTC/USDT@bybit``) so that it can list
-    #: the same unified symbol as another venue of the node (runtime/gateway/qualified.py).
-    symbol_suffix: str = ""
-    #: A separate market data API (Alpaca: ``https://data.alpaca.markets``, paper and live).
-    data_url: str | None = None
-
-    @field_validator("symbol_suffix")
-    @classmethod
-    def _suffix(cls, value: str) -> str:
-        if value and not re.match(r"^@[a-z0-9_]+$", value):
-            raise ValueError(f"{value!r} is not a suffix like '@bybit'")
-        return value
-
-    @field_validator("rest_url", "ws_url", "ws_api_url")
-    @classmethod
-    def _url(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^(https?|wss?)://[^\s/]+", value):
-            raise ValueError(f"{value!r} is not an http(s):// or ws(s):// URL")
-        return value
-
-    @field_validator("recv_window_ms", "timeout_ms")
-    @classmethod
-    def _positive(cls, value: int) -> int:
-        if value <= 0:
-            raise ValueError("must be positive")
-        return value
-
-
-#: Each venue's real endpoints; ``venues:`` in the file overrides them field by field.
-DEFAULT_VENUES: dict[str, VenueEndpoints] = {
-    "binance": VenueEndpoints(
-        rest_url="https://api.binance.com",
-        ws_url="wss://stream.binance.com:9443/ws",
-        ws_api_url="wss://ws-api.binance.com:443/ws-api/v3",
-    ),
-    "binanceusdm": VenueEndpoints(
-        rest_url="https://fapi.binance.com",
-        ws_url="wss://fstream.binance.com/ws",
-    ),
-    "bybit": VenueEndpoints(rest_url="https://api.bybit.com", ws_url="wss://stream.bybit.com"),
-    "bybitlinear": VenueEndpoints(
-        rest_url="https://api.bybit.com", ws_url="wss://stream.bybit.com"
-    ),
-    "okx": VenueEndpoints(rest_url="https://www.okx.com", ws_url="wss://ws.okx.com:8443/ws/v5"),
-    "upbit": VenueEndpoints(
-        rest_url="https://api.upbit.com", ws_url="wss://api.upbit.com/websocket/v1"
-    ),
-    # Alpaca's paper URLs by default; live (api.alpaca.markets) only when ``venues:`` says so
-    "alpaca": VenueEndpoints(
-        rest_url="https://paper-api.alpaca.markets",
-        ws_url="wss://paper-api.alpaca.markets/stream",
-        data_url="https://data.alpaca.markets",
-    ),
-}
-
-
-class FailoverAlternativeEntry(_Strict):
-    #: An Atlas account id (``bybit_spot_main``): its venue takes the orders.
-    account: str
-    #: The symbol there (default: the primary's unified symbol as that venue names it).
-    symbol: str | None = None
-
-
-class FailoverRuleEntry(_Strict):
-    #: The Atlas account id whose new orders fail over.
-    account: str
-    #: Only this symbol (default: every symbol of the account).
-    symbol: str | None = None
-    alternatives: list[FailoverAlternativeEntry]
-
-
-class FailoverSection(_Strict):
-    #: A venue account whose health score is below this is down too (0 to 1).
-    min_health: float = 0.5
-    #: How often the routes are checked (a switch and a restore are journaled without orders).
-    check_every_s: float = 1.0
-    rules: list[FailoverRuleEntry] = []
-
-    @field_validator("min_health")
-    @classmethod
-    def _health(cls, value: float) -> float:
-        if not (math.isfinite(value) and 0 <= value <= 1):
-            raise ValueError(f"must be between 0 and 1, not {value}")
-        return value
-
-    @field_validator("check_every_s")
-    @classmethod
-    def _every(cls, value: float) -> float:
-        if not (math.isfinite(value) and value > 0):
-            raise ValueError(f"must be positive, not {value}")
-        return value
-
-
-class FeeEntry(_Strict):
-    """An account's fee tier at one venue (``fees: {account: {venue: {maker, taker}}}``):
-    fractions of the notional (``"0.0004"`` = 4 bps; a maker rebate is negative)."""
-
-    maker: Decimal
-    taker: Decimal
-
-    @field_validator("maker", "taker", mode="before")
-    @classmethod
-    def _rate(cls, value: Any) -> Decimal:
-        if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-            raise ValueError("must be a number")
-        try:
-            number = Decimal(str(value))
-        except InvalidOperation:
-            raise ValueError(f"{value!r} is not a number") from None
-        if not number.is_finite() or abs(number) >= 1:
-            raise ValueError(f"must be a fraction of the notional, not {value}")
-        return number
 
 
 class AccountsFile(_Strict):
@@ -414,27 +253,6 @@ class VenueAccountConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class FailoverTarget:
-    """One alternative of a failover rule: the venue account and its symbol (None: the
-    primary's symbol as this venue names it)."""
-
-    venue: str
-    account_id: str
-    symbol: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class FailoverConfig:
-    """``failover.rules[i]`` resolved: the primary account (and symbol; None: every symbol) and
-    its alternatives, in order."""
-
-    account_id: str
-    venue: str
-    symbol: str | None
-    alternatives: tuple[FailoverTarget, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class UmbrellaAccount:
     """An Atlas account with no venue session: the parent of a main account's subs in a market
     the main account does not trade."""
@@ -465,16 +283,8 @@ class AccountsConfigError(ValueError):
         super().__init__("\n".join(lines))
 
 
-class RoutingError(LookupError):
-    """An order cannot be routed: ``reason`` ``UNKNOWN_STRATEGY`` or ``MARKET_DISABLED``."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        self.reason = reason
-        super().__init__(message)
-
-
 @dataclass(frozen=True)
-class AccountsConfig:
+class AccountsConfig(StrategyRouting):
     """The resolved configuration: venue accounts, umbrella accounts, routing and endpoints."""
 
     accounts: tuple[VenueAccountConfig, ...]
@@ -529,68 +339,6 @@ class AccountsConfig:
             for a in self.accounts
             if a.credentials.source == "vault"
         }
-
-    def strategy_table(self) -> dict[str, str]:
-        """Strategy -> account name: the routing table (the first of several), then accounts'
-        own ``strategy:``."""
-        table = {k: v if isinstance(v, str) else v[0] for k, v in self.routing.strategies.items()}
-        for exchange_accounts in self.entries.values():
-            for name, entry in exchange_accounts.items():
-                if entry.strategy is not None:
-                    table.setdefault(entry.strategy, name)
-        return table
-
-    def route(self, strategy: str | None, market: str, *, exchange: str | None = None) -> str:
-        """The Atlas account id that trades ``strategy``'s orders in ``market``."""
-        if market not in MARKETS:
-            raise RoutingError("MARKET_DISABLED", f"unknown market {market!r}: spot or futures")
-        if strategy is None:
-            name = self.routing.default
-        else:
-            table = self.strategy_table()
-            if strategy not in table:
-                known = ", ".join(sorted(table)) or "none"
-                raise RoutingError(
-                    "UNKNOWN_STRATEGY",
-                    f"strategy {strategy!r} is not routed to any account (known: {known})",
-                )
-            name = table[strategy]
-        exchanges = [exchange] if exchange else [e for e in self.entries if name in self.entries[e]]
-        for ex in exchanges:
-            entry = self.entries.get(ex, {}).get(name)
-            if entry is None:
-                continue
-            if not getattr(entry, f"{market}_enabled"):
-                raise RoutingError(
-                    "MARKET_DISABLED",
-                    f"account {name} on {ex} does not trade {market} ({market}_enabled is false)",
-                )
-            return f"{ex}_{market}_{name}"
-        raise RoutingError("UNKNOWN_STRATEGY", f"account {name!r} is not on {exchange}")
-
-    def strategy_accounts(self, strategy: str, market: str, exchange: str) -> list[str]:
-        """Every Atlas account id that may trade ``strategy`` in ``market`` on ``exchange``, in
-        the file's order (``account_routing.strategies``: one name or several; else the one
-        account whose own ``strategy:`` names it). Accounts of other exchanges, or that do not
-        trade the market, are left out; none is :class:`RoutingError` ``UNKNOWN_STRATEGY``."""
-        routed = self.routing.strategies.get(strategy)
-        if routed is None:
-            table = self.strategy_table()
-            names = [table[strategy]] if strategy in table else []
-        else:
-            names = [routed] if isinstance(routed, str) else list(routed)
-        named = self.entries.get(exchange, {})
-        out = [
-            f"{exchange}_{market}_{n}"
-            for n in names
-            if n in named and getattr(named[n], f"{market}_enabled", False)
-        ]
-        if not out:
-            raise RoutingError(
-                "UNKNOWN_STRATEGY",
-                f"strategy {strategy!r} has no account trading {market} on {exchange}",
-            )
-        return out
 
 
 # ------------------------------------------------------------------------------------- loading
@@ -865,100 +613,3 @@ def _resolve(
         parsed.failover.check_every_s,
         parsed.fees,
     )
-
-
-def _failover(
-    section: FailoverSection,
-    accounts: Sequence[VenueAccountConfig],
-    problem: Callable[[Iterable[str], str], None],
-) -> tuple[FailoverConfig, ...]:
-    """``failover.rules`` resolved: every account named must be an Atlas account of the file;
-    an alternative is another venue account; without symbols, an alternative trades the same
-    market (spot for spot, futures for futures) so the unified symbol means the same thing."""
-    by_id = {a.account_id: a for a in accounts}
-    known = ", ".join(sorted(by_id)) or "none"
-    out: list[FailoverConfig] = []
-    seen: set[tuple[str, str | None]] = set()
-    for i, rule in enumerate(section.rules):
-        where = ("failover", "rules", str(i))
-        primary = by_id.get(rule.account)
-        if primary is None:
-            problem((*where, "account"), f"no Atlas account {rule.account!r} (known: {known})")
-            continue
-        if (rule.account, rule.symbol) in seen:
-            problem(where, f"a second rule for {rule.account} {rule.symbol or '(every symbol)'}")
-        seen.add((rule.account, rule.symbol))
-        if not rule.alternatives:
-            problem((*where, "alternatives"), "names no alternative")
-        targets: list[FailoverTarget] = []
-        for j, alt in enumerate(rule.alternatives):
-            at = (*where, "alternatives", str(j))
-            acc = by_id.get(alt.account)
-            if acc is None:
-                problem((*at, "account"), f"no Atlas account {alt.account!r} (known: {known})")
-                continue
-            if acc.account_id == primary.account_id:
-                problem((*at, "account"), "is the primary account itself")
-                continue
-            if alt.symbol is None and acc.market != primary.market:
-                problem(
-                    (*at, "account"),
-                    f"trades {acc.market}, the primary {primary.market}: name the symbol",
-                )
-                continue
-            if rule.symbol is None and alt.symbol is not None:
-                problem((*at, "symbol"), "a rule for every symbol maps symbols by venue only")
-                continue
-            targets.append(FailoverTarget(acc.venue, acc.account_id, alt.symbol))
-        if targets:
-            out.append(FailoverConfig(rule.account, primary.venue, rule.symbol, tuple(targets)))
-    return tuple(out)
-
-
-def _feed_of(
-    entry: AccountEntry,
-    where: tuple[str, ...],
-    base: Path,
-    problem: Callable[[Iterable[str], str], None],
-) -> Path | None:
-    """A paper account's ``feed`` resolved against ``base`` (it must be a file), its settings
-    checked."""
-    if entry.feed is None:
-        for key in ("feed_speed", "feed_loop"):
-            if getattr(entry, key) is not None:
-                problem((*where, key), "applies to a paper account with a feed only (feed:)")
-        return None
-    if entry.mode != "paper":
-        problem((*where, "feed"), "applies to paper accounts only (mode: paper)")
-        return None
-    speed = entry.feed_speed
-    if speed is not None and not (math.isfinite(speed) and speed >= 0):
-        problem((*where, "feed_speed"), f"must be zero or more, not {speed}")
-    path = base / entry.feed
-    if not path.is_file():
-        problem((*where, "feed"), f"no such file: {path}")
-        return None
-    return path
-
-
-def _same_feed(
-    paper: Sequence[VenueAccountConfig],
-    ids: Mapping[str, tuple[str, ...]],
-    problem: Callable[[Iterable[str], str], None],
-) -> None:
-    """The paper accounts of one real venue share its paper venue, so one source of market data:
-    the same feed (or none), speed and loop."""
-    first: dict[str, VenueAccountConfig] = {}
-    for acc in paper:
-        other = first.setdefault(acc.venue, acc)
-        if (acc.feed, acc.feed_speed, acc.feed_loop) != (
-            other.feed,
-            other.feed_speed,
-            other.feed_loop,
-        ):
-            problem(
-                (*ids[acc.account_id], "feed"),
-                f"the paper accounts of {acc.venue} share one market: {other.account_id} "
-                f"{'replays ' + str(other.feed) if other.feed else 'follows the real venue'} "
-                "(feed, feed_speed and feed_loop must be the same)",
-            )

@@ -17,16 +17,16 @@ from atlas_oms.venues.alpaca import AlpacaAdapter
 from atlas_oms.venues.alpaca.parse import base_client_id, order_state
 
 from .harness import Capability, Instrument, TruthOrder
+from .harness_base import FakeHarness
 
 D = Decimal
 ACCOUNT = "acc-1"
 KEY = "PKCONTRACT0000000001"
 SECRET = "contractsecret0000000000000000000000001"
-TIMEOUT_MS = 800
 SYMBOL = "AAPL"
 
 
-class AlpacaHarness:
+class AlpacaHarness(FakeHarness[FakeAlpaca]):
     name = "alpaca"
     venue = "alpaca"
     capabilities: frozenset[Capability] = frozenset({Capability.BOOKS})
@@ -39,45 +39,29 @@ class AlpacaHarness:
     instrument = Instrument(
         symbol=SYMBOL, base=SYMBOL, quote="USD", qty=D("10"), price=D("150"), derivative=False
     )
-
-    def __init__(self) -> None:
-        self.fake: FakeAlpaca | None = None
+    key = KEY
+    secret = SECRET
 
     def not_applicable(self, capability: Capability) -> str:
         return f"{self.name}: {_WHY[capability]}"
 
     # ------------------------------------------------------------------ life
     async def start(self, *, hedge_mode: bool = False) -> None:
-        self.fake = FakeAlpaca(
-            [Account(name=ACCOUNT, api_key=KEY, secret=SECRET, cash=D("100000"))],
-            last_price=D("155"),
+        await self._start_fake(
+            FakeAlpaca(
+                [Account(name=ACCOUNT, api_key=KEY, secret=SECRET, cash=D("100000"))],
+                last_price=D("155"),
+            )
         )
-        await self.fake.start()
-
-    async def stop(self) -> None:
-        if self.fake is not None:
-            await self.fake.stop()
-
-    @property
-    def f(self) -> FakeAlpaca:
-        assert self.fake is not None, "the harness is not started"
-        return self.fake
 
     def adapter(
         self, account_id: str, decode_client_id: Callable[[str], int | None]
     ) -> VenueAdapter:
         adapter: VenueAdapter = AlpacaAdapter(
-            account_id=account_id,
-            api_key=KEY,
-            secret=SECRET,
-            decode_client_id=decode_client_id,
+            **self.adapter_args(account_id, decode_client_id),
             base_url=self.f.http,
             stream_url=self.f.stream_url,
             data_url=self.f.http,
-            timeout_ms=TIMEOUT_MS,
-            heartbeat_s=0.1,
-            reconnect_min_s=0.05,
-            reconnect_max_s=0.2,
             # the contract runs at any hour: the XNYS schedule is tested elsewhere
             session=None,
         )
@@ -97,12 +81,6 @@ class AlpacaHarness:
         return found[0]
 
     # ------------------------------------------------------------------ knobs
-    def delay_next_place(self, seconds: float) -> None:
-        self.f.faults.delay_places = 1
-        self.f.faults.delay_s = seconds
-
-    def drop_after_next_place(self) -> None:
-        self.f.faults.drop_places = 1
 
     def fail_next_place(self, *, committed: bool) -> None:
         if committed:
@@ -123,25 +101,13 @@ class AlpacaHarness:
         )
         target[_CHANGES[action]] = 1
 
-    def fill_on_stream_subscribe(self, client_order_id: str) -> None:
-        self.f.faults.fill_on_subscribe.append(client_order_id)
-
     def drop_stream(self) -> None:
         self.f.drop_streams()
-
-    def half_open(self, on: bool) -> None:
-        self.f.faults.half_open = on
 
     def expire_stream_auth(self) -> None:
         """Alpaca's stream keys do not expire; the nearest thing is the venue ending the
         session (``unauthorized``, then a close): the adapter reconnects and re-authenticates."""
         self.f.end_stream_sessions(ACCOUNT)
-
-    def duplicate_executions(self, on: bool) -> None:
-        self.f.faults.duplicate_events = on
-
-    def visibility_lag(self, seconds: float) -> None:
-        self.f.faults.visibility_lag_s = seconds
 
     def clock_offset(self, seconds: float) -> None:
         self.f.venue.clock_offset_ns = int(seconds * 1e9)
@@ -182,20 +148,6 @@ class AlpacaHarness:
 
     def rest_liquidity(self, side: str, qty: Decimal, price: Decimal) -> None:
         self.f.venue.house.setdefault(SYMBOL, []).append(HouseQuote(side.lower(), qty, price))
-
-    def fill(self, client_order_id: str, qty: Decimal, price: Decimal | None = None) -> None:
-        self.f.venue.fill(self._by_client(client_order_id), qty, price)
-
-    def fill_in_parts(self, client_order_id: str, parts: list[Decimal]) -> None:
-        order = self._by_client(client_order_id)
-        for part in parts:
-            self.f.venue.fill(order, part)
-
-    def fill_venue_order(self, venue_order_id: str, qty: Decimal) -> None:
-        self.f.venue.fill(self.f.venue.orders[venue_order_id], qty)
-
-    def cancel_races_fill(self) -> None:
-        self.f.faults.cancel_races_fill = 1
 
     # ------------------------------------------------------------------ truth
     def orders(self) -> list[TruthOrder]:

@@ -16,13 +16,12 @@ from atlas_oms.model.venue import VenueOrderState
 from atlas_oms.venues.binance import BinanceEndpoints, BinanceSpotAdapter, BinanceUsdmAdapter
 
 from .harness import Capability, Instrument, TruthOrder
+from .harness_base import BTC_USDT, BTC_USDT_PERP, CountedChangeFaults
 
 D = Decimal
 ACCOUNT = "acc-1"
 KEY = "contractkey00000000000000000000000000000000000000000000000000001"
 SECRET = "contractsecret000000000000000000000000000000000000000000000001"
-#: The adapter's HTTP timeout; a held reply is held longer than this.
-TIMEOUT_MS = 800
 
 _STATES = {
     "NEW": VenueOrderState.NEW,
@@ -35,15 +34,14 @@ _STATES = {
 }
 
 
-class _BinanceHarness:
+class _BinanceHarness(CountedChangeFaults[FakeBinance]):
     name = ""
     venue = ""
     market = ""
     capabilities: frozenset[Capability] = frozenset()
     instrument: Instrument
-
-    def __init__(self) -> None:
-        self.fake: FakeBinance | None = None
+    key = KEY
+    secret = SECRET
 
     def not_applicable(self, capability: Capability) -> str:
         return f"{self.name}: {_WHY[capability]}"
@@ -60,17 +58,7 @@ class _BinanceHarness:
         )
 
     async def start(self, *, hedge_mode: bool = False) -> None:
-        self.fake = FakeBinance([self._account(hedge_mode)])
-        await self.fake.start()
-
-    async def stop(self) -> None:
-        if self.fake is not None:
-            await self.fake.stop()
-
-    @property
-    def f(self) -> FakeBinance:
-        assert self.fake is not None, "the harness is not started"
-        return self.fake
+        await self._start_fake(FakeBinance([self._account(hedge_mode)]))
 
     def _endpoints(self) -> BinanceEndpoints:
         raise NotImplementedError
@@ -80,15 +68,8 @@ class _BinanceHarness:
     ) -> VenueAdapter:
         cls: Any = BinanceSpotAdapter if self.market == "spot" else BinanceUsdmAdapter
         adapter: VenueAdapter = cls(
-            account_id=account_id,
-            api_key=KEY,
-            secret=SECRET,
-            decode_client_id=decode_client_id,
+            **self.adapter_args(account_id, decode_client_id),
             endpoints=self._endpoints(),
-            timeout_ms=TIMEOUT_MS,
-            heartbeat_s=0.1,
-            reconnect_min_s=0.05,
-            reconnect_max_s=0.2,
         )
         return adapter
 
@@ -114,49 +95,12 @@ class _BinanceHarness:
         return f"{spec.base}/{spec.quote}{suffix}"
 
     # ------------------------------------------------------------------ knobs
-    def delay_next_place(self, seconds: float) -> None:
-        self.f.faults.delay_places = 1
-        self.f.faults.delay_s = seconds
-
-    def drop_after_next_place(self) -> None:
-        self.f.faults.drop_places = 1
-
-    def fail_next_place(self, *, committed: bool) -> None:
-        # HTTP 503 -1007 "Timeout waiting for response from backend server. Send status unknown"
-        if committed:
-            self.f.faults.fail_after_commit = 1
-        else:
-            self.f.faults.fail_before_commit = 1
-
-    def delay_next_change(self, action: str, seconds: float) -> None:
-        setattr(self.f.faults, f"delay_{_CHANGES[action]}", 1)
-        self.f.faults.delay_s = seconds
-
-    def drop_after_next_change(self, action: str) -> None:
-        setattr(self.f.faults, f"drop_{_CHANGES[action]}", 1)
-
-    def fail_next_change(self, action: str, *, committed: bool) -> None:
-        when = "after" if committed else "before"
-        setattr(self.f.faults, f"fail_{_CHANGES[action]}_{when}_commit", 1)
-
-    def fill_on_stream_subscribe(self, client_order_id: str) -> None:
-        # spot: after the WS-API subscribe answer; USDⓈ-M: when the listenKey stream connects
-        self.f.faults.fill_on_subscribe.append(client_order_id)
 
     def drop_stream(self) -> None:
         self.f.drop_user_streams()
 
-    def half_open(self, on: bool) -> None:
-        self.f.faults.half_open = on
-
     def expire_stream_auth(self) -> None:
         raise NotImplementedError
-
-    def duplicate_executions(self, on: bool) -> None:
-        self.f.faults.duplicate_events = on
-
-    def visibility_lag(self, seconds: float) -> None:
-        self.f.faults.visibility_lag_s = seconds
 
     def clock_offset(self, seconds: float) -> None:
         self.f.faults.clock_offset_ms = int(seconds * 1000)
@@ -215,9 +159,6 @@ class _BinanceHarness:
     def rest_liquidity(self, side: str, qty: Decimal, price: Decimal) -> None:
         self.f.venue.house_quote(self.market, "BTCUSDT", side, price, qty)
 
-    def fill(self, client_order_id: str, qty: Decimal, price: Decimal | None = None) -> None:
-        self.f.venue.fill(self._by_client(client_order_id), qty, price)
-
     def fill_in_parts(self, client_order_id: str, parts: list[Decimal]) -> None:
         self.f.venue.fill_in_parts(self._by_client(client_order_id), list(parts))
 
@@ -225,9 +166,6 @@ class _BinanceHarness:
         order = self.f.venue.order(self.market, int(venue_order_id))
         assert order is not None, venue_order_id
         self.f.venue.fill(order, qty)
-
-    def cancel_races_fill(self) -> None:
-        self.f.faults.cancel_races_fill = 1
 
     # ------------------------------------------------------------------ truth
     def orders(self) -> list[TruthOrder]:
@@ -278,14 +216,7 @@ class BinanceSpotHarness(_BinanceHarness):
             Capability.BOOKS,
         }
     )
-    instrument = Instrument(
-        symbol="BTC/USDT",
-        base="BTC",
-        quote="USDT",
-        qty=D("0.01"),
-        price=D("50000"),
-        derivative=False,
-    )
+    instrument = BTC_USDT
 
     def _endpoints(self) -> BinanceEndpoints:
         return BinanceEndpoints(self.f.http, f"{self.f.ws}/ws", f"{self.f.ws}/ws-api/v3")
@@ -328,14 +259,7 @@ class BinanceUsdmHarness(_BinanceHarness):
             Capability.BOOKS,
         }
     )
-    instrument = Instrument(
-        symbol="BTC/USDT:USDT",
-        base="BTC",
-        quote="USDT",
-        qty=D("0.01"),
-        price=D("50000"),
-        derivative=True,
-    )
+    instrument = BTC_USDT_PERP
 
     def _endpoints(self) -> BinanceEndpoints:
         return BinanceEndpoints(self.f.http, f"{self.f.ws}/fstream/ws")
@@ -348,9 +272,6 @@ class BinanceUsdmHarness(_BinanceHarness):
     #: a reconciliation: openOrders 40 + userTrades 5 + account 5 + positionRisk 5
     low_weight = 70
 
-
-#: The harness's action names -> the fake's knob names (``delay_cancels``, ``drop_amends``...).
-_CHANGES = {"CANCEL": "cancels", "AMEND": "amends"}
 
 _WHY = {
     Capability.POSITIONS: "a spot venue holds balances, not positions",

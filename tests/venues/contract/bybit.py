@@ -17,12 +17,12 @@ from atlas_oms.model.venue import VenueOrderState
 from atlas_oms.venues.bybit import BybitEndpoints, BybitLinearAdapter, BybitSpotAdapter
 
 from .harness import Capability, Instrument, TruthOrder
+from .harness_base import BTC_USDT, BTC_USDT_PERP, CountedChangeFaults
 
 D = Decimal
 ACCOUNT = "acc-1"
 KEY = "bybitcontractkey0001"
 SECRET = "bybitcontractsecret000000000000000001"
-TIMEOUT_MS = 800
 
 _STATES = {
     "New": VenueOrderState.NEW,
@@ -33,7 +33,6 @@ _STATES = {
     "Rejected": VenueOrderState.REJECTED,
 }
 _IDX = {0: PositionSide.BOTH, 1: PositionSide.LONG, 2: PositionSide.SHORT}
-_CHANGES = {"CANCEL": "cancels", "AMEND": "amends"}
 _WHY = {
     Capability.POSITIONS: "a spot venue holds balances, not positions",
     Capability.HEDGE_MODE: "a spot venue has no position mode (no LONG/SHORT legs)",
@@ -47,7 +46,7 @@ _WHY = {
 PENDING: dict[str, str] = {}
 
 
-class _BybitHarness:
+class _BybitHarness(CountedChangeFaults[FakeBybit]):
     pending = PENDING
     #: Bybit answers its per-UID limit in HTTP 200 (retCode 10006) with ``X-Bapi-Limit-Status: 0``
     #: and the reset ahead in ``X-Bapi-Limit-Reset-Timestamp``: the limiter's pause names that.
@@ -57,50 +56,34 @@ class _BybitHarness:
     category = ""
     capabilities: frozenset[Capability] = frozenset()
     instrument: Instrument
-
-    def __init__(self) -> None:
-        self.fake: FakeBybit | None = None
+    key = KEY
+    secret = SECRET
 
     def not_applicable(self, capability: Capability) -> str:
         return f"{self.name}: {_WHY[capability]}"
 
     async def start(self, *, hedge_mode: bool = False) -> None:
-        self.fake = FakeBybit(
-            [
-                AccountConfig(
-                    name=ACCOUNT,
-                    api_key=KEY,
-                    secret=SECRET,
-                    wallet={"USDT": D("100000"), "BTC": D("2")},
-                    hedge_mode=hedge_mode,
-                )
-            ]
+        await self._start_fake(
+            FakeBybit(
+                [
+                    AccountConfig(
+                        name=ACCOUNT,
+                        api_key=KEY,
+                        secret=SECRET,
+                        wallet={"USDT": D("100000"), "BTC": D("2")},
+                        hedge_mode=hedge_mode,
+                    )
+                ]
+            )
         )
-        await self.fake.start()
-
-    async def stop(self) -> None:
-        if self.fake is not None:
-            await self.fake.stop()
-
-    @property
-    def f(self) -> FakeBybit:
-        assert self.fake is not None, "the harness is not started"
-        return self.fake
 
     def adapter(
         self, account_id: str, decode_client_id: Callable[[str], int | None]
     ) -> VenueAdapter:
         cls: Any = BybitSpotAdapter if self.category == "spot" else BybitLinearAdapter
         adapter: VenueAdapter = cls(
-            account_id=account_id,
-            api_key=KEY,
-            secret=SECRET,
-            decode_client_id=decode_client_id,
+            **self.adapter_args(account_id, decode_client_id),
             endpoints=BybitEndpoints(self.f.http, self.f.ws),
-            timeout_ms=TIMEOUT_MS,
-            heartbeat_s=0.1,
-            reconnect_min_s=0.05,
-            reconnect_max_s=0.2,
         )
         return adapter
 
@@ -125,49 +108,14 @@ class _BybitHarness:
         return f"{base}/USDT:USDT" if self.category == "linear" else f"{base}/USDT"
 
     # ------------------------------------------------------------------ knobs
-    def delay_next_place(self, seconds: float) -> None:
-        self.f.faults.delay_places = 1
-        self.f.faults.delay_s = seconds
-
-    def drop_after_next_place(self) -> None:
-        self.f.faults.drop_places = 1
-
-    def fail_next_place(self, *, committed: bool) -> None:
-        if committed:
-            self.f.faults.fail_after_commit = 1
-        else:
-            self.f.faults.fail_before_commit = 1
-
-    def delay_next_change(self, action: str, seconds: float) -> None:
-        setattr(self.f.faults, f"delay_{_CHANGES[action]}", 1)
-        self.f.faults.delay_s = seconds
-
-    def drop_after_next_change(self, action: str) -> None:
-        setattr(self.f.faults, f"drop_{_CHANGES[action]}", 1)
-
-    def fail_next_change(self, action: str, *, committed: bool) -> None:
-        when = "after" if committed else "before"
-        setattr(self.f.faults, f"fail_{_CHANGES[action]}_{when}_commit", 1)
-
-    def fill_on_stream_subscribe(self, client_order_id: str) -> None:
-        self.f.faults.fill_on_subscribe.append(client_order_id)
 
     def drop_stream(self) -> None:
         self.f.drop_private_streams()
-
-    def half_open(self, on: bool) -> None:
-        self.f.faults.half_open = on
 
     def expire_stream_auth(self) -> None:
         """Bybit authenticates a private connection once; what ends is the connection itself
         (``max_active_time``, a key change): the venue closes it and a new one must log in."""
         self.f.drop_private_streams()
-
-    def duplicate_executions(self, on: bool) -> None:
-        self.f.faults.duplicate_events = on
-
-    def visibility_lag(self, seconds: float) -> None:
-        self.f.faults.visibility_lag_s = seconds
 
     def clock_offset(self, seconds: float) -> None:
         self.f.venue.clock_offset_ms = int(seconds * 1000)
@@ -212,20 +160,6 @@ class _BybitHarness:
         side_ = "Buy" if side.upper() == "BUY" else "Sell"
         self.f.venue.house_quote(self.category, "BTCUSDT", side_, price, qty)
 
-    def fill(self, client_order_id: str, qty: Decimal, price: Decimal | None = None) -> None:
-        self.f.venue.fill(self._by_client(client_order_id), qty, price)
-
-    def fill_in_parts(self, client_order_id: str, parts: list[Decimal]) -> None:
-        order = self._by_client(client_order_id)
-        for part in parts:
-            self.f.venue.fill(order, part)
-
-    def fill_venue_order(self, venue_order_id: str, qty: Decimal) -> None:
-        self.f.venue.fill(self.f.venue.orders[venue_order_id], qty)
-
-    def cancel_races_fill(self) -> None:
-        self.f.faults.cancel_races_fill = 1
-
     # ------------------------------------------------------------------ truth
     def orders(self) -> list[TruthOrder]:
         return [
@@ -269,14 +203,7 @@ class BybitSpotHarness(_BybitHarness):
             Capability.BOOKS,
         }
     )
-    instrument = Instrument(
-        symbol="BTC/USDT",
-        base="BTC",
-        quote="USDT",
-        qty=D("0.01"),
-        price=D("50000"),
-        derivative=False,
-    )
+    instrument = BTC_USDT
 
 
 class BybitLinearHarness(_BybitHarness):
@@ -295,11 +222,4 @@ class BybitLinearHarness(_BybitHarness):
             Capability.BOOKS,
         }
     )
-    instrument = Instrument(
-        symbol="BTC/USDT:USDT",
-        base="BTC",
-        quote="USDT",
-        qty=D("0.01"),
-        price=D("50000"),
-        derivative=True,
-    )
+    instrument = BTC_USDT_PERP

@@ -17,13 +17,13 @@ from atlas_oms.venues.okx import OkxAdapter
 from atlas_oms.venues.okx.parse import unified_symbol
 
 from .harness import Capability, Instrument, TruthOrder
+from .harness_base import BTC_USDT, BTC_USDT_PERP, CountedChangeFaults
 
 D = Decimal
 ACCOUNT = "acc-1"
 KEY = "okx-contract-key-0001"
 SECRET = "OKXCONTRACTSECRET0000000000000001"
 PASSPHRASE = "Contract-Pass-1"
-TIMEOUT_MS = 800
 
 _STATES = {
     "live": VenueOrderState.NEW,
@@ -34,15 +34,14 @@ _STATES = {
 _SIDES = {"net": PositionSide.BOTH, "long": PositionSide.LONG, "short": PositionSide.SHORT}
 
 
-class _OkxHarness:
+class _OkxHarness(CountedChangeFaults[FakeOkx]):
     name = ""
     venue = "okx"
     inst_id = ""
     capabilities: frozenset[Capability] = frozenset()
     instrument: Instrument
-
-    def __init__(self) -> None:
-        self.fake: FakeOkx | None = None
+    key = KEY
+    secret = SECRET
 
     def not_applicable(self, capability: Capability) -> str:
         return f"{self.name}: {_WHY[capability]}"
@@ -57,33 +56,16 @@ class _OkxHarness:
             cash={"USDT": D("100000"), "BTC": D("2")},
             hedge=hedge_mode,
         )
-        self.fake = FakeOkx([acct])
-        await self.fake.start()
-
-    async def stop(self) -> None:
-        if self.fake is not None:
-            await self.fake.stop()
-
-    @property
-    def f(self) -> FakeOkx:
-        assert self.fake is not None, "the harness is not started"
-        return self.fake
+        await self._start_fake(FakeOkx([acct]))
 
     def adapter(
         self, account_id: str, decode_client_id: Callable[[str], int | None]
     ) -> VenueAdapter:
         adapter: VenueAdapter = OkxAdapter(
-            account_id=account_id,
-            api_key=KEY,
-            secret=SECRET,
+            **self.adapter_args(account_id, decode_client_id),
             passphrase=PASSPHRASE,
-            decode_client_id=decode_client_id,
             rest_url=self.f.http,
             ws_url=self.f.ws,
-            timeout_ms=TIMEOUT_MS,
-            heartbeat_s=0.1,
-            reconnect_min_s=0.05,
-            reconnect_max_s=0.2,
         )
         return adapter
 
@@ -107,49 +89,14 @@ class _OkxHarness:
         return found[0]
 
     # ------------------------------------------------------------------ knobs
-    def delay_next_place(self, seconds: float) -> None:
-        self.f.faults.delay_places = 1
-        self.f.faults.delay_s = seconds
-
-    def drop_after_next_place(self) -> None:
-        self.f.faults.drop_places = 1
-
-    def fail_next_place(self, *, committed: bool) -> None:
-        if committed:
-            self.f.faults.fail_after_commit = 1
-        else:
-            self.f.faults.fail_before_commit = 1
-
-    def delay_next_change(self, action: str, seconds: float) -> None:
-        setattr(self.f.faults, f"delay_{_CHANGES[action]}", 1)
-        self.f.faults.delay_s = seconds
-
-    def drop_after_next_change(self, action: str) -> None:
-        setattr(self.f.faults, f"drop_{_CHANGES[action]}", 1)
-
-    def fail_next_change(self, action: str, *, committed: bool) -> None:
-        when = "after" if committed else "before"
-        setattr(self.f.faults, f"fail_{_CHANGES[action]}_{when}_commit", 1)
-
-    def fill_on_stream_subscribe(self, client_order_id: str) -> None:
-        self.f.faults.fill_on_subscribe.append(client_order_id)
 
     def drop_stream(self) -> None:
         self.f.drop_private_streams()
-
-    def half_open(self, on: bool) -> None:
-        self.f.faults.half_open = on
 
     def expire_stream_auth(self) -> None:
         """OKX's login has no expiry; the nearest event is the venue ending the session: a
         ``notice`` (``64008``, "the connection will soon be closed") and the close."""
         self.f.end_private_sessions()
-
-    def duplicate_executions(self, on: bool) -> None:
-        self.f.faults.duplicate_events = on
-
-    def visibility_lag(self, seconds: float) -> None:
-        self.f.faults.visibility_lag_s = seconds
 
     def clock_offset(self, seconds: float) -> None:
         self.f.venue.clock_offset_ms = int(seconds * 1000)
@@ -203,9 +150,6 @@ class _OkxHarness:
     def fill_venue_order(self, venue_order_id: str, qty: Decimal) -> None:
         self.f.venue.fill(self.f.venue.orders[venue_order_id], qty / self._ct())
 
-    def cancel_races_fill(self) -> None:
-        self.f.faults.cancel_races_fill = 1
-
     # ------------------------------------------------------------------ truth
     def orders(self) -> list[TruthOrder]:
         swap = INSTRUMENTS[self.inst_id].inst_type == "SWAP"
@@ -247,14 +191,7 @@ class OkxSpotHarness(_OkxHarness):
             Capability.BOOKS,
         }
     )
-    instrument = Instrument(
-        symbol="BTC/USDT",
-        base="BTC",
-        quote="USDT",
-        qty=D("0.01"),
-        price=D("50000"),
-        derivative=False,
-    )
+    instrument = BTC_USDT
 
 
 class OkxSwapHarness(_OkxHarness):
@@ -270,17 +207,8 @@ class OkxSwapHarness(_OkxHarness):
             Capability.BOOKS,
         }
     )
-    instrument = Instrument(
-        symbol="BTC/USDT:USDT",
-        base="BTC",
-        quote="USDT",
-        qty=D("0.01"),
-        price=D("50000"),
-        derivative=True,
-    )
+    instrument = BTC_USDT_PERP
 
-
-_CHANGES = {"CANCEL": "cancels", "AMEND": "amends"}
 
 _WHY = {
     Capability.POSITIONS: "a spot pair holds balances, not positions",

@@ -14,12 +14,12 @@ from atlas_oms.model.venue import VenueOrderState
 from atlas_oms.venues.upbit import UpbitAdapter
 
 from .harness import Capability, Instrument, TruthOrder
+from .harness_base import FakeHarness
 
 D = Decimal
 ACCOUNT = "acc-1"
 KEY = "upbitaccesskey0000000000000000000000001"
 SECRET = "upbitsecretkey0000000000000000000000000000001"
-TIMEOUT_MS = 800
 
 _WHY = {
     Capability.POSITIONS: "Upbit is a spot venue: balances, not positions",
@@ -43,7 +43,7 @@ def _state(order: Order) -> VenueOrderState:
     return VenueOrderState.PARTIALLY_FILLED if order.executed else VenueOrderState.NEW
 
 
-class UpbitHarness:
+class UpbitHarness(FakeHarness[FakeUpbit]):
     name = "upbit"
     venue = "upbit"
     capabilities: frozenset[Capability] = frozenset({Capability.BOOKS})
@@ -55,9 +55,8 @@ class UpbitHarness:
         price=D("50000000"),
         derivative=False,
     )
-
-    def __init__(self) -> None:
-        self.fake: FakeUpbit | None = None
+    key = KEY
+    secret = SECRET
 
     def not_applicable(self, capability: Capability) -> str:
         return f"{self.name}: {_WHY[capability]}"
@@ -69,32 +68,15 @@ class UpbitHarness:
             secret=SECRET,
             balances={"KRW": [D("100000000"), D(0)], "BTC": [D("2"), D(0)]},
         )
-        self.fake = FakeUpbit([account])
-        await self.fake.start()
-
-    async def stop(self) -> None:
-        if self.fake is not None:
-            await self.fake.stop()
-
-    @property
-    def f(self) -> FakeUpbit:
-        assert self.fake is not None, "the harness is not started"
-        return self.fake
+        await self._start_fake(FakeUpbit([account]))
 
     def adapter(
         self, account_id: str, decode_client_id: Callable[[str], int | None]
     ) -> VenueAdapter:
         adapter: VenueAdapter = UpbitAdapter(
-            account_id=account_id,
-            api_key=KEY,
-            secret=SECRET,
-            decode_client_id=decode_client_id,
+            **self.adapter_args(account_id, decode_client_id),
             rest_url=self.f.http,
             ws_url=self.f.ws,
-            timeout_ms=TIMEOUT_MS,
-            heartbeat_s=0.1,
-            reconnect_min_s=0.05,
-            reconnect_max_s=0.2,
         )
         return adapter
 
@@ -108,12 +90,6 @@ class UpbitHarness:
         return found[0]
 
     # ------------------------------------------------------------------ knobs
-    def delay_next_place(self, seconds: float) -> None:
-        self.f.faults.delay_places = 1
-        self.f.faults.delay_s = seconds
-
-    def drop_after_next_place(self) -> None:
-        self.f.faults.drop_places = 1
 
     def fail_next_place(self, *, committed: bool) -> None:
         if committed:
@@ -137,23 +113,11 @@ class UpbitHarness:
         else:
             self.f.faults.fail_cancels_before_commit = 1
 
-    def fill_on_stream_subscribe(self, client_order_id: str) -> None:
-        self.f.faults.fill_on_subscribe.append(client_order_id)
-
     def drop_stream(self) -> None:
         self.f.drop_streams()
 
-    def half_open(self, on: bool) -> None:
-        self.f.faults.half_open = on
-
     def expire_stream_auth(self) -> None:
         raise NotImplementedError(self.not_applicable(Capability.STREAM_AUTH_EXPIRY))
-
-    def duplicate_executions(self, on: bool) -> None:
-        self.f.faults.duplicate_events = on
-
-    def visibility_lag(self, seconds: float) -> None:
-        self.f.faults.visibility_lag_s = seconds
 
     def clock_offset(self, seconds: float) -> None:
         self.f.venue.clock_offset_ms = int(seconds * 1000)
@@ -192,20 +156,6 @@ class UpbitHarness:
     def rest_liquidity(self, side: str, qty: Decimal, price: Decimal) -> None:
         key = ("KRW-BTC", "bid" if side == "BUY" else "ask", price)
         self.f.venue.house[key] = self.f.venue.house.get(key, D(0)) + qty
-
-    def fill(self, client_order_id: str, qty: Decimal, price: Decimal | None = None) -> None:
-        self.f.venue.fill(self._by_client(client_order_id), qty, price)
-
-    def fill_in_parts(self, client_order_id: str, parts: list[Decimal]) -> None:
-        order = self._by_client(client_order_id)
-        for part in parts:
-            self.f.venue.fill(order, part)
-
-    def fill_venue_order(self, venue_order_id: str, qty: Decimal) -> None:
-        self.f.venue.fill(self.f.venue.orders[venue_order_id], qty)
-
-    def cancel_races_fill(self) -> None:
-        self.f.faults.cancel_races_fill = 1
 
     # ------------------------------------------------------------------ truth
     def orders(self) -> list[TruthOrder]:
