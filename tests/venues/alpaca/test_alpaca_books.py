@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
 import aiohttp
+from books_helpers import lv, run_books, until
 
 from atlas_oms.core.ports import VenueBooks
 from atlas_oms.fakes.alpaca import Account, Asset, FakeAlpaca
 from atlas_oms.fakes.alpaca.venue import HouseQuote
-from atlas_oms.model.route_book import BookLevel, VenueBook
+from atlas_oms.model.route_book import VenueBook
 from atlas_oms.venues.alpaca import AlpacaAdapter
 from atlas_oms.venues.alpaca import books as alpaca_books
 from atlas_oms.venues.book_ws import decode
@@ -27,19 +28,13 @@ KEY, SECRET = "PKBOOKS1", "alpaca-secret-1"
 
 
 def run(test: Callable[[FakeAlpaca, AlpacaAdapter], Awaitable[Any]], *, key: str = KEY) -> Any:
-    async def main() -> Any:
-        fake = FakeAlpaca(
-            [Account(name="a", api_key=KEY, secret=SECRET, cash=D("1000000"))],
-            [Asset("AAPL", "Apple Inc."), Asset("MSFT", "Microsoft")],
-            last_price=D("150"),
-        )
-        await fake.start()
+    def adapter(fake: FakeAlpaca) -> AlpacaAdapter:
         fake.venue.house["AAPL"] = [
             HouseQuote("sell", D(300), D("150.05")),
             HouseQuote("sell", D(100), D("150.07")),
             HouseQuote("buy", D(250), D("149.95")),
         ]
-        adapter = AlpacaAdapter(
+        return AlpacaAdapter(
             account_id="a",
             api_key=key,
             secret=SECRET,
@@ -52,27 +47,13 @@ def run(test: Callable[[FakeAlpaca, AlpacaAdapter], Awaitable[Any]], *, key: str
             reconnect_min_s=0.05,
             reconnect_max_s=0.2,
         )
-        try:
-            return await test(fake, adapter)
-        finally:
-            await adapter.close()
-            await fake.stop()
 
-    return asyncio.run(asyncio.wait_for(main(), 15))
-
-
-def lv(px: str, qty: str) -> BookLevel:
-    return BookLevel(D(px), D(qty))
-
-
-async def until(
-    books: AsyncIterator[VenueBook], want: Callable[[VenueBook], bool], timeout: float = 3.0
-) -> VenueBook:
-    async with asyncio.timeout(timeout):
-        while True:
-            book = await anext(books)
-            if want(book):
-                return book
+    fake = FakeAlpaca(
+        [Account(name="a", api_key=KEY, secret=SECRET, cash=D("1000000"))],
+        [Asset("AAPL", "Apple Inc."), Asset("MSFT", "Microsoft")],
+        last_price=D("150"),
+    )
+    return run_books(fake, adapter, test, start=False)
 
 
 def test_the_adapter_is_a_venue_books_port() -> None:

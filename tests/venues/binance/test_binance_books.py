@@ -5,22 +5,24 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
 import aiohttp
 import pytest
+from books_helpers import run_books, until
 
 from atlas_oms.core.ports import VenueBooks
 from atlas_oms.fakes.binance import AccountConfig, FakeBinance
-from atlas_oms.model.route_book import BookLevel, VenueBook
+from atlas_oms.model.route_book import BookLevel
 from atlas_oms.venues.binance import BinanceEndpoints, BinanceSpotAdapter, BinanceUsdmAdapter
 from atlas_oms.venues.binance.adapter import BinanceAdapter
 
 D = Decimal
 KEY = "bookskey000000000000000000000000000000000000000000000000000001"
 SECRET = "bookssecret0000000000000000000000000000000000000000000000001"
+WAIT = 10.0  # seconds for the book a test waits for
 SYMBOLS = {"spot": "BTC/USDT", "usdm": "BTC/USDT:USDT"}
 
 
@@ -42,26 +44,10 @@ def _adapter(fake: FakeBinance, market: str) -> BinanceAdapter:
 
 
 def _run(market: str, body: Callable[[FakeBinance, BinanceAdapter], Awaitable[None]]) -> None:
-    async def main() -> None:
-        fake = FakeBinance(
-            [AccountConfig("a", KEY, SECRET, spot={"USDT": D(100000)}, futures={"USDT": D(100000)})]
-        )
-        await fake.start()
-        adapter = _adapter(fake, market)
-        try:
-            await asyncio.wait_for(body(fake, adapter), 20)
-        finally:
-            await adapter.close()
-            await fake.stop()
-
-    asyncio.run(main())
-
-
-async def _next(books: AsyncIterator[VenueBook], pred: Callable[[VenueBook], bool]) -> VenueBook:
-    while True:
-        book = await asyncio.wait_for(anext(books), 5)
-        if pred(book):
-            return book
+    fake = FakeBinance(
+        [AccountConfig("a", KEY, SECRET, spot={"USDT": D(100000)}, futures={"USDT": D(100000)})]
+    )
+    run_books(fake, lambda f: _adapter(f, market), body, start=False, timeout=20)
 
 
 def _quote(fake: FakeBinance, market: str) -> None:
@@ -156,7 +142,7 @@ def test_books_start_with_the_snapshot_and_follow_rests_cancels_and_fills(market
         _quote(fake, market)
         await adapter.start()
         books = adapter.books([SYMBOLS[market]], 3).__aiter__()
-        first = await _next(books, lambda b: True)
+        first = await until(books, lambda b: True, WAIT)
         assert first.venue == adapter.venue and first.symbol == SYMBOLS[market]
         assert first.update_id == 13
         assert first.bids == (
@@ -167,18 +153,18 @@ def test_books_start_with_the_snapshot_and_follow_rests_cancels_and_fills(market
         assert [lv.price for lv in first.asks] == [D(50010), D(50020), D(50030)]
         # a resting order: its level at its price with its size
         order = fake.venue.house_quote(market, "BTCUSDT", "BUY", D("49995"), D("0.125"))
-        rested = await _next(books, lambda b: b.update_id > first.update_id)
+        rested = await until(books, lambda b: b.update_id > first.update_id, WAIT)
         assert rested.bids[0] == BookLevel(D("49995"), D("0.125"))
         assert len(rested.bids) == 3
         if market == "usdm":
             assert rested.ts // 1_000_000 >= fake.venue.now_ms() - 5000
         # canceled: gone
         fake.venue.cancel(order)
-        gone = await _next(books, lambda b: b.update_id > rested.update_id)
+        gone = await until(books, lambda b: b.update_id > rested.update_id, WAIT)
         assert gone.bids[0] == BookLevel(D("49990"), D("0.5"))
         # a taker takes part of the best ask: the level shrinks
         fake.venue.house_quote(market, "BTCUSDT", "BUY", D("50010"), D("0.125"))
-        filled = await _next(books, lambda b: b.asks[0].qty != D("0.25"))
+        filled = await until(books, lambda b: b.asks[0].qty != D("0.25"), WAIT)
         assert filled.asks[0] == BookLevel(D("50010"), D("0.125"))
 
     _run(market, body)
@@ -188,12 +174,12 @@ def test_books_resync_from_a_fresh_snapshot_after_a_reconnect() -> None:
     async def body(fake: FakeBinance, adapter: BinanceAdapter) -> None:
         _quote(fake, "spot")
         books = adapter.books([SYMBOLS["spot"]], 5).__aiter__()
-        first = await _next(books, lambda b: True)
+        first = await until(books, lambda b: True, WAIT)
         fake.drop_public_streams()
         await asyncio.sleep(0.1)
         # changed while disconnected: only the snapshot after the reconnect can tell
         fake.venue.house_quote("spot", "BTCUSDT", "SELL", D("50005"), D("0.75"))
-        again = await _next(books, lambda b: b.asks[0].price == D("50005"))
+        again = await until(books, lambda b: b.asks[0].price == D("50005"), WAIT)
         assert again.update_id == first.update_id + 1
         assert again.asks[0] == BookLevel(D("50005"), D("0.75"))
         assert len(again.asks) == 5
@@ -206,10 +192,10 @@ def test_books_depth_beyond_the_streams_twenty_levels_is_twenty() -> None:
         for i in range(25):
             fake.venue.house_quote("usdm", "BTCUSDT", "BUY", D(49000) - 10 * i, D(1))
         books = adapter.books([SYMBOLS["usdm"]], 50).__aiter__()
-        first = await _next(books, lambda b: True)
+        first = await until(books, lambda b: True, WAIT)
         assert len(first.bids) == 20  # the REST snapshot, too, stops at the stream's levels
         fake.venue.house_quote("usdm", "BTCUSDT", "BUY", D(49500), D(1))
-        pushed = await _next(books, lambda b: b.bids[0].price == D(49500))
+        pushed = await until(books, lambda b: b.bids[0].price == D(49500), WAIT)
         assert len(pushed.bids) == 20
         assert json.dumps([str(lv.price) for lv in pushed.bids[:2]]) == '["49500.00", "49000.00"]'
 

@@ -4,55 +4,46 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
 import aiohttp
 import pytest
+from books_helpers import run_books, until
 
 from atlas_oms.core.ports import VenueBooks
 from atlas_oms.fakes.bybit.server import FakeBybit
 from atlas_oms.fakes.bybit.venue import AccountConfig
-from atlas_oms.model.route_book import BookLevel, VenueBook
+from atlas_oms.model.route_book import BookLevel
 from atlas_oms.venues.bybit import BybitEndpoints, BybitLinearAdapter, BybitSpotAdapter
 from atlas_oms.venues.bybit.adapter import BybitAdapter
 
 D = Decimal
 KEY = "bybitbookskey0001"
 SECRET = "bybitbookssecret000000000000000001"
+WAIT = 10.0  # seconds for the book a test waits for
 SYMBOLS = {"spot": "BTC/USDT", "linear": "BTC/USDT:USDT"}
 
 
+def _adapter(fake: FakeBybit, category: str) -> BybitAdapter:
+    cls: Any = BybitSpotAdapter if category == "spot" else BybitLinearAdapter
+    adapter: BybitAdapter = cls(
+        account_id="a",
+        api_key=KEY,
+        secret=SECRET,
+        decode_client_id=lambda c: None,
+        endpoints=BybitEndpoints(fake.http, fake.ws),
+        timeout_ms=2000,
+        reconnect_min_s=0.05,
+        reconnect_max_s=0.2,
+    )
+    return adapter
+
+
 def _run(category: str, body: Callable[[FakeBybit, BybitAdapter], Awaitable[None]]) -> None:
-    async def main() -> None:
-        fake = FakeBybit([AccountConfig("a", KEY, SECRET, wallet={"USDT": D(100000)})])
-        await fake.start()
-        cls: Any = BybitSpotAdapter if category == "spot" else BybitLinearAdapter
-        adapter: BybitAdapter = cls(
-            account_id="a",
-            api_key=KEY,
-            secret=SECRET,
-            decode_client_id=lambda c: None,
-            endpoints=BybitEndpoints(fake.http, fake.ws),
-            timeout_ms=2000,
-            reconnect_min_s=0.05,
-            reconnect_max_s=0.2,
-        )
-        try:
-            await asyncio.wait_for(body(fake, adapter), 20)
-        finally:
-            await adapter.close()
-            await fake.stop()
-
-    asyncio.run(main())
-
-
-async def _next(books: AsyncIterator[VenueBook], pred: Callable[[VenueBook], bool]) -> VenueBook:
-    while True:
-        book = await asyncio.wait_for(anext(books), 5)
-        if pred(book):
-            return book
+    fake = FakeBybit([AccountConfig("a", KEY, SECRET, wallet={"USDT": D(100000)})])
+    run_books(fake, lambda f: _adapter(f, category), body, start=False, timeout=20)
 
 
 def _quote(fake: FakeBybit, category: str) -> None:
@@ -119,7 +110,7 @@ def test_books_follow_rests_cancels_and_fills_within_depth(category: str) -> Non
         assert isinstance(adapter, VenueBooks)
         _quote(fake, category)
         books = adapter.books([SYMBOLS[category]], 3).__aiter__()
-        first = await _next(books, lambda b: True)
+        first = await until(books, lambda b: True, WAIT)
         assert first.venue == adapter.venue and first.symbol == SYMBOLS[category]
         assert first.bids == (
             BookLevel(D("49990"), D("0.5")),
@@ -129,11 +120,11 @@ def test_books_follow_rests_cancels_and_fills_within_depth(category: str) -> Non
         assert [lv.price for lv in first.asks] == [D(50010), D(50020), D(50030)]
         assert first.ts // 1_000_000 >= fake.venue.now_ms() - 5000
         order = fake.venue.house_quote(category, "BTCUSDT", "Buy", D("49995"), D("0.125"))
-        rested = await _next(books, lambda b: True)
+        rested = await until(books, lambda b: True, WAIT)
         assert rested.bids[0] == BookLevel(D("49995"), D("0.125")) and len(rested.bids) == 3
         assert rested.update_id == first.update_id + 1
         fake.venue.cancel(order)
-        gone = await _next(books, lambda b: True)
+        gone = await until(books, lambda b: True, WAIT)
         assert gone.bids == first.bids
         # a change below the asked depth brings no book
         fake.venue.house_quote(category, "BTCUSDT", "Buy", D("49000"), D("1"))
@@ -141,8 +132,8 @@ def test_books_follow_rests_cancels_and_fills_within_depth(category: str) -> Non
         fake.venue.fill(
             fake.venue.house_quote(category, "BTCUSDT", "Sell", D("50000"), D("1")), D("0.25")
         )
-        filled = await _next(
-            books, lambda b: b.asks[0].price == D("50000") and b.asks[0].qty == D("0.75")
+        filled = await until(
+            books, lambda b: b.asks[0].price == D("50000") and b.asks[0].qty == D("0.75"), WAIT
         )
         assert filled.update_id > gone.update_id + 1
 
@@ -153,22 +144,22 @@ def test_books_resync_after_a_gap_a_restart_and_a_reconnect() -> None:
     async def body(fake: FakeBybit, adapter: BybitAdapter) -> None:
         _quote(fake, "spot")
         books = adapter.books([SYMBOLS["spot"]], 5).__aiter__()
-        await _next(books, lambda b: True)
+        await until(books, lambda b: True, WAIT)
         # a lost delta: the next one does not follow, the adapter subscribes again
         fake.books.drop_deltas = 1
         fake.venue.house_quote("spot", "BTCUSDT", "Sell", D("50005"), D("0.75"))
         fake.venue.house_quote("spot", "BTCUSDT", "Buy", D("49995"), D("0.5"))
-        both = await _next(books, lambda b: b.bids[0].price == D("49995"))
+        both = await until(books, lambda b: b.bids[0].price == D("49995"), WAIT)
         assert both.asks[0] == BookLevel(D("50005"), D("0.75"))
         # a service restart: u starts again at 1 with a snapshot, which replaces the book
         fake.books.restart()
-        restarted = await _next(books, lambda b: b.update_id == 1)
+        restarted = await until(books, lambda b: b.update_id == 1, WAIT)
         assert restarted.bids == both.bids and restarted.asks == both.asks
         # a dropped connection: a fresh snapshot after the reconnection
         fake.books.drop_connections()
         await asyncio.sleep(0.1)
         fake.venue.house_quote("spot", "BTCUSDT", "Sell", D("50001"), D("0.1"))
-        again = await _next(books, lambda b: b.asks[0].price == D("50001"))
+        again = await until(books, lambda b: b.asks[0].price == D("50001"), WAIT)
         assert again.asks[0] == BookLevel(D("50001"), D("0.1"))
 
     _run("spot", body)

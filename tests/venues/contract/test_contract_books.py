@@ -12,11 +12,11 @@ contract size (``multiplier``: 1 on spot).
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
+from books_helpers import until
 
 from atlas_oms.core.ports import VenueAdapter, VenueBooks
 from atlas_oms.model.enums import Side
@@ -66,14 +66,6 @@ async def _multiplier(adapter: VenueAdapter, symbol: str) -> Decimal:
     raise AssertionError(f"{symbol} is not among the venue's instruments")
 
 
-async def _until(books: AsyncIterator[VenueBook], pred: Callable[[VenueBook], bool]) -> VenueBook:
-    async with asyncio.timeout(WAIT_S):
-        while True:
-            book = await anext(books)
-            if pred(book):
-                return book
-
-
 def _books(adapter: VenueAdapter, symbol: str) -> AsyncIterator[VenueBook]:
     assert isinstance(adapter, VenueBooks)
     return adapter.books([symbol], DEPTH).__aiter__()
@@ -94,7 +86,9 @@ def test_a_book_has_both_sides_best_first_within_the_depth(harness: VenueHarness
             symbol = harness.instrument.symbol
             books = _books(adapter, symbol)
             levels = _levels(harness)
-            book = await _until(books, lambda b: len(b.bids) == levels and len(b.asks) == levels)
+            book = await until(
+                books, lambda b: len(b.bids) == levels and len(b.asks) == levels, WAIT_S
+            )
             assert book.venue == harness.venue and book.symbol == symbol
             bids = [lv.price for lv in book.bids]
             asks = [lv.price for lv in book.asks]
@@ -121,7 +115,7 @@ def test_a_resting_order_appears_at_its_price_with_its_size_in_base_units_and_it
             inst = harness.instrument
             multiplier = await _multiplier(adapter, inst.symbol)
             books = _books(adapter, inst.symbol)
-            await _until(books, lambda b: bool(b.bids) and bool(b.asks))
+            await until(books, lambda b: bool(b.bids) and bool(b.asks), WAIT_S)
             # between the venue's best bid (-3 %) and its best ask: the new best bid
             price = _price(harness, -1)
             order_id = 1601
@@ -136,7 +130,7 @@ def test_a_resting_order_appears_at_its_price_with_its_size_in_base_units_and_it
                 )
             )
             assert isinstance(placed, Acknowledged), placed
-            rested = await _until(books, lambda b: bool(b.bids) and b.bids[0].price == price)
+            rested = await until(books, lambda b: bool(b.bids) and b.bids[0].price == price, WAIT_S)
             # base units: the order's quantity times the contract size
             assert rested.bids[0].qty == _book_qty(harness) * multiplier
             assert len(rested.bids) <= DEPTH
@@ -149,7 +143,7 @@ def test_a_resting_order_appears_at_its_price_with_its_size_in_base_units_and_it
                 )
             )
             assert isinstance(canceled, Acknowledged), canceled
-            gone = await _until(books, lambda b: all(lv.price != price for lv in b.bids))
+            gone = await until(books, lambda b: all(lv.price != price for lv in b.bids), WAIT_S)
             assert gone.bids and gone.bids[0].price < price
         finally:
             await adapter.close()

@@ -8,16 +8,17 @@ from __future__ import annotations
 import asyncio
 import json
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
 import aiohttp
+from books_helpers import lv, run_books, until
 
 from atlas_oms.core.ports import VenueBooks
 from atlas_oms.fakes.okx import Account, FakeOkx
 from atlas_oms.fakes.okx import books as fake_books
-from atlas_oms.model.route_book import BookLevel, VenueBook
+from atlas_oms.model.route_book import VenueBook
 from atlas_oms.venues.okx import OkxAdapter
 from atlas_oms.venues.okx import books as okx_books
 
@@ -25,55 +26,34 @@ D = Decimal
 KEY, SECRET, PASS = "okx-key-1", "OKXSECRET1", "Pass-1"
 
 
-def run(test: Callable[[FakeOkx, OkxAdapter], Awaitable[Any]]) -> Any:
-    async def main() -> Any:
-        acct = Account(
-            name="acc",
-            api_key=KEY,
-            secret=SECRET,
-            passphrase=PASS,
-            cash={"USDT": D("1000000"), "BTC": D("20")},
-        )
-        fake = FakeOkx([acct])
-        await fake.start()
-        adapter = OkxAdapter(
-            account_id="acc",
-            api_key=KEY,
-            secret=SECRET,
-            passphrase=PASS,
-            decode_client_id=lambda _: None,
-            rest_url=fake.http,
-            ws_url=fake.ws,
-            timeout_ms=800,
-            reconnect_min_s=0.05,
-            reconnect_max_s=0.2,
-        )
-        try:
-            await adapter.start()
-            return await test(fake, adapter)
-        finally:
-            await adapter.close()
-            await fake.stop()
+def _adapter(fake: FakeOkx) -> OkxAdapter:
+    return OkxAdapter(
+        account_id="acc",
+        api_key=KEY,
+        secret=SECRET,
+        passphrase=PASS,
+        decode_client_id=lambda _: None,
+        rest_url=fake.http,
+        ws_url=fake.ws,
+        timeout_ms=800,
+        reconnect_min_s=0.05,
+        reconnect_max_s=0.2,
+    )
 
-    return asyncio.run(asyncio.wait_for(main(), 15))
+
+def run(test: Callable[[FakeOkx, OkxAdapter], Awaitable[Any]]) -> Any:
+    acct = Account(
+        name="acc",
+        api_key=KEY,
+        secret=SECRET,
+        passphrase=PASS,
+        cash={"USDT": D("1000000"), "BTC": D("20")},
+    )
+    return run_books(FakeOkx([acct]), _adapter, test)
 
 
 def quote(fake: FakeOkx, inst_id: str, side: str, px: str, sz: str) -> None:
     fake.venue.house_quote(inst_id, side, D(px), D(sz))
-
-
-def lv(px: str, qty: str) -> BookLevel:
-    return BookLevel(D(px), D(qty))
-
-
-async def until(
-    books: AsyncIterator[VenueBook], want: Callable[[VenueBook], bool], timeout: float = 3.0
-) -> VenueBook:
-    async with asyncio.timeout(timeout):
-        while True:
-            book = await anext(books)
-            if want(book):
-                return book
 
 
 def seed(fake: FakeOkx, inst_id: str = "BTC-USDT") -> None:

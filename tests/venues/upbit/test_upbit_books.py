@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
 import aiohttp
+from books_helpers import lv, run_books, until
 
 from atlas_oms.core.ports import VenueBooks
 from atlas_oms.fakes.upbit import Account, FakeUpbit
-from atlas_oms.model.route_book import BookLevel, VenueBook
 from atlas_oms.venues.book_ws import decode
 from atlas_oms.venues.upbit import UpbitAdapter
 from atlas_oms.venues.upbit import books as upbit_books
@@ -25,38 +25,24 @@ D = Decimal
 KEY, SECRET = "upbit-key-1", "UPBITSECRET1"
 
 
-def run(test: Callable[[FakeUpbit, UpbitAdapter], Awaitable[Any]]) -> Any:
-    async def main() -> Any:
-        fake = FakeUpbit(
-            [
-                Account(
-                    name="a",
-                    access_key=KEY,
-                    secret=SECRET,
-                    balances={"KRW": [D("1000000000"), D(0)], "BTC": [D("10"), D(0)]},
-                )
-            ]
-        )
-        await fake.start()
-        adapter = UpbitAdapter(
-            account_id="a",
-            api_key=KEY,
-            secret=SECRET,
-            decode_client_id=lambda _: None,
-            rest_url=fake.http,
-            ws_url=fake.ws,
-            timeout_ms=2000,
-            reconnect_min_s=0.05,
-            reconnect_max_s=0.2,
-        )
-        try:
-            await adapter.start()
-            return await test(fake, adapter)
-        finally:
-            await adapter.close()
-            await fake.stop()
+def _adapter(fake: FakeUpbit) -> UpbitAdapter:
+    return UpbitAdapter(
+        account_id="a",
+        api_key=KEY,
+        secret=SECRET,
+        decode_client_id=lambda _: None,
+        rest_url=fake.http,
+        ws_url=fake.ws,
+        timeout_ms=2000,
+        reconnect_min_s=0.05,
+        reconnect_max_s=0.2,
+    )
 
-    return asyncio.run(asyncio.wait_for(main(), 15))
+
+def run(test: Callable[[FakeUpbit, UpbitAdapter], Awaitable[Any]]) -> Any:
+    balances = {"KRW": [D("1000000000"), D(0)], "BTC": [D("10"), D(0)]}
+    fake = FakeUpbit([Account(name="a", access_key=KEY, secret=SECRET, balances=balances)])
+    return run_books(fake, _adapter, test)
 
 
 def house(fake: FakeUpbit, side: str, px: str, vol: str, market: str = "KRW-BTC") -> None:
@@ -69,20 +55,6 @@ def seed(fake: FakeUpbit) -> None:
     house(fake, "bid", "137000000", "1.5")
     house(fake, "ask", "137003000", "0.10623869")
     house(fake, "ask", "137005000", "2")
-
-
-def lv(px: str, qty: str) -> BookLevel:
-    return BookLevel(D(px), D(qty))
-
-
-async def until(
-    books: AsyncIterator[VenueBook], want: Callable[[VenueBook], bool], timeout: float = 3.0
-) -> VenueBook:
-    async with asyncio.timeout(timeout):
-        while True:
-            book = await anext(books)
-            if want(book):
-                return book
 
 
 def test_the_adapter_is_a_venue_books_port() -> None:
