@@ -7,16 +7,12 @@ route is restored. The node, its accounts, adapters (``make_adapter``) and gatew
 from __future__ import annotations
 
 import asyncio
-import base64
-import time
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
-from atlas_oms.fakes.binance import AccountConfig as BinanceAccount
+from tests.venue_fakes import spot_fakes, until, write_keys
+
 from atlas_oms.fakes.binance import FakeBinance
-from atlas_oms.fakes.bybit import AccountConfig as BybitAccount
 from atlas_oms.fakes.bybit import FakeBybit
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import OrderStatus
@@ -29,30 +25,11 @@ BN_KEY, BN_SECRET = "b" * 64, "c" * 64
 BY_KEY, BY_SECRET = "bybitfailoverkey0001", "bybitfailoversecret00000000000000001"
 MASTER = b"m" * 32
 BINANCE, BYBIT = "binance_spot_main", "bybit_spot_main"
+KEYS = {BINANCE: (BN_KEY, BN_SECRET), BYBIT: (BY_KEY, BY_SECRET)}
 
 
 def fakes() -> tuple[FakeBinance, FakeBybit]:
-    binance = FakeBinance(
-        [
-            BinanceAccount(
-                name="desk",
-                api_key=BN_KEY,
-                secret=BN_SECRET,
-                spot={"USDT": D("100000"), "BTC": D("1")},
-            )
-        ]
-    )
-    bybit = FakeBybit(
-        [
-            BybitAccount(
-                name="desk",
-                api_key=BY_KEY,
-                secret=BY_SECRET,
-                wallet={"USDT": D("100000"), "BTC": D("1")},
-            )
-        ]
-    )
-    return binance, bybit
+    return spot_fakes(KEYS[BINANCE], KEYS[BYBIT])
 
 
 def accounts_yaml(binance: FakeBinance, bybit: FakeBybit, extra: str = "") -> str:
@@ -82,29 +59,6 @@ failover:
 {extra}"""
 
 
-def write_keys(tmp_path: Path) -> Path:
-    from atlas_oms.venues.credentials import KeyStore
-
-    store = KeyStore(tmp_path / "venue-keys.json", MASTER)
-    store.set(BINANCE, BN_KEY, BN_SECRET)
-    store.set(BYBIT, BY_KEY, BY_SECRET)
-    master = tmp_path / "master.key"
-    master.write_text(base64.b64encode(MASTER).decode())
-    master.chmod(0o600)
-    return master
-
-
-async def until(check: Callable[[], Any], timeout: float = 15.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or check}")
-        await asyncio.sleep(0.02)
-
-
 def switches(node: Node) -> list[ev.RouteSwitched]:
     return [e for e in node.journal.read() if isinstance(e, ev.RouteSwitched)]
 
@@ -121,7 +75,7 @@ def test_binance_down_sends_new_btc_orders_to_bybit_and_its_fill_while_down_is_b
         bybit.venue.house_quote("spot", "BTCUSDT", "Sell", D("60020"), D("5"))
         accounts = tmp_path / "accounts.yaml"
         accounts.write_text(accounts_yaml(binance, bybit))
-        master = write_keys(tmp_path)
+        master = write_keys(tmp_path, MASTER, KEYS)
         plan = plan_venues(accounts, keys_path=tmp_path / "venue-keys.json", master_key_file=master)
         node = Node.in_memory()
         setup = setup_venues(

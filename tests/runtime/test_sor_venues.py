@@ -14,19 +14,17 @@ and the node routes from it (``node.route_books = md.route_book``).
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from tests.venue_fakes import spot_fakes, until, write_keys
+
 from atlas_oms import Instrument
-from atlas_oms.fakes.binance import AccountConfig as BinanceAccount
 from atlas_oms.fakes.binance import FakeBinance
-from atlas_oms.fakes.bybit import AccountConfig as BybitAccount
 from atlas_oms.fakes.bybit import FakeBybit
 from atlas_oms.model import events as ev
 from atlas_oms.runtime.clock import LiveClock
@@ -43,6 +41,7 @@ BN_KEY, BN_SECRET = "s" * 64, "t" * 64
 BY_KEY, BY_SECRET = "bybitsorkey000000001", "bybitsorsecret000000000000000001"
 MASTER = b"w" * 32
 BINANCE, BYBIT = "binance_spot_main", "bybit_spot_main"
+KEYS = {BINANCE: (BN_KEY, BN_SECRET), BYBIT: (BY_KEY, BY_SECRET)}
 BN_SYM, BY_SYM = "BTC/USDT@binance", "BTC/USDT@bybit"
 
 
@@ -77,29 +76,6 @@ venues:
     timeout_ms: 1000
     symbol_suffix: "@bybit"
 {extra}"""
-
-
-def write_keys(tmp_path: Path) -> Path:
-    from atlas_oms.venues.credentials import KeyStore
-
-    store = KeyStore(tmp_path / "venue-keys.json", MASTER)
-    store.set(BINANCE, BN_KEY, BN_SECRET)
-    store.set(BYBIT, BY_KEY, BY_SECRET)
-    master = tmp_path / "master.key"
-    master.write_text(base64.b64encode(MASTER).decode())
-    master.chmod(0o600)
-    return master
-
-
-async def until(check: Callable[[], Any], timeout: float = 15.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or check}")
-        await asyncio.sleep(0.02)
 
 
 @dataclass
@@ -139,26 +115,7 @@ async def desk(
     bybit_bids: list[tuple[str, str]] = [],  # noqa: B006 - read only
     arbitrage: ArbitrageConfig | None = None,
 ) -> AsyncIterator[Desk]:
-    binance = FakeBinance(
-        [
-            BinanceAccount(
-                name="desk",
-                api_key=BN_KEY,
-                secret=BN_SECRET,
-                spot={"USDT": D("100000"), "BTC": D("1")},
-            )
-        ]
-    )
-    bybit = FakeBybit(
-        [
-            BybitAccount(
-                name="desk",
-                api_key=BY_KEY,
-                secret=BY_SECRET,
-                wallet={"USDT": D("100000"), "BTC": D("1")},
-            )
-        ]
-    )
+    binance, bybit = spot_fakes(KEYS[BINANCE], KEYS[BYBIT])
     await binance.start()
     await bybit.start()
     for px, qty in binance_asks:
@@ -171,7 +128,7 @@ async def desk(
         bybit.venue.house_quote("spot", "BTCUSDT", "Buy", D(px), D(qty))
     accounts = tmp_path / "accounts.yaml"
     accounts.write_text(accounts_yaml(binance, bybit, fees))
-    master = write_keys(tmp_path)
+    master = write_keys(tmp_path, MASTER, KEYS)
     plan = plan_venues(accounts, keys_path=tmp_path / "venue-keys.json", master_key_file=master)
     node = Node.in_memory(clock=LiveClock())
     node.add_instrument(
