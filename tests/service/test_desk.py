@@ -14,19 +14,17 @@ instrument per symbol. Bybit's and OKX's spot and futures accounts are separate 
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import contextlib
-import threading
-import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import pytest
+from tests import venue_fakes
 from tests.service.serving import REQUEST_TIMEOUT_S, WAIT_S, Served
+from tests.venue_fakes import FakesThread
 
 from atlas_oms.fakes.alpaca import Account as AlpacaAccount
 from atlas_oms.fakes.alpaca import FakeAlpaca
@@ -67,11 +65,11 @@ SESSIONS = [
 ]
 
 
-class Fakes:
-    """The five fakes, served by one event loop in a thread of the test process (their state
-    stays readable and their servers can stop and start again on the same port)."""
+class Fakes(FakesThread):
+    """The five fakes, served by one event loop in a thread of the test process."""
 
     def __init__(self) -> None:
+        super().__init__()
         k = KEYS
         self.binance = FakeBinance(
             [
@@ -140,58 +138,26 @@ class Fakes:
             ],
             last_price=D("150"),
         )
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.all = (self.binance, self.bybit, self.okx, self.upbit, self.alpaca)
 
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 20) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def call(self, fn: Callable[..., T], *args: Any) -> T:
-        async def inside() -> T:
-            return fn(*args)
-
-        return self.run(inside())
-
-    def start(self) -> None:
-        self.thread.start()
-
-        async def start_all() -> None:
-            await self.binance.start()
-            await self.bybit.start()
-            await self.okx.start()
-            await self.upbit.start()
-            await self.alpaca.start()
-            v = self
-            for market in ("spot", "usdm"):
-                v.binance.venue.house_quote(market, "BTCUSDT", "SELL", "60010", "5")
-                v.binance.venue.house_quote(market, "BTCUSDT", "BUY", "59990", "5")
-            for category in ("spot", "linear"):
-                v.bybit.venue.house_quote(category, "BTCUSDT", "Sell", D("60020"), D("5"))
-                v.bybit.venue.house_quote(category, "BTCUSDT", "Buy", D("59980"), D("5"))
-            for inst in ("BTC-USDT", "BTC-USDT-SWAP"):
-                size = D(5) if inst == "BTC-USDT" else D(500)  # SWAP: contracts of 0.01 BTC
-                v.okx.venue.house_quote(inst, "sell", D("60030"), size)
-                v.okx.venue.house_quote(inst, "buy", D("59970"), size)
-            v.upbit.venue.house[("KRW-BTC", "ask", D("90010000"))] = D("5")
-            v.upbit.venue.house[("KRW-BTC", "bid", D("89990000"))] = D("5")
-            v.alpaca.venue.house["AAPL"] = [
-                HouseQuote("sell", D(1000), D("150.05")),
-                HouseQuote("buy", D(1000), D("149.95")),
-            ]
-
-        self.run(start_all())
-
-    def stop(self) -> None:
-        async def stop_all() -> None:
-            for fake in (self.binance, self.bybit, self.okx, self.upbit, self.alpaca):
-                with contextlib.suppress(Exception):  # stopping: the next one still stops
-                    await fake.stop()
-
-        try:
-            self.run(stop_all())
-        finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join(5)
+    def seed(self) -> None:
+        v = self
+        for market in ("spot", "usdm"):
+            v.binance.venue.house_quote(market, "BTCUSDT", "SELL", "60010", "5")
+            v.binance.venue.house_quote(market, "BTCUSDT", "BUY", "59990", "5")
+        for category in ("spot", "linear"):
+            v.bybit.venue.house_quote(category, "BTCUSDT", "Sell", D("60020"), D("5"))
+            v.bybit.venue.house_quote(category, "BTCUSDT", "Buy", D("59980"), D("5"))
+        for inst in ("BTC-USDT", "BTC-USDT-SWAP"):
+            size = D(5) if inst == "BTC-USDT" else D(500)  # SWAP: contracts of 0.01 BTC
+            v.okx.venue.house_quote(inst, "sell", D("60030"), size)
+            v.okx.venue.house_quote(inst, "buy", D("59970"), size)
+        v.upbit.venue.house[("KRW-BTC", "ask", D("90010000"))] = D("5")
+        v.upbit.venue.house[("KRW-BTC", "bid", D("89990000"))] = D("5")
+        v.alpaca.venue.house["AAPL"] = [
+            HouseQuote("sell", D(1000), D("150.05")),
+            HouseQuote("buy", D(1000), D("149.95")),
+        ]
 
 
 @pytest.fixture
@@ -257,14 +223,7 @@ venues:
 
 
 def wait_for(check: Callable[[], Any], timeout: float = WAIT_S, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what or check}: last {last!r}")
+    return venue_fakes.wait_for(check, timeout, what, every=0.05)
 
 
 class Desk:

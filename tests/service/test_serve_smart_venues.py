@@ -7,24 +7,18 @@ the route sent them."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import contextlib
-import threading
-import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import pytest
+from tests import venue_fakes
 from tests.service.serving import REQUEST_TIMEOUT_S, WAIT_S, Served
+from tests.venue_fakes import FakesThread, spot_fakes
 
-from atlas_oms.fakes.binance import AccountConfig as BinanceAccount
-from atlas_oms.fakes.binance import FakeBinance
-from atlas_oms.fakes.bybit import AccountConfig as BybitAccount
-from atlas_oms.fakes.bybit import FakeBybit
 from atlas_oms.venues.credentials import KeyStore
 
 D = Decimal
@@ -37,64 +31,17 @@ KEYS = {
 }
 
 
-class TwoFakes:
+class TwoFakes(FakesThread):
     def __init__(self) -> None:
-        self.binance = FakeBinance(
-            [
-                BinanceAccount(
-                    name="desk",
-                    api_key=KEYS[BINANCE][0],
-                    secret=KEYS[BINANCE][1],
-                    spot={"USDT": D(100000), "BTC": D(1)},
-                )
-            ]
-        )
-        self.bybit = FakeBybit(
-            [
-                BybitAccount(
-                    name="desk",
-                    api_key=KEYS[BYBIT][0],
-                    secret=KEYS[BYBIT][1],
-                    wallet={"USDT": D(100000), "BTC": D(1)},
-                )
-            ]
-        )
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        super().__init__()
+        self.binance, self.bybit = spot_fakes(KEYS[BINANCE], KEYS[BYBIT])
+        self.all = (self.binance, self.bybit)
 
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 20) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def call(self, fn: Callable[..., T], *args: Any) -> T:
-        async def inside() -> T:
-            return fn(*args)
-
-        return self.run(inside())
-
-    def start(self) -> None:
-        self.thread.start()
-
-        async def start_all() -> None:
-            await self.binance.start()
-            await self.bybit.start()
-            self.binance.venue.house_quote("spot", "BTCUSDT", "SELL", "60000", "0.1")
-            self.binance.venue.house_quote("spot", "BTCUSDT", "SELL", "60050", "1")
-            self.bybit.venue.house_quote("spot", "BTCUSDT", "Sell", D("60010"), D("0.1"))
-            self.bybit.venue.house_quote("spot", "BTCUSDT", "Sell", D("60060"), D("1"))
-
-        self.run(start_all())
-
-    def stop(self) -> None:
-        async def stop_all() -> None:
-            for fake in (self.binance, self.bybit):
-                with contextlib.suppress(Exception):
-                    await fake.stop()
-
-        try:
-            self.run(stop_all())
-        finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join(5)
+    def seed(self) -> None:
+        self.binance.venue.house_quote("spot", "BTCUSDT", "SELL", "60000", "0.1")
+        self.binance.venue.house_quote("spot", "BTCUSDT", "SELL", "60050", "1")
+        self.bybit.venue.house_quote("spot", "BTCUSDT", "Sell", D("60010"), D("0.1"))
+        self.bybit.venue.house_quote("spot", "BTCUSDT", "Sell", D("60060"), D("1"))
 
 
 @pytest.fixture
@@ -145,14 +92,7 @@ venues:
 
 
 def wait_for(check: Callable[[], Any], timeout: float = WAIT_S, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what or check}: last {last!r}")
+    return venue_fakes.wait_for(check, timeout, what, every=0.1)
 
 
 def test_a_smart_order_through_rest_splits_across_two_venues(
