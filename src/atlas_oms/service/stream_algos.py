@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from atlas_oms.model import events as ev
 from atlas_oms.model import events_algos
 from atlas_oms.service.algo_views import algo_body
+from atlas_oms.service.stream_accounts import deliver_to_accounts, subscribe_account
 
 if TYPE_CHECKING:
     from atlas_oms.service.stream import Connection, StreamHub
@@ -55,29 +56,15 @@ def snapshot(hub: StreamHub, account_id: str, seq: int | None = None) -> dict[st
 
 
 def subscribe_algos(conn: Connection, msg: dict[str, Any]) -> None:
-    hub = conn.hub
-    service = hub.service
-    account_id = msg.get("account_id")
-    if not isinstance(account_id, str):
-        conn.error("INVALID_MESSAGE", "account_id (a string) is required")
-        return
-    if service.node.account(account_id) is None or not service.visible(conn.key, account_id):
-        conn.error("UNKNOWN_ACCOUNT", f"no account {account_id} for this key")
-        return
-    if account_id in conn.algos:
-        conn.error("ALREADY_SUBSCRIBED", f"already subscribed to parent orders of {account_id}")
-        return
-    if len(conn.algos) >= MAX_ALGO_SUBSCRIPTIONS:
-        conn.error("TOO_MANY_SUBSCRIPTIONS", f"at most {MAX_ALGO_SUBSCRIPTIONS} accounts each")
-        return
-    conn.send(
-        {"op": "subscribed", "channel": "algos", "account_id": account_id, "seq": hub.published_seq}
+    subscribe_account(
+        conn,
+        msg,
+        channel="algos",
+        subscriptions=conn.algos,
+        what="parent orders",
+        limit=MAX_ALGO_SUBSCRIPTIONS,
+        snapshot=snapshot,
     )
-    if service.committer.dirty:  # the views show what the journal does not hold yet
-        conn.algos[account_id] = True  # the next commit sends the snapshot
-        return
-    conn.algos[account_id] = False
-    conn.send(snapshot(hub, account_id))
 
 
 def unsubscribe_algos(conn: Connection, msg: dict[str, Any]) -> bool:
@@ -118,14 +105,4 @@ def deliver_algos(hub: StreamHub, events: list[ev.EventBase]) -> None:
                 "algo": algo_body(hub.service, view),
             }
         )
-    for conn in list(hub.connections):
-        for account_id, due in list(conn.algos.items()):
-            if due:
-                conn.algos[account_id] = False
-                conn.send(snapshot(hub, account_id, events[-1].seq if events else None))
-                continue  # the snapshot already shows these events' effects
-            for message in messages.get(account_id, ()):
-                if not conn.send(message):
-                    break
-            if conn.outbox.closing is not None:
-                break
+    deliver_to_accounts(hub, events, messages, lambda conn: conn.algos, snapshot)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from atlas_oms.model import events as ev
 from atlas_oms.runtime.trade_view import is_trade_event
+from atlas_oms.service.stream_accounts import deliver_to_accounts, subscribe_account
 
 if TYPE_CHECKING:
     from atlas_oms.service.stream import Connection, StreamHub
@@ -52,34 +53,15 @@ def snapshot(hub: StreamHub, account_id: str, seq: int | None = None) -> dict[st
 
 
 def subscribe_trades(conn: Connection, msg: dict[str, Any]) -> None:
-    hub = conn.hub
-    service = hub.service
-    account_id = msg.get("account_id")
-    if not isinstance(account_id, str):
-        conn.error("INVALID_MESSAGE", "account_id (a string) is required")
-        return
-    if service.node.account(account_id) is None or not service.visible(conn.key, account_id):
-        conn.error("UNKNOWN_ACCOUNT", f"no account {account_id} for this key")
-        return
-    if account_id in conn.trades:
-        conn.error("ALREADY_SUBSCRIBED", f"already subscribed to trades of {account_id}")
-        return
-    if len(conn.trades) >= MAX_TRADE_SUBSCRIPTIONS:
-        conn.error("TOO_MANY_SUBSCRIPTIONS", f"at most {MAX_TRADE_SUBSCRIPTIONS} accounts each")
-        return
-    conn.send(
-        {
-            "op": "subscribed",
-            "channel": "trades",
-            "account_id": account_id,
-            "seq": hub.published_seq,
-        }
+    subscribe_account(
+        conn,
+        msg,
+        channel="trades",
+        subscriptions=conn.trades,
+        what="trades",
+        limit=MAX_TRADE_SUBSCRIPTIONS,
+        snapshot=snapshot,
     )
-    if service.committer.dirty:  # the trades show what the journal does not hold yet
-        conn.trades[account_id] = True  # the next commit sends the snapshot
-        return
-    conn.trades[account_id] = False
-    conn.send(snapshot(hub, account_id))
 
 
 def unsubscribe_trades(conn: Connection, msg: dict[str, Any]) -> bool:
@@ -119,14 +101,4 @@ def deliver_trades(hub: StreamHub, events: list[ev.EventBase]) -> None:
                 "trade": body,
             }
         )
-    for conn in list(hub.connections):
-        for account_id, due in list(conn.trades.items()):
-            if due:
-                conn.trades[account_id] = False
-                conn.send(snapshot(hub, account_id, events[-1].seq if events else None))
-                continue  # the snapshot already shows these events' effects
-            for message in messages.get(account_id, ()):
-                if not conn.send(message):
-                    break
-            if conn.outbox.closing is not None:
-                break
+    deliver_to_accounts(hub, events, messages, lambda conn: conn.trades, snapshot)
