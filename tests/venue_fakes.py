@@ -10,7 +10,7 @@ import base64
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -22,6 +22,7 @@ from atlas_oms.fakes.bybit import FakeBybit
 
 D = Decimal
 T = TypeVar("T")
+TF = TypeVar("TF", bound="FakesThread")
 
 
 def spot_fakes(binance: tuple[str, str], bybit: tuple[str, str]) -> tuple[FakeBinance, FakeBybit]:
@@ -126,6 +127,16 @@ class FakesThread:
         finally:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join(5)
+
+
+@contextlib.contextmanager
+def serving(fakes: TF) -> Iterator[TF]:
+    """``fakes`` started for the ``with`` block, stopped after it (a test's fixture)."""
+    fakes.start()
+    try:
+        yield fakes
+    finally:
+        fakes.stop()
 
 
 def wait_for(check: Callable[[], Any], timeout: float, what: str = "", every: float = 0.1) -> Any:

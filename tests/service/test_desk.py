@@ -24,7 +24,7 @@ import httpx
 import pytest
 from tests import venue_fakes
 from tests.service.serving import REQUEST_TIMEOUT_S, WAIT_S, Served
-from tests.venue_fakes import FakesThread
+from tests.venue_fakes import FakesThread, serving
 
 from atlas_oms.fakes.alpaca import Account as AlpacaAccount
 from atlas_oms.fakes.alpaca import FakeAlpaca
@@ -162,12 +162,8 @@ class Fakes(FakesThread):
 
 @pytest.fixture
 def fakes() -> Iterator[Fakes]:
-    running = Fakes()
-    running.start()
-    try:
+    with serving(Fakes()) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def write_config(f: Fakes, data: Path) -> dict[str, str]:

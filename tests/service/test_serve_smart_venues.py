@@ -17,7 +17,7 @@ import httpx
 import pytest
 from tests import venue_fakes
 from tests.service.serving import REQUEST_TIMEOUT_S, WAIT_S, Served
-from tests.venue_fakes import FakesThread, spot_fakes
+from tests.venue_fakes import FakesThread, serving, spot_fakes
 
 from atlas_oms.venues.credentials import KeyStore
 
@@ -46,12 +46,8 @@ class TwoFakes(FakesThread):
 
 @pytest.fixture
 def fakes() -> Iterator[TwoFakes]:
-    running = TwoFakes()
-    running.start()
-    try:
+    with serving(TwoFakes()) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def write_config(f: TwoFakes, data: Path) -> dict[str, str]:
