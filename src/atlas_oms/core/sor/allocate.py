@@ -54,6 +54,12 @@ def _within(levels: tuple[BookLevel, ...], rate: Decimal, buy: bool, limit: Deci
     if limit is None:
         return len(levels)
     n = 0
+    if rate == ONE:  # the reference quote itself: compare the prices as they are
+        for lvl in levels:
+            if (lvl.price > limit) if buy else (lvl.price < limit):
+                break
+            n += 1
+        return n
     for lvl in levels:
         px = lvl.price * rate
         if (px > limit) if buy else (px < limit):
@@ -126,11 +132,13 @@ def allocate(
     # The consolidated book: the levels within the limit of each usable venue book, once per
     # fee-adjustment (the accounts trading it at that fee share its levels, in rank order),
     # best first.
+    #: Per candidate: its fee factor (buy: 1 + taker, sell: 1 - taker) and that times its rate.
+    fee_f = [ONE + c.taker_fee if buy else ONE - c.taker_fee for c in cands]
+    adj_f = [c.rate * f if c.rate != ONE else f for c, f in zip(cands, fee_f, strict=True)]
     groups: dict[tuple[str, str, Decimal], list[int]] = {}
     for i, c in enumerate(cands):
         if not skip[i]:
-            f = c.rate * (ONE + c.taker_fee if buy else ONE - c.taker_fee)
-            groups.setdefault((c.venue, c.symbol, f), []).append(i)
+            groups.setdefault((c.venue, c.symbol, adj_f[i]), []).append(i)
     entries: list[_Entry] = []
     for (venue, symbol, f), members in groups.items():
         members.sort(key=lambda i: (cands[i].rank, cands[i].account_id))
@@ -146,7 +154,7 @@ def allocate(
     caps: dict[int, Decimal] = {}
     dropped: dict[int, str] = {}
     while True:
-        walk = _walk(entries, cands, levels, buy, qty, caps, dropped)
+        walk = _walk(entries, cands, levels, buy, qty, caps, dropped, fee_f)
         changed = False
         for i, taken in walk.total.items():
             c = cands[i]
@@ -168,7 +176,19 @@ def allocate(
 
     margin = _margin(walk, cands, levels, depth_n, buy, limit_price, depth_margin_pct, caps)
     return _decision(
-        book, cands, levels, depth_n, side, qty, limit_price, walk, margin, skip, dropped
+        book,
+        books,
+        cands,
+        levels,
+        depth_n,
+        side,
+        qty,
+        limit_price,
+        walk,
+        margin,
+        skip,
+        dropped,
+        adj_f,
     )
 
 
@@ -180,6 +200,7 @@ def _walk(
     qty: Decimal,
     caps: dict[int, Decimal],
     dropped: dict[int, str],
+    fee_f: list[Decimal],
 ) -> _Walk:
     w = _Walk(qty)
     left: dict[tuple[str, str, int], Decimal] = {}
@@ -208,7 +229,7 @@ def _walk(
                 pw = power.get(i)
                 if pw is None:
                     pw = c.buy_power
-                unit = levels[i][j].price * (ONE + c.taker_fee)
+                unit = levels[i][j].price * fee_f[i]  # a buy: 1 + taker
                 spend = take * unit
                 if spend > pw:
                     take = _floor_to(pw / unit, c.lot_size * c.multiplier)
@@ -300,6 +321,7 @@ def _margin(
 
 def _decision(
     book: RouteBook,
+    books: dict[tuple[str, str], VenueBook],
     cands: list[RouteCandidate],
     levels: list[tuple[BookLevel, ...]],
     depth_n: list[int],
@@ -310,6 +332,7 @@ def _decision(
     margin: dict[int, Decimal],
     skip: list[str],
     dropped: dict[int, str],
+    adj_f: list[Decimal],
 ) -> RouteDecision:
     buy = side is Side.BUY
     allocs: list[ChildAllocation] = []
@@ -347,13 +370,14 @@ def _decision(
     seen: list[VenueSeen] = []
     depth_of: dict[tuple[str, str, int], Decimal] = {}
     for i, c in enumerate(cands):
-        vb_levels_bid, vb_levels_ask = _sides(book, c)
+        vb = books.get((c.venue, c.symbol))
+        vb_levels_bid, vb_levels_ask = ((), ()) if vb is None else (vb.bids, vb.asks)
         lv = levels[i]
         dkey = (c.venue, c.symbol, depth_n[i])
         depth = depth_of.get(dkey)
         if depth is None:
             depth = depth_of[dkey] = sum((lvl.qty for lvl in lv[: depth_n[i]]), ZERO)
-        f = c.rate * (ONE + c.taker_fee if buy else ONE - c.taker_fee)
+        f = adj_f[i]
         used = i in walk.total
         why = skip[i] or dropped.get(i, "") or ("" if used else Skip.NOT_NEEDED)
         seen.append(
@@ -386,12 +410,3 @@ def _decision(
         limit_price=limit,
         quote=book.quote,
     )
-
-
-def _sides(
-    book: RouteBook, c: RouteCandidate
-) -> tuple[tuple[BookLevel, ...], tuple[BookLevel, ...]]:
-    for vb in book.books:
-        if vb.venue == c.venue and vb.symbol == c.symbol:
-            return vb.bids, vb.asks
-    return (), ()
