@@ -18,7 +18,6 @@ house's liquidity directly); the stream sends no snapshot (the latest quote is R
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +26,7 @@ import msgspec
 from aiohttp import WSMsgType, web
 
 from atlas_oms.fakes.alpaca.venue import FakeAlpacaVenue
+from atlas_oms.fakes.push_soon import PushSoon
 
 FEEDS = ("iex", "sip", "delayed_sip", "test", "boats", "overnight")
 EXACT = msgspec.json.Encoder(decimal_format="number")
@@ -59,19 +59,15 @@ class AlpacaQuotes:
         self.sessions = 0
         self._subs: set[_Sub] = set()
         self._watcher: asyncio.Task[None] | None = None
-        self._scheduled = False
+        self._soon = PushSoon(self._push_changes)
         self._tasks: set[asyncio.Future[Any]] = set()
 
     def changed(self) -> None:
         """An order event: push the quotes that changed once the operation is done."""
-        if self._scheduled or not self._subs:
-            return
-        with contextlib.suppress(RuntimeError):
-            asyncio.get_running_loop().call_soon(self._push_changes)
-            self._scheduled = True
+        if self._subs:
+            self._soon.request()
 
     def _push_changes(self) -> None:
-        self._scheduled = False
         for sub in list(self._subs):
             if sub.ws.closed:
                 continue

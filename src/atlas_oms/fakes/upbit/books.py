@@ -18,7 +18,6 @@ always has ``count`` units; the fake's may have fewer levels on one side: the mi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -27,6 +26,7 @@ from typing import Any
 import msgspec
 from aiohttp import WSMsgType, web
 
+from atlas_oms.fakes.push_soon import PushSoon
 from atlas_oms.fakes.upbit.venue import UpbitVenue
 
 ZERO = Decimal(0)
@@ -108,7 +108,7 @@ class UpbitBooks:
         self.sessions = 0
         self._subs: set[_Sub] = set()
         self._watcher: asyncio.Task[None] | None = None
-        self._scheduled = False
+        self._soon = PushSoon(self._push_changes)
         self._closing: set[asyncio.Future[Any]] = set()
 
     def rest(self, markets: list[str], count: int = DEFAULT_COUNT) -> list[dict[str, Any]]:
@@ -116,14 +116,10 @@ class UpbitBooks:
 
     def changed(self) -> None:
         """An order event: push the books once the operation is done."""
-        if self._scheduled or not self._subs:
-            return
-        with contextlib.suppress(RuntimeError):
-            asyncio.get_running_loop().call_soon(self._push_changes)
-            self._scheduled = True
+        if self._subs:
+            self._soon.request()
 
     def _push_changes(self) -> None:
-        self._scheduled = False
         for sub in list(self._subs):
             if sub.realtime and not sub.ws.closed:
                 self._send(sub, "REALTIME")
