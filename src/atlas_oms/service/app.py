@@ -502,6 +502,9 @@ def create_app(
                 venue_setup.rebalancer.durable = service.durable
             for name, watcher in venue_setup.watchers:
                 runtime.add(name, watcher)
+        from atlas_oms.service.interfaces import attach_interfaces
+
+        attach_interfaces(service, hub, runtime)
         runtime.on_stop(hub.close_all)
 
         def failed(reason: str) -> None:

@@ -61,6 +61,29 @@ class Metrics:
             registry=self.registry,
         )
 
+        # The other interfaces beside REST (gRPC, FIX, the Binance dialect): one family each,
+        # labelled by interface, so that a dashboard shows them side by side.
+        self.api_requests = Counter(
+            "atlas_interface_requests_total",
+            "Requests (gRPC calls, FIX application messages, Binance-dialect requests) by "
+            "interface, method and outcome (ok or the reason code of the refusal)",
+            ["interface", "method", "outcome"],
+            registry=self.registry,
+        )
+        self.api_latency = Histogram(
+            "atlas_interface_request_seconds",
+            "Time to answer one request of an interface (engine and journal group commit)",
+            ["interface"],
+            buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5),
+            registry=self.registry,
+        )
+        self.api_sessions = Gauge(
+            "atlas_interface_sessions",
+            "Open sessions by interface (FIX sessions logged on, gRPC and WebSocket streams)",
+            ["interface"],
+            registry=self.registry,
+        )
+
         venue = ["venue", "account_id"]
         self.venue_connected = Gauge(
             "atlas_venue_connected",

@@ -423,8 +423,16 @@ class StreamHub:
         self.published_seq = self.node.seq
         self.connections: set[Connection] = set()
         self._pending: list[ev.EventBase] = []
+        #: Called with each durable batch of events (the other interfaces' streams: gRPC, FIX,
+        #: the Binance dialect's user data), after the WebSocket connections.
+        self._durable_listeners: list[Callable[[list[ev.EventBase]], None]] = []
         self.node.subscribe(self._on_events)
         service.on_commit(self.publish)
+
+    def on_durable(self, listener: Callable[[list[ev.EventBase]], None]) -> None:
+        """Call ``listener(events)`` with every batch of events once the journal holds it (in seq
+        order, never an uncommitted event). A listener that raises is logged and stays."""
+        self._durable_listeners.append(listener)
 
     def _on_events(self, events: list[ev.EventBase]) -> None:
         self._pending.extend(events)
@@ -544,6 +552,11 @@ class StreamHub:
                 self._deliver(events)
         finally:
             self.published_seq = max(self.published_seq, events[-1].seq)
+            for listener in self._durable_listeners:
+                try:
+                    listener(events)
+                except Exception:  # one interface's bug must not stop the others' streams
+                    log.exception("a durable-events listener failed: %r", listener)
 
     def _deliver(self, events: list[ev.EventBase]) -> None:
         if any(conn.trades for conn in self.connections):
