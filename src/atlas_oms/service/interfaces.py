@@ -16,7 +16,11 @@ if TYPE_CHECKING:
 
 def attach_interfaces(service: Service, hub: StreamHub, runtime: LiveRuntime) -> None:
     """Start the configured interfaces with the node's runtime (gRPC, FIX, Binance dialect)."""
-    del service, hub, runtime  # each interface adds its line here
+    settings = service.settings
+    if settings.grpc_port is not None:
+        from atlas_oms.grpc_api.server import serve_grpc
+
+        runtime.add("grpc", lambda: serve_grpc(service, hub))
 
 
 __all__ = ["attach_interfaces"]
