@@ -78,13 +78,16 @@ def invalid(exc: pydantic.ValidationError) -> Problem:
 class Calls:
     """The per-call work every servicer shares."""
 
-    def __init__(self, service: Service, *, mtls: bool = False) -> None:
+    def __init__(self, service: Service, *, tls: bool = False, mtls: bool = False) -> None:
         self.service = service
+        self.tls = tls or mtls
         self.mtls = mtls
 
     # ------------------------------------------------------------------ who
     def authenticate(self, context: grpc.aio.ServicerContext) -> ApiKey:
         """The calling key (rate limit counted); :class:`Problem` 401/429 otherwise."""
+        if self.tls:
+            self.require_tls_1_3(context)
         metadata = {k.lower(): v for k, v in (context.invocation_metadata() or ())}
         token = metadata.get("x-api-key")
         auth = metadata.get("authorization", "")
@@ -121,6 +124,18 @@ class Calls:
             )
         self.service.rate_limit(key)
         return key
+
+    def require_tls_1_3(self, context: grpc.aio.ServicerContext) -> None:
+        """Refuse a call over a connection that negotiated less than TLS 1.3: grpcio cannot
+        pin the handshake's minimum version (BoringSSL also accepts TLS 1.2), so the floor is
+        kept here, from the version the connection reports (``ssl_tls_version``)."""
+        version = (context.auth_context() or {}).get("ssl_tls_version") or []
+        if version and version[0] != b"TLSv1.3":
+            raise Problem(
+                401,
+                "TLS_1_3_REQUIRED",
+                f"this connection negotiated {version[0].decode()}: connect with TLS 1.3",
+            )
 
     def certificate_key_id(self, context: grpc.aio.ServicerContext) -> str | None:
         """Under mTLS, the key the client certificate names: its subject's common name."""

@@ -4,8 +4,10 @@ node is single-threaded and every servicer runs on this one thread), started by
 
 TLS: with a certificate (``ATLAS_GRPC_TLS_CERT``/``KEY``, else ``ATLAS_TLS_CERT``/``KEY``) the
 port speaks TLS only. grpcio's Python API cannot pin the minimum TLS version (its core's TLS
-options are not exposed); BoringSSL negotiates TLS 1.3 with any client that offers it
-(tests/grpc_api/test_tls.py checks what is negotiated). With ``ATLAS_GRPC_CLIENT_CA`` every
+options are not exposed): BoringSSL negotiates TLS 1.3 with any client that offers it and would
+complete a TLS 1.2 handshake, so every call on a connection that reports less than TLS 1.3 is
+refused (``UNAUTHENTICATED``, ``TLS_1_3_REQUIRED``; grpc_api/calls.py;
+tests/grpc_api/test_grpc_tls.py checks what is negotiated). With ``ATLAS_GRPC_CLIENT_CA`` every
 client must present a certificate signed by that CA (mTLS), and its subject's common name is the
 ``key_id`` it calls as (docs/notes/grpc.md).
 
@@ -70,7 +72,7 @@ def build_server(service: Service, hub: StreamHub) -> tuple[grpc.aio.Server, int
     """The server with every service and reflection, bound to its port: (server, port)."""
     settings = service.settings
     creds = credentials(service)
-    calls = Calls(service, mtls=settings.grpc_client_ca is not None)
+    calls = Calls(service, tls=creds is not None, mtls=settings.grpc_client_ca is not None)
     fanout = Fanout(hub)
     server = grpc.aio.server()
     orders_rpc.add_OrdersServicer_to_server(OrdersService(calls, fanout), server)
