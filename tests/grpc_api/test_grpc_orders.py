@@ -21,7 +21,9 @@ def env(tmp_path: Path) -> Iterator[Env]:
         yield e
 
 
-def order(account: str, side: int, qty: str, price: str | None = None, **kw: object) -> pb.SubmitOrderRequest:
+def order(
+    account: str, side: int, qty: str, price: str | None = None, **kw: object
+) -> pb.SubmitOrderRequest:
     return pb.SubmitOrderRequest(
         account_id=account,
         symbol=SPOT,

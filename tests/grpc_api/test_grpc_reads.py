@@ -30,7 +30,12 @@ def env(tmp_path: Path) -> Iterator[Env]:
 
 def limit(account: str, side: int, qty: str, price: str) -> pb.SubmitOrderRequest:
     return pb.SubmitOrderRequest(
-        account_id=account, symbol=SPOT, side=side, order_type=t.ORDER_TYPE_LIMIT, qty=qty, price=price
+        account_id=account,
+        symbol=SPOT,
+        side=side,
+        order_type=t.ORDER_TYPE_LIMIT,
+        qty=qty,
+        price=price,
     )
 
 
@@ -106,7 +111,11 @@ def test_book_trades_and_their_streams(env: Env) -> None:
         threading.Event().wait(0.02)
     o.SubmitOrder(
         pb.SubmitOrderRequest(
-            account_id="alice", symbol=SPOT, side=t.SIDE_BUY, order_type=t.ORDER_TYPE_MARKET, qty="0.4"
+            account_id="alice",
+            symbol=SPOT,
+            side=t.SIDE_BUY,
+            order_type=t.ORDER_TYPE_MARKET,
+            qty="0.4",
         ),
         metadata=env.md("alice"),
     )
@@ -144,7 +153,9 @@ def test_risk_status(env: Env) -> None:
     ]
     # and the kill switch denies alice's next order, with its reason code
     code, reason = failure(
-        env.stubs.orders.SubmitOrder, limit("alice", t.SIDE_BUY, "0.1", "1000"), metadata=env.md("alice")
+        env.stubs.orders.SubmitOrder,
+        limit("alice", t.SIDE_BUY, "0.1", "1000"),
+        metadata=env.md("alice"),
     )
     assert code == grpc.StatusCode.FAILED_PRECONDITION and reason == "KILL_SWITCH_ACTIVE"
 
@@ -161,7 +172,9 @@ def test_authentication_and_authorization_as_rest(env: Env) -> None:
     bearer = (("authorization", f"Bearer {env.tokens['alice']}"),)
     assert o.ListOrders(ref, metadata=bearer).orders == []
     # another account: NOT_FOUND, as REST's 404 (the same answer as an unknown account)
-    assert failure(o.ListOrders, pb.ListOrdersRequest(account_id="bob"), metadata=env.md("alice")) == (
+    assert failure(
+        o.ListOrders, pb.ListOrdersRequest(account_id="bob"), metadata=env.md("alice")
+    ) == (
         grpc.StatusCode.NOT_FOUND,
         "UNKNOWN_ACCOUNT",
     )
@@ -171,7 +184,9 @@ def test_authentication_and_authorization_as_rest(env: Env) -> None:
     ) == (grpc.StatusCode.PERMISSION_DENIED, "FORBIDDEN_ROLE")
     assert o.ListOrders(ref, metadata=env.md("risk")).orders == []
     # a key that must sign its requests cannot call without a client certificate
-    assert failure(o.ListOrders, pb.ListOrdersRequest(account_id="bob"), metadata=env.md("signed")) == (
+    assert failure(
+        o.ListOrders, pb.ListOrdersRequest(account_id="bob"), metadata=env.md("signed")
+    ) == (
         grpc.StatusCode.UNAUTHENTICATED,
         "SIGNATURE_REQUIRED",
     )
@@ -195,8 +210,14 @@ def test_rate_limit_is_resource_exhausted(tmp_path: Path) -> None:
 
 def test_metrics_and_access_log_show_grpc_calls(env: Env, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="atlas.access"):
-        env.stubs.orders.ListOrders(pb.ListOrdersRequest(account_id="alice"), metadata=env.md("alice"))
-        failure(env.stubs.orders.ListOrders, pb.ListOrdersRequest(account_id="bob"), metadata=env.md("alice"))
+        env.stubs.orders.ListOrders(
+            pb.ListOrdersRequest(account_id="alice"), metadata=env.md("alice")
+        )
+        failure(
+            env.stubs.orders.ListOrders,
+            pb.ListOrdersRequest(account_id="bob"),
+            metadata=env.md("alice"),
+        )
     text = httpx.get(f"{env.url}/metrics").text
     assert (
         'atlas_interface_requests_total{interface="grpc",method="ListOrders",outcome="ok"} 1.0'
@@ -207,7 +228,11 @@ def test_metrics_and_access_log_show_grpc_calls(env: Env, caplog: pytest.LogCapt
         in text
     )
     assert 'atlas_interface_request_seconds_count{interface="grpc"}' in text
-    lines = [r for r in caplog.records if r.name == "atlas.access" and getattr(r, "interface", None) == "grpc"]
+    lines = [
+        r
+        for r in caplog.records
+        if r.name == "atlas.access" and getattr(r, "interface", None) == "grpc"
+    ]
     assert [(r.method, r.outcome) for r in lines] == [  # type: ignore[attr-defined]
         ("ListOrders", "ok"),
         ("ListOrders", "UNKNOWN_ACCOUNT"),

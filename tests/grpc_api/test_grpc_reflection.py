@@ -53,10 +53,14 @@ def test_the_committed_stubs_are_current() -> None:
     for name, data in generated.items():
         assert (regen.GEN / name).read_bytes() == data, f"gen/{name} is stale: run regen"
     committed = {
-        str(p.relative_to(regen.GEN)) for p in regen.GEN.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+        str(p.relative_to(regen.GEN))
+        for p in regen.GEN.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
     }
     assert committed == set(generated)
     check = subprocess.run(
-        [sys.executable, "-m", "atlas_oms.grpc_api.regen", "--check"], capture_output=True, text=True
+        [sys.executable, "-m", "atlas_oms.grpc_api.regen", "--check"],
+        capture_output=True,
+        text=True,
     )
     assert check.returncode == 0, check.stdout + check.stderr

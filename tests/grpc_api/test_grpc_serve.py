@@ -60,7 +60,11 @@ def test_a_whole_session_over_grpc_against_atlas_serve(tmp_path: Path) -> None:
             # the README's example, as it is, in its own process
             code = readme_client().replace("127.0.0.1:50051", target)
             run = subprocess.run(
-                [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120
+                [sys.executable, "-c", code],
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=120,
             )
             assert run.returncode == 0, run.stderr
             lines = run.stdout.splitlines()
@@ -75,16 +79,22 @@ def test_a_whole_session_over_grpc_against_atlas_serve(tmp_path: Path) -> None:
             ours = [u for u in seen if u.order_id == int(order_id)]
             assert "OrderSubmitted" in [u.type for u in ours]
             fill = next(u for u in ours if u.type == "OrderFilled")
-            assert Decimal(fill.fill.last_qty) == Decimal("0.01") and fill.order.status == t.ORDER_STATUS_FILLED
+            assert (
+                Decimal(fill.fill.last_qty) == Decimal("0.01")
+                and fill.order.status == t.ORDER_STATUS_FILLED
+            )
             stream.cancel()
         metrics = httpx.get(f"{served.url}/metrics").text
-        assert 'atlas_interface_requests_total{interface="grpc",method="SubmitOrder",outcome="ok"}' in metrics
+        assert (
+            'atlas_interface_requests_total{interface="grpc",method="SubmitOrder",outcome="ok"}'
+            in metrics
+        )
         assert re.search(
             r'atlas_interface_requests_total\{interface="grpc",method="SubmitOrder",outcome="[A-Z_]+"\}',
             metrics.replace('outcome="ok"', ""),
         )
         assert 'atlas_interface_sessions{interface="grpc"}' in metrics
-        code_, seconds, log = served.stop()
+        code_, _seconds, log = served.stop()
         assert code_ == 0, log[-3000:]
         assert '"interface": "grpc"' in log and token not in log
     finally:

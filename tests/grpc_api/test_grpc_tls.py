@@ -34,9 +34,11 @@ def handshake(target: str, ca: trustme.CA, maximum: ssl.TLSVersion | None = None
     context.set_alpn_protocols(["h2"])
     if maximum is not None:
         context.maximum_version = maximum
-    with socket.create_connection((host, int(port)), timeout=10) as raw:
-        with context.wrap_socket(raw, server_hostname="localhost") as tls:
-            return tls.version()
+    with (
+        socket.create_connection((host, int(port)), timeout=10) as raw,
+        context.wrap_socket(raw, server_hostname="localhost") as tls,
+    ):
+        return tls.version()
 
 
 def test_tls_negotiates_tls_1_3_and_serves_calls(tmp_path: Path) -> None:
@@ -147,7 +149,5 @@ def test_mtls_maps_the_certificate_common_name_to_a_key(tmp_path: Path) -> None:
             options=(("grpc.ssl_target_name_override", "localhost"),),
         ) as channel:
             with pytest.raises(grpc.RpcError) as caught:
-                type(env.stubs.orders)(channel).ListOrders(
-                    ref, metadata=env.md("bob"), timeout=10
-                )
+                type(env.stubs.orders)(channel).ListOrders(ref, metadata=env.md("bob"), timeout=10)
             assert caught.value.code() == grpc.StatusCode.UNAVAILABLE  # type: ignore[attr-defined]

@@ -51,9 +51,7 @@ def _scalar(field: FieldDescriptor, value: Any, mask: Callable[[str], str] | Non
     return value
 
 
-def fill(
-    message: M, data: Mapping[str, Any], mask: Callable[[str], str] | None = None
-) -> M:
+def fill(message: M, data: Mapping[str, Any], mask: Callable[[str], str] | None = None) -> M:
     """Set each field of ``message`` from ``data[name]`` (None and unknown names left out)."""
     for field in message.DESCRIPTOR.fields:
         value = data.get(field.name)

@@ -162,7 +162,9 @@ def order_updates(
             raise Problem(400, "INVALID_FIELD", "since_seq must be >= 0")
         if since is not None and since > end:
             raise Problem(
-                409, "SEQ_AHEAD", f"this node's journal ends at seq {end}: open it without since_seq"
+                409,
+                "SEQ_AHEAD",
+                f"this node's journal ends at seq {end}: open it without since_seq",
             )
         node = service.node
         members = set(node.account_tree(account_id)) if subaccounts else {account_id}

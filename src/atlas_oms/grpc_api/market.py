@@ -47,7 +47,9 @@ class MarketDataService(rpc.MarketDataServicer):
         book = self.fanout.hub.book(symbol, levels)
         if book is None:
             raise Problem(
-                404, "NO_QUOTE", f"{symbol} trades on {instrument.venue}, which has sent no prices yet"
+                404,
+                "NO_QUOTE",
+                f"{symbol} trades on {instrument.venue}, which has sent no prices yet",
             )
         out = pb.Book(symbol=symbol, seq=service.node.seq)
         for side in ("bids", "asks"):
@@ -90,7 +92,7 @@ class MarketDataService(rpc.MarketDataServicer):
             symbol=symbol,
             price=str(numbers.number(fill_.last_px, PRICE, symbol, None)),
             qty=str(numbers.number(fill_.last_qty, QTY, symbol, None)),
-            taker_side=enum_number(types.Side.DESCRIPTOR, str(fill_.side)),
+            taker_side=types.Side.Name(enum_number(types.Side.DESCRIPTOR, str(fill_.side))),
         )
         if with_id:
             trade_id = str(fill_.trade_id)
@@ -177,9 +179,7 @@ class RiskService(risk_rpc.RiskServicer):
                 limits = out.limits.add(scope=entry["scope"], scope_id=entry["scope_id"])
                 for name, value in (entry["limits"] or {}).items():
                     if value is not None:
-                        limits.limits[name] = (
-                            value if isinstance(value, str) else json.dumps(value)
-                        )
+                        limits.limits[name] = value if isinstance(value, str) else json.dumps(value)
             return out
 
         return await self.calls.unary(context, "GetRiskStatus", answer)

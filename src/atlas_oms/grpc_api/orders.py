@@ -173,7 +173,9 @@ class OrdersService(rpc.OrdersServicer):
         return await self.calls.unary(context, "CancelAll", answer, write=True)
 
     # ------------------------------------------------------------------ reads
-    async def GetOrder(self, request: pb.OrderRef, context: grpc.aio.ServicerContext) -> types.Order:
+    async def GetOrder(
+        self, request: pb.OrderRef, context: grpc.aio.ServicerContext
+    ) -> types.Order:
         def answer(key: ApiKey) -> types.Order:
             return self._view(self._resolve(key, request, None))
 
