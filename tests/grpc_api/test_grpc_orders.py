@@ -158,3 +158,19 @@ def test_the_stream_replays_from_a_seq_then_goes_live_with_fills(env: Env) -> No
     seqs = [u.seq for u in got]
     assert seqs == sorted(set(seqs))  # no gap handling needed: no duplicate, in order
     assert all(u.account_id == "bob" for u in got)  # never alice's side
+
+
+def test_a_stream_of_another_account_or_from_a_future_seq_is_refused(env: Env) -> None:
+    s = env.stubs.orders
+    for request, who, expected in (
+        (pb.StreamOrderUpdatesRequest(account_id="bob"), "alice", grpc.StatusCode.NOT_FOUND),
+        (
+            pb.StreamOrderUpdatesRequest(account_id="alice", since_seq=10**9),
+            "alice",
+            grpc.StatusCode.FAILED_PRECONDITION,
+        ),
+    ):
+        with pytest.raises(grpc.RpcError) as caught:
+            next(iter(s.StreamOrderUpdates(request, metadata=env.md(who), timeout=10)))
+        assert caught.value.code() == expected  # type: ignore[attr-defined]
+    assert reason_of(caught.value) == "SEQ_AHEAD"

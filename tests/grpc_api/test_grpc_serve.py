@@ -15,8 +15,8 @@ import grpc
 import httpx
 from serving import Served, free_port
 
+from atlas_oms.grpc_api.gen.atlas.v1 import market_data_pb2, market_data_pb2_grpc, orders_pb2_grpc
 from atlas_oms.grpc_api.gen.atlas.v1 import orders_pb2 as pb
-from atlas_oms.grpc_api.gen.atlas.v1 import orders_pb2_grpc
 from atlas_oms.grpc_api.gen.atlas.v1 import types_pb2 as t
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -94,8 +94,29 @@ def test_a_whole_session_over_grpc_against_atlas_serve(tmp_path: Path) -> None:
             metrics.replace('outcome="ok"', ""),
         )
         assert 'atlas_interface_sessions{interface="grpc"}' in metrics
-        code_, _seconds, log = served.stop()
+        # a stream open while the server stops ends at once: UNAVAILABLE, NODE_STOPPING
+        ended: list[tuple[grpc.StatusCode, str | None]] = []
+        opened = threading.Event()
+        with grpc.insecure_channel(target) as channel:
+            market = market_data_pb2_grpc.MarketDataStub(channel)
+            books = market.StreamBook(market_data_pb2.BookRequest(symbol="BTC/USDT"), metadata=auth)
+
+            def watch() -> None:
+                try:
+                    for _ in books:
+                        opened.set()
+                except grpc.RpcError as err:
+                    trailers = dict(err.trailing_metadata() or ())  # type: ignore[attr-defined]
+                    ended.append((err.code(), trailers.get("atlas-reason")))  # type: ignore[attr-defined]
+
+            watcher = threading.Thread(target=watch, daemon=True)
+            watcher.start()
+            assert opened.wait(30)
+            code_, seconds, log = served.stop()
+            watcher.join(10)
+        assert ended == [(grpc.StatusCode.UNAVAILABLE, "NODE_STOPPING")]
         assert code_ == 0, log[-3000:]
+        assert seconds < 3, "the open stream held the stop for its whole grace period"
         assert '"interface": "grpc"' in log and token not in log
     finally:
         served.ensure_stopped()

@@ -39,6 +39,7 @@ class Subscriber:
         self.batches: deque[list[ev.EventBase]] = deque()
         self.ready = asyncio.Event()
         self.overflow = False
+        self.closed = False
 
     def put(self, events: list[ev.EventBase]) -> None:
         if len(self.batches) >= self.limit:
@@ -51,6 +52,8 @@ class Subscriber:
         """Every event queued since the last call (waits for one batch at least)."""
         await self.ready.wait()
         self.ready.clear()
+        if self.closed:
+            raise Problem(503, "NODE_STOPPING", "the server is stopping")
         if self.overflow:
             raise Problem(429, "SLOW_CONSUMER", "the stream fell too far behind; open it again")
         out: list[ev.EventBase] = []
@@ -79,6 +82,12 @@ class Fanout:
 
     def unsubscribe(self, sub: Subscriber) -> None:
         self.subscribers.discard(sub)
+
+    def close(self) -> None:
+        """End every open stream (UNAVAILABLE ``NODE_STOPPING``): the server is stopping."""
+        for sub in self.subscribers:
+            sub.closed = True
+            sub.ready.set()
 
 
 async def guarded(

@@ -68,8 +68,9 @@ def credentials(service: Service) -> grpc.ServerCredentials | None:
     )
 
 
-def build_server(service: Service, hub: StreamHub) -> tuple[grpc.aio.Server, int]:
-    """The server with every service and reflection, bound to its port: (server, port)."""
+def build_server(service: Service, hub: StreamHub) -> tuple[grpc.aio.Server, int, Fanout]:
+    """The server with every service and reflection, bound to its port: (server, port, the
+    streams' fan-out)."""
     settings = service.settings
     creds = credentials(service)
     calls = Calls(service, tls=creds is not None, mtls=settings.grpc_client_ca is not None)
@@ -87,13 +88,14 @@ def build_server(service: Service, hub: StreamHub) -> tuple[grpc.aio.Server, int
         port = server.add_insecure_port(address)
     else:
         port = server.add_secure_port(address, creds)
-    return server, port
+    return server, port, fanout
 
 
 async def serve_grpc(service: Service, hub: StreamHub) -> None:
     """Run the gRPC server until cancelled (a task of the node's live runtime), then stop it:
-    calls in flight get ``shutdown_timeout_s`` to finish."""
-    server, port = build_server(service, hub)
+    the streams end at once (UNAVAILABLE ``NODE_STOPPING``), calls in flight get
+    ``shutdown_timeout_s`` to finish."""
+    server, port, fanout = build_server(service, hub)
     await server.start()
     log.info(
         "gRPC API listening",
@@ -102,6 +104,7 @@ async def serve_grpc(service: Service, hub: StreamHub) -> None:
     try:
         await asyncio.Event().wait()
     finally:
+        fanout.close()
         await asyncio.shield(server.stop(service.settings.shutdown_timeout_s))
 
 
