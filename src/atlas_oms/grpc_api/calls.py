@@ -165,7 +165,7 @@ class Calls:
             if write and down is not None:
                 raise Problem(503, down[0], down[1])
             result = answer(key)
-            await self._durable(write)
+            await self.service.durable()
             self.done(context, method, "ok", start, key)
             return result
         except Denied as exc:
@@ -180,13 +180,10 @@ class Calls:
             problem = self.timeout(write)
         if problem.status != 503 and key is not None:
             try:  # a refusal can have journaled something (a denied order): durable first
-                await self._durable(write)
+                await self.service.durable()
             except CommitTimeout:
                 problem, trailers = self.timeout(write), ()
         await self.abort(context, method, problem, start, key, trailers)
-
-    async def _durable(self, write: bool) -> None:
-        await self.service.durable()
 
     def timeout(self, write: bool) -> Problem:
         if write:
