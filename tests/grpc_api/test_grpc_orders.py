@@ -174,3 +174,32 @@ def test_a_stream_of_another_account_or_from_a_future_seq_is_refused(env: Env) -
             next(iter(s.StreamOrderUpdates(request, metadata=env.md(who), timeout=10)))
         assert caught.value.code() == expected  # type: ignore[attr-defined]
     assert reason_of(caught.value) == "SEQ_AHEAD"
+
+
+def test_a_commit_timeout_is_unavailable_with_an_unknown_outcome_never_a_failure(
+    env: Env,
+) -> None:
+    service = env.server.app.state.service
+
+    async def never(seq: int, timeout_s: float | None) -> None:
+        from atlas_oms.runtime.live import CommitTimeout
+
+        raise CommitTimeout
+
+    real = service.committer.wait
+    service.committer.wait = never
+    try:
+        with pytest.raises(grpc.RpcError) as caught:
+            env.stubs.orders.SubmitOrder(
+                order("alice", t.SIDE_BUY, "0.1", "29000", client_order_id="maybe"),
+                metadata=env.md("alice"),
+            )
+    finally:
+        service.committer.wait = real
+    assert caught.value.code() == grpc.StatusCode.UNAVAILABLE  # type: ignore[attr-defined]
+    assert reason_of(caught.value) == "COMMIT_OUTCOME_UNKNOWN"
+    # it was processed: the client finds it by its client order id once the journal answers
+    found = env.stubs.orders.GetOrder(
+        pb.OrderRef(account_id="alice", client_order_id="maybe"), metadata=env.md("alice")
+    )
+    assert found.status == t.ORDER_STATUS_ACCEPTED
