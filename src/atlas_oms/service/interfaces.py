@@ -6,6 +6,7 @@ unset) adds no task."""
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -16,6 +17,10 @@ if TYPE_CHECKING:
 
 def attach_interfaces(service: Service, hub: StreamHub, runtime: LiveRuntime) -> None:
     """Start the configured interfaces with the node's runtime (gRPC, FIX, Binance dialect)."""
+    if service.settings.fix_port is not None:  # FIX 4.4 order entry (atlas_oms/fix)
+        from atlas_oms.fix.acceptor import serve_fix
+
+        runtime.add("fix", functools.partial(serve_fix, service, hub))  # no closure: del below
     del service, hub, runtime  # each interface adds its line here
 
 

@@ -1,0 +1,277 @@
+"""The FIX 4.4 gateway end to end: a real ``atlas serve`` with ATLAS_FIX_PORT, driven by QuickFIX's
+own initiator (a client we did not write) through the FIX order-state matrices: new -> fill,
+partial fills, cancel, replace, too-late cancel, replace racing a fill, unknown orders, risk
+denials with their reason, order status and mass cancel; then logon refusals and /metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.fix.initiator import Initiator
+from tests.service.serving import Served, free_port
+
+
+class Desk:
+    """A served node with a FIX session logged on as the demo desk's trader."""
+
+    def __init__(self, served: Served, fix_port: int, client: Initiator) -> None:
+        self.served = served
+        self.fix_port = fix_port
+        self.client = client
+        self.maker = served.maker_key()
+
+    def maker_order(self, side: str, qty: str, price: str) -> None:
+        """The market maker's account trades against the desk (through REST)."""
+        r = httpx.post(
+            f"{self.served.url}/v1/orders",
+            json={
+                "account_id": "maker",
+                "symbol": "BTC/USDT",
+                "side": side,
+                "order_type": "LIMIT",
+                "qty": qty,
+                "price": price,
+            },
+            headers=self.maker,
+        )
+        assert r.status_code in (201, 422), r.text
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
+    root = tmp_path_factory.mktemp("fix")
+    fix_port = free_port()
+    served = Served(
+        root / "data", env={"ATLAS_FIX_PORT": str(fix_port), "ATLAS_FIX_SESSIONS": "CLIENT,OTHER"}
+    ).start()
+    trader = served.keys()["trader"]["X-API-Key"]
+    client = Initiator(root / "client", fix_port, trader).start()
+    try:
+        yield Desk(served, fix_port, client)
+    finally:
+        client.stop()
+        served.stop()
+        served.ensure_stopped()
+
+
+def test_new_limit_order_is_acknowledged_then_filled_by_a_crossing_order(desk: Desk) -> None:
+    c = desk.client
+    cl = c.cl()
+    c.new_order(cl, "1", "0.5", "50000")
+    new = c.expect("8", t150="0", t39="0", t11=cl, t14="0", t151="0.5", t1="desk")
+    assert new[37].isdigit()
+    desk.maker_order("SELL", "0.5", "50000")
+    fill = c.expect("8", t150="F", t39="2", t11=cl, t14="0.5", t151="0", t32="0.5", t31="50000")
+    assert fill[6] == "50000"
+    assert fill[17] != new[17]  # every ExecID unique
+
+
+def test_partial_fills_then_cancel_follow_the_matrix(desk: Desk) -> None:
+    c = desk.client
+    cl = c.cl()
+    c.new_order(cl, "1", "1", "49000")
+    order_id = c.expect("8", t150="0", t39="0")[37]
+    desk.maker_order("SELL", "0.25", "49000")
+    c.expect("8", t150="F", t39="1", t14="0.25", t151="0.75", t32="0.25")
+    desk.maker_order("SELL", "0.25", "49000")
+    c.expect("8", t150="F", t39="1", t14="0.5", t151="0.5", t6="49000")
+    cancel = c.cl()
+    c.send(
+        "F",
+        (11, cancel),
+        (41, cl),
+        (37, order_id),
+        (55, "BTC/USDT"),
+        (54, "1"),
+        (60, "20260101-00:00:00"),
+    )
+    c.expect("8", t150="6", t39="6", t11=cancel, t41=cl)
+    done = c.expect("8", t150="4", t39="4", t11=cancel, t41=cl, t14="0.5", t151="0")
+    assert done[37] == order_id
+    # Cancel of an order that is already done: too late (CxlRejReason 0).
+    again = c.cl()
+    c.send("F", (11, again), (41, cancel), (55, "BTC/USDT"), (54, "1"), (60, "20260101-00:00:00"))
+    reject = c.expect("9", t434="1", t102="0", t11=again, t39="4")
+    assert reject[58].startswith("ORDER_NOT_LIVE")
+
+
+def test_cancel_of_a_filled_order_is_rejected_too_late(desk: Desk) -> None:
+    c = desk.client
+    cl = c.cl()
+    c.new_order(cl, "1", "0.1", "48000")
+    c.expect("8", t150="0")
+    desk.maker_order("SELL", "0.1", "48000")
+    c.expect("8", t150="F", t39="2")
+    cancel = c.cl()
+    c.send("F", (11, cancel), (41, cl), (55, "BTC/USDT"), (54, "1"), (60, "20260101-00:00:00"))
+    reject = c.expect("9", t434="1", t102="0", t39="2", t41=cl, t11=cancel)
+    assert "ORDER_NOT_LIVE" in reject[58]
+
+
+def test_replace_chains_clordids_and_keeps_what_filled(desk: Desk) -> None:
+    c = desk.client
+    cl = c.cl()
+    c.new_order(cl, "1", "1", "47000")
+    order_id = c.expect("8", t150="0")[37]
+    desk.maker_order("SELL", "0.4", "47000")  # a fill, then the replace races behind it
+    c.expect("8", t150="F", t39="1", t14="0.4")
+    cl2 = c.cl()
+    c.send(
+        "G",
+        (11, cl2),
+        (41, cl),
+        (37, order_id),
+        (55, "BTC/USDT"),
+        (54, "1"),
+        (40, "2"),
+        (38, "0.6"),
+        (44, "47000"),
+        (60, "20260101-00:00:00"),
+    )
+    c.expect("8", t150="E", t39="E", t11=cl2, t41=cl)
+    c.expect("8", t150="5", t39="1", t11=cl2, t41=cl, t38="0.6", t14="0.4", t151="0.2")
+    # The new ClOrdID names the order now: a second replace chains from it.
+    cl3 = c.cl()
+    c.send(
+        "G",
+        (11, cl3),
+        (41, cl2),
+        (55, "BTC/USDT"),
+        (54, "1"),
+        (40, "2"),
+        (38, "0.6"),
+        (44, "46900"),
+        (60, "20260101-00:00:00"),
+    )
+    c.expect("8", t150="E", t11=cl3, t41=cl2)
+    c.expect("8", t150="5", t11=cl3, t41=cl2, t44="46900", t37=order_id)
+    # A replace down to what already filled completes the order.
+    cl4 = c.cl()
+    c.send(
+        "G",
+        (11, cl4),
+        (41, cl3),
+        (55, "BTC/USDT"),
+        (54, "1"),
+        (40, "2"),
+        (38, "0.4"),
+        (44, "46900"),
+        (60, "20260101-00:00:00"),
+    )
+    c.expect("8", t150="E", t11=cl4)
+    c.expect("8", t150="5", t39="2", t11=cl4, t14="0.4", t151="0")
+
+
+def test_unknown_orders_are_refused_with_unknown_order(desk: Desk) -> None:
+    c = desk.client
+    cl = c.cl()
+    c.send(
+        "F", (11, cl), (41, "no-such-order"), (55, "BTC/USDT"), (54, "1"), (60, "20260101-00:00:00")
+    )
+    reject = c.expect("9", t102="1", t434="1", t11=cl)
+    assert reject[58].startswith("UNKNOWN_ORDER")
+    c.send(
+        "G",
+        (11, c.cl()),
+        (41, "no-such-order"),
+        (55, "BTC/USDT"),
+        (54, "1"),
+        (40, "2"),
+        (38, "1"),
+        (44, "1"),
+        (60, "20260101-00:00:00"),
+    )
+    c.expect("9", t102="1", t434="2")
+    c.send("H", (11, "no-such-order"), (55, "BTC/USDT"), (54, "1"))
+    status = c.expect("8", t150="I", t39="8", t103="5")
+    assert "UNKNOWN_ORDER" in status[58]
+
+
+def test_an_order_risk_denies_is_rejected_with_the_engine_reason(desk: Desk) -> None:
+    c = desk.client
+    cl = c.cl()
+    c.new_order(cl, "1", "1000", "50000")  # 50 M USDT: more than the desk has
+    reject = c.expect("8", t150="8", t39="8", t11=cl, t103="3")
+    assert reject[58].startswith("INSUFFICIENT_BALANCE: ")
+    assert reject[37].isdigit()  # journaled as a denied order
+    bad = c.cl()
+    c.new_order(bad, "1", "1", "50000", symbol="NOPE/USDT")
+    assert "UNKNOWN_INSTRUMENT" in c.expect("8", t150="8", t11=bad, t103="1")[58]
+    other = c.cl()
+    c.new_order(other, "1", "1", "50000", extra=((1, "maker"),))  # not the key's account
+    assert c.expect("8", t150="8", t11=other)[58].startswith("UNKNOWN_ACCOUNT")
+
+
+def test_order_status_answers_with_the_order_as_it_is(desk: Desk) -> None:
+    c = desk.client
+    cl = c.cl()
+    c.new_order(cl, "1", "0.3", "45000")
+    order_id = c.expect("8", t150="0")[37]
+    c.send("H", (11, cl), (55, "BTC/USDT"), (54, "1"), (790, "req-1"))
+    c.expect("8", t150="I", t39="0", t37=order_id, t11=cl, t151="0.3", t790="req-1")
+
+
+def test_mass_cancel_cancels_every_open_order_of_the_account(desk: Desk) -> None:
+    c = desk.client
+    c.drain()
+    ids = []
+    for price in ("44000", "44001"):
+        c.new_order(c.cl(), "1", "0.01", price)
+        ids.append(c.expect("8", t150="0")[37])
+    c.send("q", (11, c.cl()), (530, "7"), (60, "20260101-00:00:00"))
+    got = c.drain(1.0)
+    reports = [f for t, f in got if t == "r"]
+    assert len(reports) == 1 and reports[0][531] == "7", got
+    assert int(reports[0][533]) >= 2
+    canceled = {f[37] for t, f in got if t == "8" and f[150] == "4"}
+    assert set(ids) <= canceled
+
+
+def test_unsupported_messages_get_a_business_reject(desk: Desk) -> None:
+    c = desk.client
+    c.send("AF", (584, "m1"), (585, "7"))  # OrderMassStatusRequest: not supported
+    import queue as q_
+
+    try:
+        c.expect("j", t372="AF", t380="3", timeout=5)
+    except q_.Empty:
+        raise AssertionError((c.app.admin[-3:], c.app.sent_admin[-3:])) from None
+
+
+def test_metrics_show_fix_sessions_and_messages(desk: Desk) -> None:
+    text = httpx.get(f"{desk.served.url}/metrics").text
+    assert 'atlas_interface_sessions{interface="fix"} 1.0' in text
+    assert (
+        'atlas_interface_requests_total{interface="fix",method="NewOrderSingle",outcome="ok"}'
+        in text
+    )
+    assert 'interface="fix",method="NewOrderSingle",outcome="INSUFFICIENT_BALANCE"' in text
+
+
+def test_logon_with_a_bad_password_is_refused(desk: Desk, tmp_path: Path) -> None:
+    trader = desk.served.keys()["trader"]["X-API-Key"]
+    key_id = trader.partition(".")[0]
+    bad = Initiator(tmp_path / "bad", desk.fix_port, f"{key_id}.wrong", sender="OTHER").start(
+        wait=False
+    )
+    try:
+        import time
+
+        deadline = time.monotonic() + 10
+        while not any(t == "5" for t, _ in bad.app.admin) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        logouts = [f for t, f in bad.app.admin if t == "5"]
+        assert logouts and "UNAUTHENTICATED" in logouts[0].get(58, ""), bad.app.admin
+        assert not bad.app.logged_on
+    finally:
+        bad.stop()
+
+
+def test_the_client_rejected_none_of_the_gateway_messages(desk: Desk) -> None:
+    """QuickFIX's initiator validates every message against the FIX 4.4 dictionary and answers
+    a session Reject(3) for one it cannot take: it sent none."""
+    rejects = [f for t, f in desk.client.app.sent_admin if t == "3"]
+    assert rejects == []
