@@ -50,6 +50,7 @@ LAYERS = (
     "runtime",
     "backtest",
     "service",
+    "fix",
     "integrations",
     "cli",
     "benchmarks",
@@ -67,7 +68,19 @@ MAY_IMPORT = {
     "runtime": {"model", "core", "matching", "venues", "simulation", "store"},
     # Backtests drive a node (runtime) with market data through the simulated venue.
     "backtest": {"model", "core", "runtime", "store", "simulation", "venues"},
-    "service": {"model", "core", "runtime", "store", "simulation", "backtest", "benchmarks"},
+    # ``fix``: service/interfaces.py starts the FIX gateway (imported inside the function).
+    "service": {
+        "model",
+        "core",
+        "runtime",
+        "store",
+        "simulation",
+        "backtest",
+        "benchmarks",
+        "fix",
+    },
+    # The FIX 4.4 gateway: an interface over the service's node, keys and checks.
+    "fix": {"model", "core", "runtime", "store", "service"},
     # Third-party frameworks on Atlas (freqtrade): optional extras, imported by nothing else.
     "integrations": {"model", "core", "runtime", "store", "simulation", "backtest", "service"},
     "cli": {

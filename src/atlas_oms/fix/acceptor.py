@@ -15,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -202,6 +204,19 @@ class Acceptor:
             log.warning("fix: session %s not found", session)
 
 
+def _reinstall_signal_handlers() -> None:
+    """Starting QuickFIX's acceptor inside ``atlas serve`` leaves SIGINT at its default action
+    at the C level (measured: /proc's SigCgt loses SIGINT; Python's table still shows uvicorn's
+    handler), so a Ctrl-C would kill the process instead of draining it. Set the handlers Python
+    knows again (on the main thread, where uvicorn runs the loop)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(sig)
+        if callable(handler):
+            signal.signal(sig, handler)
+
+
 async def serve_fix(service: Service, hub: StreamHub) -> None:
     """The FIX acceptor as a task of the live runtime: runs until cancelled."""
     settings = service.settings
@@ -210,6 +225,7 @@ async def serve_fix(service: Service, hub: StreamHub) -> None:
     hub.on_durable(acceptor.gateway.on_durable)
     loop = asyncio.get_running_loop()
     await asyncio.to_thread(acceptor.start, loop)
+    _reinstall_signal_handlers()
     log.info(
         "fix acceptor listening",
         extra={"port": settings.fix_port, "sessions": clients, "comp_id": settings.fix_comp_id},

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from atlas_oms.core.orders.order import OrderView
+from atlas_oms.core.views import OrderView
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import OrderStatus, OrderType, Side, TimeInForce
 
