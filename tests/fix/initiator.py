@@ -8,9 +8,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import quickfix as fix
+import pytest
 
-from atlas_oms.fix.acceptor import fields_of, spec_path
+fix = pytest.importorskip("quickfix")  # quickfix-ssl: wheels for CPython 3.10/3.11 linux x86_64
+
+from atlas_oms.fix.acceptor import fields_of, spec_path  # noqa: E402
 
 WAIT_S = 30.0
 
@@ -71,13 +73,15 @@ class Initiator:
         *,
         sender: str = "CLIENT",
         heartbeat: int = 30,
+        config_text: str | None = None,
     ) -> None:
         username, _, password = token.partition(".")
         self.app = Client(username, password)
         folder.mkdir(parents=True, exist_ok=True)
         config = folder / "initiator.cfg"
         config.write_text(
-            "\n".join(
+            config_text
+            or "\n".join(
                 [
                     "[DEFAULT]",
                     "ConnectionType=initiator",

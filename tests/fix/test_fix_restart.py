@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import httpx
-
 from tests.fix.initiator import WAIT_S, Initiator
 from tests.service.serving import Served, free_port
 

@@ -21,7 +21,13 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import quickfix as fix
+try:
+    import quickfix as fix
+except ImportError as exc:  # pragma: no cover - the wheel is a dependency where it exists
+    raise ImportError(
+        "ATLAS_FIX_PORT needs QuickFIX's Python binding: pip install quickfix-ssl "
+        "(wheels for CPython 3.10/3.11 on linux x86_64)"
+    ) from exc
 
 from atlas_oms.fix.gateway import FixGateway
 from atlas_oms.fix.translate import Fields
