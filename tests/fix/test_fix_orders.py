@@ -275,3 +275,45 @@ def test_the_client_rejected_none_of_the_gateway_messages(desk: Desk) -> None:
     a session Reject(3) for one it cannot take: it sent none."""
     rejects = [f for t, f in desk.client.app.sent_admin if t == "3"]
     assert rejects == []
+
+
+def test_a_market_order_is_acknowledged_then_filled(desk: Desk) -> None:
+    c = desk.client
+    c.drain()
+    # At the last trade's price: a market order's protection band is around it.
+    trades = httpx.get(f"{desk.served.url}/v1/marketdata/trades/BTC/USDT", headers=desk.maker)
+    last = trades.json()["trades"][0]["price"]
+    desk.maker_order("SELL", "0.05", last)
+    cl = c.cl()
+    c.new_order(cl, "1", "0.05")  # OrdType 1 market, TimeInForce default DAY
+    c.expect("8", t150="0", t11=cl, t40="1")
+    fill = c.expect("8", t150="F", t39="2", t11=cl, t14="0.05", t151="0")
+    assert fill[31] == last.rstrip("0").rstrip(".")
+
+
+def test_a_reused_clordid_is_rejected_as_a_duplicate(desk: Desk) -> None:
+    c = desk.client
+    cl = c.cl()
+    c.new_order(cl, "1", "0.01", "40000")
+    c.expect("8", t150="0", t11=cl)
+    c.new_order(cl, "1", "0.01", "40000")
+    dup = c.expect("8", t150="8", t11=cl, t103="6", t37="NONE")
+    assert dup[58].startswith("DUPLICATE_CLIENT_ORDER_ID")
+
+
+def test_a_stop_order_reports_its_trigger_as_restated(desk: Desk) -> None:
+    c = desk.client
+    c.drain()
+    cl = c.cl()
+    c.new_order(cl, "1", "0.01", symbol="ETH/USDT", ord_type="3", extra=((99, "3100"),))
+    c.expect("8", t150="0", t11=cl, t40="3", t99="3100")
+    risk = desk.served.keys()["risk"]
+    r = httpx.post(
+        f"{desk.served.url}/v1/marketdata/prices",
+        json={"symbol": "ETH/USDT", "last": "3150"},
+        headers=risk,
+    )
+    assert r.status_code == 200, r.text
+    c.expect("8", t150="D", t378="3", t58="TRIGGERED", t11=cl)
+    after = c.expect("8", t11=cl)  # then it works as a market order: filled or canceled
+    assert after[150] in ("F", "4"), after

@@ -30,7 +30,10 @@ def test_the_readme_client_logs_on_and_places_an_order(
     snippet = re.search(r"```py\n(.*?)```", part, re.S)
     assert config and snippet
     port = free_port()
-    served = Served(tmp_path / "data", env={"ATLAS_FIX_PORT": str(port)}).start()
+    # Its own CompID: QuickFIX keeps one session per id in a process, and other tests' clients
+    # (CLIENT) may have lived in this one.
+    env = {"ATLAS_FIX_PORT": str(port), "ATLAS_FIX_SESSIONS": "README"}
+    served = Served(tmp_path / "data", env=env).start()
     try:
         token = served.keys()["trader"]["X-API-Key"]
         key_id, _, secret = token.partition(".")
@@ -41,15 +44,17 @@ def test_the_readme_client_logs_on_and_places_an_order(
             .replace("fix-client-store", str(tmp_path / "store"))
             .replace(".venv/share/quickfix/FIX44.xml", str(spec_path()))
             .replace("ReconnectInterval=5", "ReconnectInterval=1")
+            .replace("SenderCompID=CLIENT", "SenderCompID=README")
         )
         code = (
             snippet.group(1)
             .replace("ak_0123456789ab", key_id)
             .replace("the-secret", secret)
             .replace('"client.cfg"', repr(str(cfg)))
+            .replace('"CLIENT", "ATLAS"', '"README", "ATLAS"')
             .replace("initiator.start()\n", "initiator.start()\n__wait_logon()\n")
         )
-        session_id = fix.SessionID("FIX.4.4", "CLIENT", "ATLAS")
+        session_id = fix.SessionID("FIX.4.4", "README", "ATLAS")
 
         def wait_logon() -> None:
             deadline = time.monotonic() + WAIT_S

@@ -21,11 +21,11 @@ def wait(predicate: object, what: str) -> None:
 
 def test_restart_keeps_sequence_numbers_and_resends_what_the_client_missed(tmp_path: Path) -> None:
     fix_port = free_port()
-    env = {"ATLAS_FIX_PORT": str(fix_port)}
+    env = {"ATLAS_FIX_PORT": str(fix_port), "ATLAS_FIX_SESSIONS": "RESTART"}
     served = Served(tmp_path / "data", env=env).start()
     trader = served.keys()["trader"]["X-API-Key"]
     maker = served.maker_key()
-    client = Initiator(tmp_path / "client", fix_port, trader, heartbeat=1).start()
+    client = Initiator(tmp_path / "client", fix_port, trader, sender="RESTART", heartbeat=1).start()
     try:
 
         def maker_sells(qty: str) -> None:

@@ -500,7 +500,7 @@ class FixGateway:
                 [
                     *answer,
                     (t.MASS_CANCEL_RESPONSE, "0"),
-                    (t.MASS_CANCEL_REJECT_REASON, "1" if kind in ("1", "7") else "0"),
+                    (t.MASS_CANCEL_REJECT_REASON, "99" if kind in ("1", "7") else "0"),
                     (t.TEXT, f"{reason}: {text}"),
                 ],
             )

@@ -80,7 +80,7 @@ ORD_REJ_REASON_OF = {
     "INSTRUMENT_NOT_TRADABLE": "2",
     "MARKET_CLOSED": "2",
     "DUPLICATE_CLIENT_ORDER_ID": "6",
-    "UNKNOWN_ACCOUNT": "11",
+    "UNKNOWN_ACCOUNT": "15",
     "INSUFFICIENT_BALANCE": "3",
     "MAX_ORDER_QTY": "3",
     "MAX_NOTIONAL": "3",
@@ -337,7 +337,9 @@ class OrderTrack:
                     self.price = event.price
                 self.status = OrderStatus.TRIGGERED
                 new_first()
-                out.append(("8", self.report(eid, "L", ts)))
+                # FIX 4.4 has no ExecType L (Triggered, FIX 5.0): a Restated (D) report,
+                # ExecRestatementReason 3 (repricing), tells that the stop now works.
+                out.append(("8", self.report(eid, "D", ts, text="TRIGGERED", t378="3")))
             case ev.OrderFilled():
                 new_first()
                 if not seeded:
