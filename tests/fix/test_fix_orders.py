@@ -5,6 +5,7 @@ denials with their reason, order status and mass cancel; then logon refusals and
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -317,3 +318,39 @@ def test_a_stop_order_reports_its_trigger_as_restated(desk: Desk) -> None:
     c.expect("8", t150="D", t378="3", t58="TRIGGERED", t11=cl)
     after = c.expect("8", t11=cl)  # then it works as a market order: filled or canceled
     assert after[150] in ("F", "4"), after
+
+
+def test_a_key_revoked_after_logon_is_refused_at_once(desk: Desk, tmp_path: Path) -> None:
+    admin = desk.served.keys()["admin"]
+    issued = httpx.post(
+        f"{desk.served.url}/v1/keys",
+        json={"roles": ["trader"], "accounts": ["desk"]},
+        headers=admin,
+    ).json()
+    other = Initiator(tmp_path / "other", desk.fix_port, issued["token"], sender="OTHER").start()
+    try:
+        cl = other.cl()
+        other.new_order(cl, "1", "0.01", "30000")
+        other.expect("8", t150="0", t11=cl)
+        key_id = issued["token"].partition(".")[0]
+        r = httpx.delete(f"{desk.served.url}/v1/keys/{key_id}", headers=admin)
+        assert r.status_code == 200, r.text
+        other.new_order(other.cl(), "1", "0.01", "30000")
+        refused = other.expect("j", t372="D", t380="6")
+        assert refused[58].startswith("UNAUTHENTICATED")
+    finally:
+        other.stop()
+
+
+def test_refusals_are_logged_with_their_reason_and_no_secret(desk: Desk) -> None:
+    log = desk.served.stderr()
+    secret = desk.served.keys()["trader"]["X-API-Key"].partition(".")[2]
+    refused = [
+        json.loads(line)
+        for line in log.splitlines()
+        if '"refused"' in line and '"interface": "fix"' in line
+    ]
+    assert any(r["reason"] == "INSUFFICIENT_BALANCE" and r["detail"] for r in refused), refused
+    access = [json.loads(line) for line in log.splitlines() if '"event": "fix"' in line]
+    assert {"interface", "method", "outcome", "key_id", "duration_ms"} <= set(access[0])
+    assert secret not in log

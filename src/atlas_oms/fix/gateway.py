@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("atlas.fix")
 access = logging.getLogger("atlas.access")
+refusals = logging.getLogger("atlas.api")
 
 Send = Callable[[str, str, t.Fields], None]
 
@@ -117,6 +118,8 @@ class FixGateway:
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._n = 0
         self._live: set[str] = set()
+        #: The sentence of each session's last refusal (for its log line).
+        self._detail: dict[str, str] = {}
         node = service.node
         for order_id, (_, cl) in self.book.orders.items():
             view = node.order(order_id)
@@ -176,10 +179,30 @@ class FixGateway:
                 log.exception("fix message %s failed", msg_type)
                 outcome = "INTERNAL_ERROR"
             elapsed = time.perf_counter() - start
+            if outcome != "ok":
+                self._refusal(session, msg_type, outcome, fields)
             metrics = self.service.metrics
             metrics.api_requests.labels(INTERFACE, SUPPORTED.get(msg_type, msg_type), outcome).inc()
             metrics.api_latency.labels(INTERFACE).observe(elapsed)
             self._access(session, SUPPORTED.get(msg_type, msg_type), outcome, elapsed)
+
+    def _refusal(self, session: str, msg_type: str, reason: str, fields: dict[int, str]) -> None:
+        """A refusal, logged with its context like REST's (service/app.py::log_refusal): the
+        key by id only, never a secret."""
+        key = self.keys.get(session)
+        refusals.info(
+            "refused",
+            extra={
+                "interface": INTERFACE,
+                "session": session,
+                "method": SUPPORTED.get(msg_type, msg_type),
+                "reason": reason,
+                "detail": self._detail.pop(session, None),
+                "key_id": key.key_id if key is not None else None,
+                "account_id": fields.get(t.ACCOUNT),
+                "cl_ord_id": fields.get(t.CL_ORD_ID),
+            },
+        )
 
     def stop(self) -> None:
         for task in self._workers.values():
@@ -218,15 +241,21 @@ class FixGateway:
     async def handle(self, session: str, msg_type: str, fields: dict[int, str]) -> str:
         """Handle one application message; the outcome ("ok" or the refusal's reason code)."""
         key = self.keys.get(session)
-        if key is None:  # a session whose Logon was refused, before its Logout goes out
+        if key is not None and self.service.keys.keys.get(key.key_id) is None:
+            self.keys.pop(session, None)  # revoked since its Logon: refused at once, as REST
+            key = None
+        if key is None:  # a refused Logon (before its Logout goes out), or a revoked key
             self.send(
                 session,
                 "j",
                 [
                     (45, fields.get(34, "0")),
                     (372, msg_type),
-                    (380, "0"),
-                    (t.TEXT, "UNAUTHENTICATED: the session's Logon was refused"),
+                    (380, "6"),
+                    (
+                        t.TEXT,
+                        "UNAUTHENTICATED: the session's key is not valid (refused or revoked)",
+                    ),
                 ],
             )
             return "UNAUTHENTICATED"
@@ -318,6 +347,7 @@ class FixGateway:
             status, body = _submit(self.service, key, order)
         except (Refusal, FixInvalid, Problem, CommandRefused) as exc:
             reason, text = _why(exc)
+            self._detail[session] = text
             await self.service.durable()  # a refusal the engine journaled is durable first
             self.send(
                 session,
@@ -357,7 +387,10 @@ class FixGateway:
         self.book.remember(session, cl, order_id)  # before the commit: its reports find it
         await self.service.durable()
         self.book.persist(session, cl, order_id)
-        return str(body["reason"]) if status == 422 else "ok"
+        if status != 422:
+            return "ok"
+        self._detail[session] = str(body["detail"])  # denied: journaled, reported from its event
+        return str(body["reason"])
 
     def _find(self, session: str, key: ApiKey, fields: dict[int, str], act: str) -> OrderTrack:
         """The order a cancel, replace or status request names (OrderID(37), else
@@ -431,6 +464,7 @@ class FixGateway:
                 )
         except (Refusal, FixInvalid, CommandRefused) as exc:
             reason, text = _why(exc)
+            self._detail[session] = text
             if track is not None:
                 track.pending = before
             await self.service.durable()
@@ -461,6 +495,7 @@ class FixGateway:
             track = self._find(session, key, fields, "status")
         except (Refusal, FixInvalid) as exc:
             reason, text = _why(exc)
+            self._detail[session] = text
             out = t.rejected_order(fields, self._exec_id(), reason, text, node.clock.now())
             out = [
                 (150, "I") if tag == 150 else (103, "5") if tag == 103 else (tag, v)
@@ -494,6 +529,7 @@ class FixGateway:
             self.service.require_cancel(key, account)
         except (Refusal, Problem) as exc:
             reason, text = _why(exc)
+            self._detail[session] = text
             self.send(
                 session,
                 "r",
