@@ -6,6 +6,7 @@ denials with their reason, order status and mass cancel; then logon refusals and
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -259,8 +260,6 @@ def test_logon_with_a_bad_password_is_refused(desk: Desk, tmp_path: Path) -> Non
         wait=False
     )
     try:
-        import time
-
         deadline = time.monotonic() + 10
         while not any(t == "5" for t, _ in bad.app.admin) and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -354,3 +353,14 @@ def test_refusals_are_logged_with_their_reason_and_no_secret(desk: Desk) -> None
     access = [json.loads(line) for line in log.splitlines() if '"event": "fix"' in line]
     assert {"interface", "method", "outcome", "key_id", "duration_ms"} <= set(access[0])
     assert secret not in log
+
+
+def test_a_test_request_is_answered_with_a_heartbeat_carrying_its_id(desk: Desk) -> None:
+    c = desk.client
+    c.send("1", (112, "ping-1"))
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if any(t == "0" and f.get(112) == "ping-1" for t, f in c.app.admin):
+            return
+        time.sleep(0.05)
+    raise AssertionError(c.app.admin[-3:])
