@@ -51,6 +51,7 @@ LAYERS = (
     "backtest",
     "service",
     "grpc_api",
+    "fix",
     "integrations",
     "cli",
     "benchmarks",
@@ -68,7 +69,8 @@ MAY_IMPORT = {
     "runtime": {"model", "core", "matching", "venues", "simulation", "store"},
     # Backtests drive a node (runtime) with market data through the simulated venue.
     "backtest": {"model", "core", "runtime", "store", "simulation", "venues"},
-    # ``grpc_api``: service/interfaces.py starts the interfaces beside REST (issue 17).
+    # ``grpc_api``, ``fix``: service/interfaces.py starts the interfaces beside REST (issue 17;
+    # imported inside the function).
     "service": {
         "model",
         "core",
@@ -78,9 +80,12 @@ MAY_IMPORT = {
         "backtest",
         "benchmarks",
         "grpc_api",
+        "fix",
     },
     # The gRPC API (issue 17 §1): a thin adapter over the service's node, keys and views.
     "grpc_api": {"model", "core", "runtime", "store", "service"},
+    # The FIX 4.4 gateway: an interface over the service's node, keys and checks.
+    "fix": {"model", "core", "runtime", "store", "service"},
     # Third-party frameworks on Atlas (freqtrade): optional extras, imported by nothing else.
     "integrations": {"model", "core", "runtime", "store", "simulation", "backtest", "service"},
     "cli": {

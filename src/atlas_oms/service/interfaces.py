@@ -6,6 +6,7 @@ unset) adds no task."""
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -17,10 +18,14 @@ if TYPE_CHECKING:
 def attach_interfaces(service: Service, hub: StreamHub, runtime: LiveRuntime) -> None:
     """Start the configured interfaces with the node's runtime (gRPC, FIX, Binance dialect)."""
     settings = service.settings
-    if settings.grpc_port is not None:
+    if settings.grpc_port is not None:  # gRPC (atlas_oms/grpc_api)
         from atlas_oms.grpc_api.server import serve_grpc
 
-        runtime.add("grpc", lambda: serve_grpc(service, hub))
+        runtime.add("grpc", functools.partial(serve_grpc, service, hub))
+    if settings.fix_port is not None:  # FIX 4.4 order entry (atlas_oms/fix)
+        from atlas_oms.fix.acceptor import serve_fix
+
+        runtime.add("fix", functools.partial(serve_fix, service, hub))
 
 
 __all__ = ["attach_interfaces"]

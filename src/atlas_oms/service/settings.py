@@ -63,6 +63,13 @@ class ServiceSettings(BaseSettings):
     grpc_tls_cert: Path | None = None
     grpc_tls_key: Path | None = None
     grpc_client_ca: Path | None = None
+    #: FIX 4.4 gateway (atlas_oms/fix): the acceptor's port (None: off), host, its own
+    #: SenderCompID and the client CompIDs it accepts (comma-separated, one session each; a
+    #: session belongs to the API key of its first Logon). Its store is ``<data_dir>/fix``.
+    fix_port: int | None = None
+    fix_host: str = "127.0.0.1"
+    fix_comp_id: str = "ATLAS"
+    fix_sessions: str = "CLIENT"
     #: WebSocket: messages waiting for one client before it is closed as too slow (4408).
     ws_queue_size: int = 1024
     #: WebSocket: seconds a client has to send its key when the URL carries none.
