@@ -243,7 +243,19 @@ def test_unsupported_messages_get_a_business_reject(desk: Desk) -> None:
         raise AssertionError((c.app.admin[-3:], c.app.sent_admin[-3:])) from None
 
 
+def _one_taken_one_denied(c: Initiator) -> None:
+    """An order the engine takes and one it denies (INSUFFICIENT_BALANCE), in this test: the
+    tests of one module may run on different workers, each with its own server."""
+    cl = c.cl()
+    c.new_order(cl, "1", "0.01", "20000")
+    c.expect("8", t150="0", t11=cl)
+    cl = c.cl()
+    c.new_order(cl, "1", "1000", "50000")
+    c.expect("8", t150="8", t11=cl, t103="3")
+
+
 def test_metrics_show_fix_sessions_and_messages(desk: Desk) -> None:
+    _one_taken_one_denied(desk.client)
     text = httpx.get(f"{desk.served.url}/metrics").text
     assert 'atlas_interface_sessions{interface="fix"} 1.0' in text
     assert (
@@ -348,13 +360,21 @@ def test_a_key_revoked_after_logon_is_refused_at_once(desk: Desk, tmp_path: Path
 
 
 def test_refusals_are_logged_with_their_reason_and_no_secret(desk: Desk) -> None:
-    log = desk.served.stderr()
+    _one_taken_one_denied(desk.client)
     secret = desk.served.keys()["trader"]["X-API-Key"].partition(".")[2]
-    refused = [
-        json.loads(line)
-        for line in log.splitlines()
-        if '"refused"' in line and '"interface": "fix"' in line
-    ]
+    deadline = time.monotonic() + 5  # the log line may follow the report by a moment
+    while True:
+        log = desk.served.stderr()
+        refused = [
+            json.loads(line)
+            for line in log.splitlines()
+            if '"refused"' in line and '"interface": "fix"' in line
+        ]
+        if any(r["reason"] == "INSUFFICIENT_BALANCE" for r in refused):
+            break
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert any(r["reason"] == "INSUFFICIENT_BALANCE" and r["detail"] for r in refused), refused
     access = [json.loads(line) for line in log.splitlines() if '"event": "fix"' in line]
     assert {"interface", "method", "outcome", "key_id", "duration_ms"} <= set(access[0])

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 try:
     import quickfix as fix
@@ -87,6 +89,23 @@ def fields_of(message: fix.Message) -> dict[int, str]:
     return out
 
 
+_F = TypeVar("_F", bound=Callable[..., None])
+
+
+def never_raises(callback: _F) -> _F:
+    """A QuickFIX callback that logs its own error instead of raising it: with this wheel a
+    Python exception escaping a callback aborts the whole process (``atlas serve`` with it)."""
+
+    @functools.wraps(callback)
+    def guarded(*args: Any) -> None:
+        try:
+            callback(*args)
+        except Exception:
+            log.exception("FIX callback %s failed (the message is not taken)", callback.__name__)
+
+    return cast(_F, guarded)
+
+
 class Bridge(fix.Application):
     """QuickFIX's callbacks (on its threads) to the gateway (on the loop)."""
 
@@ -98,14 +117,17 @@ class Bridge(fix.Application):
         #: Sessions whose last Logon was refused (being logged out).
         self.refused: set[str] = set()
 
+    @never_raises
     def onCreate(self, session_id: Any) -> None:
         self.ids[session_id.toString()] = session_id
 
+    @never_raises
     def onLogon(self, session_id: Any) -> None:
         name = session_id.toString()
         if name not in self.refused:
             self.loop.call_soon_threadsafe(self.gateway.logged_on, name)
 
+    @never_raises
     def onLogout(self, session_id: Any) -> None:
         name = session_id.toString()
         if name in self.refused:
@@ -117,6 +139,7 @@ class Bridge(fix.Application):
     def toAdmin(self, message: Any, session_id: Any) -> None:
         return None
 
+    @never_raises
     def fromAdmin(self, message: Any, session_id: Any) -> None:
         msg_type = fix.MsgType()
         message.getHeader().getField(msg_type)
@@ -140,6 +163,7 @@ class Bridge(fix.Application):
     def toApp(self, message: Any, session_id: Any) -> None:
         return None
 
+    @never_raises
     def fromApp(self, message: Any, session_id: Any) -> None:
         msg_type = fix.MsgType()
         message.getHeader().getField(msg_type)
