@@ -151,3 +151,30 @@ def test_a_liquidation_shows_as_binance_autoclose_order(node: Node) -> None:
 )
 def test_plain_numbers_never_use_exponents(value: Decimal | None, text: str) -> None:
     assert fw.plain(value) == text
+
+
+def test_user_stream_pushes_only_once_durable_with_the_state_of_its_batch(node: Node) -> None:
+    from atlas_oms.binance_api.futures_stream import FuturesUserStream
+
+    stream = FuturesUserStream(node)
+    node.subscribe(stream.on_processed)
+    got: list[dict[str, object]] = []
+    stream.attach(DESK, got.append)
+    seen: list[list[ev.EventBase]] = []
+    node.subscribe(seen.append)
+    oid = _long(node)
+    assert got == []  # nothing is durable yet
+    # a later batch that is not yet durable must not leak into the first one's figures
+    node.submit(MAKER, PERP, "SELL", "LIMIT", "0.25", "60000")
+    node.submit(DESK, PERP, "BUY", "LIMIT", "0.25", "60000")
+    stream.on_durable(seen[1])  # the desk's first order's batch
+    kinds = [(p["e"], p.get("o", {}).get("x")) for p in got]  # type: ignore[union-attr]
+    assert ("ORDER_TRADE_UPDATE", "NEW") in kinds and ("ORDER_TRADE_UPDATE", "TRADE") in kinds
+    trade = next(p for p in got if p.get("o", {}).get("x") == "TRADE")  # type: ignore[union-attr]
+    assert trade["o"]["i"] == oid and trade["o"]["z"] == "0.500"  # type: ignore[index]
+    update = next(p for p in got if p["e"] == "ACCOUNT_UPDATE")
+    assert update["a"]["P"][0]["pa"] == "0.5"  # type: ignore[index]  # not 0.75
+    got.clear()
+    stream.on_durable(seen[-1])
+    update = next(p for p in got if p["e"] == "ACCOUNT_UPDATE")
+    assert update["a"]["P"][0]["pa"] == "0.75"  # type: ignore[index]
