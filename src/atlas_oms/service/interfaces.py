@@ -16,7 +16,14 @@ if TYPE_CHECKING:
 
 def attach_interfaces(service: Service, hub: StreamHub, runtime: LiveRuntime) -> None:
     """Start the configured interfaces with the node's runtime (gRPC, FIX, Binance dialect)."""
-    del service, hub, runtime  # each interface adds its line here
+    settings = service.settings
+    if settings.binance_port is not None:  # the Binance dialect (atlas_oms/binance_api)
+        from atlas_oms.binance_api.server import serve_binance
+
+        runtime.add(
+            "binance",
+            lambda: serve_binance(service, hub, settings.binance_host, settings.binance_port or 0),
+        )
 
 
 __all__ = ["attach_interfaces"]
