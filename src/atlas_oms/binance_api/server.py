@@ -72,6 +72,7 @@ if TYPE_CHECKING:
 #: The route providers, by dotted name ``module:function`` (see the module doc). ONE LINE EACH.
 ROUTE_PROVIDERS: list[str] = [
     "atlas_oms.binance_api.spot_market:spot_market_routes",
+    "atlas_oms.binance_api.futures_rest:futures_routes",
 ]
 
 INTERFACE = "binance"
