@@ -641,9 +641,19 @@ def premium_index(node: Queries, inst: Instrument, now_ms: int) -> dict[str, Any
         "estimatedSettlePrice": s8(mark),
         "lastFundingRate": fixed(funding.rate, 8),
         "interestRate": "0.00000000",
-        "nextFundingTime": ms(funding.next_funding_ts),
+        "nextFundingTime": next_funding_ms(funding.next_funding_ts, funding.interval_min, now_ms),
         "time": now_ms,
     }
+
+
+def next_funding_ms(next_ns: int | None, interval_min: int, now_ms: int) -> int:
+    """The next settlement (ms): the node's, or before any settlement (or when it is past) the
+    next interval boundary after now, where Atlas settles funding (00:00, 08:00, 16:00 UTC)."""
+    due = ms(next_ns)
+    step = interval_min * 60_000
+    if due > now_ms or not step:
+        return due
+    return (now_ms // step + 1) * step
 
 
 def funding_history(node: Queries, inst: Instrument, limit: int = 100) -> list[dict[str, Any]]:
