@@ -15,6 +15,7 @@ from tests.service.serving import free_port
 from atlas_oms import Instrument, Node
 from atlas_oms.fakes.binance.urls import ccxt_config
 from atlas_oms.model.margin import tiers_from_rows
+from atlas_oms.runtime.clock import LiveClock
 from atlas_oms.service.app import create_app
 from atlas_oms.service.keys import KeyStore
 from atlas_oms.service.settings import ServiceSettings
@@ -72,7 +73,7 @@ def make_futures_env(tmp_path: Path, **settings: Any) -> Iterator[FuturesEnv]:
         "maker": keys.issue(("trader",), ("maker",)).token,
         "risk": keys.issue(("risk",)).token,
     }
-    node = Node.in_memory()
+    node = Node.in_memory(clock=LiveClock())  # event times are wall time, as under serve
     port = free_port()
     settings.setdefault("rate_limit_per_s", 100_000)
     config = ServiceSettings(data_dir=tmp_path, binance_port=port, **settings)

@@ -97,3 +97,23 @@ def test_refusals_are_binance_errors(env: FuturesEnv) -> None:
     assert r.status_code == 400 and r.json()["code"] == -1022
     r = httpx.post(env.http + "/fapi/v1/positionSide/dual")
     assert r.json()["code"] == -2015
+
+
+def test_ohlcv_trades_ticker_and_book(env: FuturesEnv) -> None:
+    ex = ccxt.binance(env.config())
+    ex.load_markets()
+    env.maker("SELL", "0.5", "60010")
+    env.maker("BUY", "0.5", "59990")
+    ex.create_order(PERP, "market", "buy", 0.1)
+    book = ex.fetch_order_book(PERP)
+    assert book["bids"][0] == [59990.0, 0.5] and book["asks"][0] == [60010.0, 0.4]
+    (trade,) = ex.fetch_trades(PERP)
+    assert trade["price"] == 60010 and trade["amount"] == 0.1 and trade["side"] == "buy"
+    bars = ex.fetch_ohlcv(PERP, "1m", limit=5)
+    assert len(bars) == 5 and bars[-1][4] == 60010 and bars[-1][5] == 0.1
+    assert bars[-1][0] - bars[-2][0] == 60_000  # every interval, as Binance sends them
+    mark = ex.fetch_mark_ohlcv(PERP, "1h", limit=3)
+    assert [b[4] for b in mark] == [60000, 60000, 60000]
+    ticker = ex.fetch_ticker(PERP)
+    assert ticker["last"] == 60010
+    assert ex.fetch_funding_rate_history(PERP) == []

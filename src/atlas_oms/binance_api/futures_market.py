@@ -3,9 +3,9 @@ from the node: the built-in exchange's book and trades (taker executions, withou
 klines built from those trades, the mark price, funding rate and next funding time.
 
 Klines: Atlas keeps no bars of its own, so a kline is the trades of its interval (open, high,
-low, close, volume); an interval without trades is left out, as Binance leaves nothing out
-only on a market that always trades. ``premiumIndex``'s index price is the mark (Atlas has no
-separate index)."""
+low, close, volume); an interval without trades is a flat bar at the previous close with volume
+0, as Binance sends it. Mark-price klines are flat at the current mark (Atlas keeps no history
+of the mark). ``premiumIndex``'s index price is the mark (Atlas has no separate index)."""
 
 from __future__ import annotations
 
@@ -66,6 +66,11 @@ def rate_limits(dialect: Dialect) -> list[dict[str, Any]]:
             "limit": dialect.orders_per_day,
         },
     ]
+
+
+def node_ms(call: Call) -> int:
+    """The node's clock in ms: the time its events carry (wall time under ``atlas serve``)."""
+    return int(call.dialect.node.clock.now()) // 1_000_000
 
 
 def perpetual(call: Call, required: bool = True) -> Instrument | None:
@@ -147,49 +152,136 @@ async def trades(call: Call) -> Any:
     ]
 
 
-async def klines(call: Call) -> Any:
+async def agg_trades(call: Call) -> Any:
+    """``GET /fapi/v1/aggTrades`` (what ccxt's fetch_trades reads): one aggregate per taker
+    execution (``fromId``, ``startTime``/``endTime``, ``limit``)."""
     inst = perpetual(call)
     assert inst is not None
-    interval = call.params.get("interval", "")
-    step = INTERVALS.get(interval)
+    rows = taker_trades(call.dialect, inst)
+    from_id = call.params.get("fromId", "")
+    start = int(call.params.get("startTime") or 0)
+    end = int(call.params.get("endTime") or 0)
+    rows = [
+        f
+        for f in rows
+        if (not from_id.isdigit() or f.seq >= int(from_id))
+        and fw.ms(f.ts_event) >= start
+        and (not end or fw.ms(f.ts_event) <= end)
+    ]
+    limit = _limit(call, 500, 1000)
+    rows = rows[:limit] if from_id or start else rows[-limit:]
+    return [
+        {
+            "a": f.seq,
+            "p": fw.px(inst, f.last_px),
+            "q": fw.qty(inst, f.last_qty),
+            "f": f.seq,
+            "l": f.seq,
+            "T": fw.ms(f.ts_event),
+            "m": f.side is Side.SELL,
+        }
+        for f in rows
+    ]
+
+
+def _kline_range(call: Call, step: int, most: int) -> tuple[int, int]:
+    """(first bar's open time, last bar's open time): ``startTime``/``endTime`` when given,
+    else the last ``limit`` bars up to now (Binance's rule)."""
+    limit = _limit(call, 500, most)
+    now = node_ms(call)
+    end_raw = call.params.get("endTime") or ""
+    start_raw = call.params.get("startTime") or ""
+    last = min(int(end_raw) if end_raw.isdigit() else now, now)
+    last -= last % step
+    if start_raw.isdigit():
+        first = int(start_raw) - int(start_raw) % step
+        if int(start_raw) % step:
+            first += step
+        last = min(last, first + (limit - 1) * step)
+    else:
+        first = last - (limit - 1) * step
+    return first, last
+
+
+def _interval(call: Call) -> int:
+    step = INTERVALS.get(call.params.get("interval", ""))
     if step is None:
         raise BinanceError(-1120, "Invalid interval.")
-    start = int(call.params.get("startTime") or 0)
-    end = int(call.params.get("endTime") or 0) or None
+    return step
+
+
+async def klines(call: Call) -> Any:
+    """``GET /fapi/v1/klines``: every interval of the range, as Binance sends it: a bar from the
+    instrument's trades, or with none in it a flat bar at the previous close (volume 0); before
+    the first trade the reference price (mark, else last)."""
+    inst = perpetual(call)
+    assert inst is not None
+    step = _interval(call)
+    first, last = _kline_range(call, step, 1500)
+    node = call.dialect.node
+    close = node.reference_price(inst.symbol, prefer_mark=True) or ZERO
     bars: dict[int, list[Any]] = {}
+    before: Decimal | None = None
     for f in taker_trades(call.dialect, inst):
         t = fw.ms(f.ts_event)
-        if t < start or (end is not None and t > end):
+        if t < first:
+            before = f.last_px
             continue
         open_t = t - t % step
+        if open_t > last:
+            break
         bar = bars.get(open_t)
         if bar is None:
-            bars[open_t] = [f.last_px, f.last_px, f.last_px, f.last_px, ZERO, ZERO, 0]
-            bar = bars[open_t]
+            bar = bars[open_t] = [f.last_px, f.last_px, f.last_px, f.last_px, ZERO, ZERO, 0]
         bar[1] = max(bar[1], f.last_px)
         bar[2] = min(bar[2], f.last_px)
         bar[3] = f.last_px
         bar[4] += f.last_qty
         bar[5] += f.last_qty * f.last_px
         bar[6] += 1
-    rows = sorted(bars.items())[-_limit(call, 500, 1500) :]
+    if before is not None:
+        close = before
+    elif bars:
+        close = bars[min(bars)][0]
+    rows = []
+    for t in range(first, last + 1, step):
+        bar = bars.get(t) or [close, close, close, close, ZERO, ZERO, 0]
+        close = bar[3]
+        rows.append(_kline_row(inst, t, step, bar))
+    return rows
+
+
+def _kline_row(inst: Instrument, t: int, step: int, bar: list[Any]) -> list[Any]:
     return [
-        [
-            t,
-            fw.px(inst, b[0]),
-            fw.px(inst, b[1]),
-            fw.px(inst, b[2]),
-            fw.px(inst, b[3]),
-            fw.qty(inst, b[4]),
-            t + step - 1,
-            fw.plain(b[5]),
-            b[6],
-            "0",
-            "0",
-            "0",
-        ]
-        for t, b in rows
+        t,
+        fw.px(inst, bar[0]),
+        fw.px(inst, bar[1]),
+        fw.px(inst, bar[2]),
+        fw.px(inst, bar[3]),
+        fw.qty(inst, bar[4]),
+        t + step - 1,
+        fw.plain(bar[5]),
+        bar[6],
+        "0",
+        "0",
+        "0",
     ]
+
+
+async def mark_price_klines(call: Call) -> Any:
+    """``GET /fapi/v1/markPriceKlines`` (and ``indexPriceKlines``): Atlas keeps no history of
+    the mark, so every bar is flat at the current mark."""
+    inst = perpetual(call)
+    if inst is None:  # indexPriceKlines names a pair
+        call.params["symbol"] = call.params.get("pair", "")
+        inst = perpetual(call)
+    assert inst is not None
+    step = _interval(call)
+    first, last = _kline_range(call, step, 1500)
+    node = call.dialect.node
+    mark = node.mark_price(inst.symbol) or node.reference_price(inst.symbol) or ZERO
+    bar = [mark, mark, mark, mark, ZERO, ZERO, 0]
+    return [_kline_row(inst, t, step, bar) for t in range(first, last + 1, step)]
 
 
 def _selected(call: Call) -> list[Instrument]:
@@ -203,7 +295,7 @@ def _answer(call: Call, rows: list[dict[str, Any]]) -> Any:
 
 async def premium_index(call: Call) -> Any:
     node = call.dialect.node
-    return _answer(call, [fw.premium_index(node, i, now_ms()) for i in _selected(call)])
+    return _answer(call, [fw.premium_index(node, i, node_ms(call)) for i in _selected(call)])
 
 
 async def funding_rate(call: Call) -> Any:
@@ -246,7 +338,7 @@ async def book_ticker(call: Call) -> Any:
 
 async def ticker_24hr(call: Call) -> Any:
     node = call.dialect.node
-    now = now_ms()
+    now = node_ms(call)
     rows = []
     for inst in _selected(call):
         day = [f for f in taker_trades(call.dialect, inst) if fw.ms(f.ts_event) >= now - 86_400_000]
@@ -289,7 +381,10 @@ def futures_market_routes(dialect: Dialect) -> list[Route]:
         Route("GET", F1 + "exchangeInfo", 1, pub, exchange_info),
         Route("GET", F1 + "depth", 10, pub, depth),
         Route("GET", F1 + "trades", 5, pub, trades),
+        Route("GET", F1 + "aggTrades", 20, pub, agg_trades),
         Route("GET", F1 + "klines", 5, pub, klines),
+        Route("GET", F1 + "markPriceKlines", 5, pub, mark_price_klines),
+        Route("GET", F1 + "indexPriceKlines", 5, pub, mark_price_klines),
         Route("GET", F1 + "premiumIndex", 1, pub, premium_index, weight_without_symbol=10),
         Route("GET", F1 + "fundingRate", 1, pub, funding_rate),
         Route("GET", F1 + "ticker/24hr", 1, pub, ticker_24hr, weight_without_symbol=40),
