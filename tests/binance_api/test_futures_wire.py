@@ -178,3 +178,12 @@ def test_user_stream_pushes_only_once_durable_with_the_state_of_its_batch(node: 
     stream.on_durable(seen[-1])
     update = next(p for p in got if p["e"] == "ACCOUNT_UPDATE")
     assert update["a"]["P"][0]["pa"] == "0.75"  # type: ignore[index]
+
+
+def test_income_lists_commissions_and_funding(node: Node) -> None:
+    _long(node)
+    rows = fw.income(node, DESK)
+    kinds = {r["incomeType"] for r in rows}
+    assert "COMMISSION" in kinds
+    fee = next(r for r in rows if r["incomeType"] == "COMMISSION")
+    assert Decimal(fee["income"]) < 0 and fee["symbol"] == "BTCUSDT" and fee["asset"] == "USDT"

@@ -360,6 +360,24 @@ async def user_trades(call: Call) -> Any:
 # ---------------------------------------------------------------------- account and settings
 
 
+async def income(call: Call) -> Any:
+    """``GET /fapi/v1/income`` (freqtrade reads its funding fees here): ``symbol``,
+    ``incomeType``, ``startTime``/``endTime``, ``limit`` (default 100, at most 1000)."""
+    inst = perpetual(call, required=False)
+    kind = call.params.get("incomeType", "")
+    rows = fw.income(call.dialect.node, call.account_id)
+    if inst is not None:
+        rows = [r for r in rows if r["symbol"] == fw.fapi_symbol(inst)]
+    if kind:
+        rows = [r for r in rows if r["incomeType"] == kind]
+    start = int(call.params.get("startTime") or 0)
+    end = int(call.params.get("endTime") or 0)
+    rows = [r for r in rows if r["time"] >= start and (not end or r["time"] <= end)]
+    raw = call.params.get("limit", "")
+    limit = min(int(raw), 1000) if raw.isdigit() and int(raw) > 0 else 100
+    return rows[:limit]
+
+
 async def account(call: Call) -> Any:
     return fw.account_json(call.dialect.node, call.account_id, now_ms())
 
@@ -612,6 +630,7 @@ def futures_routes(dialect: Dialect) -> list[Route]:
         Route("DELETE", F1 + "allOpenOrders", 1, trade, cancel_all),
         Route("GET", F1 + "allOrders", 5, user, all_orders),
         Route("GET", F1 + "userTrades", 5, user, user_trades),
+        Route("GET", F1 + "income", 30, user, income),
         Route("GET", F2 + "account", 5, user, account),
         Route("GET", F3 + "account", 5, user, account),
         Route("GET", F2 + "balance", 5, user, balance),

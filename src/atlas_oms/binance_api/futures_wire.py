@@ -673,6 +673,40 @@ def funding_history(node: Queries, inst: Instrument, limit: int = 100) -> list[d
     return list(rows.values())[-limit:]
 
 
+def income(node: Queries, account_id: str) -> list[dict[str, Any]]:
+    """``GET /fapi/v1/income`` rows of the account, oldest first: FUNDING_FEE (each funding
+    settlement of its positions), COMMISSION (each perpetual execution's fee) and TRANSFER
+    (deposits and withdrawals). Realized P&L is not itemized per execution (Atlas books it on
+    the position)."""
+    perps = {inst.symbol: inst for inst in perpetuals(node).values()}
+    rows: list[dict[str, Any]] = []
+
+    def row(kind: str, amount: Decimal, asset: str, e: ev.EventBase, symbol: str = "") -> None:
+        inst = perps.get(symbol)
+        rows.append(
+            {
+                "symbol": fapi_symbol(inst) if inst is not None else "",
+                "incomeType": kind,
+                "income": s8(amount),
+                "asset": asset,
+                "info": kind,
+                "time": ms(e.ts_event),
+                "tranId": e.seq,
+                "tradeId": str(e.seq) if kind == "COMMISSION" else "",
+            }
+        )
+
+    for e in node.events():
+        if isinstance(e, ev.FundingSettled) and e.account_id == account_id:
+            row("FUNDING_FEE", e.amount, e.asset, e, e.symbol)
+        elif isinstance(e, ev.OrderFilled) and e.account_id == account_id and e.symbol in perps:
+            if e.fee:
+                row("COMMISSION", -e.fee, e.fee_asset, e, e.symbol)
+        elif isinstance(e, ev.BalanceAdjusted) and e.account_id == account_id:
+            row("TRANSFER", e.amount, e.asset, e)
+    return rows
+
+
 # ---------------------------------------------------------------------- user data stream
 
 
