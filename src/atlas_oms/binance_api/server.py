@@ -47,14 +47,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from atlas_oms.binance_api.errors import (
-    BinanceError,
-    from_command_refused,
-    from_problem,
-    invalid_key,
-    mandatory,
-    unknown_outcome,
-)
+from atlas_oms.binance_api.errors import BinanceError, invalid_key, mandatory, translate
 from atlas_oms.binance_api.keys import derived_secret, resolve, server_secret
 from atlas_oms.binance_api.symbols import Symbols
 from atlas_oms.binance_api.table import Call, Route, Security
@@ -72,6 +65,7 @@ if TYPE_CHECKING:
 #: The route providers, by dotted name ``module:function`` (see the module doc). ONE LINE EACH.
 ROUTE_PROVIDERS: list[str] = [
     "atlas_oms.binance_api.spot_market:spot_market_routes",
+    "atlas_oms.binance_api.spot_trade:spot_trade_routes",
 ]
 
 INTERFACE = "binance"
@@ -366,19 +360,6 @@ class Dialect:
         await self.service.durable()
 
 
-def translate(exc: Exception) -> BinanceError:
-    """An Atlas refusal as Binance's error (a commit timeout: 503 -1007, "unknown")."""
-    if isinstance(exc, BinanceError):
-        return exc
-    if isinstance(exc, Problem):
-        return from_problem(exc)
-    if isinstance(exc, CommandRefused):
-        return from_command_refused(exc)
-    if isinstance(exc, CommitTimeout):
-        return unknown_outcome()
-    raise exc
-
-
 def strip_signature(raw: str) -> str:
     """A raw query string or form body without its ``signature=`` pair, otherwise byte-exact."""
     if not raw:
@@ -438,5 +419,4 @@ __all__ = [
     "num",
     "serve_binance",
     "strip_signature",
-    "translate",
 ]
