@@ -190,12 +190,10 @@ def required_symbol(call: Call) -> Instrument:
     return call.dialect.spot_symbols.instrument(call.params["symbol"])
 
 
-def taker_fills(call: Call, inst: Instrument) -> list[ev.OrderFilled]:
+def taker_fills(dialect: Dialect, inst: Instrument) -> list[ev.OrderFilled]:
     """The market's trades: one per execution, its taker's fill (ids: the fill's journal seq)."""
     return [
-        f
-        for f in call.dialect.node.fills(symbol=inst.symbol)
-        if f.liquidity_side is LiquiditySide.TAKER
+        f for f in dialect.node.fills(symbol=inst.symbol) if f.liquidity_side is LiquiditySide.TAKER
     ]
 
 
@@ -224,14 +222,16 @@ def agg_trade(f: ev.OrderFilled) -> dict[str, Any]:
     }
 
 
-def book_of(call: Call, inst: Instrument, levels: int) -> dict[str, list[tuple[Decimal, Decimal]]]:
-    return call.dialect.service.book(inst.symbol, levels) or {"bids": [], "asks": []}
+def book_of(
+    dialect: Dialect, inst: Instrument, levels: int
+) -> dict[str, list[tuple[Decimal, Decimal]]]:
+    return dialect.service.book(inst.symbol, levels) or {"bids": [], "asks": []}
 
 
 async def depth(call: Call) -> Any:
     inst = required_symbol(call)
     limit = limit_param(call, 100, 5000)
-    book = book_of(call, inst, limit)
+    book = book_of(call.dialect, inst, limit)
     return {
         "lastUpdateId": call.dialect.node.seq,
         "bids": [[num(p), num(q)] for p, q in book["bids"]],
@@ -242,13 +242,13 @@ async def depth(call: Call) -> Any:
 async def trades(call: Call) -> Any:
     inst = required_symbol(call)
     limit = limit_param(call, 500, 1000)
-    return [public_trade(f) for f in taker_fills(call, inst)[-limit:]]
+    return [public_trade(f) for f in taker_fills(call.dialect, inst)[-limit:]]
 
 
 async def historical_trades(call: Call) -> Any:
     inst = required_symbol(call)
     limit = limit_param(call, 500, 1000)
-    found = taker_fills(call, inst)
+    found = taker_fills(call.dialect, inst)
     from_id = int_param(call, "fromId")
     if from_id is not None:
         return [public_trade(f) for f in found if f.seq >= from_id][:limit]
@@ -258,7 +258,7 @@ async def historical_trades(call: Call) -> Any:
 async def agg_trades(call: Call) -> Any:
     inst = required_symbol(call)
     limit = limit_param(call, 500, 1000)
-    found = taker_fills(call, inst)
+    found = taker_fills(call.dialect, inst)
     from_id = int_param(call, "fromId")
     start = int_param(call, "startTime")
     end = int_param(call, "endTime")
@@ -322,7 +322,7 @@ async def klines(call: Call) -> Any:
         raise BinanceError(-1120, "Invalid interval.")
     limit = limit_param(call, 500, 1000)
     start, end = int_param(call, "startTime"), int_param(call, "endTime")
-    rows = klines_of(taker_fills(call, inst), every, start, end)
+    rows = klines_of(taker_fills(call.dialect, inst), every, start, end)
     return rows[:limit] if start is not None else rows[-limit:]
 
 
@@ -340,19 +340,22 @@ def _one_or_list(call: Call, rows: list[dict[str, Any]]) -> Any:
     return rows[0] if call.params.get("symbol") else rows
 
 
-def top(call: Call, inst: Instrument) -> tuple[tuple[Decimal, Decimal], tuple[Decimal, Decimal]]:
-    book = book_of(call, inst, 1)
+def top(
+    dialect: Dialect, inst: Instrument
+) -> tuple[tuple[Decimal, Decimal], tuple[Decimal, Decimal]]:
+    book = book_of(dialect, inst, 1)
     zero = (Decimal(0), Decimal(0))
     return (book["bids"][0] if book["bids"] else zero, book["asks"][0] if book["asks"] else zero)
 
 
-def last_price(call: Call, inst: Instrument) -> Decimal:
-    return call.dialect.node.last_price(inst.symbol) or Decimal(0)
+def last_price(dialect: Dialect, inst: Instrument) -> Decimal:
+    return dialect.node.last_price(inst.symbol) or Decimal(0)
 
 
 async def ticker_price(call: Call) -> Any:
     rows = [
-        {"symbol": binance_id(i), "price": num(last_price(call, i))} for i in _symbols_param(call)
+        {"symbol": binance_id(i), "price": num(last_price(call.dialect, i))}
+        for i in _symbols_param(call)
     ]
     return _one_or_list(call, rows)
 
@@ -360,7 +363,7 @@ async def ticker_price(call: Call) -> Any:
 async def book_ticker(call: Call) -> Any:
     rows = []
     for inst in _symbols_param(call):
-        (bid, bid_qty), (ask, ask_qty) = top(call, inst)
+        (bid, bid_qty), (ask, ask_qty) = top(call.dialect, inst)
         rows.append(
             {
                 "symbol": binance_id(inst),
@@ -373,12 +376,12 @@ async def book_ticker(call: Call) -> Any:
     return _one_or_list(call, rows)
 
 
-def ticker_24h(call: Call, inst: Instrument) -> dict[str, Any]:
+def ticker_24h(dialect: Dialect, inst: Instrument) -> dict[str, Any]:
     """The rolling 24 h statistics of the node's trades in ``inst``."""
-    now = ms(call.dialect.node.clock.now())
-    day = [f for f in taker_fills(call, inst) if ms(f.ts_event) > now - 86_400_000]
-    last = last_price(call, inst)
-    (bid, bid_qty), (ask, ask_qty) = top(call, inst)
+    now = ms(dialect.node.clock.now())
+    day = [f for f in taker_fills(dialect, inst) if ms(f.ts_event) > now - 86_400_000]
+    last = last_price(dialect, inst)
+    (bid, bid_qty), (ask, ask_qty) = top(dialect, inst)
     zero = Decimal(0)
     open_px = day[0].last_px if day else last
     volume = sum((f.last_qty for f in day), zero)
@@ -411,18 +414,18 @@ def ticker_24h(call: Call, inst: Instrument) -> dict[str, Any]:
 
 
 async def ticker_24hr(call: Call) -> Any:
-    return _one_or_list(call, [ticker_24h(call, i) for i in _symbols_param(call)])
+    return _one_or_list(call, [ticker_24h(call.dialect, i) for i in _symbols_param(call)])
 
 
 async def avg_price(call: Call) -> Any:
     inst = required_symbol(call)
     now = ms(call.dialect.node.clock.now())
-    recent = [f for f in taker_fills(call, inst) if ms(f.ts_event) > now - 300_000]
+    recent = [f for f in taker_fills(call.dialect, inst) if ms(f.ts_event) > now - 300_000]
     qty = sum((f.last_qty for f in recent), Decimal(0))
     price = (
         sum((f.last_qty * f.last_px for f in recent), Decimal(0)) / qty
         if qty
-        else last_price(call, inst)
+        else last_price(call.dialect, inst)
     )
     return {"mins": 5, "price": num(price), "closeTime": now}
 

@@ -148,7 +148,7 @@ def order_in(call: Call, inst: Instrument) -> tuple[s.OrderIn, str]:
 def quote_to_base(call: Call, inst: Instrument, side: str, quote_qty: Decimal) -> Decimal:
     """``quoteOrderQty`` of a MARKET order: converted at the best opposite price of the book,
     rounded down to the lot (the fill may walk the book: an approximation, documented)."""
-    (bid, _), (ask, _) = top(call, inst)
+    (bid, _), (ask, _) = top(call.dialect, inst)
     price = ask if side == "BUY" else bid
     if not price:
         raise BinanceError(
