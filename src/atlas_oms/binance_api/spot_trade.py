@@ -37,7 +37,7 @@ from atlas_oms.binance_api.spot_wire import (
 )
 from atlas_oms.binance_api.symbols import binance_id
 from atlas_oms.binance_api.table import Call, Route, Security
-from atlas_oms.core.orders.order import OrderView
+from atlas_oms.core.views import OrderView
 from atlas_oms.model.enums import OrderType, Side, TimeInForce
 from atlas_oms.model.instrument import Instrument
 from atlas_oms.runtime.errors import CommandRefused

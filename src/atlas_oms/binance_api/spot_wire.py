@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from atlas_oms.binance_api.server import num
-from atlas_oms.core.orders.order import OrderView
+from atlas_oms.core.views import OrderView
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import LiquiditySide, OrderStatus, OrderType, TimeInForce
 
