@@ -89,3 +89,29 @@ def test_user_data_streams_see_the_fills(env: Env) -> None:
             await ex.close()
 
     asyncio.run(run())
+
+
+def test_orders_over_the_websocket_api(env: Env) -> None:
+    rest_order(env, "SELL", "30010", "2")
+
+    async def run() -> None:
+        ex = ccxt.pro.binance(env.config())
+        try:
+            await ex.load_markets()
+            filled = await ex.create_order_ws("BTC/USDT", "limit", "buy", 0.5, 30020)
+            assert filled["status"] == "closed" and filled["filled"] == 0.5
+            resting = await ex.create_order_ws("BTC/USDT", "limit", "buy", 0.1, 29000)
+            assert resting["status"] == "open"
+            canceled = await ex.cancel_order_ws(resting["id"], "BTC/USDT")
+            assert canceled["status"] == "canceled"
+            with pytest.raises(ccxt.InsufficientFunds):
+                bob = ccxt.pro.binance(env.config("bob"))
+                try:
+                    await bob.load_markets()
+                    await bob.create_order_ws("BTC/USDT", "limit", "buy", 1, 29000)
+                finally:
+                    await bob.close()
+        finally:
+            await ex.close()
+
+    asyncio.run(run())

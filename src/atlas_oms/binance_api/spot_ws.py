@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
+from atlas_oms.binance_api import spot_trade
 from atlas_oms.binance_api.errors import BinanceError, invalid_key, translate
 from atlas_oms.binance_api.keys import resolve
 from atlas_oms.binance_api.server import INTERFACE, check_timestamp, dumps, now_ms, num
@@ -134,7 +135,7 @@ class SpotStreams:
                 if not isinstance(data, dict):
                     continue
                 if kind == "wsapi":
-                    self._ws_api(conn, call, data)
+                    await self._ws_api(conn, call, data)
                 else:
                     self._control(conn, data)
         finally:
@@ -174,7 +175,7 @@ class SpotStreams:
                 }
             )
 
-    def _ws_api(self, conn: Conn, call: Call, data: dict[str, Any]) -> None:
+    async def _ws_api(self, conn: Conn, call: Call, data: dict[str, Any]) -> None:
         rid = data.get("id")
         method = str(data.get("method"))
         params = data.get("params") or {}
@@ -190,6 +191,8 @@ class SpotStreams:
                 self._sub_ids += 1
                 conn.subs[self._sub_ids] = account
                 result = {"subscriptionId": self._sub_ids}
+            elif method in WS_ORDER_METHODS:
+                result = await self._order_call(call, method, params)
             elif method == "userDataStream.unsubscribe":
                 sid = params.get("subscriptionId")
                 for i in [int(sid)] if sid is not None else list(conn.subs):
@@ -215,7 +218,17 @@ class SpotStreams:
         metrics.api_requests.labels(INTERFACE, f"WS {method}", outcome).inc()
         metrics.api_latency.labels(INTERFACE).observe(time.perf_counter() - start)
 
-    def _signed(self, call: Call, params: dict[str, Any]) -> str:
+    async def _order_call(self, session: Call, method: str, params: dict[str, Any]) -> Any:
+        """``order.place`` / ``order.cancel`` / ``order.status``: the REST handler of the same
+        name on the signed params (the same checks, durability and answers)."""
+        handler, trade = WS_ORDER_METHODS[method]
+        call = Call(self.dialect, session.request, {k: wire_value(v) for k, v in params.items()})
+        account = self._signed(call, params, trade=trade)
+        call.account = account
+        call.params.pop("apiKey", None)
+        return await handler(call)
+
+    def _signed(self, call: Call, params: dict[str, Any], trade: bool = False) -> str:
         """WS-API signature: HMAC-SHA256 of the params but ``signature``, sorted by name."""
         api_key = str(params.get("apiKey", ""))
         found = resolve(self.dialect.service.keys, api_key) if api_key else None
@@ -223,11 +236,13 @@ class SpotStreams:
             raise invalid_key()
         key, account = found
         call.key = key
-        payload = "&".join(f"{k}={params[k]}" for k in sorted(params) if k != "signature")
+        payload = "&".join(
+            f"{k}={wire_value(params[k])}" for k in sorted(params) if k != "signature"
+        )
         self.dialect.check_payload(api_key, payload, str(params.get("signature", "")))
-        check_timestamp({k: str(v) for k, v in params.items()})
+        check_timestamp({k: wire_value(v) for k, v in params.items()})
         self.dialect.service.rate_limit(key)
-        call.account = self.dialect.authorize(key, account, trade=False)
+        call.account = self.dialect.authorize(key, account, trade=trade)
         return call.account
 
     # ------------------------------------------------------------------ fan-out
@@ -594,6 +609,21 @@ class SpotStreams:
                     and not stream[len(low) + 6 : len(low) + 7].isdigit()
                 ):
                     conn.publish(stream, payload)
+
+
+def wire_value(value: Any) -> str:
+    """A WS-API param as the client signed it (JSON true/false as ccxt's urlencode writes them)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+#: WS-API order methods: (the REST handler, needs the trading right).
+WS_ORDER_METHODS: dict[str, tuple[Any, bool]] = {
+    "order.place": (spot_trade.place, True),
+    "order.cancel": (spot_trade.cancel, True),
+    "order.status": (spot_trade.get_order, False),
+}
 
 
 def spot_ws_routes(dialect: Dialect) -> list[Route]:
