@@ -50,6 +50,7 @@ LAYERS = (
     "runtime",
     "backtest",
     "service",
+    "binance_api",
     "integrations",
     "cli",
     "benchmarks",
@@ -67,7 +68,19 @@ MAY_IMPORT = {
     "runtime": {"model", "core", "matching", "venues", "simulation", "store"},
     # Backtests drive a node (runtime) with market data through the simulated venue.
     "backtest": {"model", "core", "runtime", "store", "simulation", "venues"},
-    "service": {"model", "core", "runtime", "store", "simulation", "backtest", "benchmarks"},
+    # ``binance_api``: the interfaces beside REST, started by ``service/interfaces.py``.
+    "service": {
+        "model",
+        "core",
+        "runtime",
+        "store",
+        "simulation",
+        "backtest",
+        "benchmarks",
+        "binance_api",
+    },
+    # Atlas as a Binance-compatible venue (issue 17 §3): an adapter over the service.
+    "binance_api": {"model", "core", "runtime", "service"},
     # Third-party frameworks on Atlas (freqtrade): optional extras, imported by nothing else.
     "integrations": {"model", "core", "runtime", "store", "simulation", "backtest", "service"},
     "cli": {
@@ -81,6 +94,7 @@ MAY_IMPORT = {
         "service",
         "benchmarks",
         "fakes",
+        "binance_api",
     },
     # ``venues``: the venue benchmarks time the Binance adapter's client (benchmarks/venues.py).
     "benchmarks": {

@@ -14,6 +14,7 @@ from tests.service.serving import free_port
 from atlas_oms import Instrument, Node
 from atlas_oms.binance_api.keys import credential, server_secret
 from atlas_oms.fakes.binance.urls import ccxt_config
+from atlas_oms.runtime.clock import LiveClock
 from atlas_oms.service.app import create_app
 from atlas_oms.service.keys import KeyStore
 from atlas_oms.service.settings import ServiceSettings
@@ -76,7 +77,7 @@ def make_env(tmp_path: Path, **settings: Any) -> Iterator[Env]:
         "maker": keys.issue(("trader",), ("maker",)).token,
         "risk": keys.issue(("risk",)).token,
     }
-    node = Node.in_memory()
+    node = Node.in_memory(clock=LiveClock())
     port = free_port()
     settings.setdefault("rate_limit_per_s", 100_000)
     config = ServiceSettings(data_dir=tmp_path, binance_port=port, **settings)

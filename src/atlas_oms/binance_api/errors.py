@@ -3,7 +3,10 @@ translation of Atlas's refusals (``Problem``, ``CommandRefused``, ``CommitTimeou
 
 from __future__ import annotations
 
+from typing import Any
+
 from atlas_oms.runtime.errors import CommandRefused
+from atlas_oms.runtime.live import CommitTimeout
 from atlas_oms.service.app import Problem
 
 #: Binance's own "unknown" answer: the order may or may not have been taken.
@@ -23,15 +26,27 @@ class BinanceError(Exception):
     """A refusal in Binance's words. ``reason``: the Atlas reason code behind it, if any (the
     metrics' outcome and the audit line name it)."""
 
-    def __init__(self, code: int, msg: str, status: int = 400, reason: str | None = None) -> None:
+    def __init__(
+        self,
+        code: int,
+        msg: str,
+        status: int = 400,
+        reason: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(msg)
         self.code = code
         self.msg = msg
         self.status = status
         self.reason = reason
+        #: cancelReplace's failures carry what happened to each half.
+        self.data = data
 
-    def body(self) -> dict[str, int | str]:
-        return {"code": self.code, "msg": self.msg}
+    def body(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"code": self.code, "msg": self.msg}
+        if self.data is not None:
+            out["data"] = self.data
+        return out
 
     @property
     def outcome(self) -> str:
@@ -87,6 +102,19 @@ def from_command_refused(exc: CommandRefused, code: int = -2010) -> BinanceError
     return from_refusal(exc.reason, exc.message, code)
 
 
+def translate(exc: Exception) -> BinanceError:
+    """An Atlas refusal as Binance's error (a commit timeout: 503 -1007, "unknown")."""
+    if isinstance(exc, BinanceError):
+        return exc
+    if isinstance(exc, Problem):
+        return from_problem(exc)
+    if isinstance(exc, CommandRefused):
+        return from_command_refused(exc)
+    if isinstance(exc, CommitTimeout):
+        return unknown_outcome()
+    raise exc
+
+
 __all__ = [
     "BinanceError",
     "bad_param",
@@ -96,5 +124,6 @@ __all__ = [
     "from_refusal",
     "invalid_key",
     "mandatory",
+    "translate",
     "unknown_outcome",
 ]

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,4 +66,26 @@ def resolve(keys: KeyStore, api_key: str) -> tuple[ApiKey, str | None] | None:
     return key, key.accounts[0] if key.accounts else None
 
 
-__all__ = ["BinanceCredential", "credential", "derived_secret", "resolve", "server_secret"]
+def add_first_pairs(path: Path, keys: KeyStore, data_dir: Path) -> None:
+    """First start: give each trader line of ``first-keys.txt`` its Binance pair
+    (``"binance": {"apiKey": .., "secret": ..}``), so the demo trader can point ccxt at Atlas."""
+    secret = server_secret(data_dir)
+    lines = []
+    for line in path.read_text().splitlines():
+        entry = json.loads(line)
+        key_id = str(entry.get("token", "")).partition(".")[0]
+        if "trader" in entry.get("roles", ()) and key_id in keys.keys:
+            entry["binance"] = {"apiKey": key_id, "secret": derived_secret(secret, key_id)}
+        lines.append(json.dumps(entry))
+    path.write_text("\n".join(lines) + "\n")
+    os.chmod(path, 0o600)
+
+
+__all__ = [
+    "BinanceCredential",
+    "add_first_pairs",
+    "credential",
+    "derived_secret",
+    "resolve",
+    "server_secret",
+]

@@ -47,14 +47,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from atlas_oms.binance_api.errors import (
-    BinanceError,
-    from_command_refused,
-    from_problem,
-    invalid_key,
-    mandatory,
-    unknown_outcome,
-)
+from atlas_oms.binance_api.errors import BinanceError, invalid_key, mandatory, translate
 from atlas_oms.binance_api.keys import derived_secret, resolve, server_secret
 from atlas_oms.binance_api.symbols import Symbols
 from atlas_oms.binance_api.table import Call, Route, Security
@@ -72,6 +65,8 @@ if TYPE_CHECKING:
 #: The route providers, by dotted name ``module:function`` (see the module doc). ONE LINE EACH.
 ROUTE_PROVIDERS: list[str] = [
     "atlas_oms.binance_api.spot_market:spot_market_routes",
+    "atlas_oms.binance_api.spot_trade:spot_trade_routes",
+    "atlas_oms.binance_api.spot_ws:spot_ws_routes",
     "atlas_oms.binance_api.futures_rest:futures_routes",
 ]
 
@@ -183,7 +178,11 @@ class Dialect:
         start = time.perf_counter()
         route = self.routes.get((request.method, request.path))
         call = Call(self, request, {})
+        if route is None and request.headers.get("Upgrade", "").lower() == "websocket":
+            route = self._ws_prefix(request.path)
         if route is not None and route.method == "WS":
+            if request.headers.get("Upgrade", "").lower() != "websocket":
+                return json_response({"code": -1100, "msg": "WebSocket only."}, status=400)
             return await route.handler(call)
         name = route.name if route is not None else "unknown"
         ip = request.remote or "?"
@@ -219,6 +218,34 @@ class Dialect:
         metrics.api_latency.labels(INTERFACE).observe(elapsed)
         self._access(request, call, name, response.status, outcome, elapsed)
         return response
+
+    def _ws_prefix(self, path: str) -> Route | None:
+        """A WebSocket route takes the paths under it (``/ws/0``, ``/ws/btcusdt@trade``)."""
+        best: Route | None = None
+        for route in self.routes.values():
+            under = route.method == "WS" and path.startswith(route.path + "/")
+            if under and (best is None or len(route.path) > len(best.path)):
+                best = route
+        return best
+
+    def log_session(self, call: Call, kind: str, elapsed: float) -> None:
+        """The access line of a finished WebSocket session."""
+        if access.isEnabledFor(logging.INFO):
+            request = call.request
+            access.info(
+                "websocket",
+                extra={
+                    "interface": INTERFACE,
+                    "method": f"WS {kind}",
+                    "path": redact(request.path),
+                    "status": 101,
+                    "outcome": "ok",
+                    "duration_ms": round(elapsed * 1000, 3),
+                    "key_id": call.key.key_id if call.key else None,
+                    "account_id": call.account,
+                    "client": request.remote,
+                },
+            )
 
     def _error(self, call: Call, err: BinanceError, name: str) -> web.Response:
         headers = {"Retry-After": "10"} if err.status == 429 else None
@@ -367,19 +394,6 @@ class Dialect:
         await self.service.durable()
 
 
-def translate(exc: Exception) -> BinanceError:
-    """An Atlas refusal as Binance's error (a commit timeout: 503 -1007, "unknown")."""
-    if isinstance(exc, BinanceError):
-        return exc
-    if isinstance(exc, Problem):
-        return from_problem(exc)
-    if isinstance(exc, CommandRefused):
-        return from_command_refused(exc)
-    if isinstance(exc, CommitTimeout):
-        return unknown_outcome()
-    raise exc
-
-
 def strip_signature(raw: str) -> str:
     """A raw query string or form body without its ``signature=`` pair, otherwise byte-exact."""
     if not raw:
@@ -430,6 +444,7 @@ async def serve_binance(service: Service, hub: StreamHub, host: str, port: int) 
 
 
 __all__ = [
+    "INTERFACE",
     "ROUTE_PROVIDERS",
     "Dialect",
     "check_timestamp",
@@ -439,5 +454,4 @@ __all__ = [
     "num",
     "serve_binance",
     "strip_signature",
-    "translate",
 ]
