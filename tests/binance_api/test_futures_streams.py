@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import ccxt.async_support as ccxt_async
 import ccxt.pro as ccxtpro
 import httpx
@@ -121,7 +122,15 @@ def test_listen_key_lifecycle_and_unknown_key(env: FuturesEnv) -> None:
     assert httpx.delete(env.http + "/fapi/v1/listenKey", headers=h).json() == {}
     r = httpx.put(env.http + "/fapi/v1/listenKey", headers=h)
     assert r.json()["code"] == -1125
-    r = httpx.get(env.http + "/fstream/private/ws", params={"listenKey": k})
-    assert r.status_code == 400 and r.json()["code"] == -1125
+
+    async def connect() -> int:
+        async with aiohttp.ClientSession() as session:
+            try:
+                async with session.ws_connect(f"{env.ws}/fstream/private/ws?listenKey={k}"):
+                    return 101
+            except aiohttp.WSServerHandshakeError as exc:
+                return exc.status
+
+    assert asyncio.run(connect()) == 400  # the deleted listenKey: -1125, no stream
     r = httpx.post(env.http + "/fapi/v1/listenKey", headers={"X-MBX-APIKEY": "ak_nobody"})
     assert r.status_code == 401 and r.json()["code"] == -2015
