@@ -15,8 +15,8 @@ REST does). Refusals: -4028 (leverage not valid), -2027 (position too large for 
 -4046 (margin type already so), -4047/-4048 (open orders / a position).
 
 The user data stream: ``POST /fapi/v1/listenKey`` (the ``X-MBX-APIKEY`` header only) names the
-key's account; ``wss://<host>/fstream/private/ws?listenKey=K`` (ccxt.pro's path; also
-``/fstream/ws/K`` is NOT served: aiohttp routes here are exact) pushes ``ORDER_TRADE_UPDATE``
+key's account; ``wss://<host>/fstream/private/ws?listenKey=K`` (ccxt.pro 4.5.90's path; the
+older ``/ws/<listenKey>`` form is not served) pushes ``ORDER_TRADE_UPDATE``
 and ``ACCOUNT_UPDATE`` built from durable events (futures_stream.py). A listenKey lives 60
 minutes after its last keepalive; a revoked Atlas key's listenKeys stop working.
 """
@@ -570,6 +570,9 @@ async def private_ws(call: Call) -> web.StreamResponse:
             text=dumps({"code": -1125, "msg": "This listenKey does not exist."}),
             content_type="application/json",
         )
+    started = time.perf_counter()
+    call.key = d.service.keys.keys.get(lk.key_id)
+    call.account = lk.account
     ws = web.WebSocketResponse(heartbeat=30)
     await ws.prepare(call.request)
     queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
@@ -597,6 +600,7 @@ async def private_ws(call: Call) -> web.StreamResponse:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
+        d.log_session(call, "/fstream/private/ws", time.perf_counter() - started)
     return ws
 
 
