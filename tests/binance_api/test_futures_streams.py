@@ -134,3 +134,35 @@ def test_listen_key_lifecycle_and_unknown_key(env: FuturesEnv) -> None:
     assert asyncio.run(connect()) == 400  # the deleted listenKey: -1125, no stream
     r = httpx.post(env.http + "/fapi/v1/listenKey", headers={"X-MBX-APIKEY": "ak_nobody"})
     assert r.status_code == 401 and r.json()["code"] == -2015
+
+
+def test_public_futures_streams_book_trades_ticker_and_mark(env: FuturesEnv) -> None:
+    async def session() -> None:
+        ex = ccxtpro.binance(env.config())
+        try:
+            await ex.load_markets()
+            env.maker("SELL", "1", "60010")
+            env.maker("BUY", "1", "59990")
+            book = await asyncio.wait_for(ex.watch_order_book(PERP), 10)
+            assert book["bids"][0] == [59990.0, 1.0] and book["asks"][0] == [60010.0, 1.0]
+            trades = asyncio.ensure_future(_until(lambda: ex.watch_trades(PERP), bool))
+            ticker = await asyncio.wait_for(ex.watch_ticker(PERP), 10)
+            assert ticker["symbol"] == PERP
+            mark = asyncio.ensure_future(
+                _until(lambda: ex.watch_mark_price(PERP), lambda t: t["markPrice"] == 60100)
+            )
+            changed = asyncio.ensure_future(
+                _until(lambda: ex.watch_order_book(PERP), lambda b: b["asks"][0][1] == 0.6)
+            )
+            await asyncio.sleep(0.5)
+            await ex.create_order(PERP, "market", "buy", 0.4)  # takes 0.4 of the ask
+            got = await trades
+            assert got[-1]["price"] == 60010 and got[-1]["amount"] == 0.4
+            book = await changed  # the diff stream (U/u/pu on the node's seq) kept it in sync
+            assert book["asks"][0] == [60010.0, 0.6] and book["bids"][0] == [59990.0, 1.0]
+            env.mark("60100")
+            assert (await mark)["symbol"] == PERP
+        finally:
+            await ex.close()
+
+    asyncio.run(session())

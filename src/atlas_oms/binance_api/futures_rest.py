@@ -623,8 +623,11 @@ def futures_routes(dialect: Dialect) -> list[Route]:
 
     dialect.extras.setdefault("on_stop", []).append(close_sockets)
     user, trade, stream_sec = Security.USER_DATA, Security.TRADE, Security.USER_STREAM
+    from atlas_oms.binance_api.futures_ws import futures_ws_routes
+
     return [
         *futures_market_routes(dialect),
+        *futures_ws_routes(dialect),
         Route("POST", F1 + "order", 0, trade, place),
         Route("GET", F1 + "order", 1, user, get_order),
         Route("DELETE", F1 + "order", 1, trade, cancel),
