@@ -56,7 +56,7 @@ from atlas_oms.runtime.errors import CommandRefused
 
 if TYPE_CHECKING:
     from atlas_oms.binance_api.server import Dialect
-    from atlas_oms.core.orders.order import OrderView
+    from atlas_oms.core.views import OrderView
     from atlas_oms.model.instrument import Instrument
 
 F1, F2, F3 = "/fapi/v1/", "/fapi/v2/", "/fapi/v3/"

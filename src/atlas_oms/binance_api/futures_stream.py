@@ -25,7 +25,7 @@ from atlas_oms.model import events as ev
 from atlas_oms.model.enums import OrderStatus
 
 if TYPE_CHECKING:
-    from atlas_oms.core.orders.order import OrderView
+    from atlas_oms.core.views import OrderView
     from atlas_oms.model.instrument import Instrument
     from atlas_oms.runtime.queries import Queries
 

@@ -35,8 +35,7 @@ from atlas_oms.model.enums import (
 from atlas_oms.model.margin import MarginMode
 
 if TYPE_CHECKING:
-    from atlas_oms.core.orders.order import OrderView
-    from atlas_oms.core.state.positions import PositionView
+    from atlas_oms.core.views import OrderView, PositionView
     from atlas_oms.model.instrument import Instrument
     from atlas_oms.runtime.queries import Queries
 
