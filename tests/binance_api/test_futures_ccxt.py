@@ -117,3 +117,17 @@ def test_ohlcv_trades_ticker_and_book(env: FuturesEnv) -> None:
     ticker = ex.fetch_ticker(PERP)
     assert ticker["last"] == 60010
     assert ex.fetch_funding_rate_history(PERP) == []
+
+
+def test_position_mode_is_one_way_and_fixed(env: FuturesEnv) -> None:
+    ex = ccxt.binance(env.config())
+    ex.load_markets()
+    assert ex.fetch_position_mode(PERP)["hedged"] is False
+    with pytest.raises(ccxt.ExchangeError, match="-4068"):
+        ex.set_position_mode(True)
+    with pytest.raises(ccxt.ExchangeError, match="-4059"):
+        ex.set_position_mode(False)
+    with pytest.raises(ccxt.ExchangeError, match="-4061"):
+        ex.create_order(PERP, "limit", "buy", 0.01, 50000, {"positionSide": "LONG"})
+    with pytest.raises(ccxt.ExchangeError, match="-1106"):
+        ex.create_order(PERP, "market", "sell", 0.01, None, {"closePosition": True})

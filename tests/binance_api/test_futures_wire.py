@@ -187,3 +187,17 @@ def test_income_lists_commissions_and_funding(node: Node) -> None:
     assert "COMMISSION" in kinds
     fee = next(r for r in rows if r["incomeType"] == "COMMISSION")
     assert Decimal(fee["income"]) < 0 and fee["symbol"] == "BTCUSDT" and fee["asset"] == "USDT"
+
+
+def test_a_hedge_mode_account_shows_long_and_short_legs(node: Node) -> None:
+    from atlas_oms.model.enums import PositionMode
+
+    node.open_account("hedger", position_mode=PositionMode.HEDGE)
+    node.deposit("hedger", "USDT", 100000)
+    node.submit(MAKER, PERP, "SELL", "LIMIT", "0.2", "60000")
+    node.submit("hedger", PERP, "BUY", "LIMIT", "0.2", "60000", position_side="LONG")
+    node.submit(MAKER, PERP, "BUY", "LIMIT", "0.1", "60000")
+    node.submit("hedger", PERP, "SELL", "LIMIT", "0.1", "60000", position_side="SHORT")
+    rows = {r["positionSide"]: r for r in fw.position_risk(node, "hedger", "BTCUSDT", v3=True)}
+    assert rows["LONG"]["positionAmt"] == "0.2" and rows["SHORT"]["positionAmt"] == "-0.1"
+    assert fw.position_mode(node, "hedger") is PositionMode.HEDGE
