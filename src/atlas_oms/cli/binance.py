@@ -21,6 +21,7 @@ __all__ = ["add_parser", "cmd_key"]
 
 
 def cmd_key(args: argparse.Namespace, ctx: Context) -> int:
+    """Print ``{"apiKey", "secret", "account"}`` of a key (exit 1: no such key)."""
     settings = ServiceSettings()
     data_dir: Path = args.data_dir or settings.data_dir
     keys = KeyStore(data_dir / "api-keys.json")

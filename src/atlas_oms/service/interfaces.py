@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 def attach_interfaces(service: Service, hub: StreamHub, runtime: LiveRuntime) -> None:
     """Start the configured interfaces with the node's runtime (gRPC, FIX, Binance dialect)."""
     settings = service.settings
+    if settings.grpc_port is not None:
+        from atlas_oms.grpc_api.server import serve_grpc
+
+        runtime.add("grpc", lambda: serve_grpc(service, hub))
     if settings.binance_port is not None:  # the Binance dialect (atlas_oms/binance_api)
         from atlas_oms.binance_api.server import serve_binance
 

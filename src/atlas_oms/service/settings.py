@@ -55,6 +55,14 @@ class ServiceSettings(BaseSettings):
     #: TLS: both files to serve HTTPS.
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    #: gRPC API (src/atlas_oms/grpc_api, docs/notes/grpc.md): its port (None: off), host, TLS
+    #: certificate and key (default: ``tls_cert``/``tls_key``) and the CA of the client
+    #: certificates (mTLS: a certificate's common name is the API key id it calls as).
+    grpc_port: int | None = None
+    grpc_host: str = "127.0.0.1"
+    grpc_tls_cert: Path | None = None
+    grpc_tls_key: Path | None = None
+    grpc_client_ca: Path | None = None
     #: WebSocket: messages waiting for one client before it is closed as too slow (4408).
     ws_queue_size: int = 1024
     #: WebSocket: seconds a client has to send its key when the URL carries none.
