@@ -52,6 +52,7 @@ LAYERS = (
     "service",
     "grpc_api",
     "fix",
+    "binance_api",
     "integrations",
     "cli",
     "benchmarks",
@@ -69,8 +70,8 @@ MAY_IMPORT = {
     "runtime": {"model", "core", "matching", "venues", "simulation", "store"},
     # Backtests drive a node (runtime) with market data through the simulated venue.
     "backtest": {"model", "core", "runtime", "store", "simulation", "venues"},
-    # ``grpc_api``, ``fix``: service/interfaces.py starts the interfaces beside REST (issue 17;
-    # imported inside the function).
+    # ``grpc_api``, ``fix``, ``binance_api``: service/interfaces.py starts the interfaces beside
+    # REST (issue 17; imported inside the function).
     "service": {
         "model",
         "core",
@@ -81,11 +82,14 @@ MAY_IMPORT = {
         "benchmarks",
         "grpc_api",
         "fix",
+        "binance_api",
     },
     # The gRPC API (issue 17 §1): a thin adapter over the service's node, keys and views.
     "grpc_api": {"model", "core", "runtime", "store", "service"},
     # The FIX 4.4 gateway: an interface over the service's node, keys and checks.
     "fix": {"model", "core", "runtime", "store", "service"},
+    # Atlas as a Binance-compatible venue (issue 17 §3): an adapter over the service.
+    "binance_api": {"model", "core", "runtime", "service"},
     # Third-party frameworks on Atlas (freqtrade): optional extras, imported by nothing else.
     "integrations": {"model", "core", "runtime", "store", "simulation", "backtest", "service"},
     "cli": {
@@ -99,6 +103,7 @@ MAY_IMPORT = {
         "service",
         "benchmarks",
         "fakes",
+        "binance_api",
     },
     # ``venues``: the venue benchmarks time the Binance adapter's client (benchmarks/venues.py).
     "benchmarks": {

@@ -27,6 +27,7 @@ from atlas_oms.cli import (
     audit,
     backtest,
     bench,
+    binance,
     corporate,
     demo,
     futures,
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     policy.add_parser(sub)
     trades.add_parser(sub)
     version.add_parser(sub)
+    binance.add_parser(sub)
     return parser
 
 

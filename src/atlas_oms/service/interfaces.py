@@ -26,6 +26,15 @@ def attach_interfaces(service: Service, hub: StreamHub, runtime: LiveRuntime) ->
         from atlas_oms.fix.acceptor import serve_fix
 
         runtime.add("fix", functools.partial(serve_fix, service, hub))
+    if settings.binance_port is not None:  # the Binance dialect (atlas_oms/binance_api)
+        from atlas_oms.binance_api.server import serve_binance
+
+        runtime.add(
+            "binance",
+            functools.partial(
+                serve_binance, service, hub, settings.binance_host, settings.binance_port
+            ),
+        )
 
 
 __all__ = ["attach_interfaces"]

@@ -83,6 +83,9 @@ def build_app(settings: ServiceSettings) -> FastAPI:
         keys, settings.data_dir, plan.trader_accounts() if plan is not None else None
     )
     if written is not None:
+        from atlas_oms.binance_api.keys import add_first_pairs  # the trader's Binance pair
+
+        add_first_pairs(written, keys, settings.data_dir)
         log.info("first API keys issued", file=str(written), note="secrets are in the file only")
 
     def setup(node: Node) -> None:

@@ -171,6 +171,14 @@ class ServiceSettings(BaseSettings):
     md_arbitrage_account: str | None = None
     md_arbitrage_auto: bool = False
     md_arbitrage_max_qty: dict[str, Decimal] = {}
+    #: Atlas as a Binance-compatible venue (issue 17 §3, atlas_oms/binance_api): its own port
+    #: (None: off), host, request weight per minute per IP, new orders per 10 s and per day per
+    #: account (Binance's -1003 / -1015 beyond them).
+    binance_port: int | None = None
+    binance_host: str = "127.0.0.1"
+    binance_weight_per_minute: int = Field(default=6000, ge=1)
+    binance_orders_per_10s: int = Field(default=100, ge=1)
+    binance_orders_per_day: int = Field(default=200_000, ge=1)
 
     def market_config(self) -> MarketConfig:
         """The built-in market maker's settings (``mode="off"`` without a maker)."""

@@ -1,0 +1,639 @@
+"""The spot dialect's WebSockets: public market streams (``/ws``, ``/ws/<stream>``,
+``/stream?streams=a/b``; the ``SUBSCRIBE`` protocol) and the WebSocket API (``/ws-api/v3``:
+``ping``, ``time``, ``userDataStream.subscribe.signature`` / ``.unsubscribe``).
+
+Everything pushed is built when the journal has committed a batch (``hub.on_durable``):
+user data (``executionReport``, ``outboundAccountPosition``, ``balanceUpdate``) from the
+batch's own events; market streams (``<s>@trade``, ``@aggTrade``, ``@kline_<i>``, ``@ticker``,
+``@miniTicker``, ``@bookTicker``, partial ``@depth<N>[@100ms]`` and diff ``@depth[@100ms]``
+with ``U``/``u``) from the batch's trades and from the book as it is when the batch commits
+(the diff stream's update ids are the node's seq, the same ``lastUpdateId`` as
+``GET /api/v3/depth``, so ccxt's snapshot-and-diff sync holds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import WSMsgType, web
+
+from atlas_oms.binance_api import spot_trade
+from atlas_oms.binance_api.errors import BinanceError, invalid_key, translate
+from atlas_oms.binance_api.keys import resolve
+from atlas_oms.binance_api.server import INTERFACE, check_timestamp, dumps, now_ms, num
+from atlas_oms.binance_api.spot_market import INTERVALS_MS, ticker_24h
+from atlas_oms.binance_api.spot_wire import execution_report, ms
+from atlas_oms.binance_api.symbols import binance_id
+from atlas_oms.binance_api.table import Call, Route, Security
+from atlas_oms.model import events as ev
+from atlas_oms.model.enums import LiquiditySide, OrderStatus
+from atlas_oms.model.instrument import Instrument
+
+if TYPE_CHECKING:
+    from atlas_oms.binance_api.server import Dialect
+
+#: Messages waiting for one connection before it is closed as too slow.
+QUEUE_LIMIT = 10_000
+Book = dict[str, list[tuple[Decimal, Decimal]]]
+
+
+class Conn:
+    """One WebSocket with an ordered writer."""
+
+    def __init__(self, ws: web.WebSocketResponse, kind: str) -> None:
+        self.ws = ws
+        self.kind = kind  # "public" | "wsapi"
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self.streams: set[str] = set()
+        self.combined = False
+        #: ws-api: subscriptionId -> account.
+        self.subs: dict[int, str] = {}
+        self.writer = asyncio.get_running_loop().create_task(self._write())
+
+    async def _write(self) -> None:
+        while True:
+            item = await self.queue.get()
+            if item is None or self.ws.closed:
+                return
+            try:
+                await self.ws.send_str(item)
+            except (ConnectionError, RuntimeError):
+                return
+
+    def send(self, payload: Any) -> None:
+        if self.queue.qsize() > QUEUE_LIMIT:
+            self.queue.put_nowait(None)
+            asyncio.get_running_loop().create_task(self.ws.close(code=1008, message=b"too slow"))
+            return
+        self.queue.put_nowait(dumps(payload))
+
+    def publish(self, stream: str, payload: Any) -> None:
+        if stream in self.streams:
+            self.send({"stream": stream, "data": payload} if self.combined else payload)
+
+
+class SpotStreams:
+    """The connections and the fan-out of durable batches (one per dialect)."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self.conns: set[Conn] = set()
+        self._sub_ids = 0
+        self._exec_ids = 0
+        #: Diff depth: symbol id -> (last book sent, its update id).
+        self._diff: dict[str, tuple[Book, int]] = {}
+        self._tops: dict[str, tuple[Any, ...]] = {}
+        dialect.hub.on_durable(self.on_events)
+        dialect.extras.setdefault("on_stop", []).append(self.close_all)
+
+    async def close_all(self) -> None:
+        for conn in list(self.conns):
+            conn.queue.put_nowait(None)
+            with contextlib.suppress(Exception):
+                await conn.ws.close()
+        self.conns.clear()
+
+    # ------------------------------------------------------------------ connections
+    async def public(self, call: Call) -> web.StreamResponse:
+        return await self._serve(call, "public")
+
+    async def ws_api(self, call: Call) -> web.StreamResponse:
+        return await self._serve(call, "wsapi")
+
+    async def _serve(self, call: Call, kind: str) -> web.StreamResponse:
+        request = call.request
+        ws = web.WebSocketResponse(autoping=True, heartbeat=None)
+        await ws.prepare(request)
+        conn = Conn(ws, kind)
+        path = request.path.rstrip("/")
+        if kind == "public":
+            if path == "/stream" or path.startswith("/stream/"):
+                conn.combined = True
+                self._subscribe(conn, request.query.get("streams", "").split("/"))
+            tail = path.rsplit("/", 1)[-1]
+            if "@" in tail:  # /ws/<stream>
+                self._subscribe(conn, tail.split("/"))
+        self.conns.add(conn)
+        sessions = self.dialect.service.metrics.api_sessions.labels(INTERFACE)
+        sessions.inc()
+        start = time.perf_counter()
+        try:
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    continue
+                try:
+                    data = json.loads(msg.data)
+                except ValueError:
+                    conn.send({"error": {"code": -1000, "msg": "Malformed request."}, "id": None})
+                    continue
+                if not isinstance(data, dict):
+                    continue
+                if kind == "wsapi":
+                    await self._ws_api(conn, call, data)
+                else:
+                    self._control(conn, data)
+        finally:
+            sessions.dec()
+            self.conns.discard(conn)
+            conn.queue.put_nowait(None)
+            self.dialect.log_session(call, kind, time.perf_counter() - start)
+        return ws
+
+    def _subscribe(self, conn: Conn, streams: Iterable[str]) -> None:
+        for name in streams:
+            name = name.strip()
+            if not name:
+                continue
+            conn.streams.add(name)
+            symbol_id, _, kind = name.partition("@")
+            if kind.startswith("depth") and not kind[5:6].isdigit():
+                self._start_diff(symbol_id.upper())
+
+    def _control(self, conn: Conn, data: dict[str, Any]) -> None:
+        method = data.get("method")
+        params = [str(p) for p in data.get("params") or []]
+        rid = data.get("id")
+        if method == "SUBSCRIBE":
+            self._subscribe(conn, params)
+            conn.send({"result": None, "id": rid})
+        elif method == "UNSUBSCRIBE":
+            conn.streams.difference_update(params)
+            conn.send({"result": None, "id": rid})
+        elif method == "LIST_SUBSCRIPTIONS":
+            conn.send({"result": sorted(conn.streams), "id": rid})
+        else:
+            conn.send(
+                {
+                    "error": {"code": 2, "msg": f"Invalid request: unknown method {method}"},
+                    "id": rid,
+                }
+            )
+
+    async def _ws_api(self, conn: Conn, call: Call, data: dict[str, Any]) -> None:
+        rid = data.get("id")
+        method = str(data.get("method"))
+        params = data.get("params") or {}
+        start = time.perf_counter()
+        outcome = "ok"
+        try:
+            if method == "ping":
+                result: Any = {}
+            elif method == "time":
+                result = {"serverTime": now_ms()}
+            elif method == "userDataStream.subscribe.signature":
+                account = self._signed(call, params)
+                self._sub_ids += 1
+                conn.subs[self._sub_ids] = account
+                result = {"subscriptionId": self._sub_ids}
+            elif method in WS_ORDER_METHODS:
+                result = await self._order_call(call, method, params)
+            elif method == "userDataStream.unsubscribe":
+                sid = params.get("subscriptionId")
+                for i in [int(sid)] if sid is not None else list(conn.subs):
+                    if conn.subs.pop(i, None) is not None:
+                        conn.send(
+                            {
+                                "subscriptionId": i,
+                                "event": {"e": "eventStreamTerminated", "E": now_ms()},
+                            }
+                        )
+                result = {}
+            else:
+                raise BinanceError(
+                    -1020, f"This operation is not supported: {method}.", 400, "UNSUPPORTED"
+                )
+        except Exception as exc:
+            err = translate(exc)
+            outcome = err.outcome
+            conn.send({"id": rid, "status": err.status, "error": err.body()})
+        else:
+            conn.send({"id": rid, "status": 200, "result": result})
+        metrics = self.dialect.service.metrics
+        metrics.api_requests.labels(INTERFACE, f"WS {method}", outcome).inc()
+        metrics.api_latency.labels(INTERFACE).observe(time.perf_counter() - start)
+
+    async def _order_call(self, session: Call, method: str, params: dict[str, Any]) -> Any:
+        """``order.place`` / ``order.cancel`` / ``order.status``: the REST handler of the same
+        name on the signed params (the same checks, durability and answers)."""
+        handler, trade = WS_ORDER_METHODS[method]
+        call = Call(self.dialect, session.request, {k: wire_value(v) for k, v in params.items()})
+        account = self._signed(call, params, trade=trade)
+        call.account = account
+        call.params.pop("apiKey", None)
+        return await handler(call)
+
+    def _signed(self, call: Call, params: dict[str, Any], trade: bool = False) -> str:
+        """WS-API signature: HMAC-SHA256 of the params but ``signature``, sorted by name."""
+        api_key = str(params.get("apiKey", ""))
+        found = resolve(self.dialect.service.keys, api_key) if api_key else None
+        if found is None:
+            raise invalid_key()
+        key, account = found
+        call.key = key
+        payload = "&".join(
+            f"{k}={wire_value(params[k])}" for k in sorted(params) if k != "signature"
+        )
+        self.dialect.check_payload(api_key, payload, str(params.get("signature", "")))
+        check_timestamp({k: wire_value(v) for k, v in params.items()})
+        self.dialect.service.rate_limit(key)
+        call.account = self.dialect.authorize(key, account, trade=trade)
+        return call.account
+
+    # ------------------------------------------------------------------ fan-out
+    def on_events(self, events: list[ev.EventBase]) -> None:
+        if not self.conns:
+            return
+        self._user_data(events)
+        self._market(events)
+
+    def _user_data(self, events: list[ev.EventBase]) -> None:
+        subscribed: dict[str, list[tuple[Conn, int]]] = {}
+        for conn in self.conns:
+            for sid, account in conn.subs.items():
+                subscribed.setdefault(account, []).append((conn, sid))
+        if not subscribed:
+            return
+        node = self.dialect.node
+        touched: dict[str, set[str]] = {}
+        for e in events:
+            if isinstance(e, ev.BalanceAdjusted | ev.FundsTransferred):
+                legs = [
+                    (e.account_id, -e.amount if isinstance(e, ev.FundsTransferred) else e.amount)
+                ]
+                if isinstance(e, ev.FundsTransferred):
+                    legs.append((e.to_account_id, e.amount))
+                for account, delta in legs:
+                    for conn, sid in subscribed.get(account, ()):
+                        conn.send(
+                            {
+                                "subscriptionId": sid,
+                                "event": {
+                                    "e": "balanceUpdate",
+                                    "E": ms(e.ts_event),
+                                    "a": e.asset,
+                                    "d": num(delta),
+                                    "T": ms(e.ts_event),
+                                },
+                            }
+                        )
+                    touched.setdefault(account, set()).add(e.asset)
+                continue
+            report = self._report(e)
+            if report is None:
+                continue
+            account, payload, inst = report
+            for conn, sid in subscribed.get(account, ()):
+                conn.send({"subscriptionId": sid, "event": payload})
+            touched.setdefault(account, set()).update((inst.base, inst.quote))
+            if isinstance(e, ev.OrderFilled):
+                touched[account].add(e.fee_asset)
+        now = now_ms()
+        for account, assets in touched.items():
+            if account not in subscribed:
+                continue
+            rows = [node.balance(account, a) for a in sorted(assets) if a]
+            payload = {
+                "e": "outboundAccountPosition",
+                "E": now,
+                "u": now,
+                "B": [{"a": b.asset, "f": num(b.free), "l": num(b.locked)} for b in rows],
+            }
+            for conn, sid in subscribed[account]:
+                conn.send({"subscriptionId": sid, "event": payload})
+
+    def _report(self, e: ev.EventBase) -> tuple[str, dict[str, Any], Instrument] | None:
+        """The executionReport of one order event (None: not a spot order's, or not reported)."""
+        order_id = getattr(e, "order_id", None)
+        if order_id is None or not isinstance(
+            e,
+            ev.OrderAccepted
+            | ev.OrderFilled
+            | ev.OrderCanceled
+            | ev.OrderExpired
+            | ev.OrderRejected
+            | ev.OrderReplaced,
+        ):
+            return None
+        node = self.dialect.node
+        view = node.get_order(order_id)
+        if view is None:
+            return None
+        symbol_id = self.dialect.spot_symbols.id_of(view.symbol)
+        inst = self.dialect.spot_symbols.get(symbol_id)
+        if symbol_id is None or inst is None:
+            return None
+        self._exec_ids += 1
+        fill = e if isinstance(e, ev.OrderFilled) else None
+        fills = [f for f in node.order_fills(order_id) if f.seq <= e.seq]
+        cum = sum((f.last_qty for f in fills), Decimal(0))
+        quote = sum((f.last_qty * f.last_px for f in fills), Decimal(0))
+        if isinstance(e, ev.OrderAccepted):
+            x, status = "NEW", "NEW"
+        elif isinstance(e, ev.OrderFilled):
+            x = "TRADE"
+            status = (
+                "FILLED"
+                if e.order_status is OrderStatus.FILLED or cum >= view.qty
+                else "PARTIALLY_FILLED"
+            )
+        elif isinstance(e, ev.OrderCanceled):
+            expired = str(view.tif) in ("IOC", "FOK") or str(view.order_type) == "MARKET"
+            x = status = "EXPIRED" if expired else "CANCELED"
+        elif isinstance(e, ev.OrderExpired):
+            x = status = "EXPIRED"
+        elif isinstance(e, ev.OrderRejected):
+            x = status = "REJECTED"
+        else:
+            x, status = "REPLACED", "PARTIALLY_FILLED" if cum else "NEW"
+        payload = execution_report(view, symbol_id, x, e.ts_event, self._exec_ids, fill, status)
+        payload["z"] = num(cum)
+        payload["Z"] = num(quote)
+        payload["w"] = status in ("NEW", "PARTIALLY_FILLED")
+        return view.account_id, payload, inst
+
+    def _market(self, events: list[ev.EventBase]) -> None:
+        streams: set[str] = set()
+        for conn in self.conns:
+            if conn.kind == "public":
+                streams |= conn.streams
+        if not streams:
+            return
+        symbols = self.dialect.spot_symbols
+        traded: dict[str, list[ev.OrderFilled]] = {}
+        for e in events:
+            if isinstance(e, ev.OrderFilled) and e.liquidity_side is LiquiditySide.TAKER:
+                inst = symbols.get(self._id_of(e.symbol))
+                if inst is not None:
+                    traded.setdefault(binance_id(inst), []).append(e)
+        wanted = {s.partition("@")[0].upper() for s in streams}
+        for symbol_id in sorted(wanted):
+            inst = symbols.get(symbol_id)
+            if inst is None:
+                continue
+            low = symbol_id.lower()
+            for f in traded.get(symbol_id, ()):
+                self._trade(low, symbol_id, f, streams)
+            self._books(low, symbol_id, inst, streams, bool(traded.get(symbol_id)))
+
+    def _id_of(self, symbol: str) -> str:
+        return self.dialect.spot_symbols.id_of(symbol) or ""
+
+    def _push(self, stream: str, payload: Any) -> None:
+        for conn in self.conns:
+            if conn.kind == "public":
+                conn.publish(stream, payload)
+
+    def _trade(self, low: str, symbol_id: str, f: ev.OrderFilled, streams: set[str]) -> None:
+        t = ms(f.ts_event)
+        maker_buys = str(f.side) == "SELL"
+        if f"{low}@trade" in streams:
+            self._push(
+                f"{low}@trade",
+                {
+                    "e": "trade",
+                    "E": t,
+                    "s": symbol_id,
+                    "t": f.seq,
+                    "p": num(f.last_px),
+                    "q": num(f.last_qty),
+                    "T": t,
+                    "m": maker_buys,
+                    "M": True,
+                },
+            )
+        if f"{low}@aggTrade" in streams:
+            self._push(
+                f"{low}@aggTrade",
+                {
+                    "e": "aggTrade",
+                    "E": t,
+                    "s": symbol_id,
+                    "a": f.seq,
+                    "p": num(f.last_px),
+                    "q": num(f.last_qty),
+                    "f": f.seq,
+                    "l": f.seq,
+                    "T": t,
+                    "m": maker_buys,
+                    "M": True,
+                },
+            )
+        for stream in streams:
+            if stream.startswith(f"{low}@kline_"):
+                interval = stream.rsplit("_", 1)[-1]
+                every = INTERVALS_MS.get(interval)
+                if every is not None:
+                    self._push(stream, self._kline(symbol_id, interval, every, t))
+
+    def _kline(self, symbol_id: str, interval: str, every: int, t: int) -> dict[str, Any]:
+        from atlas_oms.binance_api.spot_market import klines_of
+
+        inst = self.dialect.spot_symbols.instrument(symbol_id)
+        start = t - t % every
+        fills = [
+            f
+            for f in self.dialect.node.fills(symbol=inst.symbol)
+            if f.liquidity_side is LiquiditySide.TAKER and ms(f.ts_event) >= start
+        ]
+        row = klines_of(fills, every, start, None)[0]
+        return {
+            "e": "kline",
+            "E": t,
+            "s": symbol_id,
+            "k": {
+                "t": row[0],
+                "T": row[6],
+                "s": symbol_id,
+                "i": interval,
+                "f": fills[0].seq,
+                "L": fills[-1].seq,
+                "o": row[1],
+                "c": row[4],
+                "h": row[2],
+                "l": row[3],
+                "v": row[5],
+                "n": row[8],
+                "x": False,
+                "q": row[7],
+                "V": row[9],
+                "Q": row[10],
+                "B": "0",
+            },
+        }
+
+    def _books(
+        self, low: str, symbol_id: str, inst: Instrument, streams: set[str], traded: bool
+    ) -> None:
+        service = self.dialect.service
+        node = self.dialect.node
+        seq = node.seq
+        mine = [s for s in streams if s.startswith(low + "@")]
+        book: Book | None = None
+
+        def read(levels: int) -> Book:
+            return service.book(inst.symbol, levels) or {"bids": [], "asks": []}
+
+        for stream in mine:
+            kind = stream[len(low) + 1 :]
+            if kind.startswith("depth") and kind[5:6].isdigit():
+                levels = int(kind[5:].split("@")[0])
+                part = read(levels)
+                self._push(
+                    stream,
+                    {
+                        "lastUpdateId": seq,
+                        "bids": [[num(p), num(q)] for p, q in part["bids"]],
+                        "asks": [[num(p), num(q)] for p, q in part["asks"]],
+                    },
+                )
+        if any(
+            s.startswith(low + "@depth") and not s[len(low) + 6 : len(low) + 7].isdigit()
+            for s in mine
+        ):
+            book = read(1000)
+            self._diff_push(low, symbol_id, book, seq)
+        top = read(1)
+        bid = top["bids"][0] if top["bids"] else (Decimal(0), Decimal(0))
+        ask = top["asks"][0] if top["asks"] else (Decimal(0), Decimal(0))
+        key = (*bid, *ask)
+        changed = self._tops.get(symbol_id) != key
+        self._tops[symbol_id] = key
+        if changed and f"{low}@bookTicker" in streams:
+            self._push(
+                f"{low}@bookTicker",
+                {
+                    "u": seq,
+                    "s": symbol_id,
+                    "b": num(bid[0]),
+                    "B": num(bid[1]),
+                    "a": num(ask[0]),
+                    "A": num(ask[1]),
+                },
+            )
+        if (changed or traded) and (f"{low}@ticker" in streams or f"{low}@miniTicker" in streams):
+            t = ticker_24h(self.dialect, inst)
+            now = now_ms()
+            if f"{low}@ticker" in streams:
+                self._push(
+                    f"{low}@ticker",
+                    {
+                        "e": "24hrTicker",
+                        "E": now,
+                        "s": symbol_id,
+                        "p": t["priceChange"],
+                        "P": t["priceChangePercent"],
+                        "w": t["weightedAvgPrice"],
+                        "x": t["prevClosePrice"],
+                        "c": t["lastPrice"],
+                        "Q": t["lastQty"],
+                        "b": t["bidPrice"],
+                        "B": t["bidQty"],
+                        "a": t["askPrice"],
+                        "A": t["askQty"],
+                        "o": t["openPrice"],
+                        "h": t["highPrice"],
+                        "l": t["lowPrice"],
+                        "v": t["volume"],
+                        "q": t["quoteVolume"],
+                        "O": t["openTime"],
+                        "C": t["closeTime"],
+                        "F": t["firstId"],
+                        "L": t["lastId"],
+                        "n": t["count"],
+                    },
+                )
+            if f"{low}@miniTicker" in streams:
+                self._push(
+                    f"{low}@miniTicker",
+                    {
+                        "e": "24hrMiniTicker",
+                        "E": now,
+                        "s": symbol_id,
+                        "c": t["lastPrice"],
+                        "o": t["openPrice"],
+                        "h": t["highPrice"],
+                        "l": t["lowPrice"],
+                        "v": t["volume"],
+                        "q": t["quoteVolume"],
+                    },
+                )
+
+    def _start_diff(self, symbol_id: str) -> None:
+        if symbol_id in self._diff:
+            return
+        inst = self.dialect.spot_symbols.get(symbol_id)
+        if inst is None:
+            return
+        book = self.dialect.service.book(inst.symbol, 1000) or {"bids": [], "asks": []}
+        self._diff[symbol_id] = (book, self.dialect.node.seq)
+
+    def _diff_push(self, low: str, symbol_id: str, book: Book, seq: int) -> None:
+        last = self._diff.get(symbol_id)
+        if last is None:
+            self._diff[symbol_id] = (book, seq)
+            return
+        old, last_id = last
+        if seq <= last_id:
+            return
+        sides = {}
+        for side in ("bids", "asks"):
+            before = dict(old[side])
+            after = dict(book[side])
+            changes = [[num(p), num(q)] for p, q in after.items() if before.get(p) != q]
+            changes += [[num(p), "0"] for p in before if p not in after]
+            sides[side] = changes
+        if not sides["bids"] and not sides["asks"]:
+            return
+        self._diff[symbol_id] = (book, seq)
+        payload = {
+            "e": "depthUpdate",
+            "E": now_ms(),
+            "s": symbol_id,
+            "U": last_id + 1,
+            "u": seq,
+            "b": sides["bids"],
+            "a": sides["asks"],
+        }
+        for conn in self.conns:
+            if conn.kind != "public":
+                continue
+            for stream in conn.streams:
+                if (
+                    stream.startswith(low + "@depth")
+                    and not stream[len(low) + 6 : len(low) + 7].isdigit()
+                ):
+                    conn.publish(stream, payload)
+
+
+def wire_value(value: Any) -> str:
+    """A WS-API param as the client signed it (JSON true/false as ccxt's urlencode writes them)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+#: WS-API order methods: (the REST handler, needs the trading right).
+WS_ORDER_METHODS: dict[str, tuple[Any, bool]] = {
+    "order.place": (spot_trade.place, True),
+    "order.cancel": (spot_trade.cancel, True),
+    "order.status": (spot_trade.get_order, False),
+}
+
+
+def spot_ws_routes(dialect: Dialect) -> list[Route]:
+    streams = SpotStreams(dialect)
+    dialect.extras["spot_streams"] = streams
+    return [
+        Route("WS", "/ws", 0, Security.NONE, streams.public),
+        Route("WS", "/stream", 0, Security.NONE, streams.public),
+        Route("WS", "/ws-api/v3", 0, Security.NONE, streams.ws_api),
+    ]
+
+
+__all__ = ["SpotStreams", "spot_ws_routes"]
