@@ -15,8 +15,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# `make run` also opens the other interfaces on loopback (README "Every client in its own
+# language"): gRPC on 50051, FIX 4.4 on 9878, the Binance dialect on 8001. Move one with
+# `make run FIX_PORT=9879`, switch it off with an empty value: `make run FIX_PORT=`.
+GRPC_PORT    ?= 50051
+FIX_PORT     ?= 9878
+BINANCE_PORT ?= 8001
+
 run: install
-	$(BIN)/atlas serve
+	$(BIN)/atlas serve $(if $(GRPC_PORT),--grpc-port $(GRPC_PORT)) \
+	    $(if $(FIX_PORT),--fix-port $(FIX_PORT)) $(if $(BINANCE_PORT),--binance-port $(BINANCE_PORT))
 
 demo: install
 	$(BIN)/atlas demo

@@ -25,6 +25,9 @@ _OVERRIDES = (
     "market_seed",
     "market_file",
     "market_every_s",
+    "grpc_port",
+    "fix_port",
+    "binance_port",
 )
 
 
@@ -67,6 +70,18 @@ def add_parser(sub: Any) -> None:
     srv.add_argument("--host", metavar="HOST", help="address to listen on (127.0.0.1)")
     srv.add_argument("--port", type=int, metavar="PORT", help="port (8000)")
     srv.add_argument("--instruments-file", metavar="FILE", help="instruments JSON (first start)")
+    srv.add_argument(
+        "--grpc-port", type=int, metavar="PORT", help="also serve the gRPC API on PORT (off)"
+    )
+    srv.add_argument(
+        "--fix-port", type=int, metavar="PORT", help="also run the FIX 4.4 acceptor on PORT (off)"
+    )
+    srv.add_argument(
+        "--binance-port",
+        type=int,
+        metavar="PORT",
+        help="also speak Binance's spot and USD-M dialect on PORT (off)",
+    )
     srv.add_argument("--tls-cert", metavar="FILE", help="TLS certificate (with --tls-key)")
     srv.add_argument("--tls-key", metavar="FILE", help="TLS private key")
     srv.add_argument(
