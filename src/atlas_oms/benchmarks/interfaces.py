@@ -45,8 +45,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
-
 from atlas_oms.benchmarks.http import _cpu_s, _free_port, _prepare, _Server
 
 SYMBOL = "ETH/USDT"
@@ -159,27 +157,49 @@ async def _phase(
     return samples, ended - window[0], _cpu_s(pid) - window[1], time.process_time() - window[2]
 
 
+class _Http:
+    """One keep-alive HTTP connection of an ``aiohttp`` client session (its client costs a
+    fraction of httpx's per request, which on 2 cores would otherwise be what is measured; the
+    httpx figures are in docs/notes/bench17.md)."""
+
+    def __init__(self, base_url: str, headers: dict[str, str]) -> None:
+        import aiohttp
+
+        connector = aiohttp.TCPConnector(limit=1)
+        timeout = aiohttp.ClientTimeout(total=WAIT_S)
+        self.session = aiohttp.ClientSession(
+            base_url, headers=headers, connector=connector, timeout=timeout
+        )
+
+    async def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        async with self.session.request(method, path, json=body) as r:
+            return r.status, await r.json(content_type=None)
+
+    async def close(self) -> None:
+        await self.session.close()
+
+
 def _rest_rounds(server: _Server, token: str) -> Any:
     async def make(i: int) -> tuple[Round, Callable[[], Awaitable[None]]]:
-        http = httpx.AsyncClient(base_url=server.url, headers={"X-API-Key": token}, timeout=WAIT_S)
+        http = _Http(server.url, {"X-API-Key": token})
 
         async def run(i: int, n: int) -> tuple[float, float]:
             body = {"account_id": "desk", "symbol": SYMBOL, "side": "BUY", "qty": QTY}
             body["price"] = PRICES[n % len(PRICES)]
             t0 = time.perf_counter()
-            r = await http.post("/v1/orders", json=body)
+            status, answer = await http.call("POST", "/v1/orders", body)
             t1 = time.perf_counter()
-            if r.status_code != 201:
-                raise RuntimeError(f"REST submit answered {r.status_code}: {r.text}")
-            order_id = r.json()["order_id"]
+            if status != 201:
+                raise RuntimeError(f"REST submit answered {status}: {answer}")
+            path = f"/v1/orders/{answer['order_id']}?account_id=desk"
             t2 = time.perf_counter()
-            r = await http.delete(f"/v1/orders/{order_id}", params={"account_id": "desk"})
+            status, answer = await http.call("DELETE", path)
             t3 = time.perf_counter()
-            if r.status_code != 200 or r.json()["status"] != "CANCELED":
-                raise RuntimeError(f"REST cancel answered {r.status_code}: {r.text}")
+            if status != 200 or answer["status"] != "CANCELED":
+                raise RuntimeError(f"REST cancel answered {status}: {answer}")
             return t1 - t0, t3 - t2
 
-        return run, http.aclose
+        return run, http.close
 
     return make
 
@@ -235,8 +255,7 @@ def _binance_rounds(server_url: str, api_key: str, secret: str) -> Any:
         return query + "&signature=" + hmac.new(key, query.encode(), hashlib.sha256).hexdigest()
 
     async def make(i: int) -> tuple[Round, Callable[[], Awaitable[None]]]:
-        headers = {"X-MBX-APIKEY": api_key}
-        http = httpx.AsyncClient(base_url=server_url, headers=headers, timeout=WAIT_S)
+        http = _Http(server_url, {"X-MBX-APIKEY": api_key})
 
         async def run(i: int, n: int) -> tuple[float, float]:
             t0 = time.perf_counter()
@@ -251,20 +270,19 @@ def _binance_rounds(server_url: str, api_key: str, secret: str) -> Any:
                     "newOrderRespType": "ACK",
                 }
             )
-            r = await http.post("/api/v3/order?" + query)
+            status, answer = await http.call("POST", "/api/v3/order?" + query)
             t1 = time.perf_counter()
-            if r.status_code != 200:
-                raise RuntimeError(f"Binance order answered {r.status_code}: {r.text}")
-            order_id = str(r.json()["orderId"])
+            if status != 200:
+                raise RuntimeError(f"Binance order answered {status}: {answer}")
             t2 = time.perf_counter()
-            query = signed({"symbol": BINANCE_SYMBOL, "orderId": order_id})
-            r = await http.delete("/api/v3/order?" + query)
+            query = signed({"symbol": BINANCE_SYMBOL, "orderId": str(answer["orderId"])})
+            status, answer = await http.call("DELETE", "/api/v3/order?" + query)
             t3 = time.perf_counter()
-            if r.status_code != 200 or r.json()["status"] != "CANCELED":
-                raise RuntimeError(f"Binance cancel answered {r.status_code}: {r.text}")
+            if status != 200 or answer["status"] != "CANCELED":
+                raise RuntimeError(f"Binance cancel answered {status}: {answer}")
             return t1 - t0, t3 - t2
 
-        return run, http.aclose
+        return run, http.close
 
     return make
 
