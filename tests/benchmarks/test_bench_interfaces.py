@@ -32,9 +32,17 @@ def assert_sane(name: str, out: dict[str, Any]) -> None:
     assert n[f"{name}_clients"] == CLIENTS_QUICK
 
 
-@pytest.mark.parametrize("name", ["rest", "grpc", "binance"])
+@pytest.mark.parametrize("name", ["rest", "grpc"])
 def test_interface_key_places_and_cancels_through_its_client(name: str) -> None:
     assert_sane(name, bench_interface(name, quick=True))
+
+
+def test_binance_key_also_reports_the_ccxt_clients_own_round() -> None:
+    out = bench_interface("binance", quick=True)
+    via = out["binance_ccxt"]
+    assert 0 < via["order_p50_us"] <= via["order_p99_us"]
+    assert 0 < via["cancel_p50_us"] <= via["cancel_p99_us"]
+    assert out["n"]["binance_ccxt_rounds"] > 0
 
 
 def test_fix_key_places_and_cancels_through_quickfix_sessions() -> None:

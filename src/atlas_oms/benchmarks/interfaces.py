@@ -287,6 +287,36 @@ def _binance_rounds(server_url: str, api_key: str, secret: str) -> Any:
     return make
 
 
+def _ccxt_rounds(server_url: str, api_key: str, secret: str) -> Any:
+    """The same round through ccxt's async ``binance`` client (``create_order`` and
+    ``cancel_order``): what a ccxt bot sees, the client's own work included."""
+
+    async def make(i: int) -> tuple[Round, Callable[[], Awaitable[None]]]:
+        import ccxt.async_support as ccxt_async
+
+        from atlas_oms.fakes.binance.urls import ccxt_config
+
+        ws = server_url.replace("http://", "ws://")
+        exchange = ccxt_async.binance(ccxt_config("spot", api_key, secret, server_url, ws))
+        await exchange.load_markets()
+
+        async def run(i: int, n: int) -> tuple[float, float]:
+            price = float(PRICES[n % len(PRICES)])
+            t0 = time.perf_counter()
+            order = await exchange.create_order(SYMBOL, "limit", "buy", float(QTY), price)
+            t1 = time.perf_counter()
+            t2 = time.perf_counter()
+            done = await exchange.cancel_order(order["id"], SYMBOL)
+            t3 = time.perf_counter()
+            if done["status"] != "canceled":
+                raise RuntimeError(f"ccxt cancel answered {done}")
+            return t1 - t0, t3 - t2
+
+        return run, exchange.close
+
+    return make
+
+
 # ---------------------------------------------------------------- FIX: QuickFIX initiator threads
 class _FixSessions:
     """``clients`` QuickFIX initiator sessions (``BENCH1``..) to the gateway, each with a thread
@@ -550,9 +580,22 @@ def bench_interface(name: str, quick: bool) -> dict[str, Any]:
                 load = asyncio.run(
                     _phase(make, sizes.clients, sizes.warmup_s, sizes.throughput_s, pid)
                 )
+                if name == "binance":  # one client again, through ccxt
+                    via = _ccxt_rounds(f"http://127.0.0.1:{port}", key_id, pair)
+                    ccxt = asyncio.run(_phase(via, 1, sizes.warmup_s, sizes.latency_s, pid))
         finally:
             server.close()
-    return _figures(name, latency, load, sizes)
+    out = _figures(name, latency, load, sizes)
+    if name == "binance":
+        samples = ccxt[0]
+        out["binance_ccxt"] = {
+            "order_p50_us": _pct_us(samples.place, 0.50),
+            "order_p99_us": _pct_us(samples.place, 0.99),
+            "cancel_p50_us": _pct_us(samples.cancel, 0.50),
+            "cancel_p99_us": _pct_us(samples.cancel, 0.99),
+        }
+        out["n"]["binance_ccxt_rounds"] = len(samples.place)
+    return out
 
 
 def bench_rest_order(quick: bool) -> dict[str, Any]:
