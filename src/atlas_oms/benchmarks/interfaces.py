@@ -335,7 +335,7 @@ class _FixSessions:
         self.comp_ids = sessions
         outer = self
 
-        class App(fix.Application):  # type: ignore[misc]
+        class App(fix.Application):
             def onCreate(self, session_id: Any) -> None:
                 return None
 
