@@ -106,6 +106,8 @@ MAY_IMPORT = {
         "binance_api",
     },
     # ``venues``: the venue benchmarks time the Binance adapter's client (benchmarks/venues.py).
+    # ``grpc_api``, ``fix``, ``binance_api``: the interface benchmarks' clients use the generated
+    # stubs, the FIX data dictionary and the dialect's derived secret (benchmarks/interfaces.py).
     "benchmarks": {
         "model",
         "core",
@@ -117,6 +119,9 @@ MAY_IMPORT = {
         "venues",
         "simulation",
         "backtest",
+        "grpc_api",
+        "fix",
+        "binance_api",
     },
     # Fake venues for tests and ``atlas bench``: nothing in core/runtime/service imports them.
     "fakes": {"model", "matching"},

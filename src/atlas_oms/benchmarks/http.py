@@ -57,6 +57,15 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _accepts(port: int) -> bool:
+    """Whether 127.0.0.1:``port`` accepts a TCP connection."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def _prepare(data_dir: Path) -> None:
     """The first start of ``atlas serve`` plus deposits big enough for the run (untimed)."""
     from atlas_oms.runtime.node import Node
@@ -85,13 +94,19 @@ def _cpu_s(pid: int) -> float:
 class _Server:
     """``atlas serve`` in a child process until closed."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(
+        self, data_dir: Path, *, env: dict[str, str] | None = None, wait_port: int | None = None
+    ) -> None:
+        """``env``: more ATLAS_* settings; ``wait_port``: also wait until it accepts (an
+        interface's port, benchmarks/interfaces.py)."""
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        extra = env or {}
         env = dict(os.environ)
         src = str(Path(atlas_oms.__file__).resolve().parents[1])
         env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
         env.update(ATLAS_RATE_LIMIT_PER_S="1000000000", ATLAS_LOG_LEVEL="WARNING")
+        env.update(extra)
         cmd = [sys.executable, "-m", "atlas_oms.cli", "serve", "--data-dir", str(data_dir)]
         cmd += ["--port", str(self.port), "--no-market-maker"]
         # Its log goes to a file: a pipe nobody reads could fill up and stall the server.
@@ -104,7 +119,8 @@ class _Server:
                 err = self.log.read_text(errors="replace")[-2000:]
                 raise RuntimeError(f"atlas serve exited with {self.proc.returncode}: {err}")
             try:
-                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
+                healthy = httpx.get(self.url + "/health", timeout=1).status_code == 200
+                if healthy and (wait_port is None or _accepts(wait_port)):
                     return
             except httpx.HTTPError:
                 pass

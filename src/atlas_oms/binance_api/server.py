@@ -40,6 +40,7 @@ import json
 import logging
 import socket
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -116,7 +117,11 @@ class _Weight:
 
 @dataclass
 class _Orders:
-    stamps: list[float] = field(default_factory=list)
+    """An account's new-order times, oldest first: within the last day, and the last 10 s
+    (expired ones leave from the left: O(1) an order, not a pass over the day's orders)."""
+
+    day: deque[float] = field(default_factory=deque)
+    ten: deque[float] = field(default_factory=deque)
 
 
 class Dialect:
@@ -369,8 +374,10 @@ class Dialect:
         the ``X-MBX-ORDER-COUNT-10S`` / ``-1D`` headers."""
         now = time.monotonic()
         counts = self._orders.setdefault(call.account_id, _Orders())
-        counts.stamps = [s for s in counts.stamps if s > now - 86400]
-        ten = sum(1 for s in counts.stamps if s > now - 10)
+        for stamps, window in ((counts.day, 86400), (counts.ten, 10)):
+            while stamps and stamps[0] <= now - window:
+                stamps.popleft()
+        ten = len(counts.ten)
         if ten >= self.orders_per_10s:
             raise BinanceError(
                 -1015,
@@ -378,16 +385,17 @@ class Dialect:
                 429,
                 "RATE_LIMITED",
             )
-        if len(counts.stamps) >= self.orders_per_day:
+        if len(counts.day) >= self.orders_per_day:
             raise BinanceError(
                 -1015,
                 f"Too many new orders; current limit is {self.orders_per_day} orders per DAY.",
                 429,
                 "RATE_LIMITED",
             )
-        counts.stamps.append(now)
+        counts.day.append(now)
+        counts.ten.append(now)
         call.headers["X-MBX-ORDER-COUNT-10S"] = str(ten + 1)
-        call.headers["X-MBX-ORDER-COUNT-1D"] = str(len(counts.stamps))
+        call.headers["X-MBX-ORDER-COUNT-1D"] = str(len(counts.day))
 
     async def durable(self) -> None:
         """Wait for the group commit (CommitTimeout -> 503 -1007 in :meth:`handle`)."""

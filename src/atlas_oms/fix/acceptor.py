@@ -60,6 +60,9 @@ def session_config(*, host: str, port: int, comp_id: str, clients: list[str], fo
         f"SocketAcceptHost={host}",
         f"SocketAcceptPort={port}",
         "SocketReuseAddress=Y",
+        # An order's answers go out back to back (a cancel's Pending Cancel, then its Canceled):
+        # with Nagle on, the second waited for the client's delayed ACK, ~40 ms (docs/notes/bench17.md).
+        "SocketNodelay=Y",
         f"FileStorePath={folder / 'store'}",
         "StartTime=00:00:00",
         "EndTime=00:00:00",

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import pydantic
 
@@ -76,6 +76,7 @@ class SessionBook:
         #: (session, ClOrdID) -> order id, and order id -> (session, current ClOrdID).
         self.by_cl: dict[tuple[str, str], int] = {}
         self.orders: dict[int, tuple[str, str]] = {}
+        self._out: TextIO | None = None
         lines = folder / "orders.jsonl"
         if lines.exists():
             for line in lines.read_text().splitlines():
@@ -101,8 +102,17 @@ class SessionBook:
         self.orders[order_id] = (session, cl_ord_id)
 
     def persist(self, session: str, cl_ord_id: str, order_id: int) -> None:
-        with open(self.folder / "orders.jsonl", "a") as f:
-            f.write(json.dumps({"s": session, "c": cl_ord_id, "o": order_id}) + "\n")
+        # One append handle for the gateway's life, flushed each line (as each close flushed):
+        # opening and closing the file per order was ~7% of the FIX server's busy time.
+        if self._out is None:
+            self._out = open(self.folder / "orders.jsonl", "a")  # noqa: SIM115
+        self._out.write(json.dumps({"s": session, "c": cl_ord_id, "o": order_id}) + "\n")
+        self._out.flush()
+
+    def close(self) -> None:
+        if self._out is not None:
+            self._out.close()
+            self._out = None
 
 
 class FixGateway:
@@ -207,6 +217,7 @@ class FixGateway:
     def stop(self) -> None:
         for task in self._workers.values():
             task.cancel()
+        self.book.close()
 
     def _access(self, session: str, method: str, outcome: str, elapsed: float) -> None:
         key = self.keys.get(session)
