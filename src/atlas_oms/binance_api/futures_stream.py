@@ -12,15 +12,14 @@ Payloads are built only for accounts with a connected user stream.
 
 from __future__ import annotations
 
-import logging
-from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from atlas_oms.binance_api import futures_wire as fw
+from atlas_oms.binance_api.durable_push import UserStream
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import OrderStatus
 
@@ -29,9 +28,7 @@ if TYPE_CHECKING:
     from atlas_oms.model.instrument import Instrument
     from atlas_oms.runtime.queries import Queries
 
-log = logging.getLogger("atlas.binance")
 ZERO = Decimal(0)
-Send = Callable[[dict[str, Any]], None]
 
 _ORDER_EVENTS = (
     ev.OrderAccepted,
@@ -159,45 +156,13 @@ def user_events(
     return out
 
 
-class FuturesUserStream:
-    """Connected user streams by account; payloads built at process time, pushed once durable.
+class FuturesUserStream(UserStream):
+    """Connected USDⓈ-M user streams by account (durable_push.py: built at process time,
+    pushed once durable)."""
 
-    ``attach(account, send)`` registers a sender (a WebSocket's queue put), ``detach`` removes
-    it. ``on_processed`` goes to ``node.subscribe``, ``on_durable`` to ``hub.on_durable``."""
+    what = "USDⓈ-M user-stream events"
 
-    def __init__(self, node: Queries) -> None:
-        self.node = node
-        self.senders: dict[str, set[Send]] = {}
-        self._held: deque[tuple[int, str, dict[str, Any]]] = deque()
-
-    def attach(self, account_id: str, send: Send) -> None:
-        self.senders.setdefault(account_id, set()).add(send)
-
-    def detach(self, account_id: str, send: Send) -> None:
-        group = self.senders.get(account_id)
-        if group is not None:
-            group.discard(send)
-            if not group:
-                del self.senders[account_id]
-
-    def on_processed(self, events: list[ev.EventBase]) -> None:
-        if not self.senders or not events:
-            return
-        try:
-            payloads = user_events(self.node, events, set(self.senders))
-        except Exception:  # a translation bug must not break the node's loop
-            log.exception("building USDⓈ-M user-stream events failed")
-            return
-        last = events[-1].seq
-        for acct, payload in payloads:
-            self._held.append((last, acct, payload))
-
-    def on_durable(self, events: list[ev.EventBase]) -> None:
-        if not events:
-            return
-        upto = events[-1].seq
-        held = self._held
-        while held and held[0][0] <= upto:
-            _seq, acct, payload = held.popleft()
-            for send in list(self.senders.get(acct, ())):
-                send(payload)
+    def build(
+        self, events: list[ev.EventBase], accounts: set[str]
+    ) -> list[tuple[str, dict[str, Any]]]:
+        return user_events(self.node, events, accounts)

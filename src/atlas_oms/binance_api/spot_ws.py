@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import time
 from collections.abc import Iterable
@@ -24,15 +25,17 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSMsgType, web
 
 from atlas_oms.binance_api import spot_trade
+from atlas_oms.binance_api.durable_push import Delivery, DurableQueue, Send
 from atlas_oms.binance_api.errors import BinanceError, invalid_key, translate
 from atlas_oms.binance_api.keys import resolve
 from atlas_oms.binance_api.server import INTERFACE, check_timestamp, dumps, now_ms, num
 from atlas_oms.binance_api.spot_market import INTERVALS_MS, ticker_24h
-from atlas_oms.binance_api.spot_wire import execution_report, ms
+from atlas_oms.binance_api.spot_stream import SpotUserStream
+from atlas_oms.binance_api.spot_wire import ms
 from atlas_oms.binance_api.symbols import binance_id
 from atlas_oms.binance_api.table import Call, Route, Security
 from atlas_oms.model import events as ev
-from atlas_oms.model.enums import LiquiditySide, OrderStatus
+from atlas_oms.model.enums import LiquiditySide
 from atlas_oms.model.instrument import Instrument
 
 if TYPE_CHECKING:
@@ -54,6 +57,7 @@ class Conn:
         self.combined = False
         #: ws-api: subscriptionId -> account.
         self.subs: dict[int, str] = {}
+        self.senders: dict[int, Send] = {}
         self.writer = asyncio.get_running_loop().create_task(self._write())
 
     async def _write(self) -> None:
@@ -85,11 +89,17 @@ class SpotStreams:
         self.dialect = dialect
         self.conns: set[Conn] = set()
         self._sub_ids = 0
-        self._exec_ids = 0
+        #: User data (WS-API subscriptions, listenKey sockets) and market payloads: built when
+        #: the node processes a batch, pushed once it is durable (durable_push.py).
+        self.user = SpotUserStream(dialect.node, dialect.spot_symbols)
+        self.user.hook(dialect.node, dialect.hub)
+        self.market = DurableQueue("spot market streams")
+        self._out: list[Delivery] = []
         #: Diff depth: symbol id -> (last book sent, its update id).
         self._diff: dict[str, tuple[Book, int]] = {}
         self._tops: dict[str, tuple[Any, ...]] = {}
-        dialect.hub.on_durable(self.on_events)
+        dialect.node.subscribe(self.on_processed)
+        dialect.hub.on_durable(self.market.release)
         dialect.extras.setdefault("on_stop", []).append(self.close_all)
 
     async def close_all(self) -> None:
@@ -140,10 +150,30 @@ class SpotStreams:
                     self._control(conn, data)
         finally:
             sessions.dec()
+            for sid in list(conn.subs):
+                self._detach(conn, sid)
             self.conns.discard(conn)
             conn.queue.put_nowait(None)
             self.dialect.log_session(call, kind, time.perf_counter() - start)
         return ws
+
+    def _attach(self, conn: Conn, sid: int, account: str) -> None:
+        """A WS-API user data subscription: the account's events wrapped with its id."""
+
+        def send(payload: dict[str, Any]) -> None:
+            conn.send({"subscriptionId": sid, "event": payload})
+
+        conn.subs[sid] = account
+        conn.senders[sid] = send
+        self.user.attach(account, send)
+
+    def _detach(self, conn: Conn, sid: int) -> bool:
+        account = conn.subs.pop(sid, None)
+        send = conn.senders.pop(sid, None)
+        if account is None or send is None:
+            return False
+        self.user.detach(account, send)
+        return True
 
     def _subscribe(self, conn: Conn, streams: Iterable[str]) -> None:
         for name in streams:
@@ -189,14 +219,14 @@ class SpotStreams:
             elif method == "userDataStream.subscribe.signature":
                 account = self._signed(call, params)
                 self._sub_ids += 1
-                conn.subs[self._sub_ids] = account
+                self._attach(conn, self._sub_ids, account)
                 result = {"subscriptionId": self._sub_ids}
             elif method in WS_ORDER_METHODS:
                 result = await self._order_call(call, method, params)
             elif method == "userDataStream.unsubscribe":
                 sid = params.get("subscriptionId")
                 for i in [int(sid)] if sid is not None else list(conn.subs):
-                    if conn.subs.pop(i, None) is not None:
+                    if self._detach(conn, i):
                         conn.send(
                             {
                                 "subscriptionId": i,
@@ -246,124 +276,20 @@ class SpotStreams:
         return call.account
 
     # ------------------------------------------------------------------ fan-out
-    def on_events(self, events: list[ev.EventBase]) -> None:
-        if not self.conns:
-            return
-        self._user_data(events)
-        self._market(events)
+    def on_processed(self, events: list[ev.EventBase]) -> None:
+        """``node.subscribe``: build the market payloads of a processed batch (the book as that
+        batch left it) and hold them until the batch is durable."""
+        if any(conn.kind == "public" and conn.streams for conn in self.conns):
+            self.market.hold(events, self._market)
 
-    def _user_data(self, events: list[ev.EventBase]) -> None:
-        subscribed: dict[str, list[tuple[Conn, int]]] = {}
-        for conn in self.conns:
-            for sid, account in conn.subs.items():
-                subscribed.setdefault(account, []).append((conn, sid))
-        if not subscribed:
-            return
-        node = self.dialect.node
-        touched: dict[str, set[str]] = {}
-        for e in events:
-            if isinstance(e, ev.BalanceAdjusted | ev.FundsTransferred):
-                legs = [
-                    (e.account_id, -e.amount if isinstance(e, ev.FundsTransferred) else e.amount)
-                ]
-                if isinstance(e, ev.FundsTransferred):
-                    legs.append((e.to_account_id, e.amount))
-                for account, delta in legs:
-                    for conn, sid in subscribed.get(account, ()):
-                        conn.send(
-                            {
-                                "subscriptionId": sid,
-                                "event": {
-                                    "e": "balanceUpdate",
-                                    "E": ms(e.ts_event),
-                                    "a": e.asset,
-                                    "d": num(delta),
-                                    "T": ms(e.ts_event),
-                                },
-                            }
-                        )
-                    touched.setdefault(account, set()).add(e.asset)
-                continue
-            report = self._report(e)
-            if report is None:
-                continue
-            account, payload, inst = report
-            for conn, sid in subscribed.get(account, ()):
-                conn.send({"subscriptionId": sid, "event": payload})
-            touched.setdefault(account, set()).update((inst.base, inst.quote))
-            if isinstance(e, ev.OrderFilled):
-                touched[account].add(e.fee_asset)
-        now = now_ms()
-        for account, assets in touched.items():
-            if account not in subscribed:
-                continue
-            rows = [node.balance(account, a) for a in sorted(assets) if a]
-            payload = {
-                "e": "outboundAccountPosition",
-                "E": now,
-                "u": now,
-                "B": [{"a": b.asset, "f": num(b.free), "l": num(b.locked)} for b in rows],
-            }
-            for conn, sid in subscribed[account]:
-                conn.send({"subscriptionId": sid, "event": payload})
-
-    def _report(self, e: ev.EventBase) -> tuple[str, dict[str, Any], Instrument] | None:
-        """The executionReport of one order event (None: not a spot order's, or not reported)."""
-        order_id = getattr(e, "order_id", None)
-        if order_id is None or not isinstance(
-            e,
-            ev.OrderAccepted
-            | ev.OrderFilled
-            | ev.OrderCanceled
-            | ev.OrderExpired
-            | ev.OrderRejected
-            | ev.OrderReplaced,
-        ):
-            return None
-        node = self.dialect.node
-        view = node.get_order(order_id)
-        if view is None:
-            return None
-        symbol_id = self.dialect.spot_symbols.id_of(view.symbol)
-        inst = self.dialect.spot_symbols.get(symbol_id)
-        if symbol_id is None or inst is None:
-            return None
-        self._exec_ids += 1
-        fill = e if isinstance(e, ev.OrderFilled) else None
-        fills = [f for f in node.order_fills(order_id) if f.seq <= e.seq]
-        cum = sum((f.last_qty for f in fills), Decimal(0))
-        quote = sum((f.last_qty * f.last_px for f in fills), Decimal(0))
-        if isinstance(e, ev.OrderAccepted):
-            x, status = "NEW", "NEW"
-        elif isinstance(e, ev.OrderFilled):
-            x = "TRADE"
-            status = (
-                "FILLED"
-                if e.order_status is OrderStatus.FILLED or cum >= view.qty
-                else "PARTIALLY_FILLED"
-            )
-        elif isinstance(e, ev.OrderCanceled):
-            expired = str(view.tif) in ("IOC", "FOK") or str(view.order_type) == "MARKET"
-            x = status = "EXPIRED" if expired else "CANCELED"
-        elif isinstance(e, ev.OrderExpired):
-            x = status = "EXPIRED"
-        elif isinstance(e, ev.OrderRejected):
-            x = status = "REJECTED"
-        else:
-            x, status = "REPLACED", "PARTIALLY_FILLED" if cum else "NEW"
-        payload = execution_report(view, symbol_id, x, e.ts_event, self._exec_ids, fill, status)
-        payload["z"] = num(cum)
-        payload["Z"] = num(quote)
-        payload["w"] = status in ("NEW", "PARTIALLY_FILLED")
-        return view.account_id, payload, inst
-
-    def _market(self, events: list[ev.EventBase]) -> None:
+    def _market(self, events: list[ev.EventBase]) -> list[Delivery]:
+        self._out = []
         streams: set[str] = set()
         for conn in self.conns:
             if conn.kind == "public":
                 streams |= conn.streams
         if not streams:
-            return
+            return self._out
         symbols = self.dialect.spot_symbols
         traded: dict[str, list[ev.OrderFilled]] = {}
         for e in events:
@@ -380,11 +306,16 @@ class SpotStreams:
             for f in traded.get(symbol_id, ()):
                 self._trade(low, symbol_id, f, streams)
             self._books(low, symbol_id, inst, streams, bool(traded.get(symbol_id)))
+        return self._out
 
     def _id_of(self, symbol: str) -> str:
         return self.dialect.spot_symbols.id_of(symbol) or ""
 
     def _push(self, stream: str, payload: Any) -> None:
+        """Hold ``payload`` for the subscribers of ``stream`` when its batch is durable."""
+        self._out.append(functools.partial(self._publish, stream, payload))
+
+    def _publish(self, stream: str, payload: Any) -> None:
         for conn in self.conns:
             if conn.kind == "public":
                 conn.publish(stream, payload)
@@ -600,6 +531,9 @@ class SpotStreams:
             "b": sides["bids"],
             "a": sides["asks"],
         }
+        self._out.append(functools.partial(self._publish_diff, low, payload))
+
+    def _publish_diff(self, low: str, payload: dict[str, Any]) -> None:
         for conn in self.conns:
             if conn.kind != "public":
                 continue
