@@ -27,6 +27,16 @@ log = logging.getLogger("atlas.binance")
 Delivery = Callable[[], None]
 Send = Callable[[dict[str, Any]], None]
 
+#: The order events a user data stream reports (spot executionReport, USDⓈ-M ORDER_TRADE_UPDATE).
+ORDER_EVENTS = (
+    ev.OrderAccepted,
+    ev.OrderFilled,
+    ev.OrderCanceled,
+    ev.OrderExpired,
+    ev.OrderRejected,
+    ev.OrderReplaced,
+)
+
 
 class DurableQueue:
     """Deliveries held by the seq of the batch that made them, released once it is durable."""
@@ -123,4 +133,4 @@ class UserStream:
         self.queue.release(events)
 
 
-__all__ = ["Delivery", "DurableQueue", "Send", "UserStream"]
+__all__ = ["ORDER_EVENTS", "Delivery", "DurableQueue", "Send", "UserStream"]

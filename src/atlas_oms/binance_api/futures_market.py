@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from atlas_oms.binance_api import futures_wire as fw
 from atlas_oms.binance_api.errors import BinanceError, bad_symbol
+from atlas_oms.binance_api.market_common import INTERVALS
 from atlas_oms.binance_api.server import now_ms
 from atlas_oms.binance_api.table import Call, Route, Security
 from atlas_oms.model import events as ev
@@ -27,22 +28,6 @@ F1 = "/fapi/v1/"
 ZERO = Decimal(0)
 
 #: Kline intervals in milliseconds.
-INTERVALS = {
-    "1m": 60_000,
-    "3m": 180_000,
-    "5m": 300_000,
-    "15m": 900_000,
-    "30m": 1_800_000,
-    "1h": 3_600_000,
-    "2h": 7_200_000,
-    "4h": 14_400_000,
-    "6h": 21_600_000,
-    "8h": 28_800_000,
-    "12h": 43_200_000,
-    "1d": 86_400_000,
-    "3d": 259_200_000,
-    "1w": 604_800_000,
-}
 
 
 def rate_limits(dialect: Dialect) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from atlas_oms.binance_api import futures_wire as fw
-from atlas_oms.binance_api.durable_push import UserStream
+from atlas_oms.binance_api.durable_push import ORDER_EVENTS, UserStream
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import OrderStatus
 
@@ -29,15 +29,6 @@ if TYPE_CHECKING:
     from atlas_oms.runtime.queries import Queries
 
 ZERO = Decimal(0)
-
-_ORDER_EVENTS = (
-    ev.OrderAccepted,
-    ev.OrderFilled,
-    ev.OrderCanceled,
-    ev.OrderExpired,
-    ev.OrderRejected,
-    ev.OrderReplaced,
-)
 
 
 def _order_at(node: Queries, view: OrderView, event: Any) -> tuple[OrderView, str, Any]:
@@ -113,7 +104,7 @@ def user_events(
 
     batch = list(events)
     accepted = {e.order_id for e in batch if isinstance(e, ev.OrderAccepted)}
-    followed = {e.order_id for e in batch if isinstance(e, _ORDER_EVENTS)}
+    followed = {e.order_id for e in batch if isinstance(e, ORDER_EVENTS)}
     for event in batch:
         if isinstance(event, ev.OrderSubmitted) and (
             event.order_id not in accepted and event.order_id in followed
@@ -123,7 +114,7 @@ def user_events(
             event = ev.OrderAccepted(
                 seq=event.seq, ts_event=event.ts_event, order_id=event.order_id, venue_order_id=None
             )
-        if isinstance(event, _ORDER_EVENTS):
+        if isinstance(event, ORDER_EVENTS):
             view = node.get_order(event.order_id)
             if view is None or view.account_id not in accounts:
                 continue

@@ -14,20 +14,17 @@ Diff depth (``@depth``, ``@depth@100ms``) carries ``U``/``u``/``pu`` on the node
 
 from __future__ import annotations
 
-import contextlib
-import json
-import time
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from atlas_oms.binance_api import futures_wire as fw
 from atlas_oms.binance_api.futures_market import INTERVALS
-from atlas_oms.binance_api.server import INTERFACE, now_ms
-from atlas_oms.binance_api.spot_ws import Conn
+from atlas_oms.binance_api.server import now_ms
 from atlas_oms.binance_api.table import Call, Route, Security
+from atlas_oms.binance_api.ws_conn import Conn, WsStreams
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import LiquiditySide, Side
 
@@ -45,78 +42,22 @@ def _is_diff(kind: str) -> bool:
     return kind.startswith("depth") and not kind[5:6].isdigit()
 
 
-class FuturesStreams:
+class FuturesStreams(WsStreams):
     """The public futures connections and the fan-out of durable batches."""
 
     def __init__(self, dialect: Dialect) -> None:
-        self.dialect = dialect
-        self.conns: set[Conn] = set()
+        super().__init__(dialect)
         #: Diff depth: symbol id -> (last book sent, its update id).
         self._diff: dict[str, tuple[Book, int]] = {}
         self._tops: dict[str, tuple[Decimal, ...]] = {}
         self._marks: dict[str, Decimal | None] = {}
         dialect.hub.on_durable(self.on_events)
-        dialect.extras.setdefault("on_stop", []).append(self.close_all)
-
-    async def close_all(self) -> None:
-        for conn in list(self.conns):
-            conn.queue.put_nowait(None)
-            with contextlib.suppress(Exception):
-                await conn.ws.close()
-        self.conns.clear()
 
     # ------------------------------------------------------------------ connections
     async def serve(self, call: Call) -> web.StreamResponse:
-        request = call.request
-        ws = web.WebSocketResponse(autoping=True, heartbeat=None)
-        await ws.prepare(request)
-        conn = Conn(ws, "public")
-        tail = request.path.rstrip("/").rsplit("/", 1)[-1]
-        if "@" in tail:  # /fstream/ws/<stream>
-            self._subscribe(conn, tail.split("/"))
-        self.conns.add(conn)
-        sessions = self.dialect.service.metrics.api_sessions.labels(INTERFACE)
-        sessions.inc()
-        start = time.perf_counter()
-        try:
-            async for msg in ws:
-                if msg.type != WSMsgType.TEXT:
-                    continue
-                try:
-                    data = json.loads(msg.data)
-                except ValueError:
-                    conn.send({"error": {"code": -1000, "msg": "Malformed request."}, "id": None})
-                    continue
-                if isinstance(data, dict):
-                    self._control(conn, data)
-        finally:
-            sessions.dec()
-            self.conns.discard(conn)
-            conn.queue.put_nowait(None)
-            self.dialect.log_session(call, "fstream", time.perf_counter() - start)
-        return ws
+        return await self.run(call, "public", "fstream")
 
-    def _control(self, conn: Conn, data: dict[str, Any]) -> None:
-        method = data.get("method")
-        params = [str(p) for p in data.get("params") or []]
-        rid = data.get("id")
-        if method == "SUBSCRIBE":
-            conn.send({"result": None, "id": rid})
-            self._subscribe(conn, params)
-        elif method == "UNSUBSCRIBE":
-            conn.streams.difference_update(params)
-            conn.send({"result": None, "id": rid})
-        elif method == "LIST_SUBSCRIPTIONS":
-            conn.send({"result": sorted(conn.streams), "id": rid})
-        else:
-            conn.send(
-                {
-                    "error": {"code": 2, "msg": f"Invalid request: unknown method {method}"},
-                    "id": rid,
-                }
-            )
-
-    def _subscribe(self, conn: Conn, streams: Iterable[str]) -> None:
+    def subscribe(self, conn: Conn, streams: Iterable[str]) -> None:
         perps = fw.perpetuals(self.dialect.node)
         for name in streams:
             name = name.strip()

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from atlas_oms.binance_api.errors import BinanceError, mandatory
+from atlas_oms.binance_api.market_common import SPOT_INTERVALS
 from atlas_oms.binance_api.server import now_ms, num
 from atlas_oms.binance_api.spot_wire import ms
 from atlas_oms.binance_api.symbols import binance_id
@@ -143,23 +144,7 @@ async def exchange_info(call: Call) -> Any:
 # ---------------------------------------------------------------------- market data
 
 #: Kline intervals (ms); a month is refused (-1120).
-INTERVALS_MS = {
-    "1s": 1_000,
-    "1m": 60_000,
-    "3m": 180_000,
-    "5m": 300_000,
-    "15m": 900_000,
-    "30m": 1_800_000,
-    "1h": 3_600_000,
-    "2h": 7_200_000,
-    "4h": 14_400_000,
-    "6h": 21_600_000,
-    "8h": 28_800_000,
-    "12h": 43_200_000,
-    "1d": 86_400_000,
-    "3d": 259_200_000,
-    "1w": 604_800_000,
-}
+INTERVALS_MS = SPOT_INTERVALS
 DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000, 5000)
 
 

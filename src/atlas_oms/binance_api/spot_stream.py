@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from atlas_oms.binance_api.durable_push import UserStream
+from atlas_oms.binance_api.durable_push import ORDER_EVENTS, UserStream
 from atlas_oms.binance_api.server import now_ms, num
 from atlas_oms.binance_api.spot_wire import execution_report, ms
 from atlas_oms.model import events as ev
@@ -25,14 +25,6 @@ if TYPE_CHECKING:
     from atlas_oms.runtime.queries import Queries
 
 ZERO = Decimal(0)
-_ORDER_EVENTS = (
-    ev.OrderAccepted,
-    ev.OrderFilled,
-    ev.OrderCanceled,
-    ev.OrderExpired,
-    ev.OrderRejected,
-    ev.OrderReplaced,
-)
 
 
 class SpotUserStream(UserStream):
@@ -104,7 +96,7 @@ class SpotUserStream(UserStream):
         self, e: ev.EventBase, accounts: set[str]
     ) -> tuple[str, dict[str, Any], Instrument] | None:
         """The executionReport of one order event (None: not a spot order's of ``accounts``)."""
-        if not isinstance(e, _ORDER_EVENTS):
+        if not isinstance(e, ORDER_EVENTS):
             return None
         node = self.node
         view = node.get_order(e.order_id)

@@ -13,27 +13,25 @@ with ``U``/``u``) from the batch's trades and from the book as it is when the ba
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import functools
-import json
 import time
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from atlas_oms.binance_api import spot_trade
-from atlas_oms.binance_api.durable_push import Delivery, DurableQueue, Send
+from atlas_oms.binance_api.durable_push import Delivery, DurableQueue
 from atlas_oms.binance_api.errors import BinanceError, invalid_key, translate
 from atlas_oms.binance_api.keys import resolve
-from atlas_oms.binance_api.server import INTERFACE, check_timestamp, dumps, now_ms, num
+from atlas_oms.binance_api.server import INTERFACE, check_timestamp, now_ms, num
 from atlas_oms.binance_api.spot_market import INTERVALS_MS, ticker_24h
 from atlas_oms.binance_api.spot_stream import SpotUserStream
 from atlas_oms.binance_api.spot_wire import ms
 from atlas_oms.binance_api.symbols import binance_id
 from atlas_oms.binance_api.table import Call, Route, Security
+from atlas_oms.binance_api.ws_conn import Conn, WsStreams
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import LiquiditySide
 from atlas_oms.model.instrument import Instrument
@@ -41,53 +39,14 @@ from atlas_oms.model.instrument import Instrument
 if TYPE_CHECKING:
     from atlas_oms.binance_api.server import Dialect
 
-#: Messages waiting for one connection before it is closed as too slow.
-QUEUE_LIMIT = 10_000
 Book = dict[str, list[tuple[Decimal, Decimal]]]
 
 
-class Conn:
-    """One WebSocket with an ordered writer."""
-
-    def __init__(self, ws: web.WebSocketResponse, kind: str) -> None:
-        self.ws = ws
-        self.kind = kind  # "public" | "wsapi"
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
-        self.streams: set[str] = set()
-        self.combined = False
-        #: ws-api: subscriptionId -> account.
-        self.subs: dict[int, str] = {}
-        self.senders: dict[int, Send] = {}
-        self.writer = asyncio.get_running_loop().create_task(self._write())
-
-    async def _write(self) -> None:
-        while True:
-            item = await self.queue.get()
-            if item is None or self.ws.closed:
-                return
-            try:
-                await self.ws.send_str(item)
-            except (ConnectionError, RuntimeError):
-                return
-
-    def send(self, payload: Any) -> None:
-        if self.queue.qsize() > QUEUE_LIMIT:
-            self.queue.put_nowait(None)
-            asyncio.get_running_loop().create_task(self.ws.close(code=1008, message=b"too slow"))
-            return
-        self.queue.put_nowait(dumps(payload))
-
-    def publish(self, stream: str, payload: Any) -> None:
-        if stream in self.streams:
-            self.send({"stream": stream, "data": payload} if self.combined else payload)
-
-
-class SpotStreams:
+class SpotStreams(WsStreams):
     """The connections and the fan-out of durable batches (one per dialect)."""
 
     def __init__(self, dialect: Dialect) -> None:
-        self.dialect = dialect
-        self.conns: set[Conn] = set()
+        super().__init__(dialect)
         self._sub_ids = 0
         #: User data (WS-API subscriptions, listenKey sockets) and market payloads: built when
         #: the node processes a batch, pushed once it is durable (durable_push.py).
@@ -100,62 +59,31 @@ class SpotStreams:
         self._tops: dict[str, tuple[Any, ...]] = {}
         dialect.node.subscribe(self.on_processed)
         dialect.hub.on_durable(self.market.release)
-        dialect.extras.setdefault("on_stop", []).append(self.close_all)
-
-    async def close_all(self) -> None:
-        for conn in list(self.conns):
-            conn.queue.put_nowait(None)
-            with contextlib.suppress(Exception):
-                await conn.ws.close()
-        self.conns.clear()
 
     # ------------------------------------------------------------------ connections
     async def public(self, call: Call) -> web.StreamResponse:
-        return await self._serve(call, "public")
+        return await self.run(call, "public", "public")
 
     async def ws_api(self, call: Call) -> web.StreamResponse:
-        return await self._serve(call, "wsapi")
+        return await self.run(call, "wsapi", "wsapi")
 
-    async def _serve(self, call: Call, kind: str) -> web.StreamResponse:
-        request = call.request
-        ws = web.WebSocketResponse(autoping=True, heartbeat=None)
-        await ws.prepare(request)
-        conn = Conn(ws, kind)
-        path = request.path.rstrip("/")
-        if kind == "public":
-            if path == "/stream" or path.startswith("/stream/"):
-                conn.combined = True
-                self._subscribe(conn, request.query.get("streams", "").split("/"))
-            tail = path.rsplit("/", 1)[-1]
-            if "@" in tail:  # /ws/<stream>
-                self._subscribe(conn, tail.split("/"))
-        self.conns.add(conn)
-        sessions = self.dialect.service.metrics.api_sessions.labels(INTERFACE)
-        sessions.inc()
-        start = time.perf_counter()
-        try:
-            async for msg in ws:
-                if msg.type != WSMsgType.TEXT:
-                    continue
-                try:
-                    data = json.loads(msg.data)
-                except ValueError:
-                    conn.send({"error": {"code": -1000, "msg": "Malformed request."}, "id": None})
-                    continue
-                if not isinstance(data, dict):
-                    continue
-                if kind == "wsapi":
-                    await self._ws_api(conn, call, data)
-                else:
-                    self._control(conn, data)
-        finally:
-            sessions.dec()
-            for sid in list(conn.subs):
-                self._detach(conn, sid)
-            self.conns.discard(conn)
-            conn.queue.put_nowait(None)
-            self.dialect.log_session(call, kind, time.perf_counter() - start)
-        return ws
+    def opened(self, conn: Conn, path: str, query: Any) -> None:
+        if conn.kind != "public":
+            return
+        if path == "/stream" or path.startswith("/stream/"):
+            conn.combined = True
+            self.subscribe(conn, query.get("streams", "").split("/"))
+        super().opened(conn, path, query)
+
+    async def on_message(self, conn: Conn, call: Call, data: dict[str, Any]) -> None:
+        if conn.kind == "wsapi":
+            await self._ws_api(conn, call, data)
+        else:
+            self.control(conn, data)
+
+    def on_close(self, conn: Conn) -> None:
+        for sid in list(conn.subs):
+            self._detach(conn, sid)
 
     def _attach(self, conn: Conn, sid: int, account: str) -> None:
         """A WS-API user data subscription: the account's events wrapped with its id."""
@@ -175,35 +103,13 @@ class SpotStreams:
         self.user.detach(account, send)
         return True
 
-    def _subscribe(self, conn: Conn, streams: Iterable[str]) -> None:
-        for name in streams:
-            name = name.strip()
-            if not name:
-                continue
-            conn.streams.add(name)
+    def subscribe(self, conn: Conn, streams: Iterable[str]) -> None:
+        names = [n.strip() for n in streams if n.strip()]
+        super().subscribe(conn, names)
+        for name in names:
             symbol_id, _, kind = name.partition("@")
             if kind.startswith("depth") and not kind[5:6].isdigit():
                 self._start_diff(symbol_id.upper())
-
-    def _control(self, conn: Conn, data: dict[str, Any]) -> None:
-        method = data.get("method")
-        params = [str(p) for p in data.get("params") or []]
-        rid = data.get("id")
-        if method == "SUBSCRIBE":
-            self._subscribe(conn, params)
-            conn.send({"result": None, "id": rid})
-        elif method == "UNSUBSCRIBE":
-            conn.streams.difference_update(params)
-            conn.send({"result": None, "id": rid})
-        elif method == "LIST_SUBSCRIPTIONS":
-            conn.send({"result": sorted(conn.streams), "id": rid})
-        else:
-            conn.send(
-                {
-                    "error": {"code": 2, "msg": f"Invalid request: unknown method {method}"},
-                    "id": rid,
-                }
-            )
 
     async def _ws_api(self, conn: Conn, call: Call, data: dict[str, Any]) -> None:
         rid = data.get("id")
