@@ -25,6 +25,7 @@ from atlas_oms.binance_api import spot_trade
 from atlas_oms.binance_api.durable_push import Delivery, DurableQueue
 from atlas_oms.binance_api.errors import BinanceError, invalid_key, translate
 from atlas_oms.binance_api.keys import resolve
+from atlas_oms.binance_api.listen_keys import ListenKeys, listen_key_shaped
 from atlas_oms.binance_api.server import INTERFACE, check_timestamp, now_ms, num
 from atlas_oms.binance_api.spot_market import INTERVALS_MS, ticker_24h
 from atlas_oms.binance_api.spot_stream import SpotUserStream
@@ -53,12 +54,18 @@ class SpotStreams(WsStreams):
         self.user = SpotUserStream(dialect.node, dialect.spot_symbols)
         self.user.hook(dialect.node, dialect.hub)
         self.market = DurableQueue("spot market streams")
+        #: listenKeys of ``/api/v3/userDataStream`` (spot_listen.py) for ``/ws/<listenKey>``.
+        self.listen_keys = ListenKeys()
         self._out: list[Delivery] = []
         #: Diff depth: symbol id -> (last book sent, its update id).
         self._diff: dict[str, tuple[Book, int]] = {}
         self._tops: dict[str, tuple[Any, ...]] = {}
         dialect.node.subscribe(self.on_processed)
         dialect.hub.on_durable(self.market.release)
+
+    async def close_all(self) -> None:
+        self.listen_keys.close()
+        await super().close_all()
 
     # ------------------------------------------------------------------ connections
     async def public(self, call: Call) -> web.StreamResponse:
@@ -73,7 +80,23 @@ class SpotStreams(WsStreams):
         if path == "/stream" or path.startswith("/stream/"):
             conn.combined = True
             self.subscribe(conn, query.get("streams", "").split("/"))
+        tail = path.rsplit("/", 1)[-1]
+        if path.startswith("/ws/") and listen_key_shaped(tail):
+            self._listen(conn, tail)
+            return
         super().opened(conn, path, query)
+
+    def _listen(self, conn: Conn, k: str) -> None:
+        """``/ws/<listenKey>``: the account's user data, unwrapped (as Binance's listenKey
+        stream sends it); an unknown, expired or revoked key: -1125 and closed."""
+        lk = self.listen_keys.valid(k, self.dialect.service.keys)
+        if lk is None:
+            conn.send({"error": {"code": -1125, "msg": "This listenKey does not exist."}})
+            conn.finish()
+            return
+        conn.listen = (k, lk.account, conn.send)
+        self.user.attach(lk.account, conn.send)
+        self.listen_keys.attach(k, conn.send, conn.finish)
 
     async def on_message(self, conn: Conn, call: Call, data: dict[str, Any]) -> None:
         if conn.kind == "wsapi":
@@ -84,6 +107,10 @@ class SpotStreams(WsStreams):
     def on_close(self, conn: Conn) -> None:
         for sid in list(conn.subs):
             self._detach(conn, sid)
+        if conn.listen is not None:
+            k, account, send = conn.listen
+            self.user.detach(account, send)
+            self.listen_keys.detach(k, send)
 
     def _attach(self, conn: Conn, sid: int, account: str) -> None:
         """A WS-API user data subscription: the account's events wrapped with its id."""
@@ -469,7 +496,10 @@ WS_ORDER_METHODS: dict[str, tuple[Any, bool]] = {
 def spot_ws_routes(dialect: Dialect) -> list[Route]:
     streams = SpotStreams(dialect)
     dialect.extras["spot_streams"] = streams
+    from atlas_oms.binance_api.spot_listen import spot_listen_routes
+
     return [
+        *spot_listen_routes(dialect),
         Route("WS", "/ws", 0, Security.NONE, streams.public),
         Route("WS", "/stream", 0, Security.NONE, streams.public),
         Route("WS", "/ws-api/v3", 0, Security.NONE, streams.ws_api),

@@ -37,12 +37,17 @@ class Conn:
         #: ws-api: subscriptionId -> account, and the sender attached to the user stream.
         self.subs: dict[int, str] = {}
         self.senders: dict[int, Send] = {}
+        #: A listenKey socket: (listenKey, account, sender).
+        self.listen: tuple[str, str, Send] | None = None
+        self._close_when_sent = False
         self.writer = asyncio.get_running_loop().create_task(self._write())
 
     async def _write(self) -> None:
         while True:
             item = await self.queue.get()
             if item is None or self.ws.closed:
+                if item is None and self._close_when_sent and not self.ws.closed:
+                    await self.ws.close()
                 return
             try:
                 await self.ws.send_str(item)
@@ -55,6 +60,11 @@ class Conn:
             asyncio.get_running_loop().create_task(self.ws.close(code=1008, message=b"too slow"))
             return
         self.queue.put_nowait(dumps(payload))
+
+    def finish(self) -> None:
+        """Close the connection once what is queued has been sent."""
+        self._close_when_sent = True
+        self.queue.put_nowait(None)
 
     def publish(self, stream: str, payload: Any) -> None:
         if stream in self.streams:
