@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from atlas_oms.binance_api import futures_wire as fw
-from atlas_oms.binance_api.futures_market import INTERVALS
+from atlas_oms.binance_api.futures_market import INTERVALS, day_ticker
+from atlas_oms.binance_api.market_common import series_of
 from atlas_oms.binance_api.server import now_ms
 from atlas_oms.binance_api.table import Call, Route, Security
 from atlas_oms.binance_api.ws_conn import Conn, WsStreams
@@ -116,51 +117,40 @@ class FuturesStreams(WsStreams):
 
     def _ticker(self, inst: Instrument, mini: bool = False) -> dict[str, Any]:
         """``@ticker`` (24hrTicker), or with ``mini`` ``@miniTicker`` (what ccxt's watch_ticker
-        opens by default)."""
-        node = self.dialect.node
-        now = int(node.clock.now()) // 1_000_000
-        day = [
-            f
-            for f in node.fills(symbol=inst.symbol)
-            if f.liquidity_side is LiquiditySide.TAKER and fw.ms(f.ts_event) >= now - 86_400_000
-        ]
-        last = node.last_price(inst.symbol) or node.reference_price(inst.symbol) or ZERO
-        first = day[0].last_px if day else last
-        prices = [f.last_px for f in day] or [last]
-        volume = sum((f.last_qty for f in day), ZERO)
-        quote = sum((f.last_qty * f.last_px for f in day), ZERO)
-        change = last - first
+        opens by default): ``ticker/24hr``'s figures under the stream's names."""
+        now = int(self.dialect.node.clock.now()) // 1_000_000
+        t = day_ticker(self.dialect, inst, now)
         if mini:
             return {
                 "e": "24hrMiniTicker",
                 "E": now_ms(),
-                "s": fw.fapi_symbol(inst),
-                "c": fw.px(inst, last),
-                "o": fw.px(inst, first),
-                "h": fw.px(inst, max(prices)),
-                "l": fw.px(inst, min(prices)),
-                "v": fw.qty(inst, volume),
-                "q": fw.plain(quote),
+                "s": t["symbol"],
+                "c": t["lastPrice"],
+                "o": t["openPrice"],
+                "h": t["highPrice"],
+                "l": t["lowPrice"],
+                "v": t["volume"],
+                "q": t["quoteVolume"],
             }
         return {
             "e": "24hrTicker",
             "E": now_ms(),
-            "s": fw.fapi_symbol(inst),
-            "p": fw.px(inst, change),
-            "P": f"{(change / first * 100) if first else ZERO:.3f}",
-            "w": fw.px(inst, quote / volume if volume else last),
-            "c": fw.px(inst, last),
-            "Q": fw.qty(inst, day[-1].last_qty if day else ZERO),
-            "o": fw.px(inst, first),
-            "h": fw.px(inst, max(prices)),
-            "l": fw.px(inst, min(prices)),
-            "v": fw.qty(inst, volume),
-            "q": fw.plain(quote),
-            "O": now - 86_400_000,
-            "C": now,
-            "F": day[0].seq if day else -1,
-            "L": day[-1].seq if day else -1,
-            "n": len(day),
+            "s": t["symbol"],
+            "p": t["priceChange"],
+            "P": t["priceChangePercent"],
+            "w": t["weightedAvgPrice"],
+            "c": t["lastPrice"],
+            "Q": t["lastQty"],
+            "o": t["openPrice"],
+            "h": t["highPrice"],
+            "l": t["lowPrice"],
+            "v": t["volume"],
+            "q": t["quoteVolume"],
+            "O": t["openTime"],
+            "C": t["closeTime"],
+            "F": t["firstId"],
+            "L": t["lastId"],
+            "n": t["count"],
         }
 
     # ------------------------------------------------------------------ fan-out
@@ -230,14 +220,9 @@ class FuturesStreams(WsStreams):
 
     def _kline(self, inst: Instrument, interval: str, step: int, t: int) -> dict[str, Any]:
         start = t - t % step
-        fills = [
-            f
-            for f in self.dialect.node.fills(symbol=inst.symbol)
-            if f.liquidity_side is LiquiditySide.TAKER and fw.ms(f.ts_event) >= start
-        ]
-        prices = [f.last_px for f in fills]
-        volume = sum((f.last_qty for f in fills), ZERO)
-        quote = sum((f.last_qty * f.last_px for f in fills), ZERO)
+        found = series_of(self.dialect, inst.symbol)
+        bar = found.suffix(found.at_or_after(start))
+        first, last = bar.first, bar.last
         sid = fw.fapi_symbol(inst)
         return {
             "e": "kline",
@@ -248,16 +233,16 @@ class FuturesStreams(WsStreams):
                 "T": start + step - 1,
                 "s": sid,
                 "i": interval,
-                "f": fills[0].seq if fills else -1,
-                "L": fills[-1].seq if fills else -1,
-                "o": fw.px(inst, prices[0] if prices else None),
-                "c": fw.px(inst, prices[-1] if prices else None),
-                "h": fw.px(inst, max(prices) if prices else None),
-                "l": fw.px(inst, min(prices) if prices else None),
-                "v": fw.qty(inst, volume),
-                "n": len(fills),
+                "f": first.seq if first else -1,
+                "L": last.seq if last else -1,
+                "o": fw.px(inst, first.last_px if first else None),
+                "c": fw.px(inst, last.last_px if last else None),
+                "h": fw.px(inst, bar.high),
+                "l": fw.px(inst, bar.low),
+                "v": fw.qty(inst, bar.volume),
+                "n": bar.count,
                 "x": False,
-                "q": fw.plain(quote),
+                "q": fw.plain(bar.quote),
                 "V": "0",
                 "Q": "0",
                 "B": "0",

@@ -26,6 +26,7 @@ from atlas_oms.binance_api.durable_push import Delivery, DurableQueue
 from atlas_oms.binance_api.errors import BinanceError, invalid_key, translate
 from atlas_oms.binance_api.keys import resolve
 from atlas_oms.binance_api.listen_keys import ListenKeys, listen_key_shaped
+from atlas_oms.binance_api.market_common import series_of
 from atlas_oms.binance_api.server import INTERFACE, check_timestamp, now_ms, num
 from atlas_oms.binance_api.spot_market import INTERVALS_MS, ticker_24h
 from atlas_oms.binance_api.spot_stream import SpotUserStream
@@ -300,11 +301,8 @@ class SpotStreams(WsStreams):
 
         inst = self.dialect.spot_symbols.instrument(symbol_id)
         start = t - t % every
-        fills = [
-            f
-            for f in self.dialect.node.fills(symbol=inst.symbol)
-            if f.liquidity_side is LiquiditySide.TAKER and ms(f.ts_event) >= start
-        ]
+        found = series_of(self.dialect, inst.symbol)
+        fills = found.fills[found.at_or_after(start) :]  # the bar's trades
         row = klines_of(fills, every, start, None)[0]
         return {
             "e": "kline",
