@@ -22,7 +22,7 @@ from aiohttp import web
 
 from atlas_oms.binance_api import futures_wire as fw
 from atlas_oms.binance_api.futures_market import INTERVALS, day_ticker
-from atlas_oms.binance_api.market_common import series_of
+from atlas_oms.binance_api.market_common import DiffBooks, series_of
 from atlas_oms.binance_api.server import now_ms
 from atlas_oms.binance_api.table import Call, Route, Security
 from atlas_oms.binance_api.ws_conn import Conn, WsStreams
@@ -49,7 +49,7 @@ class FuturesStreams(WsStreams):
     def __init__(self, dialect: Dialect) -> None:
         super().__init__(dialect)
         #: Diff depth: symbol id -> (last book sent, its update id).
-        self._diff: dict[str, tuple[Book, int]] = {}
+        self._diff = DiffBooks()
         self._tops: dict[str, tuple[Decimal, ...]] = {}
         self._marks: dict[str, Decimal | None] = {}
         dialect.hub.on_durable(self.on_events)
@@ -71,7 +71,7 @@ class FuturesStreams(WsStreams):
                 continue
             sid = symbol_id.upper()
             if _is_diff(kind) and sid not in self._diff:
-                self._diff[sid] = (self._book(inst, 1000), self.dialect.node.seq)
+                self._diff.start(sid, self._book(inst, 1000), self.dialect.node.seq)
             # what Binance sends every second anyway: sent at once
             if kind.startswith("markPrice"):
                 conn.publish(name, self._mark_update(inst))
@@ -292,25 +292,10 @@ class FuturesStreams(WsStreams):
     def _diff_push(
         self, inst: Instrument, sid: str, streams: list[str], book: Book, seq: int
     ) -> None:
-        last = self._diff.get(sid)
-        if last is None:
-            self._diff[sid] = (book, seq)
+        step = self._diff.step(sid, book, seq, lambda p: fw.px(inst, p), lambda q: fw.qty(inst, q))
+        if step is None:
             return
-        old, last_id = last
-        if seq <= last_id:
-            return
-        sides: dict[str, list[list[str]]] = {}
-        for side in ("bids", "asks"):
-            before = dict(old[side])
-            after = dict(book[side])
-            changes = [
-                [fw.px(inst, p), fw.qty(inst, q)] for p, q in after.items() if before.get(p) != q
-            ]
-            changes += [[fw.px(inst, p), fw.qty(inst, ZERO)] for p in before if p not in after]
-            sides[side] = changes
-        if not sides["bids"] and not sides["asks"]:
-            return
-        self._diff[sid] = (book, seq)
+        last_id, sides = step
         now = now_ms()
         payload = {
             "e": "depthUpdate",

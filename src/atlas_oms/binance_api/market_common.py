@@ -5,6 +5,7 @@ trade lists cost O(answer), not a scan of the node's fills)."""
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -215,6 +216,59 @@ def tape_of(dialect: Any) -> Tape:
 
 def series_of(dialect: Any, symbol: str) -> Series:
     return tape_of(dialect).series(symbol)
+
+
+# ---------------------------------------------------------------------- diff depth
+
+Book = dict[str, list[tuple[Decimal, Decimal]]]
+Fmt = Callable[[Decimal], str]
+
+
+def book_changes(old: Book, new: Book, price: Fmt, qty: Fmt) -> dict[str, list[list[str]]] | None:
+    """The levels of ``new`` that differ from ``old`` (a removed level with quantity 0), per
+    side, formatted; None when nothing changed (a diff depth event's ``b``/``a``)."""
+    sides: dict[str, list[list[str]]] = {}
+    for side in ("bids", "asks"):
+        before = dict(old[side])
+        after = dict(new[side])
+        changes = [[price(p), qty(q)] for p, q in after.items() if before.get(p) != q]
+        changes += [[price(p), qty(ZERO)] for p in before if p not in after]
+        sides[side] = changes
+    if not sides["bids"] and not sides["asks"]:
+        return None
+    return sides
+
+
+class DiffBooks:
+    """Diff depth state: per symbol id, the last book sent and its update id (the node's seq,
+    ``GET depth``'s ``lastUpdateId``)."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, tuple[Book, int]] = {}
+
+    def __contains__(self, symbol_id: str) -> bool:
+        return symbol_id in self._last
+
+    def start(self, symbol_id: str, book: Book, seq: int) -> None:
+        self._last.setdefault(symbol_id, (book, seq))
+
+    def step(
+        self, symbol_id: str, book: Book, seq: int, price: Fmt, qty: Fmt
+    ) -> tuple[int, dict[str, list[list[str]]]] | None:
+        """(the previous update id, the changes) from the last book sent to ``book`` at
+        ``seq``, which becomes the last; None when there is nothing to send."""
+        last = self._last.get(symbol_id)
+        if last is None:
+            self._last[symbol_id] = (book, seq)
+            return None
+        old, last_id = last
+        if seq <= last_id:
+            return None
+        sides = book_changes(old, book, price, qty)
+        if sides is None:
+            return None
+        self._last[symbol_id] = (book, seq)
+        return last_id, sides
 
 
 __all__ = [

@@ -26,7 +26,7 @@ from atlas_oms.binance_api.durable_push import Delivery, DurableQueue
 from atlas_oms.binance_api.errors import BinanceError, invalid_key, translate
 from atlas_oms.binance_api.keys import resolve
 from atlas_oms.binance_api.listen_keys import ListenKeys, listen_key_shaped
-from atlas_oms.binance_api.market_common import series_of
+from atlas_oms.binance_api.market_common import DiffBooks, series_of
 from atlas_oms.binance_api.server import INTERFACE, check_timestamp, now_ms, num
 from atlas_oms.binance_api.spot_market import INTERVALS_MS, ticker_24h
 from atlas_oms.binance_api.spot_stream import SpotUserStream
@@ -59,7 +59,7 @@ class SpotStreams(WsStreams):
         self.listen_keys = ListenKeys()
         self._out: list[Delivery] = []
         #: Diff depth: symbol id -> (last book sent, its update id).
-        self._diff: dict[str, tuple[Book, int]] = {}
+        self._diff = DiffBooks()
         self._tops: dict[str, tuple[Any, ...]] = {}
         dialect.node.subscribe(self.on_processed)
         dialect.hub.on_durable(self.market.release)
@@ -433,26 +433,13 @@ class SpotStreams(WsStreams):
         if inst is None:
             return
         book = self.dialect.service.book(inst.symbol, 1000) or {"bids": [], "asks": []}
-        self._diff[symbol_id] = (book, self.dialect.node.seq)
+        self._diff.start(symbol_id, book, self.dialect.node.seq)
 
     def _diff_push(self, low: str, symbol_id: str, book: Book, seq: int) -> None:
-        last = self._diff.get(symbol_id)
-        if last is None:
-            self._diff[symbol_id] = (book, seq)
+        step = self._diff.step(symbol_id, book, seq, num, num)
+        if step is None:
             return
-        old, last_id = last
-        if seq <= last_id:
-            return
-        sides = {}
-        for side in ("bids", "asks"):
-            before = dict(old[side])
-            after = dict(book[side])
-            changes = [[num(p), num(q)] for p, q in after.items() if before.get(p) != q]
-            changes += [[num(p), "0"] for p in before if p not in after]
-            sides[side] = changes
-        if not sides["bids"] and not sides["asks"]:
-            return
-        self._diff[symbol_id] = (book, seq)
+        last_id, sides = step
         payload = {
             "e": "depthUpdate",
             "E": now_ms(),
