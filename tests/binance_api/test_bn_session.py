@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import aiohttp
 import ccxt
 import ccxt.async_support
 import ccxt.pro
@@ -178,6 +179,16 @@ def test_cli_prints_the_same_pair_and_metrics_show_the_dialect(session: Session)
         printed["apiKey"] == session.pair["apiKey"] and printed["secret"] == session.pair["secret"]
     )
     assert printed["account"] == "desk"
+    # its own request (under xdist this test may run without the session's earlier ones)
+    ex = ccxt.binance(session.config())
+    ex.load_markets()
+    ex.create_order("BTC/USDT", "limit", "buy", 0.001, 1000)
+
+    async def one_socket() -> None:
+        async with aiohttp.ClientSession() as http, http.ws_connect(session.ws + "/ws"):
+            pass
+
+    asyncio.run(one_socket())
     text = httpx.get(session.served.url + "/metrics").text
     assert 'atlas_interface_requests_total{interface="binance",method="POST /api/v3/order"' in text
     assert 'atlas_interface_sessions{interface="binance"}' in text

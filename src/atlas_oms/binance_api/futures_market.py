@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from atlas_oms.binance_api import futures_wire as fw
 from atlas_oms.binance_api.errors import BinanceError, bad_symbol
+from atlas_oms.binance_api.market_common import DAY_MS, INTERVALS, series_of, tape_of
 from atlas_oms.binance_api.server import now_ms
 from atlas_oms.binance_api.table import Call, Route, Security
 from atlas_oms.model import events as ev
-from atlas_oms.model.enums import LiquiditySide, Side
+from atlas_oms.model.enums import Side
 
 if TYPE_CHECKING:
     from atlas_oms.binance_api.server import Dialect
@@ -27,22 +28,6 @@ F1 = "/fapi/v1/"
 ZERO = Decimal(0)
 
 #: Kline intervals in milliseconds.
-INTERVALS = {
-    "1m": 60_000,
-    "3m": 180_000,
-    "5m": 300_000,
-    "15m": 900_000,
-    "30m": 1_800_000,
-    "1h": 3_600_000,
-    "2h": 7_200_000,
-    "4h": 14_400_000,
-    "6h": 21_600_000,
-    "8h": 28_800_000,
-    "12h": 43_200_000,
-    "1d": 86_400_000,
-    "3d": 259_200_000,
-    "1w": 604_800_000,
-}
 
 
 def rate_limits(dialect: Dialect) -> list[dict[str, Any]]:
@@ -99,10 +84,39 @@ def _limit(call: Call, default: int, most: int) -> int:
 
 
 def taker_trades(dialect: Dialect, inst: Instrument) -> list[ev.OrderFilled]:
-    """The instrument's trades (taker executions), oldest first."""
-    return [
-        f for f in dialect.node.fills(symbol=inst.symbol) if f.liquidity_side is LiquiditySide.TAKER
-    ]
+    """The instrument's trades (taker executions), oldest first: the tape's own list
+    (market_common.py): read it, never change it."""
+    return series_of(dialect, inst.symbol).fills
+
+
+def day_ticker(dialect: Dialect, inst: Instrument, now: int) -> dict[str, Any]:
+    """The rolling 24 h figures of ``inst`` at ``now`` (ms), by their ``ticker/24hr`` names
+    (the ``@ticker`` / ``@miniTicker`` streams rename them)."""
+    node = dialect.node
+    found = series_of(dialect, inst.symbol)
+    day = found.suffix(found.at_or_after(now - DAY_MS))
+    last = node.last_price(inst.symbol) or node.reference_price(inst.symbol) or ZERO
+    first = day.first.last_px if day.first else last
+    volume, quote = day.volume, day.quote
+    change = last - first
+    return {
+        "symbol": fw.fapi_symbol(inst),
+        "priceChange": fw.px(inst, change),
+        "priceChangePercent": f"{(change / first * 100) if first else ZERO:.3f}",
+        "weightedAvgPrice": fw.px(inst, quote / volume if volume else last),
+        "lastPrice": fw.px(inst, last),
+        "lastQty": fw.qty(inst, day.last.last_qty if day.last else ZERO),
+        "openPrice": fw.px(inst, first),
+        "highPrice": fw.px(inst, day.high if day.high is not None else last),
+        "lowPrice": fw.px(inst, day.low if day.low is not None else last),
+        "volume": fw.qty(inst, volume),
+        "quoteVolume": fw.plain(quote),
+        "openTime": now - DAY_MS,
+        "closeTime": now,
+        "firstId": day.first.seq if day.first else -1,
+        "lastId": day.last.seq if day.last else -1,
+        "count": day.count,
+    }
 
 
 # ---------------------------------------------------------------------- handlers
@@ -157,19 +171,15 @@ async def agg_trades(call: Call) -> Any:
     execution (``fromId``, ``startTime``/``endTime``, ``limit``)."""
     inst = perpetual(call)
     assert inst is not None
-    rows = taker_trades(call.dialect, inst)
+    found = series_of(call.dialect, inst.symbol)
     from_id = call.params.get("fromId", "")
     start = int(call.params.get("startTime") or 0)
     end = int(call.params.get("endTime") or 0)
-    rows = [
-        f
-        for f in rows
-        if (not from_id.isdigit() or f.seq >= int(from_id))
-        and fw.ms(f.ts_event) >= start
-        and (not end or fw.ms(f.ts_event) <= end)
-    ]
-    limit = _limit(call, 500, 1000)
-    rows = rows[:limit] if from_id or start else rows[-limit:]
+    lo = found.at_or_after(start)
+    if from_id.isdigit():
+        lo = max(lo, found.from_seq(int(from_id)))
+    hi = found.after(end) if end else len(found)
+    rows = found.pick(lo, hi, _limit(call, 500, 1000), bool(from_id or start))
     return [
         {
             "a": f.seq,
@@ -221,15 +231,12 @@ async def klines(call: Call) -> Any:
     node = call.dialect.node
     close = node.reference_price(inst.symbol, prefer_mark=True) or ZERO
     bars: dict[int, list[Any]] = {}
-    before: Decimal | None = None
-    for f in taker_trades(call.dialect, inst):
+    found = series_of(call.dialect, inst.symbol)
+    lo, hi = found.at_or_after(first), found.at_or_after(last + step)
+    before: Decimal | None = found.fills[lo - 1].last_px if lo > 0 else None
+    for f in found.fills[lo:hi]:
         t = fw.ms(f.ts_event)
-        if t < first:
-            before = f.last_px
-            continue
         open_t = t - t % step
-        if open_t > last:
-            break
         bar = bars.get(open_t)
         if bar is None:
             bar = bars[open_t] = [f.last_px, f.last_px, f.last_px, f.last_px, ZERO, ZERO, 0]
@@ -337,43 +344,13 @@ async def book_ticker(call: Call) -> Any:
 
 
 async def ticker_24hr(call: Call) -> Any:
-    node = call.dialect.node
     now = node_ms(call)
-    rows = []
-    for inst in _selected(call):
-        day = [f for f in taker_trades(call.dialect, inst) if fw.ms(f.ts_event) >= now - 86_400_000]
-        last = node.last_price(inst.symbol) or node.reference_price(inst.symbol) or ZERO
-        first = day[0].last_px if day else last
-        prices = [f.last_px for f in day] or [last]
-        volume = sum((f.last_qty for f in day), ZERO)
-        quote = sum((f.last_qty * f.last_px for f in day), ZERO)
-        change = last - first
-        rows.append(
-            {
-                "symbol": fw.fapi_symbol(inst),
-                "priceChange": fw.px(inst, change),
-                "priceChangePercent": f"{(change / first * 100) if first else ZERO:.3f}",
-                "weightedAvgPrice": fw.px(inst, quote / volume if volume else last),
-                "lastPrice": fw.px(inst, last),
-                "lastQty": fw.qty(inst, day[-1].last_qty if day else ZERO),
-                "openPrice": fw.px(inst, first),
-                "highPrice": fw.px(inst, max(prices)),
-                "lowPrice": fw.px(inst, min(prices)),
-                "volume": fw.qty(inst, volume),
-                "quoteVolume": fw.plain(quote),
-                "openTime": now - 86_400_000,
-                "closeTime": now,
-                "firstId": day[0].seq if day else -1,
-                "lastId": day[-1].seq if day else -1,
-                "count": len(day),
-            }
-        )
-    return _answer(call, rows)
+    return _answer(call, [day_ticker(call.dialect, inst, now) for inst in _selected(call)])
 
 
 def futures_market_routes(dialect: Dialect) -> list[Route]:
     """The public ``/fapi`` routes (weights as Binance's)."""
-    del dialect
+    tape_of(dialect)  # the trade tape follows the node from the start
     pub = Security.NONE
     return [
         Route("GET", F1 + "ping", 1, pub, ping),

@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import secrets
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -38,6 +37,7 @@ from atlas_oms.binance_api import futures_wire as fw
 from atlas_oms.binance_api.errors import BinanceError, mandatory
 from atlas_oms.binance_api.futures_market import futures_market_routes, perpetual
 from atlas_oms.binance_api.futures_stream import FuturesUserStream
+from atlas_oms.binance_api.listen_keys import ListenKeys
 from atlas_oms.binance_api.server import dumps, now_ms
 from atlas_oms.binance_api.table import Call, Route, Security
 from atlas_oms.model import commands as c
@@ -60,7 +60,6 @@ if TYPE_CHECKING:
     from atlas_oms.model.instrument import Instrument
 
 F1, F2, F3 = "/fapi/v1/", "/fapi/v2/", "/fapi/v3/"
-LISTEN_KEY_TTL_S = 3600
 EXTRA = "futures"
 ZERO = Decimal(0)
 
@@ -85,19 +84,11 @@ def order_refusal(reason: str, message: str) -> BinanceError:
 
 
 @dataclass
-class _ListenKey:
-    key_id: str
-    api_key: str
-    account: str
-    expires: float
-
-
-@dataclass
 class FuturesState:
     """The dialect's futures state (``dialect.extras["futures"]``)."""
 
     stream: FuturesUserStream
-    listen_keys: dict[str, _ListenKey] = field(default_factory=dict)
+    listen_keys: ListenKeys = field(default_factory=ListenKeys)
     sockets: set[web.WebSocketResponse] = field(default_factory=set)
 
 
@@ -515,46 +506,16 @@ async def margin_type(call: Call) -> Any:
 # ---------------------------------------------------------------------- listenKey and stream
 
 
-def _key_account(call: Call) -> tuple[str, str]:
-    """(api key, account) of a USER_STREAM call (the header only, no signature)."""
-    return call.request.headers.get("X-MBX-APIKEY", ""), call.account_id
-
-
 async def listen_key_new(call: Call) -> Any:
-    state = _state(call)
-    api_key, acct = _key_account(call)
-    for k, lk in state.listen_keys.items():  # Binance: one key per account, same while valid
-        if lk.api_key == api_key and lk.expires > time.monotonic():
-            lk.expires = time.monotonic() + LISTEN_KEY_TTL_S
-            return {"listenKey": k}
-    k = secrets.token_urlsafe(48)
-    state.listen_keys[k] = _ListenKey(
-        call.api_key.key_id, api_key, acct, time.monotonic() + LISTEN_KEY_TTL_S
-    )
-    return {"listenKey": k}
-
-
-def _owned(call: Call) -> tuple[str, _ListenKey]:
-    state = _state(call)
-    api_key, _acct = _key_account(call)
-    k = call.params.get("listenKey") or next(
-        (k for k, lk in state.listen_keys.items() if lk.api_key == api_key), ""
-    )
-    lk = state.listen_keys.get(k)
-    if lk is None or lk.api_key != api_key or lk.expires <= time.monotonic():
-        raise BinanceError(-1125, "This listenKey does not exist.")
-    return k, lk
+    return {"listenKey": _state(call).listen_keys.new(call)}
 
 
 async def listen_key_keepalive(call: Call) -> Any:
-    k, lk = _owned(call)
-    lk.expires = time.monotonic() + LISTEN_KEY_TTL_S
-    return {"listenKey": k}
+    return {"listenKey": _state(call).listen_keys.keepalive(call)}
 
 
 async def listen_key_delete(call: Call) -> Any:
-    k, _lk = _owned(call)
-    del _state(call).listen_keys[k]
+    _state(call).listen_keys.delete(call)
     return {}
 
 
@@ -563,8 +524,8 @@ async def private_ws(call: Call) -> web.StreamResponse:
     d = call.dialect
     state: FuturesState = d.extras[EXTRA]
     k = call.request.query.get("listenKey", "")
-    lk = state.listen_keys.get(k)
-    if lk is None or lk.expires <= time.monotonic() or lk.key_id not in d.service.keys.keys:
+    lk = state.listen_keys.valid(k, d.service.keys)
+    if lk is None:
         return web.Response(
             status=400,
             text=dumps({"code": -1125, "msg": "This listenKey does not exist."}),
@@ -579,12 +540,14 @@ async def private_ws(call: Call) -> web.StreamResponse:
     sessions = d.service.metrics.api_sessions.labels("binance")
     state.sockets.add(ws)
     state.stream.attach(lk.account, queue.put_nowait)
+    state.listen_keys.attach(k, queue.put_nowait, lambda: queue.put_nowait(None))
     sessions.inc()
 
     async def writer() -> None:
         while True:
             payload = await queue.get()
-            if payload is None:
+            if payload is None:  # the listenKey expired (listenKeyExpired was sent)
+                await ws.close()
                 return
             await ws.send_str(json.dumps(payload, separators=(",", ":")))
 
@@ -595,6 +558,7 @@ async def private_ws(call: Call) -> web.StreamResponse:
                 break
     finally:
         state.stream.detach(lk.account, queue.put_nowait)
+        state.listen_keys.detach(k, queue.put_nowait)
         state.sockets.discard(ws)
         sessions.dec()
         task.cancel()
@@ -617,6 +581,7 @@ def futures_routes(dialect: Dialect) -> list[Route]:
     dialect.extras[EXTRA] = state
 
     async def close_sockets() -> None:
+        state.listen_keys.close()
         for ws in list(state.sockets):
             with contextlib.suppress(Exception):
                 await ws.close()

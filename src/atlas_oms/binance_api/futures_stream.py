@@ -12,15 +12,14 @@ Payloads are built only for accounts with a connected user stream.
 
 from __future__ import annotations
 
-import logging
-from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from atlas_oms.binance_api import futures_wire as fw
+from atlas_oms.binance_api.durable_push import ORDER_EVENTS, UserStream
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import OrderStatus
 
@@ -29,18 +28,7 @@ if TYPE_CHECKING:
     from atlas_oms.model.instrument import Instrument
     from atlas_oms.runtime.queries import Queries
 
-log = logging.getLogger("atlas.binance")
 ZERO = Decimal(0)
-Send = Callable[[dict[str, Any]], None]
-
-_ORDER_EVENTS = (
-    ev.OrderAccepted,
-    ev.OrderFilled,
-    ev.OrderCanceled,
-    ev.OrderExpired,
-    ev.OrderRejected,
-    ev.OrderReplaced,
-)
 
 
 def _order_at(node: Queries, view: OrderView, event: Any) -> tuple[OrderView, str, Any]:
@@ -116,7 +104,7 @@ def user_events(
 
     batch = list(events)
     accepted = {e.order_id for e in batch if isinstance(e, ev.OrderAccepted)}
-    followed = {e.order_id for e in batch if isinstance(e, _ORDER_EVENTS)}
+    followed = {e.order_id for e in batch if isinstance(e, ORDER_EVENTS)}
     for event in batch:
         if isinstance(event, ev.OrderSubmitted) and (
             event.order_id not in accepted and event.order_id in followed
@@ -126,7 +114,7 @@ def user_events(
             event = ev.OrderAccepted(
                 seq=event.seq, ts_event=event.ts_event, order_id=event.order_id, venue_order_id=None
             )
-        if isinstance(event, _ORDER_EVENTS):
+        if isinstance(event, ORDER_EVENTS):
             view = node.get_order(event.order_id)
             if view is None or view.account_id not in accounts:
                 continue
@@ -159,45 +147,13 @@ def user_events(
     return out
 
 
-class FuturesUserStream:
-    """Connected user streams by account; payloads built at process time, pushed once durable.
+class FuturesUserStream(UserStream):
+    """Connected USDⓈ-M user streams by account (durable_push.py: built at process time,
+    pushed once durable)."""
 
-    ``attach(account, send)`` registers a sender (a WebSocket's queue put), ``detach`` removes
-    it. ``on_processed`` goes to ``node.subscribe``, ``on_durable`` to ``hub.on_durable``."""
+    what = "USDⓈ-M user-stream events"
 
-    def __init__(self, node: Queries) -> None:
-        self.node = node
-        self.senders: dict[str, set[Send]] = {}
-        self._held: deque[tuple[int, str, dict[str, Any]]] = deque()
-
-    def attach(self, account_id: str, send: Send) -> None:
-        self.senders.setdefault(account_id, set()).add(send)
-
-    def detach(self, account_id: str, send: Send) -> None:
-        group = self.senders.get(account_id)
-        if group is not None:
-            group.discard(send)
-            if not group:
-                del self.senders[account_id]
-
-    def on_processed(self, events: list[ev.EventBase]) -> None:
-        if not self.senders or not events:
-            return
-        try:
-            payloads = user_events(self.node, events, set(self.senders))
-        except Exception:  # a translation bug must not break the node's loop
-            log.exception("building USDⓈ-M user-stream events failed")
-            return
-        last = events[-1].seq
-        for acct, payload in payloads:
-            self._held.append((last, acct, payload))
-
-    def on_durable(self, events: list[ev.EventBase]) -> None:
-        if not events:
-            return
-        upto = events[-1].seq
-        held = self._held
-        while held and held[0][0] <= upto:
-            _seq, acct, payload = held.popleft()
-            for send in list(self.senders.get(acct, ())):
-                send(payload)
+    def build(
+        self, events: list[ev.EventBase], accounts: set[str]
+    ) -> list[tuple[str, dict[str, Any]]]:
+        return user_events(self.node, events, accounts)

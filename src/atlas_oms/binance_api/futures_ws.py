@@ -14,20 +14,18 @@ Diff depth (``@depth``, ``@depth@100ms``) carries ``U``/``u``/``pu`` on the node
 
 from __future__ import annotations
 
-import contextlib
-import json
-import time
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from atlas_oms.binance_api import futures_wire as fw
-from atlas_oms.binance_api.futures_market import INTERVALS
-from atlas_oms.binance_api.server import INTERFACE, now_ms
-from atlas_oms.binance_api.spot_ws import Conn
+from atlas_oms.binance_api.futures_market import INTERVALS, day_ticker
+from atlas_oms.binance_api.market_common import DiffBooks, series_of
+from atlas_oms.binance_api.server import now_ms
 from atlas_oms.binance_api.table import Call, Route, Security
+from atlas_oms.binance_api.ws_conn import Conn, WsStreams
 from atlas_oms.model import events as ev
 from atlas_oms.model.enums import LiquiditySide, Side
 
@@ -45,78 +43,22 @@ def _is_diff(kind: str) -> bool:
     return kind.startswith("depth") and not kind[5:6].isdigit()
 
 
-class FuturesStreams:
+class FuturesStreams(WsStreams):
     """The public futures connections and the fan-out of durable batches."""
 
     def __init__(self, dialect: Dialect) -> None:
-        self.dialect = dialect
-        self.conns: set[Conn] = set()
+        super().__init__(dialect)
         #: Diff depth: symbol id -> (last book sent, its update id).
-        self._diff: dict[str, tuple[Book, int]] = {}
+        self._diff = DiffBooks()
         self._tops: dict[str, tuple[Decimal, ...]] = {}
         self._marks: dict[str, Decimal | None] = {}
         dialect.hub.on_durable(self.on_events)
-        dialect.extras.setdefault("on_stop", []).append(self.close_all)
-
-    async def close_all(self) -> None:
-        for conn in list(self.conns):
-            conn.queue.put_nowait(None)
-            with contextlib.suppress(Exception):
-                await conn.ws.close()
-        self.conns.clear()
 
     # ------------------------------------------------------------------ connections
     async def serve(self, call: Call) -> web.StreamResponse:
-        request = call.request
-        ws = web.WebSocketResponse(autoping=True, heartbeat=None)
-        await ws.prepare(request)
-        conn = Conn(ws, "public")
-        tail = request.path.rstrip("/").rsplit("/", 1)[-1]
-        if "@" in tail:  # /fstream/ws/<stream>
-            self._subscribe(conn, tail.split("/"))
-        self.conns.add(conn)
-        sessions = self.dialect.service.metrics.api_sessions.labels(INTERFACE)
-        sessions.inc()
-        start = time.perf_counter()
-        try:
-            async for msg in ws:
-                if msg.type != WSMsgType.TEXT:
-                    continue
-                try:
-                    data = json.loads(msg.data)
-                except ValueError:
-                    conn.send({"error": {"code": -1000, "msg": "Malformed request."}, "id": None})
-                    continue
-                if isinstance(data, dict):
-                    self._control(conn, data)
-        finally:
-            sessions.dec()
-            self.conns.discard(conn)
-            conn.queue.put_nowait(None)
-            self.dialect.log_session(call, "fstream", time.perf_counter() - start)
-        return ws
+        return await self.run(call, "public", "fstream")
 
-    def _control(self, conn: Conn, data: dict[str, Any]) -> None:
-        method = data.get("method")
-        params = [str(p) for p in data.get("params") or []]
-        rid = data.get("id")
-        if method == "SUBSCRIBE":
-            conn.send({"result": None, "id": rid})
-            self._subscribe(conn, params)
-        elif method == "UNSUBSCRIBE":
-            conn.streams.difference_update(params)
-            conn.send({"result": None, "id": rid})
-        elif method == "LIST_SUBSCRIPTIONS":
-            conn.send({"result": sorted(conn.streams), "id": rid})
-        else:
-            conn.send(
-                {
-                    "error": {"code": 2, "msg": f"Invalid request: unknown method {method}"},
-                    "id": rid,
-                }
-            )
-
-    def _subscribe(self, conn: Conn, streams: Iterable[str]) -> None:
+    def subscribe(self, conn: Conn, streams: Iterable[str]) -> None:
         perps = fw.perpetuals(self.dialect.node)
         for name in streams:
             name = name.strip()
@@ -129,7 +71,7 @@ class FuturesStreams:
                 continue
             sid = symbol_id.upper()
             if _is_diff(kind) and sid not in self._diff:
-                self._diff[sid] = (self._book(inst, 1000), self.dialect.node.seq)
+                self._diff.start(sid, self._book(inst, 1000), self.dialect.node.seq)
             # what Binance sends every second anyway: sent at once
             if kind.startswith("markPrice"):
                 conn.publish(name, self._mark_update(inst))
@@ -175,51 +117,40 @@ class FuturesStreams:
 
     def _ticker(self, inst: Instrument, mini: bool = False) -> dict[str, Any]:
         """``@ticker`` (24hrTicker), or with ``mini`` ``@miniTicker`` (what ccxt's watch_ticker
-        opens by default)."""
-        node = self.dialect.node
-        now = int(node.clock.now()) // 1_000_000
-        day = [
-            f
-            for f in node.fills(symbol=inst.symbol)
-            if f.liquidity_side is LiquiditySide.TAKER and fw.ms(f.ts_event) >= now - 86_400_000
-        ]
-        last = node.last_price(inst.symbol) or node.reference_price(inst.symbol) or ZERO
-        first = day[0].last_px if day else last
-        prices = [f.last_px for f in day] or [last]
-        volume = sum((f.last_qty for f in day), ZERO)
-        quote = sum((f.last_qty * f.last_px for f in day), ZERO)
-        change = last - first
+        opens by default): ``ticker/24hr``'s figures under the stream's names."""
+        now = int(self.dialect.node.clock.now()) // 1_000_000
+        t = day_ticker(self.dialect, inst, now)
         if mini:
             return {
                 "e": "24hrMiniTicker",
                 "E": now_ms(),
-                "s": fw.fapi_symbol(inst),
-                "c": fw.px(inst, last),
-                "o": fw.px(inst, first),
-                "h": fw.px(inst, max(prices)),
-                "l": fw.px(inst, min(prices)),
-                "v": fw.qty(inst, volume),
-                "q": fw.plain(quote),
+                "s": t["symbol"],
+                "c": t["lastPrice"],
+                "o": t["openPrice"],
+                "h": t["highPrice"],
+                "l": t["lowPrice"],
+                "v": t["volume"],
+                "q": t["quoteVolume"],
             }
         return {
             "e": "24hrTicker",
             "E": now_ms(),
-            "s": fw.fapi_symbol(inst),
-            "p": fw.px(inst, change),
-            "P": f"{(change / first * 100) if first else ZERO:.3f}",
-            "w": fw.px(inst, quote / volume if volume else last),
-            "c": fw.px(inst, last),
-            "Q": fw.qty(inst, day[-1].last_qty if day else ZERO),
-            "o": fw.px(inst, first),
-            "h": fw.px(inst, max(prices)),
-            "l": fw.px(inst, min(prices)),
-            "v": fw.qty(inst, volume),
-            "q": fw.plain(quote),
-            "O": now - 86_400_000,
-            "C": now,
-            "F": day[0].seq if day else -1,
-            "L": day[-1].seq if day else -1,
-            "n": len(day),
+            "s": t["symbol"],
+            "p": t["priceChange"],
+            "P": t["priceChangePercent"],
+            "w": t["weightedAvgPrice"],
+            "c": t["lastPrice"],
+            "Q": t["lastQty"],
+            "o": t["openPrice"],
+            "h": t["highPrice"],
+            "l": t["lowPrice"],
+            "v": t["volume"],
+            "q": t["quoteVolume"],
+            "O": t["openTime"],
+            "C": t["closeTime"],
+            "F": t["firstId"],
+            "L": t["lastId"],
+            "n": t["count"],
         }
 
     # ------------------------------------------------------------------ fan-out
@@ -289,14 +220,9 @@ class FuturesStreams:
 
     def _kline(self, inst: Instrument, interval: str, step: int, t: int) -> dict[str, Any]:
         start = t - t % step
-        fills = [
-            f
-            for f in self.dialect.node.fills(symbol=inst.symbol)
-            if f.liquidity_side is LiquiditySide.TAKER and fw.ms(f.ts_event) >= start
-        ]
-        prices = [f.last_px for f in fills]
-        volume = sum((f.last_qty for f in fills), ZERO)
-        quote = sum((f.last_qty * f.last_px for f in fills), ZERO)
+        found = series_of(self.dialect, inst.symbol)
+        bar = found.suffix(found.at_or_after(start))
+        first, last = bar.first, bar.last
         sid = fw.fapi_symbol(inst)
         return {
             "e": "kline",
@@ -307,16 +233,16 @@ class FuturesStreams:
                 "T": start + step - 1,
                 "s": sid,
                 "i": interval,
-                "f": fills[0].seq if fills else -1,
-                "L": fills[-1].seq if fills else -1,
-                "o": fw.px(inst, prices[0] if prices else None),
-                "c": fw.px(inst, prices[-1] if prices else None),
-                "h": fw.px(inst, max(prices) if prices else None),
-                "l": fw.px(inst, min(prices) if prices else None),
-                "v": fw.qty(inst, volume),
-                "n": len(fills),
+                "f": first.seq if first else -1,
+                "L": last.seq if last else -1,
+                "o": fw.px(inst, first.last_px if first else None),
+                "c": fw.px(inst, last.last_px if last else None),
+                "h": fw.px(inst, bar.high),
+                "l": fw.px(inst, bar.low),
+                "v": fw.qty(inst, bar.volume),
+                "n": bar.count,
                 "x": False,
-                "q": fw.plain(quote),
+                "q": fw.plain(bar.quote),
                 "V": "0",
                 "Q": "0",
                 "B": "0",
@@ -366,25 +292,10 @@ class FuturesStreams:
     def _diff_push(
         self, inst: Instrument, sid: str, streams: list[str], book: Book, seq: int
     ) -> None:
-        last = self._diff.get(sid)
-        if last is None:
-            self._diff[sid] = (book, seq)
+        step = self._diff.step(sid, book, seq, lambda p: fw.px(inst, p), lambda q: fw.qty(inst, q))
+        if step is None:
             return
-        old, last_id = last
-        if seq <= last_id:
-            return
-        sides: dict[str, list[list[str]]] = {}
-        for side in ("bids", "asks"):
-            before = dict(old[side])
-            after = dict(book[side])
-            changes = [
-                [fw.px(inst, p), fw.qty(inst, q)] for p, q in after.items() if before.get(p) != q
-            ]
-            changes += [[fw.px(inst, p), fw.qty(inst, ZERO)] for p in before if p not in after]
-            sides[side] = changes
-        if not sides["bids"] and not sides["asks"]:
-            return
-        self._diff[sid] = (book, seq)
+        last_id, sides = step
         now = now_ms()
         payload = {
             "e": "depthUpdate",

@@ -7,12 +7,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from atlas_oms.binance_api.errors import BinanceError, mandatory
+from atlas_oms.binance_api.market_common import DAY_MS, SPOT_INTERVALS, series_of, tape_of
 from atlas_oms.binance_api.server import now_ms, num
 from atlas_oms.binance_api.spot_wire import ms
 from atlas_oms.binance_api.symbols import binance_id
 from atlas_oms.binance_api.table import Call, Route, Security
 from atlas_oms.model import events as ev
-from atlas_oms.model.enums import LiquiditySide
 from atlas_oms.model.instrument import Instrument
 
 if TYPE_CHECKING:
@@ -143,23 +143,7 @@ async def exchange_info(call: Call) -> Any:
 # ---------------------------------------------------------------------- market data
 
 #: Kline intervals (ms); a month is refused (-1120).
-INTERVALS_MS = {
-    "1s": 1_000,
-    "1m": 60_000,
-    "3m": 180_000,
-    "5m": 300_000,
-    "15m": 900_000,
-    "30m": 1_800_000,
-    "1h": 3_600_000,
-    "2h": 7_200_000,
-    "4h": 14_400_000,
-    "6h": 21_600_000,
-    "8h": 28_800_000,
-    "12h": 43_200_000,
-    "1d": 86_400_000,
-    "3d": 259_200_000,
-    "1w": 604_800_000,
-}
+INTERVALS_MS = SPOT_INTERVALS
 DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000, 5000)
 
 
@@ -191,10 +175,9 @@ def required_symbol(call: Call) -> Instrument:
 
 
 def taker_fills(dialect: Dialect, inst: Instrument) -> list[ev.OrderFilled]:
-    """The market's trades: one per execution, its taker's fill (ids: the fill's journal seq)."""
-    return [
-        f for f in dialect.node.fills(symbol=inst.symbol) if f.liquidity_side is LiquiditySide.TAKER
-    ]
+    """The market's trades: one per execution, its taker's fill (ids: the fill's journal seq).
+    The tape's own list (market_common.py): read it, never change it."""
+    return series_of(dialect, inst.symbol).fills
 
 
 def public_trade(f: ev.OrderFilled) -> dict[str, Any]:
@@ -248,27 +231,30 @@ async def trades(call: Call) -> Any:
 async def historical_trades(call: Call) -> Any:
     inst = required_symbol(call)
     limit = limit_param(call, 500, 1000)
-    found = taker_fills(call.dialect, inst)
+    found = series_of(call.dialect, inst.symbol)
     from_id = int_param(call, "fromId")
     if from_id is not None:
-        return [public_trade(f) for f in found if f.seq >= from_id][:limit]
-    return [public_trade(f) for f in found[-limit:]]
+        return [
+            public_trade(f) for f in found.pick(found.from_seq(from_id), len(found), limit, True)
+        ]
+    return [public_trade(f) for f in found.fills[-limit:]]
 
 
 async def agg_trades(call: Call) -> Any:
     inst = required_symbol(call)
     limit = limit_param(call, 500, 1000)
-    found = taker_fills(call.dialect, inst)
+    found = series_of(call.dialect, inst.symbol)
     from_id = int_param(call, "fromId")
     start = int_param(call, "startTime")
     end = int_param(call, "endTime")
+    lo, hi = 0, len(found)
     if from_id is not None:
-        found = [f for f in found if f.seq >= from_id]
+        lo = max(lo, found.from_seq(from_id))
     if start is not None:
-        found = [f for f in found if ms(f.ts_event) >= start]
+        lo = max(lo, found.at_or_after(start))
     if end is not None:
-        found = [f for f in found if ms(f.ts_event) <= end]
-    picked = found[:limit] if from_id is not None or start is not None else found[-limit:]
+        hi = found.after(end)
+    picked = found.pick(lo, hi, limit, from_id is not None or start is not None)
     return [agg_trade(f) for f in picked]
 
 
@@ -322,7 +308,10 @@ async def klines(call: Call) -> Any:
         raise BinanceError(-1120, "Invalid interval.")
     limit = limit_param(call, 500, 1000)
     start, end = int_param(call, "startTime"), int_param(call, "endTime")
-    rows = klines_of(taker_fills(call.dialect, inst), every, start, end)
+    found = series_of(call.dialect, inst.symbol)
+    lo = found.at_or_after(start) if start is not None else 0
+    hi = found.after(end) if end is not None else len(found)
+    rows = klines_of(found.bars(lo, hi, every, limit, start is not None), every, start, end)
     return rows[:limit] if start is not None else rows[-limit:]
 
 
@@ -379,13 +368,14 @@ async def book_ticker(call: Call) -> Any:
 def ticker_24h(dialect: Dialect, inst: Instrument) -> dict[str, Any]:
     """The rolling 24 h statistics of the node's trades in ``inst``."""
     now = ms(dialect.node.clock.now())
-    day = [f for f in taker_fills(dialect, inst) if ms(f.ts_event) > now - 86_400_000]
+    found = series_of(dialect, inst.symbol)
+    day = found.suffix(found.after(now - DAY_MS))
     last = last_price(dialect, inst)
     (bid, bid_qty), (ask, ask_qty) = top(dialect, inst)
     zero = Decimal(0)
-    open_px = day[0].last_px if day else last
-    volume = sum((f.last_qty for f in day), zero)
-    quote_volume = sum((f.last_qty * f.last_px for f in day), zero)
+    open_px = day.first.last_px if day.first else last
+    volume = day.volume
+    quote_volume = day.quote
     change = last - open_px
     pct = (change / open_px * 100).quantize(Decimal("0.001")) if open_px else zero
     return {
@@ -395,21 +385,21 @@ def ticker_24h(dialect: Dialect, inst: Instrument) -> dict[str, Any]:
         "weightedAvgPrice": num(quote_volume / volume if volume else last),
         "prevClosePrice": num(open_px),
         "lastPrice": num(last),
-        "lastQty": num(day[-1].last_qty if day else zero),
+        "lastQty": num(day.last.last_qty if day.last else zero),
         "bidPrice": num(bid),
         "bidQty": num(bid_qty),
         "askPrice": num(ask),
         "askQty": num(ask_qty),
         "openPrice": num(open_px),
-        "highPrice": num(max((f.last_px for f in day), default=last)),
-        "lowPrice": num(min((f.last_px for f in day), default=last)),
+        "highPrice": num(day.high if day.high is not None else last),
+        "lowPrice": num(day.low if day.low is not None else last),
         "volume": num(volume),
         "quoteVolume": num(quote_volume),
         "openTime": now - 86_400_000,
         "closeTime": now,
-        "firstId": day[0].seq if day else -1,
-        "lastId": day[-1].seq if day else -1,
-        "count": len(day),
+        "firstId": day.first.seq if day.first else -1,
+        "lastId": day.last.seq if day.last else -1,
+        "count": day.count,
     }
 
 
@@ -420,17 +410,15 @@ async def ticker_24hr(call: Call) -> Any:
 async def avg_price(call: Call) -> Any:
     inst = required_symbol(call)
     now = ms(call.dialect.node.clock.now())
-    recent = [f for f in taker_fills(call.dialect, inst) if ms(f.ts_event) > now - 300_000]
-    qty = sum((f.last_qty for f in recent), Decimal(0))
-    price = (
-        sum((f.last_qty * f.last_px for f in recent), Decimal(0)) / qty
-        if qty
-        else last_price(call.dialect, inst)
-    )
+    found = series_of(call.dialect, inst.symbol)
+    recent = found.suffix(found.after(now - 300_000))
+    qty = recent.volume
+    price = recent.quote / qty if qty else last_price(call.dialect, inst)
     return {"mins": 5, "price": num(price), "closeTime": now}
 
 
 def spot_market_routes(dialect: Dialect) -> list[Route]:
+    tape_of(dialect)  # the trade tape follows the node from the start
     public = Security.NONE
     return [
         Route("GET", API + "ping", 1, public, ping),

@@ -13,167 +13,131 @@ with ``U``/``u``) from the batch's trades and from the book as it is when the ba
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
+import functools
 import time
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from atlas_oms.binance_api import spot_trade
+from atlas_oms.binance_api.durable_push import Delivery, DurableQueue
 from atlas_oms.binance_api.errors import BinanceError, invalid_key, translate
 from atlas_oms.binance_api.keys import resolve
-from atlas_oms.binance_api.server import INTERFACE, check_timestamp, dumps, now_ms, num
+from atlas_oms.binance_api.listen_keys import ListenKeys, listen_key_shaped
+from atlas_oms.binance_api.market_common import DiffBooks, series_of
+from atlas_oms.binance_api.server import INTERFACE, check_timestamp, now_ms, num
 from atlas_oms.binance_api.spot_market import INTERVALS_MS, ticker_24h
-from atlas_oms.binance_api.spot_wire import execution_report, ms
+from atlas_oms.binance_api.spot_stream import SpotUserStream
+from atlas_oms.binance_api.spot_wire import ms
 from atlas_oms.binance_api.symbols import binance_id
 from atlas_oms.binance_api.table import Call, Route, Security
+from atlas_oms.binance_api.ws_conn import Conn, WsStreams
 from atlas_oms.model import events as ev
-from atlas_oms.model.enums import LiquiditySide, OrderStatus
+from atlas_oms.model.enums import LiquiditySide
 from atlas_oms.model.instrument import Instrument
 
 if TYPE_CHECKING:
     from atlas_oms.binance_api.server import Dialect
 
-#: Messages waiting for one connection before it is closed as too slow.
-QUEUE_LIMIT = 10_000
 Book = dict[str, list[tuple[Decimal, Decimal]]]
 
 
-class Conn:
-    """One WebSocket with an ordered writer."""
-
-    def __init__(self, ws: web.WebSocketResponse, kind: str) -> None:
-        self.ws = ws
-        self.kind = kind  # "public" | "wsapi"
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
-        self.streams: set[str] = set()
-        self.combined = False
-        #: ws-api: subscriptionId -> account.
-        self.subs: dict[int, str] = {}
-        self.writer = asyncio.get_running_loop().create_task(self._write())
-
-    async def _write(self) -> None:
-        while True:
-            item = await self.queue.get()
-            if item is None or self.ws.closed:
-                return
-            try:
-                await self.ws.send_str(item)
-            except (ConnectionError, RuntimeError):
-                return
-
-    def send(self, payload: Any) -> None:
-        if self.queue.qsize() > QUEUE_LIMIT:
-            self.queue.put_nowait(None)
-            asyncio.get_running_loop().create_task(self.ws.close(code=1008, message=b"too slow"))
-            return
-        self.queue.put_nowait(dumps(payload))
-
-    def publish(self, stream: str, payload: Any) -> None:
-        if stream in self.streams:
-            self.send({"stream": stream, "data": payload} if self.combined else payload)
-
-
-class SpotStreams:
+class SpotStreams(WsStreams):
     """The connections and the fan-out of durable batches (one per dialect)."""
 
     def __init__(self, dialect: Dialect) -> None:
-        self.dialect = dialect
-        self.conns: set[Conn] = set()
+        super().__init__(dialect)
         self._sub_ids = 0
-        self._exec_ids = 0
+        #: User data (WS-API subscriptions, listenKey sockets) and market payloads: built when
+        #: the node processes a batch, pushed once it is durable (durable_push.py).
+        self.user = SpotUserStream(dialect.node, dialect.spot_symbols)
+        self.user.hook(dialect.node, dialect.hub)
+        self.market = DurableQueue("spot market streams")
+        #: listenKeys of ``/api/v3/userDataStream`` (spot_listen.py) for ``/ws/<listenKey>``.
+        self.listen_keys = ListenKeys()
+        self._out: list[Delivery] = []
         #: Diff depth: symbol id -> (last book sent, its update id).
-        self._diff: dict[str, tuple[Book, int]] = {}
+        self._diff = DiffBooks()
         self._tops: dict[str, tuple[Any, ...]] = {}
-        dialect.hub.on_durable(self.on_events)
-        dialect.extras.setdefault("on_stop", []).append(self.close_all)
+        dialect.node.subscribe(self.on_processed)
+        dialect.hub.on_durable(self.market.release)
 
     async def close_all(self) -> None:
-        for conn in list(self.conns):
-            conn.queue.put_nowait(None)
-            with contextlib.suppress(Exception):
-                await conn.ws.close()
-        self.conns.clear()
+        self.listen_keys.close()
+        await super().close_all()
 
     # ------------------------------------------------------------------ connections
     async def public(self, call: Call) -> web.StreamResponse:
-        return await self._serve(call, "public")
+        return await self.run(call, "public", "public")
 
     async def ws_api(self, call: Call) -> web.StreamResponse:
-        return await self._serve(call, "wsapi")
+        return await self.run(call, "wsapi", "wsapi")
 
-    async def _serve(self, call: Call, kind: str) -> web.StreamResponse:
-        request = call.request
-        ws = web.WebSocketResponse(autoping=True, heartbeat=None)
-        await ws.prepare(request)
-        conn = Conn(ws, kind)
-        path = request.path.rstrip("/")
-        if kind == "public":
-            if path == "/stream" or path.startswith("/stream/"):
-                conn.combined = True
-                self._subscribe(conn, request.query.get("streams", "").split("/"))
-            tail = path.rsplit("/", 1)[-1]
-            if "@" in tail:  # /ws/<stream>
-                self._subscribe(conn, tail.split("/"))
-        self.conns.add(conn)
-        sessions = self.dialect.service.metrics.api_sessions.labels(INTERFACE)
-        sessions.inc()
-        start = time.perf_counter()
-        try:
-            async for msg in ws:
-                if msg.type != WSMsgType.TEXT:
-                    continue
-                try:
-                    data = json.loads(msg.data)
-                except ValueError:
-                    conn.send({"error": {"code": -1000, "msg": "Malformed request."}, "id": None})
-                    continue
-                if not isinstance(data, dict):
-                    continue
-                if kind == "wsapi":
-                    await self._ws_api(conn, call, data)
-                else:
-                    self._control(conn, data)
-        finally:
-            sessions.dec()
-            self.conns.discard(conn)
-            conn.queue.put_nowait(None)
-            self.dialect.log_session(call, kind, time.perf_counter() - start)
-        return ws
+    def opened(self, conn: Conn, path: str, query: Any) -> None:
+        if conn.kind != "public":
+            return
+        if path == "/stream" or path.startswith("/stream/"):
+            conn.combined = True
+            self.subscribe(conn, query.get("streams", "").split("/"))
+        tail = path.rsplit("/", 1)[-1]
+        if path.startswith("/ws/") and listen_key_shaped(tail):
+            self._listen(conn, tail)
+            return
+        super().opened(conn, path, query)
 
-    def _subscribe(self, conn: Conn, streams: Iterable[str]) -> None:
-        for name in streams:
-            name = name.strip()
-            if not name:
-                continue
-            conn.streams.add(name)
+    def _listen(self, conn: Conn, k: str) -> None:
+        """``/ws/<listenKey>``: the account's user data, unwrapped (as Binance's listenKey
+        stream sends it); an unknown, expired or revoked key: -1125 and closed."""
+        lk = self.listen_keys.valid(k, self.dialect.service.keys)
+        if lk is None:
+            conn.send({"error": {"code": -1125, "msg": "This listenKey does not exist."}})
+            conn.finish()
+            return
+        conn.listen = (k, lk.account, conn.send)
+        self.user.attach(lk.account, conn.send)
+        self.listen_keys.attach(k, conn.send, conn.finish)
+
+    async def on_message(self, conn: Conn, call: Call, data: dict[str, Any]) -> None:
+        if conn.kind == "wsapi":
+            await self._ws_api(conn, call, data)
+        else:
+            self.control(conn, data)
+
+    def on_close(self, conn: Conn) -> None:
+        for sid in list(conn.subs):
+            self._detach(conn, sid)
+        if conn.listen is not None:
+            k, account, send = conn.listen
+            self.user.detach(account, send)
+            self.listen_keys.detach(k, send)
+
+    def _attach(self, conn: Conn, sid: int, account: str) -> None:
+        """A WS-API user data subscription: the account's events wrapped with its id."""
+
+        def send(payload: dict[str, Any]) -> None:
+            conn.send({"subscriptionId": sid, "event": payload})
+
+        conn.subs[sid] = account
+        conn.senders[sid] = send
+        self.user.attach(account, send)
+
+    def _detach(self, conn: Conn, sid: int) -> bool:
+        account = conn.subs.pop(sid, None)
+        send = conn.senders.pop(sid, None)
+        if account is None or send is None:
+            return False
+        self.user.detach(account, send)
+        return True
+
+    def subscribe(self, conn: Conn, streams: Iterable[str]) -> None:
+        names = [n.strip() for n in streams if n.strip()]
+        super().subscribe(conn, names)
+        for name in names:
             symbol_id, _, kind = name.partition("@")
             if kind.startswith("depth") and not kind[5:6].isdigit():
                 self._start_diff(symbol_id.upper())
-
-    def _control(self, conn: Conn, data: dict[str, Any]) -> None:
-        method = data.get("method")
-        params = [str(p) for p in data.get("params") or []]
-        rid = data.get("id")
-        if method == "SUBSCRIBE":
-            self._subscribe(conn, params)
-            conn.send({"result": None, "id": rid})
-        elif method == "UNSUBSCRIBE":
-            conn.streams.difference_update(params)
-            conn.send({"result": None, "id": rid})
-        elif method == "LIST_SUBSCRIPTIONS":
-            conn.send({"result": sorted(conn.streams), "id": rid})
-        else:
-            conn.send(
-                {
-                    "error": {"code": 2, "msg": f"Invalid request: unknown method {method}"},
-                    "id": rid,
-                }
-            )
 
     async def _ws_api(self, conn: Conn, call: Call, data: dict[str, Any]) -> None:
         rid = data.get("id")
@@ -189,14 +153,14 @@ class SpotStreams:
             elif method == "userDataStream.subscribe.signature":
                 account = self._signed(call, params)
                 self._sub_ids += 1
-                conn.subs[self._sub_ids] = account
+                self._attach(conn, self._sub_ids, account)
                 result = {"subscriptionId": self._sub_ids}
             elif method in WS_ORDER_METHODS:
                 result = await self._order_call(call, method, params)
             elif method == "userDataStream.unsubscribe":
                 sid = params.get("subscriptionId")
                 for i in [int(sid)] if sid is not None else list(conn.subs):
-                    if conn.subs.pop(i, None) is not None:
+                    if self._detach(conn, i):
                         conn.send(
                             {
                                 "subscriptionId": i,
@@ -246,124 +210,20 @@ class SpotStreams:
         return call.account
 
     # ------------------------------------------------------------------ fan-out
-    def on_events(self, events: list[ev.EventBase]) -> None:
-        if not self.conns:
-            return
-        self._user_data(events)
-        self._market(events)
+    def on_processed(self, events: list[ev.EventBase]) -> None:
+        """``node.subscribe``: build the market payloads of a processed batch (the book as that
+        batch left it) and hold them until the batch is durable."""
+        if any(conn.kind == "public" and conn.streams for conn in self.conns):
+            self.market.hold(events, self._market)
 
-    def _user_data(self, events: list[ev.EventBase]) -> None:
-        subscribed: dict[str, list[tuple[Conn, int]]] = {}
-        for conn in self.conns:
-            for sid, account in conn.subs.items():
-                subscribed.setdefault(account, []).append((conn, sid))
-        if not subscribed:
-            return
-        node = self.dialect.node
-        touched: dict[str, set[str]] = {}
-        for e in events:
-            if isinstance(e, ev.BalanceAdjusted | ev.FundsTransferred):
-                legs = [
-                    (e.account_id, -e.amount if isinstance(e, ev.FundsTransferred) else e.amount)
-                ]
-                if isinstance(e, ev.FundsTransferred):
-                    legs.append((e.to_account_id, e.amount))
-                for account, delta in legs:
-                    for conn, sid in subscribed.get(account, ()):
-                        conn.send(
-                            {
-                                "subscriptionId": sid,
-                                "event": {
-                                    "e": "balanceUpdate",
-                                    "E": ms(e.ts_event),
-                                    "a": e.asset,
-                                    "d": num(delta),
-                                    "T": ms(e.ts_event),
-                                },
-                            }
-                        )
-                    touched.setdefault(account, set()).add(e.asset)
-                continue
-            report = self._report(e)
-            if report is None:
-                continue
-            account, payload, inst = report
-            for conn, sid in subscribed.get(account, ()):
-                conn.send({"subscriptionId": sid, "event": payload})
-            touched.setdefault(account, set()).update((inst.base, inst.quote))
-            if isinstance(e, ev.OrderFilled):
-                touched[account].add(e.fee_asset)
-        now = now_ms()
-        for account, assets in touched.items():
-            if account not in subscribed:
-                continue
-            rows = [node.balance(account, a) for a in sorted(assets) if a]
-            payload = {
-                "e": "outboundAccountPosition",
-                "E": now,
-                "u": now,
-                "B": [{"a": b.asset, "f": num(b.free), "l": num(b.locked)} for b in rows],
-            }
-            for conn, sid in subscribed[account]:
-                conn.send({"subscriptionId": sid, "event": payload})
-
-    def _report(self, e: ev.EventBase) -> tuple[str, dict[str, Any], Instrument] | None:
-        """The executionReport of one order event (None: not a spot order's, or not reported)."""
-        order_id = getattr(e, "order_id", None)
-        if order_id is None or not isinstance(
-            e,
-            ev.OrderAccepted
-            | ev.OrderFilled
-            | ev.OrderCanceled
-            | ev.OrderExpired
-            | ev.OrderRejected
-            | ev.OrderReplaced,
-        ):
-            return None
-        node = self.dialect.node
-        view = node.get_order(order_id)
-        if view is None:
-            return None
-        symbol_id = self.dialect.spot_symbols.id_of(view.symbol)
-        inst = self.dialect.spot_symbols.get(symbol_id)
-        if symbol_id is None or inst is None:
-            return None
-        self._exec_ids += 1
-        fill = e if isinstance(e, ev.OrderFilled) else None
-        fills = [f for f in node.order_fills(order_id) if f.seq <= e.seq]
-        cum = sum((f.last_qty for f in fills), Decimal(0))
-        quote = sum((f.last_qty * f.last_px for f in fills), Decimal(0))
-        if isinstance(e, ev.OrderAccepted):
-            x, status = "NEW", "NEW"
-        elif isinstance(e, ev.OrderFilled):
-            x = "TRADE"
-            status = (
-                "FILLED"
-                if e.order_status is OrderStatus.FILLED or cum >= view.qty
-                else "PARTIALLY_FILLED"
-            )
-        elif isinstance(e, ev.OrderCanceled):
-            expired = str(view.tif) in ("IOC", "FOK") or str(view.order_type) == "MARKET"
-            x = status = "EXPIRED" if expired else "CANCELED"
-        elif isinstance(e, ev.OrderExpired):
-            x = status = "EXPIRED"
-        elif isinstance(e, ev.OrderRejected):
-            x = status = "REJECTED"
-        else:
-            x, status = "REPLACED", "PARTIALLY_FILLED" if cum else "NEW"
-        payload = execution_report(view, symbol_id, x, e.ts_event, self._exec_ids, fill, status)
-        payload["z"] = num(cum)
-        payload["Z"] = num(quote)
-        payload["w"] = status in ("NEW", "PARTIALLY_FILLED")
-        return view.account_id, payload, inst
-
-    def _market(self, events: list[ev.EventBase]) -> None:
+    def _market(self, events: list[ev.EventBase]) -> list[Delivery]:
+        self._out = []
         streams: set[str] = set()
         for conn in self.conns:
             if conn.kind == "public":
                 streams |= conn.streams
         if not streams:
-            return
+            return self._out
         symbols = self.dialect.spot_symbols
         traded: dict[str, list[ev.OrderFilled]] = {}
         for e in events:
@@ -380,11 +240,16 @@ class SpotStreams:
             for f in traded.get(symbol_id, ()):
                 self._trade(low, symbol_id, f, streams)
             self._books(low, symbol_id, inst, streams, bool(traded.get(symbol_id)))
+        return self._out
 
     def _id_of(self, symbol: str) -> str:
         return self.dialect.spot_symbols.id_of(symbol) or ""
 
     def _push(self, stream: str, payload: Any) -> None:
+        """Hold ``payload`` for the subscribers of ``stream`` when its batch is durable."""
+        self._out.append(functools.partial(self._publish, stream, payload))
+
+    def _publish(self, stream: str, payload: Any) -> None:
         for conn in self.conns:
             if conn.kind == "public":
                 conn.publish(stream, payload)
@@ -436,11 +301,8 @@ class SpotStreams:
 
         inst = self.dialect.spot_symbols.instrument(symbol_id)
         start = t - t % every
-        fills = [
-            f
-            for f in self.dialect.node.fills(symbol=inst.symbol)
-            if f.liquidity_side is LiquiditySide.TAKER and ms(f.ts_event) >= start
-        ]
+        found = series_of(self.dialect, inst.symbol)
+        fills = found.fills[found.at_or_after(start) :]  # the bar's trades
         row = klines_of(fills, every, start, None)[0]
         return {
             "e": "kline",
@@ -571,26 +433,13 @@ class SpotStreams:
         if inst is None:
             return
         book = self.dialect.service.book(inst.symbol, 1000) or {"bids": [], "asks": []}
-        self._diff[symbol_id] = (book, self.dialect.node.seq)
+        self._diff.start(symbol_id, book, self.dialect.node.seq)
 
     def _diff_push(self, low: str, symbol_id: str, book: Book, seq: int) -> None:
-        last = self._diff.get(symbol_id)
-        if last is None:
-            self._diff[symbol_id] = (book, seq)
+        step = self._diff.step(symbol_id, book, seq, num, num)
+        if step is None:
             return
-        old, last_id = last
-        if seq <= last_id:
-            return
-        sides = {}
-        for side in ("bids", "asks"):
-            before = dict(old[side])
-            after = dict(book[side])
-            changes = [[num(p), num(q)] for p, q in after.items() if before.get(p) != q]
-            changes += [[num(p), "0"] for p in before if p not in after]
-            sides[side] = changes
-        if not sides["bids"] and not sides["asks"]:
-            return
-        self._diff[symbol_id] = (book, seq)
+        last_id, sides = step
         payload = {
             "e": "depthUpdate",
             "E": now_ms(),
@@ -600,6 +449,9 @@ class SpotStreams:
             "b": sides["bids"],
             "a": sides["asks"],
         }
+        self._out.append(functools.partial(self._publish_diff, low, payload))
+
+    def _publish_diff(self, low: str, payload: dict[str, Any]) -> None:
         for conn in self.conns:
             if conn.kind != "public":
                 continue
@@ -629,7 +481,10 @@ WS_ORDER_METHODS: dict[str, tuple[Any, bool]] = {
 def spot_ws_routes(dialect: Dialect) -> list[Route]:
     streams = SpotStreams(dialect)
     dialect.extras["spot_streams"] = streams
+    from atlas_oms.binance_api.spot_listen import spot_listen_routes
+
     return [
+        *spot_listen_routes(dialect),
         Route("WS", "/ws", 0, Security.NONE, streams.public),
         Route("WS", "/stream", 0, Security.NONE, streams.public),
         Route("WS", "/ws-api/v3", 0, Security.NONE, streams.ws_api),
