@@ -26,9 +26,17 @@ import grpc
 from grpc_health.v1 import health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from atlas_oms.grpc_api.algos import AlgosService
 from atlas_oms.grpc_api.calls import Calls
 from atlas_oms.grpc_api.fanout import Fanout
-from atlas_oms.grpc_api.gen.atlas.v1 import market_data_pb2, orders_pb2, portfolio_pb2, risk_pb2
+from atlas_oms.grpc_api.gen.atlas.v1 import (
+    algos_pb2,
+    market_data_pb2,
+    orders_pb2,
+    portfolio_pb2,
+    risk_pb2,
+)
+from atlas_oms.grpc_api.gen.atlas.v1 import algos_pb2_grpc as algos_rpc
 from atlas_oms.grpc_api.gen.atlas.v1 import market_data_pb2_grpc as market_rpc
 from atlas_oms.grpc_api.gen.atlas.v1 import orders_pb2_grpc as orders_rpc
 from atlas_oms.grpc_api.gen.atlas.v1 import portfolio_pb2_grpc as portfolio_rpc
@@ -52,6 +60,7 @@ SERVICE_NAMES = (
     portfolio_pb2.DESCRIPTOR.services_by_name["Accounts"].full_name,
     market_data_pb2.DESCRIPTOR.services_by_name["MarketData"].full_name,
     risk_pb2.DESCRIPTOR.services_by_name["Risk"].full_name,
+    algos_pb2.DESCRIPTOR.services_by_name["Algos"].full_name,
 )
 
 
@@ -88,6 +97,7 @@ def build_server(
     portfolio_rpc.add_AccountsServicer_to_server(AccountsService(calls), server)
     market_rpc.add_MarketDataServicer_to_server(MarketDataService(calls, fanout), server)
     risk_rpc.add_RiskServicer_to_server(RiskService(calls), server)
+    algos_rpc.add_AlgosServicer_to_server(AlgosService(calls), server)
     health = NodeHealth(service, SERVICE_NAMES)
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     reflection.enable_server_reflection(
