@@ -89,7 +89,7 @@ def build_server(
     settings = service.settings
     creds = credentials(service)
     calls = Calls(service, tls=creds is not None, mtls=settings.grpc_client_ca is not None)
-    fanout = Fanout(hub)
+    fanout = Fanout(hub, settings.grpc_stream_queue)
     server = grpc.aio.server()
     orders_rpc.add_OrdersServicer_to_server(OrdersService(calls, fanout), server)
     portfolio_rpc.add_PositionsServicer_to_server(PositionsService(calls), server)
