@@ -5,9 +5,10 @@ line and the ``atlas_interface_*`` metrics (interface ``grpc``)."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, NoReturn, TypeVar
 
 import grpc
@@ -149,11 +150,11 @@ class Calls:
         self,
         context: grpc.aio.ServicerContext,
         method: str,
-        answer: Callable[[ApiKey], R],
+        answer: Callable[[ApiKey], R | Awaitable[R]],
         *,
         write: bool = False,
     ) -> R:
-        """Authenticate, compute ``answer(key)`` on the node's loop, wait until the journal holds
+        """Authenticate, compute ``answer(key)`` (or await it) on the node's loop, wait until the journal holds
         everything it shows (any answer, as REST's), log and count it; a refusal aborts the
         call with its status code and reason."""
         start = time.perf_counter()
@@ -164,7 +165,8 @@ class Calls:
             down = self.service.unavailable
             if write and down is not None:
                 raise Problem(503, down[0], down[1])
-            result = answer(key)
+            computed = answer(key)
+            result: R = await computed if inspect.isawaitable(computed) else computed
             await self.service.durable()
             self.done(context, method, "ok", start, key)
             return result

@@ -29,7 +29,9 @@ def order_in(request: pb.SubmitOrderRequest) -> s.OrderIn:
     body = to_dict(request)
     if body.get("venue") == SMART:
         raise Problem(
-            400, "INVALID_FIELD", "venue: SMART parent orders are placed through REST only"
+            400,
+            "INVALID_FIELD",
+            "venue: a SMART order is a parent order: Algos.SubmitAlgo with kind ALGO_KIND_SMART",
         )
     try:
         return s.OrderIn.model_validate(body)

@@ -11,7 +11,9 @@ tests/grpc_api/test_grpc_tls.py checks what is negotiated). With ``ATLAS_GRPC_CL
 client must present a certificate signed by that CA (mTLS), and its subject's common name is the
 ``key_id`` it calls as (docs/notes/grpc.md).
 
-Server reflection (grpcio-reflection) lists the services for reflection-based clients.
+Server reflection (grpcio-reflection) lists the services for reflection-based clients; the
+standard health service (``grpc.health.v1.Health``, grpc_api/health.py) says whether the node
+takes writes.
 """
 
 from __future__ import annotations
@@ -21,15 +23,25 @@ import logging
 from typing import TYPE_CHECKING
 
 import grpc
+from grpc_health.v1 import health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from atlas_oms.grpc_api.algos import AlgosService
 from atlas_oms.grpc_api.calls import Calls
 from atlas_oms.grpc_api.fanout import Fanout
-from atlas_oms.grpc_api.gen.atlas.v1 import market_data_pb2, orders_pb2, portfolio_pb2, risk_pb2
+from atlas_oms.grpc_api.gen.atlas.v1 import (
+    algos_pb2,
+    market_data_pb2,
+    orders_pb2,
+    portfolio_pb2,
+    risk_pb2,
+)
+from atlas_oms.grpc_api.gen.atlas.v1 import algos_pb2_grpc as algos_rpc
 from atlas_oms.grpc_api.gen.atlas.v1 import market_data_pb2_grpc as market_rpc
 from atlas_oms.grpc_api.gen.atlas.v1 import orders_pb2_grpc as orders_rpc
 from atlas_oms.grpc_api.gen.atlas.v1 import portfolio_pb2_grpc as portfolio_rpc
 from atlas_oms.grpc_api.gen.atlas.v1 import risk_pb2_grpc as risk_rpc
+from atlas_oms.grpc_api.health import HEALTH_SERVICE_NAME, NodeHealth
 from atlas_oms.grpc_api.market import MarketDataService, RiskService
 from atlas_oms.grpc_api.orders import OrdersService
 from atlas_oms.grpc_api.portfolio import AccountsService, BalancesService, PositionsService
@@ -48,6 +60,7 @@ SERVICE_NAMES = (
     portfolio_pb2.DESCRIPTOR.services_by_name["Accounts"].full_name,
     market_data_pb2.DESCRIPTOR.services_by_name["MarketData"].full_name,
     risk_pb2.DESCRIPTOR.services_by_name["Risk"].full_name,
+    algos_pb2.DESCRIPTOR.services_by_name["Algos"].full_name,
 )
 
 
@@ -68,13 +81,15 @@ def credentials(service: Service) -> grpc.ServerCredentials | None:
     )
 
 
-def build_server(service: Service, hub: StreamHub) -> tuple[grpc.aio.Server, int, Fanout]:
-    """The server with every service and reflection, bound to its port: (server, port, the
-    streams' fan-out)."""
+def build_server(
+    service: Service, hub: StreamHub
+) -> tuple[grpc.aio.Server, int, Fanout, NodeHealth]:
+    """The server with every service, health and reflection, bound to its port: (server,
+    port, the streams' fan-out, the health servicer)."""
     settings = service.settings
     creds = credentials(service)
     calls = Calls(service, tls=creds is not None, mtls=settings.grpc_client_ca is not None)
-    fanout = Fanout(hub)
+    fanout = Fanout(hub, settings.grpc_stream_queue)
     server = grpc.aio.server()
     orders_rpc.add_OrdersServicer_to_server(OrdersService(calls, fanout), server)
     portfolio_rpc.add_PositionsServicer_to_server(PositionsService(calls), server)
@@ -82,20 +97,25 @@ def build_server(service: Service, hub: StreamHub) -> tuple[grpc.aio.Server, int
     portfolio_rpc.add_AccountsServicer_to_server(AccountsService(calls), server)
     market_rpc.add_MarketDataServicer_to_server(MarketDataService(calls, fanout), server)
     risk_rpc.add_RiskServicer_to_server(RiskService(calls), server)
-    reflection.enable_server_reflection((*SERVICE_NAMES, reflection.SERVICE_NAME), server)
+    algos_rpc.add_AlgosServicer_to_server(AlgosService(calls), server)
+    health = NodeHealth(service, SERVICE_NAMES)
+    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    reflection.enable_server_reflection(
+        (*SERVICE_NAMES, HEALTH_SERVICE_NAME, reflection.SERVICE_NAME), server
+    )
     address = f"{settings.grpc_host}:{settings.grpc_port or 0}"
     if creds is None:
         port = server.add_insecure_port(address)
     else:
         port = server.add_secure_port(address, creds)
-    return server, port, fanout
+    return server, port, fanout, health
 
 
 async def serve_grpc(service: Service, hub: StreamHub) -> None:
     """Run the gRPC server until cancelled (a task of the node's live runtime), then stop it:
     the streams end at once (UNAVAILABLE ``NODE_STOPPING``), calls in flight get
     ``shutdown_timeout_s`` to finish."""
-    server, port, fanout = build_server(service, hub)
+    server, port, fanout, health = build_server(service, hub)
     await server.start()
     log.info(
         "gRPC API listening",
@@ -104,6 +124,7 @@ async def serve_grpc(service: Service, hub: StreamHub) -> None:
     try:
         await asyncio.Event().wait()
     finally:
+        health.stopping()
         fanout.close()
         await asyncio.shield(server.stop(service.settings.shutdown_timeout_s))
 

@@ -63,6 +63,9 @@ class ServiceSettings(BaseSettings):
     grpc_tls_cert: Path | None = None
     grpc_tls_key: Path | None = None
     grpc_client_ca: Path | None = None
+    #: Durable batches a gRPC stream may fall behind by before it is ended (RESOURCE_EXHAUSTED
+    #: ``SLOW_CONSUMER``).
+    grpc_stream_queue: int = Field(default=4096, ge=1)
     #: FIX 4.4 gateway (atlas_oms/fix): the acceptor's port (None: off), host, its own
     #: SenderCompID and the client CompIDs it accepts (comma-separated, one session each; a
     #: session belongs to the API key of its first Logon). Its store is ``<data_dir>/fix``.
