@@ -18,8 +18,8 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 def section() -> str:
     text = README.read_text()
-    start = text.index("## FIX 4.4 gateway")
-    return text[start : text.index("\n## ", start + 10)]
+    start = text.index("### FIX 4.4 gateway")
+    return text[start : text.index("\n### ", start + 10)]
 
 
 def test_the_readme_client_logs_on_and_places_an_order(

@@ -23,7 +23,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def readme_client() -> str:
-    section = README.read_text().split("## gRPC API", 1)[1].split("\n## ", 1)[0]
+    section = README.read_text().split("### gRPC API", 1)[1].split("\n### ", 1)[0]
     blocks = re.findall(r"```py\n(.*?)```", section, flags=re.S)
     assert len(blocks) == 1
     return blocks[0]
