@@ -62,8 +62,10 @@ class Refusal(Exception):
 class SessionBook:
     """What the gateway keeps on disk (``<data_dir>/fix/``): which key each session belongs to
     (bound at its first logon: ``sessions.json``) and which orders each session placed with their
-    ClOrdID chains (``orders.jsonl``, one line per new order or accepted ClOrdID, written after
-    the order is durable). Sequence numbers and sent messages are QuickFIX's FileStore's."""
+    ClOrdID chains (``orders.jsonl``, one line per new order or accepted ClOrdID, written before
+    the answer waits for the commit, so a crash cannot lose an acknowledged order's owner; a line
+    whose commit was lost is dropped at load, as its order is not the node's or has another
+    client order id). Sequence numbers and sent messages are QuickFIX's FileStore's."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -76,12 +78,17 @@ class SessionBook:
         #: (session, ClOrdID) -> order id, and order id -> (session, current ClOrdID).
         self.by_cl: dict[tuple[str, str], int] = {}
         self.orders: dict[int, tuple[str, str]] = {}
+        #: The rows as read (session, ClOrdID, order id), in file order: checked against the
+        #: node by the gateway (:meth:`FixGateway._load`) before they are remembered.
+        self.rows: list[tuple[str, str, int]] = []
         lines = folder / "orders.jsonl"
         if lines.exists():
             for line in lines.read_text().splitlines():
-                if line.strip():
+                try:
                     row = json.loads(line)
-                    self.remember(row["s"], row["c"], int(row["o"]))
+                    self.rows.append((row["s"], row["c"], int(row["o"])))
+                except (ValueError, KeyError, TypeError):
+                    continue  # a torn last line (killed while appending)
 
     def bind(self, session: str, key_id: str) -> bool:
         """Bind ``session`` to ``key_id`` (first logon); False if it belongs to another key."""
@@ -104,6 +111,20 @@ class SessionBook:
         with open(self.folder / "orders.jsonl", "a") as f:
             f.write(json.dumps({"s": session, "c": cl_ord_id, "o": order_id}) + "\n")
 
+    def forget(self, order_id: int) -> None:
+        """Drop a finished order (retention): its ClOrdIDs stay known to the node (the
+        account's client order ids), which is where a reuse is detected afterwards."""
+        self.orders.pop(order_id, None)
+        for key in [k for k, v in self.by_cl.items() if v == order_id]:
+            del self.by_cl[key]
+
+    def rewrite(self, rows: list[tuple[str, str, int]]) -> None:
+        """Replace ``orders.jsonl`` with ``rows`` (at start: what is still kept)."""
+        path = self.folder / "orders.jsonl"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text("".join(json.dumps({"s": s, "c": c, "o": o}) + "\n" for s, c, o in rows))
+        tmp.replace(path)
+
 
 class FixGateway:
     """The application side of every FIX session of one ``atlas serve``."""
@@ -120,11 +141,52 @@ class FixGateway:
         self._live: set[str] = set()
         #: The sentence of each session's last refusal (for its log line).
         self._detail: dict[str, str] = {}
-        node = service.node
-        for order_id, (_, cl) in self.book.orders.items():
-            view = node.order(order_id)
-            if view is not None and order_id not in self.tracks:
+        #: Finished orders by the ts they ended, oldest first: forgotten ``order_retention_s``
+        #: after (the node's own order retention), so memory stays bounded.
+        self.ended: dict[int, int] = {}
+        retention = getattr(service.settings, "order_retention_s", None)
+        self.retention_ns = None if retention is None else int(retention * 1e9)
+        self._load()
+
+    def _load(self) -> None:
+        """The sessions' orders from ``orders.jsonl``, checked against the node: a row whose
+        order the node does not have (its commit was lost in a crash), whose first ClOrdID is
+        not the order's client order id (the id went to another order), or that finished more
+        than the retention ago is dropped; the file is rewritten with what is kept."""
+        node = self.service.node
+        now = node.clock.now()
+        kept: list[tuple[str, str, int]] = []
+        for session, cl, order_id in self.book.rows:
+            if order_id not in self.book.orders:
+                view = node.get_order(order_id)
+                if view is None or (view.client_order_id or cl) != cl:
+                    continue
+                if view.status in t.TERMINAL and self._expired(view.ts_last, now):
+                    continue
                 self.tracks[order_id] = OrderTrack.of_view(view, cl, seen_seq=node.seq)
+                if view.status in t.TERMINAL:
+                    self.ended[order_id] = view.ts_last
+            elif self.book.orders[order_id][0] != session:
+                continue
+            self.book.remember(session, cl, order_id)
+            self.tracks[order_id].cl_ord_id = cl
+            kept.append((session, cl, order_id))
+        self.book.rows = []
+        if kept or (self.book.folder / "orders.jsonl").exists():
+            self.book.rewrite(kept)
+
+    def _expired(self, ended_ts: int, now: int) -> bool:
+        return self.retention_ns is not None and ended_ts + self.retention_ns <= now
+
+    def prune(self, now: int) -> int:
+        """Forget the finished orders that ended more than the retention before ``now``; the
+        number forgotten."""
+        gone = [o for o, ts in self.ended.items() if self._expired(ts, now)]
+        for order_id in gone:
+            del self.ended[order_id]
+            self.tracks.pop(order_id, None)
+            self.book.forget(order_id)
+        return len(gone)
 
     # ------------------------------------------------------------------ sessions
     def check_logon(self, session: str, username: str | None, password: str | None) -> str | None:
@@ -236,6 +298,10 @@ class FixGateway:
                 continue
             for msg_type, fields in track.apply(event):
                 self.send(owner[0], msg_type, fields)
+            if track.status in t.TERMINAL and track.pending is None:
+                self.ended.setdefault(track.order_id, event.ts_event)
+        if events and self.ended:
+            self.prune(events[-1].ts_event)
 
     # ------------------------------------------------------------------ messages
     async def handle(self, session: str, msg_type: str, fields: dict[int, str]) -> str:
@@ -385,8 +451,8 @@ class FixGateway:
         track.qty = order.qty
         self.tracks[order_id] = track
         self.book.remember(session, cl, order_id)  # before the commit: its reports find it
+        self.book.persist(session, cl, order_id)  # checked against the node at load
         await self.service.durable()
-        self.book.persist(session, cl, order_id)
         if status != 422:
             return "ok"
         self._detail[session] = str(body["detail"])  # denied: journaled, reported from its event
@@ -429,9 +495,15 @@ class FixGateway:
             view = node.order(order_id)
             assert view is not None
             track = OrderTrack.of_view(view, view.client_order_id or str(order_id), node.seq)
-            self.tracks[order_id] = track
-            self.book.remember(session, track.cl_ord_id, order_id)
+            self._adopt(session, track)
         return track
+
+    def _adopt(self, session: str, track: OrderTrack) -> None:
+        """An order placed elsewhere (REST, or before) that this session now handles: its
+        reports go to the session, across restarts too."""
+        self.tracks[track.order_id] = track
+        self.book.remember(session, track.cl_ord_id, track.order_id)
+        self.book.persist(session, track.cl_ord_id, track.order_id)
 
     async def _cancel(self, session: str, key: ApiKey, fields: dict[int, str]) -> str:
         return await self._change(session, key, fields, "F")
@@ -447,6 +519,7 @@ class FixGateway:
         try:
             self._guard(key)
             track = self._find(session, key, fields, "cancel" if kind == "F" else "modify")
+            self._fresh(session, track, cl)
             before = track.pending
             track.pending = (cl, kind)
             if kind == "F":
@@ -479,13 +552,32 @@ class FixGateway:
                     text,
                     orig_cl_ord_id=fields.get(t.ORIG_CL_ORD_ID),
                     order_id=fields.get(t.ORDER_ID),
+                    ts=node.clock.now(),
                 ),
             )
             return reason
         self.book.remember(session, cl, track.order_id)
-        await self.service.durable()
         self.book.persist(session, cl, track.order_id)
+        await self.service.durable()
         return "ok"
+
+    def _fresh(self, session: str, track: OrderTrack, cl: str) -> None:
+        """A cancel or replace must carry a new ClOrdID (FIX 4.4: unique per session and
+        day): one this session used (kept while the orders it named are kept), or that is a
+        client order id of the account at the node (which remembers them across restarts, past
+        the gateway's retention), is refused as a duplicate (CxlRejReason 6)."""
+        if not cl:
+            raise Refusal("INVALID_FIELD", "ClOrdID(11) is required")
+        used = self.book.by_cl.get((session, cl))
+        if used is None:
+            view = self.service.node.find_order(track.account_id, None, cl)
+            used = view.order_id if view is not None else None
+        if used is not None:
+            raise Refusal(
+                "DUPLICATE_CLIENT_ORDER_ID",
+                f"ClOrdID {cl!r} was already used (order {used}): a cancel or replace needs a "
+                "new one",
+            )
 
     async def _status(self, session: str, key: ApiKey, fields: dict[int, str]) -> str:
         node = self.service.node
@@ -547,10 +639,10 @@ class FixGateway:
             if symbol is not None and view.symbol != symbol:
                 continue
             if view.order_id not in self.tracks:
-                self.tracks[view.order_id] = OrderTrack.of_view(
-                    view, view.client_order_id or str(view.order_id), node.seq
+                self._adopt(
+                    session,
+                    OrderTrack.of_view(view, view.client_order_id or str(view.order_id), node.seq),
                 )
-                self.book.remember(session, self.tracks[view.order_id].cl_ord_id, view.order_id)
             try:
                 node.cancel(account, view.order_id)
                 canceled += 1

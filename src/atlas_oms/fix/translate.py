@@ -87,7 +87,22 @@ ORD_REJ_REASON_OF = {
     "MAX_POSITION": "3",
 }
 #: CxlRejReason(102) of a refused cancel or replace.
-CXL_REJ_REASON_OF = {"ORDER_NOT_LIVE": "0", "UNKNOWN_ORDER": "1", "ORDER_PENDING": "3"}
+CXL_REJ_REASON_OF = {
+    "ORDER_NOT_LIVE": "0",
+    "UNKNOWN_ORDER": "1",
+    "ORDER_PENDING": "3",
+    "DUPLICATE_CLIENT_ORDER_ID": "6",
+}
+#: Statuses after which an order changes no more (LeavesQty 0; the gateway may forget it).
+TERMINAL = frozenset(
+    {
+        OrderStatus.FILLED,
+        OrderStatus.CANCELED,
+        OrderStatus.EXPIRED,
+        OrderStatus.REJECTED,
+        OrderStatus.DENIED,
+    }
+)
 
 
 class FixInvalid(Exception):
@@ -242,13 +257,7 @@ class OrderTrack:
 
     @property
     def leaves(self) -> Decimal:
-        if self.status in (
-            OrderStatus.FILLED,
-            OrderStatus.CANCELED,
-            OrderStatus.EXPIRED,
-            OrderStatus.REJECTED,
-            OrderStatus.DENIED,
-        ):
+        if self.status in TERMINAL:
             return Decimal(0)
         return max(Decimal(0), self.qty - self.cum_qty)
 
@@ -403,7 +412,9 @@ class OrderTrack:
                     kind = self.pending[1]
                     cl = self.pending[0]
                     self.pending = None
-                    out.append(("9", cancel_reject(self, cl, kind, event.reason, event.message)))
+                    out.append(
+                        ("9", cancel_reject(self, cl, kind, event.reason, event.message, ts=ts))
+                    )
             case ev.OrderFillBusted():
                 if event.order_status is not None:
                     self.status = event.order_status
@@ -432,15 +443,20 @@ def cancel_reject(
     message: str,
     orig_cl_ord_id: str | None = None,
     order_id: str | None = None,
+    ts: int | None = None,
 ) -> Fields:
-    """An OrderCancelReject(9): ``kind`` is the refused request's MsgType (F cancel, G replace)."""
+    """An OrderCancelReject(9): ``kind`` is the refused request's MsgType (F cancel, G replace).
+    OrigClOrdID is the last accepted ClOrdID of the order (FIX 4.4 D, "OrigClOrdID set to last
+    accepted ClOrdID"), or the request's own for an unknown order."""
     status = "8" if track is None else FIX_STATUS[track.status]
     orig = orig_cl_ord_id if track is None else track.cl_ord_id
+    stamp = [(TRANSACT_TIME, utc_timestamp(ts))] if ts is not None else []
     return [
         (ORDER_ID, order_id or (str(track.order_id) if track is not None else "NONE")),
         (CL_ORD_ID, cl_ord_id),
         (ORIG_CL_ORD_ID, orig or "NONE"),
         (ORD_STATUS, status),
+        *stamp,
         (CXL_REJ_RESPONSE_TO, "1" if kind == "F" else "2"),
         (CXL_REJ_REASON, CXL_REJ_REASON_OF.get(reason, "99")),
         (TEXT, f"{reason}: {message}"),
