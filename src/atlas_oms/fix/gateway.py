@@ -477,6 +477,9 @@ class FixGateway:
                 view = node.find_order(account, None, cl) if node.account(account) else None
                 order_id = view.order_id if view is not None else None
         owner = node.order_owner(order_id) if order_id is not None else None
+        if owner is None and order_id is not None:  # archived (finished, past the retention)
+            archived = node.get_order(order_id)
+            owner = archived.account_id if archived is not None else None
         if order_id is None or owner is None:
             raise Refusal("UNKNOWN_ORDER", f"no order {raw or cl!r}")
         try:
@@ -493,9 +496,10 @@ class FixGateway:
         track = self.tracks.get(order_id)
         if track is None:  # an order placed by REST (or before): adopted by this session
             view = node.order(order_id)
-            assert view is not None
             track = OrderTrack.of_view(view, view.client_order_id or str(order_id), node.seq)
             self._adopt(session, track)
+            if view.status in t.TERMINAL:  # asked about a finished order: forgotten again later
+                self.ended.setdefault(order_id, view.ts_last)
         return track
 
     def _adopt(self, session: str, track: OrderTrack) -> None:
