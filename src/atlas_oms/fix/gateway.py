@@ -361,6 +361,11 @@ class FixGateway:
             )
             return "COMMIT_TIMEOUT"
 
+    def _now(self) -> int:
+        """TransactTime(60) of an answer the gateway makes itself (a refusal, a status): the
+        node's clock, or the wall clock when the node's has not started (0)."""
+        return self.service.node.clock.now() or time.time_ns()
+
     def _exec_id(self) -> str:
         self._n += 1
         return f"x{time.time_ns()}-{self._n}"
@@ -396,7 +401,7 @@ class FixGateway:
                 existing = self.book.by_cl[(session, cl)]
                 if fields.get(97) == "Y" and existing in self.tracks:  # PossResend: its status
                     report = t.status_report(
-                        self.tracks[existing], self._exec_id(), node.clock.now(), None
+                        self.tracks[existing], self._exec_id(), self._now(), None
                     )
                     self.send(session, "8", report)
                     return "ok"
@@ -418,7 +423,7 @@ class FixGateway:
             self.send(
                 session,
                 "8",
-                t.rejected_order(fields, self._exec_id(), reason, text, node.clock.now()),
+                t.rejected_order(fields, self._exec_id(), reason, text, self._now()),
             )
             return reason
         placed = body.get("order", body)
@@ -435,7 +440,7 @@ class FixGateway:
                     self._exec_id(),
                     "DUPLICATE_CLIENT_ORDER_ID",
                     f"client order id {cl!r} already names order {order_id}",
-                    node.clock.now(),
+                    self._now(),
                 ),
             )
             return "DUPLICATE_CLIENT_ORDER_ID"
@@ -521,8 +526,10 @@ class FixGateway:
         track: OrderTrack | None = None
         before: tuple[str, str] | None = None
         try:
-            self._guard(key)
+            # The order first (read only), so that a rate-limited request's reject still shows
+            # it as it is (OrdStatus, OrigClOrdID); nothing is applied before the guard.
             track = self._find(session, key, fields, "cancel" if kind == "F" else "modify")
+            self._guard(key)
             self._fresh(session, track, cl)
             before = track.pending
             track.pending = (cl, kind)
@@ -556,7 +563,7 @@ class FixGateway:
                     text,
                     orig_cl_ord_id=fields.get(t.ORIG_CL_ORD_ID),
                     order_id=fields.get(t.ORDER_ID),
-                    ts=node.clock.now(),
+                    ts=self._now(),
                 ),
             )
             return reason
@@ -584,7 +591,6 @@ class FixGateway:
             )
 
     async def _status(self, session: str, key: ApiKey, fields: dict[int, str]) -> str:
-        node = self.service.node
         req = fields.get(790)
         try:
             self._guard(key)
@@ -592,7 +598,7 @@ class FixGateway:
         except (Refusal, FixInvalid) as exc:
             reason, text = _why(exc)
             self._detail[session] = text
-            out = t.rejected_order(fields, self._exec_id(), reason, text, node.clock.now())
+            out = t.rejected_order(fields, self._exec_id(), reason, text, self._now())
             out = [
                 (150, "I") if tag == 150 else (103, "5") if tag == 103 else (tag, v)
                 for tag, v in out
@@ -601,7 +607,7 @@ class FixGateway:
                 out.append((790, req))
             self.send(session, "8", out)
             return reason
-        self.send(session, "8", t.status_report(track, self._exec_id(), node.clock.now(), req))
+        self.send(session, "8", t.status_report(track, self._exec_id(), self._now(), req))
         return "ok"
 
     async def _mass_cancel(self, session: str, key: ApiKey, fields: dict[int, str]) -> str:
