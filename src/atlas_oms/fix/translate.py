@@ -233,6 +233,9 @@ class OrderTrack:
     #: Events up to this seq are already in the picture (seeded from a view at start).
     seen_seq: int = 0
     history: list[str] = field(default_factory=list)
+    #: PENDING_CANCEL / PENDING_REPLACE while the venue has not answered the request: FIX's
+    #: order state precedence shows it over (Partially) Filled in the fills that race it.
+    in_pending: OrderStatus | None = None
 
     @classmethod
     def of_view(cls, view: OrderView, cl_ord_id: str, seen_seq: int = 0) -> OrderTrack:
@@ -262,13 +265,26 @@ class OrderTrack:
         return max(Decimal(0), self.qty - self.cum_qty)
 
     @property
+    def ord_status(self) -> str:
+        """OrdStatus(39) now: a pending cancel or replace outranks (partially) filled."""
+        return FIX_STATUS[self.in_pending if self.in_pending is not None else self.status]
+
+    @property
     def avg_px(self) -> Decimal:
         return self.notional / self.cum_qty if self.cum_qty else Decimal(0)
 
     def report(
-        self, exec_id: str, exec_type: str, ts: int, *, text: str | None = None, **extra: str
+        self,
+        exec_id: str,
+        exec_type: str,
+        ts: int,
+        *,
+        text: str | None = None,
+        ord_status: str | None = None,
+        **extra: str,
     ) -> Fields:
-        """An ExecutionReport(8) of this order as it now is."""
+        """An ExecutionReport(8) of this order as it now is (``ord_status``: OrdStatus(39) when
+        it is not the status's own, e.g. pending over filled)."""
         out: Fields = [
             (ORDER_ID, str(self.order_id)),
             (CL_ORD_ID, extra.pop("cl_ord_id", self.cl_ord_id)),
@@ -279,7 +295,7 @@ class OrderTrack:
         out += [
             (EXEC_ID, exec_id),
             (EXEC_TYPE, exec_type),
-            (ORD_STATUS, FIX_STATUS[self.status]),
+            (ORD_STATUS, ord_status or self.ord_status),
             (ACCOUNT, self.account_id),
             (SYMBOL, self.symbol),
             (SIDE, FIX_SIDE[self.side]),
@@ -320,6 +336,15 @@ class OrderTrack:
                 out.append(("8", self.report(f"{eid}-0", "0", ts)))
                 self.status = before
 
+        if isinstance(
+            event,
+            ev.OrderCanceled
+            | ev.OrderReplaced
+            | ev.OrderExpired
+            | ev.OrderCancelRejected
+            | ev.OrderModifyRejected,
+        ):
+            self.in_pending = None  # the request is answered (or the order is done)
         match event:
             case ev.OrderAccepted():
                 if not self.acked:
@@ -360,19 +385,16 @@ class OrderTrack:
                     self.status = OrderStatus.FILLED
                 else:
                     self.status = OrderStatus.PARTIALLY_FILLED
-                out.append(
-                    (
-                        "8",
-                        self.report(eid, "F", ts, t32=dec(event.last_qty), t31=dec(event.last_px)),
-                    )
-                )
+                shown = FIX_STATUS[self.in_pending] if self.in_pending is not None else None
+                fills = {"t32": dec(event.last_qty), "t31": dec(event.last_px)}
+                out.append(("8", self.report(eid, "F", ts, ord_status=shown, **fills)))
             case ev.OrderPendingCancel():
                 new_first()
-                self.status = OrderStatus.PENDING_CANCEL
+                self.status = self.in_pending = OrderStatus.PENDING_CANCEL
                 out.append(("8", self.report(eid, "6", ts, **self._pending_ids("F"))))
             case ev.OrderPendingReplace():
                 new_first()
-                self.status = OrderStatus.PENDING_REPLACE
+                self.status = self.in_pending = OrderStatus.PENDING_REPLACE
                 out.append(("8", self.report(eid, "E", ts, **self._pending_ids("G"))))
             case ev.OrderCanceled():
                 new_first()
@@ -448,7 +470,7 @@ def cancel_reject(
     """An OrderCancelReject(9): ``kind`` is the refused request's MsgType (F cancel, G replace).
     OrigClOrdID is the last accepted ClOrdID of the order (FIX 4.4 D, "OrigClOrdID set to last
     accepted ClOrdID"), or the request's own for an unknown order."""
-    status = "8" if track is None else FIX_STATUS[track.status]
+    status = "8" if track is None else track.ord_status
     orig = orig_cl_ord_id if track is None else track.cl_ord_id
     stamp = [(TRANSACT_TIME, utc_timestamp(ts))] if ts is not None else []
     return [
