@@ -222,3 +222,37 @@ def test_d_order_rejected_carries_ordrejreason_and_no_leaves(desk: Desk, c: Init
 def test_every_exec_id_of_the_session_is_unique(desk: Desk) -> None:
     seen = [f[17] for t, f in desk.client.app.seen if t == "8"]
     assert seen and len(seen) == len(set(seen))
+
+
+def test_d_replace_may_not_change_side_or_symbol(desk: Desk, c: Initiator) -> None:
+    cl = c.cl()
+    c.new_order(cl, "1", "0.1", "30100")
+    order_id = c.expect("8", t150="0", t11=cl)[37]
+    bad = c.cl()
+    c.send(
+        "G",
+        (11, bad),
+        (41, cl),
+        (55, "BTC/USDT"),
+        (54, "2"),
+        (40, "2"),
+        (38, "0.1"),
+        (44, "30101"),
+        (60, NOW),
+    )
+    reject = c.expect("9", t434="2", t102="99", t11=bad, t41=cl, t39="0", t37=order_id)
+    assert reject[58].startswith("UNSUPPORTED_CHANGE: Side(54)")
+    # The refused ClOrdID was not taken: a good replace may use it.
+    c.send(
+        "G",
+        (11, bad),
+        (41, cl),
+        (55, "BTC/USDT"),
+        (54, "1"),
+        (40, "2"),
+        (38, "0.1"),
+        (44, "30101"),
+        (60, NOW),
+    )
+    c.expect("8", t150="E", t11=bad, t41=cl)
+    c.expect("8", t150="5", t11=bad, t41=cl, t44="30101", t37=order_id)

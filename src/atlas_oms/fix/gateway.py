@@ -536,6 +536,7 @@ class FixGateway:
             if kind == "F":
                 node.cancel(track.account_id, track.order_id)
             else:
+                t.same_order(track, fields)
                 qty = t.decimal_of(fields, t.ORDER_QTY, "OrderQty")
                 price = t.decimal_of(fields, t.PRICE, "Price")
                 stop = t.decimal_of(fields, t.STOP_PX, "StopPx")

@@ -199,6 +199,26 @@ def submit_fields(fields: dict[int, str], account_id: str) -> dict[str, Any]:
     return out
 
 
+def same_order(track: OrderTrack, fields: dict[int, str]) -> None:
+    """A cancel/replace may change quantity, price and stop price only: another Symbol, Side,
+    OrdType or TimeInForce is refused (FIX lets a broker refuse what it cannot amend)."""
+    checks = (
+        (SYMBOL, "Symbol", track.symbol),
+        (SIDE, "Side", FIX_SIDE[track.side]),
+        (ORD_TYPE, "OrdType", FIX_ORD_TYPE[track.order_type]),
+        (TIF, "TimeInForce", FIX_TIF.get(track.tif)),
+    )
+    for tag, name, now in checks:
+        given = fields.get(tag)
+        if given is not None and now is not None and given != now:
+            raise FixInvalid(
+                "UNSUPPORTED_CHANGE",
+                f"{name}({tag}) cannot be changed by a replace ({now!r} -> {given!r}): "
+                "cancel and send a new order",
+                tag,
+            )
+
+
 def dec(value: Decimal | None) -> str:
     """An exact decimal string, never an exponent (0 for None)."""
     if value is None:
