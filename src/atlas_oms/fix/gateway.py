@@ -78,6 +78,8 @@ class SessionBook:
         #: (session, ClOrdID) -> order id, and order id -> (session, current ClOrdID).
         self.by_cl: dict[tuple[str, str], int] = {}
         self.orders: dict[int, tuple[str, str]] = {}
+        #: order id -> every (session, ClOrdID) that names it (to forget them together).
+        self.names: dict[int, list[tuple[str, str]]] = {}
         #: The rows as read (session, ClOrdID, order id), in file order: checked against the
         #: node by the gateway (:meth:`FixGateway._load`) before they are remembered.
         self.rows: list[tuple[str, str, int]] = []
@@ -104,7 +106,9 @@ class SessionBook:
             return True
 
     def remember(self, session: str, cl_ord_id: str, order_id: int) -> None:
-        self.by_cl[(session, cl_ord_id)] = order_id
+        if self.by_cl.get((session, cl_ord_id)) != order_id:
+            self.by_cl[(session, cl_ord_id)] = order_id
+            self.names.setdefault(order_id, []).append((session, cl_ord_id))
         self.orders[order_id] = (session, cl_ord_id)
 
     def persist(self, session: str, cl_ord_id: str, order_id: int) -> None:
@@ -115,8 +119,9 @@ class SessionBook:
         """Drop a finished order (retention): its ClOrdIDs stay known to the node (the
         account's client order ids), which is where a reuse is detected afterwards."""
         self.orders.pop(order_id, None)
-        for key in [k for k, v in self.by_cl.items() if v == order_id]:
-            del self.by_cl[key]
+        for key in self.names.pop(order_id, ()):
+            if self.by_cl.get(key) == order_id:
+                del self.by_cl[key]
 
     def rewrite(self, rows: list[tuple[str, str, int]]) -> None:
         """Replace ``orders.jsonl`` with ``rows`` (at start: what is still kept)."""
@@ -181,7 +186,11 @@ class FixGateway:
     def prune(self, now: int) -> int:
         """Forget the finished orders that ended more than the retention before ``now``; the
         number forgotten."""
-        gone = [o for o, ts in self.ended.items() if self._expired(ts, now)]
+        gone = []
+        for order_id, ts in self.ended.items():  # in the order they ended (nearly: adopted
+            if not self._expired(ts, now):  # archived orders may wait behind younger ones)
+                break
+            gone.append(order_id)
         for order_id in gone:
             del self.ended[order_id]
             self.tracks.pop(order_id, None)
