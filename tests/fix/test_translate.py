@@ -222,3 +222,60 @@ def test_rejects_without_an_order() -> None:
     assert refused[58] == "RATE_LIMITED: slow"
     unknown = dict(cancel_reject(None, "c", "G", "UNKNOWN_ORDER", "no order", orig_cl_ord_id="o"))
     assert (unknown[102], unknown[434], unknown[41], unknown[39]) == ("1", "2", "o", "8")
+
+
+def test_d_requests_on_a_pending_order_are_rejected_as_already_pending() -> None:
+    """Matrix "broker rejects the second as order is pending": CxlRejReason 3, OrdStatus the
+    pending one, OrigClOrdID the last accepted ClOrdID (not the one in flight), TransactTime."""
+    t = track()
+    t.apply(ev.OrderAccepted(seq=1, ts_event=1, order_id=7, venue_order_id=None))
+    t.pending = ("Y", "F")
+    t.apply(ev.OrderPendingCancel(seq=2, ts_event=2, order_id=7))
+    for kind, to in (("F", "1"), ("G", "2")):
+        out = dict(cancel_reject(t, "Z", kind, "ORDER_PENDING", "pending cancel", ts=3 * 10**9))
+        assert (out[11], out[41], out[39], out[102], out[434]) == ("Z", "A", "6", "3", to)
+        assert out[60] == "19700101-00:00:03.000"
+    dup = dict(cancel_reject(t, "A", "G", "DUPLICATE_CLIENT_ORDER_ID", "reused", ts=0))
+    assert dup[102] == "6"
+
+
+def test_d_a_fill_while_replace_is_pending_shows_the_original_order() -> None:
+    """Fills during Pending Replace carry the original ClOrdID, OrderQty and price; the
+    Replaced report then the new ones, with CumQty and AvgPx carried."""
+    t = track(qty="1", price="100")
+    t.apply(ev.OrderAccepted(seq=1, ts_event=1, order_id=7, venue_order_id=None))
+    t.apply(fill(2, "0.25", "100", OrderStatus.PARTIALLY_FILLED))
+    t.pending = ("B", "G")
+    t.apply(
+        ev.OrderPendingReplace(
+            seq=3,
+            ts_event=3,
+            order_id=7,
+            qty=Decimal(2),
+            price=Decimal(99),
+            trigger_price=None,
+            reserve_extra=Decimal(0),
+        )
+    )
+    raced = one(t.apply(fill(4, "0.5", "100.3", OrderStatus.PARTIALLY_FILLED)))
+    # Order state precedence: Pending Replace over Partially Filled (matrix D10, row 6).
+    assert (raced[11], raced[38], raced[44], raced[39]) == ("A", "1", "100", "E")
+    assert (raced[14], raced[151], raced[32], raced[31]) == ("0.75", "0.25", "0.5", "100.3")
+    assert raced[6] == "100.2"  # (0.25 x 100 + 0.5 x 100.3) / 0.75
+    done = one(
+        t.apply(
+            ev.OrderReplaced(
+                seq=5,
+                ts_event=5,
+                order_id=7,
+                qty=Decimal(2),
+                price=Decimal(99),
+                trigger_price=None,
+                reserve_unit=Decimal(0),
+                order_status=OrderStatus.PARTIALLY_FILLED,
+            )
+        )
+    )
+    assert (done[11], done[41], done[38], done[44]) == ("B", "A", "2", "99")
+    assert (done[14], done[151], done[6]) == ("0.75", "1.25", "100.2")
+    assert 32 not in done and 31 not in done

@@ -62,8 +62,10 @@ class Refusal(Exception):
 class SessionBook:
     """What the gateway keeps on disk (``<data_dir>/fix/``): which key each session belongs to
     (bound at its first logon: ``sessions.json``) and which orders each session placed with their
-    ClOrdID chains (``orders.jsonl``, one line per new order or accepted ClOrdID, written after
-    the order is durable). Sequence numbers and sent messages are QuickFIX's FileStore's."""
+    ClOrdID chains (``orders.jsonl``, one line per new order or accepted ClOrdID, written before
+    the answer waits for the commit, so a crash cannot lose an acknowledged order's owner; a line
+    whose commit was lost is dropped at load, as its order is not the node's or has another
+    client order id). Sequence numbers and sent messages are QuickFIX's FileStore's."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -77,12 +79,19 @@ class SessionBook:
         self.by_cl: dict[tuple[str, str], int] = {}
         self.orders: dict[int, tuple[str, str]] = {}
         self._out: TextIO | None = None
+        #: order id -> every (session, ClOrdID) that names it (to forget them together).
+        self.names: dict[int, list[tuple[str, str]]] = {}
+        #: The rows as read (session, ClOrdID, order id), in file order: checked against the
+        #: node by the gateway (:meth:`FixGateway._load`) before they are remembered.
+        self.rows: list[tuple[str, str, int]] = []
         lines = folder / "orders.jsonl"
         if lines.exists():
             for line in lines.read_text().splitlines():
-                if line.strip():
+                try:
                     row = json.loads(line)
-                    self.remember(row["s"], row["c"], int(row["o"]))
+                    self.rows.append((row["s"], row["c"], int(row["o"])))
+                except (ValueError, KeyError, TypeError):
+                    continue  # a torn last line (killed while appending)
 
     def bind(self, session: str, key_id: str) -> bool:
         """Bind ``session`` to ``key_id`` (first logon); False if it belongs to another key."""
@@ -98,7 +107,9 @@ class SessionBook:
             return True
 
     def remember(self, session: str, cl_ord_id: str, order_id: int) -> None:
-        self.by_cl[(session, cl_ord_id)] = order_id
+        if self.by_cl.get((session, cl_ord_id)) != order_id:
+            self.by_cl[(session, cl_ord_id)] = order_id
+            self.names.setdefault(order_id, []).append((session, cl_ord_id))
         self.orders[order_id] = (session, cl_ord_id)
 
     def persist(self, session: str, cl_ord_id: str, order_id: int) -> None:
@@ -113,6 +124,22 @@ class SessionBook:
         if self._out is not None:
             self._out.close()
             self._out = None
+
+    def forget(self, order_id: int) -> None:
+        """Drop a finished order (retention): its ClOrdIDs stay known to the node (the
+        account's client order ids), which is where a reuse is detected afterwards."""
+        self.orders.pop(order_id, None)
+        for key in self.names.pop(order_id, ()):
+            if self.by_cl.get(key) == order_id:
+                del self.by_cl[key]
+
+    def rewrite(self, rows: list[tuple[str, str, int]]) -> None:
+        """Replace ``orders.jsonl`` with ``rows`` (at start: what is still kept)."""
+        self.close()  # the append handle would go on writing to the replaced file
+        path = self.folder / "orders.jsonl"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text("".join(json.dumps({"s": s, "c": c, "o": o}) + "\n" for s, c, o in rows))
+        tmp.replace(path)
 
 
 class FixGateway:
@@ -130,11 +157,56 @@ class FixGateway:
         self._live: set[str] = set()
         #: The sentence of each session's last refusal (for its log line).
         self._detail: dict[str, str] = {}
-        node = service.node
-        for order_id, (_, cl) in self.book.orders.items():
-            view = node.order(order_id)
-            if view is not None and order_id not in self.tracks:
+        #: Finished orders by the ts they ended, oldest first: forgotten ``order_retention_s``
+        #: after (the node's own order retention), so memory stays bounded.
+        self.ended: dict[int, int] = {}
+        retention = getattr(service.settings, "order_retention_s", None)
+        self.retention_ns = None if retention is None else int(retention * 1e9)
+        self._load()
+
+    def _load(self) -> None:
+        """The sessions' orders from ``orders.jsonl``, checked against the node: a row whose
+        order the node does not have (its commit was lost in a crash), whose first ClOrdID is
+        not the order's client order id (the id went to another order), or that finished more
+        than the retention ago is dropped; the file is rewritten with what is kept."""
+        node = self.service.node
+        now = node.clock.now()
+        kept: list[tuple[str, str, int]] = []
+        for session, cl, order_id in self.book.rows:
+            if order_id not in self.book.orders:
+                view = node.get_order(order_id)
+                if view is None or (view.client_order_id or cl) != cl:
+                    continue
+                if view.status in t.TERMINAL and self._expired(view.ts_last, now):
+                    continue
                 self.tracks[order_id] = OrderTrack.of_view(view, cl, seen_seq=node.seq)
+                if view.status in t.TERMINAL:
+                    self.ended[order_id] = view.ts_last
+            elif self.book.orders[order_id][0] != session:
+                continue
+            self.book.remember(session, cl, order_id)
+            self.tracks[order_id].cl_ord_id = cl
+            kept.append((session, cl, order_id))
+        self.book.rows = []
+        if kept or (self.book.folder / "orders.jsonl").exists():
+            self.book.rewrite(kept)
+
+    def _expired(self, ended_ts: int, now: int) -> bool:
+        return self.retention_ns is not None and ended_ts + self.retention_ns <= now
+
+    def prune(self, now: int) -> int:
+        """Forget the finished orders that ended more than the retention before ``now``; the
+        number forgotten."""
+        gone = []
+        for order_id, ts in self.ended.items():  # in the order they ended (nearly: adopted
+            if not self._expired(ts, now):  # archived orders may wait behind younger ones)
+                break
+            gone.append(order_id)
+        for order_id in gone:
+            del self.ended[order_id]
+            self.tracks.pop(order_id, None)
+            self.book.forget(order_id)
+        return len(gone)
 
     # ------------------------------------------------------------------ sessions
     def check_logon(self, session: str, username: str | None, password: str | None) -> str | None:
@@ -247,6 +319,10 @@ class FixGateway:
                 continue
             for msg_type, fields in track.apply(event):
                 self.send(owner[0], msg_type, fields)
+            if track.status in t.TERMINAL and track.pending is None:
+                self.ended.setdefault(track.order_id, event.ts_event)
+        if events and self.ended:
+            self.prune(events[-1].ts_event)
 
     # ------------------------------------------------------------------ messages
     async def handle(self, session: str, msg_type: str, fields: dict[int, str]) -> str:
@@ -306,6 +382,11 @@ class FixGateway:
             )
             return "COMMIT_TIMEOUT"
 
+    def _now(self) -> int:
+        """TransactTime(60) of an answer the gateway makes itself (a refusal, a status): the
+        node's clock, or the wall clock when the node's has not started (0)."""
+        return self.service.node.clock.now() or time.time_ns()
+
     def _exec_id(self) -> str:
         self._n += 1
         return f"x{time.time_ns()}-{self._n}"
@@ -341,7 +422,7 @@ class FixGateway:
                 existing = self.book.by_cl[(session, cl)]
                 if fields.get(97) == "Y" and existing in self.tracks:  # PossResend: its status
                     report = t.status_report(
-                        self.tracks[existing], self._exec_id(), node.clock.now(), None
+                        self.tracks[existing], self._exec_id(), self._now(), None
                     )
                     self.send(session, "8", report)
                     return "ok"
@@ -363,7 +444,7 @@ class FixGateway:
             self.send(
                 session,
                 "8",
-                t.rejected_order(fields, self._exec_id(), reason, text, node.clock.now()),
+                t.rejected_order(fields, self._exec_id(), reason, text, self._now()),
             )
             return reason
         placed = body.get("order", body)
@@ -380,7 +461,7 @@ class FixGateway:
                     self._exec_id(),
                     "DUPLICATE_CLIENT_ORDER_ID",
                     f"client order id {cl!r} already names order {order_id}",
-                    node.clock.now(),
+                    self._now(),
                 ),
             )
             return "DUPLICATE_CLIENT_ORDER_ID"
@@ -396,8 +477,8 @@ class FixGateway:
         track.qty = order.qty
         self.tracks[order_id] = track
         self.book.remember(session, cl, order_id)  # before the commit: its reports find it
+        self.book.persist(session, cl, order_id)  # checked against the node at load
         await self.service.durable()
-        self.book.persist(session, cl, order_id)
         if status != 422:
             return "ok"
         self._detail[session] = str(body["detail"])  # denied: journaled, reported from its event
@@ -422,6 +503,9 @@ class FixGateway:
                 view = node.find_order(account, None, cl) if node.account(account) else None
                 order_id = view.order_id if view is not None else None
         owner = node.order_owner(order_id) if order_id is not None else None
+        if owner is None and order_id is not None:  # archived (finished, past the retention)
+            archived = node.get_order(order_id)
+            owner = archived.account_id if archived is not None else None
         if order_id is None or owner is None:
             raise Refusal("UNKNOWN_ORDER", f"no order {raw or cl!r}")
         try:
@@ -438,11 +522,18 @@ class FixGateway:
         track = self.tracks.get(order_id)
         if track is None:  # an order placed by REST (or before): adopted by this session
             view = node.order(order_id)
-            assert view is not None
             track = OrderTrack.of_view(view, view.client_order_id or str(order_id), node.seq)
-            self.tracks[order_id] = track
-            self.book.remember(session, track.cl_ord_id, order_id)
+            self._adopt(session, track)
+            if view.status in t.TERMINAL:  # asked about a finished order: forgotten again later
+                self.ended.setdefault(order_id, view.ts_last)
         return track
+
+    def _adopt(self, session: str, track: OrderTrack) -> None:
+        """An order placed elsewhere (REST, or before) that this session now handles: its
+        reports go to the session, across restarts too."""
+        self.tracks[track.order_id] = track
+        self.book.remember(session, track.cl_ord_id, track.order_id)
+        self.book.persist(session, track.cl_ord_id, track.order_id)
 
     async def _cancel(self, session: str, key: ApiKey, fields: dict[int, str]) -> str:
         return await self._change(session, key, fields, "F")
@@ -456,13 +547,17 @@ class FixGateway:
         track: OrderTrack | None = None
         before: tuple[str, str] | None = None
         try:
-            self._guard(key)
+            # The order first (read only), so that a rate-limited request's reject still shows
+            # it as it is (OrdStatus, OrigClOrdID); nothing is applied before the guard.
             track = self._find(session, key, fields, "cancel" if kind == "F" else "modify")
+            self._guard(key)
+            self._fresh(session, track, cl)
             before = track.pending
             track.pending = (cl, kind)
             if kind == "F":
                 node.cancel(track.account_id, track.order_id)
             else:
+                t.same_order(track, fields)
                 qty = t.decimal_of(fields, t.ORDER_QTY, "OrderQty")
                 price = t.decimal_of(fields, t.PRICE, "Price")
                 stop = t.decimal_of(fields, t.STOP_PX, "StopPx")
@@ -490,16 +585,34 @@ class FixGateway:
                     text,
                     orig_cl_ord_id=fields.get(t.ORIG_CL_ORD_ID),
                     order_id=fields.get(t.ORDER_ID),
+                    ts=self._now(),
                 ),
             )
             return reason
         self.book.remember(session, cl, track.order_id)
-        await self.service.durable()
         self.book.persist(session, cl, track.order_id)
+        await self.service.durable()
         return "ok"
 
+    def _fresh(self, session: str, track: OrderTrack, cl: str) -> None:
+        """A cancel or replace must carry a new ClOrdID (FIX 4.4: unique per session and
+        day): one this session used (kept while the orders it named are kept), or that is a
+        client order id of the account at the node (which remembers them across restarts, past
+        the gateway's retention), is refused as a duplicate (CxlRejReason 6)."""
+        if not cl:
+            raise Refusal("INVALID_FIELD", "ClOrdID(11) is required")
+        used = self.book.by_cl.get((session, cl))
+        if used is None:
+            view = self.service.node.find_order(track.account_id, None, cl)
+            used = view.order_id if view is not None else None
+        if used is not None:
+            raise Refusal(
+                "DUPLICATE_CLIENT_ORDER_ID",
+                f"ClOrdID {cl!r} was already used (order {used}): a cancel or replace needs a "
+                "new one",
+            )
+
     async def _status(self, session: str, key: ApiKey, fields: dict[int, str]) -> str:
-        node = self.service.node
         req = fields.get(790)
         try:
             self._guard(key)
@@ -507,7 +620,7 @@ class FixGateway:
         except (Refusal, FixInvalid) as exc:
             reason, text = _why(exc)
             self._detail[session] = text
-            out = t.rejected_order(fields, self._exec_id(), reason, text, node.clock.now())
+            out = t.rejected_order(fields, self._exec_id(), reason, text, self._now())
             out = [
                 (150, "I") if tag == 150 else (103, "5") if tag == 103 else (tag, v)
                 for tag, v in out
@@ -516,7 +629,7 @@ class FixGateway:
                 out.append((790, req))
             self.send(session, "8", out)
             return reason
-        self.send(session, "8", t.status_report(track, self._exec_id(), node.clock.now(), req))
+        self.send(session, "8", t.status_report(track, self._exec_id(), self._now(), req))
         return "ok"
 
     async def _mass_cancel(self, session: str, key: ApiKey, fields: dict[int, str]) -> str:
@@ -558,10 +671,10 @@ class FixGateway:
             if symbol is not None and view.symbol != symbol:
                 continue
             if view.order_id not in self.tracks:
-                self.tracks[view.order_id] = OrderTrack.of_view(
-                    view, view.client_order_id or str(view.order_id), node.seq
+                self._adopt(
+                    session,
+                    OrderTrack.of_view(view, view.client_order_id or str(view.order_id), node.seq),
                 )
-                self.book.remember(session, self.tracks[view.order_id].cl_ord_id, view.order_id)
             try:
                 node.cancel(account, view.order_id)
                 canceled += 1

@@ -87,7 +87,22 @@ ORD_REJ_REASON_OF = {
     "MAX_POSITION": "3",
 }
 #: CxlRejReason(102) of a refused cancel or replace.
-CXL_REJ_REASON_OF = {"ORDER_NOT_LIVE": "0", "UNKNOWN_ORDER": "1", "ORDER_PENDING": "3"}
+CXL_REJ_REASON_OF = {
+    "ORDER_NOT_LIVE": "0",
+    "UNKNOWN_ORDER": "1",
+    "ORDER_PENDING": "3",
+    "DUPLICATE_CLIENT_ORDER_ID": "6",
+}
+#: Statuses after which an order changes no more (LeavesQty 0; the gateway may forget it).
+TERMINAL = frozenset(
+    {
+        OrderStatus.FILLED,
+        OrderStatus.CANCELED,
+        OrderStatus.EXPIRED,
+        OrderStatus.REJECTED,
+        OrderStatus.DENIED,
+    }
+)
 
 
 class FixInvalid(Exception):
@@ -184,6 +199,26 @@ def submit_fields(fields: dict[int, str], account_id: str) -> dict[str, Any]:
     return out
 
 
+def same_order(track: OrderTrack, fields: dict[int, str]) -> None:
+    """A cancel/replace may change quantity, price and stop price only: another Symbol, Side,
+    OrdType or TimeInForce is refused (FIX lets a broker refuse what it cannot amend)."""
+    checks = (
+        (SYMBOL, "Symbol", track.symbol),
+        (SIDE, "Side", FIX_SIDE[track.side]),
+        (ORD_TYPE, "OrdType", FIX_ORD_TYPE[track.order_type]),
+        (TIF, "TimeInForce", FIX_TIF.get(track.tif)),
+    )
+    for tag, name, now in checks:
+        given = fields.get(tag)
+        if given is not None and now is not None and given != now:
+            raise FixInvalid(
+                "UNSUPPORTED_CHANGE",
+                f"{name}({tag}) cannot be changed by a replace ({now!r} -> {given!r}): "
+                "cancel and send a new order",
+                tag,
+            )
+
+
 def dec(value: Decimal | None) -> str:
     """An exact decimal string, never an exponent (0 for None)."""
     if value is None:
@@ -218,6 +253,9 @@ class OrderTrack:
     #: Events up to this seq are already in the picture (seeded from a view at start).
     seen_seq: int = 0
     history: list[str] = field(default_factory=list)
+    #: PENDING_CANCEL / PENDING_REPLACE while the venue has not answered the request: FIX's
+    #: order state precedence shows it over (Partially) Filled in the fills that race it.
+    in_pending: OrderStatus | None = None
 
     @classmethod
     def of_view(cls, view: OrderView, cl_ord_id: str, seen_seq: int = 0) -> OrderTrack:
@@ -242,24 +280,31 @@ class OrderTrack:
 
     @property
     def leaves(self) -> Decimal:
-        if self.status in (
-            OrderStatus.FILLED,
-            OrderStatus.CANCELED,
-            OrderStatus.EXPIRED,
-            OrderStatus.REJECTED,
-            OrderStatus.DENIED,
-        ):
+        if self.status in TERMINAL:
             return Decimal(0)
         return max(Decimal(0), self.qty - self.cum_qty)
+
+    @property
+    def ord_status(self) -> str:
+        """OrdStatus(39) now: a pending cancel or replace outranks (partially) filled."""
+        return FIX_STATUS[self.in_pending if self.in_pending is not None else self.status]
 
     @property
     def avg_px(self) -> Decimal:
         return self.notional / self.cum_qty if self.cum_qty else Decimal(0)
 
     def report(
-        self, exec_id: str, exec_type: str, ts: int, *, text: str | None = None, **extra: str
+        self,
+        exec_id: str,
+        exec_type: str,
+        ts: int,
+        *,
+        text: str | None = None,
+        ord_status: str | None = None,
+        **extra: str,
     ) -> Fields:
-        """An ExecutionReport(8) of this order as it now is."""
+        """An ExecutionReport(8) of this order as it now is (``ord_status``: OrdStatus(39) when
+        it is not the status's own, e.g. pending over filled)."""
         out: Fields = [
             (ORDER_ID, str(self.order_id)),
             (CL_ORD_ID, extra.pop("cl_ord_id", self.cl_ord_id)),
@@ -270,7 +315,7 @@ class OrderTrack:
         out += [
             (EXEC_ID, exec_id),
             (EXEC_TYPE, exec_type),
-            (ORD_STATUS, FIX_STATUS[self.status]),
+            (ORD_STATUS, ord_status or self.ord_status),
             (ACCOUNT, self.account_id),
             (SYMBOL, self.symbol),
             (SIDE, FIX_SIDE[self.side]),
@@ -311,6 +356,15 @@ class OrderTrack:
                 out.append(("8", self.report(f"{eid}-0", "0", ts)))
                 self.status = before
 
+        if isinstance(
+            event,
+            ev.OrderCanceled
+            | ev.OrderReplaced
+            | ev.OrderExpired
+            | ev.OrderCancelRejected
+            | ev.OrderModifyRejected,
+        ):
+            self.in_pending = None  # the request is answered (or the order is done)
         match event:
             case ev.OrderAccepted():
                 if not self.acked:
@@ -351,19 +405,16 @@ class OrderTrack:
                     self.status = OrderStatus.FILLED
                 else:
                     self.status = OrderStatus.PARTIALLY_FILLED
-                out.append(
-                    (
-                        "8",
-                        self.report(eid, "F", ts, t32=dec(event.last_qty), t31=dec(event.last_px)),
-                    )
-                )
+                shown = FIX_STATUS[self.in_pending] if self.in_pending is not None else None
+                fills = {"t32": dec(event.last_qty), "t31": dec(event.last_px)}
+                out.append(("8", self.report(eid, "F", ts, ord_status=shown, **fills)))
             case ev.OrderPendingCancel():
                 new_first()
-                self.status = OrderStatus.PENDING_CANCEL
+                self.status = self.in_pending = OrderStatus.PENDING_CANCEL
                 out.append(("8", self.report(eid, "6", ts, **self._pending_ids("F"))))
             case ev.OrderPendingReplace():
                 new_first()
-                self.status = OrderStatus.PENDING_REPLACE
+                self.status = self.in_pending = OrderStatus.PENDING_REPLACE
                 out.append(("8", self.report(eid, "E", ts, **self._pending_ids("G"))))
             case ev.OrderCanceled():
                 new_first()
@@ -403,7 +454,9 @@ class OrderTrack:
                     kind = self.pending[1]
                     cl = self.pending[0]
                     self.pending = None
-                    out.append(("9", cancel_reject(self, cl, kind, event.reason, event.message)))
+                    out.append(
+                        ("9", cancel_reject(self, cl, kind, event.reason, event.message, ts=ts))
+                    )
             case ev.OrderFillBusted():
                 if event.order_status is not None:
                     self.status = event.order_status
@@ -432,15 +485,20 @@ def cancel_reject(
     message: str,
     orig_cl_ord_id: str | None = None,
     order_id: str | None = None,
+    ts: int | None = None,
 ) -> Fields:
-    """An OrderCancelReject(9): ``kind`` is the refused request's MsgType (F cancel, G replace)."""
-    status = "8" if track is None else FIX_STATUS[track.status]
+    """An OrderCancelReject(9): ``kind`` is the refused request's MsgType (F cancel, G replace).
+    OrigClOrdID is the last accepted ClOrdID of the order (FIX 4.4 D, "OrigClOrdID set to last
+    accepted ClOrdID"), or the request's own for an unknown order."""
+    status = "8" if track is None else track.ord_status
     orig = orig_cl_ord_id if track is None else track.cl_ord_id
+    stamp = [(TRANSACT_TIME, utc_timestamp(ts))] if ts is not None else []
     return [
         (ORDER_ID, order_id or (str(track.order_id) if track is not None else "NONE")),
         (CL_ORD_ID, cl_ord_id),
         (ORIG_CL_ORD_ID, orig or "NONE"),
         (ORD_STATUS, status),
+        *stamp,
         (CXL_REJ_RESPONSE_TO, "1" if kind == "F" else "2"),
         (CXL_REJ_REASON, CXL_REJ_REASON_OF.get(reason, "99")),
         (TEXT, f"{reason}: {message}"),

@@ -52,7 +52,8 @@ def _submit(service: Service, key: Any, o: s.OrderIn) -> tuple[int, dict[str, An
     service.require_trading(key, o.account_id, "place orders")
     node = service.node
     events = node.process(_order_cmd(o, node.clock.now()))
-    first = events[0]
+    # A client order id of an archived order loads it back first (node._load_back).
+    first = next(e for e in events if not isinstance(e, ev.OrderRestored))
     if isinstance(first, ev.CommandRejected):
         raise CommandRefused(first.reason, first.message)
     if not isinstance(first, ev.OrderSubmitted | ev.OrderDenied | ev.OrderDuplicateIgnored):
