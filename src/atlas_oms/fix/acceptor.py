@@ -32,6 +32,7 @@ except ImportError as exc:  # pragma: no cover - the wheel is a dependency where
     ) from exc
 
 from atlas_oms.fix.gateway import FixGateway
+from atlas_oms.fix.listener import narrow_listener
 from atlas_oms.fix.translate import Fields
 
 if TYPE_CHECKING:
@@ -258,6 +259,9 @@ async def serve_fix(service: Service, hub: StreamHub) -> None:
     hub.on_durable(acceptor.gateway.on_durable)
     loop = asyncio.get_running_loop()
     await asyncio.to_thread(acceptor.start, loop)
+    # QuickFIX listens on every interface: keep it on ATLAS_FIX_HOST (fix/listener.py).
+    assert settings.fix_port is not None
+    await asyncio.to_thread(narrow_listener, settings.fix_port, settings.fix_host)
     _reinstall_signal_handlers()
     log.info(
         "fix acceptor listening",
