@@ -41,8 +41,17 @@ def test_the_blotter_shows_a_parent_its_children_and_pauses_resumes_and_cancels_
     made = server.api("GET", "/v1/algos/blotter-tw", trader)
     expect(row.locator(".algo-progress")).to_have_text(f"{made['cum_qty']} / {made['qty']}")
     expect(row.locator(".algo-status")).to_have_text("WORKING")
-    row.locator(".algo-toggle").click()
     children = page.locator('#algos tr.algo-children[data-parent="blotter-tw"]')
+    # Expand the parent. The page may still be settling its account (which collapses every
+    # parent) when the first click lands: click again while the toggle shows collapsed.
+    for _ in range(5):
+        if row.locator(".algo-toggle").inner_text() == "▸":
+            row.locator(".algo-toggle").click()
+        try:
+            children.wait_for(state="visible", timeout=1500)
+            break
+        except Exception:  # playwright's TimeoutError: collapsed again meanwhile
+            continue
     expect(children).to_contain_text(f"#{made['children'][0]['order_id']} sim/desk")
     expect(children).to_contain_text("slippage")
     row.get_by_role("button", name="Pause").click()
