@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from atlas_oms.binance_api import futures_reference as fr
 from atlas_oms.binance_api import futures_wire as fw
 from atlas_oms.model import events as ev
 from atlas_oms.runtime.node import Node
@@ -36,7 +37,7 @@ def test_only_perpetuals_show_under_their_binance_id(node: Node) -> None:
 
 
 def test_exchange_info_carries_tick_lot_and_margin_asset(node: Node) -> None:
-    info = fw.exchange_info(node, 1, [])
+    info = fr.exchange_info(node, 1, [])
     (sym,) = info["symbols"]
     assert sym["symbol"] == "BTCUSDT" and sym["contractType"] == "PERPETUAL"
     assert sym["marginAsset"] == "USDT"
@@ -95,7 +96,7 @@ def test_account_and_balance_show_wallet_and_available(node: Node) -> None:
 def test_premium_index_has_mark_rate_and_next_funding(node: Node) -> None:
     node.set_funding_rate(PERP, "0.0001")
     inst = fw.perpetuals(node)["BTCUSDT"]
-    body = fw.premium_index(node, inst, 7)
+    body = fr.premium_index(node, inst, 7)
     assert body["markPrice"] == "60000.00000000"
     assert body["lastFundingRate"] == "0.00010000"
     funding = node.funding(PERP)
@@ -182,7 +183,7 @@ def test_user_stream_pushes_only_once_durable_with_the_state_of_its_batch(node: 
 
 def test_income_lists_commissions_and_funding(node: Node) -> None:
     _long(node)
-    rows = fw.income(node, DESK)
+    rows = fr.income(node, DESK)
     kinds = {r["incomeType"] for r in rows}
     assert "COMMISSION" in kinds
     fee = next(r for r in rows if r["incomeType"] == "COMMISSION")

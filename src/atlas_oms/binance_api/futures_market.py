@@ -12,6 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from atlas_oms.binance_api import futures_reference as fr
 from atlas_oms.binance_api import futures_wire as fw
 from atlas_oms.binance_api.errors import BinanceError, bad_symbol
 from atlas_oms.binance_api.market_common import DAY_MS, INTERVALS, series_of, tape_of
@@ -131,7 +132,7 @@ async def server_time(call: Call) -> Any:
 
 
 async def exchange_info(call: Call) -> Any:
-    return fw.exchange_info(call.dialect.node, now_ms(), rate_limits(call.dialect))
+    return fr.exchange_info(call.dialect.node, now_ms(), rate_limits(call.dialect))
 
 
 async def depth(call: Call) -> Any:
@@ -302,7 +303,7 @@ def _answer(call: Call, rows: list[dict[str, Any]]) -> Any:
 
 async def premium_index(call: Call) -> Any:
     node = call.dialect.node
-    return _answer(call, [fw.premium_index(node, i, node_ms(call)) for i in _selected(call)])
+    return _answer(call, [fr.premium_index(node, i, node_ms(call)) for i in _selected(call)])
 
 
 async def funding_rate(call: Call) -> Any:
@@ -310,7 +311,7 @@ async def funding_rate(call: Call) -> Any:
     limit = _limit(call, 100, 1000)
     out: list[dict[str, Any]] = []
     for inst in _selected(call):
-        out.extend(fw.funding_history(node, inst, limit))
+        out.extend(fr.funding_history(node, inst, limit))
     return out[-limit:]
 
 

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
+from atlas_oms.binance_api import futures_reference as fr
 from atlas_oms.binance_api import futures_wire as fw
 from atlas_oms.binance_api.errors import BinanceError, mandatory
 from atlas_oms.binance_api.futures_market import futures_market_routes, perpetual
@@ -356,7 +357,7 @@ async def income(call: Call) -> Any:
     ``incomeType``, ``startTime``/``endTime``, ``limit`` (default 100, at most 1000)."""
     inst = perpetual(call, required=False)
     kind = call.params.get("incomeType", "")
-    rows = fw.income(call.dialect.node, call.account_id)
+    rows = fr.income(call.dialect.node, call.account_id)
     if inst is not None:
         rows = [r for r in rows if r["symbol"] == fw.fapi_symbol(inst)]
     if kind:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from atlas_oms.binance_api import futures_reference as fr
 from atlas_oms.binance_api import futures_wire as fw
 from atlas_oms.binance_api.futures_market import INTERVALS, day_ticker
 from atlas_oms.binance_api.market_common import DiffBooks, series_of
@@ -86,7 +87,7 @@ class FuturesStreams(WsStreams):
 
     def _mark_update(self, inst: Instrument) -> dict[str, Any]:
         node = self.dialect.node
-        index = fw.premium_index(node, inst, int(node.clock.now()) // 1_000_000)
+        index = fr.premium_index(node, inst, int(node.clock.now()) // 1_000_000)
         now = now_ms()
         return {
             "e": "markPriceUpdate",
