@@ -142,8 +142,12 @@ def test_every_answered_order_survives_a_sigkill_with_its_id_and_state(tmp_path:
             stream.cancel()
             assert set(answered) <= submitted and want_cancelled <= cancelled
 
-            # stopping the restarted server: a health watch sees NOT_SERVING and ends
-            watch = health.Watch(health_pb2.HealthCheckRequest(service="atlas.v1.Orders"))
+            # stopping the restarted server: a health watch sees NOT_SERVING and ends (on a
+            # connection of its own, as a load balancer's probe would hold)
+            watch_channel = ready(target)
+            watch = health_pb2_grpc.HealthStub(watch_channel).Watch(
+                health_pb2.HealthCheckRequest(service="atlas.v1.Orders"), wait_for_ready=True
+            )
             seen: list[int] = []
             ended: list[grpc.StatusCode] = []
             first = threading.Event()
@@ -162,6 +166,7 @@ def test_every_answered_order_survives_a_sigkill_with_its_id_and_state(tmp_path:
             assert first.wait(30)
             code, seconds, log = served.stop()
             reader.join(10)
+            watch_channel.close()
         assert code == 0, log[-3000:]
         assert seconds < 5, "the health watch held the stop"
         assert seen == [

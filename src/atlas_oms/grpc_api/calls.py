@@ -231,8 +231,11 @@ class Calls:
         outcome: str,
         start: float,
         key: ApiKey | None,
+        peer: str | None = None,
     ) -> None:
-        """The access log line and the metrics of one call (or one stream, when it ends)."""
+        """The access log line and the metrics of one call (or one stream, when it ends).
+        ``peer``: the client's address read while the call was alive (a stream the client
+        cancelled must not ask its call again: grpcio's aio server crashed on that, SIGSEGV)."""
         duration = time.perf_counter() - start
         metrics = self.service.metrics
         metrics.api_requests.labels(INTERFACE, method, outcome).inc()
@@ -246,7 +249,7 @@ class Calls:
                     "outcome": outcome,
                     "duration_ms": round(duration * 1000, 3),
                     "key_id": key.key_id if key is not None else None,
-                    "client": context.peer(),
+                    "client": peer if peer is not None else context.peer(),
                 },
             )
 

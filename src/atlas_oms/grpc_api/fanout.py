@@ -103,6 +103,10 @@ async def guarded(
     problem: Problem | None = None
     sessions = calls.service.metrics.api_sessions.labels(INTERFACE)
     sessions.inc()
+    # Read now, while the call is alive: once the client has cancelled the stream, touching
+    # its call again from the handler's cleanup crashed the process (SIGSEGV in grpcio 1.85).
+    peer = context.peer()
+    outcome = "ok"
     try:
         key = calls.authenticate(context)
         async with contextlib.aclosing(body(key)) as items:  # type: ignore[type-var]
@@ -112,10 +116,13 @@ async def guarded(
         problem = exc
     except CommandRefused as exc:
         problem = refused(exc)
+    except asyncio.CancelledError:  # the client went away (or the server stops)
+        outcome = "CANCELLED"
+        raise
     finally:
         sessions.dec()
         if problem is None:
-            calls.done(context, method, "ok", start, key)
+            calls.done(context, method, outcome, start, key, peer)
     if problem is not None:
         await calls.abort(context, method, problem, start, key)
 
