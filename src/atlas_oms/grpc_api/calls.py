@@ -13,11 +13,10 @@ from typing import Any, NoReturn, TypeVar
 
 import grpc
 import pydantic
-import structlog
 
 from atlas_oms.runtime.live import JOURNAL_UNAVAILABLE, CommitTimeout
 from atlas_oms.runtime.node import CommandRefused
-from atlas_oms.service.app import Problem, Service, refused
+from atlas_oms.service.app import Problem, Service, api_log, refused
 from atlas_oms.service.durable import COMMIT_OUTCOME_UNKNOWN
 from atlas_oms.service.keys import ApiKey
 
@@ -27,16 +26,6 @@ INTERFACE = "grpc"
 REASON_KEY = "atlas-reason"
 
 access = logging.getLogger("atlas.access")
-_log = structlog.wrap_logger(
-    logging.getLogger("atlas.api"),
-    processors=[
-        structlog.contextvars.merge_contextvars,
-        structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-        structlog.processors.JSONRenderer(),
-    ],
-    wrapper_class=structlog.stdlib.BoundLogger,
-)
 
 _BY_STATUS = {
     400: grpc.StatusCode.INVALID_ARGUMENT,
@@ -210,7 +199,7 @@ class Calls:
     ) -> NoReturn:
         """End the call with ``problem``: its code, ``REASON: sentence`` as details, the reason
         in the ``atlas-reason`` trailer; logged (key id, never the secret) and counted."""
-        _log.info(
+        api_log.info(
             "refused",
             interface=INTERFACE,
             method=method,

@@ -616,7 +616,7 @@ def create_app(
 
 #: JSON lines through the standard ``logging`` module (shown once ``atlas serve`` sets a handler;
 #: silent in an embedding application that does not).
-_log = structlog.wrap_logger(
+api_log = structlog.wrap_logger(
     logging.getLogger("atlas.api"),
     processors=[
         structlog.contextvars.merge_contextvars,
@@ -632,7 +632,7 @@ def log_refusal(
     request: Request, status: int, reason: str, detail: str, account_id: str | None = None
 ) -> None:
     """A refusal, logged with its account context (never a secret: keys by id only)."""
-    _log.info(
+    api_log.info(
         "refused",
         status=status,
         reason=reason,
@@ -663,4 +663,4 @@ Key = Annotated[ApiKey, Depends(principal)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
-__all__ = ["Key", "Limit", "Problem", "Service", "create_app", "s", "service_of"]
+__all__ = ["Key", "Limit", "Problem", "Service", "api_log", "create_app", "s", "service_of"]
